@@ -1,0 +1,1 @@
+"""DICOM I/O and display math (Qt-free)."""

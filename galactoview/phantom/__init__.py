@@ -1,0 +1,1 @@
+"""Synthetic galactography phantom: 3-D breast model, X-ray projection, DICOM writer (Qt-free)."""

@@ -1,0 +1,1 @@
+"""Every PySide6 / pyqtgraph import of GalactoView lives in this package."""
