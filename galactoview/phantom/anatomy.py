@@ -192,6 +192,11 @@ class Breast:
 LOBE_RADIUS_LIMIT_MM = 28.0
 
 
+def as_point(v: Vec) -> tuple[float, float, float]:
+    """Convert a 3-vector to a plain-float point (hashable, JSON-friendly)."""
+    return (float(v[0]), float(v[1]), float(v[2]))
+
+
 def _unit(v: Vec) -> Vec:
     return v / float(np.linalg.norm(v))
 
@@ -248,7 +253,9 @@ class _TreeGrower:
             last = k == pieces - 1
             stop = self._stops(end, r1, order) if last else False
             self.segments.append(
-                DuctSegment(tuple(position), tuple(end), ra, rb, order, terminal=last and stop)  # type: ignore[arg-type]
+                DuctSegment(
+                    as_point(position), as_point(end), ra, rb, order, terminal=last and stop
+                )
             )
             position = end
         if stop:
@@ -260,7 +267,12 @@ class _TreeGrower:
             ((spread * share, azimuth, 0.86), (spread * (1 - share), azimuth + math.pi, 0.78))
         ):
             del child
-            self.grow(position, self._steer(_rotate_towards(d, angle, az), position), r1 * scale, order + 1)
+            self.grow(
+                position,
+                self._steer(_rotate_towards(d, angle, az), position),
+                r1 * scale,
+                order + 1,
+            )
 
     def _stops(self, position: Vec, radius: float, order: int) -> bool:
         # One draw per call whatever the outcome, so the rng stream stays easy to follow.
@@ -296,9 +308,9 @@ def grow_duct_tree(
     # sinus (ampulla) widens before the collecting duct.
     sinus_start = orifice + np.array([0.0, 9.0, 0.0])
     sinus_end = sinus_start + _unit(np.array([0.0, 1.0, 0.0]) + 0.4 * lobe_axis) * 9.0
-    segments.append(DuctSegment(tuple(orifice), tuple(sinus_start), 0.35, 0.7, 0))  # type: ignore[arg-type]
-    segments.append(DuctSegment(tuple(sinus_start), tuple(sinus_end), 1.4, 1.2, 0))  # type: ignore[arg-type]
-    grower = _TreeGrower(rng, lobe_axis, max_depth=0.82 * chest_wall_depth, max_order=5)
+    segments.append(DuctSegment(as_point(orifice), as_point(sinus_start), 0.35, 0.7, 0))
+    segments.append(DuctSegment(as_point(sinus_start), as_point(sinus_end), 1.4, 1.2, 0))
+    grower = _TreeGrower(rng, lobe_axis, max_depth=0.82 * chest_wall_depth, max_order=6)
     grower.segments = segments
     grower.grow(sinus_end, _unit(0.5 * lobe_axis + 0.5 * _unit(sinus_end - sinus_start)), 1.05, 1)
     return grower.segments

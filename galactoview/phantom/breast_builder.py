@@ -21,6 +21,7 @@ from galactoview.phantom.anatomy import (
     Side,
     Sphere,
     Vec,
+    as_point,
     clock_angle_deg,
     grow_duct_tree,
     radial_offset_mm,
@@ -31,10 +32,6 @@ _MAX_DRAWS = 400
 
 class PhantomDesignError(RuntimeError):
     """No acceptable breast could be drawn from this seed (never seen in practice)."""
-
-
-def _tuple(v: Vec) -> tuple[float, float, float]:
-    return (float(v[0]), float(v[1]), float(v[2]))
 
 
 def _point_segment_distance_2d(p: Vec, a: Vec, b: Vec) -> float:
@@ -49,7 +46,7 @@ def _point_segment_distance_3d(p: Vec, seg: DuctSegment) -> float:
 
 
 def _unambiguous(center: tuple[float, float, float], chest_wall_depth: float) -> bool:
-    """True when clock hour, quadrant and depth third of ``center`` are clear-cut."""
+    """Tell whether clock hour, quadrant and depth third of ``center`` are clear-cut."""
     angle = clock_angle_deg(center)
     off_hour_boundary = abs((angle % 30.0) - 15.0) > 4.0
     x, y, z = center
@@ -63,12 +60,16 @@ def _unambiguous(center: tuple[float, float, float], chest_wall_depth: float) ->
 def _hidden_in_projection(
     center: Vec, radius: float, segments: list[DuctSegment], own: set[int]
 ) -> bool:
-    """True if another duct overlaps ``center`` in the CC (drop z) or ML (drop x) projection."""
+    """Tell whether another duct overlaps ``center`` in the CC (drop z) or ML (drop x) view."""
     for axes in ((0, 1), (1, 2)):
         c2 = center[list(axes)]
         for i, seg in enumerate(segments):
             # Thin ducts crossing in projection do not hide a defect (lumens join by maximum).
-            if i in own or seg.radius_start < 0.8 or _point_segment_distance_3d(center, seg) < radius + 5.0:
+            if (
+                i in own
+                or seg.radius_start < 0.8
+                or _point_segment_distance_3d(center, seg) < radius + 5.0
+            ):
                 continue
             a = np.asarray(seg.start)[list(axes)]
             b = np.asarray(seg.end)[list(axes)]
@@ -81,7 +82,11 @@ def _runs(segments: list[DuctSegment]) -> list[list[int]]:
     """Group consecutive segments of one duct (same order, end meets start) into runs."""
     runs: list[list[int]] = []
     for i, seg in enumerate(segments):
-        if runs and segments[runs[-1][-1]].end == seg.start and segments[runs[-1][-1]].order == seg.order:
+        if (
+            runs
+            and segments[runs[-1][-1]].end == seg.start
+            and segments[runs[-1][-1]].order == seg.order
+        ):
             runs[-1].append(i)
         else:
             runs.append([i])
@@ -109,7 +114,11 @@ def _try_draw(rng: np.random.Generator, side: Side) -> Breast | None:
     lobe_angle = float(rng.uniform(0.0, 2 * math.pi))
     tilt = math.radians(float(rng.uniform(16.0, 26.0)))
     lobe_axis = np.array(
-        [math.sin(tilt) * math.sin(lobe_angle), math.cos(tilt), math.sin(tilt) * math.cos(lobe_angle)]
+        [
+            math.sin(tilt) * math.sin(lobe_angle),
+            math.cos(tilt),
+            math.sin(tilt) * math.cos(lobe_angle),
+        ]
     )
     orifice = np.array([rng.uniform(-2.0, 2.0), 0.0, rng.uniform(-2.0, 2.0)])
     segments = grow_duct_tree(rng, orifice, lobe_axis, chest_wall_depth)
@@ -134,7 +143,9 @@ def _try_draw(rng: np.random.Generator, side: Side) -> Breast | None:
     if not defect_candidates or not cyst_candidates:
         return None
     # Papillomas sit mostly in the central (subareolar) ducts: favour the shallow ones.
-    defect_weights = np.array([1.0 / float(np.linalg.norm(segments[i].midpoint)) ** 2 for i in defect_candidates])
+    defect_weights = np.array(
+        [1.0 / float(np.linalg.norm(segments[i].midpoint)) ** 2 for i in defect_candidates]
+    )
     defect_index = int(rng.choice(defect_candidates, p=defect_weights / defect_weights.sum()))
     cyst_weights = np.array([1.0 / segments[i].end[1] ** 2 for i in cyst_candidates])
     cyst_index = int(rng.choice(cyst_candidates, p=cyst_weights / cyst_weights.sum()))
@@ -143,12 +154,12 @@ def _try_draw(rng: np.random.Generator, side: Side) -> Breast | None:
     lumen = papilloma_radius / 0.8
     seg_axis = (np.asarray(defect_seg.end) - np.asarray(defect_seg.start)) / defect_seg.length
     papilloma = Sphere(defect_seg.midpoint, papilloma_radius)
-    distension = Distension(defect_seg.midpoint, _tuple(seg_axis), 1.6 * lumen, lumen)
+    distension = Distension(defect_seg.midpoint, as_point(seg_axis), 1.6 * lumen, lumen)
 
     cyst_seg = segments[cyst_index]
     direction = (np.asarray(cyst_seg.end) - np.asarray(cyst_seg.start)) / cyst_seg.length
     cyst_radius = float(rng.uniform(3.0, 4.5))
-    cyst_center = _tuple(np.asarray(cyst_seg.end) + direction * (cyst_radius - 0.6))
+    cyst_center = as_point(np.asarray(cyst_seg.end) + direction * (cyst_radius - 0.6))
     if not _unambiguous(cyst_center, chest_wall_depth):
         return None
     if radial_offset_mm(cyst_center) > 28.0:
@@ -175,16 +186,19 @@ def _try_draw(rng: np.random.Generator, side: Side) -> Breast | None:
     if _hidden_in_projection(papilloma_center, papilloma.radius, new_segments, {defect_index}):
         return None
     cyst_sphere = Sphere(cyst_center, round(cyst_radius, 3))
-    if _hidden_in_projection(np.asarray(cyst_center), cyst_radius, new_segments, {
-        j for j, s in enumerate(new_segments) if s.end == cyst_seg.end or s.start == cyst_seg.end
-    }):
+    if _hidden_in_projection(
+        np.asarray(cyst_center),
+        cyst_radius,
+        new_segments,
+        {j for j, s in enumerate(new_segments) if s.end == cyst_seg.end or s.start == cyst_seg.end},
+    ):
         return None
 
-    ectasia_mid = new_segments[
-        [j for j, s in enumerate(new_segments) if s.start == segments[ectatic[len(ectatic) // 2]].start][0]
-    ]
+    ectasia_mid = new_segments[ectatic[len(ectatic) // 2]]
     lesions = (
-        Lesion("defect-1", LesionKind.FILLING_DEFECT, papilloma.center, round(2 * papilloma.radius, 2)),
+        Lesion(
+            "defect-1", LesionKind.FILLING_DEFECT, papilloma.center, round(2 * papilloma.radius, 2)
+        ),
         Lesion("cyst-1", LesionKind.CYST_FILL, cyst_center, round(2 * cyst_radius, 2)),
         Lesion(
             "ectasia-1",

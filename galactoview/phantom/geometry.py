@@ -1,4 +1,4 @@
-"""Acquisition geometry of one mammographic view: beam, detector axes and perspective.
+r"""Acquisition geometry of one mammographic view: beam, detector axes and perspective.
 
 A point source at ``source_image_distance`` above the detector casts a cone beam. The
 central ray hits the detector at its chest-wall edge (the *foot point*), as on real
@@ -9,7 +9,7 @@ Heights are measured from the detector plane towards the source. A point at heig
 Image axes follow the stored Patient Orientation (0020,0020), PS3.3 C.7.6.1.1.1: the first
 value names the direction of increasing column, the second of increasing row. The
 phantom stores every view in the conventional hanging orientation of the IHE
-Mammography Image profile (LCC ``A\\R``, RCC ``P\\L``, LML ``A\\F``, LMLO ``A\\FR``, ...)
+Mammography Image profile (LCC ``A\R``, RCC ``P\L``, LML ``A\F``, LMLO ``A\FR``, ...)
 unless asked to store it mirrored.
 
 Detector coordinates are millimetres from the top-left corner of the detector; dividing by
@@ -49,21 +49,29 @@ VIEW_CODES: dict[ViewKind, tuple[str, str]] = {
 }
 
 #: Positioner Primary Angle (0018,1510) of each view, PS3.3 C.8.7.5 (sign flips by side).
-_OBLIQUE_ANGLE_DEG: dict[ViewKind, float] = {ViewKind.CC: 0.0, ViewKind.ML: 90.0, ViewKind.MLO: 45.0}
+_OBLIQUE_ANGLE_DEG: dict[ViewKind, float] = {
+    ViewKind.CC: 0.0,
+    ViewKind.ML: 90.0,
+    ViewKind.MLO: 45.0,
+}
 
 _LETTERS = {"L": _X, "R": -_X, "P": _Y, "A": -_Y, "H": _Z, "F": -_Z}
 
 
 def orientation_letters(direction: NDArray[np.float64]) -> str:
-    """Patient Orientation letters of a direction (PS3.3 C.7.6.1.1.1), major axis first."""
-    letters = []
-    for _, letter in sorted(
-        ((-abs(float(np.dot(direction, vec))), letter) for letter, vec in _LETTERS.items()
-         if float(np.dot(direction, vec)) > 1e-6),
-    ):
-        letters.append((letter, float(np.dot(direction, _LETTERS[letter]))))
-    major = [letters[0][0]] + [ltr for ltr, w in letters[1:] if w > 0.25]
-    return "".join(major)
+    """Patient Orientation letters of a direction (PS3.3 C.7.6.1.1.1), major axis first.
+
+    Components under 0.25 are left out. Equal components (a 45° oblique) are ordered
+    head/foot first, so the MLO column direction reads ``FR`` / ``FL`` as is customary.
+    """
+    weights = [
+        (round(float(np.dot(direction, vec)), 6), letter) for letter, vec in _LETTERS.items()
+    ]
+    ranked = sorted(
+        ((w, letter) for w, letter in weights if w > 0.25),
+        key=lambda item: (-item[0], "HFLRAP".index(item[1])),
+    )
+    return "".join(letter for _, letter in ranked)
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,6 @@ Attenuation coefficients are per mm at an effective energy near 20 keV.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -36,7 +35,7 @@ F64 = NDArray[np.float64]
 MU_FAT = 0.046
 MU_GLAND = 0.080
 MU_SKIN = 0.080
-MU_MUSCLE = 0.085
+MU_MUSCLE = 0.072
 MU_CONTRAST = 0.40  # iodinated contrast in the duct lumen
 MU_CYST_CONTRAST = 0.30  # contrast diluted by cyst fluid
 MU_CYST_FLUID = 0.072
@@ -89,7 +88,7 @@ def power_law_noise(shape: tuple[int, ...], beta: float, rng: np.random.Generato
     f[(0,) * len(shape)] = 1.0
     spectrum *= f ** (-beta / 2.0)
     spectrum[(0,) * len(shape)] = 0.0
-    field = np.fft.irfftn(spectrum, s=shape)
+    field = np.fft.irfftn(spectrum, s=shape, axes=tuple(range(len(shape))))
     return np.asarray((field - field.mean()) / field.std())
 
 
@@ -182,16 +181,16 @@ def _midplane_points(geometry: ViewGeometry, aa: F64, bb: F64) -> F64:
     return geometry.from_view_frame(abh)
 
 
-def mean_tissue_attenuation(
-    breast: Breast, geometry: ViewGeometry, texture: TextureVolume
-) -> F64:
+def mean_tissue_attenuation(breast: Breast, geometry: ViewGeometry, texture: TextureVolume) -> F64:
     """Mean μ (1/mm) along each ray of the 0.5 mm grid, ray-marched in perspective."""
     aa, bb = _detector_grid(geometry, _COARSE)
     fa, fb = geometry.foot_point
     sid = geometry.source_image_distance
     envelope = Envelope(breast, geometry)
     half = breast.thickness / 2.0 + 1.0
-    heights = np.linspace(geometry.nipple_height - half, geometry.nipple_height + half, _MARCH_SAMPLES)
+    heights = np.linspace(
+        geometry.nipple_height - half, geometry.nipple_height + half, _MARCH_SAMPLES
+    )
     total = np.zeros(aa.shape)
     count = np.zeros(aa.shape)
     for h in heights:
@@ -257,8 +256,13 @@ def _pixel_centres(box: tuple[slice, slice]) -> tuple[F64, F64]:
     return c, r
 
 
-def _add_ball(out: F64, center: tuple[float, float, float], radius: float, geometry: ViewGeometry,
-              combine: str = "add") -> None:
+def _add_ball(
+    out: F64,
+    center: tuple[float, float, float],
+    radius: float,
+    geometry: ViewGeometry,
+    combine: str = "add",
+) -> None:
     """Chord length (mm) through a ball, at full resolution, into ``out``."""
     pt = np.asarray([center], dtype=np.float64)
     c2 = geometry.project(pt)[0]
@@ -311,8 +315,14 @@ def duct_lumen(breast: Breast, geometry: ViewGeometry) -> F64:
     return out
 
 
-def _add_spheroid_max(out: F64, center: tuple[float, float, float], axis: tuple[float, float, float],
-                      half_length: float, radius: float, geometry: ViewGeometry) -> None:
+def _add_spheroid_max(
+    out: F64,
+    center: tuple[float, float, float],
+    axis: tuple[float, float, float],
+    half_length: float,
+    radius: float,
+    geometry: ViewGeometry,
+) -> None:
     """Union (by maximum) of ``out`` with the chord through a prolate spheroid."""
     # Chord of a ray through a spheroid: sample the ray densely near the structure. The
     # spheroid is small (a few mm), so 64 samples across it are ample.
