@@ -334,15 +334,16 @@ class DisplayPipeline:
     def render(self, stored: NDArray[Any], voi: Window | VoiLut | None) -> NDArray[np.uint8]:
         """Display values (uint8, same shape) of an array of stored values.
 
-        Integer input is reduced to its low ``bits_stored`` bits (PS3.5 8.1.1: higher bits are
-        not part of the value), which also accepts signed values that were not sign-extended.
-        Other input is rounded and clipped to ``stored_range``.
+        This is ``lut(voi)[lut_indices(stored)]``: integer input is reduced to its low
+        ``bits_stored`` bits (PS3.5 8.1.1: higher bits are not part of the value), which also
+        accepts signed values that were not sign-extended; other input is rounded and clipped
+        to ``stored_range`` (see :meth:`lut_indices`).
         """
-        return np.take(self.lut(voi), self._index(stored))
+        return np.take(self.lut(voi), self.lut_indices(stored))
 
     def modality_values(self, stored: NDArray[Any]) -> NDArray[np.float64]:
         """Modality values (float64, same shape) of stored values, for pixel readouts."""
-        return np.take(self._modality_table(), self._index(stored))
+        return np.take(self._modality_table(), self.lut_indices(stored))
 
     def _modality_table(self) -> NDArray[np.float64]:
         """Modality value of every stored value, PS3.3 C.11.1."""
@@ -352,22 +353,41 @@ class DisplayPipeline:
             return self.modality_lut._lookup(stored)
         return stored * self.rescale_slope + self.rescale_intercept
 
-    def _index(self, stored: NDArray[Any]) -> NDArray[np.integer[Any]]:
-        """Index into :meth:`lut` of each stored value (masked or clipped, see :meth:`render`)."""
+    def lut_indices(self, stored: NDArray[Any]) -> NDArray[np.uint16]:
+        """Index into :meth:`lut` (and the modality table) of each stored value.
+
+        Entry ``i`` of a LUT is for stored value ``stored_range[0] + i``, so the index is the
+        stored value minus the smallest one. Integer input is taken modulo ``2**bits_stored``
+        (PS3.5 8.1.1: bits above Bits Stored are not part of the value; for signed data this
+        is two's-complement arithmetic, so values that were not sign-extended index correctly
+        too). Other input (float) is rounded, NaN taken as the smallest value, and clipped to
+        ``stored_range``. :meth:`render` is ``lut(voi)[lut_indices(stored)]``; a viewer can
+        upload these indices once and change only the LUT when the window changes.
+
+        Parameters
+        ----------
+        stored : numpy.ndarray
+            Stored values, any shape, any integer, boolean or floating dtype.
+
+        Returns
+        -------
+        numpy.ndarray
+            uint16 indices in ``0 .. 2**bits_stored - 1``, same shape as `stored`. It may be
+            `stored` itself (when it is uint16 and needs no change): treat it as read-only.
+        """
         arr = np.asarray(stored)
         low, high = self.stored_range
         if arr.dtype.kind not in "biu":
             values = np.nan_to_num(np.rint(arr.astype(np.float64)), nan=low)
-            clipped: NDArray[np.intp] = np.clip(values, low, high).astype(np.intp)
-            return clipped - low
-        # Two's-complement arithmetic modulo 2**bits_stored: wrap-around is intended.
-        utype = np.dtype(f"u{max(arr.dtype.itemsize, 2)}")
-        index: NDArray[np.integer[Any]] = arr.astype(utype, copy=False)
+            clipped: NDArray[np.uint16] = (np.clip(values, low, high) - low).astype(np.uint16)
+            return clipped
+        # Arithmetic modulo 2**16 is exact here: the result keeps at most 16 low bits, and
+        # casting any integer to uint16 keeps its 16 low bits (two's complement).
+        index: NDArray[np.uint16] = arr.astype(np.uint16, copy=False)
         if low:
-            index = index + utype.type(-low)
-        mask = (1 << self.bits_stored) - 1
-        if mask != np.iinfo(utype).max:
-            index = index & utype.type(mask)
+            index = index + np.uint16(-low % 2**16)
+        if self.bits_stored < 16:
+            index = index & np.uint16((1 << self.bits_stored) - 1)
         return index
 
 
@@ -390,7 +410,7 @@ def auto_window(
     """
     arr = np.atleast_1d(np.asarray(stored))
     sample = arr[..., ::4, ::4] if arr.ndim >= 2 else arr[::4]
-    index = pipeline._index(sample).ravel().astype(np.intp)
+    index = pipeline.lut_indices(sample).ravel()
     table = pipeline._modality_table()
     hist = np.bincount(index, minlength=table.size)
     if hist.sum() == 0:

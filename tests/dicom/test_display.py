@@ -361,6 +361,35 @@ def test_stored_range(bits: int, rep: int, expected: tuple[int, int]) -> None:
     assert pipeline.lut(None).shape == (2**bits,)
 
 
+@pytest.mark.parametrize(
+    ("bits_stored", "signed"), [(8, False), (12, False), (16, False), (12, True), (16, True)]
+)
+def test_lut_indices_are_what_render_looks_up(bits_stored: int, signed: bool) -> None:
+    pipeline = DisplayPipeline(bits_stored=bits_stored, pixel_representation=int(signed))
+    low, high = pipeline.stored_range
+    rng = np.random.default_rng(bits_stored)
+    stored = rng.integers(low, high + 1, size=(16, 16)).astype(np.int16 if signed else np.uint16)
+    indices = pipeline.lut_indices(stored)
+    assert indices.dtype == np.uint16
+    assert indices.shape == stored.shape
+    np.testing.assert_array_equal(indices, stored.astype(np.int64) - low)
+    voi = Window((low + high) / 2, (high - low) / 3)
+    np.testing.assert_array_equal(pipeline.lut(voi)[indices], pipeline.render(stored, voi))
+
+
+def test_lut_indices_wrap_mask_and_clip() -> None:
+    signed12 = DisplayPipeline(12, 1)
+    sign_extended = np.array([-2048, -1, 0, 2047], dtype=np.int16)
+    assert signed12.lut_indices(sign_extended).tolist() == [0, 2047, 2048, 4095]
+    # PS3.5 8.1.1: the same values not sign-extended, and with garbage above bit 11
+    raw = np.array([0x0800, 0x0FFF, 0xF000, 0x77FF], dtype=np.uint16)
+    assert signed12.lut_indices(raw).tolist() == [0, 2047, 2048, 4095]
+    wide = np.array([70_000, -1, True], dtype=np.int64)
+    assert DisplayPipeline(16, 0).lut_indices(wide).tolist() == [70_000 - 65_536, 65_535, 1]
+    floats = np.array([-1e9, -0.4, 0.6, np.nan, 1e9])
+    assert signed12.lut_indices(floats).tolist() == [0, 2048, 2049, 0, 4095]
+
+
 def test_signed_values_index_correctly() -> None:
     pipeline = DisplayPipeline(12, 1)
     stored = np.array([[-2048, -1], [0, 2047]], dtype=np.int16)

@@ -1,0 +1,132 @@
+"""Tests for galactoview.cli (no window is ever opened: the GUI launch is replaced)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+
+from galactoview import __version__, cli
+from galactoview.dicom.loading import ScanResult
+from tests.helpers import write_garbage, write_mg, write_study
+
+
+class FakeLauncher:
+    """Stands in for ``cli._open_window`` and records what it was asked to show."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[list[Path], ScanResult]] = []
+
+    def __call__(self, paths: Sequence[Path], result: ScanResult) -> int:
+        self.calls.append((list(paths), result))
+        return 0
+
+
+@pytest.fixture
+def launcher(monkeypatch: pytest.MonkeyPatch) -> FakeLauncher:
+    fake = FakeLauncher()
+    monkeypatch.setattr(cli, "_open_window", fake)
+    return fake
+
+
+def test_version(capsys: pytest.CaptureFixture[str], launcher: FakeLauncher) -> None:
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out == f"galactoview {__version__}\n"
+    assert __version__ == "0.1.0"
+    assert launcher.calls == []
+
+
+def test_help(capsys: pytest.CaptureFixture[str], launcher: FakeLauncher) -> None:
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("usage: galactoview")
+    assert "PATH" in out
+    assert launcher.calls == []
+
+
+def test_unknown_option_is_a_usage_error(
+    capsys: pytest.CaptureFixture[str], launcher: FakeLauncher
+) -> None:
+    assert cli.main(["--frobnicate"]) == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+    assert launcher.calls == []
+
+
+def test_build_parser_parses_paths() -> None:
+    args = cli.build_parser().parse_args(["a.dcm", "folder"])
+    assert args.paths == [Path("a.dcm"), Path("folder")]
+
+
+def test_missing_sample_dir_exits_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    launcher: FakeLauncher,
+) -> None:
+    missing = tmp_path / "sample_data" / "dicom"
+    monkeypatch.setattr(cli, "sample_dicom_dir", lambda: missing)
+    assert cli.main([]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert err.startswith("galactoview: error:")
+    assert str(missing) in err
+    assert launcher.calls == []
+
+
+def test_no_args_opens_sample_dir(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, launcher: FakeLauncher
+) -> None:
+    write_study(tmp_path)
+    monkeypatch.setattr(cli, "sample_dicom_dir", lambda: tmp_path)
+    assert cli.main([]) == 0
+    ((paths, result),) = launcher.calls
+    assert paths == [tmp_path]
+    assert len(result.images) == 4
+
+
+def test_paths_are_scanned_and_problems_printed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], launcher: FakeLauncher
+) -> None:
+    good = write_mg(tmp_path / "good.dcm")
+    bad = write_garbage(tmp_path / "bad.dcm")
+    missing = tmp_path / "missing.dcm"
+    assert cli.main([str(good), str(bad), str(missing)]) == 0
+    err_lines = capsys.readouterr().err.splitlines()
+    assert err_lines == [
+        f"{bad}: not a DICOM file (no 'DICM' prefix after the preamble)",
+        f"{missing}: no such file or folder",
+    ]
+    ((_, result),) = launcher.calls
+    assert [image.path for image in result.images] == [good]
+
+
+def test_gui_exit_code_is_returned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(cli, "_open_window", lambda paths, result: 7)
+    assert cli.main([str(write_mg(tmp_path / "a.dcm"))]) == 7
+
+
+def test_cli_does_not_import_qt() -> None:
+    code = (
+        "import sys, galactoview.cli\n"
+        "bad = [m for m in ('PySide6', 'pyqtgraph', 'galactoview.app', 'galactoview.ui')"
+        " if m in sys.modules]\n"
+        "print(bad)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert done.stdout.strip() == "[]"
+
+
+def test_python_dash_m_version() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "galactoview", "--version"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0
+    assert done.stdout == f"galactoview {__version__}\n"

@@ -1,0 +1,64 @@
+"""Fixtures for GUI tests: synthetic studies and main windows, Qt warnings as failures."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from galactoview.app import create_main_window
+from galactoview.dicom.loading import scan
+from galactoview.ui.decoding import Decode, ImageDecoder, decode_image
+from galactoview.ui.main_window import MainWindow
+from tests.helpers import write_study
+
+_UI_TESTS = Path(__file__).parent
+
+#: Qt messages of the headless "offscreen" platform that say nothing about our code.
+_OFFSCREEN_NOISE = r"This plugin does not support (propagateSizeHints|raise|grabbing)"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Make Qt warnings fail every GUI test (house style: tests/ui run strict)."""
+    for item in items:
+        if _UI_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.qt_log_level_fail("WARNING"))
+            item.add_marker(pytest.mark.qt_log_ignore(_OFFSCREEN_NOISE))
+
+
+@pytest.fixture
+def study_dir(tmp_path: Path) -> Path:
+    """Return a folder holding a small synthetic galactography study (4 MG images)."""
+    folder = tmp_path / "study"
+    write_study(folder)
+    return folder
+
+
+def wait_until_settled(qtbot: QtBot, window: MainWindow) -> None:
+    """Wait until the image selected is displayed (or has failed): decoding is over."""
+    qtbot.waitUntil(lambda: not window.is_decoding(), timeout=10_000)
+
+
+OpenWindow = Callable[..., MainWindow]
+
+
+@pytest.fixture
+def open_window(qtbot: QtBot) -> OpenWindow:
+    """Return a function that opens a shown main window on files and folders.
+
+    ``open_window(paths, decode=...)`` replaces the decoding function (run in pool
+    threads); the window is returned once its first image is displayed.
+    """
+
+    def _open(paths: Sequence[Path], decode: Decode = decode_image) -> MainWindow:
+        window = create_main_window(scan(paths), ImageDecoder(decode=decode))
+        qtbot.addWidget(window)
+        window.resize(1000, 700)
+        window.show()
+        qtbot.waitExposed(window)
+        wait_until_settled(qtbot, window)
+        return window
+
+    return _open

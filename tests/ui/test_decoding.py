@@ -1,0 +1,151 @@
+"""Tests for galactoview.ui.decoding: pool-thread decoding, the LRU cache, stale results."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QCoreApplication
+from pytestqt.qtbot import QtBot
+
+from galactoview.dicom.loading import ImageRecord, load_pixels, scan
+from galactoview.ui.decoding import DecodedImage, ImageDecoder, decode_image
+from tests.helpers import write_truncated
+
+
+@pytest.fixture
+def records(study_dir: Path) -> tuple[ImageRecord, ...]:
+    images = scan([study_dir]).images
+    assert len(images) == 4
+    return images
+
+
+def decode_and_wait(qtbot: QtBot, decoder: ImageDecoder, record: ImageRecord) -> DecodedImage:
+    with qtbot.waitSignal(decoder.decoded) as blocker:
+        decoder.request(record)
+    (image,) = blocker.args
+    assert isinstance(image, DecodedImage)
+    return image
+
+
+def test_decoded_image_is_the_files_stored_values_read_only(
+    qtbot: QtBot, records: tuple[ImageRecord, ...]
+) -> None:
+    decoder = ImageDecoder()
+    image = decode_and_wait(qtbot, decoder, records[1])
+    assert image.record == records[1]
+    assert image.sop_instance_uid == records[1].sop_instance_uid
+    np.testing.assert_array_equal(image.stored, load_pixels(records[1]))
+    assert not image.stored.flags.writeable
+    assert [w.explanation for w in image.pipeline.windows] == ["NORMAL", "HARDER", "SOFTER"]
+    assert decoder.cached(records[1]) is image
+    assert not decoder.is_busy()
+    decoder.shutdown()
+
+
+def test_cache_keeps_the_most_recently_used(qtbot: QtBot, records: tuple[ImageRecord, ...]) -> None:
+    calls: list[str] = []
+
+    def decode(record: ImageRecord) -> DecodedImage:
+        calls.append(record.sop_instance_uid)
+        return decode_image(record)
+
+    decoder = ImageDecoder(decode=decode, cache_size=2)
+    uids = [record.sop_instance_uid for record in records]
+    decode_and_wait(qtbot, decoder, records[0])
+    decode_and_wait(qtbot, decoder, records[1])
+    assert decoder.cached(records[0]) is not None  # now the most recently used
+    decode_and_wait(qtbot, decoder, records[2])
+    assert decoder.cached_uids() == [uids[0], uids[2]]
+    assert decoder.cached(records[1]) is None
+
+    decoder.request(records[0])  # cached: no decode, no signal
+    assert calls == uids[:3]
+    assert not decoder.is_busy()
+    decoder.shutdown()
+    with pytest.raises(ValueError):
+        ImageDecoder(cache_size=0)
+
+
+def test_a_pending_image_is_decoded_once(qtbot: QtBot, records: tuple[ImageRecord, ...]) -> None:
+    release = threading.Event()
+    calls: list[str] = []
+
+    def decode(record: ImageRecord) -> DecodedImage:
+        calls.append(record.sop_instance_uid)
+        release.wait(timeout=10)
+        return decode_image(record)
+
+    decoder = ImageDecoder(decode=decode)
+    try:
+        decoder.request(records[0])
+        decoder.request(records[0])
+        assert decoder.is_pending(records[0])
+        assert not decoder.is_pending(records[1])
+    finally:
+        release.set()
+    with qtbot.waitSignal(decoder.decoded):
+        pass
+    assert calls == [records[0].sop_instance_uid]
+    decoder.shutdown()
+
+
+def test_failures_are_reported_and_not_cached(qtbot: QtBot, tmp_path: Path) -> None:
+    (record,) = scan([write_truncated(tmp_path / "cut.dcm")]).images
+    decoder = ImageDecoder()
+    for _ in range(2):
+        with qtbot.waitSignal(decoder.failed) as blocker:
+            decoder.request(record)
+        failed_record, error = blocker.args
+        assert failed_record == record
+        assert error.path == record.path
+        assert error.message.startswith("the pixel data is truncated")
+        assert decoder.cached_uids() == []
+    decoder.shutdown()
+
+
+def test_a_bug_in_decoding_becomes_a_reported_failure(
+    qtbot: QtBot, records: tuple[ImageRecord, ...], capfd: pytest.CaptureFixture[str]
+) -> None:
+    def decode(record: ImageRecord) -> DecodedImage:
+        raise ZeroDivisionError("boom")
+
+    decoder = ImageDecoder(decode=decode)
+    with qtbot.waitSignal(decoder.failed) as blocker:
+        decoder.request(records[0])
+    _, error = blocker.args
+    assert error.message == "unexpected error while decoding: ZeroDivisionError: boom"
+    assert "Traceback" in capfd.readouterr().err
+    assert not decoder.is_busy()
+    decoder.shutdown()
+
+
+def test_results_requested_before_clear_are_dropped(
+    qtbot: QtBot, records: tuple[ImageRecord, ...]
+) -> None:
+    started = threading.Event()
+    release = threading.Event()
+
+    def decode(record: ImageRecord) -> DecodedImage:
+        started.set()
+        release.wait(timeout=10)
+        return decode_image(record)
+
+    decoder = ImageDecoder(decode=decode, max_threads=1)
+    announced: list[object] = []
+    decoder.decoded.connect(announced.append)
+    decoder.failed.connect(announced.append)
+    try:
+        decoder.request(records[0])
+        decoder.request(records[1])  # queued behind records[0]: never starts
+        assert started.wait(timeout=10)
+        decoder.clear()
+        assert not decoder.is_busy()
+    finally:
+        release.set()
+    decoder.shutdown()  # waits for the decode of records[0] to end
+    QCoreApplication.processEvents()  # deliver its queued result
+    assert announced == []
+    assert decoder.cached_uids() == []

@@ -1,0 +1,192 @@
+"""Save a screenshot of GalactoView showing the sample study, e.g. for the README.
+
+Usage::
+
+    .venv/bin/python tools/screenshot.py docs/screenshot.png
+
+The screenshot is taken on Qt's real xcb platform, not "offscreen": the script runs
+itself again under ``xvfb-run -a -s "-screen 0 1600x1000x24"`` (a private X server),
+builds the main window in process with :func:`galactoview.app.create_main_window` on
+the sample study, sizes it to the whole 1600 x 1000 screen, waits until the first image
+is decoded and displayed, grabs the window (:meth:`QWidget.grab`) and saves a PNG of at
+most 300 KB (palette-quantised, then scaled down, if needed).
+
+Exits 0 on success; 1 with a one-line message on stderr when Xvfb is missing, the
+sample study does not exist, Qt cannot start or the image is not displayed in time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from PySide6.QtGui import QImage
+
+    from galactoview.ui.main_window import MainWindow
+
+PROG: Final = "screenshot"
+WIDTH: Final = 1600
+HEIGHT: Final = 1000
+MAX_BYTES: Final = 300 * 1024
+#: Set in the environment of the run under Xvfb.
+_UNDER_XVFB: Final = "GALACTOVIEW_SCREENSHOT_UNDER_XVFB"
+#: How long the first image may take to decode and display, in milliseconds.
+_DISPLAY_TIMEOUT_MS: Final = 60_000
+#: Time given to the X server to map and paint the window, in milliseconds.
+_SETTLE_MS: Final = 500
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the tool; see the module docstring."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1 or args[0].startswith("-"):
+        print(f"usage: {Path(sys.argv[0]).name} OUTPUT.png", file=sys.stderr)
+        return 2
+    output = Path(args[0]).resolve()
+    if os.environ.get(_UNDER_XVFB) == "1":
+        return _take_screenshot(output)
+    return _run_under_xvfb(output)
+
+
+def _fail(message: str) -> int:
+    print(f"{PROG}: error: {message}", file=sys.stderr)
+    return 1
+
+
+def _run_under_xvfb(output: Path) -> int:
+    """Run this script again inside a private Xvfb server."""
+    xvfb_run, xvfb = shutil.which("xvfb-run"), shutil.which("Xvfb")
+    if xvfb_run is None or xvfb is None:
+        found = {"xvfb-run": xvfb_run, "Xvfb": xvfb}
+        missing = " and ".join(name for name, path in found.items() if path is None)
+        return _fail(
+            f"{missing} not found: the screenshot needs an X virtual framebuffer "
+            "(Debian/Ubuntu: sudo apt-get install xvfb xauth)"
+        )
+    env = {**os.environ, _UNDER_XVFB: "1", "QT_QPA_PLATFORM": "xcb"}
+    command = [
+        xvfb_run,
+        "-a",
+        "-s",
+        f"-screen 0 {WIDTH}x{HEIGHT}x24",
+        sys.executable,
+        str(Path(__file__).resolve()),
+        str(output),
+    ]
+    try:
+        done = subprocess.run(command, env=env, timeout=300, check=False)
+    except subprocess.TimeoutExpired:
+        return _fail("the screenshot run under Xvfb did not finish within 300 s")
+    return done.returncode
+
+
+def _take_screenshot(output: Path) -> int:
+    """Open the main window on the sample study and save what it shows (under Xvfb)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+    from PySide6.QtGui import QGuiApplication, QImage
+
+    from galactoview.app import create_application, create_main_window
+    from galactoview.dicom.loading import scan
+    from galactoview.paths import sample_dicom_dir
+
+    sample = sample_dicom_dir()
+    if not sample.is_dir():
+        return _fail(f"the sample study {sample} does not exist")
+    app = create_application(["galactoview"])
+    if QGuiApplication.platformName() != "xcb":
+        return _fail(f"Qt runs on the {QGuiApplication.platformName()!r} platform, not xcb")
+
+    window = create_main_window(scan([sample]))
+    loop = QEventLoop()
+    window.image_shown.connect(loop.quit)
+    window.image_failed.connect(loop.quit)
+    window.setGeometry(0, 0, WIDTH, HEIGHT)
+    window.show()
+    QTimer.singleShot(_DISPLAY_TIMEOUT_MS, loop.quit)
+    if window.is_decoding():
+        loop.exec()
+    if not window.viewport.has_image() or window.is_decoding():
+        problems = "; ".join(window.problems.messages()) or "timed out"
+        window.close()
+        return _fail(f"the first image was not displayed: {problems}")
+    QTimer.singleShot(_SETTLE_MS, loop.quit)  # let the window map, lay out and paint
+    loop.exec()
+    _hover_first_lesion(window, sample.parent / "ground_truth.json")
+    QTimer.singleShot(_SETTLE_MS // 5, loop.quit)
+    loop.exec()
+    handle = window.windowHandle()
+    if handle is None or not handle.isExposed():
+        window.close()
+        return _fail("the main window was not shown on the X server")
+
+    image = window.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+    window.close()
+    data = _encode_png(image)
+    if data is None:
+        return _fail(f"could not encode the screenshot as a PNG under {MAX_BYTES // 1024} KB")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_bytes(data)
+    print(f"{output}: {len(data) / 1024:.0f} KB")
+    del app
+    return 0
+
+
+def _hover_first_lesion(window: MainWindow, ground_truth: Path) -> None:
+    """Put the mouse over the first lesion of the image shown, so the status bar reads it.
+
+    Uses the pixel position the phantom's ground truth gives for that image; does
+    nothing if there is none.
+    """
+    from PySide6.QtCore import QPointF
+    from PySide6.QtTest import QTest
+
+    record = window.current_record()
+    if record is None:
+        return
+    try:
+        truth = json.loads(ground_truth.read_text(encoding="utf-8"))
+        (image,) = [i for i in truth["images"] if i["sop_instance_uid"] == record.sop_instance_uid]
+        lesion = image["lesions"][0]
+        column, row = float(lesion["column"]), float(lesion["row"])
+    except (OSError, ValueError, KeyError, IndexError, TypeError, AttributeError):
+        return
+    viewport = window.viewport
+    scene = viewport.image_item.mapToScene(QPointF(column, row))
+    QTest.mouseMove(viewport.viewport(), viewport.mapFromScene(scene))
+
+
+def _encode_png(image: QImage) -> bytes | None:
+    """Return the smallest-effort PNG of ``image`` under :data:`MAX_BYTES`, or None.
+
+    Tries true colour, then an 8-bit palette, then the palette at decreasing sizes.
+    """
+    from PySide6.QtCore import QBuffer, QByteArray, QIODevice, Qt
+    from PySide6.QtGui import QImage, QImageWriter
+
+    attempts = [(1.0, False), (1.0, True), (0.9, True), (0.8, True), (0.7, True), (0.6, True)]
+    for scale, palette in attempts:
+        candidate = image
+        if scale < 1.0:
+            candidate = candidate.scaledToWidth(
+                round(image.width() * scale), Qt.TransformationMode.SmoothTransformation
+            )
+        if palette:
+            candidate = candidate.convertToFormat(QImage.Format.Format_Indexed8)
+        buffer = QBuffer()
+        buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+        if not QImageWriter(buffer, QByteArray(b"png")).write(candidate):
+            return None
+        data = bytes(buffer.data().data())
+        if len(data) <= MAX_BYTES:
+            return data
+    return None
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
