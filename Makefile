@@ -28,7 +28,7 @@ run: $(STAMP)
 	$(BIN)/galactoview
 
 test: $(STAMP) system-deps
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest
+	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory lint
 
 lint: $(STAMP)
