@@ -1,36 +1,74 @@
-"""Command line: ``galactoview [PATH ...]`` opens the viewer (Qt is imported lazily).
+"""Command line: ``galactoview [PATH ...]`` opens the viewer; ``info`` and ``render`` are batch.
 
-This module never imports Qt or pyqtgraph at module level, so ``--help``,
-``--version`` and future batch subcommands work without a display.
+Usage::
+
+    galactoview [PATH ...]                 open the viewer (Qt is imported lazily)
+    galactoview info PATH... [--json]      list images as Patient > Study > Series > Instance
+    galactoview render FILE OUT.png [--frame N] [--window C,W | --auto] [--max-size PX]
+
+A first argument that is exactly ``info`` or ``render`` selects the subcommand; anything
+else is a path to open. To open a file or folder literally named ``info`` or ``render``,
+write it as ``./info``. This module never imports Qt or pyqtgraph at module level, so
+``--help``, ``--version`` and the subcommands work without a display.
+
+Errors about a file are printed as one line ``path: message`` on stderr. Exit codes:
+0 success, 1 nothing readable / the image could not be rendered or written, 2 usage error.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
+
+from pydicom.uid import UID
 
 from galactoview import __version__
-from galactoview.dicom.loading import ScanResult, scan
+from galactoview.dicom.calibration import Calibration, calibration_from_dataset
+from galactoview.dicom.loading import ImageRecord, PixelDataError, ScanResult, read_header, scan
+from galactoview.dicom.study_tree import PatientNode, build_study_tree
 from galactoview.paths import sample_dicom_dir
 
-__all__ = ["build_parser", "main"]
+__all__ = [
+    "SUBCOMMANDS",
+    "build_info_parser",
+    "build_parser",
+    "build_render_parser",
+    "info_json",
+    "main",
+]
 
 PROG = "galactoview"
 
+#: Exit code when nothing could be read, rendered or written.
+EXIT_FAILURE = 1
 #: Exit code for a usage error (as argparse uses).
 EXIT_USAGE = 2
 
+#: First words of the command line that select a batch subcommand instead of the viewer.
+SUBCOMMANDS = ("info", "render")
+
+_EPILOG = """\
+batch subcommands (see 'galactoview info --help', 'galactoview render --help'):
+  galactoview info PATH... [--json]
+  galactoview render FILE OUT.png [--frame N] [--window C,W | --auto] [--max-size PX]
+
+A PATH literally named 'info' or 'render' must be written as ./info or ./render.
+"""
+
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the ``galactoview`` command.
+    """Return the argument parser of the ``galactoview`` command (the viewer).
 
     Returns
     -------
     argparse.ArgumentParser
-        The parser. Batch subcommands (``info``, ``render``, ...) will be added
-        here as subparsers; the default remains opening the viewer.
+        The parser for ``galactoview [PATH ...]``; the subcommands have their own
+        parsers (:func:`build_info_parser`, :func:`build_render_parser`), chosen by
+        :func:`main` from the first word of the command line.
     """
     parser = argparse.ArgumentParser(
         prog=PROG,
@@ -38,6 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
             "DICOM viewer for galactography (ductography). Opens the given DICOM files "
             "and folders (searched recursively), or the bundled sample study."
         ),
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     parser.add_argument(
@@ -50,25 +90,93 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_info_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``galactoview info``."""
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} info",
+        description=(
+            "List the DICOM images found in files and folders (searched recursively) as "
+            "Patient > Study > Series > Instance, newest study first: laterality, view, "
+            "size, transfer syntax and pixel spacing calibration of each image. Unusable "
+            "files are reported on stderr, one line each. Exit status: 0 if any image "
+            "was found, 1 if none, 2 on a usage error."
+        ),
+    )
+    parser.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="file or folder")
+    parser.add_argument(
+        "--json", action="store_true", help="print the tree as JSON (keys: see the docs)"
+    )
+    return parser
+
+
+def build_render_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``galactoview render``."""
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} render",
+        description=(
+            "Write one frame of a DICOM image as an 8-bit PNG exactly as the viewer "
+            "displays it (Modality LUT, VOI, Presentation LUT Shape; PS3.3 C.11). "
+            "Default VOI: the file's first window with its VOI LUT Function, else its "
+            "first VOI LUT, else the automatic window. Colour images (RGB, YBR, palette) "
+            "are written as RGB PNGs without VOI. The source file is never modified; "
+            "the PNG is replaced atomically. Exit status: 0 written, 1 error, 2 usage."
+        ),
+    )
+    parser.add_argument("file", type=Path, metavar="FILE", help="DICOM image file")
+    parser.add_argument("out", type=Path, metavar="OUT.png", help="PNG file to write")
+    parser.add_argument(
+        "--frame", type=int, default=1, metavar="N", help="1-based frame number (default 1)"
+    )
+    voi = parser.add_mutually_exclusive_group()
+    voi.add_argument(
+        "--window",
+        metavar="CENTER,WIDTH",
+        help=(
+            "window in modality units, keeping the file's VOI LUT Function (LINEAR if "
+            "the file has no window); write a negative center as --window=-100,400"
+        ),
+    )
+    voi.add_argument(
+        "--auto", action="store_true", help="automatic mammography window over the tissue"
+    )
+    parser.add_argument(
+        "--max-size",
+        type=_positive_int,
+        metavar="PX",
+        help=(
+            "downsample so the longer side is at most PX pixels, preserving the aspect "
+            "ratio (Lanczos filter on the display values); default: native size"
+        ),
+    )
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``galactoview`` command.
 
     Parameters
     ----------
     argv
-        Arguments without the program name; ``sys.argv[1:]`` when None.
+        Arguments without the program name; ``sys.argv[1:]`` when None. A first
+        argument in :data:`SUBCOMMANDS` runs that subcommand; otherwise the viewer opens.
 
     Returns
     -------
     int
-        Exit code: 0 on success, 2 on a usage error (including a missing sample
-        study when no path is given), else the GUI's exit code.
+        Exit code: 0 on success, 1 when a subcommand fails, 2 on a usage error
+        (including a missing sample study when no path is given), else the GUI's
+        exit code.
     """
+    args_list = sys.argv[1:] if argv is None else list(argv)
+    if args_list and args_list[0] == "info":
+        return _run_subcommand(build_info_parser(), args_list[1:], _info)
+    if args_list and args_list[0] == "render":
+        return _run_subcommand(build_render_parser(), args_list[1:], _render)
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args = parser.parse_args(args_list)
     except SystemExit as exc:  # --help, --version and usage errors
-        return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+        return _exit_code(exc)
     paths: list[Path] = list(args.paths)
     if not paths:
         sample = sample_dicom_dir()
@@ -85,10 +193,39 @@ def main(argv: list[str] | None = None) -> int:
     return _open_window(paths, result)
 
 
+def _run_subcommand(
+    parser: argparse.ArgumentParser,
+    argv: list[str],
+    run: Callable[[argparse.Namespace], int],
+) -> int:
+    """Parse a subcommand's arguments and run it; argparse exits become return codes."""
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:
+        return _exit_code(exc)
+    return run(args)
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """Return the exit code argparse wanted (2 for usage errors)."""
+    return exc.code if isinstance(exc.code, int) else EXIT_USAGE
+
+
+def _positive_int(text: str) -> int:
+    """Argparse type: an integer >= 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid positive integer: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
 def _print_problems(result: ScanResult) -> None:
     """Print one line per problem to stderr: ``path: message``."""
     for problem in result.problems:
-        print(f"{problem.path}: {problem.message}", file=sys.stderr)
+        print(problem, file=sys.stderr)
 
 
 def _open_window(paths: Sequence[Path], result: ScanResult) -> int:
@@ -96,3 +233,257 @@ def _open_window(paths: Sequence[Path], result: ScanResult) -> int:
     from galactoview.app import run_gui  # lazy: keeps the CLI Qt-free
 
     return run_gui(list(paths), result)
+
+
+# --- info ----------------------------------------------------------------------------------
+
+
+def _info(args: argparse.Namespace) -> int:
+    """Run ``galactoview info``."""
+    result = scan(args.paths)
+    _print_problems(result)
+    tree = build_study_tree(result.images)
+    calibrations: dict[str, Calibration | None] = {}
+    for image in result.images:
+        calibration = _calibration(image)
+        if isinstance(calibration, str):  # the header could not be read again
+            print(f"{_where(image)}: {calibration}", file=sys.stderr)
+        calibrations[image.sop_instance_uid] = None if isinstance(calibration, str) else calibration
+    if args.json:
+        document = info_json(tree, result, calibrations)
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        for line in _info_lines(tree, calibrations):
+            print(line)
+    if not result.images:
+        print(f"{PROG} info: no DICOM images found", file=sys.stderr)
+        return EXIT_FAILURE
+    return 0
+
+
+def _calibration(image: ImageRecord) -> Calibration | str:
+    """Return the calibration of an image from its header, or an error message."""
+    try:
+        return calibration_from_dataset(read_header(image))
+    except PixelDataError as exc:
+        return exc.message
+
+
+def _size(image: ImageRecord) -> str:
+    """Return ``rows×columns``, plus ``×frames`` for multi-frame images."""
+    size = f"{image.rows}×{image.columns}"
+    return f"{size}×{image.number_of_frames}" if image.number_of_frames > 1 else size
+
+
+def _view(image: ImageRecord) -> str:
+    """Return view and modifiers without laterality, e.g. ``"CC MAG"``; ``"-"`` if unknown."""
+    return " ".join([image.view.short_name, *image.view.modifiers]).strip() or "-"
+
+
+def _where(image: ImageRecord) -> str:
+    """Return the file of an image, with the member name when it is inside a ``.zip``."""
+    member = image.archive_member
+    return str(image.path) if member is None else f"{image.path} [{member}]"
+
+
+def _syntax_name(uid: str) -> str:
+    """Return the name of a transfer syntax UID (PS3.6 Annex A), the UID if unknown."""
+    return UID(uid).name if uid else "(no transfer syntax)"
+
+
+def _info_lines(
+    tree: Sequence[PatientNode], calibrations: Mapping[str, Calibration | None]
+) -> list[str]:
+    """Return the indented text tree of ``galactoview info``."""
+    lines: list[str] = []
+    for patient in tree:
+        lines.append(
+            f"Patient {patient.patient_name or '(no name)'}"
+            f" [{patient.patient_id or 'no ID'}]: {patient.image_count} image(s)"
+        )
+        for study in patient.studies:
+            date = study.study_date
+            shown = f"{date[:4]}-{date[4:6]}-{date[6:]}" if len(date) == 8 else date or "no date"
+            lines.append(
+                f"  Study {shown} {study.study_description or '(no description)'}"
+                f" ({study.study_instance_uid})"
+            )
+            for series in study.series:
+                number = "?" if series.series_number is None else series.series_number
+                lines.append(
+                    f"    Series {number} {series.modality or '?'}"
+                    f" {series.series_description or '(no description)'}"
+                )
+                for image in series.images:
+                    calibration = calibrations.get(image.sop_instance_uid)
+                    label = calibration.short_label() if calibration is not None else "?"
+                    instance = "?" if image.instance_number is None else image.instance_number
+                    lines.append(
+                        f"      #{instance} {image.image_laterality.value or '-'}"
+                        f" {_view(image)}  {_size(image)}"
+                        f"  {_syntax_name(image.transfer_syntax_uid)}  {label}  {_where(image)}"
+                    )
+    return lines
+
+
+def info_json(
+    tree: Sequence[PatientNode], result: ScanResult, calibrations: Mapping[str, Calibration | None]
+) -> dict[str, Any]:
+    """Return the ``galactoview info --json`` document.
+
+    Keys (values are strings unless noted; missing numbers are ``null``)::
+
+        patients: list of
+          patient_id, patient_name
+          studies: list of (newest first)
+            study_instance_uid, study_date (YYYYMMDD), study_description
+            series: list of
+              series_instance_uid, series_number (int), series_description, modality
+              images: list of
+                path, archive_member (member name inside a .zip ``path``, else null),
+                sop_instance_uid, instance_number (int)
+                laterality ("L", "R", "B" or ""), view (e.g. "L CC MAG"),
+                view_code (SNOMED CT), view_modifiers (list)
+                rows, columns, number_of_frames (int), photometric_interpretation
+                transfer_syntax: {uid, name}
+                calibration: null if the header could not be read again, else
+                  {source ("calibrated", "pixel spacing", "magnification-corrected",
+                   "detector" or "unknown"), row_spacing_mm, column_spacing_mm,
+                   magnification (float or null), label, description, problems (list)}
+        problems: list of {path, archive_member, message}, one per unusable file
+
+    Parameters
+    ----------
+    tree
+        The study tree of ``result.images``.
+    result
+        The scan result (for its problems).
+    calibrations
+        Calibration of each image by SOP Instance UID (None when unknown).
+
+    Returns
+    -------
+    dict
+        A JSON-serialisable document.
+    """
+    return {
+        "patients": [
+            {
+                "patient_id": patient.patient_id,
+                "patient_name": patient.patient_name,
+                "studies": [
+                    {
+                        "study_instance_uid": study.study_instance_uid,
+                        "study_date": study.study_date,
+                        "study_description": study.study_description,
+                        "series": [
+                            {
+                                "series_instance_uid": series.series_instance_uid,
+                                "series_number": series.series_number,
+                                "series_description": series.series_description,
+                                "modality": series.modality,
+                                "images": [
+                                    _image_json(image, calibrations.get(image.sop_instance_uid))
+                                    for image in series.images
+                                ],
+                            }
+                            for series in study.series
+                        ],
+                    }
+                    for study in patient.studies
+                ],
+            }
+            for patient in tree
+        ],
+        "problems": [
+            {
+                "path": str(problem.path),
+                "archive_member": problem.archive_member,
+                "message": problem.message,
+            }
+            for problem in result.problems
+        ],
+    }
+
+
+def _image_json(image: ImageRecord, calibration: Calibration | None) -> dict[str, Any]:
+    """Return the JSON object of one image (see :func:`info_json`)."""
+    return {
+        "path": str(image.path),
+        "archive_member": image.archive_member,
+        "sop_instance_uid": image.sop_instance_uid,
+        "instance_number": image.instance_number,
+        "laterality": image.image_laterality.value,
+        "view": image.view.label,
+        "view_code": image.view.view_code,
+        "view_modifiers": list(image.view.modifiers),
+        "rows": image.rows,
+        "columns": image.columns,
+        "number_of_frames": image.number_of_frames,
+        "photometric_interpretation": image.photometric_interpretation,
+        "transfer_syntax": {
+            "uid": image.transfer_syntax_uid,
+            "name": _syntax_name(image.transfer_syntax_uid),
+        },
+        "calibration": None
+        if calibration is None
+        else {
+            "source": calibration.source.value,
+            "row_spacing_mm": calibration.row_spacing_mm,
+            "column_spacing_mm": calibration.column_spacing_mm,
+            "magnification": calibration.magnification,
+            "label": calibration.short_label(),
+            "description": calibration.description,
+            "problems": list(calibration.problems),
+        },
+    }
+
+
+# --- render --------------------------------------------------------------------------------
+
+
+def _render(args: argparse.Namespace) -> int:
+    """Run ``galactoview render``."""
+    # Imported here so that opening the viewer does not pay for Pillow.
+    from galactoview.dicom.export import (
+        RenderError,
+        parse_window,
+        read_dataset,
+        render_image,
+        write_png,
+    )
+
+    source: Path = args.file
+    out: Path = args.out
+    try:
+        window = None if args.window is None else parse_window(args.window)
+    except ValueError as exc:
+        return _fail(source, f"bad --window: {exc}")
+    if _same_file(source, out):
+        return _fail(out, "refusing to overwrite the source DICOM file")
+    try:
+        ds = read_dataset(source)
+        array = render_image(
+            ds, frame=args.frame, window=window, auto=args.auto, max_size=args.max_size
+        )
+    except RenderError as exc:
+        return _fail(source, str(exc))
+    try:
+        write_png(array, out)
+    except OSError as exc:
+        return _fail(out, f"cannot write the PNG: {exc.strerror or exc}")
+    return 0
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name the same existing file."""
+    try:
+        return a.exists() and b.exists() and a.samefile(b)
+    except OSError:
+        return False
+
+
+def _fail(path: Path, message: str) -> int:
+    """Print ``path: message`` on stderr and return the failure exit code."""
+    print(f"{path}: {message}", file=sys.stderr)
+    return EXIT_FAILURE

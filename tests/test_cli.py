@@ -130,3 +130,39 @@ def test_python_dash_m_version() -> None:
     )
     assert done.returncode == 0
     assert done.stdout == f"galactoview {__version__}\n"
+
+
+def test_help_lists_subcommands(capsys: pytest.CaptureFixture[str], launcher: FakeLauncher) -> None:
+    assert cli.main(["--help"]) == 0
+    out = capsys.readouterr().out
+    assert "galactoview info PATH..." in out
+    assert "galactoview render FILE OUT.png" in out
+    assert "./info" in out
+
+
+@pytest.mark.parametrize("word", cli.SUBCOMMANDS)
+def test_subcommand_word_never_opens_the_window(
+    word: str, capsys: pytest.CaptureFixture[str], launcher: FakeLauncher
+) -> None:
+    assert cli.main([word]) == 2  # missing arguments: a usage error of the subcommand
+    assert capsys.readouterr().err.startswith(f"usage: galactoview {word}")
+    assert launcher.calls == []
+
+
+@pytest.mark.parametrize("word", cli.SUBCOMMANDS)
+def test_path_named_like_a_subcommand_opens_as_dot_slash(
+    word: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, launcher: FakeLauncher
+) -> None:
+    image = write_mg(tmp_path / word / "a.dcm")
+    monkeypatch.chdir(tmp_path)
+    assert cli.main([f"./{word}"]) == 0
+    ((paths, result),) = launcher.calls
+    assert paths == [Path(word)]
+    assert [record.path.resolve() for record in result.images] == [image]
+
+
+def test_subcommand_word_later_is_a_path(tmp_path: Path, launcher: FakeLauncher) -> None:
+    good = write_mg(tmp_path / "good.dcm")
+    assert cli.main([str(good), "info"]) == 0
+    ((paths, _),) = launcher.calls
+    assert paths == [good, Path("info")]

@@ -7,29 +7,48 @@ file. :func:`load_pixels` decodes the stored values of one image later, when it
 is displayed, and raises :class:`PixelDataError` with a message fit for the user.
 
 Files are DICOM Part 10 files (PS3.10 7.1: 128-byte preamble, ``DICM`` prefix,
-File Meta Information); they are only ever opened for reading.
+File Meta Information); they are only ever opened for reading. :func:`scan` also
+follows a DICOMDIR (PS3.10 8.6, PS3.3 F.5) to the files it references and reads
+the members of a ``.zip`` archive in memory.
+
+Reading is tolerant: a dataset stored without preamble and File Meta Information
+(not conformant to PS3.10 7.1, but written by old software) is accepted when its
+first element is in group 0002 or 0008; its transfer syntax is then inferred from
+the encoding pydicom detects.
 """
 
 from __future__ import annotations
 
+import io
 import os
+import struct
 import warnings
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import BinaryIO, Final, Literal, NamedTuple, cast
 
 import numpy as np
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
+from pydicom.pixels.processing import apply_color_lut
 from pydicom.pixels.utils import pixel_array
-from pydicom.uid import UID
+from pydicom.uid import (
+    UID,
+    ExplicitVRBigEndian,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+)
 
 from galactoview.dicom.mammography import Laterality, MammoView
 
 __all__ = [
+    "DICOM_SUFFIXES",
+    "MAX_DECODED_BYTES",
     "SKIPPED_SUFFIXES",
     "ImageRecord",
     "LoadProblem",
@@ -45,6 +64,29 @@ __all__ = [
 SKIPPED_SUFFIXES: Final = frozenset(
     {".png", ".jpg", ".jpeg", ".json", ".md", ".txt", ".py", ".csv", ".sha256", ".pdf"}
 )
+
+#: Suffixes that claim a file is DICOM: inside folders, such a file without the
+#: ``DICM`` prefix is reported; other files without it are skipped silently.
+DICOM_SUFFIXES: Final = frozenset({".dcm", ".dicom", ".dic"})
+
+#: Largest decoded frame :func:`load_pixels` allocates (2 GiB); a header claiming more
+#: (Rows x Columns x Samples per Pixel x bytes per sample) is refused before decoding.
+MAX_DECODED_BYTES: Final = 2 * 1024**3
+
+#: Media Storage Directory Storage, the SOP Class of a DICOMDIR (PS3.10 8.6, PS3.4 Annex I).
+_MEDIA_STORAGE_DIRECTORY: Final = UID("1.2.840.10008.1.3.10")
+
+#: SOP Classes that carry Pixel Data but are not images to read (PS3.3 A.51 Segmentation).
+_NOT_IMAGES: Final = frozenset({UID("1.2.840.10008.5.1.4.1.1.66.4")})
+
+#: Pixel Data (7FE0,0010); Float and Double Float Pixel Data are not images we show.
+_PIXEL_DATA_TAG: Final = (0x7FE0, 0x0010)
+
+#: Value Representations Pixel Data may have in explicit VR (PS3.5 8.2, A.4).
+_PIXEL_VRS: Final = frozenset({b"OB", b"OW", b"UN"})
+
+#: Value Length of an element with undefined length (PS3.5 7.1.1), i.e. encapsulated.
+_UNDEFINED_LENGTH: Final = 0xFFFFFFFF
 
 #: Attributes an image must have to be listed, with their tags for messages.
 _REQUIRED: Final = (
@@ -69,13 +111,17 @@ class LoadProblem:
         The file (or folder) concerned.
     message
         One line for the user, e.g. ``"not a DICOM file (no 'DICM' prefix)"``.
+    archive_member
+        Name of the member within a ``.zip`` archive ``path``, ``None`` for plain files.
     """
 
     path: Path
     message: str
+    archive_member: str | None = None
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}"
+        where = str(self.path) if self.archive_member is None else _member_label(self)
+        return f"{where}: {self.message}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +162,9 @@ class ImageRecord:
         Contrast/Bolus Agent (0018,0010), ``""`` if no contrast is recorded.
     number_of_frames
         Number of Frames (0028,0008), 1 when absent.
+    archive_member
+        Name of the member within the ``.zip`` archive ``path`` holding the image;
+        ``None`` for a plain file.
     """
 
     path: Path
@@ -138,6 +187,12 @@ class ImageRecord:
     transfer_syntax_uid: str
     contrast_bolus_agent: str = ""
     number_of_frames: int = 1
+    archive_member: str | None = None
+
+    @property
+    def frame_count(self) -> int:
+        """Return the number of frames, Number of Frames (0028,0008) or 1."""
+        return self.number_of_frames
 
     @property
     def is_post_contrast(self) -> bool:
@@ -160,7 +215,7 @@ class ImageRecord:
             big if self.series_number is None else self.series_number,
             big if self.instance_number is None else self.instance_number,
             self.series_instance_uid,
-            str(self.path),
+            str(self.path) + "\0" + (self.archive_member or ""),
         )
 
 
@@ -198,11 +253,17 @@ class PixelDataError(Exception):
 
 
 def scan(paths: Iterable[Path]) -> ScanResult:
-    """Find the DICOM images in files and folders.
+    """Find the DICOM images in files, folders, DICOMDIRs and ``.zip`` archives.
 
-    Folders are walked recursively in sorted order; hidden files and folders
-    and files with an obviously non-DICOM suffix (:data:`SKIPPED_SUFFIXES`) are
-    skipped silently. Files named explicitly are always tried.
+    Folders are walked recursively in sorted order; hidden files and folders,
+    files with an obviously non-DICOM suffix (:data:`SKIPPED_SUFFIXES`) and files
+    without the ``DICM`` prefix (PS3.10 7.1) are skipped silently, unless their
+    suffix claims DICOM (:data:`DICOM_SUFFIXES`). Files named explicitly are always
+    tried and reported when unusable. A DICOMDIR (PS3.10 8.6) is followed to the
+    files its directory records reference (PS3.3 F.5); a missing referenced file is
+    reported. The members of a ``.zip`` archive are read in memory, headers only.
+
+    Only headers are read: Pixel Data (7FE0,0010) is never read nor decoded here.
 
     Parameters
     ----------
@@ -215,33 +276,14 @@ def scan(paths: Iterable[Path]) -> ScanResult:
         The images, sorted, and a problem for each path that does not exist and
         each file that is not a usable DICOM image. Never raises for bad input.
     """
-    images: list[ImageRecord] = []
-    problems: list[LoadProblem] = []
-    seen_files: set[Path] = set()
-    seen_uids: dict[str, Path] = {}
+    scanner = _Scanner()
     for path in paths:
-        for file in _candidate_files(Path(path), problems):
-            key = file.resolve()
-            if key in seen_files:
-                continue
-            seen_files.add(key)
-            outcome = _read_record(file)
-            if isinstance(outcome, LoadProblem):
-                problems.append(outcome)
-                continue
-            first = seen_uids.get(outcome.sop_instance_uid)
-            if first is not None:
-                problems.append(
-                    LoadProblem(file, f"same SOP Instance UID as {first}; duplicate skipped")
-                )
-                continue
-            seen_uids[outcome.sop_instance_uid] = file
-            images.append(outcome)
-    images.sort(key=ImageRecord.sort_key)
+        scanner.add_path(Path(path))
+    images = sorted(scanner.images, key=ImageRecord.sort_key)
     # Newest study first, as on a reading list: the current exam above its priors. The sort
     # is stable, so series and instances keep their order within each study.
     images.sort(key=lambda record: record.study_date, reverse=True)
-    return ScanResult(tuple(images), tuple(problems))
+    return ScanResult(tuple(images), tuple(scanner.problems))
 
 
 def read_header(record: ImageRecord) -> Dataset:
@@ -263,42 +305,71 @@ def read_header(record: ImageRecord) -> Dataset:
         If the file can no longer be read.
     """
     try:
-        with record.path.open("rb") as stream:
-            return dcmread(stream, stop_before_pixels=True)
-    except (OSError, InvalidDicomError) as exc:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with _open_image(record) as stream:
+                return _read_header(stream)
+    except PixelDataError:
+        raise
+    except (OSError, InvalidDicomError, zipfile.BadZipFile, KeyError) as exc:
         raise PixelDataError(record.path, f"cannot read the file: {_describe(exc)}") from exc
     except Exception as exc:  # pydicom raises many types for damaged files
         raise PixelDataError(record.path, f"damaged DICOM header: {_describe(exc)}") from exc
 
 
-def load_pixels(record: ImageRecord) -> np.ndarray:
-    """Decode the stored pixel values of an image (first frame only).
+def load_pixels(
+    record: ImageRecord, frame: int | None = None, *, colour: bool = False
+) -> np.ndarray:
+    """Decode the stored pixel values of one frame of an image.
+
+    Only the requested frame is decoded where the encoding allows it (PS3.5 8.2:
+    an encapsulated transfer syntax stores each frame in its own fragments; native
+    frames are read from their offset). The header is checked first, so an image
+    whose frame would need more than :data:`MAX_DECODED_BYTES` is refused before
+    anything is allocated.
 
     Parameters
     ----------
     record
         The image, as found by :func:`scan`.
+    frame
+        Index of the frame, from 0 to ``record.frame_count - 1``; ``None`` means the
+        first frame.
+    colour
+        ``False`` (the default, for the grayscale display pipeline): only
+        MONOCHROME1 and MONOCHROME2 images are decoded. ``True``: colour images are
+        also decoded, as RGB of shape ``(Rows, Columns, 3)``: YBR_FULL and
+        YBR_FULL_422 are converted to RGB (PS3.3 C.7.6.3.1.2) and PALETTE COLOR
+        is mapped through its palette (PS3.3 C.7.6.3.1.5, C.7.9).
 
     Returns
     -------
     numpy.ndarray
-        The stored values, shape ``(Rows, Columns)``, unsigned or signed integers
-        as Pixel Representation (0028,0103) says; no Modality LUT applied.
+        The stored values of the frame, shape ``(Rows, Columns)`` (``(Rows,
+        Columns, 3)`` for colour), unsigned or signed integers as Pixel
+        Representation (0028,0103) says, in native byte order; no Modality LUT
+        applied.
 
     Raises
     ------
     PixelDataError
-        If the file cannot be read, has no Pixel Data, is not grayscale, needs a
-        decoder that is not installed, or its pixel data is damaged or truncated.
+        If the file cannot be read, has no Pixel Data, the frame does not exist,
+        the image is not grayscale (unless ``colour``), would need too much memory,
+        needs a decoder that is not installed, or its pixel data is damaged,
+        truncated or does not match its transfer syntax.
     """
     path = record.path
+    index = 0 if frame is None else frame
     try:
-        with path.open("rb") as stream:
-            ds = dcmread(stream)
-            return _decode_first_frame(path, ds)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with _open_image(record) as stream:
+                return _decode_frame(path, stream, index, colour)
     except PixelDataError:
         raise
-    except (OSError, InvalidDicomError) as exc:
+    except MemoryError as exc:
+        raise PixelDataError(path, "not enough memory to decode the image") from exc
+    except (OSError, InvalidDicomError, zipfile.BadZipFile, KeyError) as exc:
         raise PixelDataError(path, f"cannot read the file: {_describe(exc)}") from exc
     except Exception as exc:  # pydicom raises many types for damaged files
         raise PixelDataError(path, f"damaged DICOM file: {_describe(exc)}") from exc
@@ -323,31 +394,222 @@ def initial_image_index(images: Sequence[ImageRecord]) -> int | None:
     return 0 if images else None
 
 
-def _decode_first_frame(path: Path, ds: Dataset) -> np.ndarray:
-    """Decode frame 0 of an open dataset, turning decoder failures into messages."""
-    if "PixelData" not in ds:
-        raise PixelDataError(path, "the file has no Pixel Data (7FE0,0010)")
-    photometric = str(ds.get("PhotometricInterpretation", "")).strip()
-    if photometric not in _MONOCHROME:
+# --- decoding -------------------------------------------------------------------------
+
+
+class _PixelElement(NamedTuple):
+    """The Pixel Data (7FE0,0010) element as found after the header.
+
+    ``length`` is its Value Length (``0xFFFFFFFF`` when encapsulated), ``available``
+    the bytes the file holds after the length field, ``implicit`` whether it was
+    encoded with implicit VR.
+    """
+
+    length: int
+    available: int
+    implicit: bool
+
+
+def _decode_frame(path: Path, stream: BinaryIO, index: int, colour: bool) -> np.ndarray:
+    """Check the header of an open image, then decode frame ``index``."""
+    header = _read_header(stream)
+    syntax = _syntax_of(header)
+    try:
+        element = _pixel_element(stream, header, syntax)
+    except _NoPixelDataError:
+        raise PixelDataError(path, "the file has no Pixel Data (7FE0,0010)") from None
+    frames = _optional_int(header.get("NumberOfFrames")) or 1
+    if not 0 <= index < frames:
+        raise PixelDataError(path, f"frame {index} does not exist; the image has {frames} frame(s)")
+    photometric = str(header.get("PhotometricInterpretation", "")).strip()
+    if photometric not in _MONOCHROME and not colour:
         raise PixelDataError(
             path,
             f"Photometric Interpretation {photometric or '(missing)'} is not supported;"
             " only MONOCHROME1 and MONOCHROME2 images can be shown",
         )
-    syntax = UID(str(ds.file_meta.get("TransferSyntaxUID", "")))
+    stored_bits = _check_image_pixel_module(path, header)
+    if photometric == "YBR_FULL_422" and not syntax.is_encapsulated:
+        # PS3.3 C.7.6.3.1.2: native YBR_FULL_422 stores two samples a pixel, not three.
+        stored_bits = stored_bits * 2 // 3
     _check_decoder(path, syntax)
+    if element is not None:
+        _check_pixel_element(path, syntax, element, (stored_bits * frames + 7) // 8)
+    found = syntax
+    if element is not None and element.implicit and not syntax.is_implicit_VR:
+        # The file meta claims explicit VR, the dataset is implicit VR (PS3.5 A.1).
+        found = ImplicitVRLittleEndian
+    stream.seek(0)
     try:
-        # PS3.5 8.2: encapsulated transfer syntaxes hold one fragment set per frame;
-        # decoding only frame 0 avoids decompressing a whole multi-frame image.
-        frames = int(ds.get("NumberOfFrames") or 1)
-        stored = pixel_array(ds, index=0) if frames > 1 else pixel_array(ds)
-    except (ValueError, RuntimeError, NotImplementedError, AttributeError) as exc:
+        if found.is_deflated or found != syntax or not _has_meta_syntax(header):
+            # Deflated (PS3.5 A.5), without File Meta or with the wrong Transfer Syntax
+            # UID: parse it all (pydicom detects the encoding), then decode.
+            ds = dcmread(stream, force=True)
+            ds.file_meta.TransferSyntaxUID = found
+            if "PixelData" not in ds:
+                raise PixelDataError(path, "the file has no Pixel Data (7FE0,0010)")
+            stored = pixel_array(ds, index=index) if frames > 1 else pixel_array(ds)
+        else:
+            # From the stream, pydicom reads only the requested frame.
+            stored = pixel_array(stream, index=index) if frames > 1 else pixel_array(stream)
+    except PixelDataError:
+        raise
+    except (ValueError, RuntimeError, NotImplementedError, AttributeError, KeyError) as exc:
         raise PixelDataError(path, _pixel_message(syntax, exc)) from exc
-    if stored.ndim != 2:
+    if photometric == "PALETTE COLOR":
+        # PS3.3 C.7.6.3.1.5: stored values index the Red, Green and Blue palettes.
+        stored = apply_color_lut(stored, header)
+    if not stored.dtype.isnative:
+        # Explicit VR Big Endian (PS3.5 A.3) decodes to big-endian values.
+        stored = stored.astype(stored.dtype.newbyteorder("="))
+    if stored.ndim != (2 if photometric in _MONOCHROME else 3):
         raise PixelDataError(
-            path, f"expected one grayscale frame, decoded an array of shape {stored.shape}"
+            path, f"expected one {photometric} frame, decoded an array of shape {stored.shape}"
         )
     return stored
+
+
+def _check_image_pixel_module(path: Path, header: Dataset) -> int:
+    """Check the Image Pixel module (PS3.3 C.7.6.3); return the bits of one stored frame."""
+    rows = _optional_int(header.get("Rows")) or 0
+    columns = _optional_int(header.get("Columns")) or 0
+    samples = _optional_int(header.get("SamplesPerPixel")) or 1
+    allocated = _optional_int(header.get("BitsAllocated"))
+    stored_bits = _optional_int(header.get("BitsStored"))
+    if rows <= 0 or columns <= 0:
+        raise PixelDataError(path, f"invalid image size: Rows {rows}, Columns {columns}")
+    if allocated is None:
+        raise PixelDataError(path, "the header has no Bits Allocated (0028,0100)")
+    # PS3.5 8.1.1: Bits Allocated is 1 or a multiple of 8.
+    if allocated != 1 and (allocated <= 0 or allocated % 8):
+        raise PixelDataError(
+            path,
+            f"Bits Allocated {allocated} is not supported"
+            " (PS3.5 8.1.1: it must be 1 or a multiple of 8)",
+        )
+    if stored_bits is not None and not 0 < stored_bits <= allocated:
+        raise PixelDataError(
+            path, f"Bits Stored {stored_bits} does not fit in Bits Allocated {allocated}"
+        )
+    per_sample = max(1, allocated // 8)
+    frame_bytes = rows * columns * samples * per_sample
+    if frame_bytes > MAX_DECODED_BYTES:
+        raise PixelDataError(
+            path,
+            f"the image is too large: one frame would need {_size(frame_bytes)}"
+            f" (Rows {rows} x Columns {columns} x Samples per Pixel {samples}"
+            f" x {per_sample} byte(s)), more than the limit of {_size(MAX_DECODED_BYTES)}",
+        )
+    # PS3.5 8.1.1: native frames are contiguous; 1-bit data is packed 8 pixels a byte.
+    return rows * columns * samples * allocated
+
+
+def _check_pixel_element(path: Path, syntax: UID, element: _PixelElement, expected: int) -> None:
+    """Check Pixel Data against the transfer syntax and the size the header implies."""
+    encapsulated = element.length == _UNDEFINED_LENGTH
+    if syntax.is_encapsulated and not encapsulated:
+        # PS3.5 A.4: compressed pixel data is encapsulated, with undefined length.
+        raise PixelDataError(
+            path,
+            f"the transfer syntax {_syntax_name(syntax)} says the pixel data is compressed,"
+            " but it is stored uncompressed (PS3.5 A.4)",
+        )
+    if encapsulated and not syntax.is_encapsulated:
+        raise PixelDataError(
+            path,
+            f"the pixel data is compressed (encapsulated), but the transfer syntax"
+            f" {_syntax_name(syntax)} says it is not (PS3.5 A.4)",
+        )
+    if encapsulated:
+        return
+    if element.available < element.length:
+        raise PixelDataError(
+            path,
+            f"the pixel data is truncated: the file ends {element.length - element.available}"
+            f" bytes before the end of Pixel Data ({element.length} bytes)",
+        )
+    if element.length < expected:
+        raise PixelDataError(
+            path,
+            f"the pixel data is truncated: {element.length} bytes, expected {expected}",
+        )
+
+
+def _pixel_element(stream: BinaryIO, header: Dataset, syntax: UID) -> _PixelElement | None:
+    """Peek at the element where reading the header stopped (PS3.5 7.1).
+
+    Returns ``None`` for deflated data, whose stream position says nothing; raises
+    :class:`_NoPixelDataError` when the element is not Pixel Data (7FE0,0010).
+    """
+    if syntax.is_deflated:
+        return None
+    start = stream.tell()
+    head = stream.read(12)
+    end = stream.seek(0, io.SEEK_END)
+    if len(head) < 8:
+        raise _NoPixelDataError
+    # The encoding pydicom found while reading, which wins over a wrong Transfer Syntax UID.
+    implicit, little = _encoding_of(header, syntax)
+    order = "<" if little else ">"
+    group, elem = struct.unpack(f"{order}HH", head[:4])
+    if (group, elem) != _PIXEL_DATA_TAG:
+        raise _NoPixelDataError
+    if not implicit and head[4:6] not in _PIXEL_VRS:
+        # PS3.5 7.1.2: no VR where one belongs; like pydicom, read it as implicit VR.
+        implicit = True
+    if implicit:
+        (length,) = struct.unpack(f"{order}I", head[4:8])
+        offset = 8
+    else:
+        # PS3.5 7.1.2: OB/OW/... have two reserved bytes and a 32-bit length.
+        if len(head) < 12:
+            raise _NoPixelDataError
+        (length,) = struct.unpack(f"{order}I", head[8:12])
+        offset = 12
+    return _PixelElement(length, max(0, end - start - offset), implicit)
+
+
+class _NoPixelDataError(Exception):
+    """Raised when no Pixel Data (7FE0,0010) follows the header."""
+
+
+def _encoding_of(header: Dataset, syntax: UID) -> tuple[bool, bool]:
+    """Return (implicit VR, little endian) as read, else as the transfer syntax says."""
+    encoding = getattr(header, "original_encoding", None)
+    if encoding is not None and None not in encoding:
+        return bool(encoding[0]), bool(encoding[1])
+    return bool(syntax.is_implicit_VR), bool(syntax.is_little_endian)
+
+
+def _read_header(stream: BinaryIO) -> Dataset:
+    """Read a header (no pixel data), accepting a dataset without File Meta Information."""
+    head = stream.read(132)
+    stream.seek(0)
+    kind = _sniff(head)
+    if kind in ("empty", "other"):
+        raise InvalidDicomError("no 'DICM' prefix after the preamble")
+    return dcmread(stream, stop_before_pixels=True, force=kind == "raw")
+
+
+def _syntax_of(ds: Dataset) -> UID:
+    """Return the Transfer Syntax UID (0002,0010), inferred from the encoding when absent."""
+    if _has_meta_syntax(ds):
+        return UID(str(ds.file_meta.TransferSyntaxUID))
+    implicit, little = getattr(ds, "original_encoding", (True, True))
+    if not little:
+        return ExplicitVRBigEndian
+    return ImplicitVRLittleEndian if implicit else ExplicitVRLittleEndian
+
+
+def _has_meta_syntax(ds: Dataset) -> bool:
+    """Whether the File Meta Information has a Transfer Syntax UID (0002,0010)."""
+    meta = getattr(ds, "file_meta", None)
+    return meta is not None and bool(meta.get("TransferSyntaxUID"))
+
+
+def _syntax_name(syntax: UID) -> str:
+    """Return ``"Name (UID)"`` for a known transfer syntax, else the UID."""
+    return f"{syntax.name} ({syntax})" if syntax.name != str(syntax) else str(syntax)
 
 
 def _check_decoder(path: Path, syntax: UID) -> None:
@@ -371,7 +633,7 @@ def _check_decoder(path: Path, syntax: UID) -> None:
 def _pixel_message(syntax: UID, exc: Exception) -> str:
     """Make a one-line user message from a pydicom decoding exception."""
     text = _describe(exc)
-    if "less than expected" in text:
+    if "less than expected" in text or "truncated" in text:
         return f"the pixel data is truncated ({text.split(' - ')[0]})"
     if syntax.is_compressed:
         return f"cannot decode {syntax.name} pixel data: {text}"
@@ -387,17 +649,190 @@ def _describe(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
-def _candidate_files(path: Path, problems: list[LoadProblem]) -> Iterator[Path]:
-    """Yield the files to try for a path; record a missing path as a problem."""
-    if path.is_dir():
-        yield from _walk(path)
-    elif path.is_file():
-        # Named explicitly: always tried, whatever its suffix.
-        yield path
-    elif path.exists():
-        problems.append(LoadProblem(path, "not a regular file or folder"))
-    else:
-        problems.append(LoadProblem(path, "no such file or folder"))
+def _size(count: int) -> str:
+    """Format a byte count for a message, e.g. ``"8.0 GiB"``."""
+    value = float(count)
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{count} bytes" if unit == "bytes" else f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")
+
+
+@contextmanager
+def _open_image(record: ImageRecord) -> Iterator[BinaryIO]:
+    """Open the file of an image read-only, or its archive member in memory."""
+    if record.archive_member is None:
+        with record.path.open("rb") as stream:
+            yield stream
+        return
+    with zipfile.ZipFile(record.path) as archive:
+        info = archive.getinfo(record.archive_member)
+        if info.file_size > MAX_DECODED_BYTES:
+            raise PixelDataError(
+                record.path,
+                f"archive member {record.archive_member} is too large to read in memory"
+                f" ({_size(info.file_size)})",
+            )
+        yield io.BytesIO(archive.read(info))
+
+
+# --- scanning -------------------------------------------------------------------------
+
+
+def _sniff(head: bytes) -> Literal["part10", "raw", "empty", "other"]:
+    """Classify the first 132 bytes of a file.
+
+    ``part10``: 128-byte preamble and ``DICM`` (PS3.10 7.1). ``raw``: a dataset
+    without preamble, starting with an element of group 0002 or 0008 (either byte
+    order). ``empty``: no bytes. ``other``: anything else.
+    """
+    if not head:
+        return "empty"
+    if len(head) >= 132 and head[128:132] == b"DICM":
+        return "part10"
+    if len(head) >= 8 and head[:2] in (b"\x02\x00", b"\x08\x00", b"\x00\x08"):
+        return "raw"
+    return "other"
+
+
+class _Scanner:
+    """Collects records and problems for :func:`scan`; keeps the first of duplicates."""
+
+    def __init__(self) -> None:
+        self.images: list[ImageRecord] = []
+        self.problems: list[LoadProblem] = []
+        self._seen_files: set[tuple[Path, str | None]] = set()
+        self._seen_uids: dict[str, str] = {}
+
+    def add_path(self, path: Path) -> None:
+        """Scan a path given by the user."""
+        if path.is_dir():
+            for file in _walk(path):
+                self._add_file(file, explicit=False)
+        elif path.is_file():
+            # Named explicitly: always tried, whatever its suffix.
+            self._add_file(path, explicit=True)
+        elif path.exists():
+            self.problems.append(LoadProblem(path, "not a regular file or folder"))
+        else:
+            self.problems.append(LoadProblem(path, "no such file or folder"))
+
+    def _add_file(self, path: Path, *, explicit: bool) -> None:
+        """Scan one file: an image, a DICOMDIR, an archive, or something to report or skip."""
+        try:
+            key = (path.resolve(), None)
+        except OSError:
+            key = (path.absolute(), None)
+        if key in self._seen_files:
+            return
+        self._seen_files.add(key)
+        if not path.is_file():
+            # A FIFO, socket or device met in a folder would block or never end.
+            if explicit:
+                self.problems.append(LoadProblem(path, "not a regular file or folder"))
+            return
+        try:
+            with path.open("rb") as stream:
+                head = stream.read(132)
+                kind = _sniff(head)
+                if kind == "other" and head[:4] == b"PK\x03\x04":
+                    self._add_archive(path)
+                    return
+                if not self._wanted(path, None, kind, explicit):
+                    return
+                outcome = _read_record(path, None, stream)
+        except OSError as exc:
+            self.problems.append(
+                LoadProblem(path, f"cannot read the file: {exc.strerror or _describe(exc)}")
+            )
+            return
+        if isinstance(outcome, _DicomDir):
+            self._add_dicomdir(path, outcome)
+        else:
+            self._add_outcome(outcome)
+
+    def _wanted(self, path: Path, member: str | None, kind: str, explicit: bool) -> bool:
+        """Say whether to read a file; record a problem for a non-DICOM file that matters."""
+        if kind in ("part10", "raw"):
+            return True
+        claims_dicom = Path(member or path.name).suffix.lower() in DICOM_SUFFIXES
+        if explicit or claims_dicom:
+            if kind == "empty":
+                message = "empty file (0 bytes); not a DICOM file"
+            else:
+                message = "not a DICOM file (no 'DICM' prefix after the preamble)"
+            self.problems.append(LoadProblem(path, message, member))
+        return False
+
+    def _add_outcome(self, outcome: ImageRecord | LoadProblem) -> None:
+        """Keep an image unless its SOP Instance UID was seen; keep a problem."""
+        if isinstance(outcome, LoadProblem):
+            self.problems.append(outcome)
+            return
+        first = self._seen_uids.get(outcome.sop_instance_uid)
+        if first is not None:
+            self.problems.append(
+                LoadProblem(
+                    outcome.path,
+                    f"same SOP Instance UID as {first}; duplicate skipped",
+                    outcome.archive_member,
+                )
+            )
+            return
+        self._seen_uids[outcome.sop_instance_uid] = _label(outcome.path, outcome.archive_member)
+        self.images.append(outcome)
+
+    def _add_dicomdir(self, path: Path, dicomdir: _DicomDir) -> None:
+        """Scan the files a DICOMDIR references; report those that are missing."""
+        for file_id, file in dicomdir.files:
+            if file is None:
+                self.problems.append(
+                    LoadProblem(path, f"referenced file {file_id} does not exist; skipped")
+                )
+            else:
+                self._add_file(file, explicit=True)
+
+    def _add_archive(self, path: Path) -> None:
+        """Scan the members of a ``.zip`` archive in memory, headers only."""
+        try:
+            with zipfile.ZipFile(path) as archive:
+                for info in sorted(archive.infolist(), key=lambda item: item.filename):
+                    self._add_member(path, archive, info)
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            self.problems.append(LoadProblem(path, f"damaged zip archive: {_describe(exc)}"))
+
+    def _add_member(self, path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+        """Scan one archive member, skipping folders, hidden and non-DICOM members."""
+        name = info.filename
+        parts = Path(name).parts
+        if info.is_dir() or any(part.startswith(".") for part in parts):
+            return
+        if Path(name).suffix.lower() in SKIPPED_SUFFIXES or Path(name).name == "DICOMDIR":
+            # The files a DICOMDIR in an archive references are its other members.
+            return
+        try:
+            with archive.open(info) as member:
+                head = member.read(132)
+            kind = _sniff(head)
+            if not self._wanted(path, name, kind, explicit=False):
+                return
+            with archive.open(info) as member:
+                outcome = _read_record(path, name, cast(BinaryIO, member))
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+            self.problems.append(
+                LoadProblem(path, f"cannot read the archive member: {_describe(exc)}", name)
+            )
+            return
+        if isinstance(outcome, _DicomDir):
+            return
+        self._add_outcome(outcome)
+
+
+class _DicomDir(NamedTuple):
+    """The files a DICOMDIR references: (File ID as written, path or None if missing)."""
+
+    files: tuple[tuple[str, Path | None], ...]
 
 
 def _walk(folder: Path) -> Iterator[Path]:
@@ -410,45 +845,110 @@ def _walk(folder: Path) -> Iterator[Path]:
             yield Path(root) / name
 
 
-def _read_record(path: Path) -> ImageRecord | LoadProblem:
+def _read_record(
+    path: Path, member: str | None, stream: BinaryIO
+) -> ImageRecord | LoadProblem | _DicomDir:
     """Read the header of one file into an :class:`ImageRecord`, or say what is wrong."""
     with warnings.catch_warnings():
         # Reading is tolerant: pydicom's warnings about non-conformant values
         # would only be noise on the command line.
         warnings.simplefilter("ignore")
-        return _read_record_quietly(path)
+        return _read_record_quietly(path, member, stream)
 
 
-def _read_record_quietly(path: Path) -> ImageRecord | LoadProblem:
+def _read_record_quietly(
+    path: Path, member: str | None, stream: BinaryIO
+) -> ImageRecord | LoadProblem | _DicomDir:
     """Do the work of :func:`_read_record`."""
     try:
-        with path.open("rb") as stream:
-            ds = dcmread(stream, stop_before_pixels=True)
+        stream.seek(0)
+        ds = _read_header(stream)
     except InvalidDicomError:
         # PS3.10 7.1: a DICOM file starts with a 128-byte preamble and "DICM".
-        return LoadProblem(path, "not a DICOM file (no 'DICM' prefix after the preamble)")
+        return LoadProblem(path, "not a DICOM file (no 'DICM' prefix after the preamble)", member)
     except OSError as exc:
-        return LoadProblem(path, f"cannot read the file: {exc.strerror or _describe(exc)}")
+        return LoadProblem(path, f"cannot read the file: {exc.strerror or _describe(exc)}", member)
     except Exception as exc:  # pydicom raises many types for damaged files
-        return LoadProblem(path, f"damaged DICOM file: {_describe(exc)}")
+        return LoadProblem(path, f"damaged DICOM file: {_describe(exc)}", member)
     try:
-        return _record_from_dataset(path, ds)
+        if _is_dicomdir(ds):
+            if member is not None:
+                return _DicomDir(())
+            return _dicomdir_files(path, ds)
+        at_end = not stream.read(1)
+        return _record_from_dataset(path, ds, member, at_end=at_end)
     except Exception as exc:  # a malformed value deep in the header
-        return LoadProblem(path, f"damaged DICOM header: {_describe(exc)}")
+        return LoadProblem(path, f"damaged DICOM header: {_describe(exc)}", member)
 
 
-def _record_from_dataset(path: Path, ds: Dataset) -> ImageRecord | LoadProblem:
-    """Build the record of a header, or a problem naming the missing attributes."""
+def _is_dicomdir(ds: Dataset) -> bool:
+    """Whether a dataset is a DICOMDIR (Media Storage Directory, PS3.10 8.6)."""
+    sop_class = str(ds.file_meta.get("MediaStorageSOPClassUID") or ds.get("SOPClassUID") or "")
+    return sop_class == _MEDIA_STORAGE_DIRECTORY or "DirectoryRecordSequence" in ds
+
+
+def _dicomdir_files(path: Path, ds: Dataset) -> _DicomDir:
+    """List the files the directory records of a DICOMDIR reference (PS3.3 F.5).
+
+    Referenced File ID (0004,1500) holds up to eight path components relative to
+    the folder of the DICOMDIR (PS3.10 8.5); media often store upper-case IDs while
+    the files were copied in lower case, so a case-insensitive match is tried.
+    """
+    files: list[tuple[str, Path | None]] = []
+    for item in ds.get("DirectoryRecordSequence") or []:
+        value = item.get("ReferencedFileID")
+        if not value:
+            continue
+        parts = [str(part) for part in value] if not isinstance(value, str) else [value]
+        if "\\" in parts[0]:
+            parts = parts[0].split("\\")
+        file_id = "\\".join(parts)
+        files.append((file_id, _find_referenced(path.parent, parts)))
+    return _DicomDir(tuple(files))
+
+
+def _find_referenced(folder: Path, parts: Sequence[str]) -> Path | None:
+    """Resolve File ID components below ``folder``, ignoring case if needed."""
+    current = folder
+    for part in parts:
+        candidate = current / part
+        if not candidate.exists():
+            try:
+                matches = [
+                    entry for entry in current.iterdir() if entry.name.lower() == part.lower()
+                ]
+            except OSError:
+                return None
+            if not matches:
+                return None
+            candidate = matches[0]
+        current = candidate
+    return current if current.is_file() else None
+
+
+def _record_from_dataset(
+    path: Path, ds: Dataset, member: str | None, *, at_end: bool = False
+) -> ImageRecord | LoadProblem:
+    """Build the record of a header, or a problem naming the missing attributes.
+
+    ``at_end`` says the file ended with the header, without Pixel Data: with
+    attributes missing, the file was most likely cut short.
+    """
+    sop_class = UID(str(ds.get("SOPClassUID") or ""))
+    if sop_class in _NOT_IMAGES:
+        return LoadProblem(path, f"not an image ({sop_class.name}); skipped", member)
     absent = [keyword for keyword, _ in _REQUIRED if not ds.get(keyword)]
     if absent:
-        sop_class = UID(str(ds.get("SOPClassUID") or ""))
         if "Rows" in absent and sop_class and "Image" not in sop_class.name:
             # e.g. a Structured Report or Presentation State next to the images
-            return LoadProblem(path, f"not an image ({sop_class.name}); skipped")
+            return LoadProblem(path, f"not an image ({sop_class.name}); skipped", member)
         if len(absent) == len(_REQUIRED):
-            return LoadProblem(path, "damaged or empty DICOM file: no image attributes found")
+            return LoadProblem(
+                path, "damaged or empty DICOM file: no image attributes found", member
+            )
+        cut = "truncated DICOM file (it ends without Pixel Data): " if at_end else ""
         missing = ", ".join(f"{keyword} {tag}" for keyword, tag in _REQUIRED if keyword in absent)
-        return LoadProblem(path, f"missing required attribute {missing}")
+        return LoadProblem(path, f"{cut}missing required attribute {missing}", member)
     view = MammoView.from_dataset(ds)
     return ImageRecord(
         path=path,
@@ -468,10 +968,21 @@ def _record_from_dataset(path: Path, ds: Dataset) -> ImageRecord | LoadProblem:
         image_laterality=view.laterality,
         view=view,
         photometric_interpretation=str(ds.get("PhotometricInterpretation") or ""),
-        transfer_syntax_uid=str(ds.file_meta.get("TransferSyntaxUID") or ""),
+        transfer_syntax_uid=str(_syntax_of(ds)),
         contrast_bolus_agent=str(ds.get("ContrastBolusAgent") or ""),
         number_of_frames=_optional_int(ds.get("NumberOfFrames")) or 1,
+        archive_member=member,
     )
+
+
+def _label(path: Path, member: str | None) -> str:
+    """Name a file, or a member of an archive, for messages."""
+    return str(path) if member is None else f"{path} [{member}]"
+
+
+def _member_label(problem: LoadProblem) -> str:
+    """Name the file of a problem for :meth:`LoadProblem.__str__`."""
+    return _label(problem.path, problem.archive_member)
 
 
 def _optional_int(value: object) -> int | None:

@@ -13,10 +13,15 @@ Module):
 
 Older files may carry the legacy SNOMED-RT ("SRT") codes instead of SNOMED CT
 ("SCT") ones; both are recognised.
+
+The module also reads Patient Orientation (0020,0020) and tells how to flip a
+stored image so it hangs conventionally (:func:`hanging_flip`), and guesses the
+contrast phase of a galactography image (:func:`contrast_phase`).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
@@ -27,9 +32,15 @@ from pydicom.dataset import Dataset
 __all__ = [
     "VIEW_CODES",
     "VIEW_MODIFIER_CODES",
+    "ContrastPhase",
+    "Flip",
     "Laterality",
     "MammoView",
+    "PatientOrientation",
     "ViewCode",
+    "contrast_phase",
+    "hanging_flip",
+    "hanging_target",
 ]
 
 
@@ -251,3 +262,291 @@ def _lookup(item: Dataset, table: MappingProxyType[str, ViewCode]) -> ViewCode |
     """Find a code item (Code Value (0008,0100)) in a code table."""
     value = str(item.get("CodeValue") or "").strip()
     return table.get(value)
+
+
+# ------------------------------------------------------------------- orientation
+
+#: Patient direction letters of PS3.3 C.7.6.1.1.1 and their opposites.
+_OPPOSITE: Final = MappingProxyType({"A": "P", "P": "A", "R": "L", "L": "R", "H": "F", "F": "H"})
+
+#: Views hung like a cranio-caudal: the second letter is the medial side.
+_CC_LIKE: Final = frozenset({"CC", "XCCL", "XCCM"})
+#: Views hung like a lateral or oblique: feet at the bottom.
+_LATERAL_LIKE: Final = frozenset({"MLO", "ML", "LM", "LMO", "SIO", "ISO"})
+
+
+@dataclass(frozen=True, slots=True)
+class PatientOrientation:
+    """Patient Orientation (0020,0020): patient directions of the image axes.
+
+    PS3.3 C.7.6.1.1.1: the first value is the direction of the rows (towards
+    increasing column index, left to right on screen), the second the direction
+    of the columns (towards increasing row index, top to bottom). Each value is
+    one or more of ``A``/``P`` (anterior/posterior), ``R``/``L`` (right/left),
+    ``H``/``F`` (head/foot), the dominant direction first (``FR``).
+
+    Attributes
+    ----------
+    row
+        Direction of the rows, e.g. ``"A"``.
+    column
+        Direction of the columns, e.g. ``"FR"``.
+
+    Raises
+    ------
+    ValueError
+        If a value is empty or holds a letter outside ``APRLHF``, or repeats an axis.
+    """
+
+    row: str
+    column: str
+
+    def __post_init__(self) -> None:
+        for value in (self.row, self.column):
+            if not value or any(letter not in _OPPOSITE for letter in value):
+                raise ValueError(f"not a patient direction: {value!r}")
+            axes = [frozenset((letter, _OPPOSITE[letter])) for letter in value]
+            if len(set(axes)) != len(axes):
+                raise ValueError(f"patient direction repeats an axis: {value!r}")
+
+    def __str__(self) -> str:
+        return f"{self.row}\\{self.column}"
+
+    @classmethod
+    def from_dicom(cls, value: object) -> PatientOrientation | None:
+        r"""Parse a raw Patient Orientation value.
+
+        Parameters
+        ----------
+        value
+            The element value: a two-item sequence (``["A", "FR"]``) or a
+            backslash-separated string (``"A\FR"``); case and spaces are ignored.
+
+        Returns
+        -------
+        PatientOrientation or None
+            ``None`` when absent or not two valid patient directions.
+        """
+        if value is None:
+            return None
+        if isinstance(value, str | bytes):
+            text = value.decode("ascii", "replace") if isinstance(value, bytes) else value
+            parts = text.split("\\")
+        else:
+            try:
+                parts = [str(part) for part in value]  # type: ignore[attr-defined]
+            except TypeError:
+                return None
+        parts = [part.strip().upper() for part in parts]
+        if len(parts) != 2:
+            return None
+        try:
+            return cls(parts[0], parts[1])
+        except ValueError:
+            return None
+
+    @classmethod
+    def from_dataset(cls, ds: Dataset) -> PatientOrientation | None:
+        """Read Patient Orientation (0020,0020) from a dataset, ``None`` if unusable."""
+        try:
+            return cls.from_dicom(ds.get("PatientOrientation"))
+        except Exception:  # reading is tolerant
+            return None
+
+
+@dataclass(frozen=True, slots=True)
+class Flip:
+    """How to flip a stored image so that it hangs conventionally.
+
+    Attributes
+    ----------
+    horizontal
+        Mirror left–right (reverse the column order).
+    vertical
+        Mirror top–bottom (reverse the row order).
+    reason
+        One line for people saying why (or why nothing can be decided).
+    """
+
+    horizontal: bool = False
+    vertical: bool = False
+    reason: str = ""
+
+
+def hanging_target(view: MammoView) -> PatientOrientation | None:
+    r"""Return the Patient Orientation an image of this view should have when hung.
+
+    The targets follow the IHE Mammography Image profile and PS3.3 C.8.11.7:
+    nipple towards the viewer's right for the left breast (rows run anterior,
+    ``A``) and towards the viewer's left for the right breast (``P``), so that
+    the two breasts hang back to back; CC-like views put the medial side at the
+    bottom (``R`` for the left breast, ``L`` for the right), lateral and
+    oblique views the feet (``F``). LCC ``A\R``, RCC ``P\L``, LMLO/LML ``A\F``,
+    RMLO/RML ``P\F``.
+
+    Parameters
+    ----------
+    view
+        The image's view and laterality.
+
+    Returns
+    -------
+    PatientOrientation or None
+        ``None`` when the laterality is not left or right or the view has no
+        conventional orientation.
+    """
+    if view.laterality is Laterality.LEFT:
+        row, medial = "A", "R"
+    elif view.laterality is Laterality.RIGHT:
+        row, medial = "P", "L"
+    else:
+        return None
+    if view.short_name in _CC_LIKE:
+        return PatientOrientation(row, medial)
+    if view.short_name in _LATERAL_LIKE:
+        return PatientOrientation(row, "F")
+    return None
+
+
+def _axis_letter(value: str, axis_of: str) -> str | None:
+    """Return the first letter of ``value`` on the same axis as ``axis_of``."""
+    axis = {axis_of, _OPPOSITE[axis_of]}
+    return next((letter for letter in value if letter in axis), None)
+
+
+def hanging_flip(view: MammoView, orientation: PatientOrientation | None) -> Flip:
+    r"""Tell how to flip a stored image so it hangs like :func:`hanging_target`.
+
+    Flips only: the horizontal flip is needed when the row direction's
+    anterior/posterior letter is opposite the target's, the vertical flip when
+    the column direction's letter on the target axis (R/L for CC, H/F for
+    lateral and oblique views) is opposite. A compound letter such as ``FR``
+    is judged by its letter on the target axis. An image whose rows do not run
+    anterior or posterior is rotated, which flipping cannot fix: no flip.
+
+    The synthetic phantom's prior RCC is stored mirrored (``A\L`` instead of
+    ``P\L``): it needs ``Flip(horizontal=True, vertical=False)``.
+
+    Parameters
+    ----------
+    view
+        The image's view and laterality (:meth:`MammoView.from_dataset`).
+    orientation
+        The image's Patient Orientation (:meth:`PatientOrientation.from_dataset`),
+        ``None`` when absent or invalid.
+
+    Returns
+    -------
+    Flip
+        The flips to apply to the stored pixels, with the reason. Unknown
+        orientation, laterality or view gives no flip and says why.
+    """
+    if orientation is None:
+        return Flip(reason="no valid Patient Orientation (0020,0020): shown as stored")
+    target = hanging_target(view)
+    if target is None:
+        what = view.label or "unknown view"
+        return Flip(reason=f"no hanging convention for '{what}': shown as stored")
+    row_letter = _axis_letter(orientation.row, target.row)
+    if row_letter is None:
+        return Flip(
+            reason=f"rows run {orientation.row}, not anterior/posterior: the image is "
+            "rotated and is shown as stored"
+        )
+    horizontal = row_letter != target.row
+    column_letter = _axis_letter(orientation.column, target.column)
+    vertical = column_letter is not None and column_letter != target.column
+    if column_letter is None:
+        note = f"; columns run {orientation.column}, vertical sense unknown"
+    else:
+        note = ""
+    flips = [
+        name for name, flag in (("horizontally", horizontal), ("vertically", vertical)) if flag
+    ]
+    action = "flip " + " and ".join(flips) if flips else "no flip"
+    return Flip(
+        horizontal,
+        vertical,
+        f"{view.label} stored {orientation}, hung as {target}: {action}{note}",
+    )
+
+
+# ----------------------------------------------------------------- contrast phase
+
+
+class ContrastPhase(StrEnum):
+    """Whether an image was taken before or after contrast injection."""
+
+    PRE = "pre"
+    POST = "post"
+    UNKNOWN = "unknown"
+
+
+#: Description words meaning "before contrast"; checked before :data:`_POST_WORDS`
+#: because "PRE-CONTRAST" also contains "CONTRAST".
+_PRE_WORDS: Final = re.compile(
+    r"\bPRE[- ]?(CONTRAST|INJ\w*)|\b(NON|NO|WITHOUT)[- ]?CONTRAST\b|\bW/O(?:[- ]?CONTRAST)?\b"
+    r"|\b(PRE|SCOUT|NATIVE|PLAIN)\b"
+)
+#: Description words meaning "after contrast" (searched once the pre words are removed).
+_POST_WORDS: Final = re.compile(
+    r"\bPOST[- ]?(CONTRAST|INJ\w*)|\b(W/|WITH)[- ]?CONTRAST\b|\b(POST|CONTRAST)\b"
+)
+#: Attributes searched for those words: series then image descriptions.
+_DESCRIPTION_KEYWORDS: Final = ("SeriesDescription", "ImageComments", "ProtocolName")
+
+
+def contrast_phase(ds: Dataset) -> ContrastPhase:
+    """Guess the contrast phase of an image from its header.
+
+    Heuristics, in order (there is no attribute stating "pre-contrast"):
+
+    1. Series Description (0008,103E), Image Comments (0020,4000) or Protocol
+       Name (0018,1030) containing a pre-contrast word (``PRE``,
+       ``PRE-CONTRAST``, ``SCOUT``, ``NATIVE``, ``PLAIN``, ``NON-CONTRAST``,
+       ``WITHOUT CONTRAST``, ``W/O``) → :attr:`ContrastPhase.PRE`, even if a contrast
+       agent is named (worklists often copy it onto every image of the study);
+    2. one containing ``POST``, ``POST-CONTRAST`` or ``CONTRAST`` →
+       :attr:`ContrastPhase.POST`;
+    3. a non-empty Contrast/Bolus Agent (0018,0010) or Contrast/Bolus Agent
+       Sequence (0018,0012) (PS3.3 C.7.6.4 Contrast/Bolus Module) →
+       :attr:`ContrastPhase.POST`;
+    4. otherwise :attr:`ContrastPhase.UNKNOWN`. Absent contrast attributes are
+       not evidence of "pre": many writers never fill them, and a screening
+       study (such as the phantom's prior) has no contrast phase at all.
+
+    The Study Description is not used: it names the whole examination
+    ("DUCTOGRAM"), pre and post alike.
+
+    Parameters
+    ----------
+    ds
+        A dataset; header-only is enough.
+
+    Returns
+    -------
+    ContrastPhase
+        The guess; never raises.
+    """
+    try:
+        return _contrast_phase(ds)
+    except Exception:  # reading is tolerant
+        return ContrastPhase.UNKNOWN
+
+
+def _contrast_phase(ds: Dataset) -> ContrastPhase:
+    """Apply the :func:`contrast_phase` heuristics (may raise on odd values)."""
+    for keyword in _DESCRIPTION_KEYWORDS:
+        text = str(ds.get(keyword) or "").upper()
+        is_pre = _PRE_WORDS.search(text) is not None
+        is_post = _POST_WORDS.search(_PRE_WORDS.sub(" ", text)) is not None
+        if is_pre and not is_post:
+            return ContrastPhase.PRE
+        if is_post and not is_pre:
+            return ContrastPhase.POST
+    # PS3.3 C.7.6.4: the Contrast/Bolus Module is present when contrast was used.
+    if str(ds.get("ContrastBolusAgent") or "").strip() or _items(
+        ds.get("ContrastBolusAgentSequence")
+    ):
+        return ContrastPhase.POST
+    return ContrastPhase.UNKNOWN

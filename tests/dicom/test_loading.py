@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import zipfile
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 from pydicom import dcmread
+from pydicom.data import get_testdata_file
 from pydicom.encaps import encapsulate
+from pydicom.fileset import FileSet
 from pydicom.uid import MPEG2MPML, UID, JPEG2000Lossless, JPEGLSLossless
 
 from galactoview.dicom.loading import (
@@ -19,6 +23,7 @@ from galactoview.dicom.loading import (
     ScanResult,
     initial_image_index,
     load_pixels,
+    read_header,
     scan,
 )
 from galactoview.dicom.mammography import Laterality
@@ -122,7 +127,7 @@ def test_scan_result_is_deterministic(tmp_path: Path) -> None:
 def test_scan_reports_corrupt_non_dicom_and_missing_paths(tmp_path: Path) -> None:
     good = write_mg(tmp_path / "good.dcm")
     corrupt = write_corrupt(tmp_path / "corrupt.dcm")
-    not_dicom = write_garbage(tmp_path / "notes.bin")
+    not_dicom = write_garbage(tmp_path / "notes.dcm")  # the suffix claims DICOM: reported
     missing = tmp_path / "absent.dcm"
     result = scan([tmp_path, missing])
     assert _names(result) == [good.name]
@@ -331,3 +336,173 @@ def test_initial_image_falls_back_to_first(tmp_path: Path) -> None:
     image = _record(write_mg(tmp_path / "a.dcm", view="ML"))
     assert initial_image_index([replace(image, contrast_bolus_agent="")]) == 0
     assert initial_image_index([]) is None
+
+
+# --- multi-frame ----------------------------------------------------------------------
+
+
+def test_load_pixels_decodes_the_requested_frame(tmp_path: Path) -> None:
+    frames = np.stack([make_pixels(8, 6, seed=seed) for seed in (1, 2, 3)])
+    ds = make_mg_dataset(pixels=frames[0])
+    ds.NumberOfFrames = 3
+    ds.PixelData = frames.astype("<u2").tobytes()
+    record = _record(write_dataset(ds, tmp_path / "multi.dcm"))
+    assert record.frame_count == 3
+    for index in range(3):
+        np.testing.assert_array_equal(load_pixels(record, index), frames[index])
+    np.testing.assert_array_equal(load_pixels(record, frame=None), frames[0])
+    with pytest.raises(PixelDataError, match="frame 3 does not exist; the image has 3 frame"):
+        load_pixels(record, 3)
+
+
+def test_colour_image_is_decoded_as_rgb_on_request(tmp_path: Path) -> None:
+    rgb = np.random.default_rng(1).integers(0, 256, (6, 5, 3), dtype=np.uint8)
+    ds = make_mg_dataset(pixels=rgb[..., 0].astype(np.uint16))
+    ds.PhotometricInterpretation = "RGB"
+    ds.SamplesPerPixel = 3
+    ds.PlanarConfiguration = 0
+    ds.BitsAllocated = ds.BitsStored = 8
+    ds.HighBit = 7
+    ds.PixelData = rgb.tobytes()
+    record = _record(write_dataset(ds, tmp_path / "rgb.dcm"))
+    np.testing.assert_array_equal(load_pixels(record, colour=True), rgb)
+
+
+# --- DICOMDIR -------------------------------------------------------------------------
+
+
+def _write_fileset(folder: Path, count: int = 3) -> list[str]:
+    """Write a File-set with a DICOMDIR (PS3.10 8, PS3.3 F.5); return the SOP Instance UIDs."""
+    fileset = FileSet()
+    uids = []
+    for index in range(count):
+        ds = make_mg_dataset(instance_number=index + 1, seed=index)
+        ds.StudyTime = "101500"
+        ds.StudyID = "1"
+        fileset.add(ds)
+        uids.append(str(ds.SOPInstanceUID))
+    fileset.write(folder)
+    return uids
+
+
+def test_scan_follows_a_dicomdir(tmp_path: Path) -> None:
+    uids = _write_fileset(tmp_path / "cd")
+    result = scan([tmp_path / "cd" / "DICOMDIR"])
+    assert result.problems == ()
+    assert [image.sop_instance_uid for image in result.images] == uids
+    assert all(image.path.parent.name == "SE000000" for image in result.images)
+    assert load_pixels(result.images[0]).shape == (64, 48)
+
+
+def test_dicomdir_in_a_scanned_folder_adds_nothing_twice(tmp_path: Path) -> None:
+    _write_fileset(tmp_path)
+    result = scan([tmp_path])
+    assert len(result.images) == 3
+    assert result.problems == ()
+
+
+def test_dicomdir_reports_missing_referenced_files(tmp_path: Path) -> None:
+    _write_fileset(tmp_path)
+    series = tmp_path / "PT000000" / "ST000000" / "SE000000"
+    (series / "IM000001").unlink()
+    (series / "IM000002").rename(series / "im000002")  # copied in lower case: still found
+    dicomdir = tmp_path / "DICOMDIR"
+    result = scan([dicomdir])
+    assert [image.path.name for image in result.images] == ["IM000000", "im000002"]
+    assert _problem_for(result, dicomdir).message == (
+        "referenced file PT000000\\ST000000\\SE000000\\IM000001 does not exist; skipped"
+    )
+
+
+def test_pydicom_bundled_dicomdir() -> None:
+    path = get_testdata_file("DICOMDIR", download=False)
+    assert isinstance(path, str)
+    result = scan([Path(path)])
+    assert result.problems == ()
+    assert len(result.images) == 31
+
+
+# --- zip archives ---------------------------------------------------------------------
+
+
+def _zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    return path
+
+
+def test_scan_reads_zip_members_and_decodes_them_later(tmp_path: Path) -> None:
+    pixels = make_pixels(16, 12, seed=8)
+    image = write_mg(tmp_path / "src" / "a.dcm", pixels=pixels, view="ML").read_bytes()
+    other = write_mg(tmp_path / "src" / "b.dcm", instance_number=2).read_bytes()
+    archive = _zip(
+        tmp_path / "study.zip",
+        {
+            "study/IM1": image,
+            "study/b.dcm": other,
+            "study/readme.txt": b"hello",
+            "study/thumbs.db": b"\x00" * 300,
+            "__MACOSX/._IM1": b"\x00" * 300,
+            "study/.hidden.dcm": b"nope",
+            "study/broken.dcm": b"not dicom",
+        },
+    )
+    result = scan([archive])
+    assert [(i.path, i.archive_member) for i in result.images] == [
+        (archive, "study/IM1"),
+        (archive, "study/b.dcm"),
+    ]
+    (problem,) = result.problems
+    assert (problem.path, problem.archive_member) == (archive, "study/broken.dcm")
+    assert str(problem) == (
+        f"{archive} [study/broken.dcm]: not a DICOM file (no 'DICM' prefix after the preamble)"
+    )
+    first = result.images[0]
+    np.testing.assert_array_equal(load_pixels(first), pixels)
+    assert read_header(first).SOPInstanceUID == first.sop_instance_uid
+
+
+def test_zip_in_a_folder_is_scanned(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "export.zip", {"IM1": write_mg(tmp_path / "a.dcm").read_bytes()})
+    loose = write_mg(tmp_path / "b.dcm", instance_number=2)
+    result = scan([archive, tmp_path])  # the archive named twice is read once
+    assert [(image.path, image.archive_member) for image in result.images] == [
+        (archive, "IM1"),
+        (loose, None),
+    ]
+    # a.dcm, the file zipped, has the SOP Instance UID of the member read first
+    (problem,) = result.problems
+    assert problem.message == f"same SOP Instance UID as {archive} [IM1]; duplicate skipped"
+
+
+def test_damaged_zip_is_reported(tmp_path: Path) -> None:
+    archive = write_garbage(tmp_path / "cut.zip", b"PK\x03\x04" + b"\x00" * 200)
+    result = scan([archive])
+    assert _problem_for(result, archive).message.startswith("damaged zip archive")
+
+
+def test_zip_member_removed_after_scan_raises(tmp_path: Path) -> None:
+    archive = _zip(tmp_path / "a.zip", {"IM1": write_mg(tmp_path / "a.dcm").read_bytes()})
+    (record,) = scan([archive]).images
+    _zip(archive, {"other": b""})
+    with pytest.raises(PixelDataError, match="cannot read the file"):
+        load_pixels(record)
+
+
+def test_unreadable_file_is_reported_and_scan_goes_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    locked = write_mg(tmp_path / "a_locked.dcm")
+    good = write_mg(tmp_path / "b_good.dcm")
+    real_open = Path.open
+
+    def fake_open(self: Path, *args: Any, **kwargs: Any) -> Any:
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return real_open(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "open", fake_open)
+    result = scan([tmp_path])
+    assert _names(result) == [good.name]
+    assert _problem_for(result, locked).message == "cannot read the file: Permission denied"
