@@ -224,7 +224,8 @@ class MainWindow(QMainWindow):
         self._current = None
         self.image_list.set_images(result.images)
         for problem in result.problems:
-            self.problems.report(problem.message, problem.path)
+            member = f"[{problem.archive_member}] " if problem.archive_member else ""
+            self.problems.report(f"{member}{problem.message}", problem.path)
         index = initial_image_index(result.images)
         if index is None:
             self.viewport.clear_image()

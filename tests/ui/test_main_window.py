@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -467,6 +468,19 @@ def test_corrupt_file_is_listed_while_good_images_display(
     assert len(window.records) == 4
     assert window.viewport.has_image()
     assert_shows_core_output(window.viewport)
+
+
+def test_problem_inside_a_zip_names_the_member(open_window: OpenWindow, tmp_path: Path) -> None:
+    good = write_mg(tmp_path / "good.dcm")
+    corrupt = write_corrupt(tmp_path / "corrupt.dcm")
+    archive = tmp_path / "study.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(good, "a/good.dcm")
+        zf.write(corrupt, "a/corrupt.dcm")
+    window = open_window([archive])
+    (message,) = window.problems.messages()
+    assert message.startswith("study.zip: [a/corrupt.dcm] damaged or empty DICOM file")
+    assert len(window.records) == 1
 
 
 def test_pixel_decode_error_is_reported_and_next_image_still_shows(
