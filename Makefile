@@ -7,12 +7,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE_SEED := 7
 
-.PHONY: run test check lint system-deps sample-data screenshot clean help
+.PHONY: run test check lint bench system-deps sample-data screenshot clean help
 
 help:
 	@echo "make run          set up .venv and open GalactoView on the bundled sample study"
 	@echo "make test         set up .venv and run pytest, ruff, mypy and import-linter"
 	@echo "make sample-data  regenerate sample_data/ from the seeded phantom generator"
+	@echo "make bench        decode / window-change benchmark on 30 Mpix images -> build/bench.json"
 	@echo "make screenshot   window screenshot under Xvfb into docs/screenshot.png"
 	@echo "make clean        remove .venv and build outputs"
 
@@ -45,6 +46,10 @@ system-deps:
 sample-data: $(STAMP)
 	rm -rf sample_data/dicom sample_data/previews
 	$(BIN)/python -m galactoview.phantom --seed $(SAMPLE_SEED) --side L --out sample_data
+
+# Not part of `make test`: timings belong here. ~4 min; writes build/bench.json, prints a table.
+bench: $(STAMP)
+	$(BIN)/python -m galactoview.bench
 
 screenshot: $(STAMP)
 	$(BIN)/python tools/screenshot.py docs/screenshot.png

@@ -20,8 +20,10 @@ from PySide6.QtWidgets import QApplication
 import pyqtgraph as pg
 
 from galactoview import __version__
+from galactoview.dicom.decode_service import DecodeService
 from galactoview.dicom.loading import ScanResult, scan
-from galactoview.ui.decoding import ImageDecoder
+from galactoview.dicom.pixel_cache import default_cache
+from galactoview.ui.decoding import ImageDecoder, shutdown_shared_service
 from galactoview.ui.main_window import MainWindow
 from galactoview.ui.theme import apply_dark_theme
 
@@ -92,10 +94,18 @@ def run_gui(paths: list[Path], scan_result: ScanResult | None = None) -> int:
         The event loop's exit code.
     """
     app = create_application()
-    window = create_main_window(scan_result if scan_result is not None else scan(paths))
+    # Decode in worker processes (JPEG 2000 decoders hold the GIL) through the on-disk
+    # pixel cache in the user cache folder, so a second open of a study is near instant.
+    service = DecodeService(default_cache())
+    decoder = ImageDecoder(service=service)
+    window = create_main_window(scan_result if scan_result is not None else scan(paths), decoder)
     _route_unexpected_errors(window)
     window.show()
-    return app.exec()
+    try:
+        return app.exec()
+    finally:
+        service.shutdown()
+        shutdown_shared_service()
 
 
 def _route_unexpected_errors(window: MainWindow) -> None:

@@ -6,16 +6,20 @@ signal, which Qt delivers in the GUI thread (queued connection). The last
 :data:`CACHE_SIZE` decoded images are kept, keyed by SOP Instance UID
 (0008,0018), so going back and forth, or to a prefetched image, shows at once.
 
-Note: the JPEG 2000 decoders pydicom uses (pylibjpeg-openjpeg, Pillow) hold the
-GIL while they decode, so the GUI still pauses for the decode itself; file
-reading, header parsing and the rest run concurrently, and cached or prefetched
-images need no decode at all.
+The JPEG 2000 decoders pydicom uses (pylibjpeg-openjpeg, Pillow) hold the GIL
+while they decode, so decoding in a pool *thread* would freeze the GUI. The
+decode itself therefore runs in a worker *process* of a
+:class:`~galactoview.dicom.decode_service.DecodeService`; the pool thread only
+reads the header and waits for the process (without the GIL). Requests run
+before prefetches (:meth:`ImageDecoder.prefetch`) still waiting in the queue.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import sys
+import threading
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable
@@ -25,10 +29,18 @@ from typing import Any, Final
 from numpy.typing import NDArray
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from galactoview.dicom.decode_service import DecodeService
 from galactoview.dicom.display import DisplayPipeline
-from galactoview.dicom.loading import ImageRecord, PixelDataError, load_pixels, read_header
+from galactoview.dicom.loading import ImageRecord, PixelDataError, read_header
 
-__all__ = ["CACHE_SIZE", "DecodedImage", "ImageDecoder", "decode_image"]
+__all__ = [
+    "CACHE_SIZE",
+    "DecodedImage",
+    "ImageDecoder",
+    "decode_image",
+    "shared_service",
+    "shutdown_shared_service",
+]
 
 #: Number of decoded images kept (about 9 MB each for a 2294 x 1914 16-bit mammogram).
 CACHE_SIZE: Final = 4
@@ -58,22 +70,57 @@ class DecodedImage:
         return self.record.sop_instance_uid
 
 
-def decode_image(record: ImageRecord) -> DecodedImage:
+_shared_lock = threading.Lock()
+_shared: DecodeService | None = None
+
+
+def shared_service() -> DecodeService:
+    """Return the process-wide :class:`DecodeService` (no disk cache), starting it if needed.
+
+    The composition root may instead give each :class:`ImageDecoder` a service with a
+    :class:`~galactoview.dicom.pixel_cache.PixelCache`.
+    """
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = DecodeService()
+        return _shared
+
+
+def shutdown_shared_service() -> None:
+    """Stop the worker processes of :func:`shared_service` (at application exit)."""
+    global _shared
+    with _shared_lock:
+        service, _shared = _shared, None
+    if service is not None:
+        service.shutdown()
+
+
+def decode_image(record: ImageRecord, service: DecodeService | None = None) -> DecodedImage:
     """Read the header and decode the pixels of an image (no Qt; runs in any thread).
+
+    The pixels are decoded in a worker process of ``service`` (:func:`shared_service`
+    by default); this thread waits without holding the GIL.
 
     Raises
     ------
     PixelDataError
-        If the file cannot be read or decoded (see :func:`load_pixels`).
+        If the file cannot be read or decoded (see
+        :func:`~galactoview.dicom.loading.load_pixels`).
     """
-    header = read_header(record)
-    stored = load_pixels(record)
+    future = (service or shared_service()).submit(record)
+    header = read_header(record)  # while the worker decodes
+    stored = future.result()
     stored.setflags(write=False)  # shared between the cache and the viewport
     return DecodedImage(record, stored, DisplayPipeline.from_dataset(header))
 
 
 Decode = Callable[[ImageRecord], DecodedImage]
 Outcome = DecodedImage | PixelDataError
+
+#: QThreadPool priorities: higher starts first.
+_REQUEST_PRIORITY: Final = 1
+_PREFETCH_PRIORITY: Final = 0
 
 
 class _Relay(QObject):
@@ -116,11 +163,17 @@ class ImageDecoder(QObject):
     parent
         Owner of the decoder.
     decode
-        The decoding function, run in pool threads; :func:`decode_image` by default.
+        The decoding function, run in pool threads; by default :func:`decode_image`
+        with ``service``.
     cache_size
         Number of decoded images kept.
     max_threads
-        Number of images decoded at the same time.
+        Number of images decoded at the same time. By default one when the service's
+        decoder is multi-threaded (imagecodecs: one image on every core comes twice as
+        soon as two images on one core each), else two.
+    service
+        Worker processes that decode (and their disk cache); :func:`shared_service`
+        by default. Not shut down by :meth:`shutdown`.
 
     Signals
     -------
@@ -138,13 +191,19 @@ class ImageDecoder(QObject):
         self,
         parent: QObject | None = None,
         *,
-        decode: Decode = decode_image,
+        decode: Decode | None = None,
         cache_size: int = CACHE_SIZE,
-        max_threads: int = 2,
+        max_threads: int | None = None,
+        service: DecodeService | None = None,
     ) -> None:
         super().__init__(parent)
         if cache_size < 1:
             raise ValueError(f"cache_size must be >= 1, got {cache_size}")
+        if max_threads is None:
+            fast = (service or shared_service()).fast if decode is None else False
+            max_threads = 1 if fast else 2
+        if decode is None:
+            decode = functools.partial(decode_image, service=service)
         self._decode = decode
         self._cache_size = cache_size
         self._cache: OrderedDict[str, DecodedImage] = OrderedDict()
@@ -182,13 +241,21 @@ class ImageDecoder(QObject):
     def request(self, record: ImageRecord) -> None:
         """Start decoding an image unless it is cached or already being decoded.
 
-        :attr:`decoded` or :attr:`failed` follows, emitted in the thread of this object.
+        It runs before any :meth:`prefetch` still waiting. :attr:`decoded` or
+        :attr:`failed` follows, emitted in the thread of this object.
         """
+        self._start(record, _REQUEST_PRIORITY)
+
+    def prefetch(self, record: ImageRecord) -> None:
+        """Like :meth:`request`, but after every request still waiting (e.g. the next image)."""
+        self._start(record, _PREFETCH_PRIORITY)
+
+    def _start(self, record: ImageRecord, priority: int) -> None:
         if self.cached(record) is not None or self.is_pending(record):
             return
         serial = next(self._serials)
         self._pending[record.sop_instance_uid] = (serial, record)
-        self._pool.start(_DecodeTask(serial, record, self._decode, self._relay))
+        self._pool.start(_DecodeTask(serial, record, self._decode, self._relay), priority)
 
     def clear(self) -> None:
         """Forget the cache and every request; results still to come are dropped."""

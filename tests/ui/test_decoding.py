@@ -1,7 +1,8 @@
-"""Tests for galactoview.ui.decoding: pool-thread decoding, the LRU cache, stale results."""
+"""Tests for galactoview.ui.decoding: process decoding, priorities, the LRU cache, stale results."""
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
 
 from galactoview.dicom.loading import ImageRecord, load_pixels, scan
-from galactoview.ui.decoding import DecodedImage, ImageDecoder, decode_image
+from galactoview.ui.decoding import DecodedImage, ImageDecoder, decode_image, shared_service
 from tests.helpers import write_truncated
 
 
@@ -149,3 +150,38 @@ def test_results_requested_before_clear_are_dropped(
     QCoreApplication.processEvents()  # deliver its queued result
     assert announced == []
     assert decoder.cached_uids() == []
+
+
+def test_pixels_are_decoded_in_a_worker_process(
+    qtbot: QtBot, records: tuple[ImageRecord, ...]
+) -> None:
+    decoder = ImageDecoder()
+    decode_and_wait(qtbot, decoder, records[2])
+    workers = shared_service().worker_pids()
+    assert workers and os.getpid() not in workers  # the GUI process never holds the decoder
+    decoder.shutdown()
+
+
+def test_requests_run_before_waiting_prefetches(
+    qtbot: QtBot, records: tuple[ImageRecord, ...]
+) -> None:
+    release = threading.Event()
+    calls: list[str] = []
+
+    def decode(record: ImageRecord) -> DecodedImage:
+        calls.append(record.sop_instance_uid)
+        release.wait(timeout=10)
+        return decode_image(record)
+
+    decoder = ImageDecoder(decode=decode, max_threads=1)
+    try:
+        decoder.request(records[0])
+        decoder.prefetch(records[1])
+        decoder.prefetch(records[1])  # already pending: once
+        decoder.request(records[2])
+    finally:
+        release.set()
+    qtbot.waitUntil(lambda: not decoder.is_busy(), timeout=30_000)
+    assert calls == [records[i].sop_instance_uid for i in (0, 2, 1)]
+    assert len(decoder.cached_uids()) == 3
+    decoder.shutdown()
