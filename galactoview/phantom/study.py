@@ -87,90 +87,25 @@ def _uid(seed: int, *parts: object) -> str:
 def plan(side: Side) -> list[PlannedImage]:
     """List the images of the two studies, in acquisition order."""
     s = side.value
-    duct = [
-        PlannedImage(
-            "ductogram",
-            1,
-            "PRE-CONTRAST",
-            f"{s}CC_PRE",
-            side,
-            ViewKind.CC,
-            False,
-            False,
-            False,
-            False,
-            0,
-        ),
-        PlannedImage(
-            "ductogram",
-            1,
-            "PRE-CONTRAST",
-            f"{s}ML_PRE",
-            side,
-            ViewKind.ML,
-            False,
-            False,
-            False,
-            False,
-            1,
-        ),
-        PlannedImage(
-            "ductogram",
-            2,
-            "POST-CONTRAST",
-            f"{s}CC_POST",
-            side,
-            ViewKind.CC,
-            True,
-            False,
-            False,
-            False,
-            8,
-        ),
-        PlannedImage(
-            "ductogram",
-            2,
-            "POST-CONTRAST",
-            f"{s}ML_POST",
-            side,
-            ViewKind.ML,
-            True,
-            False,
-            False,
-            False,
-            9,
-        ),
-        PlannedImage(
-            "ductogram",
-            3,
-            "POST-CONTRAST MAGNIFICATION",
-            f"{s}CC_MAG_POST",
-            side,
-            ViewKind.CC,
-            True,
-            True,
-            False,
-            False,
-            11,
-        ),
-    ]
+    cc, ml, mlo = ViewKind.CC, ViewKind.ML, ViewKind.MLO
+    right, left = Side.RIGHT, Side.LEFT
     # The prior comes from another unit that stores MONOCHROME1 (Presentation LUT Shape
     # INVERSE) and, unusually, the RCC mirrored: both must be handled by the viewer.
-    prior = [
-        PlannedImage(
-            "prior", 1, "SCREENING", "RCC", Side.RIGHT, ViewKind.CC, False, False, True, True, 0
-        ),
-        PlannedImage(
-            "prior", 1, "SCREENING", "LCC", Side.LEFT, ViewKind.CC, False, False, True, False, 1
-        ),
-        PlannedImage(
-            "prior", 1, "SCREENING", "RMLO", Side.RIGHT, ViewKind.MLO, False, False, True, False, 2
-        ),
-        PlannedImage(
-            "prior", 1, "SCREENING", "LMLO", Side.LEFT, ViewKind.MLO, False, False, True, False, 3
-        ),
-    ]
-    return duct + prior
+    # study, series, description, label, side, view, contrast, magnified, MONOCHROME1,
+    # mirrored, minute after the study time
+    rows: list[tuple[str, int, str, str, Side, ViewKind, bool, bool, bool, bool, int]] = [
+        ("ductogram", 1, "PRE-CONTRAST", f"{s}CC_PRE", side, cc, False, False, False, False, 0),
+        ("ductogram", 1, "PRE-CONTRAST", f"{s}ML_PRE", side, ml, False, False, False, False, 1),
+        ("ductogram", 2, "POST-CONTRAST", f"{s}CC_POST", side, cc, True, False, False, False, 8),
+        ("ductogram", 2, "POST-CONTRAST", f"{s}ML_POST", side, ml, True, False, False, False, 9),
+        ("ductogram", 3, "POST-CONTRAST MAGNIFICATION", f"{s}CC_MAG_POST", side, cc, True, True,
+         False, False, 11),
+        ("prior", 1, "SCREENING", "RCC", right, cc, False, False, True, True, 0),
+        ("prior", 1, "SCREENING", "LCC", left, cc, False, False, True, False, 1),
+        ("prior", 1, "SCREENING", "RMLO", right, mlo, False, False, True, False, 2),
+        ("prior", 1, "SCREENING", "LMLO", left, mlo, False, False, True, False, 3),
+    ]  # fmt: skip
+    return [PlannedImage(*row) for row in rows]
 
 
 def _geometry(item: PlannedImage, breast: Breast) -> ViewGeometry:
