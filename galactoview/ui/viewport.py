@@ -7,16 +7,26 @@ lookup table with :meth:`DisplayPipeline.lut`, so what pyqtgraph draws is exactl
 
 Item coordinates of the image are DICOM SCOORD pixel coordinates (PS3.3
 C.18.6.1.2): column then row, origin at the top-left corner of the top-left pixel.
+
+Display-resolution levels: the LUT indices are reduced once into a :class:`Pyramid`
+(2 x 2 means). Whenever the view range or size changes, the level drawn is the coarsest
+one that is still at least as fine as the screen (``2**k`` stored pixels per level pixel,
+``2**k <= `` stored pixels per screen pixel), so a zoomed-out view never applies the LUT
+to full resolution on a window change; at 1:1 and closer, level 0 (the stored image) is
+drawn. The image item is drawn scaled by ``2**k`` inside its own coordinates, so item
+coordinates stay full-resolution SCOORD coordinates at every level.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QPainter
 from PySide6.QtWidgets import QWidget
 
 # isort: split
@@ -24,6 +34,7 @@ from PySide6.QtWidgets import QWidget
 import pyqtgraph as pg
 
 from galactoview.dicom.display import DisplayPipeline, VoiLut, VoiLutFunction, Window, auto_window
+from galactoview.dicom.pyramid import Pyramid
 from galactoview.ui.window_level import window_after_drag
 
 __all__ = ["PixelSample", "Viewport"]
@@ -49,6 +60,79 @@ class PixelSample:
     row: int
     stored: int
     modality: float
+
+
+def level_for_view(image_pixels_per_screen_pixel: float, levels: int) -> int:
+    """Return the coarsest level not coarser than the screen.
+
+    Level ``k`` has one pixel per ``2**k`` stored pixels (each way); the result is the
+    largest ``k < levels`` with ``2**k <= image_pixels_per_screen_pixel`` (0 at 1:1 and
+    closer, or when the zoom is unknown).
+    """
+    if levels < 1:
+        raise ValueError(f"levels must be >= 1, got {levels}")
+    ratio = image_pixels_per_screen_pixel
+    if not (math.isfinite(ratio) and ratio >= 2.0):
+        return 0
+    # The tolerance keeps an exact power of two (up to rounding) on its level.
+    return min(levels - 1, math.floor(math.log2(ratio) + 1e-9))
+
+
+class _LevelImageItem(pg.ImageItem):  # type: ignore[misc]
+    """An ImageItem that draws a reduced level over the full-resolution extent.
+
+    ``image`` is the level drawn (level ``k`` of a :class:`Pyramid`); it is painted
+    scaled by ``2**k``, so level pixel ``(r, c)`` covers stored pixels ``[r * 2**k,
+    (r + 1) * 2**k) x [c * 2**k, (c + 1) * 2**k)`` and the item's own coordinates (and
+    its bounding rectangle) are those of the full-resolution image: SCOORD. (pyqtgraph
+    helpers that take item coordinates as indices into ``image``, such as
+    ``ROI.getArrayRegion`` or ``pixelSize``, see the level: sample ``stored`` instead.)
+    """
+
+    def __init__(self) -> None:
+        super().__init__(axisOrder="row-major")
+        self._full_shape: tuple[int, int] | None = None
+        self._level_scale = 1
+
+    def set_level(
+        self,
+        image: NDArray[Any],
+        level_scale: int,
+        full_shape: tuple[int, int],
+        levels: tuple[int, int],
+        lut: NDArray[np.uint8],
+    ) -> None:
+        """Draw `image`, one pixel per `level_scale` stored pixels, over `full_shape`."""
+        if full_shape != self._full_shape:
+            self.prepareGeometryChange()
+        self._full_shape = full_shape
+        self._level_scale = level_scale
+        self.setImage(image, autoLevels=False, levels=levels, lut=lut)
+        self.update()
+
+    def clear(self) -> None:
+        """Draw nothing."""
+        self.prepareGeometryChange()
+        self._full_shape = None
+        self._level_scale = 1
+        super().clear()
+
+    def boundingRect(self) -> QRectF:  # noqa: N802 (Qt)
+        """Return the full-resolution extent, whatever the level drawn."""
+        if self.image is None or self._full_shape is None:
+            return cast(QRectF, super().boundingRect())
+        rows, columns = self._full_shape
+        return QRectF(0.0, 0.0, float(columns), float(rows))
+
+    def paint(self, painter: QPainter, *args: Any) -> None:
+        """Paint the level scaled to stored-pixel (item) coordinates."""
+        if self._level_scale == 1:
+            super().paint(painter, *args)
+            return
+        painter.save()
+        painter.scale(self._level_scale, self._level_scale)
+        super().paint(painter, *args)
+        painter.restore()
 
 
 class _ImageViewBox(pg.ViewBox):  # type: ignore[misc]
@@ -99,15 +183,20 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         super().__init__(parent, background="k")
         self.view_box = _ImageViewBox(self)
         self.setCentralItem(self.view_box)
-        #: The pyqtgraph item drawing the image (row-major: item coordinates are SCOORD).
-        self.image_item = pg.ImageItem(axisOrder="row-major")
+        #: The pyqtgraph item drawing the image: ``image_item.image`` is the pyramid level
+        #: shown (:attr:`current_level`); item coordinates are full-resolution SCOORD.
+        self.image_item = _LevelImageItem()
         self.view_box.addItem(self.image_item)
         self._pipeline: DisplayPipeline | None = None
         self._stored: NDArray[Any] | None = None
+        self._pyramid: Pyramid | None = None
+        self._level: int | None = None
         self._voi: Voi = None
         self._value_span = 1.0
         self._drag_start: Window | None = None
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
+        self.view_box.sigRangeChanged.connect(self._update_level)
+        self.view_box.sigResized.connect(self._update_level)
 
     # --- state ------------------------------------------------------------------------
 
@@ -125,6 +214,27 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
     def voi(self) -> Voi:
         """Return the VOI transform in use."""
         return self._voi
+
+    @property
+    def pyramid(self) -> Pyramid | None:
+        """Return the display-resolution levels (of the LUT indices) of the image shown."""
+        return self._pyramid
+
+    @property
+    def current_level(self) -> int:
+        """Return the pyramid level drawn: 0 is full resolution (also without an image)."""
+        return self._level or 0
+
+    def image_pixels_per_screen_pixel(self) -> float:
+        """Return how many stored pixels one device pixel spans (0.0 if unknown)."""
+        (x0, x1), (y0, y1) = self.view_box.viewRange()
+        rect = self.view_box.rect()
+        width, height = float(rect.width()), float(rect.height())
+        ratio = float(self.devicePixelRatioF()) or 1.0
+        if width <= 0.0 or height <= 0.0:
+            return 0.0
+        # The larger of the two: never a level coarser than the screen on either axis.
+        return max(float(abs(x1 - x0)) / width, float(abs(y1 - y0)) / height) / ratio
 
     def has_image(self) -> bool:
         """Return whether an image is shown."""
@@ -144,20 +254,27 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         voi
             The VOI transform to start with.
         """
+        low, high = stored.min(), stored.max()
         self._stored = stored
         self._pipeline = pipeline
-        extremes = pipeline.modality_values(np.array([stored.min(), stored.max()]))
+        extremes = pipeline.modality_values(np.array([low, high]))
         self._value_span = max(float(abs(extremes[1] - extremes[0])), 1.0)
         self._voi = voi
-        size = 2**pipeline.bits_stored
-        # levels (0, size) make pyqtgraph index the LUT with the value itself.
-        self.image_item.setImage(
-            pipeline.lut_indices(stored),
-            autoLevels=False,
-            levels=(0, size),
-            lut=pipeline.lut(voi),
-        )
+        indices: NDArray[Any]
+        if (
+            stored.dtype == np.uint16
+            and pipeline.stored_range[0] == 0
+            and int(high) < 2**pipeline.bits_stored
+        ):
+            # Unsigned and in range: the LUT indices are the stored values themselves;
+            # share them instead of holding a second full-resolution copy.
+            indices = stored
+        else:
+            indices = pipeline.lut_indices(stored)
+        self._pyramid = Pyramid(indices)
+        self._level = None
         self.fit()
+        self._update_level()
         self.voi_changed.emit(voi)
 
     def set_voi(self, voi: Voi) -> None:
@@ -165,13 +282,15 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         if self._pipeline is None:
             return
         self._voi = voi
-        self.image_item.setLookupTable(self._pipeline.lut(voi))
+        self.image_item.setLookupTable(self._pipeline.lut(voi))  # on the level shown only
         self.voi_changed.emit(voi)
 
     def clear_image(self) -> None:
         """Show nothing."""
         self._stored = None
         self._pipeline = None
+        self._pyramid = None
+        self._level = None
         self._voi = None
         self.image_item.clear()
         self.voi_changed.emit(None)
@@ -181,6 +300,28 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         if self._stored is not None:
             rows, columns = self._stored.shape[:2]
             self.view_box.setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
+
+    def _update_level(self, *_args: object) -> None:
+        """Draw the pyramid level that suits the zoom, if it is not the one drawn.
+
+        Guarded by the level drawn: drawing another level keeps the item's bounding
+        rectangle, so it causes no further range change.
+        """
+        pyramid, pipeline = self._pyramid, self._pipeline
+        if pyramid is None or pipeline is None:
+            return
+        level = level_for_view(self.image_pixels_per_screen_pixel(), len(pyramid))
+        if level == self._level:
+            return
+        self._level = level
+        self.image_item.set_level(
+            pyramid.levels[level],
+            2**level,
+            pyramid.shape,
+            # levels (0, 2**bits) make pyqtgraph index the LUT with the value itself.
+            levels=(0, 2**pipeline.bits_stored),
+            lut=pipeline.lut(self._voi),
+        )
 
     def auto_window(self) -> Window | None:
         """Return the automatic window of the image shown (see :func:`auto_window`).

@@ -40,18 +40,46 @@ def displayed_pixels(viewport: Viewport) -> NDArray[np.uint8]:
 
 
 def core_pixels(viewport: Viewport) -> NDArray[np.uint8]:
-    """Return what the core pipeline says the image should look like."""
+    """Return what the core pipeline says the image should look like at full resolution."""
     assert viewport.pipeline is not None
     assert viewport.stored is not None
     return viewport.pipeline.render(viewport.stored, viewport.voi)
 
 
+def core_level_pixels(viewport: Viewport) -> NDArray[np.uint8]:
+    """Return the core's LUT applied to the core's pyramid level the viewport shows."""
+    assert viewport.pipeline is not None
+    assert viewport.pyramid is not None
+    level = viewport.pyramid.levels[viewport.current_level]
+    pixels: NDArray[np.uint8] = viewport.pipeline.lut(viewport.voi)[level]
+    return pixels
+
+
 def assert_shows_core_output(viewport: Viewport) -> None:
+    """Assert that pyqtgraph draws exactly what the core computes for the level shown.
+
+    At level 0 (1:1 and closer, and every image too small for a pyramid) that is
+    ``DisplayPipeline.render(stored, voi)`` itself.
+    """
     shown = displayed_pixels(viewport)
-    expected = core_pixels(viewport)
+    expected = core_level_pixels(viewport)
     assert shown.shape == expected.shape
     mismatches = int(np.count_nonzero(shown != expected))
-    assert mismatches == 0, f"{mismatches} pixels differ from DisplayPipeline.render"
+    assert mismatches == 0, f"{mismatches} pixels differ from the core's LUT on the level"
+    if viewport.current_level == 0:
+        full = core_pixels(viewport)
+        assert shown.shape == full.shape
+        mismatches = int(np.count_nonzero(shown != full))
+        assert mismatches == 0, f"{mismatches} pixels differ from DisplayPipeline.render"
+
+
+def zoom_to_full_resolution(viewport: Viewport) -> None:
+    """Zoom to one stored pixel per screen pixel (top-left corner of the image)."""
+    rect = viewport.view_box.rect()
+    ratio = viewport.devicePixelRatioF()
+    viewport.view_box.setRange(
+        xRange=(0, rect.width() * ratio), yRange=(0, rect.height() * ratio), padding=0
+    )
 
 
 def send_mouse(
@@ -535,5 +563,18 @@ def test_sample_study_displays_core_pipeline_output(open_window: OpenWindow) -> 
     assert window.current_index is not None
     record = window.records[window.current_index]
     assert record.transfer_syntax_uid == "1.2.840.10008.1.2.4.90"  # JPEG 2000 lossless
-    assert window.viewport.has_image()
-    assert_shows_core_output(window.viewport)
+    viewport = window.viewport
+    assert viewport.has_image()
+    assert viewport.stored is not None and viewport.pyramid is not None
+    assert viewport.pipeline is not None
+    # Fitted: a reduced level is drawn, exactly the core's LUT on the core's level.
+    assert viewport.current_level > 0
+    assert viewport.image_item.image.base is viewport.pyramid.levels[viewport.current_level]
+    assert_shows_core_output(viewport)
+    # At 1:1 the displayed pixels are DisplayPipeline.render(stored, voi), exactly.
+    zoom_to_full_resolution(viewport)
+    assert viewport.current_level == 0
+    shown = displayed_pixels(viewport)
+    assert shown.shape == viewport.stored.shape
+    np.testing.assert_array_equal(shown, viewport.pipeline.render(viewport.stored, viewport.voi))
+    assert_shows_core_output(viewport)
