@@ -33,15 +33,20 @@ from typing import BinaryIO, Final, Literal, NamedTuple, cast
 import numpy as np
 from pydicom import dcmread
 from pydicom.dataset import Dataset
+from pydicom.encaps import get_frame
 from pydicom.errors import InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
-from pydicom.pixels.processing import apply_color_lut
+from pydicom.pixels.processing import apply_color_lut, convert_color_space
 from pydicom.pixels.utils import pixel_array
 from pydicom.uid import (
     UID,
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLossless,
+    JPEGLosslessSV1,
 )
 
 from galactoview.dicom.mammography import Laterality, MammoView
@@ -95,6 +100,11 @@ _REQUIRED: Final = (
     ("SeriesInstanceUID", "(0020,000E)"),
     ("Rows", "(0028,0010)"),
     ("Columns", "(0028,0011)"),
+)
+
+#: JPEG transfer syntaxes (PS3.5 A.4.1, 8.2.1) decoded with imagecodecs when pydicom fails.
+_JPEG_SYNTAXES: Final = frozenset(
+    {JPEGBaseline8Bit, JPEGExtended12Bit, JPEGLossless, JPEGLosslessSV1}
 )
 
 #: Photometric interpretations the grayscale display pipeline can show (PS3.3 C.7.6.3.1.2).
@@ -322,6 +332,10 @@ def load_pixels(
 ) -> np.ndarray:
     """Decode the stored pixel values of one frame of an image.
 
+    Pixel data is decoded by pydicom and its plugins. JPEG (PS3.5 A.4.1) that they
+    cannot decode, e.g. a 12-bit Extended stream whose scan header pylibjpeg-libjpeg
+    refuses, is decoded by imagecodecs (libjpeg-turbo) instead, to the same layout.
+
     Only the requested frame is decoded where the encoding allows it (PS3.5 8.2:
     an encapsulated transfer syntax stores each frame in its own fragments; native
     frames are read from their offset). The header is checked first, so an image
@@ -455,7 +469,14 @@ def _decode_frame(path: Path, stream: BinaryIO, index: int, colour: bool) -> np.
     except PixelDataError:
         raise
     except (ValueError, RuntimeError, NotImplementedError, AttributeError, KeyError) as exc:
-        raise PixelDataError(path, _pixel_message(syntax, exc)) from exc
+        fallback = (
+            _decode_jpeg_fallback(stream, header, index, frames)
+            if syntax in _JPEG_SYNTAXES
+            else None
+        )
+        if fallback is None:
+            raise PixelDataError(path, _pixel_message(syntax, exc)) from exc
+        stored = fallback
     if photometric == "PALETTE COLOR":
         # PS3.3 C.7.6.3.1.5: stored values index the Red, Green and Blue palettes.
         stored = apply_color_lut(stored, header)
@@ -467,6 +488,96 @@ def _decode_frame(path: Path, stream: BinaryIO, index: int, colour: bool) -> np.
             path, f"expected one {photometric} frame, decoded an array of shape {stored.shape}"
         )
     return stored
+
+
+def _decode_jpeg_fallback(
+    stream: BinaryIO, header: Dataset, index: int, frames: int
+) -> np.ndarray | None:
+    """Decode one JPEG frame with imagecodecs, after pydicom's plugins failed.
+
+    For the JPEG transfer syntaxes of PS3.5 A.4.1 and 8.2.1 (Baseline, Process 1;
+    Extended, Processes 2 and 4, 12-bit DCT; Lossless, Process 14), which
+    pylibjpeg-libjpeg refuses for some real streams (e.g. a sequential scan whose Se
+    is 0 instead of 63) and Pillow cannot decode at 12 bits. The frame's fragments
+    are found as PS3.5 A.4 lays them out (Basic Offset Table, or the Extended Offset
+    Table of PS3.3 C.7.6.3), decoded by libjpeg-turbo (``imagecodecs.jpeg8_decode``),
+    else by ``ljpeg_decode`` or ``jpegsof3_decode`` (lossless only), and processed
+    as pydicom does: shape ``(Rows, Columns[, Samples per Pixel])``, dtype from Bits
+    Allocated and Pixel Representation, bits above Bits Stored cleared or
+    sign-extended (PS3.5 8.1.1), YBR_FULL and YBR_FULL_422 converted to RGB
+    (PS3.3 C.7.6.3.1.2).
+
+    Parameters
+    ----------
+    stream
+        The open file, any position.
+    header
+        Its header, as read by :func:`_read_header`.
+    index
+        Index of the frame, already checked against ``frames``.
+    frames
+        Number of Frames (0028,0008), 1 when absent.
+
+    Returns
+    -------
+    numpy.ndarray or None
+        The stored values, or ``None`` when imagecodecs is missing, cannot decode the
+        frame or decodes something that does not match the header.
+    """
+    try:
+        import imagecodecs  # a dependency; imported here, only when needed
+    except ImportError:
+        return None
+    rows = _optional_int(header.get("Rows")) or 0
+    columns = _optional_int(header.get("Columns")) or 0
+    samples = _optional_int(header.get("SamplesPerPixel")) or 1
+    allocated = _optional_int(header.get("BitsAllocated")) or 0
+    stored_bits = _optional_int(header.get("BitsStored")) or allocated
+    signed = (_optional_int(header.get("PixelRepresentation")) or 0) == 1
+    photometric = str(header.get("PhotometricInterpretation", "")).strip()
+    if allocated not in (8, 16) or samples not in (1, 3):
+        return None
+    stream.seek(0)
+    try:
+        ds = dcmread(stream, force=True)
+        offsets = None
+        if "ExtendedOffsetTable" in ds and "ExtendedOffsetTableLengths" in ds:
+            offsets = (ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths)
+        codestream = get_frame(
+            ds.PixelData, index, extended_offsets=offsets, number_of_frames=frames
+        )
+    except Exception:  # pydicom raises many types for damaged data; keep its message
+        return None
+    shape = (rows, columns) if samples == 1 else (rows, columns, samples)
+    decoded: np.ndarray | None = None
+    for decode in (imagecodecs.jpeg8_decode, imagecodecs.ljpeg_decode, imagecodecs.jpegsof3_decode):
+        try:
+            if decode is imagecodecs.jpeg8_decode and samples == 3:
+                # Keep the stored colour space; converted below as pydicom does.
+                space = (
+                    imagecodecs.JPEG8.CS.YCbCr if "YBR" in photometric else imagecodecs.JPEG8.CS.RGB
+                )
+                candidate = decode(codestream, colorspace=space, outcolorspace=space)
+            else:
+                candidate = decode(codestream)
+        except Exception:  # imagecodecs raises its own error types per codec
+            continue
+        if samples == 1 and candidate.ndim == 3 and candidate.shape[-1] == 1:
+            candidate = candidate[..., 0]
+        if candidate.shape == shape and candidate.dtype.kind == "u":
+            decoded = candidate
+            break
+    if decoded is None or decoded.dtype.itemsize * 8 > allocated:
+        return None
+    unsigned = decoded.astype(np.uint8 if allocated == 8 else np.uint16)
+    values = unsigned.view(np.int8 if allocated == 8 else np.int16) if signed else unsigned
+    if stored_bits < allocated:
+        # PS3.5 8.1.1: bits above Bits Stored are not part of the value.
+        shift = allocated - stored_bits
+        values = np.right_shift(np.left_shift(values, shift), shift)
+    if samples == 3 and photometric in ("YBR_FULL", "YBR_FULL_422"):
+        values = convert_color_space(values, "YBR_FULL", "RGB")
+    return values
 
 
 def _check_image_pixel_module(path: Path, header: Dataset) -> int:

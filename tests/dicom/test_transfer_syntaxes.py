@@ -3,7 +3,8 @@
 Real files come from ``pydicom.data`` (bundled with pydicom, no network). Each is
 compared with a reference that does not go through the decoder under test: the
 native pixel bytes of an uncompressed twin read with numpy, the known colour
-stripes of pydicom's ``SC_rgb`` family, or the array a lossy file was made from.
+stripes of pydicom's ``SC_rgb`` family, the array a file was made from (HTJ2K,
+encoded here with imagecodecs), or pixel values pydicom's own tests check.
 Files only in the separate ``pydicom-data`` package are skipped when absent; this
 module never downloads anything.
 
@@ -14,12 +15,14 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
+from typing import Any
 
+import imagecodecs
 import numpy as np
 import pytest
 from pydicom import dcmread
 from pydicom.data import get_testdata_file
-from pydicom.encaps import encapsulate
+from pydicom.encaps import encapsulate, get_frame
 from pydicom.uid import (
     HTJ2K,
     JPEG2000,
@@ -28,6 +31,7 @@ from pydicom.uid import (
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     HTJ2KLossless,
+    HTJ2KLosslessRPCL,
     ImplicitVRLittleEndian,
     JPEG2000Lossless,
     JPEGBaseline8Bit,
@@ -39,6 +43,7 @@ from pydicom.uid import (
     generate_uid,
 )
 
+from galactoview.dicom import decode_service, loading
 from galactoview.dicom.loading import ImageRecord, PixelDataError, load_pixels, scan
 from tests.helpers import make_mg_dataset, make_pixels, write_dataset
 
@@ -54,10 +59,7 @@ def _optional(name: str) -> Path:
     """Return a file of the separate ``pydicom-data`` package, or skip the test."""
     path = get_testdata_file(name, download=False)
     if not isinstance(path, str):
-        pytest.skip(
-            f"{name} is neither bundled with pydicom nor in the installed pydicom-data "
-            "(pydicom-data 1.0.0 has no HTJ2K file and pydicom 3.0.2 cannot encode one)"
-        )
+        pytest.skip(f"{name} is neither bundled with pydicom nor in an installed pydicom-data")
     return Path(path)
 
 
@@ -308,31 +310,171 @@ def test_jpeg_ls_near_lossless_16_bit(tmp_path: Path) -> None:
     assert stored.dtype == np.uint16
 
 
-def test_jpeg_extended_12_bit_failure_is_one_clear_line() -> None:
-    # pylibjpeg-libjpeg refuses this file's scan header (Ss/Se not 0/63); GDCM reads it.
-    record = _record(_bundled("JPGExtended.dcm"))
+# --- JPEG Extended 12-bit and the imagecodecs fallback (PS3.5 A.4.1) ---------------------
+
+#: Pixels of JPEG-lossy.dcm and its fixed twin that pydicom's own test suite checks
+#: (``tests/pixels/pixels_reference.py``, JPGE_BAD and JPGE_16_12_1_0_1F_M2).
+JPEG_EXTENDED_PIXELS = {(420, 140): 244, (230, 120): 95}
+
+
+def _first_frame(path: Path) -> bytes:
+    return get_frame(dcmread(path).PixelData, 0, number_of_frames=1)
+
+
+@pytest.mark.parametrize("name", ["JPGExtended.dcm", "JPEG-lossy.dcm"])
+def test_jpeg_extended_12_bit_decodes(name: str) -> None:
+    # JPEG-lossy.dcm's scan header has Se 0 instead of 63 (its only difference from
+    # JPGExtended.dcm, the fixed version): pylibjpeg-libjpeg refuses it, Pillow cannot
+    # do 12 bits, so load_pixels falls back to imagecodecs (libjpeg-turbo).
+    record = _record(_bundled(name))
     assert _syntax(record) == JPEGExtended12Bit
-    try:
-        stored = load_pixels(record)
-    except PixelDataError as exc:
-        assert exc.message.startswith("cannot decode JPEG Extended (Process 2 and 4) pixel data: ")
-        assert "\n" not in exc.message
-    else:  # a decoder that accepts it
-        assert stored.shape == (1024, 256)
+    stored = load_pixels(record)
+    assert stored.shape == (1024, 256)
+    assert stored.dtype == np.uint16  # Bits Allocated 16, Pixel Representation 0
+    assert stored.max() <= 4095  # Bits Stored 12
+    for (row, column), value in JPEG_EXTENDED_PIXELS.items():
+        assert stored[row, column] == value
+    # Two more decoders on the fixed twin, JPGExtended.dcm: pydicom (pylibjpeg-libjpeg,
+    # which decodes the twin itself) and libjpeg-turbo, which the fallback uses for
+    # JPEG-lossy.dcm; they differ only by the rounding of their inverse DCT.
+    fixed = _bundled("JPGExtended.dcm")
+    turbo = imagecodecs.jpeg8_decode(_first_frame(fixed))
+    for reference in (dcmread(fixed).pixel_array, turbo):
+        assert np.abs(stored.astype(int) - reference).max() <= 1
+    if name == "JPEG-lossy.dcm":
+        np.testing.assert_array_equal(stored, turbo)
+
+
+def _pydicom_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make pydicom's decoding fail, as its plugins do for JPEG-lossy.dcm."""
+
+    def fail(*args: object, **kwargs: object) -> np.ndarray:
+        raise RuntimeError("Unable to decode as exceptions were raised by all plugins")
+
+    monkeypatch.setattr(loading, "pixel_array", fail)
+
+
+FALLBACK = [
+    # (file, colour, largest difference allowed from pydicom's own decode)
+    ("JPGExtended.dcm", False, 1),  # 12-bit DCT: inverse DCT rounding
+    ("SC_rgb_jpeg_dcmtk.dcm", True, 1),  # baseline YBR_FULL, converted to RGB
+    ("SC_rgb_jpeg_gdcm.dcm", True, 0),  # lossless RGB
+    ("JPGLosslessP14SV1_1s_1f_8b.dcm", False, 0),  # lossless, pydicom-data
+    ("JPEG-LL.dcm", False, 0),  # lossless signed 16-bit, pydicom-data
+]
+
+
+@pytest.mark.parametrize(("name", "colour", "tolerance"), FALLBACK, ids=[f[0] for f in FALLBACK])
+def test_jpeg_fallback_matches_pydicom(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, name: str, colour: bool, tolerance: int
+) -> None:
+    if name.startswith(("JPGLossless", "JPEG-LL")):
+        _optional(name)  # skip without pydicom-data
+    record = _record(_with_uids(name, tmp_path))
+    expected = load_pixels(record, colour=colour)  # through pydicom
+    _pydicom_fails(monkeypatch)
+    calls: list[int] = []
+    fallback = loading._decode_jpeg_fallback
+
+    def spy(*args: Any) -> np.ndarray | None:
+        calls.append(1)
+        return fallback(*args)
+
+    monkeypatch.setattr(loading, "_decode_jpeg_fallback", spy)
+    stored = load_pixels(record, colour=colour)  # through imagecodecs
+    assert calls == [1]
+    assert stored.dtype == expected.dtype
+    assert stored.shape == expected.shape
+    assert np.abs(stored.astype(int) - expected).max() <= tolerance
+
+
+def test_fallback_is_only_for_jpeg(monkeypatch: pytest.MonkeyPatch) -> None:
+    _pydicom_fails(monkeypatch)
+
+    def never(*args: object) -> np.ndarray:
+        raise AssertionError("the JPEG fallback must not run for RLE")
+
+    monkeypatch.setattr(loading, "_decode_jpeg_fallback", never)
+    with pytest.raises(PixelDataError, match="cannot decode RLE Lossless pixel data: Unable"):
+        load_pixels(_record(_bundled("MR_small_RLE.dcm")))
+
+
+def test_undecodable_jpeg_extended_is_one_clear_line(tmp_path: Path) -> None:
+    # A JPEG stream no decoder reads: SOI, a truncated SOF1 (12-bit, PS3.5 A.4.1), EOI.
+    ds = make_mg_dataset()
+    ds.file_meta.TransferSyntaxUID = JPEGExtended12Bit
+    ds.PixelData = encapsulate([b"\xff\xd8\xff\xc1\x00\x0b\x0c\x00\x40\xff\xd9\x00"])
+    ds["PixelData"].VR = "OB"
+    record = _record(write_dataset(ds, tmp_path / "bad.dcm"))
+    with pytest.raises(PixelDataError) as raised:
+        load_pixels(record)
+    message = raised.value.message
+    assert message.startswith("cannot decode JPEG Extended (Process 2 and 4) pixel data: ")
+    assert "\n" not in message
+
+
+# --- HTJ2K (PS3.5 10.18, A.4), made here with OpenJPH through imagecodecs --------------
+
+HTJ2K_SYNTAXES = [HTJ2KLossless, HTJ2KLosslessRPCL, HTJ2K]
+
+
+def _htj2k_file(
+    tmp_path: Path, syntax: UID, pixels: np.ndarray, photometric: str = "MONOCHROME2"
+) -> ImageRecord:
+    """Encode ``pixels`` reversibly (lossless) as an HTJ2K codestream in a DICOM file.
+
+    ``htj2k_encode`` (OpenJPH) writes RPCL progression and, asked, TLM markers, as
+    HTJ2K Lossless RPCL requires (PS3.5 10.18). Colour is coded with the reversible
+    colour transform, so its Photometric Interpretation is YBR_RCT (PS3.5 8.2.4).
+    The HTJ2K (lossy-capable) UID may hold a reversible codestream too.
+    """
+    codestream = imagecodecs.htj2k_encode(pixels, reversible=True, tlm=True)
+    grey = pixels if pixels.ndim == 2 else pixels[..., 0].astype(np.uint16)
+    ds = make_mg_dataset(pixels=grey, rows=pixels.shape[0], columns=pixels.shape[1])
+    if pixels.ndim == 3:
+        ds.SamplesPerPixel = 3
+        ds.PlanarConfiguration = 0
+        ds.BitsAllocated = ds.BitsStored = 8
+        ds.HighBit = 7
+    ds.PhotometricInterpretation = photometric
+    ds.file_meta.TransferSyntaxUID = syntax
+    ds.PixelData = encapsulate([bytes(codestream)])
+    ds["PixelData"].VR = "OB"
+    record = _record(write_dataset(ds, tmp_path / f"htj2k_{syntax}.dcm"))
+    assert _syntax(record) == syntax
+    return record
+
+
+@pytest.mark.parametrize("syntax", HTJ2K_SYNTAXES, ids=[s.keyword for s in HTJ2K_SYNTAXES])
+def test_htj2k_12_bit_grayscale_is_lossless(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, syntax: UID
+) -> None:
+    pixels = make_pixels(64, 48, seed=21)  # 12-bit values in 16-bit words
+    record = _htj2k_file(tmp_path, syntax, pixels)
+    stored = load_pixels(record)  # pydicom + pylibjpeg-openjpeg
+    assert stored.dtype == np.uint16
+    np.testing.assert_array_equal(stored, pixels)
+
+    def no_fallback(*args: object, **kwargs: object) -> np.ndarray:
+        raise AssertionError("the imagecodecs fast path should have decoded it")
+
+    monkeypatch.setattr(decode_service, "load_pixels", no_fallback)
+    fast = decode_service.decode_stored(record, fast=True)  # imagecodecs (OpenJPEG)
+    assert fast.dtype == np.uint16
+    np.testing.assert_array_equal(fast, pixels)
+
+
+@pytest.mark.parametrize("syntax", HTJ2K_SYNTAXES, ids=[s.keyword for s in HTJ2K_SYNTAXES])
+def test_htj2k_rgb_is_lossless(tmp_path: Path, syntax: UID) -> None:
+    record = _htj2k_file(tmp_path, syntax, _stripes(), "YBR_RCT")
+    with pytest.raises(PixelDataError, match="is not supported"):
+        load_pixels(record)  # the grayscale pipeline refuses colour
+    rgb = load_pixels(record, colour=True)
+    assert rgb.dtype == np.uint8
+    np.testing.assert_array_equal(rgb, _stripes())
 
 
 # --- files only in pydicom-data ---------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("name", "syntax"),
-    [("HTJ2KLossless_08_RGB.dcm", HTJ2KLossless), ("HTJ2K_08_RGB.dcm", HTJ2K)],
-)
-def test_htj2k(name: str, syntax: UID) -> None:
-    # pydicom 3.0 has no HTJ2K encoder, so no file can be made here.
-    record = _record(_optional(name))
-    assert _syntax(record) == syntax
-    assert load_pixels(record, colour=True).ndim == 3
 
 
 @pytest.mark.parametrize(
