@@ -17,6 +17,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
+from galactoview.phantom.dicom_writer import code_item
+
 #: Digital Mammography X-Ray Image Storage - For Presentation (PS3.4 B.5).
 MG_FOR_PRESENTATION = UID("1.2.840.10008.5.1.4.1.1.1.2")
 
@@ -42,15 +44,6 @@ DEFAULT_WINDOWS: tuple[tuple[float, float, str], ...] = (
     (1500.0, 1000.0, "HARDER"),
     (2600.0, 1800.0, "SOFTER"),
 )
-
-
-def code_item(value: str, scheme: str, meaning: str) -> Dataset:
-    """Return a code sequence item (PS3.3 8.8)."""
-    item = Dataset()
-    item.CodeValue = value
-    item.CodingSchemeDesignator = scheme
-    item.CodeMeaning = meaning
-    return item
 
 
 def make_pixels(rows: int, columns: int, seed: int = 0, bits_stored: int = 12) -> np.ndarray:
@@ -231,3 +224,12 @@ def write_truncated(path: Path, **options: Any) -> Path:
     pixel_bytes = bytes(ds.PixelData)
     ds.PixelData = pixel_bytes[: len(pixel_bytes) // 2]
     return write_dataset(ds, path)
+
+
+def pydicom_test_file(name: str) -> Path:
+    """Return the path of a test file bundled with pydicom (never downloads)."""
+    from pydicom.data import get_testdata_file
+
+    path = get_testdata_file(name, download=False)
+    assert isinstance(path, str), f"{name} is not bundled with pydicom"
+    return Path(path)

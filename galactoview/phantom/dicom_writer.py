@@ -79,7 +79,7 @@ class ImageInfo:
     monochrome1: bool
 
 
-def _code(value: str, scheme: str, meaning: str) -> Dataset:
+def code_item(value: str, scheme: str, meaning: str) -> Dataset:
     """Build a Code Sequence item (PS3.3 8.8, Table 8.8-1a)."""
     item = Dataset()
     item.CodeValue = value
@@ -156,7 +156,7 @@ def build_dataset(
     if study.is_ductogram:
         procedure = codes.SCT.MammaryDuctogram
         ds.ProcedureCodeSequence = Sequence(
-            [_code(procedure.value, procedure.scheme_designator, procedure.meaning)]
+            [code_item(procedure.value, procedure.scheme_designator, procedure.meaning)]
         )
         ds.AdmittingDiagnosesDescription = "Bloody nipple discharge, single duct"
 
@@ -224,7 +224,7 @@ def build_dataset(
         agent = codes.SCT.Iohexol
         ds.ContrastBolusAgent = "Iohexol 300 mgI/ml"
         ds.ContrastBolusAgentSequence = Sequence(
-            [_code(agent.value, agent.scheme_designator, agent.meaning)]
+            [code_item(agent.value, agent.scheme_designator, agent.meaning)]
         )
         ds.ContrastBolusRoute = "INTRADUCTAL"
         ds.ContrastBolusVolume = "1.5"
@@ -235,18 +235,18 @@ def build_dataset(
     ds.ImageLaterality = geometry.side.value
     breast = codes.SCT.Breast
     ds.AnatomicRegionSequence = Sequence(
-        [_code(breast.value, breast.scheme_designator, breast.meaning)]
+        [code_item(breast.value, breast.scheme_designator, breast.meaning)]
     )
     ds.PositionerType = "MAMMOGRAPHIC"
     ds.OrganExposed = "BREAST"
     ds.BreastImplantPresent = "NO"
     ds.PartialView = "NO"
     view_value, view_meaning = VIEW_CODES[geometry.view]
-    view_item = _code(view_value, "SCT", view_meaning)
+    view_item = code_item(view_value, "SCT", view_meaning)
     modifiers = []
     if image.magnified:
         mag = codes.SCT.Magnification
-        modifiers.append(_code(mag.value, mag.scheme_designator, mag.meaning))
+        modifiers.append(code_item(mag.value, mag.scheme_designator, mag.meaning))
     view_item.ViewModifierCodeSequence = Sequence(modifiers)
     ds.ViewCodeSequence = Sequence([view_item])
     ds.ViewPosition = geometry.view.value

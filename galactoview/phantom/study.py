@@ -19,7 +19,7 @@ import hashlib
 import json
 import math
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, time
 from pathlib import Path
 from typing import Any
@@ -112,51 +112,33 @@ def _geometry(item: PlannedImage, breast: Breast) -> ViewGeometry:
     height_mm = ROWS * PIXEL_SPACING
     width_mm = COLUMNS * PIXEL_SPACING
     nipple_row = height_mm * (0.58 if item.view is ViewKind.MLO else 0.5)
+    contact = ViewGeometry(
+        item.side,
+        item.view,
+        ROWS,
+        COLUMNS,
+        PIXEL_SPACING,
+        SID,
+        CONTACT_SUPPORT_MM,
+        breast.thickness,
+        (breast.chest_wall_depth, nipple_row),
+        item.mirrored,
+    )
     if not item.magnified:
-        return ViewGeometry(
-            item.side,
-            item.view,
-            ROWS,
-            COLUMNS,
-            PIXEL_SPACING,
-            SID,
-            CONTACT_SUPPORT_MM,
-            breast.thickness,
-            (breast.chest_wall_depth, nipple_row),
-            item.mirrored,
-        )
+        return contact
     # Magnification stand: the mid-plane sits at SID / SOD = MAGNIFICATION. The paddle is
     # placed over the lobe: the nipple lands 12 mm inside the anterior edge and the lesions'
     # centroid at mid-height.
     mid_height = SID * (1.0 - 1.0 / MAGNIFICATION)
-    support = mid_height - breast.thickness / 2.0
-    probe = ViewGeometry(
-        item.side,
-        item.view,
-        ROWS,
-        COLUMNS,
-        PIXEL_SPACING,
-        SID,
-        support,
-        breast.thickness,
-        ((width_mm - 12.0) / MAGNIFICATION, nipple_row),
-        item.mirrored,
+    nipple_column = (width_mm - 12.0) / MAGNIFICATION
+    magnified = replace(
+        contact,
+        support_height=mid_height - breast.thickness / 2.0,
+        nipple_offset=(nipple_column, nipple_row),
     )
     centroid = np.mean([lesion.center for lesion in breast.lesions], axis=0)
-    shift = float(centroid @ probe.row_axis)
-    fb = probe.foot_point[1]
-    return ViewGeometry(
-        item.side,
-        item.view,
-        ROWS,
-        COLUMNS,
-        PIXEL_SPACING,
-        SID,
-        support,
-        breast.thickness,
-        ((width_mm - 12.0) / MAGNIFICATION, fb - shift),
-        item.mirrored,
-    )
+    shift = float(centroid @ magnified.row_axis)
+    return replace(magnified, nipple_offset=(nipple_column, magnified.foot_point[1] - shift))
 
 
 def _windows(

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from pydicom.data import get_testdata_file
 
 import galactoview.dicom.loading as loading
 from galactoview.dicom.loading import (
@@ -26,14 +25,7 @@ from galactoview.dicom.loading import (
     scan,
 )
 from tests import data_factory
-from tests.helpers import make_pixels, write_mg, write_study, write_truncated
-
-
-def _bundled(name: str) -> Path:
-    """Return the path of a file bundled with pydicom (never downloads)."""
-    path = get_testdata_file(name, download=False)
-    assert isinstance(path, str), f"{name} is not bundled with pydicom"
-    return Path(path)
+from tests.helpers import make_pixels, pydicom_test_file, write_mg, write_study, write_truncated
 
 
 def _only_problem(result: ScanResult, path: Path) -> str:
@@ -187,12 +179,12 @@ def test_dataset_without_file_meta_is_accepted(tmp_path: Path) -> None:
 def test_pydicom_no_meta_file_is_reported() -> None:
     # pydicom's no_meta.dcm starts with a stray byte, not with a group 0008 element:
     # it is not recognised as a dataset and is reported, not guessed at.
-    path = _bundled("no_meta.dcm")
+    path = pydicom_test_file("no_meta.dcm")
     assert _only_problem(scan([path]), path).startswith("not a DICOM file")
 
 
 def test_file_meta_without_transfer_syntax_is_reported() -> None:
-    path = _bundled("meta_missing_tsyntax.dcm")
+    path = pydicom_test_file("meta_missing_tsyntax.dcm")
     assert _only_problem(scan([path]), path) == (
         "damaged or empty DICOM file: no image attributes found"
     )
@@ -200,7 +192,7 @@ def test_file_meta_without_transfer_syntax_is_reported() -> None:
 
 def test_unknown_vr_gives_one_clear_line() -> None:
     # badVR.dcm has an element whose VR is not a DICOM VR (PS3.5 6.2).
-    path = _bundled("badVR.dcm")
+    path = pydicom_test_file("badVR.dcm")
     record = _only_image(scan([path]))
     assert _pixel_error(record).startswith("cannot read the pixel data")
 
@@ -295,7 +287,7 @@ def test_frame_out_of_range(tmp_path: Path) -> None:
     ],
 )
 def test_non_image_objects_are_reported(name: str, sop_class: str) -> None:
-    path = _bundled(name)
+    path = pydicom_test_file(name)
     assert _only_problem(scan([path]), path) == f"not an image ({sop_class}); skipped"
 
 

@@ -22,7 +22,8 @@ from galactoview.dicom.mammography import (
     hanging_flip,
     hanging_target,
 )
-from tests.helpers import code_item, make_mg_dataset
+from galactoview.phantom.dicom_writer import code_item
+from tests.helpers import make_mg_dataset
 
 
 @pytest.mark.parametrize(

@@ -45,14 +45,7 @@ from pydicom.uid import (
 
 from galactoview.dicom import decode_service, loading
 from galactoview.dicom.loading import ImageRecord, PixelDataError, load_pixels, scan
-from tests.helpers import make_mg_dataset, make_pixels, write_dataset
-
-
-def _bundled(name: str) -> Path:
-    """Return a file bundled with pydicom; never downloads."""
-    path = get_testdata_file(name, download=False)
-    assert isinstance(path, str), f"{name} should be bundled with pydicom"
-    return Path(path)
+from tests.helpers import make_mg_dataset, make_pixels, pydicom_test_file, write_dataset
 
 
 def _optional(name: str) -> Path:
@@ -72,7 +65,7 @@ def _record(path: Path) -> ImageRecord:
 
 def _native(name: str, dtype: str, shape: tuple[int, ...]) -> np.ndarray:
     """Read the native Pixel Data of a bundled file with numpy alone (PS3.5 8.1.1)."""
-    data: bytes = dcmread(_bundled(name)).PixelData
+    data: bytes = dcmread(pydicom_test_file(name)).PixelData
     return np.frombuffer(data, dtype=dtype)[: int(np.prod(shape))].reshape(shape)
 
 
@@ -100,7 +93,7 @@ def _with_uids(name: str, tmp_path: Path) -> Path:
     The pixel data bytes are copied unchanged; only the header gains the UIDs
     :func:`scan` requires.
     """
-    ds = dcmread(_bundled(name))
+    ds = dcmread(pydicom_test_file(name))
     ds.StudyInstanceUID = ds.get("StudyInstanceUID") or generate_uid()
     ds.SeriesInstanceUID = ds.get("SeriesInstanceUID") or generate_uid()
     return write_dataset(ds, tmp_path / name)
@@ -125,7 +118,7 @@ MR_SMALL_TWINS = [
 
 @pytest.mark.parametrize(("name", "syntax"), MR_SMALL_TWINS, ids=[n for n, _ in MR_SMALL_TWINS])
 def test_lossless_grayscale_matches_uncompressed_twin(name: str, syntax: UID) -> None:
-    record = _record(_bundled(name))
+    record = _record(pydicom_test_file(name))
     assert _syntax(record) == syntax
     stored = load_pixels(record)
     assert stored.dtype == np.int16  # Pixel Representation 1
@@ -133,7 +126,7 @@ def test_lossless_grayscale_matches_uncompressed_twin(name: str, syntax: UID) ->
 
 
 def test_deflated_explicit_vr_little_endian() -> None:
-    record = _record(_bundled("image_dfl.dcm"))
+    record = _record(pydicom_test_file("image_dfl.dcm"))
     assert _syntax(record) == DeflatedExplicitVRLittleEndian
     # dcmread inflates the dataset (PS3.5 A.5); the pixel bytes are then native.
     np.testing.assert_array_equal(load_pixels(record), _native("image_dfl.dcm", "u1", (512, 512)))
@@ -191,14 +184,14 @@ def test_colour_files_decode_to_rgb(
 
 
 def test_rle_multiframe_colour_decodes_each_frame() -> None:
-    record = _record(_bundled("SC_rgb_rle_2frame.dcm"))
+    record = _record(pydicom_test_file("SC_rgb_rle_2frame.dcm"))
     assert record.frame_count == 2
     np.testing.assert_array_equal(load_pixels(record, 0, colour=True), _stripes())
     np.testing.assert_array_equal(load_pixels(record, 1, colour=True), 255 - _stripes())
 
 
 def test_palette_colour_is_mapped_through_its_lut() -> None:
-    path = _bundled("examples_palette.dcm")
+    path = pydicom_test_file("examples_palette.dcm")
     record = _record(path)
     assert record.photometric_interpretation == "PALETTE COLOR"
     ds = dcmread(path)
@@ -219,7 +212,7 @@ def test_palette_colour_is_mapped_through_its_lut() -> None:
 
 
 def test_jpeg_baseline_multiframe_ybr_decodes_one_frame() -> None:
-    path = _bundled("examples_ybr_color.dcm")
+    path = pydicom_test_file("examples_ybr_color.dcm")
     record = _record(path)
     assert _syntax(record) == JPEGBaseline8Bit
     assert record.frame_count == 30
@@ -236,7 +229,7 @@ RTDOSE = ["rtdose.dcm", "rtdose_rle.dcm", "rtdose_expb.dcm"]
 
 @pytest.mark.parametrize("name", RTDOSE)
 def test_multiframe_grayscale_frames_match_native_bytes(name: str) -> None:
-    record = _record(_bundled(name))
+    record = _record(pydicom_test_file(name))
     assert record.frame_count == 15
     reference = _native("rtdose.dcm", "<u4", (15, 10, 10))
     for index in (0, 7, 14):
@@ -294,7 +287,7 @@ def test_pydicom_jpeg2000_lossy_files_decode(
     name: str, shape: tuple[int, int], dtype: type
 ) -> None:
     # Their uncompressed references (JPEG2000_UNC.dcm, 693_UNCI.dcm) are in pydicom-data.
-    record = _record(_bundled(name))
+    record = _record(pydicom_test_file(name))
     assert _syntax(record) == JPEG2000
     stored = load_pixels(record)
     assert stored.shape == shape
@@ -326,7 +319,7 @@ def test_jpeg_extended_12_bit_decodes(name: str) -> None:
     # JPEG-lossy.dcm's scan header has Se 0 instead of 63 (its only difference from
     # JPGExtended.dcm, the fixed version): pylibjpeg-libjpeg refuses it, Pillow cannot
     # do 12 bits, so load_pixels falls back to imagecodecs (libjpeg-turbo).
-    record = _record(_bundled(name))
+    record = _record(pydicom_test_file(name))
     assert _syntax(record) == JPEGExtended12Bit
     stored = load_pixels(record)
     assert stored.shape == (1024, 256)
@@ -337,7 +330,7 @@ def test_jpeg_extended_12_bit_decodes(name: str) -> None:
     # Two more decoders on the fixed twin, JPGExtended.dcm: pydicom (pylibjpeg-libjpeg,
     # which decodes the twin itself) and libjpeg-turbo, which the fallback uses for
     # JPEG-lossy.dcm; they differ only by the rounding of their inverse DCT.
-    fixed = _bundled("JPGExtended.dcm")
+    fixed = pydicom_test_file("JPGExtended.dcm")
     turbo = imagecodecs.jpeg8_decode(_first_frame(fixed))
     for reference in (dcmread(fixed).pixel_array, turbo):
         assert np.abs(stored.astype(int) - reference).max() <= 1
@@ -396,7 +389,7 @@ def test_fallback_is_only_for_jpeg(monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(loading, "_decode_jpeg_fallback", never)
     with pytest.raises(PixelDataError, match="cannot decode RLE Lossless pixel data: Unable"):
-        load_pixels(_record(_bundled("MR_small_RLE.dcm")))
+        load_pixels(_record(pydicom_test_file("MR_small_RLE.dcm")))
 
 
 def test_undecodable_jpeg_extended_is_one_clear_line(tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ from galactoview.phantom.anatomy import Side, clock_angle_deg
 from galactoview.phantom.breast_builder import draw_injected_breast
 from galactoview.phantom.geometry import ViewGeometry, ViewKind
 from galactoview.phantom.study import lesion_truth
+from tests.pixel_probes import annulus, disk_mean
 
 
 @pytest.fixture(scope="module")
@@ -72,14 +73,13 @@ def test_right_phantom_lesions_project_onto_contrast(
         arr = pydicom.dcmread(out / img["file"]).pixel_array.astype(np.float64)
         for lesion in img["lesions"]:
             r = lesion["projected_radius_px"]
-            rr, cc = np.ogrid[: arr.shape[0], : arr.shape[1]]
-            d2 = (rr + 0.5 - lesion["row"]) ** 2 + (cc + 0.5 - lesion["column"]) ** 2
-            centre = float(arr[d2 <= (0.25 * r) ** 2].mean())
-            ring = arr[(d2 >= r**2) & (d2 <= (1.6 * r) ** 2)]
+            at = (arr, lesion["column"], lesion["row"])
+            centre = disk_mean(*at, 0.25 * r)
             if lesion["id"].startswith("defect"):
+                ring = annulus(*at, r, 1.6 * r)
                 assert centre < float(np.percentile(ring, 98)) - 150, (img["label"], lesion["id"])
             else:
-                far = arr[(d2 >= (2.5 * r) ** 2) & (d2 <= (4 * r) ** 2)]
+                far = annulus(*at, 2.5 * r, 4 * r)
                 assert centre > float(np.median(far)) + 300, (img["label"], lesion["id"])
 
 

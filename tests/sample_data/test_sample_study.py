@@ -16,6 +16,7 @@ from numpy.typing import NDArray
 from pydicom.uid import DigitalMammographyXRayImageStorageForPresentation, JPEG2000Lossless
 
 from galactoview.dicom.display import DisplayPipeline
+from tests.pixel_probes import annulus, disk_mean
 
 MAX_SAMPLE_BYTES = 30 * 1024 * 1024
 VIEW_CODES = {"CC": "399162004", "ML": "399260004", "MLO": "399368009"}
@@ -120,20 +121,6 @@ def test_patient_orientation_follows_view_and_laterality(ground_truth: dict[str,
     assert {img["label"]: img["patient_orientation"] for img in images(ground_truth)} == expected
 
 
-def _disk_mean(arr: NDArray[np.float64], col: float, row: float, radius: float) -> float:
-    rr, cc = np.ogrid[: arr.shape[0], : arr.shape[1]]
-    mask = (rr + 0.5 - row) ** 2 + (cc + 0.5 - col) ** 2 <= radius**2
-    return float(arr[mask].mean())
-
-
-def _annulus(
-    arr: NDArray[np.float64], col: float, row: float, r0: float, r1: float
-) -> NDArray[np.float64]:
-    rr, cc = np.ogrid[: arr.shape[0], : arr.shape[1]]
-    d2 = (rr + 0.5 - row) ** 2 + (cc + 0.5 - col) ** 2
-    return arr[(d2 >= r0**2) & (d2 <= r1**2)]
-
-
 def _visible(
     ground_truth: dict[str, Any], lesion_id: str
 ) -> list[tuple[dict[str, Any], dict[str, Any]]]:
@@ -153,8 +140,8 @@ def test_filling_defect_is_darker_than_the_contrast_around_it(
     for img, lesion in views:
         arr = _pixels(sample_dir / img["file"])
         r = lesion["projected_radius_px"]
-        centre = _disk_mean(arr, lesion["column"], lesion["row"], 0.25 * r)
-        ring = _annulus(arr, lesion["column"], lesion["row"], 1.0 * r, 1.6 * r)
+        centre = disk_mean(arr, lesion["column"], lesion["row"], 0.25 * r)
+        ring = annulus(arr, lesion["column"], lesion["row"], 1.0 * r, 1.6 * r)
         contrast_around = float(np.percentile(ring, 98))
         assert centre < contrast_around - 150, img["label"]
 
@@ -167,8 +154,8 @@ def test_cyst_fill_is_brighter_than_its_surroundings(
     for img, lesion in views:
         arr = _pixels(sample_dir / img["file"])
         r = lesion["projected_radius_px"]
-        centre = _disk_mean(arr, lesion["column"], lesion["row"], 0.4 * r)
-        around = float(np.median(_annulus(arr, lesion["column"], lesion["row"], 1.5 * r, 2.5 * r)))
+        centre = disk_mean(arr, lesion["column"], lesion["row"], 0.4 * r)
+        around = float(np.median(annulus(arr, lesion["column"], lesion["row"], 1.5 * r, 2.5 * r)))
         assert centre > around + 300, img["label"]
 
 
@@ -176,8 +163,8 @@ def test_ectasia_is_a_wide_bright_duct(sample_dir: Path, ground_truth: dict[str,
     for img, lesion in _visible(ground_truth, "ectasia-1"):
         arr = _pixels(sample_dir / img["file"])
         r = lesion["projected_radius_px"]
-        centre = _disk_mean(arr, lesion["column"], lesion["row"], 0.3 * r)
-        around = float(np.median(_annulus(arr, lesion["column"], lesion["row"], 2.5 * r, 4.0 * r)))
+        centre = disk_mean(arr, lesion["column"], lesion["row"], 0.3 * r)
+        around = float(np.median(annulus(arr, lesion["column"], lesion["row"], 2.5 * r, 4.0 * r)))
         assert centre > around + 300, img["label"]
 
 
@@ -193,7 +180,7 @@ def test_lesions_do_not_show_before_contrast(
     ecta = next(x for x in post["lesions"] if x["id"] == "ectasia-1")
     r = ecta["projected_radius_px"]
     # The ectatic duct is bright only after injection.
-    gain = _disk_mean(arr_post, ecta["column"], ecta["row"], 0.3 * r) - _disk_mean(
+    gain = disk_mean(arr_post, ecta["column"], ecta["row"], 0.3 * r) - disk_mean(
         arr_pre, ecta["column"], ecta["row"], 0.3 * r
     )
     assert gain > 400
