@@ -20,6 +20,7 @@ the encoding pydicom detects.
 from __future__ import annotations
 
 import io
+import math
 import os
 import struct
 import warnings
@@ -49,7 +50,14 @@ from pydicom.uid import (
     JPEGLosslessSV1,
 )
 
-from galactoview.dicom.mammography import Laterality, MammoView
+from galactoview.dicom.calibration import Calibration, calibration_from_dataset
+from galactoview.dicom.mammography import (
+    ContrastPhase,
+    Laterality,
+    MammoView,
+    PatientOrientation,
+    contrast_phase,
+)
 
 __all__ = [
     "DICOM_SUFFIXES",
@@ -175,6 +183,24 @@ class ImageRecord:
     archive_member
         Name of the member within the ``.zip`` archive ``path`` holding the image;
         ``None`` for a plain file.
+    patient_orientation
+        Patient Orientation (0020,0020), ``None`` when absent or invalid; with
+        :attr:`view` it decides the hanging flips (:func:`~galactoview.dicom.mammography.hanging_flip`).
+    contrast_phase
+        Pre- or post-contrast, from :func:`~galactoview.dicom.mammography.contrast_phase`.
+    calibration
+        mm per pixel and where it came from (:func:`~galactoview.dicom.calibration.calibration_from_dataset`);
+        ``None`` only for records built by hand without one.
+    patient_birth_date, patient_sex
+        Patient's Birth Date (0010,0030) ``YYYYMMDD`` and Patient's Sex (0010,0040).
+    accession_number, institution_name
+        Accession Number (0008,0050) and Institution Name (0008,0080).
+    acquisition_date_time
+        Acquisition DateTime (0008,002A), else Acquisition Date (0008,0022) +
+        Acquisition Time (0008,0032), else Content Date + Time (0008,0023/0033); ``""``.
+    frame_time_ms
+        Frame Time (0018,1063) in ms, or 1000 / Recommended Display Frame Rate
+        (0008,2144), for cine of multi-frame images; ``None`` when neither is given.
     """
 
     path: Path
@@ -198,6 +224,15 @@ class ImageRecord:
     contrast_bolus_agent: str = ""
     number_of_frames: int = 1
     archive_member: str | None = None
+    patient_orientation: PatientOrientation | None = None
+    contrast_phase: ContrastPhase = ContrastPhase.UNKNOWN
+    calibration: Calibration | None = None
+    frame_time_ms: float | None = None
+    patient_birth_date: str = ""
+    patient_sex: str = ""
+    accession_number: str = ""
+    institution_name: str = ""
+    acquisition_date_time: str = ""
 
     @property
     def frame_count(self) -> int:
@@ -1083,7 +1118,43 @@ def _record_from_dataset(
         contrast_bolus_agent=str(ds.get("ContrastBolusAgent") or ""),
         number_of_frames=_optional_int(ds.get("NumberOfFrames")) or 1,
         archive_member=member,
+        patient_orientation=PatientOrientation.from_dataset(ds),
+        contrast_phase=contrast_phase(ds),
+        calibration=calibration_from_dataset(ds),
+        frame_time_ms=_frame_time_ms(ds),
+        patient_birth_date=str(ds.get("PatientBirthDate") or ""),
+        patient_sex=str(ds.get("PatientSex") or ""),
+        accession_number=str(ds.get("AccessionNumber") or ""),
+        institution_name=str(ds.get("InstitutionName") or ""),
+        acquisition_date_time=_acquisition_date_time(ds),
     )
+
+
+def _acquisition_date_time(ds: Dataset) -> str:
+    """Return when the image was acquired, as DICOM DT text (PS3.5 6.2), ``""`` if unknown."""
+    text = str(ds.get("AcquisitionDateTime") or "")
+    if text:
+        return text
+    for date, time in (("AcquisitionDate", "AcquisitionTime"), ("ContentDate", "ContentTime")):
+        day = str(ds.get(date) or "")
+        if day:
+            return day + str(ds.get(time) or "")
+    return ""
+
+
+def _frame_time_ms(ds: Dataset) -> float | None:
+    """Return the cine frame interval in ms (PS3.3 C.7.6.5 Cine Module), None if not given.
+
+    Frame Time (0018,1063) first, else Recommended Display Frame Rate (0008,2144).
+    """
+    for keyword, to_ms in (("FrameTime", 1.0), ("RecommendedDisplayFrameRate", -1.0)):
+        try:
+            value = float(ds.get(keyword) or 0.0)
+        except (TypeError, ValueError):
+            continue
+        if math.isfinite(value) and value > 0:
+            return value if to_ms > 0 else 1000.0 / value
+    return None
 
 
 def _label(path: Path, member: str | None) -> str:

@@ -21,25 +21,108 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QMouseEvent, QPainter, QTransform
 from PySide6.QtWidgets import QWidget
 
 # isort: split
 # pyqtgraph must come after PySide6 so that it binds to PySide6.
 import pyqtgraph as pg
 
+from galactoview.dicom.calibration import Calibration
 from galactoview.dicom.display import DisplayPipeline, VoiLut, VoiLutFunction, Window, auto_window
+from galactoview.dicom.loading import ImageRecord
+from galactoview.dicom.mammography import Flip
 from galactoview.dicom.pyramid import Pyramid
 from galactoview.ui.window_level import window_after_drag
 
-__all__ = ["PixelSample", "Viewport"]
+__all__ = [
+    "Alignment",
+    "DragPhase",
+    "MouseMode",
+    "PixelSample",
+    "ToolDrag",
+    "Viewport",
+    "flip_transform",
+]
 
 Voi = Window | VoiLut | None
+
+#: Margin left around a fitted image, as a fraction of the viewport size.
+FIT_MARGIN = 0.01
+
+#: Millimetres per inch, to turn the screen's dots per inch into pixels per mm.
+MM_PER_INCH = 25.4
+
+
+class MouseMode(StrEnum):
+    """What a left-button drag does in a viewport.
+
+    The middle button always pans; the right button and the wheel always zoom.
+    """
+
+    WINDOW = "window/level"
+    PAN = "pan"
+    ZOOM = "zoom"
+    MEASURE = "measure"
+    MAGNIFY = "magnify"
+
+
+class Alignment(StrEnum):
+    """Which side of the viewport a fitted image touches (its chest wall, when hung)."""
+
+    LEFT = "left"
+    RIGHT = "right"
+    CENTER = "center"
+
+
+class DragPhase(StrEnum):
+    """Where a tool drag is: the press, a move, or the release."""
+
+    START = "start"
+    MOVE = "move"
+    FINISH = "finish"
+
+
+@dataclass(frozen=True, slots=True)
+class ToolDrag:
+    """A left-button drag in the MEASURE or MAGNIFY mode, for the tool attached.
+
+    Attributes
+    ----------
+    phase
+        Press, move or release.
+    mode
+        The mouse mode the drag belongs to.
+    start, current
+        Item (SCOORD) coordinates ``(column, row)`` of the press and of the cursor now.
+    scene_position
+        Scene coordinates ``(x, y)`` of the cursor now (for widgets that follow it).
+    """
+
+    phase: DragPhase
+    mode: MouseMode
+    start: tuple[float, float]
+    current: tuple[float, float]
+    scene_position: tuple[float, float]
+
+
+def flip_transform(flip: Flip, rows: int, columns: int) -> QTransform:
+    """Return the item transform that shows an image flipped, its extent unchanged.
+
+    The pixels are never touched (PS3.3 C.18.6.1.2 SCOORD stay those of the stored
+    image): a horizontal flip maps item ``x`` to ``columns - x``, a vertical flip item
+    ``y`` to ``rows - y``, so the flipped image covers the same rectangle
+    ``[0, columns] x [0, rows]`` in view coordinates.
+    """
+    sx, dx = (-1.0, float(columns)) if flip.horizontal else (1.0, 0.0)
+    sy, dy = (-1.0, float(rows)) if flip.vertical else (1.0, 0.0)
+    return QTransform(sx, 0.0, 0.0, sy, dx, dy)
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,9 +219,9 @@ class _LevelImageItem(pg.ImageItem):  # type: ignore[misc]
 
 
 class _ImageViewBox(pg.ViewBox):  # type: ignore[misc]
-    """A ViewBox where the left button adjusts the window instead of panning.
+    """A ViewBox whose left button follows the viewport's :class:`MouseMode`.
 
-    Middle-drag pans and right-drag or the wheel zoom, as in pyqtgraph.
+    Middle-drag pans and right-drag or the wheel (about the cursor) zoom, as in pyqtgraph.
     """
 
     def __init__(self, viewport: Viewport) -> None:
@@ -146,27 +229,59 @@ class _ImageViewBox(pg.ViewBox):  # type: ignore[misc]
         self._viewport = viewport
 
     def mouseDragEvent(self, ev: Any, axis: int | None = None) -> None:  # noqa: N802 (Qt)
-        """Send left-button drags to the viewport's window/level handler."""
-        if ev.button() != Qt.MouseButton.LeftButton:
+        """Send left-button drags to the handler of the viewport's mouse mode."""
+        mode = self._viewport.mouse_mode
+        if ev.button() != Qt.MouseButton.LeftButton or mode is MouseMode.PAN:
             super().mouseDragEvent(ev, axis)
             return
         ev.accept()
-        if ev.isStart():
-            self._viewport.begin_window_drag()
-        delta = ev.screenPos() - ev.buttonDownScreenPos()
-        size = self._viewport.size()
-        self._viewport.drag_window(
-            delta.x() / max(size.width(), 1), delta.y() / max(size.height(), 1)
-        )
-        if ev.isFinish():
-            self._viewport.end_window_drag()
+        if mode is MouseMode.WINDOW:
+            if ev.isStart():
+                self._viewport.begin_window_drag()
+            delta = ev.screenPos() - ev.buttonDownScreenPos()
+            size = self._viewport.size()
+            self._viewport.drag_window(
+                delta.x() / max(size.width(), 1), delta.y() / max(size.height(), 1)
+            )
+            if ev.isFinish():
+                self._viewport.end_window_drag()
+        elif mode is MouseMode.ZOOM:
+            step = ev.screenPos() - ev.lastScreenPos()
+            centre = self.mapToView(ev.buttonDownPos())
+            factor = 1.01 ** float(step.y())  # drag down zooms out, up zooms in
+            self.scaleBy((factor, factor), centre)
+            self.sigRangeChangedManually.emit([True, True])
+        else:
+            phase = (
+                DragPhase.START
+                if ev.isStart()
+                else DragPhase.FINISH
+                if ev.isFinish()
+                else DragPhase.MOVE
+            )
+            item = self._viewport.image_item
+            start = item.mapFromScene(ev.buttonDownScenePos())
+            now = item.mapFromScene(ev.scenePos())
+            scene = ev.scenePos()
+            self._viewport.tool_drag.emit(
+                ToolDrag(
+                    phase,
+                    mode,
+                    (float(start.x()), float(start.y())),
+                    (float(now.x()), float(now.y())),
+                    (float(scene.x()), float(scene.y())),
+                )
+            )
 
 
 class Viewport(pg.GraphicsView):  # type: ignore[misc]
     """Qt view of one image and its :class:`DisplayPipeline` / VOI.
 
-    Left-drag changes the window (horizontal: width, vertical: center), middle-drag
-    pans, the wheel and right-drag zoom.
+    Left-drag follows :attr:`mouse_mode` (by default it changes the window:
+    horizontal width, vertical center), middle-drag pans, the wheel (about the cursor)
+    and right-drag zoom. Hanging flips are item transforms (:func:`flip_transform`);
+    item coordinates stay the stored image's SCOORD whatever the flip, so children of
+    :attr:`image_item` (marks, rulers) always refer to stored pixels.
 
     Signals
     -------
@@ -174,10 +289,26 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         The VOI transform shown changed (a :class:`Window`, a :class:`VoiLut` or None).
     pixel_hovered(object)
         The cursor moved: a :class:`PixelSample`, or None outside the image.
+    image_changed()
+        An image was shown or cleared (:attr:`record`, :attr:`flip`, :attr:`calibration`
+        describe it).
+    view_changed()
+        The visible range (zoom or pan) or the viewport size changed.
+    view_changed_by_user()
+        The user zoomed or panned (wheel, drag): linked viewports follow.
+    activated()
+        The user pressed a mouse button in the viewport (it becomes the active one).
+    tool_drag(object)
+        A :class:`ToolDrag` in the MEASURE or MAGNIFY mode.
     """
 
     voi_changed = Signal(object)
     pixel_hovered = Signal(object)
+    image_changed = Signal()
+    view_changed = Signal()
+    view_changed_by_user = Signal()
+    activated = Signal()
+    tool_drag = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, background="k")
@@ -194,9 +325,18 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self._voi: Voi = None
         self._value_span = 1.0
         self._drag_start: Window | None = None
+        self._record: ImageRecord | None = None
+        self._flip = Flip()
+        self._calibration: Calibration | None = None
+        self._alignment = Alignment.CENTER
+        self._frame = 0
+        self.mouse_mode = MouseMode.WINDOW
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.view_box.sigRangeChanged.connect(self._update_level)
         self.view_box.sigResized.connect(self._update_level)
+        self.view_box.sigRangeChanged.connect(self._emit_view_changed)
+        self.view_box.sigResized.connect(self._emit_view_changed)
+        self.view_box.sigRangeChangedManually.connect(self._emit_view_changed_by_user)
 
     # --- state ------------------------------------------------------------------------
 
@@ -240,9 +380,68 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         """Return whether an image is shown."""
         return self._stored is not None
 
+    @property
+    def record(self) -> ImageRecord | None:
+        """Return the header summary of the image shown, if given to :meth:`set_image`."""
+        return self._record
+
+    @property
+    def flip(self) -> Flip:
+        """Return the hanging flip applied (as an item transform) to the image shown."""
+        return self._flip
+
+    @property
+    def calibration(self) -> Calibration | None:
+        """Return the mm-per-pixel calibration of the image shown, None when not given."""
+        return self._calibration
+
+    @property
+    def alignment(self) -> Alignment:
+        """Return the side of the viewport a fitted image touches."""
+        return self._alignment
+
+    @property
+    def frame(self) -> int:
+        """Return the 0-based frame shown (0 for single-frame images)."""
+        return self._frame
+
+    def zoom_factor(self) -> float:
+        """Return screen (logical) pixels per image pixel, 0.0 when unknown."""
+        ratio = self.image_pixels_per_screen_pixel() * (float(self.devicePixelRatioF()) or 1.0)
+        return 1.0 / ratio if ratio > 0.0 else 0.0
+
+    def mm_per_screen_pixel(self) -> float | None:
+        """Return the physical size of one screen (logical) pixel on the image, in mm.
+
+        ``None`` when no image is shown or its calibration is unknown.
+        """
+        spacing = self._column_spacing_mm()
+        zoom = self.zoom_factor()
+        if spacing is None or zoom <= 0.0:
+            return None
+        return spacing / zoom
+
+    def _column_spacing_mm(self) -> float | None:
+        calibration = self._calibration
+        if self._stored is None or calibration is None or not calibration.is_known:
+            return None
+        return calibration.column_spacing_mm
+
     # --- model -> view ----------------------------------------------------------------
 
-    def set_image(self, stored: NDArray[Any], pipeline: DisplayPipeline, voi: Voi) -> None:
+    def set_image(
+        self,
+        stored: NDArray[Any],
+        pipeline: DisplayPipeline,
+        voi: Voi,
+        *,
+        record: ImageRecord | None = None,
+        flip: Flip | None = None,
+        calibration: Calibration | None = None,
+        alignment: Alignment = Alignment.CENTER,
+        frame: int = 0,
+        fit: bool = True,
+    ) -> None:
         """Show an image.
 
         Parameters
@@ -253,10 +452,31 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
             Its display pipeline.
         voi
             The VOI transform to start with.
+        record
+            Its header summary (overlays, orientation); None for a bare image.
+        flip
+            Hanging flip, applied as an item transform (never to the pixels).
+        calibration
+            mm per pixel; defaults to ``record.calibration``.
+        alignment
+            The side a fitted image touches (the chest wall side when hung).
+        frame
+            The frame shown, for multi-frame images.
+        fit
+            Fit the image to the view (False keeps the visible range: next cine frame).
         """
         low, high = stored.min(), stored.max()
         self._stored = stored
         self._pipeline = pipeline
+        self._record = record
+        self._flip = flip if flip is not None else Flip()
+        if calibration is None and record is not None:
+            calibration = record.calibration
+        self._calibration = calibration
+        self._alignment = alignment
+        self._frame = frame
+        rows, columns = stored.shape[:2]
+        self.image_item.setTransform(flip_transform(self._flip, rows, columns))
         extremes = pipeline.modality_values(np.array([low, high]))
         self._value_span = max(float(abs(extremes[1] - extremes[0])), 1.0)
         self._voi = voi
@@ -273,8 +493,10 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
             indices = pipeline.lut_indices(stored)
         self._pyramid = Pyramid(indices)
         self._level = None
-        self.fit()
+        if fit:
+            self.fit()
         self._update_level()
+        self.image_changed.emit()
         self.voi_changed.emit(voi)
 
     def set_voi(self, voi: Voi) -> None:
@@ -292,14 +514,133 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self._pyramid = None
         self._level = None
         self._voi = None
+        self._record = None
+        self._flip = Flip()
+        self._calibration = None
+        self._frame = 0
         self.image_item.clear()
+        self.image_item.setTransform(QTransform())
+        self.image_changed.emit()
         self.voi_changed.emit(None)
 
-    def fit(self) -> None:
-        """Zoom and pan so the whole image fits the view."""
-        if self._stored is not None:
-            rows, columns = self._stored.shape[:2]
+    def _view_size(self) -> tuple[float, float]:
+        rect = self.view_box.rect()
+        return float(rect.width()), float(rect.height())
+
+    def fit_image_pixels_per_screen_pixel(self) -> float | None:
+        """Return the image pixels per screen (logical) pixel that fit the whole image."""
+        width, height = self._view_size()
+        if self._stored is None or width <= 0.0 or height <= 0.0:
+            return None
+        rows, columns = self._stored.shape[:2]
+        usable = 1.0 - 2.0 * FIT_MARGIN
+        return max(int(columns) / (width * usable), int(rows) / (height * usable))
+
+    def fit_mm_per_screen_pixel(self) -> float | None:
+        """Return the mm per screen pixel at which the whole image just fits, if calibrated."""
+        spacing = self._column_spacing_mm()
+        fitting = self.fit_image_pixels_per_screen_pixel()
+        if spacing is None or fitting is None:
+            return None
+        return fitting * spacing
+
+    def fit(self, mm_per_screen_pixel: float | None = None) -> None:
+        """Zoom and pan so the whole image shows, touching the side of :attr:`alignment`.
+
+        Parameters
+        ----------
+        mm_per_screen_pixel
+            Show the image at this physical scale instead (both images of a hanging
+            pair at the same scale); ignored when the image is not calibrated.
+        """
+        fitting = self.fit_image_pixels_per_screen_pixel()
+        if self._stored is None:
+            return
+        rows, columns = self._stored.shape[:2]
+        width, height = self._view_size()
+        if fitting is None:
             self.view_box.setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
+            return
+        per_pixel = fitting
+        spacing = self._column_spacing_mm()
+        if mm_per_screen_pixel is not None and spacing is not None and mm_per_screen_pixel > 0:
+            per_pixel = mm_per_screen_pixel / spacing
+        span_x, span_y = width * per_pixel, height * per_pixel
+        margin = FIT_MARGIN * width * per_pixel
+        if self._alignment is Alignment.LEFT:
+            x0 = -margin
+        elif self._alignment is Alignment.RIGHT:
+            x0 = columns + margin - span_x
+        else:
+            x0 = (columns - span_x) / 2.0
+        y0 = (rows - span_y) / 2.0
+        self.view_box.setRange(xRange=(x0, x0 + span_x), yRange=(y0, y0 + span_y), padding=0.0)
+
+    def set_zoom(self, zoom: float, centre: tuple[float, float] | None = None) -> None:
+        """Show the image at ``zoom`` screen pixels per image pixel about a view point.
+
+        Parameters
+        ----------
+        zoom
+            Screen (logical) pixels per image pixel.
+        centre
+            View coordinates kept at the centre; the current centre by default.
+        """
+        width, height = self._view_size()
+        if self._stored is None or zoom <= 0.0 or width <= 0.0 or height <= 0.0:
+            return
+        (x0, x1), (y0, y1) = self.view_box.viewRange()
+        cx, cy = centre if centre is not None else ((x0 + x1) / 2.0, (y0 + y1) / 2.0)
+        span_x, span_y = width / zoom, height / zoom
+        self.view_box.setRange(
+            xRange=(cx - span_x / 2.0, cx + span_x / 2.0),
+            yRange=(cy - span_y / 2.0, cy + span_y / 2.0),
+            padding=0.0,
+        )
+
+    def actual_pixels(self) -> None:
+        """Show one image pixel per device pixel (1:1), about the current centre."""
+        self.set_zoom(float(self.devicePixelRatioF()) or 1.0)
+
+    def true_size(self) -> bool:
+        """Show the image at its physical size on this screen (mm at the screen's DPI).
+
+        Returns
+        -------
+        bool
+            False (nothing changed) when the image's calibration is unknown.
+        """
+        spacing = self._column_spacing_mm()
+        screen = self.screen()
+        if spacing is None or screen is None:
+            return False
+        # physicalDotsPerInch is in device pixels; zoom is in logical pixels.
+        device_per_mm = float(screen.physicalDotsPerInchX()) / MM_PER_INCH
+        logical_per_mm = device_per_mm / (float(self.devicePixelRatioF()) or 1.0)
+        self.set_zoom(logical_per_mm * spacing)
+        return True
+
+    def map_image_to_view(self, column: float, row: float) -> tuple[float, float]:
+        """Return the view coordinates of an item (SCOORD) point, after the flip."""
+        point = self.image_item.mapToView(QPointF(column, row))
+        return float(point.x()), float(point.y())
+
+    def map_image_to_widget(self, column: float, row: float) -> tuple[float, float]:
+        """Return the widget (logical pixel) position of an item (SCOORD) point."""
+        scene = self.image_item.mapToScene(QPointF(column, row))
+        point = self.mapFromScene(scene)
+        return float(point.x()), float(point.y())
+
+    def _emit_view_changed(self, *_args: object) -> None:
+        self.view_changed.emit()
+
+    def _emit_view_changed_by_user(self, *_args: object) -> None:
+        self.view_changed_by_user.emit()
+
+    def mousePressEvent(self, ev: QMouseEvent) -> None:  # noqa: N802 (Qt)
+        """Make this the active viewport, then handle the press as usual."""
+        self.activated.emit()
+        super().mousePressEvent(ev)
 
     def _update_level(self, *_args: object) -> None:
         """Draw the pyramid level that suits the zoom, if it is not the one drawn.
