@@ -27,6 +27,17 @@ the reference. If ``imagecodecs`` is installed, JPEG 2000 and HTJ2K single-frame
 unsigned images take a fast path through ``imagecodecs.jpeg2k_decode`` (OpenJPEG with
 threads); anything unusual, or any failure, falls back to ``load_pixels``, which also
 words every error message. Set :data:`FAST_PATH_ENV` to ``0`` to disable the fast path.
+
+Frames: :meth:`DecodeService.submit` decodes one frame of a multi-frame image
+(``frame``, from 0; PS3.5 8.2 keeps each encapsulated frame in its own fragments, and
+:func:`~galactoview.dicom.loading.load_pixels` decodes only that one). A frame that
+does not exist fails at once, without a worker. In the pixel cache, the first frame is
+keyed as a single-frame image always was; frame ``k > 0`` is keyed by the SOP
+Instance UID with the suffix ``#frame=k`` (see :func:`cache_key_record`), which no
+UID can end with (PS3.5 9.1: digits and dots only). Each frame opens the file again:
+the header of a small multi-frame image takes well under a millisecond to parse, and
+the operating system keeps the file's pages, so the cine player relies on prefetching
+the next frames rather than on keeping files open in the workers.
 """
 
 from __future__ import annotations
@@ -38,6 +49,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import replace
 from multiprocessing.context import BaseContext
 from pathlib import Path
 from typing import Any, Final
@@ -51,6 +63,8 @@ from galactoview.dicom.pixel_cache import PixelCache
 __all__ = [
     "FAST_PATH_ENV",
     "DecodeService",
+    "cache_key_record",
+    "check_frame",
     "decode_stored",
     "fast_path_available",
 ]
@@ -69,6 +83,9 @@ _J2K_SYNTAXES: Final = frozenset(
     }
 )
 
+# A decode under way: SOP Instance UID, file, frame index.
+_Key = tuple[str, Path, int]
+
 # What a worker sends back: ("file", path of a .npy), ("array", values) or ("error", message).
 _Reply = tuple[str, Any]
 
@@ -84,8 +101,55 @@ def fast_path_available() -> bool:
     return bool(imagecodecs.JPEG2K.available)
 
 
-def decode_stored(record: ImageRecord, *, fast: bool | None = None) -> NDArray[Any]:
-    """Decode the stored values of an image in this process, fast path first.
+def check_frame(record: ImageRecord, frame: int) -> None:
+    """Check that ``frame`` is the index of a frame of ``record``.
+
+    Parameters
+    ----------
+    record
+        The image; Number of Frames (0028,0008) gives its frame count (PS3.3 C.7.6.6).
+    frame
+        Index of a frame, from 0 to ``record.frame_count - 1``.
+
+    Raises
+    ------
+    PixelDataError
+        Naming the file and the frame, if there is no such frame (the same words as
+        :func:`~galactoview.dicom.loading.load_pixels`).
+    """
+    count = record.frame_count
+    if not 0 <= frame < count:
+        raise PixelDataError(
+            record.path, f"frame {frame} does not exist; the image has {count} frame(s)"
+        )
+
+
+def cache_key_record(record: ImageRecord, frame: int = 0) -> ImageRecord:
+    """Return the record a frame's pixel cache entry is keyed by.
+
+    The first frame is keyed by the image itself (so entries written before frames
+    were cached separately stay valid); frame ``k > 0`` by a copy whose SOP Instance
+    UID (0008,0018) ends with ``#frame=k``, which no UID can (PS3.5 9.1).
+
+    Parameters
+    ----------
+    record
+        The image.
+    frame
+        Index of the frame.
+
+    Returns
+    -------
+    ImageRecord
+        ``record`` itself for frame 0, else the keyed copy.
+    """
+    if frame == 0:
+        return record
+    return replace(record, sop_instance_uid=f"{record.sop_instance_uid}#frame={frame}")
+
+
+def decode_stored(record: ImageRecord, *, fast: bool | None = None, frame: int = 0) -> NDArray[Any]:
+    """Decode the stored values of one frame of an image in this process, fast path first.
 
     Same result as :func:`~galactoview.dicom.loading.load_pixels`.
 
@@ -94,20 +158,29 @@ def decode_stored(record: ImageRecord, *, fast: bool | None = None) -> NDArray[A
     record
         The image.
     fast
-        Try the imagecodecs fast path; by default when :func:`fast_path_available`.
+        Try the imagecodecs fast path (single-frame images only); by default when
+        :func:`fast_path_available`.
+    frame
+        Index of the frame, from 0 to ``record.frame_count - 1``.
 
     Raises
     ------
     PixelDataError
-        As :func:`~galactoview.dicom.loading.load_pixels`.
+        As :func:`~galactoview.dicom.loading.load_pixels`, e.g. for a frame that does
+        not exist.
     """
     if fast is None:
         fast = fast_path_available()
-    if fast and record.transfer_syntax_uid in _J2K_SYNTAXES and record.number_of_frames == 1:
+    if (
+        fast
+        and frame == 0
+        and record.transfer_syntax_uid in _J2K_SYNTAXES
+        and record.number_of_frames == 1
+    ):
         stored = _decode_j2k_imagecodecs(record)
         if stored is not None:
             return stored
-    return load_pixels(record)
+    return load_pixels(record, frame)
 
 
 def _decode_j2k_imagecodecs(record: ImageRecord) -> NDArray[Any] | None:
@@ -146,16 +219,19 @@ def _ping() -> int:
     return os.getpid()
 
 
-def _worker_decode(record: ImageRecord, cache: PixelCache | None, fast: bool) -> _Reply:
-    """Decode one image in a worker process; never raises."""
+def _worker_decode(
+    record: ImageRecord, cache: PixelCache | None, fast: bool, frame: int = 0
+) -> _Reply:
+    """Decode one frame of an image in a worker process; never raises."""
     try:
+        key = cache_key_record(record, frame)
         if cache is not None:
-            cached = cache.get(record)  # another process may have written it meanwhile
+            cached = cache.get(key)  # another process may have written it meanwhile
             if cached is not None:
-                return ("file", str(cache.entry_path(record)))
-        stored = decode_stored(record, fast=fast)
+                return ("file", str(cache.entry_path(key)))
+        stored = decode_stored(record, fast=fast, frame=frame)
         if cache is not None:
-            entry = cache.put(record, stored)
+            entry = cache.put(key, stored)
             if entry is not None:
                 return ("file", str(entry))
         return ("array", stored)
@@ -194,8 +270,8 @@ class DecodeService:
         self.max_workers = max_workers or (1 if self.fast else os.cpu_count() or 1)
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
-        #: (SOP Instance UID, path) -> future of a decode under way
-        self._pending: dict[tuple[str, Path], Future[NDArray[Any]]] = {}
+        #: (SOP Instance UID, path, frame) -> future of a decode under way
+        self._pending: dict[_Key, Future[NDArray[Any]]] = {}
 
     def _pool(self) -> ProcessPoolExecutor:
         """Return the process pool, starting it (again, after a crash) when needed."""
@@ -220,28 +296,41 @@ class DecodeService:
         for future in [pool.submit(_ping) for _ in range(self.max_workers)]:
             future.result()
 
-    def submit(self, record: ImageRecord) -> Future[NDArray[Any]]:
-        """Start decoding an image; return a future of its stored values.
+    def submit(self, record: ImageRecord, frame: int = 0) -> Future[NDArray[Any]]:
+        """Start decoding one frame of an image; return a future of its stored values.
 
-        A cached image resolves at once; an image already being decoded returns the
+        A cached frame resolves at once; a frame already being decoded returns the
         same future. :meth:`~concurrent.futures.Future.result` raises
-        :class:`~galactoview.dicom.loading.PixelDataError` for an image that cannot be
-        decoded.
+        :class:`~galactoview.dicom.loading.PixelDataError` for a frame that cannot be
+        decoded, or that does not exist (at once, naming the file and the frame).
+
+        Parameters
+        ----------
+        record
+            The image.
+        frame
+            Index of the frame, from 0 to ``record.frame_count - 1``; 0 for a
+            single-frame image.
         """
         result: Future[NDArray[Any]] = Future()
+        try:
+            check_frame(record, frame)
+        except PixelDataError as exc:
+            result.set_exception(exc)
+            return result
         if self.cache is not None:
-            cached = self.cache.get(record)
+            cached = self.cache.get(cache_key_record(record, frame))
             if cached is not None:
                 result.set_result(cached)
                 return result
-        key = (record.sop_instance_uid, record.path)
+        key = (record.sop_instance_uid, record.path, frame)
         with self._lock:
             pending = self._pending.get(key)
             if pending is not None:
                 return pending
             self._pending[key] = result
         try:
-            inner = self._pool().submit(_worker_decode, record, self.cache, self.fast)
+            inner = self._pool().submit(_worker_decode, record, self.cache, self.fast, frame)
         except (BrokenProcessPool, RuntimeError) as exc:
             self._forget(key)
             self._reset()
@@ -271,15 +360,15 @@ class DecodeService:
         processes = getattr(executor, "_processes", None) or {}
         return sorted(int(pid) for pid in processes)
 
-    def decode(self, record: ImageRecord) -> NDArray[Any]:
-        """Decode an image and wait for it.
+    def decode(self, record: ImageRecord, frame: int = 0) -> NDArray[Any]:
+        """Decode one frame of an image (the first by default) and wait for it.
 
         Raises
         ------
         PixelDataError
-            If it cannot be decoded.
+            If it cannot be decoded or does not exist.
         """
-        return self.submit(record).result()
+        return self.submit(record, frame).result()
 
     def shutdown(self) -> None:
         """Stop the worker processes; decodes not started are cancelled."""
@@ -288,7 +377,7 @@ class DecodeService:
         if executor is not None:
             executor.shutdown(wait=True, cancel_futures=True)
 
-    def _forget(self, key: tuple[str, Path]) -> None:
+    def _forget(self, key: _Key) -> None:
         with self._lock:
             self._pending.pop(key, None)
 
@@ -301,7 +390,7 @@ class DecodeService:
 
     def _resolve(
         self,
-        key: tuple[str, Path],
+        key: _Key,
         record: ImageRecord,
         done: Future[_Reply],
         result: Future[NDArray[Any]],

@@ -1,4 +1,4 @@
-"""Tests for galactoview.ui.decoding: process decoding, priorities, the LRU cache, stale results."""
+"""Tests for galactoview.ui.decoding: processes, priorities, LRU cache, stale results, frames."""
 
 from __future__ import annotations
 
@@ -8,12 +8,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from pydicom import dcmread
 from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
 
 from galactoview.dicom.loading import ImageRecord, load_pixels, scan
 from galactoview.ui.decoding import DecodedImage, ImageDecoder, decode_image, shared_service
-from tests.helpers import write_truncated
+from tests.helpers import pydicom_test_file, write_truncated
 
 
 @pytest.fixture
@@ -184,4 +185,102 @@ def test_requests_run_before_waiting_prefetches(
     qtbot.waitUntil(lambda: not decoder.is_busy(), timeout=30_000)
     assert calls == [records[i].sop_instance_uid for i in (0, 2, 1)]
     assert len(decoder.cached_uids()) == 3
+    decoder.shutdown()
+
+
+@pytest.fixture
+def cine() -> ImageRecord:
+    (record,) = scan([pydicom_test_file("emri_small_jpeg_2k_lossless.dcm")]).images
+    assert record.frame_count == 10
+    return record
+
+
+def test_frames_are_decoded_and_cached_each_on_its_own(qtbot: QtBot, cine: ImageRecord) -> None:
+    expected = dcmread(cine.path).pixel_array
+    decoder = ImageDecoder()
+    images: dict[int, DecodedImage] = {}
+    for frame in (0, 7):
+        with qtbot.waitSignal(decoder.decoded) as blocker:
+            decoder.request(cine, frame)
+        (image,) = blocker.args
+        assert isinstance(image, DecodedImage)
+        assert image.frame == frame
+        np.testing.assert_array_equal(image.stored, expected[frame])
+        np.testing.assert_array_equal(image.stored, load_pixels(cine, frame))
+        images[frame] = image
+    assert decoder.cached(cine, 0) is images[0]
+    assert decoder.cached(cine, 7) is images[7]
+    assert not np.array_equal(images[0].stored, images[7].stored)
+    assert decoder.cached(cine) is images[0]  # frame 0 by default
+    assert decoder.cached(cine, 3) is None
+    assert decoder.cached_frames() == [(cine.sop_instance_uid, 7), (cine.sop_instance_uid, 0)]
+    assert decoder.cached_uids() == [cine.sop_instance_uid]
+    assert decoder.cached_bytes() == 2 * images[0].stored.nbytes
+    decoder.shutdown()
+
+
+def test_a_frame_that_does_not_exist_fails_naming_it(qtbot: QtBot, cine: ImageRecord) -> None:
+    decoder = ImageDecoder()
+    with qtbot.waitSignal(decoder.failed) as blocker:
+        decoder.request(cine, 10)
+    failed_record, error = blocker.args
+    assert failed_record == cine
+    assert error.message == "frame 10 does not exist; the image has 10 frame(s)"
+    assert str(error).startswith(str(cine.path))
+    assert decoder.cached_frames() == []
+    assert not decoder.is_busy()
+    decoder.shutdown()
+
+
+def test_prefetched_frames_come_in_order(qtbot: QtBot, cine: ImageRecord) -> None:
+    frames: list[int] = []
+
+    def decode_frame(record: ImageRecord, frame: int) -> DecodedImage:
+        frames.append(frame)
+        return decode_image(record, frame=frame)
+
+    decoder = ImageDecoder(decode_frame=decode_frame, max_threads=1)
+    decoder.prefetch_frames(cine, [8, 9, 10, 0])  # 10 does not exist: skipped
+    assert decoder.is_pending(cine, 9)
+    assert not decoder.is_pending(cine, 10)
+    qtbot.waitUntil(lambda: not decoder.is_busy(), timeout=30_000)
+    assert frames == [8, 9, 0]
+    assert [decoder.cached(cine, k) is not None for k in (8, 9, 0, 1)] == [True, True, True, False]
+    decoder.shutdown()
+
+
+def test_a_first_frame_decoder_still_serves_single_frame_callers(
+    qtbot: QtBot, cine: ImageRecord
+) -> None:
+    calls: list[str] = []
+
+    def decode(record: ImageRecord) -> DecodedImage:
+        calls.append(record.sop_instance_uid)
+        return decode_image(record)
+
+    decoder = ImageDecoder(decode=decode)
+    for frame in (0, 4):
+        with qtbot.waitSignal(decoder.decoded) as blocker:
+            decoder.request(cine, frame)
+        assert blocker.args[0].frame == frame
+    assert calls == [cine.sop_instance_uid]  # frame 4 went to decode_image
+    decoder.shutdown()
+
+
+def test_the_cache_is_bounded_by_bytes_too(qtbot: QtBot, cine: ImageRecord) -> None:
+    frame_bytes = cine.rows * cine.columns * 2  # 16-bit
+    decoder = ImageDecoder(cache_bytes=2 * frame_bytes)
+    for frame in range(3):
+        with qtbot.waitSignal(decoder.decoded):
+            decoder.request(cine, frame)
+    uid = cine.sop_instance_uid
+    assert decoder.cached_frames() == [(uid, 1), (uid, 2)]
+    assert decoder.cached_bytes() == 2 * frame_bytes
+    with pytest.raises(ValueError):
+        ImageDecoder(cache_bytes=-1)
+    tiny = ImageDecoder(cache_bytes=0)  # the newest frame stays anyway
+    with qtbot.waitSignal(tiny.decoded):
+        tiny.request(cine, 5)
+    assert tiny.cached_frames() == [(uid, 5)]
+    tiny.shutdown()
     decoder.shutdown()
