@@ -6,13 +6,14 @@ when a window is to be opened.
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QCoreApplication
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
 from PySide6.QtWidgets import QApplication
 
 # isort: split
@@ -25,9 +26,20 @@ from galactoview.dicom.loading import ScanResult, scan
 from galactoview.dicom.pixel_cache import default_cache
 from galactoview.ui.decoding import ImageDecoder, shutdown_shared_service
 from galactoview.ui.main_window import MainWindow
+from galactoview.ui.settings import Settings
 from galactoview.ui.theme import apply_dark_theme
 
-__all__ = ["configure_pyqtgraph", "create_application", "create_main_window", "run_gui"]
+__all__ = [
+    "QUIT_AFTER_FIRST_IMAGE",
+    "configure_pyqtgraph",
+    "create_application",
+    "create_main_window",
+    "run_gui",
+]
+
+#: Environment variable: when set, the GUI prints ``first image shown`` and quits as
+#: soon as a first image is on screen (``make bench`` times start-up with it).
+QUIT_AFTER_FIRST_IMAGE = "GALACTOVIEW_QUIT_AFTER_FIRST_IMAGE"
 
 
 def configure_pyqtgraph() -> None:
@@ -46,6 +58,11 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     existing = QCoreApplication.instance()
     if isinstance(existing, QApplication):
         return existing
+    # Sharp on high-DPI screens: fractional scale factors (1.25, 1.5) are passed through
+    # instead of rounded, so an image pixel maps to a predictable number of device pixels.
+    QApplication.setHighDpiScaleFactorRoundingPolicy(
+        Qt.HighDpiScaleFactorRoundingPolicy.PassThrough
+    )
     app = QApplication(list(argv) if argv is not None else sys.argv[:1])
     app.setApplicationName("GalactoView")
     app.setApplicationDisplayName("GalactoView")
@@ -55,7 +72,11 @@ def create_application(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
-def create_main_window(scan_result: ScanResult, decoder: ImageDecoder | None = None) -> MainWindow:
+def create_main_window(
+    scan_result: ScanResult,
+    decoder: ImageDecoder | None = None,
+    settings: Settings | None = None,
+) -> MainWindow:
     """Build the main window showing a scan (needs a QApplication).
 
     Parameters
@@ -65,6 +86,8 @@ def create_main_window(scan_result: ScanResult, decoder: ImageDecoder | None = N
     decoder
         What decodes the images off the GUI thread; a default :class:`ImageDecoder`
         when None.
+    settings
+        What is remembered between sessions; the application's QSettings when None.
 
     Returns
     -------
@@ -73,7 +96,7 @@ def create_main_window(scan_result: ScanResult, decoder: ImageDecoder | None = N
         once decoded (:attr:`MainWindow.image_shown`).
     """
     configure_pyqtgraph()
-    window = MainWindow(decoder if decoder is not None else ImageDecoder())
+    window = MainWindow(decoder if decoder is not None else ImageDecoder(), settings)
     window.set_scan_result(scan_result)
     return window
 
@@ -100,12 +123,20 @@ def run_gui(paths: list[Path], scan_result: ScanResult | None = None) -> int:
     decoder = ImageDecoder(service=service)
     window = create_main_window(scan_result if scan_result is not None else scan(paths), decoder)
     _route_unexpected_errors(window)
+    if os.environ.get(QUIT_AFTER_FIRST_IMAGE):
+        window.image_shown.connect(lambda _index: _quit_after_first_image(app))
     window.show()
     try:
         return app.exec()
     finally:
         service.shutdown()
         shutdown_shared_service()
+
+
+def _quit_after_first_image(app: QApplication) -> None:
+    """Say that an image is on screen, then quit (start-up benchmark)."""
+    print("first image shown", flush=True)
+    QTimer.singleShot(0, app.quit)
 
 
 def _route_unexpected_errors(window: MainWindow) -> None:

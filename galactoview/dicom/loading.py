@@ -185,12 +185,14 @@ class ImageRecord:
         ``None`` for a plain file.
     patient_orientation
         Patient Orientation (0020,0020), ``None`` when absent or invalid; with
-        :attr:`view` it decides the hanging flips (:func:`~galactoview.dicom.mammography.hanging_flip`).
+        :attr:`view` it decides the hanging flips
+        (:func:`~galactoview.dicom.mammography.hanging_flip`).
     contrast_phase
         Pre- or post-contrast, from :func:`~galactoview.dicom.mammography.contrast_phase`.
     calibration
-        mm per pixel and where it came from (:func:`~galactoview.dicom.calibration.calibration_from_dataset`);
-        ``None`` only for records built by hand without one.
+        mm per pixel and where it came from
+        (:func:`~galactoview.dicom.calibration.calibration_from_dataset`); ``None``
+        only for records built by hand without one.
     patient_birth_date, patient_sex
         Patient's Birth Date (0010,0030) ``YYYYMMDD`` and Patient's Sex (0010,0040).
     accession_number, institution_name

@@ -3,17 +3,28 @@
 Everything that goes wrong without being a bug (a file that is not DICOM, pixel
 data that cannot be decoded, a malformed header value) is passed to
 :meth:`ProblemReporter.report`. It adds a line to the "Problems" dock and shows
-it in the status bar for a while; it never opens a modal dialog and never raises.
+it in the status bar for a while; it never raises. When the user must notice
+(nothing at all could be opened, an unexpected error), :meth:`ProblemReporter.alert`
+also opens one dialog with a one-line summary and the details; the dialog is
+window-modal but opened without blocking (``QMessageBox.open``), so the rest of
+the window keeps working and scripted tests are never stuck.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QDockWidget, QListWidget, QListWidgetItem, QStatusBar, QWidget
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QListWidget,
+    QListWidgetItem,
+    QMessageBox,
+    QStatusBar,
+    QWidget,
+)
 
-__all__ = ["ProblemReporter", "ProblemsDock"]
+__all__ = ["ProblemReporter", "ProblemsDock", "error_dialog"]
 
 #: How long a problem stays in the status bar, in milliseconds.
 STATUS_TIMEOUT_MS = 10_000
@@ -45,6 +56,33 @@ class ProblemsDock(QDockWidget):
     def clear(self) -> None:
         """Remove every line."""
         self.list_widget.clear()
+
+
+def error_dialog(parent: QWidget, summary: str, details: str = "") -> QMessageBox:
+    """Open the error dialog: a one-line summary and the details, without blocking.
+
+    Parameters
+    ----------
+    parent
+        The window the dialog belongs to (window-modal).
+    summary
+        One line saying what went wrong.
+    details
+        Everything else (one problem per line), behind "Show Details…".
+
+    Returns
+    -------
+    QMessageBox
+        The dialog, already open; it deletes itself when closed.
+    """
+    box = QMessageBox(QMessageBox.Icon.Warning, "GalactoView", summary, parent=parent)
+    box.setObjectName("ErrorDialog")
+    if details:
+        box.setDetailedText(details)
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+    return box
 
 
 class ProblemReporter(QObject):
@@ -92,6 +130,20 @@ class ProblemReporter(QObject):
             self._dock.show()
         self._dock.raise_()
         self.reported.emit(text)
+
+    def alert(self, summary: str, details: str = "") -> QMessageBox:
+        """Report a problem the user must notice: listed, and shown in the error dialog.
+
+        Parameters
+        ----------
+        summary
+            One line saying what went wrong.
+        details
+            The details for the dialog (one problem per line).
+        """
+        self.report(summary)
+        parent = self._dock.parentWidget()
+        return error_dialog(parent if parent is not None else self._dock, summary, details)
 
     def messages(self) -> list[str]:
         """Return the problem lines listed so far."""

@@ -1,34 +1,66 @@
-"""MainWindow: Qt view of a scanned study (image list, viewport, VOI presets, problems)."""
+"""MainWindow: the reading workstation — Qt view of a scanned study hung in viewports.
+
+The window composes the pieces: the study browser (left dock), the hanging view
+(centre: one viewport per cell of a :class:`~galactoview.dicom.hanging.Hanging`), the
+problems dock, the cine bar, the tools attached to each viewport (overlays,
+magnifier, ruler), the menus and keyboard shortcuts, and the settings remembered
+between sessions. Decisions live elsewhere: the hanging protocol in
+:mod:`galactoview.dicom.hanging`, the display math in :mod:`galactoview.dicom.display`.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QPalette
+from PySide6.QtCore import QObject, QRunnable, QSignalBlocker, Qt, QThreadPool, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QCloseEvent,
+    QDragEnterEvent,
+    QDropEvent,
+    QKeySequence,
+    QPalette,
+)
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFrame,
     QLabel,
     QMainWindow,
+    QMenu,
+    QProgressBar,
     QToolBar,
     QWidget,
 )
 
 from galactoview.dicom.display import VoiLut, Window
-from galactoview.dicom.loading import (
-    ImageRecord,
-    PixelDataError,
-    ScanResult,
-    initial_image_index,
-    scan,
+from galactoview.dicom.hanging import (
+    GalactographyStage,
+    Hanging,
+    choose_hanging,
+    galactography_hanging,
+    galactography_stages,
+    mammography_hanging,
+    mammography_studies,
+    manual_hanging,
 )
+from galactoview.dicom.loading import ImageRecord, PixelDataError, ScanResult, scan
+from galactoview.dicom.mammography import Flip, Laterality, hanging_flip
+from galactoview.ui.cine import CineBar, default_fps
 from galactoview.ui.decoding import DecodedImage, ImageDecoder
 from galactoview.ui.errors import ProblemReporter, ProblemsDock
-from galactoview.ui.image_list import ImageListDock, image_text
-from galactoview.ui.viewport import PixelSample, Viewport
+from galactoview.ui.hanging_view import HangingView, alignment_of
+from galactoview.ui.magnifier import Magnifier
+from galactoview.ui.overlays import ViewportOverlay
+from galactoview.ui.ruler import RulerTool
+from galactoview.ui.settings import Settings
+from galactoview.ui.shortcuts_dialog import MOUSE_BINDINGS, ShortcutsDialog, shortcut_rows
+from galactoview.ui.study_browser import StudyBrowserDock
+from galactoview.ui.viewport import Alignment, MouseMode, PixelSample, Viewport
+from galactoview.ui.window_entry import WindowEntryDialog
 from galactoview.ui.window_level import describe_voi, preset_label
 
 __all__ = ["MainWindow", "format_person_name"]
@@ -38,10 +70,10 @@ Voi = Window | VoiLut | None
 #: Number of presets reachable with the keys 1..9.
 _PRESET_KEYS = 9
 
-#: Initial width of the image list, in pixels (fits "2024-01-02 · SCREENING MAMMOGRAM ...").
-_IMAGE_LIST_WIDTH = 340
+#: Initial width of the study browser, in pixels.
+_BROWSER_WIDTH = 300
 
-#: Status-bar message while the image selected is being decoded.
+#: Status-bar message while images are being decoded.
 DECODING_MESSAGE = "Decoding…"
 
 
@@ -53,58 +85,124 @@ def format_person_name(value: str) -> str:
     return f"{family}, {given}" if family and given else (family or given)
 
 
+class _ScanRelay(QObject):
+    """Carries a finished scan from the pool thread to the GUI thread (queued)."""
+
+    finished = Signal(object, object)
+
+
+class _ScanTask(QRunnable):
+    """Scans paths in a pool thread (headers only) and reports back through a relay."""
+
+    def __init__(self, paths: list[Path], relay: _ScanRelay) -> None:
+        super().__init__()
+        self._paths = paths
+        self._relay = relay
+
+    def run(self) -> None:
+        """Scan, then hand the result to the GUI thread."""
+        result = scan(self._paths)
+        self._relay.finished.emit(self._paths, result)
+
+
+def _alignment_for(record: ImageRecord) -> Alignment:
+    """Return the chest-wall side of a hung image from its laterality."""
+    if record.view.laterality is Laterality.LEFT:
+        return Alignment.LEFT
+    if record.view.laterality is Laterality.RIGHT:
+        return Alignment.RIGHT
+    return Alignment.CENTER
+
+
 class MainWindow(QMainWindow):
-    """Qt view of a :class:`ScanResult`: the images, the one shown, its VOI and the problems.
+    """Qt view of a :class:`ScanResult` hung in viewports, with its tools.
 
     Public attributes are the parts tests and the composition root use:
-    ``viewport``, ``image_list``, ``problems_dock``, ``problems`` (the one error
-    path), ``preset_combo``, ``decoder``.
+    ``hanging_view``, ``browser``, ``problems_dock``, ``problems`` (the one error
+    path), ``preset_combo``, ``decoder``, ``cine``, ``settings`` and the actions.
 
     Parameters
     ----------
     decoder
         Decodes the images off the GUI thread; the window becomes its parent.
+    settings
+        What is remembered between sessions; the application's QSettings when None.
     parent
         Parent widget.
 
     Signals
     -------
     image_shown(int)
-        The image at this index of :attr:`records` is displayed.
+        The image at this index of :attr:`records` is displayed in a viewport.
     image_failed(int)
         The image at this index could not be decoded; the problem was reported.
+    hanging_changed(object)
+        A new :class:`Hanging` was laid out.
+    scan_finished()
+        A scan started by :meth:`open_paths` is over and shown.
     """
 
     image_shown = Signal(int)
     image_failed = Signal(int)
+    hanging_changed = Signal(object)
+    scan_finished = Signal()
 
-    def __init__(self, decoder: ImageDecoder, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        decoder: ImageDecoder,
+        settings: Settings | None = None,
+        parent: QWidget | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setObjectName("MainWindow")
+        self.setAcceptDrops(True)
         self.resize(1400, 900)
+        self.settings = settings if settings is not None else Settings()
         self._records: tuple[ImageRecord, ...] = ()
-        self._current: int | None = None
+        self._requests: dict[int, tuple[int, int]] = {}  # cell -> (image index, frame)
+        self._shown: dict[int, int] = {}  # cell -> image index displayed
         self._presets: list[Voi] = []
-        self._auto: Window | None = None
+        self._auto: dict[int, Window | None] = {}
+        self._layouts: list[Callable[[], Hanging | None]] = []
+        self._layout_names: list[str] = []
+        self._layout_position = 0
+        self._last_paths: list[Path] = []
+        self._cine_record: ImageRecord | None = None
         self.decoder = decoder
         decoder.setParent(self)
+        self.overlays: dict[Viewport, ViewportOverlay] = {}
+        self.magnifiers: dict[Viewport, Magnifier] = {}
+        self.rulers: dict[Viewport, RulerTool] = {}
+        self._overlays_visible = self.settings.flag("view/overlays", True)
+        self._mouse_mode = MouseMode.WINDOW
+        self._scan_relay = _ScanRelay(self)
+        self._scan_relay.finished.connect(self._on_scan_finished)
 
-        self.viewport = Viewport(self)
-        self.setCentralWidget(self.viewport)
-        self.image_list = ImageListDock(self)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.image_list)
+        self.hanging_view = HangingView(self, on_new_viewport=self._attach_tools)
+        self.hanging_view.link_window = self.settings.flag("link/window", True)
+        self.hanging_view.link_zoom = self.settings.flag("link/zoom", True)
+        self.setCentralWidget(self.hanging_view)
+        self.browser = StudyBrowserDock(self)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
         self.problems_dock = ProblemsDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
         self.problems_dock.hide()
-        self.resizeDocks([self.image_list], [_IMAGE_LIST_WIDTH], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.browser], [_BROWSER_WIDTH], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [110], Qt.Orientation.Vertical)
         self.problems = ProblemReporter(self.problems_dock, self.statusBar())
 
+        self.layout_label = QLabel(self)
         self.image_label = QLabel(self)
         self.voi_label = QLabel(self)
         self.cursor_label = QLabel(self)
         self.cursor_label.setMinimumWidth(300)
-        for number, label in enumerate((self.image_label, self.voi_label, self.cursor_label)):
+        self.progress = QProgressBar(self)
+        self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.statusBar().addPermanentWidget(self.progress)
+        labels = (self.layout_label, self.image_label, self.voi_label, self.cursor_label)
+        for number, label in enumerate(labels):
             if number:
                 separator = QFrame(self)
                 separator.setFrameShape(QFrame.Shape.VLine)
@@ -117,200 +215,758 @@ class MainWindow(QMainWindow):
         self.preset_combo = QComboBox(self)
         self.preset_combo.setObjectName("PresetCombo")
         self.preset_combo.setPlaceholderText("Custom")
-        self.preset_combo.setMinimumContentsLength(24)
+        self.preset_combo.setMinimumContentsLength(22)
         self.preset_combo.setToolTip("Window presets from the file (keys 1–9) and Auto (A)")
+        self.cine = CineBar(self)
         self._build_actions()
+        self._restore_settings()
 
-        self.image_list.image_selected.connect(self.select_image)
+        self.browser.image_activated.connect(self.select_image)
         self.decoder.decoded.connect(self._on_decoded)
         self.decoder.failed.connect(self._on_decode_failed)
-        self.viewport.voi_changed.connect(self._on_voi_changed)
-        self.viewport.pixel_hovered.connect(self._on_pixel_hovered)
+        self.hanging_view.active_changed.connect(self._on_active_changed)
         self.preset_combo.activated.connect(self._on_preset_activated)
+        self.cine.frame_requested.connect(self._on_frame_requested)
         self._update_title()
+
+    # --- tools on each viewport ---------------------------------------------------------
+
+    def _attach_tools(self, viewport: Viewport) -> None:
+        """Give a new viewport its overlays, magnifier and ruler, and the window's signals."""
+        viewport.mouse_mode = self._mouse_mode
+        overlay = ViewportOverlay(viewport)
+        overlay.set_visible(self._overlays_visible)
+        self.overlays[viewport] = overlay
+        magnifier = Magnifier(viewport)
+        magnifier.size_px = int(self.settings.number("magnifier/size", magnifier.size_px, 100, 600))
+        magnifier.zoom = self.settings.number("magnifier/zoom", magnifier.zoom, 1.5, 8.0)
+        magnifier.settings_changed.connect(lambda m=magnifier: self._on_magnifier_settings(m))
+        self.magnifiers[viewport] = magnifier
+        self.rulers[viewport] = RulerTool(viewport)
+        viewport.voi_changed.connect(lambda voi, v=viewport: self._on_voi_changed(v, voi))
+        viewport.pixel_hovered.connect(self._on_pixel_hovered)
+
+    def _on_magnifier_settings(self, changed: Magnifier) -> None:
+        """Remember the loupe size and zoom, and use them in every viewport."""
+        self.settings.set("magnifier/size", changed.size_px)
+        self.settings.set("magnifier/zoom", changed.zoom)
+        for magnifier in self.magnifiers.values():
+            if magnifier is not changed:
+                blocker = QSignalBlocker(magnifier)
+                magnifier.size_px = changed.size_px
+                magnifier.zoom = changed.zoom
+                del blocker
 
     # --- actions ----------------------------------------------------------------------
 
-    def _action(self, text: str, shortcut: QKeySequence | None, slot: object) -> QAction:
+    def _action(
+        self,
+        text: str,
+        shortcuts: Sequence[QKeySequence | str] | QKeySequence | str | None,
+        slot: Callable[[], object],
+        tip: str = "",
+        checkable: bool = False,
+    ) -> QAction:
         action = QAction(text, self)
-        if shortcut is not None:
-            action.setShortcut(shortcut)
-        action.triggered.connect(slot)
+        if shortcuts is not None:
+            if isinstance(shortcuts, QKeySequence | str):
+                shortcuts = [shortcuts]
+            action.setShortcuts([QKeySequence(key) for key in shortcuts])
+        action.setCheckable(checkable)
+        if checkable:
+            action.toggled.connect(lambda _checked: slot())
+        else:
+            action.triggered.connect(lambda _checked=False: slot())
+        keys = ", ".join(QKeySequence(k).toString() for k in (shortcuts or []))
+        if tip or keys:
+            action.setToolTip(f"{tip or text.replace('&', '')} ({keys})" if keys else tip)
         self.addAction(action)
         return action
 
     def _build_actions(self) -> None:
-        key = Qt.Key
+        standard = QKeySequence.StandardKey
+        # File
         self.open_folder_action = self._action(
-            "Open &Folder…", QKeySequence(QKeySequence.StandardKey.Open), self._open_folder
+            "Open &Folder…", QKeySequence(standard.Open), self._open_folder
         )
-        self.open_files_action = self._action("Open F&iles…", None, self._open_files)
-        self.quit_action = self._action(
-            "&Quit", QKeySequence(QKeySequence.StandardKey.Quit), self.close
+        self.open_files_action = self._action(
+            "Open F&iles, DICOMDIR or Zip…", "Ctrl+Shift+O", self._open_files
         )
-        self.fit_action = self._action("&Fit", QKeySequence(key.Key_F), self.viewport.fit)
-        self.fit_action.setToolTip("Fit the image to the view (F)")
-        self.auto_action = self._action(
-            "&Auto Window", QKeySequence(key.Key_A), self.apply_auto_window
-        )
-        self.auto_action.setToolTip("Automatic window over the breast tissue (A)")
-        self.previous_action = self._action(
-            "&Previous Image", QKeySequence(key.Key_PageUp), self.previous_image
-        )
+        self.quit_action = self._action("&Quit", "Ctrl+Q", self.close)
+        self.recent_menu = QMenu("Open &Recent", self)
+        self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        # Images
         self.next_action = self._action(
-            "&Next Image", QKeySequence(key.Key_PageDown), self.next_image
+            "&Next Image", ["PgDown", "Down"], self.next_image, "Next image in the active viewport"
         )
+        self.previous_action = self._action(
+            "&Previous Image", ["PgUp", "Up"], self.previous_image, "Previous image"
+        )
+        self.next_series_action = self._action(
+            "Next &Series", ["Ctrl+PgDown", "Ctrl+Down"], self.next_series
+        )
+        self.previous_series_action = self._action(
+            "Previous S&eries", ["Ctrl+PgUp", "Ctrl+Up"], self.previous_series
+        )
+        # Hanging
+        self.default_hanging_action = self._action(
+            "&Default Hanging Protocol", "H", self.hang_default
+        )
+        self.next_layout_action = self._action("Next &Layout", "L", self.next_layout)
+        self.previous_layout_action = self._action(
+            "Previous La&yout", "Shift+L", self.previous_layout
+        )
+        self.compare_pre_action = self._action(
+            "Compare with Pre-contrast Scout",
+            "C",
+            lambda: self.toggle_stage(GalactographyStage.COMPARE_PRE),
+        )
+        self.scout_action = self._action(
+            "Switch to Pre-contrast Scout",
+            "S",
+            lambda: self.toggle_stage(GalactographyStage.PRE),
+        )
+        self.magnification_action = self._action(
+            "Magnification Views",
+            "X",
+            lambda: self.toggle_stage(GalactographyStage.MAGNIFICATION),
+        )
+        self.compare_prior_action = self._action(
+            "Compare with Prior Study",
+            "Shift+C",
+            lambda: self.toggle_stage(GalactographyStage.COMPARE_PRIOR),
+        )
+        self.prior_4up_action = self._action(
+            "Prior Mammography 4-up", "Shift+M", self.hang_prior_mammography
+        )
+        self.layout_1_action = self._action("1-up", "Ctrl+1", lambda: self.hang_manual(1, 1))
+        self.layout_2_action = self._action("1×2", "Ctrl+2", lambda: self.hang_manual(1, 2))
+        self.layout_4_action = self._action("2×2", "Ctrl+4", lambda: self.hang_manual(2, 2))
+        # Zoom
+        self.fit_action = self._action(
+            "&Fit", "F", self.fit_all, "Fit the images, pairs at the same scale"
+        )
+        self.actual_pixels_action = self._action(
+            "1:1 Pixels", "Alt+1", lambda: self.viewport.actual_pixels()
+        )
+        self.true_size_action = self._action(
+            "True Size (mm on screen)", "T", self.true_size, "Physical size at the screen's DPI"
+        )
+        self.link_zoom_action = self._action(
+            "Link Zoom and Pan in Pairs", "Ctrl+K", self._on_link_zoom, checkable=True
+        )
+        self.link_zoom_action.setChecked(self.hanging_view.link_zoom)
+        self.overlays_action = self._action(
+            "Show &Overlays", "O", self._on_overlays_toggled, checkable=True
+        )
+        self.overlays_action.setChecked(self._overlays_visible)
+        # Window
+        self.auto_action = self._action(
+            "&Auto Window", "A", self.apply_auto_window, "Automatic window over the breast"
+        )
+        self.invert_action = self._action("&Invert", "I", self.invert, "Invert the grayscale")
+        self.reset_action = self._action("&Reset Window and Zoom", ["Home", "Esc"], self.reset_view)
+        self.enter_window_action = self._action(
+            "&Enter Window/Level…", "E", self.enter_window, "Type the window centre and width"
+        )
+        self.link_window_action = self._action(
+            "Link Window/Level", "Ctrl+L", self._on_link_window, checkable=True
+        )
+        self.link_window_action.setChecked(self.hanging_view.link_window)
         self.preset_actions: list[QAction] = []
         for number in range(1, _PRESET_KEYS + 1):
-            action = QAction(f"Preset {number}", self)
-            action.setShortcut(QKeySequence(getattr(key, f"Key_{number}")))
-            action.triggered.connect(lambda _checked=False, i=number - 1: self.apply_preset(i))
+            action = self._action(
+                f"Preset {number}", str(number), functools.partial(self.apply_preset, number - 1)
+            )
             action.setEnabled(False)
-            self.addAction(action)
             self.preset_actions.append(action)
+        # Tools
+        self.tool_group = QActionGroup(self)
+        self.tool_actions: dict[MouseMode, QAction] = {}
+        for mode, text, key in (
+            (MouseMode.WINDOW, "&Window/Level Tool", "W"),
+            (MouseMode.PAN, "&Pan Tool", "P"),
+            (MouseMode.ZOOM, "&Zoom Tool", "Z"),
+            (MouseMode.MEASURE, "&Ruler Tool", "R"),
+            (MouseMode.MAGNIFY, "&Magnifying Glass", "G"),
+        ):
+            action = self._action(text, key, functools.partial(self.set_mouse_mode, mode))
+            action.setCheckable(True)
+            self.tool_group.addAction(action)
+            self.tool_actions[mode] = action
+        self.tool_actions[MouseMode.WINDOW].setChecked(True)
+        self.delete_ruler_action = self._action(
+            "Delete Last Ruler", "Del", lambda: self.rulers[self.viewport].delete_last()
+        )
+        self.clear_rulers_action = self._action(
+            "Clear Rulers", "Shift+Del", lambda: self.rulers[self.viewport].clear()
+        )
+        # Cine
+        self.play_action = self._action("Play/Pause Cine", "Space", self._toggle_cine)
+        self.next_frame_action = self._action("Next Frame", "Right", lambda: self.step_frame(1))
+        self.previous_frame_action = self._action(
+            "Previous Frame", "Left", lambda: self.step_frame(-1)
+        )
+        # Help
+        self.shortcuts_action = self._action(
+            "&Keyboard Shortcuts", QKeySequence(standard.HelpContents), self.show_shortcuts
+        )
+        self._build_menus()
+        self._build_toolbars()
 
+    def _build_menus(self) -> None:
         menu_bar = self.menuBar()
         file_menu = menu_bar.addMenu("&File")
         file_menu.addActions([self.open_folder_action, self.open_files_action])
+        file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        hanging_menu = menu_bar.addMenu("&Hanging")
+        hanging_menu.addActions(
+            [self.default_hanging_action, self.next_layout_action, self.previous_layout_action]
+        )
+        hanging_menu.addSeparator()
+        hanging_menu.addActions(
+            [
+                self.compare_pre_action,
+                self.scout_action,
+                self.magnification_action,
+                self.compare_prior_action,
+                self.prior_4up_action,
+            ]
+        )
+        hanging_menu.addSeparator()
+        hanging_menu.addActions([self.layout_1_action, self.layout_2_action, self.layout_4_action])
+        hanging_menu.addSeparator()
+        hanging_menu.addActions(
+            [
+                self.next_action,
+                self.previous_action,
+                self.next_series_action,
+                self.previous_series_action,
+            ]
+        )
         view_menu = menu_bar.addMenu("&View")
-        view_menu.addActions([self.fit_action, self.previous_action, self.next_action])
+        view_menu.addActions([self.fit_action, self.actual_pixels_action, self.true_size_action])
         view_menu.addSeparator()
-        view_menu.addAction(self.image_list.toggleViewAction())
+        view_menu.addActions([self.link_zoom_action, self.overlays_action])
+        view_menu.addSeparator()
+        view_menu.addAction(self.browser.toggleViewAction())
         view_menu.addAction(self.problems_dock.toggleViewAction())
         self.window_menu = menu_bar.addMenu("&Window")
-        self.window_menu.addAction(self.auto_action)
+        self.window_menu.addActions(
+            [
+                self.auto_action,
+                self.invert_action,
+                self.reset_action,
+                self.enter_window_action,
+                self.link_window_action,
+            ]
+        )
         self.window_menu.addSeparator()
         self.window_menu.addActions(self.preset_actions)
+        tools_menu = menu_bar.addMenu("&Tools")
+        tools_menu.addActions(list(self.tool_actions.values()))
+        tools_menu.addSeparator()
+        tools_menu.addActions([self.delete_ruler_action, self.clear_rulers_action])
+        tools_menu.addSeparator()
+        tools_menu.addActions(
+            [self.play_action, self.next_frame_action, self.previous_frame_action]
+        )
+        help_menu = menu_bar.addMenu("&Help")
+        help_menu.addAction(self.shortcuts_action)
 
+    def _build_toolbars(self) -> None:
         toolbar = QToolBar("Tools", self)
         toolbar.setObjectName("ToolsToolBar")
         toolbar.setMovable(False)
         toolbar.addActions([self.previous_action, self.next_action])
         toolbar.addSeparator()
-        toolbar.addAction(self.fit_action)
+        toolbar.addActions([self.default_hanging_action, self.next_layout_action])
+        toolbar.addSeparator()
+        toolbar.addActions(list(self.tool_actions.values()))
+        toolbar.addSeparator()
+        toolbar.addActions([self.fit_action, self.true_size_action])
         toolbar.addSeparator()
         toolbar.addWidget(QLabel(" Window: ", toolbar))
         toolbar.addWidget(self.preset_combo)
-        toolbar.addAction(self.auto_action)
+        toolbar.addActions([self.auto_action, self.invert_action])
+        toolbar.addSeparator()
+        toolbar.addActions([self.link_window_action, self.link_zoom_action])
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
+        cine_bar = QToolBar("Cine", self)
+        cine_bar.setObjectName("CineToolBar")
+        cine_bar.setMovable(False)
+        cine_bar.addWidget(self.cine)
+        self.cine_toolbar = cine_bar
+        self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, cine_bar)
+        cine_bar.hide()
+
+    def shortcut_sections(self) -> list[tuple[str, list[QAction]]]:
+        """Return the actions by menu section, for Help → Keyboard shortcuts."""
+        return [
+            ("File", [self.open_folder_action, self.open_files_action, self.quit_action]),
+            (
+                "Images",
+                [
+                    self.next_action,
+                    self.previous_action,
+                    self.next_series_action,
+                    self.previous_series_action,
+                ],
+            ),
+            (
+                "Hanging",
+                [
+                    self.default_hanging_action,
+                    self.next_layout_action,
+                    self.previous_layout_action,
+                    self.compare_pre_action,
+                    self.scout_action,
+                    self.magnification_action,
+                    self.compare_prior_action,
+                    self.prior_4up_action,
+                    self.layout_1_action,
+                    self.layout_2_action,
+                    self.layout_4_action,
+                ],
+            ),
+            (
+                "Zoom",
+                [
+                    self.fit_action,
+                    self.actual_pixels_action,
+                    self.true_size_action,
+                    self.link_zoom_action,
+                    self.overlays_action,
+                ],
+            ),
+            (
+                "Window",
+                [
+                    self.auto_action,
+                    self.invert_action,
+                    self.reset_action,
+                    self.enter_window_action,
+                    self.link_window_action,
+                    *self.preset_actions,
+                ],
+            ),
+            (
+                "Tools",
+                [
+                    *self.tool_actions.values(),
+                    self.delete_ruler_action,
+                    self.clear_rulers_action,
+                ],
+            ),
+            ("Cine", [self.play_action, self.next_frame_action, self.previous_frame_action]),
+            ("Help", [self.shortcuts_action]),
+        ]
+
+    def shortcut_list(self) -> list[tuple[str, str, str]]:
+        """Return every keyboard and mouse binding as ``(section, keys, action)`` rows."""
+        sections = [
+            (title, [action for action in actions if action not in self.preset_actions])
+            for title, actions in self.shortcut_sections()
+        ]
+        rows = shortcut_rows(sections)
+        # Presets are listed once, as a range, after the other Window rows.
+        last_window = max(n for n, row in enumerate(rows) if row[0] == "Window")
+        rows.insert(last_window + 1, ("Window", "1 … 9", "Window preset 1–9 from the file"))
+        return [*rows, *MOUSE_BINDINGS]
+
+    def show_shortcuts(self) -> ShortcutsDialog:
+        """Open Help → Keyboard shortcuts (not blocking)."""
+        dialog = ShortcutsDialog(self.shortcut_list(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    # --- settings ---------------------------------------------------------------------
+
+    def _restore_settings(self) -> None:
+        geometry = self.settings.bytes_value("window/geometry")
+        if geometry is not None:
+            self.restoreGeometry(geometry)
+        state = self.settings.bytes_value("window/state")
+        if state is not None:
+            self.restoreState(state)
+        mode = self.settings.text("tools/mouse_mode", MouseMode.WINDOW.value)
+        if mode in {m.value for m in MouseMode}:
+            self.set_mouse_mode(MouseMode(mode))
+
+    def _save_settings(self) -> None:
+        self.settings.set("window/geometry", self.saveGeometry())
+        self.settings.set("window/state", self.saveState())
+        self.settings.set("tools/mouse_mode", self._mouse_mode.value)
 
     # --- model -> view ----------------------------------------------------------------
 
     @property
     def records(self) -> tuple[ImageRecord, ...]:
-        """Return the images listed, in display order."""
+        """Return the images loaded, in display order (newest study first)."""
         return self._records
 
     @property
+    def viewport(self) -> Viewport:
+        """Return the active viewport."""
+        return self.hanging_view.active_viewport()
+
+    @property
     def current_index(self) -> int | None:
-        """Return the index of the image shown (or that failed to load)."""
-        return self._current
+        """Return the index of the image in the active viewport (shown or on its way)."""
+        request = self._requests.get(self.hanging_view.active_index)
+        return request[0] if request is not None else None
 
     @property
     def presets(self) -> list[Voi]:
-        """Return the VOI presets of the image shown, in file order."""
+        """Return the VOI presets of the image in the active viewport, in file order."""
         return list(self._presets)
 
     def set_scan_result(self, result: ScanResult) -> None:
-        """List the images of a scan, report its problems and select the preferred image.
+        """Show what a scan found: list the images, report the problems, hang the default.
 
-        The first image selected is a post-contrast CC if there is one, else the first;
-        it is displayed once decoded (:attr:`image_shown`).
+        When nothing could be opened but problems were found, the error dialog says so
+        with the problems as details.
         """
         self.decoder.clear()
         self._records = result.images
-        self._current = None
-        self.image_list.set_images(result.images)
+        self._requests.clear()
+        self._shown.clear()
+        self._auto.clear()
+        self.browser.set_images(result.images)
         for problem in result.problems:
             member = f"[{problem.archive_member}] " if problem.archive_member else ""
             self.problems.report(f"{member}{problem.message}", problem.path)
-        index = initial_image_index(result.images)
-        if index is None:
-            self.viewport.clear_image()
-            self._set_presets([])
-            self._update_title()
+        if not result.images and result.problems:
+            self.problems.alert(
+                f"No images could be opened ({len(result.problems)} problem(s)).",
+                "\n".join(str(problem) for problem in result.problems),
+            )
+        self._build_layout_cycle()
+        self.hang(choose_hanging(result.images))
+        if not result.images:
             self.image_label.setText("No images")
-            return
-        self.select_image(index)
+        self._update_title()
 
     def open_paths(self, paths: Sequence[Path]) -> None:
-        """Scan files and folders and show what they hold."""
-        self.set_scan_result(scan(paths))
+        """Scan files and folders in the background, then show what they hold.
+
+        The window stays responsive; the status bar shows a busy bar meanwhile and
+        :attr:`scan_finished` tells when it is over.
+        """
+        chosen = [Path(path) for path in paths]
+        if not chosen:
+            return
+        self._last_paths = chosen
+        self.statusBar().showMessage(f"Scanning {', '.join(p.name or str(p) for p in chosen)}…")
+        self.progress.setRange(0, 0)
+        self.progress.show()
+        QThreadPool.globalInstance().start(_ScanTask(chosen, self._scan_relay))
+
+    def _on_scan_finished(self, paths: list[Path], result: ScanResult) -> None:
+        self.progress.hide()
+        self.statusBar().clearMessage()
+        if result.images:
+            self.settings.add_recent(paths)
+            if paths and paths[0].is_dir():
+                self.settings.set("files/last_folder", str(paths[0]))
+            elif paths:
+                self.settings.set("files/last_folder", str(paths[0].parent))
+        self.set_scan_result(result)
+        self.scan_finished.emit()
 
     def current_record(self) -> ImageRecord | None:
-        """Return the image selected, if any."""
-        return self._records[self._current] if self._current is not None else None
+        """Return the image in the active viewport, if any."""
+        index = self.current_index
+        return self._records[index] if index is not None else None
 
     def is_decoding(self) -> bool:
-        """Return whether the image selected is still being decoded."""
-        record = self.current_record()
-        return record is not None and self.decoder.is_pending(record)
+        """Return whether an image placed in a viewport is still being decoded."""
+        return any(
+            self.decoder.is_pending(self._records[index], frame)
+            for index, frame in self._requests.values()
+        )
 
-    def select_image(self, index: int) -> None:
-        """Select the image at ``index``: display it now if it is cached, else once decoded.
+    # --- hanging ----------------------------------------------------------------------
 
-        While it is decoded the viewport is empty and the status bar says "Decoding…";
-        :attr:`image_shown` or :attr:`image_failed` tells when it is over. A result
-        that arrives after another image was selected is kept in the cache only.
-        """
-        if not 0 <= index < len(self._records):
+    def _build_layout_cycle(self) -> None:
+        """List the layouts L / Shift+L step through for the images loaded."""
+        images = self._records
+        layouts: list[tuple[str, Callable[[], Hanging | None]]] = []
+        for stage in galactography_stages(images):
+            layouts.append((stage.value, functools.partial(galactography_hanging, images, stage)))
+        for study in mammography_studies(images):
+            layouts.append((f"4-up {study}", functools.partial(mammography_hanging, images, study)))
+        for rows, columns in ((1, 1), (1, 2), (2, 2)):
+            layouts.append((f"{rows}×{columns}", functools.partial(self._manual, rows, columns)))
+        self._layout_names = [name for name, _ in layouts]
+        self._layouts = [make for _, make in layouts]
+        self._layout_position = 0
+
+    def _manual(self, rows: int, columns: int) -> Hanging:
+        """Return a manual layout starting at the image in the active viewport."""
+        return manual_hanging(self._records, rows, columns, self.current_index or 0)
+
+    def hang(self, hanging: Hanging) -> None:
+        """Lay out a hanging and put its images in their viewports (decoded as needed)."""
+        self.cine.pause()
+        self.hanging_view.set_hanging(hanging)
+        self._requests.clear()
+        self._shown.clear()
+        for number, cell in enumerate(hanging.cells):
+            if cell.image is not None:
+                self._place(number, cell.image)
+        self.layout_label.setText(hanging.name)
+        if hanging.notes:
+            self.statusBar().showMessage("; ".join(hanging.notes), 8000)
+        self.browser.set_shown(hanging.image_indices())
+        self._on_active_changed(self.hanging_view.active_index)
+        self._prefetch_other_layouts(hanging)
+        self.hanging_changed.emit(hanging)
+
+    def _prefetch_other_layouts(self, hanging: Hanging) -> None:
+        """Decode ahead the images of the galactography stages, so switching is instant."""
+        wanted: list[int] = []
+        for stage in galactography_stages(self._records):
+            other = galactography_hanging(self._records, stage)
+            if other is not None:
+                wanted += [i for i in other.image_indices() if i not in hanging.image_indices()]
+        for index in dict.fromkeys(wanted):
+            self.decoder.prefetch(self._records[index])
+
+    def hang_default(self) -> None:
+        """Hang the default protocol for the images loaded (key H)."""
+        self._layout_position = 0
+        self.hang(choose_hanging(self._records))
+
+    def _hang_from_cycle(self, step: int) -> None:
+        if not self._layouts:
             return
+        for _ in range(len(self._layouts)):
+            self._layout_position = (self._layout_position + step) % len(self._layouts)
+            hanging = self._layouts[self._layout_position]()
+            if hanging is not None:
+                self.hang(hanging)
+                return
+
+    def next_layout(self) -> None:
+        """Step to the next layout: galactography stages, 4-ups, manual layouts (key L)."""
+        self._hang_from_cycle(1)
+
+    def previous_layout(self) -> None:
+        """Step to the previous layout (Shift+L)."""
+        self._hang_from_cycle(-1)
+
+    def toggle_stage(self, stage: GalactographyStage) -> None:
+        """Switch to a galactography stage, or back to post-contrast if it is shown."""
+        current = self.hanging_view.hanging
+        target = stage
+        if current is not None and current.stage is stage:
+            target = GalactographyStage.POST
+        hanging = galactography_hanging(self._records, target)
+        if hanging is None:
+            self.statusBar().showMessage(f"No {stage.value} images in the studies loaded", 5000)
+            return
+        self.hang(hanging)
+
+    def hang_prior_mammography(self) -> None:
+        """Hang the 4-up of the prior screening study (or of the only study)."""
+        studies = mammography_studies(self._records)
+        current = self.hanging_view.hanging
+        for study in studies:
+            if current is None or study != current.study_instance_uid or len(studies) == 1:
+                hanging = mammography_hanging(self._records, study)
+                if hanging is not None:
+                    self.hang(hanging)
+                    return
+        self.statusBar().showMessage("No mammography study to hang 4-up", 5000)
+
+    def hang_manual(self, rows: int, columns: int) -> None:
+        """Hang a manual layout from the image in the active viewport (Ctrl+1/2/4)."""
+        self.hang(manual_hanging(self._records, rows, columns, self.current_index or 0))
+
+    def _placement(self, cell: int, index: int) -> tuple[Flip, Alignment]:
+        """Return the flip and chest-wall side of image ``index`` in ``cell``."""
+        hung = self.hanging_view.cell(cell)
+        if hung is not None and hung.image == index:
+            return hung.flip, alignment_of(hung.anchor)
         record = self._records[index]
-        self._current = index
-        self.image_list.set_current_index(index)
-        self._update_title()
-        self.image_label.setText(image_text(record))
-        decoded = self.decoder.cached(record)
-        if decoded is not None:
-            self._show(index, decoded)
-            return
-        self.viewport.clear_image()  # never show one image under another's label
-        self._set_presets([])
-        self.statusBar().showMessage(DECODING_MESSAGE)
-        self.decoder.request(record)
+        anchor = _alignment_for(record)
+        return hanging_flip(record.view, record.patient_orientation), anchor
 
-    def _show(self, index: int, decoded: DecodedImage) -> None:
-        """Display the selected image (at ``index``), then prefetch the next one."""
-        if self.statusBar().currentMessage() == DECODING_MESSAGE:
-            self.statusBar().clearMessage()
+    def _place(self, cell: int, index: int, frame: int = 0) -> None:
+        """Put image ``index`` (frame) in a cell: now if decoded, else once it is."""
+        record = self._records[index]
+        self._requests[cell] = (index, frame)
+        decoded = self.decoder.cached(record, frame)
+        if decoded is not None:
+            self._display(cell, decoded)
+            return
+        if frame == 0 or self._shown.get(cell) != index:
+            self.hanging_view.viewports[cell].clear_image()
+            self._shown.pop(cell, None)
+        self.decoder.request(record, frame)
+        self._update_progress()
+
+    def _display(self, cell: int, decoded: DecodedImage) -> None:
+        """Show a decoded image in a cell of the hanging."""
+        index, frame = self._requests[cell]
+        viewport = self.hanging_view.viewports[cell]
+        same_image = self._shown.get(cell) == index and viewport.has_image()
         pipeline = decoded.pipeline
-        for note in pipeline.problems:
-            self.problems.report(note, decoded.record.path)
-        self._set_presets([*pipeline.windows, *pipeline.voi_luts])
-        self._auto = None
-        voi = pipeline.default_voi()
-        self.viewport.set_image(decoded.stored, pipeline, voi)
+        if not same_image:
+            for note in pipeline.problems:
+                self.problems.report(note, decoded.record.path)
+        flip, alignment = self._placement(cell, index)
+        voi = viewport.voi if same_image else pipeline.default_voi()
+        viewport.set_image(
+            decoded.stored,
+            pipeline,
+            voi,
+            record=decoded.record,
+            flip=flip,
+            alignment=alignment,
+            frame=frame,
+            fit=not same_image,
+        )
+        self._shown[cell] = index
+        overlay = self.overlays.get(viewport)
+        if overlay is not None:
+            overlay.set_frame_count(decoded.record.frame_count)
         if voi is None:
-            self.apply_auto_window()
+            auto = viewport.auto_window()
+            self._auto[cell] = auto
+            if auto is not None:
+                viewport.set_voi(auto)
+        if not same_image:
+            self.hanging_view.refit_if_untouched()
+        if cell == self.hanging_view.active_index:
+            self._on_active_changed(cell)
+            if frame:
+                self.cine.frame_shown(frame)
+        self._update_progress()
         self.image_shown.emit(index)
-        if index + 1 < len(self._records):
-            self.decoder.request(self._records[index + 1])
+        if cell == self.hanging_view.active_index and index + 1 < len(self._records):
+            self.decoder.prefetch(self._records[index + 1])
 
     def _on_decoded(self, decoded: DecodedImage) -> None:
-        if self._current is not None and decoded.record == self._records[self._current]:
-            self._show(self._current, decoded)
+        for cell, (index, frame) in list(self._requests.items()):
+            if decoded.record == self._records[index] and frame == decoded.frame:
+                self._display(cell, decoded)
 
     def _on_decode_failed(self, record: ImageRecord, error: PixelDataError) -> None:
-        if self._current is None or record != self._records[self._current]:
-            return  # a prefetch: reported if and when the image is selected
-        if self.statusBar().currentMessage() == DECODING_MESSAGE:
-            self.statusBar().clearMessage()
-        self.viewport.clear_image()
-        self._set_presets([])
-        self.problems.report(error.message, error.path)
-        self.image_failed.emit(self._current)
+        failed = [
+            (cell, index)
+            for cell, (index, _frame) in self._requests.items()
+            if self._records[index] == record
+        ]
+        if not failed:
+            return  # a prefetch: reported if and when the image is placed
+        for cell, index in failed:
+            if cell == self.hanging_view.active_index and self.cine.is_playing():
+                self.cine.pause()  # a frame that cannot be decoded stops the cine
+            self.hanging_view.viewports[cell].clear_image()
+            self._shown.pop(cell, None)
+            self.problems.report(error.message, error.path)
+            self.image_failed.emit(index)
+        self._update_progress()
+
+    def _update_progress(self) -> None:
+        """Show how many placed images are still decoding."""
+        total = len(self._requests)
+        pending = sum(
+            self.decoder.is_pending(self._records[index], frame)
+            for index, frame in self._requests.values()
+        )
+        if pending and total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(total - pending)
+            self.progress.show()
+            self.statusBar().showMessage(f"{DECODING_MESSAGE} {total - pending} of {total}")
+        else:
+            if self.progress.maximum() != 0:  # not a scan's busy bar
+                self.progress.hide()
+            if self.statusBar().currentMessage().startswith(DECODING_MESSAGE):
+                self.statusBar().clearMessage()
+
+    # --- images -----------------------------------------------------------------------
+
+    def select_image(self, index: int) -> None:
+        """Show image ``index`` in the active viewport (from the browser or the keys)."""
+        if not 0 <= index < len(self._records):
+            return
+        cell = self.hanging_view.active_index
+        self._place(cell, index)
+        self._update_title()
+        self.browser.set_current(index)
+        self.browser.set_shown(sorted({i for i, _ in self._requests.values()}))
+        self._on_active_changed(cell)
 
     def next_image(self) -> None:
-        """Show the next image in the list, if any."""
-        if self._current is not None and self._current + 1 < len(self._records):
-            self.select_image(self._current + 1)
+        """Show the next image of the list in the active viewport."""
+        index = self.current_index
+        if index is not None and index + 1 < len(self._records):
+            self.select_image(index + 1)
 
     def previous_image(self) -> None:
-        """Show the previous image in the list, if any."""
-        if self._current is not None and self._current > 0:
-            self.select_image(self._current - 1)
+        """Show the previous image of the list in the active viewport."""
+        index = self.current_index
+        if index is not None and index > 0:
+            self.select_image(index - 1)
+
+    def _series_starts(self) -> list[int]:
+        starts: list[int] = []
+        previous: tuple[str, str] | None = None
+        for number, record in enumerate(self._records):
+            key = (record.study_instance_uid, record.series_instance_uid)
+            if key != previous:
+                starts.append(number)
+                previous = key
+        return starts
+
+    def next_series(self) -> None:
+        """Show the first image of the next series in the active viewport."""
+        index = self.current_index or 0
+        later = [start for start in self._series_starts() if start > index]
+        if later:
+            self.select_image(later[0])
+
+    def previous_series(self) -> None:
+        """Show the first image of the previous series (or of this one) in the active viewport."""
+        index = self.current_index or 0
+        starts = self._series_starts()
+        this = max((start for start in starts if start <= index), default=0)
+        earlier = [start for start in starts if start < this]
+        self.select_image(earlier[-1] if earlier else this)
+
+    # --- frames -----------------------------------------------------------------------
+
+    def _on_frame_requested(self, frame: int) -> None:
+        index = self.current_index
+        if index is None:
+            return
+        record = self._records[index]
+        self._place(self.hanging_view.active_index, index, frame)
+        if record.frame_count > 1:
+            ahead = [(frame + step) % record.frame_count for step in range(1, 5)]
+            self.decoder.prefetch_frames(record, ahead)
+
+    def step_frame(self, step: int) -> None:
+        """Show the next (or previous) frame of a multi-frame image in the active viewport."""
+        record = self.current_record()
+        if record is None or record.frame_count <= 1:
+            return
+        self.cine.step(step)
+
+    def _toggle_cine(self) -> None:
+        record = self.current_record()
+        if record is None or record.frame_count <= 1:
+            return
+        self.cine.toggle_playing()
+
+    # --- window / level -----------------------------------------------------------------
 
     def apply_preset(self, number: int) -> None:
         """Use the window preset at 0-based ``number`` (key ``number + 1``)."""
@@ -318,11 +974,41 @@ class MainWindow(QMainWindow):
             self.viewport.set_voi(self._presets[number])
 
     def apply_auto_window(self) -> None:
-        """Use the automatic window of the image shown."""
-        if self._auto is None:
-            self._auto = self.viewport.auto_window()
-        if self._auto is not None:
-            self.viewport.set_voi(self._auto)
+        """Use the automatic window of the image in the active viewport."""
+        cell = self.hanging_view.active_index
+        if cell not in self._auto or self._auto[cell] is None:
+            self._auto[cell] = self.viewport.auto_window()
+        auto = self._auto[cell]
+        if auto is not None:
+            self.viewport.set_voi(auto)
+
+    def invert(self) -> None:
+        """Invert the grayscale of the active viewport (all of them when W/L is linked)."""
+        targets = (
+            self.hanging_view.viewports_showing_images()
+            if self.hanging_view.link_window
+            else [self.viewport]
+        )
+        for viewport in targets:
+            viewport.toggle_invert()
+
+    def reset_view(self) -> None:
+        """Back to the files' windows, no inversion, images fitted (Home / Esc)."""
+        for viewport in self.hanging_view.viewports_showing_images():
+            viewport.reset_display()
+        self.fit_all()
+
+    def enter_window(self) -> WindowEntryDialog | None:
+        """Open the numeric window/level entry for the active viewport (not blocking)."""
+        viewport = self.viewport
+        start = viewport.voi if isinstance(viewport.voi, Window) else viewport.auto_window()
+        if start is None:
+            return None
+        dialog = WindowEntryDialog(start, viewport.value_range(), self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(lambda: viewport.set_voi(dialog.entered_window()))
+        dialog.open()
+        return dialog
 
     def _set_presets(self, presets: list[Voi]) -> None:
         self._presets = presets
@@ -339,37 +1025,90 @@ class MainWindow(QMainWindow):
                 preset_label(presets[number], number + 1) if enabled else f"Preset {number + 1}"
             )
 
-    def _update_title(self) -> None:
-        parts = ["GalactoView"]
-        record = self._records[self._current] if self._current is not None else None
-        if record is None and self._records:
-            record = self._records[0]
-        if record is not None:
-            parts += [
-                format_person_name(record.patient_name) or record.patient_id or "Unknown patient",
-                record.study_description or "Study",
-            ]
-        self.setWindowTitle(" — ".join(parts))
+    # --- zoom -------------------------------------------------------------------------
+
+    def fit_all(self) -> None:
+        """Fit every viewport, pairs at the same physical scale (F)."""
+        self.hanging_view.fit_all()
+
+    def true_size(self) -> None:
+        """Show the active image at its physical size on this screen (T)."""
+        if not self.viewport.true_size():
+            self.statusBar().showMessage(
+                "True size unavailable: the image's pixel spacing is unknown", 5000
+            )
+
+    # --- tools ------------------------------------------------------------------------
+
+    def set_mouse_mode(self, mode: MouseMode) -> None:
+        """Choose what a left-button drag does in every viewport."""
+        self._mouse_mode = mode
+        for viewport in self.hanging_view.all_viewports:
+            viewport.mouse_mode = mode
+        action = self.tool_actions.get(mode)
+        if action is not None and not action.isChecked():
+            action.setChecked(True)
+
+    @property
+    def mouse_mode(self) -> MouseMode:
+        """Return what a left-button drag does."""
+        return self._mouse_mode
+
+    def _on_overlays_toggled(self) -> None:
+        self._overlays_visible = self.overlays_action.isChecked()
+        for overlay in self.overlays.values():
+            overlay.set_visible(self._overlays_visible)
+        self.settings.set("view/overlays", self._overlays_visible)
+
+    def _on_link_window(self) -> None:
+        self.hanging_view.link_window = self.link_window_action.isChecked()
+        self.settings.set("link/window", self.hanging_view.link_window)
+
+    def _on_link_zoom(self) -> None:
+        self.hanging_view.link_zoom = self.link_zoom_action.isChecked()
+        self.settings.set("link/zoom", self.hanging_view.link_zoom)
 
     # --- view -> model ----------------------------------------------------------------
 
-    def _on_preset_activated(self, row: int) -> None:
-        if row < len(self._presets):
-            self.apply_preset(row)
-        elif row == len(self._presets):
-            self.apply_auto_window()
+    def _on_active_changed(self, cell: int) -> None:
+        """Show the active viewport's image, presets and frames in the window's controls."""
+        viewport = self.hanging_view.viewports[cell]
+        pipeline = viewport.pipeline
+        self._set_presets([*pipeline.windows, *pipeline.voi_luts] if pipeline else [])
+        self._on_voi_changed(viewport, viewport.voi)
+        record = self.current_record()
+        self.image_label.setText(_image_text(record) if record is not None else "")
+        self.browser.set_current(self.current_index)
+        frames = record.frame_count if record is not None else 1
+        if frames != self.cine.frame_count or record != self._cine_record:
+            self._cine_record = record
+            self.cine.set_frame_count(
+                frames, default_fps(record.frame_time_ms if record is not None else None)
+            )
+        self.cine.set_frame(viewport.frame)
+        self.cine_toolbar.setVisible(frames > 1)
+        self._update_title()
 
-    def _on_voi_changed(self, voi: Voi) -> None:
-        self.voi_label.setText(describe_voi(voi) if self.viewport.has_image() else "")
+    def _on_voi_changed(self, viewport: Viewport, voi: Voi) -> None:
+        if viewport is not self.viewport:
+            return
+        self.voi_label.setText(describe_voi(voi) if viewport.has_image() else "")
+        auto = self._auto.get(self.hanging_view.active_index)
         if voi in self._presets:
             row = self._presets.index(voi)
-        elif voi is not None and voi == self._auto:
+        elif voi is not None and voi == auto:
             row = len(self._presets)
         else:
             row = -1  # a dragged window: the placeholder says "Custom"
         blocker = QSignalBlocker(self.preset_combo)
         self.preset_combo.setCurrentIndex(row)
         del blocker
+
+    def _on_preset_activated(self, row: int) -> None:
+        if row < len(self._presets):
+            self.apply_preset(row)
+        elif row == len(self._presets):
+            self.apply_auto_window()
 
     def _on_pixel_hovered(self, sample: PixelSample | None) -> None:
         if sample is None:
@@ -379,18 +1118,78 @@ class MainWindow(QMainWindow):
             f"({sample.column}, {sample.row})  stored {sample.stored}  value {sample.modality:g}"
         )
 
+    def _update_title(self) -> None:
+        parts = ["GalactoView"]
+        record = self.current_record()
+        if record is None and self._records:
+            record = self._records[0]
+        if record is not None:
+            parts += [
+                format_person_name(record.patient_name) or record.patient_id or "Unknown patient",
+                record.study_description or "Study",
+            ]
+        self.setWindowTitle(" — ".join(parts))
+
+    # --- opening ----------------------------------------------------------------------
+
+    def _last_folder(self) -> str:
+        return self.settings.text("files/last_folder", str(Path.home()))
+
     def _open_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Open DICOM Folder")
+        folder = QFileDialog.getExistingDirectory(self, "Open DICOM Folder", self._last_folder())
         if folder:
             self.open_paths([Path(folder)])
 
     def _open_files(self) -> None:
-        files, _ = QFileDialog.getOpenFileNames(self, "Open DICOM Files")
+        files, _ = QFileDialog.getOpenFileNames(
+            self,
+            "Open DICOM Files, DICOMDIR or Zip",
+            self._last_folder(),
+            "DICOM files, DICOMDIR and zip archives (*.dcm *.dicom *.DCM DICOMDIR *.zip);;"
+            "All files (*)",
+        )
         if files:
             self.open_paths([Path(name) for name in files])
 
+    def _fill_recent_menu(self) -> None:
+        self.recent_menu.clear()
+        recent = self.settings.recent()
+        if not recent:
+            empty = self.recent_menu.addAction("No recent studies")
+            empty.setEnabled(False)
+            return
+        for paths in recent:
+            text = " + ".join(str(path) for path in paths)
+            action = self.recent_menu.addAction(text)
+            action.triggered.connect(lambda _checked=False, p=paths: self.open_paths(p))
+        self.recent_menu.addSeparator()
+        self.recent_menu.addAction("Clear List").triggered.connect(self.settings.clear_recent)
+
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
+        """Accept files and folders dragged from a file manager."""
+        if event.mimeData().hasUrls() and any(u.isLocalFile() for u in event.mimeData().urls()):
+            event.acceptProposedAction()
+
+    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802 (Qt override)
+        """Open the files and folders dropped on the window."""
+        paths = [Path(url.toLocalFile()) for url in event.mimeData().urls() if url.isLocalFile()]
+        if paths:
+            event.acceptProposedAction()
+            self.open_paths(paths)
+
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        """Stop decoding and drop the image before closing, so memory is freed at once."""
+        """Remember the layout, stop decoding and drop the images, so memory is freed at once."""
+        self._save_settings()
+        self.cine.pause()
+        self.browser.shutdown()
         self.decoder.shutdown()
-        self.viewport.clear_image()
+        for viewport in self.hanging_view.all_viewports:
+            viewport.clear_image()
         super().closeEvent(event)
+
+
+def _image_text(record: ImageRecord) -> str:
+    """Return the status-bar description of an image, e.g. ``"L CC · post-contrast"``."""
+    label = record.view.label or "image"
+    phase = record.contrast_phase.value
+    return label if phase == "unknown" else f"{label} · {phase}-contrast"

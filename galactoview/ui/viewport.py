@@ -20,7 +20,7 @@ coordinates stay full-resolution SCOORD coordinates at every level.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, cast
 
@@ -330,6 +330,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self._calibration: Calibration | None = None
         self._alignment = Alignment.CENTER
         self._frame = 0
+        self._inverted = False
         self.mouse_mode = MouseMode.WINDOW
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.view_box.sigRangeChanged.connect(self._update_level)
@@ -475,6 +476,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self._calibration = calibration
         self._alignment = alignment
         self._frame = frame
+        self._inverted = False
         rows, columns = stored.shape[:2]
         self.image_item.setTransform(flip_transform(self._flip, rows, columns))
         extremes = pipeline.modality_values(np.array([low, high]))
@@ -506,6 +508,36 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self._voi = voi
         self.image_item.setLookupTable(self._pipeline.lut(voi))  # on the level shown only
         self.voi_changed.emit(voi)
+
+    def toggle_invert(self) -> None:
+        """Invert the grayscale shown (the Presentation LUT, PS3.3 C.11.6), not the pixels."""
+        if self._pipeline is None:
+            return
+        self._pipeline = replace(self._pipeline, invert=not self._pipeline.invert)
+        self._inverted = not self._inverted
+        self.set_voi(self._voi)
+
+    @property
+    def inverted(self) -> bool:
+        """Return whether the user inverted the grayscale of the image shown."""
+        return self._inverted
+
+    def reset_display(self) -> None:
+        """Undo inversion and go back to the file's first window (or the automatic one)."""
+        if self._pipeline is None:
+            return
+        if self._inverted:
+            self._pipeline = replace(self._pipeline, invert=not self._pipeline.invert)
+            self._inverted = False
+        voi = self._pipeline.default_voi()
+        self.set_voi(voi if voi is not None else self.auto_window())
+
+    def value_range(self) -> tuple[float, float]:
+        """Return the lowest and highest modality values of the image shown ((0, 1) if none)."""
+        if self._stored is None or self._pipeline is None:
+            return 0.0, 1.0
+        values = self._pipeline.modality_values(np.array([self._stored.min(), self._stored.max()]))
+        return float(values.min()), float(values.max())
 
     def clear_image(self) -> None:
         """Show nothing."""

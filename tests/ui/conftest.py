@@ -6,18 +6,34 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QSettings
 from pytestqt.qtbot import QtBot
 
 from galactoview.app import create_main_window
 from galactoview.dicom.loading import scan
 from galactoview.ui.decoding import Decode, ImageDecoder, decode_image
 from galactoview.ui.main_window import MainWindow
+from galactoview.ui.settings import Settings
 from tests.helpers import write_study
 
 _UI_TESTS = Path(__file__).parent
 
 #: Qt messages of the headless "offscreen" platform that say nothing about our code.
 _OFFSCREEN_NOISE = r"This plugin does not support (propagateSizeHints|raise|grabbing)"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Keep every QSettings the tests make away from the user's own settings."""
+    folder = Path(config.rootpath) / "build" / "test-settings"
+    folder.mkdir(parents=True, exist_ok=True)
+    QSettings.setDefaultFormat(QSettings.Format.IniFormat)
+    QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Return empty settings kept in an INI file of the test's own folder."""
+    return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -45,7 +61,7 @@ OpenWindow = Callable[..., MainWindow]
 
 
 @pytest.fixture
-def open_window(qtbot: QtBot) -> OpenWindow:
+def open_window(qtbot: QtBot, settings: Settings) -> OpenWindow:
     """Return a function that opens a shown main window on files and folders.
 
     ``open_window(paths, decode=...)`` replaces the decoding function (run in pool
@@ -53,7 +69,7 @@ def open_window(qtbot: QtBot) -> OpenWindow:
     """
 
     def _open(paths: Sequence[Path], decode: Decode = decode_image) -> MainWindow:
-        window = create_main_window(scan(paths), ImageDecoder(decode=decode))
+        window = create_main_window(scan(paths), ImageDecoder(decode=decode), settings)
         qtbot.addWidget(window)
         window.resize(1000, 700)
         window.show()

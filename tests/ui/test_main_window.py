@@ -24,7 +24,6 @@ from galactoview.ui.viewport import Viewport
 from galactoview.ui.window_level import window_after_drag
 from tests.helpers import make_mg_dataset, write_corrupt, write_dataset, write_mg, write_truncated
 from tests.ui.conftest import OpenWindow, wait_until_settled
-from tests.ui.qt_helpers import tree_item
 
 
 def displayed_pixels(viewport: Viewport) -> NDArray[np.uint8]:
@@ -130,7 +129,7 @@ def test_opens_on_post_contrast_cc_showing_core_output(
     assert window.windowTitle() == "GalactoView — Phantom, Jane — Galactography left"
     assert window.current_index == 1
     assert window.records[1].path.name == "cc.dcm"
-    assert window.image_list.current_index() == 1
+    assert window.browser.current_index() == 1
     viewport = window.viewport
     assert viewport.image_item.axisOrder == "row-major"
     assert viewport.stored is not None
@@ -143,19 +142,18 @@ def test_opens_on_post_contrast_cc_showing_core_output(
     assert window.problems.messages() == []
 
 
-def test_image_tree_groups_study_series_images(open_window: OpenWindow, study_dir: Path) -> None:
+def test_browser_lists_the_images_and_marks_those_hung(
+    open_window: OpenWindow, study_dir: Path
+) -> None:
     window = open_window([study_dir])
-    tree = window.image_list.tree
-    assert tree.topLevelItemCount() == 1
-    study = tree_item(tree, 0)
-    assert study.text(0) == "2024-01-02 · Galactography left"
-    assert [tree_item(tree, 0, i).text(0) for i in range(study.childCount())] == [
-        "Series 1 · pre-contrast",
-        "Series 2 · post-contrast",
-        "Series 3 · post-contrast",
+    assert window.browser.tree.topLevelItemCount() == 1
+    assert [text.split("\n")[0] for text in window.browser.image_texts()] == [
+        "L CC",
+        "L CC",
+        "L CC MAG",
+        "L ML",
     ]
-    assert window.image_list.item_texts() == ["L CC", "L CC", "L CC MAG", "L ML"]
-    assert tree_item(tree, 0, 1, 1).toolTip(0).startswith("L CC MAG · post-contrast\n")
+    assert window.browser.shown_indices() == [1, 3]  # post-contrast CC | ML
 
 
 def test_row_zero_is_at_the_top_and_aspect_is_locked(
@@ -175,10 +173,9 @@ def test_selecting_an_image_decodes_and_shows_it(
     open_window: OpenWindow, study_dir: Path, qtbot: QtBot
 ) -> None:
     window = open_window([study_dir])
-    tree = window.image_list.tree
-    ml_item = tree_item(tree, 0, 2, 0)
+    window.hang_manual(1, 1)
     with qtbot.waitSignal(window.image_shown) as shown:
-        tree.setCurrentItem(ml_item)
+        window.browser.image_activated.emit(3)
     assert shown.args == [3]
     assert window.current_index == 3
     assert window.image_label.text() == "L ML · post-contrast"
@@ -193,7 +190,7 @@ def test_page_keys_move_through_images(
     window = open_window([study_dir])
     window.next_action.trigger()
     assert window.current_index == 2
-    assert window.image_list.current_index() == 2
+    assert window.browser.current_index() == 2
     window.previous_action.trigger()
     window.previous_action.trigger()
     window.previous_action.trigger()  # stays on the first image
@@ -217,16 +214,19 @@ def test_image_is_decoded_in_a_pool_thread_then_shown_as_the_core_renders(
         return decode_image(record)
 
     window = open_window([study_dir], decode=decode)
-    qtbot.waitUntil(lambda: not window.decoder.is_busy())  # the prefetch of image 2
+    window.hang_manual(1, 1)
+    qtbot.waitUntil(lambda: not window.decoder.is_busy())  # the prefetches
+    window.decoder.clear()  # so image 3 must be decoded again
+    decoded_before = len(threads)
     with qtbot.waitSignal(window.image_shown) as shown:
         window.select_image(3)
         assert window.is_decoding()
-        assert window.statusBar().currentMessage() == DECODING_MESSAGE
+        assert window.statusBar().currentMessage().startswith(DECODING_MESSAGE)
         assert window.image_label.text() == "L ML · post-contrast"
         assert not window.viewport.has_image()  # never the previous image under this label
     assert shown.args == [3]
     assert window.statusBar().currentMessage() == ""
-    assert len(threads) == 3
+    assert len(threads) == decoded_before + 1
     assert threading.get_ident() not in threads
     assert window.viewport.stored is not None
     np.testing.assert_array_equal(window.viewport.stored, load_pixels(window.records[3]))
@@ -253,14 +253,18 @@ def test_selecting_a_then_b_quickly_ends_with_b_displayed(
     open_window: OpenWindow, study_dir: Path, qtbot: QtBot
 ) -> None:
     release_a = threading.Event()
+    armed = threading.Event()
 
     def decode(record: ImageRecord) -> DecodedImage:
-        if record.path.name == "scout.dcm":  # image A, index 0: held back until B is shown
-            release_a.wait(timeout=10)
+        if armed.is_set() and record.path.name == "scout.dcm":
+            release_a.wait(timeout=10)  # image A, index 0: held back until B is shown
         return decode_image(record)
 
     window = open_window([study_dir], decode=decode)
+    window.hang_manual(1, 1)
     qtbot.waitUntil(lambda: not window.decoder.is_busy())
+    window.decoder.clear()
+    armed.set()
     shown: list[int] = []
     window.image_shown.connect(shown.append)
     a_uid = window.records[0].sop_instance_uid
@@ -516,7 +520,8 @@ def test_pixel_decode_error_is_reported_and_next_image_still_shows(
 ) -> None:
     write_truncated(study_dir / "series9" / "cut.dcm", series_number=9)
     window = open_window([study_dir])
-    assert window.problems.messages() == []
+    window.hang_manual(1, 1)
+    window.select_image(0)
     with qtbot.waitSignal(window.image_failed) as failed:
         window.select_image(4)
     assert failed.args == [4]
@@ -540,7 +545,10 @@ def test_empty_scan_opens_an_empty_window(open_window: OpenWindow, tmp_path: Pat
     assert window.records == ()
     assert window.windowTitle() == "GalactoView"
     assert not window.viewport.has_image()
-    assert window.problems.messages() == ["nothing-here: no such file or folder"]
+    assert window.problems.messages() == [
+        "nothing-here: no such file or folder",
+        "No images could be opened (1 problem(s)).",
+    ]
 
 
 def test_format_person_name() -> None:
