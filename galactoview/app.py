@@ -125,7 +125,10 @@ def run_gui(paths: list[Path], scan_result: ScanResult | None = None) -> int:
     _route_unexpected_errors(window)
     if os.environ.get(QUIT_AFTER_FIRST_IMAGE):
         window.image_shown.connect(lambda _index: _quit_after_first_image(app))
-    window.show()
+    if window.settings.bytes_value("window/geometry") is None:
+        window.showMaximized()  # first start: the whole screen, as on a reading workstation
+    else:
+        window.show()
     try:
         return app.exec()
     finally:

@@ -2,13 +2,19 @@
 
 Usage::
 
-    .venv/bin/python tools/screenshot.py docs/screenshot.png
+    .venv/bin/python tools/screenshot.py docs/screenshot.png [--layout NAME]
+
+``--layout`` chooses what is hung: ``galactography`` (the default protocol the sample
+opens in: post-contrast CC | ML), ``compare-pre`` (post over pre-contrast scout),
+``magnification``, ``prior-4up`` (the prior screening study's mammography 4-up) or
+``compare-prior``.
 
 The screenshot is taken on Qt's real xcb platform, not "offscreen": the script runs
 itself again under ``xvfb-run -a -s "-screen 0 1600x1000x24"`` (a private X server),
 builds the main window in process with :func:`galactoview.app.create_main_window` on
-the sample study, sizes it to the whole 1600 x 1000 screen, waits until the first image
-is decoded and displayed, grabs the window (:meth:`QWidget.grab`) and saves a PNG of at
+the sample study (with empty settings in a temporary folder, so the user's own are
+neither used nor changed), sizes it to the whole 1600 x 1000 screen, hangs the layout,
+waits until every image of it is decoded and displayed, grabs the window (:meth:`QWidget.grab`) and saves a PNG of at
 most 300 KB (palette-quantised, then scaled down, if needed).
 
 Exits 0 on success; 1 with a one-line message on stderr when Xvfb is missing, the
@@ -31,6 +37,8 @@ if TYPE_CHECKING:
     from galactoview.ui.main_window import MainWindow
 
 PROG: Final = "screenshot"
+#: Layouts the tool can hang; the first is the default.
+LAYOUTS: Final = ("galactography", "compare-pre", "magnification", "prior-4up", "compare-prior")
 WIDTH: Final = 1600
 HEIGHT: Final = 1000
 MAX_BYTES: Final = 300 * 1024
@@ -45,13 +53,20 @@ _SETTLE_MS: Final = 500
 def main(argv: list[str] | None = None) -> int:
     """Run the tool; see the module docstring."""
     args = sys.argv[1:] if argv is None else argv
+    layout = LAYOUTS[0]
+    if len(args) == 3 and args[1] == "--layout" and args[2] in LAYOUTS:
+        layout = args[2]
+        args = args[:1]
     if len(args) != 1 or args[0].startswith("-"):
-        print(f"usage: {Path(sys.argv[0]).name} OUTPUT.png", file=sys.stderr)
+        print(
+            f"usage: {Path(sys.argv[0]).name} OUTPUT.png [--layout {'|'.join(LAYOUTS)}]",
+            file=sys.stderr,
+        )
         return 2
     output = Path(args[0]).resolve()
     if os.environ.get(_UNDER_XVFB) == "1":
-        return _take_screenshot(output)
-    return _run_under_xvfb(output)
+        return _take_screenshot(output, layout)
+    return _run_under_xvfb(output, layout)
 
 
 def _fail(message: str) -> int:
@@ -59,7 +74,7 @@ def _fail(message: str) -> int:
     return 1
 
 
-def _run_under_xvfb(output: Path) -> int:
+def _run_under_xvfb(output: Path, layout: str) -> int:
     """Run this script again inside a private Xvfb server."""
     xvfb_run, xvfb = shutil.which("xvfb-run"), shutil.which("Xvfb")
     if xvfb_run is None or xvfb is None:
@@ -78,6 +93,8 @@ def _run_under_xvfb(output: Path) -> int:
         sys.executable,
         str(Path(__file__).resolve()),
         str(output),
+        "--layout",
+        layout,
     ]
     try:
         done = subprocess.run(command, env=env, timeout=300, check=False)
@@ -86,14 +103,42 @@ def _run_under_xvfb(output: Path) -> int:
     return done.returncode
 
 
-def _take_screenshot(output: Path) -> int:
+def _hang(window: MainWindow, layout: str) -> None:
+    """Hang one of :data:`LAYOUTS` (the default protocol needs nothing)."""
+    from galactoview.dicom.hanging import GalactographyStage
+
+    stages = {
+        "compare-pre": GalactographyStage.COMPARE_PRE,
+        "magnification": GalactographyStage.MAGNIFICATION,
+        "compare-prior": GalactographyStage.COMPARE_PRIOR,
+    }
+    if layout in stages:
+        window.toggle_stage(stages[layout])
+    elif layout == "prior-4up":
+        window.hang_prior_mammography()
+
+
+def _all_shown(window: MainWindow) -> bool:
+    """Return whether every cell of the hanging that has an image displays it."""
+    view = window.hanging_view
+    return not window.is_decoding() and all(
+        viewport.has_image()
+        for number, viewport in enumerate(view.viewports)
+        if (cell := view.cell(number)) is not None and cell.image is not None
+    )
+
+
+def _take_screenshot(output: Path, layout: str) -> int:
     """Open the main window on the sample study and save what it shows (under Xvfb)."""
-    from PySide6.QtCore import QEventLoop, QTimer
+    import tempfile
+
+    from PySide6.QtCore import QEventLoop, QSettings, QTimer
     from PySide6.QtGui import QGuiApplication, QImage
 
     from galactoview.app import create_application, create_main_window
     from galactoview.dicom.loading import scan
     from galactoview.paths import sample_dicom_dir
+    from galactoview.ui.settings import Settings
 
     sample = sample_dicom_dir()
     if not sample.is_dir():
@@ -102,22 +147,28 @@ def _take_screenshot(output: Path) -> int:
     if QGuiApplication.platformName() != "xcb":
         return _fail(f"Qt runs on the {QGuiApplication.platformName()!r} platform, not xcb")
 
-    window = create_main_window(scan([sample]))
+    folder = tempfile.mkdtemp(prefix="galactoview-screenshot-")
+    settings = Settings(QSettings(f"{folder}/settings.ini", QSettings.Format.IniFormat))
+    window = create_main_window(scan([sample]), settings=settings)
     loop = QEventLoop()
-    window.image_shown.connect(loop.quit)
-    window.image_failed.connect(loop.quit)
     window.setGeometry(0, 0, WIDTH, HEIGHT)
     window.show()
+    QTimer.singleShot(_SETTLE_MS, loop.quit)  # let the window map and lay out
+    loop.exec()
+    _hang(window, layout)
+    window.image_shown.connect(lambda _index: _all_shown(window) and loop.quit())
+    window.image_failed.connect(loop.quit)
     QTimer.singleShot(_DISPLAY_TIMEOUT_MS, loop.quit)
-    if window.is_decoding():
+    if not _all_shown(window):
         loop.exec()
-    if not window.viewport.has_image() or window.is_decoding():
+    if not window.viewport.has_image() or not _all_shown(window):
         problems = "; ".join(window.problems.messages()) or "timed out"
         window.close()
         return _fail(f"the first image was not displayed: {problems}")
     QTimer.singleShot(_SETTLE_MS, loop.quit)  # let the window map, lay out and paint
     loop.exec()
-    _hover_first_lesion(window, sample.parent / "ground_truth.json")
+    if layout == "galactography":
+        _hover_first_lesion(window, sample.parent / "ground_truth.json")
     QTimer.singleShot(_SETTLE_MS // 5, loop.quit)
     loop.exec()
     handle = window.windowHandle()

@@ -5,8 +5,8 @@ decided by the Qt-free :mod:`galactoview.dicom.hanging`; this widget lays out on
 :class:`Viewport` per cell, marks the active one, and links window/level and zoom
 across the viewports when the links are on:
 
-- **window/level**: a window set in one viewport (drag, preset, auto, numeric entry)
-  is set in every other viewport showing an image (the same centre and width; a VOI
+- **window/level**: a window the reader chooses in one viewport (drag, preset, auto,
+  numeric entry; not a new image's own default) is set in every other viewport showing an image (the same centre and width; a VOI
   LUT is not transferable and is not linked);
 - **zoom and pan**: a zoom or pan by the user in one viewport sets every viewport of
   the same pair to the same physical scale (mm per screen pixel) and moves it by the
@@ -145,7 +145,7 @@ class HangingView(QWidget):
             viewport = Viewport(self)
             number = len(self._frames)
             viewport.activated.connect(lambda n=number: self.set_active(n))
-            viewport.voi_changed.connect(lambda voi, n=number: self._on_voi_changed(n, voi))
+            viewport.voi_chosen.connect(lambda voi, n=number: self._on_voi_chosen(n, voi))
             viewport.view_changed_by_user.connect(lambda n=number: self._on_user_view(n))
             viewport.view_box.sigResized.connect(lambda *_args: self.refit_if_untouched())
             self._frames.append(_ViewportFrame(viewport, self))
@@ -223,7 +223,7 @@ class HangingView(QWidget):
     def _others(self, number: int) -> list[Viewport]:
         return [v for n, v in enumerate(self.viewports) if n != number and v.has_image()]
 
-    def _on_voi_changed(self, number: int, voi: Voi) -> None:
+    def _on_voi_chosen(self, number: int, voi: Voi) -> None:
         """Give the other viewports the same window when window/level is linked."""
         if self._linking or not self.link_window or not isinstance(voi, Window):
             return
@@ -231,7 +231,7 @@ class HangingView(QWidget):
         try:
             for viewport in self._others(number):
                 if viewport.voi != voi:
-                    viewport.set_voi(voi)
+                    viewport.set_voi(voi, chosen=False)
         finally:
             self._linking = False
 

@@ -477,6 +477,25 @@ class MainWindow(QMainWindow):
         help_menu.addAction(self.shortcuts_action)
 
     def _build_toolbars(self) -> None:
+        # Short toolbar texts (the menus keep the full names), so the bar fits 1280 px.
+        for action, short in (
+            (self.previous_action, "◀ Prev"),
+            (self.next_action, "Next ▶"),
+            (self.default_hanging_action, "Hang"),
+            (self.next_layout_action, "Layout"),
+            (self.tool_actions[MouseMode.WINDOW], "W/L"),
+            (self.tool_actions[MouseMode.PAN], "Pan"),
+            (self.tool_actions[MouseMode.ZOOM], "Zoom"),
+            (self.tool_actions[MouseMode.MEASURE], "Ruler"),
+            (self.tool_actions[MouseMode.MAGNIFY], "Loupe"),
+            (self.fit_action, "Fit"),
+            (self.true_size_action, "True size"),
+            (self.auto_action, "Auto"),
+            (self.invert_action, "Invert"),
+            (self.link_window_action, "Link W/L"),
+            (self.link_zoom_action, "Link zoom"),
+        ):
+            action.setIconText(short)
         toolbar = QToolBar("Tools", self)
         toolbar.setObjectName("ToolsToolBar")
         toolbar.setMovable(False)
@@ -839,7 +858,7 @@ class MainWindow(QMainWindow):
             auto = viewport.auto_window()
             self._auto[cell] = auto
             if auto is not None:
-                viewport.set_voi(auto)
+                viewport.set_voi(auto, chosen=False)
         if not same_image:
             self.hanging_view.refit_if_untouched()
         if cell == self.hanging_view.active_index:

@@ -287,6 +287,8 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
     -------
     voi_changed(object)
         The VOI transform shown changed (a :class:`Window`, a :class:`VoiLut` or None).
+    voi_chosen(object)
+        The reader chose a VOI transform (not emitted for a new image's own window).
     pixel_hovered(object)
         The cursor moved: a :class:`PixelSample`, or None outside the image.
     image_changed()
@@ -303,6 +305,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
     """
 
     voi_changed = Signal(object)
+    voi_chosen = Signal(object)
     pixel_hovered = Signal(object)
     image_changed = Signal()
     view_changed = Signal()
@@ -501,13 +504,25 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self.image_changed.emit()
         self.voi_changed.emit(voi)
 
-    def set_voi(self, voi: Voi) -> None:
-        """Change the VOI transform: rebuilds the LUT only, not the image."""
+    def set_voi(self, voi: Voi, *, chosen: bool = True) -> None:
+        """Change the VOI transform: rebuilds the LUT only, not the image.
+
+        Parameters
+        ----------
+        voi
+            The window, VOI LUT or None (full range).
+        chosen
+            The reader chose it (drag, preset, numeric entry): :attr:`voi_chosen` is
+            emitted too, so linked viewports follow. False for windows the program
+            sets itself (a new image's automatic window, a reset).
+        """
         if self._pipeline is None:
             return
         self._voi = voi
         self.image_item.setLookupTable(self._pipeline.lut(voi))  # on the level shown only
         self.voi_changed.emit(voi)
+        if chosen:
+            self.voi_chosen.emit(voi)
 
     def toggle_invert(self) -> None:
         """Invert the grayscale shown (the Presentation LUT, PS3.3 C.11.6), not the pixels."""
@@ -515,7 +530,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
             return
         self._pipeline = replace(self._pipeline, invert=not self._pipeline.invert)
         self._inverted = not self._inverted
-        self.set_voi(self._voi)
+        self.set_voi(self._voi, chosen=False)
 
     @property
     def inverted(self) -> bool:
@@ -530,7 +545,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
             self._pipeline = replace(self._pipeline, invert=not self._pipeline.invert)
             self._inverted = False
         voi = self._pipeline.default_voi()
-        self.set_voi(voi if voi is not None else self.auto_window())
+        self.set_voi(voi if voi is not None else self.auto_window(), chosen=False)
 
     def value_range(self) -> tuple[float, float]:
         """Return the lowest and highest modality values of the image shown ((0, 1) if none)."""

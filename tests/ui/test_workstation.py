@@ -22,11 +22,12 @@ from pytestqt.qtbot import QtBot
 from galactoview.app import create_main_window
 from galactoview.dicom.display import Window
 from galactoview.dicom.hanging import GalactographyStage, ProtocolKind
-from galactoview.dicom.loading import scan
+from galactoview.dicom.loading import load_pixels, scan
 from galactoview.ui.decoding import ImageDecoder
 from galactoview.ui.main_window import MainWindow
 from galactoview.ui.settings import Settings
 from galactoview.ui.viewport import Alignment, MouseMode, Viewport
+from tests.helpers import pydicom_test_file
 from tests.ui.conftest import OpenWindow
 from tests.ui.test_main_window import assert_shows_core_output
 
@@ -140,6 +141,13 @@ def test_prior_4up_mirrors_the_stored_rcc_and_puts_chest_walls_back_to_back(
         right_scale, left_scale = right.mm_per_screen_pixel(), left.mm_per_screen_pixel()
         assert right_scale is not None and left_scale is not None
         assert right_scale == pytest.approx(left_scale, rel=1e-6)
+
+
+def test_each_image_opens_in_its_own_window_despite_the_link(sample_window: MainWindow) -> None:
+    for viewport in sample_window.hanging_view.viewports:
+        assert viewport.pipeline is not None
+        assert viewport.voi == viewport.pipeline.default_voi()
+    assert sample_window.preset_combo.currentIndex() == 0  # the file's first preset
 
 
 def test_linked_window_drag_changes_all_views_as_the_engine_computes(
@@ -385,3 +393,30 @@ def test_ruler_on_the_magnified_view_reads_the_contact_distance(
     contact, magnified = distances
     assert magnified == pytest.approx(contact, rel=0.01)
     assert np.isfinite(contact) and contact > 5.0
+
+
+def test_multi_frame_images_step_and_play_frames(open_window: OpenWindow, qtbot: QtBot) -> None:
+    path = pydicom_test_file("emri_small.dcm")  # 10 frames
+    window = open_window([path])
+    record = window.current_record()
+    assert record is not None and record.frame_count == 10
+    assert window.cine.frame_count == 10
+    assert not window.cine_toolbar.isHidden()
+    with qtbot.waitSignal(window.image_shown, timeout=10_000):
+        QTest.keyClick(window, Qt.Key.Key_Right)
+    assert window.viewport.frame == 1
+    assert window.viewport.stored is not None
+    np.testing.assert_array_equal(window.viewport.stored, load_pixels(record, 1))
+    assert_shows_core_output(window.viewport)
+    window.cine.set_fps(60)
+    QTest.keyClick(window, Qt.Key.Key_Space)
+    assert window.cine.is_playing()
+    qtbot.waitUntil(lambda: window.viewport.frame >= 3, timeout=10_000)
+    QTest.keyClick(window, Qt.Key.Key_Space)
+    assert not window.cine.is_playing()
+    shown = window.viewport.frame
+    np.testing.assert_array_equal(window.viewport.stored, load_pixels(record, shown))
+
+
+def test_single_frame_images_hide_the_cine_bar(sample_window: MainWindow) -> None:
+    assert sample_window.cine_toolbar.isHidden()
