@@ -14,7 +14,8 @@ itself again under ``xvfb-run -a -s "-screen 0 1600x1000x24"`` (a private X serv
 builds the main window in process with :func:`galactoview.app.create_main_window` on
 the sample study (with empty settings in a temporary folder, so the user's own are
 neither used nor changed), sizes it to the whole 1600 x 1000 screen, hangs the layout,
-waits until every image of it is decoded and displayed, grabs the window (:meth:`QWidget.grab`) and saves a PNG of at
+waits until every image of it is decoded and displayed, grabs the window
+(:meth:`QWidget.grab`) and saves a PNG of at
 most 300 KB (palette-quantised, then scaled down, if needed).
 
 Exits 0 on success; 1 with a one-line message on stderr when Xvfb is missing, the
@@ -156,7 +157,11 @@ def _take_screenshot(output: Path, layout: str) -> int:
     QTimer.singleShot(_SETTLE_MS, loop.quit)  # let the window map and lay out
     loop.exec()
     _hang(window, layout)
-    window.image_shown.connect(lambda _index: _all_shown(window) and loop.quit())
+    def quit_when_all_shown(_index: int) -> None:
+        if _all_shown(window):
+            loop.quit()
+
+    window.image_shown.connect(quit_when_all_shown)
     window.image_failed.connect(loop.quit)
     QTimer.singleShot(_DISPLAY_TIMEOUT_MS, loop.quit)
     if not _all_shown(window):

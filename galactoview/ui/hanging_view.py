@@ -6,7 +6,8 @@ decided by the Qt-free :mod:`galactoview.dicom.hanging`; this widget lays out on
 across the viewports when the links are on:
 
 - **window/level**: a window the reader chooses in one viewport (drag, preset, auto,
-  numeric entry; not a new image's own default) is set in every other viewport showing an image (the same centre and width; a VOI
+  numeric entry; not a new image's own default) is set in every other viewport
+  showing an image (the same centre and width; a VOI
   LUT is not transferable and is not linked);
 - **zoom and pan**: a zoom or pan by the user in one viewport sets every viewport of
   the same pair to the same physical scale (mm per screen pixel) and moves it by the
