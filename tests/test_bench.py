@@ -1,0 +1,67 @@
+"""Tests of the benchmark's report: targets and the display subprocess (no timings)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from galactoview import bench
+
+
+def _core_figures() -> dict[str, Any]:
+    return {
+        "open_first_image_s": 0.6,
+        "decode_one_s": 1.2,
+        "open_all_s": 2.6,
+        "naive_open_all_s": 4.8,
+        "reopen_cached_s": 0.003,
+        "window_change_viewport_ms": 0.4,
+        "peak_rss_mb": 139.0,
+        "raw_pixel_mb": 104.0,
+    }
+
+
+def test_targets_include_the_display_figures() -> None:
+    figures = _core_figures() | {"wl_step_4up_ms": 17.0, "startup_to_first_image_s": 2.0}
+    rows = {row["metric"]: row for row in bench._targets(figures)}
+    assert rows["wl_step_4up_ms"]["limit"] == 16.0
+    assert rows["wl_step_4up_ms"]["pass"] is False
+    assert rows["startup_to_first_image_s"]["limit"] == 2.5
+    assert rows["startup_to_first_image_s"]["pass"] is True
+
+
+def test_targets_without_display_figures_keep_the_core_rows() -> None:
+    metrics = [row["metric"] for row in bench._targets(_core_figures())]
+    assert "wl_step_4up_ms" not in metrics
+    assert "startup_to_first_image_s" not in metrics
+    assert "open_all_s" in metrics
+
+
+def test_print_table_shows_platform_and_error(capsys: pytest.CaptureFixture[str]) -> None:
+    figures = _core_figures() | {
+        "wl_step_4up_ms": 6.0,
+        "startup_to_first_image_s": 1.5,
+        "qt_platform": "offscreen",
+        "display_error": "boom",
+    }
+    figures["targets"] = bench._targets(figures)
+    bench._print_table(figures)
+    out = capsys.readouterr().out
+    assert "wl_step_4up_ms" in out
+    assert "offscreen" in out
+    assert "boom" in out
+
+
+def test_display_benchmark_failure_is_reported_not_raised(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def fail(command: list[str], **_options: Any) -> Any:
+        raise subprocess.CalledProcessError(1, command, output="", stderr="no Qt platform")
+
+    monkeypatch.setattr(subprocess, "run", fail)
+    result = bench._display_benchmarks(Path("data"), Path("study"))
+    assert set(result) == {"display_error"}
+    assert "no Qt platform" in result["display_error"]
