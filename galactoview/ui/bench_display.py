@@ -52,7 +52,7 @@ from galactoview.dicom.display import DisplayPipeline, Window
 from galactoview.dicom.hanging import mammography_hanging
 from galactoview.dicom.loading import ImageRecord, load_pixels, read_header, scan
 from galactoview.paths import sample_dicom_dir
-from galactoview.ui.hanging_view import HangingView, alignment_of
+from galactoview.ui.hanging_view import HangingView
 
 __all__ = [
     "LoadedImage",
@@ -235,7 +235,7 @@ def measure_wl_step_4up(
                 voi,
                 record=image.record,
                 flip=cell.flip,
-                alignment=alignment_of(cell.anchor),
+                alignment=cell.anchor,
             )
         view.fit_all()
         _settle(app)

@@ -29,17 +29,12 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QVBoxLayout, QWidget
 
 from galactoview.dicom.display import Window
 from galactoview.dicom.hanging import Anchor, Cell, Hanging
-from galactoview.ui.viewport import Alignment, Viewport, Voi
+from galactoview.ui.viewport import Viewport, Voi
 
-__all__ = ["HangingView", "alignment_of"]
+__all__ = ["HangingView"]
 
 #: Width of the frame around each viewport; the active one is highlighted.
 _BORDER = 2
-
-
-def alignment_of(anchor: Anchor) -> Alignment:
-    """Return the viewport alignment for a hanging anchor (the chest-wall side)."""
-    return Alignment(anchor.value)
 
 
 class _ViewportFrame(QFrame):
@@ -273,8 +268,8 @@ class HangingView(QWidget):
                     other.fit()
                     other.set_zoom(zoom)
                 mirrored = {source.alignment, other.alignment} == {
-                    Alignment.LEFT,
-                    Alignment.RIGHT,
+                    Anchor.LEFT,
+                    Anchor.RIGHT,
                 }
                 dx, dy = shift
                 self._shift_view(other, -dx if mirrored else dx, dy)

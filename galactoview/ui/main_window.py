@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
 
 from galactoview.dicom.display import VoiLut, Window
 from galactoview.dicom.hanging import (
+    Anchor,
     GalactographyStage,
     Hanging,
     choose_hanging,
@@ -52,14 +53,14 @@ from galactoview.dicom.mammography import Flip, Laterality, hanging_flip
 from galactoview.ui.cine import CineBar, default_fps
 from galactoview.ui.decoding import DecodedImage, ImageDecoder
 from galactoview.ui.errors import ProblemReporter, ProblemsDock
-from galactoview.ui.hanging_view import HangingView, alignment_of
+from galactoview.ui.hanging_view import HangingView
 from galactoview.ui.magnifier import Magnifier
 from galactoview.ui.overlays import ViewportOverlay
 from galactoview.ui.ruler import RulerTool
 from galactoview.ui.settings import Settings
 from galactoview.ui.shortcuts_dialog import MOUSE_BINDINGS, ShortcutsDialog, shortcut_rows
 from galactoview.ui.study_browser import StudyBrowserDock
-from galactoview.ui.viewport import Alignment, MouseMode, PixelSample, Viewport
+from galactoview.ui.viewport import MouseMode, PixelSample, Viewport
 from galactoview.ui.window_entry import WindowEntryDialog
 from galactoview.ui.window_level import describe_voi, preset_label
 
@@ -105,13 +106,13 @@ class _ScanTask(QRunnable):
         self._relay.finished.emit(self._paths, result)
 
 
-def _alignment_for(record: ImageRecord) -> Alignment:
+def _alignment_for(record: ImageRecord) -> Anchor:
     """Return the chest-wall side of a hung image from its laterality."""
     if record.view.laterality is Laterality.LEFT:
-        return Alignment.LEFT
+        return Anchor.LEFT
     if record.view.laterality is Laterality.RIGHT:
-        return Alignment.RIGHT
-    return Alignment.CENTER
+        return Anchor.RIGHT
+    return Anchor.CENTER
 
 
 class MainWindow(QMainWindow):
@@ -806,11 +807,11 @@ class MainWindow(QMainWindow):
         """Hang a manual layout from the image in the active viewport (Ctrl+1/2/4)."""
         self.hang(manual_hanging(self._records, rows, columns, self.current_index or 0))
 
-    def _placement(self, cell: int, index: int) -> tuple[Flip, Alignment]:
+    def _placement(self, cell: int, index: int) -> tuple[Flip, Anchor]:
         """Return the flip and chest-wall side of image ``index`` in ``cell``."""
         hung = self.hanging_view.cell(cell)
         if hung is not None and hung.image == index:
-            return hung.flip, alignment_of(hung.anchor)
+            return hung.flip, hung.anchor
         record = self._records[index]
         anchor = _alignment_for(record)
         return hanging_flip(record.view, record.patient_orientation), anchor

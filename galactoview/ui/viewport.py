@@ -36,13 +36,13 @@ import pyqtgraph as pg
 
 from galactoview.dicom.calibration import Calibration
 from galactoview.dicom.display import DisplayPipeline, VoiLut, VoiLutFunction, Window, auto_window
+from galactoview.dicom.hanging import Anchor
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Flip
 from galactoview.dicom.pyramid import Pyramid
 from galactoview.ui.window_level import window_after_drag
 
 __all__ = [
-    "Alignment",
     "DragPhase",
     "MouseMode",
     "PixelSample",
@@ -71,14 +71,6 @@ class MouseMode(StrEnum):
     ZOOM = "zoom"
     MEASURE = "measure"
     MAGNIFY = "magnify"
-
-
-class Alignment(StrEnum):
-    """Which side of the viewport a fitted image touches (its chest wall, when hung)."""
-
-    LEFT = "left"
-    RIGHT = "right"
-    CENTER = "center"
 
 
 class DragPhase(StrEnum):
@@ -331,7 +323,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self._record: ImageRecord | None = None
         self._flip = Flip()
         self._calibration: Calibration | None = None
-        self._alignment = Alignment.CENTER
+        self._alignment = Anchor.CENTER
         self._frame = 0
         self._inverted = False
         self.mouse_mode = MouseMode.WINDOW
@@ -400,7 +392,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         return self._calibration
 
     @property
-    def alignment(self) -> Alignment:
+    def alignment(self) -> Anchor:
         """Return the side of the viewport a fitted image touches."""
         return self._alignment
 
@@ -442,7 +434,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         record: ImageRecord | None = None,
         flip: Flip | None = None,
         calibration: Calibration | None = None,
-        alignment: Alignment = Alignment.CENTER,
+        alignment: Anchor = Anchor.CENTER,
         frame: int = 0,
         fit: bool = True,
     ) -> None:
@@ -614,9 +606,9 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
             per_pixel = mm_per_screen_pixel / spacing
         span_x, span_y = width * per_pixel, height * per_pixel
         margin = FIT_MARGIN * width * per_pixel
-        if self._alignment is Alignment.LEFT:
+        if self._alignment is Anchor.LEFT:
             x0 = -margin
-        elif self._alignment is Alignment.RIGHT:
+        elif self._alignment is Anchor.RIGHT:
             x0 = columns + margin - span_x
         else:
             x0 = (columns - span_x) / 2.0

@@ -21,12 +21,12 @@ from pytestqt.qtbot import QtBot
 
 from galactoview.app import create_main_window
 from galactoview.dicom.display import Window
-from galactoview.dicom.hanging import GalactographyStage, ProtocolKind
+from galactoview.dicom.hanging import Anchor, GalactographyStage, ProtocolKind
 from galactoview.dicom.loading import load_pixels, scan
 from galactoview.ui.decoding import ImageDecoder
 from galactoview.ui.main_window import MainWindow
 from galactoview.ui.settings import Settings
-from galactoview.ui.viewport import Alignment, MouseMode, Viewport
+from galactoview.ui.viewport import MouseMode, Viewport
 from tests.helpers import pydicom_test_file
 from tests.ui.conftest import OpenWindow
 from tests.ui.test_main_window import assert_shows_core_output
@@ -102,7 +102,7 @@ def test_galactography_pair_hangs_left_breast_nipple_right_at_one_scale(
     for viewport in (cc, ml):
         assert viewport.flip.horizontal is False and viewport.flip.vertical is False
         assert viewport.image_item.transform().isIdentity()
-        assert viewport.alignment is Alignment.LEFT
+        assert viewport.alignment is Anchor.LEFT
         nipple_x, wall_x = nipple_and_chest_wall_x(viewport)
         assert nipple_x > wall_x  # left breast: nipple to the viewer's right
         assert wall_x < 0.1 * viewport.width()  # chest wall against the left edge
@@ -137,7 +137,7 @@ def test_prior_4up_mirrors_the_stored_rcc_and_puts_chest_walls_back_to_back(
         # Back to back: each chest wall against the middle of the pair.
         assert right_wall > 0.9 * right.width()
         assert left_wall < 0.1 * left.width()
-        assert right.alignment is Alignment.RIGHT and left.alignment is Alignment.LEFT
+        assert right.alignment is Anchor.RIGHT and left.alignment is Anchor.LEFT
         right_scale, left_scale = right.mm_per_screen_pixel(), left.mm_per_screen_pixel()
         assert right_scale is not None and left_scale is not None
         assert right_scale == pytest.approx(left_scale, rel=1e-6)
