@@ -9,14 +9,18 @@ loader and the display care about.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
+from galactoview.dicom.loading import ImageRecord, scan
+from galactoview.paths import sample_dicom_dir
 from galactoview.phantom.dicom_writer import code_item
 
 #: Digital Mammography X-Ray Image Storage - For Presentation (PS3.4 B.5).
@@ -233,3 +237,22 @@ def pydicom_test_file(name: str) -> Path:
     path = get_testdata_file(name, download=False)
     assert isinstance(path, str), f"{name} is not bundled with pydicom"
     return Path(path)
+
+
+#: Number of images in the bundled sample study (sample_data/dicom).
+SAMPLE_IMAGE_COUNT = 9
+
+
+def sample_images() -> tuple[ImageRecord, ...]:
+    """Return the records of the bundled sample study (its 9 images); skip without it."""
+    folder = sample_dicom_dir()
+    if not folder.is_dir():
+        pytest.skip(f"no sample study in {folder}")
+    return _scan_sample(folder)
+
+
+@cache
+def _scan_sample(folder: Path) -> tuple[ImageRecord, ...]:
+    images = scan([folder]).images
+    assert len(images) == SAMPLE_IMAGE_COUNT
+    return images

@@ -4,7 +4,8 @@ Mammography workstations print the same facts in the same corners (IHE Mammograp
 Image profile, display of "patient, study and image identification"):
 
 * **top left — the patient**: name as ``"FAMILY, Given Middle"`` (Person Name, PS3.5
-  6.2.1), Patient ID, ``"DOB 1976-05-17 F"`` (birth date and sex);
+  6.2.1; :func:`~galactoview.dicom.person_name.format_person_name`), Patient ID,
+  ``"DOB 1976-05-17 F"`` (birth date and sex);
 * **top right — the study**: institution, study date (+ acquisition time), study
   description, ``"Acc GV0007D"`` (accession number);
 * **bottom left — the image**: ``"Se 2 Im 3"``, ``"Fr 3/24"`` for multi-frame images,
@@ -28,6 +29,7 @@ from galactoview.dicom.calibration import Calibration
 from galactoview.dicom.display import VoiLut, VoiLutFunction, Window
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import ContrastPhase, Flip
+from galactoview.dicom.person_name import format_person_name
 
 __all__ = [
     "SCALE_BAR_RANGE_PX",
@@ -36,7 +38,6 @@ __all__ = [
     "calibration_label",
     "corner_text",
     "format_date",
-    "format_person_name",
     "scale_bar_length_mm",
     "voi_label",
     "zoom_label",
@@ -82,33 +83,6 @@ class CornerText:
     top_right: tuple[str, ...] = ()
     bottom_left: tuple[str, ...] = ()
     bottom_right: tuple[str, ...] = ()
-
-
-def format_person_name(value: str) -> str:
-    """Return a Person Name as ``"FAMILY, Given Middle"``.
-
-    PS3.5 6.2.1: a PN value has up to three component groups separated by ``=``
-    (alphabetic, ideographic, phonetic), each of up to five components separated by
-    ``^``: family name, given name, middle name, prefix, suffix. The first non-empty
-    group is used; the family name is upper-cased (it is the one to call the patient
-    by), prefix, given and middle names follow it after a comma, then the suffix.
-
-    Parameters
-    ----------
-    value
-        The raw PN string, e.g. ``"PHANTOM^GALACTO^SYNTHETIC"``.
-
-    Returns
-    -------
-    str
-        E.g. ``"PHANTOM, GALACTO SYNTHETIC"``; ``""`` for an empty name.
-    """
-    group = next((part for part in value.split("=") if part.strip(" ^")), "")
-    components = [part.strip() for part in group.split("^")] + [""] * 5
-    family, given, middle, prefix, suffix = components[:5]
-    rest = " ".join(part for part in (prefix, given, middle) if part)
-    name = ", ".join(part for part in (family.upper(), rest) if part)
-    return ", ".join(part for part in (name, suffix) if part)
 
 
 def format_date(value: str) -> str:
@@ -179,7 +153,9 @@ def _patient_lines(record: ImageRecord) -> tuple[str, ...]:
     birth_and_sex = " ".join(
         part for part in (f"DOB {birth}" if birth else "", record.patient_sex.strip()) if part
     )
-    return _lines(format_person_name(record.patient_name), record.patient_id, birth_and_sex)
+    return _lines(
+        format_person_name(record.patient_name, upper_family=True), record.patient_id, birth_and_sex
+    )
 
 
 def _study_lines(record: ImageRecord) -> tuple[str, ...]:

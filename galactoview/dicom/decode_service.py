@@ -62,6 +62,7 @@ from galactoview.dicom.pixel_cache import PixelCache
 
 __all__ = [
     "FAST_PATH_ENV",
+    "J2K_SYNTAXES",
     "DecodeService",
     "cache_key_record",
     "check_frame",
@@ -72,8 +73,9 @@ __all__ = [
 #: Environment variable: ``0`` disables the imagecodecs fast path.
 FAST_PATH_ENV: Final = "GALACTOVIEW_FAST_DECODE"
 
-#: Transfer syntaxes the imagecodecs fast path decodes (PS3.5 A.4.4 and A.4.11).
-_J2K_SYNTAXES: Final = frozenset(
+#: JPEG 2000 and HTJ2K transfer syntaxes (PS3.5 A.4.4 and A.4.11): the ones the
+#: imagecodecs fast path decodes, whose codestream has a resolution pyramid.
+J2K_SYNTAXES: Final = frozenset(
     {
         "1.2.840.10008.1.2.4.90",  # JPEG 2000 Image Compression (Lossless Only)
         "1.2.840.10008.1.2.4.91",  # JPEG 2000 Image Compression
@@ -174,7 +176,7 @@ def decode_stored(record: ImageRecord, *, fast: bool | None = None, frame: int =
     if (
         fast
         and frame == 0
-        and record.transfer_syntax_uid in _J2K_SYNTAXES
+        and record.transfer_syntax_uid in J2K_SYNTAXES
         and record.number_of_frames == 1
     ):
         stored = _decode_j2k_imagecodecs(record)

@@ -42,7 +42,7 @@ from PIL.Jpeg2KImagePlugin import Jpeg2KImageFile
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
 
-from galactoview.dicom.decode_service import decode_stored
+from galactoview.dicom.decode_service import J2K_SYNTAXES, decode_stored
 from galactoview.dicom.display import DisplayPipeline
 from galactoview.dicom.export import choose_voi
 from galactoview.dicom.loading import ImageRecord, PixelDataError, read_header
@@ -60,17 +60,6 @@ __all__ = [
 
 #: Default bound on the longer side of a thumbnail, in pixels.
 THUMBNAIL_SIZE: Final = 192
-
-#: Transfer syntaxes whose codestream has a resolution pyramid (PS3.5 A.4.4, A.4.11).
-_J2K_SYNTAXES: Final = frozenset(
-    {
-        "1.2.840.10008.1.2.4.90",  # JPEG 2000 Image Compression (Lossless Only)
-        "1.2.840.10008.1.2.4.91",  # JPEG 2000 Image Compression
-        "1.2.840.10008.1.2.4.201",  # HTJ2K Lossless
-        "1.2.840.10008.1.2.4.202",  # HTJ2K Lossless RPCL
-        "1.2.840.10008.1.2.4.203",  # HTJ2K
-    }
-)
 
 #: JPEG 2000 markers (ISO/IEC 15444-1 A.2): start of codestream, image and tile size.
 _SOC_SIZ: Final = b"\xff\x4f\xff\x51"
@@ -232,7 +221,7 @@ def _reduced_stored(record: ImageRecord, header: Dataset, max_size: int) -> NDAr
     The values are approximate stored values (wavelet low-pass), in the stored range.
     """
     if (
-        record.transfer_syntax_uid not in _J2K_SYNTAXES
+        record.transfer_syntax_uid not in J2K_SYNTAXES
         or record.archive_member is not None
         or str(header.get("PhotometricInterpretation", "")).strip()
         not in ("MONOCHROME1", "MONOCHROME2")

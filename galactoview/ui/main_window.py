@@ -50,6 +50,7 @@ from galactoview.dicom.hanging import (
 )
 from galactoview.dicom.loading import ImageRecord, PixelDataError, ScanResult, scan
 from galactoview.dicom.mammography import Flip, Laterality, hanging_flip
+from galactoview.dicom.person_name import format_person_name
 from galactoview.ui.cine import CineBar, default_fps
 from galactoview.ui.decoding import DecodedImage, ImageDecoder
 from galactoview.ui.errors import ProblemReporter, ProblemsDock
@@ -76,14 +77,6 @@ _BROWSER_WIDTH = 300
 
 #: Status-bar message while images are being decoded.
 DECODING_MESSAGE = "Decoding…"
-
-
-def format_person_name(value: str) -> str:
-    """Format a DICOM PN value for display: ``"Phantom^Jane"`` → ``"Phantom, Jane"`` (PS3.5 6.2)."""
-    alphabetic = value.split("=")[0]
-    family, _, rest = alphabetic.partition("^")
-    given = " ".join(part for part in rest.split("^") if part)
-    return f"{family}, {given}" if family and given else (family or given)
 
 
 class _ScanRelay(QObject):

@@ -58,6 +58,7 @@ from PySide6.QtWidgets import (
 
 from galactoview.dicom.loading import ImageRecord, PixelDataError
 from galactoview.dicom.mammography import ContrastPhase
+from galactoview.dicom.person_name import format_person_name
 from galactoview.dicom.thumbnails import (
     THUMBNAIL_SIZE,
     thumbnail_in_worker,
@@ -101,18 +102,6 @@ def format_dicom_date(value: str) -> str:
     return value
 
 
-def _person_name(value: str) -> str:
-    """Format a DICOM PN value: ``"Phantom^Jane"`` → ``"Phantom, Jane"`` (PS3.5 6.2.1).
-
-    A copy of ``galactoview.ui.main_window.format_person_name``, which cannot be
-    imported here (the main window imports this module).
-    """
-    alphabetic = value.split("=")[0]
-    family, _, rest = alphabetic.partition("^")
-    given = " ".join(part for part in rest.split("^") if part)
-    return f"{family}, {given}" if family and given else (family or given)
-
-
 def study_label(record: ImageRecord, image_count: int) -> str:
     """Return the label of a study row, e.g. ``"2026-03-12 · DUCTOGRAM · 5 images"``."""
     count = f"{image_count} image" + ("" if image_count == 1 else "s")
@@ -150,7 +139,7 @@ def _header_html(record: ImageRecord | None, study_count: int) -> str:
     """Rich text of the patient/study header for the image ``record``."""
     if record is None:
         return "<i>No images</i>"
-    name = _person_name(record.patient_name) or "(no name)"
+    name = format_person_name(record.patient_name) or "(no name)"
     patient = [
         f"ID {record.patient_id}" if record.patient_id else "",
         f"born {format_dicom_date(record.patient_birth_date)}" if record.patient_birth_date else "",

@@ -16,7 +16,6 @@ from galactoview.dicom.corner_text import (
     calibration_label,
     corner_text,
     format_date,
-    format_person_name,
     scale_bar_length_mm,
     voi_label,
     zoom_label,
@@ -25,14 +24,6 @@ from galactoview.dicom.display import VoiLut, VoiLutFunction, Window
 from galactoview.dicom.loading import ImageRecord, scan
 from galactoview.dicom.mammography import Flip, hanging_flip
 from tests.helpers import write_mg
-
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "dicom"
-
-
-@pytest.fixture(scope="module")
-def sample() -> tuple[ImageRecord, ...]:
-    """Return the records of the bundled sample study."""
-    return tuple(scan([SAMPLE]).images)
 
 
 def _find(records: tuple[ImageRecord, ...], label: str, series: str) -> ImageRecord:
@@ -70,8 +61,8 @@ def _all_lines(text: CornerText) -> tuple[str, ...]:
     return text.top_left + text.top_right + text.bottom_left + text.bottom_right
 
 
-def test_sample_post_cc_corners(sample: tuple[ImageRecord, ...]) -> None:
-    record = _find(sample, "L CC", "POST")
+def test_sample_post_cc_corners(sample_records: tuple[ImageRecord, ...]) -> None:
+    record = _find(sample_records, "L CC", "POST")
     text = _text(record)
     assert text.top_left == ("PHANTOM, GALACTO SYNTHETIC", "GV-PHANTOM-0001", "DOB 1976-05-17 F")
     assert text.top_right == (
@@ -88,13 +79,13 @@ def test_sample_post_cc_corners(sample: tuple[ImageRecord, ...]) -> None:
     )
 
 
-def test_sample_mag_pre_and_prior(sample: tuple[ImageRecord, ...]) -> None:
-    mag = _text(_find(sample, "L CC MAG", "POST"))
+def test_sample_mag_pre_and_prior(sample_records: tuple[ImageRecord, ...]) -> None:
+    mag = _text(_find(sample_records, "L CC MAG", "POST"))
     assert mag.bottom_right[:2] == ("L CC MAG", "POST-CONTRAST")
     assert mag.bottom_right[-1] == "0.0556 mm (mag-corrected ×1.8)"
-    pre = _text(_find(sample, "L ML", "PRE"))
+    pre = _text(_find(sample_records, "L ML", "PRE"))
     assert pre.bottom_right[:2] == ("L ML", "PRE-CONTRAST")
-    prior = _find(sample, "R CC", "SCREENING")
+    prior = _find(sample_records, "R CC", "SCREENING")
     flip = hanging_flip(prior.view, prior.patient_orientation)
     text = _text(prior, flip=flip)
     # Screening: no contrast phase at all; the hanging flip is said.
@@ -111,16 +102,18 @@ def test_sample_mag_pre_and_prior(sample: tuple[ImageRecord, ...]) -> None:
         (Flip(horizontal=True, vertical=True), "flipped H+V"),
     ],
 )
-def test_flip_line(sample: tuple[ImageRecord, ...], flip: Flip, expected: str | None) -> None:
-    lines = _text(sample[0], flip=flip).bottom_right
+def test_flip_line(
+    sample_records: tuple[ImageRecord, ...], flip: Flip, expected: str | None
+) -> None:
+    lines = _text(sample_records[0], flip=flip).bottom_right
     flipped = [line for line in lines if line.startswith("flipped")]
     assert flipped == ([expected] if expected else [])
 
 
-def test_frames_and_image_position(sample: tuple[ImageRecord, ...]) -> None:
-    text = _text(sample[0], frame=2, frame_count=24, image_position=(1, 9))
+def test_frames_and_image_position(sample_records: tuple[ImageRecord, ...]) -> None:
+    text = _text(sample_records[0], frame=2, frame_count=24, image_position=(1, 9))
     assert text.bottom_left[:2] == ("Se 1 Im 1 (1 of 9)", "Fr 3/24")
-    assert not any(line.startswith("Fr") for line in _text(sample[0]).bottom_left)
+    assert not any(line.startswith("Fr") for line in _text(sample_records[0]).bottom_left)
 
 
 @pytest.mark.parametrize(
@@ -145,9 +138,9 @@ def test_voi_label(voi: Window | VoiLut | None, short: str, detailed: str) -> No
     assert voi_label(voi, detailed=True) == detailed
 
 
-def test_voi_in_bottom_left(sample: tuple[ImageRecord, ...]) -> None:
-    assert "full range" in _text(sample[0], voi=None).bottom_left
-    assert "W 500 L 1000" in _text(sample[0], voi=Window(1000.0, 500.0)).bottom_left
+def test_voi_in_bottom_left(sample_records: tuple[ImageRecord, ...]) -> None:
+    assert "full range" in _text(sample_records[0], voi=None).bottom_left
+    assert "W 500 L 1000" in _text(sample_records[0], voi=Window(1000.0, 500.0)).bottom_left
 
 
 @pytest.mark.parametrize(
@@ -172,9 +165,9 @@ def test_calibration_label_known() -> None:
     assert calibration_label(detector) == "0.1 mm (detector)"
 
 
-def test_missing_attributes_leave_no_gaps(sample: tuple[ImageRecord, ...]) -> None:
+def test_missing_attributes_leave_no_gaps(sample_records: tuple[ImageRecord, ...]) -> None:
     bare = dataclasses.replace(
-        sample[0],
+        sample_records[0],
         patient_name="",
         patient_id="",
         patient_birth_date="",
@@ -212,37 +205,36 @@ def test_no_record_gives_image_corners_only() -> None:
     )
 
 
-def test_birth_date_without_sex_and_sex_alone(sample: tuple[ImageRecord, ...]) -> None:
-    assert _text(dataclasses.replace(sample[0], patient_sex="")).top_left[2] == "DOB 1976-05-17"
-    no_birth = dataclasses.replace(sample[0], patient_birth_date="")
+def test_birth_date_without_sex_and_sex_alone(sample_records: tuple[ImageRecord, ...]) -> None:
+    assert (
+        _text(dataclasses.replace(sample_records[0], patient_sex="")).top_left[2]
+        == "DOB 1976-05-17"
+    )
+    no_birth = dataclasses.replace(sample_records[0], patient_birth_date="")
     assert _text(no_birth).top_left[2] == "F"
 
 
-def test_study_time_from_acquisition(sample: tuple[ImageRecord, ...]) -> None:
-    other_day = dataclasses.replace(sample[0], acquisition_date_time="20260313081500.000000")
+def test_study_time_from_acquisition(sample_records: tuple[ImageRecord, ...]) -> None:
+    other_day = dataclasses.replace(
+        sample_records[0], acquisition_date_time="20260313081500.000000"
+    )
     assert _text(other_day).top_right[1] == "2026-03-12 (acquired 2026-03-13 08:15)"
-    no_study_date = dataclasses.replace(sample[0], study_date="")
+    no_study_date = dataclasses.replace(sample_records[0], study_date="")
     assert _text(no_study_date).top_right[1] == "2026-03-12 10:05"
-    date_only = dataclasses.replace(sample[0], acquisition_date_time="20260312")
+    date_only = dataclasses.replace(sample_records[0], acquisition_date_time="20260312")
     assert _text(date_only).top_right[1] == "2026-03-12"
 
 
 @pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("PHANTOM^GALACTO^SYNTHETIC", "PHANTOM, GALACTO SYNTHETIC"),
-        ("Doe^Jane", "DOE, Jane"),
-        ("Doe^John^Q^Dr.^Jr.", "DOE, Dr. John Q, Jr."),
-        ("Doe", "DOE"),
-        ("^Jane", "Jane"),
-        ("Yamada^Tarou=山田^太郎=やまだ^たろう", "YAMADA, Tarou"),
-        ("=山田^太郎", "山田, 太郎"),
-        ("", ""),
-        ("^^^^", ""),
-    ],
+    ("name", "expected"),
+    [("Doe^Jane", "DOE, Jane"), ("=山田^太郎", "山田, 太郎"), ("", "GV-PHANTOM-0001")],
 )
-def test_format_person_name(value: str, expected: str) -> None:
-    assert format_person_name(value) == expected
+def test_patient_name_line(
+    sample_records: tuple[ImageRecord, ...], name: str, expected: str
+) -> None:
+    """The first patient line is the name, family name upper-cased (PS3.5 6.2.1)."""
+    text = _text(dataclasses.replace(sample_records[0], patient_name=name))
+    assert text.top_left[0] == expected
 
 
 @pytest.mark.parametrize(

@@ -17,16 +17,7 @@ from galactoview.dicom.decode_service import (
 )
 from galactoview.dicom.loading import ImageRecord, PixelDataError, load_pixels, scan
 from galactoview.dicom.pixel_cache import PixelCache
-from galactoview.paths import sample_dicom_dir
 from tests.helpers import pydicom_test_file, write_truncated
-
-
-@pytest.fixture(scope="module")
-def samples() -> tuple[ImageRecord, ...]:
-    images = scan([sample_dicom_dir()]).images
-    if not images:
-        pytest.skip("no sample study")
-    return images
 
 
 @pytest.fixture(scope="module")
@@ -37,9 +28,9 @@ def service() -> Iterator[DecodeService]:
 
 
 def test_same_values_as_load_pixels(
-    service: DecodeService, samples: tuple[ImageRecord, ...]
+    service: DecodeService, sample_records: tuple[ImageRecord, ...]
 ) -> None:
-    record = samples[0]
+    record = sample_records[0]
     assert record.transfer_syntax_uid == "1.2.840.10008.1.2.4.90"  # JPEG 2000 lossless
     stored = service.decode(record)
     expected = load_pixels(record)
@@ -49,8 +40,10 @@ def test_same_values_as_load_pixels(
 
 
 @pytest.mark.skipif(not fast_path_available(), reason="imagecodecs not installed")
-def test_fast_path_matches_pydicom(samples: tuple[ImageRecord, ...]) -> None:
-    np.testing.assert_array_equal(decode_stored(samples[1], fast=True), load_pixels(samples[1]))
+def test_fast_path_matches_pydicom(sample_records: tuple[ImageRecord, ...]) -> None:
+    np.testing.assert_array_equal(
+        decode_stored(sample_records[1], fast=True), load_pixels(sample_records[1])
+    )
 
 
 def test_errors_come_back_as_messages(service: DecodeService, tmp_path: Path) -> None:
@@ -64,11 +57,11 @@ def test_errors_come_back_as_messages(service: DecodeService, tmp_path: Path) ->
         service.decode(record)
 
 
-def test_study_through_the_cache(tmp_path: Path, samples: tuple[ImageRecord, ...]) -> None:
+def test_study_through_the_cache(tmp_path: Path, sample_records: tuple[ImageRecord, ...]) -> None:
     cache = PixelCache(tmp_path / "cache")
     service = DecodeService(cache, max_workers=2, fast=False)
     try:
-        records = samples[:3]
+        records = sample_records[:3]
         futures = service.open_study(records, first=2)
         assert len(futures) == 3
         for record, future in zip(records, futures, strict=True):

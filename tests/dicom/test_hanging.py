@@ -36,15 +36,6 @@ from galactoview.dicom.mammography import (
 )
 from tests.helpers import write_mg
 
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "dicom"
-
-
-@pytest.fixture(scope="module")
-def sample() -> tuple[ImageRecord, ...]:
-    images = scan([SAMPLE]).images
-    assert len(images) == 9
-    return images
-
 
 def labels(images: tuple[ImageRecord, ...], hanging: Hanging) -> list[str | None]:
     """Return 'label phase' of each cell's image, None for empty cells."""
@@ -61,83 +52,100 @@ def labels(images: tuple[ImageRecord, ...], hanging: Hanging) -> list[str | None
 # ------------------------------------------------------------------ sample study
 
 
-def test_sample_default_is_galactography_post(sample: tuple[ImageRecord, ...]) -> None:
-    hanging = choose_hanging(sample)
+def test_sample_default_is_galactography_post(sample_records: tuple[ImageRecord, ...]) -> None:
+    hanging = choose_hanging(sample_records)
     assert hanging.kind is ProtocolKind.GALACTOGRAPHY
     assert hanging.stage is GalactographyStage.POST
     assert (hanging.rows, hanging.columns) == (1, 2)
-    assert labels(sample, hanging) == ["L CC post 20260312", "L ML post 20260312"]
+    assert labels(sample_records, hanging) == ["L CC post 20260312", "L ML post 20260312"]
     assert [cell.expected for cell in hanging.cells] == ["L CC post", "L ML post"]
     for cell in hanging.cells:
         assert (cell.flip.horizontal, cell.flip.vertical) == (False, False)
         assert cell.anchor is Anchor.LEFT
         assert cell.pair == 0
-    assert hanging.study_instance_uid == galactography_study(sample)
-    assert sample[hanging.cells[0].image or 0].study_date == "20260312"
+    assert hanging.study_instance_uid == galactography_study(sample_records)
+    assert sample_records[hanging.cells[0].image or 0].study_date == "20260312"
     assert hanging.notes == ()
     assert hanging.name == "Galactography L: post-contrast CC | ML"
 
 
-def test_sample_offers_all_stages(sample: tuple[ImageRecord, ...]) -> None:
-    assert galactography_stages(sample) == tuple(GalactographyStage)
+def test_sample_offers_all_stages(sample_records: tuple[ImageRecord, ...]) -> None:
+    assert galactography_stages(sample_records) == tuple(GalactographyStage)
 
 
-def test_sample_compare_pre(sample: tuple[ImageRecord, ...]) -> None:
-    hanging = galactography_hanging(sample, GalactographyStage.COMPARE_PRE)
+def stage_hanging(images: tuple[ImageRecord, ...], stage: GalactographyStage) -> Hanging:
+    """Return the hanging of an offered galactography stage."""
+    hanging = galactography_hanging(images, stage)
     assert hanging is not None
-    assert (hanging.rows, hanging.columns) == (2, 2)
-    assert labels(sample, hanging) == [
-        "L CC post 20260312",
-        "L ML post 20260312",
-        "L CC pre 20260312",
-        "L ML pre 20260312",
-    ]
-    assert [cell.pair for cell in hanging.cells] == [0, 0, 0, 0]
+    return hanging
+
+
+_POST = ["L CC post 20260312", "L ML post 20260312"]
+_PRE = ["L CC pre 20260312", "L ML pre 20260312"]
+
+
+@pytest.mark.parametrize(
+    ("stage", "shape", "expected", "pairs"),
+    [
+        (GalactographyStage.COMPARE_PRE, (2, 2), _POST + _PRE, [0, 0, 0, 0]),
+        (GalactographyStage.PRE, (1, 2), _PRE, [0, 0]),
+        (
+            GalactographyStage.MAGNIFICATION,
+            (1, 2),
+            ["L CC post 20260312", "L CC MAG post 20260312"],
+            [None, None],
+        ),
+        (
+            GalactographyStage.COMPARE_PRIOR,
+            (2, 2),
+            [*_POST, "L CC unknown 20240220", "L MLO unknown 20240220"],
+            [0, 0, 0, 0],
+        ),
+    ],
+)
+def test_sample_stage_layout(
+    sample_records: tuple[ImageRecord, ...],
+    stage: GalactographyStage,
+    shape: tuple[int, int],
+    expected: list[str],
+    pairs: list[int | None],
+) -> None:
+    hanging = stage_hanging(sample_records, stage)
+    assert (hanging.rows, hanging.columns) == shape
+    assert labels(sample_records, hanging) == expected
+    assert [cell.pair for cell in hanging.cells] == pairs
+
+
+def test_sample_compare_pre_hangs_at_the_chest_wall(
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    hanging = stage_hanging(sample_records, GalactographyStage.COMPARE_PRE)
     assert all(cell.anchor is Anchor.LEFT for cell in hanging.cells)
 
 
-def test_sample_pre(sample: tuple[ImageRecord, ...]) -> None:
-    hanging = galactography_hanging(sample, GalactographyStage.PRE)
-    assert hanging is not None
-    assert labels(sample, hanging) == ["L CC pre 20260312", "L ML pre 20260312"]
-    assert [cell.pair for cell in hanging.cells] == [0, 0]
-
-
-def test_sample_magnification(sample: tuple[ImageRecord, ...]) -> None:
-    hanging = galactography_hanging(sample, GalactographyStage.MAGNIFICATION)
-    assert hanging is not None
-    assert (hanging.rows, hanging.columns) == (1, 2)
-    assert labels(sample, hanging) == ["L CC post 20260312", "L CC MAG post 20260312"]
-    assert [cell.pair for cell in hanging.cells] == [None, None]
+def test_sample_magnification_expects_the_mag_view(sample_records: tuple[ImageRecord, ...]) -> None:
+    hanging = stage_hanging(sample_records, GalactographyStage.MAGNIFICATION)
     assert hanging.cells[1].expected == "L CC MAG"
 
 
-def test_sample_compare_prior(sample: tuple[ImageRecord, ...]) -> None:
-    hanging = galactography_hanging(sample, GalactographyStage.COMPARE_PRIOR)
-    assert hanging is not None
-    assert labels(sample, hanging) == [
-        "L CC post 20260312",
-        "L ML post 20260312",
-        "L CC unknown 20240220",
-        "L MLO unknown 20240220",
-    ]
-    assert [cell.pair for cell in hanging.cells] == [0, 0, 0, 0]
+def test_sample_compare_prior(sample_records: tuple[ImageRecord, ...]) -> None:
+    hanging = stage_hanging(sample_records, GalactographyStage.COMPARE_PRIOR)
     assert "2024-02-20" in hanging.name
-    prior = prior_study(sample)
+    prior = prior_study(sample_records)
     assert prior is not None
-    assert {sample[i].study_instance_uid for i in hanging.image_indices()[2:]} == {prior}
+    assert {sample_records[i].study_instance_uid for i in hanging.image_indices()[2:]} == {prior}
     # the right-breast priors are not hung, and the notes say so
     assert any("R CC" in note and "not hung" in note for note in hanging.notes)
 
 
-def test_sample_prior_mammography_4up(sample: tuple[ImageRecord, ...]) -> None:
-    prior = prior_study(sample)
+def test_sample_prior_mammography_4up(sample_records: tuple[ImageRecord, ...]) -> None:
+    prior = prior_study(sample_records)
     assert prior is not None
-    assert mammography_studies(sample) == (galactography_study(sample), prior)
-    hanging = mammography_hanging(sample, prior)
+    assert mammography_studies(sample_records) == (galactography_study(sample_records), prior)
+    hanging = mammography_hanging(sample_records, prior)
     assert hanging is not None
     assert hanging.kind is ProtocolKind.MAMMOGRAPHY
-    assert labels(sample, hanging) == [
+    assert labels(sample_records, hanging) == [
         "R CC unknown 20240220",
         "L CC unknown 20240220",
         "R MLO unknown 20240220",
@@ -156,16 +164,16 @@ def test_sample_prior_mammography_4up(sample: tuple[ImageRecord, ...]) -> None:
     assert hanging.notes == ()
 
 
-def test_sample_edge_letters(sample: tuple[ImageRecord, ...]) -> None:
-    prior = prior_study(sample)
+def test_sample_edge_letters(sample_records: tuple[ImageRecord, ...]) -> None:
+    prior = prior_study(sample_records)
     assert prior is not None
-    hanging = mammography_hanging(sample, prior)
+    hanging = mammography_hanging(sample_records, prior)
     assert hanging is not None
     rcc, lcc, rmlo, lmlo = hanging.cells
 
     def letters(cell: Cell) -> EdgeLetters | None:
         assert cell.image is not None
-        return edge_letters(sample[cell.image].patient_orientation, cell.flip)
+        return edge_letters(sample_records[cell.image].patient_orientation, cell.flip)
 
     # RCC stored A\L, flipped horizontally: chest wall (P) on the right, nipple (A) left
     assert letters(rcc) == EdgeLetters(left="A", right="P", top="R", bottom="L")
@@ -187,26 +195,26 @@ def test_edge_letters_vertical_flip_and_none() -> None:
 # ------------------------------------------------------------------ manual
 
 
-def test_manual_2x2_from_3_with_5_images(sample: tuple[ImageRecord, ...]) -> None:
-    hanging = manual_hanging(sample[:5], 2, 2, first=3)
+def test_manual_2x2_from_3_with_5_images(sample_records: tuple[ImageRecord, ...]) -> None:
+    hanging = manual_hanging(sample_records[:5], 2, 2, first=3)
     assert hanging.kind is ProtocolKind.MANUAL
     assert [cell.image for cell in hanging.cells] == [3, 4, None, None]
     assert hanging.image_indices() == (3, 4)
     assert all(cell.pair is None and cell.expected == "" for cell in hanging.cells)
 
 
-def test_manual_applies_hanging_flip(sample: tuple[ImageRecord, ...]) -> None:
-    rcc = next(i for i, r in enumerate(sample) if r.view.label == "R CC")
-    hanging = manual_hanging(sample, 1, 1, first=rcc)
+def test_manual_applies_hanging_flip(sample_records: tuple[ImageRecord, ...]) -> None:
+    rcc = next(i for i, r in enumerate(sample_records) if r.view.label == "R CC")
+    hanging = manual_hanging(sample_records, 1, 1, first=rcc)
     assert hanging.cells[0].flip.horizontal
     assert hanging.cells[0].anchor is Anchor.RIGHT
 
 
-def test_manual_rejects_bad_grid(sample: tuple[ImageRecord, ...]) -> None:
+def test_manual_rejects_bad_grid(sample_records: tuple[ImageRecord, ...]) -> None:
     with pytest.raises(ValueError):
-        manual_hanging(sample, 0, 2)
+        manual_hanging(sample_records, 0, 2)
     with pytest.raises(ValueError):
-        manual_hanging(sample, 1, 1, first=-1)
+        manual_hanging(sample_records, 1, 1, first=-1)
 
 
 def test_hanging_validates_cell_count() -> None:
@@ -462,8 +470,10 @@ def _replace(record: ImageRecord, **changes: Any) -> ImageRecord:
     return replace(record, **changes)
 
 
-def test_description_view_flip_uses_built_view() -> None:
-    base = scan([SAMPLE]).images[5]  # RCC stored A\L
+def test_description_view_flip_uses_built_view(
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    base = sample_records[5]  # RCC stored A\L
     record = _replace(
         base, view=MammoView(), image_laterality=Laterality.UNKNOWN, series_description="R CC"
     )

@@ -22,18 +22,7 @@ from galactoview.dicom.thumbnails import (
     thumbnail_key,
     thumbnail_shape,
 )
-from galactoview.paths import sample_dicom_dir
 from tests.helpers import write_mg
-
-
-@pytest.fixture(scope="module")
-def sample_records() -> tuple[ImageRecord, ...]:
-    folder = sample_dicom_dir()
-    if not folder.is_dir():
-        pytest.skip(f"no sample study in {folder}")
-    images = scan([folder]).images
-    assert len(images) == 9
-    return images
 
 
 def by_name(records: tuple[ImageRecord, ...], name: str) -> ImageRecord:

@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
+from pytestqt.qtbot import QtBot
+
+from galactoview.dicom.mammography import Flip, hanging_flip
+from galactoview.ui.decoding import DecodedImage
+from galactoview.ui.viewport import Viewport
 
 
 def tree_item(tree: QTreeWidget, *rows: int) -> QTreeWidgetItem:
@@ -13,3 +18,28 @@ def tree_item(tree: QTreeWidget, *rows: int) -> QTreeWidgetItem:
         item = item.child(row)
     assert item is not None
     return item
+
+
+def shown_viewport(qtbot: QtBot, width: int, height: int) -> Viewport:
+    """Return a new viewport of this size, shown and exposed (closed after the test)."""
+    viewport = Viewport()
+    qtbot.addWidget(viewport)
+    viewport.resize(width, height)
+    viewport.show()
+    qtbot.waitExposed(viewport)
+    return viewport
+
+
+def show_decoded(viewport: Viewport, decoded: DecodedImage, flip: Flip | None = None) -> None:
+    """Show a decoded image at its default VOI, hung as the hanging protocol says.
+
+    `flip` replaces the hanging flip (PS3.3 C.8.11.7 view, Patient Orientation).
+    """
+    record = decoded.record
+    viewport.set_image(
+        decoded.stored,
+        decoded.pipeline,
+        decoded.pipeline.default_voi(),
+        record=record,
+        flip=flip if flip is not None else hanging_flip(record.view, record.patient_orientation),
+    )

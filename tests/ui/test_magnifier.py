@@ -118,23 +118,33 @@ def test_the_loupe_magnifies_relative_to_the_view_even_zoomed_in(view: Viewport)
     assert zoomed == 10 + 1
 
 
-def test_settings_clamp_and_report_changes(qtbot: QtBot, view: Viewport) -> None:
+@pytest.mark.parametrize(
+    ("setting", "value", "clamped", "also_clamped"),
+    [
+        ("size_px", 1000, 600, 601),
+        ("size_px", 10, 100, 99),
+        ("zoom", 100.0, 8.0, 9.0),
+        ("zoom", 0.5, 1.5, 1.0),
+    ],
+)
+def test_settings_clamp_and_report_changes(
+    qtbot: QtBot,
+    view: Viewport,
+    setting: str,
+    value: float,
+    clamped: float,
+    also_clamped: float,
+) -> None:
     magnifier = Magnifier(view)
     with qtbot.waitSignal(magnifier.settings_changed):
-        magnifier.size_px = 1000
-    assert magnifier.size_px == 600
-    with qtbot.waitSignal(magnifier.settings_changed):
-        magnifier.size_px = 10
-    assert magnifier.size_px == 100
-    with qtbot.waitSignal(magnifier.settings_changed):
-        magnifier.zoom = 100.0
-    assert magnifier.zoom == 8.0
-    with qtbot.waitSignal(magnifier.settings_changed):
-        magnifier.zoom = 0.5
-    assert magnifier.zoom == 1.5
+        setattr(magnifier, setting, value)
+    assert getattr(magnifier, setting) == clamped
     with qtbot.assertNotEmitted(magnifier.settings_changed):
-        magnifier.zoom = 1.0  # clamped to the value it already has
-        magnifier.size_px = 99
+        setattr(magnifier, setting, also_clamped)  # clamped to the value it already has
+    assert getattr(magnifier, setting) == clamped
+
+
+def test_constructor_clamps_settings(view: Viewport) -> None:
     assert Magnifier(view, size_px=50, zoom=float("nan")).size_px == 100
     assert Magnifier(view, zoom=float("nan")).zoom == DEFAULT_ZOOM
 

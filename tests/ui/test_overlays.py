@@ -16,38 +16,22 @@ from pytestqt.qtbot import QtBot
 from galactoview.dicom.corner_text import CornerText, voi_label
 from galactoview.dicom.display import VoiLut, VoiLutFunction, Window
 from galactoview.dicom.hanging import EdgeLetters, edge_letters
-from galactoview.dicom.loading import ImageRecord, scan
-from galactoview.dicom.mammography import hanging_flip
+from galactoview.dicom.loading import scan
 from galactoview.ui.decoding import DecodedImage, decode_image
 from galactoview.ui.overlays import UNCALIBRATED_SCALE_TEXT, ViewportOverlay
 from galactoview.ui.viewport import Viewport
 from galactoview.ui.window_level import describe_voi
-from tests.helpers import write_mg
-
-SAMPLE = Path(__file__).resolve().parents[2] / "sample_data" / "dicom"
-
-
-@cache
-def _sample() -> tuple[ImageRecord, ...]:
-    return tuple(scan([SAMPLE]).images)
+from tests.helpers import sample_images, write_mg
+from tests.ui.qt_helpers import show_decoded, shown_viewport
 
 
 @cache
 def _decoded(label: str, series: str) -> DecodedImage:
     """Decode (once per session) the sample image with this view label and series word."""
-    record = next(r for r in _sample() if r.view.label == label and series in r.series_description)
-    return decode_image(record)
-
-
-def _show(viewport: Viewport, decoded: DecodedImage) -> None:
-    record = decoded.record
-    viewport.set_image(
-        decoded.stored,
-        decoded.pipeline,
-        decoded.pipeline.default_voi(),
-        record=record,
-        flip=hanging_flip(record.view, record.patient_orientation),
+    record = next(
+        r for r in sample_images() if r.view.label == label and series in r.series_description
     )
+    return decode_image(record)
 
 
 Shown = Callable[..., tuple[Viewport, ViewportOverlay]]
@@ -58,14 +42,10 @@ def shown(qtbot: QtBot) -> Shown:
     """Return a function giving a shown 700 x 600 viewport with an overlay on a sample image."""
 
     def _make(label: str | None = "L CC", series: str = "POST") -> tuple[Viewport, ViewportOverlay]:
-        viewport = Viewport()
-        qtbot.addWidget(viewport)
-        viewport.resize(700, 600)
+        viewport = shown_viewport(qtbot, 700, 600)
         overlay = ViewportOverlay(viewport)
-        viewport.show()
-        qtbot.waitExposed(viewport)
         if label is not None:
-            _show(viewport, _decoded(label, series))
+            show_decoded(viewport, _decoded(label, series))
         return viewport, overlay
 
     return _make
@@ -202,7 +182,7 @@ def test_nothing_without_an_image(shown: Shown) -> None:
     assert not any(widget.isVisible() for widget in overlay.widgets())
     assert overlay.texts() == CornerText()
     assert overlay.letters() is None and overlay.scale_bar_mm() is None
-    _show(viewport, _decoded("L CC", "POST"))
+    show_decoded(viewport, _decoded("L CC", "POST"))
     assert overlay.corner_labels[0].isVisible()
     viewport.clear_image()
     assert not any(widget.isVisible() for widget in overlay.widgets())
@@ -213,7 +193,7 @@ def test_uncalibrated_image_has_no_bar_and_says_so(shown: Shown, tmp_path: Path)
     viewport, overlay = shown(None)
     (record,) = scan([write_mg(tmp_path / "a.dcm", rows=200, columns=160)]).images
     decoded = decode_image(record)
-    _show(viewport, decoded)
+    show_decoded(viewport, decoded)
     assert overlay.scale_bar_mm() is None and overlay.scale_bar_px() is None
     assert not overlay.scale_bar.isVisible()
     assert overlay.scale_note.isVisible()

@@ -13,12 +13,13 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from galactoview.dicom.loading import scan
-from galactoview.dicom.mammography import Flip, hanging_flip
+from galactoview.dicom.mammography import Flip
 from galactoview.dicom.measurement import Measurement
 from galactoview.paths import sample_data_dir
 from galactoview.ui.decoding import DecodedImage, decode_image
 from galactoview.ui.ruler import RulerTool
 from galactoview.ui.viewport import DragPhase, MouseMode, ToolDrag, Viewport
+from tests.ui.qt_helpers import show_decoded, shown_viewport
 
 Point = tuple[float, float]
 
@@ -51,14 +52,7 @@ def sample_image(label: str) -> DecodedImage:
 def show(view: Viewport, label: str, flip: Flip | None = None) -> DecodedImage:
     """Show a sample image hung as the hanging protocol says (or with `flip`)."""
     decoded = sample_image(label)
-    record = decoded.record
-    view.set_image(
-        decoded.stored,
-        decoded.pipeline,
-        decoded.pipeline.default_voi(),
-        record=record,
-        flip=flip if flip is not None else hanging_flip(record.view, record.patient_orientation),
-    )
+    show_decoded(view, decoded, flip)
     return decoded
 
 
@@ -77,12 +71,7 @@ def lesion(label: str, lesion_id: str) -> Point:
 @pytest.fixture
 def view(qtbot: QtBot) -> Viewport:
     """Return a shown 800 x 600 viewport."""
-    viewport = Viewport()
-    qtbot.addWidget(viewport)
-    viewport.resize(800, 600)
-    viewport.show()
-    qtbot.waitExposed(viewport)
-    return viewport
+    return shown_viewport(qtbot, 800, 600)
 
 
 def drag(view: Viewport, start: Point, *points: Point, mode: MouseMode = MouseMode.MEASURE) -> None:

@@ -26,16 +26,6 @@ from galactoview.ui.study_browser import (
 from tests.ui.qt_helpers import tree_item
 
 
-@pytest.fixture(scope="module")
-def sample_records() -> tuple[ImageRecord, ...]:
-    folder = sample_dicom_dir()
-    if not folder.is_dir():
-        pytest.skip(f"no sample study in {folder}")
-    images = scan([folder]).images
-    assert len(images) == 9
-    return images
-
-
 class FakeRender:
     """A fast thumbnail renderer (run in pool threads): a flat field, or an error."""
 
@@ -71,14 +61,23 @@ def fake_dock(qtbot: QtBot) -> Iterator[tuple[StudyBrowserDock, FakeRender]]:
     dock.shutdown()
 
 
-def test_lists_studies_newest_first_with_series_and_image_labels(
+@pytest.fixture
+def sample_dock(
     qtbot: QtBot,
     fake_dock: tuple[StudyBrowserDock, FakeRender],
     sample_records: tuple[ImageRecord, ...],
-) -> None:
-    dock, _ = fake_dock
+) -> tuple[StudyBrowserDock, FakeRender]:
+    """The dock with fake thumbnails, showing the sample study, its thumbnails arrived."""
+    dock, render = fake_dock
     with qtbot.waitSignal(dock.thumbnails_done, timeout=10_000):
         dock.set_images(sample_records)
+    return dock, render
+
+
+def test_lists_studies_newest_first_with_series_and_image_labels(
+    sample_dock: tuple[StudyBrowserDock, FakeRender],
+) -> None:
+    dock, _ = sample_dock
     tree = dock.tree
     assert tree.topLevelItemCount() == 2
     assert tree_item(tree, 0).text(0) == "2026-03-12 · DUCTOGRAM LEFT · 5 images"
@@ -105,12 +104,9 @@ def test_lists_studies_newest_first_with_series_and_image_labels(
 
 
 def test_header_shows_patient_and_current_study(
-    qtbot: QtBot,
-    fake_dock: tuple[StudyBrowserDock, FakeRender],
-    sample_records: tuple[ImageRecord, ...],
+    sample_dock: tuple[StudyBrowserDock, FakeRender],
 ) -> None:
-    dock, _ = fake_dock
-    dock.set_images(sample_records)
+    dock, _ = sample_dock
     text = dock.header.text()
     assert "PHANTOM, GALACTO SYNTHETIC" in text
     assert "ID GV-PHANTOM-0001" in text
@@ -125,12 +121,10 @@ def test_header_shows_patient_and_current_study(
 
 def test_fake_thumbnails_arrive_as_pixmaps(
     qtbot: QtBot,
-    fake_dock: tuple[StudyBrowserDock, FakeRender],
+    sample_dock: tuple[StudyBrowserDock, FakeRender],
     sample_records: tuple[ImageRecord, ...],
 ) -> None:
-    dock, render = fake_dock
-    with qtbot.waitSignal(dock.thumbnails_done, timeout=10_000):
-        dock.set_images(sample_records)
+    dock, render = sample_dock
     assert sorted(render.calls) == sorted(r.path.name for r in sample_records)
     for index in range(9):
         pixmap = dock.thumbnail(index)
@@ -164,12 +158,9 @@ def test_failed_thumbnail_gets_the_broken_icon_and_the_error_in_its_tooltip(
 
 
 def test_clicking_or_enter_activates_the_image(
-    qtbot: QtBot,
-    fake_dock: tuple[StudyBrowserDock, FakeRender],
-    sample_records: tuple[ImageRecord, ...],
+    qtbot: QtBot, sample_dock: tuple[StudyBrowserDock, FakeRender]
 ) -> None:
-    dock, _ = fake_dock
-    dock.set_images(sample_records)
+    dock, _ = sample_dock
     dock.show()
     qtbot.waitExposed(dock)
     item = dock.image_item(6)
@@ -198,12 +189,9 @@ def test_clicking_or_enter_activates_the_image(
 
 
 def test_set_current_and_set_shown_do_not_emit(
-    qtbot: QtBot,
-    fake_dock: tuple[StudyBrowserDock, FakeRender],
-    sample_records: tuple[ImageRecord, ...],
+    qtbot: QtBot, sample_dock: tuple[StudyBrowserDock, FakeRender]
 ) -> None:
-    dock, _ = fake_dock
-    dock.set_images(sample_records)
+    dock, _ = sample_dock
     with qtbot.assertNotEmitted(dock.image_activated):
         dock.set_current(4)
         dock.set_shown([2, 3, 42])

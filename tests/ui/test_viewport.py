@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from galactoview.dicom.display import DisplayPipeline, Window
 from galactoview.ui.viewport import Viewport, level_for_view
+from tests.ui.qt_helpers import shown_viewport
 from tests.ui.test_main_window import (
     assert_shows_core_output,
     core_level_pixels,
@@ -41,11 +42,7 @@ def block_image() -> NDArray[np.uint16]:
 @pytest.fixture
 def viewport(qtbot: QtBot) -> Viewport:
     """Return a shown 600 x 500 viewport on the block image, fitted."""
-    view = Viewport()
-    qtbot.addWidget(view)
-    view.resize(600, 500)
-    view.show()
-    qtbot.waitExposed(view)
+    view = shown_viewport(qtbot, 600, 500)
     view.set_image(block_image(), PIPELINE, WINDOW)
     return view
 
