@@ -118,6 +118,7 @@ __all__ = [
     "mammography_studies",
     "manual_hanging",
     "parse_series_description",
+    "placement",
     "prior_study",
     "resolved_view",
 ]
@@ -449,10 +450,34 @@ def _anchor(image: _Image, flip: Flip) -> Anchor:
     return Anchor.LEFT if letter == "A" else Anchor.RIGHT
 
 
+def _placement(image: _Image) -> tuple[Flip, Anchor]:
+    flip = hanging_flip(image.view, image.record.patient_orientation)
+    return flip, _anchor(image, flip)
+
+
+def placement(record: ImageRecord) -> tuple[Flip, Anchor]:
+    """Return how one image hangs wherever it is shown: its flip and chest-wall side.
+
+    The same rules as the protocols' cells (:func:`hanging_flip` on the view resolved
+    with :func:`resolved_view`), for an image the reader puts in a viewport by hand.
+
+    Parameters
+    ----------
+    record
+        The image.
+
+    Returns
+    -------
+    tuple of Flip and Anchor
+        The flip to apply as a transform, and the side its chest wall touches.
+    """
+    return _placement(_Image(-1, record, resolved_view(record)))
+
+
 def _hung_cell(image: _Image, expected: str, pair: int | None) -> Cell:
     """Return a filled cell with the hanging flip and anchor of the image."""
-    flip = hanging_flip(image.view, image.record.patient_orientation)
-    return Cell(image.index, expected, flip, _anchor(image, flip), pair)
+    flip, anchor = _placement(image)
+    return Cell(image.index, expected, flip, anchor, pair)
 
 
 # ------------------------------------------------------------------ slot filling

@@ -47,9 +47,10 @@ from galactoview.dicom.hanging import (
     mammography_hanging,
     mammography_studies,
     manual_hanging,
+    placement,
 )
 from galactoview.dicom.loading import ImageRecord, PixelDataError, ScanResult, scan
-from galactoview.dicom.mammography import Flip, Laterality, hanging_flip
+from galactoview.dicom.mammography import Flip
 from galactoview.dicom.person_name import format_person_name
 from galactoview.ui.cine import CineBar, default_fps
 from galactoview.ui.decoding import DecodedImage, ImageDecoder
@@ -97,15 +98,6 @@ class _ScanTask(QRunnable):
         """Scan, then hand the result to the GUI thread."""
         result = scan(self._paths)
         self._relay.finished.emit(self._paths, result)
-
-
-def _alignment_for(record: ImageRecord) -> Anchor:
-    """Return the chest-wall side of a hung image from its laterality."""
-    if record.view.laterality is Laterality.LEFT:
-        return Anchor.LEFT
-    if record.view.laterality is Laterality.RIGHT:
-        return Anchor.RIGHT
-    return Anchor.CENTER
 
 
 class MainWindow(QMainWindow):
@@ -805,9 +797,7 @@ class MainWindow(QMainWindow):
         hung = self.hanging_view.cell(cell)
         if hung is not None and hung.image == index:
             return hung.flip, hung.anchor
-        record = self._records[index]
-        anchor = _alignment_for(record)
-        return hanging_flip(record.view, record.patient_orientation), anchor
+        return placement(self._records[index])
 
     def _place(self, cell: int, index: int, frame: int = 0) -> None:
         """Put image ``index`` (frame) in a cell: now if decoded, else once it is."""

@@ -23,6 +23,7 @@ from galactoview.dicom.hanging import (
     mammography_studies,
     manual_hanging,
     parse_series_description,
+    placement,
     prior_study,
     resolved_view,
 )
@@ -480,3 +481,13 @@ def test_description_view_flip_uses_built_view(
     hanging = manual_hanging([record], 1, 1)
     assert hanging.cells[0].flip.horizontal
     assert hanging.cells[0].anchor is Anchor.RIGHT
+
+
+def test_placement_of_a_single_image_follows_the_protocol_rules(
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    by_label = {(r.view.label, r.study_date): r for r in sample_records}
+    rcc_flip, rcc_anchor = placement(by_label[("R CC", "20240220")])
+    assert (rcc_flip.horizontal, rcc_flip.vertical, rcc_anchor) == (True, False, Anchor.RIGHT)
+    lml_flip, lml_anchor = placement(by_label[("L ML", "20260312")])
+    assert (lml_flip.horizontal, lml_flip.vertical, lml_anchor) == (False, False, Anchor.LEFT)
