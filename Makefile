@@ -14,7 +14,7 @@ help:
 	@echo "make test         set up .venv and run pytest, ruff, mypy and import-linter"
 	@echo "make sample-data  regenerate sample_data/ from the seeded phantom generator"
 	@echo "make bench        decode / window-change benchmark on 30 Mpix images -> build/bench.json"
-	@echo "make screenshot   window screenshots under Xvfb into docs/ (galactography, prior 4-up, ...)"
+	@echo "make screenshot   window screenshots under Xvfb into docs/ (galactography, prior 4-up)"
 	@echo "make clean        remove .venv and build outputs"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -54,8 +54,6 @@ bench: $(STAMP)
 screenshot: $(STAMP)
 	$(BIN)/python tools/screenshot.py docs/screenshot.png --layout galactography
 	$(BIN)/python tools/screenshot.py docs/screenshot-prior-4up.png --layout prior-4up
-	$(BIN)/python tools/screenshot.py docs/screenshot-compare-pre.png --layout compare-pre
-	$(BIN)/python tools/screenshot.py docs/screenshot-magnification.png --layout magnification
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
