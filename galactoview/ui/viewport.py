@@ -46,6 +46,7 @@ __all__ = [
     "DragPhase",
     "MouseMode",
     "PixelSample",
+    "ToolClick",
     "ToolDrag",
     "Viewport",
     "flip_transform",
@@ -71,6 +72,7 @@ class MouseMode(StrEnum):
     ZOOM = "zoom"
     MEASURE = "measure"
     MAGNIFY = "magnify"
+    ANNOTATE = "annotate"
 
 
 class DragPhase(StrEnum):
@@ -83,7 +85,7 @@ class DragPhase(StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class ToolDrag:
-    """A left-button drag in the MEASURE or MAGNIFY mode, for the tool attached.
+    """A left-button drag in the MEASURE, MAGNIFY or ANNOTATE mode, for the tool attached.
 
     Attributes
     ----------
@@ -102,6 +104,28 @@ class ToolDrag:
     start: tuple[float, float]
     current: tuple[float, float]
     scene_position: tuple[float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class ToolClick:
+    """A left-button click in the MEASURE, MAGNIFY or ANNOTATE mode, for the tool attached.
+
+    Attributes
+    ----------
+    mode
+        The mouse mode the click belongs to.
+    position
+        Item (SCOORD) coordinates ``(column, row)`` of the click.
+    double
+        Whether it is the second click of a double click.
+    modifiers
+        The keyboard modifiers held (``Qt.KeyboardModifier`` flags).
+    """
+
+    mode: MouseMode
+    position: tuple[float, float]
+    double: bool
+    modifiers: Qt.KeyboardModifier
 
 
 def flip_transform(flip: Flip, rows: int, columns: int) -> QTransform:
@@ -220,6 +244,19 @@ class _ImageViewBox(pg.ViewBox):  # type: ignore[misc]
         super().__init__(lockAspect=True, invertY=True, enableMenu=False)
         self._viewport = viewport
 
+    def mouseClickEvent(self, ev: Any) -> None:  # noqa: N802 (Qt)
+        """Send left-button clicks in the tool modes to the tool attached."""
+        mode = self._viewport.mouse_mode
+        tool_modes = (MouseMode.MEASURE, MouseMode.MAGNIFY, MouseMode.ANNOTATE)
+        if ev.button() != Qt.MouseButton.LeftButton or mode not in tool_modes:
+            super().mouseClickEvent(ev)
+            return
+        ev.accept()
+        point = self._viewport.image_item.mapFromScene(ev.scenePos())
+        self._viewport.tool_click.emit(
+            ToolClick(mode, (float(point.x()), float(point.y())), bool(ev.double()), ev.modifiers())
+        )
+
     def mouseDragEvent(self, ev: Any, axis: int | None = None) -> None:  # noqa: N802 (Qt)
         """Send left-button drags to the handler of the viewport's mouse mode."""
         mode = self._viewport.mouse_mode
@@ -293,7 +330,9 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
     activated()
         The user pressed a mouse button in the viewport (it becomes the active one).
     tool_drag(object)
-        A :class:`ToolDrag` in the MEASURE or MAGNIFY mode.
+        A :class:`ToolDrag` in the MEASURE, MAGNIFY or ANNOTATE mode.
+    tool_click(object)
+        A :class:`ToolClick` in the MEASURE, MAGNIFY or ANNOTATE mode.
     """
 
     voi_changed = Signal(object)
@@ -304,6 +343,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
     view_changed_by_user = Signal()
     activated = Signal()
     tool_drag = Signal(object)
+    tool_click = Signal(object)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, background="k")
