@@ -1,0 +1,90 @@
+"""AnnotationWorkspace: every edit is one undoable command on immutable snapshots."""
+
+from __future__ import annotations
+
+from pytestqt.qtbot import QtBot
+
+from galactoview.annotations.model import (
+    AnnotationSet,
+    DuctSegment,
+    Finding,
+    FindingType,
+    GraphicType,
+    ImageRegion,
+    NippleLandmark,
+)
+from galactoview.dicom.mammography import Laterality
+from galactoview.ui.annotation_workspace import AnnotationWorkspace
+
+STUDY = "1.2.3.4"
+IMAGE = "1.2.3.4.5"
+
+
+def point_finding(short_id: str = "FD-1") -> Finding:
+    region = ImageRegion(IMAGE, None, GraphicType.POINT, ((10.0, 20.0),))
+    return Finding.new(
+        FindingType.INTRALUMINAL_FILLING_DEFECT,
+        [region],
+        short_id=short_id,
+        laterality=Laterality.LEFT,
+    )
+
+
+def trace(parent: str | None, short_id: str) -> DuctSegment:
+    region = ImageRegion(IMAGE, None, GraphicType.POLYLINE, ((1.0, 1.0), (5.0, 5.0)))
+    return DuctSegment.new(region, short_id=short_id, parent_uid=parent)
+
+
+def test_edits_undo_and_redo_as_snapshots(qtbot: QtBot) -> None:
+    workspace = AnnotationWorkspace()
+    finding = point_finding()
+    with qtbot.waitSignal(workspace.changed) as changed:
+        workspace.add_finding(STUDY, finding)
+    assert changed.args == [STUDY]
+    assert workspace.annotations(STUDY).findings == (finding,)
+    assert workspace.selected == finding.tracking_uid
+    assert workspace.undo_stack.undoText() == "Add FD-1"
+    assert workspace.is_modified()
+    workspace.undo_stack.undo()
+    assert workspace.annotations(STUDY).findings == ()
+    workspace.undo_stack.redo()
+    assert workspace.annotations(STUDY).findings == (finding,)
+
+
+def test_deleting_a_segment_deletes_its_branches_in_one_command() -> None:
+    workspace = AnnotationWorkspace()
+    root = trace(None, "DS-1")
+    workspace.add_duct_segment(STUDY, root)
+    branch = trace(root.tracking_uid, "DS-2")
+    workspace.add_duct_segment(STUDY, branch)
+    twig = trace(branch.tracking_uid, "DS-3")
+    workspace.add_duct_segment(STUDY, twig)
+    workspace.remove(branch.tracking_uid)
+    assert [s.short_id for s in workspace.annotations(STUDY).duct_segments] == ["DS-1"]
+    assert workspace.undo_stack.undoText() == "Delete DS-2 and 1 branch(es)"
+    workspace.undo_stack.undo()
+    assert len(workspace.annotations(STUDY).duct_segments) == 3
+
+
+def test_landmark_place_move_and_loaded_state_is_clean() -> None:
+    workspace = AnnotationWorkspace()
+    workspace.set_landmark(STUDY, NippleLandmark(IMAGE, None, (100.0, 200.0)))
+    workspace.set_landmark(STUDY, NippleLandmark(IMAGE, None, (110.0, 200.0)))
+    assert workspace.undo_stack.undoText() == "Move nipple"
+    moved = workspace.annotations(STUDY).landmark(IMAGE)
+    assert moved is not None and moved.point == (110.0, 200.0)
+    workspace.undo_stack.undo()
+    back = workspace.annotations(STUDY).landmark(IMAGE)
+    assert back is not None and back.point == (100.0, 200.0)
+    workspace.set_loaded(AnnotationSet(STUDY, findings=(point_finding(),)))
+    assert not workspace.is_modified()
+    assert workspace.undo_stack.count() == 0
+
+
+def test_mark_saved_makes_the_stack_clean() -> None:
+    workspace = AnnotationWorkspace()
+    workspace.add_finding(STUDY, point_finding())
+    assert not workspace.undo_stack.isClean()
+    workspace.mark_saved(workspace.annotations(STUDY))
+    assert workspace.undo_stack.isClean()
+    assert workspace.dirty_studies() == ()
