@@ -1,0 +1,408 @@
+from __future__ import annotations
+
+import copy
+import json
+import re
+import shutil
+import subprocess
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import highdicom as hd
+import numpy as np
+import pytest
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.sr.codedict import codes as sr_codes
+from pydicom.uid import generate_uid
+
+from galactoview.annotations import codes
+from galactoview.annotations.geometry import measure_region, path_length_measurement
+from galactoview.annotations.model import (
+    AnnotationSet,
+    DuctSegment,
+    Finding,
+    FindingType,
+    GraphicType,
+    ImageRegion,
+    Laterality,
+    NippleLandmark,
+)
+from galactoview.annotations.sr_codec import decode, encode, from_json, to_json
+from galactoview.dicom.calibration import calibration_from_dataset
+from galactoview.paths import sample_dicom_dir
+
+NOTE = "Papillom vermutet – Größe ≈ 4 mm, 乳頭"
+OBSERVER = "Müller^Anna"
+XA_STORAGE = "1.2.840.10008.5.1.4.1.1.12.1"
+
+
+@pytest.fixture(scope="module")
+def headers() -> dict[str, Dataset]:
+    """Headers of the sample study's images by file stem, plus a 3-frame stand-in "XA"."""
+    folder = sample_dicom_dir()
+    if not folder.is_dir():
+        pytest.skip(f"no sample study in {folder}")
+    result: dict[str, Dataset] = {
+        path.stem: dcmread(path, stop_before_pixels=True) for path in sorted(folder.rglob("*.dcm"))
+    }
+    multiframe = copy.deepcopy(result["03_LCC_POST"])
+    multiframe.SOPClassUID = XA_STORAGE
+    multiframe.Modality = "XA"
+    multiframe.NumberOfFrames = 3
+    multiframe.SOPInstanceUID = generate_uid(entropy_srcs=["sr-codec-test-multiframe"])
+    result["MULTIFRAME"] = multiframe
+    return result
+
+
+def sources(headers: dict[str, Dataset]) -> list[Dataset]:
+    """The ductogram's images first, then the prior (another study) and the stand-in."""
+    return sorted(headers.values(), key=lambda ds: ds.StudyDate != "20260312")
+
+
+def region(
+    image: Dataset, kind: GraphicType, *points: tuple[float, float], frame: int | None = None
+) -> ImageRegion:
+    return ImageRegion(image.SOPInstanceUID, frame, kind, points)
+
+
+def build(headers: dict[str, Dataset]) -> AnnotationSet:
+    """Every graphic type, a finding on CC and ML, a branching duct tree, frames, landmarks."""
+    cc, ml = headers["03_LCC_POST"], headers["04_LML_POST"]
+    cc_cal, ml_cal = calibration_from_dataset(cc), calibration_from_dataset(ml)
+    ellipse = region(
+        cc, GraphicType.ELLIPSE, (900.5, 700.25), (940.5, 700.25), (920.5, 690), (920.5, 710)
+    )
+    circle = region(ml, GraphicType.CIRCLE, (850.0, 1100.0), (862.5, 1100.0))
+    defect = Finding.new(
+        FindingType.INTRALUMINAL_FILLING_DEFECT,
+        [ellipse, circle],
+        short_id="FD-1",
+        laterality=Laterality.LEFT,
+        measurements=measure_region(ellipse, cc_cal) + measure_region(circle, ml_cal, 1),
+        impression=codes.INTRADUCTAL_PAPILLOMA,
+        note=NOTE,
+        observer=OBSERVER,
+    )
+    closed = region(cc, GraphicType.POLYLINE, (100, 100), (140, 100), (140, 130), (100, 100))
+    ectasia = Finding.new(
+        FindingType.MAMMARY_DUCT_ECTASIA,
+        [closed],
+        short_id="DE-1",
+        laterality=Laterality.LEFT,
+        measurements=measure_region(closed, cc_cal),
+    )
+    open_line = region(ml, GraphicType.POLYLINE, (300, 300), (320, 330), (330, 360))
+    narrowing = Finding.new(
+        FindingType.DUCT_NARROWING,
+        [open_line],
+        short_id="DN-1",
+        laterality=Laterality.LEFT,
+        measurements=measure_region(open_line, ml_cal),
+    )
+    other = Finding.new(
+        FindingType.OTHER,
+        [region(cc, GraphicType.POINT, (12.5, 13.5))],
+        short_id="OT-1",
+        other_text="Luftblase im Katheter",
+        laterality=Laterality.LEFT,
+    )
+    framed = Finding.new(
+        FindingType.CYST_FILL,
+        [region(headers["MULTIFRAME"], GraphicType.POINT, (40.0, 41.0), frame=2)],
+        short_id="CY-1",
+    )
+    prior = headers["07_LCC"]
+    on_prior = Finding.new(
+        FindingType.EXTRAVASATION,
+        [region(prior, GraphicType.CIRCLE, (500, 500), (510, 510))],
+        short_id="EX-1",
+        laterality=Laterality.RIGHT,
+    )
+    trunk = region(cc, GraphicType.POLYLINE, (1500, 1000), (1300, 950), (1100, 900))
+    root = DuctSegment.new(
+        trunk,
+        short_id="DS-1",
+        laterality=Laterality.LEFT,
+        path_length=path_length_measurement(trunk, cc_cal),
+    )
+    upper = region(cc, GraphicType.POLYLINE, (1100, 900), (950, 800))
+    lower = region(cc, GraphicType.POLYLINE, (1100, 900), (950, 1000))
+    child_a = DuctSegment.new(
+        upper,
+        short_id="DS-2",
+        parent_uid=root.tracking_uid,
+        laterality=Laterality.LEFT,
+        path_length=path_length_measurement(upper, cc_cal),
+        note="Verzweigung",
+    )
+    child_b = DuctSegment.new(
+        lower, short_id="DS-3", parent_uid=root.tracking_uid, laterality=Laterality.LEFT
+    )
+    grandchild = DuctSegment.new(
+        region(cc, GraphicType.POLYLINE, (950, 800), (900, 760)),
+        short_id="DS-4",
+        parent_uid=child_a.tracking_uid,
+        laterality=Laterality.LEFT,
+    )
+    return AnnotationSet(
+        cc.StudyInstanceUID,
+        findings=(defect, ectasia, narrowing, other, framed, on_prior),
+        duct_segments=(root, child_a, child_b, grandchild),
+        landmarks=(
+            NippleLandmark(cc.SOPInstanceUID, None, (1700.0, 1050.0)),
+            NippleLandmark(ml.SOPInstanceUID, None, (1710.0, 1020.0)),
+        ),
+        observer=OBSERVER,
+    )
+
+
+def revised(original: AnnotationSet, sr: Dataset) -> AnnotationSet:
+    """What decoding ``sr`` (encoded from ``original``) must give."""
+    return replace(
+        original,
+        sop_instance_uid=sr.SOPInstanceUID,
+        previous_revision_uid=original.sop_instance_uid,
+        series_instance_uid=sr.SeriesInstanceUID,
+    )
+
+
+def test_round_trip_through_json(headers: dict[str, Dataset]) -> None:
+    original = build(headers)
+    sr = encode(original, sources(headers))
+    result = decode(from_json(to_json(sr)))
+    assert result.problems == ()
+    assert result.annotations == revised(original, sr)
+    defect = result.annotations.findings[0]
+    assert defect.note == NOTE
+    assert [m.region_index for m in defect.measurements] == [0, 0, 0, 1, 1]
+    assert defect.measurements[0].calibration_source == (
+        calibration_from_dataset(headers["03_LCC_POST"]).short_label()
+    )
+    assert result.annotations.findings[4].regions[0].frame == 2
+    assert result.annotations.duct_segments[2].path_length is None
+
+
+@pytest.mark.parametrize(
+    "kind", [GraphicType.POINT, GraphicType.CIRCLE, GraphicType.ELLIPSE, GraphicType.POLYLINE]
+)
+def test_every_graphic_type_is_present(headers: dict[str, Dataset], kind: GraphicType) -> None:
+    annotations = build(headers)
+    regions = [r for f in annotations.findings for r in f.regions]
+    assert kind in {r.graphic_type for r in regions}
+    text = to_json(encode(annotations, sources(headers)))
+    assert kind.value in re.findall(r'"00700023": \{"Value": \["(\w+)"\]', text)
+    if kind is GraphicType.POLYLINE:  # open and closed
+        assert {r.is_closed for r in regions if r.graphic_type is kind} == {True, False}
+
+
+def test_json_is_sorted_utf8_and_loads_everywhere(headers: dict[str, Dataset]) -> None:
+    text = to_json(encode(build(headers), sources(headers)))
+
+    def check(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+        tags = [key for key, _ in pairs if re.fullmatch(r"[0-9A-F]{8}", key)]
+        assert tags == sorted(tags)
+        return dict(pairs)
+
+    payload = json.loads(text, object_pairs_hook=check)
+    assert payload["00080005"]["Value"] == ["ISO_IR 192"]
+    assert NOTE in text
+    plain = Dataset.from_json(text)
+    assert plain.SOPClassUID == "1.2.840.10008.5.1.4.1.1.88.33"
+    sr = hd.sr.ComprehensiveSR.from_dataset(from_json(text))
+    report = hd.sr.MeasurementReport.from_sequence(sr.content)
+    planar = report.get_planar_roi_measurement_groups()
+    # 7 finding regions + 2 nipple landmarks; 4 TID 1501 duct groups
+    assert len(planar) == 9
+    assert len(report.get_image_measurement_groups()) == 4
+    uids = {str(group.tracking_uid) for group in planar}
+    assert build_uid_count(planar) == 2  # FD-1 on CC and ML share its tracking UID
+    assert len(uids) == 8
+
+
+def build_uid_count(groups: list[hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations]) -> int:
+    by_identifier = [str(g.tracking_uid) for g in groups if g.tracking_identifier == "FD-1"]
+    assert len(set(by_identifier)) == 1
+    return len(by_identifier)
+
+
+def test_binary_part10_validates_and_round_trips(
+    headers: dict[str, Dataset], tmp_path: Path
+) -> None:
+    original = build(headers)
+    sr = encode(original, sources(headers))
+    path = tmp_path / "annotations.dcm"
+    from_json(to_json(sr)).save_as(path, enforce_file_format=True)
+    reread = dcmread(path)
+    assert reread.SpecificCharacterSet == "ISO_IR 192"
+    result = decode(reread)
+    assert result.problems == ()
+    assert result.annotations == revised(original, sr)
+
+    assert b"Intraluminal filling defect" in validate(path)
+
+
+def validate(path: Path) -> bytes:
+    """Run dciodvfy (0 errors) and dsrdump (exit 0) on a file; return the dump."""
+    if shutil.which("dciodvfy") is None:
+        pytest.skip("dciodvfy (dicom3tools) is not on PATH")
+    check = subprocess.run(["dciodvfy", str(path)], capture_output=True, text=True, check=False)
+    errors = [line for line in (check.stdout + check.stderr).splitlines() if "Error" in line]
+    assert errors == []
+    if shutil.which("dsrdump") is None:
+        pytest.skip("dsrdump (DCMTK) is not on PATH")
+    dump = subprocess.run(["dsrdump", str(path)], capture_output=True, check=False)
+    assert dump.returncode == 0
+    return dump.stdout
+
+
+def test_revisions_get_new_uids_and_keep_tracking_uids(headers: dict[str, Dataset]) -> None:
+    original = build(headers)
+    first_sr = encode(original, sources(headers))
+    first = decode(from_json(to_json(first_sr))).annotations
+    second_sr = encode(first, sources(headers))
+    assert second_sr.SOPInstanceUID != first_sr.SOPInstanceUID
+    assert second_sr.SeriesInstanceUID == first_sr.SeriesInstanceUID
+    predecessor = second_sr.PredecessorDocumentsSequence[0]
+    assert predecessor.StudyInstanceUID == original.study_instance_uid
+    reference = predecessor.ReferencedSeriesSequence[0].ReferencedSOPSequence[0]
+    assert reference.ReferencedSOPInstanceUID == first_sr.SOPInstanceUID
+    second = decode(from_json(to_json(second_sr))).annotations
+    assert second.previous_revision_uid == first_sr.SOPInstanceUID
+    assert second.sop_instance_uid == second_sr.SOPInstanceUID
+    assert [f.tracking_uid for f in second.findings] == [f.tracking_uid for f in original.findings]
+    assert [s.tracking_uid for s in second.duct_segments] == [
+        s.tracking_uid for s in original.duct_segments
+    ]
+    assert "PredecessorDocumentsSequence" not in first_sr
+
+
+def test_empty_sequences_without_value_are_accepted(headers: dict[str, Dataset]) -> None:
+    original = build(headers)
+    sr = encode(original, sources(headers))
+
+    def drop_empty(node: Any) -> Any:
+        if isinstance(node, dict):
+            return {
+                key: drop_empty(value)
+                for key, value in node.items()
+                if not (key == "Value" and value == [])
+            }
+        if isinstance(node, list):
+            return [drop_empty(value) for value in node]
+        return node
+
+    payload = json.loads(to_json(sr))
+    assert '"Value": []' in to_json(sr)  # pydicom writes empty sequences so
+    dcmtk_style = json.dumps(drop_empty(payload))
+    assert '"Value": []' not in dcmtk_style
+    assert decode(Dataset.from_json(dcmtk_style)).annotations == revised(original, sr)
+
+
+def test_empty_annotation_set_round_trips(headers: dict[str, Dataset], tmp_path: Path) -> None:
+    empty = AnnotationSet(headers["03_LCC_POST"].StudyInstanceUID, observer="")
+    sr = encode(empty, sources(headers))
+    dataset = from_json(to_json(sr))
+    assert decode(dataset).annotations == revised(empty, sr)
+    hd.sr.ComprehensiveSR.from_dataset(dataset)
+    path = tmp_path / "empty.dcm"
+    dataset.save_as(path, enforce_file_format=True)
+    assert b"Imaging Measurements" in validate(path)
+
+
+def test_strict_writing_rejects_unknown_images(headers: dict[str, Dataset]) -> None:
+    annotations = build(headers)
+    with pytest.raises(ValueError, match="not among the source images"):
+        encode(annotations, [headers["03_LCC_POST"]])
+    with pytest.raises(ValueError, match="annotated study"):
+        encode(annotations, [headers["07_LCC"]])
+
+
+def foreign_sr(headers: dict[str, Dataset]) -> Dataset:
+    """A TID 1500 SR made with highdicom alone, as other software would write it."""
+    cc = headers["03_LCC_POST"]
+    source = hd.sr.SourceImageForRegion(cc.SOPClassUID, cc.SOPInstanceUID)
+    lesion = hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier="Lesion 7"),
+        referenced_region=hd.sr.ImageRegion(
+            "ELLIPSE", np.array([[10, 20], [50, 20], [30, 10], [30, 30]], float), source
+        ),
+        finding_type=sr_codes.SCT.Fibroadenoma,
+        finding_sites=[hd.sr.FindingSite(sr_codes.SCT.Breast, laterality=sr_codes.SCT.Right)],
+        measurements=[hd.sr.Measurement(sr_codes.SCT.LongAxis, 4.2, sr_codes.UCUM.Millimeter)],
+    )
+    cyst = hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(identifier="Cyst"),
+        referenced_region=hd.sr.ImageRegion("POINT", np.array([[5.0, 6.0]]), source),
+        finding_type=sr_codes.DCM.CystFill,
+    )
+    regionless = hd.sr.MeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(identifier="Global"),
+        measurements=[hd.sr.Measurement(sr_codes.SCT.Area, 3.0, sr_codes.UCUM.SquareMillimeter)],
+    )
+    report = hd.sr.MeasurementReport(
+        observation_context=hd.sr.ObservationContext(
+            observer_person_context=hd.sr.ObserverContext(
+                observer_type=sr_codes.DCM.Person,
+                observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(
+                    name="Other^Reader"
+                ),
+            )
+        ),
+        procedure_reported=sr_codes.SCT.MammaryDuctogram,
+        imaging_measurements=[lesion, cyst, regionless],
+    )
+    return hd.sr.ComprehensiveSR(
+        evidence=[cc],
+        content=report,
+        series_instance_uid=generate_uid(),
+        series_number=77,
+        sop_instance_uid=generate_uid(),
+        instance_number=1,
+        manufacturer="Other Vendor",
+    )
+
+
+def test_foreign_sr_with_unknown_finding_type(headers: dict[str, Dataset], tmp_path: Path) -> None:
+    sr = foreign_sr(headers)
+    path = tmp_path / "foreign.dcm"
+    sr.save_as(path, enforce_file_format=True)
+    for dataset in (dcmread(path), Dataset.from_json(to_json(sr))):
+        result = decode(dataset)
+        lesion, cyst = result.annotations.findings
+        assert lesion.finding_type is FindingType.OTHER
+        assert lesion.other_text == "Fibroadenoma"
+        assert lesion.short_id == "Lesion 7"
+        assert lesion.laterality is Laterality.RIGHT
+        assert lesion.regions[0].graphic_type is GraphicType.ELLIPSE
+        assert [(m.value, m.calibration_source) for m in lesion.measurements] == [
+            (4.2, "calibration not recorded")
+        ]
+        assert cyst.finding_type is FindingType.CYST_FILL
+        assert cyst.regions[0].points == ((5.0, 6.0),)
+        assert result.annotations.observer == "Other^Reader"
+        assert len(result.problems) == 1
+        assert "no image region" in result.problems[0]
+
+
+def test_malformed_group_is_skipped_with_a_problem(headers: dict[str, Dataset]) -> None:
+    original = build(headers)
+    sr = from_json(to_json(encode(original, sources(headers))))
+    measurements = sr.ContentSequence[-1]
+    assert measurements.ConceptNameCodeSequence[0].CodeValue == "126010"
+    first_group = measurements.ContentSequence[0]
+    scoord = next(item for item in first_group.ContentSequence if item.ValueType == "SCOORD")
+    scoord.GraphicData = [1.0, 2.0, 3.0]  # an ELLIPSE with 1.5 points
+    result = decode(sr)
+    assert len(result.problems) == 1
+    assert "measurement group 1" in result.problems[0]
+    defect = result.annotations.findings[0]
+    assert defect.short_id == "FD-1"
+    assert len(defect.regions) == 1  # the ML circle survived
+    assert [m.region_index for m in defect.measurements] == [0, 0]
+
+
+def test_decode_rejects_non_sr() -> None:
+    with pytest.raises(ValueError, match="structured report"):
+        decode(Dataset())
