@@ -253,7 +253,15 @@ class MeasurementValue:
             raise ValueError("region_index must not be negative")
 
 
-@dataclass(frozen=True, slots=True)
+def _code_key(code: Code | None) -> tuple[str, str] | None:
+    """Return what identifies a code (value, scheme), or None.
+
+    pydicom's ``Code.__eq__`` raises on ``None``, so findings compare these keys.
+    """
+    return None if code is None else (code.value, code.scheme_designator)
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Finding:
     """A coded finding on one or more images (a TID 1410 group per region).
 
@@ -314,6 +322,29 @@ class Finding:
         for measurement in self.measurements:
             if measurement.region_index >= len(self.regions):
                 raise ValueError(f"measurement of missing region {measurement.region_index}")
+
+    def _key(self) -> tuple[object, ...]:
+        return (
+            self.tracking_uid,
+            self.short_id,
+            self.finding_type,
+            self.other_text,
+            self.laterality,
+            self.regions,
+            self.measurements,
+            _code_key(self.impression),
+            self.note,
+            self.observer,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        """Compare every attribute; impressions by code value and scheme (None-safe)."""
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
 
     @classmethod
     def new(

@@ -52,6 +52,8 @@ from galactoview.dicom.hanging import (
 from galactoview.dicom.loading import ImageRecord, PixelDataError, ScanResult, scan
 from galactoview.dicom.mammography import Flip
 from galactoview.dicom.person_name import format_person_name
+from galactoview.ui.annotation_saver import AnnotationSaver
+from galactoview.ui.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.cine import CineBar, default_fps
 from galactoview.ui.decoding import DecodedImage, ImageDecoder
 from galactoview.ui.errors import ProblemReporter, ProblemsDock
@@ -176,6 +178,9 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.browser], [_BROWSER_WIDTH], Qt.Orientation.Horizontal)
         self.resizeDocks([self.problems_dock], [110], Qt.Orientation.Vertical)
         self.problems = ProblemReporter(self.problems_dock, self.statusBar())
+        self.workspace = AnnotationWorkspace(parent=self)
+        self.saver = AnnotationSaver(self.workspace, self.problems, self)
+        self.workspace.undo_stack.cleanChanged.connect(self._update_title)
 
         self.layout_label = QLabel(self)
         self.image_label = QLabel(self)
@@ -281,6 +286,15 @@ class MainWindow(QMainWindow):
         self.quit_action = self._action("&Quit", "Ctrl+Q", self.close)
         self.recent_menu = QMenu("Open &Recent", self)
         self.recent_menu.aboutToShow.connect(self._fill_recent_menu)
+        # Edit: Qt's own undo/redo actions, named after the command they undo ("Undo Add FD-1").
+        self.undo_action = self.workspace.undo_stack.createUndoAction(self, "&Undo")
+        self.undo_action.setShortcuts([QKeySequence("Ctrl+Z")])
+        self.redo_action = self.workspace.undo_stack.createRedoAction(self, "&Redo")
+        self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
+        self.addActions([self.undo_action, self.redo_action])
+        self.save_annotations_action = self._action(
+            "&Save Annotations", "Ctrl+S", self.saver.save_now, "Save now (they autosave anyway)"
+        )
         # Images
         self.next_action = self._action(
             "&Next Image", ["PgDown", "Down"], self.next_image, "Next image in the active viewport"
@@ -406,7 +420,11 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.open_folder_action, self.open_files_action])
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
+        file_menu.addAction(self.save_annotations_action)
+        file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
+        edit_menu = menu_bar.addMenu("&Edit")
+        edit_menu.addActions([self.undo_action, self.redo_action])
         hanging_menu = menu_bar.addMenu("&Hanging")
         hanging_menu.addActions(
             [self.default_hanging_action, self.next_layout_action, self.previous_layout_action]
@@ -510,7 +528,16 @@ class MainWindow(QMainWindow):
     def shortcut_sections(self) -> list[tuple[str, list[QAction]]]:
         """Return the actions by menu section, for Help → Keyboard shortcuts."""
         return [
-            ("File", [self.open_folder_action, self.open_files_action, self.quit_action]),
+            (
+                "File",
+                [
+                    self.open_folder_action,
+                    self.open_files_action,
+                    self.save_annotations_action,
+                    self.quit_action,
+                ],
+            ),
+            ("Edit", [self.undo_action, self.redo_action]),
             (
                 "Images",
                 [
@@ -641,6 +668,7 @@ class MainWindow(QMainWindow):
         self._shown.clear()
         self._auto.clear()
         self.browser.set_images(result.images)
+        self.saver.open_studies(result.images)
         for problem in result.problems:
             member = f"[{problem.archive_member}] " if problem.archive_member else ""
             self.problems.report(f"{member}{problem.message}", problem.path)
@@ -1131,7 +1159,9 @@ class MainWindow(QMainWindow):
                 format_person_name(record.patient_name) or record.patient_id or "Unknown patient",
                 record.study_description or "Study",
             ]
-        self.setWindowTitle(" — ".join(parts))
+        modified = not self.workspace.undo_stack.isClean()
+        # A leading bullet says that annotations are not saved yet.
+        self.setWindowTitle(("• " if modified else "") + " — ".join(parts))
 
     # --- opening ----------------------------------------------------------------------
 
@@ -1183,6 +1213,7 @@ class MainWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
         """Remember the layout, stop decoding and drop the images, so memory is freed at once."""
         self._save_settings()
+        self.saver.save_now()
         self.cine.pause()
         self.browser.shutdown()
         self.decoder.shutdown()

@@ -222,3 +222,23 @@ def test_objects_are_immutable() -> None:
     item = finding()
     with pytest.raises(AttributeError):
         item.note = "x"  # type: ignore[misc]
+
+
+def test_findings_compare_with_and_without_an_impression() -> None:
+    from galactoview.annotations import codes
+    from galactoview.annotations.model import Finding, FindingType, GraphicType, ImageRegion
+
+    region = ImageRegion("1.2.3.4", None, GraphicType.POINT, ((1.0, 2.0),))
+    plain = Finding.new(FindingType.CYST_FILL, [region], short_id="CY-1")
+    papilloma = Finding(
+        plain.tracking_uid,
+        "CY-1",
+        FindingType.CYST_FILL,
+        "",
+        plain.laterality,
+        plain.regions,
+        impression=codes.INTRADUCTAL_PAPILLOMA,
+    )
+    assert plain != papilloma and papilloma != plain
+    assert papilloma == Finding(*[getattr(papilloma, name) for name in Finding.__slots__])
+    assert len({plain, papilloma}) == 2

@@ -1,0 +1,248 @@
+"""AnnotationSaver: loads each study's sidecar into the workspace and autosaves the edits.
+
+The decisions are Qt-free (:mod:`galactoview.annotations.persistence`: where the
+sidecar is, what a bad file means; :class:`galactoview.annotations.sidecar.Autosaver`:
+when to save); this object adds the Qt timer, reads the referenced images' headers, and
+turns a conflict (the sidecar changed on disk since it was read — another workstation)
+into a question for the reader: reload theirs, or keep both.
+
+Autosave runs :data:`AUTOSAVE_DELAY_S` seconds after the last edit and when the window
+closes. A save that fails is reported (naming the file) and tried again after the next
+edit; nothing already on disk is lost (the store writes atomically and keeps a backup).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from typing import Final
+
+from pydicom.dataset import Dataset
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from galactoview.annotations import sidecar
+from galactoview.annotations.persistence import (
+    SidecarTarget,
+    open_annotations,
+    save_annotations,
+)
+from galactoview.dicom.loading import ImageRecord, read_header
+from galactoview.ui.annotation_workspace import AnnotationWorkspace
+from galactoview.ui.errors import ProblemReporter
+
+__all__ = ["AUTOSAVE_DELAY_S", "AnnotationSaver"]
+
+#: Seconds after the last edit before the annotations are saved.
+AUTOSAVE_DELAY_S: Final = 2.0
+
+
+class AnnotationSaver(QObject):
+    """Loads and autosaves the annotations of the studies shown in a window.
+
+    Parameters
+    ----------
+    workspace
+        The annotations being edited.
+    problems
+        The one error path (Problems panel + error dialog).
+    parent
+        The window: dialogs are shown over it.
+
+    Signals
+    -------
+    saved(str)
+        A study's annotations were written (Study Instance UID).
+    conflict(str)
+        A study's sidecar changed on disk since it was read; the reader was asked.
+    """
+
+    saved = Signal(str)
+    conflict = Signal(str)
+
+    def __init__(
+        self, workspace: AnnotationWorkspace, problems: ProblemReporter, parent: QWidget
+    ) -> None:
+        super().__init__(parent)
+        self._window = parent
+        self.workspace = workspace
+        self._problems = problems
+        self._targets: dict[str, SidecarTarget] = {}
+        self._records: dict[str, ImageRecord] = {}
+        self._headers: dict[str, Dataset] = {}
+        self._blocked: set[str] = set()  # studies waiting for the reader's answer
+        self._autosaver = sidecar.Autosaver(AUTOSAVE_DELAY_S, time.monotonic)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._on_timer)
+        workspace.changed.connect(self._on_changed)
+        self._loading = False
+
+    # --- loading ------------------------------------------------------------------------
+
+    def open_studies(self, records: Sequence[ImageRecord]) -> None:
+        """Read the sidecar of every study among ``records`` into the workspace.
+
+        Saves what is pending first; bad sidecars are reported and kept (the study
+        starts empty and its next save goes to a new file next to the bad one).
+        """
+        self.save_now()
+        self._targets.clear()
+        self._headers.clear()
+        self._blocked.clear()
+        self._records = {record.sop_instance_uid: record for record in records}
+        studies: dict[str, list[ImageRecord]] = {}
+        for record in records:
+            studies.setdefault(record.study_instance_uid, []).append(record)
+        self._loading = True
+        try:
+            self.workspace.clear()
+            for study, members in studies.items():
+                self._load(study, members)
+        finally:
+            self._loading = False
+
+    def _load(self, study: str, members: Sequence[ImageRecord]) -> None:
+        try:
+            opened = open_annotations(study, [record.path for record in members])
+        except ValueError as error:  # a Study Instance UID that cannot name a file
+            self._problems.report(f"annotations of study {study} cannot be stored: {error}")
+            return
+        for line in opened.problems:
+            self._problems.report(line)
+        if opened.target.notice:
+            self._problems.report(opened.target.notice)
+        self._targets[study] = opened.target
+        self.workspace.set_loaded(opened.annotations)
+
+    def target(self, study_instance_uid: str) -> SidecarTarget | None:
+        """Return where a study's annotations are saved (None if not known)."""
+        return self._targets.get(study_instance_uid)
+
+    # --- saving -------------------------------------------------------------------------
+
+    def _on_changed(self, _study: str) -> None:
+        if self._loading:
+            return
+        self._autosaver.edited()
+        self._timer.start(round(AUTOSAVE_DELAY_S * 1000))
+
+    def _on_timer(self) -> None:
+        self.save_now()
+
+    def save_now(self) -> bool:
+        """Save every study with unsaved edits now; return whether all were saved."""
+        self._timer.stop()
+        revision = self._autosaver.revision
+        ok = True
+        for study in self.workspace.dirty_studies():
+            if study not in self._blocked:
+                ok = self._save(study) and ok
+        if ok:
+            self._autosaver.saved(revision)
+        else:
+            self._autosaver.save_failed()
+        return ok
+
+    def _headers_for(self, study: str) -> list[Dataset] | None:
+        """Return the headers of the study's images and of every image its marks reference."""
+        annotations = self.workspace.annotations(study)
+        wanted = {
+            region.sop_instance_uid
+            for finding in annotations.findings
+            for region in finding.regions
+        }
+        wanted |= {segment.region.sop_instance_uid for segment in annotations.duct_segments}
+        wanted |= {landmark.sop_instance_uid for landmark in annotations.landmarks}
+        wanted |= {
+            uid for uid, record in self._records.items() if record.study_instance_uid == study
+        }
+        headers: list[Dataset] = []
+        for uid in sorted(wanted):
+            if uid not in self._headers:
+                record = self._records.get(uid)
+                if record is None:
+                    self._problems.report(
+                        f"annotations of study {study} refer to image {uid}, which is not "
+                        "loaded: they are kept in memory but cannot be saved"
+                    )
+                    return None
+                try:
+                    self._headers[uid] = read_header(record)
+                except Exception as error:  # noqa: BLE001 (any unreadable header is one report)
+                    self._problems.report(f"cannot read the header again: {error}", record.path)
+                    return None
+            headers.append(self._headers[uid])
+        return headers
+
+    def _save(self, study: str) -> bool:
+        target = self._targets.get(study)
+        if target is None:
+            return False
+        headers = self._headers_for(study)
+        if headers is None:
+            return False
+        try:
+            saved, next_target = save_annotations(
+                self.workspace.annotations(study), headers, target
+            )
+        except sidecar.SidecarConflict:
+            self._blocked.add(study)
+            self._ask_about_conflict(study, target)
+            return False
+        except (sidecar.SidecarError, ValueError) as error:
+            self._problems.report(f"annotations not saved: {error}")
+            return False
+        self._targets[study] = next_target
+        self.workspace.mark_saved(saved)
+        self.saved.emit(study)
+        return True
+
+    # --- conflicts ----------------------------------------------------------------------
+
+    def _ask_about_conflict(self, study: str, target: SidecarTarget) -> None:
+        """Ask (without blocking) whether to reload the file on disk or keep both."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Annotations changed on disk",
+            f"{target.path} was changed by someone else since it was opened.",
+            parent=self._window,
+        )
+        box.setObjectName("ConflictDialog")
+        box.setInformativeText(
+            "Reload it (your unsaved marks on this study are dropped), or keep both "
+            "(yours are saved to a new file next to it)."
+        )
+        reload_button = box.addButton("Reload", QMessageBox.ButtonRole.DestructiveRole)
+        keep_button = box.addButton("Keep Both", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(keep_button)
+
+        def answered() -> None:
+            clicked = box.clickedButton()
+            if clicked is reload_button:
+                self.reload(study)
+            elif clicked is keep_button:
+                self.keep_both(study)
+
+        box.finished.connect(lambda _result: answered())
+        box.open()
+        self.conflict.emit(study)
+
+    def reload(self, study: str) -> None:
+        """Drop this study's unsaved marks and read its sidecar again."""
+        self._blocked.discard(study)
+        members = [r for r in self._records.values() if r.study_instance_uid == study]
+        self._loading = True
+        try:
+            self._load(study, members)
+        finally:
+            self._loading = False
+
+    def keep_both(self, study: str) -> None:
+        """Save this study's marks to a new file next to the one changed on disk."""
+        self._blocked.discard(study)
+        target = self._targets.get(study)
+        if target is not None:
+            self._targets[study] = replace(target, alongside=True)
+            self._save(study)

@@ -1,0 +1,95 @@
+"""The main window loads each study's sidecar and autosaves edits, never clobbering a change."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from galactoview.annotations import sidecar
+from galactoview.annotations.model import Finding, FindingType, GraphicType, ImageRegion
+from galactoview.annotations.persistence import open_annotations, save_annotations
+from galactoview.dicom.loading import ImageRecord, read_header
+from galactoview.dicom.mammography import Laterality
+from galactoview.ui.main_window import MainWindow
+from tests.helpers import sample_images
+from tests.ui.conftest import OpenWindow
+
+
+def copy_ductogram(tmp_path: Path) -> Path:
+    """Copy the sample ductogram's DICOM files (not its sidecar) into a writable folder."""
+    source = next(r for r in sample_images() if r.contrast_phase.value == "post").path.parent
+    target = tmp_path / source.name
+    target.mkdir()
+    for path in source.glob("*.dcm"):
+        shutil.copy(path, target / path.name)
+    return target
+
+
+def mark(window: MainWindow) -> tuple[str, Finding]:
+    record = window.records[0]
+    region = ImageRegion(record.sop_instance_uid, None, GraphicType.POINT, ((500.0, 600.0),))
+    finding = Finding.new(
+        FindingType.CYST_FILL, [region], short_id="CY-1", laterality=Laterality.LEFT
+    )
+    window.workspace.add_finding(record.study_instance_uid, finding)
+    return record.study_instance_uid, finding
+
+
+def test_edits_autosave_next_to_the_study_and_come_back(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    folder = copy_ductogram(tmp_path)
+    window = open_window([folder])
+    study, finding = mark(window)
+    assert window.windowTitle().startswith("• ")
+    with qtbot.waitSignal(window.saver.saved, timeout=10_000):
+        pass  # the autosave timer fires by itself
+    path = folder / sidecar.sidecar_name(study)
+    assert path.is_file()
+    assert not window.windowTitle().startswith("• ")
+    window.close()
+    again = open_window([folder])
+    assert again.workspace.annotations(study).findings == (finding,)
+    assert again.workspace.undo_stack.count() == 0
+
+
+def test_closing_saves_what_is_pending(open_window: OpenWindow, tmp_path: Path) -> None:
+    folder = copy_ductogram(tmp_path)
+    window = open_window([folder])
+    study, finding = mark(window)
+    window.close()
+    opened = open_annotations(study, list(folder.glob("*.dcm")))
+    assert opened.annotations.findings == (finding,)
+
+
+def test_a_change_on_disk_asks_and_keep_both_writes_a_second_file(
+    open_window: OpenWindow, tmp_path: Path, qtbot: QtBot
+) -> None:
+    folder = copy_ductogram(tmp_path)
+    window = open_window([folder])
+    study, _finding = mark(window)
+    assert window.saver.save_now()
+    # Another workstation saves its own revision meanwhile.
+    theirs = open_annotations(study, list(folder.glob("*.dcm")))
+    records: list[ImageRecord] = [r for r in window.records if r.study_instance_uid == study]
+    save_annotations(theirs.annotations, [read_header(r) for r in records], theirs.target)
+    on_disk = (folder / sidecar.sidecar_name(study)).read_bytes()
+    mark_two = window.records[1]
+    region = ImageRegion(mark_two.sop_instance_uid, None, GraphicType.POINT, ((50.0, 60.0),))
+    window.workspace.add_finding(
+        study,
+        Finding.new(FindingType.CYST_FILL, [region], short_id="CY-2", laterality=Laterality.LEFT),
+    )
+    with qtbot.waitSignal(window.saver.conflict, timeout=5_000):
+        window.saver.save_now()
+    assert (folder / sidecar.sidecar_name(study)).read_bytes() == on_disk
+    dialog = window.findChild(QMessageBox, "ConflictDialog")
+    assert dialog is not None
+    window.saver.keep_both(study)
+    dialog.close()
+    copies = sidecar.alongside_sidecars(folder / sidecar.sidecar_name(study))
+    assert len(copies) == 1
+    assert (folder / sidecar.sidecar_name(study)).read_bytes() == on_disk
