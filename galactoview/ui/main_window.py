@@ -57,6 +57,8 @@ from galactoview.ui.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.cine import CineBar, default_fps
 from galactoview.ui.decoding import DecodedImage, ImageDecoder
 from galactoview.ui.errors import ProblemReporter, ProblemsDock
+from galactoview.ui.finding_palette import FindingPalette
+from galactoview.ui.findings_dock import FindingsDock
 from galactoview.ui.hanging_view import HangingView
 from galactoview.ui.magnifier import Magnifier
 from galactoview.ui.overlays import ViewportOverlay
@@ -77,6 +79,9 @@ _PRESET_KEYS = 9
 
 #: Initial width of the study browser, in pixels.
 _BROWSER_WIDTH = 300
+
+#: Initial width of the findings dock, in pixels.
+_FINDINGS_WIDTH = 320
 
 #: Status-bar message while images are being decoded.
 DECODING_MESSAGE = "Decoding…"
@@ -166,19 +171,28 @@ class MainWindow(QMainWindow):
         self._scan_relay = _ScanRelay(self)
         self._scan_relay.finished.connect(self._on_scan_finished)
 
+        self.workspace = AnnotationWorkspace(parent=self)
+        self.finding_palette = FindingPalette(self)
+        self.finding_palette.setObjectName("FindingPalette")
         self.hanging_view = HangingView(self, on_new_viewport=self._attach_tools)
         self.hanging_view.link_window = self.settings.flag("link/window", True)
         self.hanging_view.link_zoom = self.settings.flag("link/zoom", True)
         self.setCentralWidget(self.hanging_view)
         self.browser = StudyBrowserDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
+        self.findings_dock = FindingsDock(self.workspace, self)
+        self.findings_dock.setObjectName("FindingsDock")
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.findings_dock)
         self.problems_dock = ProblemsDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
         self.problems_dock.hide()
-        self.resizeDocks([self.browser], [_BROWSER_WIDTH], Qt.Orientation.Horizontal)
+        self.resizeDocks(
+            [self.browser, self.findings_dock],
+            [_BROWSER_WIDTH, _FINDINGS_WIDTH],
+            Qt.Orientation.Horizontal,
+        )
         self.resizeDocks([self.problems_dock], [110], Qt.Orientation.Vertical)
         self.problems = ProblemReporter(self.problems_dock, self.statusBar())
-        self.workspace = AnnotationWorkspace(parent=self)
         self.saver = AnnotationSaver(self.workspace, self.problems, self)
         self.workspace.undo_stack.cleanChanged.connect(self._update_title)
 
@@ -213,6 +227,7 @@ class MainWindow(QMainWindow):
         self._restore_settings()
 
         self.browser.image_activated.connect(self.select_image)
+        self.findings_dock.navigate.connect(self.show_mark)
         self.decoder.decoded.connect(self._on_decoded)
         self.decoder.failed.connect(self._on_decode_failed)
         self.hanging_view.active_changed.connect(self._on_active_changed)
@@ -347,7 +362,7 @@ class MainWindow(QMainWindow):
             "&Fit", "F", self.fit_all, "Fit the images, pairs at the same scale"
         )
         self.actual_pixels_action = self._action(
-            "1:1 Pixels", "Alt+1", lambda: self.viewport.actual_pixels()
+            "1:1 Pixels", "Ctrl+0", lambda: self.viewport.actual_pixels()
         )
         self.true_size_action = self._action(
             "True Size (mm on screen)", "T", self.true_size, "Physical size at the screen's DPI"
@@ -456,6 +471,7 @@ class MainWindow(QMainWindow):
         view_menu.addActions([self.link_zoom_action, self.overlays_action])
         view_menu.addSeparator()
         view_menu.addAction(self.browser.toggleViewAction())
+        view_menu.addAction(self.findings_dock.toggleViewAction())
         view_menu.addAction(self.problems_dock.toggleViewAction())
         self.window_menu = menu_bar.addMenu("&Window")
         self.window_menu.addActions(
@@ -524,6 +540,9 @@ class MainWindow(QMainWindow):
         self.cine_toolbar = cine_bar
         self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, cine_bar)
         cine_bar.hide()
+        self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.finding_palette)
+        self.addActions(list(self.finding_palette.type_actions().values()))
 
     def shortcut_sections(self) -> list[tuple[str, list[QAction]]]:
         """Return the actions by menu section, for Help → Keyboard shortcuts."""
@@ -668,6 +687,7 @@ class MainWindow(QMainWindow):
         self._shown.clear()
         self._auto.clear()
         self.browser.set_images(result.images)
+        self.findings_dock.set_images(result.images)
         self.saver.open_studies(result.images)
         for problem in result.problems:
             member = f"[{problem.archive_member}] " if problem.archive_member else ""
@@ -971,6 +991,45 @@ class MainWindow(QMainWindow):
         this = max((start for start in starts if start <= index), default=0)
         earlier = [start for start in starts if start < this]
         self.select_image(earlier[-1] if earlier else this)
+
+    def show_mark(self, tracking_uid: str, sop_instance_uid: str) -> None:
+        """Show the image a finding is marked on, centred on the mark (findings dock)."""
+        index = next(
+            (n for n, r in enumerate(self._records) if r.sop_instance_uid == sop_instance_uid),
+            None,
+        )
+        if index is None:
+            self.statusBar().showMessage("The image of this mark is not loaded", 5000)
+            return
+        cells = [cell for cell, (shown, _frame) in self._requests.items() if shown == index]
+        if cells:
+            self.hanging_view.set_active(cells[0])
+        else:
+            self.select_image(index)
+        self._centre_on_mark(tracking_uid, sop_instance_uid)
+
+    def _centre_on_mark(self, tracking_uid: str, sop_instance_uid: str) -> None:
+        """Centre the active viewport on the mark's region on that image, if any."""
+        study = self.workspace.study_of(tracking_uid)
+        if study is None:
+            return
+        annotations = self.workspace.annotations(study)
+        regions = [
+            region
+            for finding in annotations.findings
+            if finding.tracking_uid == tracking_uid
+            for region in finding.regions
+        ] + [s.region for s in annotations.duct_segments if s.tracking_uid == tracking_uid]
+        points = [
+            p
+            for region in regions
+            if region.sop_instance_uid == sop_instance_uid
+            for p in region.points
+        ]
+        if points and self.viewport.has_image():
+            column = sum(p[0] for p in points) / len(points)
+            row = sum(p[1] for p in points) / len(points)
+            self.viewport.center_on(column, row)
 
     # --- frames -----------------------------------------------------------------------
 

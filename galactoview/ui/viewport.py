@@ -677,6 +677,15 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
             padding=0.0,
         )
 
+    def center_on(self, column: float, row: float) -> None:
+        """Pan (keeping the zoom) so an item (SCOORD) point is in the middle of the view."""
+        x, y = self.map_image_to_view(column, row)
+        (x0, x1), (y0, y1) = self.view_box.viewRange()
+        half_x, half_y = (x1 - x0) / 2.0, (y1 - y0) / 2.0
+        self.view_box.setRange(
+            xRange=(x - half_x, x + half_x), yRange=(y - half_y, y + half_y), padding=0.0
+        )
+
     def actual_pixels(self) -> None:
         """Show one image pixel per device pixel (1:1), about the current centre."""
         self.set_zoom(float(self.devicePixelRatioF()) or 1.0)

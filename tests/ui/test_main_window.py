@@ -460,7 +460,7 @@ def test_middle_drag_pans_without_changing_the_window(
     voi = viewport.voi
     (x0, _), (y0, _) = viewport.view_box.viewRange()
     middle = Qt.MouseButton.MiddleButton
-    start = QPointF(300, 300)
+    start = QPointF(viewport.width() / 2, viewport.height() / 2)
     send_mouse(viewport, QEvent.Type.MouseButtonPress, start, middle, middle)
     for step in range(1, 6):
         pos = start + QPointF(-20 * step, -10 * step)

@@ -67,12 +67,16 @@ def truth_of(viewport: Viewport) -> dict[str, Any]:
 
 
 def nipple_and_chest_wall_x(viewport: Viewport) -> tuple[float, float]:
-    """Return the widget x of the ground-truth nipple and of the chest-wall line's middle."""
+    """Return the widget x of the ground-truth nipple and of the chest wall.
+
+    The chest wall is the end of the ground-truth chest-wall line farthest from the
+    nipple (the image edge on CC views; the pectoral line's base on MLO views).
+    """
     truth = truth_of(viewport)
     nipple = truth["nipple"]
-    (c0, r0), (c1, r1) = truth["chest_wall"]["points"]
     nipple_x, _ = viewport.map_image_to_widget(nipple["column"], nipple["row"])
-    wall_x, _ = viewport.map_image_to_widget((c0 + c1) / 2, (r0 + r1) / 2)
+    ends = [viewport.map_image_to_widget(c, r)[0] for c, r in truth["chest_wall"]["points"]]
+    wall_x = max(ends, key=lambda x: abs(x - nipple_x))
     return nipple_x, wall_x
 
 
