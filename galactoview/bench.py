@@ -44,7 +44,7 @@ from galactoview.dicom.pixel_cache import PixelCache
 from galactoview.dicom.pyramid import Pyramid
 from galactoview.paths import sample_dicom_dir
 
-__all__ = ["generate_study", "main", "run"]
+__all__ = ["generate_study", "main", "run", "sr_benchmarks"]
 
 ROWS: Final = 4096
 COLUMNS: Final = 3328
@@ -295,6 +295,104 @@ def _display_benchmarks(data: Path, study: Path) -> dict[str, Any]:
     return figures
 
 
+def _fifty_findings(study: Path) -> tuple[Any, list[Dataset]]:
+    """Return 50 measured findings on the post-contrast images of a study, and its headers."""
+    from galactoview.annotations.geometry import measure_region
+    from galactoview.annotations.model import (
+        AnnotationSet,
+        Finding,
+        FindingType,
+        GraphicType,
+        ImageRegion,
+        Laterality,
+    )
+    from galactoview.dicom.calibration import calibration_from_dataset
+
+    records = scan([study]).images
+    headers = [read_header(record) for record in records]
+    study_uid = records[0].study_instance_uid  # the newest study: the ductogram
+    images = [h for h in headers if h.StudyInstanceUID == study_uid]
+    findings = []
+    types = [t for t in FindingType if t is not FindingType.OTHER]
+    for i in range(50):
+        image = images[i % len(images)]
+        c, r = 300.0 + 20.0 * i, 400.0 + 15.0 * i
+        region = ImageRegion(
+            image.SOPInstanceUID,
+            None,
+            GraphicType.ELLIPSE,
+            ((c - 30, r), (c + 30, r), (c, r - 18), (c, r + 18)),
+        )
+        finding_type = types[i % len(types)]
+        findings.append(
+            Finding(
+                generate_uid(entropy_srcs=["galactoview-bench-sr", str(i)]),
+                f"{finding_type.prefix}-{i + 1}",
+                finding_type,
+                "",
+                Laterality.LEFT,
+                (region,),
+                measure_region(region, calibration_from_dataset(image)),
+                note=f"benchmark finding {i + 1}",
+            )
+        )
+    return AnnotationSet(study_uid, tuple(findings)), headers
+
+
+def sr_benchmarks(study: Path, repeat: int) -> dict[str, float]:
+    """Time saving and opening 50 findings of a study's annotation sidecar (core share).
+
+    ``sr_save_50_ms``: :func:`~galactoview.annotations.sr_codec.encode`, ``to_json`` and the
+    atomic :func:`~galactoview.annotations.sidecar.save` (fsync, backup, rename) over the
+    previous version; ``sr_open_50_ms``: ``sidecar.load``, ``from_json`` and ``decode``.
+    Drawing the findings in the viewer is not included.
+
+    Parameters
+    ----------
+    study
+        Folder of the study (the bundled sample); 50 ELLIPSE findings with measurements
+        are spread over its newest study's images.
+    repeat
+        Runs per timing; the median is reported.
+
+    Returns
+    -------
+    dict
+        ``sr_save_50_ms``, ``sr_encode_50_ms``, ``sr_to_json_50_ms``, ``sr_open_50_ms``,
+        ``sr_sidecar_kib``.
+    """
+    import tempfile
+
+    from galactoview.annotations import sidecar, sr_codec
+
+    annotations, headers = _fifty_findings(study)
+    with tempfile.TemporaryDirectory(prefix="galactoview-bench-sr-") as folder:
+        path = Path(folder) / sidecar.sidecar_name(annotations.study_instance_uid)
+        state: dict[str, Any] = {"expected": None}
+
+        def save() -> None:
+            text = sr_codec.to_json(sr_codec.encode(annotations, headers))
+            state["expected"] = sidecar.save(path, text, expected=state["expected"])
+
+        def load() -> None:
+            loaded = sidecar.load(path)
+            assert loaded is not None
+            result = sr_codec.decode(sr_codec.from_json(loaded.text))
+            assert len(result.annotations.findings) == 50
+
+        save()  # warm up (imports, caches)
+        dataset = sr_codec.encode(annotations, headers)
+        results = {
+            "sr_save_50_ms": 1000 * _median_time(save, repeat),
+            "sr_encode_50_ms": 1000
+            * _median_time(lambda: sr_codec.encode(annotations, headers), repeat),
+            "sr_to_json_50_ms": 1000 * _median_time(lambda: sr_codec.to_json(dataset), repeat),
+            "sr_open_50_ms": 1000 * _median_time(load, repeat),
+            "sr_sidecar_kib": path.stat().st_size / 1024,
+        }
+    return results
+
+
 def run(data: Path, out: Path, repeat: int, study: Path | None = None) -> dict[str, Any]:
     """Generate the study if needed, measure, and write the JSON report.
 
@@ -467,6 +565,9 @@ def run(data: Path, out: Path, repeat: int, study: Path | None = None) -> dict[s
     results["rss_baseline_mb"] = memory["baseline_mb"]
     results["worker_peak_rss_mb"] = memory["worker_peak_mb"]
 
+    # --- annotations: save / open 50 findings of a sidecar (core share) ----------------
+    results |= sr_benchmarks(study if study is not None else sample_dicom_dir(), repeat)
+
     # --- display (Qt, in a subprocess): 4-up W/L step, pyqtgraph reference, start-up ---
     results |= _display_benchmarks(data / "raw", study if study is not None else sample_dicom_dir())
 
@@ -491,6 +592,10 @@ def _targets(r: dict[str, Any]) -> list[dict[str, Any]]:
         rows.append(("wl_step_4up_ms", r["wl_step_4up_ms"], 16.0, "16 ms (60 fps)"))
     if "startup_to_first_image_s" in r:
         rows.append(("startup_to_first_image_s", r["startup_to_first_image_s"], 2.5, "2.5 s"))
+    if "sr_save_50_ms" in r:
+        rows.append(("sr_save_50_ms", r["sr_save_50_ms"], 200.0, "200 ms"))
+    if "sr_open_50_ms" in r:
+        rows.append(("sr_open_50_ms", r["sr_open_50_ms"], 300.0, "300 ms (core share)"))
     return [
         {"metric": m, "value": v, "limit": lim, "rule": rule, "pass": bool(v <= lim)}
         for m, v, lim, rule in rows
@@ -524,6 +629,9 @@ def _print_table(results: dict[str, Any]) -> None:
         "cpu_steal_percent",
         "pyqtgraph_fullres_setlevels_ms",
         "startup_warm_to_first_image_s",
+        "sr_encode_50_ms",
+        "sr_to_json_50_ms",
+        "sr_sidecar_kib",
     ):
         if results.get(key) is not None:
             print(f"{key:<32}{results[key]:>12.3f}")
@@ -544,10 +652,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--study", type=Path, default=None, help="folder to time start-up on (sample study)"
     )
+    parser.add_argument(
+        "--sr-only",
+        action="store_true",
+        help=(
+            "run only the annotation sidecar figures (sr_save_50_ms, sr_open_50_ms, ~5 s) "
+            "and merge them into an existing --out report"
+        ),
+    )
     parser.add_argument("--memory-probe", nargs=2, type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.memory_probe:
         print(json.dumps(_memory_probe(*args.memory_probe)))
+        return 0
+    if args.sr_only:
+        figures = sr_benchmarks(args.study or sample_dicom_dir(), max(1, args.repeat))
+        report: dict[str, Any] = (
+            json.loads(args.out.read_text("utf-8")) if args.out.is_file() else {}
+        )
+        report |= figures
+        if "open_first_image_s" in report:
+            report["targets"] = _targets(report)
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+        for key, value in figures.items():
+            print(f"{key:<32}{value:>12.3f}")
+        print(f"wrote {args.out}")
         return 0
     results = run(args.data, args.out, max(1, args.repeat), args.study)
     _print_table(results)

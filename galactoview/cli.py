@@ -1,15 +1,18 @@
-"""Command line: ``galactoview [PATH ...]`` opens the viewer; ``info`` and ``render`` are batch.
+"""Command line: ``galactoview [PATH ...]`` opens the viewer; subcommands work in batch.
 
 Usage::
 
     galactoview [PATH ...]                 open the viewer (Qt is imported lazily)
     galactoview info PATH... [--json]      list images as Patient > Study > Series > Instance
     galactoview render FILE OUT.png [--frame N] [--window C,W | --auto] [--max-size PX]
+    galactoview sr export SIDECAR OUT.dcm  annotation sidecar -> binary DICOM SR (Part 10)
+    galactoview sr import SR.dcm STUDY_DIR binary (or JSON) TID 1500 SR -> the study's sidecar
+    galactoview sr show SIDECAR_OR_SR [--json] [--images PATH | --no-images]
 
-A first argument that is exactly ``info`` or ``render`` selects the subcommand; anything
-else is a path to open. To open a file or folder literally named ``info`` or ``render``,
-write it as ``./info``. This module never imports Qt or pyqtgraph at module level, so
-``--help``, ``--version`` and the subcommands work without a display.
+A first argument that is exactly ``info``, ``render`` or ``sr`` selects the subcommand;
+anything else is a path to open. To open a file or folder literally named ``info``,
+``render`` or ``sr``, write it as ``./info``. This module never imports Qt or
+pyqtgraph at module level, so ``--help``, ``--version`` and the subcommands work without a display.
 
 Errors about a file are printed as one line ``path: message`` on stderr. Exit codes:
 0 success, 1 nothing readable / the image could not be rendered or written, 2 usage error.
@@ -37,6 +40,7 @@ __all__ = [
     "build_info_parser",
     "build_parser",
     "build_render_parser",
+    "build_sr_parser",
     "info_json",
     "main",
 ]
@@ -49,14 +53,18 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 #: First words of the command line that select a batch subcommand instead of the viewer.
-SUBCOMMANDS = ("info", "render")
+SUBCOMMANDS = ("info", "render", "sr")
 
 _EPILOG = """\
-batch subcommands (see 'galactoview info --help', 'galactoview render --help'):
+batch subcommands (see 'galactoview info --help', 'galactoview render --help',
+'galactoview sr --help'):
   galactoview info PATH... [--json]
   galactoview render FILE OUT.png [--frame N] [--window C,W | --auto] [--max-size PX]
+  galactoview sr export SIDECAR OUT.dcm
+  galactoview sr import SR.dcm STUDY_DIR
+  galactoview sr show SIDECAR_OR_SR [--json]
 
-A PATH literally named 'info' or 'render' must be written as ./info or ./render.
+A PATH literally named 'info', 'render' or 'sr' must be written as ./info, ./render or ./sr.
 """
 
 
@@ -151,6 +159,67 @@ def build_render_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_sr_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``galactoview sr`` (``export``, ``import``, ``show``)."""
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} sr",
+        description=(
+            "Convert and list a study's annotations: the sidecar "
+            "galactoview-<StudyInstanceUID>.sr.json next to the study (the DICOM JSON Model, "
+            "PS3.18 Annex F, of a TID 1500 Comprehensive SR) and binary DICOM SR files. "
+            "Exit status: 0 done, 1 unreadable input or nothing written, 2 usage error."
+        ),
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    export = commands.add_parser(
+        "export",
+        help="write a sidecar as a binary DICOM SR file (PS3.10)",
+        description=(
+            "Write the SR held by an annotation sidecar as a binary DICOM Part 10 file "
+            "(file meta information rebuilt, Explicit VR Little Endian). The content is "
+            "copied unchanged, so the SOP Instance UID stays that of the saved revision. "
+            "OUT.dcm is replaced atomically."
+        ),
+    )
+    export.add_argument("sidecar", type=Path, metavar="SIDECAR", help="annotation sidecar")
+    export.add_argument("out", type=Path, metavar="OUT.dcm", help="DICOM file to write")
+    imported = commands.add_parser(
+        "import",
+        help="store a TID 1500 SR (binary or JSON) as a study's sidecar",
+        description=(
+            "Read a TID 1500 SR (GalactoView's or another program's; binary Part 10 or "
+            "DICOM JSON) and store it unchanged as the sidecar of its study (named after "
+            "the SR's Study Instance UID) in STUDY_DIR, or in the per-user folder when "
+            "STUDY_DIR is read-only. An existing sidecar is never overwritten: when the "
+            "study already has a different one, the SR is written next to it under a new "
+            "name (printed), which the viewer does not open by itself. Problems found "
+            "while reading are printed on stderr; the import proceeds if anything was read."
+        ),
+    )
+    imported.add_argument("sr", type=Path, metavar="SR.dcm", help="SR file to import")
+    imported.add_argument("study_dir", type=Path, metavar="STUDY_DIR", help="the study's folder")
+    show = commands.add_parser(
+        "show",
+        help="list the findings of a sidecar or an SR file",
+        description=(
+            "List the annotations of a sidecar or SR file: per finding its id, type, "
+            "laterality, each region's image (view and instance number when the image is "
+            "found, else its SOP Instance UID), graphic type and points (pixels), the "
+            "measurements with their calibration, impression and note; duct trees "
+            "indented by parent; nipple landmarks. Images are looked for in the file's "
+            "folder unless --images or --no-images is given."
+        ),
+    )
+    show.add_argument("file", type=Path, metavar="SIDECAR_OR_SR", help="sidecar or SR file")
+    show.add_argument("--json", action="store_true", help="print the listing as JSON")
+    where = show.add_mutually_exclusive_group()
+    where.add_argument(
+        "--images", type=Path, metavar="PATH", help="file or folder holding the study's images"
+    )
+    where.add_argument("--no-images", action="store_true", help="do not look for the images")
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``galactoview`` command.
 
@@ -172,6 +241,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run_subcommand(build_info_parser(), args_list[1:], _info)
     if args_list and args_list[0] == "render":
         return _run_subcommand(build_render_parser(), args_list[1:], _render)
+    if args_list and args_list[0] == "sr":
+        return _run_subcommand(build_sr_parser(), args_list[1:], _sr)
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
@@ -487,3 +558,171 @@ def _fail(path: Path, message: str) -> int:
     """Print ``path: message`` on stderr and return the failure exit code."""
     print(f"{path}: {message}", file=sys.stderr)
     return EXIT_FAILURE
+
+
+# --- sr ------------------------------------------------------------------------------------
+
+
+class _UnreadableError(Exception):
+    """An input file cannot be read as an SR; the message follows the file name."""
+
+
+def _sr(args: argparse.Namespace) -> int:
+    """Run ``galactoview sr``."""
+    if args.command == "export":
+        return _sr_export(args.sidecar, args.out)
+    if args.command == "import":
+        return _sr_import(args.sr, args.study_dir)
+    return _sr_show(args.file, args.json, args.images, args.no_images)
+
+
+def _read_sr(path: Path) -> Any:
+    """Read a sidecar (DICOM JSON) or a binary SR file into a dataset.
+
+    Raises
+    ------
+    _UnreadableError
+        When the file is neither.
+    """
+    # Imported here: highdicom and the codec are slow to import and only ``sr`` needs them.
+    from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
+
+    from galactoview.annotations import sidecar, sr_codec
+
+    try:
+        with open(path, "rb") as stream:
+            head = stream.read(256)
+    except OSError as exc:
+        raise _UnreadableError(f"cannot be read: {exc.strerror or exc}") from exc
+    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+        try:
+            loaded = sidecar.load(path)
+        except sidecar.SidecarError as exc:
+            raise _UnreadableError(exc.problem) from exc
+        if loaded is None:
+            raise _UnreadableError("does not exist")
+        try:
+            return sr_codec.from_json(loaded.text)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise _UnreadableError(f"not a DICOM JSON dataset ({exc})") from exc
+    try:
+        return dcmread(path)
+    except (InvalidDicomError, OSError, ValueError, TypeError, AttributeError) as exc:
+        raise _UnreadableError(f"neither a DICOM file nor a sidecar ({exc})") from exc
+
+
+def _decode_sr(path: Path) -> tuple[Any, Any]:
+    """Read and decode an SR file; return (dataset, DecodeResult); problems go to stderr.
+
+    Raises
+    ------
+    _UnreadableError
+        When the file is unreadable or holds no TID 1500 SR.
+    """
+    from galactoview.annotations import sr_codec
+
+    dataset = _read_sr(path)
+    try:
+        result = sr_codec.decode(dataset)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise _UnreadableError(f"not a TID 1500 SR GalactoView can read ({exc})") from exc
+    for problem in result.problems:
+        print(f"{path}: {problem}", file=sys.stderr)
+    return dataset, result
+
+
+def _sr_export(source: Path, out: Path) -> int:
+    """Run ``galactoview sr export``: sidecar -> binary Part 10 SR."""
+    import os
+    import tempfile
+
+    from galactoview.annotations import sr_codec
+
+    if _same_file(source, out):
+        return _fail(out, "refusing to overwrite the input file")
+    try:
+        dataset, _ = _decode_sr(source)
+    except _UnreadableError as exc:
+        return _fail(source, str(exc))
+    dataset = sr_codec.from_json(sr_codec.to_json(dataset))  # file meta rebuilt
+    temporary: str | None = None
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+        os.close(descriptor)
+        dataset.save_as(temporary, enforce_file_format=True)
+        os.replace(temporary, out)
+        temporary = None
+    except OSError as exc:
+        return _fail(out, f"cannot write the SR: {exc.strerror or exc}")
+    finally:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+    return 0
+
+
+def _sr_import(source: Path, study_dir: Path) -> int:
+    """Run ``galactoview sr import``: SR file -> the study's sidecar, never clobbering one."""
+    from galactoview.annotations import sidecar, sr_codec
+
+    if not study_dir.is_dir():
+        return _fail(study_dir, "not a folder")
+    try:
+        dataset, result = _decode_sr(source)
+    except _UnreadableError as exc:
+        return _fail(source, str(exc))
+    annotations = result.annotations
+    empty = not (annotations.findings or annotations.duct_segments or annotations.landmarks)
+    if empty and result.problems:
+        return _fail(source, "no annotation could be read; nothing imported")
+    study_uid = annotations.study_instance_uid
+    text = sr_codec.to_json(dataset)
+    existing = sidecar.find_sidecar(study_dir, study_uid)
+    try:
+        if existing is None:
+            location = sidecar.sidecar_location(study_dir, study_uid)
+            if location.notice:
+                print(location.notice, file=sys.stderr)
+            sidecar.save(location.path, text, expected=None)
+            written = location.path
+        else:
+            loaded = sidecar.load(existing)
+            if loaded is not None and loaded.text == text:
+                print(f"{existing}: already holds this SR; nothing written", file=sys.stderr)
+                print(existing)
+                return 0
+            written = sidecar.save_alongside(existing, text)
+            print(
+                f"{existing}: the study already has a sidecar; it was kept and the SR was "
+                f"written next to it as {written.name} (rename it to use it instead)",
+                file=sys.stderr,
+            )
+    except sidecar.SidecarError as exc:
+        print(str(exc), file=sys.stderr)
+        return EXIT_FAILURE
+    except ValueError as exc:
+        return _fail(source, str(exc))
+    print(written)
+    return 0
+
+
+def _sr_show(source: Path, as_json: bool, images: Path | None, no_images: bool) -> int:
+    """Run ``galactoview sr show``."""
+    from galactoview.annotations.listing import image_labels, listing_json, listing_lines
+
+    try:
+        _, result = _decode_sr(source)
+    except _UnreadableError as exc:
+        return _fail(source, str(exc))
+    labels = {}
+    if not no_images:
+        folder = images if images is not None else source.absolute().parent
+        labels = image_labels(scan([folder]).images)
+    if as_json:
+        document = listing_json(result.annotations, labels)
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        for line in listing_lines(result.annotations, labels):
+            print(line)
+    return 0

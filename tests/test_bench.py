@@ -65,3 +65,22 @@ def test_display_benchmark_failure_is_reported_not_raised(
     result = bench._display_benchmarks(Path("data"), Path("study"))
     assert set(result) == {"display_error"}
     assert "no Qt platform" in result["display_error"]
+
+
+def test_targets_include_the_sr_figures() -> None:
+    figures = _core_figures() | {"sr_save_50_ms": 250.0, "sr_open_50_ms": 120.0}
+    rows = {row["metric"]: row for row in bench._targets(figures)}
+    assert rows["sr_save_50_ms"]["limit"] == 200.0
+    assert rows["sr_save_50_ms"]["pass"] is False
+    assert rows["sr_open_50_ms"]["limit"] == 300.0
+    assert rows["sr_open_50_ms"]["pass"] is True
+
+
+def test_sr_benchmarks_report_both_keys() -> None:
+    from galactoview.paths import sample_dicom_dir
+
+    if not sample_dicom_dir().is_dir():
+        pytest.skip("no sample study")
+    figures = bench.sr_benchmarks(sample_dicom_dir(), repeat=1)
+    assert {"sr_save_50_ms", "sr_open_50_ms"} <= set(figures)
+    assert figures["sr_sidecar_kib"] > 0

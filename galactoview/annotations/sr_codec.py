@@ -47,6 +47,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any, Final
 
 import highdicom as hd
@@ -307,6 +308,8 @@ def encode(
     instance_number: int = 1,
     manufacturer: str = "GalactoView",
     series_description: str = "GalactoView annotations",
+    sop_instance_uid: str | None = None,
+    content_datetime: datetime | None = None,
 ) -> Dataset:
     """Build a Comprehensive SR (TID 1500) holding the annotations.
 
@@ -322,6 +325,13 @@ def encode(
         Series of the SR; default the annotations' series, else a new one.
     series_number, instance_number, manufacturer, series_description
         Attributes of the SR.
+    sop_instance_uid
+        SOP Instance UID of the new revision; default a new one (pass one only to
+        make a reproducible document, e.g. the bundled sample's sidecar).
+    content_datetime
+        Content Date/Time (PS3.3 C.17.2), Instance Creation Date/Time and the
+        Contribution DateTime of highdicom's Contributing Equipment item (C.12.1);
+        default now. With both options the output depends on the inputs alone.
 
     Returns
     -------
@@ -384,21 +394,29 @@ def encode(
         content=report,
         series_instance_uid=series,
         series_number=series_number,
-        sop_instance_uid=generate_uid(),
+        sop_instance_uid=sop_instance_uid or generate_uid(),
         instance_number=instance_number,
         manufacturer=manufacturer,
         previous_versions=previous,
         specific_character_set="ISO_IR 192",
         series_description=series_description,
+        **_content_datetime(content_datetime),
     )
-    for item in sr.ContentSequence:
-        if _same(_concept(item), _IMAGING_MEASUREMENTS):
-            if groups:
-                item.ContentSequence = [group[0] for group in groups]
-            else:  # an empty "Imaging Measurements" container (TID 1500 row 6)
-                del item.ContentSequence
-    # Re-parse in place so that ``sr.content`` describes the spliced tree.
-    sr = hd.sr.ComprehensiveSR.from_dataset(sr, copy=False)
+    if content_datetime is not None:
+        sr.InstanceCreationDate = sr.ContentDate
+        sr.InstanceCreationTime = sr.ContentTime
+        # highdicom stamps its own Contributing Equipment item (PS3.3 C.12.1) with "now".
+        for equipment in sr.get("ContributingEquipmentSequence") or []:
+            if "ContributionDateTime" in equipment and equipment.get("ManufacturerModelName") == (
+                "highdicom"
+            ):
+                equipment.ContributionDateTime = content_datetime.strftime("%Y%m%d%H%M%S")
+    # Splice into the dataset and into ``sr.content`` (the constructor's typed copy of the
+    # tree), instead of re-parsing the whole document with ``from_dataset`` (a third of
+    # the time for 50 findings): the group items are already typed content items.
+    _splice(sr.ContentSequence, groups)
+    for root in sr.content:
+        _splice(root.ContentSequence, groups)
     # PS3.3 C.12.1.1.2: identify the local coding scheme used by the private concepts.
     scheme = Dataset()
     scheme.CodingSchemeDesignator = codes.PRIVATE_SCHEME
@@ -406,6 +424,29 @@ def encode(
     scheme.CodingSchemeResponsibleOrganization = "GalactoView"
     sr.CodingSchemeIdentificationSequence = [scheme]
     return sr
+
+
+def _splice(
+    content: Sequence[Dataset],
+    groups: Sequence[
+        hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations
+        | hd.sr.MeasurementsAndQualitativeEvaluations
+    ],
+) -> None:
+    """Put the measurement groups into the "Imaging Measurements" container of a report."""
+    for item in content:
+        if _same(_concept(item), _IMAGING_MEASUREMENTS):
+            if groups:
+                item.ContentSequence = [group[0] for group in groups]
+            else:  # an empty "Imaging Measurements" container (TID 1500 row 6)
+                del item.ContentSequence
+
+
+def _content_datetime(moment: datetime | None) -> dict[str, Any]:
+    """Return highdicom's ``content_date``/``content_time`` options for a moment, none if None."""
+    if moment is None:
+        return {}
+    return {"content_date": moment.date(), "content_time": moment.time()}
 
 
 # ========================================================================= JSON

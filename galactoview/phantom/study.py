@@ -8,6 +8,9 @@ One call of :func:`generate` writes, under ``out``:
 * ``ground_truth.json`` — nipple, lesions and their projections (schema in
   ``sample_data/README.md``);
 * ``previews/<label>.png`` — quarter-size previews through the viewer's display pipeline;
+* ``dicom/<ductogram study>/galactoview-<StudyInstanceUID>.sr.json`` — the study's
+  annotation sidecar marking the lesions and the nipple
+  (:mod:`galactoview.phantom.annotations`), so the viewer shows annotations on first start;
 * ``SHA256SUMS`` — checksums of everything above.
 
 Everything is a pure function of ``seed`` and ``side``.
@@ -31,6 +34,7 @@ from galactoview import __version__
 from galactoview.dicom.display import DisplayPipeline, Window
 from galactoview.phantom import dicom_writer as writer
 from galactoview.phantom.anatomy import Breast, LesionKind, Side, clock_angle_deg, radial_offset_mm
+from galactoview.phantom.annotations import write_sample_sidecar
 from galactoview.phantom.breast_builder import draw_injected_breast, draw_plain_breast
 from galactoview.phantom.geometry import ViewGeometry, ViewKind
 from galactoview.phantom.render import Envelope, TextureVolume, make_texture, render_view
@@ -294,7 +298,7 @@ def write_checksums(out: Path) -> Path:
 
 
 def generate(seed: int, side: Side, out: Path, *, previews: bool = True) -> dict[str, Any]:
-    """Generate both studies, the ground truth and (optionally) previews under ``out``.
+    """Generate both studies, the ground truth, the annotation sidecar and previews under ``out``.
 
     Returns
     -------
@@ -389,5 +393,6 @@ def generate(seed: int, side: Side, out: Path, *, previews: bool = True) -> dict
     (out / "ground_truth.json").write_text(
         json.dumps(ground_truth, indent=2, sort_keys=False) + "\n", encoding="utf-8"
     )
+    write_sample_sidecar(out, ground_truth)
     write_checksums(out)
     return ground_truth
