@@ -170,7 +170,7 @@ class AnnotationSaver(QObject):
                     return None
                 try:
                     self._headers[uid] = read_header(record)
-                except Exception as error:  # noqa: BLE001 (any unreadable header is one report)
+                except Exception as error:
                     self._problems.report(f"cannot read the header again: {error}", record.path)
                     return None
             headers.append(self._headers[uid])

@@ -52,7 +52,9 @@ from galactoview.dicom.hanging import (
 from galactoview.dicom.loading import ImageRecord, PixelDataError, ScanResult, scan
 from galactoview.dicom.mammography import Flip
 from galactoview.dicom.person_name import format_person_name
+from galactoview.ui.annotation_items import AnnotationLayer
 from galactoview.ui.annotation_saver import AnnotationSaver
+from galactoview.ui.annotation_tools import TOOL_SHORTCUTS, AnnotationTool, AnnotationToolController
 from galactoview.ui.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.cine import CineBar, default_fps
 from galactoview.ui.decoding import DecodedImage, ImageDecoder
@@ -164,6 +166,9 @@ class MainWindow(QMainWindow):
         self.decoder = decoder
         decoder.setParent(self)
         self.overlays: dict[Viewport, ViewportOverlay] = {}
+        self.layers: dict[Viewport, AnnotationLayer] = {}
+        self.annotators: dict[Viewport, AnnotationToolController] = {}
+        self._annotation_tool = AnnotationTool.SELECT
         self.magnifiers: dict[Viewport, Magnifier] = {}
         self.rulers: dict[Viewport, RulerTool] = {}
         self._overlays_visible = self.settings.flag("view/overlays", True)
@@ -174,14 +179,14 @@ class MainWindow(QMainWindow):
         self.workspace = AnnotationWorkspace(parent=self)
         self.finding_palette = FindingPalette(self)
         self.finding_palette.setObjectName("FindingPalette")
+        self.findings_dock = FindingsDock(self.workspace, self)
+        self.findings_dock.setObjectName("FindingsDock")
         self.hanging_view = HangingView(self, on_new_viewport=self._attach_tools)
         self.hanging_view.link_window = self.settings.flag("link/window", True)
         self.hanging_view.link_zoom = self.settings.flag("link/zoom", True)
         self.setCentralWidget(self.hanging_view)
         self.browser = StudyBrowserDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
-        self.findings_dock = FindingsDock(self.workspace, self)
-        self.findings_dock.setObjectName("FindingsDock")
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.findings_dock)
         self.problems_dock = ProblemsDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
@@ -228,6 +233,8 @@ class MainWindow(QMainWindow):
 
         self.browser.image_activated.connect(self.select_image)
         self.findings_dock.navigate.connect(self.show_mark)
+        self.finding_palette.type_chosen.connect(self._on_finding_type_chosen)
+        self.workspace.selection_changed.connect(self._on_selection_changed)
         self.decoder.decoded.connect(self._on_decoded)
         self.decoder.failed.connect(self._on_decode_failed)
         self.hanging_view.active_changed.connect(self._on_active_changed)
@@ -249,6 +256,13 @@ class MainWindow(QMainWindow):
         magnifier.settings_changed.connect(lambda m=magnifier: self._on_magnifier_settings(m))
         self.magnifiers[viewport] = magnifier
         self.rulers[viewport] = RulerTool(viewport)
+        layer = AnnotationLayer(viewport, self.workspace)
+        self.layers[viewport] = layer
+        annotator = AnnotationToolController(viewport, self.workspace, layer)
+        annotator.set_tool(self._annotation_tool)
+        annotator.set_finding_type(self.finding_palette.current_type())
+        annotator.region_sink = self.findings_dock.link_region
+        self.annotators[viewport] = annotator
         viewport.voi_changed.connect(lambda voi, v=viewport: self._on_voi_changed(v, voi))
         viewport.pixel_hovered.connect(self._on_pixel_hovered)
 
@@ -380,7 +394,7 @@ class MainWindow(QMainWindow):
             "&Auto Window", "A", self.apply_auto_window, "Automatic window over the breast"
         )
         self.invert_action = self._action("&Invert", "I", self.invert, "Invert the grayscale")
-        self.reset_action = self._action("&Reset Window and Zoom", ["Home", "Esc"], self.reset_view)
+        self.reset_action = self._action("&Reset Window and Zoom", "Home", self.reset_view)
         self.enter_window_action = self._action(
             "&Enter Window/Level…", "E", self.enter_window, "Type the window centre and width"
         )
@@ -411,10 +425,29 @@ class MainWindow(QMainWindow):
             self.tool_actions[mode] = action
         self.tool_actions[MouseMode.WINDOW].setChecked(True)
         self.delete_ruler_action = self._action(
-            "Delete Last Ruler", "Del", lambda: self.rulers[self.viewport].delete_last()
+            "Delete Selected Mark (else Last Ruler)", ["Del", "Backspace"], self.delete_selected
         )
         self.clear_rulers_action = self._action(
             "Clear Rulers", "Shift+Del", lambda: self.rulers[self.viewport].clear()
+        )
+        # Annotation tools (left button in the ANNOTATE mode)
+        self.annotation_tool_actions: dict[AnnotationTool, QAction] = {}
+        for tool in AnnotationTool:
+            action = self._action(
+                f"{tool.value.capitalize()} Tool"
+                if tool is not AnnotationTool.NIPPLE
+                else "Nipple Landmark Tool",
+                TOOL_SHORTCUTS[tool],
+                functools.partial(self.set_annotation_tool, tool),
+            )
+            action.setCheckable(True)
+            self.tool_group.addAction(action)
+            self.annotation_tool_actions[tool] = action
+        self.finish_drawing_action = self._action(
+            "Finish Drawing", ["Return", "Enter"], self.finish_drawing
+        )
+        self.cancel_drawing_action = self._action(
+            "Cancel Drawing or Linking", "Esc", self.cancel_drawing
         )
         # Cine
         self.play_action = self._action("Play/Pause Cine", "Space", self._toggle_cine)
@@ -489,6 +522,12 @@ class MainWindow(QMainWindow):
         tools_menu.addActions(list(self.tool_actions.values()))
         tools_menu.addSeparator()
         tools_menu.addActions([self.delete_ruler_action, self.clear_rulers_action])
+        annotate_menu = menu_bar.addMenu("&Annotate")
+        annotate_menu.addActions(list(self.annotation_tool_actions.values()))
+        annotate_menu.addSeparator()
+        annotate_menu.addActions(list(self.finding_palette.type_actions().values()))
+        annotate_menu.addSeparator()
+        annotate_menu.addActions([self.finish_drawing_action, self.cancel_drawing_action])
         tools_menu.addSeparator()
         tools_menu.addActions(
             [self.play_action, self.next_frame_action, self.previous_frame_action]
@@ -609,6 +648,15 @@ class MainWindow(QMainWindow):
                     *self.tool_actions.values(),
                     self.delete_ruler_action,
                     self.clear_rulers_action,
+                ],
+            ),
+            (
+                "Annotate",
+                [
+                    *self.annotation_tool_actions.values(),
+                    *self.finding_palette.type_actions().values(),
+                    self.finish_drawing_action,
+                    self.cancel_drawing_action,
                 ],
             ),
             ("Cine", [self.play_action, self.next_frame_action, self.previous_frame_action]),
@@ -1138,6 +1186,52 @@ class MainWindow(QMainWindow):
         action = self.tool_actions.get(mode)
         if action is not None and not action.isChecked():
             action.setChecked(True)
+
+    def set_annotation_tool(self, tool: AnnotationTool) -> None:
+        """Choose a marking tool: the left button draws (or selects) marks in every viewport."""
+        self._annotation_tool = tool
+        for annotator in self.annotators.values():
+            annotator.set_tool(tool)
+        self.set_mouse_mode(MouseMode.ANNOTATE)
+        action = self.annotation_tool_actions[tool]
+        if not action.isChecked():
+            action.setChecked(True)
+
+    @property
+    def annotation_tool(self) -> AnnotationTool:
+        """Return the marking tool used in the ANNOTATE mode."""
+        return self._annotation_tool
+
+    def finish_drawing(self) -> None:
+        """Finish the polyline or duct trace being drawn in the active viewport (Enter)."""
+        self.annotators[self.viewport].finish()
+
+    def cancel_drawing(self) -> None:
+        """Drop the drawing in progress and stop linking a finding to another view (Esc)."""
+        for annotator in self.annotators.values():
+            annotator.cancel()
+        self.findings_dock.cancel_linking()
+
+    def delete_selected(self) -> None:
+        """Delete the selected mark; with none selected, the last ruler of the active view."""
+        if not self.layers[self.viewport].delete_selected():
+            self.rulers[self.viewport].delete_last()
+
+    def _on_finding_type_chosen(self, finding_type: object) -> None:
+        for annotator in self.annotators.values():
+            annotator.set_finding_type(finding_type)  # type: ignore[arg-type]
+
+    def _on_selection_changed(self, tracking_uid: object) -> None:
+        """Let the palette show the type of the finding selected."""
+        if not isinstance(tracking_uid, str):
+            return
+        study = self.workspace.study_of(tracking_uid)
+        if study is None:
+            return
+        for finding in self.workspace.annotations(study).findings:
+            if finding.tracking_uid == tracking_uid:
+                self.finding_palette.set_current_type(finding.finding_type)
+                self._on_finding_type_chosen(finding.finding_type)
 
     @property
     def mouse_mode(self) -> MouseMode:

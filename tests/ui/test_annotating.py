@@ -1,0 +1,127 @@
+"""Marking findings in the main window: tools, undo/redo, linking views, and restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from galactoview.annotations.model import FindingType, GraphicType
+from galactoview.ui.annotation_tools import AnnotationTool
+from galactoview.ui.main_window import MainWindow
+from galactoview.ui.viewport import DragPhase, MouseMode, ToolClick, ToolDrag, Viewport
+from tests.ui.conftest import OpenWindow
+from tests.ui.test_annotation_saver import copy_ductogram
+from tests.ui.test_workstation import settle
+
+
+def drag(viewport: Viewport, start: tuple[float, float], end: tuple[float, float]) -> None:
+    """Emit a left-button drag in item coordinates, as the view box does for a real drag."""
+    for phase, now in ((DragPhase.START, start), (DragPhase.MOVE, end), (DragPhase.FINISH, end)):
+        viewport.tool_drag.emit(ToolDrag(phase, viewport.mouse_mode, start, now, (0.0, 0.0)))
+
+
+def click(viewport: Viewport, at: tuple[float, float], double: bool = False) -> None:
+    """Emit a left-button click in item coordinates."""
+    viewport.tool_click.emit(
+        ToolClick(viewport.mouse_mode, at, double, Qt.KeyboardModifier.NoModifier)
+    )
+
+
+def opened(open_window: OpenWindow, qtbot: QtBot, tmp_path: Path) -> MainWindow:
+    window = open_window([copy_ductogram(tmp_path)])
+    settle(qtbot, window)
+    return window
+
+
+def test_ellipse_tool_marks_a_defect_with_mm_and_undo_redo(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = opened(open_window, qtbot, tmp_path)
+    QTest.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ShiftModifier)
+    assert window.mouse_mode is MouseMode.ANNOTATE
+    assert window.annotation_tool is AnnotationTool.ELLIPSE
+    cc = window.viewport
+    assert cc.record is not None
+    drag(cc, (500.0, 1200.0), (560.0, 1240.0))
+    study = cc.record.study_instance_uid
+    (finding,) = window.workspace.annotations(study).findings
+    assert finding.finding_type is FindingType.INTRALUMINAL_FILLING_DEFECT
+    assert finding.short_id == "FD-1"
+    assert finding.regions[0].graphic_type is GraphicType.ELLIPSE
+    long_axis = next(m for m in finding.measurements if m.name.meaning.lower() == "long axis")
+    assert abs(long_axis.value - round(60 * 0.0925, 2)) < 0.011
+    assert "mag-corrected" in long_axis.calibration_source
+    assert window.windowTitle().startswith("• ")
+    assert window.undo_action.text().replace("&", "") == "Undo Add FD-1"
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.workspace.annotations(study).findings == ()
+    QTest.keyClick(
+        window,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert window.workspace.annotations(study).findings == (finding,)
+    assert any("FD-1" in text for text in window.layers[cc].label_texts())
+
+
+def test_palette_type_then_point_tool_and_the_findings_dock_lists_it(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = opened(open_window, qtbot, tmp_path)
+    window.finding_palette.type_actions()[FindingType.CYST_FILL].trigger()
+    QTest.keyClick(window, Qt.Key.Key_M)
+    click(window.viewport, (300.0, 1300.0))
+    assert window.viewport.record is not None
+    (finding,) = window.workspace.annotations(window.viewport.record.study_instance_uid).findings
+    assert (finding.short_id, finding.finding_type) == ("CY-1", FindingType.CYST_FILL)
+    assert window.findings_dock.item_for(finding.tracking_uid) is not None
+    QTest.keyClick(window, Qt.Key.Key_Delete)
+    assert window.workspace.annotations(window.viewport.record.study_instance_uid).findings == ()
+
+
+def test_linking_adds_the_ml_region_to_the_cc_finding(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = opened(open_window, qtbot, tmp_path)
+    window.set_annotation_tool(AnnotationTool.CIRCLE)
+    cc, ml = window.hanging_view.viewports
+    drag(cc, (520.0, 1250.0), (600.0, 1250.0))
+    assert cc.record is not None and ml.record is not None
+    study = cc.record.study_instance_uid
+    (finding,) = window.workspace.annotations(study).findings
+    window.workspace.select(finding.tracking_uid)
+    assert window.findings_dock.start_linking()
+    drag(ml, (700.0, 900.0), (780.0, 900.0))
+    (linked,) = window.workspace.annotations(study).findings
+    assert linked.tracking_uid == finding.tracking_uid
+    assert [r.sop_instance_uid for r in linked.regions] == [
+        cc.record.sop_instance_uid,
+        ml.record.sop_instance_uid,
+    ]
+    assert not window.findings_dock.is_linking()
+
+
+def test_marks_come_back_after_a_restart(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    folder = copy_ductogram(tmp_path)
+    window = open_window([folder])
+    settle(qtbot, window)
+    window.set_annotation_tool(AnnotationTool.NIPPLE)
+    click(window.viewport, (1100.0, 1150.0))
+    window.set_annotation_tool(AnnotationTool.DUCT_TRACE)
+    for point in ((1100.0, 1150.0), (900.0, 1180.0), (700.0, 1220.0)):
+        click(window.viewport, point)
+    QTest.keyClick(window, Qt.Key.Key_Return)
+    record = window.viewport.record
+    assert record is not None
+    before = window.workspace.annotations(record.study_instance_uid)
+    assert len(before.duct_segments) == 1 and len(before.landmarks) == 1
+    window.close()
+    again = open_window([folder])
+    after = again.workspace.annotations(record.study_instance_uid)
+    assert after.duct_segments == before.duct_segments
+    assert after.landmarks == before.landmarks
