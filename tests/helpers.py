@@ -8,6 +8,7 @@ loader and the display care about.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
@@ -20,7 +21,7 @@ from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
 
 from galactoview.dicom.loading import ImageRecord, scan
-from galactoview.paths import sample_dicom_dir
+from galactoview.paths import sample_data_dir, sample_dicom_dir
 from galactoview.phantom.dicom_writer import code_item
 
 #: Digital Mammography X-Ray Image Storage - For Presentation (PS3.4 B.5).
@@ -256,3 +257,38 @@ def _scan_sample(folder: Path) -> tuple[ImageRecord, ...]:
     images = scan([folder]).images
     assert len(images) == SAMPLE_IMAGE_COUNT
     return images
+
+
+# --- sample study ground truth (sample_data/ground_truth.json, schema in its README) -------
+
+#: An SCOORD position (column, row) in pixels.
+Point = tuple[float, float]
+
+
+@cache
+def ground_truth() -> dict[str, Any]:
+    """Return the sample study's ground truth (skip the test without the sample study)."""
+    path = sample_data_dir() / "ground_truth.json"
+    if not path.is_file():
+        pytest.skip(f"no sample study in {path.parent}")
+    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
+    return data
+
+
+def truth_image(label: str) -> dict[str, Any]:
+    """Return the ground truth entry of a sample image by its label (e.g. ``"LCC_POST"``)."""
+    images: list[dict[str, Any]] = ground_truth()["images"]
+    (image,) = (i for i in images if i["label"] == label)
+    return image
+
+
+def nipple(label: str) -> Point:
+    """Return the ground-truth nipple projection (SCOORD) on a sample image."""
+    point = truth_image(label)["nipple"]
+    return float(point["column"]), float(point["row"])
+
+
+def lesion(label: str, lesion_id: str = "defect-1") -> Point:
+    """Return the ground-truth projection (SCOORD) of a lesion on a sample image."""
+    (point,) = (p for p in truth_image(label)["lesions"] if p["id"] == lesion_id)
+    return float(point["column"]), float(point["row"])

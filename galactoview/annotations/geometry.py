@@ -128,10 +128,8 @@ def area_mm2(region: ImageRegion, calibration: Calibration | None) -> float | No
 
     Parameters
     ----------
-    region
-        The region.
-    calibration
-        The image's calibration.
+    region, calibration
+        The region and its image's calibration.
 
     Returns
     -------
@@ -178,9 +176,9 @@ def measure_region(
     Parameters
     ----------
     region
-        The region.
+        The region, of any graphic type.
     calibration
-        The image's calibration.
+        The image's calibration (its label is recorded in each value).
     region_index
         Index of the region in its finding, recorded in each value.
 

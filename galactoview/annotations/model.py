@@ -18,7 +18,7 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Final, Self
+from typing import Final, Self, TypeVar
 
 import numpy as np
 from pydicom.sr.coding import Code
@@ -626,11 +626,36 @@ def validate_duct_tree(segments: Sequence[DuctSegment]) -> None:
             parent = by_uid[parent].parent_uid
 
 
+#: A finding or a duct segment: the items an :class:`AnnotationSet` keeps by tracking UID.
+_Tracked = TypeVar("_Tracked", Finding, DuctSegment)
+
+
 def _index(items: Sequence[Finding | DuctSegment], tracking_uid: str) -> int:
     for i, item in enumerate(items):
         if item.tracking_uid == tracking_uid:
             return i
     raise KeyError(tracking_uid)
+
+
+def _replaced(items: tuple[_Tracked, ...], item: _Tracked) -> tuple[_Tracked, ...]:
+    """Return ``items`` with the one of ``item``'s tracking UID replaced in place (``KeyError``)."""
+    result = list(items)
+    result[_index(items, item.tracking_uid)] = item
+    return tuple(result)
+
+
+def _without(items: tuple[_Tracked, ...], tracking_uids: set[str]) -> tuple[_Tracked, ...]:
+    """Return ``items`` without those of some tracking UIDs, each of which must be present.
+
+    Raises
+    ------
+    KeyError
+        When one of ``tracking_uids`` is not among ``items``.
+    """
+    missing = tracking_uids - {item.tracking_uid for item in items}
+    if missing:
+        raise KeyError(min(missing))
+    return tuple(item for item in items if item.tracking_uid not in tracking_uids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -739,8 +764,7 @@ class AnnotationSet:
         AnnotationSet
             The new set; ``KeyError`` if no finding has that UID.
         """
-        i = _index(self.findings, finding.tracking_uid)
-        return replace(self, findings=(*self.findings[:i], finding, *self.findings[i + 1 :]))
+        return replace(self, findings=_replaced(self.findings, finding))
 
     def without_finding(self, tracking_uid: str) -> AnnotationSet:
         """Return a copy without a finding.
@@ -755,8 +779,7 @@ class AnnotationSet:
         AnnotationSet
             The new set.
         """
-        i = _index(self.findings, tracking_uid)
-        return replace(self, findings=self.findings[:i] + self.findings[i + 1 :])
+        return replace(self, findings=_without(self.findings, {tracking_uid}))
 
     # ------------------------------------------------------------ duct segments
     def duct_segment(self, tracking_uid: str) -> DuctSegment:
@@ -802,9 +825,7 @@ class AnnotationSet:
         AnnotationSet
             The new set; ``KeyError`` if no segment has that UID.
         """
-        i = _index(self.duct_segments, segment.tracking_uid)
-        segments = (*self.duct_segments[:i], segment, *self.duct_segments[i + 1 :])
-        return replace(self, duct_segments=segments)
+        return replace(self, duct_segments=_replaced(self.duct_segments, segment))
 
     def without_duct_segment(self, tracking_uid: str) -> AnnotationSet:
         """Return a copy without a segment and all segments below it.
@@ -819,12 +840,9 @@ class AnnotationSet:
         AnnotationSet
             The new set.
         """
-        _index(self.duct_segments, tracking_uid)
-        removed = {tracking_uid} | {
-            s.tracking_uid for s in descendants(self.duct_segments, tracking_uid)
-        }
-        segments = tuple(s for s in self.duct_segments if s.tracking_uid not in removed)
-        return replace(self, duct_segments=segments)
+        below = descendants(self.duct_segments, tracking_uid)
+        removed = {tracking_uid, *(s.tracking_uid for s in below)}
+        return replace(self, duct_segments=_without(self.duct_segments, removed))
 
     # ---------------------------------------------------------------- landmarks
     def landmark(self, sop_instance_uid: str, frame: int | None = None) -> NippleLandmark | None:

@@ -351,11 +351,10 @@ def sidecar_location(
     ValueError
         When ``study_instance_uid`` is not a UID.
     """
-    name = sidecar_name(study_instance_uid)
+    here, path = sidecar_candidates(study_folder, study_instance_uid, user_dir=user_dir)
     problem = folder_write_problem(study_folder)
     if problem is None:
-        return SidecarLocation(study_folder / name, fallback=False, notice="")
-    path = (user_sidecar_dir() if user_dir is None else user_dir) / name
+        return SidecarLocation(here, fallback=False, notice="")
     notice = (
         f"The study folder {study_folder} is not writable ({problem}); "
         f"annotations are saved to {path} instead."
@@ -370,17 +369,18 @@ def sidecar_candidates(
 
     Parameters
     ----------
-    study_folder
-        The study folder (:func:`study_folder`).
-    study_instance_uid
-        The study's Study Instance UID (0020,000D).
-    user_dir
-        The per-user sidecar folder; :func:`user_sidecar_dir` when ``None``.
+    study_folder, study_instance_uid, user_dir
+        As for :func:`sidecar_location`.
 
     Returns
     -------
     tuple of Path
         Next to the study, then in the per-user folder.
+
+    Raises
+    ------
+    ValueError
+        When ``study_instance_uid`` is not a UID.
     """
     name = sidecar_name(study_instance_uid)
     return study_folder / name, (user_sidecar_dir() if user_dir is None else user_dir) / name
@@ -393,12 +393,8 @@ def find_sidecar(
 
     Parameters
     ----------
-    study_folder
-        The study folder (:func:`study_folder`).
-    study_instance_uid
-        The study's Study Instance UID (0020,000D).
-    user_dir
-        The per-user sidecar folder; :func:`user_sidecar_dir` when ``None``.
+    study_folder, study_instance_uid, user_dir
+        Where to look, as for :func:`sidecar_candidates`.
 
     Returns
     -------
@@ -454,14 +450,11 @@ def load(path: Path) -> LoadedSidecar | None:
         When the file cannot be read, is not UTF-8, is not JSON, or is not a
         DICOM JSON object; the message names the file and the problem.
     """
-    try:
-        data, mtime_ns = _read(path)
-    except FileNotFoundError:
+    read = _read_if_present(path)
+    if read is None:
         return None
-    except OSError as exc:
-        raise SidecarError(path, f"cannot be read: {exc.strerror or exc}") from exc
-    text = decode_sidecar(path, data)
-    return LoadedSidecar(text, Fingerprint.of_bytes(data, mtime_ns), path)
+    data, mtime_ns = read
+    return LoadedSidecar(decode_sidecar(path, data), Fingerprint.of_bytes(data, mtime_ns), path)
 
 
 def fingerprint(path: Path) -> Fingerprint | None:
@@ -482,13 +475,8 @@ def fingerprint(path: Path) -> Fingerprint | None:
     SidecarError
         When the file exists but cannot be read.
     """
-    try:
-        data, mtime_ns = _read(path)
-    except FileNotFoundError:
-        return None
-    except OSError as exc:
-        raise SidecarError(path, f"cannot be read: {exc.strerror or exc}") from exc
-    return Fingerprint.of_bytes(data, mtime_ns)
+    read = _read_if_present(path)
+    return None if read is None else Fingerprint.of_bytes(*read)
 
 
 def decode_sidecar(path: Path, data: bytes) -> str:
@@ -560,6 +548,22 @@ def _read(path: Path) -> tuple[bytes, int]:
     with open(path, "rb") as stream:
         mtime_ns = os.fstat(stream.fileno()).st_mtime_ns
         return stream.read(), mtime_ns
+
+
+def _read_if_present(path: Path) -> tuple[bytes, int] | None:
+    """Return :func:`_read` of ``path``, ``None`` when it does not exist.
+
+    Raises
+    ------
+    SidecarError
+        When the file exists but cannot be read.
+    """
+    try:
+        return _read(path)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        raise SidecarError(path, f"cannot be read: {exc.strerror or exc}") from exc
 
 
 # --- saving --------------------------------------------------------------------------------

@@ -373,7 +373,7 @@ class FindingsDock(QDockWidget):
         Parameters
         ----------
         tracking_uid
-            Its tracking UID.
+            The tracking UID of the finding or segment.
 
         Returns
         -------
@@ -388,7 +388,7 @@ class FindingsDock(QDockWidget):
         Parameters
         ----------
         tracking_uid
-            Its tracking UID.
+            The row's tracking UID (:meth:`item_for`).
 
         Returns
         -------
@@ -505,10 +505,10 @@ class FindingsDock(QDockWidget):
         study = self._workspace.study_of(uid)
         if study is None:
             return None
-        for finding in self._workspace.annotations(study).findings:
-            if finding.tracking_uid == uid:
-                return finding
-        return None
+        try:
+            return self._workspace.annotations(study).finding(uid)
+        except KeyError:  # a duct segment
+            return None
 
     def _rebuild(self) -> None:
         blocker = QSignalBlocker(self.tree)

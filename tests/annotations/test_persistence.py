@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -17,14 +18,48 @@ from galactoview.annotations.model import (
     GraphicType,
     ImageRegion,
 )
-from galactoview.annotations.persistence import open_annotations, save_annotations
+from galactoview.annotations.persistence import (
+    OpenedAnnotations,
+    SidecarTarget,
+    open_annotations,
+    save_annotations,
+)
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
 from tests.helpers import sample_images
 
 
+@dataclass(frozen=True)
+class StudyCopy:
+    """A writable copy of one sample image: its folder, record and header."""
+
+    folder: Path
+    record: ImageRecord
+    header: Dataset
+
+    @property
+    def uid(self) -> str:
+        """Return the Study Instance UID."""
+        return self.record.study_instance_uid
+
+    def open(self, user_dir: Path, uid: str | None = None) -> OpenedAnnotations:
+        """Open the annotations of the study (or of ``uid``) from the copied image."""
+        image = self.folder / self.record.path.name
+        return open_annotations(uid or self.uid, [image], user_dir=user_dir)
+
+    def save(
+        self, annotations: AnnotationSet, target: SidecarTarget
+    ) -> tuple[AnnotationSet, SidecarTarget]:
+        """Save annotations of the study to a sidecar target."""
+        return save_annotations(annotations, [self.header], target)
+
+    def save_defect(self, opened: OpenedAnnotations) -> tuple[AnnotationSet, SidecarTarget]:
+        """Add a filling defect to opened annotations and save them where they were opened."""
+        return self.save(opened.annotations.with_finding(defect(self.record)), opened.target)
+
+
 @pytest.fixture
-def study(tmp_path: Path) -> tuple[Path, list[ImageRecord], list[Dataset]]:
+def study(tmp_path: Path) -> StudyCopy:
     """Copy the sample ductogram's post-contrast CC into a writable folder."""
     record = next(
         r for r in sample_images() if r.view.label == "L CC" and r.contrast_phase.value == "post"
@@ -33,7 +68,7 @@ def study(tmp_path: Path) -> tuple[Path, list[ImageRecord], list[Dataset]]:
     folder.mkdir()
     shutil.copy(record.path, folder / record.path.name)
     header = dcmread(folder / record.path.name, stop_before_pixels=True)
-    return folder, [record], [header]
+    return StudyCopy(folder, record, header)
 
 
 def defect(record: ImageRecord, note: str = "") -> Finding:
@@ -48,19 +83,17 @@ def defect(record: ImageRecord, note: str = "") -> Finding:
 
 
 def test_save_then_open_gives_the_same_findings_and_a_revision_chain(
-    study: tuple[Path, list[ImageRecord], list[Dataset]], tmp_path: Path
+    study: StudyCopy, tmp_path: Path
 ) -> None:
-    folder, records, headers = study
-    uid = records[0].study_instance_uid
-    opened = open_annotations(uid, [folder / records[0].path.name], user_dir=tmp_path / "user")
-    assert opened.annotations == AnnotationSet(uid)
-    assert opened.target.path == folder / sidecar.sidecar_name(uid)
-    annotations = opened.annotations.with_finding(defect(records[0], "Papillom – Größe ≈ 4 mm"))
-    first, target = save_annotations(annotations, headers, opened.target)
+    opened = study.open(tmp_path / "user")
+    assert opened.annotations == AnnotationSet(study.uid)
+    assert opened.target.path == study.folder / sidecar.sidecar_name(study.uid)
+    annotations = opened.annotations.with_finding(defect(study.record, "Papillom – Größe ≈ 4 mm"))
+    first, target = study.save(annotations, opened.target)
     assert first.sop_instance_uid is not None and first.previous_revision_uid is None
-    second, target = save_annotations(first, headers, target)
+    second, target = study.save(first, target)
     assert second.previous_revision_uid == first.sop_instance_uid
-    again = open_annotations(uid, [folder / records[0].path.name], user_dir=tmp_path / "user")
+    again = study.open(tmp_path / "user")
     assert again.problems == ()
     assert again.annotations.findings == annotations.findings
     assert again.annotations.sop_instance_uid == second.sop_instance_uid
@@ -68,62 +101,42 @@ def test_save_then_open_gives_the_same_findings_and_a_revision_chain(
 
 
 def test_a_corrupt_sidecar_is_reported_kept_and_a_new_file_is_written(
-    study: tuple[Path, list[ImageRecord], list[Dataset]], tmp_path: Path
+    study: StudyCopy, tmp_path: Path
 ) -> None:
-    folder, records, headers = study
-    uid = records[0].study_instance_uid
-    bad = folder / sidecar.sidecar_name(uid)
+    bad = study.folder / sidecar.sidecar_name(study.uid)
     bad.write_bytes(b'{"00080005": {"vr": "CS", "Val')
     before = bad.read_bytes()
-    opened = open_annotations(uid, [folder / records[0].path.name], user_dir=tmp_path / "user")
+    opened = study.open(tmp_path / "user")
     assert opened.annotations.findings == ()
     assert any(str(bad) in line for line in opened.problems)
     assert opened.target.alongside
-    saved, target = save_annotations(
-        opened.annotations.with_finding(defect(records[0])), headers, opened.target
-    )
+    saved, target = study.save_defect(opened)
     assert bad.read_bytes() == before
-    assert target.path != bad and target.path.parent == folder and target.path.is_file()
+    assert target.path != bad and target.path.parent == study.folder and target.path.is_file()
     assert not target.alongside  # from now on the new file is the sidecar
     assert saved.sop_instance_uid is not None
 
 
 def test_a_change_on_disk_since_loading_is_never_overwritten(
-    study: tuple[Path, list[ImageRecord], list[Dataset]], tmp_path: Path
+    study: StudyCopy, tmp_path: Path
 ) -> None:
-    folder, records, headers = study
-    uid = records[0].study_instance_uid
-    opened = open_annotations(uid, [folder / records[0].path.name], user_dir=tmp_path / "user")
-    _saved, target = save_annotations(
-        opened.annotations.with_finding(defect(records[0])), headers, opened.target
-    )
-    other_workstation = open_annotations(uid, [folder / records[0].path.name], user_dir=tmp_path)
-    save_annotations(
-        other_workstation.annotations.without_finding(
-            other_workstation.annotations.findings[0].tracking_uid
-        ),
-        headers,
-        other_workstation.target,
-    )
+    opened = study.open(tmp_path / "user")
+    _saved, target = study.save_defect(opened)
+    other_workstation = study.open(tmp_path)
+    other = other_workstation.annotations
+    study.save(other.without_finding(other.findings[0].tracking_uid), other_workstation.target)
     on_disk = target.path.read_bytes()
     with pytest.raises(sidecar.SidecarConflict):
-        save_annotations(opened.annotations, headers, target)
+        study.save(opened.annotations, target)
     assert target.path.read_bytes() == on_disk
 
 
-def test_an_sr_of_another_study_is_kept_and_not_loaded(
-    study: tuple[Path, list[ImageRecord], list[Dataset]], tmp_path: Path
-) -> None:
-    folder, records, headers = study
-    uid = records[0].study_instance_uid
-    opened = open_annotations(uid, [folder / records[0].path.name], user_dir=tmp_path / "user")
-    _saved, target = save_annotations(
-        opened.annotations.with_finding(defect(records[0])), headers, opened.target
-    )
+def test_an_sr_of_another_study_is_kept_and_not_loaded(study: StudyCopy, tmp_path: Path) -> None:
+    _saved, target = study.save_defect(study.open(tmp_path / "user"))
     other_uid = "1.2.826.0.1.3680043.8.498.1"
-    foreign = folder / sidecar.sidecar_name(other_uid)
+    foreign = study.folder / sidecar.sidecar_name(other_uid)
     target.path.rename(foreign)
-    reopened = open_annotations(other_uid, [folder / records[0].path.name], user_dir=tmp_path)
+    reopened = study.open(tmp_path, other_uid)
     assert reopened.annotations.findings == ()
     assert reopened.target.alongside
-    assert any("not" in line and uid in line for line in reopened.problems)
+    assert any("not" in line and study.uid in line for line in reopened.problems)

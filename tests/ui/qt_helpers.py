@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
 from galactoview.dicom.mammography import Flip, hanging_flip
-from galactoview.ui.decoding import DecodedImage
+from galactoview.ui.decoding import DecodedImage, decode_image
 from galactoview.ui.viewport import Viewport
+from tests.helpers import sample_images, truth_image
 
 
 def tree_item(tree: QTreeWidget, *rows: int) -> QTreeWidgetItem:
@@ -43,3 +46,11 @@ def show_decoded(viewport: Viewport, decoded: DecodedImage, flip: Flip | None = 
         record=record,
         flip=flip if flip is not None else hanging_flip(record.view, record.patient_orientation),
     )
+
+
+@functools.cache
+def sample_image(label: str) -> DecodedImage:
+    """Return a decoded sample image by its ground-truth label (decoded once per session)."""
+    uid = truth_image(label)["sop_instance_uid"]
+    (record,) = (r for r in sample_images() if r.sop_instance_uid == uid)
+    return decode_image(record)

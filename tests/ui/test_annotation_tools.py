@@ -7,8 +7,6 @@ the tools through the very same signals (one test below uses a real mouse click)
 
 from __future__ import annotations
 
-import functools
-import json
 import math
 from dataclasses import dataclass, replace
 from typing import Any
@@ -28,9 +26,7 @@ from galactoview.annotations.model import (
     NippleLandmark,
 )
 from galactoview.dicom.calibration import CalibrationSource
-from galactoview.dicom.loading import scan
 from galactoview.dicom.mammography import Flip
-from galactoview.paths import sample_data_dir
 from galactoview.ui.annotation_items import AnnotationLayer
 from galactoview.ui.annotation_tools import (
     AnnotationTool,
@@ -38,47 +34,10 @@ from galactoview.ui.annotation_tools import (
     ellipse_in_box,
 )
 from galactoview.ui.annotation_workspace import AnnotationWorkspace
-from galactoview.ui.decoding import DecodedImage, decode_image
+from galactoview.ui.decoding import DecodedImage
 from galactoview.ui.viewport import DragPhase, MouseMode, ToolClick, ToolDrag, Viewport
-from tests.ui.qt_helpers import show_decoded, shown_viewport
-
-Point = tuple[float, float]
-
-
-@functools.cache
-def _truth() -> dict[str, Any]:
-    path = sample_data_dir() / "ground_truth.json"
-    if not path.is_file():
-        pytest.skip(f"no sample study in {path.parent}")
-    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
-    return data
-
-
-def truth_image(label: str) -> dict[str, Any]:
-    """Return the ground truth entry of a sample image by label (``"LCC_POST"``)."""
-    images: list[dict[str, Any]] = _truth()["images"]
-    (image,) = (i for i in images if i["label"] == label)
-    return image
-
-
-@functools.cache
-def sample_image(label: str) -> DecodedImage:
-    """Return a decoded sample image by its ground-truth label (decoded once)."""
-    uid = truth_image(label)["sop_instance_uid"]
-    (record,) = (r for r in scan([sample_data_dir() / "dicom"]).images if r.sop_instance_uid == uid)
-    return decode_image(record)
-
-
-def lesion(label: str, lesion_id: str = "defect-1") -> Point:
-    """Return a ground-truth lesion position (SCOORD) on a sample image."""
-    (point,) = (p for p in truth_image(label)["lesions"] if p["id"] == lesion_id)
-    return float(point["column"]), float(point["row"])
-
-
-def nipple(label: str) -> Point:
-    """Return the ground-truth nipple position (SCOORD) on a sample image."""
-    point = truth_image(label)["nipple"]
-    return float(point["column"]), float(point["row"])
+from tests.helpers import Point, lesion, nipple
+from tests.ui.qt_helpers import sample_image, show_decoded, shown_viewport
 
 
 def f32(point: Point) -> Point:

@@ -2,51 +2,20 @@
 
 from __future__ import annotations
 
-import functools
-import json
 import math
-from typing import Any
 
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
-from galactoview.dicom.loading import scan
 from galactoview.dicom.mammography import Flip
 from galactoview.dicom.measurement import Measurement
-from galactoview.paths import sample_data_dir
-from galactoview.ui.decoding import DecodedImage, decode_image
+from galactoview.ui.decoding import DecodedImage
 from galactoview.ui.ruler import RulerTool
 from galactoview.ui.viewport import DragPhase, MouseMode, ToolDrag, Viewport
-from tests.ui.qt_helpers import show_decoded, shown_viewport
-
-Point = tuple[float, float]
-
-
-@functools.cache
-def ground_truth() -> dict[str, Any]:
-    """Return the sample study's ground truth (skip the test without the sample study)."""
-    path = sample_data_dir() / "ground_truth.json"
-    if not path.is_file():
-        pytest.skip(f"no sample study in {path.parent}")
-    data: dict[str, Any] = json.loads(path.read_text("utf-8"))
-    return data
-
-
-def truth_image(label: str) -> dict[str, Any]:
-    """Return the ground truth entry of an image by its label (e.g. ``"LCC_POST"``)."""
-    images: list[dict[str, Any]] = ground_truth()["images"]
-    (image,) = (i for i in images if i["label"] == label)
-    return image
-
-
-@functools.cache
-def sample_image(label: str) -> DecodedImage:
-    """Return a decoded sample image by its ground-truth label (decoded once per session)."""
-    uid = truth_image(label)["sop_instance_uid"]
-    (record,) = (r for r in scan([sample_data_dir() / "dicom"]).images if r.sop_instance_uid == uid)
-    return decode_image(record)
+from tests.helpers import Point, ground_truth, lesion, nipple
+from tests.ui.qt_helpers import sample_image, show_decoded, shown_viewport
 
 
 def show(view: Viewport, label: str, flip: Flip | None = None) -> DecodedImage:
@@ -54,18 +23,6 @@ def show(view: Viewport, label: str, flip: Flip | None = None) -> DecodedImage:
     decoded = sample_image(label)
     show_decoded(view, decoded, flip)
     return decoded
-
-
-def nipple(label: str) -> Point:
-    """Return the ground-truth nipple projection (SCOORD) on an image."""
-    point = truth_image(label)["nipple"]
-    return float(point["column"]), float(point["row"])
-
-
-def lesion(label: str, lesion_id: str) -> Point:
-    """Return the ground-truth projection (SCOORD) of a lesion on an image."""
-    (point,) = (p for p in truth_image(label)["lesions"] if p["id"] == lesion_id)
-    return float(point["column"]), float(point["row"])
 
 
 @pytest.fixture
