@@ -67,6 +67,7 @@ __all__ = [
     "LoadProblem",
     "PixelDataError",
     "ScanResult",
+    "StructuredReportFile",
     "initial_image_index",
     "load_pixels",
     "read_header",
@@ -91,6 +92,18 @@ _MEDIA_STORAGE_DIRECTORY: Final = UID("1.2.840.10008.1.3.10")
 
 #: SOP Classes that carry Pixel Data but are not images to read (PS3.3 A.51 Segmentation).
 _NOT_IMAGES: Final = frozenset({UID("1.2.840.10008.5.1.4.1.1.66.4")})
+
+#: Structured Report storage SOP Classes (PS3.4 B.5): Basic Text, Enhanced, Comprehensive,
+#: Comprehensive 3D SR. Collected by :func:`scan` for their annotations, not reported.
+_STRUCTURED_REPORTS: Final = frozenset(
+    UID(uid)
+    for uid in (
+        "1.2.840.10008.5.1.4.1.1.88.11",
+        "1.2.840.10008.5.1.4.1.1.88.22",
+        "1.2.840.10008.5.1.4.1.1.88.33",
+        "1.2.840.10008.5.1.4.1.1.88.34",
+    )
+)
 
 #: Pixel Data (7FE0,0010); Float and Double Float Pixel Data are not images we show.
 _PIXEL_DATA_TAG: Final = (0x7FE0, 0x0010)
@@ -268,7 +281,7 @@ class ImageRecord:
 
 @dataclass(frozen=True, slots=True)
 class ScanResult:
-    """The images found by :func:`scan`, sorted, and the files that failed.
+    """The images found by :func:`scan`, sorted, the structured reports and the files that failed.
 
     Attributes
     ----------
@@ -276,10 +289,34 @@ class ScanResult:
         Images sorted by study date and UID, series number, instance number.
     problems
         One entry per unusable file, in the order met.
+    reports
+        Structured Report documents found next to the images (plain files; PS3.3 A.35),
+        in the order met: the viewer reads annotations from TID 1500 measurement reports.
     """
 
     images: tuple[ImageRecord, ...] = ()
     problems: tuple[LoadProblem, ...] = ()
+    reports: tuple[StructuredReportFile, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StructuredReportFile:
+    """A Structured Report document met while scanning (not an image).
+
+    Attributes
+    ----------
+    path
+        The file.
+    study_instance_uid, sop_instance_uid
+        Study Instance UID (0020,000D) and SOP Instance UID (0008,0018) of the report.
+    sop_class_name
+        Name of its SOP Class, e.g. ``"Comprehensive SR Storage"``.
+    """
+
+    path: Path
+    study_instance_uid: str
+    sop_instance_uid: str
+    sop_class_name: str
 
 
 class PixelDataError(Exception):
@@ -330,7 +367,7 @@ def scan(paths: Iterable[Path]) -> ScanResult:
     # Newest study first, as on a reading list: the current exam above its priors. The sort
     # is stable, so series and instances keep their order within each study.
     images.sort(key=lambda record: record.study_date, reverse=True)
-    return ScanResult(tuple(images), tuple(scanner.problems))
+    return ScanResult(tuple(images), tuple(scanner.problems), tuple(scanner.reports))
 
 
 def read_header(record: ImageRecord) -> Dataset:
@@ -850,6 +887,7 @@ class _Scanner:
     def __init__(self) -> None:
         self.images: list[ImageRecord] = []
         self.problems: list[LoadProblem] = []
+        self.reports: list[StructuredReportFile] = []
         self._seen_files: set[tuple[Path, str | None]] = set()
         self._seen_uids: dict[str, str] = {}
 
@@ -913,10 +951,13 @@ class _Scanner:
             self.problems.append(LoadProblem(path, message, member))
         return False
 
-    def _add_outcome(self, outcome: ImageRecord | LoadProblem) -> None:
-        """Keep an image unless its SOP Instance UID was seen; keep a problem."""
+    def _add_outcome(self, outcome: ImageRecord | LoadProblem | StructuredReportFile) -> None:
+        """Keep an image unless its SOP Instance UID was seen; keep a problem or a report."""
         if isinstance(outcome, LoadProblem):
             self.problems.append(outcome)
+            return
+        if isinstance(outcome, StructuredReportFile):
+            self.reports.append(outcome)
             return
         first = self._seen_uids.get(outcome.sop_instance_uid)
         if first is not None:
@@ -995,7 +1036,7 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 def _read_record(
     path: Path, member: str | None, stream: BinaryIO
-) -> ImageRecord | LoadProblem | _DicomDir:
+) -> ImageRecord | LoadProblem | StructuredReportFile | _DicomDir:
     """Read the header of one file into an :class:`ImageRecord`, or say what is wrong."""
     with warnings.catch_warnings():
         # Reading is tolerant: pydicom's warnings about non-conformant values
@@ -1006,7 +1047,7 @@ def _read_record(
 
 def _read_record_quietly(
     path: Path, member: str | None, stream: BinaryIO
-) -> ImageRecord | LoadProblem | _DicomDir:
+) -> ImageRecord | LoadProblem | StructuredReportFile | _DicomDir:
     """Do the work of :func:`_read_record`."""
     try:
         stream.seek(0)
@@ -1076,13 +1117,20 @@ def _find_referenced(folder: Path, parts: Sequence[str]) -> Path | None:
 
 def _record_from_dataset(
     path: Path, ds: Dataset, member: str | None, *, at_end: bool = False
-) -> ImageRecord | LoadProblem:
+) -> ImageRecord | LoadProblem | StructuredReportFile:
     """Build the record of a header, or a problem naming the missing attributes.
 
     ``at_end`` says the file ended with the header, without Pixel Data: with
     attributes missing, the file was most likely cut short.
     """
     sop_class = UID(str(ds.get("SOPClassUID") or ""))
+    if sop_class in _STRUCTURED_REPORTS and member is None and ds.get("StudyInstanceUID"):
+        return StructuredReportFile(
+            path,
+            str(ds.StudyInstanceUID),
+            str(ds.get("SOPInstanceUID") or ""),
+            sop_class.name,
+        )
     if sop_class in _NOT_IMAGES:
         return LoadProblem(path, f"not an image ({sop_class.name}); skipped", member)
     absent = [keyword for keyword, _ in _REQUIRED if not ds.get(keyword)]

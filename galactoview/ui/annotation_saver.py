@@ -18,17 +18,18 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Final
 
+from pydicom import dcmread
 from pydicom.dataset import Dataset
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
-from galactoview.annotations import sidecar
+from galactoview.annotations import sidecar, sr_codec
 from galactoview.annotations.persistence import (
     SidecarTarget,
     open_annotations,
     save_annotations,
 )
-from galactoview.dicom.loading import ImageRecord, read_header
+from galactoview.dicom.loading import ImageRecord, StructuredReportFile, read_header
 from galactoview.ui.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.errors import ProblemReporter
 
@@ -81,11 +82,17 @@ class AnnotationSaver(QObject):
 
     # --- loading ------------------------------------------------------------------------
 
-    def open_studies(self, records: Sequence[ImageRecord]) -> None:
+    def open_studies(
+        self,
+        records: Sequence[ImageRecord],
+        reports: Sequence[StructuredReportFile] = (),
+    ) -> None:
         """Read the sidecar of every study among ``records`` into the workspace.
 
         Saves what is pending first; bad sidecars are reported and kept (the study
-        starts empty and its next save goes to a new file next to the bad one).
+        starts empty and its next save goes to a new file next to the bad one). A study
+        without a sidecar takes its annotations from a TID 1500 SR file found among
+        ``reports`` (e.g. exported by a PACS); edits then go to the study's sidecar.
         """
         self.save_now()
         self._targets.clear()
@@ -100,8 +107,33 @@ class AnnotationSaver(QObject):
             self.workspace.clear()
             for study, members in studies.items():
                 self._load(study, members)
+                if not self._has_sidecar(study):
+                    self._load_report(study, [r for r in reports if r.study_instance_uid == study])
         finally:
             self._loading = False
+
+    def _has_sidecar(self, study: str) -> bool:
+        target = self._targets.get(study)
+        return target is not None and (target.fingerprint is not None or target.alongside)
+
+    def _load_report(self, study: str, reports: Sequence[StructuredReportFile]) -> None:
+        """Take a study's annotations from the first SR file among ``reports`` that has some."""
+        for report in reports:
+            try:
+                result = sr_codec.decode(dcmread(report.path))
+            except Exception as error:
+                self._problems.report(f"no annotations read from this SR: {error}", report.path)
+                continue
+            for line in result.problems:
+                self._problems.report(line, report.path)
+            annotations = result.annotations
+            if not (annotations.findings or annotations.duct_segments or annotations.landmarks):
+                continue
+            self.workspace.set_loaded(annotations)
+            target = self._targets.get(study)
+            where = f"; edits are saved to {target.path}" if target is not None else ""
+            self._problems.report(f"annotations read from this DICOM SR{where}", report.path)
+            return
 
     def _load(self, study: str, members: Sequence[ImageRecord]) -> None:
         try:

@@ -736,7 +736,7 @@ class MainWindow(QMainWindow):
         self._auto.clear()
         self.browser.set_images(result.images)
         self.findings_dock.set_images(result.images)
-        self.saver.open_studies(result.images)
+        self.saver.open_studies(result.images, result.reports)
         for problem in result.problems:
             member = f"[{problem.archive_member}] " if problem.archive_member else ""
             self.problems.report(f"{member}{problem.message}", problem.path)

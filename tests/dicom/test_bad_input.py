@@ -281,6 +281,19 @@ def test_frame_out_of_range(tmp_path: Path) -> None:
     [
         ("reportsi.dcm", "Basic Text SR Storage"),
         ("test-SR.dcm", "Comprehensive SR Storage"),
+    ],
+)
+def test_structured_reports_are_collected_not_reported(name: str, sop_class: str) -> None:
+    path = pydicom_test_file(name)
+    result = scan([path])
+    assert result.images == () and result.problems == ()
+    (report,) = result.reports
+    assert (report.path, report.sop_class_name) == (path, sop_class)
+
+
+@pytest.mark.parametrize(
+    ("name", "sop_class"),
+    [
         ("rtplan.dcm", "RT Plan Storage"),
         ("rtstruct.dcm", "RT Structure Set Storage"),
         ("liver_1frame.dcm", "Segmentation Storage"),

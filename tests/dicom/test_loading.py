@@ -148,7 +148,7 @@ def test_scan_reports_missing_required_attribute(tmp_path: Path) -> None:
     assert message == "missing required attribute SeriesInstanceUID (0020,000E)"
 
 
-def test_scan_reports_non_image_objects(tmp_path: Path) -> None:
+def test_scan_collects_structured_reports_next_to_the_images(tmp_path: Path) -> None:
     ds = make_mg_dataset()
     for keyword in ("Rows", "Columns", "PixelData"):
         delattr(ds, keyword)
@@ -156,8 +156,22 @@ def test_scan_reports_non_image_objects(tmp_path: Path) -> None:
     ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
     path = write_dataset(ds, tmp_path / "report.dcm")
     result = scan([tmp_path])
+    assert result.images == () and result.problems == ()
+    (report,) = result.reports
+    assert (report.path, report.study_instance_uid) == (path, str(ds.StudyInstanceUID))
+    assert report.sop_class_name == "Comprehensive SR Storage"
+
+
+def test_scan_reports_other_non_image_objects(tmp_path: Path) -> None:
+    ds = make_mg_dataset()
+    for keyword in ("Rows", "Columns", "PixelData"):
+        delattr(ds, keyword)
+    ds.SOPClassUID = "1.2.840.10008.5.1.4.1.1.481.5"  # RT Plan Storage
+    ds.file_meta.MediaStorageSOPClassUID = ds.SOPClassUID
+    path = write_dataset(ds, tmp_path / "plan.dcm")
+    result = scan([tmp_path])
     assert result.images == ()
-    assert _problem_for(result, path).message == "not an image (Comprehensive SR Storage); skipped"
+    assert _problem_for(result, path).message == "not an image (RT Plan Storage); skipped"
 
 
 def test_scan_skips_non_dicom_extensions_and_hidden_files_silently(tmp_path: Path) -> None:

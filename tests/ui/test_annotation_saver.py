@@ -9,7 +9,13 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from galactoview.annotations import sidecar
-from galactoview.annotations.model import Finding, FindingType, GraphicType, ImageRegion
+from galactoview.annotations.model import (
+    Finding,
+    FindingType,
+    GraphicType,
+    ImageRegion,
+    next_short_id,
+)
 from galactoview.annotations.persistence import open_annotations, save_annotations
 from galactoview.dicom.loading import ImageRecord, read_header
 from galactoview.dicom.mammography import Laterality
@@ -31,8 +37,12 @@ def copy_ductogram(tmp_path: Path) -> Path:
 def mark(window: MainWindow) -> tuple[str, Finding]:
     record = window.records[0]
     region = ImageRegion(record.sop_instance_uid, None, GraphicType.POINT, ((500.0, 600.0),))
+    taken = window.workspace.annotations(record.study_instance_uid).findings
     finding = Finding.new(
-        FindingType.CYST_FILL, [region], short_id="CY-1", laterality=Laterality.LEFT
+        FindingType.CYST_FILL,
+        [region],
+        short_id=next_short_id(taken, FindingType.CYST_FILL),
+        laterality=Laterality.LEFT,
     )
     window.workspace.add_finding(record.study_instance_uid, finding)
     return record.study_instance_uid, finding
@@ -93,3 +103,26 @@ def test_a_change_on_disk_asks_and_keep_both_writes_a_second_file(
     copies = sidecar.alongside_sidecars(folder / sidecar.sidecar_name(study))
     assert len(copies) == 1
     assert (folder / sidecar.sidecar_name(study)).read_bytes() == on_disk
+
+
+def test_a_binary_sr_next_to_the_images_loads_its_marks(
+    open_window: OpenWindow, tmp_path: Path, qtbot: QtBot
+) -> None:
+    from galactoview.cli import main as cli_main
+
+    folder = copy_ductogram(tmp_path)
+    source = next(r for r in sample_images() if r.contrast_phase.value == "post").path.parent
+    (sample_sidecar,) = source.glob("galactoview-*.sr.json")
+    exported = folder / "annotations-from-pacs.dcm"
+    assert cli_main(["sr", "export", str(sample_sidecar), str(exported)]) == 0
+    before = exported.read_bytes()
+    window = open_window([folder])
+    study = window.records[0].study_instance_uid
+    annotations = window.workspace.annotations(study)
+    assert [f.short_id for f in annotations.findings] == ["FD-1", "CY-1", "DE-1"]
+    assert len(annotations.landmarks) == 3
+    assert not (folder / sidecar.sidecar_name(study)).exists()  # nothing written unasked
+    mark(window)
+    assert window.saver.save_now()
+    assert (folder / sidecar.sidecar_name(study)).is_file()
+    assert exported.read_bytes() == before
