@@ -30,8 +30,9 @@ from galactoview.ui.annotation_items import (
 )
 from galactoview.ui.annotation_tools import AnnotationTool
 from galactoview.ui.finding_palette import FINDING_COLOURS
-from tests.ui.qt_helpers import show_decoded
-from tests.ui.test_annotation_tools import Bench, lesion, make_bench, nipple, sample_image
+from tests.helpers import lesion, nipple
+from tests.ui.qt_helpers import sample_image, show_decoded
+from tests.ui.test_annotation_tools import Bench, make_bench
 
 UID = "1.2.3.4"
 Point = tuple[float, float]

@@ -14,7 +14,8 @@ from galactoview.dicom.loupe import loupe_patch
 from galactoview.dicom.mammography import Flip
 from galactoview.ui.magnifier import DEFAULT_SIZE_PX, DEFAULT_ZOOM, Magnifier
 from galactoview.ui.viewport import MouseMode, Viewport
-from tests.ui.test_ruler import drag, nipple, show, view
+from tests.helpers import nipple
+from tests.ui.test_ruler import drag, show, view
 
 __all__ = ["view"]  # the fixture, shared with the ruler tests
 
