@@ -18,6 +18,14 @@ sample_data/dicom`` prints one JSON object on stdout with:
     median time from launch to the ``first image shown`` line, with an empty pixel
     cache (cold) and with the cache the previous start filled (warm).
 
+``sr_open_50_ms`` (with ``--sr-open-only``: only this, see :func:`measure_sr_open_50`)
+    A sidecar of 50 findings (:func:`galactoview.bench.fifty_findings`) next to a copy
+    of the sample ductogram, each image in a shown :class:`Viewport` with its
+    :class:`~galactoview.ui.annotation_items.AnnotationLayer`: the median time of
+    ``open_annotations`` + ``AnnotationWorkspace.set_loaded`` (the layers rebuild their
+    marks) + the repaint of every viewport; ``sr_open_50_core_ms`` is the
+    ``open_annotations`` share (read, parse, decode), ``sr_open_50_show_ms`` the rest.
+
 The core benchmark (:mod:`galactoview.bench`) must not import Qt; it runs this module
 as a subprocess and merges the JSON into ``build/bench.json``. Without a ``DISPLAY``
 (or Wayland display) the ``offscreen`` Qt platform is used (``qt_platform`` in the JSON).
@@ -28,6 +36,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -42,17 +51,23 @@ import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QGridLayout, QWidget
 
 # isort: split
 # pyqtgraph must come after PySide6 so that it binds to PySide6.
 import pyqtgraph as pg
 
+from galactoview.annotations import persistence, sidecar, sr_codec
+from galactoview.annotations.model import AnnotationSet
+from galactoview.bench import fifty_findings
 from galactoview.dicom.display import DisplayPipeline, Window
 from galactoview.dicom.hanging import mammography_hanging
 from galactoview.dicom.loading import ImageRecord, load_pixels, read_header, scan
 from galactoview.paths import sample_dicom_dir
+from galactoview.ui.annotation_items import AnnotationLayer
+from galactoview.ui.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.hanging_view import HangingView
+from galactoview.ui.viewport import Viewport
 
 __all__ = [
     "LoadedImage",
@@ -60,6 +75,7 @@ __all__ = [
     "load_images",
     "main",
     "measure_pyqtgraph_setlevels",
+    "measure_sr_open_50",
     "measure_startup",
     "measure_wl_step_4up",
 ]
@@ -350,6 +366,134 @@ def measure_pyqtgraph_setlevels(
         app.processEvents()
 
 
+def _annotated_copy(study: Path, folder: Path) -> tuple[str, list[Path], int]:
+    """Copy the newest study's images of ``study`` to ``folder`` and save 50 findings there.
+
+    Returns the Study Instance UID, the copied image files and the number of findings.
+    """
+    records = scan([study]).images
+    study_uid = records[0].study_instance_uid  # the newest study, as fifty_findings
+    folder.mkdir(parents=True, exist_ok=True)
+    for record in records:
+        if record.study_instance_uid == study_uid:
+            shutil.copy2(record.path, folder / record.path.name)
+    annotations, headers = fifty_findings(folder)
+    text = sr_codec.to_json(sr_codec.encode(annotations, headers))
+    sidecar.save(folder / sidecar.sidecar_name(study_uid), text, expected=None)
+    paths = sorted(p for p in folder.iterdir() if p.suffix == ".dcm")
+    return study_uid, paths, len(annotations.findings)
+
+
+def measure_sr_open_50(
+    study: Path,
+    *,
+    runs: int = 5,
+    warmup: int = 1,
+    window_size: tuple[int, int] = WINDOW,
+) -> dict[str, Any]:
+    """Time opening a study's 50-finding sidecar until its marks are drawn in the viewer.
+
+    The newest study of ``study`` (the sample ductogram) is copied to a temporary
+    folder with a sidecar of 50 ELLIPSE findings spread over its images. Each image is
+    shown in its own :class:`Viewport` (a grid in a ``window_size`` window) with an
+    :class:`AnnotationLayer` on one :class:`AnnotationWorkspace`, as in the main
+    window. One run, from an empty workspace: :func:`persistence.open_annotations`
+    (find, read, parse and decode the sidecar), ``workspace.set_loaded`` (each layer
+    rebuilds its marks, synchronously) and the repaint of every viewport.
+
+    Parameters
+    ----------
+    study
+        Folder of the sample study.
+    runs
+        Runs measured (the median is reported).
+    warmup
+        Runs first and not measured.
+    window_size
+        Size of the window holding the viewports (width, height).
+
+    Returns
+    -------
+    dict
+        ``sr_open_50_ms`` (median total), ``sr_open_50_core_ms`` (median of the
+        ``open_annotations`` share), ``sr_open_50_show_ms`` (median of the rest), and
+        ``sr_open_50``: ``max_ms``, ``runs``, ``views``, ``findings`` (in the sidecar),
+        ``marks_drawn`` (findings with marks on a viewport after the last run),
+        ``all_views_painted`` (every run repainted every viewport) and ``problems``.
+    """
+    app = _application()
+    with tempfile.TemporaryDirectory(prefix="galactoview-bench-sr-open-") as temporary:
+        root = Path(temporary)
+        study_uid, paths, findings = _annotated_copy(study, root / "ductogram")
+        images = load_images(root / "ductogram")
+        window = QWidget()
+        grid = QGridLayout(window)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setSpacing(2)
+        workspace = AnnotationWorkspace(parent=window)
+        viewports: list[Viewport] = []
+        layers: list[AnnotationLayer] = []
+        columns = max(1, (len(images) + 1) // 2)
+        try:
+            for number in range(len(images)):
+                viewport = Viewport(window)
+                grid.addWidget(viewport, number // columns, number % columns)
+                viewports.append(viewport)
+            window.resize(*window_size)
+            window.show()
+            _settle(app)
+            for viewport, image in zip(viewports, images, strict=True):
+                viewport.set_image(
+                    image.stored, image.pipeline, image.pipeline.default_voi(), record=image.record
+                )
+                layers.append(AnnotationLayer(viewport, workspace))
+            _settle(app)
+            widgets = [viewport.viewport() for viewport in viewports]
+            counters = [PaintCounter(widget) for widget in widgets]
+            totals: list[float] = []
+            cores: list[float] = []
+            painted = True
+            problems: tuple[str, ...] = ()
+            for run in range(warmup + runs):
+                workspace.set_loaded(AnnotationSet(study_uid))
+                _settle(app)
+                before = [counter.count for counter in counters]
+                start = time.perf_counter()
+                opened = persistence.open_annotations(study_uid, paths, user_dir=root / "user")
+                loaded = time.perf_counter()
+                workspace.set_loaded(opened.annotations)
+                _repaint_all(app, widgets, before)
+                end = time.perf_counter()
+                problems = opened.problems
+                if run < warmup:
+                    continue
+                totals.append(end - start)
+                cores.append(loaded - start)
+                painted &= all(c.count > b for c, b in zip(counters, before, strict=True))
+            marked = {key for layer in layers for key in layer.marked_keys()}
+            total = statistics.median(totals)
+            core = statistics.median(cores)
+            return {
+                "sr_open_50_ms": 1000 * total,
+                "sr_open_50_core_ms": 1000 * core,
+                "sr_open_50_show_ms": 1000
+                * statistics.median(t - c for t, c in zip(totals, cores, strict=True)),
+                "sr_open_50": {
+                    "max_ms": 1000 * max(totals),
+                    "runs": runs,
+                    "views": len(viewports),
+                    "findings": findings,
+                    "marks_drawn": len(marked),
+                    "all_views_painted": painted,
+                    "problems": list(problems),
+                },
+            }
+        finally:
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+
+
 def _start_once(study: Path, cache: Path, config: Path, timeout: float) -> float:
     """Launch the viewer on ``study``; return seconds until it says the first image is shown."""
     env = dict(os.environ)
@@ -431,8 +575,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=5)
     parser.add_argument("--startup-runs", type=int, default=5)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
+    parser.add_argument(
+        "--sr-open-only",
+        action="store_true",
+        help="measure only sr_open_50_ms (opening and showing 50 findings) on --study",
+    )
+    parser.add_argument("--sr-runs", type=int, default=5, help="runs of sr_open_50_ms")
     args = parser.parse_args(argv)
     results: dict[str, Any] = {"qt_platform": qt_platform()}
+    if args.sr_open_only:
+        results |= measure_sr_open_50(args.study, runs=max(1, args.sr_runs))
+        _print(results, as_json=args.json)
+        return 0
     # Start-up first: this process holds no images yet, the machine is at its quietest.
     if args.study.is_dir():
         results |= measure_startup(args.study, runs=max(1, args.startup_runs))
@@ -446,12 +600,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     reference = measure_pyqtgraph_setlevels(images[0].stored, steps=steps, warmup=warmup)
     results["pyqtgraph_fullres_setlevels_ms"] = reference.pop("pyqtgraph_fullres_setlevels_ms")
     results["pyqtgraph_fullres_setlevels"] = reference
-    if args.json:
+    _print(results, as_json=args.json)
+    return 0
+
+
+def _print(results: Mapping[str, Any], *, as_json: bool) -> None:
+    """Print the figures: one JSON object, or one line each."""
+    if as_json:
         print(json.dumps(results))
     else:
         for key, value in results.items():
             print(f"{key:<36}{value}")
-    return 0
 
 
 if __name__ == "__main__":

@@ -406,3 +406,198 @@ def test_malformed_group_is_skipped_with_a_problem(headers: dict[str, Dataset]) 
 def test_decode_rejects_non_sr() -> None:
     with pytest.raises(ValueError, match="structured report"):
         decode(Dataset())
+
+
+# --- the plain-dataset writer builds highdicom's tree -----------------------------------
+
+
+def _hd_measurement(
+    value: Any, coordinates: hd.sr.CoordinatesForMeasurement | None = None
+) -> hd.sr.Measurement:
+    measurement = hd.sr.Measurement(
+        name=value.name,
+        value=value.value,
+        unit=value.unit,
+        referenced_coordinates=[coordinates] if coordinates is not None else None,
+    )
+    label = hd.sr.TextContentItem(
+        name=codes.CALIBRATION_LABEL,
+        value=value.calibration_source,
+        relationship_type="HAS CONCEPT MOD",
+    )
+    num = measurement[0]
+    if "ContentSequence" in num:
+        num.ContentSequence.insert(0, label)
+    else:
+        num.ContentSequence = [label]
+    return measurement
+
+
+def _hd_site(laterality: Laterality) -> hd.sr.FindingSite:
+    lateralities = {
+        Laterality.LEFT: codes.LEFT,
+        Laterality.RIGHT: codes.RIGHT,
+        Laterality.BOTH: codes.RIGHT_AND_LEFT,
+    }
+    return hd.sr.FindingSite(codes.BREAST, laterality=lateralities.get(laterality))
+
+
+def _hd_source(region: ImageRegion, images: dict[str, Dataset]) -> hd.sr.SourceImageForRegion:
+    frames = [region.frame] if region.frame is not None else None
+    sop_class = images[region.sop_instance_uid].SOPClassUID
+    return hd.sr.SourceImageForRegion(sop_class, region.sop_instance_uid, frames)
+
+
+def _hd_text(name: Any, value: str) -> hd.sr.TextContentItem:
+    return hd.sr.TextContentItem(name=name, value=value, relationship_type="CONTAINS")
+
+
+def highdicom_groups(annotations: AnnotationSet, images: dict[str, Dataset]) -> list[Dataset]:
+    """The measurement groups as highdicom's TID 1410/1501 classes build them (reference)."""
+    groups: list[Dataset] = []
+    for finding in annotations.findings:
+        for index, region in enumerate(finding.regions):
+            measurements = [
+                _hd_measurement(m) for m in finding.measurements if m.region_index == index
+            ]
+            impression = (
+                [
+                    hd.sr.QualitativeEvaluation(
+                        codes.DIFFERENTIAL_DIAGNOSIS_IMPRESSION, finding.impression
+                    )
+                ]
+                if finding.impression is not None
+                else None
+            )
+            group = hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+                tracking_identifier=hd.sr.TrackingIdentifier(
+                    uid=finding.tracking_uid, identifier=finding.short_id
+                ),
+                referenced_region=hd.sr.ImageRegion(
+                    region.graphic_type.value,
+                    np.array(region.points, dtype=np.float64),
+                    _hd_source(region, images),
+                ),
+                finding_type=finding.finding_type.code,
+                finding_sites=[_hd_site(finding.laterality)],
+                measurements=measurements or None,
+                qualitative_evaluations=impression,
+            )
+            container = group[0]
+            if finding.finding_type is FindingType.OTHER:
+                container.ContentSequence.append(
+                    _hd_text(codes.OTHER_FINDING_TEXT, finding.other_text)
+                )
+            if finding.note:
+                container.ContentSequence.append(_hd_text(codes.COMMENT, finding.note))
+            if finding.observer:
+                container.ContentSequence.append(
+                    hd.sr.PnameContentItem(
+                        name=codes.PERSON_OBSERVER_NAME,
+                        value=finding.observer,
+                        relationship_type="HAS OBS CONTEXT",
+                    )
+                )
+            groups.append(container)
+    for segment in annotations.duct_segments:
+        coordinates = hd.sr.CoordinatesForMeasurement(
+            "POLYLINE",
+            np.array(segment.region.points, dtype=np.float64),
+            _hd_source(segment.region, images),
+        )
+        assert segment.path_length is not None or segment.short_id in {"DS-3", "DS-4"}
+        if segment.path_length is None:
+            continue  # the {pixel} length is computed by the codec: compared below
+        segment_group = hd.sr.MeasurementsAndQualitativeEvaluations(
+            tracking_identifier=hd.sr.TrackingIdentifier(
+                uid=segment.tracking_uid, identifier=segment.short_id
+            ),
+            finding_type=codes.DUCT_SEGMENT,
+            finding_sites=[_hd_site(segment.laterality)],
+            measurements=[_hd_measurement(segment.path_length, coordinates)],
+        )
+        container = segment_group[0]
+        if segment.parent_uid is not None:
+            container.ContentSequence.append(
+                hd.sr.UIDRefContentItem(
+                    name=codes.PARENT_DUCT_SEGMENT,
+                    value=segment.parent_uid,
+                    relationship_type="CONTAINS",
+                )
+            )
+        if segment.note:
+            container.ContentSequence.append(_hd_text(codes.COMMENT, segment.note))
+        groups.append(container)
+    return groups
+
+
+def _groups_json(sr: Dataset) -> list[str]:
+    measurements = next(
+        item for item in sr.ContentSequence if item.ConceptNameCodeSequence[0].CodeValue == "126010"
+    )
+    return [json.dumps(g.to_json_dict(), sort_keys=True) for g in measurements.ContentSequence]
+
+
+def test_groups_are_the_tree_highdicom_builds(headers: dict[str, Dataset]) -> None:
+    annotations = build(headers)
+    images = {str(ds.SOPInstanceUID): ds for ds in sources(headers)}
+    ours = _groups_json(encode(annotations, sources(headers)))
+    reference = [
+        json.dumps(g.to_json_dict(), sort_keys=True) for g in highdicom_groups(annotations, images)
+    ]
+    # 7 finding regions, DS-1 and DS-2 (calibrated), then DS-3, DS-4 ({pixel}), 2 nipples
+    assert len(ours) == 13
+    assert ours[:9] == reference
+    assert all('"{pixel}"' in group for group in ours[9:11])
+    assert all('"Nipple"' in group for group in ours[11:])
+
+
+def test_strict_writing_rejects_a_long_code_meaning(headers: dict[str, Dataset]) -> None:
+    annotations = build(headers)
+    defect = annotations.findings[0]
+    long_meaning = replace(
+        defect, impression=type(codes.INTRADUCTAL_PAPILLOMA)("1234", "99X", "m" * 65)
+    )
+    with pytest.raises(ValueError, match="64 characters"):
+        encode(replace(annotations, findings=(long_meaning,)), sources(headers))
+
+
+def test_from_json_builds_what_pydicom_builds(headers: dict[str, Dataset]) -> None:
+    header = copy.deepcopy(headers["03_LCC_POST"])
+    document = header.to_json_dict()
+    document["00091001"] = {"vr": "LO", "Value": ["a", None]}  # null inside a value list
+    document["00091002"] = {"vr": "DS", "Value": [1.5, 2]}
+    document["00091003"] = {"vr": "US", "Value": []}
+    document["00091004"] = {"vr": "SQ"}
+    document["00091005"] = {"vr": "OB", "InlineBinary": "AAEC"}
+    document["00091006"] = {"vr": "AT", "Value": ["00100010"]}
+    sr_text = to_json(encode(build(headers), sources(headers)))
+    for text in (json.dumps(document), sr_text):
+        ours, theirs = from_json(text), Dataset.from_json(text)
+        assert ours == theirs
+        pairs = zip(ours.iterall(), theirs.iterall(), strict=True)
+        for mine, reference in pairs:
+            assert (mine.tag, mine.VR, type(mine.value)) == (
+                reference.tag,
+                reference.VR,
+                type(reference.value),
+            )
+            assert repr(mine.value) == repr(reference.value)
+    assert from_json(json.dumps(document))[0x00091005].value == b"\x00\x01\x02"
+    with pytest.raises(TypeError, match="JSON object"):
+        from_json("[]")
+
+
+def test_codec_leaves_the_garbage_collector_as_it_found_it(headers: dict[str, Dataset]) -> None:
+    import gc
+
+    assert gc.isenabled()
+    text = to_json(encode(build(headers), sources(headers)))
+    decode(from_json(text))
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        decode(from_json(text))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

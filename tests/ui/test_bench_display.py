@@ -8,11 +8,13 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
+from galactoview.paths import sample_dicom_dir
 from galactoview.ui.bench_display import (
     LoadedImage,
     load_images,
     main,
     measure_pyqtgraph_setlevels,
+    measure_sr_open_50,
     measure_startup,
     measure_wl_step_4up,
 )
@@ -104,4 +106,41 @@ def test_main_prints_one_json_object(
     assert _positive(results["pyqtgraph_fullres_setlevels_ms"])
     assert results["wl_step_4up"]["all_views_linked"] is True
     assert "no-study" in results["startup_skipped"]
+    assert "startup_to_first_image_s" not in results
+
+
+@pytest.fixture
+def sample_study() -> Path:
+    """The bundled sample study (its ductogram gets the 50 findings)."""
+    folder = sample_dicom_dir()
+    if not folder.is_dir():
+        pytest.skip(f"no sample study in {folder}")
+    return folder
+
+
+def test_sr_open_50_loads_and_draws_every_finding(qtbot: QtBot, sample_study: Path) -> None:
+    before = sorted(p.name for p in sample_study.rglob("*"))
+    result = measure_sr_open_50(sample_study, runs=2, warmup=0, window_size=(960, 540))
+    details = result["sr_open_50"]
+    assert details["findings"] == 50
+    assert details["marks_drawn"] == 50  # every finding has a mark on a shown viewport
+    assert details["views"] == 5  # pre/post CC and ML, magnified CC
+    assert details["all_views_painted"] is True
+    assert details["problems"] == []
+    assert _positive(result["sr_open_50_core_ms"])
+    assert _positive(result["sr_open_50_show_ms"])
+    assert result["sr_open_50_ms"] >= result["sr_open_50_core_ms"]
+    assert details["max_ms"] >= result["sr_open_50_ms"]
+    assert sorted(p.name for p in sample_study.rglob("*")) == before  # worked on a copy
+
+
+def test_main_sr_open_only_prints_only_that(
+    qtbot: QtBot, sample_study: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = main(["--json", "--sr-open-only", "--study", str(sample_study), "--sr-runs", "1"])
+    assert code == 0
+    results = json.loads(capsys.readouterr().out)
+    assert _positive(results["sr_open_50_ms"])
+    assert results["sr_open_50"]["marks_drawn"] == 50
+    assert "wl_step_4up_ms" not in results
     assert "startup_to_first_image_s" not in results
