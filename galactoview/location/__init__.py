@@ -19,6 +19,7 @@ from galactoview.location.localize import (
     localize_pair,
     localize_view,
 )
+from galactoview.location.study import image_infos, locate_study
 
 __all__ = [
     "SUBAREOLAR_RADIUS_MM",
@@ -32,7 +33,9 @@ __all__ = [
     "Quadrant",
     "ViewFamily",
     "ViewLocation",
+    "image_infos",
     "localize_finding",
     "localize_pair",
     "localize_view",
+    "locate_study",
 ]
