@@ -66,6 +66,8 @@ from galactoview.annotations.model import (
 )
 from galactoview.dicom.calibration import Calibration
 from galactoview.dicom.loading import ImageRecord
+from galactoview.location.localize import FindingLocation
+from galactoview.location.study import locate_study
 from galactoview.ui.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.finding_palette import (
     DUCT_COLOUR,
@@ -88,8 +90,8 @@ __all__ = [
 ]
 
 #: Columns of the list.
-COLUMNS: Final = ("Id", "Type", "Images", "Measurement", "Impression", "Note")
-_ID, _TYPE, _IMAGES, _MEASUREMENT, _IMPRESSION, _NOTE = range(len(COLUMNS))
+COLUMNS: Final = ("Id", "Type", "Location", "Images", "Measurement", "Impression", "Note")
+_ID, _TYPE, _LOCATION, _IMAGES, _MEASUREMENT, _IMPRESSION, _NOTE = range(len(COLUMNS))
 #: Item data roles: what a row is, its tracking UID, its image (SOP Instance UID, frame).
 _KIND_ROLE: Final = Qt.ItemDataRole.UserRole
 _UID_ROLE: Final = Qt.ItemDataRole.UserRole + 1
@@ -204,6 +206,32 @@ def _type_text(finding: Finding) -> str:
     if finding.finding_type is FindingType.OTHER:
         return f"Other: {finding.other_text}"
     return str(finding.finding_type.value)
+
+
+def location_text(location: FindingLocation | None) -> tuple[str, str]:
+    """Return the Location column text and its tooltip, e.g. ``"L 7:00 LIQ middle 58 mm"``.
+
+    Without a two-view result the text says what is missing (the tooltip lists why).
+    """
+    if location is None:
+        return "", ""
+    why = "\n".join(location.problems)
+    breast = location.breast
+    if breast is None:
+        return "needs CC + ML and nipples", why or "mark it on a CC and an ML, and both nipples"
+    side = breast.laterality.value or "?"
+    where = "subareolar" if breast.subareolar else f"{breast.clock_hour}:00"
+    parts = [f"{side} {where}", breast.quadrant.value]
+    if breast.depth is not None:
+        parts.append(breast.depth.value)
+    if breast.distance_mm is not None:
+        parts.append(f"{breast.distance_mm:.0f} mm")
+    else:
+        parts.append("distance uncalibrated")
+    tip = "clock, quadrant, depth third, distance from the nipple"
+    if breast.oblique_approximated:
+        tip += "\nMLO used as lateral view: clock and quadrant are approximate"
+    return " ".join(parts), tip + (f"\n{why}" if why else "")
 
 
 def _excerpt(note: str) -> str:
@@ -521,8 +549,9 @@ class FindingsDock(QDockWidget):
             group = QTreeWidgetItem(self.tree, [_study_text(study, self._record_list)])
             group.setData(0, _KIND_ROLE, ItemKind.STUDY)
             group.setFirstColumnSpanned(True)
+            locations = locate_study(annotations, self._record_list)
             for finding in annotations.findings:
-                self._add_finding(group, finding)
+                self._add_finding(group, finding, locations.get(finding.tracking_uid))
             self._add_ducts(group, annotations)
             self._add_landmarks(group, study, annotations)
         self.tree.expandAll()
@@ -531,14 +560,18 @@ class FindingsDock(QDockWidget):
         del blocker
         self._show_selection(self._workspace.selected)
 
-    def _add_finding(self, parent: QTreeWidgetItem, finding: Finding) -> None:
+    def _add_finding(
+        self, parent: QTreeWidgetItem, finding: Finding, location: FindingLocation | None
+    ) -> None:
         measurement, tooltip = measurement_text(finding)
         impression = finding.impression.meaning if finding.impression is not None else ""
+        where, where_tip = location_text(location)
         item = QTreeWidgetItem(
             parent,
             [
                 finding.short_id,
                 _type_text(finding),
+                where,
                 images_text(finding.regions, self._records),
                 measurement,
                 impression,
@@ -547,13 +580,14 @@ class FindingsDock(QDockWidget):
         )
         item.setIcon(_ID, swatch_icon(FINDING_COLOURS[finding.finding_type]))
         item.setToolTip(_MEASUREMENT, tooltip)
+        item.setToolTip(_LOCATION, where_tip)
         item.setToolTip(_NOTE, finding.note)
         self._mark(item, ItemKind.FINDING, finding.tracking_uid, finding.regions[0])
         self._items[finding.tracking_uid] = item
         if len(finding.regions) > 1:
             for index, region in enumerate(finding.regions, start=1):
                 child = QTreeWidgetItem(
-                    item, [f"region {index}", "", _image_label(region, self._records)]
+                    item, [f"region {index}", "", "", _image_label(region, self._records)]
                 )
                 self._mark(child, ItemKind.REGION, finding.tracking_uid, region)
 

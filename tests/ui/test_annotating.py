@@ -12,6 +12,7 @@ from galactoview.annotations.model import FindingType, GraphicType
 from galactoview.ui.annotation_tools import AnnotationTool
 from galactoview.ui.main_window import MainWindow
 from galactoview.ui.viewport import DragPhase, MouseMode, ToolClick, ToolDrag, Viewport
+from tests.helpers import sample_images
 from tests.ui.conftest import OpenWindow
 from tests.ui.test_annotation_saver import copy_ductogram
 from tests.ui.test_workstation import settle
@@ -31,7 +32,11 @@ def click(viewport: Viewport, at: tuple[float, float], double: bool = False) -> 
 
 
 def opened(open_window: OpenWindow, qtbot: QtBot, tmp_path: Path) -> MainWindow:
-    window = open_window([copy_ductogram(tmp_path)])
+    return opened_in(open_window, qtbot, copy_ductogram(tmp_path))
+
+
+def opened_in(open_window: OpenWindow, qtbot: QtBot, folder: Path) -> MainWindow:
+    window = open_window([folder])
     settle(qtbot, window)
     return window
 
@@ -125,3 +130,29 @@ def test_marks_come_back_after_a_restart(
     after = again.workspace.annotations(record.study_instance_uid)
     assert after.duct_segments == before.duct_segments
     assert after.landmarks == before.landmarks
+
+
+def test_findings_dock_shows_each_location_and_recomputes_it(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    import shutil
+
+    from galactoview.annotations.model import NippleLandmark
+
+    folder = copy_ductogram(tmp_path)
+    source = next(r for r in sample_images() if r.contrast_phase.value == "post").path.parent
+    for sidecar_file in source.glob("galactoview-*.sr.json"):
+        shutil.copy(sidecar_file, folder / sidecar_file.name)
+    window = opened_in(open_window, qtbot, folder)
+    study = window.records[0].study_instance_uid
+    annotations = window.workspace.annotations(study)
+    defect = next(f for f in annotations.findings if f.short_id == "FD-1")
+    location = window.findings_dock.row_texts(defect.tracking_uid)[2]
+    assert location.startswith("L 7:00 LIQ middle")
+    assert 53 <= float(location.split()[-2]) <= 63  # ground truth 57.75 mm
+    cc_nipple = next(n for n in annotations.landmarks if n.point[0] > 1000)
+    moved = NippleLandmark(
+        cc_nipple.sop_instance_uid, cc_nipple.frame, (cc_nipple.point[0] - 300, cc_nipple.point[1])
+    )
+    window.workspace.set_landmark(study, moved)
+    assert window.findings_dock.row_texts(defect.tracking_uid)[2] != location

@@ -130,12 +130,14 @@ def test_lists_findings_ducts_and_landmarks(scene: Scene) -> None:
     assert texts == (
         "FD-1",
         "Intraluminal filling defect",
+        "needs CC + ML and nipples",
         "L CC",
         f"Long axis {long_axis.value:g} mm ({calibration.short_label()})",
         "Intraductal papilloma",
         "Smooth margin…",
     )
-    assert dock.row_texts(scene.prior.tracking_uid)[:4] == ("CY-1", "Cyst fill", "L CC", "")
+    prior = dock.row_texts(scene.prior.tracking_uid)
+    assert (prior[:2], prior[3:5]) == (("CY-1", "Cyst fill"), ("L CC", ""))
     # one group per study, named by date and description
     tops = [dock.tree.topLevelItem(i) for i in range(dock.tree.topLevelItemCount())]
     groups = [top.text(0) for top in tops if top is not None]
@@ -225,7 +227,7 @@ def test_changing_the_impression_is_one_undoable_command(scene: Scene) -> None:
     scene.dock.impression_combo.setCurrentText(codes.CYST_OF_BREAST.meaning)
     assert scene.workspace.undo_stack.count() == 1
     assert finding(scene, uid).impression == codes.CYST_OF_BREAST
-    assert scene.dock.row_texts(uid)[4] == codes.CYST_OF_BREAST.meaning
+    assert scene.dock.row_texts(uid)[5] == codes.CYST_OF_BREAST.meaning
     scene.workspace.undo_stack.undo()
     assert finding(scene, uid).impression == codes.INTRADUCTAL_PAPILLOMA
     assert scene.dock.impression_combo.currentText() == codes.INTRADUCTAL_PAPILLOMA.meaning
@@ -285,7 +287,7 @@ def test_linking_adds_the_next_region_to_the_selected_finding(qtbot: QtBot, scen
         ml.sop_instance_uid,
     ]
     assert {m.region_index for m in linked.measurements} == {0, 1}
-    assert dock.row_texts(uid)[2] == "L CC, L ML"
+    assert dock.row_texts(uid)[3] == "L CC, L ML"
     # each region has its own row that navigates to its image
     row = dock.item_for(uid)
     assert row is not None and row.childCount() == 2
