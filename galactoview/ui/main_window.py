@@ -26,6 +26,7 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import (
     QComboBox,
+    QDockWidget,
     QFileDialog,
     QFrame,
     QLabel,
@@ -64,6 +65,7 @@ from galactoview.ui.findings_dock import FindingsDock
 from galactoview.ui.hanging_view import HangingView
 from galactoview.ui.magnifier import Magnifier
 from galactoview.ui.overlays import ViewportOverlay
+from galactoview.ui.review_mode import SurgeonReview
 from galactoview.ui.ruler import RulerTool
 from galactoview.ui.settings import Settings
 from galactoview.ui.shortcuts_dialog import MOUSE_BINDINGS, ShortcutsDialog, shortcut_rows
@@ -188,6 +190,12 @@ class MainWindow(QMainWindow):
         self.browser = StudyBrowserDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.findings_dock)
+        self.review = SurgeonReview(self.workspace, self)
+        self.review_dock = QDockWidget("Surgeon Review", self)
+        self.review_dock.setObjectName("ReviewDock")
+        self.review_dock.setWidget(self.review)
+        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.review_dock)
+        self.review_dock.hide()
         self.problems_dock = ProblemsDock(self)
         self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
         self.problems_dock.hide()
@@ -233,6 +241,7 @@ class MainWindow(QMainWindow):
 
         self.browser.image_activated.connect(self.select_image)
         self.findings_dock.navigate.connect(self.show_mark)
+        self.review.finding_clicked.connect(self.show_mark)
         self.finding_palette.type_chosen.connect(self._on_finding_type_chosen)
         self.workspace.selection_changed.connect(self._on_selection_changed)
         self.decoder.decoded.connect(self._on_decoded)
@@ -455,6 +464,13 @@ class MainWindow(QMainWindow):
         self.previous_frame_action = self._action(
             "Previous Frame", "Left", lambda: self.step_frame(-1)
         )
+        # Review
+        self.review_action = self._action(
+            "Surgeon &Review Mode", "F9", self._on_review_toggled, checkable=True
+        )
+        self.review_action.setToolTip(
+            "Read-only: clock face, depth and distance from the nipple of each finding (F9)"
+        )
         # Help
         self.shortcuts_action = self._action(
             "&Keyboard Shortcuts", QKeySequence(standard.HelpContents), self.show_shortcuts
@@ -502,6 +518,8 @@ class MainWindow(QMainWindow):
         view_menu.addActions([self.fit_action, self.actual_pixels_action, self.true_size_action])
         view_menu.addSeparator()
         view_menu.addActions([self.link_zoom_action, self.overlays_action])
+        view_menu.addSeparator()
+        view_menu.addAction(self.review_action)
         view_menu.addSeparator()
         view_menu.addAction(self.browser.toggleViewAction())
         view_menu.addAction(self.findings_dock.toggleViewAction())
@@ -660,6 +678,7 @@ class MainWindow(QMainWindow):
                 ],
             ),
             ("Cine", [self.play_action, self.next_frame_action, self.previous_frame_action]),
+            ("Review", [self.review_action]),
             ("Help", [self.shortcuts_action]),
         ]
 
@@ -736,6 +755,7 @@ class MainWindow(QMainWindow):
         self._auto.clear()
         self.browser.set_images(result.images)
         self.findings_dock.set_images(result.images)
+        self.review.set_images(result.images)
         self.saver.open_studies(result.images, result.reports)
         for problem in result.problems:
             member = f"[{problem.archive_member}] " if problem.archive_member else ""
@@ -1186,6 +1206,40 @@ class MainWindow(QMainWindow):
         action = self.tool_actions.get(mode)
         if action is not None and not action.isChecked():
             action.setChecked(True)
+
+    def set_review_mode(self, on: bool) -> None:
+        """Switch the surgeon's read-only review on or off (F9)."""
+        if self.review_action.isChecked() != on:
+            self.review_action.setChecked(on)  # runs _on_review_toggled
+        else:
+            self._on_review_toggled()
+
+    def is_review_mode(self) -> bool:
+        """Return whether the surgeon's read-only review is on."""
+        return self.review_action.isChecked()
+
+    def _on_review_toggled(self) -> None:
+        """Show the review and make the marks read-only, or go back to marking."""
+        on = self.review_action.isChecked()
+        editing = [
+            *self.annotation_tool_actions.values(),
+            *self.finding_palette.type_actions().values(),
+            self.delete_ruler_action,
+            self.finish_drawing_action,
+        ]
+        for action in editing:
+            action.setEnabled(not on)
+        self.finding_palette.setVisible(not on)
+        self.findings_dock.setVisible(not on)
+        self.review_dock.setVisible(on)
+        if on:
+            self.cancel_drawing()
+            self.workspace.select(None)  # no handles: nothing can be moved
+            if self._mouse_mode is MouseMode.ANNOTATE:
+                self.set_mouse_mode(MouseMode.WINDOW)
+            self.review.refresh()
+            self.resizeDocks([self.review_dock], [520], Qt.Orientation.Horizontal)
+        self._update_title()
 
     def set_annotation_tool(self, tool: AnnotationTool) -> None:
         """Choose a marking tool: the left button draws (or selects) marks in every viewport."""

@@ -1,0 +1,104 @@
+"""Surgeon review mode: every located finding with side, o'clock, quadrant, depth and distance."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+from PySide6.QtCore import QRectF, Qt
+from PySide6.QtGui import QImage, QPainter
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from galactoview.dicom.mammography import Laterality
+from galactoview.ui.main_window import MainWindow
+from galactoview.ui.pictograms import PictogramMark, paint_clock_face
+from galactoview.ui.viewport import MouseMode
+from tests.helpers import sample_images
+from tests.ui.conftest import OpenWindow
+from tests.ui.test_annotation_saver import copy_ductogram
+from tests.ui.test_workstation import settle
+
+TRUTH = json.loads((Path(__file__).parents[2] / "sample_data" / "ground_truth.json").read_text())
+
+
+def annotated_copy(open_window: OpenWindow, qtbot: QtBot, tmp_path: Path) -> MainWindow:
+    """Open a copy of the sample ductogram with its annotated sidecar."""
+    folder = copy_ductogram(tmp_path)
+    source = next(r for r in sample_images() if r.contrast_phase.value == "post").path.parent
+    for sidecar in source.glob("galactoview-*.sr.json"):
+        shutil.copy(sidecar, folder / sidecar.name)
+    window = open_window([folder])
+    settle(qtbot, window)
+    return window
+
+
+def test_review_mode_lists_what_a_surgeon_needs(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = annotated_copy(open_window, qtbot, tmp_path)
+    window.set_annotation_tool(window.annotation_tool)
+    QTest.keyClick(window, Qt.Key.Key_F9)
+    assert window.is_review_mode()
+    assert not window.review_dock.isHidden() and window.findings_dock.isHidden()
+    assert window.mouse_mode is MouseMode.WINDOW
+    assert not any(a.isEnabled() for a in window.annotation_tool_actions.values())
+    rows = {row[0]: row for row in window.review.rows()}
+    lesions = {lesion["id"]: lesion for lesion in TRUTH["lesions"]}
+    for short_id, lesion_id in (("FD-1", "defect-1"), ("CY-1", "cyst-1"), ("DE-1", "ectasia-1")):
+        row = rows[short_id]
+        truth = lesions[lesion_id]
+        assert row[2] == "Left"
+        assert row[3] == f"{truth['clock_hour']} o'clock"
+        assert row[4] == truth["quadrant"]
+        assert row[5] == truth["depth_third"]
+        distance = float(row[6].split()[0])
+        assert abs(distance - truth["distance_from_nipple_mm"]) <= max(
+            5.0, 0.1 * truth["distance_from_nipple_mm"]
+        )
+    assert rows["FD-1"][8] == "Intraductal papilloma"
+    clock, depth = window.review.pictograms[Laterality.LEFT]
+    assert sorted(mark.label for mark in depth.marks) == ["CY-1", "DE-1", "FD-1"]
+    assert sorted(mark.label for mark in clock.marks) == ["CY-1", "DE-1", "FD-1"]
+    assert window.review.pictograms[Laterality.RIGHT][0].marks == ()
+    QTest.keyClick(window, Qt.Key.Key_F9)
+    assert not window.is_review_mode() and window.review_dock.isHidden()
+    assert all(a.isEnabled() for a in window.annotation_tool_actions.values())
+
+
+def test_clicking_a_row_shows_the_finding(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = annotated_copy(open_window, qtbot, tmp_path)
+    window.set_review_mode(True)
+    with qtbot.waitSignal(window.review.finding_clicked) as clicked:
+        window.review.table.cellClicked.emit(0, 0)
+    _uid, sop = clicked.args
+    assert window.viewport.record is not None
+    assert window.viewport.record.sop_instance_uid == sop
+    assert window.workspace.selected is None  # read-only: no handles appear
+
+
+def test_clock_face_puts_three_oclock_on_the_viewers_right(qtbot: QtBot) -> None:
+    image = QImage(400, 440, QImage.Format.Format_RGB32)
+    image.fill(Qt.GlobalColor.white)
+    painter = QPainter(image)
+    from PySide6.QtGui import QColor
+
+    mark = PictogramMark("X-1", QColor(255, 0, 0), 90.0, 50.0, 0.5, 0.0)
+    paint_clock_face(painter, QRectF(0, 0, 400, 440), Laterality.LEFT, [mark])
+    painter.end()
+    reds = [
+        (x, y)
+        for y in range(image.height())
+        for x in range(0, image.width(), 2)
+        if QColor(image.pixel(x, y)).red() > 200
+        and QColor(image.pixel(x, y)).green() < 60
+        and QColor(image.pixel(x, y)).blue() < 60
+    ]
+    assert reds, "the mark was not painted"
+    mean_x = sum(x for x, _ in reds) / len(reds)
+    mean_y = sum(y for _, y in reds) / len(reds)
+    assert mean_x > 200 + 40  # right of the centre
+    assert abs(mean_y - (440 + 30) / 2) < 40  # level with the centre
