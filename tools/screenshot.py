@@ -6,8 +6,8 @@ Usage::
 
 ``--layout`` chooses what is hung: ``galactography`` (the default protocol the sample
 opens in: post-contrast CC | ML), ``compare-pre`` (post over pre-contrast scout),
-``magnification``, ``prior-4up`` (the prior screening study's mammography 4-up) or
-``compare-prior``.
+``magnification``, ``prior-4up`` (the prior screening study's mammography 4-up),
+``compare-prior`` or ``review`` (the surgeon's review mode over the default hanging).
 
 The screenshot is taken on Qt's real xcb platform, not "offscreen": the script runs
 itself again under ``xvfb-run -a -s "-screen 0 1600x1000x24"`` (a private X server),
@@ -39,7 +39,14 @@ if TYPE_CHECKING:
 
 PROG: Final = "screenshot"
 #: Layouts the tool can hang; the first is the default.
-LAYOUTS: Final = ("galactography", "compare-pre", "magnification", "prior-4up", "compare-prior")
+LAYOUTS: Final = (
+    "galactography",
+    "compare-pre",
+    "magnification",
+    "prior-4up",
+    "compare-prior",
+    "review",
+)
 WIDTH: Final = 1600
 HEIGHT: Final = 1000
 MAX_BYTES: Final = 300 * 1024
@@ -117,6 +124,8 @@ def _hang(window: MainWindow, layout: str) -> None:
         window.toggle_stage(stages[layout])
     elif layout == "prior-4up":
         window.hang_prior_mammography()
+    elif layout == "review":
+        window.set_review_mode(True)
 
 
 def _all_shown(window: MainWindow) -> bool:

@@ -85,7 +85,8 @@ def paint_clock_face(
     rect
         The area; the clock is the largest circle that fits below the title.
     laterality
-        The breast: named in the title ("Left breast — facing the patient").
+        The breast, named in the title ("Left breast"); the clock is always drawn as
+        seen facing the patient.
     marks
         The findings of this breast.
     title_pt
@@ -100,7 +101,7 @@ def paint_clock_face(
     painter.drawText(
         QRectF(rect.left(), rect.top(), rect.width(), title_height),
         Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
-        f"{side} breast — facing the patient",
+        f"{side} breast",
     )
     area = QRectF(
         rect.left(), rect.top() + title_height, rect.width(), rect.height() - title_height
@@ -190,7 +191,7 @@ def paint_depth_schematic(
     painter.drawText(
         QRectF(rect.left(), rect.top(), rect.width(), title_height),
         Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignVCenter,
-        f"{side} breast — depth (side view)",
+        f"{side} breast — depth",
     )
     _font(painter, max(title_pt * 0.8, 5.0))
     label_height = painter.fontMetrics().height() * 1.3

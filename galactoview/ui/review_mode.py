@@ -120,8 +120,10 @@ class SurgeonReview(QWidget):
         self._rows: list[tuple[str, str]] = []
         self.locations: dict[str, FindingLocation] = {}
         self.note = QLabel(
-            "Surgeon review (read-only). Positions are computed from the radiologist's marks "
-            "and nipple landmarks; GalactoView is not a certified medical device.",
+            "Surgeon review (read-only). Clock faces as seen facing the patient (3 o'clock is "
+            "lateral in the left breast, medial in the right). Positions are computed from "
+            "the radiologist's marks and nipple landmarks; GalactoView is not a certified "
+            "medical device.",
             self,
         )
         self.note.setWordWrap(True)
