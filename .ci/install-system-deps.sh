@@ -3,12 +3,14 @@
 # those that are missing. Without them the tests that need them skip with a reason.
 #   dicom3tools  dciodvfy, the independent IOD validator of the sample files and SRs
 #   dcmtk        dsrdump, the independent SR tree parser
+#   poppler-utils pdftoppm and pdftotext, which render and read the report PDF
 #   libegl1 libgl1 libxkbcommon0 libfontconfig1 libdbus-1-3 libglib2.0-0
 #                shared libraries Qt 6 loads even on the offscreen platform
 set -u
 missing=""
 command -v dciodvfy >/dev/null 2>&1 || missing="$missing dicom3tools"
 command -v dsrdump >/dev/null 2>&1 || missing="$missing dcmtk"
+command -v pdftoppm >/dev/null 2>&1 && command -v pdftotext >/dev/null 2>&1 || missing="$missing poppler-utils"
 for lib in libEGL.so.1 libGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libdbus-1.so.3 libglib-2.0.so.0; do
   if ! ldconfig -p 2>/dev/null | grep -q "$lib"; then
     case $lib in

@@ -8,10 +8,11 @@ Usage::
     galactoview sr export SIDECAR OUT.dcm  annotation sidecar -> binary DICOM SR (Part 10)
     galactoview sr import SR.dcm STUDY_DIR binary (or JSON) TID 1500 SR -> the study's sidecar
     galactoview sr show SIDECAR_OR_SR [--json] [--images PATH | --no-images]
+    galactoview report PATH... OUT.pdf [--png DIR] [--date YYYY-MM-DD]  surgeon's PDF report
 
-A first argument that is exactly ``info``, ``render`` or ``sr`` selects the subcommand;
-anything else is a path to open. To open a file or folder literally named ``info``,
-``render`` or ``sr``, write it as ``./info``. This module never imports Qt or
+A first argument that is exactly ``info``, ``render``, ``sr`` or ``report`` selects the
+subcommand; anything else is a path to open. To open a file or folder literally named
+``info``, ``render``, ``sr`` or ``report``, write it as ``./info``. This module never imports Qt or
 pyqtgraph at module level, so ``--help``, ``--version`` and the subcommands work without a display.
 
 Errors about a file are printed as one line ``path: message`` on stderr. Exit codes:
@@ -21,6 +22,7 @@ Errors about a file are printed as one line ``path: message`` on stderr. Exit co
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -40,6 +42,7 @@ __all__ = [
     "build_info_parser",
     "build_parser",
     "build_render_parser",
+    "build_report_parser",
     "build_sr_parser",
     "info_json",
     "main",
@@ -53,7 +56,7 @@ EXIT_FAILURE = 1
 EXIT_USAGE = 2
 
 #: First words of the command line that select a batch subcommand instead of the viewer.
-SUBCOMMANDS = ("info", "render", "sr")
+SUBCOMMANDS = ("info", "render", "sr", "report")
 
 _EPILOG = """\
 batch subcommands (see 'galactoview info --help', 'galactoview render --help',
@@ -63,8 +66,10 @@ batch subcommands (see 'galactoview info --help', 'galactoview render --help',
   galactoview sr export SIDECAR OUT.dcm
   galactoview sr import SR.dcm STUDY_DIR
   galactoview sr show SIDECAR_OR_SR [--json]
+  galactoview report PATH... OUT.pdf [--png DIR] [--date YYYY-MM-DD]
 
-A PATH literally named 'info', 'render' or 'sr' must be written as ./info, ./render or ./sr.
+A PATH literally named 'info', 'render', 'sr' or 'report' must be written as ./info,
+./render, ./sr or ./report.
 """
 
 
@@ -220,6 +225,40 @@ def build_sr_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def build_report_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``galactoview report``."""
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} report",
+        description=(
+            "Write the surgeon's localization report of the annotated studies as a PDF "
+            "(A4): patient and study header, a clock-face and a side pictogram per breast, "
+            "the findings table (side, o'clock, quadrant, depth third, distance from the "
+            "nipple, size, impression), the key images with the marks burned in, and the "
+            "observer, date and SR SOP Instance UID on every page. Each study's annotations "
+            "are read from its sidecar. Exit status: 0 written, 1 nothing annotated or "
+            "not written, 2 usage error."
+        ),
+    )
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        type=Path,
+        metavar="PATH",
+        help="DICOM file or folder (as for the viewer)",
+    )
+    parser.add_argument("out", type=Path, metavar="OUT.pdf", help="PDF file to write")
+    parser.add_argument(
+        "--png", type=Path, metavar="DIR", help="also write each key image with its marks as a PNG"
+    )
+    parser.add_argument(
+        "--date",
+        type=_iso_date,
+        metavar="YYYY-MM-DD",
+        help="report date printed on the pages (default: today)",
+    )
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``galactoview`` command.
 
@@ -243,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run_subcommand(build_render_parser(), args_list[1:], _render)
     if args_list and args_list[0] == "sr":
         return _run_subcommand(build_sr_parser(), args_list[1:], _sr)
+    if args_list and args_list[0] == "report":
+        return _run_subcommand(build_report_parser(), args_list[1:], _report)
     parser = build_parser()
     try:
         args = parser.parse_args(args_list)
@@ -291,6 +332,14 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
     return value
+
+
+def _iso_date(text: str) -> dt.date:
+    """Argparse type: a date written YYYY-MM-DD."""
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date YYYY-MM-DD, got {text!r}") from None
 
 
 def _print_problems(result: ScanResult) -> None:
@@ -725,4 +774,41 @@ def _sr_show(source: Path, as_json: bool, images: Path | None, no_images: bool) 
     else:
         for line in listing_lines(result.annotations, labels):
             print(line)
+    return 0
+
+
+# --- report --------------------------------------------------------------------------------
+
+
+def _report(args: argparse.Namespace) -> int:
+    """Run ``galactoview report`` (Qt is imported here, not before)."""
+    from galactoview.report.content import load_report
+
+    out: Path = args.out
+    if out.suffix.lower() != ".pdf":
+        return _fail(out, "the report file must end in .pdf")
+    for path in args.paths:
+        if not path.exists():
+            return _fail(path, "no such file or folder")
+    loaded = load_report(args.paths, args.date or dt.date.today())
+    for problem in loaded.problems:
+        print(problem, file=sys.stderr)
+    if not loaded.records:
+        return _fail(args.paths[0], "no DICOM image found")
+    if not loaded.content.studies:
+        return _fail(args.paths[0], "no annotated study (no sidecar with findings) found")
+    from galactoview.ui.report_pdf import write_key_images_png, write_report_pdf
+
+    try:
+        pages = write_report_pdf(loaded.content, loaded.records, out)
+    except OSError as exc:
+        return _fail(out, f"cannot write the PDF: {exc}")
+    print(f"{out}: {pages} page(s)")
+    if args.png is not None:
+        try:
+            written = write_key_images_png(loaded.content, loaded.records, args.png)
+        except OSError as exc:
+            return _fail(args.png, f"cannot write the key images: {exc}")
+        for path in written:
+            print(path)
     return 0

@@ -1,0 +1,529 @@
+"""What the surgeon's report says: header, findings table, pictogram data, key images (Qt-free).
+
+The report is built from the study's annotations (the TID 1500 SR held in the sidecar)
+and the localization of each finding (:func:`galactoview.location.study.locate_study`):
+clock face (PS3.16 CID 6018), quadrant (CID 6020), depth third (CID 6024) and distance
+from the nipple (DCM 121242). Values that rest on an assumption (no calibration, the
+oblique approximation, a calibration that is not known to be exact) are flagged in the
+row, never shown as plain numbers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from galactoview.annotations import codes
+from galactoview.annotations.model import (
+    AnnotationSet,
+    Finding,
+    FindingType,
+    ImageRegion,
+    MeasurementValue,
+)
+from galactoview.annotations.persistence import open_annotations
+from galactoview.dicom.loading import ImageRecord, scan
+from galactoview.dicom.mammography import Laterality
+from galactoview.dicom.person_name import format_person_name
+from galactoview.location.localize import BreastLocation, FindingLocation
+from galactoview.location.study import locate_study
+
+__all__ = [
+    "DISCLAIMER",
+    "NOT_LOCATED",
+    "KeyImage",
+    "KeyMark",
+    "LoadedReport",
+    "PictogramMark",
+    "ReportContent",
+    "StudyHeader",
+    "StudyReport",
+    "TableRow",
+    "build_report",
+    "build_study_report",
+    "load_report",
+]
+
+#: Printed on every page.
+DISCLAIMER: Final = "Synthetic/for research — not a certified medical device"
+#: The reason given in a row when a finding cannot be located.
+NOT_LOCATED: Final = "not located: needs CC and ML (or MLO) marks and the nipple on both"
+
+_SIDES: Final = {Laterality.LEFT: "Left", Laterality.RIGHT: "Right"}
+
+
+@dataclass(frozen=True, slots=True)
+class StudyHeader:
+    """Patient and study identification printed at the top of the report.
+
+    Attributes
+    ----------
+    patient_name
+        Formatted for display ("Family, Given").
+    patient_id, birth_date, sex, study_date, study_description, accession_number, institution
+        As in the DICOM header (dates formatted YYYY-MM-DD), empty when absent.
+    study_instance_uid
+        The study.
+    """
+
+    patient_name: str
+    patient_id: str
+    birth_date: str
+    sex: str
+    study_date: str
+    study_description: str
+    accession_number: str
+    institution: str
+    study_instance_uid: str
+
+
+@dataclass(frozen=True, slots=True)
+class TableRow:
+    """One finding in the findings table; every value already formatted as text.
+
+    Attributes
+    ----------
+    short_id, finding_type, side, clock, quadrant, depth, distance, size, impression, note
+        The columns. ``clock`` is "7 o'clock" or "subareolar"; ``distance`` is whole mm
+        with a flag in brackets when it rests on an assumption; the location columns
+        are "—" when the finding is not located.
+    located
+        Whether a two-view location exists.
+    reason
+        Why not (empty when located).
+    flags
+        Assumptions and problems behind the values, one line each.
+    """
+
+    short_id: str
+    finding_type: str
+    side: str
+    clock: str
+    quadrant: str
+    depth: str
+    distance: str
+    size: str
+    impression: str
+    note: str
+    located: bool
+    reason: str = ""
+    flags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class PictogramMark:
+    """A finding on the clock-face and side pictograms of its breast.
+
+    Attributes
+    ----------
+    laterality
+        The breast.
+    clock_angle_deg
+        Clockwise from 12 o'clock as if facing the patient (90° is the patient's left).
+    distance_mm
+        Distance from the nipple; ``None`` when uncalibrated (drawn on the rim).
+    depth_fraction
+        Fraction of the nipple–chest wall distance, ``None`` when unknown.
+    short_id
+        Label.
+    colour_key
+        The finding type (its code meaning), which picks the colour.
+    """
+
+    laterality: Laterality
+    clock_angle_deg: float
+    distance_mm: float | None
+    depth_fraction: float | None
+    short_id: str
+    colour_key: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyMark:
+    """A region to burn into a key image.
+
+    Attributes
+    ----------
+    short_id
+        Label.
+    colour_key
+        The finding type.
+    region
+        SCOORD geometry.
+    """
+
+    short_id: str
+    colour_key: str
+    region: ImageRegion
+
+
+@dataclass(frozen=True, slots=True)
+class KeyImage:
+    """An image that carries marks.
+
+    Attributes
+    ----------
+    sop_instance_uid
+        The image.
+    frame
+        1-based frame the marks are on.
+    view_label
+        e.g. "L CC #3" (view and instance number).
+    marks
+        The findings' regions on this image (frame).
+    nipples
+        Nipple landmarks on it, SCOORD (column, row).
+    """
+
+    sop_instance_uid: str
+    frame: int
+    view_label: str
+    marks: tuple[KeyMark, ...]
+    nipples: tuple[tuple[float, float], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class StudyReport:
+    """The report of one annotated study.
+
+    Attributes
+    ----------
+    header
+        Patient and study.
+    rows
+        One per finding, in finding order.
+    marks
+        Pictogram data of the located findings.
+    key_images
+        Images with marks, in the order they are first referenced.
+    notes
+        Footnotes: why findings could not be located, assumptions.
+    observer
+        The SR's observer, formatted.
+    sr_sop_instance_uid
+        SOP Instance UID of the SR revision the report was generated from ("unsaved" if none).
+    """
+
+    header: StudyHeader
+    rows: tuple[TableRow, ...]
+    marks: tuple[PictogramMark, ...]
+    key_images: tuple[KeyImage, ...]
+    notes: tuple[str, ...]
+    observer: str
+    sr_sop_instance_uid: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportContent:
+    """Everything a report prints.
+
+    Attributes
+    ----------
+    studies
+        One section per annotated study.
+    report_date
+        Date printed on the report.
+    disclaimer
+        :data:`DISCLAIMER`.
+    """
+
+    studies: tuple[StudyReport, ...]
+    report_date: dt.date
+    disclaimer: str = DISCLAIMER
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedReport:
+    """What :func:`load_report` read.
+
+    Attributes
+    ----------
+    content
+        The report (no study when nothing is annotated).
+    records
+        The images found.
+    problems
+        Unreadable files and sidecar problems, one line each (``path: message``).
+    """
+
+    content: ReportContent
+    records: tuple[ImageRecord, ...]
+    problems: tuple[str, ...]
+
+
+# ------------------------------------------------------------------ formatting
+
+
+def _date(value: str) -> str:
+    """Return a DICOM DA (YYYYMMDD) as YYYY-MM-DD; other text unchanged."""
+    text = value.strip()
+    if len(text) == 8 and text.isdigit():
+        return f"{text[:4]}-{text[4:6]}-{text[6:]}"
+    return text
+
+
+def _header(record: ImageRecord) -> StudyHeader:
+    return StudyHeader(
+        format_person_name(str(record.patient_name or "")),
+        str(record.patient_id or ""),
+        _date(str(record.patient_birth_date or "")),
+        str(record.patient_sex or ""),
+        _date(str(record.study_date or "")),
+        str(record.study_description or ""),
+        str(record.accession_number or ""),
+        str(record.institution_name or ""),
+        record.study_instance_uid,
+    )
+
+
+def _type_text(finding: Finding) -> str:
+    if finding.finding_type is FindingType.OTHER:
+        return finding.other_text
+    return finding.finding_type.value
+
+
+def _main_measurement(finding: Finding) -> MeasurementValue | None:
+    """Return the long axis or diameter, preferring the first region that has one."""
+    for wanted in (codes.LONG_AXIS, codes.DIAMETER):
+        for measurement in finding.measurements:
+            if measurement.name == wanted:
+                return measurement
+    return None
+
+
+def _size(finding: Finding) -> tuple[str, tuple[str, ...]]:
+    measurement = _main_measurement(finding)
+    if measurement is None:
+        return "—", ()
+    name = "diameter" if measurement.name == codes.DIAMETER else "long axis"
+    unit = str(measurement.unit.value)
+    text = f"{measurement.value:.1f} {unit} {name} [{measurement.calibration_source}]"
+    if measurement.unit == codes.MILLIMETER:
+        return text, ()
+    return text, (f"{finding.short_id}: size in {unit}, not calibrated",)
+
+
+def _distance(breast: BreastLocation, uncertain: bool) -> tuple[str, tuple[str, ...]]:
+    flags: list[str] = []
+    if breast.distance_mm is None:
+        return "unknown (uncalibrated)", ("uncalibrated: no distance in mm",)
+    text = f"{breast.distance_mm:.0f} mm"
+    marks: list[str] = []
+    if uncertain:
+        marks.append("calibration not exact")
+        flags.append("calibration of the images is not known to be exact")
+    if breast.oblique_approximated:
+        marks.append("MLO approx.")
+        flags.append("MLO used as lateral view: superior–inferior offset approximated")
+    if marks:
+        text += f" ({', '.join(marks)})"
+    return text, tuple(flags)
+
+
+def _view_label(record: ImageRecord | None, uid: str) -> str:
+    if record is None:
+        return uid
+    label = record.view.label or record.series_description or "image"
+    return f"{label} #{record.instance_number}" if record.instance_number is not None else label
+
+
+def _row(
+    finding: Finding,
+    location: FindingLocation | None,
+    records: Mapping[str, ImageRecord],
+) -> TableRow:
+    side = _SIDES.get(finding.laterality, "unknown")
+    size, size_flags = _size(finding)
+    impression = "" if finding.impression is None else str(finding.impression.meaning)
+    breast = None if location is None else location.breast
+    if breast is None:
+        problems = () if location is None else location.problems
+        return TableRow(
+            finding.short_id,
+            _type_text(finding),
+            side,
+            "—",
+            "—",
+            "—",
+            "—",
+            size,
+            impression,
+            finding.note,
+            False,
+            NOT_LOCATED,
+            (*(f"{finding.short_id}: {p}" for p in problems), *size_flags),
+        )
+    side = _SIDES.get(breast.laterality, side)
+    clock = "subareolar" if breast.subareolar else f"{breast.clock_hour} o'clock"
+    used = [records.get(uid) for uid in breast.source_sop_instance_uids]
+    uncertain = any(
+        r is not None and (r.calibration is None or not r.calibration.is_known) for r in used
+    )
+    distance, distance_flags = _distance(breast, uncertain)
+    depth = breast.depth.value if breast.depth is not None else "unknown"
+    flags = tuple(f"{finding.short_id}: {f}" for f in (*distance_flags, *breast.notes))
+    return TableRow(
+        finding.short_id,
+        _type_text(finding),
+        side,
+        clock,
+        breast.quadrant.value,
+        depth,
+        distance,
+        size,
+        impression,
+        finding.note,
+        True,
+        "",
+        (*flags, *size_flags),
+    )
+
+
+def _key_images(
+    annotations: AnnotationSet, records: Mapping[str, ImageRecord]
+) -> tuple[KeyImage, ...]:
+    order: list[tuple[str, int]] = []
+    marks: dict[tuple[str, int], list[KeyMark]] = {}
+    for finding in annotations.findings:
+        for region in finding.regions:
+            key = (region.sop_instance_uid, region.frame or 1)
+            if key not in marks:
+                order.append(key)
+                marks[key] = []
+            marks[key].append(KeyMark(finding.short_id, finding.finding_type.value, region))
+    nipples: dict[tuple[str, int], list[tuple[float, float]]] = {}
+    for landmark in annotations.landmarks:
+        nipples.setdefault((landmark.sop_instance_uid, landmark.frame or 1), []).append(
+            landmark.point
+        )
+    return tuple(
+        KeyImage(
+            uid,
+            frame,
+            _view_label(records.get(uid), uid),
+            tuple(marks[(uid, frame)]),
+            tuple(nipples.get((uid, frame), ())),
+        )
+        for uid, frame in order
+    )
+
+
+# ------------------------------------------------------------------ building
+
+
+def build_study_report(annotations: AnnotationSet, records: Sequence[ImageRecord]) -> StudyReport:
+    """Build the report section of one study.
+
+    Parameters
+    ----------
+    annotations
+        The study's annotations (one SR revision).
+    records
+        The loaded images (the study's and any other; only the study's are used for
+        the header).
+
+    Returns
+    -------
+    StudyReport
+        Header, table rows, pictogram data and key images.
+
+    Raises
+    ------
+    ValueError
+        If no image of the annotated study is among `records`.
+    """
+    study = [r for r in records if r.study_instance_uid == annotations.study_instance_uid]
+    if not study:
+        raise ValueError(f"no image of study {annotations.study_instance_uid} is loaded")
+    by_uid = {r.sop_instance_uid: r for r in records}
+    locations = locate_study(annotations, records)
+    rows: list[TableRow] = []
+    marks: list[PictogramMark] = []
+    notes: list[str] = []
+    for finding in annotations.findings:
+        location = locations.get(finding.tracking_uid)
+        row = _row(finding, location, by_uid)
+        rows.append(row)
+        notes.extend(f for f in row.flags if f not in notes)
+        breast = None if location is None else location.breast
+        if breast is not None:
+            marks.append(
+                PictogramMark(
+                    breast.laterality,
+                    breast.clock_angle_deg,
+                    breast.distance_mm,
+                    breast.depth_fraction,
+                    finding.short_id,
+                    finding.finding_type.value,
+                )
+            )
+    observer = annotations.observer or next(
+        (f.observer for f in annotations.findings if f.observer), ""
+    )
+    return StudyReport(
+        _header(study[0]),
+        tuple(rows),
+        tuple(marks),
+        _key_images(annotations, by_uid),
+        tuple(notes),
+        format_person_name(observer) if observer else "not recorded",
+        annotations.sop_instance_uid or "unsaved (no SR revision)",
+    )
+
+
+def build_report(
+    records: Sequence[ImageRecord],
+    annotations: Iterable[AnnotationSet],
+    report_date: dt.date,
+) -> ReportContent:
+    """Build the report of the annotated studies.
+
+    Parameters
+    ----------
+    records
+        The loaded images.
+    annotations
+        One annotation set per study; sets without findings are left out.
+    report_date
+        Printed on every page (tests fix it).
+
+    Returns
+    -------
+    ReportContent
+        One :class:`StudyReport` per study with findings, newest study first.
+    """
+    studies = [build_study_report(a, records) for a in annotations if a.findings]
+    studies.sort(key=lambda s: s.header.study_date, reverse=True)
+    return ReportContent(tuple(studies), report_date)
+
+
+def load_report(paths: Sequence[Path], report_date: dt.date) -> LoadedReport:
+    """Scan files or folders, read each study's sidecar and build the report.
+
+    Parameters
+    ----------
+    paths
+        DICOM files or folders (searched recursively), as for the viewer.
+    report_date
+        Printed on the report.
+
+    Returns
+    -------
+    LoadedReport
+        The report, the images and the problems met.
+    """
+    result = scan(list(paths))
+    problems = [str(p) for p in result.problems]
+    by_study: dict[str, list[Path]] = {}
+    for record in result.images:
+        by_study.setdefault(record.study_instance_uid, []).append(record.path)
+    sets: list[AnnotationSet] = []
+    for study_uid, image_paths in by_study.items():
+        opened = open_annotations(study_uid, image_paths)
+        problems.extend(opened.problems)
+        sets.append(opened.annotations)
+    content = build_report(result.images, sets, report_date)
+    return LoadedReport(content, tuple(result.images), tuple(problems))

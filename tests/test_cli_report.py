@@ -1,0 +1,91 @@
+"""Tests for ``galactoview report PATH... OUT.pdf [--png DIR] [--date YYYY-MM-DD]``."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from galactoview import cli
+from galactoview.paths import sample_dicom_dir
+from tests.helpers import write_mg
+
+
+@pytest.fixture
+def sample() -> Path:
+    """The bundled sample study's folder."""
+    folder = sample_dicom_dir()
+    if not folder.is_dir():
+        pytest.skip(f"no sample study in {folder}")
+    return folder
+
+
+def test_report_writes_the_pdf_and_the_key_images(
+    sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], qapp: QApplication
+) -> None:
+    # qapp: the suite's QApplication exists first, so the command reuses it rather than
+    # creating the QGuiApplication it makes on its own (widget tests need a QApplication).
+    out = tmp_path / "report.pdf"
+    code = cli.main(["report", str(sample), str(out), "--png", str(tmp_path / "png"),
+                     "--date", "2026-03-13"])  # fmt: skip
+    assert code == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    printed = capsys.readouterr().out.splitlines()
+    assert printed[0] == f"{out}: 3 page(s)"
+    pngs = sorted((tmp_path / "png").glob("*.png"))
+    assert [p.name for p in pngs] == ["01_L_CC_3.png", "01_L_CC_MAG_5.png", "01_L_ML_4.png"]
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is not None:
+        text = subprocess.run([pdftotext, str(out), "-"], capture_output=True, text=True).stdout
+        assert "Report date: 2026-03-13" in text
+
+
+def test_a_study_without_annotations_fails(
+    sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    prior = sample / "20240220_SCREENING_PRIOR"
+    assert cli.main(["report", str(prior), str(tmp_path / "r.pdf")]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"{prior}: no annotated study (no sidecar with findings) found"
+    )
+    assert not (tmp_path / "r.pdf").exists()
+
+
+def test_missing_path_and_no_images_fail(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = tmp_path / "nothing"
+    assert cli.main(["report", str(missing), str(tmp_path / "r.pdf")]) == 1
+    assert capsys.readouterr().err.strip() == f"{missing}: no such file or folder"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert cli.main(["report", str(empty), str(tmp_path / "r.pdf")]) == 1
+    assert capsys.readouterr().err.strip() == f"{empty}: no DICOM image found"
+    write_mg(tmp_path / "plain" / "a.dcm")
+    assert cli.main(["report", str(tmp_path / "plain"), str(tmp_path / "r.pdf")]) == 1
+    assert "no annotated study" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["report"],
+        ["report", "only.pdf"],
+        ["report", "x", "r.pdf", "--date", "2026-13-01"],
+        ["report", "x", "r.pdf", "--bogus"],
+    ],
+)
+def test_usage_errors_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(args) == 2
+    assert capsys.readouterr().err.startswith("usage: galactoview report")
+
+
+def test_output_must_be_a_pdf(
+    sample: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "report.png"
+    assert cli.main(["report", str(sample), str(out)]) == 1
+    assert capsys.readouterr().err.strip() == f"{out}: the report file must end in .pdf"
