@@ -18,14 +18,15 @@ Qt-free: the GUI and the ``galactoview sr`` command both use it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydicom.dataset import Dataset
 
 from galactoview.annotations import sidecar, sr_codec
 from galactoview.annotations.model import AnnotationSet
+from galactoview.location.localize import FindingLocation
 
 __all__ = ["OpenedAnnotations", "SidecarTarget", "open_annotations", "save_annotations"]
 
@@ -70,11 +71,15 @@ class OpenedAnnotations:
         Where the next save goes.
     problems
         One line per thing wrong (naming the file), for the Problems panel.
+    locations
+        The findings' locations as the sidecar stored them at its last save, by
+        tracking UID (:attr:`sr_codec.DecodeResult.locations`); empty when none.
     """
 
     annotations: AnnotationSet
     target: SidecarTarget
     problems: tuple[str, ...] = ()
+    locations: Mapping[str, sr_codec.StoredLocation] = field(default_factory=dict)
 
 
 def open_annotations(
@@ -132,13 +137,14 @@ def open_annotations(
             f"{study_instance_uid}"
         )
         return OpenedAnnotations(empty, alongside, (*problems, problem, kept))
-    return OpenedAnnotations(found, target, problems)
+    return OpenedAnnotations(found, target, problems, result.locations)
 
 
 def save_annotations(
     annotations: AnnotationSet,
     source_images: Sequence[Dataset],
     target: SidecarTarget,
+    locations: Mapping[str, FindingLocation | sr_codec.StoredLocation] | None = None,
 ) -> tuple[AnnotationSet, SidecarTarget]:
     """Save a new SR revision of a study's annotations, atomically and without clobbering.
 
@@ -150,6 +156,12 @@ def save_annotations(
         Headers of the referenced images (see :func:`sr_codec.encode`).
     target
         Where, and the version of the file that was read.
+    locations
+        Where the findings lie in the breast, by tracking UID (from
+        :func:`galactoview.location.study.locate_study` on the current marks and
+        landmarks, or as :func:`sr_codec.decode` read them): stored with the CID
+        6018/6020/6024 codes and the distance from the nipple (see
+        :func:`sr_codec.encode`); default none.
 
     Returns
     -------
@@ -165,7 +177,7 @@ def save_annotations(
     sidecar.SidecarError
         The file could not be written (the message names it); the old one is intact.
     """
-    dataset = sr_codec.encode(annotations, source_images)
+    dataset = sr_codec.encode(annotations, source_images, locations=locations)
     text = sr_codec.to_json(dataset)
     if target.alongside:
         path = sidecar.save_alongside(target.path, text)

@@ -24,6 +24,18 @@ build and with their checks, but without their cost (about 3 ms a group):
   UIDREF ``(PARENT-SEGMENT, 99GALACTOVIEW)`` holding the parent's tracking UID
   (absent for a root). An uncalibrated path length is written in the UCUM unit
   ``{pixel}`` and read back as "no mm value";
+* a finding located on a CC plus an ML/LM or MLO view
+  (:class:`~galactoview.location.localize.BreastLocation`, passed to :func:`encode` as
+  ``locations``) carries its location in **every** TID 1410 group, after the impression:
+  qualitative evaluations (CODE, CONTAINS) "Clockface or region" (111014, DCM) with a
+  CID 6018 value (the o'clock position, or *Subareolar region* within
+  :data:`~galactoview.location.localize.SUBAREOLAR_RADIUS_MM` of the nipple), "Quadrant
+  location" (111048, DCM) with a CID 6020 value and "Depth" (111020, DCM) with a CID 6024
+  value, and the measurement (NUM) "Distance from nipple" (121242, DCM) in mm rounded to
+  0.1 mm. When the superior offset came from an oblique view, the clock-face item has a
+  TEXT ``(OBLIQUE-APPROX, 99GALACTOVIEW)`` modifier (HAS CONCEPT MOD) saying so.
+  Values not known (no depth without a chest-wall reference, no mm without calibration)
+  are left out; :func:`decode` reads them into :attr:`DecodeResult.locations`;
 * one TID 1410 group per nipple landmark: a POINT region with finding type
   "Nipple" (SCT 24142002) and a tracking UID derived from the image UID
   (stable across saves).
@@ -50,9 +62,9 @@ from __future__ import annotations
 
 import gc
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Final
 
@@ -81,8 +93,10 @@ from galactoview.annotations.model import (
     next_segment_id,
     next_short_id,
 )
+from galactoview.location import codes as location_codes
+from galactoview.location.localize import BreastLocation, FindingLocation
 
-__all__ = ["DecodeResult", "decode", "encode", "from_json", "to_json"]
+__all__ = ["DecodeResult", "StoredLocation", "decode", "encode", "from_json", "to_json"]
 
 COMPREHENSIVE_SR: Final = UID("1.2.840.10008.5.1.4.1.1.88.33")
 _MEASUREMENT_GROUP: Final = Code("125007", "DCM", "Measurement Group")
@@ -95,6 +109,77 @@ _LATERALITY_CODES: Final = {
     Laterality.RIGHT: codes.RIGHT,
     Laterality.BOTH: codes.RIGHT_AND_LEFT,
 }
+#: TEXT modifier of the clock-face item when an oblique (MLO) view gave the superior offset.
+OBLIQUE_APPROXIMATION: Final = Code(
+    "OBLIQUE-APPROX", codes.PRIVATE_SCHEME, "Oblique view approximation"
+)
+_OBLIQUE_TEXT: Final = (
+    "superior-inferior offset measured on an oblique (MLO) view: "
+    "the oblique axis is taken as superior-inferior"
+)
+_DISTANCE_LABEL: Final = "two-view localization, magnification-corrected calibration of both views"
+_HOURS_BY_CODE: Final = {code: hour for hour, code in location_codes.CLOCK_HOURS.items()}
+
+
+@dataclass(frozen=True, slots=True)
+class StoredLocation:
+    """A finding's location in the breast as the SR stores it (coded values, PS3.16).
+
+    Attributes
+    ----------
+    clock_or_region
+        CID 6018 value of "Clockface or region" (111014, DCM): an o'clock position or
+        *Subareolar region*; ``None`` when absent.
+    quadrant
+        CID 6020 value of "Quadrant location" (111048, DCM), or ``None``.
+    depth
+        CID 6024 value of "Depth" (111020, DCM), or ``None``.
+    distance_from_nipple_mm
+        "Distance from nipple" (121242, DCM) in mm, 0.1 mm resolution, or ``None``.
+    oblique_approximated
+        True when the superior offset came from an oblique (MLO) view.
+    """
+
+    clock_or_region: Code | None
+    quadrant: Code | None
+    depth: Code | None
+    distance_from_nipple_mm: float | None
+    oblique_approximated: bool = False
+
+    @classmethod
+    def from_breast(cls, breast: BreastLocation) -> StoredLocation:
+        """Return what :func:`encode` stores of a two-view location.
+
+        Parameters
+        ----------
+        breast
+            The two-view result of :func:`galactoview.location.localize.localize_pair`.
+
+        Returns
+        -------
+        StoredLocation
+            Its CID 6018/6020/6024 codes and the distance rounded to 0.1 mm.
+        """
+        distance = breast.distance_mm
+        return cls(
+            breast.region_code,
+            breast.quadrant.code,
+            None if breast.depth is None else breast.depth.code,
+            None if distance is None else round(distance, 1),
+            breast.oblique_approximated,
+        )
+
+    @property
+    def clock_hour(self) -> int | None:
+        """Return the o'clock position 1..12, ``None`` for a region or when absent."""
+        if self.clock_or_region is None:
+            return None
+        return _HOURS_BY_CODE.get(self.clock_or_region)
+
+    @property
+    def subareolar(self) -> bool:
+        """Return whether the stored CID 6018 value is *Subareolar region*."""
+        return _same(self.clock_or_region, location_codes.SUBAREOLAR_REGION)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +192,14 @@ class DecodeResult:
         The annotations found.
     problems
         One line per piece skipped or repaired.
+    locations
+        The stored location of each located finding, by tracking UID (findings without
+        location items are absent).
     """
 
     annotations: AnnotationSet
     problems: tuple[str, ...] = ()
+    locations: Mapping[str, StoredLocation] = field(default_factory=dict)
 
 
 @contextmanager
@@ -314,12 +403,45 @@ def _measurement_group(
     )
 
 
-def _finding_groups(finding: Finding, images: dict[str, Dataset]) -> list[Dataset]:
+def _location_items(location: StoredLocation) -> list[Dataset]:
+    """Return the location's qualitative evaluations and "Distance from nipple" NUM."""
+    items = []
+    if location.clock_or_region is not None:
+        note = (
+            [_text(OBLIQUE_APPROXIMATION, _OBLIQUE_TEXT, "HAS CONCEPT MOD")]
+            if location.oblique_approximated
+            else []
+        )
+        clock = _code_item(location_codes.CLOCKFACE_OR_REGION, location.clock_or_region)
+        items.append(_with_children(clock, note))
+    if location.quadrant is not None:
+        items.append(_code_item(location_codes.QUADRANT_LOCATION, location.quadrant))
+    if location.depth is not None:
+        items.append(_code_item(location_codes.DEPTH, location.depth))
+    if location.distance_from_nipple_mm is not None:
+        # DS-safe: one decimal, written from its text (PS3.5 6.2).
+        measured = _dataset(
+            (0x004008EA, "SQ", [_coded(codes.MILLIMETER)]),
+            (0x0040A30A, "DS", DS(f"{location.distance_from_nipple_mm:.1f}")),
+        )
+        num = _item(
+            "NUM", location_codes.DISTANCE_FROM_NIPPLE, "CONTAINS", (0x0040A300, "SQ", [measured])
+        )
+        label = _text(codes.CALIBRATION_LABEL, _DISTANCE_LABEL, "HAS CONCEPT MOD")
+        items.append(_with_children(num, [label]))
+    return items
+
+
+def _finding_groups(
+    finding: Finding, images: dict[str, Dataset], location: StoredLocation | None = None
+) -> list[Dataset]:
     groups = []
     for index, region in enumerate(finding.regions):
         content = [_num_item(m) for m in finding.measurements if m.region_index == index]
         if finding.impression is not None:
             content.append(_code_item(codes.DIFFERENTIAL_DIAGNOSIS_IMPRESSION, finding.impression))
+        if location is not None:
+            content.extend(_location_items(location))
         content.append(_scoord_item(_IMAGE_REGION, "CONTAINS", region, images))
         if finding.finding_type is FindingType.OTHER:
             content.append(_text(codes.OTHER_FINDING_TEXT, finding.other_text))
@@ -437,6 +559,7 @@ def encode(
     series_description: str = "GalactoView annotations",
     sop_instance_uid: str | None = None,
     content_datetime: datetime | None = None,
+    locations: Mapping[str, FindingLocation | StoredLocation] | None = None,
 ) -> Dataset:
     """Build a Comprehensive SR (TID 1500) holding the annotations.
 
@@ -459,6 +582,13 @@ def encode(
         Content Date/Time (PS3.3 C.17.2), Instance Creation Date/Time and the
         Contribution DateTime of highdicom's Contributing Equipment item (C.12.1);
         default now. With both options the output depends on the inputs alone.
+    locations
+        Where the findings lie in the breast, by tracking UID: results of
+        :func:`galactoview.location.study.locate_study` (those with a two-view
+        :class:`~galactoview.location.localize.BreastLocation` are stored) or
+        :class:`StoredLocation` values read back by :func:`decode`. Each located
+        finding's TID 1410 groups get the CID 6018/6020/6024 evaluations and the
+        "Distance from nipple" (121242, DCM) NUM; default none.
 
     Returns
     -------
@@ -481,7 +611,8 @@ def encode(
     groups: list[Dataset] = []
     referenced: dict[str, None] = {}
     for finding in annotations.findings:
-        groups.extend(_finding_groups(finding, images))
+        location = _stored(locations.get(finding.tracking_uid) if locations else None)
+        groups.extend(_finding_groups(finding, images, location))
         referenced.update((r.sop_instance_uid, None) for r in finding.regions)
     for segment in annotations.duct_segments:
         groups.append(_segment_group(segment, images))
@@ -549,6 +680,13 @@ def encode(
     scheme.CodingSchemeResponsibleOrganization = "GalactoView"
     sr.CodingSchemeIdentificationSequence = [scheme]
     return sr
+
+
+def _stored(location: FindingLocation | StoredLocation | None) -> StoredLocation | None:
+    """Return what is stored of a finding's location (only a two-view result is)."""
+    if location is None or isinstance(location, StoredLocation):
+        return location
+    return None if location.breast is None else StoredLocation.from_breast(location.breast)
 
 
 def _splice(content: Sequence[Dataset], groups: Sequence[Dataset]) -> None:
@@ -847,6 +985,43 @@ class _Group:
     other_text: str
     observer: str
     parent_uid: str | None
+    location: StoredLocation | None = None
+
+
+def _distance_mm(item: Dataset) -> float | None:
+    """Return the value of a "Distance from nipple" NUM in mm (other units: ``None``)."""
+    values = _items(item, "MeasuredValueSequence")
+    units = _items(values[0], "MeasurementUnitsCodeSequence") if values else []
+    unit = _code(units[0]) if units else None
+    if unit is None or not _same(unit, codes.MILLIMETER):
+        return None
+    return float(values[0].get("NumericValue"))
+
+
+def _location(content: _Content, problems: list[str], index: int) -> StoredLocation | None:
+    """Read a group's location items; ``None`` when it has none."""
+    clocks = content.find(location_codes.CLOCKFACE_OR_REGION, "CODE")
+    quadrants = content.find(location_codes.QUADRANT_LOCATION, "CODE")
+    depths = content.find(location_codes.DEPTH, "CODE")
+    distances = content.find(location_codes.DISTANCE_FROM_NIPPLE, "NUM")
+    if not (clocks or quadrants or depths or distances):
+        return None
+    distance: float | None = None
+    if distances:
+        try:
+            distance = _distance_mm(distances[0])
+        except (ValueError, TypeError) as exc:
+            problems.append(f"measurement group {index + 1}: distance from nipple skipped: {exc}")
+    oblique = any(
+        _Content.of(clock).first_text(OBLIQUE_APPROXIMATION) is not None for clock in clocks
+    )
+    return StoredLocation(
+        _value_code(clocks[0]) if clocks else None,
+        _value_code(quadrants[0]) if quadrants else None,
+        _value_code(depths[0]) if depths else None,
+        distance,
+        oblique,
+    )
 
 
 def _laterality(group: _Content) -> Laterality:
@@ -867,7 +1042,9 @@ def _group(index: int, item: Dataset, problems: list[str]) -> _Group:
     regions = content.of_type("SCOORD")
     region = _scoord(regions[0]) if regions else None
     nums = []
-    for child in content.of_type("NUM"):
+    for child, name, kind in content.children:
+        if kind != "NUM" or _same(name, location_codes.DISTANCE_FROM_NIPPLE):
+            continue  # the distance from the nipple is part of the location
         try:
             nums.append(_num(child))
         except (ValueError, TypeError) as exc:
@@ -885,6 +1062,7 @@ def _group(index: int, item: Dataset, problems: list[str]) -> _Group:
         other_text=(content.first_text(codes.OTHER_FINDING_TEXT) or "").strip(),
         observer=_pn(content.first_text(codes.PERSON_OBSERVER_NAME) or ""),
         parent_uid=content.first_text(codes.PARENT_DUCT_SEGMENT) or None,
+        location=_location(content, problems, index),
     )
 
 
@@ -938,6 +1116,7 @@ class _Reader:
         self.findings: dict[str, Finding] = {}
         self.segments: list[DuctSegment] = []
         self.landmarks: dict[tuple[str, int | None], NippleLandmark] = {}
+        self.locations: dict[str, StoredLocation] = {}
         self.short_ids: set[str] = set()
 
     def _uid(self, group: _Group) -> str:
@@ -992,6 +1171,8 @@ class _Reader:
         assert group.region is not None
         region = _region(group.region)
         uid = self._uid(group)
+        if group.location is not None and uid not in self.locations:
+            self.locations[uid] = group.location
         existing = self.findings.get(uid)
         index = len(existing.regions) if existing else 0
         measurements = tuple(replace(n.value, region_index=index) for n in group.nums)
@@ -1092,4 +1273,7 @@ def decode(dataset: Dataset) -> DecodeResult:
         observer=_observer(dataset),
         series_instance_uid=uid_or_none(dataset.get("SeriesInstanceUID")),
     )
-    return DecodeResult(annotations, tuple(reader.problems))
+    locations = {
+        uid: location for uid, location in reader.locations.items() if uid in reader.findings
+    }
+    return DecodeResult(annotations, tuple(reader.problems), locations)

@@ -18,7 +18,10 @@ Sizes come from each lesion's ``size_mm`` and the image's calibration
 :func:`~galactoview.annotations.geometry.measure_region`.
 
 :func:`write_sample_sidecar` writes the TID 1500 SR (PS3.16) as the study's sidecar
-(:func:`~galactoview.annotations.sidecar.sidecar_name`) in the ductogram's folder. The bytes
+(:func:`~galactoview.annotations.sidecar.sidecar_name`) in the ductogram's folder, with each
+finding's location in the breast (clock face, quadrant, depth, distance from the nipple:
+:func:`~galactoview.location.study.locate_study` on the marks and nipples, as the viewer
+saves them). The bytes
 are a pure function of the ground truth and the image headers: tracking, series and SOP
 Instance UIDs are derived from the seed (:func:`pydicom.uid.generate_uid` with entropy
 sources), the content date/time is the study's.
@@ -49,6 +52,8 @@ from galactoview.annotations.model import (
     NippleLandmark,
 )
 from galactoview.dicom.calibration import calibration_from_dataset
+from galactoview.dicom.loading import scan
+from galactoview.location.study import locate_study
 
 __all__ = ["OBSERVER", "sample_annotations", "sample_sidecar_text", "write_sample_sidecar"]
 
@@ -220,14 +225,15 @@ def sample_sidecar_text(out: Path, ground_truth: Mapping[str, Any]) -> tuple[Pat
     Returns
     -------
     tuple of Path and str
-        The sidecar path in the ductogram study's folder and its content: the same
-        bytes for the same ground truth and images.
+        The sidecar path in the ductogram study's folder and its content (with the
+        findings' locations): the same bytes for the same ground truth and images.
     """
     headers = {
         image["file"]: dcmread(out / image["file"], stop_before_pixels=True)
         for image in ground_truth["images"]
     }
     annotations = sample_annotations(ground_truth, headers)
+    records = scan([out / image["file"] for image in ground_truth["images"]]).images
     first = next(
         ds for ds in headers.values() if str(ds.StudyInstanceUID) == annotations.study_instance_uid
     )
@@ -237,6 +243,7 @@ def sample_sidecar_text(out: Path, ground_truth: Mapping[str, Any]) -> tuple[Pat
         series_instance_uid=_uid(ground_truth, "sr", "series"),
         sop_instance_uid=_uid(ground_truth, "sr", "instance"),
         content_datetime=_study_datetime(first),
+        locations=locate_study(annotations, records),
     )
     folder = next(
         (out / image["file"]).parent

@@ -24,12 +24,15 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from galactoview.annotations import sidecar, sr_codec
+from galactoview.annotations.model import AnnotationSet
 from galactoview.annotations.persistence import (
     SidecarTarget,
     open_annotations,
     save_annotations,
 )
 from galactoview.dicom.loading import ImageRecord, StructuredReportFile, read_header
+from galactoview.location.localize import FindingLocation
+from galactoview.location.study import locate_study
 from galactoview.ui.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.errors import ProblemReporter
 
@@ -215,9 +218,10 @@ class AnnotationSaver(QObject):
         headers = self._headers_for(study)
         if headers is None:
             return False
+        annotations = self.workspace.annotations(study)
         try:
             saved, next_target = save_annotations(
-                self.workspace.annotations(study), headers, target
+                annotations, headers, target, self._locations(annotations)
             )
         except sidecar.SidecarConflict:
             self._blocked.add(study)
@@ -230,6 +234,14 @@ class AnnotationSaver(QObject):
         self.workspace.mark_saved(saved)
         self.saved.emit(study)
         return True
+
+    def _locations(self, annotations: AnnotationSet) -> dict[str, FindingLocation]:
+        """Locate the findings from the marks and nipples as they are now (saved with them)."""
+        try:
+            return locate_study(annotations, self._records.values())
+        except ValueError as error:  # a location is a bonus: never block the save for it
+            self._problems.report(f"findings not located: {error}")
+            return {}
 
     # --- conflicts ----------------------------------------------------------------------
 

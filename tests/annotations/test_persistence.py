@@ -24,8 +24,10 @@ from galactoview.annotations.persistence import (
     open_annotations,
     save_annotations,
 )
+from galactoview.annotations.sr_codec import StoredLocation
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
+from galactoview.location import codes as location_codes
 from tests.helpers import sample_images
 
 
@@ -140,3 +142,28 @@ def test_an_sr_of_another_study_is_kept_and_not_loaded(study: StudyCopy, tmp_pat
     assert reopened.annotations.findings == ()
     assert reopened.target.alongside
     assert any("not" in line and study.uid in line for line in reopened.problems)
+
+
+def test_locations_are_saved_and_come_back_with_the_annotations(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    opened = study.open(tmp_path / "user")
+    assert opened.locations == {}
+    finding = defect(study.record)
+    stored = StoredLocation(
+        location_codes.CLOCK_HOURS[5],
+        location_codes.LOWER_OUTER_QUADRANT,
+        location_codes.ANTERIOR,
+        31.4,
+    )
+    saved, _target = save_annotations(
+        opened.annotations.with_finding(finding),
+        [study.header],
+        opened.target,
+        {finding.tracking_uid: stored},
+    )
+    again = study.open(tmp_path / "user")
+    assert again.problems == ()
+    assert again.annotations.findings == saved.findings
+    assert again.locations == {finding.tracking_uid: stored}
+    assert again.locations[finding.tracking_uid].clock_hour == 5

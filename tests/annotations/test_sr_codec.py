@@ -29,9 +29,12 @@ from galactoview.annotations.model import (
     Laterality,
     NippleLandmark,
 )
-from galactoview.annotations.sr_codec import decode, encode, from_json, to_json
+from galactoview.annotations.sr_codec import StoredLocation, decode, encode, from_json, to_json
 from galactoview.dicom.calibration import calibration_from_dataset
+from galactoview.location import codes as location_codes
+from galactoview.location.study import locate_study
 from galactoview.paths import sample_dicom_dir
+from tests.helpers import sample_images
 
 NOTE = "Papillom vermutet – Größe ≈ 4 mm, 乳頭"
 OBSERVER = "Müller^Anna"
@@ -601,3 +604,120 @@ def test_codec_leaves_the_garbage_collector_as_it_found_it(headers: dict[str, Da
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+# --- locations in the breast (CID 6018 / 6020 / 6024, Distance from nipple 121242) -------
+
+
+def _group_items(sr: Dataset, short_id: str) -> list[list[Dataset]]:
+    """The content items of every measurement group of a finding."""
+    measurements = next(
+        item for item in sr.ContentSequence if item.ConceptNameCodeSequence[0].CodeValue == "126010"
+    )
+    return [
+        list(group.ContentSequence)
+        for group in measurements.ContentSequence
+        if group.ContentSequence[0].TextValue == short_id
+    ]
+
+
+def _named(items: list[Dataset], value: str) -> list[Dataset]:
+    return [i for i in items if i.ConceptNameCodeSequence[0].CodeValue == value]
+
+
+def test_locations_are_stored_in_every_group_and_read_back(
+    headers: dict[str, Dataset], tmp_path: Path
+) -> None:
+    original = build(headers)
+    locations = locate_study(original, sample_images())
+    defect = original.findings[0]
+    breast = locations[defect.tracking_uid].breast
+    assert breast is not None and breast.distance_mm is not None and breast.depth is not None
+    sr = encode(original, sources(headers), locations=locations)
+    path = tmp_path / "located.dcm"
+    from_json(to_json(sr)).save_as(path, enforce_file_format=True)
+    dump = validate(path)
+    assert b"Clockface or region" in dump and b"Distance from nipple" in dump
+
+    groups = _group_items(sr, "FD-1")
+    assert len(groups) == 2  # the CC and the ML region: both carry the location
+    for items in groups:
+        (clock,) = _named(items, "111014")
+        assert clock.ValueType == "CODE"
+        assert clock.ConceptCodeSequence[0].CodeValue == breast.region_code.value
+        (quadrant,) = _named(items, "111048")
+        assert quadrant.ConceptCodeSequence[0].CodeValue == breast.quadrant.code.value
+        (depth,) = _named(items, "111020")
+        assert depth.ConceptCodeSequence[0].CodeValue == breast.depth.code.value
+        (distance,) = _named(items, "121242")
+        assert distance.ValueType == "NUM"
+        assert distance.MeasuredValueSequence[0].MeasurementUnitsCodeSequence[0].CodeValue == "mm"
+        assert str(distance.MeasuredValueSequence[0].NumericValue) == f"{breast.distance_mm:.1f}"
+    # Findings on one view only (or on no nipple-marked image) have no location.
+    assert all(not _named(items, "111014") for items in _group_items(sr, "DE-1"))
+
+    result = decode(dcmread(path))
+    assert result.problems == ()
+    assert result.annotations == revised(original, sr)  # the distance is no measurement
+    assert dict(result.locations) == {defect.tracking_uid: StoredLocation.from_breast(breast)}
+    stored = result.locations[defect.tracking_uid]
+    assert stored.clock_hour == breast.clock_hour
+    assert stored.quadrant == breast.quadrant.code
+    assert stored.depth == breast.depth.code
+    assert stored.distance_from_nipple_mm == pytest.approx(breast.distance_mm, abs=0.05)
+    assert stored.oblique_approximated is False
+
+
+def test_decoded_locations_are_written_again_with_the_oblique_note(
+    headers: dict[str, Dataset], tmp_path: Path
+) -> None:
+    original = build(headers)
+    uid = original.findings[0].tracking_uid
+    wanted = StoredLocation(
+        location_codes.SUBAREOLAR_REGION,
+        location_codes.UPPER_OUTER_QUADRANT,
+        None,  # no chest-wall reference: no depth item
+        12.3,
+        oblique_approximated=True,
+    )
+    sr = encode(original, sources(headers), locations={uid: wanted})
+    (items, _) = _group_items(sr, "FD-1")
+    (clock,) = _named(items, "111014")
+    assert clock.ContentSequence[0].RelationshipType == "HAS CONCEPT MOD"
+    assert clock.ContentSequence[0].ConceptNameCodeSequence[0].CodeValue == ("OBLIQUE-APPROX")
+    assert _named(items, "111020") == []
+    path = tmp_path / "oblique.dcm"
+    from_json(to_json(sr)).save_as(path, enforce_file_format=True)
+    validate(path)
+    result = decode(from_json(to_json(sr)))
+    assert result.locations == {uid: wanted}
+    assert result.locations[uid].subareolar and result.locations[uid].clock_hour is None
+
+
+def test_sr_without_locations_decodes_with_none(headers: dict[str, Dataset]) -> None:
+    original = build(headers)
+    sr = encode(original, sources(headers))
+    assert b"111014" not in to_json(sr).encode()
+    result = decode(from_json(to_json(sr)))
+    assert result.problems == ()
+    assert result.locations == {}
+    assert result.annotations == revised(original, sr)
+
+
+def test_partial_and_foreign_location_items_are_tolerated(headers: dict[str, Dataset]) -> None:
+    original = build(headers)
+    uid = original.findings[0].tracking_uid
+    partial = StoredLocation(None, location_codes.LOWER_INNER_QUADRANT, location_codes.MIDDLE, 40.0)
+    sr = from_json(to_json(encode(original, sources(headers), locations={uid: partial})))
+    for items in _group_items(sr, "FD-1"):
+        (distance,) = _named(items, "121242")
+        unit = distance.MeasuredValueSequence[0].MeasurementUnitsCodeSequence[0]
+        unit.CodeValue, unit.CodeMeaning = "cm", "centimeter"  # another writer's unit
+    result = decode(sr)
+    assert result.problems == ()
+    assert result.locations == {
+        uid: StoredLocation(None, location_codes.LOWER_INNER_QUADRANT, location_codes.MIDDLE, None)
+    }
+    assert len(result.annotations.findings[0].measurements) == len(
+        original.findings[0].measurements
+    )

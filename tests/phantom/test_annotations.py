@@ -12,6 +12,8 @@ import pytest
 from galactoview.annotations import codes
 from galactoview.annotations.model import FindingType, GraphicType, ImageRegion, Laterality
 from galactoview.annotations.sr_codec import decode, from_json
+from galactoview.location import codes as location_codes
+from galactoview.location.localize import DepthThird, Quadrant
 from galactoview.paths import sample_data_dir
 from galactoview.phantom.annotations import OBSERVER, sample_sidecar_text
 
@@ -103,3 +105,30 @@ def test_the_sidecar_marks_every_lesion_and_nipple(
             m.unit == codes.MILLIMETER or m.unit == codes.SQUARE_MILLIMETER
             for m in finding.measurements
         )
+
+
+def test_the_sidecar_stores_each_lesions_ground_truth_location(
+    truth: dict[str, Any], generated: tuple[Path, str]
+) -> None:
+    result = decode(from_json(generated[1]))
+    by_id = {f.short_id: f.tracking_uid for f in result.annotations.findings}
+    defect = result.locations[by_id["FD-1"]]
+    assert defect.clock_hour == 7
+    assert defect.clock_or_region == location_codes.CLOCK_HOURS[7]
+    assert defect.quadrant == location_codes.LOWER_INNER_QUADRANT
+    assert defect.depth == location_codes.MIDDLE
+    assert defect.distance_from_nipple_mm == pytest.approx(58.0, abs=1.5)
+    assert defect.oblique_approximated is False
+    quadrants = {q.name: q.code for q in Quadrant}
+    depths = {d.value: d.code for d in DepthThird}
+    lesions = {lesion["id"]: lesion for lesion in truth["lesions"]}
+    expected = {"FD-1": "defect-1", "CY-1": "cyst-1", "DE-1": "ectasia-1"}
+    assert set(result.locations) == {by_id[short_id] for short_id in expected}
+    for short_id, lesion_id in expected.items():
+        stored, lesion = result.locations[by_id[short_id]], lesions[lesion_id]
+        assert stored.clock_hour == lesion["clock_hour"], short_id
+        assert stored.quadrant == quadrants[lesion["quadrant"]], short_id
+        assert stored.depth == depths[lesion["depth_third"]], short_id
+        assert stored.distance_from_nipple_mm is not None
+        tolerance = max(5.0, 0.1 * lesion["distance_from_nipple_mm"])
+        assert abs(stored.distance_from_nipple_mm - lesion["distance_from_nipple_mm"]) <= tolerance

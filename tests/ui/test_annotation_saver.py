@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtWidgets import QMessageBox
@@ -17,8 +18,10 @@ from galactoview.annotations.model import (
     next_short_id,
 )
 from galactoview.annotations.persistence import open_annotations, save_annotations
+from galactoview.annotations.sr_codec import StoredLocation, decode, from_json
 from galactoview.dicom.loading import ImageRecord, read_header
 from galactoview.dicom.mammography import Laterality
+from galactoview.location import codes as location_codes
 from galactoview.ui.main_window import MainWindow
 from tests.helpers import sample_images
 from tests.ui.conftest import OpenWindow
@@ -126,3 +129,44 @@ def test_a_binary_sr_next_to_the_images_loads_its_marks(
     assert window.saver.save_now()
     assert (folder / sidecar.sidecar_name(study)).is_file()
     assert exported.read_bytes() == before
+
+
+def test_each_save_stores_the_locations_of_the_marks_and_nipples_as_they_are(
+    open_window: OpenWindow, tmp_path: Path
+) -> None:
+    folder = copy_ductogram(tmp_path)
+    source = next(r for r in sample_images() if r.contrast_phase.value == "post").path.parent
+    (sample_sidecar,) = source.glob("galactoview-*.sr.json")
+    shutil.copy(sample_sidecar, folder / sample_sidecar.name)
+    window = open_window([folder])
+    study = window.records[0].study_instance_uid
+    path = folder / sidecar.sidecar_name(study)
+
+    def stored_fd1() -> StoredLocation:
+        result = decode(from_json(path.read_bytes()))
+        (defect,) = [f for f in result.annotations.findings if f.short_id == "FD-1"]
+        return result.locations[defect.tracking_uid]
+
+    mark(window)  # any edit: the next save recomputes every finding's location
+    assert window.saver.save_now()
+    before = stored_fd1()
+    assert before.clock_hour == 7
+    assert before.quadrant == location_codes.LOWER_INNER_QUADRANT
+    assert before.distance_from_nipple_mm is not None
+    # The radiologist moves the nipple on the CC view 100 pixels away from the lesion.
+    annotations = window.workspace.annotations(study)
+    cc = next(
+        r
+        for r in window.records
+        if r.view.label == "L CC" and not r.view.modifiers and r.contrast_phase.value == "post"
+    )
+    nipple = next(n for n in annotations.landmarks if n.sop_instance_uid == cc.sop_instance_uid)
+    (defect,) = [f for f in annotations.findings if f.short_id == "FD-1"]
+    lesion = next(r for r in defect.regions if r.sop_instance_uid == cc.sop_instance_uid)
+    away = 1.0 if nipple.point[1] >= lesion.points[0][1] else -1.0
+    moved = replace(nipple, point=(nipple.point[0], nipple.point[1] + away * 100.0))
+    window.workspace.set_landmark(study, moved)
+    assert window.saver.save_now()
+    after = stored_fd1()
+    assert after.distance_from_nipple_mm is not None
+    assert after.distance_from_nipple_mm > before.distance_from_nipple_mm + 1.0
