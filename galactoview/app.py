@@ -101,7 +101,9 @@ def create_main_window(
     return window
 
 
-def run_gui(paths: list[Path], scan_result: ScanResult | None = None) -> int:
+def run_gui(
+    paths: list[Path], scan_result: ScanResult | None = None, *, review: bool = False
+) -> int:
     """Open the main window on files and folders and run the event loop.
 
     Parameters
@@ -110,6 +112,8 @@ def run_gui(paths: list[Path], scan_result: ScanResult | None = None) -> int:
         Files and folders to show.
     scan_result
         Their scan, if the caller already made it (the CLI does, to print problems).
+    review
+        Open in the surgeon's read-only review mode (``galactoview --review``).
 
     Returns
     -------
@@ -123,6 +127,8 @@ def run_gui(paths: list[Path], scan_result: ScanResult | None = None) -> int:
     decoder = ImageDecoder(service=service)
     window = create_main_window(scan_result if scan_result is not None else scan(paths), decoder)
     _route_unexpected_errors(window)
+    if review:
+        window.set_review_mode(True)
     if os.environ.get(QUIT_AFTER_FIRST_IMAGE):
         window.image_shown.connect(lambda _index: _quit_after_first_image(app))
     if window.settings.bytes_value("window/geometry") is None:

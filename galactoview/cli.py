@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PATH",
         help="DICOM file or folder to open (default: the sample study)",
     )
+    parser.add_argument(
+        "--review",
+        action="store_true",
+        help="open in the surgeon's read-only review mode (clock face, depth, distance)",
+    )
     return parser
 
 
@@ -302,7 +307,7 @@ def main(argv: list[str] | None = None) -> int:
         paths = [sample]
     result = scan(paths)
     _print_problems(result)
-    return _open_window(paths, result)
+    return _open_window(paths, result, review=bool(args.review))
 
 
 def _run_subcommand(
@@ -348,11 +353,11 @@ def _print_problems(result: ScanResult) -> None:
         print(problem, file=sys.stderr)
 
 
-def _open_window(paths: Sequence[Path], result: ScanResult) -> int:
-    """Open the main window (imports Qt now, not before)."""
+def _open_window(paths: Sequence[Path], result: ScanResult, *, review: bool = False) -> int:
+    """Open the main window (imports Qt now, not before), in review mode if asked."""
     from galactoview.app import run_gui  # lazy: keeps the CLI Qt-free
 
-    return run_gui(list(paths), result)
+    return run_gui(list(paths), result, review=review)
 
 
 # --- info ----------------------------------------------------------------------------------

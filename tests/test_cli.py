@@ -19,9 +19,11 @@ class FakeLauncher:
 
     def __init__(self) -> None:
         self.calls: list[tuple[list[Path], ScanResult]] = []
+        self.review: list[bool] = []
 
-    def __call__(self, paths: Sequence[Path], result: ScanResult) -> int:
+    def __call__(self, paths: Sequence[Path], result: ScanResult, *, review: bool = False) -> int:
         self.calls.append((list(paths), result))
+        self.review.append(review)
         return 0
 
 
@@ -104,7 +106,7 @@ def test_paths_are_scanned_and_problems_printed(
 
 
 def test_gui_exit_code_is_returned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_open_window", lambda paths, result: 7)
+    monkeypatch.setattr(cli, "_open_window", lambda paths, result, review=False: 7)
     assert cli.main([str(write_mg(tmp_path / "a.dcm"))]) == 7
 
 
@@ -166,3 +168,10 @@ def test_subcommand_word_later_is_a_path(tmp_path: Path, launcher: FakeLauncher)
     assert cli.main([str(good), "info"]) == 0
     ((paths, _),) = launcher.calls
     assert paths == [good, Path("info")]
+
+
+def test_review_flag_opens_the_review_mode(tmp_path: Path, launcher: FakeLauncher) -> None:
+    image = write_mg(tmp_path / "a.dcm")
+    assert cli.main(["--review", str(image)]) == 0
+    assert cli.main([str(image)]) == 0
+    assert launcher.review == [True, False]

@@ -10,6 +10,7 @@ between sessions. Decisions live elsewhere: the hanging protocol in
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -53,6 +54,7 @@ from galactoview.dicom.hanging import (
 from galactoview.dicom.loading import ImageRecord, PixelDataError, ScanResult, scan
 from galactoview.dicom.mammography import Flip
 from galactoview.dicom.person_name import format_person_name
+from galactoview.report.content import build_report
 from galactoview.ui.annotation_items import AnnotationLayer
 from galactoview.ui.annotation_saver import AnnotationSaver
 from galactoview.ui.annotation_tools import TOOL_SHORTCUTS, AnnotationTool, AnnotationToolController
@@ -65,6 +67,7 @@ from galactoview.ui.findings_dock import FindingsDock
 from galactoview.ui.hanging_view import HangingView
 from galactoview.ui.magnifier import Magnifier
 from galactoview.ui.overlays import ViewportOverlay
+from galactoview.ui.report_pdf import write_report_pdf
 from galactoview.ui.review_mode import SurgeonReview
 from galactoview.ui.ruler import RulerTool
 from galactoview.ui.settings import Settings
@@ -330,6 +333,12 @@ class MainWindow(QMainWindow):
         self.redo_action = self.workspace.undo_stack.createRedoAction(self, "&Redo")
         self.redo_action.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         self.addActions([self.undo_action, self.redo_action])
+        self.report_action = self._action(
+            "Export Surgeon &Report (PDF)…",
+            "Ctrl+P",
+            self.export_report,
+            "Clock face, depth, distance from the nipple and key images of every finding",
+        )
         self.save_annotations_action = self._action(
             "&Save Annotations", "Ctrl+S", self.saver.save_now, "Save now (they autosave anyway)"
         )
@@ -484,7 +493,7 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.open_folder_action, self.open_files_action])
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
-        file_menu.addAction(self.save_annotations_action)
+        file_menu.addActions([self.save_annotations_action, self.report_action])
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = menu_bar.addMenu("&Edit")
@@ -610,6 +619,7 @@ class MainWindow(QMainWindow):
                     self.open_folder_action,
                     self.open_files_action,
                     self.save_annotations_action,
+                    self.report_action,
                     self.quit_action,
                 ],
             ),
@@ -1206,6 +1216,37 @@ class MainWindow(QMainWindow):
         action = self.tool_actions.get(mode)
         if action is not None and not action.isChecked():
             action.setChecked(True)
+
+    def export_report(self, out: Path | None = None) -> Path | None:
+        """Write the surgeon's PDF report of the annotated studies (File menu, Ctrl+P).
+
+        Parameters
+        ----------
+        out
+            The PDF to write; asked with a file dialog when None.
+
+        Returns
+        -------
+        Path or None
+            The file written, None when cancelled or nothing could be written (reported).
+        """
+        if out is None:
+            name, _ = QFileDialog.getSaveFileName(
+                self, "Export Surgeon Report", self._last_folder(), "PDF (*.pdf)"
+            )
+            if not name:
+                return None
+            out = Path(name)
+        self.saver.save_now()
+        studies = [self.workspace.annotations(study) for study in self.workspace.studies()]
+        try:
+            content = build_report(self._records, studies, dt.date.today())
+            pages = write_report_pdf(content, self._records, out)
+        except (OSError, ValueError) as error:
+            self.problems.alert("The report could not be written.", f"{out}: {error}")
+            return None
+        self.statusBar().showMessage(f"Report written: {out} ({pages} page(s))", 8000)
+        return out
 
     def set_review_mode(self, on: bool) -> None:
         """Switch the surgeon's read-only review on or off (F9)."""

@@ -102,3 +102,21 @@ def test_clock_face_puts_three_oclock_on_the_viewers_right(qtbot: QtBot) -> None
     mean_y = sum(y for _, y in reds) / len(reds)
     assert mean_x > 200 + 40  # right of the centre
     assert abs(mean_y - (440 + 30) / 2) < 40  # level with the centre
+
+
+def test_the_report_is_exported_from_the_window(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    import shutil as shell
+
+    window = annotated_copy(open_window, qtbot, tmp_path)
+    out = window.export_report(tmp_path / "report.pdf")
+    assert out is not None and out.read_bytes().startswith(b"%PDF")
+    if shell.which("pdftotext") is None:
+        return  # the text check needs poppler-utils (make test installs it as root)
+    import subprocess
+
+    text = subprocess.run(
+        ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "FD-1" in text and "7 o" in text and "LIQ" in text
