@@ -38,6 +38,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from galactoview.annotations.model import NippleLandmark
 from galactoview.dicom.display import VoiLut, Window
 from galactoview.dicom.hanging import (
     Anchor,
@@ -54,6 +55,7 @@ from galactoview.dicom.hanging import (
 from galactoview.dicom.loading import ImageRecord, PixelDataError, ScanResult, scan
 from galactoview.dicom.mammography import Flip
 from galactoview.dicom.person_name import format_person_name
+from galactoview.location.landmarks import suggest_nipple
 from galactoview.report.content import build_report
 from galactoview.ui.annotation_items import AnnotationLayer
 from galactoview.ui.annotation_saver import AnnotationSaver
@@ -461,6 +463,12 @@ class MainWindow(QMainWindow):
             action.setCheckable(True)
             self.tool_group.addAction(action)
             self.annotation_tool_actions[tool] = action
+        self.suggest_nipple_action = self._action(
+            "Suggest Nipple Landmarks",
+            "Shift+N",
+            self.suggest_nipples,
+            "Place a suggested nipple on each shown image that has none; move it if needed",
+        )
         self.finish_drawing_action = self._action(
             "Finish Drawing", ["Return", "Enter"], self.finish_drawing
         )
@@ -555,6 +563,8 @@ class MainWindow(QMainWindow):
         annotate_menu.addActions(list(self.finding_palette.type_actions().values()))
         annotate_menu.addSeparator()
         annotate_menu.addActions([self.finish_drawing_action, self.cancel_drawing_action])
+        annotate_menu.addSeparator()
+        annotate_menu.addAction(self.suggest_nipple_action)
         tools_menu.addSeparator()
         tools_menu.addActions(
             [self.play_action, self.next_frame_action, self.previous_frame_action]
@@ -685,6 +695,7 @@ class MainWindow(QMainWindow):
                     *self.finding_palette.type_actions().values(),
                     self.finish_drawing_action,
                     self.cancel_drawing_action,
+                    self.suggest_nipple_action,
                 ],
             ),
             ("Cine", [self.play_action, self.next_frame_action, self.previous_frame_action]),
@@ -1217,6 +1228,49 @@ class MainWindow(QMainWindow):
         if action is not None and not action.isChecked():
             action.setChecked(True)
 
+    def suggest_nipples(self) -> int:
+        """Place a suggested nipple landmark on every shown image that has none (Shift+N).
+
+        The suggestion (:func:`galactoview.location.landmarks.suggest_nipple`: the breast
+        outline's tip, refined by the contrast-filled duct) is an ordinary undoable landmark:
+        the radiologist confirms it by leaving it, or moves it with the nipple tool.
+
+        Returns
+        -------
+        int
+            How many landmarks were placed.
+        """
+        placed = 0
+        for viewport in self.hanging_view.viewports_showing_images():
+            record, stored, pipeline = viewport.record, viewport.stored, viewport.pipeline
+            if record is None or stored is None or pipeline is None:
+                continue
+            frame = viewport.frame + 1 if record.frame_count > 1 else None
+            study = record.study_instance_uid
+            if self.workspace.annotations(study).landmark(record.sop_instance_uid, frame):
+                continue
+            try:
+                suggestion = suggest_nipple(
+                    stored,
+                    pipeline,
+                    record.patient_orientation,
+                    record.view.laterality,
+                    record.view,
+                )
+            except ValueError as error:
+                self.problems.report(f"no nipple suggested: {error}", record.path)
+                continue
+            self.workspace.set_landmark(
+                study, NippleLandmark(record.sop_instance_uid, frame, suggestion.point)
+            )
+            placed += 1
+        self.statusBar().showMessage(
+            f"{placed} nipple landmark(s) suggested: check them, move any that is off "
+            "(nipple tool N or drag), Ctrl+Z removes them",
+            10_000,
+        )
+        return placed
+
     def export_report(self, out: Path | None = None) -> Path | None:
         """Write the surgeon's PDF report of the annotated studies (File menu, Ctrl+P).
 
@@ -1267,6 +1321,7 @@ class MainWindow(QMainWindow):
             *self.finding_palette.type_actions().values(),
             self.delete_ruler_action,
             self.finish_drawing_action,
+            self.suggest_nipple_action,
         ]
         for action in editing:
             action.setEnabled(not on)

@@ -156,3 +156,29 @@ def test_findings_dock_shows_each_location_and_recomputes_it(
     )
     window.workspace.set_landmark(study, moved)
     assert window.findings_dock.row_texts(defect.tracking_uid)[2] != location
+
+
+def test_suggested_nipples_land_on_the_ground_truth_and_undo(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    import json
+
+    truth = json.loads(
+        (Path(__file__).parents[2] / "sample_data" / "ground_truth.json").read_text()
+    )
+    nipples = {image["sop_instance_uid"]: image["nipple"] for image in truth["images"]}
+    window = opened(open_window, qtbot, tmp_path)
+    QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ShiftModifier)
+    shown = [v.record for v in window.hanging_view.viewports if v.record is not None]
+    assert len(shown) == 2
+    study = shown[0].study_instance_uid
+    for record in shown:
+        landmark = window.workspace.annotations(study).landmark(record.sop_instance_uid)
+        assert landmark is not None
+        expected = nipples[record.sop_instance_uid]
+        assert abs(landmark.point[0] - expected["column"]) < 10
+        assert abs(landmark.point[1] - expected["row"]) < 10
+    assert window.suggest_nipples() == 0  # images with a landmark keep it
+    window.workspace.undo_stack.undo()
+    window.workspace.undo_stack.undo()
+    assert window.workspace.annotations(study).landmarks == ()
