@@ -238,7 +238,7 @@ class AnnotationSaver(QObject):
     def _locations(self, annotations: AnnotationSet) -> dict[str, FindingLocation]:
         """Locate the findings from the marks and nipples as they are now (saved with them)."""
         try:
-            return locate_study(annotations, self._records.values())
+            return locate_study(annotations, self._records.values(), self.workspace.chest_walls)
         except ValueError as error:  # a location is a bonus: never block the save for it
             self._problems.report(f"findings not located: {error}")
             return {}

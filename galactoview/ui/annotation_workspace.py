@@ -25,6 +25,7 @@ from galactoview.annotations.model import (
     NippleLandmark,
     descendants,
 )
+from galactoview.location.frame import ChestWallLine
 
 __all__ = ["AnnotationEditCommand", "AnnotationWorkspace"]
 
@@ -96,6 +97,9 @@ class AnnotationWorkspace(QObject):
         self._sets: dict[str, AnnotationSet] = {}
         self._dirty: set[str] = set()
         self._selected: str | None = None
+        #: Chest-wall lines by SOP Instance UID (pectoral lines suggested on oblique views),
+        #: used to locate findings; not part of the SR.
+        self.chest_walls: dict[str, ChestWallLine] = {}
 
     # --- reading ----------------------------------------------------------------------
 
@@ -243,6 +247,13 @@ class AnnotationWorkspace(QObject):
         annotations = self.annotations(study_instance_uid)
         if annotations.landmark(sop_instance_uid, frame) is not None:
             self.edit(annotations.without_landmark(sop_instance_uid, frame), "Delete nipple")
+
+    def set_chest_wall(
+        self, study_instance_uid: str, sop_instance_uid: str, line: ChestWallLine
+    ) -> None:
+        """Use a chest-wall line for an image's findings (not an edit: not undoable, not saved)."""
+        self.chest_walls[sop_instance_uid] = line
+        self.changed.emit(study_instance_uid)  # the views recompute the locations
 
     def select(self, tracking_uid: str | None) -> None:
         """Select a finding or duct segment (None: nothing)."""

@@ -549,7 +549,7 @@ class FindingsDock(QDockWidget):
             group = QTreeWidgetItem(self.tree, [_study_text(study, self._record_list)])
             group.setData(0, _KIND_ROLE, ItemKind.STUDY)
             group.setFirstColumnSpanned(True)
-            locations = locate_study(annotations, self._record_list)
+            locations = locate_study(annotations, self._record_list, self._workspace.chest_walls)
             for finding in annotations.findings:
                 self._add_finding(group, finding, locations.get(finding.tracking_uid))
             self._add_ducts(group, annotations)

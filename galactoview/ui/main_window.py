@@ -55,7 +55,8 @@ from galactoview.dicom.hanging import (
 from galactoview.dicom.loading import ImageRecord, PixelDataError, ScanResult, scan
 from galactoview.dicom.mammography import Flip
 from galactoview.dicom.person_name import format_person_name
-from galactoview.location.landmarks import suggest_nipple
+from galactoview.location.frame import ChestWallLine
+from galactoview.location.landmarks import ChestWallKind, suggest_chest_wall, suggest_nipple
 from galactoview.report.content import build_report
 from galactoview.ui.annotation_items import AnnotationLayer
 from galactoview.ui.annotation_saver import AnnotationSaver
@@ -91,6 +92,9 @@ _BROWSER_WIDTH = 300
 
 #: Initial width of the findings dock, in pixels.
 _FINDINGS_WIDTH = 320
+
+#: Oblique views, whose chest wall is the pectoral line rather than the image edge.
+_OBLIQUE_VIEWS = frozenset({"MLO", "LMO", "SIO", "ISO"})
 
 #: Status-bar message while images are being decoded.
 DECODING_MESSAGE = "Decoding…"
@@ -972,6 +976,7 @@ class MainWindow(QMainWindow):
             fit=not same_image,
         )
         self._shown[cell] = index
+        self._suggest_chest_wall(decoded)
         overlay = self.overlays.get(viewport)
         if overlay is not None:
             overlay.set_frame_count(decoded.record.frame_count)
@@ -1227,6 +1232,26 @@ class MainWindow(QMainWindow):
         action = self.tool_actions.get(mode)
         if action is not None and not action.isChecked():
             action.setChecked(True)
+
+    def _suggest_chest_wall(self, decoded: DecodedImage) -> None:
+        """Remember the suggested pectoral line of an oblique view, for its findings' depth.
+
+        CC and lateral views use the posterior image edge and need nothing here.
+        """
+        record = decoded.record
+        uid = record.sop_instance_uid
+        if record.view.short_name not in _OBLIQUE_VIEWS or uid in self.workspace.chest_walls:
+            return
+        try:
+            wall = suggest_chest_wall(
+                decoded.stored, decoded.pipeline, record.patient_orientation, record.view
+            )
+        except ValueError:
+            return
+        if wall.kind is ChestWallKind.PECTORAL_LINE:
+            self.workspace.set_chest_wall(
+                record.study_instance_uid, uid, ChestWallLine(*wall.points)
+            )
 
     def suggest_nipples(self) -> int:
         """Place a suggested nipple landmark on every shown image that has none (Shift+N).

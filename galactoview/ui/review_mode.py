@@ -162,7 +162,9 @@ class SurgeonReview(QWidget):
         findings: list[Finding] = []
         for study in self._workspace.studies():
             annotations = self._workspace.annotations(study)
-            self.locations.update(locate_study(annotations, self._records))
+            self.locations.update(
+                locate_study(annotations, self._records, self._workspace.chest_walls)
+            )
             findings.extend(annotations.findings)
         marks: dict[Laterality, list[PictogramMark]] = {Laterality.LEFT: [], Laterality.RIGHT: []}
         self.table.setRowCount(len(findings))

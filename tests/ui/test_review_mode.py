@@ -120,3 +120,17 @@ def test_the_report_is_exported_from_the_window(
         ["pdftotext", str(out), "-"], capture_output=True, text=True, check=True
     ).stdout
     assert "FD-1" in text and "7 o" in text and "LIQ" in text
+
+
+def test_oblique_views_get_a_suggested_pectoral_line(open_window: OpenWindow, qtbot: QtBot) -> None:
+    window = open_window([Path(__file__).parents[2] / "sample_data" / "dicom"])
+    window.hang_prior_mammography()
+    settle(qtbot, window)
+    obliques = [
+        v.record.sop_instance_uid
+        for v in window.hanging_view.viewports
+        if v.record is not None and v.record.view.short_name == "MLO"
+    ]
+    assert len(obliques) == 2
+    assert set(obliques) <= set(window.workspace.chest_walls)
+    assert window.workspace.dirty_studies() == ()  # a suggestion is not an edit
