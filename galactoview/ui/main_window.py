@@ -62,6 +62,7 @@ from galactoview.ui.annotation_items import AnnotationLayer
 from galactoview.ui.annotation_saver import AnnotationSaver
 from galactoview.ui.annotation_tools import TOOL_SHORTCUTS, AnnotationTool, AnnotationToolController
 from galactoview.ui.annotation_workspace import AnnotationWorkspace
+from galactoview.ui.chest_wall_item import ChestWallEditor
 from galactoview.ui.cine import CineBar, default_fps
 from galactoview.ui.decoding import DecodedImage, ImageDecoder
 from galactoview.ui.errors import ProblemReporter, ProblemsDock
@@ -178,6 +179,7 @@ class MainWindow(QMainWindow):
         decoder.setParent(self)
         self.overlays: dict[Viewport, ViewportOverlay] = {}
         self.layers: dict[Viewport, AnnotationLayer] = {}
+        self.chest_wall_editors: dict[Viewport, ChestWallEditor] = {}
         self.annotators: dict[Viewport, AnnotationToolController] = {}
         self._annotation_tool = AnnotationTool.SELECT
         self.magnifiers: dict[Viewport, Magnifier] = {}
@@ -274,6 +276,7 @@ class MainWindow(QMainWindow):
         magnifier.settings_changed.connect(lambda m=magnifier: self._on_magnifier_settings(m))
         self.magnifiers[viewport] = magnifier
         self.rulers[viewport] = RulerTool(viewport)
+        self.chest_wall_editors[viewport] = ChestWallEditor(viewport, self.workspace)
         layer = AnnotationLayer(viewport, self.workspace)
         self.layers[viewport] = layer
         annotator = AnnotationToolController(viewport, self.workspace, layer)

@@ -6,10 +6,14 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
+
+# isort: split
+import pyqtgraph as pg
 
 from galactoview.dicom.mammography import Laterality
 from galactoview.ui.main_window import MainWindow
@@ -134,3 +138,23 @@ def test_oblique_views_get_a_suggested_pectoral_line(open_window: OpenWindow, qt
     assert len(obliques) == 2
     assert set(obliques) <= set(window.workspace.chest_walls)
     assert window.workspace.dirty_studies() == ()  # a suggestion is not an edit
+
+
+def test_the_suggested_pectoral_line_can_be_moved(open_window: OpenWindow, qtbot: QtBot) -> None:
+    window = open_window([Path(__file__).parents[2] / "sample_data" / "dicom"])
+    window.hang_prior_mammography()
+    settle(qtbot, window)
+    viewport = next(
+        v for v in window.hanging_view.viewports if v.record and v.record.view.label == "L MLO"
+    )
+    assert viewport.record is not None
+    editor = window.chest_wall_editors[viewport]
+    ends = editor.ends()
+    assert ends is not None
+    suggested = window.workspace.chest_walls[viewport.record.sop_instance_uid]
+    assert ends[0] == pytest.approx(suggested.start, abs=0.01)
+    handle = editor.roi.endpoints[0]
+    with qtbot.waitSignal(window.workspace.changed):
+        editor.roi.movePoint(handle, pg.Point(ends[0][0] + 40.0, ends[0][1]), finish=True)
+    moved = window.workspace.chest_walls[viewport.record.sop_instance_uid]
+    assert moved.start[0] == pytest.approx(ends[0][0] + 40.0, abs=0.5)
