@@ -348,11 +348,20 @@ class ViewportOverlay(QObject):
         """Put each widget at its corner or edge of the viewport."""
         width, height = self._viewport.width(), self._viewport.height()
         top_left, top_right, bottom_left, bottom_right = self._corners
+        # In a narrow viewport the right-hand corner text moves under (top) or over (bottom)
+        # the left-hand one instead of overlapping it.
+        top_crowded = top_left.width() + top_right.width() + 3 * MARGIN > width
+        bottom_crowded = bottom_left.width() + bottom_right.width() + 3 * MARGIN > width
         top_left.move(MARGIN, MARGIN)
-        top_right.move(width - top_right.width() - MARGIN, MARGIN)
+        top_right.move(
+            width - top_right.width() - MARGIN,
+            MARGIN + (top_left.height() if top_crowded and top_left.text() else 0),
+        )
         bottom_left.move(MARGIN, height - bottom_left.height() - MARGIN)
+        lift = bottom_left.height() if bottom_crowded and bottom_left.text() else 0
         bottom_right.move(
-            width - bottom_right.width() - MARGIN, height - bottom_right.height() - MARGIN
+            width - bottom_right.width() - MARGIN,
+            height - bottom_right.height() - MARGIN - lift,
         )
         left, right, top, bottom = self._edge_labels
         left.move(MARGIN, (height - left.height()) // 2)

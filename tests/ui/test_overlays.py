@@ -238,3 +238,15 @@ def test_overlays_move_with_a_resize(shown: Shown, qtbot: QtBot) -> None:
 def test_detailed_voi_label_matches_the_status_bar_wording(voi: Window | VoiLut | None) -> None:
     # The Qt-free wording can replace window_level.describe_voi unchanged.
     assert voi_label(voi, detailed=True) == describe_voi(voi)
+
+
+def test_corner_texts_never_overlap_in_a_narrow_viewport(qtbot: QtBot) -> None:
+    from tests.ui.qt_helpers import sample_image, show_decoded, shown_viewport
+
+    viewport = shown_viewport(qtbot, 260, 500)
+    overlay = ViewportOverlay(viewport)
+    show_decoded(viewport, sample_image("LCC_POST"))
+    top_left, top_right, bottom_left, bottom_right = overlay.corner_labels
+    for first, second in ((top_left, top_right), (bottom_left, bottom_right)):
+        assert first.isVisible() and second.isVisible()
+        assert not first.geometry().intersects(second.geometry())
