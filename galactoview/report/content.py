@@ -28,6 +28,7 @@ from galactoview.annotations.persistence import open_annotations
 from galactoview.dicom.loading import ImageRecord, scan
 from galactoview.dicom.mammography import Laterality
 from galactoview.dicom.person_name import format_person_name
+from galactoview.location.frame import ChestWallLine
 from galactoview.location.localize import BreastLocation, FindingLocation
 from galactoview.location.study import locate_study
 
@@ -414,7 +415,11 @@ def _key_images(
 # ------------------------------------------------------------------ building
 
 
-def build_study_report(annotations: AnnotationSet, records: Sequence[ImageRecord]) -> StudyReport:
+def build_study_report(
+    annotations: AnnotationSet,
+    records: Sequence[ImageRecord],
+    chest_walls: Mapping[str, ChestWallLine] | None = None,
+) -> StudyReport:
     """Build the report section of one study.
 
     Parameters
@@ -424,6 +429,8 @@ def build_study_report(annotations: AnnotationSet, records: Sequence[ImageRecord
     records
         The loaded images (the study's and any other; only the study's are used for
         the header).
+    chest_walls
+        Chest-wall lines by SOP Instance UID (pectoral lines of oblique views).
 
     Returns
     -------
@@ -439,7 +446,7 @@ def build_study_report(annotations: AnnotationSet, records: Sequence[ImageRecord
     if not study:
         raise ValueError(f"no image of study {annotations.study_instance_uid} is loaded")
     by_uid = {r.sop_instance_uid: r for r in records}
-    locations = locate_study(annotations, records)
+    locations = locate_study(annotations, records, chest_walls)
     rows: list[TableRow] = []
     marks: list[PictogramMark] = []
     notes: list[str] = []

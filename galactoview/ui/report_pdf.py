@@ -48,12 +48,12 @@ from galactoview.report.content import (
     TableRow,
 )
 from galactoview.ui.finding_palette import FINDING_COLOURS, NIPPLE_COLOUR
+from galactoview.ui.pictograms import outer_ring_mm, paint_clock_face, paint_depth_schematic
 
 __all__ = ["ensure_gui_application", "marked_image", "write_key_images_png", "write_report_pdf"]
 
 _DPI: Final = 300
 _MARGIN_MM: Final = 12.0
-_RING_MM: Final = 20.0
 _COLUMNS: Final = (
     ("ID", 0.06),
     ("Type", 0.12),
@@ -379,199 +379,33 @@ def _header(pages: _Pages, study: StudyReport) -> None:
 
 
 def _pictograms(pages: _Pages, study: StudyReport, top: float) -> None:
-    """Two clock faces (R on the viewer's left) and two side schematics below them."""
+    """Two clock faces (R on the viewer's left) at one scale, two side schematics below."""
     half = pages.width / 2.0
-    radius = pages.px(36)
-    known = [m.distance_mm for m in study.marks if m.distance_mm is not None]
-    outer = max(60.0, math.ceil(max(known, default=0.0) / _RING_MM + 0.5) * _RING_MM)
+    outer = outer_ring_mm(study.marks)
     for index, side in enumerate((Laterality.RIGHT, Laterality.LEFT)):
         marks = [m for m in study.marks if m.laterality is side]
-        centre = QPointF(half * index + half / 2.0, top + pages.px(8) + radius)
-        _clock_face(pages, centre, radius, outer, side, marks)
-        _side_view(
-            pages,
-            QRectF(
-                half * index + pages.px(8), top + pages.px(92), half - pages.px(16), pages.px(28)
-            ),
+        left = half * index + pages.px(8)
+        width = half - pages.px(16)
+        paint_clock_face(
+            pages.painter,
+            QRectF(left, top, width, pages.px(88)),
             side,
             marks,
+            outer_mm=outer,
+            colour=_on_paper,
+        )
+        paint_depth_schematic(
+            pages.painter,
+            QRectF(left, top + pages.px(92), width, pages.px(30)),
+            side,
+            marks,
+            colour=_on_paper,
         )
 
 
-def _place_label(
-    pages: _Pages, anchor: QPointF, text: str, taken: list[QRectF], gap: float
-) -> None:
-    """Draw a label next to a dot at the first candidate place not overlapping `taken`."""
-    metrics = QFontMetricsF(pages.painter.font(), pages.writer)
-    width, height = metrics.horizontalAdvance(text) + 4, metrics.height()
-    candidates = [
-        QPointF(gap, -height / 2),
-        QPointF(-gap - width, -height / 2),
-        QPointF(gap, -height - gap / 2),
-        QPointF(-gap - width, -height - gap / 2),
-        QPointF(gap, gap / 2),
-        QPointF(-gap - width, gap / 2),
-        QPointF(-width / 2, gap),
-        QPointF(-width / 2, -gap - height),
-    ]
-    chosen = QRectF(anchor + candidates[0], QSizeF(width, height))
-    for offset in candidates:
-        rect = QRectF(anchor + offset, QSizeF(width, height))
-        if not any(rect.intersects(other) for other in taken):
-            chosen = rect
-            break
-    taken.append(chosen)
-    pages.painter.drawText(chosen, int(Qt.AlignmentFlag.AlignCenter), text)
-
-
-def _clock_face(
-    pages: _Pages,
-    centre: QPointF,
-    radius: float,
-    outer: float,
-    side: Laterality,
-    marks: list[PictogramMark],
-) -> None:
-    painter = pages.painter
-    name = "RIGHT breast" if side is Laterality.RIGHT else "LEFT breast"
-    pages.font(11, bold=True)
-    painter.setPen(QColor(0, 0, 0))
-    painter.drawText(
-        QRectF(centre.x() - radius * 2, centre.y() - radius - pages.px(9), radius * 4, pages.px(6)),
-        int(Qt.AlignmentFlag.AlignHCenter),
-        f"{name} — frontal view",
-    )
-    painter.setBrush(Qt.BrushStyle.NoBrush)
-    pages.font(6)
-    diagonal = QPointF(math.sin(math.radians(135)), -math.cos(math.radians(135)))
-    for ring in range(1, int(outer / _RING_MM) + 1):
-        r = radius * ring * _RING_MM / outer
-        painter.setPen(QPen(QColor(150, 150, 150), 2))
-        painter.drawEllipse(centre, r, r)
-        painter.setPen(QColor(110, 110, 110))
-        painter.drawText(centre + diagonal * r + QPointF(6, 0), f"{ring * _RING_MM:.0f} mm")
-    painter.setPen(QPen(QColor(0, 0, 0), 4))
-    painter.drawEllipse(centre, radius, radius)
-    pages.font(8, bold=True)
-    for hour in range(1, 13):
-        angle = math.radians(hour * 30)
-        p = centre + QPointF(math.sin(angle), -math.cos(angle)) * (radius + pages.px(3.5))
-        painter.drawText(
-            QRectF(p.x() - 60, p.y() - 40, 120, 80), int(Qt.AlignmentFlag.AlignCenter), str(hour)
-        )
-    pages.font(6)
-    lateral_left = side is Laterality.RIGHT  # facing the patient, her right is the viewer's left
-    left_word, right_word = ("lateral", "medial") if lateral_left else ("medial", "lateral")
-    painter.setPen(QColor(90, 90, 90))
-    y = centre.y() + radius + pages.px(1)
-    painter.drawText(
-        QRectF(centre.x() - radius - pages.px(8), y, pages.px(20), pages.px(4)), 0, left_word
-    )
-    painter.drawText(
-        QRectF(centre.x() + radius - pages.px(8), y, pages.px(20), pages.px(4)), 0, right_word
-    )
-    painter.drawText(
-        QRectF(centre.x() - pages.px(15), y + pages.px(3), pages.px(30), pages.px(4)),
-        int(Qt.AlignmentFlag.AlignHCenter),
-        "rings every 20 mm",
-    )
-    painter.setBrush(QColor(0, 0, 0))
-    painter.drawEllipse(centre, 9, 9)  # the nipple
-    pages.font(8, bold=True)
-    taken: list[QRectF] = []
-    dots = []
-    for mark in marks:
-        distance = outer if mark.distance_mm is None else mark.distance_mm
-        angle = math.radians(mark.clock_angle_deg)
-        p = centre + QPointF(math.sin(angle), -math.cos(angle)) * (radius * distance / outer)
-        colour = _colour(mark.colour_key, on_paper=True)
-        painter.setPen(QPen(colour, 3))
-        painter.setBrush(colour)
-        painter.drawEllipse(p, 16, 16)
-        taken.append(QRectF(p - QPointF(16, 16), QSizeF(32, 32)))
-        dots.append((p, mark))
-    for p, mark in dots:
-        painter.setPen(_colour(mark.colour_key, on_paper=True))
-        _place_label(pages, p, mark.short_id, taken, 24)
-    painter.setBrush(Qt.BrushStyle.NoBrush)
-
-
-def _side_view(pages: _Pages, rect: QRectF, side: Laterality, marks: list[PictogramMark]) -> None:
-    """Nipple → chest wall, divided in thirds; the left breast's nipple points right."""
-    painter = pages.painter
-    nipple_right = side is Laterality.LEFT
-    top = rect.top() + pages.px(5)
-    height = rect.height() - pages.px(5)
-    pages.font(8, bold=True)
-    painter.setPen(QColor(0, 0, 0))
-    painter.drawText(
-        QRectF(rect.left(), rect.top(), rect.width(), pages.px(5)),
-        int(Qt.AlignmentFlag.AlignHCenter),
-        "side view: depth from the nipple",
-    )
-    body = QRectF(rect.left(), top, rect.width(), height)
-
-    def x_at(fraction: float) -> float:
-        return (
-            body.right() - fraction * body.width()
-            if nipple_right
-            else body.left() + fraction * body.width()
-        )
-
-    pages.font(6)
-    names = ("anterior", "middle", "posterior")
-    for third in range(3):
-        x0, x1 = sorted((x_at(third / 3.0), x_at((third + 1) / 3.0)))
-        painter.setPen(QPen(QColor(140, 140, 140), 2))
-        painter.setBrush(QColor(245, 245, 245) if third % 2 == 0 else QColor(228, 228, 228))
-        painter.drawRect(QRectF(x0, top, x1 - x0, height))
-        painter.setPen(QColor(80, 80, 80))
-        painter.drawText(
-            QRectF(x0, top + height - pages.px(3.5), x1 - x0, pages.px(3.5)),
-            int(Qt.AlignmentFlag.AlignHCenter),
-            names[third],
-        )
-    painter.setPen(QPen(QColor(0, 0, 0), 6))
-    wall = x_at(1.0)
-    painter.drawLine(QPointF(wall, top), QPointF(wall, top + height))
-    painter.setPen(QColor(0, 0, 0))
-    painter.drawText(
-        QRectF(
-            wall - pages.px(12),
-            top - pages.px(0),
-            pages.px(24),
-            pages.px(3),
-        ),
-        int(Qt.AlignmentFlag.AlignHCenter),
-        "chest wall",
-    )
-    nipple = QPointF(x_at(0.0), top + height / 2.0)
-    painter.setBrush(QColor(0, 0, 0))
-    painter.drawEllipse(nipple, 9, 9)
-    painter.drawText(
-        QRectF(nipple.x() - pages.px(6), nipple.y() + pages.px(1), pages.px(12), pages.px(3)),
-        int(Qt.AlignmentFlag.AlignHCenter),
-        "nipple",
-    )
-    pages.font(8, bold=True)
-    taken: list[QRectF] = []
-    dots = []
-    for mark in marks:
-        if mark.depth_fraction is None:
-            continue
-        fraction = min(max(mark.depth_fraction, 0.0), 1.0)
-        up = math.cos(math.radians(mark.clock_angle_deg))
-        p = QPointF(x_at(fraction), top + height / 2.0 - up * height * 0.3)
-        colour = _colour(mark.colour_key, on_paper=True)
-        painter.setPen(QPen(colour, 3))
-        painter.setBrush(colour)
-        painter.drawEllipse(p, 14, 14)
-        taken.append(QRectF(p - QPointF(14, 14), QSizeF(28, 28)))
-        dots.append((p, mark))
-    for p, mark in dots:
-        painter.setPen(_colour(mark.colour_key, on_paper=True))
-        _place_label(pages, p, mark.short_id, taken, 20)
-    painter.setBrush(Qt.BrushStyle.NoBrush)
+def _on_paper(mark: PictogramMark) -> QColor:
+    """Return a mark's colour darkened for print."""
+    return _colour(mark.colour_key, on_paper=True)
 
 
 def _row_cells(row: TableRow) -> list[str]:

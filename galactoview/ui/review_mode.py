@@ -3,9 +3,10 @@
 Per breast, a frontal clock face and a side depth schematic (:mod:`galactoview.ui.pictograms`)
 place every finding that is marked on a CC and an ML (or MLO) with the nipple on both; a table
 gives, for each finding, the side, clock hour, quadrant, depth third, distance from the nipple,
-size, impression and note. Clicking a row shows the finding on its image. The locations come
-from :func:`galactoview.location.study.locate_study` and are recomputed whenever marks or
-nipple landmarks change.
+size, impression and note. Clicking a row shows the finding on its image. The content is the
+printed report's (:func:`galactoview.report.content.build_study_report`), so screen and paper
+always agree; it is recomputed whenever marks, nipples or chest-wall lines change while the
+review is shown.
 """
 
 from __future__ import annotations
@@ -25,15 +26,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from galactoview.annotations.model import Finding, FindingType
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
-from galactoview.location.localize import FindingLocation
-from galactoview.location.study import locate_study
+from galactoview.report.content import PictogramMark, TableRow, build_study_report
 from galactoview.ui.annotation_workspace import AnnotationWorkspace
-from galactoview.ui.finding_palette import FINDING_COLOURS
-from galactoview.ui.findings_dock import measurement_text
-from galactoview.ui.pictograms import PictogramMark, paint_clock_face, paint_depth_schematic
+from galactoview.ui.pictograms import outer_ring_mm, paint_clock_face, paint_depth_schematic
 
 __all__ = ["REVIEW_COLUMNS", "SurgeonReview", "review_row"]
 
@@ -51,31 +48,36 @@ REVIEW_COLUMNS = (
     "Note",
 )
 
-Painter = Callable[[QPainter, QRectF, Laterality, Sequence[PictogramMark]], None]
+Painter = Callable[[QPainter, QRectF, Laterality, Sequence[PictogramMark], float], None]
 
 
-def review_row(finding: Finding, location: FindingLocation | None) -> tuple[str, ...]:
-    """Return the table row of a finding, e.g. ``("FD-1", ..., "Left", "7 o'clock", ...)``.
+def review_row(row: TableRow) -> tuple[str, ...]:
+    """Return the table texts of a report row; an unlocated finding says why in Clock."""
+    clock = row.clock if row.located else row.reason
+    return (
+        row.short_id,
+        row.finding_type,
+        row.side,
+        clock,
+        row.quadrant,
+        row.depth,
+        row.distance,
+        row.size,
+        row.impression,
+        row.note,
+    )
 
-    Values that cannot be known say why ("needs CC + ML", "uncalibrated").
-    """
-    kind = finding.other_text if finding.finding_type is FindingType.OTHER else finding.finding_type
-    side = {Laterality.LEFT: "Left", Laterality.RIGHT: "Right"}.get(finding.laterality, "?")
-    size, _tip = measurement_text(finding)
-    impression = finding.impression.meaning if finding.impression is not None else ""
-    breast = location.breast if location is not None else None
-    if breast is None:
-        located = ("needs CC + ML and nipples", "", "", "")
-    else:
-        clock = "subareolar" if breast.subareolar else f"{breast.clock_hour} o'clock"
-        if breast.oblique_approximated:
-            clock += " (MLO, approx.)"
-        depth = breast.depth.value if breast.depth is not None else "unknown"
-        distance = (
-            f"{breast.distance_mm:.0f} mm" if breast.distance_mm is not None else "uncalibrated"
-        )
-        located = (clock, breast.quadrant.value, depth, distance)
-    return (finding.short_id, str(kind), side, *located, size, impression, finding.note)
+
+def _clock(
+    painter: QPainter, rect: QRectF, side: Laterality, marks: Sequence[PictogramMark], outer: float
+) -> None:
+    paint_clock_face(painter, rect, side, marks, outer_mm=outer)
+
+
+def _depth(
+    painter: QPainter, rect: QRectF, side: Laterality, marks: Sequence[PictogramMark], _outer: float
+) -> None:
+    paint_depth_schematic(painter, rect, side, marks)
 
 
 class _Pictogram(QWidget):
@@ -86,6 +88,7 @@ class _Pictogram(QWidget):
         self._paint = paint
         self.laterality = laterality
         self.marks: tuple[PictogramMark, ...] = ()
+        self.outer_mm = 60.0
         self.setMinimumSize(220, 160)
         self.setAutoFillBackground(True)
         palette = self.palette()
@@ -95,9 +98,8 @@ class _Pictogram(QWidget):
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt override)
         """Paint the pictogram over the whole widget."""
         painter = QPainter(self)
-        self._paint(
-            painter, QRectF(self.rect()).adjusted(6, 6, -6, -6), self.laterality, self.marks
-        )
+        area = QRectF(self.rect()).adjusted(6, 6, -6, -6)
+        self._paint(painter, area, self.laterality, self.marks, self.outer_mm)
         painter.end()
 
 
@@ -118,7 +120,6 @@ class SurgeonReview(QWidget):
         self._workspace = workspace
         self._records: tuple[ImageRecord, ...] = ()
         self._rows: list[tuple[str, str]] = []
-        self.locations: dict[str, FindingLocation] = {}
         self.note = QLabel(
             "Surgeon review (read-only). Clock faces as seen facing the patient (3 o'clock is "
             "lateral in the left breast, medial in the right). Positions are computed from "
@@ -130,8 +131,8 @@ class SurgeonReview(QWidget):
         self.pictograms: dict[Laterality, tuple[_Pictogram, _Pictogram]] = {}
         grid = QGridLayout()
         for column, laterality in enumerate((Laterality.RIGHT, Laterality.LEFT)):
-            clock = _Pictogram(paint_clock_face, laterality, self)
-            depth = _Pictogram(paint_depth_schematic, laterality, self)
+            clock = _Pictogram(_clock, laterality, self)
+            depth = _Pictogram(_depth, laterality, self)
             grid.addWidget(clock, 0, column)
             grid.addWidget(depth, 1, column)
             grid.setRowStretch(0, 3)
@@ -149,46 +150,45 @@ class SurgeonReview(QWidget):
         layout.addWidget(self.note)
         layout.addLayout(grid, 3)
         layout.addWidget(self.table, 2)
-        workspace.changed.connect(lambda _study: self.refresh())
+        workspace.changed.connect(lambda _study: self._refresh_if_shown())
 
     def set_images(self, records: Sequence[ImageRecord]) -> None:
         """Tell the review which images are loaded, then recompute."""
         self._records = tuple(records)
         self.refresh()
 
+    def _refresh_if_shown(self) -> None:
+        """Recompute after an edit, but only while the review is on screen."""
+        if self.isVisible():
+            self.refresh()
+
     def refresh(self) -> None:
-        """Recompute every location and redraw the pictograms and the table."""
-        self.locations = {}
-        findings: list[Finding] = []
+        """Recompute the report content, then redraw the pictograms and the table."""
+        rows: list[TableRow] = []
+        marks: list[PictogramMark] = []
+        self._rows = []
         for study in self._workspace.studies():
             annotations = self._workspace.annotations(study)
-            self.locations.update(
-                locate_study(annotations, self._records, self._workspace.chest_walls)
+            if not annotations.findings:
+                continue
+            try:
+                report = build_study_report(annotations, self._records, self._workspace.chest_walls)
+            except ValueError:  # none of the study's images is loaded
+                continue
+            rows.extend(report.rows)
+            marks.extend(report.marks)
+            self._rows.extend(
+                (f.tracking_uid, f.regions[0].sop_instance_uid) for f in annotations.findings
             )
-            findings.extend(annotations.findings)
-        marks: dict[Laterality, list[PictogramMark]] = {Laterality.LEFT: [], Laterality.RIGHT: []}
-        self.table.setRowCount(len(findings))
-        self._rows = []
-        for row, finding in enumerate(findings):
-            location = self.locations.get(finding.tracking_uid)
-            for column, text in enumerate(review_row(finding, location)):
-                self.table.setItem(row, column, QTableWidgetItem(text))
-            self._rows.append((finding.tracking_uid, finding.regions[0].sop_instance_uid))
-            breast = location.breast if location is not None else None
-            if breast is not None and breast.laterality in marks:
-                marks[breast.laterality].append(
-                    PictogramMark(
-                        finding.short_id,
-                        FINDING_COLOURS[finding.finding_type],
-                        breast.clock_angle_deg,
-                        breast.distance_mm,
-                        breast.depth_fraction,
-                        breast.z_superior,
-                    )
-                )
+        self.table.setRowCount(len(rows))
+        for number, row in enumerate(rows):
+            for column, text in enumerate(review_row(row)):
+                self.table.setItem(number, column, QTableWidgetItem(text))
+        outer = outer_ring_mm(marks)
         for laterality, widgets in self.pictograms.items():
             for widget in widgets:
-                widget.marks = tuple(marks[laterality])
+                widget.marks = tuple(m for m in marks if m.laterality is laterality)
+                widget.outer_mm = outer
                 widget.update()
 
     def rows(self) -> list[tuple[str, ...]]:

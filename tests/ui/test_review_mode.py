@@ -16,8 +16,9 @@ from pytestqt.qtbot import QtBot
 import pyqtgraph as pg
 
 from galactoview.dicom.mammography import Laterality
+from galactoview.report.content import PictogramMark
 from galactoview.ui.main_window import MainWindow
-from galactoview.ui.pictograms import PictogramMark, paint_clock_face
+from galactoview.ui.pictograms import paint_clock_face
 from galactoview.ui.viewport import MouseMode
 from tests.helpers import sample_images
 from tests.ui.conftest import OpenWindow
@@ -63,8 +64,8 @@ def test_review_mode_lists_what_a_surgeon_needs(
         )
     assert rows["FD-1"][8] == "Intraductal papilloma"
     clock, depth = window.review.pictograms[Laterality.LEFT]
-    assert sorted(mark.label for mark in depth.marks) == ["CY-1", "DE-1", "FD-1"]
-    assert sorted(mark.label for mark in clock.marks) == ["CY-1", "DE-1", "FD-1"]
+    assert sorted(mark.short_id for mark in depth.marks) == ["CY-1", "DE-1", "FD-1"]
+    assert sorted(mark.short_id for mark in clock.marks) == ["CY-1", "DE-1", "FD-1"]
     assert window.review.pictograms[Laterality.RIGHT][0].marks == ()
     QTest.keyClick(window, Qt.Key.Key_F9)
     assert not window.is_review_mode() and window.review_dock.isHidden()
@@ -90,8 +91,14 @@ def test_clock_face_puts_three_oclock_on_the_viewers_right(qtbot: QtBot) -> None
     painter = QPainter(image)
     from PySide6.QtGui import QColor
 
-    mark = PictogramMark("X-1", QColor(255, 0, 0), 90.0, 50.0, 0.5, 0.0)
-    paint_clock_face(painter, QRectF(0, 0, 400, 440), Laterality.LEFT, [mark])
+    mark = PictogramMark(Laterality.LEFT, 90.0, 50.0, 0.5, "X-1", "test")
+    paint_clock_face(
+        painter,
+        QRectF(0, 0, 400, 440),
+        Laterality.LEFT,
+        [mark],
+        colour=lambda _m: QColor(255, 0, 0),
+    )
     painter.end()
     reds = [
         (x, y)
