@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from pydicom import dcmread
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sequence import Sequence as DicomSequence
 from pydicom.uid import UID, ExplicitVRLittleEndian, generate_uid
@@ -250,6 +251,14 @@ def sample_images() -> tuple[ImageRecord, ...]:
     if not folder.is_dir():
         pytest.skip(f"no sample study in {folder}")
     return _scan_sample(folder)
+
+
+def sample_headers() -> dict[str, Dataset]:
+    """Return new header-only datasets of the sample images by file stem; skip without them."""
+    folder = sample_dicom_dir()
+    if not folder.is_dir():
+        pytest.skip(f"no sample study in {folder}")
+    return {p.stem: dcmread(p, stop_before_pixels=True) for p in sorted(folder.rglob("*.dcm"))}
 
 
 @cache

@@ -27,6 +27,7 @@ from galactoview.annotations.model import (
 from galactoview.annotations.sr_codec import decode, encode, from_json, to_json
 from galactoview.dicom.calibration import calibration_from_dataset
 from galactoview.paths import sample_dicom_dir
+from tests.helpers import sample_headers
 
 NOTE = "Papillom vermutet – Größe ≈ 4 mm, 乳頭"
 
@@ -34,10 +35,7 @@ NOTE = "Papillom vermutet – Größe ≈ 4 mm, 乳頭"
 @pytest.fixture(scope="module")
 def headers() -> dict[str, Dataset]:
     """Headers of the sample study's images by file stem."""
-    folder = sample_dicom_dir()
-    if not folder.is_dir():
-        pytest.skip(f"no sample study in {folder}")
-    return {p.stem: dcmread(p, stop_before_pixels=True) for p in sorted(folder.rglob("*.dcm"))}
+    return sample_headers()
 
 
 @pytest.fixture(scope="module")

@@ -33,8 +33,7 @@ from galactoview.annotations.sr_codec import StoredLocation, decode, encode, fro
 from galactoview.dicom.calibration import calibration_from_dataset
 from galactoview.location import codes as location_codes
 from galactoview.location.study import locate_study
-from galactoview.paths import sample_dicom_dir
-from tests.helpers import sample_images
+from tests.helpers import sample_headers, sample_images
 
 NOTE = "Papillom vermutet – Größe ≈ 4 mm, 乳頭"
 OBSERVER = "Müller^Anna"
@@ -44,12 +43,7 @@ XA_STORAGE = "1.2.840.10008.5.1.4.1.1.12.1"
 @pytest.fixture(scope="module")
 def headers() -> dict[str, Dataset]:
     """Headers of the sample study's images by file stem, plus a 3-frame stand-in "XA"."""
-    folder = sample_dicom_dir()
-    if not folder.is_dir():
-        pytest.skip(f"no sample study in {folder}")
-    result: dict[str, Dataset] = {
-        path.stem: dcmread(path, stop_before_pixels=True) for path in sorted(folder.rglob("*.dcm"))
-    }
+    result = sample_headers()
     multiframe = copy.deepcopy(result["03_LCC_POST"])
     multiframe.SOPClassUID = XA_STORAGE
     multiframe.Modality = "XA"
