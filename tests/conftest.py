@@ -7,6 +7,7 @@ any test module can import Qt, so no display is needed.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +15,19 @@ from galactoview.dicom.loading import ImageRecord
 from tests.helpers import sample_images
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+@pytest.fixture(autouse=True)
+def user_data_in_tmp(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Keep every test's per-user data (fallback sidecars, the sample copy) out of the home.
+
+    platformdirs reads ``XDG_DATA_HOME`` on each call on Linux and the BSDs.
+    """
+    folder = tmp_path_factory.mktemp("user-data")
+    monkeypatch.setenv("XDG_DATA_HOME", str(folder))
+    return folder
 
 
 @pytest.fixture(scope="session")

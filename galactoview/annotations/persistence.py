@@ -28,7 +28,13 @@ from galactoview.annotations import sidecar, sr_codec
 from galactoview.annotations.model import AnnotationSet
 from galactoview.location.localize import FindingLocation
 
-__all__ = ["OpenedAnnotations", "SidecarTarget", "open_annotations", "save_annotations"]
+__all__ = [
+    "OpenedAnnotations",
+    "SidecarTarget",
+    "evidence_headers",
+    "open_annotations",
+    "save_annotations",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,8 +54,12 @@ class SidecarTarget:
         foreign, or the reader chose "keep both" after a conflict): the next save
         goes to a new file next to it, which becomes the target.
     notice
-        Said to the user once: e.g. that the study folder is read-only and the
-        annotations go to the per-user folder; ``""`` when there is nothing to say.
+        For a banner while the study is open: e.g. that the study folder is
+        read-only and the annotations go to the per-user folder; ``""`` when there
+        is nothing to say.
+    fallback_path
+        Where to save instead when saving to ``path`` fails (the per-user sidecar
+        path); ``None`` when ``path`` is already there.
     """
 
     study_instance_uid: str
@@ -57,6 +67,7 @@ class SidecarTarget:
     fingerprint: sidecar.Fingerprint | None
     alongside: bool = False
     notice: str = ""
+    fallback_path: Path | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +85,16 @@ class OpenedAnnotations:
     locations
         The findings' locations as the sidecar stored them at its last save, by
         tracking UID (:attr:`sr_codec.DecodeResult.locations`); empty when none.
+    evidence
+        Minimal headers of every image the sidecar references
+        (:func:`evidence_headers`), for saving marks on images not loaded.
     """
 
     annotations: AnnotationSet
     target: SidecarTarget
     problems: tuple[str, ...] = ()
     locations: Mapping[str, sr_codec.StoredLocation] = field(default_factory=dict)
+    evidence: Mapping[str, Dataset] = field(default_factory=dict)
 
 
 def open_annotations(
@@ -89,6 +104,23 @@ def open_annotations(
     user_dir: Path | None = None,
 ) -> OpenedAnnotations:
     """Load a study's annotations from its sidecar, tolerating every kind of bad file.
+
+    Where the annotations are read from and saved to:
+
+    - **writable study folder**: the sidecar next to the study, else the per-user
+      one (:func:`sidecar.find_sidecar`); saves go back to the file read, or next to
+      the study when there was none;
+    - **read-only study folder** (or a folder, FIFO, … in the way of the sidecar
+      there): the per-user sidecar when it exists (it holds the work done since),
+      else the sidecar next to the study is *read* and the saves go to the
+      per-user folder; :attr:`SidecarTarget.notice` says so, for a banner;
+    - **"keep both" copies** (:func:`sidecar.alongside_sidecars`) are versions too:
+      the newest readable version of the chosen sidecar is loaded (by
+      modification time) and saved to; the others are listed as problems so
+      the reader knows they exist — nothing is merged or deleted.
+
+    Temporary files of killed saves (:func:`sidecar.remove_stale_temporaries`)
+    are cleaned up in the folder saved to.
 
     Parameters
     ----------
@@ -104,40 +136,165 @@ def open_annotations(
     -------
     OpenedAnnotations
         Never raises for a bad sidecar: the problem is listed and the file is kept.
+
+    Raises
+    ------
+    ValueError
+        When ``study_instance_uid`` is not a UID, so it cannot name a file.
     """
     folder = sidecar.study_folder(image_paths)
+    here, mine = sidecar.sidecar_candidates(folder, study_instance_uid, user_dir=user_dir)
+    problems: list[str] = []
+    blocked = sidecar.in_the_way(here)
+    write_problem = sidecar.folder_write_problem(folder)
+    usable_here = blocked is None and write_problem is None
+    notice = ""
+    if blocked is not None:
+        problems.append(f"{here}: {blocked} is in the way of the sidecar; not used")
+    if not usable_here:
+        why = write_problem if blocked is None else f"{blocked} is at {here.name}"
+        notice = f"Read-only study folder ({folder}: {why}): marks are saved in {mine}"
+        if (other := sidecar.in_the_way(mine)) is not None:
+            problems.append(f"{mine}: {other} is in the way of the sidecar")
+    else:
+        sidecar.remove_stale_temporaries(folder)
+    order = (here, mine) if usable_here else (mine, here)
+    existing = next((path for path in order if _is_regular_file(path)), None)
+    fallback = None if existing == mine or not usable_here else mine
     empty = AnnotationSet(study_instance_uid)
-    existing = sidecar.find_sidecar(folder, study_instance_uid, user_dir=user_dir)
     if existing is None:
-        location = sidecar.sidecar_location(folder, study_instance_uid, user_dir=user_dir)
-        target = SidecarTarget(study_instance_uid, location.path, None, notice=location.notice)
-        return OpenedAnnotations(empty, target)
-    kept = f"{existing}: left untouched; new annotations are saved in a new file next to it"
-    try:
-        loaded = sidecar.load(existing)
-    except sidecar.SidecarError as error:
-        target = SidecarTarget(study_instance_uid, existing, None, alongside=True)
-        return OpenedAnnotations(empty, target, (str(error), kept))
-    if loaded is None:  # removed between the look and the read
-        target = SidecarTarget(study_instance_uid, existing, None)
-        return OpenedAnnotations(empty, target)
-    try:
-        result = sr_codec.decode(sr_codec.from_json(loaded.text))
-    except (ValueError, TypeError, KeyError, AttributeError) as error:
-        target = SidecarTarget(study_instance_uid, existing, loaded.fingerprint, alongside=True)
-        problem = f"{existing}: not a TID 1500 SR GalactoView can read ({error})"
-        return OpenedAnnotations(empty, target, (problem, kept))
-    target = SidecarTarget(study_instance_uid, existing, loaded.fingerprint)
-    problems = tuple(f"{existing}: {line}" for line in result.problems)
-    found = result.annotations
-    if found.study_instance_uid != study_instance_uid:
-        alongside = replace(target, alongside=True)
-        problem = (
-            f"{existing}: the SR is about study {found.study_instance_uid}, not "
-            f"{study_instance_uid}"
+        path = here if usable_here else mine
+        target = SidecarTarget(
+            study_instance_uid, path, None, notice=notice, fallback_path=fallback
         )
-        return OpenedAnnotations(empty, alongside, (*problems, problem, kept))
-    return OpenedAnnotations(found, target, problems, result.locations)
+        return OpenedAnnotations(empty, target, tuple(problems))
+    versions = _versions_newest_first(existing)
+    for number, version in enumerate(versions):
+        read = _read_version(version, study_instance_uid)
+        if isinstance(read, str):
+            problems.append(read)
+            continue
+        loaded, result, dataset = read
+        problems += [f"{version}: {line}" for line in result.problems]
+        problems += [
+            f"{other}: another version of these annotations, kept and not loaded "
+            f"({version.name} is newer)"
+            for other in versions[number + 1 :]
+        ]
+        if usable_here or version.parent == mine.parent:
+            target = SidecarTarget(
+                study_instance_uid,
+                version,
+                loaded.fingerprint,
+                notice=notice,
+                fallback_path=fallback,
+            )
+        else:  # read from the read-only folder: saved as a new per-user sidecar
+            target = SidecarTarget(study_instance_uid, mine, None, notice=notice)
+        return OpenedAnnotations(
+            result.annotations,
+            target,
+            tuple(problems),
+            result.locations,
+            evidence_headers(dataset),
+        )
+    # Nothing readable: every file is kept; the work goes into a new file next to them.
+    problems.append(
+        f"{existing}: left untouched; new annotations are saved in a new file next to it"
+    )
+    if usable_here or existing.parent == mine.parent:
+        target = SidecarTarget(
+            study_instance_uid,
+            existing,
+            None,
+            alongside=True,
+            notice=notice,
+            fallback_path=fallback,
+        )
+    else:
+        target = SidecarTarget(study_instance_uid, mine, None, notice=notice)
+    return OpenedAnnotations(empty, target, tuple(problems))
+
+
+def _is_regular_file(path: Path) -> bool:
+    """Return whether ``path`` is a regular file (following links); never raises."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+def _versions_newest_first(path: Path) -> list[Path]:
+    """Return a sidecar and its "keep both" copies, newest modification first."""
+
+    def newest_first(version: Path) -> tuple[float, str]:
+        try:
+            return (-version.stat().st_mtime, version.name)
+        except OSError:
+            return (0.0, version.name)
+
+    copies = [copy for copy in sidecar.alongside_sidecars(path) if _is_regular_file(copy)]
+    return sorted([path, *copies], key=newest_first)
+
+
+def _read_version(
+    path: Path, study_instance_uid: str
+) -> tuple[sidecar.LoadedSidecar, sr_codec.DecodeResult, Dataset] | str:
+    """Read and decode one sidecar; a string says why it cannot be used."""
+    try:
+        loaded = sidecar.load(path)
+    except sidecar.SidecarError as error:
+        return str(error)
+    if loaded is None:  # removed between the look and the read
+        return f"{path}: removed while it was being opened"
+    try:
+        dataset = sr_codec.from_json(loaded.text)
+        result = sr_codec.decode(dataset)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+        return f"{path}: not a TID 1500 SR GalactoView can read ({error})"
+    found = result.annotations.study_instance_uid
+    if found != study_instance_uid:
+        return f"{path}: the SR is about study {found}, not {study_instance_uid}"
+    return loaded, result, dataset
+
+
+def evidence_headers(dataset: Dataset) -> dict[str, Dataset]:
+    """Return minimal headers of the images an SR references, from its evidence sequences.
+
+    The Current Requested Procedure Evidence Sequence (0040,A375) and the
+    Pertinent Other Evidence Sequence (0040,A385) of the SR Document General
+    module (PS3.3 C.17.2) list, through the Hierarchical SOP Instance Reference
+    Macro (PS3.3 Table C.17-3), every instance the document references. When an
+    image is not loaded (e.g. one file of the study was opened), these headers
+    let the next revision keep referencing it, so marks on it are saved again
+    instead of the save failing.
+
+    Parameters
+    ----------
+    dataset
+        An SR document.
+
+    Returns
+    -------
+    dict
+        By SOP Instance UID, a dataset with SOP Class UID, SOP Instance UID, Study
+        and Series Instance UID only (no Rows: not an image library entry).
+    """
+    headers: dict[str, Dataset] = {}
+    for keyword in ("CurrentRequestedProcedureEvidenceSequence", "PertinentOtherEvidenceSequence"):
+        for study in dataset.get(keyword) or []:
+            for series in study.get("ReferencedSeriesSequence") or []:
+                for instance in series.get("ReferencedSOPSequence") or []:
+                    uid = str(instance.get("ReferencedSOPInstanceUID", ""))
+                    if not uid:
+                        continue
+                    header = Dataset()
+                    header.SOPClassUID = str(instance.get("ReferencedSOPClassUID", ""))
+                    header.SOPInstanceUID = uid
+                    header.StudyInstanceUID = str(study.get("StudyInstanceUID", ""))
+                    header.SeriesInstanceUID = str(series.get("SeriesInstanceUID", ""))
+                    headers[uid] = header
+    return headers
 
 
 def save_annotations(
@@ -182,10 +339,16 @@ def save_annotations(
     if target.alongside:
         path = sidecar.save_alongside(target.path, text)
         written = sidecar.fingerprint(path)
-        next_target = SidecarTarget(target.study_instance_uid, path, written)
+        next_target = SidecarTarget(
+            target.study_instance_uid,
+            path,
+            written,
+            notice=target.notice,
+            fallback_path=target.fallback_path,
+        )
     else:
         written = sidecar.save(target.path, text, expected=target.fingerprint)
-        next_target = replace(target, fingerprint=written, notice="")
+        next_target = replace(target, fingerprint=written)
     saved = replace(
         annotations,
         sop_instance_uid=str(dataset.SOPInstanceUID),

@@ -38,9 +38,17 @@ either the old or the new sidecar, never a truncated one.
 
 A save never overwrites a sidecar that is not the version the caller loaded
 (:class:`Fingerprint`): when another workstation changed it, when it appeared
-while the caller had none, when it was deleted, or when it is corrupt (a corrupt
-file cannot have been loaded), :func:`save` raises :class:`SidecarConflict` and
-writes nothing; the caller offers "reload" or "keep both" (:func:`save_alongside`).
+while the caller had none, or when it is corrupt (a corrupt file cannot have been
+loaded), :func:`save` raises :class:`SidecarConflict` and writes nothing; the
+caller offers "reload" or "keep both" (:func:`save_alongside`). A sidecar
+**deleted** since it was loaded is simply written again: nothing on disk can be
+lost by that, and the reader's marks would be lost otherwise.
+
+Only regular files are read or replaced: a folder, FIFO, socket or device at a
+sidecar's path is a :class:`SidecarError` at once (opened with ``O_NONBLOCK``, so
+a FIFO never blocks), and so is a file larger than :data:`MAX_SIDECAR_BYTES`.
+Temporary files left by a save that was killed are removed by
+:func:`remove_stale_temporaries` once they are older than a few minutes.
 Versions are compared by **content** (size and SHA-256): a change of the
 modification time alone (``touch``, a copy that kept the bytes) is not a conflict,
 since nothing written by the other side would be lost. The check happens right
@@ -58,6 +66,7 @@ import os
 import re
 import secrets
 import stat
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -83,6 +92,12 @@ _TAG_KEY = re.compile(r"[0-9A-Fa-f]{8}")
 # PS3.18 F.2.2: "vr" is the two upper-case letters of the Value Representation.
 _VR = re.compile(r"[A-Z]{2}")
 _READ_CHUNK: Final = 1 << 20
+#: Largest sidecar read, in bytes: 50 findings take about 0.5 MB, so this is far beyond
+#: any real study and keeps a wrong or hostile file from filling the memory.
+MAX_SIDECAR_BYTES: Final = 64 << 20
+#: Age in seconds after which a left-over temporary file is certainly not a save in
+#: progress (a save takes well under a second, even on a network share).
+STALE_TEMPORARY_S: Final = 600.0
 
 
 class SidecarError(Exception):
@@ -120,8 +135,6 @@ class SidecarConflict(SidecarError):  # noqa: N818 - named after the situation, 
     ) -> None:
         if expected is None:
             problem = "a sidecar appeared on disk since the study was opened"
-        elif actual is None:
-            problem = "the sidecar was deleted from disk since it was loaded"
         else:
             problem = "the sidecar changed on disk since it was loaded"
         found = "nothing" if actual is None else actual.short()
@@ -425,6 +438,70 @@ def alongside_sidecars(path: Path) -> list[Path]:
     return sorted(path.parent.glob(f"{glob.escape(base)}-*{suffix}"))
 
 
+def in_the_way(path: Path) -> str | None:
+    """Return what blocks a sidecar at ``path`` when it is not a regular file, else ``None``.
+
+    Parameters
+    ----------
+    path
+        A sidecar's path.
+
+    Returns
+    -------
+    str or None
+        ``"a folder"``, ``"a FIFO (named pipe)"``, … when something that is not a
+        regular file (after following symbolic links) is there; ``None`` when there
+        is a regular file or nothing (or it cannot be examined: reading will say why).
+    """
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    return None if stat.S_ISREG(mode) else _kind(mode)
+
+
+def remove_stale_temporaries(
+    folder: Path, *, older_than_s: float = STALE_TEMPORARY_S, now: float | None = None
+) -> list[Path]:
+    """Remove the temporary files that killed saves left in ``folder``; return them.
+
+    Only this module's own names are touched (``.galactoview-*.tmp``: the
+    temporary copies of sidecars and backups, and write probes), and only when
+    they are older than ``older_than_s`` seconds, so a save in progress on
+    another workstation sharing the folder is never disturbed.
+
+    Parameters
+    ----------
+    folder
+        A folder holding sidecars.
+    older_than_s
+        Minimum age by modification time.
+    now
+        The current time (seconds since the epoch); :func:`time.time` when ``None``.
+
+    Returns
+    -------
+    list of Path
+        The files removed; a file that cannot be removed is left and not listed.
+    """
+    limit = (time.time() if now is None else now) - older_than_s
+    removed: list[Path] = []
+    try:
+        candidates = sorted(folder.glob(f".{glob.escape(SIDECAR_PREFIX)}*.tmp"))
+    except OSError:
+        return removed
+    for path in candidates:
+        try:
+            status = path.lstat()
+            if not stat.S_ISREG(status.st_mode) or status.st_mtime > limit:
+                continue
+            path.unlink()
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
+
+
 # --- loading -------------------------------------------------------------------------------
 
 
@@ -522,6 +599,8 @@ def _check_dicom_json(path: Path, text: str) -> None:
         ) from exc
     except ValueError as exc:  # NaN / Infinity: not JSON (RFC 8259 6), not DICOM JSON
         raise SidecarError(path, f"is not valid JSON ({exc})") from exc
+    except RecursionError as exc:
+        raise SidecarError(path, "is nested too deeply to be a DICOM JSON sidecar") from exc
     if not isinstance(value, dict):
         kind = type(value).__name__ if value is not None else "null"
         raise SidecarError(path, f"holds a JSON {kind}, not a DICOM JSON object (PS3.18 F.2.1)")
@@ -543,11 +622,62 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not a JSON number")
 
 
+class NotARegularFileError(OSError):
+    """Something other than a regular file (a folder, FIFO, socket, device) is at a path."""
+
+
+class TooLargeError(OSError):
+    """A file is larger than :data:`MAX_SIDECAR_BYTES`."""
+
+
+def _kind(mode: int) -> str:
+    """Return what a non-regular file is, for messages."""
+    if stat.S_ISDIR(mode):
+        return "a folder"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO (named pipe)"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
+
+
 def _read(path: Path) -> tuple[bytes, int]:
-    """Return the content and modification time of one consistent read of ``path``."""
-    with open(path, "rb") as stream:
-        mtime_ns = os.fstat(stream.fileno()).st_mtime_ns
-        return stream.read(), mtime_ns
+    """Return the content and modification time of one consistent read of ``path``.
+
+    Opened with ``O_NONBLOCK`` and checked with ``fstat`` before reading, so a FIFO or
+    device at the path is refused instead of blocking, and a folder is named as such.
+
+    Raises
+    ------
+    NotARegularFileError
+        When ``path`` is not a regular file.
+    TooLargeError
+        When it is larger than :data:`MAX_SIDECAR_BYTES`.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        status = os.fstat(descriptor)
+    except BaseException:
+        os.close(descriptor)
+        raise
+    if not stat.S_ISREG(status.st_mode):
+        os.close(descriptor)
+        raise NotARegularFileError(0, f"{_kind(status.st_mode)} is in the way, not a sidecar file")
+    if status.st_size > MAX_SIDECAR_BYTES:
+        os.close(descriptor)
+        raise TooLargeError(
+            0,
+            f"is {status.st_size} bytes, more than any sidecar "
+            f"({MAX_SIDECAR_BYTES >> 20} MiB); not read",
+        )
+    with open(descriptor, "rb", closefd=True) as stream:
+        data = stream.read(MAX_SIDECAR_BYTES + 1)
+        if len(data) > MAX_SIDECAR_BYTES:
+            raise TooLargeError(0, f"grew past {MAX_SIDECAR_BYTES >> 20} MiB while read")
+        return data, status.st_mtime_ns
 
 
 def _read_if_present(path: Path) -> tuple[bytes, int] | None:
@@ -562,6 +692,8 @@ def _read_if_present(path: Path) -> tuple[bytes, int] | None:
         return _read(path)
     except FileNotFoundError:
         return None
+    except (NotARegularFileError, TooLargeError) as exc:
+        raise SidecarError(path, str(exc.strerror)) from exc
     except OSError as exc:
         raise SidecarError(path, f"cannot be read: {exc.strerror or exc}") from exc
 
@@ -600,9 +732,10 @@ def save(path: Path, text: str, *, expected: Fingerprint | None) -> Fingerprint:
         When ``text`` is not a DICOM JSON object (writing is strict).
     SidecarConflict
         When the file on disk is not ``expected`` (changed by contents, appeared,
-        deleted, or corrupt); nothing is written.
+        or corrupt); nothing is written. A file deleted since is written again.
     SidecarError
-        When writing fails; the sidecar is unchanged.
+        When writing fails, or something other than a regular file (a folder, a
+        FIFO) is at ``path``; the sidecar is unchanged.
     """
     data = _encode_checked(path, text)
     try:
@@ -616,11 +749,12 @@ def save(path: Path, text: str, *, expected: Fingerprint | None) -> Fingerprint:
             previous, mtime_ns = _read(path)
         except FileNotFoundError:
             actual = None
+        except (NotARegularFileError, TooLargeError) as exc:
+            raise SidecarError(path, f"{exc.strerror}; nothing was written there") from exc
         else:
             actual = Fingerprint.of_bytes(previous, mtime_ns)
-        if (actual is None) != (expected is None) or (
-            actual is not None and expected is not None and not actual.same_content(expected)
-        ):
+        # Deleted since loaded (expected, nothing there): written again, nothing to lose.
+        if actual is not None and (expected is None or not actual.same_content(expected)):
             raise SidecarConflict(path, expected, actual)
         if actual is not None:
             _keep_backup(path, previous)

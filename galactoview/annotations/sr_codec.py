@@ -620,7 +620,9 @@ def encode(
     for number, landmark in enumerate(annotations.landmarks, start=1):
         groups.append(_landmark_group(annotations.study_instance_uid, landmark, number, images))
         referenced[landmark.sop_instance_uid] = None
-    library = [images[uid] for uid in referenced]
+    # Images known only from a previous revision's evidence (not loaded, no Rows) stay
+    # referenced from their regions and the evidence, but cannot describe a library entry.
+    library = [images[uid] for uid in referenced if "Rows" in images[uid]]
     # The groups are spliced into the document after construction: highdicom's SR
     # constructor deep-copies, re-parses and searches (once per evidence image) the
     # whole content tree, two thirds of the time for 50 findings. It gets the report

@@ -7,8 +7,17 @@ turns a conflict (the sidecar changed on disk since it was read — another work
 into a question for the reader: reload theirs, or keep both.
 
 Autosave runs :data:`AUTOSAVE_DELAY_S` seconds after the last edit and when the window
-closes. A save that fails is reported (naming the file) and tried again after the next
-edit; nothing already on disk is lost (the store writes atomically and keeps a backup).
+closes. Nothing a reader does is lost:
+
+- a save that fails in the study folder (disk full, permissions, a folder or FIFO in the
+  way) is retried at once in the per-user sidecar folder, next to any sidecar there
+  ("keep both"), and the banner says where the marks now go;
+- a save that fails everywhere is reported (naming the file), the banner says the marks
+  are **not saved**, :meth:`AnnotationSaver.unsaved_studies` lists the study, and the
+  window asks before closing it (save elsewhere, discard, cancel);
+- marks on images that are not loaded are saved with the minimal headers of the
+  previous revision's evidence (:func:`persistence.evidence_headers`);
+- nothing already on disk is lost (the store writes atomically and keeps a backup).
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ from __future__ import annotations
 import time
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Final
 
 from pydicom import dcmread
@@ -60,10 +70,13 @@ class AnnotationSaver(QObject):
         A study's annotations were written (Study Instance UID).
     conflict(str)
         A study's sidecar changed on disk since it was read; the reader was asked.
+    storage_changed()
+        What :meth:`notices` returns may have changed (a fallback, a failure, a success).
     """
 
     saved = Signal(str)
     conflict = Signal(str)
+    storage_changed = Signal()
 
     def __init__(
         self, workspace: AnnotationWorkspace, problems: ProblemReporter, parent: QWidget
@@ -76,6 +89,8 @@ class AnnotationSaver(QObject):
         self._records: dict[str, ImageRecord] = {}
         self._headers: dict[str, Dataset] = {}
         self._blocked: set[str] = set()  # studies waiting for the reader's answer
+        self._evidence: dict[str, dict[str, Dataset]] = {}  # study -> uid -> minimal header
+        self._failures: dict[str, str] = {}  # study -> why its last save failed
         self._autosaver = sidecar.Autosaver(AUTOSAVE_DELAY_S, time.monotonic)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -101,6 +116,8 @@ class AnnotationSaver(QObject):
         self._targets.clear()
         self._headers.clear()
         self._blocked.clear()
+        self._evidence.clear()
+        self._failures.clear()
         self._records = {record.sop_instance_uid: record for record in records}
         studies: dict[str, list[ImageRecord]] = {}
         for record in records:
@@ -114,6 +131,7 @@ class AnnotationSaver(QObject):
                     self._load_report(study, [r for r in reports if r.study_instance_uid == study])
         finally:
             self._loading = False
+        self.storage_changed.emit()
 
     def _has_sidecar(self, study: str) -> bool:
         target = self._targets.get(study)
@@ -149,11 +167,86 @@ class AnnotationSaver(QObject):
         if opened.target.notice:
             self._problems.report(opened.target.notice)
         self._targets[study] = opened.target
+        self._evidence[study] = dict(opened.evidence)
         self.workspace.set_loaded(opened.annotations)
 
     def target(self, study_instance_uid: str) -> SidecarTarget | None:
         """Return where a study's annotations are saved (None if not known)."""
         return self._targets.get(study_instance_uid)
+
+    def notices(self) -> list[str]:
+        """Return what the reader must see about where marks are saved (banner lines).
+
+        One line per study saved somewhere unexpected (a read-only folder, a
+        fallback after a failure) and one per study whose marks are **not saved**.
+        """
+        lines = [f"Marks NOT saved — {reason}" for reason in self._failures.values()]
+        lines += [
+            target.notice
+            for study, target in self._targets.items()
+            if target.notice and study not in self._failures
+        ]
+        return lines
+
+    def unsaved_studies(self) -> tuple[str, ...]:
+        """Return the studies with edits that are not on disk (after a failed save)."""
+        return self.workspace.dirty_studies()
+
+    def failure_reasons(self) -> dict[str, str]:
+        """Return why the last save of each study failed, by Study Instance UID."""
+        return dict(self._failures)
+
+    def discard_unsaved(self) -> None:
+        """Drop every study's unsaved marks on the reader's word (before closing them)."""
+        self._timer.stop()
+        self._failures.clear()
+        self._blocked.clear()
+        self.workspace.clear()
+        self.storage_changed.emit()
+
+    def report(self, message: str) -> None:
+        """Report a problem through the window's one error path."""
+        self._problems.report(message)
+
+    def save_elsewhere(self, study: str, path: Path) -> Path:
+        """Save a study's marks as a new SR revision to a file the reader chose.
+
+        The file is replaced atomically (the previous content kept as ``.bak``);
+        later saves of the study go there too.
+
+        Parameters
+        ----------
+        study
+            Study Instance UID.
+        path
+            The file chosen (a ``.sr.json`` DICOM JSON sidecar).
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Raises
+        ------
+        sidecar.SidecarError
+            When it cannot be written either; the message names the file.
+        """
+        headers = self._headers_for(study)
+        if headers is None:
+            raise sidecar.SidecarError(path, "the marks' images cannot be read to save them")
+        existing = sidecar.fingerprint(path)
+        target = SidecarTarget(
+            study, path, existing, notice=f"Marks of this study are saved in {path}"
+        )
+        annotations = self.workspace.annotations(study)
+        try:
+            saved, next_target = save_annotations(
+                annotations, headers, target, self._locations(annotations)
+            )
+        except ValueError as error:
+            raise sidecar.SidecarError(path, f"not saved: {error}") from error
+        self._succeeded(study, saved, next_target)
+        return path
 
     # --- saving -------------------------------------------------------------------------
 
@@ -194,9 +287,14 @@ class AnnotationSaver(QObject):
             uid for uid, record in self._records.items() if record.study_instance_uid == study
         }
         headers: list[Dataset] = []
+        stubs: list[Dataset] = []  # after the real headers: the first gives the patient
         for uid in sorted(wanted):
             if uid not in self._headers:
                 record = self._records.get(uid)
+                stub = self._evidence.get(study, {}).get(uid)
+                if record is None and stub is not None:
+                    stubs.append(stub)  # not loaded: referenced as the last revision did
+                    continue
                 if record is None:
                     self._problems.report(
                         f"annotations of study {study} refer to image {uid}, which is not "
@@ -209,31 +307,63 @@ class AnnotationSaver(QObject):
                     self._problems.report(f"cannot read the header again: {error}", record.path)
                     return None
             headers.append(self._headers[uid])
-        return headers
+        return headers + stubs
 
     def _save(self, study: str) -> bool:
         target = self._targets.get(study)
         if target is None:
-            return False
+            return self._failed(study, f"study {study} has no place to save its marks")
         headers = self._headers_for(study)
         if headers is None:
-            return False
+            return self._failed(study, f"the images of study {study} cannot be read to save")
         annotations = self.workspace.annotations(study)
+        locations = self._locations(annotations)
         try:
-            saved, next_target = save_annotations(
-                annotations, headers, target, self._locations(annotations)
-            )
+            saved, next_target = save_annotations(annotations, headers, target, locations)
         except sidecar.SidecarConflict:
             self._blocked.add(study)
             self._ask_about_conflict(study, target)
             return False
-        except (sidecar.SidecarError, ValueError) as error:
-            self._problems.report(f"annotations not saved: {error}")
-            return False
-        self._targets[study] = next_target
+        except ValueError as error:
+            return self._failed(study, f"annotations not saved: {error}")
+        except sidecar.SidecarError as error:
+            if target.fallback_path is None:
+                return self._failed(study, str(error))
+            fallback = self._fallback_target(study, target.fallback_path, error)
+            try:
+                saved, next_target = save_annotations(annotations, headers, fallback, locations)
+            except (sidecar.SidecarError, ValueError) as second:
+                return self._failed(study, f"{error}; and in the per-user folder: {second}")
+            self._problems.report(
+                f"annotations could not be saved in the study folder ({error}); "
+                f"saved to {next_target.path} instead"
+            )
+        self._succeeded(study, saved, next_target)
+        return True
+
+    def _fallback_target(self, study: str, path: Path, error: Exception) -> SidecarTarget:
+        """Return the per-user target after ``error``; never replaces a file not read."""
+        notice = f"Marks are saved in {path} (the study folder failed: {error})"
+        try:
+            existing = path.is_file()
+        except OSError:
+            existing = False
+        # A per-user sidecar this session did not read is kept: ours goes next to it.
+        return SidecarTarget(study, path, None, alongside=existing, notice=notice)
+
+    def _failed(self, study: str, reason: str) -> bool:
+        """Record and report a save that failed everywhere; the marks stay in memory."""
+        self._problems.report(reason)
+        self._failures[study] = reason
+        self.storage_changed.emit()
+        return False
+
+    def _succeeded(self, study: str, saved: AnnotationSet, target: SidecarTarget) -> None:
+        self._targets[study] = target
+        self._failures.pop(study, None)
         self.workspace.mark_saved(saved)
         self.saved.emit(study)
-        return True
+        self.storage_changed.emit()
 
     def _locations(self, annotations: AnnotationSet) -> dict[str, FindingLocation]:
         """Locate the findings from the marks and nipples as they are now (saved with them)."""

@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
     QMenu,
     QProgressBar,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -74,6 +75,7 @@ from galactoview.ui.overlays import ViewportOverlay
 from galactoview.ui.report_pdf import write_report_pdf
 from galactoview.ui.review_mode import SurgeonReview
 from galactoview.ui.ruler import RulerTool
+from galactoview.ui.save_guard import StorageBanner, UnsavedMarksGuard
 from galactoview.ui.settings import Settings
 from galactoview.ui.shortcuts_dialog import MOUSE_BINDINGS, ShortcutsDialog, shortcut_rows
 from galactoview.ui.study_browser import StudyBrowserDock
@@ -197,7 +199,11 @@ class MainWindow(QMainWindow):
         self.hanging_view = HangingView(self, on_new_viewport=self._attach_tools)
         self.hanging_view.link_window = self.settings.flag("link/window", True)
         self.hanging_view.link_zoom = self.settings.flag("link/zoom", True)
-        self.setCentralWidget(self.hanging_view)
+        central = QWidget(self)
+        central_layout = QVBoxLayout(central)
+        central_layout.setContentsMargins(0, 0, 0, 0)
+        central_layout.setSpacing(0)
+        self.setCentralWidget(central)
         self.browser = StudyBrowserDock(self)
         self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
         self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.findings_dock)
@@ -218,6 +224,10 @@ class MainWindow(QMainWindow):
         self.resizeDocks([self.problems_dock], [110], Qt.Orientation.Vertical)
         self.problems = ProblemReporter(self.problems_dock, self.statusBar())
         self.saver = AnnotationSaver(self.workspace, self.problems, self)
+        self.unsaved_guard = UnsavedMarksGuard(self.saver, self)
+        self.storage_banner = StorageBanner(self.saver, self.unsaved_guard, central)
+        central_layout.addWidget(self.storage_banner)
+        central_layout.addWidget(self.hanging_view, 1)
         self.workspace.undo_stack.cleanChanged.connect(self._update_title)
 
         self.layout_label = QLabel(self)
@@ -350,6 +360,12 @@ class MainWindow(QMainWindow):
         )
         self.save_annotations_action = self._action(
             "&Save Annotations", "Ctrl+S", self.saver.save_now, "Save now (they autosave anyway)"
+        )
+        self.save_elsewhere_action = self._action(
+            "Save Annotations &Elsewhere…",
+            "Ctrl+Shift+S",
+            self.unsaved_guard.save_elsewhere,
+            "Save the marks to a file you choose (e.g. when the study folder cannot be written)",
         )
         # Images
         self.next_action = self._action(
@@ -508,7 +524,9 @@ class MainWindow(QMainWindow):
         file_menu.addActions([self.open_folder_action, self.open_files_action])
         file_menu.addMenu(self.recent_menu)
         file_menu.addSeparator()
-        file_menu.addActions([self.save_annotations_action, self.report_action])
+        file_menu.addActions(
+            [self.save_annotations_action, self.save_elsewhere_action, self.report_action]
+        )
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)
         edit_menu = menu_bar.addMenu("&Edit")
@@ -636,6 +654,7 @@ class MainWindow(QMainWindow):
                     self.open_folder_action,
                     self.open_files_action,
                     self.save_annotations_action,
+                    self.save_elsewhere_action,
                     self.report_action,
                     self.quit_action,
                 ],
@@ -806,7 +825,7 @@ class MainWindow(QMainWindow):
         :attr:`scan_finished` tells when it is over.
         """
         chosen = [Path(path) for path in paths]
-        if not chosen:
+        if not chosen or not self.unsaved_guard.confirm_leave():
             return
         self._last_paths = chosen
         self.statusBar().showMessage(f"Scanning {', '.join(p.name or str(p) for p in chosen)}…")
@@ -1542,9 +1561,11 @@ class MainWindow(QMainWindow):
             self.open_paths(paths)
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 (Qt override)
-        """Remember the layout, stop decoding and drop the images, so memory is freed at once."""
+        """Save the marks (or ask when they cannot be), remember the layout, free the images."""
+        if not self.unsaved_guard.confirm_leave():
+            event.ignore()
+            return
         self._save_settings()
-        self.saver.save_now()
         self.cine.pause()
         self.browser.shutdown()
         self.decoder.shutdown()

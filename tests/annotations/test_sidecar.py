@@ -395,12 +395,74 @@ def test_conflict_when_a_sidecar_appeared_while_none_was_expected(tmp_path: Path
     assert "appeared" in str(conflict)
 
 
-def test_conflict_when_the_sidecar_was_deleted(saved: tuple[Path, Fingerprint]) -> None:
+def test_a_sidecar_deleted_since_it_was_loaded_is_written_again(
+    saved: tuple[Path, Fingerprint],
+) -> None:
     path, first = saved
     path.unlink()
-    conflict = assert_conflict(path, dicom_json("mine"), first)
-    assert conflict.actual is None
-    assert "deleted" in str(conflict)
+    written = save(path, dicom_json("mine"), expected=first)
+    assert load(path) == sidecar.LoadedSidecar(dicom_json("mine"), written, path)
+    assert not path.with_name(NAME + ".bak").exists()  # nothing was there to back up
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="FIFOs are a POSIX feature")
+def test_a_fifo_at_the_sidecar_path_is_refused_without_blocking(tmp_path: Path) -> None:
+    path = tmp_path / NAME
+    os.mkfifo(path)
+    assert sidecar.in_the_way(path) == "a FIFO (named pipe)"
+    with pytest.raises(SidecarError, match="FIFO") as caught:
+        load(path)
+    assert caught.value.path == path
+    with pytest.raises(SidecarError, match=r"FIFO.*nothing was written"):
+        save(path, dicom_json("mine"), expected=None)
+    assert stat.S_ISFIFO(path.lstat().st_mode)
+    assert snapshot(tmp_path) == {}  # no temporary left behind
+
+
+def test_a_folder_at_the_sidecar_path_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / NAME
+    path.mkdir()
+    assert sidecar.in_the_way(path) == "a folder"
+    with pytest.raises(SidecarError, match=r"a folder is in the way.*nothing was written"):
+        save(path, dicom_json("mine"), expected=None)
+    assert path.is_dir()
+    assert sidecar.in_the_way(tmp_path / "absent") is None
+
+
+def test_a_huge_file_is_not_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sidecar, "MAX_SIDECAR_BYTES", 100)
+    path = tmp_path / NAME
+    path.write_text(dicom_json("x" * 200), encoding="utf-8")
+    with pytest.raises(SidecarError, match="more than any sidecar"):
+        load(path)
+
+
+def test_deeply_nested_json_is_a_clear_error(tmp_path: Path) -> None:
+    path = tmp_path / NAME
+    path.write_text('{"0040A730": {"vr": "SQ", "Value": ' + "[" * 100_000 + "]" * 100_000 + "}}")
+    with pytest.raises(SidecarError, match="nested too deeply"):
+        load(path)
+
+
+def test_stale_temporaries_of_killed_saves_are_removed_and_fresh_ones_kept(
+    tmp_path: Path,
+) -> None:
+    stale = [
+        tmp_path / f".{NAME}.0123456789ab.tmp",
+        tmp_path / f".{NAME}.bak.0123456789ab.tmp",
+        tmp_path / ".galactoview-probe.0123456789ab.tmp",
+    ]
+    fresh = tmp_path / f".{NAME}.ba9876543210.tmp"
+    foreign = tmp_path / ".other-program.tmp"
+    for path in (*stale, fresh, foreign):
+        path.write_bytes(b"partial")
+    for path in (*stale, foreign):
+        os.utime(path, (1_000_000.0, 1_000_000.0))
+    now = 1_000_000.0 + sidecar.STALE_TEMPORARY_S + 1
+    os.utime(fresh, (now, now))
+    removed = sidecar.remove_stale_temporaries(tmp_path, now=now)
+    assert removed == sorted(stale)
+    assert sorted(snapshot(tmp_path)) == sorted([fresh.name, foreign.name])
 
 
 def test_corrupt_sidecar_on_disk_is_never_overwritten(tmp_path: Path) -> None:
@@ -497,7 +559,7 @@ def test_corrupt_sidecar_is_reported_and_left_untouched(tmp_path: Path, kind: st
 def test_unreadable_sidecar_is_reported(tmp_path: Path) -> None:
     path = tmp_path / NAME
     path.mkdir()
-    with pytest.raises(SidecarError, match="cannot be read") as caught:
+    with pytest.raises(SidecarError, match="a folder is in the way") as caught:
         load(path)
     assert caught.value.path == path
 

@@ -7,12 +7,14 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from galactoview.app import create_main_window
 from galactoview.dicom.loading import scan
 from galactoview.ui.decoding import Decode, ImageDecoder, decode_image
 from galactoview.ui.main_window import MainWindow
+from galactoview.ui.save_guard import UnsavedChoice
 from galactoview.ui.settings import Settings
 from tests.helpers import write_study
 
@@ -60,6 +62,11 @@ def wait_until_settled(qtbot: QtBot, window: MainWindow) -> None:
 OpenWindow = Callable[..., MainWindow]
 
 
+def unexpected_unsaved_prompt(_parent: QWidget, lines: Sequence[str]) -> UnsavedChoice:
+    """Fail loudly instead of blocking in a modal dialog: tests that expect it replace it."""
+    raise AssertionError(f"unexpected 'marks not saved' question: {list(lines)}")
+
+
 @pytest.fixture
 def open_window(qtbot: QtBot, settings: Settings) -> OpenWindow:
     """Return a function that opens a shown main window on files and folders.
@@ -70,6 +77,7 @@ def open_window(qtbot: QtBot, settings: Settings) -> OpenWindow:
 
     def _open(paths: Sequence[Path], decode: Decode = decode_image) -> MainWindow:
         window = create_main_window(scan(paths), ImageDecoder(decode=decode), settings)
+        window.unsaved_guard.ask = unexpected_unsaved_prompt
         qtbot.addWidget(window)
         window.resize(1000, 700)
         window.show()

@@ -1,0 +1,217 @@
+"""Nothing a reader marks is lost silently: the storage banner and the unsaved-marks question.
+
+:class:`StorageBanner` sits above the images and says, while a study is open, where its
+marks go when that is not next to the study (a read-only folder, a fallback after a
+failed save) and, in red, when they are **not saved** at all. :class:`UnsavedMarksGuard`
+is asked before a study is closed (quitting, opening another study): when marks could not
+be saved it asks the reader to save them elsewhere (a file dialog), discard them, or
+cancel. The decisions about *where* to save are Qt-free
+(:mod:`galactoview.annotations.persistence`); this module only talks to the reader.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QPushButton,
+    QWidget,
+)
+
+from galactoview.annotations import sidecar
+from galactoview.ui.annotation_saver import AnnotationSaver
+
+__all__ = ["StorageBanner", "UnsavedChoice", "UnsavedMarksGuard"]
+
+
+class UnsavedChoice(enum.Enum):
+    """The reader's answer when marks could not be saved and the study is closing."""
+
+    SAVE_ELSEWHERE = "save elsewhere"
+    DISCARD = "discard"
+    CANCEL = "cancel"
+
+
+#: Asks the reader what to do: (parent window, one line per unsaved study) -> answer.
+AskUnsaved = Callable[[QWidget, Sequence[str]], UnsavedChoice]
+#: Asks for a file to save one study's marks to: (parent, suggested path) -> path or None.
+ChooseFile = Callable[[QWidget, Path], Path | None]
+
+
+def ask_with_dialog(parent: QWidget, lines: Sequence[str]) -> UnsavedChoice:
+    """Ask with a modal message box: Save Elsewhere… (default), Discard, Cancel.
+
+    Modal on purpose: it is asked while a window closes, which must wait for the answer.
+    """
+    box = QMessageBox(
+        QMessageBox.Icon.Warning,
+        "Marks not saved",
+        "Some marks could not be saved and would be lost.",
+        parent=parent,
+    )
+    box.setObjectName("UnsavedMarksDialog")
+    box.setInformativeText(
+        "\n".join(lines) + "\n\nSave them to a file you choose, discard them, or cancel."
+    )
+    save = box.addButton("Save Elsewhere…", QMessageBox.ButtonRole.AcceptRole)
+    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box.addButton(QMessageBox.StandardButton.Cancel)
+    box.setDefaultButton(save)
+    box.exec()
+    clicked = box.clickedButton()
+    if clicked is save:
+        return UnsavedChoice.SAVE_ELSEWHERE
+    if clicked is discard:
+        return UnsavedChoice.DISCARD
+    return UnsavedChoice.CANCEL
+
+
+def choose_file_with_dialog(parent: QWidget, suggested: Path) -> Path | None:
+    """Ask for the file to save a study's marks to (Qt's save dialog, overwrite asked)."""
+    name, _ = QFileDialog.getSaveFileName(
+        parent,
+        "Save Annotations Elsewhere",
+        str(suggested),
+        "GalactoView annotation sidecars (*.sr.json);;All files (*)",
+    )
+    return Path(name) if name else None
+
+
+class UnsavedMarksGuard(QObject):
+    """Asks before a study with unsaved marks is closed, and saves them where the reader says.
+
+    Parameters
+    ----------
+    saver
+        Saves the marks and knows which studies are unsaved.
+    window
+        The window the questions belong to.
+
+    Attributes
+    ----------
+    ask
+        How the reader is asked (:func:`ask_with_dialog`; tests replace it).
+    choose_file
+        How the file is chosen (:func:`choose_file_with_dialog`; tests replace it).
+    """
+
+    def __init__(self, saver: AnnotationSaver, window: QWidget) -> None:
+        super().__init__(window)
+        self._saver = saver
+        self._window = window
+        self.ask: AskUnsaved = ask_with_dialog
+        self.choose_file: ChooseFile = choose_file_with_dialog
+
+    def confirm_leave(self) -> bool:
+        """Save what is pending; when some marks still cannot be saved, ask the reader.
+
+        Returns
+        -------
+        bool
+            ``True`` when the study may be closed (everything saved, saved
+            elsewhere, or discarded on purpose); ``False`` when the reader cancelled.
+        """
+        self._saver.save_now()
+        while unsaved := self._saver.unsaved_studies():
+            reasons = self._saver.failure_reasons()
+            lines = [reasons.get(study, f"study {study}: not saved yet") for study in unsaved]
+            choice = self.ask(self._window, lines)
+            if choice is UnsavedChoice.CANCEL:
+                return False
+            if choice is UnsavedChoice.DISCARD:
+                self._saver.discard_unsaved()
+                return True
+            self.save_elsewhere(unsaved)
+        return True
+
+    def save_elsewhere(self, studies: Sequence[str] | None = None) -> list[Path]:
+        """Ask for a file per study and save its marks there; failures are reported.
+
+        Parameters
+        ----------
+        studies
+            The studies to save; every study with annotations when ``None``.
+
+        Returns
+        -------
+        list of Path
+            The files written.
+        """
+        chosen = list(studies) if studies is not None else list(self._saver.workspace.studies())
+        written: list[Path] = []
+        for study in chosen:
+            path = self.choose_file(self._window, self._suggested(study))
+            if path is None:
+                continue
+            try:
+                written.append(self._saver.save_elsewhere(study, path))
+            except sidecar.SidecarError as error:
+                self._saver.report(f"annotations not saved: {error}")
+        return written
+
+    def _suggested(self, study: str) -> Path:
+        target = self._saver.target(study)
+        name = target.path.name if target is not None else f"galactoview-{study}.sr.json"
+        return Path.home() / name
+
+
+class StorageBanner(QFrame):
+    """A strip above the images saying where marks are saved, or that they are not.
+
+    Hidden when there is nothing to say. Amber for "saved somewhere else than next to
+    the study", red (with a "Save Elsewhere…" button) for "not saved".
+
+    Parameters
+    ----------
+    saver
+        Whose :meth:`~AnnotationSaver.notices` are shown, refreshed on its
+        ``storage_changed`` signal.
+    guard
+        Runs "Save Elsewhere…".
+    parent
+        The window.
+    """
+
+    def __init__(
+        self, saver: AnnotationSaver, guard: UnsavedMarksGuard, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("StorageBanner")
+        self._saver = saver
+        self.label = QLabel(self)
+        self.label.setObjectName("StorageBannerText")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.save_button = QPushButton("Save Elsewhere…", self)
+        self.save_button.clicked.connect(lambda _checked=False: guard.save_elsewhere())
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 4, 8, 4)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.save_button)
+        saver.storage_changed.connect(self.refresh)
+        self.refresh()
+
+    def text(self) -> str:
+        """Return the text shown (empty when hidden)."""
+        return self.label.text() if not self.isHidden() else ""
+
+    def refresh(self) -> None:
+        """Show the saver's current notices, or hide."""
+        lines = self._saver.notices()
+        failing = bool(self._saver.failure_reasons())
+        self.label.setText("\n".join(lines))
+        self.save_button.setVisible(failing)
+        background, foreground = ("#7a1f1f", "#ffffff") if failing else ("#6b5200", "#ffffff")
+        self.setStyleSheet(
+            f"QFrame#StorageBanner {{ background: {background}; }}"
+            f"QLabel#StorageBannerText {{ color: {foreground}; }}"
+        )
+        self.setVisible(bool(lines))
