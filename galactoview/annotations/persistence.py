@@ -151,13 +151,13 @@ def open_annotations(
     notice = ""
     if blocked is not None:
         problems.append(f"{here}: {blocked} is in the way of the sidecar; not used")
-    if not usable_here:
-        why = write_problem if blocked is None else f"{blocked} is at {here.name}"
-        notice = f"Read-only study folder ({folder}: {why}): marks are saved in {mine}"
-        if (other := sidecar.in_the_way(mine)) is not None:
-            problems.append(f"{mine}: {other} is in the way of the sidecar")
+        notice = f"{blocked.capitalize()} is where the sidecar belongs: marks are saved in {mine}"
+    elif write_problem is not None:
+        notice = f"Read-only study folder ({folder}: {write_problem}): marks are saved in {mine}"
     else:
         sidecar.remove_stale_temporaries(folder)
+    if not usable_here and (other := sidecar.in_the_way(mine)) is not None:
+        problems.append(f"{mine}: {other} is in the way of the sidecar")
     order = (here, mine) if usable_here else (mine, here)
     existing = next((path for path in order if _is_regular_file(path)), None)
     fallback = None if existing == mine or not usable_here else mine

@@ -37,6 +37,7 @@ from galactoview.annotations import sidecar, sr_codec
 from galactoview.annotations.model import AnnotationSet
 from galactoview.annotations.persistence import (
     SidecarTarget,
+    evidence_headers,
     open_annotations,
     save_annotations,
 )
@@ -141,7 +142,8 @@ class AnnotationSaver(QObject):
         """Take a study's annotations from the first SR file among ``reports`` that has some."""
         for report in reports:
             try:
-                result = sr_codec.decode(dcmread(report.path))
+                dataset = dcmread(report.path)
+                result = sr_codec.decode(dataset)
             except Exception as error:
                 self._problems.report(f"no annotations read from this SR: {error}", report.path)
                 continue
@@ -151,6 +153,7 @@ class AnnotationSaver(QObject):
             if not (annotations.findings or annotations.duct_segments or annotations.landmarks):
                 continue
             self.workspace.set_loaded(annotations)
+            self._evidence[study] = evidence_headers(dataset)
             target = self._targets.get(study)
             where = f"; edits are saved to {target.path}" if target is not None else ""
             self._problems.report(f"annotations read from this DICOM SR{where}", report.path)

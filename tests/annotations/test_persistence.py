@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
@@ -21,10 +22,11 @@ from galactoview.annotations.model import (
 from galactoview.annotations.persistence import (
     OpenedAnnotations,
     SidecarTarget,
+    evidence_headers,
     open_annotations,
     save_annotations,
 )
-from galactoview.annotations.sr_codec import StoredLocation
+from galactoview.annotations.sr_codec import StoredLocation, from_json
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
 from galactoview.location import codes as location_codes
@@ -167,3 +169,74 @@ def test_locations_are_saved_and_come_back_with_the_annotations(
     assert again.annotations.findings == saved.findings
     assert again.locations == {finding.tracking_uid: stored}
     assert again.locations[finding.tracking_uid].clock_hour == 5
+
+
+def read_only(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make the write probe see ``folder`` as read-only (root writes through chmod)."""
+    probe = sidecar.folder_write_problem
+    monkeypatch.setattr(
+        sidecar,
+        "folder_write_problem",
+        lambda path: "Read-only file system" if Path(path) == folder else probe(path),
+    )
+
+
+def test_a_read_only_folder_reads_its_sidecar_and_then_prefers_the_per_user_one(
+    study: StudyCopy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = tmp_path / "user"
+    first = study.save_defect(study.open(user))[0]  # a sidecar next to the study
+    read_only(monkeypatch, study.folder)
+    opened = study.open(user)
+    assert opened.annotations.findings == first.findings
+    assert opened.target == SidecarTarget(
+        study.uid, user / sidecar.sidecar_name(study.uid), None, notice=opened.target.notice
+    )
+    assert opened.target.notice.startswith(f"Read-only study folder ({study.folder}")
+    second = replace(defect(study.record, "mine"), short_id="FD-2")
+    mine = study.save(opened.annotations.with_finding(second), opened.target)
+    again = study.open(user)
+    assert again.target.path == user / sidecar.sidecar_name(study.uid)
+    assert again.annotations.findings == mine[0].findings
+    assert len(again.annotations.findings) == 2
+
+
+def test_the_newest_readable_version_is_loaded_and_the_others_are_named(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    user = tmp_path / "user"
+    saved, target = study.save_defect(study.open(user))
+    copy = sidecar.save_alongside(target.path, (target.path).read_text(encoding="utf-8"))
+    newest = study.folder / (copy.name.replace(".sr.json", "-2.sr.json"))
+    newest.write_text("{ truncated", encoding="utf-8")  # the newest copy is unreadable
+    for age, path in enumerate((target.path, copy, newest)):
+        stamp = 1_700_000_000 + age * 60
+        os.utime(path, (stamp, stamp))
+    opened = study.open(user)
+    assert opened.target.path == copy
+    assert opened.annotations.findings == saved.findings
+    problems = "\n".join(opened.problems)
+    assert f"{newest}: is not valid JSON" in problems
+    assert f"{target.path}: another version of these annotations, kept and not loaded" in problems
+    assert newest.read_text(encoding="utf-8") == "{ truncated"  # never touched
+
+
+def test_killed_saves_leave_no_temporaries_after_the_next_open(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    left = study.folder / f".{sidecar.sidecar_name(study.uid)}.0123456789ab.tmp"
+    left.write_bytes(b"half a sidecar")
+    os.utime(left, (1_000_000, 1_000_000))
+    study.open(tmp_path / "user")
+    assert not left.exists()
+
+
+def test_evidence_headers_list_every_referenced_image(study: StudyCopy, tmp_path: Path) -> None:
+    _, target = study.save_defect(study.open(tmp_path / "user"))
+    dataset = from_json(target.path.read_text(encoding="utf-8"))
+    headers = evidence_headers(dataset)
+    header = headers[study.record.sop_instance_uid]
+    assert header.SOPClassUID == study.header.SOPClassUID
+    assert header.StudyInstanceUID == study.uid
+    assert header.SeriesInstanceUID == study.header.SeriesInstanceUID
+    assert "Rows" not in header
