@@ -183,7 +183,11 @@ class AnnotationSaver(QObject):
         One line per study saved somewhere unexpected (a read-only folder, a
         fallback after a failure) and one per study whose marks are **not saved**.
         """
-        lines = [f"Marks NOT saved — {reason}" for reason in self._failures.values()]
+        lines = [
+            f"Marks NOT saved: {reason}. They stay in memory: Ctrl+S tries again, "
+            "Save Elsewhere… writes them to a file you choose, and closing asks first."
+            for reason in self._failures.values()
+        ]
         lines += [
             target.notice
             for study, target in self._targets.items()
@@ -328,15 +332,15 @@ class AnnotationSaver(QObject):
             self._ask_about_conflict(study, target)
             return False
         except ValueError as error:
-            return self._failed(study, f"annotations not saved: {error}")
+            return self._failed(study, str(error))
         except sidecar.SidecarError as error:
             if target.fallback_path is None:
-                return self._failed(study, str(error))
+                return self._failed(study, _failure(error))
             fallback = self._fallback_target(study, target.fallback_path, error)
             try:
                 saved, next_target = save_annotations(annotations, headers, fallback, locations)
             except (sidecar.SidecarError, ValueError) as second:
-                return self._failed(study, f"{error}; and in the per-user folder: {second}")
+                return self._failed(study, f"{_failure(error)}; {_failure(second)}")
             self._problems.report(
                 f"annotations could not be saved in the study folder ({error}); "
                 f"saved to {next_target.path} instead"
@@ -356,7 +360,7 @@ class AnnotationSaver(QObject):
 
     def _failed(self, study: str, reason: str) -> bool:
         """Record and report a save that failed everywhere; the marks stay in memory."""
-        self._problems.report(reason)
+        self._problems.report(f"annotations not saved: {reason}")
         self._failures[study] = reason
         self.storage_changed.emit()
         return False
@@ -423,3 +427,11 @@ class AnnotationSaver(QObject):
         if target is not None:
             self._targets[study] = replace(target, alongside=True)
             self._save(study)
+
+
+def _failure(error: Exception) -> str:
+    """Return a short reason for the banner: "<what> in <folder>" for a sidecar error."""
+    if isinstance(error, sidecar.SidecarError):
+        problem = error.problem.removeprefix("could not be saved: ")
+        return f"{problem} in {error.path.parent}"
+    return str(error)
