@@ -15,8 +15,11 @@ from pytestqt.qtbot import QtBot
 # isort: split
 import pyqtgraph as pg
 
+from galactoview.app import create_main_window
+from galactoview.dicom.loading import scan
 from galactoview.dicom.mammography import Laterality
 from galactoview.report.content import PictogramMark
+from galactoview.ui.decoding import ImageDecoder, decode_image
 from galactoview.ui.main_window import MainWindow
 from galactoview.ui.pictograms import paint_clock_face
 from galactoview.ui.settings import Settings
@@ -29,13 +32,18 @@ from tests.ui.test_workstation import settle
 TRUTH = json.loads((Path(__file__).parents[2] / "sample_data" / "ground_truth.json").read_text())
 
 
-def annotated_copy(open_window: OpenWindow, qtbot: QtBot, tmp_path: Path) -> MainWindow:
-    """Open a copy of the sample ductogram with its annotated sidecar."""
+def annotated_folder(tmp_path: Path) -> Path:
+    """Copy the sample ductogram with its annotated sidecar into tmp_path."""
     folder = copy_ductogram(tmp_path)
     source = next(r for r in sample_images() if r.contrast_phase.value == "post").path.parent
     for sidecar in source.glob("galactoview-*.sr.json"):
         shutil.copy(sidecar, folder / sidecar.name)
-    window = open_window([folder])
+    return folder
+
+
+def annotated_copy(open_window: OpenWindow, qtbot: QtBot, tmp_path: Path) -> MainWindow:
+    """Open a copy of the sample ductogram with its annotated sidecar."""
+    window = open_window([annotated_folder(tmp_path)])
     settle(qtbot, window)
     return window
 
@@ -198,4 +206,19 @@ def test_the_review_shows_the_current_findings_whenever_it_is_visible(
     window.review_dock.show()  # shown by other means than F9 (as restoreState did)
     assert [row[0] for row in window.review.rows()] == ["FD-1", "CY-1", "DE-1", "CY-2"]
     window.workspace.undo_stack.undo()  # a change while it is visible
+    assert [row[0] for row in window.review.rows()] == ["FD-1", "CY-1", "DE-1"]
+
+
+def test_review_turned_on_before_the_window_is_shown_lists_the_findings(
+    qtbot: QtBot, tmp_path: Path, settings: Settings
+) -> None:
+    folder = annotated_folder(tmp_path)
+    decoder = ImageDecoder(decode=decode_image)
+    window = create_main_window(scan([folder]), decoder, settings)  # as `--review` does
+    qtbot.addWidget(window)
+    window.set_review_mode(True)
+    window.show()
+    qtbot.waitExposed(window)
+    settle(qtbot, window)
+    assert window.is_review_mode() and not window.findings_dock.isVisible()
     assert [row[0] for row in window.review.rows()] == ["FD-1", "CY-1", "DE-1"]
