@@ -35,7 +35,7 @@ from galactoview import __version__
 from galactoview.dicom.calibration import Calibration, calibration_from_dataset
 from galactoview.dicom.loading import ImageRecord, PixelDataError, ScanResult, read_header, scan
 from galactoview.dicom.study_tree import PatientNode, build_study_tree
-from galactoview.paths import sample_dicom_dir
+from galactoview.paths import SampleStudyError, sample_study_copy
 
 __all__ = [
     "SUBCOMMANDS",
@@ -276,9 +276,9 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        Exit code: 0 on success, 1 when a subcommand fails, 2 on a usage error
-        (including a missing sample study when no path is given), else the GUI's
-        exit code.
+        Exit code: 0 on success, 1 when a subcommand fails or the sample's per-user
+        copy cannot be made, 2 on a usage error (including a missing sample study
+        when no path is given), else the GUI's exit code.
     """
     args_list = sys.argv[1:] if argv is None else list(argv)
     if args_list and args_list[0] == "info":
@@ -295,16 +295,15 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help, --version and usage errors
         return _exit_code(exc)
     paths: list[Path] = list(args.paths)
-    if not paths:
-        sample = sample_dicom_dir()
-        if not sample.is_dir():
+    if not paths:  # the sample, from its per-user copy: the repository is never written
+        try:
+            paths = [sample_study_copy()]
+        except SampleStudyError as error:
             print(
-                f"{PROG}: error: no PATH given and the sample study {sample} does not exist;"
-                " pass DICOM files or folders",
+                f"{PROG}: error: no PATH given and {error}; pass DICOM files or folders",
                 file=sys.stderr,
             )
-            return EXIT_USAGE
-        paths = [sample]
+            return EXIT_USAGE if error.missing else EXIT_FAILURE
     result = scan(paths)
     _print_problems(result)
     return _open_window(paths, result, review=bool(args.review))

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
+import platformdirs
 import pytest
 
 from galactoview.dicom.loading import ImageRecord
@@ -34,3 +36,21 @@ def user_data_in_tmp(
 def sample_records() -> tuple[ImageRecord, ...]:
     """Return the records of the bundled sample study (9 images); skip without it."""
     return sample_images()
+
+
+@pytest.fixture
+def user_data_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Redirect the per-user data folders (``platformdirs.user_data_path``) into tmp_path.
+
+    Returns the folder that stands for the user's data home: GalactoView's per-user
+    files (sample copy, fallback sidecars) go to ``<it>/GalactoView``. ``XDG_DATA_HOME``
+    is set too, for child processes on Linux.
+    """
+    home = tmp_path / "user-data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(home))
+
+    def user_data_path(appname: str | None = None, *_args: Any, **_kwargs: Any) -> Path:
+        return home / appname if appname else home
+
+    monkeypatch.setattr(platformdirs, "user_data_path", user_data_path)
+    return home

@@ -8,6 +8,7 @@ loader and the display care about.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Sequence
 from functools import cache
@@ -210,6 +211,35 @@ def write_study(folder: Path) -> list[Path]:
             seed=4,
         ),
     ]
+
+
+def write_sample_data(data: Path, sidecar: str | None = None) -> dict[str, str]:
+    """Write a stand-in for ``sample_data/``: :func:`write_study` in ``dicom/`` and SHA256SUMS.
+
+    Parameters
+    ----------
+    data
+        The folder to fill.
+    sidecar
+        Text of a sidecar ``dicom/series2/galactoview-<STUDY_UID>.sr.json`` (listed in
+        the sums like the real sample's); none when None.
+
+    Returns
+    -------
+    dict of str to str
+        The checksum list's entries: path relative to ``data`` → SHA-256.
+    """
+    write_study(data / "dicom")
+    if sidecar is not None:
+        (data / "dicom" / "series2" / f"galactoview-{STUDY_UID}.sr.json").write_text(sidecar)
+    (data / "ground_truth.json").write_text("{}")
+    sums = {
+        path.relative_to(data).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(data.rglob("*"))
+        if path.is_file()
+    }
+    (data / "SHA256SUMS").write_text("".join(f"{d}  {n}\n" for n, d in sums.items()))
+    return sums
 
 
 def write_garbage(path: Path, data: bytes = b"this is not DICOM\n" * 20) -> Path:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from galactoview import __version__, cli
+from galactoview import __version__, cli, paths
 from galactoview.dicom.loading import ScanResult
-from tests.helpers import write_garbage, write_mg, write_study
+from tests.helpers import write_garbage, write_mg, write_sample_data
 
 
 class FakeLauncher:
@@ -67,26 +67,30 @@ def test_missing_sample_dir_exits_2(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
     launcher: FakeLauncher,
+    user_data_home: Path,
 ) -> None:
-    missing = tmp_path / "sample_data" / "dicom"
-    monkeypatch.setattr(cli, "sample_dicom_dir", lambda: missing)
+    monkeypatch.setattr(paths, "sample_data_dir", lambda: tmp_path / "sample_data")
     assert cli.main([]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1
     assert err.startswith("galactoview: error:")
-    assert str(missing) in err
+    assert str(tmp_path / "sample_data" / "dicom") in err
     assert launcher.calls == []
+    assert not user_data_home.exists()
 
 
-def test_no_args_opens_sample_dir(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, launcher: FakeLauncher
+def test_no_args_opens_the_per_user_copy_of_the_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, launcher: FakeLauncher, user_data_home: Path
 ) -> None:
-    write_study(tmp_path)
-    monkeypatch.setattr(cli, "sample_dicom_dir", lambda: tmp_path)
+    data = tmp_path / "sample_data"
+    write_sample_data(data)
+    monkeypatch.setattr(paths, "sample_data_dir", lambda: data)
     assert cli.main([]) == 0
-    ((paths, result),) = launcher.calls
-    assert paths == [tmp_path]
+    ((opened, result),) = launcher.calls
+    assert opened == [paths.sample_study_copy()]
+    assert opened[0].parent == user_data_home / "GalactoView" / "sample-study"
     assert len(result.images) == 4
+    assert all(user_data_home in image.path.parents for image in result.images)
 
 
 def test_paths_are_scanned_and_problems_printed(

@@ -757,6 +757,10 @@ class MainWindow(QMainWindow):
         state = self.settings.bytes_value("window/state")
         if state is not None:
             self.restoreState(state)
+        # restoreState brings back the docks as they were at quit, also in review mode, while
+        # the review action starts unchecked: start consistently in marking mode (the
+        # radiologist's default; `galactoview --review` turns the review on afterwards).
+        self.set_review_mode(False)
         mode = self.settings.text("tools/mouse_mode", MouseMode.WINDOW.value)
         if mode in {m.value for m in MouseMode}:
             self.set_mouse_mode(MouseMode(mode))
@@ -1374,13 +1378,12 @@ class MainWindow(QMainWindow):
             action.setEnabled(not on)
         self.finding_palette.setVisible(not on)
         self.findings_dock.setVisible(not on)
-        self.review_dock.setVisible(on)
+        self.review_dock.setVisible(on)  # the review recomputes itself when it is shown
         if on:
             self.cancel_drawing()
             self.workspace.select(None)  # no handles: nothing can be moved
             if self._mouse_mode is MouseMode.ANNOTATE:
                 self.set_mouse_mode(MouseMode.WINDOW)
-            self.review.refresh()
             self.resizeDocks([self.review_dock], [520], Qt.Orientation.Horizontal)
         self._update_title()
 

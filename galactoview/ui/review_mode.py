@@ -5,8 +5,9 @@ place every finding that is marked on a CC and an ML (or MLO) with the nipple on
 gives, for each finding, the side, clock hour, quadrant, depth third, distance from the nipple,
 size, impression and note. Clicking a row shows the finding on its image. The content is the
 printed report's (:func:`galactoview.report.content.build_study_report`), so screen and paper
-always agree; it is recomputed whenever marks, nipples or chest-wall lines change while the
-review is shown.
+always agree. Whenever the review is visible it shows the current findings: it is recomputed
+when marks, nipples or chest-wall lines change while it is shown, and when it becomes visible
+after changes made while it was hidden (however it is shown: F9, or a restored dock layout).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QRectF, Signal
-from PySide6.QtGui import QColor, QPainter, QPaintEvent
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QGridLayout,
@@ -120,6 +121,7 @@ class SurgeonReview(QWidget):
         self._workspace = workspace
         self._records: tuple[ImageRecord, ...] = ()
         self._rows: list[tuple[str, str]] = []
+        self._stale = True  # something changed since the last refresh
         self.note = QLabel(
             "Surgeon review (read-only). Clock faces as seen facing the patient (3 o'clock is "
             "lateral in the left breast, medial in the right). Positions are computed from "
@@ -158,12 +160,20 @@ class SurgeonReview(QWidget):
         self.refresh()
 
     def _refresh_if_shown(self) -> None:
-        """Recompute after an edit, but only while the review is on screen."""
+        """Recompute after an edit while the review is on screen; else when it is shown."""
+        self._stale = True
         if self.isVisible():
+            self.refresh()
+
+    def showEvent(self, event: QShowEvent) -> None:  # noqa: N802 (Qt override)
+        """Catch up with the changes made while the review was hidden."""
+        super().showEvent(event)
+        if self._stale:
             self.refresh()
 
     def refresh(self) -> None:
         """Recompute the report content, then redraw the pictograms and the table."""
+        self._stale = False
         rows: list[TableRow] = []
         marks: list[PictogramMark] = []
         self._rows = []

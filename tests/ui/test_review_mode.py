@@ -15,26 +15,35 @@ from pytestqt.qtbot import QtBot
 # isort: split
 import pyqtgraph as pg
 
+from galactoview.app import create_main_window
+from galactoview.dicom.loading import scan
 from galactoview.dicom.mammography import Laterality
 from galactoview.report.content import PictogramMark
+from galactoview.ui.decoding import ImageDecoder, decode_image
 from galactoview.ui.main_window import MainWindow
 from galactoview.ui.pictograms import paint_clock_face
+from galactoview.ui.settings import Settings
 from galactoview.ui.viewport import MouseMode
 from tests.helpers import sample_images
 from tests.ui.conftest import OpenWindow
-from tests.ui.test_annotation_saver import copy_ductogram
+from tests.ui.test_annotation_saver import copy_ductogram, mark
 from tests.ui.test_workstation import settle
 
 TRUTH = json.loads((Path(__file__).parents[2] / "sample_data" / "ground_truth.json").read_text())
 
 
-def annotated_copy(open_window: OpenWindow, qtbot: QtBot, tmp_path: Path) -> MainWindow:
-    """Open a copy of the sample ductogram with its annotated sidecar."""
+def annotated_folder(tmp_path: Path) -> Path:
+    """Copy the sample ductogram with its annotated sidecar into tmp_path."""
     folder = copy_ductogram(tmp_path)
     source = next(r for r in sample_images() if r.contrast_phase.value == "post").path.parent
     for sidecar in source.glob("galactoview-*.sr.json"):
         shutil.copy(sidecar, folder / sidecar.name)
-    window = open_window([folder])
+    return folder
+
+
+def annotated_copy(open_window: OpenWindow, qtbot: QtBot, tmp_path: Path) -> MainWindow:
+    """Open a copy of the sample ductogram with its annotated sidecar."""
+    window = open_window([annotated_folder(tmp_path)])
     settle(qtbot, window)
     return window
 
@@ -165,3 +174,51 @@ def test_the_suggested_pectoral_line_can_be_moved(open_window: OpenWindow, qtbot
         editor.roi.movePoint(handle, pg.Point(ends[0][0] + 40.0, ends[0][1]), finish=True)
     moved = window.workspace.chest_walls[viewport.record.sop_instance_uid]
     assert moved.start[0] == pytest.approx(ends[0][0] + 40.0, abs=0.5)
+
+
+def test_review_mode_is_not_restored_at_start_and_then_shows_every_finding(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, settings: Settings
+) -> None:
+    first = annotated_copy(open_window, qtbot, tmp_path)
+    folder = first.records[0].path.parent
+    first.set_review_mode(True)
+    assert not first.review_dock.isHidden() and first.findings_dock.isHidden()
+    first.close()  # quits in review mode: the dock layout goes to the settings
+    assert settings.bytes_value("window/state") is not None
+    second = open_window([folder])  # the same settings object
+    settle(qtbot, second)
+    assert not second.is_review_mode()
+    assert second.review_dock.isHidden()
+    assert not second.findings_dock.isHidden() and not second.finding_palette.isHidden()
+    assert all(a.isEnabled() for a in second.annotation_tool_actions.values())
+    second.set_review_mode(True)
+    marked = [finding.short_id for _study, finding in second.workspace.all_findings()]
+    assert marked == ["FD-1", "CY-1", "DE-1"]  # every finding of the sample's sidecar
+    assert [row[0] for row in second.review.rows()] == marked
+
+
+def test_the_review_shows_the_current_findings_whenever_it_is_visible(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = annotated_copy(open_window, qtbot, tmp_path)
+    assert window.review_dock.isHidden()
+    mark(window)  # edited while the review is hidden
+    window.review_dock.show()  # shown by other means than F9 (as restoreState did)
+    assert [row[0] for row in window.review.rows()] == ["FD-1", "CY-1", "DE-1", "CY-2"]
+    window.workspace.undo_stack.undo()  # a change while it is visible
+    assert [row[0] for row in window.review.rows()] == ["FD-1", "CY-1", "DE-1"]
+
+
+def test_review_turned_on_before_the_window_is_shown_lists_the_findings(
+    qtbot: QtBot, tmp_path: Path, settings: Settings
+) -> None:
+    folder = annotated_folder(tmp_path)
+    decoder = ImageDecoder(decode=decode_image)
+    window = create_main_window(scan([folder]), decoder, settings)  # as `--review` does
+    qtbot.addWidget(window)
+    window.set_review_mode(True)
+    window.show()
+    qtbot.waitExposed(window)
+    settle(qtbot, window)
+    assert window.is_review_mode() and not window.findings_dock.isVisible()
+    assert [row[0] for row in window.review.rows()] == ["FD-1", "CY-1", "DE-1"]
