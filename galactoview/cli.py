@@ -22,13 +22,15 @@ Errors about a file are printed as one line ``path: message`` on stderr. Exit co
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import io
 import json
 import os
 import stat
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -700,6 +702,7 @@ def _read_sr(path: Path) -> Any:
     """
     # Imported here: highdicom and the codec are slow to import and only ``sr`` needs them.
     from pydicom import dcmread
+    from pydicom.errors import InvalidDicomError
 
     from galactoview.annotations import sidecar, sr_codec
 
@@ -716,12 +719,34 @@ def _read_sr(path: Path) -> Any:
             return sr_codec.from_json(text)
         except ValueError as exc:
             raise _UnreadableError(f"not a DICOM JSON dataset ({exc})") from None
+    if not data:
+        raise _UnreadableError("is empty, not an SR")
     try:
         return dcmread(io.BytesIO(data))
+    except InvalidDicomError:
+        raise _UnreadableError(
+            "is neither a DICOM file (no 'DICM' prefix, PS3.10 7.1) nor a DICOM JSON sidecar"
+        ) from None
     except Exception as exc:  # untrusted bytes: pydicom raises many kinds
         raise _UnreadableError(
             f"neither a DICOM file nor a sidecar ({sr_codec.describe_error(exc)})"
         ) from None
+
+
+@contextlib.contextmanager
+def _warnings_as_problems(path: Path) -> Iterator[None]:
+    """Print the warnings raised inside (pydicom's about bad values) as ``path: warning: ...``.
+
+    One line each, once per message, instead of Python's two-line warning display.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            messages = dict.fromkeys(" ".join(str(w.message).split()) for w in caught)
+            for message in messages:
+                print(f"{path}: warning: {message}", file=sys.stderr)
 
 
 def _decode_sr(path: Path) -> tuple[Any, Any]:
@@ -734,11 +759,12 @@ def _decode_sr(path: Path) -> tuple[Any, Any]:
     """
     from galactoview.annotations import sr_codec
 
-    dataset = _read_sr(path)
-    try:
-        result = sr_codec.decode(dataset)
-    except ValueError as exc:  # decode raises SRDecodeError only
-        raise _UnreadableError(str(exc)) from None
+    with _warnings_as_problems(path):
+        dataset = _read_sr(path)
+        try:
+            result = sr_codec.decode(dataset)
+        except ValueError as exc:  # decode raises SRDecodeError only
+            raise _UnreadableError(str(exc)) from None
     for problem in result.problems:
         print(f"{path}: {problem}", file=sys.stderr)
     return dataset, result
@@ -754,7 +780,8 @@ def _sr_export(source: Path, out: Path) -> int:
         return _fail(out, "refusing to overwrite the input file")
     try:
         dataset, _ = _decode_sr(source)
-        dataset = sr_codec.from_json(sr_codec.to_json(dataset))  # file meta rebuilt
+        with _warnings_as_problems(source):
+            dataset = sr_codec.from_json(sr_codec.to_json(dataset))  # file meta rebuilt
     except _UnreadableError as exc:
         return _fail(source, str(exc))
     except Exception as exc:  # a value of a binary SR that has no DICOM JSON form
@@ -801,7 +828,8 @@ def _sr_import(source: Path, study_dir: Path) -> int:
             source, "holds no readable mark (finding, duct segment or nipple); nothing imported"
         )
     try:
-        text = sr_codec.to_json(dataset)
+        with _warnings_as_problems(source):
+            text = sr_codec.to_json(dataset)
         sidecar.decode_sidecar(source, text.encode("utf-8"))  # the viewer will load it
     except sidecar.SidecarError as exc:
         return _fail(source, f"cannot be stored as a sidecar: {exc.problem}")
