@@ -52,8 +52,8 @@ def with_vr(data: bytes, tag: bytes, old: bytes, new: bytes) -> bytes:
     return data.replace(tag + old, tag + new)
 
 
-def deep_binary() -> bytes:
-    """A Part 10 SR whose Content Sequence nests 3000 items deep."""
+def deep_binary(depth: int = 3000) -> bytes:
+    """A Part 10 SR whose Content Sequence nests ``depth`` items deep (undefined lengths)."""
     ds = Dataset()
     ds.file_meta = FileMetaDataset()
     ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
@@ -62,7 +62,12 @@ def deep_binary() -> bytes:
     ds.StudyInstanceUID = generate_uid()
     buffer = io.BytesIO()
     ds.save_as(buffer, enforce_file_format=True)
-    return buffer.getvalue() + _OPEN * 3000 + _CLOSE * 3000
+    return buffer.getvalue() + _OPEN * depth + _CLOSE * depth
+
+
+def _sample_json() -> bytes:
+    found = sorted((sample_dicom_dir() / DUCTOGRAM).glob("galactoview-*.sr.json"))
+    return found[0].read_bytes()
 
 
 def deep_json() -> bytes:
@@ -99,7 +104,14 @@ BROKEN: dict[str, tuple[Callable[[bytes], bytes], str]] = {
     ),
     "text": (lambda _sr: b"not an SR\n" * 100, "neither a DICOM file"),
     "empty": (lambda _sr: b"", "is empty"),
-    "only the preamble": (lambda sr: sr[:140], "not a structured report"),
+    "only the preamble": (lambda sr: sr[:140], "file meta information is cut short"),
+    "cut in half": (lambda sr: sr[: len(sr) // 2], "is cut short (element (0040,A730)"),
+    "last bytes missing": (lambda sr: sr[:-3], "only"),
+    "cut inside a header": (lambda sr: sr[:1000], "ends inside an element header"),
+    "JSON cut short": (
+        lambda _sr: _sample_json()[: len(_sample_json()) // 2],
+        "is not valid JSON",
+    ),
 }
 
 
@@ -225,3 +237,18 @@ def test_pydicom_warnings_become_one_line_each(
     assert lines
     assert all(line.startswith(f"{source}: warning: ") for line in lines), lines
     assert any("1.2.3.not-a-uid" in line for line in lines)
+
+
+def test_only_certain_truncation_is_reported(exported: bytes) -> None:
+    assert cli._cut_short(exported) is None
+    for image in sorted(sample_dicom_dir().rglob("*.dcm")):
+        assert cli._cut_short(image.read_bytes()) is None, image
+    nested = deep_binary(depth=5)
+    assert cli._cut_short(nested) is None  # undefined lengths, every one closed
+    assert cli._cut_short(nested[:-8]) == (
+        "the data ends inside 1 unterminated sequence(s) and item(s)"
+    )
+    assert cli._cut_short(nested[:-16]) == (
+        "the data ends inside 2 unterminated sequence(s) and item(s)"
+    )
+    assert cli._cut_short(b"not DICOM") is None  # not judged: refused elsewhere

@@ -26,6 +26,7 @@ from galactoview.annotations.model import (
     is_valid_uid,
 )
 from galactoview.annotations.persistence import open_annotations
+from galactoview.annotations.sr_codec import describe_error
 from galactoview.dicom.loading import ImageRecord, scan
 from galactoview.dicom.mammography import Laterality
 from galactoview.dicom.person_name import format_person_name
@@ -522,9 +523,9 @@ def build_report(
                 (r for r in records if r.study_instance_uid == study.study_instance_uid), None
             )
             where = "" if first is None else f"{first.path}: "
+            reason = str(error) if type(error) is ValueError else describe_error(error)
             problems.append(
-                f"{where}study {study.study_instance_uid} left out of the report: "
-                f"{' '.join(str(error).split()) or type(error).__name__}"
+                f"{where}study {study.study_instance_uid} left out of the report: {reason}"
             )
     studies.sort(key=lambda s: s.header.study_date, reverse=True)
     return ReportContent(tuple(studies), report_date)
@@ -569,8 +570,7 @@ def load_report(paths: Sequence[Path], report_date: dt.date) -> LoadedReport:
 def _unusable_study(study_uid: str, image_paths: Sequence[Path], error: Exception) -> list[str]:
     """Return one problem line per image of a study whose annotations cannot be read."""
     if is_valid_uid(study_uid):
-        reason = " ".join(str(error).split()) or type(error).__name__
-        why = f"the annotations of its study cannot be read ({reason})"
+        why = f"the annotations of its study cannot be read ({describe_error(error)})"
     else:
         shown = repr(study_uid[:80]) + ("…" if len(study_uid) > 80 else "")
         why = (
