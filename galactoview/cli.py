@@ -872,18 +872,23 @@ def _sr_export(source: Path, out: Path) -> int:
         return _fail(source, str(exc))
     except Exception as exc:  # a value of a binary SR that has no DICOM JSON form
         return _fail(source, f"cannot be converted ({sr_codec.describe_error(exc)})")
+    encoded = io.BytesIO()
+    try:  # encoded first, so that nothing is created when it cannot be
+        with _warnings_as_problems(source):
+            dataset.save_as(encoded, enforce_file_format=True)
+    except Exception as exc:  # e.g. a coordinate beyond the range of FL (pydicom: OSError)
+        problem = sr_codec.describe_error(exc)
+        return _fail(source, f"cannot be written as binary DICOM ({problem})")
     temporary: str | None = None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        os.close(descriptor)
-        dataset.save_as(temporary, enforce_file_format=True)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(encoded.getbuffer())
         os.replace(temporary, out)
         temporary = None
     except OSError as exc:
         return _fail(out, f"cannot write the SR: {exc.strerror or exc}")
-    except Exception as exc:  # e.g. a coordinate beyond the range of FL
-        return _fail(source, f"cannot be written as binary DICOM ({sr_codec.describe_error(exc)})")
     finally:
         if temporary is not None:
             Path(temporary).unlink(missing_ok=True)

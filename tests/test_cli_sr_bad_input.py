@@ -252,3 +252,23 @@ def test_only_certain_truncation_is_reported(exported: bytes) -> None:
         "the data ends inside 2 unterminated sequence(s) and item(s)"
     )
     assert cli._cut_short(b"not DICOM") is None  # not judged: refused elsewhere
+
+
+def test_export_of_a_value_binary_dicom_cannot_hold_is_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = json.loads(_sample_json())
+    measurements = next(
+        item
+        for item in document["0040A730"]["Value"]
+        if item["0040A043"]["Value"][0]["00080100"]["Value"] == ["126010"]
+    )
+    group = measurements["0040A730"]["Value"][0]
+    scoord = next(c for c in group["0040A730"]["Value"] if c["0040A040"]["Value"] == ["SCOORD"])
+    scoord["00700022"]["Value"][0] = 1e308  # fine in JSON, beyond FL (float32) in binary
+    source = tmp_path / "in" / "huge.sr.json"
+    source.parent.mkdir()
+    source.write_text(json.dumps(document), encoding="utf-8")
+    line = assert_refused("export", source, tmp_path, capsys)
+    assert line.startswith(f"{source}: cannot be written as binary DICOM (")
+    assert "float too large to pack" in line

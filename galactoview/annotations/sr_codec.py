@@ -179,13 +179,15 @@ def describe_error(error: BaseException) -> str:
     str
         ``"nested too deeply"`` for a :class:`RecursionError`, ``"too large to read
         into memory"`` for a :class:`MemoryError`, else its type and at most 200
-        characters of its message, on one line.
+        characters of the first line of its message (pydicom appends the element
+        and even tracebacks on the following lines).
     """
     if isinstance(error, RecursionError):
         return "nested too deeply"
     if isinstance(error, MemoryError):
         return "too large to read into memory"
-    text = " ".join(str(error).split())
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    text = " ".join(lines[0].split()) if lines else ""
     if len(text) > 200:
         text = f"{text[:200]}…"
     kind = type(error).__name__
