@@ -217,7 +217,12 @@ def build_sr_parser() -> argparse.ArgumentParser:
         ),
     )
     imported.add_argument("sr", type=Path, metavar="SR.dcm", help="SR file to import")
-    imported.add_argument("study_dir", type=Path, metavar="STUDY_DIR", help="the study's folder")
+    imported.add_argument(
+        "study_dir",
+        type=Path,
+        metavar="STUDY_DIR",
+        help="a folder holding the study's images (searched recursively)",
+    )
     show = commands.add_parser(
         "show",
         help="list the findings of a sidecar or an SR file",
