@@ -7,7 +7,7 @@ Usage::
     galactoview render FILE OUT.png [--frame N] [--window C,W | --auto] [--max-size PX]
     galactoview sr export SIDECAR OUT.dcm  annotation sidecar -> binary DICOM SR (Part 10)
     galactoview sr import SR.dcm STUDY_DIR binary (or JSON) TID 1500 SR -> the study's sidecar
-    galactoview sr show SIDECAR_OR_SR [--json] [--images PATH | --no-images]
+    galactoview sr show SIDECAR_OR_SR|FOLDER [--json] [--images PATH | --no-images]
     galactoview report PATH... OUT.pdf [--png DIR] [--date YYYY-MM-DD]  surgeon's PDF report
 
 A first argument that is exactly ``info``, ``render``, ``sr`` or ``report`` selects the
@@ -22,10 +22,16 @@ Errors about a file are printed as one line ``path: message`` on stderr. Exit co
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import io
 import json
+import os
+import stat
+import struct
 import sys
-from collections.abc import Callable, Mapping, Sequence
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +71,7 @@ batch subcommands (see 'galactoview info --help', 'galactoview render --help',
   galactoview render FILE OUT.png [--frame N] [--window C,W | --auto] [--max-size PX]
   galactoview sr export SIDECAR OUT.dcm
   galactoview sr import SR.dcm STUDY_DIR
-  galactoview sr show SIDECAR_OR_SR [--json]
+  galactoview sr show SIDECAR_OR_SR|FOLDER [--json]
   galactoview report PATH... OUT.pdf [--png DIR] [--date YYYY-MM-DD]
 
 A PATH literally named 'info', 'render', 'sr' or 'report' must be written as ./info,
@@ -197,17 +203,26 @@ def build_sr_parser() -> argparse.ArgumentParser:
         "import",
         help="store a TID 1500 SR (binary or JSON) as a study's sidecar",
         description=(
-            "Read a TID 1500 SR (GalactoView's or another program's; binary Part 10 or "
-            "DICOM JSON) and store it unchanged as the sidecar of its study (named after "
-            "the SR's Study Instance UID) in STUDY_DIR, or in the per-user folder when "
-            "STUDY_DIR is read-only. An existing sidecar is never overwritten: when the "
-            "study already has a different one, the SR is written next to it under a new "
-            "name (printed), which the viewer does not open by itself. Problems found "
-            "while reading are printed on stderr; the import proceeds if anything was read."
+            "Read a TID 1500 Imaging Measurement Report (GalactoView's or another "
+            "program's; binary Part 10 or DICOM JSON) and store it unchanged as the "
+            "sidecar of its study, where the viewer and 'report' look for it: STUDY_DIR "
+            "(e.g. the folder you open) is scanned for the images of the SR's study and "
+            "the sidecar goes to their folder, or to the per-user folder when that one is "
+            "read-only. Refused, with nothing written: a Key Object Selection, Basic Text "
+            "or other non-TID-1500 SR, an SR without any readable mark, and a STUDY_DIR "
+            "without an image of the SR's study. An existing sidecar is never overwritten: "
+            "when the study already has a different one, the SR is written next to it "
+            "under a new name (printed), which the viewer does not open by itself. "
+            "Problems found while reading are printed on stderr."
         ),
     )
     imported.add_argument("sr", type=Path, metavar="SR.dcm", help="SR file to import")
-    imported.add_argument("study_dir", type=Path, metavar="STUDY_DIR", help="the study's folder")
+    imported.add_argument(
+        "study_dir",
+        type=Path,
+        metavar="STUDY_DIR",
+        help="a folder holding the study's images (searched recursively)",
+    )
     show = commands.add_parser(
         "show",
         help="list the findings of a sidecar or an SR file",
@@ -216,11 +231,19 @@ def build_sr_parser() -> argparse.ArgumentParser:
             "laterality, each region's image (view and instance number when the image is "
             "found, else its SOP Instance UID), graphic type and points (pixels), the "
             "measurements with their calibration, impression and note; duct trees "
-            "indented by parent; nipple landmarks. Images are looked for in the file's "
-            "folder unless --images or --no-images is given."
+            "indented by parent; nipple landmarks; the stored location of each finding "
+            "(clock face, quadrant, depth, distance from the nipple). Images are looked "
+            "for in the file's folder unless --images or --no-images is given. Given a "
+            "folder, it lists the sidecar of each study found in it, looked for where "
+            "the viewer and 'report' look (--json: a list, each with its 'sidecar' path)."
         ),
     )
-    show.add_argument("file", type=Path, metavar="SIDECAR_OR_SR", help="sidecar or SR file")
+    show.add_argument(
+        "file",
+        type=Path,
+        metavar="SIDECAR_OR_SR",
+        help="sidecar, SR file, or a folder of studies",
+    )
     show.add_argument("--json", action="store_true", help="print the listing as JSON")
     where = show.add_mutually_exclusive_group()
     where.add_argument(
@@ -615,6 +638,9 @@ def _fail(path: Path, message: str) -> int:
 
 # --- sr ------------------------------------------------------------------------------------
 
+#: Largest SR file (binary or DICOM JSON) ``sr`` reads; a larger one is refused unread.
+MAX_SR_BYTES = 256 * 1024 * 1024
+
 
 class _UnreadableError(Exception):
     """An input file cannot be read as an SR; the message follows the file name."""
@@ -629,13 +655,137 @@ def _sr(args: argparse.Namespace) -> int:
     return _sr_show(args.file, args.json, args.images, args.no_images)
 
 
+def _check_regular(mode: int, size: int) -> None:
+    """Refuse a folder, FIFO, device or socket, and a file above :data:`MAX_SR_BYTES`."""
+    if stat.S_ISDIR(mode):
+        raise _UnreadableError("is a folder, not an SR file")
+    if not stat.S_ISREG(mode):
+        raise _UnreadableError("is not a regular file (a FIFO, device or socket); not read")
+    if size > MAX_SR_BYTES:
+        raise _UnreadableError(
+            f"is {size / 2**20:.0f} MiB, more than the {MAX_SR_BYTES >> 20} MiB an SR may have;"
+            " not read"
+        )
+
+
+def _read_sr_bytes(path: Path) -> bytes:
+    """Return the content of an SR file, never blocking on a FIFO or device.
+
+    The path is checked with :func:`os.stat` before opening and the open descriptor
+    with :func:`os.fstat` (it is opened non-blocking, so a FIFO swapped in between
+    does not block either).
+
+    Raises
+    ------
+    _UnreadableError
+        When it is not a regular file, too large, or cannot be read.
+    """
+    try:
+        status = os.stat(path)
+        _check_regular(status.st_mode, status.st_size)
+        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+        with os.fdopen(os.open(path, flags), "rb") as stream:
+            status = os.fstat(stream.fileno())
+            _check_regular(status.st_mode, status.st_size)
+            data = stream.read(MAX_SR_BYTES + 1)
+    except OSError as exc:
+        raise _UnreadableError(f"cannot be read: {exc.strerror or exc}") from None
+    except MemoryError:
+        raise _UnreadableError("is too large to read into memory") from None
+    if len(data) > MAX_SR_BYTES:  # grew since it was checked
+        raise _UnreadableError(f"is more than the {MAX_SR_BYTES >> 20} MiB an SR may have")
+    return data
+
+
+#: Explicit VRs with a reserved field and a 4-byte length (PS3.5 7.1.2, Table 7.1-1).
+_LONG_VRS = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+)
+_ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+_UNDEFINED = 0xFFFFFFFF
+_WALKED_SYNTAXES = {"1.2.840.10008.1.2": False, "1.2.840.10008.1.2.1": True}  # explicit?
+
+
+def _element_header(data: bytes, pos: int, explicit: bool) -> tuple[int, bytes, int, int] | None:
+    """Return (tag, VR, value length, header size) of the element at ``pos``; None if cut."""
+    if len(data) - pos < 8:
+        return None
+    group, element = struct.unpack_from("<HH", data, pos)
+    tag = group << 16 | element
+    if group == 0xFFFE or not explicit:  # items and delimiters have no VR (PS3.5 7.5)
+        return tag, b"", struct.unpack_from("<L", data, pos + 4)[0], 8
+    vr = data[pos + 4 : pos + 6]
+    if vr not in _LONG_VRS:
+        return tag, vr, struct.unpack_from("<H", data, pos + 6)[0], 8
+    if len(data) - pos < 12:
+        return None
+    return tag, vr, struct.unpack_from("<L", data, pos + 8)[0], 12
+
+
+def _cut_short(data: bytes) -> str | None:
+    """Return how a Part 10 file is cut short, ``None`` when it is whole or cannot be judged.
+
+    pydicom stops reading silently where the data ends, so a truncated SR would read as
+    a shorter one. This walks the elements (PS3.5 7.1) of a file in Implicit or Explicit
+    VR Little Endian: every length must fit in the file and every undefined-length
+    sequence and item must be closed by its delimitation item (PS3.5 7.5). Other
+    transfer syntaxes, undefined-length elements other than SQ and odd bytes are not
+    judged (``None``): only a certain truncation is reported.
+    """
+    if len(data) < 132 or data[128:132] != b"DICM":
+        return None
+    pos, syntax = 132, ""
+    while True:  # file meta information: Explicit VR Little Endian, group 0002 (PS3.10 7.1)
+        header = _element_header(data, pos, explicit=True)
+        if header is None and pos < len(data):
+            return "the file meta information is cut short"
+        if header is None or header[0] >> 16 != 0x0002:
+            break
+        tag, _vr, length, size = header
+        if length == _UNDEFINED or pos + size + length > len(data):
+            return "the file meta information is cut short"
+        if tag == 0x00020010:
+            syntax = data[pos + size : pos + size + length].decode("ascii", "replace")
+        pos += size + length
+    explicit = _WALKED_SYNTAXES.get(syntax.rstrip("\0 "))
+    if explicit is None:
+        return None
+    open_containers = 0  # undefined-length sequences and items still waiting for their end
+    while pos < len(data):
+        header = _element_header(data, pos, explicit)
+        if header is None:
+            return f"the data ends inside an element header at byte {pos}"
+        tag, vr, length, size = header
+        if explicit and tag >> 16 != 0xFFFE and not (vr.isalpha() and vr.isupper()):
+            return None  # not an explicit VR: cannot be judged here
+        pos += size
+        if tag in (_ITEM_END, _SEQUENCE_END):
+            open_containers -= 1
+        elif length == _UNDEFINED:
+            if explicit and tag != _ITEM and vr != b"SQ":
+                return None  # undefined-length UN/OB: encoded otherwise inside
+            open_containers += 1
+        elif pos + length > len(data):
+            return (
+                f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) announces {length} bytes but "
+                f"only {len(data) - pos} remain"
+            )
+        else:
+            pos += length
+        if open_containers < 0:
+            return None  # a stray delimiter: malformed, not cut short
+    if open_containers:
+        return f"the data ends inside {open_containers} unterminated sequence(s) and item(s)"
+    return None
+
+
 def _read_sr(path: Path) -> Any:
     """Read a sidecar (DICOM JSON) or a binary SR file into a dataset.
 
     Raises
     ------
     _UnreadableError
-        When the file is neither.
+        When the file is neither, whatever is wrong with it.
     """
     # Imported here: highdicom and the codec are slow to import and only ``sr`` needs them.
     from pydicom import dcmread
@@ -643,26 +793,50 @@ def _read_sr(path: Path) -> Any:
 
     from galactoview.annotations import sidecar, sr_codec
 
-    try:
-        with open(path, "rb") as stream:
-            head = stream.read(256)
-    except OSError as exc:
-        raise _UnreadableError(f"cannot be read: {exc.strerror or exc}") from exc
-    if head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
+    data = _read_sr_bytes(path)
+    if data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
         try:
-            loaded = sidecar.load(path)
+            text = sidecar.decode_sidecar(path, data)
         except sidecar.SidecarError as exc:
-            raise _UnreadableError(exc.problem) from exc
-        if loaded is None:
-            raise _UnreadableError("does not exist")
+            raise _UnreadableError(exc.problem) from None
+        except Exception as exc:  # RecursionError (deep nesting), MemoryError
+            problem = sr_codec.describe_error(exc)
+            raise _UnreadableError(f"is not a readable sidecar ({problem})") from None
         try:
-            return sr_codec.from_json(loaded.text)
-        except (ValueError, TypeError, KeyError) as exc:
-            raise _UnreadableError(f"not a DICOM JSON dataset ({exc})") from exc
+            return sr_codec.from_json(text)
+        except ValueError as exc:
+            raise _UnreadableError(f"not a DICOM JSON dataset ({exc})") from None
+    if not data:
+        raise _UnreadableError("is empty, not an SR")
+    short = _cut_short(data)
+    if short is not None:
+        raise _UnreadableError(f"is cut short ({short}); not read")
     try:
-        return dcmread(path)
-    except (InvalidDicomError, OSError, ValueError, TypeError, AttributeError) as exc:
-        raise _UnreadableError(f"neither a DICOM file nor a sidecar ({exc})") from exc
+        return dcmread(io.BytesIO(data))
+    except InvalidDicomError:
+        raise _UnreadableError(
+            "is neither a DICOM file (no 'DICM' prefix, PS3.10 7.1) nor a DICOM JSON sidecar"
+        ) from None
+    except Exception as exc:  # untrusted bytes: pydicom raises many kinds
+        raise _UnreadableError(
+            f"neither a DICOM file nor a sidecar ({sr_codec.describe_error(exc)})"
+        ) from None
+
+
+@contextlib.contextmanager
+def _warnings_as_problems(path: Path) -> Iterator[None]:
+    """Print the warnings raised inside (pydicom's about bad values) as ``path: warning: ...``.
+
+    One line each, once per message, instead of Python's two-line warning display.
+    """
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        finally:
+            messages = dict.fromkeys(" ".join(str(w.message).split()) for w in caught)
+            for message in messages:
+                print(f"{path}: warning: {message}", file=sys.stderr)
 
 
 def _decode_sr(path: Path) -> tuple[Any, Any]:
@@ -675,11 +849,12 @@ def _decode_sr(path: Path) -> tuple[Any, Any]:
     """
     from galactoview.annotations import sr_codec
 
-    dataset = _read_sr(path)
-    try:
-        result = sr_codec.decode(dataset)
-    except (ValueError, TypeError, KeyError, AttributeError) as exc:
-        raise _UnreadableError(f"not a TID 1500 SR GalactoView can read ({exc})") from exc
+    with _warnings_as_problems(path):
+        dataset = _read_sr(path)
+        try:
+            result = sr_codec.decode(dataset)
+        except ValueError as exc:  # decode raises SRDecodeError only
+            raise _UnreadableError(str(exc)) from None
     for problem in result.problems:
         print(f"{path}: {problem}", file=sys.stderr)
     return dataset, result
@@ -687,7 +862,6 @@ def _decode_sr(path: Path) -> tuple[Any, Any]:
 
 def _sr_export(source: Path, out: Path) -> int:
     """Run ``galactoview sr export``: sidecar -> binary Part 10 SR."""
-    import os
     import tempfile
 
     from galactoview.annotations import sr_codec
@@ -696,15 +870,25 @@ def _sr_export(source: Path, out: Path) -> int:
         return _fail(out, "refusing to overwrite the input file")
     try:
         dataset, _ = _decode_sr(source)
+        with _warnings_as_problems(source):
+            dataset = sr_codec.from_json(sr_codec.to_json(dataset))  # file meta rebuilt
     except _UnreadableError as exc:
         return _fail(source, str(exc))
-    dataset = sr_codec.from_json(sr_codec.to_json(dataset))  # file meta rebuilt
+    except Exception as exc:  # a value of a binary SR that has no DICOM JSON form
+        return _fail(source, f"cannot be converted ({sr_codec.describe_error(exc)})")
+    encoded = io.BytesIO()
+    try:  # encoded first, so that nothing is created when it cannot be
+        with _warnings_as_problems(source):
+            dataset.save_as(encoded, enforce_file_format=True)
+    except Exception as exc:  # e.g. a coordinate beyond the range of FL (pydicom: OSError)
+        problem = sr_codec.describe_error(exc)
+        return _fail(source, f"cannot be written as binary DICOM ({problem})")
     temporary: str | None = None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
         descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        os.close(descriptor)
-        dataset.save_as(temporary, enforce_file_format=True)
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(encoded.getbuffer())
         os.replace(temporary, out)
         temporary = None
     except OSError as exc:
@@ -716,8 +900,16 @@ def _sr_export(source: Path, out: Path) -> int:
 
 
 def _sr_import(source: Path, study_dir: Path) -> int:
-    """Run ``galactoview sr import``: SR file -> the study's sidecar, never clobbering one."""
+    """Run ``galactoview sr import``: SR file -> the study's sidecar, never clobbering one.
+
+    The sidecar goes where the viewer and ``report`` look for it: the study's images
+    are found by scanning ``study_dir`` and :func:`persistence.open_annotations` (the
+    viewer's rule) decides the folder. Nothing is written when the SR is not a TID 1500
+    measurement report, holds no readable mark, or ``study_dir`` holds no image of its
+    study.
+    """
     from galactoview.annotations import sidecar, sr_codec
+    from galactoview.annotations.persistence import open_annotations
 
     if not study_dir.is_dir():
         return _fail(study_dir, "not a folder")
@@ -726,28 +918,52 @@ def _sr_import(source: Path, study_dir: Path) -> int:
     except _UnreadableError as exc:
         return _fail(source, str(exc))
     annotations = result.annotations
-    empty = not (annotations.findings or annotations.duct_segments or annotations.landmarks)
-    if empty and result.problems:
-        return _fail(source, "no annotation could be read; nothing imported")
-    study_uid = annotations.study_instance_uid
-    text = sr_codec.to_json(dataset)
-    existing = sidecar.find_sidecar(study_dir, study_uid)
+    if not (annotations.findings or annotations.duct_segments or annotations.landmarks):
+        return _fail(
+            source, "holds no readable mark (finding, duct segment or nipple); nothing imported"
+        )
     try:
-        if existing is None:
-            location = sidecar.sidecar_location(study_dir, study_uid)
-            if location.notice:
-                print(location.notice, file=sys.stderr)
-            sidecar.save(location.path, text, expected=None)
-            written = location.path
+        with _warnings_as_problems(source):
+            text = sr_codec.to_json(dataset)
+        sidecar.decode_sidecar(source, text.encode("utf-8"))  # the viewer will load it
+    except sidecar.SidecarError as exc:
+        return _fail(source, f"cannot be stored as a sidecar: {exc.problem}")
+    except Exception as exc:  # a value of a binary SR that has no DICOM JSON form
+        return _fail(source, f"cannot be stored as a sidecar ({sr_codec.describe_error(exc)})")
+    study_uid = annotations.study_instance_uid
+    members = [r.path for r in scan([study_dir]).images if r.study_instance_uid == study_uid]
+    if not members:
+        return _fail(
+            study_dir,
+            f"holds no image of study {study_uid} (the SR's Study Instance UID), so the "
+            "viewer would never find its sidecar; nothing imported",
+        )
+    try:
+        opened = open_annotations(study_uid, members)
+    except Exception as exc:  # e.g. an unreadable existing sidecar the reader chokes on
+        return _fail(
+            study_dir, f"the study's sidecar cannot be looked for ({sr_codec.describe_error(exc)})"
+        )
+    for problem in opened.problems:
+        print(problem, file=sys.stderr)
+    target = opened.target
+    if target.notice:
+        print(target.notice, file=sys.stderr)
+    data = text.encode("utf-8")
+    try:
+        if target.fingerprint is not None and target.fingerprint.same_content(
+            sidecar.Fingerprint.of_bytes(data, 0)
+        ):
+            print(f"{target.path}: already holds this SR; nothing written", file=sys.stderr)
+            print(target.path)
+            return 0
+        if target.fingerprint is None and not target.alongside:
+            sidecar.save(target.path, text, expected=None)
+            written = target.path
         else:
-            loaded = sidecar.load(existing)
-            if loaded is not None and loaded.text == text:
-                print(f"{existing}: already holds this SR; nothing written", file=sys.stderr)
-                print(existing)
-                return 0
-            written = sidecar.save_alongside(existing, text)
+            written = sidecar.save_alongside(target.path, text)
             print(
-                f"{existing}: the study already has a sidecar; it was kept and the SR was "
+                f"{target.path}: the study already has a sidecar; it was kept and the SR was "
                 f"written next to it as {written.name} (rename it to use it instead)",
                 file=sys.stderr,
             )
@@ -761,9 +977,11 @@ def _sr_import(source: Path, study_dir: Path) -> int:
 
 
 def _sr_show(source: Path, as_json: bool, images: Path | None, no_images: bool) -> int:
-    """Run ``galactoview sr show``."""
+    """Run ``galactoview sr show`` on a sidecar, an SR file or a folder of studies."""
     from galactoview.annotations.listing import image_labels, listing_json, listing_lines
 
+    if source.is_dir():
+        return _sr_show_folder(source, as_json, images, no_images)
     try:
         _, result = _decode_sr(source)
     except _UnreadableError as exc:
@@ -772,11 +990,67 @@ def _sr_show(source: Path, as_json: bool, images: Path | None, no_images: bool) 
     if not no_images:
         folder = images if images is not None else source.absolute().parent
         labels = image_labels(scan([folder]).images)
+    annotations, locations = result.annotations, result.locations
     if as_json:
-        document = listing_json(result.annotations, labels)
+        document = listing_json(annotations, labels, locations)
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
-        for line in listing_lines(result.annotations, labels):
+        for line in listing_lines(annotations, labels, locations):
+            print(line)
+    return 0
+
+
+def _sr_show_folder(folder: Path, as_json: bool, images: Path | None, no_images: bool) -> int:
+    """Show the sidecars of the studies in a folder, found as the viewer and ``report`` do.
+
+    The folder is scanned like ``report PATH`` scans it; each study's sidecar is found
+    and read by :func:`persistence.open_annotations`. Problems go to stderr; exit 1 when
+    no study in the folder has a readable sidecar.
+    """
+    from galactoview.annotations import sr_codec
+    from galactoview.annotations.listing import image_labels, listing_json, listing_lines
+    from galactoview.annotations.persistence import open_annotations
+
+    found = scan([folder])
+    _print_problems(found)
+    labels = {}
+    if not no_images:
+        labels = image_labels(found.images if images is None else scan([images]).images)
+    studies: dict[str, list[Path]] = {}
+    for record in found.images:
+        studies.setdefault(record.study_instance_uid, []).append(record.path)
+    if not studies:
+        return _fail(folder, "no DICOM image found, so no study whose sidecar could be shown")
+    documents: list[dict[str, Any]] = []
+    lines: list[str] = []
+    for study_uid, paths in studies.items():
+        try:
+            opened = open_annotations(study_uid, paths)
+        except Exception as exc:  # a Study Instance UID that cannot name a file, ...
+            print(
+                f"{paths[0]}: the sidecar of study {study_uid!r} cannot be looked for "
+                f"({sr_codec.describe_error(exc)})",
+                file=sys.stderr,
+            )
+            continue
+        for problem in opened.problems:
+            print(problem, file=sys.stderr)
+        if opened.target.fingerprint is None or opened.target.alongside:
+            continue  # no sidecar, or one that could not be read (said above)
+        if as_json:
+            document = listing_json(opened.annotations, labels, opened.locations)
+            documents.append({"sidecar": str(opened.target.path), **document})
+        else:
+            if lines:
+                lines.append("")
+            lines.append(f"Sidecar {opened.target.path}")
+            lines += listing_lines(opened.annotations, labels, opened.locations)
+    if not (documents or lines):
+        return _fail(folder, f"no sidecar found for the {len(studies)} study(ies) in it")
+    if as_json:
+        print(json.dumps(documents, indent=2, ensure_ascii=False))
+    else:
+        for line in lines:
             print(line)
     return 0
 

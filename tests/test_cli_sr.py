@@ -51,6 +51,18 @@ def _sr(*args: str | Path) -> int:
     return cli.main(["sr", *(str(a) for a in args)])
 
 
+def study_copy(tmp_path: Path) -> Path:
+    """A copy of the sample ductogram's images (no sidecar): where ``sr import`` writes."""
+    study = tmp_path / "study"
+    study.mkdir()
+    images = sorted((sample_dicom_dir() / "20260312_DUCTOGRAM_L").glob("*.dcm"))
+    if not images:
+        pytest.skip("no sample study")
+    for image in images:
+        shutil.copyfile(image, study / image.name)
+    return study
+
+
 def build(headers: dict[str, Dataset]) -> AnnotationSet:
     """Every graphic type, a finding on two views, a branching duct tree, a non-ASCII note."""
     cc, ml = headers["03_LCC_POST"], headers["04_LML_POST"]
@@ -140,8 +152,7 @@ def test_save_export_import_round_trip(headers: dict[str, Dataset], tmp_path: Pa
     assert reread.SpecificCharacterSet == "ISO_IR 192"
     validate(out)
 
-    study = tmp_path / "study"
-    study.mkdir()
+    study = study_copy(tmp_path)
     assert _sr("import", out, study) == 0
     written = study / sidecar.sidecar_name(original.study_instance_uid)
     assert written.is_file()
@@ -163,8 +174,7 @@ def test_import_never_clobbers_an_existing_sidecar(
     from_json(to_json(encode(build(headers), list(headers.values())))).save_as(
         first, enforce_file_format=True
     )
-    study = tmp_path / "study"
-    study.mkdir()
+    study = study_copy(tmp_path)
     assert _sr("import", first, study) == 0
     target = study / sidecar.sidecar_name(str(headers["03_LCC_POST"].StudyInstanceUID))
     before = target.read_bytes()
@@ -172,7 +182,7 @@ def test_import_never_clobbers_an_existing_sidecar(
 
     assert _sr("import", first, study) == 0  # the same SR again: nothing to do
     assert "nothing written" in capsys.readouterr().err
-    assert sorted(p.name for p in study.iterdir()) == [target.name]
+    assert sorted(p.name for p in study.glob("*.sr.json*")) == [target.name]
 
     second = tmp_path / "second.dcm"
     from_json(to_json(encode(build(headers), list(headers.values())))).save_as(
@@ -201,8 +211,7 @@ def test_import_reports_decode_problems_and_proceeds(
     scoord.GraphicData = [1.0, 2.0, 3.0]  # odd: not (column, row) pairs
     broken = tmp_path / "broken.dcm"
     dataset.save_as(broken, enforce_file_format=True)
-    study = tmp_path / "study"
-    study.mkdir()
+    study = study_copy(tmp_path)
     assert _sr("import", broken, study) == 0
     err = capsys.readouterr().err.splitlines()
     assert any(line.startswith(f"{broken}: measurement group 1") for line in err)

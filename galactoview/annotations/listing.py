@@ -6,15 +6,17 @@ Instance Number) when the caller found the study's images, else by their SOP
 Instance UID. Positions are SCOORD pixel coordinates (column, row; PS3.3 C.18.6.1.2)
 rounded to 0.1 pixel.
 
-A finding's anatomical location (clock face, quadrant, depth, distance from the
-nipple) is shown when the caller passes it in ``locations``; nothing computes it yet.
+A finding's anatomical location is shown when the caller passes it in ``locations``:
+the :class:`~galactoview.annotations.sr_codec.StoredLocation` the SR holds (clock face
+or region, CID 6018; quadrant, CID 6020; depth, CID 6024; distance from the nipple,
+121242 DCM; PS3.16), or a text.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from galactoview.annotations.model import (
     AnnotationSet,
@@ -29,7 +31,15 @@ from galactoview.annotations.model import (
 )
 from galactoview.dicom.loading import ImageRecord
 
-__all__ = ["ImageLabel", "image_labels", "listing_json", "listing_lines"]
+if TYPE_CHECKING:  # the codec pulls in highdicom; only its type is needed here
+    from pydicom.sr.coding import Code
+
+    from galactoview.annotations.sr_codec import StoredLocation
+
+__all__ = ["ImageLabel", "Location", "image_labels", "listing_json", "listing_lines"]
+
+#: A finding's location as listed: what the SR stores, or a ready-made text.
+Location: TypeAlias = "StoredLocation | str"
 
 _INDENT = "  "
 
@@ -98,6 +108,54 @@ def _measurement(value: MeasurementValue) -> str:
     return f"{value.name.meaning} {_number(value.value, 2)} {unit} [{value.calibration_source}]"
 
 
+def _location_text(location: Location) -> str:
+    """Return a location as text, e.g. ``"7 o'clock, ..., 58.1 mm from the nipple"``.
+
+    Parts the SR does not store are left out.
+    """
+    if isinstance(location, str):
+        return location
+    parts: list[str] = []
+    hour = location.clock_hour
+    if hour is not None:
+        parts.append(f"{hour} o'clock")
+    elif location.clock_or_region is not None:
+        parts.append(str(location.clock_or_region.meaning))
+    if location.quadrant is not None:
+        parts.append(str(location.quadrant.meaning))
+    if location.depth is not None:
+        parts.append(f"depth {location.depth.meaning}")
+    if location.distance_from_nipple_mm is not None:
+        parts.append(f"{_number(location.distance_from_nipple_mm)} mm from the nipple")
+    if location.oblique_approximated:
+        parts.append("superior offset approximated from the oblique view")
+    return ", ".join(parts) or "stored without values"
+
+
+def _code_json(code: Code | None) -> dict[str, str] | None:
+    if code is None:
+        return None
+    return {
+        "value": str(code.value),
+        "scheme": str(code.scheme_designator),
+        "meaning": str(code.meaning),
+    }
+
+
+def _location_json(location: Location | None) -> str | dict[str, Any] | None:
+    if location is None or isinstance(location, str):
+        return location
+    return {
+        "text": _location_text(location),
+        "clock_hour": location.clock_hour,
+        "clock_or_region": _code_json(location.clock_or_region),
+        "quadrant": _code_json(location.quadrant),
+        "depth": _code_json(location.depth),
+        "distance_from_nipple_mm": location.distance_from_nipple_mm,
+        "oblique_approximated": location.oblique_approximated,
+    }
+
+
 def _finding_type(finding: Finding) -> str:
     if finding.finding_type is FindingType.OTHER:
         return f"{finding.finding_type.value}: {finding.other_text}"
@@ -105,11 +163,11 @@ def _finding_type(finding: Finding) -> str:
 
 
 def _finding_lines(
-    finding: Finding, images: Mapping[str, ImageLabel], location: str | None
+    finding: Finding, images: Mapping[str, ImageLabel], location: Location | None
 ) -> list[str]:
     lines = [f"{finding.short_id}  {_finding_type(finding)}  laterality {finding.laterality.name}"]
     if location:
-        lines.append(f"{_INDENT}location: {location}")
+        lines.append(f"{_INDENT}location: {_location_text(location)}")
     if finding.impression is not None:
         lines.append(f"{_INDENT}impression: {finding.impression.meaning}")
     if finding.note:
@@ -162,7 +220,7 @@ def _tree(
 def listing_lines(
     annotations: AnnotationSet,
     images: Mapping[str, ImageLabel] | None = None,
-    locations: Mapping[str, str] | None = None,
+    locations: Mapping[str, Location] | None = None,
 ) -> list[str]:
     """Return the readable listing of a study's annotations.
 
@@ -174,8 +232,9 @@ def listing_lines(
         Labels of the referenced images by SOP Instance UID (:func:`image_labels`);
         an image not in it is shown by its UID.
     locations
-        Anatomical location of findings by tracking UID (a hook for the clock-face
-        position); a finding without one shows no location line.
+        Anatomical location of findings by tracking UID: the
+        :attr:`~galactoview.annotations.sr_codec.DecodeResult.locations` read from the
+        SR, or texts; a finding without one shows no location line.
 
     Returns
     -------
@@ -241,7 +300,7 @@ def _measurement_json(value: MeasurementValue) -> dict[str, Any]:
 def listing_json(
     annotations: AnnotationSet,
     images: Mapping[str, ImageLabel] | None = None,
-    locations: Mapping[str, str] | None = None,
+    locations: Mapping[str, Location] | None = None,
 ) -> dict[str, Any]:
     """Return the listing as a JSON-serialisable document (``galactoview sr show --json``).
 
@@ -257,7 +316,12 @@ def listing_json(
         ``observer``, ``findings`` (``short_id``, ``tracking_uid``, ``type``,
         ``other_text``, ``laterality``, ``location``, ``impression``, ``note``,
         ``observer``, ``regions``, ``measurements``), ``duct_segments`` (with
-        ``parent_uid`` and ``path_length``) and ``landmarks``.
+        ``parent_uid`` and ``path_length``) and ``landmarks``. A stored ``location`` is
+        an object: ``text`` (as listed), ``clock_hour`` (1-12 or null),
+        ``clock_or_region``, ``quadrant``, ``depth`` (each null or ``{value, scheme,
+        meaning}``, CID 6018/6020/6024), ``distance_from_nipple_mm`` (number or null)
+        and ``oblique_approximated``; a text location stays a string; ``null`` when the
+        finding has none.
     """
     images = images or {}
     locations = locations or {}
@@ -273,7 +337,7 @@ def listing_json(
                 "type": f.finding_type.value,
                 "other_text": f.other_text,
                 "laterality": f.laterality.value,
-                "location": locations.get(f.tracking_uid),
+                "location": _location_json(locations.get(f.tracking_uid)),
                 "impression": f.impression.meaning if f.impression is not None else None,
                 "note": f.note,
                 "observer": f.observer,

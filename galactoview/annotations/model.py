@@ -150,8 +150,13 @@ def _check_uid(value: str, what: str) -> None:
 
 
 def _float32(value: float) -> float:
-    """Round to the nearest float32, the precision of Graphic Data (FL)."""
-    return float(np.float32(value))
+    """Round to the nearest float32, the precision of Graphic Data (FL).
+
+    A value beyond the float32 range becomes infinite (rejected by the caller's checks)
+    without numpy's overflow warning.
+    """
+    with np.errstate(over="ignore"):
+        return float(np.float32(value))
 
 
 @dataclass(frozen=True, slots=True)
@@ -681,6 +686,10 @@ class AnnotationSet:
         Person observer of the report (DICOM PN), may be empty.
     series_instance_uid
         Series of the SR revisions, ``None`` if never saved.
+    unreadable_groups
+        Measurement groups (TID 1410/1501 content items) of the SR that could not be
+        read, each as its DICOM JSON text (PS3.18 Annex F), kept verbatim so that saving
+        writes them back unchanged instead of dropping them.
 
     Raises
     ------
@@ -697,9 +706,13 @@ class AnnotationSet:
     previous_revision_uid: str | None = None
     observer: str = ""
     series_instance_uid: str | None = field(default=None)
+    unreadable_groups: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         _check_uid(self.study_instance_uid, "Study Instance UID")
+        object.__setattr__(self, "unreadable_groups", tuple(self.unreadable_groups))
+        if not all(isinstance(group, str) for group in self.unreadable_groups):
+            raise TypeError("unreadable groups are kept as DICOM JSON text")
         for name in ("sop_instance_uid", "previous_revision_uid", "series_instance_uid"):
             value = getattr(self, name)
             if value is not None:

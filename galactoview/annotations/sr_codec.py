@@ -55,13 +55,24 @@ cyclic garbage collector while they run (see :func:`_collector_paused`).
 Reading (tolerant, :func:`decode`) walks the content tree directly, so it also
 reads TID 1500 SRs written by other software (binary or JSON, with empty
 sequences with or without ``"Value"``): unknown finding codes become OTHER with
-the code meaning as text, and malformed groups are skipped with a problem.
+the code meaning as text, and malformed groups are skipped with a problem. A
+skipped group is not lost: its DICOM JSON is kept verbatim in
+:attr:`AnnotationSet.unreadable_groups <galactoview.annotations.model.AnnotationSet>` and
+:func:`encode` writes it back unchanged into the "Imaging Measurements" container.
+
+Only a TID 1500 "Imaging Measurement Report" (126000, DCM) in an Enhanced,
+Comprehensive, Comprehensive 3D or Extensible SR (PS3.3 A.35) is read: a Key Object
+Selection document (A.35.4), a Basic Text SR (A.35.1) or an SR with another root
+template is refused. :func:`decode` and :func:`from_json` raise only
+:class:`SRDecodeError` (a :class:`ValueError`), whatever the input: truncated or
+mislabelled elements, unknown VRs, nesting too deep for the interpreter, exhausted memory.
 """
 
 from __future__ import annotations
 
 import gc
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -75,7 +86,15 @@ from pydicom.dataelem import DataElement, empty_value_for_VR
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.jsonrep import JSON_VALUE_KEYS
 from pydicom.sr.coding import Code
-from pydicom.uid import PYDICOM_IMPLEMENTATION_UID, UID, ExplicitVRLittleEndian, generate_uid
+from pydicom.uid import (
+    PYDICOM_IMPLEMENTATION_UID,
+    UID,
+    Comprehensive3DSRStorage,
+    EnhancedSRStorage,
+    ExplicitVRLittleEndian,
+    ExtensibleSRStorage,
+    generate_uid,
+)
 from pydicom.valuerep import DS
 
 from galactoview.annotations import codes
@@ -96,9 +115,27 @@ from galactoview.annotations.model import (
 from galactoview.location import codes as location_codes
 from galactoview.location.localize import BreastLocation, FindingLocation
 
-__all__ = ["DecodeResult", "StoredLocation", "decode", "encode", "from_json", "to_json"]
+__all__ = [
+    "DecodeResult",
+    "SRDecodeError",
+    "StoredLocation",
+    "check_measurement_report",
+    "decode",
+    "describe_error",
+    "encode",
+    "from_json",
+    "to_json",
+]
 
 COMPREHENSIVE_SR: Final = UID("1.2.840.10008.5.1.4.1.1.88.33")
+#: SR storage classes whose IOD allows the TID 1500 tree (PS3.3 A.35.2, A.35.3, A.35.13,
+#: A.35.21); Basic Text SR (A.35.1) cannot hold its SCOORDs, Key Object Selection (A.35.4)
+#: is another document.
+MEASUREMENT_REPORT_CLASSES: Final = frozenset(
+    {EnhancedSRStorage, COMPREHENSIVE_SR, Comprehensive3DSRStorage, ExtensibleSRStorage}
+)
+#: Document title of TID 1500 (PS3.16): "Imaging Measurement Report" (126000, DCM).
+MEASUREMENT_REPORT: Final = Code("126000", "DCM", "Imaging Measurement Report")
 _MEASUREMENT_GROUP: Final = Code("125007", "DCM", "Measurement Group")
 _IMAGING_MEASUREMENTS: Final = Code("126010", "DCM", "Imaging Measurements")
 _IMAGE_REGION: Final = Code("111030", "DCM", "Image Region")
@@ -119,6 +156,60 @@ _OBLIQUE_TEXT: Final = (
 )
 _DISTANCE_LABEL: Final = "two-view localization, magnification-corrected calibration of both views"
 _HOURS_BY_CODE: Final = {code: hour for hour, code in location_codes.CLOCK_HOURS.items()}
+
+
+class SRDecodeError(ValueError):
+    """An SR, or its DICOM JSON, cannot be read; the message says why in one line.
+
+    :func:`decode` and :func:`from_json` raise nothing else, so callers that catch
+    :class:`ValueError` are safe from any input.
+    """
+
+
+def describe_error(error: BaseException) -> str:
+    """Return an exception met reading untrusted bytes as one short line.
+
+    Parameters
+    ----------
+    error
+        What pydicom, highdicom or Python raised.
+
+    Returns
+    -------
+    str
+        ``"nested too deeply"`` for a :class:`RecursionError`, ``"too large to read
+        into memory"`` for a :class:`MemoryError`, else its type and at most 200
+        characters of the first line of its message (pydicom appends the element
+        and even tracebacks on the following lines).
+    """
+    if isinstance(error, RecursionError):
+        return "nested too deeply"
+    if isinstance(error, MemoryError):
+        return "too large to read into memory"
+    lines = [line for line in str(error).splitlines() if line.strip()]
+    text = " ".join(lines[0].split()) if lines else ""
+    if len(text) > 200:
+        text = f"{text[:200]}…"
+    kind = type(error).__name__
+    return f"{kind}: {text}" if text else kind
+
+
+def _reason_text(error: BaseException) -> str:
+    """Return the message of our own checks as it is (one line), else :func:`_reason`."""
+    if type(error) in (ValueError, TypeError, KeyError, AttributeError):
+        return " ".join(str(error).split())
+    return describe_error(error)
+
+
+def _decode_error(error: BaseException, what: str) -> SRDecodeError:
+    """Return the :class:`SRDecodeError` reporting ``error`` met while reading ``what``."""
+    if isinstance(error, SRDecodeError):
+        return error
+    if isinstance(error, RecursionError):
+        return SRDecodeError(f"{what} is nested too deeply to be read")
+    if isinstance(error, MemoryError):
+        return SRDecodeError(f"{what} is too large to be read into memory")
+    return SRDecodeError(f"{what} cannot be read ({describe_error(error)})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -590,6 +681,9 @@ def encode(
         finding's TID 1410 groups get the CID 6018/6020/6024 evaluations and the
         "Distance from nipple" (121242, DCM) NUM; default none.
 
+    The groups :func:`decode` could not read (``annotations.unreadable_groups``) are
+    written after the others, unchanged.
+
     Returns
     -------
     pydicom.dataset.Dataset
@@ -620,6 +714,7 @@ def encode(
     for number, landmark in enumerate(annotations.landmarks, start=1):
         groups.append(_landmark_group(annotations.study_instance_uid, landmark, number, images))
         referenced[landmark.sop_instance_uid] = None
+    groups.extend(_kept_group(text) for text in annotations.unreadable_groups)
     # Images known only from a previous revision's evidence (not loaded, no Rows) stay
     # referenced from their regions and the evidence, but cannot describe a library entry.
     library = [images[uid] for uid in referenced if "Rows" in images[uid]]
@@ -684,6 +779,19 @@ def encode(
     return sr
 
 
+def _kept_group(text: str) -> Dataset:
+    """Return a measurement group kept verbatim by :func:`decode`, as a dataset again."""
+    try:
+        document = json.loads(text)
+        if not isinstance(document, dict):
+            raise TypeError("not a JSON object")
+        return _dataset_from_json(document)
+    except Exception as error:
+        raise ValueError(
+            f"a kept unreadable measurement group is not DICOM JSON ({describe_error(error)})"
+        ) from None
+
+
 def _stored(location: FindingLocation | StoredLocation | None) -> StoredLocation | None:
     """Return what is stored of a finding's location (only a two-view result is)."""
     if location is None or isinstance(location, StoredLocation):
@@ -744,14 +852,32 @@ def from_json(text: str | bytes) -> Dataset:
     pydicom.dataset.Dataset
         With a file meta (Explicit VR Little Endian) so that it can be saved and
         read by :meth:`highdicom.sr.ComprehensiveSR.from_dataset`.
+
+    Raises
+    ------
+    SRDecodeError
+        For any text that is not the DICOM JSON of one dataset (not UTF-8, not JSON,
+        not an object, an attribute pydicom cannot build, nesting too deep, ...).
     """
-    if isinstance(text, bytes):
-        text = text.decode("utf-8")
-    document = json.loads(text)
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        document = json.loads(text)
+    except UnicodeDecodeError as error:
+        raise SRDecodeError(f"not UTF-8 text (invalid byte at offset {error.start})") from None
+    except json.JSONDecodeError as error:
+        raise SRDecodeError(
+            f"not valid JSON (line {error.lineno} column {error.colno}: {error.msg})"
+        ) from None
+    except Exception as error:  # RecursionError, MemoryError, ...
+        raise _decode_error(error, "the JSON") from None
     if not isinstance(document, dict):
-        raise TypeError("the DICOM JSON Model of one dataset is a JSON object")
-    dataset = _dataset_from_json(document)
-    _add_file_meta(dataset)
+        raise SRDecodeError("the DICOM JSON Model of one dataset is a JSON object")
+    try:
+        dataset = _dataset_from_json(document)
+        _add_file_meta(dataset)
+    except Exception as error:
+        raise _decode_error(error, "the DICOM JSON dataset") from None
     return dataset
 
 
@@ -1230,9 +1356,62 @@ class _Reader:
                 parent = by_uid[parent].parent_uid
 
 
+_ROOT_NAME: Final = re.compile(r"\s+")
+
+
+def check_measurement_report(dataset: Dataset) -> None:
+    """Refuse an SR that is not a TID 1500 Imaging Measurement Report.
+
+    Parameters
+    ----------
+    dataset
+        The document.
+
+    Raises
+    ------
+    SRDecodeError
+        When it has no Content Sequence (not an SR), its SOP Class is not one whose IOD
+        holds TID 1500 (:data:`MEASUREMENT_REPORT_CLASSES`; e.g. Key Object Selection,
+        PS3.3 A.35.4, or Basic Text SR, A.35.1), or its root concept name (the document
+        title, PS3.3 C.17.3) is not "Imaging Measurement Report" (126000, DCM), the
+        root of TID 1500 (PS3.16).
+    """
+    if "ContentSequence" not in dataset:
+        raise SRDecodeError("the dataset is not a structured report (no Content Sequence)")
+    sop_class = str(dataset.get("SOPClassUID") or "").rstrip("\0 ")
+    if sop_class and sop_class not in MEASUREMENT_REPORT_CLASSES:
+        name = UID(sop_class).name
+        kind = name if name != sop_class else f"SOP Class {sop_class}"
+        raise SRDecodeError(
+            f"is a {kind}, not a TID 1500 measurement report (an Enhanced, Comprehensive "
+            "or Extensible SR)"
+        )
+    title = _concept(dataset)
+    if title is None:
+        raise SRDecodeError(
+            "the SR has no document title (Concept Name Code Sequence), so it is not a TID "
+            "1500 Imaging Measurement Report (126000, DCM)"
+        )
+    if not _same(title, MEASUREMENT_REPORT):
+        meaning = _ROOT_NAME.sub(" ", str(title.meaning))[:64]
+        raise SRDecodeError(
+            f"the SR's root is {meaning!r} ({title.value}, {title.scheme_designator}), not "
+            "the TID 1500 Imaging Measurement Report (126000, DCM)"
+        )
+
+
+def _kept_json(item: Dataset) -> str:
+    """Return a content item as DICOM JSON text, as :func:`to_json` writes it."""
+    return json.dumps(item.to_json_dict(), sort_keys=True, default=str, ensure_ascii=False)
+
+
 @_collector_paused()
 def decode(dataset: Dataset) -> DecodeResult:
     """Read the annotations of a TID 1500 SR (ours or another writer's).
+
+    A measurement group that cannot be read is skipped with a problem and kept
+    verbatim (its DICOM JSON) in ``annotations.unreadable_groups``, so that
+    :func:`encode` writes it back; when even that fails the problem says so.
 
     Parameters
     ----------
@@ -1248,25 +1427,43 @@ def decode(dataset: Dataset) -> DecodeResult:
 
     Raises
     ------
-    ValueError
-        If the dataset is no SR or has no valid Study Instance UID.
+    SRDecodeError
+        (a ``ValueError``) If the dataset is no SR, not a TID 1500 measurement report
+        (:func:`check_measurement_report`), has no valid Study Instance UID, or
+        cannot be read at all; never another exception.
     """
-    if "ContentSequence" not in dataset:
-        raise ValueError("the dataset is not a structured report (no Content Sequence)")
+    try:
+        return _decode(dataset)
+    except Exception as error:  # untrusted bytes: anything pydicom or Python raises
+        raise _decode_error(error, "the SR") from None
+
+
+def _decode(dataset: Dataset) -> DecodeResult:
+    check_measurement_report(dataset)
     reader = _Reader(dataset)
+    kept: list[str] = []
     for index, item in enumerate(_measurement_groups(dataset)):
         try:
             reader.add(_group(index, item, reader.problems))
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            reader.problems.append(f"measurement group {index + 1} skipped: {exc}")
+        except Exception as exc:  # one unreadable group never stops the others
+            problem = f"measurement group {index + 1} skipped: {_reason_text(exc)}"
+            try:
+                kept.append(_kept_json(item))
+            except Exception as error:
+                problem += f"; it could not be kept either ({_reason_text(error)})"
+            reader.problems.append(problem)
     reader.fix_tree()
 
     def uid_or_none(value: Any) -> str | None:
         text = str(value or "")
         return text if is_valid_uid(text) else None
 
+    study = str(dataset.get("StudyInstanceUID") or "")
+    if not is_valid_uid(study):
+        shown = repr(study[:80]) if study else "(none)"
+        raise SRDecodeError(f"the SR's Study Instance UID {shown} is not a valid UID (PS3.5 9.1)")
     annotations = AnnotationSet(
-        study_instance_uid=str(dataset.StudyInstanceUID),
+        study_instance_uid=study,
         findings=tuple(reader.findings.values()),
         duct_segments=tuple(reader.segments),
         landmarks=tuple(reader.landmarks.values()),
@@ -1274,6 +1471,7 @@ def decode(dataset: Dataset) -> DecodeResult:
         previous_revision_uid=_predecessor(dataset),
         observer=_observer(dataset),
         series_instance_uid=uid_or_none(dataset.get("SeriesInstanceUID")),
+        unreadable_groups=tuple(kept),
     )
     locations = {
         uid: location for uid, location in reader.locations.items() if uid in reader.findings

@@ -23,8 +23,10 @@ from galactoview.annotations.model import (
     FindingType,
     ImageRegion,
     MeasurementValue,
+    is_valid_uid,
 )
 from galactoview.annotations.persistence import open_annotations
+from galactoview.annotations.sr_codec import describe_error
 from galactoview.dicom.loading import ImageRecord, scan
 from galactoview.dicom.mammography import Laterality
 from galactoview.dicom.person_name import format_person_name
@@ -485,6 +487,7 @@ def build_report(
     records: Sequence[ImageRecord],
     annotations: Iterable[AnnotationSet],
     report_date: dt.date,
+    problems: list[str] | None = None,
 ) -> ReportContent:
     """Build the report of the annotated studies.
 
@@ -496,13 +499,34 @@ def build_report(
         One annotation set per study; sets without findings are left out.
     report_date
         Printed on every page (tests fix it).
+    problems
+        When given, a study whose section cannot be built is left out and a line
+        saying why is appended here, so the other studies are still reported;
+        when ``None`` the error is raised.
 
     Returns
     -------
     ReportContent
         One :class:`StudyReport` per study with findings, newest study first.
     """
-    studies = [build_study_report(a, records) for a in annotations if a.findings]
+    studies: list[StudyReport] = []
+    for study in annotations:
+        if not study.findings:
+            continue
+        if problems is None:
+            studies.append(build_study_report(study, records))
+            continue
+        try:
+            studies.append(build_study_report(study, records))
+        except Exception as error:  # one bad study never stops the report of the others
+            first = next(
+                (r for r in records if r.study_instance_uid == study.study_instance_uid), None
+            )
+            where = "" if first is None else f"{first.path}: "
+            reason = str(error) if type(error) is ValueError else describe_error(error)
+            problems.append(
+                f"{where}study {study.study_instance_uid} left out of the report: {reason}"
+            )
     studies.sort(key=lambda s: s.header.study_date, reverse=True)
     return ReportContent(tuple(studies), report_date)
 
@@ -520,7 +544,10 @@ def load_report(paths: Sequence[Path], report_date: dt.date) -> LoadedReport:
     Returns
     -------
     LoadedReport
-        The report, the images and the problems met.
+        The report, the images and the problems met. A file or study that cannot be
+        used is a problem line naming the file; the other studies are still reported:
+        e.g. a Study Instance UID that is not a UID (PS3.5 9.1: too long, a newline,
+        ``../..``) names no sidecar, so that study's annotations are not read.
     """
     result = scan(list(paths))
     problems = [str(p) for p in result.problems]
@@ -529,8 +556,25 @@ def load_report(paths: Sequence[Path], report_date: dt.date) -> LoadedReport:
         by_study.setdefault(record.study_instance_uid, []).append(record.path)
     sets: list[AnnotationSet] = []
     for study_uid, image_paths in by_study.items():
-        opened = open_annotations(study_uid, image_paths)
+        try:
+            opened = open_annotations(study_uid, image_paths)
+        except Exception as error:  # e.g. ValueError: the UID cannot name a sidecar
+            problems.extend(_unusable_study(study_uid, image_paths, error))
+            continue
         problems.extend(opened.problems)
         sets.append(opened.annotations)
-    content = build_report(result.images, sets, report_date)
+    content = build_report(result.images, sets, report_date, problems)
     return LoadedReport(content, tuple(result.images), tuple(problems))
+
+
+def _unusable_study(study_uid: str, image_paths: Sequence[Path], error: Exception) -> list[str]:
+    """Return one problem line per image of a study whose annotations cannot be read."""
+    if is_valid_uid(study_uid):
+        why = f"the annotations of its study cannot be read ({describe_error(error)})"
+    else:
+        shown = repr(study_uid[:80]) + ("…" if len(study_uid) > 80 else "")
+        why = (
+            f"Study Instance UID {shown} is not a valid UID (PS3.5 9.1), so no sidecar can "
+            "be looked for; its annotations are not in the report"
+        )
+    return [f"{path}: {why}" for path in image_paths]

@@ -29,7 +29,14 @@ from galactoview.annotations.model import (
     Laterality,
     NippleLandmark,
 )
-from galactoview.annotations.sr_codec import StoredLocation, decode, encode, from_json, to_json
+from galactoview.annotations.sr_codec import (
+    SRDecodeError,
+    StoredLocation,
+    decode,
+    encode,
+    from_json,
+    to_json,
+)
 from galactoview.dicom.calibration import calibration_from_dataset
 from galactoview.location import codes as location_codes
 from galactoview.location.study import locate_study
@@ -581,7 +588,7 @@ def test_from_json_builds_what_pydicom_builds(headers: dict[str, Dataset]) -> No
             )
             assert repr(mine.value) == repr(reference.value)
     assert from_json(json.dumps(document))[0x00091005].value == b"\x00\x01\x02"
-    with pytest.raises(TypeError, match="JSON object"):
+    with pytest.raises(SRDecodeError, match="JSON object"):
         from_json("[]")
 
 
