@@ -38,6 +38,7 @@ __all__ = [
     "Mutation",
     "Profile",
     "Value",
+    "claim_size",
     "mutate_json",
     "mutate_part10",
     "mutate_value",
@@ -562,10 +563,42 @@ def _insert_bytes(data: bytes, rng: Random, limit: int) -> Mutation:
     return Mutation(data[:at] + junk + data[at:], f"insert {len(junk)} byte(s) at {at:#x}")
 
 
+#: Image sizes a header may claim, far beyond the data that follows (a "header bomb").
+_SIZE_CLAIMS: Final[tuple[dict[str, Value], ...]] = (
+    {"Rows": 32767, "Columns": 32767, "NumberOfFrames": "1000"},
+    {"Rows": 65535, "Columns": 65535},
+    {"Rows": 65535, "Columns": 65535, "BitsAllocated": 32, "SamplesPerPixel": 3},
+    {"NumberOfFrames": "2147483647"},
+    {"Rows": 32767, "Columns": 32767, "NumberOfFrames": "1000", "BitsAllocated": 32},
+)
+
+
+def claim_size(data: bytes, rng: Random) -> Mutation:
+    """Return an image whose header claims a size far beyond its data (a "header bomb").
+
+    Parameters
+    ----------
+    data
+        The pristine image file.
+    rng
+        The mutant's own random generator.
+
+    Returns
+    -------
+    Mutation
+        The mutant, e.g. ``header claims Rows=32767, Columns=32767, NumberOfFrames='1000'``.
+    """
+    claim = rng.choice(_SIZE_CLAIMS)
+    for keyword, value in claim.items():
+        data = _set_value(data, rng, walk(data), {keyword: (value,)}).data
+    shown = ", ".join(f"{keyword}={value!r}" for keyword, value in claim.items())
+    return Mutation(data, f"header claims {shown}")
+
+
 #: Mutation kinds of Part 10 files and their relative weights.
 _PART10_KINDS: Final = (
     ("flip", 20), ("truncate", 12), ("length", 20), ("vr", 12), ("value", 26), ("delete", 5),
-    ("insert", 5),
+    ("insert", 5), ("size", 5),
 )  # fmt: skip
 
 
@@ -574,7 +607,8 @@ def mutate_part10(data: bytes, rng: Random, profile: Profile, *, header_only: bo
 
     Kinds: bit flips, truncation (often at or inside an element), a corrupt value length
     (0, odd, undefined, huge), a corrupt VR, an extreme value of a listed attribute (set or
-    inserted), a deleted attribute, inserted junk bytes.
+    inserted), a deleted attribute, inserted junk bytes, an image size claim far beyond the
+    data (rows, columns, frames, bits; images only).
 
     Parameters
     ----------
@@ -614,6 +648,10 @@ def mutate_part10(data: bytes, rng: Random, profile: Profile, *, header_only: bo
         return _set_value(data, rng, layout, profile.values)
     if kind == "delete":
         return _delete(data, rng, layout, profile.deletable)
+    if kind == "size" and "Rows" in profile.values:
+        return claim_size(data, rng)
+    if kind == "size":
+        return _set_value(data, rng, layout, profile.values)
     return _insert_bytes(data, rng, limit)
 
 

@@ -95,14 +95,22 @@ def test_the_plan_gives_each_entry_its_share() -> None:
         assert sum(1 for j in jobs if (j.entry, j.source) == (entry, source)) >= int(share * 600)
 
 
-def test_the_watchdog_reports_a_hang_and_a_crash_and_goes_on(tmp_path: Path) -> None:
+def test_the_watchdog_reports_a_hang_a_crash_and_a_memory_hog_and_goes_on(
+    tmp_path: Path,
+) -> None:
     if not sample_dicom_dir().is_dir():
         pytest.skip(f"no sample study in {sample_dicom_dir()}")
     campaign = run_campaign(
-        tmp_path, count=4, call_timeout=3.0, baseline=False, inject={1: "hang", 2: "crash"}
+        tmp_path,
+        count=5,
+        call_timeout=3.0,
+        memory_limit_mib=64,
+        baseline=False,
+        inject={1: "hang", 2: "crash", 3: "memory"},
     )
-    assert [(o.index, o.failure) for o in campaign.outcomes][1:3] == [(1, "hang"), (2, "crash")]
-    assert [o.index for o in campaign.outcomes] == [0, 1, 2, 3]
-    assert campaign.restarts == 2
+    assert [o.index for o in campaign.outcomes] == [0, 1, 2, 3, 4]
+    failures = [o.failure for o in campaign.outcomes[1:4]]
+    assert failures == ["hang", "crash", "memory"], campaign.summary()
     assert "SIGKILL" in campaign.outcomes[2].detail
-    assert Path(campaign.outcomes[1].kept).is_dir()
+    assert campaign.restarts == 3
+    assert all(Path(o.kept).is_dir() for o in campaign.outcomes[1:4])
