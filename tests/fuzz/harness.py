@@ -1,12 +1,13 @@
 """Run seeded mutants through ``galactoview.cli.main`` in a watched child process.
 
 A campaign makes ``count`` mutants (see :func:`plan` for the mix) of the bundled sample
-images, of small synthetic images in eight encodings, of the sample study's annotation
+images, of nine small synthetic images (six transfer syntaxes, MONOCHROME1, multi-frame,
+RGB), of the sample study's annotation
 sidecar (DICOM JSON) and of the binary SR ``galactoview sr export`` makes of it, and runs
 each through one of ``info``, ``render``, ``sr show``, ``sr import`` and ``report`` by
 calling :func:`galactoview.cli.main` with an argv, in process, as the console script does.
-Mutant ``i`` is a function of the seed and ``i`` alone, so any failure is reproduced with
-``python -m tests.fuzz.harness --only I`` (see ``tools/fuzz_campaign.py``).
+Mutant ``i`` is a function of the seed and ``i`` alone (the corpus is the same bytes in
+every run), so any failure is reproduced with ``tools/fuzz_campaign.py --only I``.
 
 A mutant **fails** when ``main`` raises (other than ``SystemExit`` with code 0, 1 or 2),
 returns anything but 0, 1 or 2, returns non-zero without a stderr line naming the input
@@ -152,11 +153,7 @@ class Outcome:
 
     def line(self) -> str:
         """One line that says how to find and reproduce the failure."""
-        what = (
-            f"{self.failure}: {self.exception}: {self.detail}"
-            if self.exception
-            else (f"{self.failure}: {self.detail}")
-        )
+        what = f"{self.failure}: {self.detail}"  # an exception's detail starts with its type
         where = f" at {self.where}" if self.where else ""
         origin = f" (from {self.origin})" if self.origin and self.origin != self.where else ""
         return (
@@ -291,15 +288,23 @@ def build_corpus(root: Path) -> Corpus:
 def _write_synthetic(folder: Path) -> None:
     """Write 64 x 48 MG images in the encodings and pixel formats the viewer supports."""
     import numpy as np
+    from pydicom.dataset import Dataset
     from pydicom.uid import (
         DeflatedExplicitVRLittleEndian,
         ImplicitVRLittleEndian,
         JPEG2000Lossless,
         JPEGLSLossless,
         RLELossless,
+        generate_uid,
     )
 
     from tests.helpers import make_mg_dataset, make_pixels, write_dataset
+
+    def _save(ds: Dataset, path: Path) -> None:
+        # Fixed instance UIDs: the same seed must make the same bytes in every run.
+        ds.SOPInstanceUID = generate_uid(entropy_srcs=["galactoview-fuzz", path.name])
+        ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
+        write_dataset(ds, path)
 
     for syntax, name in (
         (None, "explicit"),
@@ -309,24 +314,24 @@ def _write_synthetic(folder: Path) -> None:
         ds = make_mg_dataset(seed=1)
         if syntax is not None:
             ds.file_meta.TransferSyntaxUID = syntax
-        write_dataset(ds, folder / f"{name}.dcm")
+        _save(ds, folder / f"{name}.dcm")
     for syntax, name in ((RLELossless, "rle"), (JPEG2000Lossless, "j2k"), (JPEGLSLossless, "jls")):
         ds = make_mg_dataset(seed=2)
         ds.compress(syntax)
-        write_dataset(ds, folder / f"{name}.dcm")
-    write_dataset(make_mg_dataset(photometric="MONOCHROME1", seed=3), folder / "mono1.dcm")
+        _save(ds, folder / f"{name}.dcm")
+    _save(make_mg_dataset(photometric="MONOCHROME1", seed=3), folder / "mono1.dcm")
     frames = make_mg_dataset(seed=4)
     stack = np.stack([make_pixels(64, 48, seed=s) for s in range(3)])
     frames.NumberOfFrames = 3
     frames.PixelData = stack.astype("<u2").tobytes()
-    write_dataset(frames, folder / "multiframe.dcm")
+    _save(frames, folder / "multiframe.dcm")
     rgb = make_mg_dataset(seed=5)
     rgb.SamplesPerPixel = 3
     rgb.PhotometricInterpretation = "RGB"
     rgb.PlanarConfiguration = 0
     rgb.BitsAllocated, rgb.BitsStored, rgb.HighBit = 8, 8, 7
     rgb.PixelData = (np.arange(64 * 48 * 3) % 251).astype(np.uint8).tobytes()
-    write_dataset(rgb, folder / "rgb.dcm")
+    _save(rgb, folder / "rgb.dcm")
 
 
 # --- one mutant --------------------------------------------------------------------------

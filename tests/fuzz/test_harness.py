@@ -12,7 +12,7 @@ from pydicom.uid import ImplicitVRLittleEndian
 
 from galactoview.paths import sample_dicom_dir
 from tests.fuzz import mutators
-from tests.fuzz.harness import SHARES, plan, run_campaign
+from tests.fuzz.harness import SHARES, _write_synthetic, plan, run_campaign
 from tests.helpers import make_mg_dataset, write_dataset
 
 
@@ -114,3 +114,12 @@ def test_the_watchdog_reports_a_hang_a_crash_and_a_memory_hog_and_goes_on(
     assert "SIGKILL" in campaign.outcomes[2].detail
     assert campaign.restarts == 3
     assert all(Path(o.kept).is_dir() for o in campaign.outcomes[1:4])
+
+
+def test_the_synthetic_images_are_the_same_bytes_in_every_run(tmp_path: Path) -> None:
+    # Mutations aim at byte offsets: a different UID length would move every element.
+    _write_synthetic(tmp_path / "a")
+    _write_synthetic(tmp_path / "b")
+    first = {p.name: p.read_bytes() for p in (tmp_path / "a").iterdir()}
+    assert len(first) == 9
+    assert first == {p.name: p.read_bytes() for p in (tmp_path / "b").iterdir()}
