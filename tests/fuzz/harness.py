@@ -47,6 +47,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import resource
 import selectors
 import shutil
@@ -472,10 +473,8 @@ def _peak_growth() -> Iterator[list[float]]:
 
 def _frame(entry: traceback.FrameSummary) -> str:
     """``path:line in function`` with the path shortened to the package."""
-    path = entry.filename
-    for marker in ("site-packages/", f"{REPO_ROOT}/"):
-        if marker in path:
-            path = path.split(marker, 1)[1]
+    path = re.sub(r"^.*/lib/python3\.\d+/(site-packages/)?", "", entry.filename)
+    path = path.removeprefix(f"{REPO_ROOT}/")
     return f"{path}:{entry.lineno} in {entry.name}"
 
 
