@@ -807,6 +807,7 @@ def _watch(
                     f"{process.log_tail()}"
                 )
             status = process.stop()
+            grown = 0.0
             if event is None:
                 failure, detail = "hang", f"no result within {call_timeout:.0f} s"
             elif kind == "memory":
@@ -820,6 +821,7 @@ def _watch(
                 )
             fields = {k: v for k, v in current.items() if k != "event"}
             fields["argv"] = tuple(fields["argv"])
+            fields["rss_growth_mib"] = round(grown, 1)
             campaign.outcomes.append(Outcome(**fields, failure=failure, detail=detail))
             campaign.restarts += 1
             next_index: int = current["index"] + 1
