@@ -70,6 +70,10 @@ __all__ = [
 AGREEMENT_TOLERANCE: Final = 0.02
 #: Plausible range of a radiographic magnification factor (mammography stands give 1.5–2).
 MAGNIFICATION_RANGE: Final = (1.0, 3.0)
+#: Plausible pixel spacing in mm: detectors range from ~0.025 mm (specimen radiography) to
+#: ~1 mm (scanned film at low resolution); anything outside this range is a wrong value,
+#: and a value like 1e308 would turn every distance into infinity.
+SPACING_RANGE_MM: Final = (1e-3, 10.0)
 #: Calibration types of PS3.3 10.7.1.2 (Enumerated Values).
 _CALIBRATION_TYPES: Final = frozenset({"GEOMETRY", "FIDUCIAL"})
 #: Modalities whose Pixel Spacing is a projection quantity (PS3.3 C.8.11).
@@ -293,6 +297,13 @@ def _spacing_pair(
         return None
     if numbers[0] <= 0 or numbers[1] <= 0:
         problems.append(f"{name} '{shown}' is not positive: ignored")
+        return None
+    low, high = SPACING_RANGE_MM
+    if not (low <= numbers[0] <= high and low <= numbers[1] <= high):
+        problems.append(
+            f"{name} '{shown}' is outside {low:g}–{high:g} mm, not a pixel of a projection "
+            "image: ignored"
+        )
         return None
     return numbers[0], numbers[1]
 

@@ -269,6 +269,16 @@ def test_zero_spacing_is_rejected() -> None:
     assert cal.problems == ("Imager Pixel Spacing '0\\0.1' is not positive: ignored",)
 
 
+@pytest.mark.parametrize("value", ["1e308", "0.00001", "25"])
+def test_an_absurd_spacing_is_rejected_so_no_distance_becomes_infinite(value: str) -> None:
+    cal = calibration_from_dataset(mg(imager=[value, "0.1"]))
+    assert cal.source is CalibrationSource.UNKNOWN
+    assert cal.problems == (
+        f"Imager Pixel Spacing '{value}\\0.1' is outside 0.001–10 mm, not a pixel of a "
+        "projection image: ignored",
+    )
+
+
 def test_negative_pixel_spacing_falls_back_to_detector() -> None:
     cal = calibration_from_dataset(mg(pixel_spacing=[-0.1, -0.1], imager=[0.1, 0.1]))
     assert cal.source is CalibrationSource.DETECTOR
