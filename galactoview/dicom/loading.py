@@ -1165,7 +1165,7 @@ def _drop_deferred(ds: Dataset) -> None:
     larger than :data:`MAX_HEADER_BYTES` is not a header value anyone should read.
     """
     for tag in list(ds.keys()):
-        raw = ds.get_item(tag)
+        raw = ds.get_item(tag, keep_deferred=True)
         if not isinstance(raw, RawDataElement) or raw.value is not None:
             continue
         if raw.length <= _DEFER_SIZE:
