@@ -427,10 +427,12 @@ def read_header(record: ImageRecord) -> Dataset:
                 return _read_header(stream)
     except PixelDataError:
         raise
+    except HeaderTooLargeError as exc:
+        raise PixelDataError(record.path, f"refused: {exc}") from exc
     except (OSError, InvalidDicomError, zipfile.BadZipFile, KeyError) as exc:
         raise PixelDataError(record.path, f"cannot read the file: {_describe(exc)}") from exc
     except Exception as exc:  # pydicom raises many types for damaged files
-        raise PixelDataError(record.path, f"damaged DICOM header: {_describe(exc)}") from exc
+        raise PixelDataError(record.path, f"damaged DICOM header: {_describe_any(exc)}") from exc
 
 
 def load_pixels(
@@ -489,10 +491,12 @@ def load_pixels(
         raise
     except MemoryError as exc:
         raise PixelDataError(path, "not enough memory to decode the image") from exc
+    except HeaderTooLargeError as exc:
+        raise PixelDataError(path, f"refused: {exc}") from exc
     except (OSError, InvalidDicomError, zipfile.BadZipFile, KeyError) as exc:
         raise PixelDataError(path, f"cannot read the file: {_describe(exc)}") from exc
     except Exception as exc:  # pydicom raises many types for damaged files
-        raise PixelDataError(path, f"damaged DICOM file: {_describe(exc)}") from exc
+        raise PixelDataError(path, f"damaged DICOM file: {_describe_any(exc)}") from exc
 
 
 def initial_image_index(images: Sequence[ImageRecord]) -> int | None:
@@ -1271,6 +1275,16 @@ def _open_image(record: ImageRecord) -> Iterator[BinaryIO]:
                 record.path,
                 f"archive member {record.archive_member} is too large to read in memory"
                 f" ({_size(info.file_size)})",
+            )
+        # A header, then at most 4 samples of 8 bytes a pixel (PS3.3 C.7.6.3): anything
+        # beyond is not this image, and is not inflated into memory.
+        needed = MAX_HEADER_BYTES + record.rows * record.columns * record.frame_count * 32
+        if info.file_size > needed:
+            raise PixelDataError(
+                record.path,
+                f"archive member {record.archive_member} holds {_size(info.file_size)},"
+                f" more than a header and the pixel data of its {record.rows} x"
+                f" {record.columns} x {record.frame_count} frame(s) can need; not read",
             )
         yield io.BytesIO(archive.read(info))
 

@@ -530,3 +530,22 @@ def test_encrypted_and_unsupported_zip_members_are_one_line_each(tmp_path: Path)
     assert messages[0].startswith(f"{archive} [IM1]: cannot read the archive member: ")
     assert "encrypted" in messages[0]
     assert messages[1].startswith(f"{archive} [IM2]: cannot read the archive member: ")
+
+
+def test_zip_member_far_larger_than_its_image_is_not_inflated(tmp_path: Path) -> None:
+    # A small image followed by 80 MiB of zeros: the header reads, the member is never
+    # inflated into memory to decode it.
+    archive = tmp_path / "padded.zip"
+    data = write_mg(tmp_path / "a.dcm").read_bytes()
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as writer:
+        with writer.open("IM1", "w") as member:
+            member.write(data)
+            for _ in range(80):
+                member.write(bytes(1024**2))
+    (record,) = scan([archive]).images
+    with pytest.raises(PixelDataError) as caught:
+        load_pixels(record)
+    assert caught.value.message == (
+        f"archive member IM1 holds {(len(data) + 80 * 1024**2) / 1024**2:.1f} MiB, more than"
+        " a header and the pixel data of its 64 x 48 x 1 frame(s) can need; not read"
+    )
