@@ -537,11 +537,13 @@ def test_zip_member_far_larger_than_its_image_is_not_inflated(tmp_path: Path) ->
     # inflated into memory to decode it.
     archive = tmp_path / "padded.zip"
     data = write_mg(tmp_path / "a.dcm").read_bytes()
-    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as writer:
-        with writer.open("IM1", "w") as member:
-            member.write(data)
-            for _ in range(80):
-                member.write(bytes(1024**2))
+    with (
+        zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as writer,
+        writer.open("IM1", "w") as member,
+    ):
+        member.write(data)
+        for _ in range(80):
+            member.write(bytes(1024**2))
     (record,) = scan([archive]).images
     with pytest.raises(PixelDataError) as caught:
         load_pixels(record)
