@@ -1021,8 +1021,10 @@ class _BoundedStream:
         self._read = 0
         self.refused: str | None = None
         name = getattr(stream, "name", None)
-        if isinstance(name, str):
-            self.name = name  # lets pydicom read a deferred value from the file again
+        if isinstance(name, str) and not costly_seeks:
+            # Lets pydicom read a deferred value from the file again. Never for a zip
+            # member, whose name is no path on disk (it could name another file).
+            self.name = name
 
     def _refuse(self, message: str) -> HeaderTooLargeError:
         self.refused = self.refused or message
@@ -1070,6 +1072,11 @@ class _BoundedStream:
 
     def tell(self) -> int:
         return self._stream.tell()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream is closed: pydicom then reads a deferred value by path."""
+        return bool(getattr(self._stream, "closed", False))
 
     def _charge(self, count: int) -> None:
         if self._budget is None:

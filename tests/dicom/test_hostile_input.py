@@ -551,3 +551,12 @@ def test_zip_member_far_larger_than_its_image_is_not_inflated(tmp_path: Path) ->
         f"archive member IM1 holds {(len(data) + 80 * 1024**2) / 1024**2:.1f} MiB, more than"
         " a header and the pixel data of its 64 x 48 x 1 frame(s) can need; not read"
     )
+
+
+def test_a_large_standard_value_is_read_when_used(tmp_path: Path) -> None:
+    # Above the deferral size, below the bound: skipped while reading the header, read
+    # from the file (opened again by its path) when used.
+    ds = make_mg_dataset(rows=8, columns=8)
+    ds.ICCProfile = b"x" * (5 * 1024**2)
+    (record,) = scan([write_dataset(ds, tmp_path / "icc.dcm")]).images
+    assert read_header(record).ICCProfile == b"x" * (5 * 1024**2)
