@@ -1128,6 +1128,9 @@ def _read_header(
     if bounded.refused is not None:  # raised inside pydicom, which carried on
         raise HeaderTooLargeError(bounded.refused)
     _drop_deferred(ds)
+    if getattr(ds, "fileobj_type", None) is _BoundedStream:
+        # pydicom opens the file again with the type of the stream it read from.
+        ds.fileobj_type = open
     return ds
 
 
