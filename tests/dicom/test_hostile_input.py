@@ -560,3 +560,26 @@ def test_a_large_standard_value_is_read_when_used(tmp_path: Path) -> None:
     ds.ICCProfile = b"x" * (5 * 1024**2)
     (record,) = scan([write_dataset(ds, tmp_path / "icc.dcm")]).images
     assert read_header(record).ICCProfile == b"x" * (5 * 1024**2)
+
+
+def test_thumbnails_and_the_decode_service_refuse_as_load_pixels_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from galactoview.dicom.decode_service import decode_stored
+    from galactoview.dicom.thumbnails import render_thumbnail, thumbnail_in_worker
+
+    huge = data_factory.write_huge_claim(tmp_path / "huge.dcm", 32767, 32767, frames=1000)
+    mislabelled = _encapsulated(tmp_path, JPEG2000Lossless, b"\xff\xd8\xff\xe0" + bytes(60))
+    _forbid_decoding(monkeypatch)
+    for path in (huge, mislabelled):
+        (record,) = scan([path]).images
+        with pytest.raises(PixelDataError) as expected:
+            load_pixels(record)
+        for decode in (
+            lambda record: decode_stored(record, fast=True),
+            lambda record: render_thumbnail(record, 64),
+        ):
+            with pytest.raises(PixelDataError) as caught:
+                decode(record)
+            assert caught.value.message == expected.value.message
+        assert thumbnail_in_worker(record, 64) == expected.value.message
