@@ -15,6 +15,13 @@ Reading is tolerant: a dataset stored without preamble and File Meta Information
 (not conformant to PS3.10 7.1, but written by old software) is accepted when its
 first element is in group 0002 or 0008; its transfer syntax is then inferred from
 the encoding pydicom detects.
+
+Reading is also guarded, since the bytes are untrusted: a header is read without its
+large values and refused when it would need more than :data:`MAX_HEADER_BYTES`
+(e.g. a zip member that inflates a 4 GiB private element); the size a header claims
+for its pixel data is checked against the bytes the file holds, and encapsulated data
+against its codec's marker, before anything is decoded or allocated; any exception
+while reading one file becomes one :class:`LoadProblem` or :class:`PixelDataError`.
 """
 
 from __future__ import annotations
@@ -374,10 +381,14 @@ def scan(paths: Iterable[Path]) -> ScanResult:
     Folders are walked recursively in sorted order; hidden files and folders,
     files with an obviously non-DICOM suffix (:data:`SKIPPED_SUFFIXES`) and files
     without the ``DICM`` prefix (PS3.10 7.1) are skipped silently, unless their
-    suffix claims DICOM (:data:`DICOM_SUFFIXES`). Files named explicitly are always
+    suffix claims DICOM (:data:`DICOM_SUFFIXES`). Symbolic links to folders are not
+    followed; a symbolic link loop is reported. A folder in which nothing at all is
+    found is reported (``no DICOM image found``). Files named explicitly are always
     tried and reported when unusable. A DICOMDIR (PS3.10 8.6) is followed to the
     files its directory records reference (PS3.3 F.5); a missing referenced file is
-    reported. The members of a ``.zip`` archive are read in memory, headers only.
+    reported, and so is one whose File ID leaves the DICOMDIR's folder (PS3.10 8.2),
+    which is not read. The members of a ``.zip`` archive are read in memory, headers
+    only; a member named with ``..`` or an absolute path is reported and not read.
 
     Only headers are read: Pixel Data (7FE0,0010) is never read nor decoded here.
 
