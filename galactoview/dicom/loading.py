@@ -1318,15 +1318,26 @@ def _sniff(head: bytes) -> Literal["part10", "raw", "empty", "other"]:
 
     ``part10``: 128-byte preamble and ``DICM`` (PS3.10 7.1). ``raw``: a dataset
     without preamble, starting with an element of group 0002 or 0008 (either byte
-    order). ``empty``: no bytes. ``other``: anything else.
+    order) whose VR is two capital letters (explicit VR, PS3.5 7.1.2) or whose 32-bit
+    length is plausible for a first element (implicit VR, PS3.5 7.1.3). ``empty``: no
+    bytes. ``other``: anything else, rejected without a parse.
     """
     if not head:
         return "empty"
     if len(head) >= 132 and head[128:132] == b"DICM":
         return "part10"
     if len(head) >= 8 and head[:2] in (b"\x02\x00", b"\x08\x00", b"\x00\x08"):
-        return "raw"
+        vr = head[4:6]
+        explicit = vr.isalpha() and vr.isupper()
+        little = head[:2] != b"\x00\x08"
+        (length,) = struct.unpack("<I" if little else ">I", head[4:8])
+        if explicit or length < _PLAUSIBLE_FIRST_LENGTH:
+            return "raw"
     return "other"
+
+
+#: Largest Value Length believed for the first element of a dataset without preamble.
+_PLAUSIBLE_FIRST_LENGTH: Final = 1024**2
 
 
 class _Scanner:

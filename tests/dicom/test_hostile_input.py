@@ -583,3 +583,22 @@ def test_thumbnails_and_the_decode_service_refuse_as_load_pixels_does(
                 decode(record)
             assert caught.value.message == expected.value.message
         assert thumbnail_in_worker(record, 64) == expected.value.message
+
+
+def test_files_that_only_start_like_a_dataset_are_rejected_without_a_parse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Group 0008 bytes, then neither a VR nor a plausible length: not a dataset.
+    junk = tmp_path / "IM1.dcm"
+    junk.write_bytes(b"\x08\x00\x05\x00\xff\xff\xff\x7f" + bytes(200))
+    old = data_factory.write_without_meta(tmp_path / "IM_OLD")  # still accepted
+
+    def guarded(stream: object, *args: object, **kwargs: object) -> object:
+        if "IM1.dcm" in str(getattr(stream, "name", "")):
+            raise AssertionError("a file that is not DICOM was parsed")
+        return dcmread(stream, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(loading, "dcmread", guarded)
+    result = scan([tmp_path])
+    assert [record.path for record in result.images] == [old]
+    assert _problems(result) == [f"{junk}: not a DICOM file (no 'DICM' prefix after the preamble)"]
