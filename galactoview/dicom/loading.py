@@ -110,6 +110,9 @@ MAX_HEADER_BYTES: Final = 64 * 1024**2
 #: deferred private value is dropped, a deferred standard one is read only when used.
 _DEFER_SIZE: Final = 4 * 1024**2
 
+#: Bytes a zip member's stream keeps behind its position: seeking back within them is free.
+_ZIP_READ_BUFFER: Final = 4096
+
 #: Bytes of the file start searched for a deflated Transfer Syntax UID (File Meta).
 _META_PEEK: Final = 1024
 
@@ -1009,8 +1012,8 @@ class HeaderTooLargeError(Exception):
 class _ArchiveBudget:
     """Bytes the headers of one archive's members may still inflate (shared, mutable)."""
 
-    def __init__(self, total: int = _ARCHIVE_HEADER_BUDGET) -> None:
-        self.left = total
+    def __init__(self) -> None:
+        self.left = _ARCHIVE_HEADER_BUDGET
 
 
 class _BoundedStream:
@@ -1077,8 +1080,12 @@ class _BoundedStream:
                 " before Pixel Data)"
             )
         if self._costly:
-            # Inflating restarts from the start when going back beyond the buffer.
-            self._charge(target - position if target >= position else target)
+            # Going forward inflates what is skipped; going back beyond the read buffer
+            # (a few KB) inflates again from the start (zipfile.ZipExtFile.seek).
+            if target >= position:
+                self._charge(target - position)
+            elif position - target > _ZIP_READ_BUFFER:
+                self._charge(target)
         return self._stream.seek(target)
 
     def tell(self) -> int:

@@ -602,3 +602,26 @@ def test_files_that_only_start_like_a_dataset_are_rejected_without_a_parse(
     result = scan([tmp_path])
     assert [record.path for record in result.images] == [old]
     assert _problems(result) == [f"{junk}: not a DICOM file (no 'DICM' prefix after the preamble)"]
+
+
+def test_an_archive_inflates_a_bounded_total_for_its_headers(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Many members, each header acceptable alone, together more than the archive's
+    # budget (1 GiB; 3 MiB here): the rest is not read, and that is said once.
+    monkeypatch.setattr(loading, "_ARCHIVE_HEADER_BUDGET", 3 * 1024**2)
+    archive = tmp_path / "many.zip"
+    with zipfile.ZipFile(archive, "w", compression=zipfile.ZIP_DEFLATED) as writer:
+        for index in range(6):
+            ds = make_mg_dataset(rows=8, columns=8, seed=index)
+            block = ds.private_block(0x0009, "GALACTOVIEW TEST", create=True)
+            block.add_new(0x10, "OB", bytes(1024**2))
+            writer.writestr(f"IM{index}", _dataset_bytes(ds))
+    result = scan([archive])
+    assert [record.archive_member for record in result.images] == ["IM0", "IM1"]
+    assert _problems(result) == [
+        f"{archive} [IM2]: refused: the headers of this archive's members need more than"
+        " 3.0 MiB inflated; the rest is not read",
+        f"{archive}: the members' headers need more than 3.0 MiB inflated;"
+        " the remaining members are not read",
+    ]
