@@ -151,8 +151,26 @@ def test_nothing_readable_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[
 
 
 def test_empty_folder_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    # The folder itself is the problem: the README promises a line for it (issue 10).
     assert cli.main(["info", "--json", str(tmp_path)]) == 1
-    assert json.loads(capsys.readouterr().out) == {"patients": [], "problems": []}
+    captured = capsys.readouterr()
+    assert json.loads(captured.out) == {
+        "patients": [],
+        "problems": [
+            {"path": str(tmp_path), "archive_member": None, "message": "no DICOM image found"}
+        ],
+    }
+    assert f"{tmp_path}: no DICOM image found\n" in captured.err
+
+
+def test_folder_with_only_a_text_file_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "notes.txt").write_text("no images here\n")
+    assert cli.main(["info", str(tmp_path)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines()[0] == f"{tmp_path}: no DICOM image found"
+    assert captured.out == ""
 
 
 def test_multiframe_size_and_study_tree(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -57,7 +57,12 @@ from typing import Any, Final
 import numpy as np
 from numpy.typing import NDArray
 
-from galactoview.dicom.loading import ImageRecord, PixelDataError, load_pixels
+from galactoview.dicom.loading import (
+    ImageRecord,
+    PixelDataError,
+    load_pixels,
+    read_image_dataset,
+)
 from galactoview.dicom.pixel_cache import PixelCache
 
 __all__ = [
@@ -189,11 +194,12 @@ def _decode_j2k_imagecodecs(record: ImageRecord) -> NDArray[Any] | None:
     """Decode a single-frame unsigned JPEG 2000 image with imagecodecs; None to fall back."""
     try:
         imagecodecs = importlib.import_module("imagecodecs")  # optional
-        from pydicom import dcmread
         from pydicom.encaps import generate_frames
 
-        with record.path.open("rb") as stream:
-            ds = dcmread(stream)
+        if record.archive_member is not None:
+            return None
+        # Header bounded, pixel data checked against it (sizes, codec) before reading.
+        ds = read_image_dataset(record.path)
         if (
             str(ds.get("PhotometricInterpretation", "")).strip()
             not in ("MONOCHROME1", "MONOCHROME2")

@@ -22,15 +22,14 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
-from pydicom import dcmread
 from pydicom.dataset import Dataset
-from pydicom.errors import InvalidDicomError
 from pydicom.pixels.decoders.base import get_decoder
 from pydicom.pixels.processing import apply_color_lut
 from pydicom.pixels.utils import pixel_array
 from pydicom.uid import UID
 
 from galactoview.dicom.display import DisplayPipeline, VoiLut, VoiLutFunction, Window, auto_window
+from galactoview.dicom.loading import PixelDataError, read_image_dataset
 
 __all__ = [
     "RenderError",
@@ -65,22 +64,20 @@ def read_dataset(path: Path) -> Dataset:
     Raises
     ------
     RenderError
-        If the file does not exist, cannot be read or is not DICOM.
+        If the file does not exist, cannot be read or is not DICOM, or its header and
+        pixel data disagree: the header is read and the pixel data checked as
+        :func:`~galactoview.dicom.loading.read_image_dataset` does (sizes claimed
+        against sizes held, the transfer syntax against the data) before anything
+        large is allocated.
     """
     if not path.exists():
         raise RenderError("no such file")
     if not path.is_file():
         raise RenderError("not a regular file")
     try:
-        with warnings.catch_warnings(), path.open("rb") as stream:
-            warnings.simplefilter("ignore")  # reading is tolerant
-            return dcmread(stream)
-    except InvalidDicomError as exc:
-        raise RenderError("not a DICOM file (no 'DICM' prefix after the preamble)") from exc
-    except OSError as exc:
-        raise RenderError(f"cannot read the file: {exc.strerror or _first_line(exc)}") from exc
-    except Exception as exc:  # pydicom raises many types for damaged files
-        raise RenderError(f"damaged DICOM file: {_first_line(exc)}") from exc
+        return read_image_dataset(path)
+    except PixelDataError as exc:
+        raise RenderError(exc.message) from exc
 
 
 def parse_window(text: str) -> tuple[float, float]:
@@ -179,10 +176,30 @@ def render_image(
     RenderError
         If the dataset has no pixel data, the frame is out of range, the photometric
         interpretation or bit depth is not supported, no decoder is installed, or
-        decoding fails.
+        decoding (or anything else) fails: it never raises another exception.
     """
     if max_size is not None and max_size < 1:
         raise RenderError(f"--max-size must be at least 1, got {max_size}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # reading is tolerant
+            return _render_image(ds, frame, window, auto, max_size)
+    except RenderError:
+        raise
+    except MemoryError as exc:
+        raise RenderError("not enough memory to render the image") from exc
+    except Exception as exc:  # a malformed value pydicom or the pipeline trips on
+        raise RenderError(f"cannot render the image: {_first_line(exc)}") from exc
+
+
+def _render_image(
+    ds: Dataset,
+    frame: int,
+    window: tuple[float, float] | None,
+    auto: bool,
+    max_size: int | None,
+) -> NDArray[np.uint8]:
+    """Do the work of :func:`render_image`."""
     if "PixelData" not in ds:
         if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds:
             raise RenderError("float pixel data is not supported")

@@ -15,24 +15,34 @@ Reading is tolerant: a dataset stored without preamble and File Meta Information
 (not conformant to PS3.10 7.1, but written by old software) is accepted when its
 first element is in group 0002 or 0008; its transfer syntax is then inferred from
 the encoding pydicom detects.
+
+Reading is also guarded, since the bytes are untrusted: a header is read without its
+large values and refused when it would need more than :data:`MAX_HEADER_BYTES`
+(e.g. a zip member that inflates a 4 GiB private element); the size a header claims
+for its pixel data is checked against the bytes the file holds, and encapsulated data
+against its codec's marker, before anything is decoded or allocated; any exception
+while reading one file becomes one :class:`LoadProblem` or :class:`PixelDataError`.
 """
 
 from __future__ import annotations
 
+import errno
 import io
 import math
 import os
 import struct
 import warnings
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, Literal, NamedTuple, cast
 
 import numpy as np
 from pydicom import dcmread
+from pydicom.dataelem import RawDataElement
 from pydicom.dataset import Dataset
 from pydicom.encaps import get_frame
 from pydicom.errors import InvalidDicomError
@@ -41,6 +51,7 @@ from pydicom.pixels.processing import apply_color_lut, convert_color_space
 from pydicom.pixels.utils import pixel_array
 from pydicom.uid import (
     UID,
+    DeflatedExplicitVRLittleEndian,
     ExplicitVRBigEndian,
     ExplicitVRLittleEndian,
     ImplicitVRLittleEndian,
@@ -62,7 +73,9 @@ from galactoview.dicom.mammography import (
 __all__ = [
     "DICOM_SUFFIXES",
     "MAX_DECODED_BYTES",
+    "MAX_HEADER_BYTES",
     "SKIPPED_SUFFIXES",
+    "HeaderTooLargeError",
     "ImageRecord",
     "LoadProblem",
     "PixelDataError",
@@ -71,6 +84,7 @@ __all__ = [
     "initial_image_index",
     "load_pixels",
     "read_header",
+    "read_image_dataset",
     "scan",
 ]
 
@@ -86,6 +100,34 @@ DICOM_SUFFIXES: Final = frozenset({".dcm", ".dicom", ".dic"})
 #: Largest decoded frame :func:`load_pixels` allocates (2 GiB); a header claiming more
 #: (Rows x Columns x Samples per Pixel x bytes per sample) is refused before decoding.
 MAX_DECODED_BYTES: Final = 2 * 1024**3
+
+#: Most bytes a header (everything before Pixel Data) may make us read: values above
+#: :data:`_DEFER_SIZE` are skipped, not read, and a header that needs more than this
+#: (a 4 GiB private element in a zip member, thousands of large elements) is refused.
+MAX_HEADER_BYTES: Final = 64 * 1024**2
+
+#: Values larger than this are not read with the header (pydicom ``defer_size``); a
+#: deferred private value is dropped, a deferred standard one is read only when used.
+_DEFER_SIZE: Final = 4 * 1024**2
+
+#: Bytes a zip member's stream keeps behind its position: seeking back within them is free.
+_ZIP_READ_BUFFER: Final = 4096
+
+#: Bytes of the file start searched for a deflated Transfer Syntax UID (File Meta).
+_META_PEEK: Final = 1024
+
+#: Largest inflated size of a deflated dataset (PS3.5 A.5), which pydicom reads whole.
+_MAX_DEFLATED_BYTES: Final = 256 * 1024**2
+
+#: Most bytes the headers of all members of one ``.zip`` archive may make us inflate.
+_ARCHIVE_HEADER_BUDGET: Final = 1024**3
+
+#: Largest compression ratio accepted for an encapsulated frame above
+#: :data:`_RATIO_FREE_BYTES`: JPEG-LS and JPEG 2000 reach a few hundred on flat images.
+_MAX_COMPRESSION_RATIO: Final = 2000
+
+#: Decoded frames up to this size are decoded whatever their compression ratio.
+_RATIO_FREE_BYTES: Final = 64 * 1024**2
 
 #: Media Storage Directory Storage, the SOP Class of a DICOMDIR (PS3.10 8.6, PS3.4 Annex I).
 _MEDIA_STORAGE_DIRECTORY: Final = UID("1.2.840.10008.1.3.10")
@@ -342,10 +384,14 @@ def scan(paths: Iterable[Path]) -> ScanResult:
     Folders are walked recursively in sorted order; hidden files and folders,
     files with an obviously non-DICOM suffix (:data:`SKIPPED_SUFFIXES`) and files
     without the ``DICM`` prefix (PS3.10 7.1) are skipped silently, unless their
-    suffix claims DICOM (:data:`DICOM_SUFFIXES`). Files named explicitly are always
+    suffix claims DICOM (:data:`DICOM_SUFFIXES`). Symbolic links to folders are not
+    followed; a symbolic link loop is reported. A folder in which nothing at all is
+    found is reported (``no DICOM image found``). Files named explicitly are always
     tried and reported when unusable. A DICOMDIR (PS3.10 8.6) is followed to the
     files its directory records reference (PS3.3 F.5); a missing referenced file is
-    reported. The members of a ``.zip`` archive are read in memory, headers only.
+    reported, and so is one whose File ID leaves the DICOMDIR's folder (PS3.10 8.2),
+    which is not read. The members of a ``.zip`` archive are read in memory, headers
+    only; a member named with ``..`` or an absolute path is reported and not read.
 
     Only headers are read: Pixel Data (7FE0,0010) is never read nor decoded here.
 
@@ -395,10 +441,12 @@ def read_header(record: ImageRecord) -> Dataset:
                 return _read_header(stream)
     except PixelDataError:
         raise
+    except HeaderTooLargeError as exc:
+        raise PixelDataError(record.path, f"refused: {exc}") from exc
     except (OSError, InvalidDicomError, zipfile.BadZipFile, KeyError) as exc:
         raise PixelDataError(record.path, f"cannot read the file: {_describe(exc)}") from exc
     except Exception as exc:  # pydicom raises many types for damaged files
-        raise PixelDataError(record.path, f"damaged DICOM header: {_describe(exc)}") from exc
+        raise PixelDataError(record.path, f"damaged DICOM header: {_describe_any(exc)}") from exc
 
 
 def load_pixels(
@@ -457,10 +505,12 @@ def load_pixels(
         raise
     except MemoryError as exc:
         raise PixelDataError(path, "not enough memory to decode the image") from exc
+    except HeaderTooLargeError as exc:
+        raise PixelDataError(path, f"refused: {exc}") from exc
     except (OSError, InvalidDicomError, zipfile.BadZipFile, KeyError) as exc:
         raise PixelDataError(path, f"cannot read the file: {_describe(exc)}") from exc
     except Exception as exc:  # pydicom raises many types for damaged files
-        raise PixelDataError(path, f"damaged DICOM file: {_describe(exc)}") from exc
+        raise PixelDataError(path, f"damaged DICOM file: {_describe_any(exc)}") from exc
 
 
 def initial_image_index(images: Sequence[ImageRecord]) -> int | None:
@@ -496,16 +546,74 @@ class _PixelElement(NamedTuple):
     length: int
     available: int
     implicit: bool
+    value_start: int = 0
 
 
-def _decode_frame(path: Path, stream: BinaryIO, index: int, colour: bool) -> np.ndarray:
-    """Check the header of an open image, then decode frame ``index``."""
-    header = _read_header(stream)
-    syntax = _syntax_of(header)
+def read_image_dataset(path: Path) -> Dataset:
+    """Read a whole image file, its pixel data checked against its header first.
+
+    For ``render`` and other readers that want the dataset itself: the header is read
+    as :func:`scan` reads it (no value larger than :data:`MAX_HEADER_BYTES`), the Pixel
+    Data is checked as :func:`load_pixels` checks it (the size the header claims
+    against the bytes the file holds, the transfer syntax against the data), and only
+    then is the file read, values above a few MB being read when first used.
+    A file without Pixel Data is returned as it is (the caller says what is missing).
+
+    Parameters
+    ----------
+    path
+        A DICOM file, opened read-only.
+
+    Returns
+    -------
+    Dataset
+        The dataset with its file meta; private values too large for a header dropped.
+
+    Raises
+    ------
+    PixelDataError
+        If the file cannot be read, or its header and pixel data do not agree.
+    """
     try:
-        element = _pixel_element(stream, header, syntax)
-    except _NoPixelDataError:
-        raise PixelDataError(path, "the file has no Pixel Data (7FE0,0010)") from None
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with path.open("rb") as stream:
+                header = _read_header(stream)
+                with suppress(_NoPixelDataError):
+                    _check_frame_request(path, stream, header, 0, colour=True)
+                stream.seek(0)
+                force = _sniff(stream.read(132)) == "raw"
+                stream.seek(0)
+                ds = dcmread(stream, force=force, defer_size=_DEFER_SIZE)
+                _drop_deferred(ds)
+                return ds
+    except PixelDataError:
+        raise
+    except HeaderTooLargeError as exc:
+        raise PixelDataError(path, f"refused: {exc}") from exc
+    except InvalidDicomError as exc:
+        raise PixelDataError(
+            path, "not a DICOM file (no 'DICM' prefix after the preamble)"
+        ) from exc
+    except OSError as exc:
+        raise PixelDataError(
+            path, f"cannot read the file: {exc.strerror or _describe(exc)}"
+        ) from exc
+    except Exception as exc:  # pydicom raises many types for damaged files
+        raise PixelDataError(path, f"damaged DICOM file: {_describe_any(exc)}") from exc
+
+
+def _check_frame_request(
+    path: Path, stream: BinaryIO, header: Dataset, index: int, *, colour: bool
+) -> tuple[UID, _PixelElement | None, int, str]:
+    """Check an open image before decoding frame ``index``; the stream follows its header.
+
+    Returns (transfer syntax, Pixel Data element or None when deflated, number of
+    frames, Photometric Interpretation); raises :class:`_NoPixelDataError` without
+    Pixel Data and :class:`PixelDataError` for anything else that is wrong.
+    """
+    syntax = _syntax_of(header)
+    element = _pixel_element(stream, header, syntax)
     frames = _optional_int(header.get("NumberOfFrames")) or 1
     if not 0 <= index < frames:
         raise PixelDataError(path, f"frame {index} does not exist; the image has {frames} frame(s)")
@@ -522,7 +630,23 @@ def _decode_frame(path: Path, stream: BinaryIO, index: int, colour: bool) -> np.
         stored_bits = stored_bits * 2 // 3
     _check_decoder(path, syntax)
     if element is not None:
-        _check_pixel_element(path, syntax, element, (stored_bits * frames + 7) // 8)
+        claim = _Claim.of(header, frames, (stored_bits * frames + 7) // 8)
+        _check_pixel_element(path, syntax, element, claim)
+        if element.length == _UNDEFINED_LENGTH:
+            stream.seek(element.value_start)
+            _check_encapsulated(path, syntax, stream, element.available, claim)
+    return syntax, element, frames, photometric
+
+
+def _decode_frame(path: Path, stream: BinaryIO, index: int, colour: bool) -> np.ndarray:
+    """Check the header of an open image, then decode frame ``index``."""
+    header = _read_header(stream)
+    try:
+        syntax, element, frames, photometric = _check_frame_request(
+            path, stream, header, index, colour=colour
+        )
+    except _NoPixelDataError:
+        raise PixelDataError(path, "the file has no Pixel Data (7FE0,0010)") from None
     found = syntax
     if element is not None and element.implicit and not syntax.is_implicit_VR:
         # The file meta claims explicit VR, the dataset is implicit VR (PS3.5 A.1).
@@ -689,8 +813,43 @@ def _check_image_pixel_module(path: Path, header: Dataset) -> int:
     return rows * columns * samples * allocated
 
 
-def _check_pixel_element(path: Path, syntax: UID, element: _PixelElement, expected: int) -> None:
-    """Check Pixel Data against the transfer syntax and the size the header implies."""
+class _Claim(NamedTuple):
+    """What a header says the pixel data holds (PS3.3 C.7.6.3), for size checks."""
+
+    rows: int
+    columns: int
+    frames: int
+    samples: int
+    bits: int
+    total: int  # bytes of all frames, native (PS3.5 8.1.1)
+
+    @classmethod
+    def of(cls, header: Dataset, frames: int, total: int) -> _Claim:
+        return cls(
+            _optional_int(header.get("Rows")) or 0,
+            _optional_int(header.get("Columns")) or 0,
+            frames,
+            _optional_int(header.get("SamplesPerPixel")) or 1,
+            _optional_int(header.get("BitsAllocated")) or 0,
+            total,
+        )
+
+    def text(self) -> str:
+        """Say it in words, e.g. ``Rows 8 x Columns 8 x 1 frame(s) ... = 128 bytes``."""
+        return (
+            f"Rows {self.rows} x Columns {self.columns} x {self.frames} frame(s)"
+            f" x {self.samples} sample(s) x {self.bits} bit(s) = {_size(self.total)}"
+        )
+
+
+def _check_pixel_element(path: Path, syntax: UID, element: _PixelElement, claim: _Claim) -> None:
+    """Check Pixel Data against the transfer syntax and the size the header claims.
+
+    Native pixel data (PS3.5 8.1.1) must hold what Rows, Columns, Number of Frames,
+    Samples per Pixel and Bits Allocated say, padded to an even length (PS3.5 7.1.1);
+    more means the header or the transfer syntax is wrong (e.g. 16-bit data labelled
+    8-bit, compressed data labelled native), less that the data is truncated.
+    """
     encapsulated = element.length == _UNDEFINED_LENGTH
     if syntax.is_encapsulated and not encapsulated:
         # PS3.5 A.4: compressed pixel data is encapsulated, with undefined length.
@@ -713,11 +872,91 @@ def _check_pixel_element(path: Path, syntax: UID, element: _PixelElement, expect
             f"the pixel data is truncated: the file ends {element.length - element.available}"
             f" bytes before the end of Pixel Data ({element.length} bytes)",
         )
-    if element.length < expected:
+    if element.length < claim.total:
         raise PixelDataError(
             path,
-            f"the pixel data is truncated: {element.length} bytes, expected {expected}",
+            f"the pixel data is truncated: the header claims {claim.text()},"
+            f" but the pixel data holds {_size(element.length)}",
         )
+    if element.length > claim.total + 1 + (claim.total % 2):
+        raise PixelDataError(
+            path,
+            f"the header claims {claim.text()}, but the pixel data holds"
+            f" {_size(element.length)}: the transfer syntax {_syntax_name(syntax)}"
+            " or the image attributes are wrong (PS3.5 8.1.1)",
+        )
+
+
+#: Item tag (FFFE,E000) as stored in encapsulated pixel data (little endian, PS3.5 A.4).
+_ITEM_TAG: Final = b"\xfe\xff\x00\xe0"
+
+#: The JP2 file signature box (ISO/IEC 15444-1 I.5.1).
+_JP2_SIGNATURE: Final = b"\x00\x00\x00\x0cjP  \r\n\x87\n"
+
+
+def _check_encapsulated(
+    path: Path, syntax: UID, stream: BinaryIO, available: int, claim: _Claim
+) -> None:
+    """Check encapsulated pixel data (PS3.5 A.4) before it is decoded.
+
+    The first fragment must start as the transfer syntax's codec starts: JPEG (PS3.5
+    A.4.1, A.4.3, ISO/IEC 10918-1, 14495-1) with SOI ``FFD8``; JPEG 2000 (A.4.4,
+    A.4.6) with SOC ``FF4F`` or a JP2 signature box; RLE (A.4.2, Annex G) with its
+    64-byte header (1 to 15 segments, the first at offset 64). And the size the header
+    claims may exceed the bytes stored by at most :data:`_MAX_COMPRESSION_RATIO` once
+    it is above :data:`_RATIO_FREE_BYTES`.
+    """
+    if claim.total > _RATIO_FREE_BYTES and claim.total > _MAX_COMPRESSION_RATIO * max(available, 1):
+        raise PixelDataError(
+            path,
+            f"the header claims {claim.text()}, but the pixel data holds {_size(available)}"
+            f" compressed, a ratio above {_MAX_COMPRESSION_RATIO}:1",
+        )
+    head = _first_fragment_head(stream)
+    if head is None:
+        raise PixelDataError(
+            path, "the encapsulated pixel data does not start with items (PS3.5 A.4)"
+        )
+    expected = _codec_start(syntax, head)
+    if expected:
+        raise PixelDataError(
+            path,
+            f"the transfer syntax {_syntax_name(syntax)} says the pixel data is"
+            f" {expected}, but its first fragment starts with {head[:4].hex(' ').upper()}"
+            " (PS3.5 A.4)",
+        )
+
+
+def _first_fragment_head(stream: BinaryIO) -> bytes | None:
+    """Read the start of the first fragment after the Basic Offset Table item (PS3.5 A.4)."""
+    item = stream.read(8)
+    if len(item) < 8 or item[:4] != _ITEM_TAG:
+        return None
+    (table,) = struct.unpack("<I", item[4:8])
+    stream.seek(table, io.SEEK_CUR)
+    item = stream.read(8)
+    if len(item) < 8 or item[:4] != _ITEM_TAG:
+        return None
+    (length,) = struct.unpack("<I", item[4:8])
+    return stream.read(min(length, 64))
+
+
+def _codec_start(syntax: UID, head: bytes) -> str:
+    """Name the codec a fragment should start as, ``""`` when it does (or is not checked)."""
+    name = syntax.name
+    if syntax == "1.2.840.10008.1.2.5":  # RLE Lossless, PS3.5 G.5
+        if len(head) >= 8:
+            segments, first = struct.unpack("<II", head[:8])
+            if 1 <= segments <= 15 and first == 64:
+                return ""
+        return "RLE (a 64-byte header: 1 to 15 segments, the first at offset 64)"
+    if "JPEG 2000" in name or "HTJ2K" in name:
+        if head.startswith(b"\xff\x4f") or head.startswith(_JP2_SIGNATURE):
+            return ""
+        return "JPEG 2000 (a codestream starting FF 4F, or a JP2 box)"
+    if "JPEG" in name and "XL" not in name:
+        return "" if head.startswith(b"\xff\xd8") else "JPEG (starting FF D8)"
+    return ""
 
 
 def _pixel_element(stream: BinaryIO, header: Dataset, syntax: UID) -> _PixelElement | None:
@@ -751,7 +990,7 @@ def _pixel_element(stream: BinaryIO, header: Dataset, syntax: UID) -> _PixelElem
             raise _NoPixelDataError
         (length,) = struct.unpack(f"{order}I", head[8:12])
         offset = 12
-    return _PixelElement(length, max(0, end - start - offset), implicit)
+    return _PixelElement(length, max(0, end - start - offset), implicit, start + offset)
 
 
 class _NoPixelDataError(Exception):
@@ -766,14 +1005,210 @@ def _encoding_of(header: Dataset, syntax: UID) -> tuple[bool, bool]:
     return bool(syntax.is_implicit_VR), bool(syntax.is_little_endian)
 
 
-def _read_header(stream: BinaryIO) -> Dataset:
-    """Read a header (no pixel data), accepting a dataset without File Meta Information."""
+class HeaderTooLargeError(Exception):
+    """A header would need more than :data:`MAX_HEADER_BYTES` read (or inflated)."""
+
+
+class _ArchiveBudget:
+    """Bytes the headers of one archive's members may still inflate (shared, mutable)."""
+
+    def __init__(self) -> None:
+        self.left = _ARCHIVE_HEADER_BUDGET
+
+
+class _BoundedStream:
+    """A read-only view of a stream that refuses to read a header of absurd size.
+
+    Reads count against :data:`MAX_HEADER_BYTES`. When seeking is costly (a member of a
+    ``.zip`` archive, where skipping forward means inflating), the position itself may
+    not pass that bound, and every byte inflated counts against the archive's budget.
+    The refusal is raised as :class:`HeaderTooLargeError` and kept in :attr:`refused`,
+    since pydicom turns some exceptions raised while reading into others.
+    """
+
+    def __init__(
+        self, stream: BinaryIO, *, costly_seeks: bool, budget: _ArchiveBudget | None = None
+    ) -> None:
+        self._stream = stream
+        self._costly = costly_seeks
+        self._budget = budget
+        self._read = 0
+        self.refused: str | None = None
+        name = getattr(stream, "name", None)
+        if isinstance(name, str) and not costly_seeks:
+            # Lets pydicom read a deferred value from the file again. Never for a zip
+            # member, whose name is no path on disk (it could name another file).
+            self.name = name
+
+    def _refuse(self, message: str) -> HeaderTooLargeError:
+        self.refused = self.refused or message
+        return HeaderTooLargeError(self.refused)
+
+    def read(self, size: int | None = -1) -> bytes:
+        position = self._stream.tell()
+        if size is None or size < 0:  # pydicom reads a deflated dataset whole
+            left = MAX_HEADER_BYTES - self._read
+            data = self._stream.read(left + 1)
+            if len(data) > left:
+                raise self._refuse(
+                    f"the dataset after byte {position} is larger than"
+                    f" {_size(MAX_HEADER_BYTES)}, too large to read as a header"
+                )
+        elif self._read + size > MAX_HEADER_BYTES:
+            raise self._refuse(
+                f"a header value of {_size(size)} at byte {position} is too large to read"
+                f" (a header may hold at most {_size(MAX_HEADER_BYTES)} before Pixel Data)"
+            )
+        else:
+            data = self._stream.read(size)
+        self._read += len(data)
+        self._charge(len(data))
+        return data
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        position = self._stream.tell()
+        if whence == io.SEEK_CUR:
+            target = position + offset
+        elif whence == io.SEEK_SET:
+            target = offset
+        else:
+            return self._stream.seek(offset, whence)
+        if self._costly and target > MAX_HEADER_BYTES:
+            raise self._refuse(
+                f"a header value of {_size(target - position)} at byte {position} is too large"
+                f" to read (a header may hold at most {_size(MAX_HEADER_BYTES)}"
+                " before Pixel Data)"
+            )
+        if self._costly:
+            # Going forward inflates what is skipped; going back beyond the read buffer
+            # (a few KB) inflates again from the start (zipfile.ZipExtFile.seek).
+            if target >= position:
+                self._charge(target - position)
+            elif position - target > _ZIP_READ_BUFFER:
+                self._charge(target)
+        return self._stream.seek(target)
+
+    def tell(self) -> int:
+        return self._stream.tell()
+
+    @property
+    def closed(self) -> bool:
+        """Whether the stream is closed: pydicom then reads a deferred value by path."""
+        return bool(getattr(self._stream, "closed", False))
+
+    def _charge(self, count: int) -> None:
+        if self._budget is None:
+            return
+        self._budget.left -= count
+        if self._budget.left < 0:
+            raise self._refuse(
+                f"the headers of this archive's members need more than"
+                f" {_size(_ARCHIVE_HEADER_BUDGET)} inflated; the rest is not read"
+            )
+
+
+def _read_header(
+    stream: BinaryIO, *, costly_seeks: bool = False, budget: _ArchiveBudget | None = None
+) -> Dataset:
+    """Read a header (no pixel data), accepting a dataset without File Meta Information.
+
+    Pixel Data (7FE0,0010) is not read (``stop_before_pixels``); values larger than
+    :data:`_DEFER_SIZE` are skipped (``defer_size``), and a private one of those is
+    dropped from the result. At most :data:`MAX_HEADER_BYTES` are read; with
+    ``costly_seeks`` (a zip member) the header must also end within that bound.
+
+    Raises
+    ------
+    HeaderTooLargeError
+        If the header would need more than that.
+    InvalidDicomError
+        If the stream is not DICOM.
+    """
     head = stream.read(132)
     stream.seek(0)
     kind = _sniff(head)
     if kind in ("empty", "other"):
         raise InvalidDicomError("no 'DICM' prefix after the preamble")
-    return dcmread(stream, stop_before_pixels=True, force=kind == "raw")
+    if kind == "part10":
+        _check_deflated(stream)
+    bounded = _BoundedStream(stream, costly_seeks=costly_seeks, budget=budget)
+    try:
+        ds = dcmread(
+            cast(BinaryIO, bounded),
+            stop_before_pixels=True,
+            force=kind == "raw",
+            defer_size=_DEFER_SIZE,
+        )
+    except Exception as exc:
+        if bounded.refused is not None:
+            raise HeaderTooLargeError(bounded.refused) from exc
+        raise
+    if bounded.refused is not None:  # raised inside pydicom, which carried on
+        raise HeaderTooLargeError(bounded.refused)
+    _drop_deferred(ds)
+    if getattr(ds, "fileobj_type", None) is _BoundedStream:
+        # pydicom opens the file again with the type of the stream it read from.
+        ds.fileobj_type = open
+    return ds
+
+
+def _check_deflated(stream: BinaryIO) -> None:
+    """Refuse a Deflated Explicit VR Little Endian dataset that inflates absurdly (PS3.5 A.5).
+
+    pydicom inflates such a dataset whole, in memory; it is inflated here first in
+    small pieces, counting, so that a few MB that inflate to gigabytes are refused.
+    The File Meta Information must start with its Group Length (PS3.10 7.1), as it
+    must; without it the check is skipped. Leaves the stream at its start.
+    """
+    head = stream.read(_META_PEEK)
+    stream.seek(0)
+    if DeflatedExplicitVRLittleEndian.encode() not in head:
+        return
+    if head[132:138] != b"\x02\x00\x00\x00UL" or len(head) < 144:
+        return
+    (meta_length,) = struct.unpack("<I", head[140:144])
+    stream.seek(144 + meta_length)
+    inflater = zlib.decompressobj(-zlib.MAX_WBITS)
+    total = 0
+    try:
+        while chunk := stream.read(1024**2):
+            total += len(inflater.decompress(chunk, _MAX_DEFLATED_BYTES - total + 1))
+            while inflater.unconsumed_tail and total <= _MAX_DEFLATED_BYTES:
+                tail = inflater.unconsumed_tail
+                total += len(inflater.decompress(tail, _MAX_DEFLATED_BYTES - total + 1))
+            if total > _MAX_DEFLATED_BYTES or inflater.eof:
+                break
+    except zlib.error:
+        pass  # pydicom says what is wrong
+    finally:
+        stream.seek(0)
+    if total > _MAX_DEFLATED_BYTES:
+        raise HeaderTooLargeError(
+            f"the deflated dataset inflates to more than {_size(_MAX_DEFLATED_BYTES)}"
+            " (PS3.5 A.5); refused"
+        )
+
+
+def _drop_deferred(ds: Dataset) -> None:
+    """Drop deferred private values; refuse a deferred standard value of absurd size.
+
+    A deferred value (pydicom ``defer_size``) is read from the file when first used;
+    private values (odd groups, PS3.5 7.8) are never used here, and a standard value
+    larger than :data:`MAX_HEADER_BYTES` is not a header value anyone should read.
+    """
+    for tag in list(ds.keys()):
+        raw = ds.get_item(tag, keep_deferred=True)
+        if not isinstance(raw, RawDataElement) or raw.value is not None:
+            continue
+        if raw.length <= _DEFER_SIZE:
+            continue
+        if tag.is_private:
+            del ds[tag]
+        elif raw.length > MAX_HEADER_BYTES:
+            raise HeaderTooLargeError(
+                f"the header element {tag} claims {_size(raw.length)}, too large for a header"
+                f" (at most {_size(MAX_HEADER_BYTES)})"
+            )
 
 
 def _syntax_of(ds: Dataset) -> UID:
@@ -834,6 +1269,16 @@ def _describe(exc: BaseException) -> str:
     return text or type(exc).__name__
 
 
+def _describe_any(exc: BaseException) -> str:
+    """Describe any exception in one line, naming the kinds whose message says little."""
+    if isinstance(exc, RecursionError):
+        return "too deeply nested (sequences within sequences)"
+    if isinstance(exc, MemoryError):
+        return "not enough memory to read it"
+    text = _describe(exc)
+    return text if text != type(exc).__name__ else f"{type(exc).__name__} (no message)"
+
+
 def _size(count: int) -> str:
     """Format a byte count for a message, e.g. ``"8.0 GiB"``."""
     value = float(count)
@@ -859,6 +1304,16 @@ def _open_image(record: ImageRecord) -> Iterator[BinaryIO]:
                 f"archive member {record.archive_member} is too large to read in memory"
                 f" ({_size(info.file_size)})",
             )
+        # A header, then at most 4 samples of 8 bytes a pixel (PS3.3 C.7.6.3): anything
+        # beyond is not this image, and is not inflated into memory.
+        needed = MAX_HEADER_BYTES + record.rows * record.columns * record.frame_count * 32
+        if info.file_size > needed:
+            raise PixelDataError(
+                record.path,
+                f"archive member {record.archive_member} holds {_size(info.file_size)},"
+                f" more than a header and the pixel data of its {record.rows} x"
+                f" {record.columns} x {record.frame_count} frame(s) can need; not read",
+            )
         yield io.BytesIO(archive.read(info))
 
 
@@ -870,15 +1325,26 @@ def _sniff(head: bytes) -> Literal["part10", "raw", "empty", "other"]:
 
     ``part10``: 128-byte preamble and ``DICM`` (PS3.10 7.1). ``raw``: a dataset
     without preamble, starting with an element of group 0002 or 0008 (either byte
-    order). ``empty``: no bytes. ``other``: anything else.
+    order) whose VR is two capital letters (explicit VR, PS3.5 7.1.2) or whose 32-bit
+    length is plausible for a first element (implicit VR, PS3.5 7.1.3). ``empty``: no
+    bytes. ``other``: anything else, rejected without a parse.
     """
     if not head:
         return "empty"
     if len(head) >= 132 and head[128:132] == b"DICM":
         return "part10"
     if len(head) >= 8 and head[:2] in (b"\x02\x00", b"\x08\x00", b"\x00\x08"):
-        return "raw"
+        vr = head[4:6]
+        explicit = vr.isalpha() and vr.isupper()
+        little = head[:2] != b"\x00\x08"
+        (length,) = struct.unpack("<I" if little else ">I", head[4:8])
+        if explicit or length < _PLAUSIBLE_FIRST_LENGTH:
+            return "raw"
     return "other"
+
+
+#: Largest Value Length believed for the first element of a dataset without preamble.
+_PLAUSIBLE_FIRST_LENGTH: Final = 1024**2
 
 
 class _Scanner:
@@ -890,25 +1356,49 @@ class _Scanner:
         self.reports: list[StructuredReportFile] = []
         self._seen_files: set[tuple[Path, str | None]] = set()
         self._seen_uids: dict[str, str] = {}
+        self._found = 0  # images met, duplicates included
 
     def add_path(self, path: Path) -> None:
-        """Scan a path given by the user."""
-        if path.is_dir():
-            for file in _walk(path):
-                self._add_file(file, explicit=False)
-        elif path.is_file():
-            # Named explicitly: always tried, whatever its suffix.
-            self._add_file(path, explicit=True)
-        elif path.exists():
-            self.problems.append(LoadProblem(path, "not a regular file or folder"))
-        else:
-            self.problems.append(LoadProblem(path, "no such file or folder"))
+        """Scan a path given by the user; never raises for bad input.
+
+        A folder in which nothing was found (no image, report or problem) gets a line
+        of its own, so that an empty folder (or one holding only a text file) is never
+        met in silence.
+        """
+        before = (self._found, len(self.problems), len(self.reports))
+        try:
+            if path.is_dir():
+                for file in _walk(path, self.problems):
+                    self._add_file(file, explicit=False)
+                if (self._found, len(self.problems), len(self.reports)) == before:
+                    self.problems.append(LoadProblem(path, "no DICOM image found"))
+            elif path.is_file():
+                # Named explicitly: always tried, whatever its suffix.
+                self._add_file(path, explicit=True)
+            elif path.is_symlink() and _is_link_loop(path):
+                self.problems.append(LoadProblem(path, _LOOP_MESSAGE))
+            elif path.exists():
+                self.problems.append(LoadProblem(path, "not a regular file or folder"))
+            else:
+                self.problems.append(LoadProblem(path, "no such file or folder"))
+        except Exception as exc:  # a bug or an exotic failure must not stop the others
+            self.problems.append(LoadProblem(path, f"cannot scan it: {_describe_any(exc)}"))
 
     def _add_file(self, path: Path, *, explicit: bool) -> None:
         """Scan one file: an image, a DICOMDIR, an archive, or something to report or skip."""
         try:
+            self._add_file_unguarded(path, explicit=explicit)
+        except Exception as exc:  # one file's failure never stops the others
+            self.problems.append(LoadProblem(path, f"cannot read the file: {_describe_any(exc)}"))
+
+    def _add_file_unguarded(self, path: Path, *, explicit: bool) -> None:
+        """Do the work of :meth:`_add_file`."""
+        try:
             key = (path.resolve(), None)
-        except OSError:
+        except (OSError, RuntimeError):  # RuntimeError: a symbolic link loop (Python < 3.13)
+            if path.is_symlink() and _is_link_loop(path):
+                self.problems.append(LoadProblem(path, _LOOP_MESSAGE))
+                return
             key = (path.absolute(), None)
         if key in self._seen_files:
             return
@@ -959,6 +1449,7 @@ class _Scanner:
         if isinstance(outcome, StructuredReportFile):
             self.reports.append(outcome)
             return
+        self._found += 1
         first = self._seen_uids.get(outcome.sop_instance_uid)
         if first is not None:
             self.problems.append(
@@ -973,9 +1464,13 @@ class _Scanner:
         self.images.append(outcome)
 
     def _add_dicomdir(self, path: Path, dicomdir: _DicomDir) -> None:
-        """Scan the files a DICOMDIR references; report those that are missing."""
+        """Scan the files a DICOMDIR references; report those missing or outside its folder."""
         for file_id, file in dicomdir.files:
-            if file is None:
+            if isinstance(file, str):
+                self.problems.append(
+                    LoadProblem(path, f"referenced file {file_id} refused: {file}")
+                )
+            elif file is None:
                 self.problems.append(
                     LoadProblem(path, f"referenced file {file_id} does not exist; skipped")
                 )
@@ -984,21 +1479,39 @@ class _Scanner:
 
     def _add_archive(self, path: Path) -> None:
         """Scan the members of a ``.zip`` archive in memory, headers only."""
+        budget = _ArchiveBudget()
         try:
             with zipfile.ZipFile(path) as archive:
                 for info in sorted(archive.infolist(), key=lambda item: item.filename):
-                    self._add_member(path, archive, info)
-        except (zipfile.BadZipFile, OSError, EOFError) as exc:
-            self.problems.append(LoadProblem(path, f"damaged zip archive: {_describe(exc)}"))
+                    if budget.left < 0:
+                        self.problems.append(
+                            LoadProblem(
+                                path,
+                                f"the members' headers need more than"
+                                f" {_size(_ARCHIVE_HEADER_BUDGET)} inflated;"
+                                " the remaining members are not read",
+                            )
+                        )
+                        return
+                    self._add_member(path, archive, info, budget)
+        except Exception as exc:  # zipfile raises many types for damaged archives
+            self.problems.append(LoadProblem(path, f"damaged zip archive: {_describe_any(exc)}"))
 
-    def _add_member(self, path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> None:
+    def _add_member(
+        self, path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo, budget: _ArchiveBudget
+    ) -> None:
         """Scan one archive member, skipping folders, hidden and non-DICOM members."""
         name = info.filename
         parts = Path(name).parts
-        if info.is_dir() or any(part.startswith(".") for part in parts):
+        if info.is_dir() or any(part.startswith(".") and part != ".." for part in parts):
             return
         if Path(name).suffix.lower() in SKIPPED_SUFFIXES or Path(name).name == "DICOMDIR":
             # The files a DICOMDIR in an archive references are its other members.
+            return
+        unsafe = _unsafe_member_name(name)
+        if unsafe:
+            # "Zip slip": such a name must never name a file; the member is not used.
+            self.problems.append(LoadProblem(path, f"member name {unsafe}; skipped", name))
             return
         try:
             with archive.open(info) as member:
@@ -1007,10 +1520,12 @@ class _Scanner:
             if not self._wanted(path, name, kind, explicit=False):
                 return
             with archive.open(info) as member:
-                outcome = _read_record(path, name, cast(BinaryIO, member))
-        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
+                outcome = _read_record(
+                    path, name, cast(BinaryIO, member), costly_seeks=True, budget=budget
+                )
+        except Exception as exc:  # zipfile raises many types for damaged members
             self.problems.append(
-                LoadProblem(path, f"cannot read the archive member: {_describe(exc)}", name)
+                LoadProblem(path, f"cannot read the archive member: {_describe_any(exc)}", name)
             )
             return
         if isinstance(outcome, _DicomDir):
@@ -1018,15 +1533,52 @@ class _Scanner:
         self._add_outcome(outcome)
 
 
+#: The problem line of a symbolic link that leads back to itself.
+_LOOP_MESSAGE: Final = "symbolic link loop (it leads back to itself); skipped"
+
+
+def _is_link_loop(path: Path) -> bool:
+    """Whether following a symbolic link never ends (ELOOP, or Python's loop error)."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return exc.errno == errno.ELOOP
+    return False
+
+
+def _unsafe_member_name(name: str) -> str:
+    """Say why an archive member name could leave the archive's folder, ``""`` if it cannot."""
+    text = name.replace("\\", "/")
+    if text.startswith("/") or (len(text) > 1 and text[1] == ":"):
+        return f"{name} is an absolute path"
+    if ".." in text.split("/"):
+        return f"{name} leads out of the archive (..)"
+    return ""
+
+
 class _DicomDir(NamedTuple):
-    """The files a DICOMDIR references: (File ID as written, path or None if missing)."""
+    """The files a DICOMDIR references: (File ID as written, path, None if missing, or why not).
 
-    files: tuple[tuple[str, Path | None], ...]
+    A reason (a ``str``) is given for a File ID that would leave the folder of the
+    DICOMDIR (PS3.10 8.5: File IDs are relative to the File-set root).
+    """
+
+    files: tuple[tuple[str, Path | str | None], ...]
 
 
-def _walk(folder: Path) -> Iterator[Path]:
-    """Yield the files of a folder tree in sorted order, skipping hidden and non-DICOM files."""
-    for root, dirs, files in os.walk(folder, followlinks=False):
+def _walk(folder: Path, problems: list[LoadProblem]) -> Iterator[Path]:
+    """Yield the files of a folder tree in sorted order, skipping hidden and non-DICOM files.
+
+    Symbolic links to folders are not followed (no loop can be entered); a symbolic
+    link that leads back to itself is reported once, in ``problems``; a folder that
+    cannot be listed is reported and the walk goes on.
+    """
+
+    def on_error(error: OSError) -> None:
+        where = Path(error.filename) if error.filename else folder
+        problems.append(LoadProblem(where, f"cannot list the folder: {error.strerror or error}"))
+
+    for root, dirs, files in os.walk(folder, onerror=on_error, followlinks=False):
         dirs[:] = sorted(name for name in dirs if not name.startswith("."))
         for name in sorted(files):
             if name.startswith(".") or Path(name).suffix.lower() in SKIPPED_SUFFIXES:
@@ -1035,30 +1587,41 @@ def _walk(folder: Path) -> Iterator[Path]:
 
 
 def _read_record(
-    path: Path, member: str | None, stream: BinaryIO
+    path: Path,
+    member: str | None,
+    stream: BinaryIO,
+    *,
+    costly_seeks: bool = False,
+    budget: _ArchiveBudget | None = None,
 ) -> ImageRecord | LoadProblem | StructuredReportFile | _DicomDir:
     """Read the header of one file into an :class:`ImageRecord`, or say what is wrong."""
     with warnings.catch_warnings():
         # Reading is tolerant: pydicom's warnings about non-conformant values
         # would only be noise on the command line.
         warnings.simplefilter("ignore")
-        return _read_record_quietly(path, member, stream)
+        return _read_record_quietly(path, member, stream, costly_seeks, budget)
 
 
 def _read_record_quietly(
-    path: Path, member: str | None, stream: BinaryIO
+    path: Path,
+    member: str | None,
+    stream: BinaryIO,
+    costly_seeks: bool,
+    budget: _ArchiveBudget | None,
 ) -> ImageRecord | LoadProblem | StructuredReportFile | _DicomDir:
     """Do the work of :func:`_read_record`."""
     try:
         stream.seek(0)
-        ds = _read_header(stream)
+        ds = _read_header(stream, costly_seeks=costly_seeks, budget=budget)
+    except HeaderTooLargeError as exc:
+        return LoadProblem(path, f"refused: {exc}", member)
     except InvalidDicomError:
         # PS3.10 7.1: a DICOM file starts with a 128-byte preamble and "DICM".
         return LoadProblem(path, "not a DICOM file (no 'DICM' prefix after the preamble)", member)
     except OSError as exc:
         return LoadProblem(path, f"cannot read the file: {exc.strerror or _describe(exc)}", member)
     except Exception as exc:  # pydicom raises many types for damaged files
-        return LoadProblem(path, f"damaged DICOM file: {_describe(exc)}", member)
+        return LoadProblem(path, f"damaged DICOM file: {_describe_any(exc)}", member)
     try:
         if _is_dicomdir(ds):
             if member is not None:
@@ -1067,7 +1630,7 @@ def _read_record_quietly(
         at_end = not stream.read(1)
         return _record_from_dataset(path, ds, member, at_end=at_end)
     except Exception as exc:  # a malformed value deep in the header
-        return LoadProblem(path, f"damaged DICOM header: {_describe(exc)}", member)
+        return LoadProblem(path, f"damaged DICOM header: {_describe_any(exc)}", member)
 
 
 def _is_dicomdir(ds: Dataset) -> bool:
@@ -1080,10 +1643,13 @@ def _dicomdir_files(path: Path, ds: Dataset) -> _DicomDir:
     """List the files the directory records of a DICOMDIR reference (PS3.3 F.5).
 
     Referenced File ID (0004,1500) holds up to eight path components relative to
-    the folder of the DICOMDIR (PS3.10 8.5); media often store upper-case IDs while
-    the files were copied in lower case, so a case-insensitive match is tried.
+    the folder of the DICOMDIR, the File-set root (PS3.10 8.5, 8.2); media often store
+    upper-case IDs while the files were copied in lower case, so a case-insensitive
+    match is tried. A File ID that is absolute, has a ``..`` or ``.`` component or
+    resolves (through symbolic links) outside the root is refused with the reason.
     """
-    files: list[tuple[str, Path | None]] = []
+    files: list[tuple[str, Path | str | None]] = []
+    root = path.parent
     for item in ds.get("DirectoryRecordSequence") or []:
         value = item.get("ReferencedFileID")
         if not value:
@@ -1092,8 +1658,35 @@ def _dicomdir_files(path: Path, ds: Dataset) -> _DicomDir:
         if "\\" in parts[0]:
             parts = parts[0].split("\\")
         file_id = "\\".join(parts)
-        files.append((file_id, _find_referenced(path.parent, parts)))
+        reason = _file_id_problem(parts)
+        if reason:
+            files.append((file_id, reason))
+            continue
+        found = _find_referenced(root, parts)
+        if found is not None and not _inside(found, root):
+            files.append((file_id, "it leads outside the folder of the DICOMDIR (a link)"))
+            continue
+        files.append((file_id, found))
     return _DicomDir(tuple(files))
+
+
+def _file_id_problem(parts: Sequence[str]) -> str:
+    """Say why File ID components cannot name a file below the File-set root, else ``""``."""
+    for part in parts:
+        text = part.replace("/", "\\")
+        if not part or text.startswith("\\") or (len(text) > 1 and text[1] == ":"):
+            return "an absolute or empty path component (PS3.10 8.2: relative to the File-set)"
+        if part.strip() in ("..", ".") or "/" in part:
+            return "it leads outside the folder of the DICOMDIR (PS3.10 8.2)"
+    return ""
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Whether ``path`` resolves to a place within ``root`` (symbolic links followed)."""
+    try:
+        return path.resolve().is_relative_to(root.resolve())
+    except (OSError, RuntimeError):
+        return False
 
 
 def _find_referenced(folder: Path, parts: Sequence[str]) -> Path | None:

@@ -2,7 +2,8 @@
 
 Everything that goes wrong without being a bug (a file that is not DICOM, pixel
 data that cannot be decoded, a malformed header value) is passed to
-:meth:`ProblemReporter.report`. It adds a line to the "Problems" dock and shows
+:meth:`ProblemReporter.report` (or, for the many lines of a scan, in one batch to
+:meth:`ProblemReporter.report_many`). It adds a line to the "Problems" dock and shows
 it in the status bar for a while; it never raises. When the user must notice
 (nothing at all could be opened, an unexpected error), :meth:`ProblemReporter.alert`
 also opens one dialog with a one-line summary and the details; the dialog is
@@ -12,6 +13,7 @@ the window keeps working and scripted tests are never stuck.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, Signal
@@ -44,10 +46,28 @@ class ProblemsDock(QDockWidget):
 
     def add(self, text: str, tooltip: str = "") -> None:
         """Append a line and scroll to it."""
-        item = QListWidgetItem(text)
-        item.setToolTip(tooltip or text)
-        self.list_widget.addItem(item)
-        self.list_widget.scrollToItem(item)
+        self.add_many([(text, tooltip)])
+
+    def add_many(self, lines: Sequence[tuple[str, str]]) -> None:
+        """Append lines ``(text, tooltip)`` in one batch and scroll to the last.
+
+        The list is neither repainted nor scrolled per line: ten thousand lines cost
+        one layout, not ten thousand.
+        """
+        if not lines:
+            return
+        view = self.list_widget
+        view.setUpdatesEnabled(False)
+        try:
+            item = None
+            for text, tooltip in lines:
+                item = QListWidgetItem(text)
+                item.setToolTip(tooltip or text)
+                view.addItem(item)
+        finally:
+            view.setUpdatesEnabled(True)
+        if item is not None:
+            view.scrollToItem(item)
 
     def messages(self) -> list[str]:
         """Return the lines shown, oldest first."""
@@ -119,17 +139,47 @@ class ProblemReporter(QObject):
         path
             The file concerned, if any; its name prefixes the line.
         """
-        text = f"{path.name}: {message}" if path is not None else message
-        detail = f"{path}: {message}" if path is not None else message
-        self._status_bar.showMessage(f"Problem — {text}", STATUS_TIMEOUT_MS)
-        if detail in self._seen:  # the same file failing again adds no new line
+        self.report_many([(message, path)])
+
+    def report_many(self, problems: Iterable[tuple[str, Path | None]]) -> None:
+        """Tell the user about many problems at once, e.g. all those of a scan.
+
+        The lines are added to the dock in one batch; the status bar shows the only
+        line, or how many there are, once; the dock is shown and raised once. A line
+        already listed is not added again.
+
+        Parameters
+        ----------
+        problems
+            ``(message, path)`` pairs as :meth:`report` takes them.
+        """
+        lines: list[tuple[str, str]] = []
+        last = ""
+        count = 0
+        for message, path in problems:
+            text = f"{path.name}: {message}" if path is not None else message
+            detail = f"{path}: {message}" if path is not None else message
+            last, count = text, count + 1
+            if detail in self._seen:  # the same file failing again adds no new line
+                continue
+            self._seen.add(detail)
+            lines.append((text, detail))
+        if not count:
             return
-        self._seen.add(detail)
-        self._dock.add(text, detail)
+        if count == 1:
+            self._status_bar.showMessage(f"Problem — {last}", STATUS_TIMEOUT_MS)
+        else:
+            self._status_bar.showMessage(
+                f"{count} problems — listed in the Problems panel", STATUS_TIMEOUT_MS
+            )
+        if not lines:
+            return
+        self._dock.add_many(lines)
         if self._dock.isHidden() and self._dock.parent() is not None:
             self._dock.show()
         self._dock.raise_()
-        self.reported.emit(text)
+        for text, _ in lines:
+            self.reported.emit(text)
 
     def alert(self, summary: str, details: str = "") -> QMessageBox:
         """Report a problem the user must notice: listed, and shown in the error dialog.

@@ -808,9 +808,11 @@ class MainWindow(QMainWindow):
         self.findings_dock.set_images(result.images)
         self.review.set_images(result.images)
         self.saver.open_studies(result.images, result.reports)
-        for problem in result.problems:
-            member = f"[{problem.archive_member}] " if problem.archive_member else ""
-            self.problems.report(f"{member}{problem.message}", problem.path)
+        # One batch: ten thousand lines must not mean ten thousand repaints.
+        self.problems.report_many(
+            (f"[{p.archive_member}] {p.message}" if p.archive_member else p.message, p.path)
+            for p in result.problems
+        )
         if not result.images and result.problems:
             self.problems.alert(
                 f"No images could be opened ({len(result.problems)} problem(s)).",

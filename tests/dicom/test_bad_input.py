@@ -194,7 +194,11 @@ def test_unknown_vr_gives_one_clear_line() -> None:
     # badVR.dcm has an element whose VR is not a DICOM VR (PS3.5 6.2).
     path = pydicom_test_file("badVR.dcm")
     record = _only_image(scan([path]))
-    assert _pixel_error(record).startswith("cannot read the pixel data")
+    # Its Pixel Data holds far more than Rows x Columns x Bits Allocated: mislabelled.
+    assert _pixel_error(record).startswith(
+        "the header claims Rows 10 x Columns 10 x 1 frame(s) x 1 sample(s) x 32 bit(s)"
+        " = 400 bytes, but the pixel data holds"
+    )
 
 
 def test_explicit_vr_claimed_for_implicit_data_is_read(tmp_path: Path) -> None:
@@ -264,7 +268,11 @@ def test_absurd_frame_count_is_refused_before_allocating(
     record = _only_image(scan([path]))
     assert record.frame_count == 100_000
     _no_decoding(monkeypatch)
-    assert _pixel_error(record) == ("the pixel data is truncated: 128 bytes, expected 209715200000")
+    assert _pixel_error(record) == (
+        "the pixel data is truncated: the header claims Rows 1024 x Columns 1024"
+        " x 100000 frame(s) x 1 sample(s) x 16 bit(s) = 195.3 GiB,"
+        " but the pixel data holds 128 bytes"
+    )
 
 
 def test_frame_out_of_range(tmp_path: Path) -> None:

@@ -316,7 +316,7 @@ def test_damaged_compressed_pixel_data_raises(tmp_path: Path) -> None:
     ds.PixelData = encapsulate([b"\x00" * 16])
     ds["PixelData"].VR = "OB"
     record = _record(write_dataset(ds, tmp_path / "bad_j2k.dcm"))
-    with pytest.raises(PixelDataError, match="cannot decode JPEG 2000"):
+    with pytest.raises(PixelDataError, match="first fragment starts with 00 00 00 00"):
         load_pixels(record)
 
 
