@@ -1072,6 +1072,8 @@ def _report(args: argparse.Namespace) -> int:
     for problem in loaded.problems:
         print(problem, file=sys.stderr)
     if not loaded.records:
+        if loaded.problems:  # the scan already said why, naming each path
+            return EXIT_FAILURE
         return _fail(args.paths[0], "no DICOM image found")
     if not loaded.content.studies:
         return _fail(args.paths[0], "no annotated study (no sidecar with findings) found")
