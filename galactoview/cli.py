@@ -402,8 +402,15 @@ def _info(args: argparse.Namespace) -> int:
     else:
         for line in _info_lines(tree, calibrations):
             print(line)
+    for report in result.reports:
+        print(
+            f"{report.path}: a {report.sop_class_name} document, not an image "
+            f"('{PROG} sr show {report.path}' lists its marks)",
+            file=sys.stderr,
+        )
     if not result.images:
-        print(f"{PROG} info: no DICOM images found", file=sys.stderr)
+        if not (result.problems or result.reports):  # else each path was named above
+            print(f"{PROG} info: no DICOM images found", file=sys.stderr)
         return EXIT_FAILURE
     return 0
 

@@ -16,7 +16,7 @@ from pydicom.data import get_testdata_file
 
 from galactoview import cli
 from galactoview.paths import sample_dicom_dir
-from tests.helpers import make_mg_dataset, write_dataset, write_mg
+from tests.helpers import make_mg_dataset, sample_images, write_dataset, write_mg
 
 #: pydicom test files copied into the mixed folder: name -> expected transfer syntax name
 _PYDICOM_IMAGES = {
@@ -146,7 +146,22 @@ def test_nothing_readable_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert captured.err.splitlines() == [
         f"{tmp_path / 'notes.dcm'}: not a DICOM file (no 'DICM' prefix after the preamble)",
         f"{missing}: no such file or folder",
-        "galactoview info: no DICOM images found",
+    ]  # each path named once; no extra summary line
+
+
+def test_an_sr_file_is_named_and_pointed_to_sr_show(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = next(r for r in sample_images() if r.contrast_phase.value == "post").path.parent
+    sidecar = next(folder.glob("galactoview-*.sr.json"))
+    sr = tmp_path / "marks.dcm"
+    assert cli.main(["sr", "export", str(sidecar), str(sr)]) == 0
+    capsys.readouterr()
+    assert cli.main(["info", str(sr)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.splitlines() == [
+        f"{sr}: a Comprehensive SR Storage document, not an image "
+        f"('galactoview sr show {sr}' lists its marks)"
     ]
 
 

@@ -98,8 +98,9 @@ REPORT_DATE: Final = "2026-03-13"
 #: ``sr-binary`` the exported SR, ``study`` the ductogram study (its sidecar or an image).
 #: ``report`` (~1 s a call) and full-size ``render`` (~0.3 s) get small shares.
 SHARES: Final = (
-    ("info", "sample", 0.26),
+    ("info", "sample", 0.23),
     ("info", "synthetic", 0.08),
+    ("info", "sr-binary", 0.03),
     ("render", "synthetic", 0.25),
     ("render", "size-claim", 0.05),
     ("render", "sample", 0.04),
