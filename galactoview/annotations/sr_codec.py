@@ -701,6 +701,7 @@ def encode(
     )
     if not evidence or evidence[0].get("StudyInstanceUID") != annotations.study_instance_uid:
         raise ValueError("no source image of the annotated study")
+    evidence = [_with_type2_patient_and_study(evidence[0]), *evidence[1:]]
     images = {str(ds.SOPInstanceUID): ds for ds in source_images}
     groups: list[Dataset] = []
     referenced: dict[str, None] = {}
@@ -715,9 +716,10 @@ def encode(
         groups.append(_landmark_group(annotations.study_instance_uid, landmark, number, images))
         referenced[landmark.sop_instance_uid] = None
     groups.extend(_kept_group(text) for text in annotations.unreadable_groups)
-    # Images known only from a previous revision's evidence (not loaded, no Rows) stay
-    # referenced from their regions and the evidence, but cannot describe a library entry.
-    library = [images[uid] for uid in referenced if "Rows" in images[uid]]
+    # Images known only from a previous revision's evidence (not loaded, no Rows), or whose
+    # header lacks what a TID 1602 entry needs, stay referenced from their regions and the
+    # evidence, but are left out of the Image Library.
+    library = [images[uid] for uid in referenced if _describable(images[uid])]
     # The groups are spliced into the document after construction: highdicom's SR
     # constructor deep-copies, re-parses and searches (once per evidence image) the
     # whole content tree, two thirds of the time for 50 findings. It gets the report
@@ -790,6 +792,54 @@ def _kept_group(text: str) -> Dataset:
         raise ValueError(
             f"a kept unreadable measurement group is not DICOM JSON ({describe_error(error)})"
         ) from None
+
+
+#: Type 2 attributes of the Patient (PS3.3 C.7.1.1) and General Study (C.7.2.1) modules that
+#: highdicom copies from the first evidence image into the SR; empty means "unknown".
+_TYPE2_PATIENT_AND_STUDY: Final = (
+    "PatientName",
+    "PatientID",
+    "PatientBirthDate",
+    "PatientSex",
+    "StudyDate",
+    "StudyTime",
+    "ReferringPhysicianName",
+    "StudyID",
+    "AccessionNumber",
+)
+
+
+def _with_type2_patient_and_study(image: Dataset) -> Dataset:
+    """Return ``image`` or a shallow copy with missing Type 2 patient/study values empty.
+
+    Anonymised or minimal images often lack e.g. Patient's Birth Date; the SR's Patient
+    and General Study modules (PS3.3 C.7.1.1, C.7.2.1) must still hold these attributes,
+    zero length when unknown (PS3.5 7.4.2, Type 2), so a missing one must not stop a save.
+    """
+    missing = [keyword for keyword in _TYPE2_PATIENT_AND_STUDY if keyword not in image]
+    if not missing:
+        return image
+    copy = Dataset()
+    copy.update(image)  # shallow: the elements are shared, the source is not changed
+    for keyword in missing:
+        setattr(copy, keyword, "")
+    return copy
+
+
+def _describable(image: Dataset) -> bool:
+    """Return whether highdicom can make a TID 1602 Image Library entry for ``image``.
+
+    The entry needs e.g. Modality, Rows, Columns and, for projection images, Patient
+    Orientation and Imager Pixel Spacing; which ones depends on the SOP Class, so the
+    entry is simply tried (a few microseconds).
+    """
+    if "Rows" not in image:
+        return False
+    try:
+        hd.sr.ImageLibraryEntryDescriptors(image)
+    except (AttributeError, KeyError, ValueError, TypeError):
+        return False
+    return True
 
 
 def _stored(location: FindingLocation | StoredLocation | None) -> StoredLocation | None:

@@ -250,8 +250,10 @@ class AnnotationSaver(QObject):
             saved, next_target = save_annotations(
                 annotations, headers, target, self._locations(annotations)
             )
-        except ValueError as error:
-            raise sidecar.SidecarError(path, f"not saved: {error}") from error
+        except sidecar.SidecarError:
+            raise
+        except Exception as error:  # any failure: reported as this file's problem
+            raise sidecar.SidecarError(path, f"not saved: {_failure(error)}") from error
         self._succeeded(study, saved, next_target)
         return path
 
@@ -331,16 +333,17 @@ class AnnotationSaver(QObject):
             self._blocked.add(study)
             self._ask_about_conflict(study, target)
             return False
-        except ValueError as error:
-            return self._failed(study, str(error))
         except sidecar.SidecarError as error:
             if target.fallback_path is None:
                 return self._failed(study, _failure(error))
             fallback = self._fallback_target(study, target.fallback_path, error)
             try:
                 saved, next_target = save_annotations(annotations, headers, fallback, locations)
-            except (sidecar.SidecarError, ValueError) as second:
+            except Exception as second:  # any failure leaves the marks unsaved
                 return self._failed(study, f"{_failure(error)}; {_failure(second)}")
+        except Exception as error:  # a header the SR cannot use, or a bug:
+            # the marks are not on disk, so the reader must know (banner, question on close).
+            return self._failed(study, f"the SR could not be built ({_failure(error)})")
             self._problems.report(
                 f"annotations could not be saved in the study folder ({error}); "
                 f"saved to {next_target.path} instead"
@@ -376,7 +379,7 @@ class AnnotationSaver(QObject):
         """Locate the findings from the marks and nipples as they are now (saved with them)."""
         try:
             return locate_study(annotations, self._records.values(), self.workspace.chest_walls)
-        except ValueError as error:  # a location is a bonus: never block the save for it
+        except Exception as error:  # a location is a bonus: never block the save for it
             self._problems.report(f"findings not located: {error}")
             return {}
 
@@ -434,4 +437,6 @@ def _failure(error: Exception) -> str:
     if isinstance(error, sidecar.SidecarError):
         problem = error.problem.removeprefix("could not be saved: ")
         return f"{problem} in {error.path.parent}"
-    return str(error)
+    if isinstance(error, ValueError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"

@@ -19,6 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from galactoview.annotations import sidecar
 from galactoview.annotations.persistence import open_annotations
+from galactoview.ui import annotation_saver
 from galactoview.ui.main_window import MainWindow
 from galactoview.ui.save_guard import UnsavedChoice, ask_with_dialog
 from tests.helpers import sample_images
@@ -263,3 +264,42 @@ def test_marks_on_images_not_loaded_are_saved_and_come_back(
     findings = reopened.annotations.findings
     assert finding in findings
     assert len(findings) == sample_finding_count() + 1  # marks on the others saved again
+
+
+def test_a_minimal_study_without_orientation_spacing_or_birth_date_saves_its_marks(
+    open_window: OpenWindow, qtbot: QtBot, study_dir: Path
+) -> None:
+    # The synthetic study has no Patient Orientation, Imager Pixel Spacing or Birth Date,
+    # as anonymised or uncalibrated images often do: the SR must still be written.
+    window = open_window([study_dir])
+    study, finding = mark(window)
+    save_and_wait(qtbot, window)
+    assert window.saver.failure_reasons() == {}
+    assert not window.windowTitle().startswith("• ")
+    target = window.saver.target(study)
+    assert target is not None and target.path.parent == study_dir
+    reopened = open_annotations(study, list(study_dir.rglob("*.dcm")))
+    assert reopened.annotations.findings == (finding,)
+
+
+def test_an_unexpected_failure_building_the_sr_is_shown_and_quitting_asks(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = annotated_copy(tmp_path)
+    good = snapshot(folder)
+    window = open_window([folder])
+    mark(window)
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise AttributeError("'FileDataset' object has no attribute 'Something'")
+
+    monkeypatch.setattr(annotation_saver, "save_annotations", broken)
+    save_and_wait(qtbot, window)
+    assert window.storage_banner.text().startswith(
+        "Marks NOT saved: the SR could not be built (AttributeError: 'FileDataset' object"
+    )
+    answers = Answers(UnsavedChoice.DISCARD)
+    window.unsaved_guard.ask = answers
+    assert window.close()
+    assert len(answers.asked) == 1
+    assert snapshot(folder) == good
