@@ -107,17 +107,17 @@ def open_annotations(
 
     Where the annotations are read from and saved to:
 
-    - **writable study folder**: the sidecar next to the study, else the per-user
-      one (:func:`sidecar.find_sidecar`); saves go back to the file read, or next to
-      the study when there was none;
-    - **read-only study folder** (or a folder, FIFO, … in the way of the sidecar
-      there): the per-user sidecar when it exists (it holds the work done since),
-      else the sidecar next to the study is *read* and the saves go to the
-      per-user folder; :attr:`SidecarTarget.notice` says so, for a banner;
-    - **"keep both" copies** (:func:`sidecar.alongside_sidecars`) are versions too:
-      the newest readable version of the chosen sidecar is loaded (by
-      modification time) and saved to; the others are listed as problems so
-      the reader knows they exist — nothing is merged or deleted.
+    - **every version is a candidate**: the sidecar next to the study, the per-user
+      one, and their "keep both" copies (:func:`sidecar.alongside_sidecars`); the
+      newest readable one (by modification time) is loaded, and the others are
+      listed as problems so the reader knows they exist — nothing is merged or
+      deleted;
+    - saves go back to the version loaded, or next to the study when there was
+      none; when the study folder is **read-only** (or a folder, FIFO, … is in the
+      way of the sidecar there), to the per-user folder (beside a per-user
+      sidecar that was not loaded, never over it); a version loaded from the
+      per-user folder is saved there. :attr:`SidecarTarget.notice` says where,
+      for a banner, whenever that is not next to the study.
 
     Temporary files of killed saves (:func:`sidecar.remove_stale_temporaries`)
     are cleaned up in the folder saved to.
@@ -158,17 +158,15 @@ def open_annotations(
         sidecar.remove_stale_temporaries(folder)
     if not usable_here and (other := sidecar.in_the_way(mine)) is not None:
         problems.append(f"{mine}: {other} is in the way of the sidecar")
-    order = (here, mine) if usable_here else (mine, here)
-    existing = next((path for path in order if _is_regular_file(path)), None)
-    fallback = None if existing == mine or not usable_here else mine
     empty = AnnotationSet(study_instance_uid)
-    if existing is None:
+    versions = _versions_newest_first([path for path in (here, mine) if _is_regular_file(path)])
+    if not versions:
         path = here if usable_here else mine
+        fallback = mine if usable_here else None
         target = SidecarTarget(
             study_instance_uid, path, None, notice=notice, fallback_path=fallback
         )
         return OpenedAnnotations(empty, target, tuple(problems))
-    versions = _versions_newest_first(existing)
     for number, version in enumerate(versions):
         read = _read_version(version, study_instance_uid)
         if isinstance(read, str):
@@ -178,19 +176,22 @@ def open_annotations(
         problems += [f"{version}: {line}" for line in result.problems]
         problems += [
             f"{other}: another version of these annotations, kept and not loaded "
-            f"({version.name} is newer)"
+            f"({version} is newer)"
             for other in versions[number + 1 :]
         ]
-        if usable_here or version.parent == mine.parent:
+        if version.parent == mine.parent:
+            if usable_here:  # e.g. saved there when the study folder's disk was full
+                notice = (
+                    f"Marks are read from and saved in {version}: newer than the sidecar "
+                    f"in the study folder {folder}"
+                )
+            target = SidecarTarget(study_instance_uid, version, loaded.fingerprint, notice=notice)
+        elif usable_here:
             target = SidecarTarget(
-                study_instance_uid,
-                version,
-                loaded.fingerprint,
-                notice=notice,
-                fallback_path=fallback,
+                study_instance_uid, version, loaded.fingerprint, fallback_path=mine
             )
-        else:  # read from the read-only folder: saved as a new per-user sidecar
-            target = SidecarTarget(study_instance_uid, mine, None, notice=notice)
+        else:  # read from the read-only folder: saved per user, next to an older one there
+            target = _per_user_target(study_instance_uid, mine, notice)
         return OpenedAnnotations(
             result.annotations,
             target,
@@ -199,21 +200,23 @@ def open_annotations(
             evidence_headers(dataset),
         )
     # Nothing readable: every file is kept; the work goes into a new file next to them.
-    problems.append(
-        f"{existing}: left untouched; new annotations are saved in a new file next to it"
-    )
-    if usable_here or existing.parent == mine.parent:
+    newest = versions[0]
+    problems.append(f"{newest}: left untouched; new annotations are saved in a new file next to it")
+    if newest.parent == mine.parent or usable_here:
+        fallback = mine if newest.parent != mine.parent else None
         target = SidecarTarget(
-            study_instance_uid,
-            existing,
-            None,
-            alongside=True,
-            notice=notice,
-            fallback_path=fallback,
+            study_instance_uid, newest, None, alongside=True, notice=notice, fallback_path=fallback
         )
     else:
-        target = SidecarTarget(study_instance_uid, mine, None, notice=notice)
+        target = _per_user_target(study_instance_uid, mine, notice)
     return OpenedAnnotations(empty, target, tuple(problems))
+
+
+def _per_user_target(study_instance_uid: str, mine: Path, notice: str) -> SidecarTarget:
+    """Return the per-user target; a per-user file not loaded is kept ("keep both")."""
+    return SidecarTarget(
+        study_instance_uid, mine, None, alongside=_is_regular_file(mine), notice=notice
+    )
 
 
 def _is_regular_file(path: Path) -> bool:
@@ -224,8 +227,8 @@ def _is_regular_file(path: Path) -> bool:
         return False
 
 
-def _versions_newest_first(path: Path) -> list[Path]:
-    """Return a sidecar and its "keep both" copies, newest modification first."""
+def _versions_newest_first(paths: Iterable[Path]) -> list[Path]:
+    """Return sidecars and their "keep both" copies, newest modification first."""
 
     def newest_first(version: Path) -> tuple[float, str]:
         try:
@@ -233,8 +236,13 @@ def _versions_newest_first(path: Path) -> list[Path]:
         except OSError:
             return (0.0, version.name)
 
-    copies = [copy for copy in sidecar.alongside_sidecars(path) if _is_regular_file(copy)]
-    return sorted([path, *copies], key=newest_first)
+    found = [
+        version
+        for path in paths
+        for version in (path, *sidecar.alongside_sidecars(path))
+        if _is_regular_file(version)
+    ]
+    return sorted(found, key=newest_first)
 
 
 def _read_version(

@@ -240,3 +240,44 @@ def test_evidence_headers_list_every_referenced_image(study: StudyCopy, tmp_path
     assert header.StudyInstanceUID == study.uid
     assert header.SeriesInstanceUID == study.header.SeriesInstanceUID
     assert "Rows" not in header
+
+
+def test_a_newer_per_user_sidecar_is_loaded_and_said_when_the_folder_has_an_older_one(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    # The study folder's disk was full once: that save went to the per-user folder.
+    user = tmp_path / "user"
+    _, here = study.save_defect(study.open(user))
+    theirs = study.open(user)
+    mine = user / sidecar.sidecar_name(study.uid)
+    second = replace(defect(study.record, "saved per user"), short_id="FD-2")
+    study.save(theirs.annotations.with_finding(second), SidecarTarget(study.uid, mine, None))
+    os.utime(here.path, (1_700_000_000, 1_700_000_000))
+    opened = study.open(user)
+    assert len(opened.annotations.findings) == 2
+    assert opened.target.path == mine
+    assert opened.target.notice.startswith(f"Marks are read from and saved in {mine}")
+    assert any(
+        line.startswith(f"{here.path}: another version of these annotations")
+        for line in opened.problems
+    )
+
+
+def test_a_newer_sidecar_on_a_read_only_share_wins_and_the_older_per_user_one_is_kept(
+    study: StudyCopy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = tmp_path / "user"
+    mine = user / sidecar.sidecar_name(study.uid)
+    _, ours = study.save_defect(study.open(user))  # next to the study, still writable
+    ours.path.rename(tmp_path / "aside.json")
+    study.save(
+        study.open(user).annotations.with_finding(defect(study.record, "mine")),
+        SidecarTarget(study.uid, mine, None),
+    )
+    (tmp_path / "aside.json").rename(ours.path)  # the colleague's, written later
+    os.utime(mine, (1_700_000_000, 1_700_000_000))
+    read_only(monkeypatch, study.folder)
+    opened = study.open(user)
+    assert opened.annotations.findings[0].note == ""  # the share's version
+    assert opened.target.path == mine and opened.target.alongside  # ours is not overwritten
+    assert any(line.startswith(f"{mine}: another version") for line in opened.problems)
