@@ -26,6 +26,7 @@ from galactoview.dicom.loading import ScanResult, scan
 from galactoview.dicom.pixel_cache import default_cache
 from galactoview.ui.decoding import ImageDecoder, shutdown_shared_service
 from galactoview.ui.main_window import MainWindow
+from galactoview.ui.save_guard import SaveOnTermination
 from galactoview.ui.settings import Settings
 from galactoview.ui.theme import apply_dark_theme
 
@@ -127,6 +128,7 @@ def run_gui(
     decoder = ImageDecoder(service=service)
     window = create_main_window(scan_result if scan_result is not None else scan(paths), decoder)
     _route_unexpected_errors(window)
+    termination = SaveOnTermination(window, window.unsaved_guard)
     if review:
         window.set_review_mode(True)
     if os.environ.get(QUIT_AFTER_FIRST_IMAGE):
@@ -138,6 +140,7 @@ def run_gui(
     try:
         return app.exec()
     finally:
+        termination.uninstall()
         service.shutdown()
         shutdown_shared_service()
 

@@ -12,10 +12,15 @@ cancel. The decisions about *where* to save are Qt-free
 from __future__ import annotations
 
 import enum
+import signal
+import socket
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from types import FrameType
 
-from PySide6.QtCore import QObject, Qt
+from PySide6.QtCore import QObject, QSocketNotifier, Qt
+from PySide6.QtGui import QGuiApplication, QSessionManager
 from PySide6.QtWidgets import (
     QFileDialog,
     QFrame,
@@ -29,7 +34,7 @@ from PySide6.QtWidgets import (
 from galactoview.annotations import sidecar
 from galactoview.ui.annotation_saver import AnnotationSaver
 
-__all__ = ["StorageBanner", "UnsavedChoice", "UnsavedMarksGuard"]
+__all__ = ["SaveOnTermination", "StorageBanner", "UnsavedChoice", "UnsavedMarksGuard"]
 
 
 class UnsavedChoice(enum.Enum):
@@ -109,6 +114,8 @@ class UnsavedMarksGuard(QObject):
         self._window = window
         self.ask: AskUnsaved = ask_with_dialog
         self.choose_file: ChooseFile = choose_file_with_dialog
+        #: Set when the process is being terminated: save, but ask nobody.
+        self.terminating = False
 
     def confirm_leave(self) -> bool:
         """Save what is pending; when some marks still cannot be saved, ask the reader.
@@ -120,6 +127,10 @@ class UnsavedMarksGuard(QObject):
             elsewhere, or discarded on purpose); ``False`` when the reader cancelled.
         """
         self._saver.save_now()
+        if self.terminating:
+            for study in self._saver.unsaved_studies():
+                print(f"galactoview: marks of study {study} could not be saved", file=sys.stderr)
+            return True
         while unsaved := self._saver.unsaved_studies():
             reasons = self._saver.failure_reasons()
             lines = [reasons.get(study, f"study {study}: not saved yet") for study in unsaved]
@@ -131,6 +142,10 @@ class UnsavedMarksGuard(QObject):
                 return True
             self.save_elsewhere(unsaved)
         return True
+
+    def save_pending(self) -> bool:
+        """Save what is pending now (no question); return whether everything is saved."""
+        return self._saver.save_now()
 
     def save_elsewhere(self, studies: Sequence[str] | None = None) -> list[Path]:
         """Ask for a file per study and save its marks there; failures are reported.
@@ -215,3 +230,75 @@ class StorageBanner(QFrame):
             f"QLabel#StorageBannerText {{ color: {foreground}; }}"
         )
         self.setVisible(bool(lines))
+
+
+class SaveOnTermination(QObject):
+    """Saves the marks when the process is asked to end (SIGTERM, SIGHUP, session logout).
+
+    Without it, a mark made less than the autosave delay before a logout or a
+    ``kill`` would be lost. Python runs signal handlers only between bytecodes, and
+    Qt's event loop runs none while idle, so the handler only notes the signal and
+    :func:`signal.set_wakeup_fd` wakes the loop through a socket pair watched by a
+    :class:`QSocketNotifier`; there the window is closed as by the reader, except
+    that nobody is asked (:attr:`UnsavedMarksGuard.terminating`). A session
+    manager's ``commitDataRequest`` saves at once.
+
+    Parameters
+    ----------
+    window
+        The main window (``unsaved_guard`` and ``saver`` attributes).
+    guard
+        Its unsaved-marks guard.
+    """
+
+    #: The signals handled where the platform has them.
+    SIGNALS: tuple[str, ...] = ("SIGTERM", "SIGHUP")
+
+    def __init__(self, window: QWidget, guard: UnsavedMarksGuard) -> None:
+        super().__init__(window)
+        self._window = window
+        self._guard = guard
+        self._received: list[int] = []
+        self._reader, self._writer = socket.socketpair()
+        self._reader.setblocking(False)
+        self._writer.setblocking(False)
+        self._previous_fd = signal.set_wakeup_fd(self._writer.fileno())
+        self._previous: dict[int, object] = {}
+        for name in self.SIGNALS:
+            number = getattr(signal, name, None)
+            if number is not None:
+                self._previous[number] = signal.signal(number, self._note)
+        self._notifier = QSocketNotifier(self._reader.fileno(), QSocketNotifier.Type.Read, self)
+        self._notifier.activated.connect(self._wake)
+        #: Called after the window closed on a signal: ends the event loop (tests replace it).
+        self.quit: Callable[[], None] = QGuiApplication.quit
+        application = QGuiApplication.instance()
+        if isinstance(application, QGuiApplication):
+            application.commitDataRequest.connect(self._commit_data)
+
+    def _note(self, number: int, _frame: FrameType | None) -> None:
+        self._received.append(number)
+
+    def _wake(self) -> None:
+        try:
+            while self._reader.recv(64):
+                pass
+        except BlockingIOError:
+            pass
+        if self._received:
+            self._received.clear()
+            self._guard.terminating = True
+            self._window.close()
+            self.quit()
+
+    def _commit_data(self, _manager: QSessionManager) -> None:
+        self._guard.save_pending()
+
+    def uninstall(self) -> None:
+        """Give the signals back to their previous handlers (tests)."""
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)  # type: ignore[arg-type]
+        signal.set_wakeup_fd(self._previous_fd)
+        self._notifier.setEnabled(False)
+        self._reader.close()
+        self._writer.close()

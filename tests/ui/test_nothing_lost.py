@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import signal
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -21,7 +22,7 @@ from galactoview.annotations import sidecar
 from galactoview.annotations.persistence import open_annotations
 from galactoview.ui import annotation_saver
 from galactoview.ui.main_window import MainWindow
-from galactoview.ui.save_guard import UnsavedChoice, ask_with_dialog
+from galactoview.ui.save_guard import SaveOnTermination, UnsavedChoice, ask_with_dialog
 from tests.helpers import sample_images
 from tests.ui.conftest import OpenWindow
 from tests.ui.test_annotation_saver import copy_ductogram, mark
@@ -303,3 +304,23 @@ def test_an_unexpected_failure_building_the_sr_is_shown_and_quitting_asks(
     assert window.close()
     assert len(answers.asked) == 1
     assert snapshot(folder) == good
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGTERM") or os.name != "posix", reason="POSIX signals")
+def test_sigterm_within_the_autosave_delay_saves_the_last_mark(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    folder = annotated_copy(tmp_path)
+    window = open_window([folder])
+    termination = SaveOnTermination(window, window.unsaved_guard)
+    quits: list[bool] = []
+    termination.quit = lambda: quits.append(True)
+    try:
+        study, finding = mark(window)  # the autosave would run two seconds later
+        os.kill(os.getpid(), signal.SIGTERM)
+        qtbot.waitUntil(lambda: bool(quits), timeout=10_000)
+    finally:
+        termination.uninstall()
+    assert not window.isVisible()
+    reopened = open_annotations(study, list(folder.glob("*.dcm")))
+    assert finding in reopened.annotations.findings
