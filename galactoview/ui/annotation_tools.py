@@ -52,6 +52,7 @@ from galactoview.annotations.model import (
     GraphicType,
     ImageRegion,
     NippleLandmark,
+    is_valid_uid,
     next_segment_id,
     next_short_id,
 )
@@ -170,6 +171,8 @@ class AnnotationToolController(QObject):
     drawing_changed = Signal()
     tool_changed = Signal(object)
     finding_type_changed = Signal(object)
+    #: A mark was refused on this image: why, and the image's file (Problems panel).
+    refused = Signal(str, object)
 
     def __init__(
         self,
@@ -301,11 +304,23 @@ class AnnotationToolController(QObject):
     # --- events -------------------------------------------------------------------------
 
     def _active(self, mode: MouseMode) -> bool:
-        return (
-            mode is MouseMode.ANNOTATE
-            and self.viewport.has_image()
-            and self.viewport.record is not None
-        )
+        record = self.viewport.record
+        if mode is not MouseMode.ANNOTATE or not self.viewport.has_image() or record is None:
+            return False
+        # A mark names its study and image by UID in the SR (PS3.5 9.1); a file whose UIDs
+        # are not UIDs can be viewed but not annotated.
+        for name, uid in (
+            ("Study Instance UID", record.study_instance_uid),
+            ("SOP Instance UID", record.sop_instance_uid),
+        ):
+            if not is_valid_uid(uid):
+                self.refused.emit(
+                    f"marks cannot be made on this image: its {name} {uid[:80]!r} is not "
+                    "a DICOM UID",
+                    record.path,
+                )
+                return False
+        return True
 
     def _on_click(self, click: ToolClick) -> None:
         if not self._active(click.mode):

@@ -24,8 +24,12 @@ from galactoview.annotations.model import (
     Finding,
     NippleLandmark,
     descendants,
+    is_valid_uid,
 )
 from galactoview.location.frame import ChestWallLine
+
+#: Stands for a study whose Study Instance UID is not a UID: shown, never annotated.
+UNSTORABLE_STUDY = "2.25.0"
 
 __all__ = ["AnnotationEditCommand", "AnnotationWorkspace"]
 
@@ -108,9 +112,18 @@ class AnnotationWorkspace(QObject):
         return tuple(self._sets)
 
     def annotations(self, study_instance_uid: str) -> AnnotationSet:
-        """Return the annotations of a study (empty if it has none yet)."""
+        """Return the annotations of a study (empty if it has none yet).
+
+        A study whose Study Instance UID is not a UID (a damaged file) can be shown but
+        never annotated: it gets an empty set under :data:`UNSTORABLE_STUDY`, and
+        :meth:`edit` ignores edits of that set.
+        """
         found = self._sets.get(study_instance_uid)
-        return found if found is not None else AnnotationSet(study_instance_uid)
+        if found is not None:
+            return found
+        if not is_valid_uid(study_instance_uid):
+            return AnnotationSet(UNSTORABLE_STUDY)
+        return AnnotationSet(study_instance_uid)
 
     def all_findings(self) -> tuple[tuple[str, Finding], ...]:
         """Return ``(study uid, finding)`` for every finding of every study."""
@@ -179,7 +192,7 @@ class AnnotationWorkspace(QObject):
         """Replace a study's annotations with ``after`` as one undoable edit."""
         study = after.study_instance_uid
         before = self.annotations(study)
-        if before == after:
+        if before == after or study == UNSTORABLE_STUDY:
             return
         self.undo_stack.push(AnnotationEditCommand(self, study, before, after, text))
 

@@ -293,6 +293,7 @@ class MainWindow(QMainWindow):
         annotator.set_tool(self._annotation_tool)
         annotator.set_finding_type(self.finding_palette.current_type())
         annotator.region_sink = self.findings_dock.link_region
+        annotator.refused.connect(lambda text, path: self.problems.report(text, path))
         self.annotators[viewport] = annotator
         viewport.voi_changed.connect(lambda voi, v=viewport: self._on_voi_changed(v, voi))
         viewport.pixel_hovered.connect(self._on_pixel_hovered)

@@ -14,16 +14,18 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from galactoview.annotations import sidecar
 from galactoview.annotations.persistence import open_annotations
 from galactoview.ui import annotation_saver
+from galactoview.ui.annotation_tools import AnnotationTool
 from galactoview.ui.main_window import MainWindow
 from galactoview.ui.save_guard import SaveOnTermination, UnsavedChoice, ask_with_dialog
-from tests.helpers import sample_images
+from galactoview.ui.viewport import MouseMode, ToolClick
+from tests.helpers import make_mg_dataset, sample_images, write_dataset
 from tests.ui.conftest import OpenWindow
 from tests.ui.test_annotation_saver import copy_ductogram, mark
 
@@ -324,3 +326,24 @@ def test_sigterm_within_the_autosave_delay_saves_the_last_mark(
     assert not window.isVisible()
     reopened = open_annotations(study, list(folder.glob("*.dcm")))
     assert finding in reopened.annotations.findings
+
+
+def test_an_image_whose_study_uid_is_not_a_uid_refuses_marks_with_a_clear_line(
+    open_window: OpenWindow, tmp_path: Path
+) -> None:
+    dataset = make_mg_dataset()
+    dataset.StudyInstanceUID = "../../.."
+    path = write_dataset(dataset, tmp_path / "bad-uid" / "cc.dcm")
+    window = open_window([path.parent])
+    window.set_annotation_tool(AnnotationTool.POINT)
+    viewport = window.viewport
+    assert viewport.record is not None and viewport.record.study_instance_uid == "../../.."
+    click = ToolClick(MouseMode.ANNOTATE, (10.0, 10.0), False, Qt.KeyboardModifier.NoModifier)
+    viewport.tool_click.emit(click)
+    viewport.tool_click.emit(click)  # the same refusal is listed once
+    assert window.workspace.all_findings() == ()
+    refusals = [line for line in window.problems_dock.messages() if "marks cannot be made" in line]
+    assert refusals == [
+        "cc.dcm: marks cannot be made on this image: its Study Instance UID '../../..' is "
+        "not a DICOM UID"
+    ]
