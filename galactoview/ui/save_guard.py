@@ -170,6 +170,13 @@ class UnsavedMarksGuard(QObject):
                 written.append(self._saver.save_elsewhere(study, path))
             except sidecar.SidecarError as error:
                 self._saver.report(f"annotations not saved: {error}")
+                continue
+            # The viewer looks for sidecars next to the study and per user only: say how
+            # to bring this file back, since it lies where the reader chose.
+            self._saver.report(
+                f"annotations of study {study} saved to {path}; to open them with the study "
+                f"again: galactoview sr import {path} STUDY_FOLDER"
+            )
         return written
 
     def _suggested(self, study: str) -> Path:

@@ -188,6 +188,10 @@ def test_disk_full_keeps_the_marks_and_quitting_asks(
     rescued = sidecar.load(elsewhere)
     assert rescued is not None
     assert finding.tracking_uid in rescued.text
+    assert any(
+        f"galactoview sr import {elsewhere} STUDY_FOLDER" in line
+        for line in window.problems_dock.messages()
+    )
 
 
 def test_discarding_on_quit_closes_and_leaves_the_disk_as_it_was(
