@@ -869,9 +869,8 @@ def _decode_sr(path: Path) -> tuple[Any, Any]:
 
 def _sr_export(source: Path, out: Path) -> int:
     """Run ``galactoview sr export``: sidecar -> binary Part 10 SR."""
-    import tempfile
-
     from galactoview.annotations import sr_codec
+    from galactoview.dicom.export import write_atomically
 
     if _same_file(source, out):
         return _fail(out, "refusing to overwrite the input file")
@@ -890,19 +889,15 @@ def _sr_export(source: Path, out: Path) -> int:
     except Exception as exc:  # e.g. a coordinate beyond the range of FL (pydicom: OSError)
         problem = sr_codec.describe_error(exc)
         return _fail(source, f"cannot be written as binary DICOM ({problem})")
-    temporary: str | None = None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(encoded.getbuffer())
-        os.replace(temporary, out)
-        temporary = None
+    except OSError as exc:
+        return _fail(out, f"cannot write the SR: cannot create its folder ({exc.strerror or exc})")
+    try:
+        # Mode 0666 less the umask, as any new file: a PACS sender may run as another user.
+        write_atomically(out, lambda stream: stream.write(encoded.getbuffer()))
     except OSError as exc:
         return _fail(out, f"cannot write the SR: {exc.strerror or exc}")
-    finally:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
     return 0
 
 
