@@ -1081,16 +1081,28 @@ def _report(args: argparse.Namespace) -> int:
         return _fail(args.paths[0], "no annotated study (no sidecar with findings) found")
     from galactoview.ui.report_pdf import write_key_images_png, write_report_pdf
 
+    unrendered: list[str] = []  # one line per key image that cannot be rendered
     try:
-        pages = write_report_pdf(loaded.content, loaded.records, out)
+        pages = write_report_pdf(loaded.content, loaded.records, out, unrendered)
     except OSError as exc:
         return _fail(out, f"cannot write the PDF: {exc}")
+    _print_new(unrendered, [])
     print(f"{out}: {pages} page(s)")
     if args.png is not None:
+        more: list[str] = []
         try:
-            written = write_key_images_png(loaded.content, loaded.records, args.png)
+            written = write_key_images_png(loaded.content, loaded.records, args.png, more)
         except OSError as exc:
+            _print_new(more, unrendered)
             return _fail(args.png, f"cannot write the key images: {exc}")
+        _print_new(more, unrendered)
         for path in written:
             print(path)
     return 0
+
+
+def _print_new(lines: list[str], printed: list[str]) -> None:
+    """Print each line on stderr once, unless it is among ``printed`` already."""
+    for line in dict.fromkeys(lines):
+        if line not in printed:
+            print(line, file=sys.stderr)
