@@ -795,10 +795,10 @@ def _read_sr(path: Path) -> Any:
         When the file is neither, whatever is wrong with it.
     """
     # Imported here: highdicom and the codec are slow to import and only ``sr`` needs them.
-    from pydicom import dcmread
     from pydicom.errors import InvalidDicomError
 
     from galactoview.annotations import sidecar, sr_codec
+    from galactoview.dicom.loading import HeaderRefusedError, read_dicom_bytes
 
     data = _read_sr_bytes(path)
     if data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
@@ -819,7 +819,9 @@ def _read_sr(path: Path) -> Any:
     if short is not None:
         raise _UnreadableError(f"is cut short ({short}); not read")
     try:
-        return dcmread(io.BytesIO(data))
+        return read_dicom_bytes(data)
+    except HeaderRefusedError as exc:  # zeros or garbage where elements should be
+        raise _UnreadableError(f"is not a readable DICOM file ({exc})") from None
     except InvalidDicomError:
         raise _UnreadableError(
             "is neither a DICOM file (no 'DICM' prefix, PS3.10 7.1) nor a DICOM JSON sidecar"

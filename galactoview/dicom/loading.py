@@ -88,6 +88,7 @@ __all__ = [
     "StructuredReportFile",
     "initial_image_index",
     "load_pixels",
+    "read_dicom_bytes",
     "read_header",
     "read_image_dataset",
     "scan",
@@ -523,6 +524,36 @@ def load_pixels(
         raise PixelDataError(path, f"damaged DICOM file: {_describe_any(exc)}") from exc
 
 
+def read_dicom_bytes(data: bytes) -> Dataset:
+    """Read a whole DICOM Part 10 file held in memory (e.g. an SR), guarded as headers are.
+
+    For untrusted files read whole: a first element after ``DICM`` in group 0000 or a
+    run of elements tagged (0000,0000) is refused at once (PS3.10 7.1, PS3.5 7.1)
+    instead of being parsed 8 bytes at a time (a file of zeros took seconds).
+
+    Parameters
+    ----------
+    data
+        The file's bytes; nothing larger than them is read or allocated by the guard.
+
+    Returns
+    -------
+    Dataset
+        The dataset with its file meta, every value read.
+
+    Raises
+    ------
+    HeaderRefusedError
+        If the bytes are zeros or garbage where elements should be.
+    InvalidDicomError
+        If there is no ``DICM`` prefix after the preamble.
+    """
+    head = data[:140]
+    if _sniff(head) == "part10":
+        _check_first_element(head)
+    return _guarded_read(io.BytesIO(data), defer_size=None)
+
+
 def initial_image_index(images: Sequence[ImageRecord]) -> int | None:
     """Choose the image to show first: a post-contrast CC if any, else the first.
 
@@ -594,7 +625,7 @@ def read_image_dataset(path: Path) -> Dataset:
                 stream.seek(0)
                 force = _sniff(stream.read(132)) == "raw"
                 stream.seek(0)
-                return _guarded_read(stream, force=force)
+                return _guarded_read(stream, force=force, end_at_zero_run=True)
     except PixelDataError:
         raise
     except HeaderRefusedError as exc:
@@ -664,7 +695,7 @@ def _decode_frame(path: Path, stream: BinaryIO, index: int, colour: bool) -> np.
         if found.is_deflated or found != syntax or not _has_meta_syntax(header):
             # Deflated (PS3.5 A.5), without File Meta or with the wrong Transfer Syntax
             # UID: parse it all (pydicom detects the encoding), then decode.
-            ds = _guarded_read(stream, force=True, defer_size=None)
+            ds = _guarded_read(stream, force=True, defer_size=None, end_at_zero_run=True)
             ds.file_meta.TransferSyntaxUID = found
             if "PixelData" not in ds:
                 raise PixelDataError(path, "the file has no Pixel Data (7FE0,0010)")
@@ -745,7 +776,7 @@ def _decode_jpeg_fallback(
         return None
     stream.seek(0)
     try:
-        ds = _guarded_read(stream, force=True, defer_size=None)
+        ds = _guarded_read(stream, force=True, defer_size=None, end_at_zero_run=True)
         offsets = None
         if "ExtendedOffsetTable" in ds and "ExtendedOffsetTableLengths" in ds:
             offsets = (ds.ExtendedOffsetTable, ds.ExtendedOffsetTableLengths)
@@ -1037,12 +1068,13 @@ class _BoundedStream:
     may not pass that bound, and every byte inflated counts against the archive's
     budget. A run of :data:`_ZERO_TAG_RUN` element headers tagged (0000,0000) is
     refused too: pydicom reads a tag and its length (8 bytes) at a time, and no file
-    stores such an element (PS3.10 7.1), so such a run is zeros or garbage. Without
-    ``limit`` (the header was read and checked already, so the run lies after the
-    Pixel Data) the run ends the data instead: later reads return nothing. The
-    refusal is raised as :class:`HeaderRefusedError` (:class:`HeaderTooLargeError`
-    for sizes) and kept in :attr:`refusal`, since pydicom turns some exceptions raised
-    while reading into others; once refused, every later read is refused too.
+    stores such an element (PS3.10 7.1), so such a run is zeros or garbage. With
+    ``end_at_zero_run`` (a whole file whose header was read and checked already, so
+    the run lies after the Pixel Data) the run ends the data instead: later reads
+    return nothing. The refusal is raised as :class:`HeaderRefusedError`
+    (:class:`HeaderTooLargeError` for sizes) and kept in :attr:`refusal`, since
+    pydicom turns some exceptions raised while reading into others; once refused,
+    every later read is refused too.
     """
 
     def __init__(
@@ -1052,8 +1084,10 @@ class _BoundedStream:
         costly_seeks: bool,
         budget: _ArchiveBudget | None = None,
         limit: int | None = MAX_HEADER_BYTES,
+        end_at_zero_run: bool = False,
     ) -> None:
         self._stream = stream
+        self._end_at_zero_run = end_at_zero_run
         self._costly = costly_seeks
         self._budget = budget
         self._limit = limit
@@ -1123,7 +1157,7 @@ class _BoundedStream:
         self._zero_end = position + 8
         if self._zero_tags < _ZERO_TAG_RUN:
             return False
-        if self._limit is None:
+        if self._end_at_zero_run:
             return True
         raise self._refuse(
             HeaderRefusedError(
@@ -1222,11 +1256,13 @@ def _guarded_read(
     stop_before_pixels: bool = False,
     force: bool = False,
     defer_size: int | None = _DEFER_SIZE,
+    end_at_zero_run: bool = False,
 ) -> Dataset:
     """Read a dataset with pydicom through a :class:`_BoundedStream`.
 
-    With ``limit`` (a header), at most that many bytes are read; without (a whole file
-    whose header was checked), only runs of elements tagged (0000,0000) are refused.
+    With ``limit`` (a header), at most that many bytes are read. A run of elements
+    tagged (0000,0000) is refused, or ends the data with ``end_at_zero_run`` (a whole
+    file whose header was checked: the run lies after the Pixel Data).
     Values above ``defer_size`` are deferred; deferred private values are dropped.
 
     Raises
@@ -1234,7 +1270,13 @@ def _guarded_read(
     HeaderRefusedError
         If the stream refused to be read further.
     """
-    bounded = _BoundedStream(stream, costly_seeks=costly_seeks, budget=budget, limit=limit)
+    bounded = _BoundedStream(
+        stream,
+        costly_seeks=costly_seeks,
+        budget=budget,
+        limit=limit,
+        end_at_zero_run=end_at_zero_run,
+    )
     try:
         ds = dcmread(
             cast(BinaryIO, bounded),
