@@ -837,9 +837,12 @@ def _warnings_as_problems(path: Path) -> Iterator[None]:
     """Print the warnings raised inside (pydicom's about bad values) as ``path: warning: ...``.
 
     One line each, once per message, instead of Python's two-line warning display.
+    A ResourceWarning is not about the file (an unrelated object collected meanwhile,
+    e.g. an unclosed temporary folder) and is not printed as the file's problem.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ResourceWarning)
         try:
             yield
         finally:

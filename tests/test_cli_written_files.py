@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import os
 import stat
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -161,3 +163,26 @@ def test_render_into_a_missing_folder_names_it(
         f"{out}: cannot write the PNG: {out.parent} does not exist"
     ]
     assert not out.parent.exists()
+
+
+def test_an_unrelated_resource_warning_is_not_the_files_problem(
+    sample_sidecar: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Seen in the suite: a temporary folder of another test, collected during the export,
+    # printed as "<sidecar>: warning: Implicitly cleaning up <TemporaryDirectory ...>".
+    from galactoview.annotations import sr_codec
+
+    original = sr_codec.to_json
+
+    def collecting(*args: Any, **kwargs: Any) -> Any:
+        warnings.warn("Implicitly cleaning up <TemporaryDirectory>", ResourceWarning, stacklevel=1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(sr_codec, "to_json", collecting)
+    out = tmp_path / "sr.dcm"
+    assert cli.main(["sr", "export", str(sample_sidecar), str(out)]) == 0
+    assert "TemporaryDirectory" not in capsys.readouterr().err
+    assert out.read_bytes()[128:132] == b"DICM"
