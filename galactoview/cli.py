@@ -795,10 +795,10 @@ def _read_sr(path: Path) -> Any:
         When the file is neither, whatever is wrong with it.
     """
     # Imported here: highdicom and the codec are slow to import and only ``sr`` needs them.
-    from pydicom import dcmread
     from pydicom.errors import InvalidDicomError
 
     from galactoview.annotations import sidecar, sr_codec
+    from galactoview.dicom.loading import HeaderRefusedError, read_dicom_bytes
 
     data = _read_sr_bytes(path)
     if data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
@@ -819,7 +819,9 @@ def _read_sr(path: Path) -> Any:
     if short is not None:
         raise _UnreadableError(f"is cut short ({short}); not read")
     try:
-        return dcmread(io.BytesIO(data))
+        return read_dicom_bytes(data)
+    except HeaderRefusedError as exc:  # zeros or garbage where elements should be
+        raise _UnreadableError(f"is not a readable DICOM file ({exc})") from None
     except InvalidDicomError:
         raise _UnreadableError(
             "is neither a DICOM file (no 'DICM' prefix, PS3.10 7.1) nor a DICOM JSON sidecar"
@@ -835,9 +837,12 @@ def _warnings_as_problems(path: Path) -> Iterator[None]:
     """Print the warnings raised inside (pydicom's about bad values) as ``path: warning: ...``.
 
     One line each, once per message, instead of Python's two-line warning display.
+    A ResourceWarning is not about the file (an unrelated object collected meanwhile,
+    e.g. an unclosed temporary folder) and is not printed as the file's problem.
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
+        warnings.simplefilter("ignore", ResourceWarning)
         try:
             yield
         finally:
@@ -869,9 +874,8 @@ def _decode_sr(path: Path) -> tuple[Any, Any]:
 
 def _sr_export(source: Path, out: Path) -> int:
     """Run ``galactoview sr export``: sidecar -> binary Part 10 SR."""
-    import tempfile
-
     from galactoview.annotations import sr_codec
+    from galactoview.dicom.export import write_atomically
 
     if _same_file(source, out):
         return _fail(out, "refusing to overwrite the input file")
@@ -890,19 +894,15 @@ def _sr_export(source: Path, out: Path) -> int:
     except Exception as exc:  # e.g. a coordinate beyond the range of FL (pydicom: OSError)
         problem = sr_codec.describe_error(exc)
         return _fail(source, f"cannot be written as binary DICOM ({problem})")
-    temporary: str | None = None
     try:
         out.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(encoded.getbuffer())
-        os.replace(temporary, out)
-        temporary = None
+    except OSError as exc:
+        return _fail(out, f"cannot write the SR: cannot create its folder ({exc.strerror or exc})")
+    try:
+        # Mode 0666 less the umask, as any new file: a PACS sender may run as another user.
+        write_atomically(out, lambda stream: stream.write(encoded.getbuffer()))
     except OSError as exc:
         return _fail(out, f"cannot write the SR: {exc.strerror or exc}")
-    finally:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
     return 0
 
 
@@ -1086,16 +1086,28 @@ def _report(args: argparse.Namespace) -> int:
         return _fail(args.paths[0], "no annotated study (no sidecar with findings) found")
     from galactoview.ui.report_pdf import write_key_images_png, write_report_pdf
 
+    unrendered: list[str] = []  # one line per key image that cannot be rendered
     try:
-        pages = write_report_pdf(loaded.content, loaded.records, out)
+        pages = write_report_pdf(loaded.content, loaded.records, out, unrendered)
     except OSError as exc:
         return _fail(out, f"cannot write the PDF: {exc}")
+    _print_new(unrendered, [])
     print(f"{out}: {pages} page(s)")
     if args.png is not None:
+        more: list[str] = []
         try:
-            written = write_key_images_png(loaded.content, loaded.records, args.png)
+            written = write_key_images_png(loaded.content, loaded.records, args.png, more)
         except OSError as exc:
+            _print_new(more, unrendered)
             return _fail(args.png, f"cannot write the key images: {exc}")
+        _print_new(more, unrendered)
         for path in written:
             print(path)
     return 0
+
+
+def _print_new(lines: list[str], printed: list[str]) -> None:
+    """Print each line on stderr once, unless it is among ``printed`` already."""
+    for line in dict.fromkeys(lines):
+        if line not in printed:
+            print(line, file=sys.stderr)

@@ -7,6 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from pydicom import dcmread
 from PySide6.QtWidgets import QApplication
 
 from galactoview import cli
@@ -89,3 +90,39 @@ def test_output_must_be_a_pdf(
     out = tmp_path / "report.png"
     assert cli.main(["report", str(sample), str(out)]) == 1
     assert capsys.readouterr().err.strip() == f"{out}: the report file must end in .pdf"
+
+
+def test_a_key_image_that_cannot_be_rendered_is_one_stderr_line(
+    sample: Path,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    qapp: QApplication,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The field test: the note "cannot render this image" was only inside the PDF, and
+    # the command printed nothing on stderr. Now one line per such key image, exit 0.
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    study = tmp_path / "study"
+    shutil.copytree(sample / "20260312_DUCTOGRAM_L", study, ignore=shutil.ignore_patterns("*.bak"))
+    bad = study / "04_LML_POST.dcm"  # a key image (L ML #4)
+    ds = dcmread(bad)
+    ds.Rows, ds.Columns, ds.NumberOfFrames = 32767, 32767, "1000"
+    ds.save_as(bad)
+    out = tmp_path / "report.pdf"
+    png = tmp_path / "png"
+    code = cli.main(["report", str(study), str(out), "--png", str(png), "--date", "2026-03-13"])
+    assert code == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    captured = capsys.readouterr()
+    assert captured.out.splitlines()[0] == f"{out}: 3 page(s)"
+    # Once, though both the PDF and the PNGs tried to render it.
+    (line,) = captured.err.splitlines()
+    assert line.startswith(
+        f"{bad}: cannot be rendered in the report: the header claims Rows 32767 x"
+        " Columns 32767 x 1000 frame(s)"
+    )
+    assert sorted(p.name for p in png.glob("*.png")) == ["01_L_CC_3.png", "01_L_CC_MAG_5.png"]
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is not None:
+        text = subprocess.run([pdftotext, str(out), "-"], capture_output=True, text=True).stdout
+        assert "cannot render this image: the header claims Rows 32767" in text

@@ -50,7 +50,13 @@ from galactoview.report.content import (
 from galactoview.ui.finding_palette import FINDING_COLOURS, NIPPLE_COLOUR
 from galactoview.ui.pictograms import outer_ring_mm, paint_clock_face, paint_depth_schematic
 
-__all__ = ["ensure_gui_application", "marked_image", "write_key_images_png", "write_report_pdf"]
+__all__ = [
+    "ensure_gui_application",
+    "marked_image",
+    "unrendered_line",
+    "write_key_images_png",
+    "write_report_pdf",
+]
 
 _DPI: Final = 300
 _MARGIN_MM: Final = 12.0
@@ -205,7 +211,10 @@ def _draw_region(
 
 
 def write_key_images_png(
-    content: ReportContent, records: Sequence[ImageRecord], folder: Path
+    content: ReportContent,
+    records: Sequence[ImageRecord],
+    folder: Path,
+    problems: list[str] | None = None,
 ) -> list[Path]:
     """Write each key image with its marks burned in as a PNG.
 
@@ -217,11 +226,14 @@ def write_key_images_png(
         The loaded images.
     folder
         Created when missing; files are named ``<study n>_<view label>.png``.
+    problems
+        When given, one line is appended per key image that cannot be rendered
+        (:func:`unrendered_line`); that image is skipped, the others are written.
 
     Returns
     -------
     list of Path
-        The files written, one per key image.
+        The files written, one per key image that could be rendered.
 
     Raises
     ------
@@ -239,7 +251,13 @@ def write_key_images_png(
                 continue
             name = re.sub(r"[^A-Za-z0-9]+", "_", key.view_label).strip("_") or "image"
             path = folder / f"{number:02d}_{name}.png"
-            if not marked_image(key, record).save(str(path)):
+            try:
+                image = marked_image(key, record)
+            except Exception as error:  # any render failure: that image is skipped
+                if problems is not None:
+                    problems.append(unrendered_line(record, error))
+                continue
+            if not image.save(str(path)):
                 raise OSError(f"{path}: cannot write the PNG")
             written.append(path)
     return written
@@ -281,7 +299,30 @@ class _Pages:
         return rect.height()
 
 
-def write_report_pdf(content: ReportContent, records: Sequence[ImageRecord], out: Path) -> int:
+def unrendered_line(record: ImageRecord, error: BaseException) -> str:
+    """Return the problem line of a key image that cannot be rendered in the report.
+
+    ``path: cannot be rendered in the report: why`` (``path [member]`` for a member of
+    an archive), the reason being the one printed on the key-image page.
+    """
+    where = str(record.path)
+    if record.archive_member is not None:
+        where = f"{where} [{record.archive_member}]"
+    return f"{where}: cannot be rendered in the report: {_reason(error)}"
+
+
+def _reason(error: BaseException) -> str:
+    """One line saying why an image cannot be rendered."""
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else "") or type(error).__name__
+
+
+def write_report_pdf(
+    content: ReportContent,
+    records: Sequence[ImageRecord],
+    out: Path,
+    problems: list[str] | None = None,
+) -> int:
     """Write the report as an A4 portrait PDF at 300 dpi.
 
     Parameters
@@ -292,6 +333,9 @@ def write_report_pdf(content: ReportContent, records: Sequence[ImageRecord], out
         The loaded images (for the key images).
     out
         The PDF file, replaced.
+    problems
+        When given, one line is appended per key image that cannot be rendered
+        (:func:`unrendered_line`); its page then says so in place of the image.
 
     Returns
     -------
@@ -318,8 +362,9 @@ def write_report_pdf(content: ReportContent, records: Sequence[ImageRecord], out
         raise OSError(f"{out}: cannot write the PDF")
     pages = _Pages(writer, painter)
     plan: list[tuple[StudyReport | None, Callable[[], None]]] = []
+    unrendered: list[str] = []
     for section in content.studies:
-        plan.extend(_study_pages(pages, section, by_uid))
+        plan.extend(_study_pages(pages, section, by_uid, unrendered))
     if not plan:
         plan.append((None, lambda: None))
     total = len(plan)
@@ -329,11 +374,13 @@ def write_report_pdf(content: ReportContent, records: Sequence[ImageRecord], out
         draw()
         _footer(pages, content, study, number, total)
     painter.end()
+    if problems is not None:
+        problems.extend(unrendered)
     return total
 
 
 def _study_pages(
-    pages: _Pages, study: StudyReport, records: dict[str, ImageRecord]
+    pages: _Pages, study: StudyReport, records: dict[str, ImageRecord], unrendered: list[str]
 ) -> list[tuple[StudyReport | None, Callable[[], None]]]:
     """Plan the pages of one study: page 1, table overflow pages, key-image pages."""
     result: list[tuple[StudyReport | None, Callable[[], None]]] = []
@@ -353,7 +400,8 @@ def _study_pages(
         )
     keys = [k for k in study.key_images if k.sop_instance_uid in records]
     for start in range(0, len(keys), 2):
-        result.append((study, partial(_key_page, pages, keys[start : start + 2], records)))
+        pair = keys[start : start + 2]
+        result.append((study, partial(_key_page, pages, pair, records, unrendered)))
     return result
 
 
@@ -492,7 +540,9 @@ def _table(pages: _Pages, study: StudyReport, rows: list[int], top: float, last:
         )
 
 
-def _key_page(pages: _Pages, keys: list[KeyImage], records: dict[str, ImageRecord]) -> None:
+def _key_page(
+    pages: _Pages, keys: list[KeyImage], records: dict[str, ImageRecord], unrendered: list[str]
+) -> None:
     painter = pages.painter
     slot = (pages.footer_top - pages.px(4)) / 2.0
     for index, key in enumerate(keys):
@@ -506,11 +556,13 @@ def _key_page(pages: _Pages, keys: list[KeyImage], records: dict[str, ImageRecor
             f"Key image {key.view_label} (as hung) — {ids}",
         )
         area = QRectF(0, top + pages.px(7), pages.width, slot - pages.px(10))
+        record = records[key.sop_instance_uid]
         try:
-            image = marked_image(key, records[key.sop_instance_uid])
-        except Exception as error:  # any render failure is printed on the page
+            image = marked_image(key, record)
+        except Exception as error:  # any render failure is printed on the page, and said
             pages.font(8)
-            pages.text(area, f"cannot render this image: {error}")
+            pages.text(area, f"cannot render this image: {_reason(error)}")
+            unrendered.append(unrendered_line(record, error))
             continue
         size = QSizeF(image.width(), image.height()).scaled(
             area.size(), Qt.AspectRatioMode.KeepAspectRatio
