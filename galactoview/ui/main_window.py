@@ -1347,12 +1347,15 @@ class MainWindow(QMainWindow):
             out = Path(name)
         self.saver.save_now()
         studies = [self.workspace.annotations(study) for study in self.workspace.studies()]
+        problems: list[str] = []  # a study or key image left out, with why
         try:
-            content = build_report(self._records, studies, dt.date.today())
-            pages = write_report_pdf(content, self._records, out)
+            content = build_report(self._records, studies, dt.date.today(), problems)
+            pages = write_report_pdf(content, self._records, out, problems)
         except (OSError, ValueError) as error:
             self.problems.alert("The report could not be written.", f"{out}: {error}")
             return None
+        finally:
+            self.problems.report_many([(line, None) for line in problems])
         self.statusBar().showMessage(f"Report written: {out} ({pages} page(s))", 8000)
         return out
 

@@ -19,6 +19,7 @@ from galactoview.app import create_main_window
 from galactoview.dicom.loading import scan
 from galactoview.dicom.mammography import Laterality
 from galactoview.report.content import PictogramMark
+from galactoview.ui import main_window
 from galactoview.ui.decoding import ImageDecoder, decode_image
 from galactoview.ui.main_window import MainWindow
 from galactoview.ui.pictograms import paint_clock_face
@@ -222,3 +223,24 @@ def test_review_turned_on_before_the_window_is_shown_lists_the_findings(
     settle(qtbot, window)
     assert window.is_review_mode() and not window.findings_dock.isVisible()
     assert [row[0] for row in window.review.rows()] == ["FD-1", "CY-1", "DE-1"]
+
+
+def test_key_images_left_out_of_the_report_are_listed_in_the_problems_panel(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = annotated_copy(open_window, qtbot, tmp_path)
+    from galactoview.ui.report_pdf import write_report_pdf as real
+
+    def one_image_unrenderable(
+        content: object, records: object, out: Path, problems: list[str] | None = None
+    ) -> int:
+        assert problems is not None  # the window collects what is left out
+        problems.append("cc.dcm: cannot be rendered in the report: truncated pixel data")
+        return real(content, records, out, problems)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(main_window, "write_report_pdf", one_image_unrenderable)
+    assert window.export_report(tmp_path / "report.pdf") is not None
+    assert (
+        "cc.dcm: cannot be rendered in the report: truncated pixel data"
+        in window.problems_dock.messages()
+    )
