@@ -336,7 +336,8 @@ def test_an_image_whose_study_uid_is_not_a_uid_refuses_marks_with_a_clear_line(
     open_window: OpenWindow, tmp_path: Path
 ) -> None:
     dataset = make_mg_dataset()
-    dataset.StudyInstanceUID = "../../.."
+    with pytest.warns(UserWarning, match="Invalid value for VR UI"):
+        dataset.StudyInstanceUID = "../../.."  # pydicom warns, as it should
     path = write_dataset(dataset, tmp_path / "bad-uid" / "cc.dcm")
     window = open_window([path.parent])
     window.set_annotation_tool(AnnotationTool.POINT)
