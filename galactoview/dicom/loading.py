@@ -115,6 +115,8 @@ MAX_HEADER_BYTES: Final = 64 * 1024**2
 #: Values larger than this are not read with the header (pydicom ``defer_size``); a
 #: deferred private value is dropped, a deferred standard one is read only when used.
 _DEFER_SIZE: Final = 4 * 1024**2
+#: Float Pixel Data, Double Float Pixel Data, Pixel Data (PS3.3 C.7.6.3).
+_PIXEL_DATA_TAGS: Final = frozenset({0x7FE00008, 0x7FE00009, 0x7FE00010})
 
 #: Elements tagged (0000,0000) in a row after which a header or dataset is no longer
 #: read: no file stores them (PS3.10 7.1), and a file of zeros would otherwise be parsed
@@ -1371,6 +1373,8 @@ def _drop_deferred(ds: Dataset) -> None:
     larger than :data:`MAX_HEADER_BYTES` is not a header value anyone should read.
     """
     for tag in list(ds.keys()):
+        if tag in _PIXEL_DATA_TAGS:  # checked against the header before (and undefined
+            continue  # length, 0xFFFFFFFF, when encapsulated: PS3.5 A.4)
         raw = ds.get_item(tag, keep_deferred=True)
         if not isinstance(raw, RawDataElement) or raw.value is not None:
             continue
