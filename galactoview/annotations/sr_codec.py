@@ -835,11 +835,23 @@ def _describable(image: Dataset) -> bool:
     """
     if "Rows" not in image:
         return False
-    try:
-        hd.sr.ImageLibraryEntryDescriptors(image)
-    except (AttributeError, KeyError, ValueError, TypeError):
-        return False
-    return True
+    # Tried once per image header (a save references the same few images every time).
+    key = (str(image.get("SOPInstanceUID", "")), len(image))
+    known = _DESCRIBABLE.get(key)
+    if known is None:
+        try:
+            hd.sr.ImageLibraryEntryDescriptors(image)
+        except (AttributeError, KeyError, ValueError, TypeError):
+            known = False
+        else:
+            known = True
+        if len(_DESCRIBABLE) > 4096:
+            _DESCRIBABLE.clear()
+        _DESCRIBABLE[key] = known
+    return known
+
+
+_DESCRIBABLE: dict[tuple[str, int], bool] = {}
 
 
 def _stored(location: FindingLocation | StoredLocation | None) -> StoredLocation | None:
