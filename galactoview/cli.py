@@ -212,7 +212,8 @@ def build_sr_parser() -> argparse.ArgumentParser:
             "or other non-TID-1500 SR, an SR without any readable mark, and a STUDY_DIR "
             "without an image of the SR's study. An existing sidecar is never overwritten: "
             "when the study already has a different one, the SR is written next to it "
-            "under a new name (printed), which the viewer does not open by itself. "
+            "under a new name (printed); the viewer opens the newest revision of the two "
+            "(by the SR's Content Date/Time) and lists the other. "
             "Problems found while reading are printed on stderr."
         ),
     )
@@ -971,7 +972,8 @@ def _sr_import(source: Path, study_dir: Path) -> int:
             written = sidecar.save_alongside(target.path, text)
             print(
                 f"{target.path}: the study already has a sidecar; it was kept and the SR was "
-                f"written next to it as {written.name} (rename it to use it instead)",
+                f"written next to it as {written.name} (the viewer opens the newer revision "
+                "of the two and lists the other)",
                 file=sys.stderr,
             )
     except sidecar.SidecarError as exc:

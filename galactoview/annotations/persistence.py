@@ -18,6 +18,7 @@ Qt-free: the GUI and the ``galactoview sr`` command both use it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -167,8 +168,8 @@ def open_annotations(
             study_instance_uid, path, None, notice=notice, fallback_path=fallback
         )
         return OpenedAnnotations(empty, target, tuple(problems))
-    for number, version in enumerate(versions):
-        read = _read_version(version, study_instance_uid)
+    for number, (version, text) in enumerate(versions):
+        read = _read_version(version, text, study_instance_uid)
         if isinstance(read, str):
             problems.append(read)
             continue
@@ -177,7 +178,9 @@ def open_annotations(
         problems += [
             f"{other}: another version of these annotations, kept and not loaded "
             f"({version} is newer)"
-            for other in versions[number + 1 :]
+            if not isinstance(other_text, str)
+            else f"{other_text}; kept and not loaded"
+            for other, other_text in versions[number + 1 :]
         ]
         if version.parent == mine.parent:
             if usable_here:  # e.g. saved there when the study folder's disk was full
@@ -200,7 +203,7 @@ def open_annotations(
             evidence_headers(dataset),
         )
     # Nothing readable: every file is kept; the work goes into a new file next to them.
-    newest = versions[0]
+    newest = versions[0][0]
     problems.append(f"{newest}: left untouched; new annotations are saved in a new file next to it")
     if newest.parent == mine.parent or usable_here:
         fallback = mine if newest.parent != mine.parent else None
@@ -227,34 +230,67 @@ def _is_regular_file(path: Path) -> bool:
         return False
 
 
-def _versions_newest_first(paths: Iterable[Path]) -> list[Path]:
-    """Return sidecars and their "keep both" copies, newest modification first."""
+#: A version of a sidecar as read: its text and fingerprint, or why it cannot be read.
+_Version = tuple[Path, sidecar.LoadedSidecar | str]
 
-    def newest_first(version: Path) -> tuple[float, str]:
-        try:
-            return (-version.stat().st_mtime, version.name)
-        except OSError:
-            return (0.0, version.name)
 
+def _versions_newest_first(paths: Iterable[Path]) -> list[_Version]:
+    """Read sidecars and their "keep both" copies; return them newest revision first.
+
+    Newest by the SR's own Content Date and Time (0008,0023)/(0008,0033), written at
+    every save (PS3.3 C.17.2), so copying a folder (new modification times) does not
+    change the order; then by modification time; then a sidecar before its copies.
+    Versions that cannot be read come last, with the reason.
+    """
+    primary = {path.name for path in paths}
     found = [
         version
         for path in paths
         for version in (path, *sidecar.alongside_sidecars(path))
         if _is_regular_file(version)
     ]
-    return sorted(found, key=newest_first)
+    versions: list[_Version] = []
+    for version in found:
+        try:
+            loaded = sidecar.load(version)
+        except sidecar.SidecarError as error:
+            versions.append((version, str(error)))
+            continue
+        versions.append(
+            (version, loaded if loaded is not None else f"{version}: removed while opened")
+        )
+
+    def newest_first(item: _Version) -> tuple[bool, str, float, bool]:
+        version, loaded = item
+        try:
+            mtime = version.stat().st_mtime
+        except OSError:
+            mtime = 0.0
+        readable = not isinstance(loaded, str)
+        content = "" if isinstance(loaded, str) else _content_datetime(loaded.text)
+        return (readable, content, mtime, version.name in primary)
+
+    return sorted(versions, key=newest_first, reverse=True)
+
+
+def _content_datetime(text: str) -> str:
+    """Return ``YYYYMMDDHHMMSS.ffffff`` from an SR's Content Date and Time, ``""`` if absent."""
+    try:
+        document = json.loads(text)
+        date = str(document["00080023"]["Value"][0])
+        time = str(document.get("00080033", {}).get("Value", [""])[0])
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
+        return ""
+    whole, _, fraction = time.partition(".")
+    return f"{date[:8]:0<8}{whole[:6]:0<6}.{fraction[:6]:0<6}"
 
 
 def _read_version(
-    path: Path, study_instance_uid: str
+    path: Path, loaded: sidecar.LoadedSidecar | str, study_instance_uid: str
 ) -> tuple[sidecar.LoadedSidecar, sr_codec.DecodeResult, Dataset] | str:
-    """Read and decode one sidecar; a string says why it cannot be used."""
-    try:
-        loaded = sidecar.load(path)
-    except sidecar.SidecarError as error:
-        return str(error)
-    if loaded is None:  # removed between the look and the read
-        return f"{path}: removed while it was being opened"
+    """Decode one sidecar read by :func:`_versions_newest_first`; a string says why not."""
+    if isinstance(loaded, str):
+        return loaded
     try:
         dataset = sr_codec.from_json(loaded.text)
         result = sr_codec.decode(dataset)

@@ -919,7 +919,9 @@ def _check_pixel_element(path: Path, syntax: UID, element: _PixelElement, claim:
             f"the pixel data is truncated: the header claims {claim.text()},"
             f" but the pixel data holds {_size(element.length)}",
         )
-    if element.length > claim.total + 1 + (claim.total % 2):
+    # Trailing bytes after the image (vendor padding) are ignored, as pydicom does; twice
+    # the claimed size or more means the attributes or the syntax are wrong.
+    if element.length >= 2 * claim.total > 0:
         raise PixelDataError(
             path,
             f"the header claims {claim.text()}, but the pixel data holds"

@@ -341,13 +341,13 @@ class AnnotationSaver(QObject):
                 saved, next_target = save_annotations(annotations, headers, fallback, locations)
             except Exception as second:  # any failure leaves the marks unsaved
                 return self._failed(study, f"{_failure(error)}; {_failure(second)}")
-        except Exception as error:  # a header the SR cannot use, or a bug:
-            # the marks are not on disk, so the reader must know (banner, question on close).
-            return self._failed(study, f"the SR could not be built ({_failure(error)})")
             self._problems.report(
                 f"annotations could not be saved in the study folder ({error}); "
                 f"saved to {next_target.path} instead"
             )
+        except Exception as error:  # a header the SR cannot use, or a bug:
+            # the marks are not on disk, so the reader must know (banner, question on close).
+            return self._failed(study, f"the SR could not be built ({_failure(error)})")
         self._succeeded(study, saved, next_target)
         return True
 

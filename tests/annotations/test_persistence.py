@@ -268,16 +268,33 @@ def test_a_newer_sidecar_on_a_read_only_share_wins_and_the_older_per_user_one_is
 ) -> None:
     user = tmp_path / "user"
     mine = user / sidecar.sidecar_name(study.uid)
-    _, ours = study.save_defect(study.open(user))  # next to the study, still writable
-    ours.path.rename(tmp_path / "aside.json")
+    here = study.folder / sidecar.sidecar_name(study.uid)
+    empty = AnnotationSet(study.uid)
     study.save(
-        study.open(user).annotations.with_finding(defect(study.record, "mine")),
-        SidecarTarget(study.uid, mine, None),
+        empty.with_finding(defect(study.record, "mine")), SidecarTarget(study.uid, mine, None)
     )
-    (tmp_path / "aside.json").rename(ours.path)  # the colleague's, written later
-    os.utime(mine, (1_700_000_000, 1_700_000_000))
+    # A colleague's revision, saved later, on the share (still writable for them).
+    study.save(empty.with_finding(defect(study.record)), SidecarTarget(study.uid, here, None))
+    os.utime(here, (1_700_000_000, 1_700_000_000))  # file times do not decide
     read_only(monkeypatch, study.folder)
     opened = study.open(user)
     assert opened.annotations.findings[0].note == ""  # the share's version
     assert opened.target.path == mine and opened.target.alongside  # ours is not overwritten
     assert any(line.startswith(f"{mine}: another version") for line in opened.problems)
+
+
+def test_the_newest_revision_wins_by_its_content_time_not_by_file_time(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    user = tmp_path / "user"
+    first, target = study.save_defect(study.open(user))
+    older_text = target.path.read_text(encoding="utf-8")
+    second = replace(defect(study.record, "second revision"), short_id="FD-2")
+    newer, _ = study.save(first.with_finding(second), target)
+    # The first revision lies beside it as a copy that was touched last (e.g. copied).
+    copy = sidecar.save_alongside(target.path, older_text)
+    os.utime(target.path, (1_700_000_000, 1_700_000_000))
+    opened = study.open(user)
+    assert opened.target.path == target.path
+    assert opened.annotations.findings == newer.findings
+    assert any(line.startswith(f"{copy}: another version") for line in opened.problems)

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pydicom import dcmread
+from pydicom.data import get_testdata_file
 from pydicom.dataset import Dataset
 from pydicom.encaps import encapsulate
 from pydicom.fileset import FileSet
@@ -625,3 +626,15 @@ def test_an_archive_inflates_a_bounded_total_for_its_headers(
         f"{archive}: the members' headers need more than 3.0 MiB inflated;"
         " the remaining members are not read",
     ]
+
+
+def test_trailing_padding_after_native_pixels_is_ignored_as_pydicom_does(
+    tmp_path: Path,
+) -> None:
+    # pydicom's MR_small_padded.dcm: 8320 bytes where 64 x 64 x 16 bit need 8192.
+    path = Path(str(get_testdata_file("MR_small_padded.dcm")))
+    (record,) = scan([path]).images
+    with pytest.warns(UserWarning, match="excess padding"):  # pydicom says so, and goes on
+        reference = dcmread(path).pixel_array
+        assert np.array_equal(load_pixels(record), reference)
+    assert cli.main(["render", str(path), str(tmp_path / "out.png")]) == 0
