@@ -110,7 +110,8 @@ def open_annotations(
 
     - **every version is a candidate**: the sidecar next to the study, the per-user
       one, and their "keep both" copies (:func:`sidecar.alongside_sidecars`); the
-      newest readable one (by modification time) is loaded, and the others are
+      newest readable revision (by the SR's Content Date/Time, then modification
+      time) is loaded, and the others are
       listed as problems so the reader knows they exist — nothing is merged or
       deleted;
     - saves go back to the version loaded, or next to the study when there was
