@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication
 # isort: split
 # pyqtgraph must come after PySide6 so that it binds to PySide6.
 import pyqtgraph as pg
+from pyqtgraph.util.garbage_collector import GarbageCollector
 
 from galactoview import __version__
 from galactoview.dicom.decode_service import DecodeService
@@ -129,6 +130,10 @@ def run_gui(
     window = create_main_window(scan_result if scan_result is not None else scan(paths), decoder)
     _route_unexpected_errors(window)
     termination = SaveOnTermination(window, window.unsaved_guard)
+    # Python's cyclic collector runs on a timer in the GUI thread instead of at any
+    # allocation: a collection inside a Qt call (holding its signal-slot lock) can delete
+    # a QObject whose destructor waits for that lock, a deadlock seen in the test suite.
+    collector = GarbageCollector(interval=1.0)
     if review:
         window.set_review_mode(True)
     if os.environ.get(QUIT_AFTER_FIRST_IMAGE):
@@ -140,6 +145,7 @@ def run_gui(
     try:
         return app.exec()
     finally:
+        collector.timer.stop()
         termination.uninstall()
         service.shutdown()
         shutdown_shared_service()

@@ -1086,6 +1086,11 @@ def _report(args: argparse.Namespace) -> int:
         return _fail(args.paths[0], "no DICOM image found")
     if not loaded.content.studies:
         return _fail(args.paths[0], "no annotated study (no sidecar with findings) found")
+    import gc
+
+    # A short-lived process: no cyclic collection while Qt paints, since a collection
+    # inside a Qt call can deadlock on Qt's signal-slot lock (see galactoview.app).
+    gc.disable()
     from galactoview.ui.report_pdf import write_key_images_png, write_report_pdf
 
     unrendered: list[str] = []  # one line per key image that cannot be rendered

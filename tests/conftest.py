@@ -6,7 +6,9 @@ any test module can import Qt, so no display is needed.
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +19,30 @@ from galactoview.dicom.loading import ImageRecord
 from tests.helpers import sample_images
 
 os.environ["QT_QPA_PLATFORM"] = "offscreen"
+
+
+@pytest.fixture(autouse=True, scope="session")
+def garbage_collected_between_tests_only() -> Iterator[None]:
+    """Keep Python's cyclic garbage collector from running inside a Qt call.
+
+    A collection triggered while Qt holds its signal-slot lock (e.g. inside
+    ``QObject::disconnect``) can delete a collected QObject whose destructor takes the
+    same lock: the test run hung that way once. As in the application
+    (pyqtgraph's ``GarbageCollector``), collection runs only at safe points: after each
+    test (:func:`collect_after_each_test`).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    yield
+    if enabled:
+        gc.enable()
+
+
+@pytest.fixture(autouse=True)
+def collect_after_each_test(garbage_collected_between_tests_only: None) -> Iterator[None]:
+    """Collect garbage after a test, once its widgets are closed (a safe point)."""
+    yield
+    gc.collect()
 
 
 @pytest.fixture(autouse=True)

@@ -595,16 +595,17 @@ def test_from_json_builds_what_pydicom_builds(headers: dict[str, Dataset]) -> No
 def test_codec_leaves_the_garbage_collector_as_it_found_it(headers: dict[str, Dataset]) -> None:
     import gc
 
-    assert gc.isenabled()
-    text = to_json(encode(build(headers), sources(headers)))
-    decode(from_json(text))
-    assert gc.isenabled()
-    gc.disable()
+    was_enabled = gc.isenabled()  # the suite keeps it disabled between tests
     try:
+        gc.enable()
+        text = to_json(encode(build(headers), sources(headers)))
+        decode(from_json(text))
+        assert gc.isenabled()
+        gc.disable()
         decode(from_json(text))
         assert not gc.isenabled()
     finally:
-        gc.enable()
+        (gc.enable if was_enabled else gc.disable)()
 
 
 # --- locations in the breast (CID 6018 / 6020 / 6024, Distance from nipple 121242) -------
