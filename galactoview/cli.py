@@ -1088,9 +1088,19 @@ def _report(args: argparse.Namespace) -> int:
         return _fail(args.paths[0], "no annotated study (no sidecar with findings) found")
     import gc
 
-    # A short-lived process: no cyclic collection while Qt paints, since a collection
-    # inside a Qt call can deadlock on Qt's signal-slot lock (see galactoview.app).
+    # No cyclic collection while Qt paints: a collection inside a Qt call can deadlock
+    # on Qt's signal-slot lock (see galactoview.app). Restored when the report is done.
+    collecting = gc.isenabled()
     gc.disable()
+    try:
+        return _write_report(args, loaded, out)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _write_report(args: argparse.Namespace, loaded: Any, out: Path) -> int:
+    """Write the PDF (and ``--png`` key images) of a loaded report; Qt is imported here."""
     from galactoview.ui.report_pdf import write_key_images_png, write_report_pdf
 
     unrendered: list[str] = []  # one line per key image that cannot be rendered
