@@ -26,7 +26,6 @@ import contextlib
 import datetime as dt
 import io
 import json
-import os
 import stat
 import struct
 import sys
@@ -663,46 +662,44 @@ def _sr(args: argparse.Namespace) -> int:
     return _sr_show(args.file, args.json, args.images, args.no_images)
 
 
-def _check_regular(mode: int, size: int) -> None:
-    """Refuse a folder, FIFO, device or socket, and a file above :data:`MAX_SR_BYTES`."""
-    if stat.S_ISDIR(mode):
-        raise _UnreadableError("is a folder, not an SR file")
-    if not stat.S_ISREG(mode):
-        raise _UnreadableError("is not a regular file (a FIFO, device or socket); not read")
-    if size > MAX_SR_BYTES:
-        raise _UnreadableError(
-            f"is {size / 2**20:.0f} MiB, more than the {MAX_SR_BYTES >> 20} MiB an SR may have;"
-            " not read"
-        )
-
-
 def _read_sr_bytes(path: Path) -> bytes:
     """Return the content of an SR file, never blocking on a FIFO or device.
 
-    The path is checked with :func:`os.stat` before opening and the open descriptor
-    with :func:`os.fstat` (it is opened non-blocking, so a FIFO swapped in between
-    does not block either).
+    Read by :func:`galactoview.annotations.sidecar.read_regular_file` (non-blocking
+    open, ``fstat`` before reading, at most :data:`MAX_SR_BYTES`).
 
     Raises
     ------
     _UnreadableError
         When it is not a regular file, too large, or cannot be read.
     """
+    from galactoview.annotations.sidecar import (
+        NotARegularFileError,
+        TooLargeError,
+        read_regular_file,
+    )
+
     try:
-        status = os.stat(path)
-        _check_regular(status.st_mode, status.st_size)
-        flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-        with os.fdopen(os.open(path, flags), "rb") as stream:
-            status = os.fstat(stream.fileno())
-            _check_regular(status.st_mode, status.st_size)
-            data = stream.read(MAX_SR_BYTES + 1)
+        return read_regular_file(path, MAX_SR_BYTES)[0]
+    except NotARegularFileError as exc:
+        if stat.S_ISDIR(exc.mode):
+            raise _UnreadableError("is a folder, not an SR file") from None
+        raise _UnreadableError(
+            "is not a regular file (a FIFO, device or socket); not read"
+        ) from None
+    except TooLargeError as exc:
+        if exc.size is None:  # grew since it was checked
+            raise _UnreadableError(
+                f"is more than the {MAX_SR_BYTES >> 20} MiB an SR may have"
+            ) from None
+        raise _UnreadableError(
+            f"is {exc.size / 2**20:.0f} MiB, more than the {MAX_SR_BYTES >> 20} MiB an SR "
+            "may have; not read"
+        ) from None
     except OSError as exc:
         raise _UnreadableError(f"cannot be read: {exc.strerror or exc}") from None
     except MemoryError:
         raise _UnreadableError("is too large to read into memory") from None
-    if len(data) > MAX_SR_BYTES:  # grew since it was checked
-        raise _UnreadableError(f"is more than the {MAX_SR_BYTES >> 20} MiB an SR may have")
-    return data
 
 
 #: Explicit VRs with a reserved field and a 4-byte length (PS3.5 7.1.2, Table 7.1-1).

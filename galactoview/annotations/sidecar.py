@@ -623,11 +623,31 @@ def _reject_constant(name: str) -> object:
 
 
 class NotARegularFileError(OSError):
-    """Something other than a regular file (a folder, FIFO, socket, device) is at a path."""
+    """Something other than a regular file (a folder, FIFO, socket, device) is at a path.
+
+    Attributes
+    ----------
+    mode
+        Its ``st_mode``, for callers that word the message themselves.
+    """
+
+    def __init__(self, mode: int, message: str) -> None:
+        super().__init__(0, message)
+        self.mode = mode
 
 
 class TooLargeError(OSError):
-    """A file is larger than :data:`MAX_SIDECAR_BYTES`."""
+    """A file is larger than the limit it was read with.
+
+    Attributes
+    ----------
+    size
+        Its size in bytes (``None`` when it grew while being read).
+    """
+
+    def __init__(self, size: int | None, message: str) -> None:
+        super().__init__(0, message)
+        self.size = size
 
 
 def _kind(mode: int) -> str:
@@ -643,19 +663,30 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
-def _read(path: Path) -> tuple[bytes, int]:
+def read_regular_file(path: Path, max_bytes: int | None = None) -> tuple[bytes, int]:
     """Return the content and modification time of one consistent read of ``path``.
 
     Opened with ``O_NONBLOCK`` and checked with ``fstat`` before reading, so a FIFO or
     device at the path is refused instead of blocking, and a folder is named as such.
+    The ``sr`` commands read SR files through it too.
+
+    Parameters
+    ----------
+    path
+        The file.
+    max_bytes
+        Largest size read; :data:`MAX_SIDECAR_BYTES` when ``None``.
 
     Raises
     ------
     NotARegularFileError
         When ``path`` is not a regular file.
     TooLargeError
-        When it is larger than :data:`MAX_SIDECAR_BYTES`.
+        When it is larger than ``max_bytes``.
+    OSError
+        When it cannot be opened or read.
     """
+    limit = MAX_SIDECAR_BYTES if max_bytes is None else max_bytes
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     descriptor = os.open(path, flags)
     try:
@@ -665,23 +696,24 @@ def _read(path: Path) -> tuple[bytes, int]:
         raise
     if not stat.S_ISREG(status.st_mode):
         os.close(descriptor)
-        raise NotARegularFileError(0, f"{_kind(status.st_mode)} is in the way, not a sidecar file")
-    if status.st_size > MAX_SIDECAR_BYTES:
+        raise NotARegularFileError(
+            status.st_mode, f"{_kind(status.st_mode)} is in the way, not a sidecar file"
+        )
+    if status.st_size > limit:
         os.close(descriptor)
         raise TooLargeError(
-            0,
-            f"is {status.st_size} bytes, more than any sidecar "
-            f"({MAX_SIDECAR_BYTES >> 20} MiB); not read",
+            status.st_size,
+            f"is {status.st_size} bytes, more than any sidecar ({limit >> 20} MiB); not read",
         )
     with open(descriptor, "rb", closefd=True) as stream:
-        data = stream.read(MAX_SIDECAR_BYTES + 1)
-        if len(data) > MAX_SIDECAR_BYTES:
-            raise TooLargeError(0, f"grew past {MAX_SIDECAR_BYTES >> 20} MiB while read")
+        data = stream.read(limit + 1)
+        if len(data) > limit:
+            raise TooLargeError(None, f"grew past {limit >> 20} MiB while read")
         return data, status.st_mtime_ns
 
 
 def _read_if_present(path: Path) -> tuple[bytes, int] | None:
-    """Return :func:`_read` of ``path``, ``None`` when it does not exist.
+    """Return :func:`read_regular_file` of ``path``, ``None`` when it does not exist.
 
     Raises
     ------
@@ -689,7 +721,7 @@ def _read_if_present(path: Path) -> tuple[bytes, int] | None:
         When the file exists but cannot be read.
     """
     try:
-        return _read(path)
+        return read_regular_file(path)
     except FileNotFoundError:
         return None
     except (NotARegularFileError, TooLargeError) as exc:
@@ -746,7 +778,7 @@ def save(path: Path, text: str, *, expected: Fingerprint | None) -> Fingerprint:
     try:
         temporary, written = _write_temporary(path, data)
         try:
-            previous, mtime_ns = _read(path)
+            previous, mtime_ns = read_regular_file(path)
         except FileNotFoundError:
             actual = None
         except (NotARegularFileError, TooLargeError) as exc:

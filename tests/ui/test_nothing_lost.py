@@ -80,6 +80,18 @@ class Answers:
         return self.answers.pop(0)
 
 
+def fill_the_disk(monkeypatch: pytest.MonkeyPatch, except_in: Path | None = None) -> None:
+    """Make every sidecar write fail with ENOSPC, except in the folder ``except_in``."""
+    write = sidecar._write_temporary
+
+    def disk_full(path: Path, data: bytes) -> tuple[Path, sidecar.Fingerprint]:
+        if except_in is not None and path.parent == except_in:
+            return write(path, data)
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+    monkeypatch.setattr(sidecar, "_write_temporary", disk_full)
+
+
 def save_and_wait(qtbot: QtBot, window: MainWindow) -> None:
     with qtbot.waitSignal(window.saver.storage_changed, timeout=10_000):
         window.save_annotations_action.trigger()
@@ -156,15 +168,8 @@ def test_disk_full_keeps_the_marks_and_quitting_asks(
     window = open_window([folder])
     study, finding = mark(window)
 
-    write = sidecar._write_temporary
     elsewhere = tmp_path / "usb-stick" / "marks.sr.json"
-
-    def disk_full(path: Path, data: bytes) -> tuple[Path, sidecar.Fingerprint]:
-        if path.parent == elsewhere.parent:  # another disk, with room
-            return write(path, data)
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(sidecar, "_write_temporary", disk_full)
+    fill_the_disk(monkeypatch, except_in=elsewhere.parent)  # another disk, with room
     save_and_wait(qtbot, window)
     assert snapshot(folder) == good  # the last good sidecar is kept
     assert not user_sidecar(study).exists()
@@ -202,10 +207,7 @@ def test_discarding_on_quit_closes_and_leaves_the_disk_as_it_was(
     window = open_window([folder])
     mark(window)
 
-    def disk_full(path: Path, data: bytes) -> tuple[Path, sidecar.Fingerprint]:
-        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-    monkeypatch.setattr(sidecar, "_write_temporary", disk_full)
+    fill_the_disk(monkeypatch)
     answers = Answers(UnsavedChoice.DISCARD)
     window.unsaved_guard.ask = answers
     assert window.close()
