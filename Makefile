@@ -25,7 +25,7 @@ $(STAMP): pyproject.toml constraints.txt
 	@touch $@
 
 run: $(STAMP)
-	@$(BIN)/python -m galactoview.ui.platform_probe
+	@$(BIN)/python -m galactoview.ui.shell.platform_probe
 	$(BIN)/galactoview
 
 test: $(STAMP) system-deps
@@ -33,8 +33,8 @@ test: $(STAMP) system-deps
 	$(MAKE) --no-print-directory lint
 
 lint: $(STAMP)
-	$(BIN)/ruff check galactoview tests
-	$(BIN)/ruff format --check galactoview tests
+	$(BIN)/ruff check galactoview tests benchmarks tools
+	$(BIN)/ruff format --check galactoview tests benchmarks tools
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
@@ -49,7 +49,7 @@ sample-data: $(STAMP)
 
 # Not part of `make test`: timings belong here. ~4 min; writes build/bench.json, prints a table.
 bench: $(STAMP)
-	$(BIN)/python -m galactoview.bench
+	$(BIN)/python -m benchmarks.bench
 
 screenshot: $(STAMP)
 	$(BIN)/python tools/screenshot.py docs/screenshot.png --layout galactography

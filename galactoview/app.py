@@ -22,14 +22,14 @@ import pyqtgraph as pg
 from pyqtgraph.util.garbage_collector import GarbageCollector
 
 from galactoview import __version__
-from galactoview.dicom.decode_service import DecodeService
 from galactoview.dicom.loading import ScanResult, scan
-from galactoview.dicom.pixel_cache import default_cache
-from galactoview.ui.decoding import ImageDecoder, shutdown_shared_service
-from galactoview.ui.main_window import MainWindow
-from galactoview.ui.save_guard import SaveOnTermination
-from galactoview.ui.settings import Settings
-from galactoview.ui.theme import apply_dark_theme
+from galactoview.imaging.decode_service import DecodeService
+from galactoview.imaging.pixel_cache import default_cache
+from galactoview.ui.shell.main_window import MainWindow
+from galactoview.ui.shell.save_guard import SaveOnTermination
+from galactoview.ui.shell.settings import Settings
+from galactoview.ui.shell.theme import apply_dark_theme
+from galactoview.ui.viewer.decoding import ImageDecoder, shutdown_shared_service
 
 __all__ = [
     "QUIT_AFTER_FIRST_IMAGE",

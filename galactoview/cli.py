@@ -599,7 +599,7 @@ def _image_json(image: ImageRecord, calibration: Calibration | None) -> dict[str
 def _render(args: argparse.Namespace) -> int:
     """Run ``galactoview render``."""
     # Imported here so that opening the viewer does not pay for Pillow.
-    from galactoview.dicom.export import (
+    from galactoview.imaging.export import (
         RenderError,
         parse_window,
         read_dataset,
@@ -665,7 +665,7 @@ def _sr(args: argparse.Namespace) -> int:
 def _read_sr_bytes(path: Path) -> bytes:
     """Return the content of an SR file, never blocking on a FIFO or device.
 
-    Read by :func:`galactoview.annotations.sidecar.read_regular_file` (non-blocking
+    Read by :func:`galactoview.sr.sidecar.read_regular_file` (non-blocking
     open, ``fstat`` before reading, at most :data:`MAX_SR_BYTES`).
 
     Raises
@@ -673,7 +673,7 @@ def _read_sr_bytes(path: Path) -> bytes:
     _UnreadableError
         When it is not a regular file, too large, or cannot be read.
     """
-    from galactoview.annotations.sidecar import (
+    from galactoview.sr.sidecar import (
         NotARegularFileError,
         TooLargeError,
         read_regular_file,
@@ -795,8 +795,8 @@ def _read_sr(path: Path) -> Any:
     # Imported here: highdicom and the codec are slow to import and only ``sr`` needs them.
     from pydicom.errors import InvalidDicomError
 
-    from galactoview.annotations import sidecar, sr_codec
     from galactoview.dicom.loading import HeaderRefusedError, read_dicom_bytes
+    from galactoview.sr import sidecar, sr_codec
 
     data = _read_sr_bytes(path)
     if data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
@@ -857,7 +857,7 @@ def _decode_sr(path: Path) -> tuple[Any, Any]:
     _UnreadableError
         When the file is unreadable or holds no TID 1500 SR.
     """
-    from galactoview.annotations import sr_codec
+    from galactoview.sr import sr_codec
 
     with _warnings_as_problems(path):
         dataset = _read_sr(path)
@@ -872,8 +872,8 @@ def _decode_sr(path: Path) -> tuple[Any, Any]:
 
 def _sr_export(source: Path, out: Path) -> int:
     """Run ``galactoview sr export``: sidecar -> binary Part 10 SR."""
-    from galactoview.annotations import sr_codec
-    from galactoview.dicom.export import write_atomically
+    from galactoview.imaging.export import write_atomically
+    from galactoview.sr import sr_codec
 
     if _same_file(source, out):
         return _fail(out, "refusing to overwrite the input file")
@@ -913,8 +913,8 @@ def _sr_import(source: Path, study_dir: Path) -> int:
     measurement report, holds no readable mark, or ``study_dir`` holds no image of its
     study.
     """
-    from galactoview.annotations import sidecar, sr_codec
-    from galactoview.annotations.persistence import open_annotations
+    from galactoview.sr import sidecar, sr_codec
+    from galactoview.sr.persistence import open_annotations
 
     if not study_dir.is_dir():
         return _fail(study_dir, "not a folder")
@@ -984,7 +984,7 @@ def _sr_import(source: Path, study_dir: Path) -> int:
 
 def _sr_show(source: Path, as_json: bool, images: Path | None, no_images: bool) -> int:
     """Run ``galactoview sr show`` on a sidecar, an SR file or a folder of studies."""
-    from galactoview.annotations.listing import image_labels, listing_json, listing_lines
+    from galactoview.sr.listing import image_labels, listing_json, listing_lines
 
     if source.is_dir():
         return _sr_show_folder(source, as_json, images, no_images)
@@ -1013,9 +1013,9 @@ def _sr_show_folder(folder: Path, as_json: bool, images: Path | None, no_images:
     and read by :func:`persistence.open_annotations`. Problems go to stderr; exit 1 when
     no study in the folder has a readable sidecar.
     """
-    from galactoview.annotations import sr_codec
-    from galactoview.annotations.listing import image_labels, listing_json, listing_lines
-    from galactoview.annotations.persistence import open_annotations
+    from galactoview.sr import sr_codec
+    from galactoview.sr.listing import image_labels, listing_json, listing_lines
+    from galactoview.sr.persistence import open_annotations
 
     found = scan([folder])
     _print_problems(found)
@@ -1098,7 +1098,7 @@ def _report(args: argparse.Namespace) -> int:
 
 def _write_report(args: argparse.Namespace, loaded: Any, out: Path) -> int:
     """Write the PDF (and ``--png`` key images) of a loaded report; Qt is imported here."""
-    from galactoview.ui.report_pdf import write_key_images_png, write_report_pdf
+    from galactoview.ui.review.report_pdf import write_key_images_png, write_report_pdf
 
     unrendered: list[str] = []  # one line per key image that cannot be rendered
     try:

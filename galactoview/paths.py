@@ -37,7 +37,7 @@ from typing import Final
 
 import platformdirs
 
-from galactoview.annotations.sidecar import APP_NAME, SIDECAR_PREFIX, SIDECAR_SUFFIX
+from galactoview.sr.sidecar import APP_NAME, SIDECAR_PREFIX, SIDECAR_SUFFIX
 
 __all__ = [
     "SampleStudyError",

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from galactoview import bench
+from benchmarks import bench
 
 
 def _core_figures() -> dict[str, Any]:

@@ -15,7 +15,7 @@ from PIL import Image
 from pydicom.data import get_testdata_file
 
 from galactoview import cli
-from galactoview.dicom.display import DisplayPipeline, VoiLutFunction, Window, auto_window
+from galactoview.imaging.display import DisplayPipeline, VoiLutFunction, Window, auto_window
 from galactoview.paths import sample_dicom_dir
 from tests.helpers import make_mg_dataset, write_dataset, write_garbage, write_mg
 
@@ -163,7 +163,7 @@ def test_frame_out_of_range(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
 def test_decoder_missing(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from galactoview.dicom import export
+    from galactoview.imaging import export
 
     class Missing:
         is_available = False

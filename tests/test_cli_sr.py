@@ -12,7 +12,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from galactoview import cli
-from galactoview.annotations import codes, sidecar
+from galactoview.annotations import codes
 from galactoview.annotations.geometry import measure_region, path_length_measurement
 from galactoview.annotations.model import (
     AnnotationSet,
@@ -24,9 +24,10 @@ from galactoview.annotations.model import (
     Laterality,
     NippleLandmark,
 )
-from galactoview.annotations.sr_codec import decode, encode, from_json, to_json
 from galactoview.dicom.calibration import calibration_from_dataset
 from galactoview.paths import sample_dicom_dir
+from galactoview.sr import sidecar
+from galactoview.sr.sr_codec import decode, encode, from_json, to_json
 from tests.helpers import sample_headers
 
 NOTE = "Papillom vermutet – Größe ≈ 4 mm, 乳頭"

@@ -23,11 +23,11 @@ from pydicom.sr.codedict import codes as sr_codes
 from pydicom.uid import BasicTextSRStorage, EnhancedSRStorage, ExplicitVRLittleEndian, generate_uid
 
 from galactoview import cli
-from galactoview.annotations import sidecar
 from galactoview.annotations.model import AnnotationSet
-from galactoview.annotations.sr_codec import decode, encode, from_json, to_json
 from galactoview.paths import sample_dicom_dir
 from galactoview.report.content import load_report
+from galactoview.sr import sidecar
+from galactoview.sr.sr_codec import decode, encode, from_json, to_json
 from tests.helpers import sample_headers
 
 DUCTOGRAM = "20260312_DUCTOGRAM_L"

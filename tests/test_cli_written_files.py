@@ -17,9 +17,9 @@ from typing import Any
 import pytest
 
 from galactoview import cli
-from galactoview.annotations import sidecar
-from galactoview.dicom.export import WriteFileError, write_atomically
+from galactoview.imaging.export import WriteFileError, write_atomically
 from galactoview.paths import sample_dicom_dir
+from galactoview.sr import sidecar
 from tests.helpers import write_mg
 
 
@@ -173,7 +173,7 @@ def test_an_unrelated_resource_warning_is_not_the_files_problem(
 ) -> None:
     # Seen in the suite: a temporary folder of another test, collected during the export,
     # printed as "<sidecar>: warning: Implicitly cleaning up <TemporaryDirectory ...>".
-    from galactoview.annotations import sr_codec
+    from galactoview.sr import sr_codec
 
     original = sr_codec.to_json
 

@@ -35,8 +35,7 @@ from typing import TYPE_CHECKING, Final
 if TYPE_CHECKING:
     from PySide6.QtGui import QImage
 
-    from galactoview.ui.main_window import MainWindow
-
+    from galactoview.ui.shell.main_window import MainWindow
 PROG: Final = "screenshot"
 #: Layouts the tool can hang; the first is the default.
 LAYOUTS: Final = (
@@ -113,7 +112,7 @@ def _run_under_xvfb(output: Path, layout: str) -> int:
 
 def _hang(window: MainWindow, layout: str) -> None:
     """Hang one of :data:`LAYOUTS` (the default protocol needs nothing)."""
-    from galactoview.dicom.hanging import GalactographyStage
+    from galactoview.reading.hanging import GalactographyStage
 
     stages = {
         "compare-pre": GalactographyStage.COMPARE_PRE,
@@ -148,7 +147,7 @@ def _take_screenshot(output: Path, layout: str) -> int:
     from galactoview.app import create_application, create_main_window
     from galactoview.dicom.loading import scan
     from galactoview.paths import sample_dicom_dir
-    from galactoview.ui.settings import Settings
+    from galactoview.ui.shell.settings import Settings
 
     sample = sample_dicom_dir()
     if not sample.is_dir():
@@ -166,6 +165,7 @@ def _take_screenshot(output: Path, layout: str) -> int:
     QTimer.singleShot(_SETTLE_MS, loop.quit)  # let the window map and lay out
     loop.exec()
     _hang(window, layout)
+
     def quit_when_all_shown(_index: int) -> None:
         if _all_shown(window):
             loop.quit()

@@ -4,5 +4,5 @@
 * :mod:`~galactoview.annotations.model` — immutable findings, duct segments, nipple landmarks;
 * :mod:`~galactoview.annotations.geometry` — measurements in mm from a
   :class:`~galactoview.dicom.calibration.Calibration`;
-* :mod:`~galactoview.annotations.sr_codec` — TID 1500 Comprehensive SR and its DICOM JSON Model.
+* :mod:`~galactoview.sr.sr_codec` — TID 1500 Comprehensive SR and its DICOM JSON Model.
 """

@@ -29,8 +29,8 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from galactoview.dicom.display import DisplayPipeline
 from galactoview.dicom.mammography import Laterality, MammoView, PatientOrientation
+from galactoview.imaging.display import DisplayPipeline
 
 __all__ = [
     "ChestWallKind",

@@ -18,7 +18,7 @@ Sizes come from each lesion's ``size_mm`` and the image's calibration
 :func:`~galactoview.annotations.geometry.measure_region`.
 
 :func:`write_sample_sidecar` writes the TID 1500 SR (PS3.16) as the study's sidecar
-(:func:`~galactoview.annotations.sidecar.sidecar_name`) in the ductogram's folder, with each
+(:func:`~galactoview.sr.sidecar.sidecar_name`) in the ductogram's folder, with each
 finding's location in the breast (clock face, quadrant, depth, distance from the nipple:
 :func:`~galactoview.location.study.locate_study` on the marks and nipples, as the viewer
 saves them). The bytes
@@ -39,7 +39,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
-from galactoview.annotations import codes, sidecar, sr_codec
+from galactoview.annotations import codes
 from galactoview.annotations.geometry import measure_region
 from galactoview.annotations.model import (
     AnnotationSet,
@@ -54,6 +54,7 @@ from galactoview.annotations.model import (
 from galactoview.dicom.calibration import calibration_from_dataset
 from galactoview.dicom.loading import scan
 from galactoview.location.study import locate_study
+from galactoview.sr import sidecar, sr_codec
 
 __all__ = ["OBSERVER", "sample_annotations", "sample_sidecar_text", "write_sample_sidecar"]
 

@@ -29,7 +29,7 @@ from pydicom.uid import (
 )
 
 from galactoview import __version__
-from galactoview.dicom.display import VoiLutFunction, Window
+from galactoview.imaging.display import VoiLutFunction, Window
 from galactoview.phantom.geometry import VIEW_CODES, ViewGeometry
 
 SYNTHETIC_NOTICE = "SYNTHETIC PHANTOM - NOT PATIENT DATA"

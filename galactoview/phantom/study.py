@@ -31,7 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from galactoview import __version__
-from galactoview.dicom.display import DisplayPipeline, Window
+from galactoview.imaging.display import DisplayPipeline, Window
 from galactoview.phantom import dicom_writer as writer
 from galactoview.phantom.anatomy import Breast, LesionKind, Side, clock_angle_deg, radial_offset_mm
 from galactoview.phantom.annotations import write_sample_sidecar

@@ -1,1 +1,1 @@
-"""The surgeon's report: its content (Qt-free) and the PDF writer in galactoview.ui.report_pdf."""
+"""The surgeon's report: content (Qt-free); PDF writer in galactoview.ui.review.report_pdf."""

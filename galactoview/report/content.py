@@ -25,14 +25,14 @@ from galactoview.annotations.model import (
     MeasurementValue,
     is_valid_uid,
 )
-from galactoview.annotations.persistence import open_annotations
-from galactoview.annotations.sr_codec import describe_error
 from galactoview.dicom.loading import ImageRecord, scan
 from galactoview.dicom.mammography import Laterality
 from galactoview.dicom.person_name import format_person_name
 from galactoview.location.frame import ChestWallLine
 from galactoview.location.localize import BreastLocation, FindingLocation
 from galactoview.location.study import locate_study
+from galactoview.sr.persistence import open_annotations
+from galactoview.sr.sr_codec import describe_error
 
 __all__ = [
     "DISCLAIMER",

@@ -30,7 +30,6 @@ from pydicom.uid import UID, JPEG2000Lossless, JPEGBaseline8Bit, RLELossless
 
 import galactoview.dicom.loading as loading
 from galactoview import cli
-from galactoview.dicom.export import RenderError, read_dataset
 from galactoview.dicom.loading import (
     MAX_HEADER_BYTES,
     PixelDataError,
@@ -39,6 +38,7 @@ from galactoview.dicom.loading import (
     read_header,
     scan,
 )
+from galactoview.imaging.export import RenderError, read_dataset
 from tests import data_factory
 from tests.helpers import make_mg_dataset, write_dataset, write_mg
 
@@ -208,7 +208,7 @@ def _forbid_decoding(monkeypatch: pytest.MonkeyPatch) -> None:
         raise AssertionError("pixel data decoded despite the size check")
 
     monkeypatch.setattr(loading, "pixel_array", forbidden)
-    monkeypatch.setattr("galactoview.dicom.export.pixel_array", forbidden)
+    monkeypatch.setattr("galactoview.imaging.export.pixel_array", forbidden)
 
 
 def test_huge_claim_is_refused_by_load_pixels_and_render(
@@ -566,8 +566,8 @@ def test_a_large_standard_value_is_read_when_used(tmp_path: Path) -> None:
 def test_thumbnails_and_the_decode_service_refuse_as_load_pixels_does(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from galactoview.dicom.decode_service import decode_stored
-    from galactoview.dicom.thumbnails import render_thumbnail, thumbnail_in_worker
+    from galactoview.imaging.decode_service import decode_stored
+    from galactoview.imaging.thumbnails import render_thumbnail, thumbnail_in_worker
 
     huge = data_factory.write_huge_claim(tmp_path / "huge.dcm", 32767, 32767, frames=1000)
     mislabelled = _encapsulated(tmp_path, JPEG2000Lossless, b"\xff\xd8\xff\xe0" + bytes(60))

@@ -18,8 +18,8 @@ import pytest
 
 import galactoview.dicom.loading as loading
 from galactoview import cli
-from galactoview.dicom.export import read_dataset, render_image
 from galactoview.dicom.loading import load_pixels, scan
+from galactoview.imaging.export import read_dataset, render_image
 from tests.helpers import write_mg
 
 #: The field test's size: 64 MiB of zeros after the prefix.

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from galactoview.dicom.calibration import Calibration
-from galactoview.dicom.display import DisplayPipeline, Window
 from galactoview.dicom.loading import load_pixels, read_header
 from galactoview.dicom.mammography import Laterality, MammoView, PatientOrientation
+from galactoview.imaging.display import DisplayPipeline, Window
 from galactoview.location.landmarks import (
     ChestWallKind,
     ChestWallSuggestion,

@@ -30,7 +30,6 @@ from galactoview.annotations.model import (
     ImageRegion,
     NippleLandmark,
 )
-from galactoview.annotations.sr_codec import decode, from_json
 from galactoview.dicom.calibration import Calibration, CalibrationSource
 from galactoview.dicom.mammography import Laterality, PatientOrientation
 from galactoview.location import codes
@@ -54,6 +53,7 @@ from galactoview.paths import sample_dicom_dir
 from galactoview.phantom import study
 from galactoview.phantom.anatomy import Side
 from galactoview.phantom.breast_builder import draw_injected_breast
+from galactoview.sr.sr_codec import decode, from_json
 from tests.helpers import ground_truth, sample_images
 from tests.location.phantom_cases import (
     PhantomCase,

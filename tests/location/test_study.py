@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from galactoview.annotations.persistence import open_annotations
 from galactoview.location.localize import DepthThird, Quadrant
 from galactoview.location.study import locate_study
+from galactoview.sr.persistence import open_annotations
 from tests.helpers import sample_images
 
 TRUTH = json.loads((Path(__file__).parents[2] / "sample_data" / "ground_truth.json").read_text())

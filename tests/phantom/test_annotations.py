@@ -11,11 +11,11 @@ import pytest
 
 from galactoview.annotations import codes
 from galactoview.annotations.model import FindingType, GraphicType, ImageRegion, Laterality
-from galactoview.annotations.sr_codec import decode, from_json
 from galactoview.location import codes as location_codes
 from galactoview.location.localize import DepthThird, Quadrant
 from galactoview.paths import sample_data_dir
 from galactoview.phantom.annotations import OBSERVER, sample_sidecar_text
+from galactoview.sr.sr_codec import decode, from_json
 
 
 @pytest.fixture(scope="module")

@@ -11,10 +11,10 @@ import pytest
 from PySide6.QtWidgets import QApplication
 
 from galactoview import cli
-from galactoview.annotations.persistence import open_annotations
 from galactoview.dicom.loading import ImageRecord
 from galactoview.paths import sample_dicom_dir
 from galactoview.report.content import build_report, load_report
+from galactoview.sr.persistence import open_annotations
 from tests.helpers import write_mg
 
 DATE = dt.date(2026, 3, 13)

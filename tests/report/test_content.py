@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 
-from galactoview.annotations.persistence import open_annotations
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
 from galactoview.paths import sample_dicom_dir
@@ -21,6 +20,7 @@ from galactoview.report.content import (
     build_study_report,
     load_report,
 )
+from galactoview.sr.persistence import open_annotations
 
 TRUTH = json.loads((Path(__file__).parents[2] / "sample_data" / "ground_truth.json").read_text())
 DATE = dt.date(2026, 3, 13)

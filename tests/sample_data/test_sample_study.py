@@ -15,7 +15,7 @@ import pytest
 from numpy.typing import NDArray
 from pydicom.uid import DigitalMammographyXRayImageStorageForPresentation, JPEG2000Lossless
 
-from galactoview.dicom.display import DisplayPipeline
+from galactoview.imaging.display import DisplayPipeline
 from tests.pixel_probes import annulus, disk_mean
 
 MAX_SAMPLE_BYTES = 30 * 1024 * 1024

@@ -12,10 +12,10 @@ from pytestqt.qtbot import QtBot
 
 from galactoview.app import create_main_window
 from galactoview.dicom.loading import scan
-from galactoview.ui.decoding import Decode, ImageDecoder, decode_image
-from galactoview.ui.main_window import MainWindow
-from galactoview.ui.save_guard import UnsavedChoice
-from galactoview.ui.settings import Settings
+from galactoview.ui.shell.main_window import MainWindow
+from galactoview.ui.shell.save_guard import UnsavedChoice
+from galactoview.ui.shell.settings import Settings
+from galactoview.ui.viewer.decoding import Decode, ImageDecoder, decode_image
 from tests.helpers import write_study
 
 _UI_TESTS = Path(__file__).parent

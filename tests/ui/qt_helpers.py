@@ -8,8 +8,8 @@ from PySide6.QtWidgets import QTreeWidget, QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
 from galactoview.dicom.mammography import Flip, hanging_flip
-from galactoview.ui.decoding import DecodedImage, decode_image
-from galactoview.ui.viewport import Viewport
+from galactoview.ui.viewer.decoding import DecodedImage, decode_image
+from galactoview.ui.viewer.viewport import Viewport
 from tests.helpers import sample_images, truth_image
 
 

@@ -9,9 +9,9 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from galactoview.annotations.model import FindingType, GraphicType
-from galactoview.ui.annotation_tools import AnnotationTool
-from galactoview.ui.main_window import MainWindow
-from galactoview.ui.viewport import DragPhase, MouseMode, ToolClick, ToolDrag, Viewport
+from galactoview.ui.annotate.annotation_tools import AnnotationTool
+from galactoview.ui.shell.main_window import MainWindow
+from galactoview.ui.viewer.viewport import DragPhase, MouseMode, ToolClick, ToolDrag, Viewport
 from tests.helpers import sample_images
 from tests.ui.conftest import OpenWindow
 from tests.ui.test_annotation_saver import copy_ductogram

@@ -20,7 +20,7 @@ from galactoview.annotations.model import (
     ImageRegion,
     NippleLandmark,
 )
-from galactoview.ui.annotation_items import (
+from galactoview.ui.annotate.annotation_items import (
     LABEL_FILL,
     NIPPLE_KEY,
     hit_test,
@@ -28,8 +28,8 @@ from galactoview.ui.annotation_items import (
     outline,
     regularized_ellipse,
 )
-from galactoview.ui.annotation_tools import AnnotationTool
-from galactoview.ui.finding_palette import FINDING_COLOURS
+from galactoview.ui.annotate.annotation_tools import AnnotationTool
+from galactoview.ui.annotate.finding_palette import FINDING_COLOURS
 from tests.helpers import lesion, nipple
 from tests.ui.qt_helpers import sample_image, show_decoded
 from tests.ui.test_annotation_tools import Bench, make_bench

@@ -9,7 +9,6 @@ from pathlib import Path
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
-from galactoview.annotations import sidecar
 from galactoview.annotations.model import (
     Finding,
     FindingType,
@@ -17,12 +16,13 @@ from galactoview.annotations.model import (
     ImageRegion,
     next_short_id,
 )
-from galactoview.annotations.persistence import open_annotations, save_annotations
-from galactoview.annotations.sr_codec import StoredLocation, decode, from_json
 from galactoview.dicom.loading import ImageRecord, read_header
 from galactoview.dicom.mammography import Laterality
 from galactoview.location import codes as location_codes
-from galactoview.ui.main_window import MainWindow
+from galactoview.sr import sidecar
+from galactoview.sr.persistence import open_annotations, save_annotations
+from galactoview.sr.sr_codec import StoredLocation, decode, from_json
+from galactoview.ui.shell.main_window import MainWindow
 from tests.helpers import sample_images
 from tests.ui.conftest import OpenWindow
 

@@ -27,15 +27,15 @@ from galactoview.annotations.model import (
 )
 from galactoview.dicom.calibration import CalibrationSource
 from galactoview.dicom.mammography import Flip
-from galactoview.ui.annotation_items import AnnotationLayer
-from galactoview.ui.annotation_tools import (
+from galactoview.ui.annotate.annotation_items import AnnotationLayer
+from galactoview.ui.annotate.annotation_tools import (
     AnnotationTool,
     AnnotationToolController,
     ellipse_in_box,
 )
-from galactoview.ui.annotation_workspace import AnnotationWorkspace
-from galactoview.ui.decoding import DecodedImage
-from galactoview.ui.viewport import DragPhase, MouseMode, ToolClick, ToolDrag, Viewport
+from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
+from galactoview.ui.viewer.decoding import DecodedImage
+from galactoview.ui.viewer.viewport import DragPhase, MouseMode, ToolClick, ToolDrag, Viewport
 from tests.helpers import Point, lesion, nipple
 from tests.ui.qt_helpers import sample_image, show_decoded, shown_viewport
 

@@ -14,7 +14,7 @@ from galactoview.annotations.model import (
     NippleLandmark,
 )
 from galactoview.dicom.mammography import Laterality
-from galactoview.ui.annotation_workspace import AnnotationWorkspace
+from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 
 STUDY = "1.2.3.4"
 IMAGE = "1.2.3.4.5"

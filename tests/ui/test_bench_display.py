@@ -8,8 +8,7 @@ from pathlib import Path
 import pytest
 from pytestqt.qtbot import QtBot
 
-from galactoview.paths import sample_dicom_dir
-from galactoview.ui.bench_display import (
+from benchmarks.bench_display import (
     LoadedImage,
     load_images,
     main,
@@ -18,6 +17,7 @@ from galactoview.ui.bench_display import (
     measure_startup,
     measure_wl_step_4up,
 )
+from galactoview.paths import sample_dicom_dir
 from tests.helpers import write_mg
 
 #: Small stand-ins for the 4096 x 3328 benchmark images.

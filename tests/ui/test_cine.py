@@ -1,4 +1,4 @@
-"""Tests for galactoview.ui.cine: the cine bar's frames, playback paced by frames shown, loop."""
+"""Tests: the cine bar's frames, playback paced by frames shown, loop."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QStyle, QWidget
 from pytestqt.qtbot import QtBot
 
-from galactoview.ui.cine import DEFAULT_FPS, CineBar, default_fps, frame_text
+from galactoview.ui.viewer.cine import DEFAULT_FPS, CineBar, default_fps, frame_text
 
 
 @pytest.fixture

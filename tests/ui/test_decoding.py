@@ -1,4 +1,4 @@
-"""Tests for galactoview.ui.decoding: processes, priorities, LRU cache, stale results, frames."""
+"""Tests: processes, priorities, LRU cache, stale results, frames."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
 
 from galactoview.dicom.loading import ImageRecord, load_pixels, scan
-from galactoview.ui.decoding import DecodedImage, ImageDecoder, decode_image, shared_service
+from galactoview.ui.viewer.decoding import DecodedImage, ImageDecoder, decode_image, shared_service
 from tests.helpers import pydicom_test_file, write_truncated
 
 

@@ -8,7 +8,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMainWindow, QMessageBox
 from pytestqt.qtbot import QtBot
 
-from galactoview.ui.errors import ProblemReporter, ProblemsDock
+from galactoview.ui.shell.errors import ProblemReporter, ProblemsDock
 from tests.ui.conftest import OpenWindow
 
 

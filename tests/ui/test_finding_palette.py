@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from galactoview.annotations.model import FindingType
-from galactoview.ui.finding_palette import (
+from galactoview.ui.annotate.finding_palette import (
     DUCT_COLOUR,
     FINDING_COLOURS,
     NIPPLE_COLOUR,

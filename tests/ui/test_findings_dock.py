@@ -23,8 +23,8 @@ from galactoview.annotations.model import (
 )
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
-from galactoview.ui.annotation_workspace import AnnotationWorkspace
-from galactoview.ui.findings_dock import FindingsDock
+from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
+from galactoview.ui.annotate.findings_dock import FindingsDock
 
 # Indices into the sample study (see sample_data/README.md).
 PRE_CC, PRE_ML, PRIOR_LCC = 0, 1, 6

@@ -10,10 +10,10 @@ from PySide6.QtGui import QWheelEvent
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from galactoview.dicom.loupe import loupe_patch
 from galactoview.dicom.mammography import Flip
-from galactoview.ui.magnifier import DEFAULT_SIZE_PX, DEFAULT_ZOOM, Magnifier
-from galactoview.ui.viewport import MouseMode, Viewport
+from galactoview.imaging.loupe import loupe_patch
+from galactoview.ui.viewer.magnifier import DEFAULT_SIZE_PX, DEFAULT_ZOOM, Magnifier
+from galactoview.ui.viewer.viewport import MouseMode, Viewport
 from tests.helpers import nipple
 from tests.ui.test_ruler import drag, show, view
 

@@ -16,12 +16,12 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from galactoview import paths
-from galactoview.dicom.display import VoiLut, VoiLutFunction, Window
 from galactoview.dicom.loading import ImageRecord, load_pixels
-from galactoview.ui.decoding import DecodedImage, decode_image
-from galactoview.ui.main_window import DECODING_MESSAGE, MainWindow, format_person_name
-from galactoview.ui.viewport import Viewport
-from galactoview.ui.window_level import window_after_drag
+from galactoview.imaging.display import VoiLut, VoiLutFunction, Window
+from galactoview.ui.shell.main_window import DECODING_MESSAGE, MainWindow, format_person_name
+from galactoview.ui.viewer.decoding import DecodedImage, decode_image
+from galactoview.ui.viewer.viewport import Viewport
+from galactoview.ui.viewer.window_level import window_after_drag
 from tests.helpers import make_mg_dataset, write_corrupt, write_dataset, write_mg, write_truncated
 from tests.ui.conftest import OpenWindow, wait_until_settled
 

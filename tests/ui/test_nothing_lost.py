@@ -18,13 +18,13 @@ from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
-from galactoview.annotations import sidecar
-from galactoview.annotations.persistence import open_annotations
-from galactoview.ui import annotation_saver
-from galactoview.ui.annotation_tools import AnnotationTool
-from galactoview.ui.main_window import MainWindow
-from galactoview.ui.save_guard import SaveOnTermination, UnsavedChoice, ask_with_dialog
-from galactoview.ui.viewport import MouseMode, ToolClick
+from galactoview.sr import sidecar
+from galactoview.sr.persistence import open_annotations
+from galactoview.ui.annotate import annotation_saver
+from galactoview.ui.annotate.annotation_tools import AnnotationTool
+from galactoview.ui.shell.main_window import MainWindow
+from galactoview.ui.shell.save_guard import SaveOnTermination, UnsavedChoice, ask_with_dialog
+from galactoview.ui.viewer.viewport import MouseMode, ToolClick
 from tests.helpers import make_mg_dataset, sample_images, write_dataset
 from tests.ui.conftest import OpenWindow
 from tests.ui.test_annotation_saver import copy_ductogram, mark

@@ -13,14 +13,14 @@ from PySide6.QtGui import QTextDocument
 from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
-from galactoview.dicom.corner_text import CornerText, voi_label
-from galactoview.dicom.display import VoiLut, VoiLutFunction, Window
-from galactoview.dicom.hanging import EdgeLetters, edge_letters
 from galactoview.dicom.loading import scan
-from galactoview.ui.decoding import DecodedImage, decode_image
-from galactoview.ui.overlays import UNCALIBRATED_SCALE_TEXT, ViewportOverlay
-from galactoview.ui.viewport import Viewport
-from galactoview.ui.window_level import describe_voi
+from galactoview.imaging.display import VoiLut, VoiLutFunction, Window
+from galactoview.reading.corner_text import CornerText, voi_label
+from galactoview.reading.hanging import EdgeLetters, edge_letters
+from galactoview.ui.viewer.decoding import DecodedImage, decode_image
+from galactoview.ui.viewer.overlays import UNCALIBRATED_SCALE_TEXT, ViewportOverlay
+from galactoview.ui.viewer.viewport import Viewport
+from galactoview.ui.viewer.window_level import describe_voi
 from tests.helpers import sample_images, write_mg
 from tests.ui.qt_helpers import show_decoded, shown_viewport
 

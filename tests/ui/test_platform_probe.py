@@ -1,6 +1,6 @@
-"""Tests for galactoview.ui.platform_probe: diagnosing why Qt cannot open a window.
+"""Tests for galactoview.ui.shell.platform_probe: diagnosing why Qt cannot open a window.
 
-No window is opened: :func:`~galactoview.ui.platform_probe.diagnose` is pure, and the
+No window is opened: :func:`~galactoview.ui.shell.platform_probe.diagnose` is pure, and the
 command is run in a child process.
 """
 
@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-from galactoview.ui import platform_probe
+from galactoview.ui.shell import platform_probe
 
 
 def test_platform_probe_explains_missing_display() -> None:
@@ -45,7 +45,7 @@ def test_platform_probe_names_debian_packages() -> None:
 def test_platform_probe_is_silent_when_qt_starts() -> None:
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     done = subprocess.run(
-        [sys.executable, "-m", "galactoview.ui.platform_probe"],
+        [sys.executable, "-m", "galactoview.ui.shell.platform_probe"],
         capture_output=True,
         text=True,
         env=env,
@@ -58,7 +58,7 @@ def test_platform_probe_fails_clearly_without_display() -> None:
     env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
     env["QT_QPA_PLATFORM"] = "xcb"
     done = subprocess.run(
-        [sys.executable, "-m", "galactoview.ui.platform_probe"],
+        [sys.executable, "-m", "galactoview.ui.shell.platform_probe"],
         capture_output=True,
         text=True,
         env=env,

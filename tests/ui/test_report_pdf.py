@@ -14,11 +14,11 @@ import pytest
 from PIL import Image
 from pytestqt.qtbot import QtBot
 
-from galactoview.dicom.hanging import placement
 from galactoview.dicom.loading import ImageRecord
 from galactoview.paths import sample_dicom_dir
+from galactoview.reading.hanging import placement
 from galactoview.report.content import DISCLAIMER, LoadedReport, load_report
-from galactoview.ui.report_pdf import marked_image, write_key_images_png, write_report_pdf
+from galactoview.ui.review.report_pdf import marked_image, write_key_images_png, write_report_pdf
 
 DATE = dt.date(2026, 3, 13)
 

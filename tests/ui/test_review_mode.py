@@ -19,12 +19,12 @@ from galactoview.app import create_main_window
 from galactoview.dicom.loading import scan
 from galactoview.dicom.mammography import Laterality
 from galactoview.report.content import PictogramMark
-from galactoview.ui import main_window
-from galactoview.ui.decoding import ImageDecoder, decode_image
-from galactoview.ui.main_window import MainWindow
-from galactoview.ui.pictograms import paint_clock_face
-from galactoview.ui.settings import Settings
-from galactoview.ui.viewport import MouseMode
+from galactoview.ui.review.pictograms import paint_clock_face
+from galactoview.ui.shell import main_window
+from galactoview.ui.shell.main_window import MainWindow
+from galactoview.ui.shell.settings import Settings
+from galactoview.ui.viewer.decoding import ImageDecoder, decode_image
+from galactoview.ui.viewer.viewport import MouseMode
 from tests.helpers import sample_images
 from tests.ui.conftest import OpenWindow
 from tests.ui.test_annotation_saver import copy_ductogram, mark
@@ -229,7 +229,7 @@ def test_key_images_left_out_of_the_report_are_listed_in_the_problems_panel(
     open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window = annotated_copy(open_window, qtbot, tmp_path)
-    from galactoview.ui.report_pdf import write_report_pdf as real
+    from galactoview.ui.review.report_pdf import write_report_pdf as real
 
     def one_image_unrenderable(
         content: object, records: object, out: Path, problems: list[str] | None = None

@@ -10,10 +10,10 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from galactoview.dicom.mammography import Flip
-from galactoview.dicom.measurement import Measurement
-from galactoview.ui.decoding import DecodedImage
-from galactoview.ui.ruler import RulerTool
-from galactoview.ui.viewport import DragPhase, MouseMode, ToolDrag, Viewport
+from galactoview.imaging.measurement import Measurement
+from galactoview.ui.viewer.decoding import DecodedImage
+from galactoview.ui.viewer.ruler import RulerTool
+from galactoview.ui.viewer.viewport import DragPhase, MouseMode, ToolDrag, Viewport
 from tests.helpers import Point, ground_truth, lesion, nipple
 from tests.ui.qt_helpers import sample_image, show_decoded, shown_viewport
 

@@ -12,11 +12,11 @@ import pytest
 from pytestqt.qtbot import QtBot
 
 from galactoview import cli
-from galactoview.annotations import sidecar
-from galactoview.annotations.persistence import open_annotations
 from galactoview.dicom.loading import ScanResult
 from galactoview.paths import sample_data_dir
-from galactoview.ui.main_window import MainWindow
+from galactoview.sr import sidecar
+from galactoview.sr.persistence import open_annotations
+from galactoview.ui.shell.main_window import MainWindow
 from tests.ui.conftest import OpenWindow
 from tests.ui.test_annotation_saver import mark
 from tests.ui.test_workstation import settle

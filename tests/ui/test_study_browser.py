@@ -1,4 +1,4 @@
-"""Tests for galactoview.ui.study_browser: the tree, the header, thumbnails, activation."""
+"""Tests for galactoview.ui.browser.study_browser: the tree, the header, thumbnails, activation."""
 
 from __future__ import annotations
 
@@ -15,9 +15,9 @@ from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from galactoview.dicom.loading import ImageRecord, PixelDataError, scan
-from galactoview.dicom.thumbnails import thumbnail_shape
+from galactoview.imaging.thumbnails import thumbnail_shape
 from galactoview.paths import sample_dicom_dir
-from galactoview.ui.study_browser import (
+from galactoview.ui.browser.study_browser import (
     StudyBrowserDock,
     ThumbnailLoader,
     format_dicom_date,

@@ -12,8 +12,8 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from galactoview.dicom.display import DisplayPipeline, Window
-from galactoview.ui.viewport import Viewport, level_for_view
+from galactoview.imaging.display import DisplayPipeline, Window
+from galactoview.ui.viewer.viewport import Viewport, level_for_view
 from tests.ui.qt_helpers import shown_viewport
 from tests.ui.test_main_window import (
     assert_shows_core_output,

@@ -20,13 +20,13 @@ from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
 from galactoview.app import create_main_window
-from galactoview.dicom.display import Window
-from galactoview.dicom.hanging import Anchor, GalactographyStage, ProtocolKind
 from galactoview.dicom.loading import load_pixels, scan
-from galactoview.ui.decoding import ImageDecoder
-from galactoview.ui.main_window import MainWindow
-from galactoview.ui.settings import Settings
-from galactoview.ui.viewport import MouseMode, Viewport
+from galactoview.imaging.display import Window
+from galactoview.reading.hanging import Anchor, GalactographyStage, ProtocolKind
+from galactoview.ui.shell.main_window import MainWindow
+from galactoview.ui.shell.settings import Settings
+from galactoview.ui.viewer.decoding import ImageDecoder
+from galactoview.ui.viewer.viewport import MouseMode, Viewport
 from tests.helpers import pydicom_test_file
 from tests.ui.conftest import OpenWindow
 from tests.ui.test_main_window import assert_shows_core_output

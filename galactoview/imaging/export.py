@@ -1,0 +1,429 @@
+"""Render a DICOM image as the viewer shows it, to an 8-bit array or a PNG file (Qt-free).
+
+Grayscale images go through the same :class:`~galactoview.imaging.display.DisplayPipeline`
+as the viewer: Modality LUT (PS3.3 C.11.1) → VOI window or VOI LUT with the file's VOI
+LUT Function (PS3.3 C.11.2) → Presentation LUT Shape / MONOCHROME1 inversion, applied
+once (PS3.3 C.11.6). Colour images (RGB, YBR_*, PALETTE COLOR; PS3.3 C.7.6.3.1.2) have
+no VOI transform: they are converted to RGB by pydicom and scaled to 8 bits.
+
+Source files are only read. :func:`write_png` replaces its target atomically, through
+:func:`write_atomically`, which other writers (``sr export``) share.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import math
+import os
+import secrets
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+from pydicom.dataset import Dataset
+from pydicom.pixels.decoders.base import get_decoder
+from pydicom.pixels.processing import apply_color_lut
+from pydicom.pixels.utils import pixel_array
+from pydicom.uid import UID
+
+from galactoview.dicom.loading import PixelDataError, read_image_dataset
+from galactoview.imaging.display import DisplayPipeline, VoiLut, VoiLutFunction, Window, auto_window
+
+__all__ = [
+    "RenderError",
+    "WriteFileError",
+    "choose_voi",
+    "parse_window",
+    "read_dataset",
+    "render_image",
+    "write_atomically",
+    "write_png",
+]
+
+#: Photometric interpretations shown through the grayscale pipeline (PS3.3 C.7.6.3.1.2).
+_MONOCHROME = frozenset({"MONOCHROME1", "MONOCHROME2"})
+
+
+class RenderError(Exception):
+    """An image cannot be rendered; the message is one line for the user."""
+
+
+def read_dataset(path: Path) -> Dataset:
+    """Read a whole DICOM file (with its pixel data) for :func:`render_image`.
+
+    Parameters
+    ----------
+    path
+        A DICOM Part 10 file (PS3.10 7.1); it is opened read-only.
+
+    Returns
+    -------
+    Dataset
+        The dataset, with file meta.
+
+    Raises
+    ------
+    RenderError
+        If the file does not exist, cannot be read or is not DICOM, or its header and
+        pixel data disagree: the header is read and the pixel data checked as
+        :func:`~galactoview.dicom.loading.read_image_dataset` does (sizes claimed
+        against sizes held, the transfer syntax against the data) before anything
+        large is allocated.
+    """
+    if not path.exists():
+        raise RenderError("no such file")
+    if not path.is_file():
+        raise RenderError("not a regular file")
+    try:
+        return read_image_dataset(path)
+    except PixelDataError as exc:
+        raise RenderError(exc.message) from exc
+
+
+def parse_window(text: str) -> tuple[float, float]:
+    """Parse ``"CENTER,WIDTH"`` (e.g. ``"2048,4096"``) into two finite numbers.
+
+    Raises
+    ------
+    ValueError
+        If the text is not two comma-separated finite numbers or the width is not > 0.
+    """
+    parts = text.split(",")
+    if len(parts) != 2:
+        raise ValueError(f"expected CENTER,WIDTH (e.g. 2048,4096), got {text!r}")
+    try:
+        center, width = float(parts[0]), float(parts[1])
+    except ValueError:
+        raise ValueError(f"expected two numbers CENTER,WIDTH, got {text!r}") from None
+    if not (math.isfinite(center) and math.isfinite(width)):
+        raise ValueError(f"expected finite numbers, got {text!r}")
+    if width <= 0:
+        raise ValueError(f"window width must be > 0, got {width:g}")
+    return center, width
+
+
+def choose_voi(
+    pipeline: DisplayPipeline,
+    stored: NDArray[Any],
+    window: tuple[float, float] | None = None,
+    auto: bool = False,
+) -> Window | VoiLut:
+    """Choose the VOI transform the way the viewer does.
+
+    Parameters
+    ----------
+    pipeline
+        The image's display pipeline.
+    stored
+        Its stored values (used only for the automatic window).
+    window
+        Center and width to use. The file's VOI LUT Function is kept (its first window
+        with a new center and width, PS3.3 C.11.2.1.3); a LINEAR window when the file
+        has none. A width below the function's minimum is clamped (1 for LINEAR).
+    auto
+        Use :func:`~galactoview.imaging.display.auto_window` with the VOI LUT Function of
+        the file's first window (LINEAR when it has none). Ignored when `window` is given.
+
+    Returns
+    -------
+    Window or VoiLut
+        Without options: the first window, else the first VOI LUT (PS3.3 C.11.2), else
+        the automatic LINEAR window.
+    """
+    function = pipeline.windows[0].function if pipeline.windows else VoiLutFunction.LINEAR
+    if window is not None:
+        base = pipeline.windows[0] if pipeline.windows else Window(0.0, 1.0, function)
+        return base.with_center_width(*window)
+    default = pipeline.default_voi()
+    if auto or default is None:
+        return auto_window(pipeline, stored, function)
+    return default
+
+
+def render_image(
+    ds: Dataset,
+    frame: int = 1,
+    window: tuple[float, float] | None = None,
+    auto: bool = False,
+    max_size: int | None = None,
+) -> NDArray[np.uint8]:
+    """Render one frame of an image as 8-bit display values, as the viewer shows it.
+
+    Parameters
+    ----------
+    ds
+        The dataset, with pixel data (see :func:`read_dataset`). It is not modified.
+    frame
+        1-based frame number (PS3.3 C.7.6.6 Number of Frames).
+    window
+        Center and width, see :func:`choose_voi`. Ignored for colour images.
+    auto
+        Use the automatic window, see :func:`choose_voi`. Ignored for colour images.
+    max_size
+        When given and the image is larger, downsample so that its longer side is
+        `max_size` pixels, preserving the aspect ratio (each side rounded, at least 1).
+        Downsampling is done on the display values with Pillow's Lanczos filter after an
+        integer box pre-reduction (``reducing_gap=3``), as a display would.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8, shape ``(rows, columns)`` for grayscale (0 black, 255 white) or
+        ``(rows, columns, 3)`` RGB for colour images.
+
+    Raises
+    ------
+    RenderError
+        If the dataset has no pixel data, the frame is out of range, the photometric
+        interpretation or bit depth is not supported, no decoder is installed, or
+        decoding (or anything else) fails: it never raises another exception.
+    """
+    if max_size is not None and max_size < 1:
+        raise RenderError(f"--max-size must be at least 1, got {max_size}")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # reading is tolerant
+            return _render_image(ds, frame, window, auto, max_size)
+    except RenderError:
+        raise
+    except MemoryError as exc:
+        raise RenderError("not enough memory to render the image") from exc
+    except Exception as exc:  # a malformed value pydicom or the pipeline trips on
+        raise RenderError(f"cannot render the image: {_first_line(exc)}") from exc
+
+
+def _render_image(
+    ds: Dataset,
+    frame: int,
+    window: tuple[float, float] | None,
+    auto: bool,
+    max_size: int | None,
+) -> NDArray[np.uint8]:
+    """Do the work of :func:`render_image`."""
+    if "PixelData" not in ds:
+        if "FloatPixelData" in ds or "DoubleFloatPixelData" in ds:
+            raise RenderError("float pixel data is not supported")
+        raise RenderError("the file has no Pixel Data (7FE0,0010)")
+    frames = _number_of_frames(ds)
+    if not 1 <= frame <= frames:
+        raise RenderError(f"frame {frame} out of range: the image has {frames} frame(s)")
+    photometric = str(ds.get("PhotometricInterpretation") or "").strip().upper()
+    if photometric in _MONOCHROME:
+        bits = _int_or_zero(ds.get("BitsStored"))
+        if not 1 <= bits <= 16:
+            raise RenderError(f"Bits Stored {bits} is not supported (1 to 16 only)")
+        stored = _decode(ds, frame, frames)
+        if stored.ndim != 2:
+            raise RenderError(f"expected one grayscale frame, decoded shape {stored.shape}")
+        pipeline = DisplayPipeline.from_dataset(ds)
+        display = pipeline.render(stored, choose_voi(pipeline, stored, window, auto))
+    else:
+        display = _colour(ds, _decode(ds, frame, frames), photometric)
+    return _downsample(display, max_size)
+
+
+def write_png(array: NDArray[np.uint8], path: Path) -> None:
+    """Write an 8-bit grayscale (``L``) or RGB array as a PNG, atomically.
+
+    The PNG is written to a temporary file in the target's folder and moved over the
+    target with :func:`os.replace`, so the target is never seen half written.
+
+    Parameters
+    ----------
+    array
+        uint8, shape ``(rows, columns)`` or ``(rows, columns, 3)``.
+    path
+        The PNG file to create or replace.
+
+    Raises
+    ------
+    ValueError
+        If the array is not uint8 grayscale or RGB.
+    OSError
+        If the file cannot be written.
+    """
+    if array.dtype != np.uint8 or not (
+        array.ndim == 2 or (array.ndim == 3 and array.shape[2] == 3)
+    ):
+        raise ValueError(f"expected a uint8 (rows, columns[, 3]) array, got {array.dtype}")
+    image = Image.fromarray(np.ascontiguousarray(array))
+    write_atomically(path, lambda stream: image.save(stream, format="PNG"))
+
+
+class WriteFileError(OSError):
+    """A file cannot be created or put in place; the message says where and why.
+
+    E.g. ``the folder /proc does not accept a new file (No such file or directory)``,
+    one line, for ``path: cannot write ...: <message>``. Its ``strerror`` is the message.
+    """
+
+    def __init__(self, message: str, cause: OSError) -> None:
+        super().__init__(cause.errno, message)
+
+    def __str__(self) -> str:
+        return str(self.strerror)
+
+
+#: Attempts at a free temporary name before giving up (each name has 48 random bits).
+_TEMPORARY_ATTEMPTS = 100
+
+
+def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
+    """Create or replace a file atomically, with the mode an ordinary ``open()`` gives.
+
+    ``write`` writes the content to a new temporary file in the target's folder; it is
+    flushed to disk and moved over the target with :func:`os.replace`, so the target
+    is never seen half written, and removed if anything fails. The temporary is
+    created with mode ``0o666`` less the umask, as ``open(path, "wb")`` creates a file
+    (not ``0o600`` as :func:`tempfile.mkstemp` does), so that another user, e.g. a
+    PACS sender, can read the result when the umask allows it.
+
+    Parameters
+    ----------
+    path
+        The file to create or replace.
+    write
+        Writes the content to the binary stream it is given.
+
+    Raises
+    ------
+    WriteFileError
+        If the folder does not accept a new file, or the target cannot be replaced.
+    OSError
+        Whatever ``write`` (or the disk) raises while writing, unchanged.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    descriptor, temporary = _create_temporary(folder, path.name)
+    try:
+        with os.fdopen(descriptor, "wb") as stream:
+            write(stream)
+            stream.flush()
+            os.fsync(stream.fileno())
+        try:
+            os.replace(temporary, path)
+        except OSError as exc:
+            raise WriteFileError(
+                f"cannot put the new file in place of {path} ({exc.strerror or exc})", exc
+            ) from exc
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
+
+
+def _create_temporary(folder: Path, name: str) -> tuple[int, Path]:
+    """Create ``folder/.name.<random>.tmp`` exclusively, mode ``0o666`` less the umask.
+
+    Raises
+    ------
+    WriteFileError
+        If the folder does not accept a new file.
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+    flags |= getattr(os, "O_BINARY", 0)
+    for _ in range(_TEMPORARY_ATTEMPTS):
+        temporary = folder / f".{name}.{secrets.token_hex(6)}.tmp"
+        try:
+            return os.open(temporary, flags, 0o666), temporary
+        except FileExistsError:
+            continue
+        except OSError as exc:
+            if not folder.is_dir():
+                where = "does not exist" if not folder.exists() else "is not a folder"
+                raise WriteFileError(f"{folder} {where}", exc) from exc
+            raise WriteFileError(
+                f"the folder {folder} does not accept a new file ({exc.strerror or exc})", exc
+            ) from exc
+    raise WriteFileError(
+        f"the folder {folder} has no free temporary name",
+        FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST)),
+    )
+
+
+def _int_or_zero(value: object) -> int:
+    """Return an integer element value, 0 when absent or malformed."""
+    try:
+        return int(str(value or 0))
+    except ValueError:
+        return 0
+
+
+def _number_of_frames(ds: Dataset) -> int:
+    """Return Number of Frames (0028,0008); 1 when absent or malformed."""
+    return max(_int_or_zero(ds.get("NumberOfFrames")), 1)
+
+
+def _decode(ds: Dataset, frame: int, frames: int) -> NDArray[Any]:
+    """Decode one frame (1-based), colour converted to RGB by pydicom."""
+    syntax = UID(str(getattr(ds, "file_meta", {}).get("TransferSyntaxUID", "")))
+    if not syntax:
+        raise RenderError("the file meta has no Transfer Syntax UID (0002,0010)")
+    try:
+        decoder = get_decoder(syntax)
+    except NotImplementedError:
+        raise RenderError(f"no pixel data decoder exists for {syntax.name}") from None
+    if not decoder.is_available:
+        needs = "; ".join(decoder.missing_dependencies) or "a decoder plugin"
+        raise RenderError(f"no decoder installed for {syntax.name} (needs {needs})")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            # PS3.5 8.2: decode only the requested frame of a multi-frame image.
+            array: NDArray[Any] = (
+                pixel_array(ds, index=frame - 1) if frames > 1 else pixel_array(ds)
+            )
+    except Exception as exc:  # decoders raise many types for damaged data
+        text = _first_line(exc)
+        if "less than expected" in text:
+            raise RenderError(f"the pixel data is truncated ({text.split(' - ')[0]})") from exc
+        raise RenderError(f"cannot decode the {syntax.name} pixel data: {text}") from exc
+    return array
+
+
+def _colour(ds: Dataset, array: NDArray[Any], photometric: str) -> NDArray[np.uint8]:
+    """8-bit RGB of a decoded colour frame (no VOI: PS3.3 C.11.2 is for grayscale)."""
+    if photometric == "PALETTE COLOR":  # PS3.3 C.7.6.3.1.5
+        try:
+            array = apply_color_lut(array, ds)
+        except Exception as exc:  # malformed palette
+            raise RenderError(f"cannot apply the palette: {_first_line(exc)}") from exc
+        bits = 16 if array.dtype.itemsize > 1 else 8
+    else:
+        # pydicom converts YBR_* to RGB while decoding (as_rgb=True).
+        bits = int(ds.get("BitsStored") or 8)
+    if array.ndim != 3 or array.shape[2] != 3:
+        raise RenderError(
+            f"Photometric Interpretation {photometric or '(missing)'} is not supported"
+            f" (decoded shape {array.shape})"
+        )
+    if not 1 <= bits <= 16 or array.dtype.kind not in "ui":
+        raise RenderError(f"{bits}-bit colour images are not supported")
+    if bits == 8 and array.dtype == np.uint8:
+        return np.ascontiguousarray(array)
+    top = float(2**bits - 1)
+    scaled = np.rint(np.clip(array.astype(np.float64), 0.0, top) * (255.0 / top))
+    return scaled.astype(np.uint8)
+
+
+def _downsample(display: NDArray[np.uint8], max_size: int | None) -> NDArray[np.uint8]:
+    """Shrink so that the longer side is at most `max_size`, preserving the aspect ratio."""
+    rows, columns = display.shape[:2]
+    longer = max(rows, columns)
+    if max_size is None or longer <= max_size:
+        return display
+    scale = max_size / longer
+    size = (max(1, round(columns * scale)), max(1, round(rows * scale)))
+    image = Image.fromarray(np.ascontiguousarray(display))
+    resized = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return np.asarray(resized, dtype=np.uint8)
+
+
+def _first_line(exc: BaseException) -> str:
+    """First line of an exception message, or its type name."""
+    lines = str(exc).strip().splitlines()
+    return (lines[0].rstrip(":") if lines else "") or type(exc).__name__

@@ -1,0 +1,294 @@
+"""Small 8-bit renderings of images for a study browser (Qt-free).
+
+:func:`render_thumbnail` renders the first frame of an image through the same display
+pipeline as the viewer (:class:`~galactoview.imaging.display.DisplayPipeline`: Modality
+LUT, PS3.3 C.11.1 → the file's default VOI, PS3.3 C.11.2, or the automatic window →
+Presentation LUT / MONOCHROME1 inversion, PS3.3 C.11.6), shrinks it so that its longer
+side is at most ``max_size`` pixels and applies the mammography hanging flip
+(:func:`~galactoview.dicom.mammography.hanging_flip`), so the thumbnail looks like the
+image as it is hung. Only a copy is flipped; source files are only read.
+
+Speed: a full-field JPEG 2000 mammogram takes 0.1–1.5 s to decode, but a thumbnail
+needs a fraction of its pixels. JPEG 2000 (ISO/IEC 15444-1) stores a resolution
+pyramid: decoding only the lowest ``r`` of its resolution levels gives the image
+reduced by ``2**r`` (each sample the wavelet low-pass of a ``2**r`` block) for a small
+fraction of the work. ``imagecodecs.jpeg2k_decode`` (2026.3) has no argument for that
+(only ``htj2k_decode`` has ``skipres``), so the reduced decode goes through Pillow's
+OpenJPEG plugin (its ``reduce`` attribute, OpenJPEG's ``cp_reduce``). The level chosen
+keeps at least ``max_size`` pixels on the longer side, so the final shrink is still a
+downsampling. Anything unusual (archive members, signed or colour data, several
+components, an image offset, a Pillow without OpenJPEG) or any failure falls back to
+a full decode (:func:`~galactoview.imaging.decode_service.decode_stored`) and
+downsampling.
+
+:func:`thumbnail_in_worker` runs :func:`render_thumbnail` in a worker process (see
+:class:`~concurrent.futures.ProcessPoolExecutor`): it never raises and returns
+either the pixels or the error message, because :class:`PixelDataError` does not
+pickle.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import struct
+import warnings
+from typing import Any, Final
+
+import numpy as np
+from numpy.typing import NDArray
+from PIL import Image
+from PIL.Jpeg2KImagePlugin import Jpeg2KImageFile
+from pydicom.dataset import Dataset
+from pydicom.encaps import generate_frames
+
+from galactoview.dicom.loading import ImageRecord, PixelDataError, read_header
+from galactoview.dicom.mammography import hanging_flip
+from galactoview.imaging.decode_service import J2K_SYNTAXES, decode_stored
+from galactoview.imaging.display import DisplayPipeline
+from galactoview.imaging.export import choose_voi
+from galactoview.imaging.pixel_cache import file_identity
+
+__all__ = [
+    "THUMBNAIL_SIZE",
+    "reduced_level",
+    "render_thumbnail",
+    "thumbnail_in_worker",
+    "thumbnail_key",
+    "thumbnail_shape",
+]
+
+#: Default bound on the longer side of a thumbnail, in pixels.
+THUMBNAIL_SIZE: Final = 192
+
+#: JPEG 2000 markers (ISO/IEC 15444-1 A.2): start of codestream, image and tile size.
+_SOC_SIZ: Final = b"\xff\x4f\xff\x51"
+
+
+def thumbnail_shape(rows: int, columns: int, max_size: int) -> tuple[int, int]:
+    """Return the (rows, columns) of a thumbnail, as ``render_image(max_size=...)`` shrinks.
+
+    The longer side becomes ``max_size`` (each side rounded, at least 1), preserving the
+    aspect ratio; an image no larger than ``max_size`` keeps its size.
+
+    Parameters
+    ----------
+    rows, columns
+        Size of the image.
+    max_size
+        Bound on the longer side, at least 1.
+    """
+    longer = max(rows, columns)
+    if longer <= max_size:
+        return rows, columns
+    scale = max_size / longer
+    return max(1, round(rows * scale)), max(1, round(columns * scale))
+
+
+def reduced_level(rows: int, columns: int, max_size: int, levels: int) -> int:
+    """Return how many JPEG 2000 resolution levels a thumbnail can skip.
+
+    The largest ``r`` not above ``levels`` (the codestream's decomposition levels) such
+    that the reduced image, ``ceil(size / 2**r)`` (ISO/IEC 15444-1 B.5), still has at
+    least ``max_size`` pixels on its longer side. Levels at which Pillow 13 computes
+    a reduced size that differs from OpenJPEG's (it rounds instead of taking the
+    ceiling, and then fails) are skipped.
+    """
+    best = 0
+    for level in range(1, levels + 1):
+        power = 1 << level
+        if max(-(-rows // power), -(-columns // power)) < max_size:
+            break
+        if all((n + (power >> 1)) // power == -(-n // power) for n in (rows, columns)):
+            best = level
+    return best
+
+
+def thumbnail_key(record: ImageRecord, max_size: int = THUMBNAIL_SIZE) -> str:
+    """Return a key that identifies a thumbnail, for caches.
+
+    It combines the SOP Instance UID (0008,0018), the archive member, the identity of
+    the file (resolved path, size, modification time; only the path when the file
+    cannot be examined) and ``max_size``, so an edited or replaced file gets a new key.
+    """
+    try:
+        identity: tuple[object, ...] = file_identity(record.path)
+    except OSError:
+        identity = (str(record.path),)
+    text = "\0".join(
+        str(part)
+        for part in (record.sop_instance_uid, record.archive_member or "", *identity, max_size)
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:32]
+
+
+def render_thumbnail(
+    record: ImageRecord,
+    max_size: int = THUMBNAIL_SIZE,
+    *,
+    hang: bool = True,
+    reduced: bool = True,
+) -> NDArray[np.uint8]:
+    """Render a small 8-bit grayscale picture of the first frame of an image.
+
+    Display values come from :class:`~galactoview.imaging.display.DisplayPipeline` with
+    the VOI that :func:`~galactoview.imaging.export.choose_voi` chooses by default: the
+    file's first window, else its first VOI LUT, else the automatic window (PS3.3
+    C.11.2). The display values are shrunk like
+    :func:`~galactoview.imaging.export.render_image` with ``max_size`` (Lanczos after an
+    integer box pre-reduction).
+
+    Parameters
+    ----------
+    record
+        The image.
+    max_size
+        Bound on the longer side, at least 1; see :func:`thumbnail_shape`.
+    hang
+        Apply :func:`~galactoview.dicom.mammography.hanging_flip` (to the thumbnail,
+        never to the source).
+    reduced
+        For JPEG 2000, decode only the resolution levels needed (see the module
+        documentation); ``False`` always decodes the full image.
+
+    Returns
+    -------
+    numpy.ndarray
+        uint8, shape :func:`thumbnail_shape` of the image, 0 black, 255 white.
+
+    Raises
+    ------
+    PixelDataError
+        If the file cannot be read or decoded (the message names the file), e.g. a
+        colour image, which the grayscale pipeline does not show.
+    """
+    if max_size < 1:
+        raise ValueError(f"max_size must be at least 1, got {max_size}")
+    header = read_header(record)
+    stored = _reduced_stored(record, header, max_size) if reduced else None
+    if stored is None:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the fast path reads tolerantly; errors fall back
+            stored = decode_stored(record, frame=0)
+    if stored.ndim != 2:
+        raise PixelDataError(
+            record.path, f"expected one grayscale frame, decoded shape {stored.shape}"
+        )
+    pipeline = DisplayPipeline.from_dataset(header)
+    display = pipeline.render(stored, choose_voi(pipeline, stored))
+    thumbnail = _resize(display, thumbnail_shape(record.rows, record.columns, max_size))
+    if hang:
+        flip = hanging_flip(record.view, record.patient_orientation)
+        if flip.horizontal:
+            thumbnail = thumbnail[:, ::-1]
+        if flip.vertical:
+            thumbnail = thumbnail[::-1, :]
+    return np.ascontiguousarray(thumbnail)
+
+
+def thumbnail_in_worker(record: ImageRecord, max_size: int = THUMBNAIL_SIZE) -> NDArray[Any] | str:
+    """Run :func:`render_thumbnail` in a worker process; never raises.
+
+    Top-level and with picklable arguments, for
+    :meth:`concurrent.futures.ProcessPoolExecutor.submit`.
+
+    Returns
+    -------
+    numpy.ndarray or str
+        The thumbnail, or the message of the :class:`PixelDataError` (rebuild it with
+        ``PixelDataError(record.path, message)``).
+    """
+    try:
+        return render_thumbnail(record, max_size)
+    except PixelDataError as exc:
+        return exc.message
+    except Exception as exc:  # a bug must never take the worker down
+        return f"unexpected error while making the thumbnail: {type(exc).__name__}: {exc}"
+
+
+def _resize(display: NDArray[np.uint8], shape: tuple[int, int]) -> NDArray[np.uint8]:
+    """Shrink display values to ``shape`` (rows, columns) as export does."""
+    if display.shape == shape:
+        return display
+    image = Image.fromarray(np.ascontiguousarray(display))
+    resized = image.resize((shape[1], shape[0]), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    return np.asarray(resized, dtype=np.uint8)
+
+
+def _reduced_stored(record: ImageRecord, header: Dataset, max_size: int) -> NDArray[Any] | None:
+    """Decode a reduced resolution level of a JPEG 2000 image; None to decode it all.
+
+    The values are approximate stored values (wavelet low-pass), in the stored range.
+    """
+    if (
+        record.transfer_syntax_uid not in J2K_SYNTAXES
+        or record.archive_member is not None
+        or str(header.get("PhotometricInterpretation", "")).strip()
+        not in ("MONOCHROME1", "MONOCHROME2")
+        or int(header.get("SamplesPerPixel", 1) or 1) != 1
+        or int(header.get("PixelRepresentation", 0) or 0) != 0  # unsigned only
+    ):
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # reading is tolerant; errors fall back
+            codestream = _first_codestream(record)
+            size = _siz(codestream)
+            if size is None or size[:2] != (record.rows, record.columns):
+                return None
+            rows, columns, precision, levels = size
+            level = reduced_level(rows, columns, max_size, levels)
+            if level == 0:
+                return None
+            image = Image.open(io.BytesIO(codestream), formats=["JPEG2000"])
+            if not isinstance(image, Jpeg2KImageFile):
+                return None
+            image.reduce = level  # OpenJPEG cp_reduce: skip the top `level` levels
+            image.load()
+            values = np.asarray(image)
+    except Exception:  # let the full decode word any error
+        return None
+    power = 1 << level
+    if values.shape != (-(-rows // power), -(-columns // power)) or values.dtype.kind != "u":
+        return None
+    # Pillow scales samples up to the full range of its mode ("I;16" or "L"); undo it.
+    shift = values.dtype.itemsize * 8 - precision
+    if shift < 0:
+        return None
+    return np.right_shift(values, shift) if shift else values
+
+
+def _first_codestream(record: ImageRecord) -> bytes:
+    """Return the JPEG 2000 codestream of the first frame (PS3.5 A.4)."""
+    from pydicom import dcmread
+
+    with record.path.open("rb") as stream:
+        ds = dcmread(stream, specific_tags=["PixelData", "NumberOfFrames"])
+    frames = max(int(ds.get("NumberOfFrames", 1) or 1), 1)
+    return bytes(next(generate_frames(ds.PixelData, number_of_frames=frames)))
+
+
+def _siz(codestream: bytes) -> tuple[int, int, int, int] | None:
+    """Parse the main header: rows, columns, precision and decomposition levels.
+
+    ISO/IEC 15444-1 A.5.1 (SIZ) and A.6.1 (COD). ``None`` when the codestream is not a
+    single unsigned component at offset 0, or has no COD segment.
+    """
+    if not codestream.startswith(_SOC_SIZ) or len(codestream) < 43:
+        return None
+    (length,) = struct.unpack_from(">H", codestream, 4)
+    xsiz, ysiz, xosiz, yosiz = struct.unpack_from(">IIII", codestream, 8)
+    (components,) = struct.unpack_from(">H", codestream, 40)
+    ssiz = codestream[42]
+    if components != 1 or xosiz or yosiz or ssiz & 0x80:
+        return None
+    position = 4 + length
+    while position + 4 <= len(codestream):
+        marker, segment = struct.unpack_from(">HH", codestream, position)
+        if marker == 0xFF52 and position + 9 < len(codestream):  # COD
+            levels = codestream[position + 9]  # after Lcod, Scod, SGcod (4 bytes)
+            return ysiz, xsiz, (ssiz & 0x7F) + 1, levels
+        if marker == 0xFF90:  # SOT: the main header is over
+            return None
+        position += 2 + segment
+    return None

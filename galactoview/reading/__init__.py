@@ -1,0 +1,1 @@
+"""Qt-free reading semantics: hanging protocols, corner text, the reading session."""

@@ -1,0 +1,309 @@
+"""What the four corners of a viewport say, and the length of its scale bar (Qt-free).
+
+Mammography workstations print the same facts in the same corners (IHE Mammography
+Image profile, display of "patient, study and image identification"):
+
+* **top left — the patient**: name as ``"FAMILY, Given Middle"`` (Person Name, PS3.5
+  6.2.1; :func:`~galactoview.dicom.person_name.format_person_name`), Patient ID,
+  ``"DOB 1976-05-17 F"`` (birth date and sex);
+* **top right — the study**: institution, study date (+ acquisition time), study
+  description, ``"Acc GV0007D"`` (accession number);
+* **bottom left — the image**: ``"Se 2 Im 3"``, ``"Fr 3/24"`` for multi-frame images,
+  the VOI transform (``"W 4096 L 2048"``) and the zoom (``"Zoom 37%"``);
+* **bottom right — the view**: ``"L CC MAG"``, the contrast phase, a hanging flip
+  (``"flipped H"``) and the pixel size, or ``"UNCALIBRATED: no mm"``: a distance is
+  never shown in mm without saying where the mm come from.
+
+Missing values are left out: no ``"None"``, no empty lines. The viewport overlay
+(:mod:`galactoview.ui.viewer.overlays`) only places these lines.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Final
+
+from galactoview.dicom.calibration import Calibration
+from galactoview.dicom.loading import ImageRecord
+from galactoview.dicom.mammography import ContrastPhase, Flip
+from galactoview.dicom.person_name import format_person_name
+from galactoview.imaging.display import VoiLut, VoiLutFunction, Window
+
+__all__ = [
+    "SCALE_BAR_RANGE_PX",
+    "UNCALIBRATED_TEXT",
+    "CornerText",
+    "calibration_label",
+    "corner_text",
+    "format_date",
+    "scale_bar_length_mm",
+    "voi_label",
+    "zoom_label",
+]
+
+#: What the calibration line says when distances cannot be given in mm.
+UNCALIBRATED_TEXT: Final = "UNCALIBRATED: no mm"
+
+#: Shortest and longest scale bar (screen pixels) :func:`scale_bar_length_mm` aims for.
+SCALE_BAR_RANGE_PX: Final = (60.0, 150.0)
+
+#: Mantissas of the "nice" scale bar lengths: 1, 2 and 5 times a power of ten.
+_NICE_MANTISSAS: Final = (1, 2, 5)
+
+_CONTRAST_TEXT: Final = {
+    ContrastPhase.PRE: "PRE-CONTRAST",
+    ContrastPhase.POST: "POST-CONTRAST",
+}
+
+#: DA (PS3.5 6.2) ``YYYYMMDD``, or the ACR-NEMA ``YYYY.MM.DD`` still found in old files.
+_DATE: Final = re.compile(r"^(\d{4})\.?(\d{2})\.?(\d{2})$")
+#: The start of a DT (PS3.5 6.2) ``YYYYMMDDHHMM...``: date, hours and minutes.
+_DATE_TIME: Final = re.compile(r"^(\d{8})(\d{2})(\d{2})")
+
+
+@dataclass(frozen=True, slots=True)
+class CornerText:
+    """The lines printed in each corner of a viewport, top line first.
+
+    Attributes
+    ----------
+    top_left
+        Patient: name, ID, birth date and sex.
+    top_right
+        Study: institution, date and time, description, accession number.
+    bottom_left
+        Image: series/instance, frame, VOI transform, zoom.
+    bottom_right
+        View label, contrast phase, hanging flip, calibration.
+    """
+
+    top_left: tuple[str, ...] = ()
+    top_right: tuple[str, ...] = ()
+    bottom_left: tuple[str, ...] = ()
+    bottom_right: tuple[str, ...] = ()
+
+
+def format_date(value: str) -> str:
+    """Return a DA value (PS3.5 6.2, ``YYYYMMDD``) as ``YYYY-MM-DD``.
+
+    A value that is not a date is returned stripped, as written (better shown than
+    hidden); an empty value gives ``""``.
+    """
+    text = value.strip()
+    match = _DATE.match(text)
+    return f"{match[1]}-{match[2]}-{match[3]}" if match else text
+
+
+def voi_label(voi: Window | VoiLut | None, *, detailed: bool = False) -> str:
+    """Return the wording of a VOI transform (PS3.3 C.11.2).
+
+    Parameters
+    ----------
+    voi
+        A window, a VOI LUT, or ``None`` for the full modality range.
+    detailed
+        Add the VOI LUT Function and the Window Center & Width Explanation
+        (0028,1055), as a status bar does: ``"W 4096 L 2048 LINEAR (NORMAL)"``.
+
+    Returns
+    -------
+    str
+        ``"W 4096 L 2048"`` (a non-LINEAR function is named: ``"W 4096 L 2048
+        SIGMOID"``), ``"VOI LUT <explanation>"`` or ``"full range"``.
+    """
+    if isinstance(voi, Window):
+        text = f"W {voi.width:g} L {voi.center:g}"
+        if detailed:
+            text = f"{text} {voi.function.value}"
+            return f"{text} ({voi.explanation})" if voi.explanation else text
+        if voi.function is not VoiLutFunction.LINEAR:
+            text = f"{text} {voi.function.value}"
+        return text
+    if isinstance(voi, VoiLut):
+        return f"VOI LUT {voi.explanation}".rstrip()
+    return "full range"
+
+
+def zoom_label(zoom: float) -> str:
+    """Return ``"Zoom 37%"`` for 0.37 screen pixels per image pixel; ``""`` if unknown."""
+    if not (math.isfinite(zoom) and zoom > 0.0):
+        return ""
+    percent = zoom * 100.0
+    return f"Zoom {percent:.0f}%" if percent >= 10.0 else f"Zoom {percent:.2g}%"
+
+
+def _date_and_time(record: ImageRecord) -> str:
+    """Return the study date with the acquisition time, e.g. ``"2026-03-12 10:05"``."""
+    study = format_date(record.study_date)
+    match = _DATE_TIME.match(record.acquisition_date_time.strip())
+    if match is None:
+        return study
+    acquired, time = format_date(match[1]), f"{match[2]}:{match[3]}"
+    if not study:
+        return f"{acquired} {time}"
+    if acquired != study:
+        return f"{study} (acquired {acquired} {time})"
+    return f"{study} {time}"
+
+
+def _patient_lines(record: ImageRecord) -> tuple[str, ...]:
+    birth = format_date(record.patient_birth_date)
+    birth_and_sex = " ".join(
+        part for part in (f"DOB {birth}" if birth else "", record.patient_sex.strip()) if part
+    )
+    return _lines(
+        format_person_name(record.patient_name, upper_family=True), record.patient_id, birth_and_sex
+    )
+
+
+def _study_lines(record: ImageRecord) -> tuple[str, ...]:
+    accession = record.accession_number.strip()
+    return _lines(
+        record.institution_name,
+        _date_and_time(record),
+        record.study_description,
+        f"Acc {accession}" if accession else "",
+    )
+
+
+def _series_line(record: ImageRecord | None, image_position: tuple[int, int] | None) -> str:
+    parts = []
+    if record is not None and record.series_number is not None:
+        parts.append(f"Se {record.series_number}")
+    if record is not None and record.instance_number is not None:
+        parts.append(f"Im {record.instance_number}")
+    if image_position is not None:
+        index, count = image_position
+        parts.append(f"({index} of {count})")
+    return " ".join(parts)
+
+
+def _flip_label(flip: Flip) -> str:
+    axes = "+".join(name for name, flag in (("H", flip.horizontal), ("V", flip.vertical)) if flag)
+    return f"flipped {axes}" if axes else ""
+
+
+def calibration_label(calibration: Calibration | None) -> str:
+    """Return the pixel size with its provenance, or :data:`UNCALIBRATED_TEXT`.
+
+    Parameters
+    ----------
+    calibration
+        The image's calibration; ``None`` when unknown.
+
+    Returns
+    -------
+    str
+        :meth:`Calibration.short_label`, e.g. ``"0.0925 mm (mag-corrected ×1.0815)"``,
+        or ``"UNCALIBRATED: no mm"``.
+    """
+    if calibration is None or not calibration.is_known:
+        return UNCALIBRATED_TEXT
+    return calibration.short_label()
+
+
+def _lines(*lines: str) -> tuple[str, ...]:
+    """Return the non-empty lines, stripped."""
+    return tuple(line.strip() for line in lines if line and line.strip())
+
+
+def corner_text(
+    record: ImageRecord | None,
+    *,
+    voi: Window | VoiLut | None,
+    zoom: float,
+    frame: int,
+    frame_count: int,
+    flip: Flip,
+    calibration: Calibration | None,
+    image_position: tuple[int, int] | None = None,
+) -> CornerText:
+    """Return the four-corner text of a viewport showing an image.
+
+    Parameters
+    ----------
+    record
+        The header summary of the image; ``None`` for a bare image (only the image
+        and view corners then say anything).
+    voi
+        The VOI transform shown (:func:`voi_label`).
+    zoom
+        Screen pixels per image pixel; 0 or less when unknown (left out).
+    frame
+        The 0-based frame shown.
+    frame_count
+        Number of frames; ``"Fr k/n"`` only when greater than 1.
+    flip
+        The hanging flip applied to the display.
+    calibration
+        The calibration used for mm (:func:`calibration_label`).
+    image_position
+        1-based position of the image among those loaded and their number,
+        ``(3, 9)`` → ``"(3 of 9)"`` after the series and instance numbers.
+
+    Returns
+    -------
+    CornerText
+        The lines of each corner; missing values are left out.
+    """
+    frame_line = f"Fr {frame + 1}/{frame_count}" if frame_count > 1 else ""
+    bottom_left = _lines(
+        _series_line(record, image_position), frame_line, voi_label(voi), zoom_label(zoom)
+    )
+    view_lines: tuple[str, ...] = ()
+    if record is not None:
+        view_lines = _lines(record.view.label, _CONTRAST_TEXT.get(record.contrast_phase, ""))
+    bottom_right = view_lines + _lines(_flip_label(flip), calibration_label(calibration))
+    if record is None:
+        return CornerText(bottom_left=bottom_left, bottom_right=bottom_right)
+    return CornerText(_patient_lines(record), _study_lines(record), bottom_left, bottom_right)
+
+
+def scale_bar_length_mm(mm_per_screen_pixel: float, target_px: float = 100.0) -> float:
+    """Return a "nice" scale bar length: 1, 2 or 5 × 10ⁿ mm.
+
+    Of the nice lengths whose bar is between 60 and 150 screen pixels
+    (:data:`SCALE_BAR_RANGE_PX`; consecutive nice lengths differ by at most 2.5×, the
+    ratio of the bounds, so there always is one), the one closest to `target_px`.
+
+    Parameters
+    ----------
+    mm_per_screen_pixel
+        Physical size of one screen pixel on the image.
+    target_px
+        Preferred bar length in screen pixels.
+
+    Returns
+    -------
+    float
+        The length in mm, e.g. ``10.0`` at 0.1 mm per pixel.
+
+    Raises
+    ------
+    ValueError
+        If `mm_per_screen_pixel` or `target_px` is not positive and finite.
+    """
+    if not (math.isfinite(mm_per_screen_pixel) and mm_per_screen_pixel > 0.0):
+        raise ValueError(f"mm per screen pixel must be positive, got {mm_per_screen_pixel!r}")
+    if not (math.isfinite(target_px) and target_px > 0.0):
+        raise ValueError(f"target length must be positive, got {target_px!r}")
+    low, high = SCALE_BAR_RANGE_PX
+    exponent = math.floor(math.log10(target_px * mm_per_screen_pixel))
+    candidates = [
+        mantissa * 10.0**power if power >= 0 else mantissa / 10.0**-power
+        for power in range(exponent - 2, exponent + 3)
+        for mantissa in _NICE_MANTISSAS
+    ]
+    tolerance = 1e-9
+
+    def pixels(length: float) -> float:
+        return length / mm_per_screen_pixel
+
+    fitting = [
+        length
+        for length in candidates
+        if low * (1.0 - tolerance) <= pixels(length) <= high * (1.0 + tolerance)
+    ]
+    return min(fitting or candidates, key=lambda length: abs(pixels(length) - target_px))

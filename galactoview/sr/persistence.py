@@ -1,0 +1,403 @@
+"""Open and save a study's annotations: the SR codec and the safe sidecar store together.
+
+:mod:`~galactoview.sr.sr_codec` turns an :class:`AnnotationSet` into a TID 1500
+Comprehensive SR and back (DICOM JSON Model, PS3.18 Annex F);
+:mod:`~galactoview.sr.sidecar` stores that text atomically, next to the study
+(or in the per-user folder when the study folder is read-only) and refuses to overwrite a
+version it did not read. This module decides what happens in between:
+
+- a study without a sidecar starts empty and will be saved at :func:`sidecar_location`;
+- a sidecar that cannot be read or decoded (corrupt, or another program's file that is not
+  a TID 1500 SR of this study) is reported and **left untouched**: the annotations start
+  empty and the first save writes a new file alongside it ("keep working into a new one");
+- every save is a new SR revision (new SOP Instance UID, the previous one in the
+  Predecessor Documents Sequence); tracking UIDs stay.
+
+Qt-free: the GUI and the ``galactoview sr`` command both use it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from pydicom.dataset import Dataset
+
+from galactoview.annotations.model import AnnotationSet
+from galactoview.location.localize import FindingLocation
+from galactoview.sr import sidecar, sr_codec
+
+__all__ = [
+    "OpenedAnnotations",
+    "SidecarTarget",
+    "evidence_headers",
+    "open_annotations",
+    "save_annotations",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class SidecarTarget:
+    """Where a study's annotations are saved, and which version of that file was read.
+
+    Attributes
+    ----------
+    study_instance_uid
+        The study.
+    path
+        The sidecar written on the next save.
+    fingerprint
+        The version of ``path`` read (or last written); ``None`` when no file was read.
+    alongside
+        True when ``path`` holds a file that must not be overwritten (corrupt or
+        foreign, or the reader chose "keep both" after a conflict): the next save
+        goes to a new file next to it, which becomes the target.
+    notice
+        For a banner while the study is open: e.g. that the study folder is
+        read-only and the annotations go to the per-user folder; ``""`` when there
+        is nothing to say.
+    fallback_path
+        Where to save instead when saving to ``path`` fails (the per-user sidecar
+        path); ``None`` when ``path`` is already there.
+    """
+
+    study_instance_uid: str
+    path: Path
+    fingerprint: sidecar.Fingerprint | None
+    alongside: bool = False
+    notice: str = ""
+    fallback_path: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedAnnotations:
+    """What :func:`open_annotations` found for a study.
+
+    Attributes
+    ----------
+    annotations
+        The annotations (empty when there is no usable sidecar).
+    target
+        Where the next save goes.
+    problems
+        One line per thing wrong (naming the file), for the Problems panel.
+    locations
+        The findings' locations as the sidecar stored them at its last save, by
+        tracking UID (:attr:`sr_codec.DecodeResult.locations`); empty when none.
+    evidence
+        Minimal headers of every image the sidecar references
+        (:func:`evidence_headers`), for saving marks on images not loaded.
+    """
+
+    annotations: AnnotationSet
+    target: SidecarTarget
+    problems: tuple[str, ...] = ()
+    locations: Mapping[str, sr_codec.StoredLocation] = field(default_factory=dict)
+    evidence: Mapping[str, Dataset] = field(default_factory=dict)
+
+
+def open_annotations(
+    study_instance_uid: str,
+    image_paths: Iterable[Path],
+    *,
+    user_dir: Path | None = None,
+) -> OpenedAnnotations:
+    """Load a study's annotations from its sidecar, tolerating every kind of bad file.
+
+    Where the annotations are read from and saved to:
+
+    - **every version is a candidate**: the sidecar next to the study, the per-user
+      one, and their "keep both" copies (:func:`sidecar.alongside_sidecars`); the
+      newest readable revision (by the SR's Content Date/Time, then modification
+      time) is loaded, and the others are
+      listed as problems so the reader knows they exist — nothing is merged or
+      deleted;
+    - saves go back to the version loaded, or next to the study when there was
+      none; when the study folder is **read-only** (or a folder, FIFO, … is in the
+      way of the sidecar there), to the per-user folder (beside a per-user
+      sidecar that was not loaded, never over it); a version loaded from the
+      per-user folder is saved there. :attr:`SidecarTarget.notice` says where,
+      for a banner, whenever that is not next to the study.
+
+    Temporary files of killed saves (:func:`sidecar.remove_stale_temporaries`)
+    are cleaned up in the folder saved to.
+
+    Parameters
+    ----------
+    study_instance_uid
+        The study (0020,000D).
+    image_paths
+        The files of the study's images (or the DICOMDIR / zip holding them): the
+        sidecar lives in their common folder.
+    user_dir
+        The per-user sidecar folder (tests); :func:`sidecar.user_sidecar_dir` if None.
+
+    Returns
+    -------
+    OpenedAnnotations
+        Never raises for a bad sidecar: the problem is listed and the file is kept.
+
+    Raises
+    ------
+    ValueError
+        When ``study_instance_uid`` is not a UID, so it cannot name a file.
+    """
+    folder = sidecar.study_folder(image_paths)
+    here, mine = sidecar.sidecar_candidates(folder, study_instance_uid, user_dir=user_dir)
+    problems: list[str] = []
+    blocked = sidecar.in_the_way(here)
+    write_problem = sidecar.folder_write_problem(folder)
+    usable_here = blocked is None and write_problem is None
+    notice = ""
+    if blocked is not None:
+        problems.append(f"{here}: {blocked} is in the way of the sidecar; not used")
+        notice = f"{blocked.capitalize()} is where the sidecar belongs: marks are saved in {mine}"
+    elif write_problem is not None:
+        notice = f"Read-only study folder ({folder}: {write_problem}): marks are saved in {mine}"
+    else:
+        sidecar.remove_stale_temporaries(folder)
+    if not usable_here and (other := sidecar.in_the_way(mine)) is not None:
+        problems.append(f"{mine}: {other} is in the way of the sidecar")
+    empty = AnnotationSet(study_instance_uid)
+    versions = _versions_newest_first([path for path in (here, mine) if _is_regular_file(path)])
+    if not versions:
+        path = here if usable_here else mine
+        fallback = mine if usable_here else None
+        target = SidecarTarget(
+            study_instance_uid, path, None, notice=notice, fallback_path=fallback
+        )
+        return OpenedAnnotations(empty, target, tuple(problems))
+    for number, (version, text) in enumerate(versions):
+        read = _read_version(version, text, study_instance_uid)
+        if isinstance(read, str):
+            problems.append(read)
+            continue
+        loaded, result, dataset = read
+        problems += [f"{version}: {line}" for line in result.problems]
+        problems += [
+            f"{other}: another version of these annotations, kept and not loaded "
+            f"({version} is newer)"
+            if not isinstance(other_text, str)
+            else f"{other_text}; kept and not loaded"
+            for other, other_text in versions[number + 1 :]
+        ]
+        if version.parent == mine.parent:
+            if usable_here:  # e.g. saved there when the study folder's disk was full
+                notice = (
+                    f"Marks are read from and saved in {version}: newer than the sidecar "
+                    f"in the study folder {folder}"
+                )
+            target = SidecarTarget(study_instance_uid, version, loaded.fingerprint, notice=notice)
+        elif usable_here:
+            target = SidecarTarget(
+                study_instance_uid, version, loaded.fingerprint, fallback_path=mine
+            )
+        else:  # read from the read-only folder: saved per user, next to an older one there
+            target = _per_user_target(study_instance_uid, mine, notice)
+        return OpenedAnnotations(
+            result.annotations,
+            target,
+            tuple(problems),
+            result.locations,
+            evidence_headers(dataset),
+        )
+    # Nothing readable: every file is kept; the work goes into a new file next to them.
+    newest = versions[0][0]
+    problems.append(f"{newest}: left untouched; new annotations are saved in a new file next to it")
+    if newest.parent == mine.parent or usable_here:
+        fallback = mine if newest.parent != mine.parent else None
+        target = SidecarTarget(
+            study_instance_uid, newest, None, alongside=True, notice=notice, fallback_path=fallback
+        )
+    else:
+        target = _per_user_target(study_instance_uid, mine, notice)
+    return OpenedAnnotations(empty, target, tuple(problems))
+
+
+def _per_user_target(study_instance_uid: str, mine: Path, notice: str) -> SidecarTarget:
+    """Return the per-user target; a per-user file not loaded is kept ("keep both")."""
+    return SidecarTarget(
+        study_instance_uid, mine, None, alongside=_is_regular_file(mine), notice=notice
+    )
+
+
+def _is_regular_file(path: Path) -> bool:
+    """Return whether ``path`` is a regular file (following links); never raises."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
+#: A version of a sidecar as read: its text and fingerprint, or why it cannot be read.
+_Version = tuple[Path, sidecar.LoadedSidecar | str]
+
+
+def _versions_newest_first(paths: Iterable[Path]) -> list[_Version]:
+    """Read sidecars and their "keep both" copies; return them newest revision first.
+
+    Newest by the SR's own Content Date and Time (0008,0023)/(0008,0033), written at
+    every save (PS3.3 C.17.2), so copying a folder (new modification times) does not
+    change the order; then by modification time; then a sidecar before its copies.
+    Versions that cannot be read come last, with the reason.
+    """
+    primary = {path.name for path in paths}
+    found = [
+        version
+        for path in paths
+        for version in (path, *sidecar.alongside_sidecars(path))
+        if _is_regular_file(version)
+    ]
+    versions: list[_Version] = []
+    for version in found:
+        try:
+            loaded = sidecar.load(version)
+        except sidecar.SidecarError as error:
+            versions.append((version, str(error)))
+            continue
+        versions.append(
+            (version, loaded if loaded is not None else f"{version}: removed while opened")
+        )
+
+    def newest_first(item: _Version) -> tuple[bool, str, float, bool]:
+        version, loaded = item
+        try:
+            mtime = version.stat().st_mtime
+        except OSError:
+            mtime = 0.0
+        readable = not isinstance(loaded, str)
+        content = "" if isinstance(loaded, str) else _content_datetime(loaded.text)
+        return (readable, content, mtime, version.name in primary)
+
+    return sorted(versions, key=newest_first, reverse=True)
+
+
+def _content_datetime(text: str) -> str:
+    """Return ``YYYYMMDDHHMMSS.ffffff`` from an SR's Content Date and Time, ``""`` if absent."""
+    try:
+        document = json.loads(text)
+        date = str(document["00080023"]["Value"][0])
+        time = str(document.get("00080033", {}).get("Value", [""])[0])
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError, RecursionError):
+        return ""
+    whole, _, fraction = time.partition(".")
+    return f"{date[:8]:0<8}{whole[:6]:0<6}.{fraction[:6]:0<6}"
+
+
+def _read_version(
+    path: Path, loaded: sidecar.LoadedSidecar | str, study_instance_uid: str
+) -> tuple[sidecar.LoadedSidecar, sr_codec.DecodeResult, Dataset] | str:
+    """Decode one sidecar read by :func:`_versions_newest_first`; a string says why not."""
+    if isinstance(loaded, str):
+        return loaded
+    try:
+        dataset = sr_codec.from_json(loaded.text)
+        result = sr_codec.decode(dataset)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as error:
+        return f"{path}: not a TID 1500 SR GalactoView can read ({error})"
+    found = result.annotations.study_instance_uid
+    if found != study_instance_uid:
+        return f"{path}: the SR is about study {found}, not {study_instance_uid}"
+    return loaded, result, dataset
+
+
+def evidence_headers(dataset: Dataset) -> dict[str, Dataset]:
+    """Return minimal headers of the images an SR references, from its evidence sequences.
+
+    The Current Requested Procedure Evidence Sequence (0040,A375) and the
+    Pertinent Other Evidence Sequence (0040,A385) of the SR Document General
+    module (PS3.3 C.17.2) list, through the Hierarchical SOP Instance Reference
+    Macro (PS3.3 Table C.17-3), every instance the document references. When an
+    image is not loaded (e.g. one file of the study was opened), these headers
+    let the next revision keep referencing it, so marks on it are saved again
+    instead of the save failing.
+
+    Parameters
+    ----------
+    dataset
+        An SR document.
+
+    Returns
+    -------
+    dict
+        By SOP Instance UID, a dataset with SOP Class UID, SOP Instance UID, Study
+        and Series Instance UID only (no Rows: not an image library entry).
+    """
+    headers: dict[str, Dataset] = {}
+    for keyword in ("CurrentRequestedProcedureEvidenceSequence", "PertinentOtherEvidenceSequence"):
+        for study in dataset.get(keyword) or []:
+            for series in study.get("ReferencedSeriesSequence") or []:
+                for instance in series.get("ReferencedSOPSequence") or []:
+                    uid = str(instance.get("ReferencedSOPInstanceUID", ""))
+                    if not uid:
+                        continue
+                    header = Dataset()
+                    header.SOPClassUID = str(instance.get("ReferencedSOPClassUID", ""))
+                    header.SOPInstanceUID = uid
+                    header.StudyInstanceUID = str(study.get("StudyInstanceUID", ""))
+                    header.SeriesInstanceUID = str(series.get("SeriesInstanceUID", ""))
+                    headers[uid] = header
+    return headers
+
+
+def save_annotations(
+    annotations: AnnotationSet,
+    source_images: Sequence[Dataset],
+    target: SidecarTarget,
+    locations: Mapping[str, FindingLocation | sr_codec.StoredLocation] | None = None,
+) -> tuple[AnnotationSet, SidecarTarget]:
+    """Save a new SR revision of a study's annotations, atomically and without clobbering.
+
+    Parameters
+    ----------
+    annotations
+        What to save (its ``sop_instance_uid``, if any, becomes the predecessor).
+    source_images
+        Headers of the referenced images (see :func:`sr_codec.encode`).
+    target
+        Where, and the version of the file that was read.
+    locations
+        Where the findings lie in the breast, by tracking UID (from
+        :func:`galactoview.location.study.locate_study` on the current marks and
+        landmarks, or as :func:`sr_codec.decode` read them): stored with the CID
+        6018/6020/6024 codes and the distance from the nipple (see
+        :func:`sr_codec.encode`); default none.
+
+    Returns
+    -------
+    tuple of AnnotationSet and SidecarTarget
+        The annotations with this revision's SOP Instance UID (and the previous one
+        as predecessor), and the target for the next save.
+
+    Raises
+    ------
+    sidecar.SidecarConflict
+        The file changed on disk since it was read (another workstation): nothing
+        was written; the caller offers reload or keep both.
+    sidecar.SidecarError
+        The file could not be written (the message names it); the old one is intact.
+    """
+    dataset = sr_codec.encode(annotations, source_images, locations=locations)
+    text = sr_codec.to_json(dataset)
+    if target.alongside:
+        path = sidecar.save_alongside(target.path, text)
+        written = sidecar.fingerprint(path)
+        next_target = SidecarTarget(
+            target.study_instance_uid,
+            path,
+            written,
+            notice=target.notice,
+            fallback_path=target.fallback_path,
+        )
+    else:
+        written = sidecar.save(target.path, text, expected=target.fingerprint)
+        next_target = replace(target, fingerprint=written)
+    saved = replace(
+        annotations,
+        sop_instance_uid=str(dataset.SOPInstanceUID),
+        previous_revision_uid=annotations.sop_instance_uid,
+        series_instance_uid=str(dataset.SeriesInstanceUID),
+    )
+    return saved, next_target

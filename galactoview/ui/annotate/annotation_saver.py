@@ -1,0 +1,442 @@
+"""AnnotationSaver: loads each study's sidecar into the workspace and autosaves the edits.
+
+The decisions are Qt-free (:mod:`galactoview.sr.persistence`: where the
+sidecar is, what a bad file means; :class:`galactoview.sr.sidecar.Autosaver`:
+when to save); this object adds the Qt timer, reads the referenced images' headers, and
+turns a conflict (the sidecar changed on disk since it was read — another workstation)
+into a question for the reader: reload theirs, or keep both.
+
+Autosave runs :data:`AUTOSAVE_DELAY_S` seconds after the last edit and when the window
+closes. Nothing a reader does is lost:
+
+- a save that fails in the study folder (disk full, permissions, a folder or FIFO in the
+  way) is retried at once in the per-user sidecar folder, next to any sidecar there
+  ("keep both"), and the banner says where the marks now go;
+- a save that fails everywhere is reported (naming the file), the banner says the marks
+  are **not saved**, :meth:`AnnotationSaver.unsaved_studies` lists the study, and the
+  window asks before closing it (save elsewhere, discard, cancel);
+- marks on images that are not loaded are saved with the minimal headers of the
+  previous revision's evidence (:func:`persistence.evidence_headers`);
+- nothing already on disk is lost (the store writes atomically and keeps a backup).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Final
+
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QMessageBox, QWidget
+
+from galactoview.annotations.model import AnnotationSet
+from galactoview.dicom.loading import ImageRecord, StructuredReportFile, read_header
+from galactoview.location.localize import FindingLocation
+from galactoview.location.study import locate_study
+from galactoview.sr import sidecar, sr_codec
+from galactoview.sr.persistence import (
+    SidecarTarget,
+    evidence_headers,
+    open_annotations,
+    save_annotations,
+)
+from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
+from galactoview.ui.shell.errors import ProblemReporter
+
+__all__ = ["AUTOSAVE_DELAY_S", "AnnotationSaver"]
+
+#: Seconds after the last edit before the annotations are saved.
+AUTOSAVE_DELAY_S: Final = 2.0
+
+
+class AnnotationSaver(QObject):
+    """Loads and autosaves the annotations of the studies shown in a window.
+
+    Parameters
+    ----------
+    workspace
+        The annotations being edited.
+    problems
+        The one error path (Problems panel + error dialog).
+    parent
+        The window: dialogs are shown over it.
+
+    Signals
+    -------
+    saved(str)
+        A study's annotations were written (Study Instance UID).
+    conflict(str)
+        A study's sidecar changed on disk since it was read; the reader was asked.
+    storage_changed()
+        What :meth:`notices` returns may have changed (a fallback, a failure, a success).
+    """
+
+    saved = Signal(str)
+    conflict = Signal(str)
+    storage_changed = Signal()
+
+    def __init__(
+        self, workspace: AnnotationWorkspace, problems: ProblemReporter, parent: QWidget
+    ) -> None:
+        super().__init__(parent)
+        self._window = parent
+        self.workspace = workspace
+        self._problems = problems
+        self._targets: dict[str, SidecarTarget] = {}
+        self._records: dict[str, ImageRecord] = {}
+        self._headers: dict[str, Dataset] = {}
+        self._blocked: set[str] = set()  # studies waiting for the reader's answer
+        self._evidence: dict[str, dict[str, Dataset]] = {}  # study -> uid -> minimal header
+        self._failures: dict[str, str] = {}  # study -> why its last save failed
+        self._autosaver = sidecar.Autosaver(AUTOSAVE_DELAY_S, time.monotonic)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.timeout.connect(self._on_timer)
+        workspace.changed.connect(self._on_changed)
+        self._loading = False
+
+    # --- loading ------------------------------------------------------------------------
+
+    def open_studies(
+        self,
+        records: Sequence[ImageRecord],
+        reports: Sequence[StructuredReportFile] = (),
+    ) -> None:
+        """Read the sidecar of every study among ``records`` into the workspace.
+
+        Saves what is pending first; bad sidecars are reported and kept (the study
+        starts empty and its next save goes to a new file next to the bad one). A study
+        without a sidecar takes its annotations from a TID 1500 SR file found among
+        ``reports`` (e.g. exported by a PACS); edits then go to the study's sidecar.
+        """
+        self.save_now()
+        self._targets.clear()
+        self._headers.clear()
+        self._blocked.clear()
+        self._evidence.clear()
+        self._failures.clear()
+        self._records = {record.sop_instance_uid: record for record in records}
+        studies: dict[str, list[ImageRecord]] = {}
+        for record in records:
+            studies.setdefault(record.study_instance_uid, []).append(record)
+        self._loading = True
+        try:
+            self.workspace.clear()
+            for study, members in studies.items():
+                self._load(study, members)
+                if not self._has_sidecar(study):
+                    self._load_report(study, [r for r in reports if r.study_instance_uid == study])
+        finally:
+            self._loading = False
+        self.storage_changed.emit()
+
+    def _has_sidecar(self, study: str) -> bool:
+        target = self._targets.get(study)
+        return target is not None and (target.fingerprint is not None or target.alongside)
+
+    def _load_report(self, study: str, reports: Sequence[StructuredReportFile]) -> None:
+        """Take a study's annotations from the first SR file among ``reports`` that has some."""
+        for report in reports:
+            try:
+                dataset = dcmread(report.path)
+                result = sr_codec.decode(dataset)
+            except Exception as error:
+                self._problems.report(f"no annotations read from this SR: {error}", report.path)
+                continue
+            for line in result.problems:
+                self._problems.report(line, report.path)
+            annotations = result.annotations
+            if not (annotations.findings or annotations.duct_segments or annotations.landmarks):
+                continue
+            self.workspace.set_loaded(annotations)
+            self._evidence[study] = evidence_headers(dataset)
+            target = self._targets.get(study)
+            where = f"; edits are saved to {target.path}" if target is not None else ""
+            self._problems.report(f"annotations read from this DICOM SR{where}", report.path)
+            return
+
+    def _load(self, study: str, members: Sequence[ImageRecord]) -> None:
+        try:
+            opened = open_annotations(study, [record.path for record in members])
+        except ValueError as error:  # a Study Instance UID that cannot name a file
+            self._problems.report(f"annotations of study {study} cannot be stored: {error}")
+            return
+        for line in opened.problems:
+            self._problems.report(line)
+        if opened.target.notice:
+            self._problems.report(opened.target.notice)
+        self._targets[study] = opened.target
+        self._evidence[study] = dict(opened.evidence)
+        self.workspace.set_loaded(opened.annotations)
+
+    def target(self, study_instance_uid: str) -> SidecarTarget | None:
+        """Return where a study's annotations are saved (None if not known)."""
+        return self._targets.get(study_instance_uid)
+
+    def notices(self) -> list[str]:
+        """Return what the reader must see about where marks are saved (banner lines).
+
+        One line per study saved somewhere unexpected (a read-only folder, a
+        fallback after a failure) and one per study whose marks are **not saved**.
+        """
+        lines = [
+            f"Marks NOT saved: {reason}. They stay in memory: Ctrl+S tries again, "
+            "Save Elsewhere… writes them to a file you choose, and closing asks first."
+            for reason in self._failures.values()
+        ]
+        lines += [
+            target.notice
+            for study, target in self._targets.items()
+            if target.notice and study not in self._failures
+        ]
+        return lines
+
+    def unsaved_studies(self) -> tuple[str, ...]:
+        """Return the studies with edits that are not on disk (after a failed save)."""
+        return self.workspace.dirty_studies()
+
+    def failure_reasons(self) -> dict[str, str]:
+        """Return why the last save of each study failed, by Study Instance UID."""
+        return dict(self._failures)
+
+    def discard_unsaved(self) -> None:
+        """Drop every study's unsaved marks on the reader's word (before closing them)."""
+        self._timer.stop()
+        self._failures.clear()
+        self._blocked.clear()
+        self.workspace.clear()
+        self.storage_changed.emit()
+
+    def report(self, message: str) -> None:
+        """Report a problem through the window's one error path."""
+        self._problems.report(message)
+
+    def save_elsewhere(self, study: str, path: Path) -> Path:
+        """Save a study's marks as a new SR revision to a file the reader chose.
+
+        The file is replaced atomically (the previous content kept as ``.bak``);
+        later saves of the study go there too.
+
+        Parameters
+        ----------
+        study
+            Study Instance UID.
+        path
+            The file chosen (a ``.sr.json`` DICOM JSON sidecar).
+
+        Returns
+        -------
+        Path
+            ``path``.
+
+        Raises
+        ------
+        sidecar.SidecarError
+            When it cannot be written either; the message names the file.
+        """
+        headers = self._headers_for(study)
+        if headers is None:
+            raise sidecar.SidecarError(path, "the marks' images cannot be read to save them")
+        existing = sidecar.fingerprint(path)
+        target = SidecarTarget(
+            study, path, existing, notice=f"Marks of this study are saved in {path}"
+        )
+        annotations = self.workspace.annotations(study)
+        try:
+            saved, next_target = save_annotations(
+                annotations, headers, target, self._locations(annotations)
+            )
+        except sidecar.SidecarError:
+            raise
+        except Exception as error:  # any failure: reported as this file's problem
+            raise sidecar.SidecarError(path, f"not saved: {_failure(error)}") from error
+        self._succeeded(study, saved, next_target)
+        return path
+
+    # --- saving -------------------------------------------------------------------------
+
+    def _on_changed(self, _study: str) -> None:
+        if self._loading:
+            return
+        self._autosaver.edited()
+        self._timer.start(round(AUTOSAVE_DELAY_S * 1000))
+
+    def _on_timer(self) -> None:
+        self.save_now()
+
+    def save_now(self) -> bool:
+        """Save every study with unsaved edits now; return whether all were saved."""
+        self._timer.stop()
+        revision = self._autosaver.revision
+        ok = True
+        for study in self.workspace.dirty_studies():
+            if study not in self._blocked:
+                ok = self._save(study) and ok
+        if ok:
+            self._autosaver.saved(revision)
+        else:
+            self._autosaver.save_failed()
+        return ok
+
+    def _headers_for(self, study: str) -> list[Dataset] | None:
+        """Return the headers of the study's images and of every image its marks reference."""
+        annotations = self.workspace.annotations(study)
+        wanted = {
+            region.sop_instance_uid
+            for finding in annotations.findings
+            for region in finding.regions
+        }
+        wanted |= {segment.region.sop_instance_uid for segment in annotations.duct_segments}
+        wanted |= {landmark.sop_instance_uid for landmark in annotations.landmarks}
+        wanted |= {
+            uid for uid, record in self._records.items() if record.study_instance_uid == study
+        }
+        headers: list[Dataset] = []
+        stubs: list[Dataset] = []  # after the real headers: the first gives the patient
+        for uid in sorted(wanted):
+            if uid not in self._headers:
+                record = self._records.get(uid)
+                stub = self._evidence.get(study, {}).get(uid)
+                if record is None and stub is not None:
+                    stubs.append(stub)  # not loaded: referenced as the last revision did
+                    continue
+                if record is None:
+                    self._problems.report(
+                        f"annotations of study {study} refer to image {uid}, which is not "
+                        "loaded: they are kept in memory but cannot be saved"
+                    )
+                    return None
+                try:
+                    self._headers[uid] = read_header(record)
+                except Exception as error:
+                    self._problems.report(f"cannot read the header again: {error}", record.path)
+                    return None
+            headers.append(self._headers[uid])
+        return headers + stubs
+
+    def _save(self, study: str) -> bool:
+        target = self._targets.get(study)
+        if target is None:
+            return self._failed(study, f"study {study} has no place to save its marks")
+        headers = self._headers_for(study)
+        if headers is None:
+            return self._failed(study, f"the images of study {study} cannot be read to save")
+        annotations = self.workspace.annotations(study)
+        locations = self._locations(annotations)
+        try:
+            saved, next_target = save_annotations(annotations, headers, target, locations)
+        except sidecar.SidecarConflict:
+            self._blocked.add(study)
+            self._ask_about_conflict(study, target)
+            return False
+        except sidecar.SidecarError as error:
+            if target.fallback_path is None:
+                return self._failed(study, _failure(error))
+            fallback = self._fallback_target(study, target.fallback_path, error)
+            try:
+                saved, next_target = save_annotations(annotations, headers, fallback, locations)
+            except Exception as second:  # any failure leaves the marks unsaved
+                return self._failed(study, f"{_failure(error)}; {_failure(second)}")
+            self._problems.report(
+                f"annotations could not be saved in the study folder ({error}); "
+                f"saved to {next_target.path} instead"
+            )
+        except Exception as error:  # a header the SR cannot use, or a bug:
+            # the marks are not on disk, so the reader must know (banner, question on close).
+            return self._failed(study, f"the SR could not be built ({_failure(error)})")
+        self._succeeded(study, saved, next_target)
+        return True
+
+    def _fallback_target(self, study: str, path: Path, error: Exception) -> SidecarTarget:
+        """Return the per-user target after ``error``; never replaces a file not read."""
+        notice = f"Marks are saved in {path} (the study folder failed: {error})"
+        try:
+            existing = path.is_file()
+        except OSError:
+            existing = False
+        # A per-user sidecar this session did not read is kept: ours goes next to it.
+        return SidecarTarget(study, path, None, alongside=existing, notice=notice)
+
+    def _failed(self, study: str, reason: str) -> bool:
+        """Record and report a save that failed everywhere; the marks stay in memory."""
+        self._problems.report(f"annotations not saved: {reason}")
+        self._failures[study] = reason
+        self.storage_changed.emit()
+        return False
+
+    def _succeeded(self, study: str, saved: AnnotationSet, target: SidecarTarget) -> None:
+        self._targets[study] = target
+        self._failures.pop(study, None)
+        self.workspace.mark_saved(saved)
+        self.saved.emit(study)
+        self.storage_changed.emit()
+
+    def _locations(self, annotations: AnnotationSet) -> dict[str, FindingLocation]:
+        """Locate the findings from the marks and nipples as they are now (saved with them)."""
+        try:
+            return locate_study(annotations, self._records.values(), self.workspace.chest_walls)
+        except Exception as error:  # a location is a bonus: never block the save for it
+            self._problems.report(f"findings not located: {error}")
+            return {}
+
+    # --- conflicts ----------------------------------------------------------------------
+
+    def _ask_about_conflict(self, study: str, target: SidecarTarget) -> None:
+        """Ask (without blocking) whether to reload the file on disk or keep both."""
+        box = QMessageBox(
+            QMessageBox.Icon.Warning,
+            "Annotations changed on disk",
+            f"{target.path} was changed by someone else since it was opened.",
+            parent=self._window,
+        )
+        box.setObjectName("ConflictDialog")
+        box.setInformativeText(
+            "Reload it (your unsaved marks on this study are dropped), or keep both "
+            "(yours are saved to a new file next to it)."
+        )
+        reload_button = box.addButton("Reload", QMessageBox.ButtonRole.DestructiveRole)
+        keep_button = box.addButton("Keep Both", QMessageBox.ButtonRole.AcceptRole)
+        box.setDefaultButton(keep_button)
+
+        def answered() -> None:
+            clicked = box.clickedButton()
+            if clicked is reload_button:
+                self.reload(study)
+            elif clicked is keep_button:
+                self.keep_both(study)
+
+        box.finished.connect(lambda _result: answered())
+        box.open()
+        self.conflict.emit(study)
+
+    def reload(self, study: str) -> None:
+        """Drop this study's unsaved marks and read its sidecar again."""
+        self._blocked.discard(study)
+        members = [r for r in self._records.values() if r.study_instance_uid == study]
+        self._loading = True
+        try:
+            self._load(study, members)
+        finally:
+            self._loading = False
+
+    def keep_both(self, study: str) -> None:
+        """Save this study's marks to a new file next to the one changed on disk."""
+        self._blocked.discard(study)
+        target = self._targets.get(study)
+        if target is not None:
+            self._targets[study] = replace(target, alongside=True)
+            self._save(study)
+
+
+def _failure(error: Exception) -> str:
+    """Return a short reason for the banner: "<what> in <folder>" for a sidecar error."""
+    if isinstance(error, sidecar.SidecarError):
+        problem = error.problem.removeprefix("could not be saved: ")
+        return f"{problem} in {error.path.parent}"
+    if isinstance(error, ValueError):
+        return str(error)
+    return f"{type(error).__name__}: {error}"

@@ -1,0 +1,1 @@
+"""The browser room of the window."""

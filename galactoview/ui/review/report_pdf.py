@@ -1,0 +1,593 @@
+"""The surgeon's report as a printable PDF (QPdfWriter + QPainter) and annotated key-image PNGs.
+
+Page 1 of each study: header, a frontal clock-face pictogram per breast (as seen facing
+the patient: the right breast on the viewer's left, 12 o'clock at the top, 3 o'clock on
+the viewer's right; rings every 20 mm), a side schematic per breast with the depth thirds
+from the nipple to the chest wall, and the findings table. Then the key images, rendered
+with the file's default window (PS3.3 C.11.2), hung with the hanging flips and the marks
+(SCOORD, PS3.3 C.18.6.1.2) burned in. Every page has a footer: observer, date, the SR's
+SOP Instance UID, page n/m and the disclaimer.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+from collections.abc import Callable, Sequence
+from functools import partial
+from pathlib import Path
+from typing import Final
+
+from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QFontMetricsF,
+    QGuiApplication,
+    QImage,
+    QPageLayout,
+    QPageSize,
+    QPainter,
+    QPainterPath,
+    QPdfWriter,
+    QPen,
+)
+
+from galactoview.annotations.model import FindingType, GraphicType
+from galactoview.dicom.loading import ImageRecord
+from galactoview.dicom.mammography import Laterality
+from galactoview.imaging.export import read_dataset, render_image
+from galactoview.reading.hanging import placement
+from galactoview.report.content import (
+    DISCLAIMER,
+    KeyImage,
+    PictogramMark,
+    ReportContent,
+    StudyReport,
+    TableRow,
+)
+from galactoview.ui.annotate.finding_palette import FINDING_COLOURS, NIPPLE_COLOUR
+from galactoview.ui.review.pictograms import outer_ring_mm, paint_clock_face, paint_depth_schematic
+
+__all__ = [
+    "ensure_gui_application",
+    "marked_image",
+    "unrendered_line",
+    "write_key_images_png",
+    "write_report_pdf",
+]
+
+_DPI: Final = 300
+_MARGIN_MM: Final = 12.0
+_COLUMNS: Final = (
+    ("ID", 0.06),
+    ("Type", 0.12),
+    ("Side", 0.05),
+    ("Clock", 0.08),
+    ("Quadrant", 0.08),
+    ("Depth", 0.07),
+    ("Distance from nipple", 0.10),
+    ("Size", 0.13),
+    ("Impression", 0.11),
+    ("Note / why not located", 0.20),
+)
+
+_app: QGuiApplication | None = None
+
+
+def ensure_gui_application() -> QGuiApplication:
+    """Return the running Qt application, creating an offscreen one when none exists.
+
+    ``QT_QPA_PLATFORM=offscreen`` is set only when there is no application and no
+    ``DISPLAY`` / ``WAYLAND_DISPLAY``.
+
+    Returns
+    -------
+    QGuiApplication
+        The application (kept alive by this module when created here).
+    """
+    global _app
+    existing = QGuiApplication.instance()
+    if isinstance(existing, QGuiApplication):
+        return existing
+    if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    _app = QGuiApplication([])
+    return _app
+
+
+def _colour(key: str, on_paper: bool) -> QColor:
+    try:
+        colour = QColor(FINDING_COLOURS[FindingType(key)])
+    except ValueError:
+        colour = QColor(220, 220, 220)
+    return colour.darker(170) if on_paper else colour
+
+
+# ------------------------------------------------------------------ key images
+
+
+def marked_image(key: KeyImage, record: ImageRecord) -> QImage:
+    """Render a key image as hung (flipped) with its marks burned in.
+
+    Parameters
+    ----------
+    key
+        The image's marks.
+    record
+        The image.
+
+    Returns
+    -------
+    QImage
+        RGB32, the image's native size.
+
+    Raises
+    ------
+    galactoview.imaging.export.RenderError
+        If the image cannot be rendered.
+    """
+    array = render_image(read_dataset(record.path), frame=key.frame)
+    rows, columns = array.shape[0], array.shape[1]
+    if array.ndim == 2:
+        image = QImage(array.tobytes(), columns, rows, columns, QImage.Format.Format_Grayscale8)
+    else:
+        image = QImage(array.tobytes(), columns, rows, 3 * columns, QImage.Format.Format_RGB888)
+    image = image.convertToFormat(QImage.Format.Format_RGB32)
+    flip, _ = placement(record)
+    image = image.flipped(_orientations(flip.horizontal, flip.vertical))
+
+    def mapped(point: tuple[float, float]) -> QPointF:
+        column, row = point
+        return QPointF(
+            columns - column if flip.horizontal else column, rows - row if flip.vertical else row
+        )
+
+    scale = max(rows, columns) / 1000.0
+    painter = QPainter(image)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    font = QFont("DejaVu Sans")
+    font.setPixelSize(max(12, round(30 * scale)))
+    font.setBold(True)
+    painter.setFont(font)
+    for mark in key.marks:
+        colour = _colour(mark.colour_key, on_paper=False)
+        painter.setPen(QPen(colour, max(2.0, 2.5 * scale)))
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        points = [mapped(p) for p in mark.region.points]
+        anchor = _draw_region(painter, mark.region.graphic_type, points, 8 * scale)
+        painter.drawText(anchor + QPointF(6 * scale, -6 * scale), mark.short_id)
+    painter.setPen(QPen(NIPPLE_COLOUR, max(2.0, 2.0 * scale)))
+    for nipple in key.nipples:
+        centre = mapped(nipple)
+        painter.drawEllipse(centre, 7 * scale, 7 * scale)
+        painter.drawText(centre + QPointF(9 * scale, 20 * scale), "N")
+    painter.end()
+    return image
+
+
+def _orientations(horizontal: bool, vertical: bool) -> Qt.Orientation:
+    value = Qt.Orientation(0)
+    if horizontal:
+        value |= Qt.Orientation.Horizontal
+    if vertical:
+        value |= Qt.Orientation.Vertical
+    return value
+
+
+def _draw_region(
+    painter: QPainter, graphic: GraphicType, points: Sequence[QPointF], size: float
+) -> QPointF:
+    """Draw one region (already mapped); return the upper-right point for its label."""
+    if graphic is GraphicType.POINT:
+        p = points[0]
+        painter.drawLine(p + QPointF(-size, 0), p + QPointF(size, 0))
+        painter.drawLine(p + QPointF(0, -size), p + QPointF(0, size))
+        return p + QPointF(size, -size)
+    if graphic is GraphicType.CIRCLE:
+        centre = points[0]
+        radius = math.hypot(points[1].x() - centre.x(), points[1].y() - centre.y())
+        painter.drawEllipse(centre, radius, radius)
+        return centre + QPointF(radius * 0.7, -radius * 0.7)
+    if graphic is GraphicType.ELLIPSE:
+        a0, a1, b0, b1 = points
+        centre = (a0 + a1 + b0 + b1) / 4.0
+        major = math.hypot(a1.x() - a0.x(), a1.y() - a0.y()) / 2.0
+        minor = math.hypot(b1.x() - b0.x(), b1.y() - b0.y()) / 2.0
+        angle = math.degrees(math.atan2(a1.y() - a0.y(), a1.x() - a0.x()))
+        painter.save()
+        painter.translate(centre)
+        painter.rotate(angle)
+        painter.drawEllipse(QPointF(0.0, 0.0), major, minor)
+        painter.restore()
+        radius = max(major, minor)
+        return centre + QPointF(radius * 0.7, -radius * 0.7)
+    path = QPainterPath(points[0])
+    for p in points[1:]:
+        path.lineTo(p)
+    painter.drawPath(path)
+    return QPointF(max(p.x() for p in points), min(p.y() for p in points))
+
+
+def write_key_images_png(
+    content: ReportContent,
+    records: Sequence[ImageRecord],
+    folder: Path,
+    problems: list[str] | None = None,
+) -> list[Path]:
+    """Write each key image with its marks burned in as a PNG.
+
+    Parameters
+    ----------
+    content
+        The report.
+    records
+        The loaded images.
+    folder
+        Created when missing; files are named ``<study n>_<view label>.png``.
+    problems
+        When given, one line is appended per key image that cannot be rendered
+        (:func:`unrendered_line`); that image is skipped, the others are written.
+
+    Returns
+    -------
+    list of Path
+        The files written, one per key image that could be rendered.
+
+    Raises
+    ------
+    OSError
+        If a file cannot be written.
+    """
+    ensure_gui_application()
+    folder.mkdir(parents=True, exist_ok=True)
+    by_uid = {r.sop_instance_uid: r for r in records}
+    written: list[Path] = []
+    for number, study in enumerate(content.studies, start=1):
+        for key in study.key_images:
+            record = by_uid.get(key.sop_instance_uid)
+            if record is None:
+                continue
+            name = re.sub(r"[^A-Za-z0-9]+", "_", key.view_label).strip("_") or "image"
+            path = folder / f"{number:02d}_{name}.png"
+            try:
+                image = marked_image(key, record)
+            except Exception as error:  # any render failure: that image is skipped
+                if problems is not None:
+                    problems.append(unrendered_line(record, error))
+                continue
+            if not image.save(str(path)):
+                raise OSError(f"{path}: cannot write the PNG")
+            written.append(path)
+    return written
+
+
+# ------------------------------------------------------------------ PDF
+
+
+class _Pages:
+    """Page geometry and text helpers on a QPdfWriter."""
+
+    def __init__(self, writer: QPdfWriter, painter: QPainter) -> None:
+        self.writer = writer
+        self.painter = painter
+        self.width = float(writer.width())
+        self.height = float(writer.height())
+        self.footer_top = self.height - self.px(10)
+
+    @staticmethod
+    def px(mm: float) -> float:
+        return mm / 25.4 * _DPI
+
+    def font(self, points: float, bold: bool = False) -> QFont:
+        font = QFont("DejaVu Sans")
+        font.setPointSizeF(points)
+        font.setBold(bold)
+        self.painter.setFont(font)
+        return font
+
+    def text(self, rect: QRectF, text: str, flags: int = 0) -> None:
+        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
+        self.painter.drawText(rect, int(align) | int(Qt.TextFlag.TextWordWrap) | flags, text)
+
+    def text_height(self, width: float, text: str) -> float:
+        metrics = QFontMetricsF(self.painter.font(), self.writer)
+        rect = metrics.boundingRect(
+            QRectF(0, 0, width, 1e6), int(Qt.TextFlag.TextWordWrap), text or " "
+        )
+        return rect.height()
+
+
+def unrendered_line(record: ImageRecord, error: BaseException) -> str:
+    """Return the problem line of a key image that cannot be rendered in the report.
+
+    ``path: cannot be rendered in the report: why`` (``path [member]`` for a member of
+    an archive), the reason being the one printed on the key-image page.
+    """
+    where = str(record.path)
+    if record.archive_member is not None:
+        where = f"{where} [{record.archive_member}]"
+    return f"{where}: cannot be rendered in the report: {_reason(error)}"
+
+
+def _reason(error: BaseException) -> str:
+    """One line saying why an image cannot be rendered."""
+    lines = str(error).strip().splitlines()
+    return (lines[0] if lines else "") or type(error).__name__
+
+
+def write_report_pdf(
+    content: ReportContent,
+    records: Sequence[ImageRecord],
+    out: Path,
+    problems: list[str] | None = None,
+) -> int:
+    """Write the report as an A4 portrait PDF at 300 dpi.
+
+    Parameters
+    ----------
+    content
+        The report (:func:`galactoview.report.content.build_report`).
+    records
+        The loaded images (for the key images).
+    out
+        The PDF file, replaced.
+    problems
+        When given, one line is appended per key image that cannot be rendered
+        (:func:`unrendered_line`); its page then says so in place of the image.
+
+    Returns
+    -------
+    int
+        The number of pages.
+
+    Raises
+    ------
+    OSError
+        If the PDF cannot be written.
+    """
+    ensure_gui_application()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    writer = QPdfWriter(str(out))
+    writer.setResolution(_DPI)
+    writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
+    writer.setPageOrientation(QPageLayout.Orientation.Portrait)
+    writer.setPageMargins(QMarginsF(_MARGIN_MM, _MARGIN_MM, _MARGIN_MM, _MARGIN_MM))
+    writer.setTitle("GalactoView surgeon's localization report")
+    writer.setCreator("GalactoView")
+    by_uid = {r.sop_instance_uid: r for r in records}
+    painter = QPainter()
+    if not painter.begin(writer):
+        raise OSError(f"{out}: cannot write the PDF")
+    pages = _Pages(writer, painter)
+    plan: list[tuple[StudyReport | None, Callable[[], None]]] = []
+    unrendered: list[str] = []
+    for section in content.studies:
+        plan.extend(_study_pages(pages, section, by_uid, unrendered))
+    if not plan:
+        plan.append((None, lambda: None))
+    total = len(plan)
+    for number, (study, draw) in enumerate(plan, start=1):
+        if number > 1:
+            writer.newPage()
+        draw()
+        _footer(pages, content, study, number, total)
+    painter.end()
+    if problems is not None:
+        problems.extend(unrendered)
+    return total
+
+
+def _study_pages(
+    pages: _Pages, study: StudyReport, records: dict[str, ImageRecord], unrendered: list[str]
+) -> list[tuple[StudyReport | None, Callable[[], None]]]:
+    """Plan the pages of one study: page 1, table overflow pages, key-image pages."""
+    result: list[tuple[StudyReport | None, Callable[[], None]]] = []
+    top_of_table = pages.px(172)
+    chunks = _table_chunks(pages, study, top_of_table)
+    first, rest = chunks[0], chunks[1:]
+
+    def page_one() -> None:
+        _header(pages, study)
+        _pictograms(pages, study, pages.px(40))
+        _table(pages, study, first, top_of_table, last=not rest)
+
+    result.append((study, page_one))
+    for index, chunk in enumerate(rest):
+        result.append(
+            (study, partial(_table, pages, study, chunk, pages.px(13), index == len(rest) - 1))
+        )
+    keys = [k for k in study.key_images if k.sop_instance_uid in records]
+    for start in range(0, len(keys), 2):
+        pair = keys[start : start + 2]
+        result.append((study, partial(_key_page, pages, pair, records, unrendered)))
+    return result
+
+
+def _header(pages: _Pages, study: StudyReport) -> None:
+    h = study.header
+    painter = pages.painter
+    painter.setPen(QColor(0, 0, 0))
+    pages.font(15, bold=True)
+    pages.text(QRectF(0, 0, pages.width, pages.px(9)), "Ductography — lesion localization")
+    pages.font(9)
+    lines = (
+        f"Patient: {h.patient_name}   ID: {h.patient_id}   Born: {h.birth_date}   Sex: {h.sex}",
+        f"Study: {h.study_description}   Date: {h.study_date}   Accession: {h.accession_number}"
+        f"   {h.institution}",
+        f"Clock face as seen facing the patient; distances from the nipple; depth in thirds "
+        f"of the nipple–chest wall distance. Reader: {study.observer}",
+    )
+    pages.text(QRectF(0, pages.px(10), pages.width, pages.px(20)), "\n".join(lines))
+    pages.font(9, bold=True)
+    painter.setPen(QColor(170, 0, 0))
+    pages.text(QRectF(0, pages.px(27), pages.width, pages.px(6)), DISCLAIMER)
+    painter.setPen(QColor(0, 0, 0))
+
+
+def _pictograms(pages: _Pages, study: StudyReport, top: float) -> None:
+    """Two clock faces (R on the viewer's left) at one scale, two side schematics below."""
+    half = pages.width / 2.0
+    outer = outer_ring_mm(study.marks)
+    for index, side in enumerate((Laterality.RIGHT, Laterality.LEFT)):
+        marks = [m for m in study.marks if m.laterality is side]
+        left = half * index + pages.px(8)
+        width = half - pages.px(16)
+        paint_clock_face(
+            pages.painter,
+            QRectF(left, top, width, pages.px(88)),
+            side,
+            marks,
+            outer_mm=outer,
+            colour=_on_paper,
+        )
+        paint_depth_schematic(
+            pages.painter,
+            QRectF(left, top + pages.px(92), width, pages.px(30)),
+            side,
+            marks,
+            colour=_on_paper,
+        )
+
+
+def _on_paper(mark: PictogramMark) -> QColor:
+    """Return a mark's colour darkened for print."""
+    return _colour(mark.colour_key, on_paper=True)
+
+
+def _row_cells(row: TableRow) -> list[str]:
+    note = row.note if row.located else f"{row.reason}. {row.note}".strip()
+    return [
+        row.short_id,
+        row.finding_type,
+        row.side,
+        row.clock,
+        row.quadrant,
+        row.depth,
+        row.distance,
+        row.size,
+        row.impression,
+        note,
+    ]
+
+
+def _table_chunks(pages: _Pages, study: StudyReport, top: float) -> list[list[int]]:
+    """Split the rows into pages (the first page starts at `top`)."""
+    pages.font(7)
+    chunks: list[list[int]] = [[]]
+    y = top + pages.px(8)
+    for index, row in enumerate(study.rows):
+        height = _row_height(pages, _row_cells(row))
+        if y + height > pages.footer_top - pages.px(25) and chunks[-1]:
+            chunks.append([])
+            y = pages.px(13)
+        chunks[-1].append(index)
+        y += height
+    return chunks
+
+
+def _row_height(pages: _Pages, cells: list[str]) -> float:
+    heights = [
+        pages.text_height(pages.width * share - pages.px(1.5), cell)
+        for cell, (_, share) in zip(cells, _COLUMNS, strict=True)
+    ]
+    return max(heights) + pages.px(2)
+
+
+def _table(pages: _Pages, study: StudyReport, rows: list[int], top: float, last: bool) -> None:
+    painter = pages.painter
+    pages.font(11, bold=True)
+    painter.setPen(QColor(0, 0, 0))
+    painter.drawText(QRectF(0, top - pages.px(7), pages.width, pages.px(6)), 0, "Findings")
+    pages.font(7, bold=True)
+    y = top
+    x = 0.0
+    painter.fillRect(QRectF(0, y, pages.width, pages.px(6)), QColor(225, 225, 225))
+    for title, share in _COLUMNS:
+        pages.text(
+            QRectF(x + pages.px(0.5), y + pages.px(0.5), pages.width * share, pages.px(6)), title
+        )
+        x += pages.width * share
+    y += pages.px(6)
+    pages.font(7)
+    for index in rows:
+        cells = _row_cells(study.rows[index])
+        height = _row_height(pages, cells)
+        painter.setPen(QPen(QColor(170, 170, 170), 2))
+        painter.drawLine(QPointF(0, y), QPointF(pages.width, y))
+        painter.setPen(QColor(0, 0, 0))
+        x = 0.0
+        for column, (cell, (_, share)) in enumerate(zip(cells, _COLUMNS, strict=True)):
+            pages.font(7, bold=column in (0, 2, 3, 6))
+            pages.text(
+                QRectF(
+                    x + pages.px(0.5), y + pages.px(1), pages.width * share - pages.px(1.5), height
+                ),
+                cell,
+            )
+            x += pages.width * share
+        y += height
+    painter.setPen(QPen(QColor(170, 170, 170), 2))
+    painter.drawLine(QPointF(0, y), QPointF(pages.width, y))
+    if last:
+        pages.font(7)
+        painter.setPen(QColor(60, 60, 60))
+        notes = list(study.notes) or ["No assumption beyond the stated calibration."]
+        text = "Notes: " + "  •  ".join(notes)
+        pages.text(
+            QRectF(0, y + pages.px(2), pages.width, pages.footer_top - y - pages.px(3)), text
+        )
+
+
+def _key_page(
+    pages: _Pages, keys: list[KeyImage], records: dict[str, ImageRecord], unrendered: list[str]
+) -> None:
+    painter = pages.painter
+    slot = (pages.footer_top - pages.px(4)) / 2.0
+    for index, key in enumerate(keys):
+        top = index * slot
+        pages.font(10, bold=True)
+        painter.setPen(QColor(0, 0, 0))
+        ids = ", ".join(dict.fromkeys(m.short_id for m in key.marks))
+        painter.drawText(
+            QRectF(0, top, pages.width, pages.px(6)),
+            0,
+            f"Key image {key.view_label} (as hung) — {ids}",
+        )
+        area = QRectF(0, top + pages.px(7), pages.width, slot - pages.px(10))
+        record = records[key.sop_instance_uid]
+        try:
+            image = marked_image(key, record)
+        except Exception as error:  # any render failure is printed on the page, and said
+            pages.font(8)
+            pages.text(area, f"cannot render this image: {_reason(error)}")
+            unrendered.append(unrendered_line(record, error))
+            continue
+        size = QSizeF(image.width(), image.height()).scaled(
+            area.size(), Qt.AspectRatioMode.KeepAspectRatio
+        )
+        target = QRectF(
+            area.left() + (area.width() - size.width()) / 2.0,
+            area.top(),
+            size.width(),
+            size.height(),
+        )
+        painter.drawImage(target, image)
+
+
+def _footer(
+    pages: _Pages, content: ReportContent, study: StudyReport | None, number: int, total: int
+) -> None:
+    painter = pages.painter
+    painter.setPen(QPen(QColor(120, 120, 120), 2))
+    painter.drawLine(QPointF(0, pages.footer_top), QPointF(pages.width, pages.footer_top))
+    pages.font(6.5)
+    painter.setPen(QColor(40, 40, 40))
+    observer = study.observer if study is not None else "—"
+    uid = study.sr_sop_instance_uid if study is not None else "—"
+    text = (
+        f"Reader: {observer}   Report date: {content.report_date.isoformat()}   "
+        f"SR SOP Instance UID: {uid}   Page {number}/{total}\n{content.disclaimer}"
+    )
+    pages.text(QRectF(0, pages.footer_top + pages.px(1), pages.width, pages.px(9)), text)

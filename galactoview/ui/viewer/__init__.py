@@ -1,0 +1,1 @@
+"""The viewer room of the window."""

@@ -1,0 +1,100 @@
+"""Tests of the readable annotation listing (pure functions, no images needed)."""
+
+from __future__ import annotations
+
+import json
+
+from galactoview.annotations import codes
+from galactoview.annotations.model import (
+    AnnotationSet,
+    DuctSegment,
+    Finding,
+    FindingType,
+    GraphicType,
+    ImageRegion,
+    Laterality,
+    MeasurementValue,
+    NippleLandmark,
+)
+from galactoview.sr.listing import ImageLabel, listing_json, listing_lines
+
+STUDY = "1.2.3"
+CC, ML = "1.2.3.1", "1.2.3.2"
+IMAGES = {CC: ImageLabel("L CC", 3)}
+
+
+def sample_set() -> AnnotationSet:
+    circle = ImageRegion(CC, None, GraphicType.CIRCLE, ((10.0, 20.0), (14.25, 20.0)))
+    point = ImageRegion(ML, 2, GraphicType.POINT, ((5.0, 6.04),))
+    diameter = MeasurementValue(codes.DIAMETER, 0.85, codes.MILLIMETER, "0.1 mm (detector)")
+    cyst = Finding(
+        "1.9.1", "CY-1", FindingType.CYST_FILL, "", Laterality.LEFT, (circle,), (diameter,)
+    )
+    other = Finding("1.9.2", "OT-1", FindingType.OTHER, "Luftblase", Laterality.RIGHT, (point,))
+    trunk = DuctSegment(
+        "1.9.3",
+        "DS-1",
+        None,
+        ImageRegion(CC, None, GraphicType.POLYLINE, ((0, 0), (9, 9))),
+        Laterality.LEFT,
+    )
+    branch = DuctSegment(
+        "1.9.4",
+        "DS-2",
+        "1.9.3",
+        ImageRegion(CC, None, GraphicType.POLYLINE, ((9, 9), (12, 3))),
+        Laterality.LEFT,
+        note="Seitenast",
+    )
+    leaf = DuctSegment(
+        "1.9.5",
+        "DS-3",
+        "1.9.4",
+        ImageRegion(CC, None, GraphicType.POLYLINE, ((12, 3), (15, 1))),
+        Laterality.LEFT,
+    )
+    nipple = NippleLandmark(CC, None, (100.0, 50.0))
+    return AnnotationSet(STUDY, (cyst, other), (leaf, trunk, branch), (nipple,))
+
+
+def test_findings_regions_and_measurements() -> None:
+    lines = listing_lines(sample_set(), IMAGES)
+    assert lines[0] == f"Study {STUDY}"
+    assert "2 finding(s), 3 duct segment(s), 1 nipple landmark(s)" in lines
+    assert "CY-1  Cyst fill  laterality LEFT" in lines
+    assert "  region 1: L CC #3  CIRCLE (10, 20) (14.2, 20)" in lines
+    assert "    Diameter 0.85 mm [0.1 mm (detector)]" in lines
+    assert "OT-1  Other finding: Luftblase  laterality RIGHT" in lines
+    # An image not found is named by its UID, with the frame.
+    assert f"  region 1: {ML} frame 2  POINT (5, 6)" in lines
+
+
+def test_duct_tree_is_indented_by_parent() -> None:
+    lines = listing_lines(sample_set(), IMAGES)
+    start = lines.index("Duct trees:")
+    tree = [line for line in lines[start + 1 :] if "DS-" in line]
+    assert tree[0].startswith("  DS-1  root")
+    assert tree[1].startswith("    DS-2  branch")
+    assert tree[2].startswith("      DS-3  branch")
+    assert "      note: Seitenast" in lines
+    assert lines[-1] == "  L CC #3  (100, 50)"
+
+
+def test_location_hook_shows_only_known_locations() -> None:
+    lines = listing_lines(sample_set(), IMAGES, {"1.9.1": "8 o'clock, LIQ"})
+    assert "  location: 8 o'clock, LIQ" in lines
+    assert sum(line.startswith("  location:") for line in lines) == 1
+
+
+def test_json_document() -> None:
+    document = listing_json(sample_set(), IMAGES, {"1.9.2": "somewhere"})
+    json.dumps(document)  # serialisable
+    cyst, other = document["findings"]
+    assert cyst["regions"][0]["view"] == "L CC"
+    assert cyst["measurements"][0]["unit"] == "mm"
+    assert other["regions"][0]["view"] is None
+    assert other["location"] == "somewhere"
+    assert [s["parent_uid"] for s in document["duct_segments"]] == ["1.9.4", None, "1.9.3"]
+    assert document["landmarks"] == [
+        {"sop_instance_uid": CC, "frame": None, "point": [100.0, 50.0]}
+    ]

@@ -1,0 +1,300 @@
+"""Opening and saving a study's annotations: codec + sidecar, with every bad file kept safe."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+
+from galactoview.annotations.model import (
+    AnnotationSet,
+    Finding,
+    FindingType,
+    GraphicType,
+    ImageRegion,
+)
+from galactoview.dicom.loading import ImageRecord
+from galactoview.dicom.mammography import Laterality
+from galactoview.location import codes as location_codes
+from galactoview.sr import sidecar
+from galactoview.sr.persistence import (
+    OpenedAnnotations,
+    SidecarTarget,
+    evidence_headers,
+    open_annotations,
+    save_annotations,
+)
+from galactoview.sr.sr_codec import StoredLocation, from_json
+from tests.helpers import sample_images
+
+
+@dataclass(frozen=True)
+class StudyCopy:
+    """A writable copy of one sample image: its folder, record and header."""
+
+    folder: Path
+    record: ImageRecord
+    header: Dataset
+
+    @property
+    def uid(self) -> str:
+        """Return the Study Instance UID."""
+        return self.record.study_instance_uid
+
+    def open(self, user_dir: Path, uid: str | None = None) -> OpenedAnnotations:
+        """Open the annotations of the study (or of ``uid``) from the copied image."""
+        image = self.folder / self.record.path.name
+        return open_annotations(uid or self.uid, [image], user_dir=user_dir)
+
+    def save(
+        self, annotations: AnnotationSet, target: SidecarTarget
+    ) -> tuple[AnnotationSet, SidecarTarget]:
+        """Save annotations of the study to a sidecar target."""
+        return save_annotations(annotations, [self.header], target)
+
+    def save_defect(self, opened: OpenedAnnotations) -> tuple[AnnotationSet, SidecarTarget]:
+        """Add a filling defect to opened annotations and save them where they were opened."""
+        return self.save(opened.annotations.with_finding(defect(self.record)), opened.target)
+
+
+@pytest.fixture
+def study(tmp_path: Path) -> StudyCopy:
+    """Copy the sample ductogram's post-contrast CC into a writable folder."""
+    record = next(
+        r for r in sample_images() if r.view.label == "L CC" and r.contrast_phase.value == "post"
+    )
+    folder = tmp_path / "study"
+    folder.mkdir()
+    shutil.copy(record.path, folder / record.path.name)
+    header = dcmread(folder / record.path.name, stop_before_pixels=True)
+    return StudyCopy(folder, record, header)
+
+
+def defect(record: ImageRecord, note: str = "") -> Finding:
+    region = ImageRegion(record.sop_instance_uid, None, GraphicType.POINT, ((528.5, 1256.0),))
+    return Finding.new(
+        FindingType.INTRALUMINAL_FILLING_DEFECT,
+        [region],
+        short_id="FD-1",
+        laterality=Laterality.LEFT,
+        note=note,
+    )
+
+
+def test_save_then_open_gives_the_same_findings_and_a_revision_chain(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    opened = study.open(tmp_path / "user")
+    assert opened.annotations == AnnotationSet(study.uid)
+    assert opened.target.path == study.folder / sidecar.sidecar_name(study.uid)
+    annotations = opened.annotations.with_finding(defect(study.record, "Papillom – Größe ≈ 4 mm"))
+    first, target = study.save(annotations, opened.target)
+    assert first.sop_instance_uid is not None and first.previous_revision_uid is None
+    second, target = study.save(first, target)
+    assert second.previous_revision_uid == first.sop_instance_uid
+    again = study.open(tmp_path / "user")
+    assert again.problems == ()
+    assert again.annotations.findings == annotations.findings
+    assert again.annotations.sop_instance_uid == second.sop_instance_uid
+    assert again.annotations.previous_revision_uid == first.sop_instance_uid
+
+
+def test_a_corrupt_sidecar_is_reported_kept_and_a_new_file_is_written(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    bad = study.folder / sidecar.sidecar_name(study.uid)
+    bad.write_bytes(b'{"00080005": {"vr": "CS", "Val')
+    before = bad.read_bytes()
+    opened = study.open(tmp_path / "user")
+    assert opened.annotations.findings == ()
+    assert any(str(bad) in line for line in opened.problems)
+    assert opened.target.alongside
+    saved, target = study.save_defect(opened)
+    assert bad.read_bytes() == before
+    assert target.path != bad and target.path.parent == study.folder and target.path.is_file()
+    assert not target.alongside  # from now on the new file is the sidecar
+    assert saved.sop_instance_uid is not None
+
+
+def test_a_change_on_disk_since_loading_is_never_overwritten(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    opened = study.open(tmp_path / "user")
+    _saved, target = study.save_defect(opened)
+    other_workstation = study.open(tmp_path)
+    other = other_workstation.annotations
+    study.save(other.without_finding(other.findings[0].tracking_uid), other_workstation.target)
+    on_disk = target.path.read_bytes()
+    with pytest.raises(sidecar.SidecarConflict):
+        study.save(opened.annotations, target)
+    assert target.path.read_bytes() == on_disk
+
+
+def test_an_sr_of_another_study_is_kept_and_not_loaded(study: StudyCopy, tmp_path: Path) -> None:
+    _saved, target = study.save_defect(study.open(tmp_path / "user"))
+    other_uid = "1.2.826.0.1.3680043.8.498.1"
+    foreign = study.folder / sidecar.sidecar_name(other_uid)
+    target.path.rename(foreign)
+    reopened = study.open(tmp_path, other_uid)
+    assert reopened.annotations.findings == ()
+    assert reopened.target.alongside
+    assert any("not" in line and study.uid in line for line in reopened.problems)
+
+
+def test_locations_are_saved_and_come_back_with_the_annotations(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    opened = study.open(tmp_path / "user")
+    assert opened.locations == {}
+    finding = defect(study.record)
+    stored = StoredLocation(
+        location_codes.CLOCK_HOURS[5],
+        location_codes.LOWER_OUTER_QUADRANT,
+        location_codes.ANTERIOR,
+        31.4,
+    )
+    saved, _target = save_annotations(
+        opened.annotations.with_finding(finding),
+        [study.header],
+        opened.target,
+        {finding.tracking_uid: stored},
+    )
+    again = study.open(tmp_path / "user")
+    assert again.problems == ()
+    assert again.annotations.findings == saved.findings
+    assert again.locations == {finding.tracking_uid: stored}
+    assert again.locations[finding.tracking_uid].clock_hour == 5
+
+
+def read_only(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
+    """Make the write probe see ``folder`` as read-only (root writes through chmod)."""
+    probe = sidecar.folder_write_problem
+    monkeypatch.setattr(
+        sidecar,
+        "folder_write_problem",
+        lambda path: "Read-only file system" if Path(path) == folder else probe(path),
+    )
+
+
+def test_a_read_only_folder_reads_its_sidecar_and_then_prefers_the_per_user_one(
+    study: StudyCopy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = tmp_path / "user"
+    first = study.save_defect(study.open(user))[0]  # a sidecar next to the study
+    read_only(monkeypatch, study.folder)
+    opened = study.open(user)
+    assert opened.annotations.findings == first.findings
+    assert opened.target == SidecarTarget(
+        study.uid, user / sidecar.sidecar_name(study.uid), None, notice=opened.target.notice
+    )
+    assert opened.target.notice.startswith(f"Read-only study folder ({study.folder}")
+    second = replace(defect(study.record, "mine"), short_id="FD-2")
+    mine = study.save(opened.annotations.with_finding(second), opened.target)
+    again = study.open(user)
+    assert again.target.path == user / sidecar.sidecar_name(study.uid)
+    assert again.annotations.findings == mine[0].findings
+    assert len(again.annotations.findings) == 2
+
+
+def test_the_newest_readable_version_is_loaded_and_the_others_are_named(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    user = tmp_path / "user"
+    saved, target = study.save_defect(study.open(user))
+    copy = sidecar.save_alongside(target.path, (target.path).read_text(encoding="utf-8"))
+    newest = study.folder / (copy.name.replace(".sr.json", "-2.sr.json"))
+    newest.write_text("{ truncated", encoding="utf-8")  # the newest copy is unreadable
+    for age, path in enumerate((target.path, copy, newest)):
+        stamp = 1_700_000_000 + age * 60
+        os.utime(path, (stamp, stamp))
+    opened = study.open(user)
+    assert opened.target.path == copy
+    assert opened.annotations.findings == saved.findings
+    problems = "\n".join(opened.problems)
+    assert f"{newest}: is not valid JSON" in problems
+    assert f"{target.path}: another version of these annotations, kept and not loaded" in problems
+    assert newest.read_text(encoding="utf-8") == "{ truncated"  # never touched
+
+
+def test_killed_saves_leave_no_temporaries_after_the_next_open(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    left = study.folder / f".{sidecar.sidecar_name(study.uid)}.0123456789ab.tmp"
+    left.write_bytes(b"half a sidecar")
+    os.utime(left, (1_000_000, 1_000_000))
+    study.open(tmp_path / "user")
+    assert not left.exists()
+
+
+def test_evidence_headers_list_every_referenced_image(study: StudyCopy, tmp_path: Path) -> None:
+    _, target = study.save_defect(study.open(tmp_path / "user"))
+    dataset = from_json(target.path.read_text(encoding="utf-8"))
+    headers = evidence_headers(dataset)
+    header = headers[study.record.sop_instance_uid]
+    assert header.SOPClassUID == study.header.SOPClassUID
+    assert header.StudyInstanceUID == study.uid
+    assert header.SeriesInstanceUID == study.header.SeriesInstanceUID
+    assert "Rows" not in header
+
+
+def test_a_newer_per_user_sidecar_is_loaded_and_said_when_the_folder_has_an_older_one(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    # The study folder's disk was full once: that save went to the per-user folder.
+    user = tmp_path / "user"
+    _, here = study.save_defect(study.open(user))
+    theirs = study.open(user)
+    mine = user / sidecar.sidecar_name(study.uid)
+    second = replace(defect(study.record, "saved per user"), short_id="FD-2")
+    study.save(theirs.annotations.with_finding(second), SidecarTarget(study.uid, mine, None))
+    os.utime(here.path, (1_700_000_000, 1_700_000_000))
+    opened = study.open(user)
+    assert len(opened.annotations.findings) == 2
+    assert opened.target.path == mine
+    assert opened.target.notice.startswith(f"Marks are read from and saved in {mine}")
+    assert any(
+        line.startswith(f"{here.path}: another version of these annotations")
+        for line in opened.problems
+    )
+
+
+def test_a_newer_sidecar_on_a_read_only_share_wins_and_the_older_per_user_one_is_kept(
+    study: StudyCopy, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    user = tmp_path / "user"
+    mine = user / sidecar.sidecar_name(study.uid)
+    here = study.folder / sidecar.sidecar_name(study.uid)
+    empty = AnnotationSet(study.uid)
+    study.save(
+        empty.with_finding(defect(study.record, "mine")), SidecarTarget(study.uid, mine, None)
+    )
+    # A colleague's revision, saved later, on the share (still writable for them).
+    study.save(empty.with_finding(defect(study.record)), SidecarTarget(study.uid, here, None))
+    os.utime(here, (1_700_000_000, 1_700_000_000))  # file times do not decide
+    read_only(monkeypatch, study.folder)
+    opened = study.open(user)
+    assert opened.annotations.findings[0].note == ""  # the share's version
+    assert opened.target.path == mine and opened.target.alongside  # ours is not overwritten
+    assert any(line.startswith(f"{mine}: another version") for line in opened.problems)
+
+
+def test_the_newest_revision_wins_by_its_content_time_not_by_file_time(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    user = tmp_path / "user"
+    first, target = study.save_defect(study.open(user))
+    older_text = target.path.read_text(encoding="utf-8")
+    second = replace(defect(study.record, "second revision"), short_id="FD-2")
+    newer, _ = study.save(first.with_finding(second), target)
+    # The first revision lies beside it as a copy that was touched last (e.g. copied).
+    copy = sidecar.save_alongside(target.path, older_text)
+    os.utime(target.path, (1_700_000_000, 1_700_000_000))
+    opened = study.open(user)
+    assert opened.target.path == target.path
+    assert opened.annotations.findings == newer.findings
+    assert any(line.startswith(f"{copy}: another version") for line in opened.problems)
