@@ -673,14 +673,10 @@ def _read_sr_bytes(path: Path) -> bytes:
     _UnreadableError
         When it is not a regular file, too large, or cannot be read.
     """
-    from galactoview.sr.sidecar import (
-        NotARegularFileError,
-        TooLargeError,
-        read_regular_file,
-    )
+    from galactoview.files import NotARegularFileError, TooLargeError, read_regular_file
 
     try:
-        return read_regular_file(path, MAX_SR_BYTES)[0]
+        return read_regular_file(path, MAX_SR_BYTES, what="SR")[0]
     except NotARegularFileError as exc:
         if stat.S_ISDIR(exc.mode):
             raise _UnreadableError("is a folder, not an SR file") from None
@@ -872,7 +868,7 @@ def _decode_sr(path: Path) -> tuple[Any, Any]:
 
 def _sr_export(source: Path, out: Path) -> int:
     """Run ``galactoview sr export``: sidecar -> binary Part 10 SR."""
-    from galactoview.imaging.export import write_atomically
+    from galactoview.files import write_atomically
     from galactoview.sr import sr_codec
 
     if _same_file(source, out):

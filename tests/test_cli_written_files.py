@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from galactoview import cli
-from galactoview.imaging.export import WriteFileError, write_atomically
+from galactoview.files import WriteFileError, write_atomically
 from galactoview.paths import sample_dicom_dir
 from galactoview.sr import sidecar
 from tests.helpers import write_mg

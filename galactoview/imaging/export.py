@@ -12,15 +12,10 @@ Source files are only read. :func:`write_png` replaces its target atomically, th
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import math
-import os
-import secrets
 import warnings
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
@@ -32,16 +27,15 @@ from pydicom.pixels.utils import pixel_array
 from pydicom.uid import UID
 
 from galactoview.dicom.loading import PixelDataError, read_image_dataset
+from galactoview.files import write_atomically
 from galactoview.imaging.display import DisplayPipeline, VoiLut, VoiLutFunction, Window, auto_window
 
 __all__ = [
     "RenderError",
-    "WriteFileError",
     "choose_voi",
     "parse_window",
     "read_dataset",
     "render_image",
-    "write_atomically",
     "write_png",
 ]
 
@@ -253,96 +247,6 @@ def write_png(array: NDArray[np.uint8], path: Path) -> None:
         raise ValueError(f"expected a uint8 (rows, columns[, 3]) array, got {array.dtype}")
     image = Image.fromarray(np.ascontiguousarray(array))
     write_atomically(path, lambda stream: image.save(stream, format="PNG"))
-
-
-class WriteFileError(OSError):
-    """A file cannot be created or put in place; the message says where and why.
-
-    E.g. ``the folder /proc does not accept a new file (No such file or directory)``,
-    one line, for ``path: cannot write ...: <message>``. Its ``strerror`` is the message.
-    """
-
-    def __init__(self, message: str, cause: OSError) -> None:
-        super().__init__(cause.errno, message)
-
-    def __str__(self) -> str:
-        return str(self.strerror)
-
-
-#: Attempts at a free temporary name before giving up (each name has 48 random bits).
-_TEMPORARY_ATTEMPTS = 100
-
-
-def write_atomically(path: Path, write: Callable[[BinaryIO], object]) -> None:
-    """Create or replace a file atomically, with the mode an ordinary ``open()`` gives.
-
-    ``write`` writes the content to a new temporary file in the target's folder; it is
-    flushed to disk and moved over the target with :func:`os.replace`, so the target
-    is never seen half written, and removed if anything fails. The temporary is
-    created with mode ``0o666`` less the umask, as ``open(path, "wb")`` creates a file
-    (not ``0o600`` as :func:`tempfile.mkstemp` does), so that another user, e.g. a
-    PACS sender, can read the result when the umask allows it.
-
-    Parameters
-    ----------
-    path
-        The file to create or replace.
-    write
-        Writes the content to the binary stream it is given.
-
-    Raises
-    ------
-    WriteFileError
-        If the folder does not accept a new file, or the target cannot be replaced.
-    OSError
-        Whatever ``write`` (or the disk) raises while writing, unchanged.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    descriptor, temporary = _create_temporary(folder, path.name)
-    try:
-        with os.fdopen(descriptor, "wb") as stream:
-            write(stream)
-            stream.flush()
-            os.fsync(stream.fileno())
-        try:
-            os.replace(temporary, path)
-        except OSError as exc:
-            raise WriteFileError(
-                f"cannot put the new file in place of {path} ({exc.strerror or exc})", exc
-            ) from exc
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temporary)
-        raise
-
-
-def _create_temporary(folder: Path, name: str) -> tuple[int, Path]:
-    """Create ``folder/.name.<random>.tmp`` exclusively, mode ``0o666`` less the umask.
-
-    Raises
-    ------
-    WriteFileError
-        If the folder does not accept a new file.
-    """
-    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-    flags |= getattr(os, "O_BINARY", 0)
-    for _ in range(_TEMPORARY_ATTEMPTS):
-        temporary = folder / f".{name}.{secrets.token_hex(6)}.tmp"
-        try:
-            return os.open(temporary, flags, 0o666), temporary
-        except FileExistsError:
-            continue
-        except OSError as exc:
-            if not folder.is_dir():
-                where = "does not exist" if not folder.exists() else "is not a folder"
-                raise WriteFileError(f"{folder} {where}", exc) from exc
-            raise WriteFileError(
-                f"the folder {folder} does not accept a new file ({exc.strerror or exc})", exc
-            ) from exc
-    raise WriteFileError(
-        f"the folder {folder} has no free temporary name",
-        FileExistsError(errno.EEXIST, os.strerror(errno.EEXIST)),
-    )
 
 
 def _int_or_zero(value: object) -> int:

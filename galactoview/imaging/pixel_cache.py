@@ -23,7 +23,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Any, Final
 
@@ -31,6 +30,7 @@ import numpy as np
 import platformdirs
 from numpy.typing import NDArray
 
+from galactoview import files
 from galactoview.dicom.loading import ImageRecord
 
 __all__ = ["CACHE_ENV", "DEFAULT_MAX_BYTES", "PixelCache", "default_cache", "file_identity"]
@@ -160,16 +160,16 @@ class PixelCache:
         try:
             entry = self.entry_path(record)
             self.folder.mkdir(parents=True, exist_ok=True)
-            handle, tmp_name = tempfile.mkstemp(prefix=".tmp-", suffix=_SUFFIX, dir=self.folder)
         except OSError:
             return None
-        tmp = Path(tmp_name)
         try:
-            with os.fdopen(handle, "wb") as stream:
-                np.save(stream, np.ascontiguousarray(stored), allow_pickle=False)
-            os.replace(tmp, entry)
+            files.write_atomically(
+                entry,
+                lambda stream: np.save(stream, np.ascontiguousarray(stored), allow_pickle=False),
+                # A cache: an entry lost or torn by a power cut is re-decoded (np.load fails).
+                durable=False,
+            )
         except OSError:
-            _remove(tmp)
             return None
         self.evict(keep=entry)
         return entry
@@ -200,7 +200,7 @@ class PixelCache:
         for _, path, _ in self._entries():
             _remove(path)
         with contextlib.suppress(OSError):
-            for tmp in self.folder.glob(".tmp-*"):
+            for tmp in self.folder.glob(f".*{_SUFFIX}.*.tmp"):
                 _remove(tmp)
 
     def _entries(self) -> list[tuple[int, Path, int]]:

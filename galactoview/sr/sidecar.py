@@ -64,7 +64,6 @@ import hashlib
 import json
 import os
 import re
-import secrets
 import stat
 import time
 from collections.abc import Callable, Iterable
@@ -74,6 +73,9 @@ from pathlib import Path
 from typing import Final
 
 import platformdirs
+
+from galactoview import files
+from galactoview.files import NotARegularFileError, TooLargeError
 
 #: Prefix and suffix of a sidecar's file name: ``galactoview-<StudyInstanceUID>.sr.json``.
 SIDECAR_PREFIX: Final = "galactoview-"
@@ -331,9 +333,11 @@ def folder_write_problem(folder: Path) -> str | None:
         ``None`` when writable, else the reason (the operating system's message).
     """
     try:
-        path = _create_exclusive(folder, f".{SIDECAR_PREFIX}probe")
+        descriptor, path = files.create_exclusive(folder, f"{SIDECAR_PREFIX}probe")
     except OSError as exc:
-        return exc.strerror or str(exc)
+        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else exc
+        return cause.strerror or str(cause)
+    os.close(descriptor)
     with contextlib.suppress(OSError):
         path.unlink()
     return None
@@ -457,7 +461,7 @@ def in_the_way(path: Path) -> str | None:
         mode = path.stat().st_mode
     except OSError:
         return None
-    return None if stat.S_ISREG(mode) else _kind(mode)
+    return None if stat.S_ISREG(mode) else files.file_kind(mode)
 
 
 def remove_stale_temporaries(
@@ -622,94 +626,13 @@ def _reject_constant(name: str) -> object:
     raise ValueError(f"{name} is not a JSON number")
 
 
-class NotARegularFileError(OSError):
-    """Something other than a regular file (a folder, FIFO, socket, device) is at a path.
-
-    Attributes
-    ----------
-    mode
-        Its ``st_mode``, for callers that word the message themselves.
-    """
-
-    def __init__(self, mode: int, message: str) -> None:
-        super().__init__(0, message)
-        self.mode = mode
-
-
-class TooLargeError(OSError):
-    """A file is larger than the limit it was read with.
-
-    Attributes
-    ----------
-    size
-        Its size in bytes (``None`` when it grew while being read).
-    """
-
-    def __init__(self, size: int | None, message: str) -> None:
-        super().__init__(0, message)
-        self.size = size
-
-
-def _kind(mode: int) -> str:
-    """Return what a non-regular file is, for messages."""
-    if stat.S_ISDIR(mode):
-        return "a folder"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO (named pipe)"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
-
-
 def read_regular_file(path: Path, max_bytes: int | None = None) -> tuple[bytes, int]:
-    """Return the content and modification time of one consistent read of ``path``.
+    """Return :func:`galactoview.files.read_regular_file` of a sidecar (or SR file).
 
-    Opened with ``O_NONBLOCK`` and checked with ``fstat`` before reading, so a FIFO or
-    device at the path is refused instead of blocking, and a folder is named as such.
-    The ``sr`` commands read SR files through it too.
-
-    Parameters
-    ----------
-    path
-        The file.
-    max_bytes
-        Largest size read; :data:`MAX_SIDECAR_BYTES` when ``None``.
-
-    Raises
-    ------
-    NotARegularFileError
-        When ``path`` is not a regular file.
-    TooLargeError
-        When it is larger than ``max_bytes``.
-    OSError
-        When it cannot be opened or read.
+    ``max_bytes`` defaults to :data:`MAX_SIDECAR_BYTES`; the messages say "sidecar".
     """
     limit = MAX_SIDECAR_BYTES if max_bytes is None else max_bytes
-    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
-    descriptor = os.open(path, flags)
-    try:
-        status = os.fstat(descriptor)
-    except BaseException:
-        os.close(descriptor)
-        raise
-    if not stat.S_ISREG(status.st_mode):
-        os.close(descriptor)
-        raise NotARegularFileError(
-            status.st_mode, f"{_kind(status.st_mode)} is in the way, not a sidecar file"
-        )
-    if status.st_size > limit:
-        os.close(descriptor)
-        raise TooLargeError(
-            status.st_size,
-            f"is {status.st_size} bytes, more than any sidecar ({limit >> 20} MiB); not read",
-        )
-    with open(descriptor, "rb", closefd=True) as stream:
-        data = stream.read(limit + 1)
-        if len(data) > limit:
-            raise TooLargeError(None, f"grew past {limit >> 20} MiB while read")
-        return data, status.st_mtime_ns
+    return files.read_regular_file(path, limit, what="sidecar")
 
 
 def _read_if_present(path: Path) -> tuple[bytes, int] | None:
@@ -790,9 +713,8 @@ def save(path: Path, text: str, *, expected: Fingerprint | None) -> Fingerprint:
             raise SidecarConflict(path, expected, actual)
         if actual is not None:
             _keep_backup(path, previous)
-        os.replace(temporary, path)
+        files.put_in_place(temporary, path)
         temporary = None
-        _fsync_folder(path.parent)
     except OSError as exc:
         raise SidecarError(path, f"could not be saved: {exc.strerror or exc}") from exc
     finally:
@@ -852,9 +774,8 @@ def save_alongside(path: Path, text: str, *, now: datetime | None = None) -> Pat
             break
         else:  # pragma: no cover - ten thousand copies in one second
             raise SidecarError(path, "no free name for a copy next to it")
-        os.replace(temporary, target)
+        files.put_in_place(temporary, target)
         temporary = target = None
-        _fsync_folder(path.parent)
     except OSError as exc:
         raise SidecarError(
             path, f"a copy could not be saved next to it: {exc.strerror or exc}"
@@ -885,72 +806,27 @@ def _split_name(name: str) -> tuple[str, str]:
     return (stem, dot + extension) if stem else (name, "")
 
 
-def _create_exclusive(folder: Path, prefix: str) -> Path:
-    """Create a new empty file ``<prefix>.<random>.tmp`` in ``folder`` (mode 0o666 & ~umask)."""
-    while True:
-        path = folder / f"{prefix}.{secrets.token_hex(6)}.tmp"
-        try:
-            descriptor = os.open(path, _EXCLUSIVE_FLAGS, 0o666)
-        except FileExistsError:  # pragma: no cover - 48 random bits
-            continue
-        os.close(descriptor)
-        return path
-
-
 def _write_temporary(path: Path, data: bytes) -> tuple[Path, Fingerprint]:
-    """Write ``data`` to a new temporary file next to ``path``, flushed and fsynced.
-
-    The file gets the sidecar's permissions when it exists (so a shared sidecar
-    stays readable by the other workstations), else the umask's. It is removed
-    when writing fails.
+    """Write ``data`` to a new temporary file next to ``path`` (:func:`files.write_temporary`).
 
     Returns
     -------
     tuple
         The temporary file and the fingerprint of its content.
     """
-    temporary = _create_exclusive(path.parent, f".{path.name}")
-    try:
-        with open(temporary, "r+b") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-            # os.replace keeps the inode, so this is the sidecar's time after the rename.
-            mtime_ns = os.fstat(stream.fileno()).st_mtime_ns
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(temporary, stat.S_IMODE(os.stat(path).st_mode))
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
+    temporary, mtime_ns = files.write_temporary(
+        path, lambda stream: stream.write(data), keep_mode=True
+    )
     return temporary, Fingerprint.of_bytes(data, mtime_ns)
 
 
 def _keep_backup(path: Path, previous: bytes) -> None:
     """Atomically replace ``<name>.bak`` with ``previous``, the verified version on disk."""
-    backup = path.with_name(path.name + BACKUP_SUFFIX)
-    temporary, _ = _write_temporary(backup, previous)
-    try:
-        os.replace(temporary, backup)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            temporary.unlink()
-        raise
-
-
-def _fsync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (POSIX); a no-op where folders cannot be opened."""
-    if os.name != "posix":  # Windows: NTFS journals the rename; folders cannot be fsynced.
-        return
-    try:
-        descriptor = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):  # some filesystems (e.g. network) refuse: EINVAL
-            os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
+    files.write_atomically(
+        path.with_name(path.name + BACKUP_SUFFIX),
+        lambda stream: stream.write(previous),
+        keep_mode=True,
+    )
 
 
 # --- autosave ------------------------------------------------------------------------------

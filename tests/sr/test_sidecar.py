@@ -326,6 +326,7 @@ def test_file_then_folder_are_fsynced_around_the_rename(
         "fsync file",  # the new content
         "fsync file",  # the backup's content
         f"replace {NAME}.bak",
+        "fsync folder",  # the backup's rename (galactoview.files: every replace is durable)
         f"replace {NAME}",
         "fsync folder",
     ]
