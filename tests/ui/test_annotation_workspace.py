@@ -4,36 +4,9 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from galactoview.annotations.model import (
-    AnnotationSet,
-    ChestWallLine,
-    DuctSegment,
-    Finding,
-    FindingType,
-    GraphicType,
-    ImageRegion,
-    NippleLandmark,
-)
-from galactoview.dicom.mammography import Laterality
+from galactoview.annotations.model import AnnotationSet, ChestWallLine, NippleLandmark
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
-
-STUDY = "1.2.3.4"
-IMAGE = "1.2.3.4.5"
-
-
-def point_finding(short_id: str = "FD-1") -> Finding:
-    region = ImageRegion(IMAGE, None, GraphicType.POINT, ((10.0, 20.0),))
-    return Finding.new(
-        FindingType.INTRALUMINAL_FILLING_DEFECT,
-        [region],
-        short_id=short_id,
-        laterality=Laterality.LEFT,
-    )
-
-
-def trace(parent: str | None, short_id: str) -> DuctSegment:
-    region = ImageRegion(IMAGE, None, GraphicType.POLYLINE, ((1.0, 1.0), (5.0, 5.0)))
-    return DuctSegment.new(region, short_id=short_id, parent_uid=parent)
+from tests.annotations.test_document import IMAGE, STUDY, point_finding, trace
 
 
 def test_edits_undo_and_redo_as_snapshots(qtbot: QtBot) -> None:

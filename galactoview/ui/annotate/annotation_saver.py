@@ -197,7 +197,7 @@ class AnnotationSaver(QObject):
         return lines
 
     def unsaved_studies(self) -> tuple[str, ...]:
-        """Return the studies with edits that are not on disk (after a failed save)."""
+        """Return the studies whose documents hold edits that are not on disk (one notion)."""
         return self.workspace.dirty_studies()
 
     def failure_reasons(self) -> dict[str, str]:

@@ -73,7 +73,8 @@ class DocumentUndoCommand(QUndoCommand):
     def redo(self) -> None:
         """Apply the edit (the first time) or make it again."""
         command, self._command = self._command, None
-        self._workspace._forward(self._study, command)
+        if not self._workspace._forward(self._study, command):
+            self.setObsolete(True)  # it changed nothing: the stack drops it
 
     def undo(self) -> None:
         """Take the edit back."""
@@ -338,16 +339,23 @@ class AnnotationWorkspace(QObject):
             document = self._documents[study] = StudyDocument(self.annotations(study))
         return document
 
-    def _forward(self, study: str, command: Command | None, *, undo: bool = False) -> None:
-        """Run, redo or undo an edit on a study's document (the undo commands call this)."""
+    def _forward(self, study: str, command: Command | None, *, undo: bool = False) -> bool:
+        """Run, redo or undo an edit on a study's document (the undo commands call this).
+
+        Returns whether the document changed. The stack and the documents' histories
+        move together, so there is always an edit to undo or redo; should they ever
+        disagree, nothing happens rather than an exception inside Qt.
+        """
         document = self._document(study)
         if undo:
-            document.undo()
+            changed = document.can_undo() and document.undo() is not None
         elif command is not None:
-            document.execute(command)
+            changed = document.execute(command) is not None
         else:
-            document.redo()
-        self._changed(study)
+            changed = document.can_redo() and document.redo() is not None
+        if changed:
+            self._changed(study)
+        return changed
 
     def _clear_history(self) -> None:
         """Drop the undo history of the stack and of every document."""
