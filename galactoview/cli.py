@@ -909,6 +909,7 @@ def _sr_import(source: Path, study_dir: Path) -> int:
     measurement report, holds no readable mark, or ``study_dir`` holds no image of its
     study.
     """
+    from galactoview.annotations.document import ReplaceAnnotations, StudyDocument
     from galactoview.sr import sidecar, sr_codec
     from galactoview.sr.persistence import open_annotations
 
@@ -950,11 +951,12 @@ def _sr_import(source: Path, study_dir: Path) -> int:
     target = opened.target
     if target.notice:
         print(target.notice, file=sys.stderr)
-    data = text.encode("utf-8")
+    # The study's document, edited by the command the viewer would run: no change means
+    # the sidecar already holds this SR revision (same marks, same SOP Instance UID).
+    document = StudyDocument(opened.annotations)
+    imported = document.execute(ReplaceAnnotations(annotations, "Import SR"))
     try:
-        if target.fingerprint is not None and target.fingerprint.same_content(
-            sidecar.Fingerprint.of_bytes(data, 0)
-        ):
+        if target.fingerprint is not None and imported is None:
             print(f"{target.path}: already holds this SR; nothing written", file=sys.stderr)
             print(target.path)
             return 0

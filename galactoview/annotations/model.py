@@ -29,6 +29,7 @@ from galactoview.dicom.mammography import Laterality
 
 __all__ = [
     "AnnotationSet",
+    "ChestWallLine",
     "DuctSegment",
     "Finding",
     "FindingType",
@@ -494,6 +495,25 @@ class NippleLandmark:
     def region(self) -> ImageRegion:
         """Return the landmark as a POINT region."""
         return ImageRegion(self.sop_instance_uid, self.frame, GraphicType.POINT, (self.point,))
+
+
+@dataclass(frozen=True, slots=True)
+class ChestWallLine:
+    """A line on the image standing for the chest wall: two (column, row) points.
+
+    For CC and lateral views it is the posterior image edge (the default); for an
+    oblique view the anterior border of the pectoral muscle, suggested by
+    :func:`galactoview.location.landmarks.suggest_chest_wall` and movable by the
+    reader. A value of the study's document (:mod:`galactoview.annotations.document`)
+    used to locate findings (:mod:`galactoview.location.frame`); not stored in the SR.
+    """
+
+    start: tuple[float, float]
+    end: tuple[float, float]
+
+    def __post_init__(self) -> None:
+        if self.start == self.end:
+            raise ValueError("a chest-wall line needs two distinct points")
 
 
 # ------------------------------------------------------------------ helpers

@@ -19,7 +19,7 @@ from galactoview.location.localize import (
     localize_pair,
     localize_view,
 )
-from galactoview.location.study import image_infos, locate_study
+from galactoview.location.study import image_infos, locate_document, locate_study
 
 __all__ = [
     "SUBAREOLAR_RADIUS_MM",
@@ -37,5 +37,6 @@ __all__ = [
     "localize_finding",
     "localize_pair",
     "localize_view",
+    "locate_document",
     "locate_study",
 ]

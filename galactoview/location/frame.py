@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from galactoview.annotations.model import ChestWallLine
 from galactoview.dicom.calibration import Calibration
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import (
@@ -160,22 +161,6 @@ class ImageInfo:
     def is_calibrated(self) -> bool:
         """Return whether distances can be given in mm."""
         return self.calibration is not None and self.calibration.is_known
-
-
-@dataclass(frozen=True, slots=True)
-class ChestWallLine:
-    """A line on the image standing for the chest wall: two (column, row) points.
-
-    For CC and lateral views it is the posterior image edge (the default); for an
-    oblique view the anterior border of the pectoral muscle.
-    """
-
-    start: tuple[float, float]
-    end: tuple[float, float]
-
-    def __post_init__(self) -> None:
-        if self.start == self.end:
-            raise ValueError("a chest-wall line needs two distinct points")
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,7 +20,7 @@ Sizes come from each lesion's ``size_mm`` and the image's calibration
 :func:`write_sample_sidecar` writes the TID 1500 SR (PS3.16) as the study's sidecar
 (:func:`~galactoview.sr.sidecar.sidecar_name`) in the ductogram's folder, with each
 finding's location in the breast (clock face, quadrant, depth, distance from the nipple:
-:func:`~galactoview.location.study.locate_study` on the marks and nipples, as the viewer
+:func:`~galactoview.location.study.locate_document` on the marks and nipples, as the viewer
 saves them). The bytes
 are a pure function of the ground truth and the image headers: tracking, series and SOP
 Instance UIDs are derived from the seed (:func:`pydicom.uid.generate_uid` with entropy
@@ -53,7 +53,7 @@ from galactoview.annotations.model import (
 )
 from galactoview.dicom.calibration import calibration_from_dataset
 from galactoview.dicom.loading import scan
-from galactoview.location.study import locate_study
+from galactoview.location.study import locate_document
 from galactoview.sr import sidecar, sr_codec
 
 __all__ = ["OBSERVER", "sample_annotations", "sample_sidecar_text", "write_sample_sidecar"]
@@ -244,7 +244,7 @@ def sample_sidecar_text(out: Path, ground_truth: Mapping[str, Any]) -> tuple[Pat
         series_instance_uid=_uid(ground_truth, "sr", "series"),
         sop_instance_uid=_uid(ground_truth, "sr", "instance"),
         content_datetime=_study_datetime(first),
-        locations=locate_study(annotations, records),
+        locations=locate_document(annotations, records),
     )
     folder = next(
         (out / image["file"]).parent

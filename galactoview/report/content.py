@@ -1,7 +1,8 @@
 """What the surgeon's report says: header, findings table, pictogram data, key images (Qt-free).
 
-The report is built from the study's annotations (the TID 1500 SR held in the sidecar)
-and the localization of each finding (:func:`galactoview.location.study.locate_study`):
+The report is built from the study's document (its annotations, the TID 1500 SR held in
+the sidecar, and the chest-wall lines of the window's session) and the localization of each
+finding (:func:`galactoview.location.study.locate_document`, as everywhere else):
 clock face (PS3.16 CID 6018), quadrant (CID 6020), depth third (CID 6024) and distance
 from the nipple (DCM 121242). Values that rest on an assumption (no calibration, the
 oblique approximation, a calibration that is not known to be exact) are flagged in the
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Final
 
 from galactoview.annotations import codes
+from galactoview.annotations.document import StudySnapshot
 from galactoview.annotations.model import (
     AnnotationSet,
     Finding,
@@ -28,9 +30,8 @@ from galactoview.annotations.model import (
 from galactoview.dicom.loading import ImageRecord, scan
 from galactoview.dicom.mammography import Laterality
 from galactoview.dicom.person_name import format_person_name
-from galactoview.location.frame import ChestWallLine
 from galactoview.location.localize import BreastLocation, FindingLocation
-from galactoview.location.study import locate_study
+from galactoview.location.study import locate_document
 from galactoview.sr.persistence import open_annotations
 from galactoview.sr.sr_codec import describe_error
 
@@ -418,21 +419,19 @@ def _key_images(
 
 
 def build_study_report(
-    annotations: AnnotationSet,
+    document: StudySnapshot | AnnotationSet,
     records: Sequence[ImageRecord],
-    chest_walls: Mapping[str, ChestWallLine] | None = None,
 ) -> StudyReport:
     """Build the report section of one study.
 
     Parameters
     ----------
-    annotations
-        The study's annotations (one SR revision).
+    document
+        The study's document state: annotations (one SR revision) and chest-wall lines
+        (pectoral lines of oblique views); annotations alone have no chest-wall line.
     records
         The loaded images (the study's and any other; only the study's are used for
         the header).
-    chest_walls
-        Chest-wall lines by SOP Instance UID (pectoral lines of oblique views).
 
     Returns
     -------
@@ -444,11 +443,12 @@ def build_study_report(
     ValueError
         If no image of the annotated study is among `records`.
     """
+    annotations = document.annotations if isinstance(document, StudySnapshot) else document
     study = [r for r in records if r.study_instance_uid == annotations.study_instance_uid]
     if not study:
         raise ValueError(f"no image of study {annotations.study_instance_uid} is loaded")
     by_uid = {r.sop_instance_uid: r for r in records}
-    locations = locate_study(annotations, records, chest_walls)
+    locations = locate_document(document, records)
     rows: list[TableRow] = []
     marks: list[PictogramMark] = []
     notes: list[str] = []
@@ -485,7 +485,7 @@ def build_study_report(
 
 def build_report(
     records: Sequence[ImageRecord],
-    annotations: Iterable[AnnotationSet],
+    documents: Iterable[StudySnapshot | AnnotationSet],
     report_date: dt.date,
     problems: list[str] | None = None,
 ) -> ReportContent:
@@ -495,8 +495,9 @@ def build_report(
     ----------
     records
         The loaded images.
-    annotations
-        One annotation set per study; sets without findings are left out.
+    documents
+        One document state (or annotation set) per study; studies without findings
+        are left out.
     report_date
         Printed on every page (tests fix it).
     problems
@@ -510,14 +511,15 @@ def build_report(
         One :class:`StudyReport` per study with findings, newest study first.
     """
     studies: list[StudyReport] = []
-    for study in annotations:
+    for document in documents:
+        study = document.annotations if isinstance(document, StudySnapshot) else document
         if not study.findings:
             continue
         if problems is None:
-            studies.append(build_study_report(study, records))
+            studies.append(build_study_report(document, records))
             continue
         try:
-            studies.append(build_study_report(study, records))
+            studies.append(build_study_report(document, records))
         except Exception as error:  # one bad study never stops the report of the others
             first = next(
                 (r for r in records if r.study_instance_uid == study.study_instance_uid), None

@@ -360,7 +360,7 @@ def save_annotations(
         Where, and the version of the file that was read.
     locations
         Where the findings lie in the breast, by tracking UID (from
-        :func:`galactoview.location.study.locate_study` on the current marks and
+        :func:`galactoview.location.study.locate_document` on the current marks and
         landmarks, or as :func:`sr_codec.decode` read them): stored with the CID
         6018/6020/6024 codes and the distance from the nipple (see
         :func:`sr_codec.encode`); default none.

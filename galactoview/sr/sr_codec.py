@@ -675,7 +675,7 @@ def encode(
         default now. With both options the output depends on the inputs alone.
     locations
         Where the findings lie in the breast, by tracking UID: results of
-        :func:`galactoview.location.study.locate_study` (those with a two-view
+        :func:`galactoview.location.study.locate_document` (those with a two-view
         :class:`~galactoview.location.localize.BreastLocation` are stored) or
         :class:`StoredLocation` values read back by :func:`decode`. Each located
         finding's TID 1410 groups get the CID 6018/6020/6024 evaluations and the

@@ -4,35 +4,9 @@ from __future__ import annotations
 
 from pytestqt.qtbot import QtBot
 
-from galactoview.annotations.model import (
-    AnnotationSet,
-    DuctSegment,
-    Finding,
-    FindingType,
-    GraphicType,
-    ImageRegion,
-    NippleLandmark,
-)
-from galactoview.dicom.mammography import Laterality
+from galactoview.annotations.model import AnnotationSet, ChestWallLine, NippleLandmark
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
-
-STUDY = "1.2.3.4"
-IMAGE = "1.2.3.4.5"
-
-
-def point_finding(short_id: str = "FD-1") -> Finding:
-    region = ImageRegion(IMAGE, None, GraphicType.POINT, ((10.0, 20.0),))
-    return Finding.new(
-        FindingType.INTRALUMINAL_FILLING_DEFECT,
-        [region],
-        short_id=short_id,
-        laterality=Laterality.LEFT,
-    )
-
-
-def trace(parent: str | None, short_id: str) -> DuctSegment:
-    region = ImageRegion(IMAGE, None, GraphicType.POLYLINE, ((1.0, 1.0), (5.0, 5.0)))
-    return DuctSegment.new(region, short_id=short_id, parent_uid=parent)
+from tests.annotations.test_document import IMAGE, STUDY, point_finding, trace
 
 
 def test_edits_undo_and_redo_as_snapshots(qtbot: QtBot) -> None:
@@ -81,10 +55,59 @@ def test_landmark_place_move_and_loaded_state_is_clean() -> None:
     assert workspace.undo_stack.count() == 0
 
 
-def test_mark_saved_makes_the_stack_clean() -> None:
+def test_mark_saved_makes_the_study_clean_and_undo_past_it_unsaved(qtbot: QtBot) -> None:
+    workspace = AnnotationWorkspace()
+    with qtbot.waitSignal(workspace.modified_changed) as modified:
+        workspace.add_finding(STUDY, point_finding())
+    assert modified.args == [True]
+    assert workspace.dirty_studies() == (STUDY,)
+    with qtbot.waitSignal(workspace.modified_changed) as modified:
+        workspace.mark_saved(workspace.annotations(STUDY))
+    assert modified.args == [False]
+    assert workspace.dirty_studies() == ()
+    assert not workspace.is_modified()
+    workspace.undo_stack.undo()  # the finding saved is gone: unsaved again
+    assert workspace.dirty_studies() == (STUDY,)
+    workspace.undo_stack.redo()  # back to what was saved
+    assert workspace.dirty_studies() == ()
+
+
+def test_an_edit_made_while_saving_keeps_the_study_unsaved() -> None:
     workspace = AnnotationWorkspace()
     workspace.add_finding(STUDY, point_finding())
-    assert not workspace.undo_stack.isClean()
-    workspace.mark_saved(workspace.annotations(STUDY))
-    assert workspace.undo_stack.isClean()
-    assert workspace.dirty_studies() == ()
+    document = workspace.document(STUDY)
+    assert document is not None
+    revision = document.revision
+    workspace.set_landmark(STUDY, NippleLandmark(IMAGE, None, (100.0, 200.0)))
+    workspace.mark_saved(workspace.annotations(STUDY), revision)
+    assert workspace.dirty_studies() == (STUDY,)
+
+
+def test_a_chest_wall_move_is_one_undoable_edit_and_a_suggestion_is_none() -> None:
+    workspace = AnnotationWorkspace()
+    suggested = ChestWallLine((0.0, 0.0), (10.0, 100.0))
+    workspace.suggest_chest_wall(STUDY, IMAGE, suggested)
+    assert workspace.chest_wall(IMAGE) == suggested
+    assert workspace.undo_stack.count() == 0 and not workspace.is_modified()
+    moved = ChestWallLine((5.0, 0.0), (15.0, 100.0))
+    assert workspace.move_chest_wall(STUDY, IMAGE, moved)
+    assert workspace.undo_stack.undoText() == "Move chest wall"
+    assert workspace.chest_wall(IMAGE) == moved
+    assert workspace.dirty_studies() == (STUDY,)
+    assert workspace.snapshot(STUDY).chest_wall(IMAGE) == moved
+    workspace.undo_stack.undo()
+    assert workspace.chest_wall(IMAGE) == suggested
+    assert not workspace.is_modified()
+    workspace.suggest_chest_wall(STUDY, IMAGE, moved)  # the image has a line: kept
+    assert workspace.chest_wall(IMAGE) == suggested
+
+
+def test_a_study_that_cannot_be_stored_takes_no_edit() -> None:
+    workspace = AnnotationWorkspace()
+    study = "not a UID"
+    line = ChestWallLine((0.0, 0.0), (10.0, 100.0))
+    workspace.suggest_chest_wall(study, IMAGE, line)
+    assert workspace.chest_wall(IMAGE) == line  # shown
+    assert not workspace.move_chest_wall(study, IMAGE, ChestWallLine((1.0, 0.0), (9.0, 9.0)))
+    assert workspace.chest_wall(IMAGE) == line
+    assert workspace.studies() == () and workspace.undo_stack.count() == 0

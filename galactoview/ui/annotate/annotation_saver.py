@@ -1,10 +1,12 @@
 """AnnotationSaver: loads each study's sidecar into the workspace and autosaves the edits.
 
-The decisions are Qt-free (:mod:`galactoview.sr.persistence`: where the
-sidecar is, what a bad file means; :class:`galactoview.sr.sidecar.Autosaver`:
-when to save); this object adds the Qt timer, reads the referenced images' headers, and
-turns a conflict (the sidecar changed on disk since it was read — another workstation)
-into a question for the reader: reload theirs, or keep both.
+The decisions are Qt-free (:mod:`galactoview.sr.persistence`: where the sidecar is, what a
+bad file means; :class:`galactoview.annotations.document.StudyDocument`: what is unsaved,
+the one notion of it); this object adds the Qt timer, reads the referenced images' headers,
+stores the findings' locations (:func:`galactoview.location.study.locate_document`: marks,
+nipples and chest-wall lines as they are), and turns a conflict (the sidecar changed on
+disk since it was read — another workstation) into a question for the reader: reload
+theirs, or keep both.
 
 Autosave runs :data:`AUTOSAVE_DELAY_S` seconds after the last edit and when the window
 closes. Nothing a reader does is lost:
@@ -22,7 +24,6 @@ closes. Nothing a reader does is lost:
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -33,10 +34,11 @@ from pydicom.dataset import Dataset
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
+from galactoview.annotations.document import StudySnapshot
 from galactoview.annotations.model import AnnotationSet
 from galactoview.dicom.loading import ImageRecord, StructuredReportFile, read_header
 from galactoview.location.localize import FindingLocation
-from galactoview.location.study import locate_study
+from galactoview.location.study import locate_document
 from galactoview.sr import sidecar, sr_codec
 from galactoview.sr.persistence import (
     SidecarTarget,
@@ -92,7 +94,6 @@ class AnnotationSaver(QObject):
         self._blocked: set[str] = set()  # studies waiting for the reader's answer
         self._evidence: dict[str, dict[str, Dataset]] = {}  # study -> uid -> minimal header
         self._failures: dict[str, str] = {}  # study -> why its last save failed
-        self._autosaver = sidecar.Autosaver(AUTOSAVE_DELAY_S, time.monotonic)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer)
@@ -196,7 +197,7 @@ class AnnotationSaver(QObject):
         return lines
 
     def unsaved_studies(self) -> tuple[str, ...]:
-        """Return the studies with edits that are not on disk (after a failed save)."""
+        """Return the studies whose documents hold edits that are not on disk (one notion)."""
         return self.workspace.dirty_studies()
 
     def failure_reasons(self) -> dict[str, str]:
@@ -245,24 +246,24 @@ class AnnotationSaver(QObject):
         target = SidecarTarget(
             study, path, existing, notice=f"Marks of this study are saved in {path}"
         )
-        annotations = self.workspace.annotations(study)
+        revision = self._revision(study)
+        snapshot = self.workspace.snapshot(study)
         try:
             saved, next_target = save_annotations(
-                annotations, headers, target, self._locations(annotations)
+                snapshot.annotations, headers, target, self._locations(snapshot)
             )
         except sidecar.SidecarError:
             raise
         except Exception as error:  # any failure: reported as this file's problem
             raise sidecar.SidecarError(path, f"not saved: {_failure(error)}") from error
-        self._succeeded(study, saved, next_target)
+        self._succeeded(study, saved, next_target, revision)
         return path
 
     # --- saving -------------------------------------------------------------------------
 
     def _on_changed(self, _study: str) -> None:
-        if self._loading:
+        if self._loading or not self.workspace.dirty_studies():
             return
-        self._autosaver.edited()
         self._timer.start(round(AUTOSAVE_DELAY_S * 1000))
 
     def _on_timer(self) -> None:
@@ -271,15 +272,10 @@ class AnnotationSaver(QObject):
     def save_now(self) -> bool:
         """Save every study with unsaved edits now; return whether all were saved."""
         self._timer.stop()
-        revision = self._autosaver.revision
         ok = True
         for study in self.workspace.dirty_studies():
             if study not in self._blocked:
                 ok = self._save(study) and ok
-        if ok:
-            self._autosaver.saved(revision)
-        else:
-            self._autosaver.save_failed()
         return ok
 
     def _headers_for(self, study: str) -> list[Dataset] | None:
@@ -325,8 +321,10 @@ class AnnotationSaver(QObject):
         headers = self._headers_for(study)
         if headers is None:
             return self._failed(study, f"the images of study {study} cannot be read to save")
-        annotations = self.workspace.annotations(study)
-        locations = self._locations(annotations)
+        revision = self._revision(study)
+        snapshot = self.workspace.snapshot(study)
+        annotations = snapshot.annotations
+        locations = self._locations(snapshot)
         try:
             saved, next_target = save_annotations(annotations, headers, target, locations)
         except sidecar.SidecarConflict:
@@ -348,7 +346,7 @@ class AnnotationSaver(QObject):
         except Exception as error:  # a header the SR cannot use, or a bug:
             # the marks are not on disk, so the reader must know (banner, question on close).
             return self._failed(study, f"the SR could not be built ({_failure(error)})")
-        self._succeeded(study, saved, next_target)
+        self._succeeded(study, saved, next_target, revision)
         return True
 
     def _fallback_target(self, study: str, path: Path, error: Exception) -> SidecarTarget:
@@ -368,17 +366,24 @@ class AnnotationSaver(QObject):
         self.storage_changed.emit()
         return False
 
-    def _succeeded(self, study: str, saved: AnnotationSet, target: SidecarTarget) -> None:
+    def _revision(self, study: str) -> int | None:
+        """Return the revision of a study's document before a save (None: it has none)."""
+        document = self.workspace.document(study)
+        return document.revision if document is not None else None
+
+    def _succeeded(
+        self, study: str, saved: AnnotationSet, target: SidecarTarget, revision: int | None
+    ) -> None:
         self._targets[study] = target
         self._failures.pop(study, None)
-        self.workspace.mark_saved(saved)
+        self.workspace.mark_saved(saved, revision)
         self.saved.emit(study)
         self.storage_changed.emit()
 
-    def _locations(self, annotations: AnnotationSet) -> dict[str, FindingLocation]:
-        """Locate the findings from the marks and nipples as they are now (saved with them)."""
+    def _locations(self, snapshot: StudySnapshot) -> dict[str, FindingLocation]:
+        """Locate the findings from the marks, nipples and chest walls as they are now."""
         try:
-            return locate_study(annotations, self._records.values(), self.workspace.chest_walls)
+            return locate_document(snapshot, self._records.values())
         except Exception as error:  # a location is a bonus: never block the save for it
             self._problems.report(f"findings not located: {error}")
             return {}

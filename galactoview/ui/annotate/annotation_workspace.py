@@ -1,79 +1,88 @@
-"""AnnotationWorkspace: the annotations of every study loaded, edited through undoable commands.
+"""AnnotationWorkspace: the study documents of every study loaded, edited through Qt's undo stack.
 
-The model (:mod:`galactoview.annotations.model`) is immutable: an edit makes a new
-:class:`AnnotationSet`. Every edit is therefore one :class:`AnnotationEditCommand`
-on a :class:`QUndoStack` holding the study's annotations before and after; the
-stack's ``push`` runs ``redo`` at once (house style: never apply an edit and then
-push). Undo and redo swap whole snapshots, which is exact and cheap because the
-snapshots share their unchanged findings.
-
-There is one :class:`AnnotationSet` per study (one SR sidecar per study); one
-undo stack serves them all, so Ctrl+Z undoes the last edit wherever it was made.
+Each study's editable state is a Qt-free
+:class:`~galactoview.annotations.document.StudyDocument` (immutable snapshots of its
+findings, duct trees, nipple landmarks and chest-wall lines, a command history, and the
+one notion of "unsaved"). This class is the Qt side: it holds one document per study,
+the selection, and signals for the views; and it puts every edit on a
+:class:`QUndoStack` as a :class:`DocumentUndoCommand`, a thin adapter that forwards
+``redo``/``undo`` to the document's history (the stack's ``push`` runs ``redo`` at once:
+house style, never apply an edit and then push). One undo stack serves every study, so
+Ctrl+Z undoes the last edit wherever it was made; the stack's texts are the commands'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
+from galactoview.annotations.document import (
+    AddDuctSegment,
+    AddFinding,
+    Command,
+    DeleteMark,
+    DeleteNipple,
+    MoveChestWall,
+    ReplaceDuctSegment,
+    ReplaceFinding,
+    SetNipple,
+    StudyDocument,
+    StudySnapshot,
+)
 from galactoview.annotations.model import (
     AnnotationSet,
+    ChestWallLine,
     DuctSegment,
     Finding,
     NippleLandmark,
-    descendants,
     is_valid_uid,
 )
-from galactoview.location.frame import ChestWallLine
 
 #: Stands for a study whose Study Instance UID is not a UID: shown, never annotated.
 UNSTORABLE_STUDY = "2.25.0"
 
-__all__ = ["AnnotationEditCommand", "AnnotationWorkspace"]
+__all__ = ["UNSTORABLE_STUDY", "AnnotationWorkspace", "DocumentUndoCommand"]
 
 
-class AnnotationEditCommand(QUndoCommand):
-    """One edit of a study's annotations: the snapshot before and after.
+class DocumentUndoCommand(QUndoCommand):
+    """A document command on Qt's undo stack: ``redo``/``undo`` go to the study's document.
+
+    The first ``redo`` (run by ``QUndoStack.push``) executes the command on the
+    document; later ones redo it from the document's history.
 
     Parameters
     ----------
     workspace
-        Where the annotations live.
+        Where the study's document lives.
     study_instance_uid
         The study edited.
-    before, after
-        Its annotations before and after the edit.
+    command
+        The edit.
     text
-        What the Edit menu says, e.g. ``"Add FD-1"``.
+        What the Edit menu says (the command's description of the state it edits).
     """
 
     def __init__(
-        self,
-        workspace: AnnotationWorkspace,
-        study_instance_uid: str,
-        before: AnnotationSet,
-        after: AnnotationSet,
-        text: str,
+        self, workspace: AnnotationWorkspace, study_instance_uid: str, command: Command, text: str
     ) -> None:
         super().__init__(text)
         self._workspace = workspace
         self._study = study_instance_uid
-        self._before = before
-        self._after = after
+        self._command: Command | None = command
 
     def redo(self) -> None:
-        """Apply the edit."""
-        self._workspace._apply(self._study, self._after)
+        """Apply the edit (the first time) or make it again."""
+        command, self._command = self._command, None
+        if not self._workspace._forward(self._study, command):
+            self.setObsolete(True)  # it changed nothing: the stack drops it
 
     def undo(self) -> None:
         """Take the edit back."""
-        self._workspace._apply(self._study, self._before)
+        self._workspace._forward(self._study, None, undo=True)
 
 
 class AnnotationWorkspace(QObject):
-    """Holds one :class:`AnnotationSet` per study and edits them through an undo stack.
+    """Holds one :class:`StudyDocument` per study and edits them through an undo stack.
 
     Parameters
     ----------
@@ -85,56 +94,84 @@ class AnnotationWorkspace(QObject):
     Signals
     -------
     changed(str)
-        The annotations of this study (Study Instance UID) changed: an edit, an undo,
-        a redo or a load.
+        The document of this study (Study Instance UID) changed: an edit, an undo, a
+        redo, a load or a suggested chest-wall line.
     selection_changed(object)
         The selected finding or duct segment (its tracking UID) changed; None when
         nothing is selected.
+    modified_changed(bool)
+        Whether some study has unsaved edits changed (the window title's "•").
     """
 
     changed = Signal(str)
     selection_changed = Signal(object)
+    modified_changed = Signal(bool)
 
     def __init__(self, undo_stack: QUndoStack | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.undo_stack = undo_stack if undo_stack is not None else QUndoStack(self)
-        self._sets: dict[str, AnnotationSet] = {}
-        self._dirty: set[str] = set()
+        self._documents: dict[str, StudyDocument] = {}
         self._selected: str | None = None
-        #: Chest-wall lines by SOP Instance UID (pectoral lines suggested on oblique views),
-        #: used to locate findings; not part of the SR.
-        self.chest_walls: dict[str, ChestWallLine] = {}
+        self._modified = False
 
     # --- reading ----------------------------------------------------------------------
 
     def studies(self) -> tuple[str, ...]:
-        """Return the studies that have annotations (loaded or edited), in first-seen order."""
-        return tuple(self._sets)
+        """Return the studies that have a document (loaded or edited), in first-seen order."""
+        return tuple(
+            uid
+            for uid, document in self._documents.items()
+            if document.study_instance_uid != UNSTORABLE_STUDY
+        )
+
+    def document(self, study_instance_uid: str) -> StudyDocument | None:
+        """Return the document of a study, None when it has none yet."""
+        return self._documents.get(study_instance_uid)
+
+    def snapshot(self, study_instance_uid: str) -> StudySnapshot:
+        """Return the current state of a study's document (empty if it has none yet)."""
+        document = self._documents.get(study_instance_uid)
+        if document is not None:
+            return document.snapshot
+        return StudySnapshot(self.annotations(study_instance_uid))
 
     def annotations(self, study_instance_uid: str) -> AnnotationSet:
         """Return the annotations of a study (empty if it has none yet).
 
         A study whose Study Instance UID is not a UID (a damaged file) can be shown but
         never annotated: it gets an empty set under :data:`UNSTORABLE_STUDY`, and
-        :meth:`edit` ignores edits of that set.
+        :meth:`execute` ignores edits of that set.
         """
-        found = self._sets.get(study_instance_uid)
+        found = self._documents.get(study_instance_uid)
         if found is not None:
-            return found
+            return found.annotations
         if not is_valid_uid(study_instance_uid):
             return AnnotationSet(UNSTORABLE_STUDY)
         return AnnotationSet(study_instance_uid)
 
+    def chest_wall(self, sop_instance_uid: str) -> ChestWallLine | None:
+        """Return the chest-wall line of an image (in whichever study has it), None if none."""
+        for document in self._documents.values():
+            line = document.snapshot.chest_wall(sop_instance_uid)
+            if line is not None:
+                return line
+        return None
+
     def all_findings(self) -> tuple[tuple[str, Finding], ...]:
         """Return ``(study uid, finding)`` for every finding of every study."""
-        return tuple((uid, f) for uid, s in self._sets.items() for f in s.findings)
+        return tuple(
+            (uid, f)
+            for uid, document in self._documents.items()
+            for f in document.annotations.findings
+        )
 
     def study_of(self, tracking_uid: str) -> str | None:
         """Return the study holding a finding or duct segment, None if none does."""
-        for uid, study_set in self._sets.items():
-            if any(f.tracking_uid == tracking_uid for f in study_set.findings):
+        for uid, document in self._documents.items():
+            annotations = document.annotations
+            if any(f.tracking_uid == tracking_uid for f in annotations.findings):
                 return uid
-            if any(s.tracking_uid == tracking_uid for s in study_set.duct_segments):
+            if any(s.tracking_uid == tracking_uid for s in annotations.duct_segments):
                 return uid
         return None
 
@@ -144,62 +181,89 @@ class AnnotationWorkspace(QObject):
         return self._selected
 
     def dirty_studies(self) -> tuple[str, ...]:
-        """Return the studies edited since they were loaded or last saved."""
-        return tuple(uid for uid in self._sets if uid in self._dirty)
+        """Return the studies whose documents differ from what was last loaded or saved."""
+        return tuple(uid for uid, document in self._documents.items() if document.is_modified)
 
     def is_modified(self) -> bool:
         """Return whether any study has unsaved edits."""
-        return bool(self._dirty)
+        return any(document.is_modified for document in self._documents.values())
 
     # --- loading and saving --------------------------------------------------------------
 
     def set_loaded(self, annotations: AnnotationSet) -> None:
         """Put annotations read from disk in place, unmodified (not an undoable edit).
 
-        The undo history of that study is no longer valid and the whole stack is
-        cleared (an undo must never resurrect annotations of a file replaced since).
+        The study's chest-wall lines stay. The undo history of that study is no longer
+        valid and the whole stack is cleared (an undo must never resurrect annotations of
+        a file replaced since).
         """
         study = annotations.study_instance_uid
-        self._sets[study] = annotations
-        self._dirty.discard(study)
-        self.undo_stack.clear()
+        document = self._documents.get(study)
+        if document is None:
+            self._documents[study] = StudyDocument(annotations)
+        else:
+            document.load(annotations)
+        self._clear_history()
         if self._selected is not None and self.study_of(self._selected) is None:
             self.select(None)
-        self.changed.emit(study)
+        self._changed(study)
 
-    def mark_saved(self, annotations: AnnotationSet) -> None:
+    def mark_saved(self, annotations: AnnotationSet, revision: int | None = None) -> None:
         """Record that a study was saved as ``annotations`` (its new revision UIDs).
 
-        The saved revision replaces the current one without an undo command; the
-        study is no longer dirty, and the stack is clean when no study is.
+        Parameters
+        ----------
+        annotations
+            The annotations as saved.
+        revision
+            The document's :attr:`~StudyDocument.revision` when the save started (the
+            current one when None): edits made since keep the study unsaved.
         """
         study = annotations.study_instance_uid
-        self._sets[study] = annotations
-        self._dirty.discard(study)
-        if not self._dirty:
-            self.undo_stack.setClean()
+        document = self._documents.get(study)
+        if document is None:
+            document = self._documents[study] = StudyDocument(annotations)
+        document.mark_saved(annotations, revision)
+        self._update_modified()
 
     def clear(self) -> None:
-        """Forget every study's annotations and the undo history."""
-        self._sets.clear()
-        self._dirty.clear()
+        """Forget every study's document and the undo history."""
+        self._documents.clear()
         self.undo_stack.clear()
         self.select(None)
+        self._update_modified()
 
     # --- edits --------------------------------------------------------------------------
 
-    def edit(self, after: AnnotationSet, text: str) -> None:
-        """Replace a study's annotations with ``after`` as one undoable edit."""
-        study = after.study_instance_uid
-        before = self.annotations(study)
-        if before == after or study == UNSTORABLE_STUDY:
-            return
-        self.undo_stack.push(AnnotationEditCommand(self, study, before, after, text))
+    def execute(self, study_instance_uid: str, command: Command) -> bool:
+        """Run a command on a study's document as one undoable edit.
+
+        Parameters
+        ----------
+        study_instance_uid
+            The study.
+        command
+            The edit.
+
+        Returns
+        -------
+        bool
+            Whether it was pushed: not when it changes nothing or the study cannot be
+            stored (its Study Instance UID is not a UID).
+        """
+        document = self._document(study_instance_uid)
+        if document.study_instance_uid == UNSTORABLE_STUDY:
+            return False
+        before = document.snapshot
+        if command.apply(before) == before:
+            return False
+        text = command.describe(before)
+        self.undo_stack.push(DocumentUndoCommand(self, study_instance_uid, command, text))
+        return True
 
     def add_finding(self, study_instance_uid: str, finding: Finding) -> None:
         """Add a finding to a study (undoable) and select it."""
-        annotations = self.annotations(study_instance_uid).with_finding(finding)
-        self.edit(annotations, f"Add {finding.short_id}")
+        self.execute(study_instance_uid, AddFinding(finding))
         self.select(finding.tracking_uid)
 
     def replace_finding(self, finding: Finding, text: str = "") -> None:
@@ -207,33 +271,20 @@ class AnnotationWorkspace(QObject):
         study = self.study_of(finding.tracking_uid)
         if study is None:
             raise KeyError(finding.tracking_uid)
-        annotations = self.annotations(study).replace_finding(finding)
-        self.edit(annotations, text or f"Edit {finding.short_id}")
+        self.execute(study, ReplaceFinding(finding, text))
 
     def remove(self, tracking_uid: str) -> None:
         """Delete a finding, or a duct segment with its branches (undoable)."""
         study = self.study_of(tracking_uid)
         if study is None:
             return
-        annotations = self.annotations(study)
-        if any(f.tracking_uid == tracking_uid for f in annotations.findings):
-            finding = annotations.finding(tracking_uid)
-            self.edit(annotations.without_finding(tracking_uid), f"Delete {finding.short_id}")
-        else:
-            segment = annotations.duct_segment(tracking_uid)
-            after = annotations
-            branches = descendants(annotations.duct_segments, tracking_uid)
-            for removed in (*reversed(branches), segment):
-                after = after.without_duct_segment(removed.tracking_uid)
-            extra = f" and {len(branches)} branch(es)" if branches else ""
-            self.edit(after, f"Delete {segment.short_id}{extra}")
+        self.execute(study, DeleteMark(tracking_uid))
         if self._selected == tracking_uid:
             self.select(None)
 
     def add_duct_segment(self, study_instance_uid: str, segment: DuctSegment) -> None:
         """Add a traced duct segment (undoable) and select it."""
-        annotations = self.annotations(study_instance_uid).with_duct_segment(segment)
-        self.edit(annotations, f"Trace {segment.short_id}")
+        self.execute(study_instance_uid, AddDuctSegment(segment))
         self.select(segment.tracking_uid)
 
     def replace_duct_segment(self, segment: DuctSegment, text: str = "") -> None:
@@ -241,32 +292,37 @@ class AnnotationWorkspace(QObject):
         study = self.study_of(segment.tracking_uid)
         if study is None:
             raise KeyError(segment.tracking_uid)
-        annotations = self.annotations(study).replace_duct_segment(segment)
-        self.edit(annotations, text or f"Edit {segment.short_id}")
+        self.execute(study, ReplaceDuctSegment(segment, text))
 
     def set_landmark(self, study_instance_uid: str, landmark: NippleLandmark) -> None:
         """Place (or move) the nipple landmark of an image (undoable)."""
-        annotations = self.annotations(study_instance_uid)
-        existing = annotations.landmark(landmark.sop_instance_uid, landmark.frame)
-        if existing is None:
-            self.edit(annotations.with_landmark(landmark), "Place nipple")
-        else:
-            self.edit(annotations.replace_landmark(landmark), "Move nipple")
+        self.execute(study_instance_uid, SetNipple(landmark))
 
     def remove_landmark(
         self, study_instance_uid: str, sop_instance_uid: str, frame: int | None = None
     ) -> None:
         """Delete the nipple landmark of an image (undoable)."""
-        annotations = self.annotations(study_instance_uid)
-        if annotations.landmark(sop_instance_uid, frame) is not None:
-            self.edit(annotations.without_landmark(sop_instance_uid, frame), "Delete nipple")
+        if self.annotations(study_instance_uid).landmark(sop_instance_uid, frame) is not None:
+            self.execute(study_instance_uid, DeleteNipple(sop_instance_uid, frame))
 
-    def set_chest_wall(
+    def move_chest_wall(
+        self, study_instance_uid: str, sop_instance_uid: str, line: ChestWallLine
+    ) -> bool:
+        """Replace an image's chest-wall line with the reader's (undoable, marks unsaved).
+
+        Returns
+        -------
+        bool
+            Whether the edit was made (not on a study that cannot be stored).
+        """
+        return self.execute(study_instance_uid, MoveChestWall(sop_instance_uid, line))
+
+    def suggest_chest_wall(
         self, study_instance_uid: str, sop_instance_uid: str, line: ChestWallLine
     ) -> None:
-        """Use a chest-wall line for an image's findings (not an edit: not undoable, not saved)."""
-        self.chest_walls[sop_instance_uid] = line
-        self.changed.emit(study_instance_uid)  # the views recompute the locations
+        """Use a suggested chest-wall line for an image that has none (not an edit)."""
+        if self._document(study_instance_uid).suggest_chest_wall(sop_instance_uid, line):
+            self.changed.emit(study_instance_uid)  # the views recompute the locations
 
     def select(self, tracking_uid: str | None) -> None:
         """Select a finding or duct segment (None: nothing)."""
@@ -276,19 +332,43 @@ class AnnotationWorkspace(QObject):
 
     # --- internal -----------------------------------------------------------------------
 
-    def _apply(self, study: str, annotations: AnnotationSet) -> None:
-        """Put a snapshot in place (commands call this) and tell the views."""
-        self._sets[study] = annotations
-        self._dirty.add(study)
-        self.changed.emit(study)
+    def _document(self, study: str) -> StudyDocument:
+        """Return a study's document, making an empty one when it has none."""
+        document = self._documents.get(study)
+        if document is None:
+            document = self._documents[study] = StudyDocument(self.annotations(study))
+        return document
 
-    def findings_on_image(
-        self, sop_instance_uid: str, frame: int | None = None
-    ) -> Iterable[tuple[str, Finding]]:
-        """Yield ``(study uid, finding)`` for findings with a region on an image (frame)."""
-        for study, finding in self.all_findings():
-            if any(
-                region.sop_instance_uid == sop_instance_uid and region.frame == frame
-                for region in finding.regions
-            ):
-                yield study, finding
+    def _forward(self, study: str, command: Command | None, *, undo: bool = False) -> bool:
+        """Run, redo or undo an edit on a study's document (the undo commands call this).
+
+        Returns whether the document changed. The stack and the documents' histories
+        move together, so there is always an edit to undo or redo; should they ever
+        disagree, nothing happens rather than an exception inside Qt.
+        """
+        document = self._document(study)
+        if undo:
+            changed = document.can_undo() and document.undo() is not None
+        elif command is not None:
+            changed = document.execute(command) is not None
+        else:
+            changed = document.can_redo() and document.redo() is not None
+        if changed:
+            self._changed(study)
+        return changed
+
+    def _clear_history(self) -> None:
+        """Drop the undo history of the stack and of every document."""
+        self.undo_stack.clear()
+        for document in self._documents.values():
+            document.clear_history()
+
+    def _changed(self, study: str) -> None:
+        self.changed.emit(study)
+        self._update_modified()
+
+    def _update_modified(self) -> None:
+        modified = self.is_modified()
+        if modified != self._modified:
+            self._modified = modified
+            self.modified_changed.emit(modified)

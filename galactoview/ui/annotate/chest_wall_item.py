@@ -1,13 +1,14 @@
 """ChestWallEditor: shows an oblique view's chest-wall line and lets the reader move its ends.
 
 The line is the pectoral muscle edge suggested by
-:func:`galactoview.location.landmarks.suggest_chest_wall` (kept in
-:attr:`AnnotationWorkspace.chest_walls`); it sets the depth third of the findings marked on
-that view. It is a pyqtgraph ``LineSegmentROI`` child of the image item (SCOORD coordinates
-of the stored image, following zoom, pan and flips) with a handle at each end; dragging a
-handle and releasing it replaces the line (:meth:`AnnotationWorkspace.set_chest_wall`), and
-every location is recomputed. The line is a reading aid of the session: it is suggested
-again when the study is opened, and is not part of the SR.
+:func:`galactoview.location.landmarks.suggest_chest_wall`, kept in the study's document
+(:class:`~galactoview.annotations.document.StudyDocument`); it sets the depth third of the
+findings marked on that view. It is a pyqtgraph ``LineSegmentROI`` child of the image item
+(SCOORD coordinates of the stored image, following zoom, pan and flips) with a handle at
+each end; releasing a dragged handle is one undoable edit
+(:meth:`AnnotationWorkspace.move_chest_wall`): the study is unsaved, every location is
+recomputed, and the next save stores the findings' new locations. The line itself is not
+part of the SR: it is suggested again when the study is opened.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from PySide6.QtGui import QColor
 # pyqtgraph must come after PySide6 so that it binds to PySide6.
 import pyqtgraph as pg
 
-from galactoview.location.frame import ChestWallLine
+from galactoview.annotations.model import ChestWallLine
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.viewer.viewport import Viewport
 
@@ -58,7 +59,7 @@ class ChestWallEditor(QObject):
     def line(self) -> ChestWallLine | None:
         """Return the chest-wall line of the image shown, None when it has none."""
         uid = self._uid()
-        return self._workspace.chest_walls.get(uid) if uid is not None else None
+        return self._workspace.chest_wall(uid) if uid is not None else None
 
     def refresh(self) -> None:
         """Draw the line of the image shown (or nothing)."""
@@ -101,18 +102,25 @@ class ChestWallEditor(QObject):
             self.roi.blockSignals(False)
 
     def _on_moved(self, *_args: object) -> None:
-        """Replace the workspace's line with the one the reader dragged."""
+        """Replace the document's line with the one the reader dragged (one undoable edit)."""
         record = self._viewport.record
         ends = self.ends()
         if record is None or ends is None:
             return
+        try:
+            line = ChestWallLine(*ends)
+        except ValueError:  # both ends dragged onto one point: keep the line there was
+            self.refresh()
+            return
         self._updating = True
         try:
-            self._workspace.set_chest_wall(
-                record.study_instance_uid, record.sop_instance_uid, ChestWallLine(*ends)
+            moved = self._workspace.move_chest_wall(
+                record.study_instance_uid, record.sop_instance_uid, line
             )
         finally:
             self._updating = False
+        if not moved:  # a study that cannot be stored: the line goes back
+            self.refresh()
 
     def _remove(self) -> None:
         if self.roi is not None:

@@ -67,7 +67,7 @@ from galactoview.annotations.model import (
 from galactoview.dicom.calibration import Calibration
 from galactoview.dicom.loading import ImageRecord
 from galactoview.location.localize import FindingLocation
-from galactoview.location.study import locate_study
+from galactoview.location.study import locate_document
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.annotate.finding_palette import (
     DUCT_COLOUR,
@@ -549,7 +549,7 @@ class FindingsDock(QDockWidget):
             group = QTreeWidgetItem(self.tree, [_study_text(study, self._record_list)])
             group.setData(0, _KIND_ROLE, ItemKind.STUDY)
             group.setFirstColumnSpanned(True)
-            locations = locate_study(annotations, self._record_list, self._workspace.chest_walls)
+            locations = locate_document(self._workspace.snapshot(study), self._record_list)
             for finding in annotations.findings:
                 self._add_finding(group, finding, locations.get(finding.tracking_uid))
             self._add_ducts(group, annotations)

@@ -5,14 +5,16 @@ Per breast, a frontal clock face and a side depth schematic
 place every finding that is marked on a CC and an ML (or MLO) with the nipple on both; a table
 gives, for each finding, the side, clock hour, quadrant, depth third, distance from the nipple,
 size, impression and note. Clicking a row shows the finding on its image. The content is the
-printed report's (:func:`galactoview.report.content.build_study_report`), so screen and paper
-always agree. Whenever the review is visible it shows the current findings: it is recomputed
-when marks, nipples or chest-wall lines change while it is shown, and when it becomes visible
-after changes made while it was hidden (however it is shown: F9, or a restored dock layout).
+printed report's (:func:`review_content`: the report built from the studies' documents, with
+their chest-wall lines), so screen and paper always agree. Whenever the review is visible it
+shows the current findings: it is recomputed when marks, nipples or chest-wall lines change
+while it is shown, and when it becomes visible after changes made while it was hidden
+(however it is shown: F9, or a restored dock layout).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QRectF, Signal
@@ -30,11 +32,11 @@ from PySide6.QtWidgets import (
 
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
-from galactoview.report.content import PictogramMark, TableRow, build_study_report
+from galactoview.report.content import PictogramMark, ReportContent, TableRow, build_report
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.review.pictograms import outer_ring_mm, paint_clock_face, paint_depth_schematic
 
-__all__ = ["REVIEW_COLUMNS", "SurgeonReview", "review_row"]
+__all__ = ["REVIEW_COLUMNS", "SurgeonReview", "review_content", "review_row"]
 
 #: Columns of the findings table, in order.
 REVIEW_COLUMNS = (
@@ -68,6 +70,38 @@ def review_row(row: TableRow) -> tuple[str, ...]:
         row.impression,
         row.note,
     )
+
+
+def review_content(
+    workspace: AnnotationWorkspace,
+    records: Sequence[ImageRecord],
+    report_date: dt.date,
+    problems: list[str] | None = None,
+) -> ReportContent:
+    """Return the report of the studies being read: what the review shows and the PDF prints.
+
+    Built from each study's document as it is now (marks, nipples and chest-wall lines),
+    so the window's PDF export and the review agree row for row.
+
+    Parameters
+    ----------
+    workspace
+        The studies' documents.
+    records
+        The loaded images.
+    report_date
+        Printed on the report.
+    problems
+        When given, a study that cannot be reported is left out with a line saying why
+        (see :func:`~galactoview.report.content.build_report`).
+
+    Returns
+    -------
+    ReportContent
+        One section per study with findings, newest study first.
+    """
+    documents = [workspace.snapshot(study) for study in workspace.studies()]
+    return build_report(records, documents, report_date, problems)
 
 
 def _clock(
@@ -178,14 +212,10 @@ class SurgeonReview(QWidget):
         rows: list[TableRow] = []
         marks: list[PictogramMark] = []
         self._rows = []
-        for study in self._workspace.studies():
-            annotations = self._workspace.annotations(study)
-            if not annotations.findings:
-                continue
-            try:
-                report = build_study_report(annotations, self._records, self._workspace.chest_walls)
-            except ValueError:  # none of the study's images is loaded
-                continue
+        # A study none of whose images is loaded is left out (the export reports it).
+        content = review_content(self._workspace, self._records, dt.date.today(), [])
+        for report in content.studies:
+            annotations = self._workspace.annotations(report.header.study_instance_uid)
             rows.extend(report.rows)
             marks.extend(report.marks)
             self._rows.extend(

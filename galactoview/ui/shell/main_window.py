@@ -58,7 +58,6 @@ from galactoview.reading.hanging import (
     manual_hanging,
     placement,
 )
-from galactoview.report.content import build_report
 from galactoview.ui.annotate.annotation_items import AnnotationLayer
 from galactoview.ui.annotate.annotation_saver import AnnotationSaver
 from galactoview.ui.annotate.annotation_tools import (
@@ -72,7 +71,7 @@ from galactoview.ui.annotate.finding_palette import FindingPalette
 from galactoview.ui.annotate.findings_dock import FindingsDock
 from galactoview.ui.browser.study_browser import StudyBrowserDock
 from galactoview.ui.review.report_pdf import write_report_pdf
-from galactoview.ui.review.review_mode import SurgeonReview
+from galactoview.ui.review.review_mode import SurgeonReview, review_content
 from galactoview.ui.shell.errors import ProblemReporter, ProblemsDock
 from galactoview.ui.shell.save_guard import StorageBanner, UnsavedMarksGuard
 from galactoview.ui.shell.settings import Settings
@@ -232,7 +231,7 @@ class MainWindow(QMainWindow):
         self.storage_banner = StorageBanner(self.saver, self.unsaved_guard, central)
         central_layout.addWidget(self.storage_banner)
         central_layout.addWidget(self.hanging_view, 1)
-        self.workspace.undo_stack.cleanChanged.connect(self._update_title)
+        self.workspace.modified_changed.connect(self._update_title)
 
         self.layout_label = QLabel(self)
         self.image_label = QLabel(self)
@@ -1273,7 +1272,7 @@ class MainWindow(QMainWindow):
         """
         record = decoded.record
         uid = record.sop_instance_uid
-        if record.view.short_name not in _OBLIQUE_VIEWS or uid in self.workspace.chest_walls:
+        if record.view.short_name not in _OBLIQUE_VIEWS or self.workspace.chest_wall(uid):
             return
         try:
             wall = suggest_chest_wall(
@@ -1282,7 +1281,7 @@ class MainWindow(QMainWindow):
         except ValueError:
             return
         if wall.kind is ChestWallKind.PECTORAL_LINE:
-            self.workspace.set_chest_wall(
+            self.workspace.suggest_chest_wall(
                 record.study_instance_uid, uid, ChestWallLine(*wall.points)
             )
 
@@ -1350,10 +1349,9 @@ class MainWindow(QMainWindow):
                 return None
             out = Path(name)
         self.saver.save_now()
-        studies = [self.workspace.annotations(study) for study in self.workspace.studies()]
         problems: list[str] = []  # a study or key image left out, with why
         try:
-            content = build_report(self._records, studies, dt.date.today(), problems)
+            content = review_content(self.workspace, self._records, dt.date.today(), problems)
             pages = write_report_pdf(content, self._records, out, problems)
         except (OSError, ValueError) as error:
             self.problems.alert("The report could not be written.", f"{out}: {error}")
@@ -1522,7 +1520,7 @@ class MainWindow(QMainWindow):
                 format_person_name(record.patient_name) or record.patient_id or "Unknown patient",
                 record.study_description or "Study",
             ]
-        modified = not self.workspace.undo_stack.isClean()
+        modified = self.workspace.is_modified()
         # A leading bullet says that annotations are not saved yet.
         self.setWindowTitle(("• " if modified else "") + " — ".join(parts))
 

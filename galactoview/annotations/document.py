@@ -1,0 +1,635 @@
+"""StudyDocument: everything a reader edits for one study, with a command history (Qt-free).
+
+A study's document is a series of immutable :class:`StudySnapshot` values: the study's
+:class:`~galactoview.annotations.model.AnnotationSet` (findings, duct trees, nipple
+landmarks, the SR revision it was read from) and the chest-wall lines of its oblique views
+(:class:`~galactoview.annotations.model.ChestWallLine`, by SOP Instance UID). Every edit
+is a :class:`Command`: it names itself for the Edit menu (:meth:`Command.describe`) and
+maps the snapshot before to the one after (:meth:`Command.apply`). The document keeps the
+history of the commands run (undo, redo), whether it differs from what was last saved
+(:attr:`StudyDocument.is_modified`, the one notion of "unsaved") and a
+:attr:`StudyDocument.revision` that increases with every change.
+
+The GUI runs the commands through a Qt undo stack (a thin adapter,
+:mod:`galactoview.ui.annotate.annotation_workspace`); ``galactoview sr import`` runs
+:class:`ReplaceAnnotations` on a document opened from the study's sidecar. Locations
+are computed from a snapshot by :func:`galactoview.location.study.locate_document`.
+
+Two changes are not edits and make no history: :meth:`StudyDocument.mark_saved` (a save
+gives the annotations a new SR revision identity, stamped on every snapshot so that
+undoing past a save never brings an older revision back as predecessor) and
+:meth:`StudyDocument.suggest_chest_wall` (a pectoral line suggested when an image is
+decoded, added to every snapshot that has no line for the image).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Protocol
+
+from galactoview.annotations.model import (
+    AnnotationSet,
+    ChestWallLine,
+    DuctSegment,
+    Finding,
+    NippleLandmark,
+    descendants,
+)
+
+__all__ = [
+    "AddDuctSegment",
+    "AddFinding",
+    "Command",
+    "DeleteMark",
+    "DeleteNipple",
+    "Edit",
+    "MoveChestWall",
+    "ReplaceAnnotations",
+    "ReplaceDuctSegment",
+    "ReplaceFinding",
+    "SetNipple",
+    "StudyDocument",
+    "StudySnapshot",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class StudySnapshot:
+    """One state of a study's document.
+
+    Attributes
+    ----------
+    annotations
+        Findings, duct segments, nipple landmarks and the SR revision identity.
+    chest_walls
+        ``(SOP Instance UID, line)`` pairs, at most one per image, in the order set.
+
+    Raises
+    ------
+    ValueError
+        When an image has two chest-wall lines.
+    """
+
+    annotations: AnnotationSet
+    chest_walls: tuple[tuple[str, ChestWallLine], ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        walls = tuple((str(uid), line) for uid, line in self.chest_walls)
+        if len({uid for uid, _ in walls}) != len(walls):
+            raise ValueError("at most one chest-wall line per image")
+        object.__setattr__(self, "chest_walls", walls)
+
+    @classmethod
+    def of(
+        cls, annotations: AnnotationSet, chest_walls: Mapping[str, ChestWallLine] | None = None
+    ) -> StudySnapshot:
+        """Return a snapshot of annotations and chest-wall lines given as a mapping.
+
+        Parameters
+        ----------
+        annotations
+            The study's annotations.
+        chest_walls
+            Lines by SOP Instance UID; none when ``None``.
+
+        Returns
+        -------
+        StudySnapshot
+            The snapshot.
+        """
+        return cls(annotations, tuple((chest_walls or {}).items()))
+
+    @property
+    def study_instance_uid(self) -> str:
+        """Return the study's Study Instance UID."""
+        return self.annotations.study_instance_uid
+
+    def chest_wall(self, sop_instance_uid: str) -> ChestWallLine | None:
+        """Return the chest-wall line of an image, ``None`` when it has none.
+
+        Parameters
+        ----------
+        sop_instance_uid
+            The image.
+
+        Returns
+        -------
+        ChestWallLine or None
+            Its line.
+        """
+        return next((line for uid, line in self.chest_walls if uid == sop_instance_uid), None)
+
+    def chest_wall_lines(self) -> dict[str, ChestWallLine]:
+        """Return the chest-wall lines by SOP Instance UID (a new dict)."""
+        return dict(self.chest_walls)
+
+    def with_annotations(self, annotations: AnnotationSet) -> StudySnapshot:
+        """Return a copy with other annotations of the same study.
+
+        Parameters
+        ----------
+        annotations
+            The new annotations.
+
+        Returns
+        -------
+        StudySnapshot
+            The new snapshot.
+
+        Raises
+        ------
+        ValueError
+            When they belong to another study.
+        """
+        if annotations.study_instance_uid != self.study_instance_uid:
+            raise ValueError(
+                f"annotations of study {annotations.study_instance_uid} cannot replace those "
+                f"of study {self.study_instance_uid}"
+            )
+        return replace(self, annotations=annotations)
+
+    def with_chest_wall(self, sop_instance_uid: str, line: ChestWallLine) -> StudySnapshot:
+        """Return a copy with an image's chest-wall line set (replaced in place if it had one).
+
+        Parameters
+        ----------
+        sop_instance_uid
+            The image.
+        line
+            Its line.
+
+        Returns
+        -------
+        StudySnapshot
+            The new snapshot.
+        """
+        walls = list(self.chest_walls)
+        for index, (uid, _old) in enumerate(walls):
+            if uid == sop_instance_uid:
+                walls[index] = (uid, line)
+                break
+        else:
+            walls.append((sop_instance_uid, line))
+        return replace(self, chest_walls=tuple(walls))
+
+
+class Command(Protocol):
+    """An edit of a study's document."""
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return what the Edit menu says, e.g. ``"Add FD-1"`` (``before``: the state edited)."""
+        ...
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Return the snapshot after the edit (``KeyError``/``ValueError`` when it cannot apply)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class AddFinding:
+    """Add a finding (its tracking UID and short id unused)."""
+
+    finding: Finding
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return ``"Add FD-1"``."""
+        return f"Add {self.finding.short_id}"
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Append the finding."""
+        return before.with_annotations(before.annotations.with_finding(self.finding))
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceFinding:
+    """Replace a finding by tracking UID (moved, reshaped, re-typed, described).
+
+    Attributes
+    ----------
+    finding
+        The new version.
+    label
+        What the Edit menu says; ``"Edit FD-1"`` when empty.
+    """
+
+    finding: Finding
+    label: str = ""
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return the label, or ``"Edit FD-1"``."""
+        return self.label or f"Edit {self.finding.short_id}"
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Replace the finding in place (``KeyError`` if absent)."""
+        return before.with_annotations(before.annotations.replace_finding(self.finding))
+
+
+@dataclass(frozen=True, slots=True)
+class AddDuctSegment:
+    """Add a traced duct segment (its parent, if any, must exist)."""
+
+    segment: DuctSegment
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return ``"Trace DS-1"``."""
+        return f"Trace {self.segment.short_id}"
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Append the segment."""
+        return before.with_annotations(before.annotations.with_duct_segment(self.segment))
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceDuctSegment:
+    """Replace a duct segment by tracking UID (reshaped).
+
+    Attributes
+    ----------
+    segment
+        The new version.
+    label
+        What the Edit menu says; ``"Edit DS-1"`` when empty.
+    """
+
+    segment: DuctSegment
+    label: str = ""
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return the label, or ``"Edit DS-1"``."""
+        return self.label or f"Edit {self.segment.short_id}"
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Replace the segment in place (``KeyError`` if absent)."""
+        return before.with_annotations(before.annotations.replace_duct_segment(self.segment))
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteMark:
+    """Delete a finding, or a duct segment with all its branches."""
+
+    tracking_uid: str
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return ``"Delete FD-1"`` or ``"Delete DS-2 and 1 branch(es)"``."""
+        annotations = before.annotations
+        if any(f.tracking_uid == self.tracking_uid for f in annotations.findings):
+            return f"Delete {annotations.finding(self.tracking_uid).short_id}"
+        segment = annotations.duct_segment(self.tracking_uid)
+        branches = descendants(annotations.duct_segments, self.tracking_uid)
+        extra = f" and {len(branches)} branch(es)" if branches else ""
+        return f"Delete {segment.short_id}{extra}"
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Remove the mark (``KeyError`` if there is none of that tracking UID)."""
+        annotations = before.annotations
+        if any(f.tracking_uid == self.tracking_uid for f in annotations.findings):
+            return before.with_annotations(annotations.without_finding(self.tracking_uid))
+        return before.with_annotations(annotations.without_duct_segment(self.tracking_uid))
+
+
+@dataclass(frozen=True, slots=True)
+class SetNipple:
+    """Place the nipple landmark of an image, or move the one it has."""
+
+    landmark: NippleLandmark
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return ``"Place nipple"`` or ``"Move nipple"``."""
+        existing = before.annotations.landmark(self.landmark.sop_instance_uid, self.landmark.frame)
+        return "Place nipple" if existing is None else "Move nipple"
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Set the landmark (replacing the image's one in place)."""
+        return before.with_annotations(before.annotations.with_landmark(self.landmark))
+
+
+@dataclass(frozen=True, slots=True)
+class DeleteNipple:
+    """Delete the nipple landmark of an image (frame)."""
+
+    sop_instance_uid: str
+    frame: int | None = None
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return ``"Delete nipple"``."""
+        return "Delete nipple"
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Remove the landmark (``KeyError`` if the image has none)."""
+        annotations = before.annotations.without_landmark(self.sop_instance_uid, self.frame)
+        return before.with_annotations(annotations)
+
+
+@dataclass(frozen=True, slots=True)
+class MoveChestWall:
+    """Replace the chest-wall line of an image with the one the reader drew."""
+
+    sop_instance_uid: str
+    line: ChestWallLine
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return ``"Move chest wall"``."""
+        return "Move chest wall"
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Set the line."""
+        return before.with_chest_wall(self.sop_instance_uid, self.line)
+
+
+@dataclass(frozen=True, slots=True)
+class ReplaceAnnotations:
+    """Replace the study's annotations with another set of the same study.
+
+    E.g. those of a TID 1500 SR read from a file (``sr import``): its marks and revision
+    identity replace the document's; chest-wall lines (not part of an SR) stay.
+
+    Attributes
+    ----------
+    annotations
+        The new annotations.
+    label
+        What the Edit menu says.
+    """
+
+    annotations: AnnotationSet
+    label: str = "Edit annotations"
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return the label."""
+        return self.label
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Put the annotations in place (``ValueError`` for another study's)."""
+        return before.with_annotations(self.annotations)
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """One entry of a document's history: a command run and the snapshots around it.
+
+    Attributes
+    ----------
+    text
+        What the Edit menu says (:meth:`Command.describe` of the state edited).
+    command
+        The command.
+    before, after
+        The snapshots before and after it.
+    """
+
+    text: str
+    command: Command
+    before: StudySnapshot
+    after: StudySnapshot
+
+
+def _stamped(annotations: AnnotationSet, saved: AnnotationSet) -> AnnotationSet:
+    """Return ``annotations`` with the SR revision identity of ``saved``."""
+    return replace(
+        annotations,
+        sop_instance_uid=saved.sop_instance_uid,
+        previous_revision_uid=saved.previous_revision_uid,
+        series_instance_uid=saved.series_instance_uid,
+    )
+
+
+class StudyDocument:
+    """The editable state of one study: snapshots, a command history, saved or not.
+
+    Parameters
+    ----------
+    initial
+        The state read from disk (or an empty study); clean, with no history.
+
+    Notes
+    -----
+    "Modified" means the current snapshot is not the one last saved (or loaded): undoing
+    back to the saved state makes the document clean again, as a Qt undo stack's clean
+    index does. :attr:`revision` counts every change (command, undo, redo, load,
+    suggestion) and lets a saver tell whether the document changed while it was saving.
+    """
+
+    __slots__ = ("_clean", "_redo", "_revision", "_snapshot", "_undo")
+
+    def __init__(self, initial: StudySnapshot | AnnotationSet) -> None:
+        self._snapshot = initial if isinstance(initial, StudySnapshot) else StudySnapshot(initial)
+        self._undo: list[Edit] = []
+        self._redo: list[Edit] = []
+        self._revision = 0
+        #: Number of edits undoable at the saved state; None when it cannot come back.
+        self._clean: int | None = 0
+
+    # --- reading ----------------------------------------------------------------------
+
+    @property
+    def snapshot(self) -> StudySnapshot:
+        """Return the current state."""
+        return self._snapshot
+
+    @property
+    def annotations(self) -> AnnotationSet:
+        """Return the current annotations."""
+        return self._snapshot.annotations
+
+    @property
+    def study_instance_uid(self) -> str:
+        """Return the study's Study Instance UID."""
+        return self._snapshot.study_instance_uid
+
+    @property
+    def revision(self) -> int:
+        """Return the number of changes so far (increases with every change)."""
+        return self._revision
+
+    @property
+    def is_modified(self) -> bool:
+        """Return whether the current state is not the one last saved or loaded."""
+        return self._clean != len(self._undo)
+
+    @property
+    def undo_text(self) -> str:
+        """Return the text of the edit :meth:`undo` takes back, ``""`` when none."""
+        return self._undo[-1].text if self._undo else ""
+
+    @property
+    def redo_text(self) -> str:
+        """Return the text of the edit :meth:`redo` makes again, ``""`` when none."""
+        return self._redo[-1].text if self._redo else ""
+
+    def can_undo(self) -> bool:
+        """Return whether there is an edit to undo."""
+        return bool(self._undo)
+
+    def can_redo(self) -> bool:
+        """Return whether there is an undone edit to redo."""
+        return bool(self._redo)
+
+    def history(self) -> tuple[Edit, ...]:
+        """Return the edits that can be undone, oldest first."""
+        return tuple(self._undo)
+
+    # --- editing ----------------------------------------------------------------------
+
+    def execute(self, command: Command) -> Edit | None:
+        """Run a command: its snapshot becomes the current one; the redo history is dropped.
+
+        Parameters
+        ----------
+        command
+            The edit.
+
+        Returns
+        -------
+        Edit or None
+            The history entry; ``None`` when the command changes nothing (no entry).
+
+        Raises
+        ------
+        KeyError, ValueError
+            When the command does not apply to the current state (nothing changes).
+        """
+        before = self._snapshot
+        after = command.apply(before)
+        if after.study_instance_uid != before.study_instance_uid:
+            raise ValueError("a command cannot move annotations to another study")
+        if after == before:
+            return None
+        edit = Edit(command.describe(before), command, before, after)
+        if self._clean is not None and self._clean > len(self._undo):
+            self._clean = None  # the saved state was undone and is now out of reach
+        self._redo.clear()
+        self._undo.append(edit)
+        self._set(after)
+        return edit
+
+    def undo(self) -> Edit:
+        """Take the last edit back.
+
+        Returns
+        -------
+        Edit
+            The edit undone.
+
+        Raises
+        ------
+        IndexError
+            When there is nothing to undo.
+        """
+        if not self._undo:
+            raise IndexError("nothing to undo")
+        edit = self._undo.pop()
+        self._redo.append(edit)
+        self._set(edit.before)
+        return edit
+
+    def redo(self) -> Edit:
+        """Make the last undone edit again.
+
+        Returns
+        -------
+        Edit
+            The edit redone.
+
+        Raises
+        ------
+        IndexError
+            When there is nothing to redo.
+        """
+        if not self._redo:
+            raise IndexError("nothing to redo")
+        edit = self._redo.pop()
+        self._undo.append(edit)
+        self._set(edit.after)
+        return edit
+
+    # --- not edits --------------------------------------------------------------------
+
+    def load(self, state: StudySnapshot | AnnotationSet) -> None:
+        """Put a state read from disk in place: clean, with no history.
+
+        Parameters
+        ----------
+        state
+            The new state; an :class:`AnnotationSet` keeps the current chest-wall lines.
+        """
+        if isinstance(state, AnnotationSet):
+            state = StudySnapshot(state, self._snapshot.chest_walls)
+        self._undo.clear()
+        self._redo.clear()
+        self._clean = 0
+        self._set(state)
+
+    def clear_history(self) -> None:
+        """Forget the undo and redo history; the state and whether it is saved stay."""
+        modified = self.is_modified
+        self._undo.clear()
+        self._redo.clear()
+        self._clean = None if modified else 0
+
+    def mark_saved(self, saved: AnnotationSet, revision: int | None = None) -> None:
+        """Record that the state at ``revision`` was saved as a new SR revision.
+
+        The new revision identity (SOP Instance UID, predecessor, series) is stamped on
+        every snapshot of the history, so an undo never brings an older revision back as
+        the next save's predecessor. The document is clean when nothing changed since
+        ``revision``.
+
+        Parameters
+        ----------
+        saved
+            The annotations as saved (:func:`galactoview.sr.persistence.save_annotations`).
+        revision
+            :attr:`revision` when the save started; the current one when ``None``.
+
+        Raises
+        ------
+        ValueError
+            When ``saved`` is another study's.
+        """
+        if saved.study_instance_uid != self.study_instance_uid:
+            raise ValueError(f"study {saved.study_instance_uid} is not this document's")
+
+        def stamp(snapshot: StudySnapshot) -> StudySnapshot:
+            return replace(snapshot, annotations=_stamped(snapshot.annotations, saved))
+
+        self._undo = [replace(e, before=stamp(e.before), after=stamp(e.after)) for e in self._undo]
+        self._redo = [replace(e, before=stamp(e.before), after=stamp(e.after)) for e in self._redo]
+        self._snapshot = stamp(self._snapshot)
+        if revision is None or revision == self._revision:
+            self._clean = len(self._undo)
+
+    def suggest_chest_wall(self, sop_instance_uid: str, line: ChestWallLine) -> bool:
+        """Add a suggested chest-wall line for an image that has none (not an edit).
+
+        The line goes into every snapshot of the history without a line for that image,
+        so undo keeps it; whether the document is modified does not change.
+
+        Parameters
+        ----------
+        sop_instance_uid
+            The image.
+        line
+            The suggested line.
+
+        Returns
+        -------
+        bool
+            Whether the line was added (``False``: the image has a line already).
+        """
+        if self._snapshot.chest_wall(sop_instance_uid) is not None:
+            return False
+
+        def add(snapshot: StudySnapshot) -> StudySnapshot:
+            if snapshot.chest_wall(sop_instance_uid) is not None:
+                return snapshot
+            return snapshot.with_chest_wall(sop_instance_uid, line)
+
+        self._undo = [replace(e, before=add(e.before), after=add(e.after)) for e in self._undo]
+        self._redo = [replace(e, before=add(e.before), after=add(e.after)) for e in self._redo]
+        self._set(add(self._snapshot))
+        return True
+
+    def _set(self, snapshot: StudySnapshot) -> None:
+        self._snapshot = snapshot
+        self._revision += 1

@@ -1,0 +1,305 @@
+"""StudyDocument: snapshots, commands, undo/redo, clean state and revision (Qt-free)."""
+
+from __future__ import annotations
+
+import pytest
+
+from galactoview.annotations.document import (
+    AddDuctSegment,
+    AddFinding,
+    DeleteMark,
+    DeleteNipple,
+    MoveChestWall,
+    ReplaceAnnotations,
+    ReplaceDuctSegment,
+    ReplaceFinding,
+    SetNipple,
+    StudyDocument,
+    StudySnapshot,
+)
+from galactoview.annotations.model import (
+    AnnotationSet,
+    ChestWallLine,
+    DuctSegment,
+    Finding,
+    FindingType,
+    GraphicType,
+    ImageRegion,
+    NippleLandmark,
+)
+from galactoview.dicom.mammography import Laterality
+
+STUDY = "1.2.3.4"
+IMAGE = "1.2.3.4.5"
+LINE = ChestWallLine((0.0, 0.0), (10.0, 100.0))
+
+
+def point_finding(short_id: str = "FD-1", at: tuple[float, float] = (10.0, 20.0)) -> Finding:
+    region = ImageRegion(IMAGE, None, GraphicType.POINT, (at,))
+    return Finding.new(
+        FindingType.INTRALUMINAL_FILLING_DEFECT,
+        [region],
+        short_id=short_id,
+        laterality=Laterality.LEFT,
+    )
+
+
+def trace(parent: str | None, short_id: str) -> DuctSegment:
+    region = ImageRegion(IMAGE, None, GraphicType.POLYLINE, ((1.0, 1.0), (5.0, 5.0)))
+    return DuctSegment.new(region, short_id=short_id, parent_uid=parent)
+
+
+def empty() -> StudyDocument:
+    return StudyDocument(AnnotationSet(STUDY))
+
+
+def test_a_new_document_is_clean_with_no_history() -> None:
+    document = empty()
+    assert document.snapshot == StudySnapshot(AnnotationSet(STUDY))
+    assert document.study_instance_uid == STUDY
+    assert not document.is_modified
+    assert not document.can_undo() and not document.can_redo()
+    assert document.undo_text == "" and document.redo_text == ""
+    assert document.revision == 0
+
+
+def test_execute_undo_redo_move_between_snapshots_and_count_revisions() -> None:
+    document = empty()
+    finding = point_finding()
+    edit = document.execute(AddFinding(finding))
+    assert edit is not None and edit.text == "Add FD-1"
+    assert edit.before.annotations.findings == () and edit.after == document.snapshot
+    assert document.annotations.findings == (finding,)
+    assert document.is_modified and document.revision == 1
+    assert document.undo() is edit
+    assert not document.annotations.findings and not document.is_modified
+    assert document.redo_text == "Add FD-1" and document.revision == 2
+    assert document.redo() is edit
+    assert document.annotations.findings == (finding,) and document.revision == 3
+    assert document.history() == (edit,)
+
+
+def test_undo_or_redo_with_nothing_to_do_raises() -> None:
+    document = empty()
+    with pytest.raises(IndexError):
+        document.undo()
+    with pytest.raises(IndexError):
+        document.redo()
+
+
+def test_a_command_that_changes_nothing_makes_no_history() -> None:
+    document = StudyDocument(StudySnapshot(AnnotationSet(STUDY), ((IMAGE, LINE),)))
+    assert document.execute(MoveChestWall(IMAGE, LINE)) is None
+    assert not document.can_undo() and document.revision == 0 and not document.is_modified
+
+
+def test_a_command_that_cannot_apply_changes_nothing() -> None:
+    document = empty()
+    with pytest.raises(KeyError):
+        document.execute(DeleteMark("1.2.3.999"))
+    other = AnnotationSet("1.2.3.5")
+    with pytest.raises(ValueError, match="cannot replace"):
+        document.execute(ReplaceAnnotations(other))
+    assert document.revision == 0 and not document.can_undo()
+
+
+def test_a_new_edit_drops_the_redo_history() -> None:
+    document = empty()
+    document.execute(AddFinding(point_finding("FD-1")))
+    document.undo()
+    document.execute(AddFinding(point_finding("FD-2")))
+    assert not document.can_redo()
+    assert [f.short_id for f in document.annotations.findings] == ["FD-2"]
+
+
+def test_saved_state_is_clean_and_undoing_past_it_is_not() -> None:
+    document = empty()
+    document.execute(AddFinding(point_finding("FD-1")))
+    saved = document.annotations
+    document.mark_saved(saved)
+    assert not document.is_modified
+    document.undo()
+    assert document.is_modified
+    document.redo()
+    assert not document.is_modified
+    document.undo()
+    document.execute(AddFinding(point_finding("FD-2")))  # the saved state is out of reach
+    document.undo()
+    assert document.is_modified
+
+
+def test_an_edit_after_the_revision_saved_keeps_the_document_unsaved() -> None:
+    document = empty()
+    document.execute(AddFinding(point_finding("FD-1")))
+    revision = document.revision
+    saved = document.annotations
+    document.execute(AddFinding(point_finding("FD-2")))
+    document.mark_saved(saved, revision)
+    assert document.is_modified
+
+
+def test_a_save_stamps_its_revision_on_every_snapshot() -> None:
+    document = empty()
+    document.execute(AddFinding(point_finding("FD-1")))
+    document.execute(AddFinding(point_finding("FD-2")))
+    saved = AnnotationSet(
+        STUDY,
+        document.annotations.findings,
+        sop_instance_uid="1.2.3.100",
+        series_instance_uid="1.2.3.101",
+    )
+    document.mark_saved(saved)
+    assert document.annotations == saved
+    document.undo()
+    assert document.annotations.sop_instance_uid == "1.2.3.100"  # the next predecessor
+    assert document.annotations.series_instance_uid == "1.2.3.101"
+    with pytest.raises(ValueError):
+        document.mark_saved(AnnotationSet("1.2.3.5"))
+
+
+def test_load_replaces_the_state_clean_and_keeps_the_chest_walls() -> None:
+    document = empty()
+    document.execute(MoveChestWall(IMAGE, LINE))
+    document.execute(AddFinding(point_finding()))
+    revision = document.revision
+    document.load(AnnotationSet(STUDY))
+    assert not document.is_modified and not document.can_undo()
+    assert document.snapshot.chest_wall(IMAGE) == LINE
+    assert document.revision == revision + 1
+
+
+def test_clear_history_keeps_whether_the_state_is_saved() -> None:
+    document = empty()
+    document.execute(AddFinding(point_finding()))
+    document.clear_history()
+    assert document.is_modified and not document.can_undo()
+    document.mark_saved(document.annotations)
+    document.clear_history()
+    assert not document.is_modified
+
+
+def test_a_suggested_chest_wall_is_no_edit_and_survives_undo() -> None:
+    document = empty()
+    document.execute(AddFinding(point_finding()))
+    document.mark_saved(document.annotations)
+    revision = document.revision
+    assert document.suggest_chest_wall(IMAGE, LINE)
+    assert not document.is_modified and not document.can_redo()
+    assert document.revision == revision + 1
+    document.undo()
+    assert document.snapshot.chest_wall(IMAGE) == LINE
+    moved = ChestWallLine((1.0, 0.0), (11.0, 100.0))
+    document.redo()
+    document.execute(MoveChestWall(IMAGE, moved))
+    assert not document.suggest_chest_wall(IMAGE, LINE)  # the image has a line
+    assert document.snapshot.chest_wall(IMAGE) == moved
+
+
+def test_move_chest_wall_is_undoable_and_unsaved() -> None:
+    document = StudyDocument(StudySnapshot.of(AnnotationSet(STUDY), {IMAGE: LINE}))
+    moved = ChestWallLine((5.0, 0.0), (15.0, 100.0))
+    edit = document.execute(MoveChestWall(IMAGE, moved))
+    assert edit is not None and edit.text == "Move chest wall"
+    assert document.snapshot.chest_wall_lines() == {IMAGE: moved}
+    assert document.is_modified
+    document.undo()
+    assert document.snapshot.chest_wall(IMAGE) == LINE and not document.is_modified
+
+
+def test_a_finding_is_added_moved_and_moved_back() -> None:
+    document = empty()
+    finding = point_finding()
+    document.execute(AddFinding(finding))
+    moved = Finding(
+        finding.tracking_uid,
+        finding.short_id,
+        finding.finding_type,
+        finding.other_text,
+        finding.laterality,
+        (ImageRegion(IMAGE, None, GraphicType.POINT, ((30.0, 40.0),)),),
+    )
+    edit = document.execute(ReplaceFinding(moved))
+    assert edit is not None and edit.text == "Edit FD-1"
+    assert document.annotations.findings == (moved,)
+    document.undo()
+    assert document.annotations.findings == (finding,)
+
+
+def test_replace_finding_of_an_unknown_uid_raises_and_labels_are_used() -> None:
+    document = empty()
+    finding = point_finding()
+    document.execute(AddFinding(finding))
+    with pytest.raises(KeyError):
+        document.execute(ReplaceFinding(point_finding()))
+    renamed = Finding(
+        finding.tracking_uid,
+        finding.short_id,
+        finding.finding_type,
+        finding.other_text,
+        finding.laterality,
+        finding.regions,
+        note="papilloma?",
+    )
+    edit = document.execute(ReplaceFinding(renamed, "Note FD-1"))
+    assert edit is not None and edit.text == "Note FD-1"
+    assert document.annotations.finding(finding.tracking_uid).note == "papilloma?"
+    edit = document.execute(DeleteMark(finding.tracking_uid))
+    assert edit is not None and edit.text == "Delete FD-1"
+    assert document.annotations.findings == ()
+
+
+def test_duct_commands_delete_a_segment_with_its_branches() -> None:
+    document = empty()
+    root = trace(None, "DS-1")
+    branch = trace(root.tracking_uid, "DS-2")
+    twig = trace(branch.tracking_uid, "DS-3")
+    for segment in (root, branch, twig):
+        edit = document.execute(AddDuctSegment(segment))
+        assert edit is not None and edit.text == f"Trace {segment.short_id}"
+    reshaped = DuctSegment(
+        twig.tracking_uid,
+        twig.short_id,
+        twig.parent_uid,
+        ImageRegion(IMAGE, None, GraphicType.POLYLINE, ((1.0, 1.0), (9.0, 9.0))),
+        twig.laterality,
+    )
+    edit = document.execute(ReplaceDuctSegment(reshaped))
+    assert edit is not None and edit.text == "Edit DS-3"
+    edit = document.execute(DeleteMark(branch.tracking_uid))
+    assert edit is not None and edit.text == "Delete DS-2 and 1 branch(es)"
+    assert [s.short_id for s in document.annotations.duct_segments] == ["DS-1"]
+    document.undo()
+    assert document.annotations.duct_segment(twig.tracking_uid) == reshaped
+
+
+def test_nipple_commands_place_move_and_delete() -> None:
+    document = empty()
+    edit = document.execute(SetNipple(NippleLandmark(IMAGE, None, (100.0, 200.0))))
+    assert edit is not None and edit.text == "Place nipple"
+    edit = document.execute(SetNipple(NippleLandmark(IMAGE, None, (110.0, 200.0))))
+    assert edit is not None and edit.text == "Move nipple"
+    landmark = document.annotations.landmark(IMAGE)
+    assert landmark is not None and landmark.point == (110.0, 200.0)
+    edit = document.execute(DeleteNipple(IMAGE))
+    assert edit is not None and edit.text == "Delete nipple"
+    assert document.annotations.landmarks == ()
+    with pytest.raises(KeyError):
+        document.execute(DeleteNipple(IMAGE))
+
+
+def test_replace_annotations_keeps_the_chest_walls() -> None:
+    document = StudyDocument(StudySnapshot.of(AnnotationSet(STUDY), {IMAGE: LINE}))
+    imported = AnnotationSet(STUDY, (point_finding(),), sop_instance_uid="1.2.3.100")
+    edit = document.execute(ReplaceAnnotations(imported, "Import SR"))
+    assert edit is not None and edit.text == "Import SR"
+    assert document.annotations == imported
+    assert document.snapshot.chest_wall(IMAGE) == LINE
+
+
+def test_a_snapshot_has_one_chest_wall_per_image() -> None:
+    with pytest.raises(ValueError, match="one chest-wall line"):
+        StudySnapshot(AnnotationSet(STUDY), ((IMAGE, LINE), (IMAGE, LINE)))
+    snapshot = StudySnapshot(AnnotationSet(STUDY)).with_chest_wall(IMAGE, LINE)
+    other = ChestWallLine((1.0, 1.0), (2.0, 2.0))
+    assert snapshot.with_chest_wall(IMAGE, other).chest_walls == ((IMAGE, other),)
+    assert snapshot.chest_wall("1.2.3.9") is None
