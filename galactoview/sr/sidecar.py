@@ -66,7 +66,7 @@ import os
 import re
 import stat
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -827,80 +827,3 @@ def _keep_backup(path: Path, previous: bytes) -> None:
         lambda stream: stream.write(previous),
         keep_mode=True,
     )
-
-
-# --- autosave ------------------------------------------------------------------------------
-
-
-class Autosaver:
-    """Decides when to save: ``delay_s`` after the last edit, and on close (Qt-free).
-
-    The UI calls :meth:`edited` after every edit and starts a single-shot timer
-    for :meth:`seconds_until_due`; when it fires and :meth:`due` is true, it
-    notes :attr:`revision`, saves, and calls :meth:`saved` with that revision
-    (edits made during the save keep the state dirty) or :meth:`save_failed`.
-
-    Parameters
-    ----------
-    delay_s
-        Seconds of quiet after the last edit before saving (debounce).
-    clock
-        Monotonic time in seconds; :func:`time.monotonic` in the application, a
-        fake in tests.
-    """
-
-    __slots__ = ("_clock", "_delay_s", "_last_edit", "_revision", "_saved_revision")
-
-    def __init__(self, delay_s: float, clock: Callable[[], float]) -> None:
-        if delay_s < 0:
-            raise ValueError(f"the autosave delay must not be negative: {delay_s}")
-        self._delay_s = delay_s
-        self._clock = clock
-        self._revision = 0
-        self._saved_revision = 0
-        self._last_edit = 0.0
-
-    @property
-    def revision(self) -> int:
-        """The number of edits so far; pass it to :meth:`saved`."""
-        return self._revision
-
-    @property
-    def dirty(self) -> bool:
-        """Whether there are edits not saved yet."""
-        return self._revision != self._saved_revision
-
-    def edited(self) -> None:
-        """Record an edit: the save is due ``delay_s`` from now."""
-        self._revision += 1
-        self._last_edit = self._clock()
-
-    def seconds_until_due(self) -> float | None:
-        """Return the seconds until a save is due (0 when due), ``None`` when nothing to save."""
-        if not self.dirty:
-            return None
-        return max(0.0, self._last_edit + self._delay_s - self._clock())
-
-    def due(self) -> bool:
-        """Return whether to save now: unsaved edits and ``delay_s`` of quiet."""
-        return self.seconds_until_due() == 0.0
-
-    def should_save_on_close(self) -> bool:
-        """Return whether closing must save first: any unsaved edit, without waiting."""
-        return self.dirty
-
-    def saved(self, revision: int) -> None:
-        """Record a successful save of the state at ``revision`` (:attr:`revision` before saving).
-
-        Parameters
-        ----------
-        revision
-            The revision that was saved; later edits stay unsaved.
-        """
-        if not 0 <= revision <= self._revision:
-            raise ValueError(f"revision {revision} is not between 0 and {self._revision}")
-        self._saved_revision = max(self._saved_revision, revision)
-
-    def save_failed(self) -> None:
-        """Record a failed save: stay dirty and retry ``delay_s`` from now, not at once."""
-        self._last_edit = self._clock()

@@ -14,7 +14,6 @@ import pytest
 
 from galactoview.sr import sidecar
 from galactoview.sr.sidecar import (
-    Autosaver,
     Fingerprint,
     SidecarConflict,
     SidecarError,
@@ -563,69 +562,3 @@ def test_unreadable_sidecar_is_reported(tmp_path: Path) -> None:
     with pytest.raises(SidecarError, match="a folder is in the way") as caught:
         load(path)
     assert caught.value.path == path
-
-
-# --- autosave ------------------------------------------------------------------------------
-
-
-class FakeClock:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_autosave_is_due_after_quiet_period_since_last_edit() -> None:
-    clock = FakeClock()
-    saver = Autosaver(2.0, clock)
-    assert not saver.dirty
-    assert saver.seconds_until_due() is None
-    assert not saver.due()
-    saver.edited()
-    clock.now += 1.5
-    assert saver.seconds_until_due() == pytest.approx(0.5)
-    saver.edited()  # debounce: the wait restarts
-    clock.now += 1.5
-    assert not saver.due()
-    assert saver.seconds_until_due() == pytest.approx(0.5)
-    clock.now += 0.5
-    assert saver.due()
-    saver.saved(saver.revision)
-    assert not saver.dirty
-    assert not saver.due()
-
-
-def test_autosave_edit_during_save_stays_dirty() -> None:
-    clock = FakeClock()
-    saver = Autosaver(1.0, clock)
-    saver.edited()
-    clock.now += 1.0
-    revision = saver.revision
-    saver.edited()  # arrives while the save of ``revision`` runs
-    saver.saved(revision)
-    assert saver.dirty
-    assert saver.seconds_until_due() == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="revision"):
-        saver.saved(revision + 5)
-
-
-def test_autosave_on_close_does_not_wait_and_failures_retry_later() -> None:
-    clock = FakeClock()
-    saver = Autosaver(5.0, clock)
-    assert not saver.should_save_on_close()
-    saver.edited()
-    assert saver.should_save_on_close()
-    assert not saver.due()
-    clock.now += 5.0
-    assert saver.due()
-    saver.save_failed()
-    assert saver.dirty
-    assert not saver.due()
-    clock.now += 5.0
-    assert saver.due()
-
-
-def test_autosave_delay_must_not_be_negative() -> None:
-    with pytest.raises(ValueError, match="negative"):
-        Autosaver(-1.0, FakeClock())
