@@ -87,9 +87,14 @@ _MAIN_MEASUREMENT: Final = {
     GraphicType.ELLIPSE: codes.LONG_AXIS,
     GraphicType.CIRCLE: codes.DIAMETER,
 }
-_HOURS: Final = {code: hour for hour, code in location_codes.CLOCK_HOURS.items()}
-_QUADRANTS: Final = {quadrant.code: quadrant for quadrant in Quadrant}
-_DEPTHS: Final = {depth.code: depth for depth in DepthThird}
+#: Stored codes to text; searched with ``==`` (pydicom's ``Code.__eq__`` matches a legacy
+#: SRT code to its SCT twin, its hash does not).
+_CLOCK_TEXTS: Final = (
+    *((code, f"{hour} o'clock") for hour, code in location_codes.CLOCK_HOURS.items()),
+    (location_codes.SUBAREOLAR_REGION, "subareolar"),
+)
+_QUADRANT_TEXTS: Final = tuple((quadrant.code, quadrant.value) for quadrant in Quadrant)
+_DEPTH_TEXTS: Final = tuple((depth.code, depth.value) for depth in DepthThird)
 
 
 # ------------------------------------------------------------------------- numbers
@@ -425,6 +430,13 @@ def describe_location(
     )
 
 
+def _code_text(code: Code | None, texts: tuple[tuple[Code, str], ...]) -> str:
+    """Return the text of a stored code: ours from the table, another's meaning, ``""``."""
+    if code is None:
+        return ""
+    return next((text for known, text in texts if known == code), str(code.meaning))
+
+
 def describe_stored_location(
     stored: CodedLocation, laterality: Laterality = Laterality.UNKNOWN
 ) -> LocationDescription:
@@ -443,24 +455,9 @@ def describe_stored_location(
         As :func:`describe_location`; parts the SR does not hold are ``""`` and left
         out of the line (``"stored without values"`` when it holds none).
     """
-    region = stored.clock_or_region
-    clock = ""
-    if region is not None:
-        hour = _HOURS.get(region)
-        if hour is not None:
-            clock = f"{hour} o'clock"
-        elif region == location_codes.SUBAREOLAR_REGION:
-            clock = "subareolar"
-        else:
-            clock = str(region.meaning)
-    quadrant = ""
-    if stored.quadrant is not None:
-        known = _QUADRANTS.get(stored.quadrant)
-        quadrant = known.value if known is not None else str(stored.quadrant.meaning)
-    depth = ""
-    if stored.depth is not None:
-        third = _DEPTHS.get(stored.depth)
-        depth = third.value if third is not None else str(stored.depth.meaning)
+    clock = _code_text(stored.clock_or_region, _CLOCK_TEXTS)
+    quadrant = _code_text(stored.quadrant, _QUADRANT_TEXTS)
+    depth = _code_text(stored.depth, _DEPTH_TEXTS)
     distance = _distance(
         stored.distance_from_nipple_mm, stored.oblique_approximated, False, stored=True
     )

@@ -286,3 +286,15 @@ def test_the_finding_description_joins_location_and_size_caveats() -> None:
         "MLO used as lateral view: superior–inferior offset approximated",
         "size in px, not calibrated",
     )
+
+
+def test_a_stored_location_in_legacy_srt_codes_reads_the_same() -> None:
+    """An SR from an older system codes the same concepts in SNOMED RT (PS3.16 Annex O)."""
+    stored = Stored(
+        Code("F-01783", "SRT", "3 o'clock position"),  # SCT 129774003
+        Code("T-04004", "SRT", "Upper outer quadrant of breast"),  # SCT 76365002
+        Code("R-404CE", "SRT", "Posterior"),  # SCT 255551008
+        31.0,
+    )
+    where = describe_stored_location(stored, Laterality.LEFT)
+    assert where.text == "Left, 3 o'clock, UOQ, posterior third, 31 mm from the nipple"
