@@ -26,7 +26,9 @@ that existed before (issue 11):
   ``"subareolar"``, quadrant abbreviation ``"LIQ"``, depth third ``"middle"``, distance
   in whole mm with its caveats ``"58 mm (MLO approx.)"`` or ``"unknown
   (uncalibrated)"``) and one line made of them, ``"Left, 7 o'clock, LIQ, middle third,
-  58 mm from the nipple"``. Without a two-view result the line is :data:`NOT_LOCATED`
+  58 mm from the nipple"``; an uncalibrated distance reads ``"distance unknown
+  (uncalibrated)"`` and an MLO used as the lateral view adds ``"MLO approx."`` with or
+  without a distance. Without a two-view result the line is :data:`NOT_LOCATED`
   and :attr:`LocationDescription.problems` say why. A location read from an SR
   (:func:`describe_stored_location`: what ``sr show`` lists) follows the same rules;
   parts the SR does not hold are left out.
