@@ -334,9 +334,10 @@ def test_show_prints_the_stored_locations(
     start = out.index("FD-1  Intraluminal filling defect  laterality LEFT")
     location = stored["FD-1"]
     assert location.quadrant is not None and location.depth is not None
+    assert location.distance_from_nipple_mm is not None
     assert out[start + 1] == (
-        f"  location: 7 o'clock, {location.quadrant.meaning}, depth {location.depth.meaning}, "
-        f"{location.distance_from_nipple_mm:g} mm from the nipple"
+        "  location: Left, 7 o'clock, LIQ, middle third, "
+        f"{location.distance_from_nipple_mm:.0f} mm from the nipple"
     )
     assert sum(line.startswith("  location: ") for line in out) == 3
 

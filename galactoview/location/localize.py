@@ -56,7 +56,6 @@ __all__ = [
     "localize_finding",
     "localize_pair",
     "localize_view",
-    "mirrored_hour",
     "quadrant_of",
     "region_center",
 ]
@@ -151,22 +150,6 @@ def clock_hour(angle_deg: float) -> int:
         1..12.
     """
     return round(angle_deg / 30.0) % 12 or 12
-
-
-def mirrored_hour(hour: int) -> int:
-    """Return the hour of the mirror image position in the other breast (h → 12 − h).
-
-    Parameters
-    ----------
-    hour
-        1..12.
-
-    Returns
-    -------
-    int
-        1..12 (12 and 6 stay).
-    """
-    return (12 - hour) % 12 or 12
 
 
 def quadrant_of(x_left: float, z_superior: float, laterality: Laterality) -> Quadrant:

@@ -17,20 +17,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-from galactoview.annotations import codes
 from galactoview.annotations.document import StudySnapshot
 from galactoview.annotations.model import (
     AnnotationSet,
     Finding,
-    FindingType,
     ImageRegion,
-    MeasurementValue,
     is_valid_uid,
 )
 from galactoview.dicom.loading import ImageRecord, scan
 from galactoview.dicom.mammography import Laterality
 from galactoview.dicom.person_name import format_person_name
-from galactoview.location.localize import BreastLocation, FindingLocation
+from galactoview.location.describe import NOT_LOCATED, describe_finding
+from galactoview.location.localize import FindingLocation
 from galactoview.location.study import locate_document
 from galactoview.sr.persistence import open_annotations
 from galactoview.sr.sr_codec import describe_error
@@ -53,10 +51,6 @@ __all__ = [
 
 #: Printed on every page.
 DISCLAIMER: Final = "Synthetic/for research — not a certified medical device"
-#: The reason given in a row when a finding cannot be located.
-NOT_LOCATED: Final = "not located: needs CC and ML (or MLO) marks and the nipple on both"
-
-_SIDES: Final = {Laterality.LEFT: "Left", Laterality.RIGHT: "Right"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +81,9 @@ class StudyHeader:
 @dataclass(frozen=True, slots=True)
 class TableRow:
     """One finding in the findings table; every value already formatted as text.
+
+    The texts are those of :func:`~galactoview.location.describe.describe_finding`
+    (the dock, the marks and ``sr show`` use the same), "—" where there is none.
 
     Attributes
     ----------
@@ -283,50 +280,6 @@ def _header(record: ImageRecord) -> StudyHeader:
     )
 
 
-def _type_text(finding: Finding) -> str:
-    if finding.finding_type is FindingType.OTHER:
-        return finding.other_text
-    return finding.finding_type.value
-
-
-def _main_measurement(finding: Finding) -> MeasurementValue | None:
-    """Return the long axis or diameter, preferring the first region that has one."""
-    for wanted in (codes.LONG_AXIS, codes.DIAMETER):
-        for measurement in finding.measurements:
-            if measurement.name == wanted:
-                return measurement
-    return None
-
-
-def _size(finding: Finding) -> tuple[str, tuple[str, ...]]:
-    measurement = _main_measurement(finding)
-    if measurement is None:
-        return "—", ()
-    name = "diameter" if measurement.name == codes.DIAMETER else "long axis"
-    unit = str(measurement.unit.value)
-    text = f"{measurement.value:.1f} {unit} {name} [{measurement.calibration_source}]"
-    if measurement.unit == codes.MILLIMETER:
-        return text, ()
-    return text, (f"{finding.short_id}: size in {unit}, not calibrated",)
-
-
-def _distance(breast: BreastLocation, uncertain: bool) -> tuple[str, tuple[str, ...]]:
-    flags: list[str] = []
-    if breast.distance_mm is None:
-        return "unknown (uncalibrated)", ("uncalibrated: no distance in mm",)
-    text = f"{breast.distance_mm:.0f} mm"
-    marks: list[str] = []
-    if uncertain:
-        marks.append("calibration not exact")
-        flags.append("calibration of the images is not known to be exact")
-    if breast.oblique_approximated:
-        marks.append("MLO approx.")
-        flags.append("MLO used as lateral view: superior–inferior offset approximated")
-    if marks:
-        text += f" ({', '.join(marks)})"
-    return text, tuple(flags)
-
-
 def _view_label(record: ImageRecord | None, uid: str) -> str:
     if record is None:
         return uid
@@ -339,16 +292,17 @@ def _row(
     location: FindingLocation | None,
     records: Mapping[str, ImageRecord],
 ) -> TableRow:
-    side = _SIDES.get(finding.laterality, "unknown")
-    size, size_flags = _size(finding)
+    """Return a finding's row: the texts of :func:`describe_finding`, "—" for none."""
+    calibrations = {uid: record.calibration for uid, record in records.items()}
+    described = describe_finding(finding, location, calibrations)
+    where = described.location
+    size = described.size.text or "—"
     impression = "" if finding.impression is None else str(finding.impression.meaning)
-    breast = None if location is None else location.breast
-    if breast is None:
-        problems = () if location is None else location.problems
+    if not where.located:
         return TableRow(
-            finding.short_id,
-            _type_text(finding),
-            side,
+            described.label,
+            described.type_text,
+            where.side,
             "—",
             "—",
             "—",
@@ -358,31 +312,22 @@ def _row(
             finding.note,
             False,
             NOT_LOCATED,
-            (*(f"{finding.short_id}: {p}" for p in problems), *size_flags),
+            tuple(f"{finding.short_id}: {p}" for p in (*where.problems, *described.size.flags)),
         )
-    side = _SIDES.get(breast.laterality, side)
-    clock = "subareolar" if breast.subareolar else f"{breast.clock_hour} o'clock"
-    used = [records.get(uid) for uid in breast.source_sop_instance_uids]
-    uncertain = any(
-        r is not None and (r.calibration is None or not r.calibration.is_known) for r in used
-    )
-    distance, distance_flags = _distance(breast, uncertain)
-    depth = breast.depth.value if breast.depth is not None else "unknown"
-    flags = tuple(f"{finding.short_id}: {f}" for f in (*distance_flags, *breast.notes))
     return TableRow(
-        finding.short_id,
-        _type_text(finding),
-        side,
-        clock,
-        breast.quadrant.value,
-        depth,
-        distance,
+        described.label,
+        described.type_text,
+        where.side,
+        where.clock,
+        where.quadrant,
+        where.depth,
+        where.distance,
         size,
         impression,
         finding.note,
         True,
         "",
-        (*flags, *size_flags),
+        tuple(f"{finding.short_id}: {f}" for f in described.flags),
     )
 
 

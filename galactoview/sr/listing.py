@@ -22,7 +22,6 @@ from galactoview.annotations.model import (
     AnnotationSet,
     DuctSegment,
     Finding,
-    FindingType,
     ImageRegion,
     MeasurementValue,
     NippleLandmark,
@@ -30,6 +29,13 @@ from galactoview.annotations.model import (
     roots,
 )
 from galactoview.dicom.loading import ImageRecord
+from galactoview.dicom.mammography import Laterality
+from galactoview.location.describe import (
+    describe_finding,
+    describe_stored_location,
+    measurement_text,
+    number_text,
+)
 
 if TYPE_CHECKING:  # the codec pulls in highdicom; only its type is needed here
     from pydicom.sr.coding import Code
@@ -80,10 +86,9 @@ def image_labels(records: Iterable[ImageRecord]) -> dict[str, ImageLabel]:
     return {r.sop_instance_uid: ImageLabel(r.view.label, r.instance_number) for r in records}
 
 
-def _number(value: float, digits: int = 1) -> str:
-    """Return a rounded number without trailing zeros (``12.0`` → ``"12"``)."""
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
-    return "0" if text in {"", "-0"} else text
+def _pixel(value: float) -> str:
+    """Return a SCOORD coordinate rounded to 0.1 pixel (``12.0`` → ``"12"``)."""
+    return number_text(value, 1)
 
 
 def _image(region: ImageRegion | NippleLandmark, images: Mapping[str, ImageLabel]) -> str:
@@ -93,7 +98,7 @@ def _image(region: ImageRegion | NippleLandmark, images: Mapping[str, ImageLabel
 
 
 def _points(region: ImageRegion) -> str:
-    return " ".join(f"({_number(c)}, {_number(r)})" for c, r in region.points)
+    return " ".join(f"({_pixel(c)}, {_pixel(r)})" for c, r in region.points)
 
 
 def _shape(region: ImageRegion) -> str:
@@ -102,33 +107,15 @@ def _shape(region: ImageRegion) -> str:
     return region.graphic_type.value
 
 
-def _measurement(value: MeasurementValue) -> str:
-    unit = value.unit.value if value.unit.value not in {"{pixel}"} else "px"
-    return f"{value.name.meaning} {_number(value.value, 2)} {unit} [{value.calibration_source}]"
+def _location_text(location: Location, laterality: Laterality) -> str:
+    """Return a location as text (:func:`describe_stored_location`), a text unchanged.
 
-
-def _location_text(location: Location) -> str:
-    """Return a location as text, e.g. ``"7 o'clock, ..., 58.1 mm from the nipple"``.
-
-    Parts the SR does not store are left out.
+    E.g. ``"Left, 7 o'clock, LIQ, middle third, 58 mm from the nipple"``; parts the SR
+    does not store are left out.
     """
     if isinstance(location, str):
         return location
-    parts: list[str] = []
-    hour = location.clock_hour
-    if hour is not None:
-        parts.append(f"{hour} o'clock")
-    elif location.clock_or_region is not None:
-        parts.append(str(location.clock_or_region.meaning))
-    if location.quadrant is not None:
-        parts.append(str(location.quadrant.meaning))
-    if location.depth is not None:
-        parts.append(f"depth {location.depth.meaning}")
-    if location.distance_from_nipple_mm is not None:
-        parts.append(f"{_number(location.distance_from_nipple_mm)} mm from the nipple")
-    if location.oblique_approximated:
-        parts.append("superior offset approximated from the oblique view")
-    return ", ".join(parts) or "stored without values"
+    return describe_stored_location(location, laterality).text
 
 
 def _code_json(code: Code | None) -> dict[str, str] | None:
@@ -141,11 +128,13 @@ def _code_json(code: Code | None) -> dict[str, str] | None:
     }
 
 
-def _location_json(location: Location | None) -> str | dict[str, Any] | None:
+def _location_json(
+    location: Location | None, laterality: Laterality
+) -> str | dict[str, Any] | None:
     if location is None or isinstance(location, str):
         return location
     return {
-        "text": _location_text(location),
+        "text": _location_text(location, laterality),
         "clock_hour": location.clock_hour,
         "clock_or_region": _code_json(location.clock_or_region),
         "quadrant": _code_json(location.quadrant),
@@ -155,18 +144,13 @@ def _location_json(location: Location | None) -> str | dict[str, Any] | None:
     }
 
 
-def _finding_type(finding: Finding) -> str:
-    if finding.finding_type is FindingType.OTHER:
-        return f"{finding.finding_type.value}: {finding.other_text}"
-    return finding.finding_type.value
-
-
 def _finding_lines(
     finding: Finding, images: Mapping[str, ImageLabel], location: Location | None
 ) -> list[str]:
-    lines = [f"{finding.short_id}  {_finding_type(finding)}  laterality {finding.laterality.name}"]
+    described = describe_finding(finding)
+    lines = [f"{described.label}  {described.type_text}  laterality {finding.laterality.name}"]
     if location:
-        lines.append(f"{_INDENT}location: {_location_text(location)}")
+        lines.append(f"{_INDENT}location: {_location_text(location, finding.laterality)}")
     if finding.impression is not None:
         lines.append(f"{_INDENT}impression: {finding.impression.meaning}")
     if finding.note:
@@ -179,7 +163,7 @@ def _finding_lines(
             f" {_points(region)}"
         )
         lines.extend(
-            f"{_INDENT * 2}{_measurement(m)}"
+            f"{_INDENT * 2}{measurement_text(m, stored=True)}"
             for m in finding.measurements
             if m.region_index == index
         )
@@ -190,7 +174,7 @@ def _segment_lines(segment: DuctSegment, images: Mapping[str, ImageLabel], depth
     pad = _INDENT * (depth + 1)
     parent = "root" if segment.parent_uid is None else "branch"
     length = (
-        _measurement(segment.path_length)
+        measurement_text(segment.path_length, stored=True)
         if segment.path_length is not None
         else "Path length uncalibrated"
     )
@@ -267,9 +251,7 @@ def listing_lines(
         lines += ["", "Nipple landmarks:"]
         for landmark in annotations.landmarks:
             column, row = landmark.point
-            lines.append(
-                f"{_INDENT}{_image(landmark, images)}  ({_number(column)}, {_number(row)})"
-            )
+            lines.append(f"{_INDENT}{_image(landmark, images)}  ({_pixel(column)}, {_pixel(row)})")
     return lines
 
 
@@ -336,7 +318,7 @@ def listing_json(
                 "type": f.finding_type.value,
                 "other_text": f.other_text,
                 "laterality": f.laterality.value,
-                "location": _location_json(locations.get(f.tracking_uid)),
+                "location": _location_json(locations.get(f.tracking_uid), f.laterality),
                 "impression": f.impression.meaning if f.impression is not None else None,
                 "note": f.note,
                 "observer": f.observer,

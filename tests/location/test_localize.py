@@ -45,7 +45,6 @@ from galactoview.location.localize import (
     localize_finding,
     localize_pair,
     localize_view,
-    mirrored_hour,
     quadrant_of,
     region_center,
 )
@@ -269,6 +268,11 @@ def test_mlo_without_pectoral_line_has_no_depth(other_case: PhantomCase) -> None
 
 
 # ------------------------------------------------------------------ mirroring
+
+
+def mirrored_hour(hour: int) -> int:
+    """Return the hour of the mirror image position in the other breast (h → 12 − h)."""
+    return (12 - hour) % 12 or 12
 
 
 @pytest.mark.parametrize(("seed", "side"), [(7, Side.LEFT), (42, Side.RIGHT)])

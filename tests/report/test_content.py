@@ -49,7 +49,7 @@ def test_fd1_row_gives_the_surgeon_the_ground_truth(
     assert row.impression == "Intraductal papilloma"
     assert row.distance.endswith(" mm")
     assert abs(float(row.distance.split()[0]) - truth["distance_from_nipple_mm"]) <= 5.0
-    assert row.size.startswith("6.6 mm long axis")
+    assert row.size.startswith("Long axis 6.6 mm [")
     mark = next(m for m in study.marks if m.short_id == "FD-1")
     assert mark.laterality is Laterality.LEFT
     assert mark.distance_mm is not None

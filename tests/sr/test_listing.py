@@ -98,3 +98,19 @@ def test_json_document() -> None:
     assert document["landmarks"] == [
         {"sop_instance_uid": CC, "frame": None, "point": [100.0, 50.0]}
     ]
+
+
+def test_a_stored_location_is_listed_as_the_dock_shows_the_computed_one() -> None:
+    """``sr show`` and the dock describe one location with the same words."""
+    from galactoview.location.describe import describe_location
+    from galactoview.sr.sr_codec import StoredLocation
+    from tests.location.test_describe import BREAST, located
+
+    stored = StoredLocation.from_breast(BREAST)
+    lines = listing_lines(sample_set(), IMAGES, {"1.9.1": stored})
+    expected = describe_location(located()).text
+    assert expected == "Left, 7 o'clock, LIQ, middle third, 58 mm from the nipple"
+    assert f"  location: {expected}" in lines
+    document = listing_json(sample_set(), IMAGES, {"1.9.1": stored})
+    assert document["findings"][0]["location"]["text"] == expected
+    assert document["findings"][0]["location"]["distance_from_nipple_mm"] == 57.8

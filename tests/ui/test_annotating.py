@@ -148,8 +148,9 @@ def test_findings_dock_shows_each_location_and_recomputes_it(
     annotations = window.workspace.annotations(study)
     defect = next(f for f in annotations.findings if f.short_id == "FD-1")
     location = window.findings_dock.row_texts(defect.tracking_uid)[2]
-    assert location.startswith("L 7:00 LIQ middle")
-    assert 53 <= float(location.split()[-2]) <= 63  # ground truth 57.75 mm
+    assert location.startswith("Left, 7 o'clock, LIQ, middle third, ")
+    assert location.endswith(" mm from the nipple")
+    assert 53 <= float(location.split(", ")[-1].split()[0]) <= 63  # ground truth 57.75 mm
     cc_nipple = next(n for n in annotations.landmarks if n.point[0] > 1000)
     moved = NippleLandmark(
         cc_nipple.sop_instance_uid, cc_nipple.frame, (cc_nipple.point[0] - 300, cc_nipple.point[1])

@@ -23,6 +23,7 @@ from galactoview.annotations.model import (
 )
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
+from galactoview.location.describe import NOT_LOCATED
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.annotate.findings_dock import FindingsDock
 
@@ -130,9 +131,9 @@ def test_lists_findings_ducts_and_landmarks(scene: Scene) -> None:
     assert texts == (
         "FD-1",
         "Intraluminal filling defect",
-        "needs CC + ML and nipples",
+        NOT_LOCATED,
         "L CC",
-        f"Long axis {long_axis.value:g} mm ({calibration.short_label()})",
+        f"Long axis {long_axis.value:.1f} mm [{calibration.short_label()}]",
         "Intraductal papilloma",
         "Smooth margin…",
     )
@@ -149,15 +150,17 @@ def test_lists_findings_ducts_and_landmarks(scene: Scene) -> None:
     assert branch_item.parent() is root_item
     ducts = root_item.parent()
     assert ducts is not None and ducts.text(0) == "Ducts"
-    assert root_item.text(3).startswith("Path length ")
-    assert branch_item.text(3) == "uncalibrated"
+    # duct rows fill the same columns as findings: image, then measurement
+    assert root_item.text(3) == "L CC"
+    assert root_item.text(4).startswith("Path length ")
+    assert branch_item.text(4) == "uncalibrated"
     # the landmark row names its image
     group = tops[0]
     assert group is not None
     rows = [group.child(i) for i in range(group.childCount())]
     assert [row.text(0) for row in rows if row is not None] == ["FD-1", "Ducts", "Nipple"]
     nipple = rows[2]
-    assert nipple is not None and nipple.text(2) == "L CC"
+    assert nipple is not None and nipple.text(3) == "L CC"
 
 
 def test_clicking_a_row_navigates_and_selects(qtbot: QtBot, scene: Scene) -> None:
@@ -213,7 +216,7 @@ def test_other_requires_a_description(scene: Scene) -> None:
         "Calcified plug",
         "OT-1",
     )
-    assert scene.dock.row_texts(uid)[1] == "Other: Calcified plug"
+    assert scene.dock.row_texts(uid)[1] == "Other finding: Calcified plug"
     # the description cannot be emptied
     scene.dock.other_edit.setText("")
     scene.dock.other_edit.editingFinished.emit()
@@ -335,7 +338,7 @@ def test_a_landmark_row_can_be_deleted(qtbot: QtBot, scene: Scene) -> None:
     group = scene.dock.tree.topLevelItem(0)
     nipples = group.child(2) if group is not None else None
     landmark = nipples.child(0) if nipples is not None else None
-    assert landmark is not None and landmark.text(2) == "L CC"
+    assert landmark is not None and landmark.text(3) == "L CC"
     with qtbot.assertNotEmitted(scene.dock.navigate):
         click(qtbot, scene, landmark)
     assert scene.dock.tree.currentItem() is landmark

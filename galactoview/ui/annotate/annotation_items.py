@@ -40,7 +40,6 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 # pyqtgraph must come after PySide6 so that it binds to PySide6.
 import pyqtgraph as pg
 
-from galactoview.annotations import codes
 from galactoview.annotations.geometry import measure_region, path_length_measurement
 from galactoview.annotations.model import (
     AnnotationSet,
@@ -48,9 +47,9 @@ from galactoview.annotations.model import (
     Finding,
     GraphicType,
     ImageRegion,
-    MeasurementValue,
     NippleLandmark,
 )
+from galactoview.location.describe import describe_finding, value_text
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.annotate.finding_palette import DUCT_COLOUR, FINDING_COLOURS, NIPPLE_COLOUR
 from galactoview.ui.viewer.viewport import Viewport
@@ -320,19 +319,9 @@ def regularized_ellipse(points: Sequence[Point], moved: int) -> tuple[Point, ...
 
 # ----------------------------------------------------------------------- labels
 
-_MAIN_MEASUREMENT: Final = {
-    GraphicType.ELLIPSE: codes.LONG_AXIS,
-    GraphicType.CIRCLE: codes.DIAMETER,
-}
-
-
-def _format(value: MeasurementValue) -> str:
-    unit = "mm²" if value.unit == codes.SQUARE_MILLIMETER else "mm"
-    return f"{value.value:.1f} {unit}"
-
 
 def label_text(finding: Finding, region_index: int = 0) -> str:
-    """Return the label of a finding's region: short id and main measurement.
+    """Return the label of a finding's region: short id and the region's size.
 
     Parameters
     ----------
@@ -344,27 +333,17 @@ def label_text(finding: Finding, region_index: int = 0) -> str:
     Returns
     -------
     str
-        ``"FD-1 4.9 mm"`` (ELLIPSE long axis, CIRCLE diameter, closed POLYLINE area,
-        open POLYLINE path length); the short id alone for a POINT or an
-        uncalibrated region.
+        ``"FD-1 4.9 mm"`` (:meth:`~galactoview.location.describe.FindingDescription.mark_label`:
+        ELLIPSE long axis, CIRCLE diameter, closed POLYLINE area, open POLYLINE path
+        length); the short id alone for a POINT or an uncalibrated region.
     """
-    region = finding.regions[region_index]
-    if region.graphic_type in _MAIN_MEASUREMENT:
-        wanted = _MAIN_MEASUREMENT[region.graphic_type]
-    elif region.is_closed:
-        wanted = codes.AREA
-    else:
-        wanted = codes.PATH_LENGTH
-    for value in finding.measurements:
-        if value.region_index == region_index and value.name == wanted:
-            return f"{finding.short_id} {_format(value)}"
-    return finding.short_id
+    return describe_finding(finding).mark_label(region_index)
 
 
 def _segment_label(segment: DuctSegment) -> str:
     if segment.path_length is None:
         return segment.short_id
-    return f"{segment.short_id} {_format(segment.path_length)}"
+    return f"{segment.short_id} {value_text(segment.path_length)}"
 
 
 # ---------------------------------------------------------------- graphics items

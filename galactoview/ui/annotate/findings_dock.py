@@ -2,9 +2,10 @@
 
 The dock shows the annotations of the :class:`AnnotationWorkspace`, one group per
 study (study date and description), each holding its findings (short id, type,
-the views of the images it is on such as ``"L CC, L ML"``, main measurement with
-its calibration, impression, note excerpt), a "Ducts" tree (root segments with
-their branches below) and the images that have a nipple landmark.
+location, the views of the images it is on such as ``"L CC, L ML"``, size with its
+calibration, impression, note excerpt — the texts of
+:func:`galactoview.location.describe.describe_finding`), a "Ducts" tree (root
+segments with their branches below) and the images that have a nipple landmark.
 
 Clicking a finding (or one of its regions) selects it in the workspace and emits
 :attr:`FindingsDock.navigate` so the main window shows that image centred on the
@@ -57,15 +58,19 @@ from galactoview.annotations.model import (
     DuctSegment,
     Finding,
     FindingType,
-    GraphicType,
     ImageRegion,
-    MeasurementValue,
     children,
     next_short_id,
     roots,
 )
 from galactoview.dicom.calibration import Calibration
 from galactoview.dicom.loading import ImageRecord
+from galactoview.location.describe import (
+    UNCALIBRATED,
+    describe_finding,
+    describe_size,
+    measurement_text,
+)
 from galactoview.location.localize import FindingLocation
 from galactoview.location.study import locate_document
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
@@ -85,7 +90,7 @@ __all__ = [
     "ItemKind",
     "NoteEdit",
     "images_text",
-    "measurement_text",
+    "measurement_tooltip",
     "with_region",
 ]
 
@@ -99,7 +104,6 @@ _SOP_ROLE: Final = Qt.ItemDataRole.UserRole + 2
 _FRAME_ROLE: Final = Qt.ItemDataRole.UserRole + 3
 _STUDY_ROLE: Final = Qt.ItemDataRole.UserRole + 4
 _NOTE_EXCERPT: Final = 40
-_UNIT_TEXT: Final = {"mm": "mm", "mm2": "mm²"}
 
 
 class ItemKind:
@@ -167,13 +171,15 @@ def images_text(regions: Sequence[ImageRegion], records: dict[str, ImageRecord])
     return ", ".join(labels)
 
 
-def _value_text(measurement: MeasurementValue) -> str:
-    unit = _UNIT_TEXT.get(str(measurement.unit.value), measurement.unit.meaning)
-    return f"{measurement.name.meaning} {measurement.value:g} {unit}"
+def _same_code(a: Code | None, b: Code | None) -> bool:
+    """Compare optional codes (pydicom's ``Code.__eq__`` fails on ``None``)."""
+    if a is None or b is None:
+        return a is b
+    return bool(a == b)
 
 
-def measurement_text(finding: Finding) -> tuple[str, str]:
-    """Return the main measurement of a finding and a tooltip listing all of them.
+def measurement_tooltip(finding: Finding) -> str:
+    """Return the tooltip of a finding's size: every measurement as stored, and caveats.
 
     Parameters
     ----------
@@ -182,56 +188,15 @@ def measurement_text(finding: Finding) -> tuple[str, str]:
 
     Returns
     -------
-    tuple of str
-        E.g. ``("Long axis 4.2 mm (0.0925 mm (mag-corrected ×1.08))", ...)``;
-        ``"uncalibrated"`` for a measurable region without a value, empty for points.
+    str
+        One measurement per line (:func:`~galactoview.location.describe.measurement_text`),
+        then the size's caveats; a line saying why when a measurable finding has none.
     """
-    if finding.measurements:
-        main = finding.measurements[0]
-        lines = [f"{_value_text(m)} — {m.calibration_source}" for m in finding.measurements]
-        return f"{_value_text(main)} ({main.calibration_source})", "\n".join(lines)
-    if all(region.graphic_type is GraphicType.POINT for region in finding.regions):
-        return "", ""
-    return "uncalibrated", "No pixel spacing: no measurement in mm"
-
-
-def _same_code(a: Code | None, b: Code | None) -> bool:
-    """Compare optional codes (pydicom's ``Code.__eq__`` fails on ``None``)."""
-    if a is None or b is None:
-        return a is b
-    return bool(a == b)
-
-
-def _type_text(finding: Finding) -> str:
-    if finding.finding_type is FindingType.OTHER:
-        return f"Other: {finding.other_text}"
-    return str(finding.finding_type.value)
-
-
-def location_text(location: FindingLocation | None) -> tuple[str, str]:
-    """Return the Location column text and its tooltip, e.g. ``"L 7:00 LIQ middle 58 mm"``.
-
-    Without a two-view result the text says what is missing (the tooltip lists why).
-    """
-    if location is None:
-        return "", ""
-    why = "\n".join(location.problems)
-    breast = location.breast
-    if breast is None:
-        return "needs CC + ML and nipples", why or "mark it on a CC and an ML, and both nipples"
-    side = breast.laterality.value or "?"
-    where = "subareolar" if breast.subareolar else f"{breast.clock_hour}:00"
-    parts = [f"{side} {where}", breast.quadrant.value]
-    if breast.depth is not None:
-        parts.append(breast.depth.value)
-    if breast.distance_mm is not None:
-        parts.append(f"{breast.distance_mm:.0f} mm")
-    else:
-        parts.append("distance uncalibrated")
-    tip = "clock, quadrant, depth third, distance from the nipple"
-    if breast.oblique_approximated:
-        tip += "\nMLO used as lateral view: clock and quadrant are approximate"
-    return " ".join(parts), tip + (f"\n{why}" if why else "")
+    size = describe_size(finding)
+    if not finding.measurements:
+        return "No pixel spacing: no measurement in mm" if size.text else ""
+    lines = [measurement_text(m, stored=True) for m in finding.measurements]
+    return "\n".join((*lines, *size.flags))
 
 
 def _excerpt(note: str) -> str:
@@ -563,24 +528,25 @@ class FindingsDock(QDockWidget):
     def _add_finding(
         self, parent: QTreeWidgetItem, finding: Finding, location: FindingLocation | None
     ) -> None:
-        measurement, tooltip = measurement_text(finding)
+        calibrations = {uid: record.calibration for uid, record in self._records.items()}
+        described = describe_finding(finding, location, calibrations)
         impression = finding.impression.meaning if finding.impression is not None else ""
-        where, where_tip = location_text(location)
+        where = described.location
         item = QTreeWidgetItem(
             parent,
             [
-                finding.short_id,
-                _type_text(finding),
-                where,
+                described.label,
+                described.type_text,
+                where.text,
                 images_text(finding.regions, self._records),
-                measurement,
+                described.size.text,
                 impression,
                 _excerpt(finding.note),
             ],
         )
         item.setIcon(_ID, swatch_icon(FINDING_COLOURS[finding.finding_type]))
-        item.setToolTip(_MEASUREMENT, tooltip)
-        item.setToolTip(_LOCATION, where_tip)
+        item.setToolTip(_MEASUREMENT, measurement_tooltip(finding))
+        item.setToolTip(_LOCATION, "\n".join((*where.flags, *where.problems)))
         item.setToolTip(_NOTE, finding.note)
         self._mark(item, ItemKind.FINDING, finding.tracking_uid, finding.regions[0])
         self._items[finding.tracking_uid] = item
@@ -601,23 +567,12 @@ class FindingsDock(QDockWidget):
 
         def add(under: QTreeWidgetItem, segment: DuctSegment) -> None:
             length = segment.path_length
-            measurement = (
-                f"{_value_text(length)} ({length.calibration_source})"
-                if length is not None
-                else "uncalibrated"
-            )
+            measurement = measurement_text(length) if length is not None else UNCALIBRATED
             kind = "Duct segment" if segment.parent_uid is not None else "Duct (root)"
-            item = QTreeWidgetItem(
-                under,
-                [
-                    segment.short_id,
-                    kind,
-                    _image_label(segment.region, self._records),
-                    measurement,
-                    "",
-                    _excerpt(segment.note),
-                ],
-            )
+            item = QTreeWidgetItem(under, [segment.short_id, kind])
+            item.setText(_IMAGES, _image_label(segment.region, self._records))
+            item.setText(_MEASUREMENT, measurement)
+            item.setText(_NOTE, _excerpt(segment.note))
             item.setIcon(_ID, swatch_icon(DUCT_COLOUR))
             self._mark(item, ItemKind.SEGMENT, segment.tracking_uid, segment.region)
             self._items[segment.tracking_uid] = item
@@ -633,10 +588,12 @@ class FindingsDock(QDockWidget):
         if not annotations.landmarks:
             return
         labels = [_image_label(m.region, self._records) for m in annotations.landmarks]
-        nipples = QTreeWidgetItem(parent, ["Nipple", "", ", ".join(labels)])
+        nipples = QTreeWidgetItem(parent, ["Nipple"])
+        nipples.setText(_IMAGES, ", ".join(labels))
         nipples.setData(0, _KIND_ROLE, ItemKind.NIPPLES)
         for landmark, label in zip(annotations.landmarks, labels, strict=True):
-            item = QTreeWidgetItem(nipples, ["nipple", "Nipple landmark", label])
+            item = QTreeWidgetItem(nipples, ["nipple", "Nipple landmark"])
+            item.setText(_IMAGES, label)
             item.setIcon(_ID, swatch_icon(NIPPLE_COLOUR))
             item.setData(0, _KIND_ROLE, ItemKind.LANDMARK)
             item.setData(0, _STUDY_ROLE, study)

@@ -182,12 +182,6 @@ class HangingView(QWidget):
 
     # --- images -----------------------------------------------------------------------
 
-    def cells_showing(self, image: int) -> list[int]:
-        """Return the cells whose hanging places image index ``image``."""
-        if self._hanging is None:
-            return []
-        return [n for n, cell in enumerate(self._hanging.cells) if cell.image == image]
-
     def fit_all(self) -> None:
         """Fit every viewport; the viewports of a pair at their common physical scale."""
         self._user_zoomed = False
@@ -230,10 +224,6 @@ class HangingView(QWidget):
                     viewport.set_voi(voi, chosen=False)
         finally:
             self._linking = False
-
-    def apply_window_to_all(self, voi: Voi) -> None:
-        """Set a window in the active viewport, and in the others when linked."""
-        self.active_viewport().set_voi(voi)
 
     def _on_user_view(self, number: int) -> None:
         """Make the linked viewports follow a zoom or pan by the user."""

@@ -181,7 +181,6 @@ class ViewportOverlay(QObject):
         self._viewport = viewport
         self._visible = True
         self._frame_count: int | None = None
-        self._image_position: tuple[int, int] | None = None
         self._texts = CornerText()
         self._letters: EdgeLetters | None = None
         self._scale_mm: float | None = None
@@ -224,11 +223,6 @@ class ViewportOverlay(QObject):
     def set_frame_count(self, count: int) -> None:
         """Set the number of frames for ``"Fr k/n"``; 0 or less uses the record's."""
         self._frame_count = count if count > 0 else None
-        self.refresh()
-
-    def set_image_position(self, position: tuple[int, int] | None) -> None:
-        """Set the 1-based position of the image among those loaded and their number."""
-        self._image_position = position
         self.refresh()
 
     def texts(self) -> CornerText:
@@ -287,7 +281,6 @@ class ViewportOverlay(QObject):
                 frame_count=frame_count,
                 flip=viewport.flip,
                 calibration=viewport.calibration,
-                image_position=self._image_position,
             )
             orientation = record.patient_orientation if record is not None else None
             self._letters = edge_letters(orientation, viewport.flip)
