@@ -155,7 +155,6 @@ _OBLIQUE_TEXT: Final = (
     "the oblique axis is taken as superior-inferior"
 )
 _DISTANCE_LABEL: Final = "two-view localization, magnification-corrected calibration of both views"
-_HOURS_BY_CODE: Final = {code: hour for hour, code in location_codes.CLOCK_HOURS.items()}
 
 
 class SRDecodeError(ValueError):
@@ -263,9 +262,16 @@ class StoredLocation:
     @property
     def clock_hour(self) -> int | None:
         """Return the o'clock position 1..12, ``None`` for a region or when absent."""
-        if self.clock_or_region is None:
-            return None
-        return _HOURS_BY_CODE.get(self.clock_or_region)
+        # Compared with Code.__eq__, not looked up by hash: a legacy SRT code equals its
+        # SCT twin (PS3.16 Annex O) but hashes differently.
+        return next(
+            (
+                hour
+                for hour, code in location_codes.CLOCK_HOURS.items()
+                if _same(self.clock_or_region, code)
+            ),
+            None,
+        )
 
     @property
     def subareolar(self) -> bool:

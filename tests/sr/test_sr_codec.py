@@ -723,3 +723,13 @@ def test_partial_and_foreign_location_items_are_tolerated(headers: dict[str, Dat
     assert len(result.annotations.findings[0].measurements) == len(
         original.findings[0].measurements
     )
+
+
+def test_a_legacy_srt_clock_code_gives_its_hour() -> None:
+    """SNOMED RT codes equal their SNOMED CT twins (PS3.16 Annex O) though they hash apart."""
+    from pydicom.sr.coding import Code
+
+    from galactoview.sr.sr_codec import StoredLocation
+
+    stored = StoredLocation(Code("F-01783", "SRT", "3 o'clock position"), None, None, 31.0)
+    assert stored.clock_hour == 3
