@@ -9,10 +9,13 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QLabel, QMenu, QToolBar, QWidgetAction
 from pytestqt.qtbot import QtBot
 
+from galactoview.annotations.model import FindingType
 from galactoview.reading.hanging import ProtocolKind
+from galactoview.ui.annotate.annotation_tools import AnnotationTool
 from galactoview.ui.shell.actions import ACTIONS, Check, Menu, main, markdown, shortcut_rows, spec
 from galactoview.ui.shell.main_window import MainWindow
 from galactoview.ui.shell.menus import resolve
+from galactoview.ui.viewer.viewport import MouseMode
 from tests.ui.conftest import OpenWindow
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "shortcuts.md"
@@ -55,6 +58,16 @@ def test_table_names_are_unique_and_found_by_spec() -> None:
     assert spec("next_layout").handler == "session.next_layout"
     with pytest.raises(KeyError):
         spec("no such action")
+
+
+def test_every_mouse_mode_and_marking_tool_has_its_row() -> None:
+    for mode in MouseMode:
+        if mode is not MouseMode.ANNOTATE:  # chosen by the marking tools
+            assert spec(f"tool_{mode.name.lower()}").args == (mode.value,)
+    for tool in AnnotationTool:
+        assert spec(f"annotate_{tool.name.lower()}").args == (tool.value,)
+    for finding_type in FindingType:
+        assert spec(f"finding_{finding_type.name.lower()}").args == (finding_type,)
 
 
 def test_every_row_is_an_action_of_the_window_with_its_keys(window: MainWindow) -> None:

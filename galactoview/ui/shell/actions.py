@@ -416,7 +416,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         )
         for number in range(1, 10)
     ),
-    # Tools (mouse modes: MouseMode values)
+    # Tools: mouse modes ("tool_" + MouseMode name, the value as argument)
     ActionSpec(
         "tool_window",
         "&Window/Level Tool",
@@ -490,27 +490,28 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "play",
         "Play/Pause Cine",
         ("Space",),
-        "toggle_cine",
+        "cine.toggle_playing",
         Section.CINE,
         Menu.TOOLS,
         separator=True,
     ),
     ActionSpec(
-        "next_frame", "Next Frame", ("Right",), "step_frame", Section.CINE, Menu.TOOLS, args=(1,)
+        "next_frame", "Next Frame", ("Right",), "cine.step", Section.CINE, Menu.TOOLS, args=(1,)
     ),
     ActionSpec(
         "previous_frame",
         "Previous Frame",
         ("Left",),
-        "step_frame",
+        "cine.step",
         Section.CINE,
         Menu.TOOLS,
         args=(-1,),
     ),
-    # Annotate: marking tools (AnnotationTool values), then the finding palette's types
+    # Annotate: marking tools ("annotate_" + AnnotationTool name, the value as argument),
+    # then the finding palette's types
     *(
         ActionSpec(
-            f"annotate_{tool.replace(' ', '_')}",
+            f"annotate_{name}",
             text,
             (key,),
             "set_annotation_tool",
@@ -520,14 +521,14 @@ ACTIONS: tuple[ActionSpec, ...] = (
             check=Check.TOOL,
             editing=True,
         )
-        for tool, text, key in (
-            ("select", "Select Tool", "V"),
-            ("point", "Point Tool", "M"),
-            ("ellipse", "Ellipse Tool", "Shift+E"),
-            ("circle", "Circle Tool", "Shift+O"),
-            ("polyline", "Polyline Tool", "Shift+P"),
-            ("duct trace", "Duct trace Tool", "D"),
-            ("nipple", "Nipple Landmark Tool", "N"),
+        for name, tool, text, key in (
+            ("select", "select", "Select Tool", "V"),
+            ("point", "point", "Point Tool", "M"),
+            ("ellipse", "ellipse", "Ellipse Tool", "Shift+E"),
+            ("circle", "circle", "Circle Tool", "Shift+O"),
+            ("polyline", "polyline", "Polyline Tool", "Shift+P"),
+            ("duct_trace", "duct trace", "Duct trace Tool", "D"),
+            ("nipple", "nipple", "Nipple Landmark Tool", "N"),
         )
     ),
     *(

@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QDragEnterEvent, QDropEvent
+from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
@@ -31,7 +31,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from galactoview.annotations.model import FindingType
 from galactoview.dicom.loading import ImageRecord, ScanResult
 from galactoview.dicom.person_name import format_person_name
 from galactoview.reading.hanging import Hanging
@@ -49,19 +48,13 @@ from galactoview.ui.annotate.landmark_suggestions import (
 from galactoview.ui.browser.study_browser import StudyBrowserDock
 from galactoview.ui.review.report_pdf import write_report_pdf
 from galactoview.ui.review.review_mode import SurgeonReview
+from galactoview.ui.shell import menus, opening
 from galactoview.ui.shell.actions import ACTIONS, Menu, shortcut_rows
-from galactoview.ui.shell.background_scan import BackgroundScan
 from galactoview.ui.shell.errors import ProblemReporter, ProblemsDock
-from galactoview.ui.shell.menus import (
-    build_actions,
-    build_menus,
-    build_tools_toolbar,
-    fill_recent_menu,
-)
 from galactoview.ui.shell.save_guard import StorageBanner, UnsavedMarksGuard
 from galactoview.ui.shell.settings import Settings
 from galactoview.ui.shell.shortcuts_dialog import ShortcutsDialog
-from galactoview.ui.shell.status_bar import DECODING_MESSAGE, StatusPanel
+from galactoview.ui.shell.status_bar import DECODING_MESSAGE, StatusPanel, image_text, window_title
 from galactoview.ui.shell.viewport_tools import ViewportTools
 from galactoview.ui.viewer.cell_decoding import CellDecoding
 from galactoview.ui.viewer.cine import CineBar, default_fps
@@ -127,11 +120,10 @@ class MainWindow(QMainWindow):
         self.resize(1400, 900)
         self.settings = settings if settings is not None else Settings()
         self.session = ReadingSession()
-        self._last_paths: list[Path] = []
         self._cine_record: ImageRecord | None = None
         self.decoder = decoder
         decoder.setParent(self)
-        self._scan = BackgroundScan(self)
+        self._scan = opening.BackgroundScan(self)
         self._scan.finished.connect(self._on_scan_finished)
 
         self.status = StatusPanel(self.statusBar(), self)
@@ -160,16 +152,20 @@ class MainWindow(QMainWindow):
         central_layout.setSpacing(0)
         self.setCentralWidget(central)
         self.browser = StudyBrowserDock(self)
-        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.browser)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.findings_dock)
         self.review = SurgeonReview(self.workspace, self)
         self.review_dock = QDockWidget("Surgeon Review", self)
         self.review_dock.setObjectName("ReviewDock")
         self.review_dock.setWidget(self.review)
-        self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.review_dock)
-        self.review_dock.hide()
         self.problems_dock = ProblemsDock(self)
-        self.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.problems_dock)
+        area = Qt.DockWidgetArea
+        for dock, where in (
+            (self.browser, area.LeftDockWidgetArea),
+            (self.findings_dock, area.RightDockWidgetArea),
+            (self.review_dock, area.RightDockWidgetArea),
+            (self.problems_dock, area.BottomDockWidgetArea),
+        ):
+            self.addDockWidget(where, dock)
+        self.review_dock.hide()
         self.problems_dock.hide()
         self.resizeDocks(
             [self.browser, self.findings_dock],
@@ -195,7 +191,7 @@ class MainWindow(QMainWindow):
 
         self.session.hanging_changed.connect(self._on_hanging_changed)
         self.session.image_selected.connect(self._on_image_selected)
-        self.session.frame_selected.connect(self._on_frame_selected)
+        self.session.frame_selected.connect(self.cells.place_frame)
         self.session.active_changed.connect(self._on_session_active_changed)
         self.session.review_mode_changed.connect(self._show_review_mode)
         self.session.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
@@ -226,11 +222,10 @@ class MainWindow(QMainWindow):
             "undo": stack.createUndoAction(self, "&Undo"),
             "redo": stack.createRedoAction(self, "&Redo"),
         }
-        palette = self.finding_palette.type_actions()
-        for spec in ACTIONS:
-            if spec.handler is None and spec.args and isinstance(spec.args[0], FindingType):
-                provided[spec.name] = palette[spec.args[0]]
-        self.named_actions, self.tool_group = build_actions(self, provided)
+        palette = self.finding_palette.type_actions().items()
+        provided |= {f"finding_{kind.name.lower()}": action for kind, action in palette}
+        self.named_actions, self.tool_group = menus.build_actions(self, provided)
+        self.tools.actions = self.named_actions
         presets = [a for name, a in self.named_actions.items() if name.startswith("preset_")]
         self.window_controls.set_actions(presets)
         self.named_actions["tool_window"].setChecked(True)
@@ -239,17 +234,17 @@ class MainWindow(QMainWindow):
         self.named_actions["link_window"].setChecked(self.hanging_view.link_window)
         self.recent_menu = QMenu("Open &Recent", self)
         self.recent_menu.aboutToShow.connect(
-            lambda: fill_recent_menu(self.recent_menu, self.settings, self.open_paths)
+            lambda: menus.fill_recent_menu(self.recent_menu, self.settings, self.open_paths)
         )
         docks = [self.browser, self.findings_dock, self.problems_dock]
-        build_menus(
+        menus.build_menus(
             self,
             self.named_actions,
             submenus={"open_files": self.recent_menu},
             trailing={Menu.VIEW: [dock.toggleViewAction() for dock in docks]},
         )
         label = QLabel(" Window: ", self)
-        toolbar = build_tools_toolbar(
+        toolbar = menus.build_tools_toolbar(
             self, self.named_actions, {5: [label, self.window_controls.combo]}
         )
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, toolbar)
@@ -262,17 +257,6 @@ class MainWindow(QMainWindow):
         cine_bar.hide()
         self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.finding_palette)
-
-    def _mouse_mode_action(self, mode: MouseMode) -> QAction | None:
-        """Return the tool action of a mouse mode (ANNOTATE has none of its own)."""
-        for spec in ACTIONS:
-            if spec.handler == "set_mouse_mode" and spec.args == (mode.value,):
-                return self.named_actions[spec.name]
-        return None
-
-    def _annotation_tool_action(self, tool: AnnotationTool) -> QAction:
-        """Return the action choosing a marking tool."""
-        return self.named_actions[f"annotate_{tool.value.replace(' ', '_')}"]
 
     def show_shortcuts(self) -> ShortcutsDialog:
         """Open Help → Keyboard shortcuts (not blocking)."""
@@ -355,18 +339,13 @@ class MainWindow(QMainWindow):
         chosen = [Path(path) for path in paths]
         if not chosen or not self.unsaved_guard.confirm_leave():
             return
-        self._last_paths = chosen
         self.status.show_busy(f"Scanning {', '.join(p.name or str(p) for p in chosen)}…")
         self._scan.start(chosen)
 
     def _on_scan_finished(self, paths: list[Path], result: ScanResult) -> None:
         self.status.hide_busy()
         if result.images:
-            self.settings.add_recent(paths)
-            if paths and paths[0].is_dir():
-                self.settings.set("files/last_folder", str(paths[0]))
-            elif paths:
-                self.settings.set("files/last_folder", str(paths[0].parent))
+            opening.remember_opened(self.settings, paths)
         self.set_scan_result(result)
         self.scan_finished.emit()
 
@@ -434,26 +413,6 @@ class MainWindow(QMainWindow):
         if self.session.go_to_image(sop_instance_uid):
             self.tools.centre_on_mark(tracking_uid, sop_instance_uid)
 
-    # --- frames -----------------------------------------------------------------------
-
-    def _on_frame_selected(self, cell: int) -> None:
-        self.cells.place(cell)
-        self.cells.prefetch_frames(cell)
-
-    def step_frame(self, step: int) -> None:
-        """Show the next (or previous) frame of a multi-frame image in the active viewport."""
-        record = self.current_record()
-        if record is None or record.frame_count <= 1:
-            return
-        self.cine.step(step)
-
-    def toggle_cine(self) -> None:
-        """Play or pause the frames of a multi-frame image (Space)."""
-        record = self.current_record()
-        if record is None or record.frame_count <= 1:
-            return
-        self.cine.toggle_playing()
-
     # --- zoom -------------------------------------------------------------------------
 
     def true_size(self) -> None:
@@ -482,11 +441,7 @@ class MainWindow(QMainWindow):
 
     def set_mouse_mode(self, mode: MouseMode | str) -> None:
         """Choose what a left-button drag does in every viewport."""
-        mode = MouseMode(mode)
         self.tools.set_mouse_mode(mode)
-        action = self._mouse_mode_action(mode)
-        if action is not None and not action.isChecked():
-            action.setChecked(True)
 
     @property
     def annotation_tool(self) -> AnnotationTool:
@@ -495,22 +450,10 @@ class MainWindow(QMainWindow):
 
     def set_annotation_tool(self, tool: AnnotationTool | str) -> None:
         """Choose a marking tool: the left button draws (or selects) marks in every viewport."""
-        tool = AnnotationTool(tool)
         self.tools.set_annotation_tool(tool)
-        self.set_mouse_mode(MouseMode.ANNOTATE)
-        action = self._annotation_tool_action(tool)
-        if not action.isChecked():
-            action.setChecked(True)
 
     def suggest_nipples(self) -> int:
-        """Place a suggested nipple landmark on every shown image that has none (Shift+N).
-
-        Returns
-        -------
-        int
-            How many landmarks were placed
-            (:func:`~galactoview.ui.annotate.landmark_suggestions.place_suggested_nipples`).
-        """
+        """Place a suggested nipple on every shown image that has none; return how many."""
         placed = place_suggested_nipples(
             self.workspace, self.hanging_view.viewports_showing_images(), self.problems.report
         )
@@ -536,7 +479,7 @@ class MainWindow(QMainWindow):
         """
         if out is None:
             name, _ = QFileDialog.getSaveFileName(
-                self, "Export Surgeon Report", self._last_folder(), "PDF (*.pdf)"
+                self, "Export Surgeon Report", opening.last_folder(self.settings), "PDF (*.pdf)"
             )
             if not name:
                 return None
@@ -590,7 +533,7 @@ class MainWindow(QMainWindow):
         self.window_controls.show_viewport(viewport)
         self._on_voi_changed(viewport, viewport.voi)
         record = self.current_record()
-        self.image_label.setText(_image_text(record) if record is not None else "")
+        self.image_label.setText(image_text(record) if record is not None else "")
         self.browser.set_current(self.current_index)
         frames = record.frame_count if record is not None else 1
         if frames != self.cine.frame_count or record != self._cine_record:
@@ -609,41 +552,18 @@ class MainWindow(QMainWindow):
         self.window_controls.show_voi(voi)
 
     def _update_title(self) -> None:
-        parts = ["GalactoView"]
-        record = self.current_record()
-        if record is None and self.records:
-            record = self.records[0]
-        if record is not None:
-            parts += [
-                format_person_name(record.patient_name) or record.patient_id or "Unknown patient",
-                record.study_description or "Study",
-            ]
-        modified = not self.workspace.undo_stack.isClean()
-        # A leading bullet says that annotations are not saved yet.
-        self.setWindowTitle(("• " if modified else "") + " — ".join(parts))
+        record = self.current_record() or (self.records[0] if self.records else None)
+        self.setWindowTitle(window_title(record, not self.workspace.undo_stack.isClean()))
 
     # --- opening ----------------------------------------------------------------------
 
-    def _last_folder(self) -> str:
-        return self.settings.text("files/last_folder", str(Path.home()))
-
     def open_folder(self) -> None:
         """Ask for a folder and open it (Ctrl+O)."""
-        folder = QFileDialog.getExistingDirectory(self, "Open DICOM Folder", self._last_folder())
-        if folder:
-            self.open_paths([Path(folder)])
+        self.open_paths(opening.ask_folder(self, self.settings))
 
     def open_files(self) -> None:
         """Ask for files, a DICOMDIR or a zip archive and open them (Ctrl+Shift+O)."""
-        files, _ = QFileDialog.getOpenFileNames(
-            self,
-            "Open DICOM Files, DICOMDIR or Zip",
-            self._last_folder(),
-            "DICOM files, DICOMDIR and zip archives (*.dcm *.dicom *.DCM DICOMDIR *.zip);;"
-            "All files (*)",
-        )
-        if files:
-            self.open_paths([Path(name) for name in files])
+        self.open_paths(opening.ask_files(self, self.settings))
 
     def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802 (Qt override)
         """Accept files and folders dragged from a file manager."""
@@ -669,10 +589,3 @@ class MainWindow(QMainWindow):
         for viewport in self.hanging_view.all_viewports:
             viewport.clear_image()
         super().closeEvent(event)
-
-
-def _image_text(record: ImageRecord) -> str:
-    """Return the status-bar description of an image, e.g. ``"L CC · post-contrast"``."""
-    label = record.view.label or "image"
-    phase = record.contrast_phase.value
-    return label if phase == "unknown" else f"{label} · {phase}-contrast"

@@ -1,8 +1,9 @@
-"""StatusPanel: the permanent fields of the main window's status bar.
+"""StatusPanel: the permanent fields of the main window's status bar; the window title.
 
-Left to right: a progress bar (busy while scanning, "n of m" while decoding), then
-the layout shown, the active image, its window/level and the pixel under the cursor,
-separated by thin lines.
+The title names the patient and the study, with a leading bullet while marks are not
+saved. The status bar's fields, left to right: a progress bar (busy while scanning,
+"n of m" while decoding), then the layout shown, the active image, its window/level
+and the pixel under the cursor, separated by thin lines.
 """
 
 from __future__ import annotations
@@ -11,12 +12,35 @@ from PySide6.QtCore import QObject
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QStatusBar, QWidget
 
+from galactoview.dicom.loading import ImageRecord
+from galactoview.dicom.person_name import format_person_name
 from galactoview.ui.viewer.viewport import PixelSample
 
-__all__ = ["DECODING_MESSAGE", "StatusPanel"]
+__all__ = ["DECODING_MESSAGE", "StatusPanel", "image_text", "window_title"]
 
 #: Status-bar message while images are being decoded.
 DECODING_MESSAGE = "Decoding…"
+
+
+def image_text(record: ImageRecord) -> str:
+    """Return the status-bar description of an image, e.g. ``"L CC · post-contrast"``."""
+    label = record.view.label or "image"
+    phase = record.contrast_phase.value
+    return label if phase == "unknown" else f"{label} · {phase}-contrast"
+
+
+def window_title(record: ImageRecord | None, modified: bool) -> str:
+    """Return the window title: GalactoView — patient — study (of ``record``, if any).
+
+    A leading bullet says that annotations are not saved yet (``modified``).
+    """
+    parts = ["GalactoView"]
+    if record is not None:
+        parts += [
+            format_person_name(record.patient_name) or record.patient_id or "Unknown patient",
+            record.study_description or "Study",
+        ]
+    return ("• " if modified else "") + " — ".join(parts)
 
 
 class StatusPanel(QObject):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSignalBlocker
+from PySide6.QtGui import QAction
 
 from galactoview.annotations.model import FindingType
 from galactoview.ui.annotate.annotation_items import AnnotationLayer
@@ -78,6 +79,8 @@ class ViewportTools(QObject):
         self.mouse_mode = MouseMode.WINDOW
         self.annotation_tool = AnnotationTool.SELECT
         self.overlays_visible = settings.flag("view/overlays", True)
+        #: The window's actions by name (the tool ones are kept checked as tools change).
+        self.actions: dict[str, QAction] = {}
         finding_palette.type_chosen.connect(self.set_finding_type)
         workspace.selection_changed.connect(self._on_selection_changed)
 
@@ -116,17 +119,26 @@ class ViewportTools(QObject):
                 magnifier.zoom = changed.zoom
                 del blocker
 
-    def set_mouse_mode(self, mode: MouseMode) -> None:
+    def set_mouse_mode(self, mode: MouseMode | str) -> None:
         """Choose what a left-button drag does in every viewport."""
+        mode = MouseMode(mode)
         self.mouse_mode = mode
         for viewport in self.overlays:
             viewport.mouse_mode = mode
+        action = self.actions.get(f"tool_{mode.name.lower()}")  # ANNOTATE has none
+        if action is not None and not action.isChecked():
+            action.setChecked(True)
 
-    def set_annotation_tool(self, tool: AnnotationTool) -> None:
-        """Choose what the left button does in the ANNOTATE mode, in every viewport."""
+    def set_annotation_tool(self, tool: AnnotationTool | str) -> None:
+        """Choose a marking tool: the left button draws (or selects) marks in every viewport."""
+        tool = AnnotationTool(tool)
         self.annotation_tool = tool
         for annotator in self.annotators.values():
             annotator.set_tool(tool)
+        self.set_mouse_mode(MouseMode.ANNOTATE)
+        action = self.actions.get(f"annotate_{tool.name.lower()}")
+        if action is not None and not action.isChecked():
+            action.setChecked(True)
 
     def set_finding_type(self, finding_type: FindingType) -> None:
         """Choose the type of the next finding drawn, in every viewport."""

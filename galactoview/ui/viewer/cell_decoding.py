@@ -107,8 +107,9 @@ class CellDecoding(QObject):
         for index in indices:
             self._decoder.prefetch(self._session.records[index])
 
-    def prefetch_frames(self, cell: int) -> None:
-        """Decode ahead the next frames of the multi-frame image in ``cell``."""
+    def place_frame(self, cell: int) -> None:
+        """Show the frame the session now wants in ``cell``; decode the next ones ahead."""
+        self.place(cell)
         wanted = self._session.cells.get(cell)
         if wanted is None:
             return
