@@ -417,60 +417,28 @@ ACTIONS: tuple[ActionSpec, ...] = (
         for number in range(1, 10)
     ),
     # Tools: mouse modes ("tool_" + MouseMode name, the value as argument)
-    ActionSpec(
-        "tool_window",
-        "&Window/Level Tool",
-        ("W",),
-        "set_mouse_mode",
-        _T,
-        Menu.TOOLS,
-        args=("window/level",),
-        toolbar=(30, "W/L"),
-        check=Check.TOOL,
-    ),
-    ActionSpec(
-        "tool_pan",
-        "&Pan Tool",
-        ("P",),
-        "set_mouse_mode",
-        _T,
-        Menu.TOOLS,
-        args=("pan",),
-        toolbar=(31, "Pan"),
-        check=Check.TOOL,
-    ),
-    ActionSpec(
-        "tool_zoom",
-        "&Zoom Tool",
-        ("Z",),
-        "set_mouse_mode",
-        _T,
-        Menu.TOOLS,
-        args=("zoom",),
-        toolbar=(32, "Zoom"),
-        check=Check.TOOL,
-    ),
-    ActionSpec(
-        "tool_measure",
-        "&Ruler Tool",
-        ("R",),
-        "set_mouse_mode",
-        _T,
-        Menu.TOOLS,
-        args=("measure",),
-        toolbar=(33, "Ruler"),
-        check=Check.TOOL,
-    ),
-    ActionSpec(
-        "tool_magnify",
-        "&Magnifying Glass",
-        ("G",),
-        "set_mouse_mode",
-        _T,
-        Menu.TOOLS,
-        args=("magnify",),
-        toolbar=(34, "Loupe"),
-        check=Check.TOOL,
+    *(
+        ActionSpec(
+            f"tool_{name}",
+            text,
+            (key,),
+            "set_mouse_mode",
+            _T,
+            Menu.TOOLS,
+            args=(mode,),
+            toolbar=(position, short),
+            check=Check.TOOL,
+        )
+        for position, (name, mode, text, key, short) in enumerate(
+            (
+                ("window", "window/level", "&Window/Level Tool", "W", "W/L"),
+                ("pan", "pan", "&Pan Tool", "P", "Pan"),
+                ("zoom", "zoom", "&Zoom Tool", "Z", "Zoom"),
+                ("measure", "measure", "&Ruler Tool", "R", "Ruler"),
+                ("magnify", "magnify", "&Magnifying Glass", "G", "Loupe"),
+            ),
+            start=30,
+        )
     ),
     ActionSpec(
         "delete_selected",
@@ -544,19 +512,8 @@ ACTIONS: tuple[ActionSpec, ...] = (
             separator=number == 1,
             editing=True,
         )
-        for number, finding_type in enumerate(
-            (
-                FindingType.INTRALUMINAL_FILLING_DEFECT,
-                FindingType.MULTIPLE_FILLING_DEFECTS,
-                FindingType.ABRUPT_DUCT_TERMINATION,
-                FindingType.EXTRAVASATION,
-                FindingType.DUCT_NARROWING,
-                FindingType.CYST_FILL,
-                FindingType.MAMMARY_DUCT_ECTASIA,
-                FindingType.OTHER,
-            ),
-            start=1,
-        )
+        # FindingType order: PS3.16 CID 6057, then duct ectasia, then "other" (the palette's)
+        for number, finding_type in enumerate(FindingType, start=1)
     ),
     ActionSpec(
         "finish_drawing",
