@@ -120,9 +120,9 @@ def _hang(window: MainWindow, layout: str) -> None:
         "compare-prior": GalactographyStage.COMPARE_PRIOR,
     }
     if layout in stages:
-        window.toggle_stage(stages[layout])
+        window.session.toggle_stage(stages[layout])
     elif layout == "prior-4up":
-        window.hang_prior_mammography()
+        window.session.hang_prior_mammography()
     elif layout == "review":
         window.set_review_mode(True)
 

@@ -60,7 +60,7 @@ def test_ellipse_tool_marks_a_defect_with_mm_and_undo_redo(
     assert abs(long_axis.value - round(60 * 0.0925, 2)) < 0.011
     assert "mag-corrected" in long_axis.calibration_source
     assert window.windowTitle().startswith("• ")
-    assert window.undo_action.text().replace("&", "") == "Undo Add FD-1"
+    assert window.named_actions["undo"].text().replace("&", "") == "Undo Add FD-1"
     QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert window.workspace.annotations(study).findings == ()
     QTest.keyClick(
@@ -69,7 +69,7 @@ def test_ellipse_tool_marks_a_defect_with_mm_and_undo_redo(
         Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
     )
     assert window.workspace.annotations(study).findings == (finding,)
-    assert any("FD-1" in text for text in window.layers[cc].label_texts())
+    assert any("FD-1" in text for text in window.tools.layers[cc].label_texts())
 
 
 def test_palette_type_then_point_tool_and_the_findings_dock_lists_it(

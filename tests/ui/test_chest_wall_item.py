@@ -126,7 +126,7 @@ def test_moving_the_chest_wall_is_one_undoable_edit_that_marks_the_study_unsaved
     viewport = shown(window, "L MLO")
     record = viewport.record
     assert record is not None
-    editor = window.chest_wall_editors[viewport]
+    editor = window.tools.chest_wall_editors[viewport]
     suggested = window.workspace.chest_wall(record.sop_instance_uid)
     assert suggested is not None
     assert not window.workspace.is_modified() and not window.windowTitle().startswith("•")
@@ -139,7 +139,7 @@ def test_moving_the_chest_wall_is_one_undoable_edit_that_marks_the_study_unsaved
     with qtbot.waitSignal(window.workspace.changed):
         drag_line(editor, moved)
     assert window.workspace.undo_stack.count() == 1  # one command on release
-    assert window.undo_action.text().endswith("Move chest wall")
+    assert window.named_actions["undo"].text().endswith("Move chest wall")
     line = window.workspace.chest_wall(record.sop_instance_uid)
     assert line is not None
     assert line.start == pytest.approx(moved.start, abs=0.5)
@@ -147,12 +147,12 @@ def test_moving_the_chest_wall_is_one_undoable_edit_that_marks_the_study_unsaved
     assert window.workspace.dirty_studies() == (record.study_instance_uid,)
     assert window.saver.unsaved_studies() == (record.study_instance_uid,)
     assert window.windowTitle().startswith("• ")
-    window.undo_action.trigger()
+    window.named_actions["undo"].trigger()
     assert window.workspace.chest_wall(record.sop_instance_uid) == suggested
     ends = editor.ends()
     assert ends is not None and ends[0] == pytest.approx(suggested.start, abs=0.01)
     assert not window.workspace.is_modified() and not window.windowTitle().startswith("•")
-    window.redo_action.trigger()
+    window.named_actions["redo"].trigger()
     assert window.workspace.chest_wall(record.sop_instance_uid) == line
     assert window.windowTitle().startswith("• ")
 
@@ -169,7 +169,7 @@ def test_a_moved_chest_wall_changes_the_depth_the_sidecar_stores(
     assert before is not None and before.depth is DepthThird.ANTERIOR
     assert window.saver.save_now()
     assert not window.workspace.is_modified()
-    drag_line(window.chest_wall_editors[shown(window, "L MLO")], closer)
+    drag_line(window.tools.chest_wall_editors[shown(window, "L MLO")], closer)
     assert window.workspace.dirty_studies() == (study,)
     after = location(window, study, finding).breast
     assert after is not None and after.depth is not DepthThird.ANTERIOR
@@ -186,7 +186,7 @@ def test_the_pdf_exported_from_the_window_prints_the_review_rows(
 ) -> None:
     window = open_prior_copy(open_window, qtbot, tmp_path)
     finding, closer = marked_finding(window, qtbot)
-    drag_line(window.chest_wall_editors[shown(window, "L MLO")], closer)
+    drag_line(window.tools.chest_wall_editors[shown(window, "L MLO")], closer)
     printed: list[ReportContent] = []
     from galactoview.ui.review.report_pdf import write_report_pdf as real
 

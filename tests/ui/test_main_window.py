@@ -173,7 +173,7 @@ def test_selecting_an_image_decodes_and_shows_it(
     open_window: OpenWindow, study_dir: Path, qtbot: QtBot
 ) -> None:
     window = open_window([study_dir])
-    window.hang_manual(1, 1)
+    window.session.hang_manual(1, 1)
     with qtbot.waitSignal(window.image_shown) as shown:
         window.browser.image_activated.emit(3)
     assert shown.args == [3]
@@ -188,16 +188,16 @@ def test_page_keys_move_through_images(
     open_window: OpenWindow, study_dir: Path, qtbot: QtBot
 ) -> None:
     window = open_window([study_dir])
-    window.next_action.trigger()
+    window.named_actions["next"].trigger()
     assert window.current_index == 2
     assert window.browser.current_index() == 2
-    window.previous_action.trigger()
-    window.previous_action.trigger()
-    window.previous_action.trigger()  # stays on the first image
+    window.named_actions["previous"].trigger()
+    window.named_actions["previous"].trigger()
+    window.named_actions["previous"].trigger()  # stays on the first image
     assert window.current_index == 0
     wait_until_settled(qtbot, window)
-    assert window.next_action.shortcut().toString() == "PgDown"
-    assert window.previous_action.shortcut().toString() == "PgUp"
+    assert window.named_actions["next"].shortcut().toString() == "PgDown"
+    assert window.named_actions["previous"].shortcut().toString() == "PgUp"
     assert_shows_core_output(window.viewport)
 
 
@@ -214,7 +214,7 @@ def test_image_is_decoded_in_a_pool_thread_then_shown_as_the_core_renders(
         return decode_image(record)
 
     window = open_window([study_dir], decode=decode)
-    window.hang_manual(1, 1)
+    window.session.hang_manual(1, 1)
     qtbot.waitUntil(lambda: not window.decoder.is_busy())  # the prefetches
     window.decoder.clear()  # so image 3 must be decoded again
     decoded_before = len(threads)
@@ -242,7 +242,7 @@ def test_next_image_is_prefetched_and_shown_at_once(
     qtbot.waitUntil(lambda: following.sop_instance_uid in window.decoder.cached_uids())
     shown: list[int] = []
     window.image_shown.connect(shown.append)
-    window.next_image()  # no event loop turn: it must come from the cache
+    window.session.next_image()  # no event loop turn: it must come from the cache
     assert shown == [2]
     assert not window.is_decoding()
     assert window.statusBar().currentMessage() != DECODING_MESSAGE
@@ -261,7 +261,7 @@ def test_selecting_a_then_b_quickly_ends_with_b_displayed(
         return decode_image(record)
 
     window = open_window([study_dir], decode=decode)
-    window.hang_manual(1, 1)
+    window.session.hang_manual(1, 1)
     qtbot.waitUntil(lambda: not window.decoder.is_busy())
     window.decoder.clear()
     armed.set()
@@ -309,7 +309,7 @@ def test_left_drag_changes_window_in_the_right_direction(
     assert after.width == pytest.approx(before.width + 0.2 * span, rel=0.02)
     assert after.center == pytest.approx(before.center + 0.1 * span, rel=0.02)
     assert after.function is before.function
-    assert window.preset_combo.currentIndex() == -1  # "Custom"
+    assert window.window_controls.combo.currentIndex() == -1  # "Custom"
     assert window.voi_label.text().startswith(f"W {after.width:g} L {after.center:g}")
     assert not np.array_equal(displayed_pixels(viewport), before_pixels)
     assert_shows_core_output(viewport)
@@ -317,7 +317,7 @@ def test_left_drag_changes_window_in_the_right_direction(
 
 def test_drag_left_and_up_narrows_and_lowers(open_window: OpenWindow, study_dir: Path) -> None:
     window = open_window([study_dir])
-    window.apply_preset(1)  # W 1000 L 1500
+    window.window_controls.apply_preset(1)  # W 1000 L 1500
     before = current_window(window)
     viewport = window.viewport
     viewport.begin_window_drag()
@@ -351,7 +351,7 @@ def test_presets_switch_from_combo_and_keys(
     open_window: OpenWindow, study_dir: Path, qtbot: QtBot
 ) -> None:
     window = open_window([study_dir])
-    combo = window.preset_combo
+    combo = window.window_controls.combo
     assert [combo.itemText(i) for i in range(combo.count())] == [
         "1  NORMAL (W 4096 L 2048)",
         "2  HARDER (W 1000 L 1500)",
@@ -362,7 +362,7 @@ def test_presets_switch_from_combo_and_keys(
 
     combo.setCurrentIndex(2)
     combo.activated.emit(2)
-    assert window.viewport.voi == window.presets[2]
+    assert window.viewport.voi == window.window_controls.presets[2]
     assert_shows_core_output(window.viewport)
 
     window.activateWindow()
@@ -380,7 +380,8 @@ def test_presets_switch_from_combo_and_keys(
     assert auto.explanation == "AUTO"
     assert combo.currentText() == "Auto"
     assert_shows_core_output(window.viewport)
-    assert [action.isEnabled() for action in window.preset_actions] == [True] * 3 + [False] * 6
+    enabled = [action.isEnabled() for action in window.window_controls.actions]
+    assert enabled == [True] * 3 + [False] * 6
 
 
 def test_auto_window_is_default_without_presets(open_window: OpenWindow, tmp_path: Path) -> None:
@@ -388,8 +389,8 @@ def test_auto_window_is_default_without_presets(open_window: OpenWindow, tmp_pat
     window = open_window([path])
     voi = current_window(window)
     assert voi.explanation == "AUTO"
-    assert window.presets == []
-    assert window.preset_combo.currentText() == "Auto"
+    assert window.window_controls.presets == []
+    assert window.window_controls.combo.currentText() == "Auto"
     assert_shows_core_output(window.viewport)
 
 
@@ -402,7 +403,7 @@ def test_sigmoid_and_monochrome1_are_displayed_as_the_core_renders(
     assert viewport.pipeline is not None and viewport.pipeline.invert
     assert current_window(window).function is VoiLutFunction.SIGMOID
     assert_shows_core_output(viewport)
-    window.apply_auto_window()
+    window.window_controls.apply_auto_window()
     assert current_window(window).function is VoiLutFunction.SIGMOID
     assert_shows_core_output(viewport)
 
@@ -447,7 +448,7 @@ def test_cursor_readout_shows_stored_and_modality_values(
         Qt.MouseButton.NoButton,
         Qt.MouseButton.NoButton,
     )
-    text = window.cursor_label.text()
+    text = window.status.cursor_label.text()
     assert text.startswith("(10, 3)")
     assert f"stored {sample.stored}" in text
 
@@ -478,10 +479,10 @@ def test_fit_shows_the_whole_image_after_zoom(open_window: OpenWindow, study_dir
     view_box.scaleBy((0.2, 0.2))
     (x0, x1), (y0, y1) = view_box.viewRange()
     assert x1 - x0 < 48
-    window.fit_action.trigger()
+    window.named_actions["fit"].trigger()
     (x0, x1), (y0, y1) = view_box.viewRange()
     assert x0 <= 0 and x1 >= 48 and y0 <= 0 and y1 >= 64
-    assert window.fit_action.shortcut().toString() == "F"
+    assert window.named_actions["fit"].shortcut().toString() == "F"
 
 
 # --- problems -----------------------------------------------------------------------------
@@ -520,7 +521,7 @@ def test_pixel_decode_error_is_reported_and_next_image_still_shows(
 ) -> None:
     write_truncated(study_dir / "series9" / "cut.dcm", series_number=9)
     window = open_window([study_dir])
-    window.hang_manual(1, 1)
+    window.session.hang_manual(1, 1)
     window.select_image(0)
     with qtbot.waitSignal(window.image_failed) as failed:
         window.select_image(4)
@@ -529,7 +530,7 @@ def test_pixel_decode_error_is_reported_and_next_image_still_shows(
     (message,) = window.problems.messages()
     assert message.startswith("cut.dcm: the pixel data is truncated")
     assert "Problem — cut.dcm" in window.statusBar().currentMessage()
-    assert window.presets == []
+    assert window.window_controls.presets == []
 
     with qtbot.waitSignal(window.image_failed):
         window.select_image(4)  # failures are not cached: decoded again, reported once

@@ -94,7 +94,7 @@ def fill_the_disk(monkeypatch: pytest.MonkeyPatch, except_in: Path | None = None
 
 def save_and_wait(qtbot: QtBot, window: MainWindow) -> None:
     with qtbot.waitSignal(window.saver.storage_changed, timeout=10_000):
-        window.save_annotations_action.trigger()
+        window.named_actions["save_annotations"].trigger()
 
 
 def test_read_only_folder_with_a_sidecar_saves_new_marks_per_user_and_they_reload(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QRectF, Qt
-from PySide6.QtGui import QImage, QPainter
+from PySide6.QtGui import QAction, QImage, QPainter
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
@@ -30,6 +30,11 @@ from tests.ui.test_annotation_saver import copy_ductogram, mark
 from tests.ui.test_workstation import settle
 
 TRUTH = json.loads((Path(__file__).parents[2] / "sample_data" / "ground_truth.json").read_text())
+
+
+def marking_tools(window: MainWindow) -> list[QAction]:
+    """Return the actions choosing a marking tool (select, point ... nipple)."""
+    return [a for name, a in window.named_actions.items() if name.startswith("annotate_")]
 
 
 def annotated_folder(tmp_path: Path) -> Path:
@@ -57,7 +62,7 @@ def test_review_mode_lists_what_a_surgeon_needs(
     assert window.is_review_mode()
     assert not window.review_dock.isHidden() and window.findings_dock.isHidden()
     assert window.mouse_mode is MouseMode.WINDOW
-    assert not any(a.isEnabled() for a in window.annotation_tool_actions.values())
+    assert not any(a.isEnabled() for a in marking_tools(window))
     rows = {row[0]: row for row in window.review.rows()}
     lesions = {lesion["id"]: lesion for lesion in TRUTH["lesions"]}
     for short_id, lesion_id in (("FD-1", "defect-1"), ("CY-1", "cyst-1"), ("DE-1", "ectasia-1")):
@@ -78,7 +83,7 @@ def test_review_mode_lists_what_a_surgeon_needs(
     assert window.review.pictograms[Laterality.RIGHT][0].marks == ()
     QTest.keyClick(window, Qt.Key.Key_F9)
     assert not window.is_review_mode() and window.review_dock.isHidden()
-    assert all(a.isEnabled() for a in window.annotation_tool_actions.values())
+    assert all(a.isEnabled() for a in marking_tools(window))
 
 
 def test_clicking_a_row_shows_the_finding(
@@ -144,7 +149,7 @@ def test_the_report_is_exported_from_the_window(
 
 def test_oblique_views_get_a_suggested_pectoral_line(open_window: OpenWindow, qtbot: QtBot) -> None:
     window = open_window([Path(__file__).parents[2] / "sample_data" / "dicom"])
-    window.hang_prior_mammography()
+    window.session.hang_prior_mammography()
     settle(qtbot, window)
     obliques = [
         v.record.sop_instance_uid
@@ -170,7 +175,7 @@ def test_review_mode_is_not_restored_at_start_and_then_shows_every_finding(
     assert not second.is_review_mode()
     assert second.review_dock.isHidden()
     assert not second.findings_dock.isHidden() and not second.finding_palette.isHidden()
-    assert all(a.isEnabled() for a in second.annotation_tool_actions.values())
+    assert all(a.isEnabled() for a in marking_tools(second))
     second.set_review_mode(True)
     marked = [finding.short_id for _study, finding in second.workspace.all_findings()]
     assert marked == ["FD-1", "CY-1", "DE-1"]  # every finding of the sample's sidecar

@@ -118,7 +118,7 @@ def test_galactography_pair_hangs_left_breast_nipple_right_at_one_scale(
 def test_prior_4up_mirrors_the_stored_rcc_and_puts_chest_walls_back_to_back(
     sample_window: MainWindow, qtbot: QtBot
 ) -> None:
-    sample_window.hang_prior_mammography()
+    sample_window.session.hang_prior_mammography()
     settle(qtbot, sample_window)
     hanging = sample_window.hanging_view.hanging
     assert hanging is not None and hanging.kind is ProtocolKind.MAMMOGRAPHY
@@ -151,7 +151,7 @@ def test_each_image_opens_in_its_own_window_despite_the_link(sample_window: Main
     for viewport in sample_window.hanging_view.viewports:
         assert viewport.pipeline is not None
         assert viewport.voi == viewport.pipeline.default_voi()
-    assert sample_window.preset_combo.currentIndex() == 0  # the file's first preset
+    assert sample_window.window_controls.combo.currentIndex() == 0  # the file's first preset
 
 
 def test_linked_window_drag_changes_all_views_as_the_engine_computes(
@@ -169,7 +169,7 @@ def test_linked_window_drag_changes_all_views_as_the_engine_computes(
 
 
 def test_unlinked_window_drag_changes_only_the_active_view(sample_window: MainWindow) -> None:
-    sample_window.link_window_action.trigger()
+    sample_window.named_actions["link_window"].trigger()
     assert not sample_window.hanging_view.link_window
     cc, ml = sample_window.hanging_view.viewports
     before = ml.voi
@@ -274,7 +274,7 @@ def test_invert_and_reset(sample_window: MainWindow, qtbot: QtBot) -> None:
 
 
 def test_numeric_window_entry(sample_window: MainWindow) -> None:
-    dialog = sample_window.enter_window()
+    dialog = sample_window.window_controls.enter_window()
     assert dialog is not None
     dialog.center_box.setValue(1500.0)
     dialog.width_box.setValue(900.0)
@@ -287,21 +287,11 @@ def test_numeric_window_entry(sample_window: MainWindow) -> None:
 def test_overlay_key_toggles_and_is_remembered(
     sample_window: MainWindow, qtbot: QtBot, settings: Settings
 ) -> None:
-    overlays = [sample_window.overlays[v] for v in sample_window.hanging_view.viewports]
+    overlays = [sample_window.tools.overlays[v] for v in sample_window.hanging_view.viewports]
     assert all(overlay.is_visible() for overlay in overlays)
     QTest.keyClick(sample_window, Qt.Key.Key_O)
     assert not any(overlay.is_visible() for overlay in overlays)
     assert settings.flag("view/overlays", True) is False
-
-
-def test_shortcut_list_matches_the_documentation(sample_window: MainWindow) -> None:
-    rows = sample_window.shortcut_list()
-    documented = (REPO / "docs" / "shortcuts.md").read_text()
-    for _section, keys, _text in rows:
-        assert f"`{keys}`" in documented, f"docs/shortcuts.md lacks {keys}"
-    dialog = sample_window.show_shortcuts()
-    assert dialog.rows() == rows
-    dialog.close()
 
 
 def test_shortcuts_are_unique(sample_window: MainWindow) -> None:
@@ -363,7 +353,7 @@ def test_geometry_and_links_are_restored(
     open_window: OpenWindow, qtbot: QtBot, study_dir: Path, settings: Settings
 ) -> None:
     window = open_window([study_dir])
-    window.link_zoom_action.trigger()
+    window.named_actions["link_zoom"].trigger()
     window.set_mouse_mode(MouseMode.MEASURE)
     window.resize(640, 480)  # within the offscreen platform's 800 x 600 screen
     window.close()
@@ -389,7 +379,7 @@ def test_ruler_on_the_magnified_view_reads_the_contact_distance(
         truth = truth_of(viewport)
         cyst = next(lesion for lesion in truth["lesions"] if lesion["id"] == "cyst-1")
         nipple = truth["nipple"]
-        ruler = sample_window.rulers[viewport]
+        ruler = sample_window.tools.rulers[viewport]
         ruler.add_ruler((nipple["column"], nipple["row"]), (cyst["column"], cyst["row"]))
         measurement = ruler.rulers()[-1]
         assert measurement.length_mm is not None

@@ -1,15 +1,14 @@
-"""ShortcutsDialog: Help → Keyboard shortcuts, listed from the window's own actions.
+"""ShortcutsDialog: Help → Keyboard shortcuts, a table of the rows of the actions table.
 
-The list is built from the :class:`QAction` objects themselves, so it can never
-disagree with what the keys do; ``docs/shortcuts.md`` is checked against the same
-rows by a test.
+The rows come from :func:`galactoview.ui.shell.actions.shortcut_rows`, the table the
+window's actions (and so their keys) are built from; ``docs/shortcuts.md`` is generated
+from the same rows and checked by a test.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -21,46 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["MOUSE_BINDINGS", "ShortcutsDialog", "shortcut_rows"]
-
-#: Mouse bindings, which have no QAction: (section, input, what it does).
-MOUSE_BINDINGS: tuple[tuple[str, str, str], ...] = (
-    ("Mouse", "Left drag", "Current tool: window/level (default), pan, zoom, ruler or magnifier"),
-    ("Mouse", "Left drag (window/level)", "Right/left: wider/narrower; down/up: darker/brighter"),
-    ("Mouse", "Middle drag", "Pan"),
-    ("Mouse", "Right drag", "Zoom"),
-    ("Mouse", "Wheel", "Zoom about the cursor"),
-    ("Mouse", "Click in a viewport", "Make it the active viewport"),
-    ("Mouse", "Ctrl+wheel / Shift+wheel (magnifier shown)", "Magnifier zoom / size"),
-    ("Mouse", "Drop files or folders on the window", "Open them"),
-)
-
-
-def _clean(text: str) -> str:
-    return text.replace("&", "").replace("…", "").strip()
-
-
-def shortcut_rows(
-    sections: Sequence[tuple[str, Sequence[QAction]]],
-) -> list[tuple[str, str, str]]:
-    """Return ``(section, keys, action)`` rows for the actions that have shortcuts.
-
-    Parameters
-    ----------
-    sections
-        Section titles with their actions, in the order to list them.
-    """
-    rows: list[tuple[str, str, str]] = []
-    for title, actions in sections:
-        for action in actions:
-            keys = ", ".join(
-                sequence.toString(QKeySequence.SequenceFormat.PortableText)
-                for sequence in action.shortcuts()
-                if not sequence.isEmpty()
-            )
-            if keys:
-                rows.append((title, keys, _clean(action.text())))
-    return rows
+__all__ = ["ShortcutsDialog"]
 
 
 class ShortcutsDialog(QDialog):

@@ -1,0 +1,101 @@
+"""Suggested landmarks: the pectoral line of oblique views and nipples, into the workspace.
+
+The suggestions themselves are computed by the Qt-free
+:mod:`galactoview.location.landmarks`; this module decides when to ask for them and
+stores what they give in the :class:`AnnotationWorkspace`:
+
+- :func:`remember_pectoral_line`: when an oblique view (MLO, LMO, SIO, ISO) is shown
+  and has no chest-wall line yet, its suggested pectoral line (the depth of its
+  findings is measured from it; CC and lateral views use the posterior image edge);
+- :func:`place_suggested_nipples`: on request (Shift+N), a nipple landmark on every
+  shown image that has none, as ordinary undoable landmarks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from galactoview.annotations.model import NippleLandmark
+from galactoview.location.frame import ChestWallLine
+from galactoview.location.landmarks import ChestWallKind, suggest_chest_wall, suggest_nipple
+from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
+from galactoview.ui.viewer.decoding import DecodedImage
+from galactoview.ui.viewer.viewport import Viewport
+
+__all__ = ["OBLIQUE_VIEWS", "place_suggested_nipples", "remember_pectoral_line"]
+
+#: Oblique views, whose chest wall is the pectoral line rather than the image edge.
+OBLIQUE_VIEWS = frozenset({"MLO", "LMO", "SIO", "ISO"})
+
+
+def remember_pectoral_line(workspace: AnnotationWorkspace, decoded: DecodedImage) -> None:
+    """Remember the suggested pectoral line of an oblique view, for its findings' depth.
+
+    CC and lateral views use the posterior image edge and need nothing here; a view
+    that already has a chest-wall line keeps it.
+    """
+    record = decoded.record
+    uid = record.sop_instance_uid
+    if record.view.short_name not in OBLIQUE_VIEWS or workspace.chest_wall(uid):
+        return
+    try:
+        wall = suggest_chest_wall(
+            decoded.stored, decoded.pipeline, record.patient_orientation, record.view
+        )
+    except ValueError:
+        return
+    if wall.kind is ChestWallKind.PECTORAL_LINE:
+        workspace.suggest_chest_wall(record.study_instance_uid, uid, ChestWallLine(*wall.points))
+
+
+def place_suggested_nipples(
+    workspace: AnnotationWorkspace,
+    viewports: Iterable[Viewport],
+    report: Callable[[str, Path | None], None],
+) -> int:
+    """Place a suggested nipple landmark on every image shown that has none.
+
+    The suggestion (:func:`galactoview.location.landmarks.suggest_nipple`: the breast
+    outline's tip, refined by the contrast-filled duct) is an ordinary undoable landmark:
+    the radiologist confirms it by leaving it, or moves it with the nipple tool.
+
+    Parameters
+    ----------
+    workspace
+        Where the landmarks go.
+    viewports
+        The viewports showing images.
+    report
+        Told ``(line, path)`` for each image where no nipple could be suggested.
+
+    Returns
+    -------
+    int
+        How many landmarks were placed.
+    """
+    placed = 0
+    for viewport in viewports:
+        record, stored, pipeline = viewport.record, viewport.stored, viewport.pipeline
+        if record is None or stored is None or pipeline is None:
+            continue
+        frame = viewport.frame + 1 if record.frame_count > 1 else None
+        study = record.study_instance_uid
+        if workspace.annotations(study).landmark(record.sop_instance_uid, frame):
+            continue
+        try:
+            suggestion = suggest_nipple(
+                stored,
+                pipeline,
+                record.patient_orientation,
+                record.view.laterality,
+                record.view,
+            )
+        except ValueError as error:
+            report(f"no nipple suggested: {error}", record.path)
+            continue
+        workspace.set_landmark(
+            study, NippleLandmark(record.sop_instance_uid, frame, suggestion.point)
+        )
+        placed += 1
+    return placed

@@ -1,0 +1,112 @@
+"""StatusPanel: the permanent fields of the main window's status bar; the window title.
+
+The title names the patient and the study, with a leading bullet while marks are not
+saved. The status bar's fields, left to right: a progress bar (busy while scanning,
+"n of m" while decoding), then the layout shown, the active image, its window/level
+and the pixel under the cursor, separated by thin lines.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QPalette
+from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QStatusBar, QWidget
+
+from galactoview.dicom.loading import ImageRecord
+from galactoview.dicom.person_name import format_person_name
+from galactoview.ui.viewer.viewport import PixelSample
+
+__all__ = ["DECODING_MESSAGE", "StatusPanel", "image_text", "window_title"]
+
+#: Status-bar message while images are being decoded.
+DECODING_MESSAGE = "Decoding…"
+
+
+def image_text(record: ImageRecord) -> str:
+    """Return the status-bar description of an image, e.g. ``"L CC · post-contrast"``."""
+    label = record.view.label or "image"
+    phase = record.contrast_phase.value
+    return label if phase == "unknown" else f"{label} · {phase}-contrast"
+
+
+def window_title(record: ImageRecord | None, modified: bool) -> str:
+    """Return the window title: GalactoView — patient — study (of ``record``, if any).
+
+    A leading bullet says that annotations are not saved yet (``modified``).
+    """
+    parts = ["GalactoView"]
+    if record is not None:
+        parts += [
+            format_person_name(record.patient_name) or record.patient_id or "Unknown patient",
+            record.study_description or "Study",
+        ]
+    return ("• " if modified else "") + " — ".join(parts)
+
+
+class StatusPanel(QObject):
+    """The labels and the progress bar of a status bar.
+
+    Parameters
+    ----------
+    status_bar
+        The window's status bar; the fields are added to it.
+    parent
+        Parent of the widgets (the window).
+    """
+
+    def __init__(self, status_bar: QStatusBar, parent: QWidget) -> None:
+        super().__init__(parent)
+        self._status_bar = status_bar
+        self.layout_label = QLabel(parent)
+        self.image_label = QLabel(parent)
+        self.voi_label = QLabel(parent)
+        self.cursor_label = QLabel(parent)
+        self.cursor_label.setMinimumWidth(300)
+        self.progress = QProgressBar(parent)
+        self.progress.setMaximumWidth(160)
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        status_bar.addPermanentWidget(self.progress)
+        labels = (self.layout_label, self.image_label, self.voi_label, self.cursor_label)
+        for number, label in enumerate(labels):
+            if number:
+                separator = QFrame(parent)
+                separator.setFrameShape(QFrame.Shape.VLine)
+                separator.setFrameShadow(QFrame.Shadow.Plain)
+                separator.setForegroundRole(QPalette.ColorRole.Mid)
+                status_bar.addPermanentWidget(separator)
+            label.setContentsMargins(6, 0, 6, 0)
+            status_bar.addPermanentWidget(label)
+
+    def show_busy(self, message: str) -> None:
+        """Show a busy bar (no known end) and a message, e.g. while scanning."""
+        self._status_bar.showMessage(message)
+        self.progress.setRange(0, 0)
+        self.progress.show()
+
+    def hide_busy(self) -> None:
+        """Hide the busy bar and its message."""
+        self.progress.hide()
+        self._status_bar.clearMessage()
+
+    def show_decoding(self, pending: int, total: int) -> None:
+        """Show how many placed images are still decoding."""
+        if pending and total:
+            self.progress.setRange(0, total)
+            self.progress.setValue(total - pending)
+            self.progress.show()
+            self._status_bar.showMessage(f"{DECODING_MESSAGE} {total - pending} of {total}")
+        else:
+            if self.progress.maximum() != 0:  # not a scan's busy bar
+                self.progress.hide()
+            if self._status_bar.currentMessage().startswith(DECODING_MESSAGE):
+                self._status_bar.clearMessage()
+
+    def show_pixel(self, sample: PixelSample | None) -> None:
+        """Show the position and values of the pixel under the cursor (nothing: none)."""
+        if sample is None:
+            self.cursor_label.setText("")
+            return
+        self.cursor_label.setText(
+            f"({sample.column}, {sample.row})  stored {sample.stored}  value {sample.modality:g}"
+        )

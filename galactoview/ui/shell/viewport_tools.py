@@ -1,0 +1,208 @@
+"""ViewportTools: the tools attached to every viewport and the choices they share.
+
+Each viewport of the hanging gets its overlay, magnifier, ruler, chest-wall editor,
+annotation layer and marking tool controller when it is made; the choices made in
+the window (mouse mode, marking tool, finding type, overlays shown, loupe size and
+zoom) apply to all of them, including viewports made later. The commands that act
+on the active viewport's tools (finish a drawing, delete the selected mark or the last
+ruler, clear the rulers, centre on a mark) are here too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QSignalBlocker
+from PySide6.QtGui import QAction
+
+from galactoview.annotations.model import FindingType
+from galactoview.ui.annotate.annotation_items import AnnotationLayer
+from galactoview.ui.annotate.annotation_tools import AnnotationTool, AnnotationToolController
+from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
+from galactoview.ui.annotate.chest_wall_item import ChestWallEditor
+from galactoview.ui.annotate.finding_palette import FindingPalette
+from galactoview.ui.annotate.findings_dock import FindingsDock
+from galactoview.ui.shell.settings import Settings
+from galactoview.ui.viewer.magnifier import Magnifier
+from galactoview.ui.viewer.overlays import ViewportOverlay
+from galactoview.ui.viewer.ruler import RulerTool
+from galactoview.ui.viewer.viewport import MouseMode, Viewport
+
+__all__ = ["ViewportTools"]
+
+
+class ViewportTools(QObject):
+    """The per-viewport tools, by viewport, and what they all share.
+
+    Parameters
+    ----------
+    settings
+        Remembers the overlays shown and the loupe size and zoom.
+    workspace
+        The marks the annotation tools edit.
+    finding_palette
+        Gives the type of the next finding drawn.
+    findings_dock
+        Receives the regions drawn to link a finding to another view.
+    report
+        The one error path: ``report(line, path)``.
+    active
+        Returns the active viewport.
+    parent
+        Parent object.
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        workspace: AnnotationWorkspace,
+        finding_palette: FindingPalette,
+        findings_dock: FindingsDock,
+        report: Callable[[str, Path | None], None],
+        active: Callable[[], Viewport],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self._settings = settings
+        self._workspace = workspace
+        self._palette = finding_palette
+        self._findings_dock = findings_dock
+        self._report = report
+        self._active = active
+        self.overlays: dict[Viewport, ViewportOverlay] = {}
+        self.layers: dict[Viewport, AnnotationLayer] = {}
+        self.chest_wall_editors: dict[Viewport, ChestWallEditor] = {}
+        self.annotators: dict[Viewport, AnnotationToolController] = {}
+        self.magnifiers: dict[Viewport, Magnifier] = {}
+        self.rulers: dict[Viewport, RulerTool] = {}
+        self.mouse_mode = MouseMode.WINDOW
+        self.annotation_tool = AnnotationTool.SELECT
+        self.overlays_visible = settings.flag("view/overlays", True)
+        #: The window's actions by name (the tool ones are kept checked as tools change).
+        self.actions: dict[str, QAction] = {}
+        finding_palette.type_chosen.connect(self.set_finding_type)
+        workspace.selection_changed.connect(self._on_selection_changed)
+
+    def attach(self, viewport: Viewport) -> None:
+        """Give a new viewport its overlays, magnifier, ruler and annotation tools."""
+        viewport.mouse_mode = self.mouse_mode
+        overlay = ViewportOverlay(viewport)
+        overlay.set_visible(self.overlays_visible)
+        self.overlays[viewport] = overlay
+        magnifier = Magnifier(viewport)
+        magnifier.size_px = int(
+            self._settings.number("magnifier/size", magnifier.size_px, 100, 600)
+        )
+        magnifier.zoom = self._settings.number("magnifier/zoom", magnifier.zoom, 1.5, 8.0)
+        magnifier.settings_changed.connect(lambda m=magnifier: self._on_magnifier_settings(m))
+        self.magnifiers[viewport] = magnifier
+        self.rulers[viewport] = RulerTool(viewport)
+        self.chest_wall_editors[viewport] = ChestWallEditor(viewport, self._workspace)
+        layer = AnnotationLayer(viewport, self._workspace)
+        self.layers[viewport] = layer
+        annotator = AnnotationToolController(viewport, self._workspace, layer)
+        annotator.set_tool(self.annotation_tool)
+        annotator.set_finding_type(self._palette.current_type())
+        annotator.region_sink = self._findings_dock.link_region
+        annotator.refused.connect(lambda text, path: self._report(text, path))
+        self.annotators[viewport] = annotator
+
+    def _on_magnifier_settings(self, changed: Magnifier) -> None:
+        """Remember the loupe size and zoom, and use them in every viewport."""
+        self._settings.set("magnifier/size", changed.size_px)
+        self._settings.set("magnifier/zoom", changed.zoom)
+        for magnifier in self.magnifiers.values():
+            if magnifier is not changed:
+                blocker = QSignalBlocker(magnifier)
+                magnifier.size_px = changed.size_px
+                magnifier.zoom = changed.zoom
+                del blocker
+
+    def set_mouse_mode(self, mode: MouseMode | str) -> None:
+        """Choose what a left-button drag does in every viewport."""
+        mode = MouseMode(mode)
+        self.mouse_mode = mode
+        for viewport in self.overlays:
+            viewport.mouse_mode = mode
+        action = self.actions.get(f"tool_{mode.name.lower()}")  # ANNOTATE has none
+        if action is not None and not action.isChecked():
+            action.setChecked(True)
+
+    def set_annotation_tool(self, tool: AnnotationTool | str) -> None:
+        """Choose a marking tool: the left button draws (or selects) marks in every viewport."""
+        tool = AnnotationTool(tool)
+        self.annotation_tool = tool
+        for annotator in self.annotators.values():
+            annotator.set_tool(tool)
+        self.set_mouse_mode(MouseMode.ANNOTATE)
+        action = self.actions.get(f"annotate_{tool.name.lower()}")
+        if action is not None and not action.isChecked():
+            action.setChecked(True)
+
+    def set_finding_type(self, finding_type: FindingType) -> None:
+        """Choose the type of the next finding drawn, in every viewport."""
+        for annotator in self.annotators.values():
+            annotator.set_finding_type(finding_type)
+
+    def set_overlays_visible(self, on: bool) -> None:
+        """Show or hide the text overlays of every viewport (remembered)."""
+        self.overlays_visible = on
+        for overlay in self.overlays.values():
+            overlay.set_visible(on)
+        self._settings.set("view/overlays", on)
+
+    def _on_selection_changed(self, tracking_uid: object) -> None:
+        """Let the palette show the type of the finding selected."""
+        if not isinstance(tracking_uid, str):
+            return
+        study = self._workspace.study_of(tracking_uid)
+        if study is None:
+            return
+        for finding in self._workspace.annotations(study).findings:
+            if finding.tracking_uid == tracking_uid:
+                self._palette.set_current_type(finding.finding_type)
+                self.set_finding_type(finding.finding_type)
+
+    def finish_drawing(self) -> None:
+        """Finish the polyline or duct trace being drawn in the active viewport (Enter)."""
+        self.annotators[self._active()].finish()
+
+    def cancel_drawing(self) -> None:
+        """Drop the drawing in progress and stop linking a finding to another view (Esc)."""
+        for annotator in self.annotators.values():
+            annotator.cancel()
+        self._findings_dock.cancel_linking()
+
+    def delete_selected(self) -> None:
+        """Delete the selected mark; with none selected, the last ruler of the active view."""
+        if not self.layers[self._active()].delete_selected():
+            self.rulers[self._active()].delete_last()
+
+    def clear_rulers(self) -> None:
+        """Remove every ruler of the active viewport (Shift+Del)."""
+        self.rulers[self._active()].clear()
+
+    def centre_on_mark(self, tracking_uid: str, sop_instance_uid: str) -> None:
+        """Centre the active viewport on the mark's region on that image, if any."""
+        study = self._workspace.study_of(tracking_uid)
+        if study is None:
+            return
+        annotations = self._workspace.annotations(study)
+        regions = [
+            region
+            for finding in annotations.findings
+            if finding.tracking_uid == tracking_uid
+            for region in finding.regions
+        ] + [s.region for s in annotations.duct_segments if s.tracking_uid == tracking_uid]
+        points = [
+            p
+            for region in regions
+            if region.sop_instance_uid == sop_instance_uid
+            for p in region.points
+        ]
+        viewport = self._active()
+        if points and viewport.has_image():
+            column = sum(p[0] for p in points) / len(points)
+            row = sum(p[1] for p in points) / len(points)
+            viewport.center_on(column, row)
