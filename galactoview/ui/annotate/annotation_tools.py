@@ -27,10 +27,9 @@ the measurements of :func:`~galactoview.annotations.geometry.measure_region` wit
 SOP Instance UID and, for multi-frame images, the 1-based frame shown. Every edit
 goes through the :class:`AnnotationWorkspace` (one undoable command each).
 
-Proposed keys (the main window binds them): V select, M point, Shift+E ellipse,
-Shift+O circle, Shift+P polyline, D duct trace, N nipple (:data:`TOOL_SHORTCUTS`; the single letters
-the viewer already uses stay theirs); Alt+1..8 the finding types (the palette's); Enter
-:meth:`finish`, Escape :meth:`cancel`, Delete :meth:`AnnotationLayer.delete_selected`.
+Keys (the actions table, :mod:`galactoview.ui.shell.actions`, binds them): V select, M point,
+Shift+E ellipse, Shift+O circle, Shift+P polyline, D duct trace, N nipple; Alt+1..8 the finding
+types (the palette's); Enter :meth:`finish`, Escape :meth:`cancel`, Delete :meth:`AnnotationLayer.delete_selected`.
 """
 
 from __future__ import annotations
@@ -72,7 +71,6 @@ from galactoview.ui.viewer.viewport import DragPhase, MouseMode, ToolClick, Tool
 __all__ = [
     "NIPPLE_SNAP_PX",
     "SNAP_PX",
-    "TOOL_SHORTCUTS",
     "AnnotationTool",
     "AnnotationToolController",
     "ellipse_in_box",
@@ -93,16 +91,6 @@ class AnnotationTool(StrEnum):
     NIPPLE = "nipple"
 
 
-#: Proposed key of each tool.
-TOOL_SHORTCUTS: Final[dict[AnnotationTool, str]] = {
-    AnnotationTool.SELECT: "V",
-    AnnotationTool.POINT: "M",
-    AnnotationTool.ELLIPSE: "Shift+E",
-    AnnotationTool.CIRCLE: "Shift+O",
-    AnnotationTool.POLYLINE: "Shift+P",
-    AnnotationTool.DUCT_TRACE: "D",
-    AnnotationTool.NIPPLE: "N",
-}
 #: A branch starts at a segment vertex clicked within this many screen pixels.
 SNAP_PX: Final = 8.0
 #: A root trace starts at the nipple landmark clicked within this many screen pixels.
