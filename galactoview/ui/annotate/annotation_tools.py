@@ -29,7 +29,8 @@ goes through the :class:`AnnotationWorkspace` (one undoable command each).
 
 Keys (the actions table, :mod:`galactoview.ui.shell.actions`, binds them): V select, M point,
 Shift+E ellipse, Shift+O circle, Shift+P polyline, D duct trace, N nipple; Alt+1..8 the finding
-types (the palette's); Enter :meth:`finish`, Escape :meth:`cancel`, Delete :meth:`AnnotationLayer.delete_selected`.
+types (the palette's); Enter :meth:`finish`, Escape :meth:`cancel`, Delete
+:meth:`AnnotationLayer.delete_selected`.
 """
 
 from __future__ import annotations
