@@ -17,7 +17,7 @@ creating and removing a temporary file, since ``os.access`` ignores read-only
 mounts, ACLs and network shares), the sidecar goes to the per-user data folder
 ``platformdirs.user_data_path("GalactoView") / "sidecars"`` under the same name,
 and :func:`sidecar_location` returns a notice saying where and why. Loading looks
-next to the study first, then in the per-user folder (:func:`find_sidecar`).
+next to the study first, then in the per-user folder (:func:`sidecar_candidates`).
 
 Files written next to a sidecar ``<name>``:
 
@@ -401,28 +401,6 @@ def sidecar_candidates(
     """
     name = sidecar_name(study_instance_uid)
     return study_folder / name, (user_sidecar_dir() if user_dir is None else user_dir) / name
-
-
-def find_sidecar(
-    study_folder: Path, study_instance_uid: str, *, user_dir: Path | None = None
-) -> Path | None:
-    """Return the study's existing sidecar: next to the study first, then the per-user one.
-
-    Parameters
-    ----------
-    study_folder, study_instance_uid, user_dir
-        Where to look, as for :func:`sidecar_candidates`.
-
-    Returns
-    -------
-    Path or None
-        The first candidate that exists; ``None`` when the study has no sidecar.
-        Save back to the path returned, so the per-user copy keeps being used.
-    """
-    for path in sidecar_candidates(study_folder, study_instance_uid, user_dir=user_dir):
-        if path.is_file():
-            return path
-    return None
 
 
 def alongside_sidecars(path: Path) -> list[Path]:

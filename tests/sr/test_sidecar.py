@@ -18,13 +18,11 @@ from galactoview.sr.sidecar import (
     SidecarConflict,
     SidecarError,
     alongside_sidecars,
-    find_sidecar,
     fingerprint,
     folder_write_problem,
     load,
     save,
     save_alongside,
-    sidecar_candidates,
     sidecar_location,
     sidecar_name,
     study_folder,
@@ -164,17 +162,6 @@ def test_real_read_only_folder_falls_back(tmp_path: Path) -> None:
     assert location.fallback is True
     assert location.path == tmp_path / "user" / NAME
     assert "not writable" in location.notice
-
-
-def test_find_sidecar_looks_next_to_study_first(tmp_path: Path) -> None:
-    study, user = tmp_path / "study", tmp_path / "user"
-    study.mkdir()
-    assert sidecar_candidates(study, UID, user_dir=user) == (study / NAME, user / NAME)
-    assert find_sidecar(study, UID, user_dir=user) is None
-    save(user / NAME, dicom_json("per-user"), expected=None)
-    assert find_sidecar(study, UID, user_dir=user) == user / NAME
-    save(study / NAME, dicom_json("next to study"), expected=None)
-    assert find_sidecar(study, UID, user_dir=user) == study / NAME
 
 
 # --- round trip ----------------------------------------------------------------------------
