@@ -39,7 +39,7 @@ import warnings
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, Literal, NamedTuple, cast
@@ -72,6 +72,13 @@ from galactoview.dicom.mammography import (
     MammoView,
     PatientOrientation,
     contrast_phase,
+)
+from galactoview.dicom.source import (
+    DicomDirEntrySource,
+    FileSource,
+    ImageSource,
+    ZipMemberSource,
+    member_label,
 )
 
 __all__ = [
@@ -219,8 +226,11 @@ class ImageRecord:
 
     Attributes
     ----------
-    path
-        The file.
+    source
+        Where the image is read from (:class:`~galactoview.dicom.source.ImageSource`):
+        every later read of the image goes through it, and caches key on its identity.
+        :attr:`path` and :attr:`archive_member` are the source's, for messages and for
+        locating the study's sidecar.
     sop_instance_uid, study_instance_uid, series_instance_uid
         SOP Instance UID (0008,0018), Study Instance UID (0020,000D) and Series
         Instance UID (0020,000E).
@@ -248,9 +258,6 @@ class ImageRecord:
         Contrast/Bolus Agent (0018,0010), ``""`` if no contrast is recorded.
     number_of_frames
         Number of Frames (0028,0008), 1 when absent.
-    archive_member
-        Name of the member within the ``.zip`` archive ``path`` holding the image;
-        ``None`` for a plain file.
     patient_orientation
         Patient Orientation (0020,0020), ``None`` when absent or invalid; with
         :attr:`view` it decides the hanging flips
@@ -273,7 +280,7 @@ class ImageRecord:
         (0008,2144), for cine of multi-frame images; ``None`` when neither is given.
     """
 
-    path: Path
+    source: ImageSource
     sop_instance_uid: str
     study_instance_uid: str
     series_instance_uid: str
@@ -293,7 +300,6 @@ class ImageRecord:
     transfer_syntax_uid: str
     contrast_bolus_agent: str = ""
     number_of_frames: int = 1
-    archive_member: str | None = None
     patient_orientation: PatientOrientation | None = None
     contrast_phase: ContrastPhase = ContrastPhase.UNKNOWN
     calibration: Calibration | None = None
@@ -303,6 +309,25 @@ class ImageRecord:
     accession_number: str = ""
     institution_name: str = ""
     acquisition_date_time: str = ""
+
+    @property
+    def path(self) -> Path:
+        """Return the file on disk holding the image (the archive of a zip member).
+
+        For messages, and to locate the study's sidecar next to it; read the image
+        through :attr:`source`, never through this path.
+        """
+        return self.source.path
+
+    @property
+    def archive_member(self) -> str | None:
+        """Return the member of the ``.zip`` archive :attr:`path` holding the image, or None."""
+        return self.source.archive_member
+
+    @property
+    def name(self) -> str:
+        """Return how messages name the image: its file, or ``archive [member]``."""
+        return self.source.name
 
     @property
     def frame_count(self) -> int:
@@ -429,13 +454,17 @@ def scan(paths: Iterable[Path]) -> ScanResult:
     return ScanResult(tuple(images), tuple(scanner.problems), tuple(scanner.reports))
 
 
-def read_header(record: ImageRecord) -> Dataset:
+def read_header(image: ImageRecord | ImageSource) -> Dataset:
     """Read the whole header of an image again, without its pixel data.
+
+    Read as :func:`scan` reads it: at most :data:`MAX_HEADER_BYTES`, large values
+    skipped, zeros and garbage refused; a zip member is read as a stream, not inflated
+    whole.
 
     Parameters
     ----------
-    record
-        The image.
+    image
+        The image, or its source.
 
     Returns
     -------
@@ -447,19 +476,20 @@ def read_header(record: ImageRecord) -> Dataset:
     PixelDataError
         If the file can no longer be read.
     """
+    source = image.source if isinstance(image, ImageRecord) else image
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with _open_image(record) as stream:
-                return _read_header(stream)
+            with source.open() as stream:
+                return _read_header(stream, costly_seeks=source.costly_seeks)
     except PixelDataError:
         raise
     except HeaderRefusedError as exc:
-        raise PixelDataError(record.path, f"refused: {exc}") from exc
+        raise PixelDataError(source.path, f"refused: {exc}") from exc
     except (OSError, InvalidDicomError, zipfile.BadZipFile, KeyError) as exc:
-        raise PixelDataError(record.path, f"cannot read the file: {_describe(exc)}") from exc
+        raise PixelDataError(source.path, f"cannot read the file: {_describe(exc)}") from exc
     except Exception as exc:  # pydicom raises many types for damaged files
-        raise PixelDataError(record.path, f"damaged DICOM header: {_describe_any(exc)}") from exc
+        raise PixelDataError(source.path, f"damaged DICOM header: {_describe_any(exc)}") from exc
 
 
 def load_pixels(
@@ -592,8 +622,8 @@ class _PixelElement(NamedTuple):
     value_start: int = 0
 
 
-def read_image_dataset(path: Path) -> Dataset:
-    """Read a whole image file, its pixel data checked against its header first.
+def read_image_dataset(image: ImageSource | Path) -> Dataset:
+    """Read a whole image, its pixel data checked against its header first.
 
     For ``render`` and other readers that want the dataset itself: the header is read
     as :func:`scan` reads it (no value larger than :data:`MAX_HEADER_BYTES`), the Pixel
@@ -601,11 +631,15 @@ def read_image_dataset(path: Path) -> Dataset:
     against the bytes the file holds, the transfer syntax against the data), and only
     then is the file read, values above a few MB being read when first used.
     A file without Pixel Data is returned as it is (the caller says what is missing).
+    As for :func:`load_pixels`, the Transfer Syntax UID of the result is the encoding
+    found: inferred for a dataset without File Meta Information, Implicit VR when the
+    meta claims explicit VR over an implicit VR dataset (PS3.5 A.1). A zip member is
+    inflated into memory (at most :data:`MAX_DECODED_BYTES` and a header).
 
     Parameters
     ----------
-    path
-        A DICOM file, opened read-only.
+    image
+        The image's source; a path is read as a :class:`~galactoview.dicom.source.FileSource`.
 
     Returns
     -------
@@ -617,17 +651,26 @@ def read_image_dataset(path: Path) -> Dataset:
     PixelDataError
         If the file cannot be read, or its header and pixel data do not agree.
     """
+    source = FileSource(image) if isinstance(image, Path) else image
+    path = source.path
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with path.open("rb") as stream:
+            with _random_access(source, MAX_HEADER_BYTES + MAX_DECODED_BYTES) as stream:
                 header = _read_header(stream)
+                element: _PixelElement | None = None
                 with suppress(_NoPixelDataError):
-                    _check_frame_request(path, stream, header, 0, colour=True)
+                    element = _check_frame_request(path, stream, header, 0, colour=True)[1]
                 stream.seek(0)
                 force = _sniff(stream.read(132)) == "raw"
                 stream.seek(0)
-                return _guarded_read(stream, force=force, end_at_zero_run=True)
+                ds = _guarded_read(stream, force=force, end_at_zero_run=True)
+                syntax = _syntax_of(header)
+                if element is not None and element.implicit and not syntax.is_implicit_VR:
+                    syntax = ImplicitVRLittleEndian  # the dataset as found (PS3.5 A.1)
+                if syntax != _syntax_of(ds) or not _has_meta_syntax(ds):
+                    ds.file_meta.TransferSyntaxUID = syntax
+                return ds
     except PixelDataError:
         raise
     except HeaderRefusedError as exc:
@@ -1469,32 +1512,45 @@ def _size(count: int) -> str:
     raise AssertionError("unreachable")
 
 
+def _open_image(record: ImageRecord) -> AbstractContextManager[BinaryIO]:
+    """Open an image read-only for random access: a zip member inflated in memory.
+
+    A header, then at most 4 samples of 8 bytes a pixel (PS3.3 C.7.6.3): anything
+    beyond is not this image, and is not inflated into memory.
+    """
+    needed = MAX_HEADER_BYTES + record.rows * record.columns * record.frame_count * 32
+    return _random_access(
+        record.source,
+        needed,
+        f" more than a header and the pixel data of its {record.rows} x"
+        f" {record.columns} x {record.frame_count} frame(s) can need; not read",
+    )
+
+
 @contextmanager
-def _open_image(record: ImageRecord) -> Iterator[BinaryIO]:
-    """Open the file of an image read-only, or its archive member in memory."""
-    if record.archive_member is None:
-        with record.path.open("rb") as stream:
+def _random_access(
+    source: ImageSource, needed: int, why: str = " more than an image can need; not read"
+) -> Iterator[BinaryIO]:
+    """Open a source for random access; one whose seeks are costly is read into memory.
+
+    Such a source (a zip member) is refused unread when it holds more than
+    :data:`MAX_DECODED_BYTES` or ``needed`` bytes (``why`` completes the message).
+    """
+    if not source.costly_seeks:
+        with source.open() as stream:
             yield stream
         return
-    with zipfile.ZipFile(record.path) as archive:
-        info = archive.getinfo(record.archive_member)
-        if info.file_size > MAX_DECODED_BYTES:
-            raise PixelDataError(
-                record.path,
-                f"archive member {record.archive_member} is too large to read in memory"
-                f" ({_size(info.file_size)})",
-            )
-        # A header, then at most 4 samples of 8 bytes a pixel (PS3.3 C.7.6.3): anything
-        # beyond is not this image, and is not inflated into memory.
-        needed = MAX_HEADER_BYTES + record.rows * record.columns * record.frame_count * 32
-        if info.file_size > needed:
-            raise PixelDataError(
-                record.path,
-                f"archive member {record.archive_member} holds {_size(info.file_size)},"
-                f" more than a header and the pixel data of its {record.rows} x"
-                f" {record.columns} x {record.frame_count} frame(s) can need; not read",
-            )
-        yield io.BytesIO(archive.read(info))
+    size = source.size()
+    member = source.archive_member or source.name
+    if size > MAX_DECODED_BYTES:
+        raise PixelDataError(
+            source.path,
+            f"archive member {member} is too large to read in memory ({_size(size)})",
+        )
+    if size > needed:
+        raise PixelDataError(source.path, f"archive member {member} holds {_size(size)},{why}")
+    with source.open() as stream:
+        yield io.BytesIO(stream.read(size + 1))
 
 
 # --- scanning -------------------------------------------------------------------------
@@ -1564,14 +1620,17 @@ class _Scanner:
         except Exception as exc:  # a bug or an exotic failure must not stop the others
             self.problems.append(LoadProblem(path, f"cannot scan it: {_describe_any(exc)}"))
 
-    def _add_file(self, path: Path, *, explicit: bool) -> None:
-        """Scan one file: an image, a DICOMDIR, an archive, or something to report or skip."""
+    def _add_file(self, path: Path, *, explicit: bool, dicomdir: Path | None = None) -> None:
+        """Scan one file: an image, a DICOMDIR, an archive, or something to report or skip.
+
+        ``dicomdir``: the DICOMDIR that referenced the file, if any.
+        """
         try:
-            self._add_file_unguarded(path, explicit=explicit)
+            self._add_file_unguarded(path, explicit=explicit, dicomdir=dicomdir)
         except Exception as exc:  # one file's failure never stops the others
             self.problems.append(LoadProblem(path, f"cannot read the file: {_describe_any(exc)}"))
 
-    def _add_file_unguarded(self, path: Path, *, explicit: bool) -> None:
+    def _add_file_unguarded(self, path: Path, *, explicit: bool, dicomdir: Path | None) -> None:
         """Do the work of :meth:`_add_file`."""
         try:
             key = (path.resolve(), None)
@@ -1597,7 +1656,10 @@ class _Scanner:
                     return
                 if not self._wanted(path, None, kind, explicit):
                     return
-                outcome = _read_record(path, None, stream)
+                source = (
+                    FileSource(path) if dicomdir is None else DicomDirEntrySource(path, dicomdir)
+                )
+                outcome = _read_record(source, stream)
         except OSError as exc:
             self.problems.append(
                 LoadProblem(path, f"cannot read the file: {exc.strerror or _describe(exc)}")
@@ -1655,7 +1717,7 @@ class _Scanner:
                     LoadProblem(path, f"referenced file {file_id} does not exist; skipped")
                 )
             else:
-                self._add_file(file, explicit=True)
+                self._add_file(file, explicit=True, dicomdir=path)
 
     def _add_archive(self, path: Path) -> None:
         """Scan the members of a ``.zip`` archive in memory, headers only."""
@@ -1700,9 +1762,8 @@ class _Scanner:
             if not self._wanted(path, name, kind, explicit=False):
                 return
             with archive.open(info) as member:
-                outcome = _read_record(
-                    path, name, cast(BinaryIO, member), costly_seeks=True, budget=budget
-                )
+                source = ZipMemberSource(path, name, info.CRC, info.file_size)
+                outcome = _read_record(source, cast(BinaryIO, member), budget=budget)
         except Exception as exc:  # zipfile raises many types for damaged members
             self.problems.append(
                 LoadProblem(path, f"cannot read the archive member: {_describe_any(exc)}", name)
@@ -1767,32 +1828,27 @@ def _walk(folder: Path, problems: list[LoadProblem]) -> Iterator[Path]:
 
 
 def _read_record(
-    path: Path,
-    member: str | None,
-    stream: BinaryIO,
-    *,
-    costly_seeks: bool = False,
-    budget: _ArchiveBudget | None = None,
+    source: ImageSource, stream: BinaryIO, *, budget: _ArchiveBudget | None = None
 ) -> ImageRecord | LoadProblem | StructuredReportFile | _DicomDir:
-    """Read the header of one file into an :class:`ImageRecord`, or say what is wrong."""
+    """Read the header of one file (``stream``, opened from ``source``) into a record.
+
+    Returns an :class:`ImageRecord`, or a :class:`LoadProblem` saying what is wrong.
+    """
     with warnings.catch_warnings():
         # Reading is tolerant: pydicom's warnings about non-conformant values
         # would only be noise on the command line.
         warnings.simplefilter("ignore")
-        return _read_record_quietly(path, member, stream, costly_seeks, budget)
+        return _read_record_quietly(source, stream, budget)
 
 
 def _read_record_quietly(
-    path: Path,
-    member: str | None,
-    stream: BinaryIO,
-    costly_seeks: bool,
-    budget: _ArchiveBudget | None,
+    source: ImageSource, stream: BinaryIO, budget: _ArchiveBudget | None
 ) -> ImageRecord | LoadProblem | StructuredReportFile | _DicomDir:
     """Do the work of :func:`_read_record`."""
+    path, member = source.path, source.archive_member
     try:
         stream.seek(0)
-        ds = _read_header(stream, costly_seeks=costly_seeks, budget=budget)
+        ds = _read_header(stream, costly_seeks=source.costly_seeks, budget=budget)
     except HeaderRefusedError as exc:
         return LoadProblem(path, f"refused: {exc}", member)
     except InvalidDicomError:
@@ -1808,7 +1864,7 @@ def _read_record_quietly(
                 return _DicomDir(())
             return _dicomdir_files(path, ds)
         at_end = not stream.read(1)
-        return _record_from_dataset(path, ds, member, at_end=at_end)
+        return _record_from_dataset(source, ds, at_end=at_end)
     except Exception as exc:  # a malformed value deep in the header
         return LoadProblem(path, f"damaged DICOM header: {_describe_any(exc)}", member)
 
@@ -1889,13 +1945,14 @@ def _find_referenced(folder: Path, parts: Sequence[str]) -> Path | None:
 
 
 def _record_from_dataset(
-    path: Path, ds: Dataset, member: str | None, *, at_end: bool = False
+    source: ImageSource, ds: Dataset, *, at_end: bool = False
 ) -> ImageRecord | LoadProblem | StructuredReportFile:
     """Build the record of a header, or a problem naming the missing attributes.
 
     ``at_end`` says the file ended with the header, without Pixel Data: with
     attributes missing, the file was most likely cut short.
     """
+    path, member = source.path, source.archive_member
     sop_class = UID(str(ds.get("SOPClassUID") or ""))
     if sop_class in _STRUCTURED_REPORTS and member is None and ds.get("StudyInstanceUID"):
         return StructuredReportFile(
@@ -1920,7 +1977,7 @@ def _record_from_dataset(
         return LoadProblem(path, f"{cut}missing required attribute {missing}", member)
     view = MammoView.from_dataset(ds)
     return ImageRecord(
-        path=path,
+        source=source,
         sop_instance_uid=str(ds.SOPInstanceUID),
         study_instance_uid=str(ds.StudyInstanceUID),
         series_instance_uid=str(ds.SeriesInstanceUID),
@@ -1940,7 +1997,6 @@ def _record_from_dataset(
         transfer_syntax_uid=str(_syntax_of(ds)),
         contrast_bolus_agent=str(ds.get("ContrastBolusAgent") or ""),
         number_of_frames=_optional_int(ds.get("NumberOfFrames")) or 1,
-        archive_member=member,
         patient_orientation=PatientOrientation.from_dataset(ds),
         contrast_phase=contrast_phase(ds),
         calibration=calibration_from_dataset(ds),
@@ -1982,7 +2038,7 @@ def _frame_time_ms(ds: Dataset) -> float | None:
 
 def _label(path: Path, member: str | None) -> str:
     """Name a file, or a member of an archive, for messages."""
-    return str(path) if member is None else f"{path} [{member}]"
+    return member_label(path, member)
 
 
 def _member_label(problem: LoadProblem) -> str:
