@@ -93,6 +93,7 @@ __all__ = [
     "PixelDataError",
     "ScanResult",
     "StructuredReportFile",
+    "cut_short",
     "initial_image_index",
     "load_pixels",
     "read_dicom_bytes",
@@ -584,6 +585,100 @@ def read_dicom_bytes(data: bytes) -> Dataset:
     if _sniff(head) == "part10":
         _check_first_element(head)
     return _guarded_read(io.BytesIO(data), defer_size=None)
+
+
+#: Explicit VRs with a reserved field and a 4-byte length (PS3.5 7.1.2, Table 7.1-1).
+_LONG_VRS = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+)
+#: Item, Item Delimitation and Sequence Delimitation Item tags (PS3.5 7.5).
+_ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+#: Transfer syntaxes :func:`cut_short` walks: Implicit, Explicit VR Little Endian -> explicit?
+_WALKED_SYNTAXES: Final = {"1.2.840.10008.1.2": False, "1.2.840.10008.1.2.1": True}
+
+
+def _element_header(data: bytes, pos: int, explicit: bool) -> tuple[int, bytes, int, int] | None:
+    """Return (tag, VR, value length, header size) of the element at ``pos``; None if cut."""
+    if len(data) - pos < 8:
+        return None
+    group, element = struct.unpack_from("<HH", data, pos)
+    tag = group << 16 | element
+    if group == 0xFFFE or not explicit:  # items and delimiters have no VR (PS3.5 7.5)
+        return tag, b"", struct.unpack_from("<L", data, pos + 4)[0], 8
+    vr = data[pos + 4 : pos + 6]
+    if vr not in _LONG_VRS:
+        return tag, vr, struct.unpack_from("<H", data, pos + 6)[0], 8
+    if len(data) - pos < 12:
+        return None
+    return tag, vr, struct.unpack_from("<L", data, pos + 8)[0], 12
+
+
+def cut_short(data: bytes) -> str | None:
+    """Return how a Part 10 file is cut short, ``None`` when it is whole or cannot be judged.
+
+    pydicom stops reading silently where the data ends, so a truncated SR would read as
+    a shorter one. This walks the elements (PS3.5 7.1) of a file in Implicit or Explicit
+    VR Little Endian: every length must fit in the file and every undefined-length
+    sequence and item must be closed by its delimitation item (PS3.5 7.5). Other
+    transfer syntaxes, undefined-length elements other than SQ and odd bytes are not
+    judged (``None``): only a certain truncation is reported. Meant for a file read
+    whole (e.g. an SR, before :func:`read_dicom_bytes`).
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+
+    Returns
+    -------
+    str or None
+        What is cut short, one phrase for the user; ``None`` when nothing certainly is.
+    """
+    if len(data) < 132 or data[128:132] != b"DICM":
+        return None
+    pos, syntax = 132, ""
+    while True:  # file meta information: Explicit VR Little Endian, group 0002 (PS3.10 7.1)
+        header = _element_header(data, pos, explicit=True)
+        if header is None and pos < len(data):
+            return "the file meta information is cut short"
+        if header is None or header[0] >> 16 != 0x0002:
+            break
+        tag, _vr, length, size = header
+        if length == _UNDEFINED_LENGTH or pos + size + length > len(data):
+            return "the file meta information is cut short"
+        if tag == 0x00020010:
+            syntax = data[pos + size : pos + size + length].decode("ascii", "replace")
+        pos += size + length
+    explicit = _WALKED_SYNTAXES.get(syntax.rstrip("\0 "))
+    if explicit is None:
+        return None
+    open_containers = 0  # undefined-length sequences and items still waiting for their end
+    while pos < len(data):
+        header = _element_header(data, pos, explicit)
+        if header is None:
+            return f"the data ends inside an element header at byte {pos}"
+        tag, vr, length, size = header
+        if explicit and tag >> 16 != 0xFFFE and not (vr.isalpha() and vr.isupper()):
+            return None  # not an explicit VR: cannot be judged here
+        pos += size
+        if tag in (_ITEM_END, _SEQUENCE_END):
+            open_containers -= 1
+        elif length == _UNDEFINED_LENGTH:
+            if explicit and tag != _ITEM and vr != b"SQ":
+                return None  # undefined-length UN/OB: encoded otherwise inside
+            open_containers += 1
+        elif pos + length > len(data):
+            return (
+                f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) announces {length} bytes but "
+                f"only {len(data) - pos} remain"
+            )
+        else:
+            pos += length
+        if open_containers < 0:
+            return None  # a stray delimiter: malformed, not cut short
+    if open_containers:
+        return f"the data ends inside {open_containers} unterminated sequence(s) and item(s)"
+    return None
 
 
 def initial_image_index(images: Sequence[ImageRecord]) -> int | None:
