@@ -47,7 +47,7 @@ def run(args: argparse.Namespace) -> int:
     for image in result.images:
         calibration = _calibration(image)
         if isinstance(calibration, str):  # the header could not be read again
-            print(f"{_where(image)}: {calibration}", file=sys.stderr)
+            print(f"{image.name}: {calibration}", file=sys.stderr)
         calibrations[image.sop_instance_uid] = None if isinstance(calibration, str) else calibration
     if args.json:
         document = info_json(tree, result, calibrations)
@@ -87,12 +87,6 @@ def _view(image: ImageRecord) -> str:
     return " ".join([image.view.short_name, *image.view.modifiers]).strip() or "-"
 
 
-def _where(image: ImageRecord) -> str:
-    """Return the file of an image, with the member name when it is inside a ``.zip``."""
-    member = image.archive_member
-    return str(image.path) if member is None else f"{image.path} [{member}]"
-
-
 def _syntax_name(uid: str) -> str:
     """Return the name of a transfer syntax UID (PS3.6 Annex A), the UID if unknown."""
     return UID(uid).name if uid else "(no transfer syntax)"
@@ -128,7 +122,7 @@ def _info_lines(
                     lines.append(
                         f"      #{instance} {image.image_laterality.value or '-'}"
                         f" {_view(image)}  {_size(image)}"
-                        f"  {_syntax_name(image.transfer_syntax_uid)}  {label}  {_where(image)}"
+                        f"  {_syntax_name(image.transfer_syntax_uid)}  {label}  {image.name}"
                     )
     return lines
 

@@ -9,7 +9,10 @@ is displayed, and raises :class:`PixelDataError` with a message fit for the user
 Files are DICOM Part 10 files (PS3.10 7.1: 128-byte preamble, ``DICM`` prefix,
 File Meta Information); they are only ever opened for reading. :func:`scan` also
 follows a DICOMDIR (PS3.10 8.6, PS3.3 F.5) to the files it references and reads
-the members of a ``.zip`` archive in memory.
+the members of a ``.zip`` archive in memory. Each record carries its
+:class:`~galactoview.dicom.source.ImageSource` (a file, a zip member, a DICOMDIR entry),
+through which every later read goes: :func:`read_header`, :func:`load_pixels` and
+:func:`read_image_dataset` are the package's one guarded reader.
 
 Reading is tolerant: a dataset stored without preamble and File Meta Information
 (not conformant to PS3.10 7.1, but written by old software) is accepted when its

@@ -129,13 +129,24 @@ class ImageSource(Protocol):
 
 
 class _Part10Reading:
-    """The readers every source shares: they are :mod:`galactoview.dicom.loading`'s.
+    """What every source shares: the readers, which are :mod:`galactoview.dicom.loading`'s.
 
     Imported when called: ``loading`` builds records that hold sources, and its guarded
-    reader (bounded header, checked pixel data) is the one reader of the package.
+    reader (bounded header, checked pixel data) is the one reader of the package. By
+    default a source is no archive member and seeks for free.
     """
 
     __slots__ = ()
+
+    @property
+    def archive_member(self) -> str | None:
+        """``None``: not a member of an archive."""
+        return None
+
+    @property
+    def costly_seeks(self) -> bool:
+        """``False``: seeking is free (a file, bytes in memory)."""
+        return False
 
     def read_header(self) -> Dataset:
         """Read every element before Pixel Data, bounded (see ``loading.read_header``)."""
@@ -166,16 +177,6 @@ class FileSource(_Part10Reading):
     def name(self) -> str:
         """The file's path as given."""
         return str(self.path)
-
-    @property
-    def archive_member(self) -> str | None:
-        """Always ``None``: a file is not an archive member."""
-        return None
-
-    @property
-    def costly_seeks(self) -> bool:
-        """Always ``False``: a file seeks for free."""
-        return False
 
     def identity(self) -> SourceIdentity:
         """Return the resolved path, with (size, modification time in ns) as version."""
@@ -275,16 +276,6 @@ class BytesSource(_Part10Reading):
     def name(self) -> str:
         """The key."""
         return self.key
-
-    @property
-    def archive_member(self) -> str | None:
-        """Always ``None``."""
-        return None
-
-    @property
-    def costly_seeks(self) -> bool:
-        """Always ``False``: the bytes are in memory."""
-        return False
 
     def identity(self) -> SourceIdentity:
         """Return the key, with (size, CRC-32 of the bytes) as version."""

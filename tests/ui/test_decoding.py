@@ -289,3 +289,11 @@ def test_the_cache_is_bounded_by_bytes_too(qtbot: QtBot, cine: ImageRecord) -> N
     assert tiny.cached_frames() == [(uid, 5)]
     tiny.shutdown()
     decoder.shutdown()
+
+
+def test_no_process_wide_decode_service() -> None:
+    # One composition root: app.run_gui builds the service and passes it down.
+    from galactoview.ui.viewer import decoding
+
+    assert not [name for name, value in vars(decoding).items() if isinstance(value, DecodeService)]
+    assert not hasattr(decoding, "shared_service")
