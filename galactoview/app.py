@@ -29,7 +29,7 @@ from galactoview.ui.shell.main_window import MainWindow
 from galactoview.ui.shell.save_guard import SaveOnTermination
 from galactoview.ui.shell.settings import Settings
 from galactoview.ui.shell.theme import apply_dark_theme
-from galactoview.ui.viewer.decoding import ImageDecoder, shutdown_shared_service
+from galactoview.ui.viewer.decoding import ImageDecoder
 
 __all__ = [
     "QUIT_AFTER_FIRST_IMAGE",
@@ -78,6 +78,8 @@ def create_main_window(
     scan_result: ScanResult,
     decoder: ImageDecoder | None = None,
     settings: Settings | None = None,
+    *,
+    service: DecodeService | None = None,
 ) -> MainWindow:
     """Build the main window showing a scan (needs a QApplication).
 
@@ -86,8 +88,11 @@ def create_main_window(
     scan_result
         The images to list and their problems to report.
     decoder
-        What decodes the images off the GUI thread; a default :class:`ImageDecoder`
-        when None.
+        What decodes the images off the GUI thread; when None, an :class:`ImageDecoder`
+        that decodes in the worker processes of ``service`` (in its own threads when
+        ``service`` is None too, e.g. for tools).
+    service
+        The decode service :func:`run_gui` built; used only when ``decoder`` is None.
     settings
         What is remembered between sessions; the application's QSettings when None.
 
@@ -98,7 +103,7 @@ def create_main_window(
         once decoded (:attr:`MainWindow.image_shown`).
     """
     configure_pyqtgraph()
-    window = MainWindow(decoder if decoder is not None else ImageDecoder(), settings)
+    window = MainWindow(decoder if decoder is not None else ImageDecoder(service=service), settings)
     window.set_scan_result(scan_result)
     return window
 
@@ -126,8 +131,9 @@ def run_gui(
     # Decode in worker processes (JPEG 2000 decoders hold the GIL) through the on-disk
     # pixel cache in the user cache folder, so a second open of a study is near instant.
     service = DecodeService(default_cache())
-    decoder = ImageDecoder(service=service)
-    window = create_main_window(scan_result if scan_result is not None else scan(paths), decoder)
+    window = create_main_window(
+        scan_result if scan_result is not None else scan(paths), service=service
+    )
     _route_unexpected_errors(window)
     termination = SaveOnTermination(window, window.unsaved_guard)
     # Python's cyclic collector runs on a timer in the GUI thread instead of at any
@@ -148,7 +154,6 @@ def run_gui(
         collector.timer.stop()
         termination.uninstall()
         service.shutdown()
-        shutdown_shared_service()
 
 
 def _quit_after_first_image(app: QApplication) -> None:

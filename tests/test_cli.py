@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from galactoview import __version__, cli, paths
+from galactoview.cli import open_window
 from galactoview.dicom.loading import ScanResult
 from tests.helpers import write_garbage, write_mg, write_sample_data
 
@@ -30,7 +31,7 @@ class FakeLauncher:
 @pytest.fixture
 def launcher(monkeypatch: pytest.MonkeyPatch) -> FakeLauncher:
     fake = FakeLauncher()
-    monkeypatch.setattr(cli, "_open_window", fake)
+    monkeypatch.setattr(open_window, "launch", fake)
     return fake
 
 
@@ -110,7 +111,7 @@ def test_paths_are_scanned_and_problems_printed(
 
 
 def test_gui_exit_code_is_returned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_open_window", lambda paths, result, review=False: 7)
+    monkeypatch.setattr(open_window, "launch", lambda paths, result, review=False: 7)
     assert cli.main([str(write_mg(tmp_path / "a.dcm"))]) == 7
 
 

@@ -20,6 +20,8 @@ from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.uid import ComprehensiveSRStorage, ExplicitVRLittleEndian, generate_uid
 
 from galactoview import cli
+from galactoview.cli import sr_reading
+from galactoview.dicom.loading import cut_short
 from galactoview.paths import sample_dicom_dir
 
 DUCTOGRAM = "20260312_DUCTOGRAM_L"
@@ -224,7 +226,7 @@ def test_a_file_above_the_size_cap_is_not_read(
     source = tmp_path / "in" / "large.dcm"
     source.parent.mkdir()
     source.write_bytes(exported)
-    monkeypatch.setattr(cli, "MAX_SR_BYTES", len(exported) - 1)
+    monkeypatch.setattr(sr_reading, "MAX_SR_BYTES", len(exported) - 1)
     line = assert_refused(command, source, tmp_path, capsys)
     assert f"more than the {(len(exported) - 1) >> 20} MiB an SR may have" in line
 
@@ -249,18 +251,16 @@ def test_pydicom_warnings_become_one_line_each(
 
 
 def test_only_certain_truncation_is_reported(exported: bytes) -> None:
-    assert cli._cut_short(exported) is None
+    assert cut_short(exported) is None
     for image in sorted(sample_dicom_dir().rglob("*.dcm")):
-        assert cli._cut_short(image.read_bytes()) is None, image
+        assert cut_short(image.read_bytes()) is None, image
     nested = deep_binary(depth=5)
-    assert cli._cut_short(nested) is None  # undefined lengths, every one closed
-    assert cli._cut_short(nested[:-8]) == (
-        "the data ends inside 1 unterminated sequence(s) and item(s)"
-    )
-    assert cli._cut_short(nested[:-16]) == (
+    assert cut_short(nested) is None  # undefined lengths, every one closed
+    assert cut_short(nested[:-8]) == ("the data ends inside 1 unterminated sequence(s) and item(s)")
+    assert cut_short(nested[:-16]) == (
         "the data ends inside 2 unterminated sequence(s) and item(s)"
     )
-    assert cli._cut_short(b"not DICOM") is None  # not judged: refused elsewhere
+    assert cut_short(b"not DICOM") is None  # not judged: refused elsewhere
 
 
 def test_export_of_a_value_binary_dicom_cannot_hold_is_one_line(

@@ -9,7 +9,10 @@ is displayed, and raises :class:`PixelDataError` with a message fit for the user
 Files are DICOM Part 10 files (PS3.10 7.1: 128-byte preamble, ``DICM`` prefix,
 File Meta Information); they are only ever opened for reading. :func:`scan` also
 follows a DICOMDIR (PS3.10 8.6, PS3.3 F.5) to the files it references and reads
-the members of a ``.zip`` archive in memory.
+the members of a ``.zip`` archive in memory. Each record carries its
+:class:`~galactoview.dicom.source.ImageSource` (a file, a zip member, a DICOMDIR entry),
+through which every later read goes: :func:`read_header`, :func:`load_pixels` and
+:func:`read_image_dataset` are the package's one guarded reader.
 
 Reading is tolerant: a dataset stored without preamble and File Meta Information
 (not conformant to PS3.10 7.1, but written by old software) is accepted when its
@@ -39,7 +42,7 @@ import warnings
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
-from contextlib import contextmanager, suppress
+from contextlib import AbstractContextManager, contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Final, Literal, NamedTuple, cast
@@ -73,6 +76,13 @@ from galactoview.dicom.mammography import (
     PatientOrientation,
     contrast_phase,
 )
+from galactoview.dicom.source import (
+    DicomDirEntrySource,
+    FileSource,
+    ImageSource,
+    ZipMemberSource,
+    member_label,
+)
 
 __all__ = [
     "DICOM_SUFFIXES",
@@ -86,6 +96,7 @@ __all__ = [
     "PixelDataError",
     "ScanResult",
     "StructuredReportFile",
+    "cut_short",
     "initial_image_index",
     "load_pixels",
     "read_dicom_bytes",
@@ -219,8 +230,11 @@ class ImageRecord:
 
     Attributes
     ----------
-    path
-        The file.
+    source
+        Where the image is read from (:class:`~galactoview.dicom.source.ImageSource`):
+        every later read of the image goes through it, and caches key on its identity.
+        :attr:`path` and :attr:`archive_member` are the source's, for messages and for
+        locating the study's sidecar.
     sop_instance_uid, study_instance_uid, series_instance_uid
         SOP Instance UID (0008,0018), Study Instance UID (0020,000D) and Series
         Instance UID (0020,000E).
@@ -248,9 +262,6 @@ class ImageRecord:
         Contrast/Bolus Agent (0018,0010), ``""`` if no contrast is recorded.
     number_of_frames
         Number of Frames (0028,0008), 1 when absent.
-    archive_member
-        Name of the member within the ``.zip`` archive ``path`` holding the image;
-        ``None`` for a plain file.
     patient_orientation
         Patient Orientation (0020,0020), ``None`` when absent or invalid; with
         :attr:`view` it decides the hanging flips
@@ -273,7 +284,7 @@ class ImageRecord:
         (0008,2144), for cine of multi-frame images; ``None`` when neither is given.
     """
 
-    path: Path
+    source: ImageSource
     sop_instance_uid: str
     study_instance_uid: str
     series_instance_uid: str
@@ -293,7 +304,6 @@ class ImageRecord:
     transfer_syntax_uid: str
     contrast_bolus_agent: str = ""
     number_of_frames: int = 1
-    archive_member: str | None = None
     patient_orientation: PatientOrientation | None = None
     contrast_phase: ContrastPhase = ContrastPhase.UNKNOWN
     calibration: Calibration | None = None
@@ -303,6 +313,25 @@ class ImageRecord:
     accession_number: str = ""
     institution_name: str = ""
     acquisition_date_time: str = ""
+
+    @property
+    def path(self) -> Path:
+        """Return the file on disk holding the image (the archive of a zip member).
+
+        For messages, and to locate the study's sidecar next to it; read the image
+        through :attr:`source`, never through this path.
+        """
+        return self.source.path
+
+    @property
+    def archive_member(self) -> str | None:
+        """Return the member of the ``.zip`` archive :attr:`path` holding the image, or None."""
+        return self.source.archive_member
+
+    @property
+    def name(self) -> str:
+        """Return how messages name the image: its file, or ``archive [member]``."""
+        return self.source.name
 
     @property
     def frame_count(self) -> int:
@@ -429,13 +458,17 @@ def scan(paths: Iterable[Path]) -> ScanResult:
     return ScanResult(tuple(images), tuple(scanner.problems), tuple(scanner.reports))
 
 
-def read_header(record: ImageRecord) -> Dataset:
+def read_header(image: ImageRecord | ImageSource) -> Dataset:
     """Read the whole header of an image again, without its pixel data.
+
+    Read as :func:`scan` reads it: at most :data:`MAX_HEADER_BYTES`, large values
+    skipped, zeros and garbage refused; a zip member is read as a stream, not inflated
+    whole.
 
     Parameters
     ----------
-    record
-        The image.
+    image
+        The image, or its source.
 
     Returns
     -------
@@ -447,19 +480,20 @@ def read_header(record: ImageRecord) -> Dataset:
     PixelDataError
         If the file can no longer be read.
     """
+    source = image.source if isinstance(image, ImageRecord) else image
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with _open_image(record) as stream:
-                return _read_header(stream)
+            with source.open() as stream:
+                return _read_header(stream, costly_seeks=source.costly_seeks)
     except PixelDataError:
         raise
     except HeaderRefusedError as exc:
-        raise PixelDataError(record.path, f"refused: {exc}") from exc
+        raise PixelDataError(source.path, f"refused: {exc}") from exc
     except (OSError, InvalidDicomError, zipfile.BadZipFile, KeyError) as exc:
-        raise PixelDataError(record.path, f"cannot read the file: {_describe(exc)}") from exc
+        raise PixelDataError(source.path, f"cannot read the file: {_describe(exc)}") from exc
     except Exception as exc:  # pydicom raises many types for damaged files
-        raise PixelDataError(record.path, f"damaged DICOM header: {_describe_any(exc)}") from exc
+        raise PixelDataError(source.path, f"damaged DICOM header: {_describe_any(exc)}") from exc
 
 
 def load_pixels(
@@ -556,6 +590,100 @@ def read_dicom_bytes(data: bytes) -> Dataset:
     return _guarded_read(io.BytesIO(data), defer_size=None)
 
 
+#: Explicit VRs with a reserved field and a 4-byte length (PS3.5 7.1.2, Table 7.1-1).
+_LONG_VRS = frozenset(
+    {b"OB", b"OD", b"OF", b"OL", b"OV", b"OW", b"SQ", b"SV", b"UC", b"UN", b"UR", b"UT", b"UV"}
+)
+#: Item, Item Delimitation and Sequence Delimitation Item tags (PS3.5 7.5).
+_ITEM, _ITEM_END, _SEQUENCE_END = 0xFFFEE000, 0xFFFEE00D, 0xFFFEE0DD
+#: Transfer syntaxes :func:`cut_short` walks: Implicit, Explicit VR Little Endian -> explicit?
+_WALKED_SYNTAXES: Final = {"1.2.840.10008.1.2": False, "1.2.840.10008.1.2.1": True}
+
+
+def _element_header(data: bytes, pos: int, explicit: bool) -> tuple[int, bytes, int, int] | None:
+    """Return (tag, VR, value length, header size) of the element at ``pos``; None if cut."""
+    if len(data) - pos < 8:
+        return None
+    group, element = struct.unpack_from("<HH", data, pos)
+    tag = group << 16 | element
+    if group == 0xFFFE or not explicit:  # items and delimiters have no VR (PS3.5 7.5)
+        return tag, b"", struct.unpack_from("<L", data, pos + 4)[0], 8
+    vr = data[pos + 4 : pos + 6]
+    if vr not in _LONG_VRS:
+        return tag, vr, struct.unpack_from("<H", data, pos + 6)[0], 8
+    if len(data) - pos < 12:
+        return None
+    return tag, vr, struct.unpack_from("<L", data, pos + 8)[0], 12
+
+
+def cut_short(data: bytes) -> str | None:
+    """Return how a Part 10 file is cut short, ``None`` when it is whole or cannot be judged.
+
+    pydicom stops reading silently where the data ends, so a truncated SR would read as
+    a shorter one. This walks the elements (PS3.5 7.1) of a file in Implicit or Explicit
+    VR Little Endian: every length must fit in the file and every undefined-length
+    sequence and item must be closed by its delimitation item (PS3.5 7.5). Other
+    transfer syntaxes, undefined-length elements other than SQ and odd bytes are not
+    judged (``None``): only a certain truncation is reported. Meant for a file read
+    whole (e.g. an SR, before :func:`read_dicom_bytes`).
+
+    Parameters
+    ----------
+    data
+        The file's bytes.
+
+    Returns
+    -------
+    str or None
+        What is cut short, one phrase for the user; ``None`` when nothing certainly is.
+    """
+    if len(data) < 132 or data[128:132] != b"DICM":
+        return None
+    pos, syntax = 132, ""
+    while True:  # file meta information: Explicit VR Little Endian, group 0002 (PS3.10 7.1)
+        header = _element_header(data, pos, explicit=True)
+        if header is None and pos < len(data):
+            return "the file meta information is cut short"
+        if header is None or header[0] >> 16 != 0x0002:
+            break
+        tag, _vr, length, size = header
+        if length == _UNDEFINED_LENGTH or pos + size + length > len(data):
+            return "the file meta information is cut short"
+        if tag == 0x00020010:
+            syntax = data[pos + size : pos + size + length].decode("ascii", "replace")
+        pos += size + length
+    explicit = _WALKED_SYNTAXES.get(syntax.rstrip("\0 "))
+    if explicit is None:
+        return None
+    open_containers = 0  # undefined-length sequences and items still waiting for their end
+    while pos < len(data):
+        header = _element_header(data, pos, explicit)
+        if header is None:
+            return f"the data ends inside an element header at byte {pos}"
+        tag, vr, length, size = header
+        if explicit and tag >> 16 != 0xFFFE and not (vr.isalpha() and vr.isupper()):
+            return None  # not an explicit VR: cannot be judged here
+        pos += size
+        if tag in (_ITEM_END, _SEQUENCE_END):
+            open_containers -= 1
+        elif length == _UNDEFINED_LENGTH:
+            if explicit and tag != _ITEM and vr != b"SQ":
+                return None  # undefined-length UN/OB: encoded otherwise inside
+            open_containers += 1
+        elif pos + length > len(data):
+            return (
+                f"element ({tag >> 16:04X},{tag & 0xFFFF:04X}) announces {length} bytes but "
+                f"only {len(data) - pos} remain"
+            )
+        else:
+            pos += length
+        if open_containers < 0:
+            return None  # a stray delimiter: malformed, not cut short
+    if open_containers:
+        return f"the data ends inside {open_containers} unterminated sequence(s) and item(s)"
+    return None
+
+
 def initial_image_index(images: Sequence[ImageRecord]) -> int | None:
     """Choose the image to show first: a post-contrast CC if any, else the first.
 
@@ -592,8 +720,8 @@ class _PixelElement(NamedTuple):
     value_start: int = 0
 
 
-def read_image_dataset(path: Path) -> Dataset:
-    """Read a whole image file, its pixel data checked against its header first.
+def read_image_dataset(image: ImageSource | Path) -> Dataset:
+    """Read a whole image, its pixel data checked against its header first.
 
     For ``render`` and other readers that want the dataset itself: the header is read
     as :func:`scan` reads it (no value larger than :data:`MAX_HEADER_BYTES`), the Pixel
@@ -601,11 +729,15 @@ def read_image_dataset(path: Path) -> Dataset:
     against the bytes the file holds, the transfer syntax against the data), and only
     then is the file read, values above a few MB being read when first used.
     A file without Pixel Data is returned as it is (the caller says what is missing).
+    As for :func:`load_pixels`, the Transfer Syntax UID of the result is the encoding
+    found: inferred for a dataset without File Meta Information, Implicit VR when the
+    meta claims explicit VR over an implicit VR dataset (PS3.5 A.1). A zip member is
+    inflated into memory (at most :data:`MAX_DECODED_BYTES` and a header).
 
     Parameters
     ----------
-    path
-        A DICOM file, opened read-only.
+    image
+        The image's source; a path is read as a :class:`~galactoview.dicom.source.FileSource`.
 
     Returns
     -------
@@ -617,17 +749,26 @@ def read_image_dataset(path: Path) -> Dataset:
     PixelDataError
         If the file cannot be read, or its header and pixel data do not agree.
     """
+    source = FileSource(image) if isinstance(image, Path) else image
+    path = source.path
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            with path.open("rb") as stream:
+            with _random_access(source, MAX_HEADER_BYTES + MAX_DECODED_BYTES) as stream:
                 header = _read_header(stream)
+                element: _PixelElement | None = None
                 with suppress(_NoPixelDataError):
-                    _check_frame_request(path, stream, header, 0, colour=True)
+                    element = _check_frame_request(path, stream, header, 0, colour=True)[1]
                 stream.seek(0)
                 force = _sniff(stream.read(132)) == "raw"
                 stream.seek(0)
-                return _guarded_read(stream, force=force, end_at_zero_run=True)
+                ds = _guarded_read(stream, force=force, end_at_zero_run=True)
+                syntax = _syntax_of(header)
+                if element is not None and element.implicit and not syntax.is_implicit_VR:
+                    syntax = ImplicitVRLittleEndian  # the dataset as found (PS3.5 A.1)
+                if syntax != _syntax_of(ds) or not _has_meta_syntax(ds):
+                    ds.file_meta.TransferSyntaxUID = syntax
+                return ds
     except PixelDataError:
         raise
     except HeaderRefusedError as exc:
@@ -1469,32 +1610,45 @@ def _size(count: int) -> str:
     raise AssertionError("unreachable")
 
 
+def _open_image(record: ImageRecord) -> AbstractContextManager[BinaryIO]:
+    """Open an image read-only for random access: a zip member inflated in memory.
+
+    A header, then at most 4 samples of 8 bytes a pixel (PS3.3 C.7.6.3): anything
+    beyond is not this image, and is not inflated into memory.
+    """
+    needed = MAX_HEADER_BYTES + record.rows * record.columns * record.frame_count * 32
+    return _random_access(
+        record.source,
+        needed,
+        f" more than a header and the pixel data of its {record.rows} x"
+        f" {record.columns} x {record.frame_count} frame(s) can need; not read",
+    )
+
+
 @contextmanager
-def _open_image(record: ImageRecord) -> Iterator[BinaryIO]:
-    """Open the file of an image read-only, or its archive member in memory."""
-    if record.archive_member is None:
-        with record.path.open("rb") as stream:
+def _random_access(
+    source: ImageSource, needed: int, why: str = " more than an image can need; not read"
+) -> Iterator[BinaryIO]:
+    """Open a source for random access; one whose seeks are costly is read into memory.
+
+    Such a source (a zip member) is refused unread when it holds more than
+    :data:`MAX_DECODED_BYTES` or ``needed`` bytes (``why`` completes the message).
+    """
+    if not source.costly_seeks:
+        with source.open() as stream:
             yield stream
         return
-    with zipfile.ZipFile(record.path) as archive:
-        info = archive.getinfo(record.archive_member)
-        if info.file_size > MAX_DECODED_BYTES:
-            raise PixelDataError(
-                record.path,
-                f"archive member {record.archive_member} is too large to read in memory"
-                f" ({_size(info.file_size)})",
-            )
-        # A header, then at most 4 samples of 8 bytes a pixel (PS3.3 C.7.6.3): anything
-        # beyond is not this image, and is not inflated into memory.
-        needed = MAX_HEADER_BYTES + record.rows * record.columns * record.frame_count * 32
-        if info.file_size > needed:
-            raise PixelDataError(
-                record.path,
-                f"archive member {record.archive_member} holds {_size(info.file_size)},"
-                f" more than a header and the pixel data of its {record.rows} x"
-                f" {record.columns} x {record.frame_count} frame(s) can need; not read",
-            )
-        yield io.BytesIO(archive.read(info))
+    size = source.size()
+    member = source.archive_member or source.name
+    if size > MAX_DECODED_BYTES:
+        raise PixelDataError(
+            source.path,
+            f"archive member {member} is too large to read in memory ({_size(size)})",
+        )
+    if size > needed:
+        raise PixelDataError(source.path, f"archive member {member} holds {_size(size)},{why}")
+    with source.open() as stream:
+        yield io.BytesIO(stream.read(size + 1))
 
 
 # --- scanning -------------------------------------------------------------------------
@@ -1564,14 +1718,17 @@ class _Scanner:
         except Exception as exc:  # a bug or an exotic failure must not stop the others
             self.problems.append(LoadProblem(path, f"cannot scan it: {_describe_any(exc)}"))
 
-    def _add_file(self, path: Path, *, explicit: bool) -> None:
-        """Scan one file: an image, a DICOMDIR, an archive, or something to report or skip."""
+    def _add_file(self, path: Path, *, explicit: bool, dicomdir: Path | None = None) -> None:
+        """Scan one file: an image, a DICOMDIR, an archive, or something to report or skip.
+
+        ``dicomdir``: the DICOMDIR that referenced the file, if any.
+        """
         try:
-            self._add_file_unguarded(path, explicit=explicit)
+            self._add_file_unguarded(path, explicit=explicit, dicomdir=dicomdir)
         except Exception as exc:  # one file's failure never stops the others
             self.problems.append(LoadProblem(path, f"cannot read the file: {_describe_any(exc)}"))
 
-    def _add_file_unguarded(self, path: Path, *, explicit: bool) -> None:
+    def _add_file_unguarded(self, path: Path, *, explicit: bool, dicomdir: Path | None) -> None:
         """Do the work of :meth:`_add_file`."""
         try:
             key = (path.resolve(), None)
@@ -1597,7 +1754,10 @@ class _Scanner:
                     return
                 if not self._wanted(path, None, kind, explicit):
                     return
-                outcome = _read_record(path, None, stream)
+                source = (
+                    FileSource(path) if dicomdir is None else DicomDirEntrySource(path, dicomdir)
+                )
+                outcome = _read_record(source, stream)
         except OSError as exc:
             self.problems.append(
                 LoadProblem(path, f"cannot read the file: {exc.strerror or _describe(exc)}")
@@ -1655,7 +1815,7 @@ class _Scanner:
                     LoadProblem(path, f"referenced file {file_id} does not exist; skipped")
                 )
             else:
-                self._add_file(file, explicit=True)
+                self._add_file(file, explicit=True, dicomdir=path)
 
     def _add_archive(self, path: Path) -> None:
         """Scan the members of a ``.zip`` archive in memory, headers only."""
@@ -1700,9 +1860,8 @@ class _Scanner:
             if not self._wanted(path, name, kind, explicit=False):
                 return
             with archive.open(info) as member:
-                outcome = _read_record(
-                    path, name, cast(BinaryIO, member), costly_seeks=True, budget=budget
-                )
+                source = ZipMemberSource(path, name, info.CRC, info.file_size)
+                outcome = _read_record(source, cast(BinaryIO, member), budget=budget)
         except Exception as exc:  # zipfile raises many types for damaged members
             self.problems.append(
                 LoadProblem(path, f"cannot read the archive member: {_describe_any(exc)}", name)
@@ -1767,32 +1926,27 @@ def _walk(folder: Path, problems: list[LoadProblem]) -> Iterator[Path]:
 
 
 def _read_record(
-    path: Path,
-    member: str | None,
-    stream: BinaryIO,
-    *,
-    costly_seeks: bool = False,
-    budget: _ArchiveBudget | None = None,
+    source: ImageSource, stream: BinaryIO, *, budget: _ArchiveBudget | None = None
 ) -> ImageRecord | LoadProblem | StructuredReportFile | _DicomDir:
-    """Read the header of one file into an :class:`ImageRecord`, or say what is wrong."""
+    """Read the header of one file (``stream``, opened from ``source``) into a record.
+
+    Returns an :class:`ImageRecord`, or a :class:`LoadProblem` saying what is wrong.
+    """
     with warnings.catch_warnings():
         # Reading is tolerant: pydicom's warnings about non-conformant values
         # would only be noise on the command line.
         warnings.simplefilter("ignore")
-        return _read_record_quietly(path, member, stream, costly_seeks, budget)
+        return _read_record_quietly(source, stream, budget)
 
 
 def _read_record_quietly(
-    path: Path,
-    member: str | None,
-    stream: BinaryIO,
-    costly_seeks: bool,
-    budget: _ArchiveBudget | None,
+    source: ImageSource, stream: BinaryIO, budget: _ArchiveBudget | None
 ) -> ImageRecord | LoadProblem | StructuredReportFile | _DicomDir:
     """Do the work of :func:`_read_record`."""
+    path, member = source.path, source.archive_member
     try:
         stream.seek(0)
-        ds = _read_header(stream, costly_seeks=costly_seeks, budget=budget)
+        ds = _read_header(stream, costly_seeks=source.costly_seeks, budget=budget)
     except HeaderRefusedError as exc:
         return LoadProblem(path, f"refused: {exc}", member)
     except InvalidDicomError:
@@ -1808,7 +1962,7 @@ def _read_record_quietly(
                 return _DicomDir(())
             return _dicomdir_files(path, ds)
         at_end = not stream.read(1)
-        return _record_from_dataset(path, ds, member, at_end=at_end)
+        return _record_from_dataset(source, ds, at_end=at_end)
     except Exception as exc:  # a malformed value deep in the header
         return LoadProblem(path, f"damaged DICOM header: {_describe_any(exc)}", member)
 
@@ -1889,13 +2043,14 @@ def _find_referenced(folder: Path, parts: Sequence[str]) -> Path | None:
 
 
 def _record_from_dataset(
-    path: Path, ds: Dataset, member: str | None, *, at_end: bool = False
+    source: ImageSource, ds: Dataset, *, at_end: bool = False
 ) -> ImageRecord | LoadProblem | StructuredReportFile:
     """Build the record of a header, or a problem naming the missing attributes.
 
     ``at_end`` says the file ended with the header, without Pixel Data: with
     attributes missing, the file was most likely cut short.
     """
+    path, member = source.path, source.archive_member
     sop_class = UID(str(ds.get("SOPClassUID") or ""))
     if sop_class in _STRUCTURED_REPORTS and member is None and ds.get("StudyInstanceUID"):
         return StructuredReportFile(
@@ -1920,7 +2075,7 @@ def _record_from_dataset(
         return LoadProblem(path, f"{cut}missing required attribute {missing}", member)
     view = MammoView.from_dataset(ds)
     return ImageRecord(
-        path=path,
+        source=source,
         sop_instance_uid=str(ds.SOPInstanceUID),
         study_instance_uid=str(ds.StudyInstanceUID),
         series_instance_uid=str(ds.SeriesInstanceUID),
@@ -1940,7 +2095,6 @@ def _record_from_dataset(
         transfer_syntax_uid=str(_syntax_of(ds)),
         contrast_bolus_agent=str(ds.get("ContrastBolusAgent") or ""),
         number_of_frames=_optional_int(ds.get("NumberOfFrames")) or 1,
-        archive_member=member,
         patient_orientation=PatientOrientation.from_dataset(ds),
         contrast_phase=contrast_phase(ds),
         calibration=calibration_from_dataset(ds),
@@ -1982,7 +2136,7 @@ def _frame_time_ms(ds: Dataset) -> float | None:
 
 def _label(path: Path, member: str | None) -> str:
     """Name a file, or a member of an archive, for messages."""
-    return str(path) if member is None else f"{path} [{member}]"
+    return member_label(path, member)
 
 
 def _member_label(problem: LoadProblem) -> str:

@@ -51,7 +51,6 @@ from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import replace
 from multiprocessing.context import BaseContext
-from pathlib import Path
 from typing import Any, Final
 
 import numpy as np
@@ -63,6 +62,7 @@ from galactoview.dicom.loading import (
     load_pixels,
     read_image_dataset,
 )
+from galactoview.dicom.source import ImageSource
 from galactoview.imaging.pixel_cache import PixelCache
 
 __all__ = [
@@ -90,8 +90,8 @@ J2K_SYNTAXES: Final = frozenset(
     }
 )
 
-# A decode under way: SOP Instance UID, file, frame index.
-_Key = tuple[str, Path, int]
+# A decode under way: SOP Instance UID, source, frame index.
+_Key = tuple[str, ImageSource, int]
 
 # What a worker sends back: ("file", path of a .npy), ("array", values) or ("error", message).
 _Reply = tuple[str, Any]
@@ -196,10 +196,8 @@ def _decode_j2k_imagecodecs(record: ImageRecord) -> NDArray[Any] | None:
         imagecodecs = importlib.import_module("imagecodecs")  # optional
         from pydicom.encaps import generate_frames
 
-        if record.archive_member is not None:
-            return None
         # Header bounded, pixel data checked against it (sizes, codec) before reading.
-        ds = read_image_dataset(record.path)
+        ds = read_image_dataset(record.source)
         if (
             str(ds.get("PhotometricInterpretation", "")).strip()
             not in ("MONOCHROME1", "MONOCHROME2")
@@ -278,7 +276,7 @@ class DecodeService:
         self.max_workers = max_workers or (1 if self.fast else os.cpu_count() or 1)
         self._lock = threading.Lock()
         self._executor: ProcessPoolExecutor | None = None
-        #: (SOP Instance UID, path, frame) -> future of a decode under way
+        #: (SOP Instance UID, source, frame) -> future of a decode under way
         self._pending: dict[_Key, Future[NDArray[Any]]] = {}
 
     def _pool(self) -> ProcessPoolExecutor:
@@ -331,7 +329,7 @@ class DecodeService:
             if cached is not None:
                 result.set_result(cached)
                 return result
-        key = (record.sop_instance_uid, record.path, frame)
+        key = (record.sop_instance_uid, record.source, frame)
         with self._lock:
             pending = self._pending.get(key)
             if pending is not None:

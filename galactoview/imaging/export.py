@@ -26,7 +26,8 @@ from pydicom.pixels.processing import apply_color_lut
 from pydicom.pixels.utils import pixel_array
 from pydicom.uid import UID
 
-from galactoview.dicom.loading import PixelDataError, read_image_dataset
+from galactoview.dicom.loading import PixelDataError
+from galactoview.dicom.source import FileSource, ImageSource
 from galactoview.files import write_atomically
 from galactoview.imaging.display import DisplayPipeline, VoiLut, VoiLutFunction, Window, auto_window
 
@@ -47,13 +48,15 @@ class RenderError(Exception):
     """An image cannot be rendered; the message is one line for the user."""
 
 
-def read_dataset(path: Path) -> Dataset:
-    """Read a whole DICOM file (with its pixel data) for :func:`render_image`.
+def read_dataset(image: ImageSource | Path) -> Dataset:
+    """Read a whole DICOM image (with its pixel data) for :func:`render_image`.
 
     Parameters
     ----------
-    path
-        A DICOM Part 10 file (PS3.10 7.1); it is opened read-only.
+    image
+        Its source (:class:`~galactoview.dicom.source.ImageSource`), or a DICOM file
+        (PS3.10 7.1, or a dataset without File Meta Information as the loader accepts);
+        it is opened read-only.
 
     Returns
     -------
@@ -69,12 +72,14 @@ def read_dataset(path: Path) -> Dataset:
         against sizes held, the transfer syntax against the data) before anything
         large is allocated.
     """
-    if not path.exists():
-        raise RenderError("no such file")
-    if not path.is_file():
-        raise RenderError("not a regular file")
+    if isinstance(image, Path):
+        if not image.exists():
+            raise RenderError("no such file")
+        if not image.is_file():
+            raise RenderError("not a regular file")
+        image = FileSource(image)
     try:
-        return read_image_dataset(path)
+        return image.read_dataset()
     except PixelDataError as exc:
         raise RenderError(exc.message) from exc
 

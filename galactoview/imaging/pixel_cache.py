@@ -5,9 +5,11 @@ Decoding a full-field JPEG 2000 mammogram takes over a second; reading it back f
 values of decoded images in a folder, by default under
 ``platformdirs.user_cache_dir("galactoview")/pixels``.
 
-An entry is keyed by the SOP Instance UID (0008,0018) *and* the identity of the file it
-was decoded from (resolved path, size, modification time in nanoseconds), so an edited
-or replaced file is decoded again. The cache is bounded by the total size of its
+An entry is keyed by the SOP Instance UID (0008,0018) *and* the identity of the source
+it was decoded from (:meth:`~galactoview.dicom.source.ImageSource.identity`: for a file
+its resolved path, size and modification time in nanoseconds; for a zip member the
+archive's, the member's name, CRC-32 and size), so an edited or replaced file is decoded
+again. The cache is bounded by the total size of its
 entries (:data:`DEFAULT_MAX_BYTES`, 2 GiB, about 75 full-field 4096 x 3328 images);
 the least recently used entries are removed first. Writes go to a temporary name and
 are renamed into place (``os.replace``), so a reader never sees half an entry, and an
@@ -33,7 +35,7 @@ from numpy.typing import NDArray
 from galactoview import files
 from galactoview.dicom.loading import ImageRecord
 
-__all__ = ["CACHE_ENV", "DEFAULT_MAX_BYTES", "PixelCache", "default_cache", "file_identity"]
+__all__ = ["CACHE_ENV", "DEFAULT_MAX_BYTES", "PixelCache", "default_cache"]
 
 #: Default bound on the total size of the entries: 2 GiB.
 DEFAULT_MAX_BYTES: Final = 2 * 1024**3
@@ -43,18 +45,6 @@ CACHE_ENV: Final = "GALACTOVIEW_PIXEL_CACHE"
 
 _DISABLED: Final = frozenset({"", "0", "off", "none", "false", "no"})
 _SUFFIX: Final = ".npy"
-
-
-def file_identity(path: Path) -> tuple[str, int, int]:
-    """Return what identifies the contents of a file: resolved path, size, mtime in ns.
-
-    Raises
-    ------
-    OSError
-        If the file cannot be examined.
-    """
-    info = path.stat()
-    return str(path.resolve()), info.st_size, info.st_mtime_ns
 
 
 def default_cache(max_bytes: int = DEFAULT_MAX_BYTES) -> PixelCache | None:
@@ -109,10 +99,9 @@ class PixelCache:
         Raises
         ------
         OSError
-            If the image file cannot be examined.
+            If the image's source cannot be examined.
         """
-        path, size, mtime_ns = file_identity(record.path)
-        key = f"{record.sop_instance_uid}\0{path}\0{size}\0{mtime_ns}"
+        key = f"{record.sop_instance_uid}\0{record.source.identity().token()}"
         return self.folder / (hashlib.sha256(key.encode()).hexdigest()[:40] + _SUFFIX)
 
     def get(self, record: ImageRecord) -> NDArray[Any] | None:

@@ -47,7 +47,6 @@ from galactoview.dicom.mammography import hanging_flip
 from galactoview.imaging.decode_service import J2K_SYNTAXES, decode_stored
 from galactoview.imaging.display import DisplayPipeline
 from galactoview.imaging.export import choose_voi
-from galactoview.imaging.pixel_cache import file_identity
 
 __all__ = [
     "THUMBNAIL_SIZE",
@@ -107,18 +106,16 @@ def reduced_level(rows: int, columns: int, max_size: int, levels: int) -> int:
 def thumbnail_key(record: ImageRecord, max_size: int = THUMBNAIL_SIZE) -> str:
     """Return a key that identifies a thumbnail, for caches.
 
-    It combines the SOP Instance UID (0008,0018), the archive member, the identity of
-    the file (resolved path, size, modification time; only the path when the file
-    cannot be examined) and ``max_size``, so an edited or replaced file gets a new key.
+    It combines the SOP Instance UID (0008,0018), the identity of the image's source
+    (:meth:`~galactoview.dicom.source.ImageSource.identity`, e.g. resolved path, size,
+    modification time; only its name when it cannot be examined) and ``max_size``, so an
+    edited or replaced file gets a new key.
     """
     try:
-        identity: tuple[object, ...] = file_identity(record.path)
+        identity = record.source.identity().token()
     except OSError:
-        identity = (str(record.path),)
-    text = "\0".join(
-        str(part)
-        for part in (record.sop_instance_uid, record.archive_member or "", *identity, max_size)
-    )
+        identity = record.name
+    text = "\0".join((record.sop_instance_uid, identity, str(max_size)))
     return hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
@@ -222,7 +219,7 @@ def _reduced_stored(record: ImageRecord, header: Dataset, max_size: int) -> NDAr
     """
     if (
         record.transfer_syntax_uid not in J2K_SYNTAXES
-        or record.archive_member is not None
+        or record.source.costly_seeks
         or str(header.get("PhotometricInterpretation", "")).strip()
         not in ("MONOCHROME1", "MONOCHROME2")
         or int(header.get("SamplesPerPixel", 1) or 1) != 1
@@ -262,7 +259,7 @@ def _first_codestream(record: ImageRecord) -> bytes:
     """Return the JPEG 2000 codestream of the first frame (PS3.5 A.4)."""
     from pydicom import dcmread
 
-    with record.path.open("rb") as stream:
+    with record.source.open() as stream:
         ds = dcmread(stream, specific_tags=["PixelData", "NumberOfFrames"])
     frames = max(int(ds.get("NumberOfFrames", 1) or 1), 1)
     return bytes(next(generate_frames(ds.PixelData, number_of_frames=frames)))

@@ -121,6 +121,10 @@ def open_annotations(
       per-user folder is saved there. :attr:`SidecarTarget.notice` says where,
       for a banner, whenever that is not next to the study.
 
+    - a study opened from a ``.zip`` archive without any sidecar on disk reads the
+      one kept inside the archive, if any (:func:`sidecar.archived_sidecar`); it is
+      saved next to the archive, as a new file (the archive is never modified).
+
     Temporary files of killed saves (:func:`sidecar.remove_stale_temporaries`)
     are cleaned up in the folder saved to.
 
@@ -144,6 +148,7 @@ def open_annotations(
     ValueError
         When ``study_instance_uid`` is not a UID, so it cannot name a file.
     """
+    image_paths = list(image_paths)
     folder = sidecar.study_folder(image_paths)
     here, mine = sidecar.sidecar_candidates(folder, study_instance_uid, user_dir=user_dir)
     problems: list[str] = []
@@ -168,6 +173,13 @@ def open_annotations(
         target = SidecarTarget(
             study_instance_uid, path, None, notice=notice, fallback_path=fallback
         )
+        archived = _archived(image_paths, study_instance_uid, problems)
+        if archived is not None:  # read from the archive; saved next to it, as a new file
+            result, dataset = archived
+            evidence = evidence_headers(dataset)
+            return OpenedAnnotations(
+                result.annotations, target, tuple(problems), result.locations, evidence
+            )
         return OpenedAnnotations(empty, target, tuple(problems))
     for number, (version, text) in enumerate(versions):
         read = _read_version(version, text, study_instance_uid)
@@ -214,6 +226,27 @@ def open_annotations(
     else:
         target = _per_user_target(study_instance_uid, mine, notice)
     return OpenedAnnotations(empty, target, tuple(problems))
+
+
+def _archived(
+    image_paths: Sequence[Path], study_instance_uid: str, problems: list[str]
+) -> tuple[sr_codec.DecodeResult, Dataset] | None:
+    """Read the study's sidecar from a ``.zip`` archive of its images; problems appended."""
+    try:
+        found = sidecar.archived_sidecar(image_paths, study_instance_uid)
+    except sidecar.SidecarError as error:
+        problems.append(str(error))
+        return None
+    if found is None:
+        return None
+    label, loaded = found
+    read = _read_version(label, loaded, study_instance_uid)
+    if isinstance(read, str):
+        problems.append(read)
+        return None
+    _, result, dataset = read
+    problems.extend(f"{label}: {line}" for line in result.problems)
+    return result, dataset
 
 
 def _per_user_target(study_instance_uid: str, mine: Path, notice: str) -> SidecarTarget:
@@ -287,7 +320,7 @@ def _content_datetime(text: str) -> str:
 
 
 def _read_version(
-    path: Path, loaded: sidecar.LoadedSidecar | str, study_instance_uid: str
+    path: Path | str, loaded: sidecar.LoadedSidecar | str, study_instance_uid: str
 ) -> tuple[sidecar.LoadedSidecar, sr_codec.DecodeResult, Dataset] | str:
     """Decode one sidecar read by :func:`_versions_newest_first`; a string says why not."""
     if isinstance(loaded, str):

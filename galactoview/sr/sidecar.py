@@ -17,7 +17,10 @@ creating and removing a temporary file, since ``os.access`` ignores read-only
 mounts, ACLs and network shares), the sidecar goes to the per-user data folder
 ``platformdirs.user_data_path("GalactoView") / "sidecars"`` under the same name,
 and :func:`sidecar_location` returns a notice saying where and why. Loading looks
-next to the study first, then in the per-user folder (:func:`sidecar_candidates`).
+next to the study first, then in the per-user folder (:func:`sidecar_candidates`). A study
+opened from a ``.zip`` archive may also hold its sidecar as a member of the archive
+(:func:`archived_sidecar`): it is read when there is none next to the archive, and the
+first save writes one next to the archive (an archive is never modified).
 
 Files written next to a sidecar ``<name>``:
 
@@ -66,6 +69,8 @@ import os
 import re
 import stat
 import time
+import zipfile
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -514,6 +519,73 @@ def load(path: Path) -> LoadedSidecar | None:
         return None
     data, mtime_ns = read
     return LoadedSidecar(decode_sidecar(path, data), Fingerprint.of_bytes(data, mtime_ns), path)
+
+
+def archived_sidecar(
+    image_paths: Iterable[Path], study_instance_uid: str
+) -> tuple[str, LoadedSidecar] | None:
+    """Return the study's sidecar kept as a member of a ``.zip`` archive its images are in.
+
+    An archive is a path ending in ``.zip``, or one that holds several of the study's
+    images (a member's record gives the archive as its path). The member may be in any
+    folder of the archive; the first by name is read (at most :data:`MAX_SIDECAR_BYTES`).
+
+    Parameters
+    ----------
+    image_paths
+        The files holding the study's images, as for :func:`study_folder`.
+    study_instance_uid
+        The study (0020,000D).
+
+    Returns
+    -------
+    tuple of str and LoadedSidecar, or None
+        ``archive [member]`` for messages, and the text read (its fingerprint is that
+        of the member's bytes; its path is the archive's); ``None`` when no archive holds
+        the study's sidecar.
+
+    Raises
+    ------
+    SidecarError
+        When the member cannot be read or is not a DICOM JSON sidecar.
+    ValueError
+        When ``study_instance_uid`` is not a UID.
+    """
+    name = sidecar_name(study_instance_uid)
+    counts = Counter(Path(path) for path in image_paths)
+    for path, count in counts.items():
+        if (path.suffix.lower() != ".zip" and count < 2) or not zipfile.is_zipfile(path):
+            continue
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = sorted(
+                    (
+                        info
+                        for info in archive.infolist()
+                        if not info.is_dir()
+                        and info.filename.replace("\\", "/").rpartition("/")[2] == name
+                    ),
+                    key=lambda info: info.filename,
+                )
+                if not members:
+                    continue
+                info = members[0]
+                label = f"{path} [{info.filename}]"
+                if info.file_size > MAX_SIDECAR_BYTES:
+                    raise SidecarError(
+                        Path(label), f"is larger than {MAX_SIDECAR_BYTES >> 20} MiB; not read"
+                    )
+                with archive.open(info) as stream:
+                    data = stream.read(MAX_SIDECAR_BYTES + 1)
+        except SidecarError:
+            raise
+        except Exception as exc:  # zipfile raises many types for damaged archives
+            raise SidecarError(path, f"cannot read its sidecar member {name}: {exc}") from exc
+        if len(data) > MAX_SIDECAR_BYTES:
+            raise SidecarError(Path(label), f"is larger than {MAX_SIDECAR_BYTES >> 20} MiB")
+        text = decode_sidecar(Path(label), data)
+        return label, LoadedSidecar(text, Fingerprint.of_bytes(data, 0), path)
+    return None
 
 
 def fingerprint(path: Path) -> Fingerprint | None:

@@ -495,10 +495,10 @@ def test_unexpected_failure_outside_reading_is_one_line(
 
     real = loading._Scanner._add_file_unguarded
 
-    def flaky(self: loading._Scanner, path: Path, *, explicit: bool) -> None:
+    def flaky(self: loading._Scanner, path: Path, *, explicit: bool, dicomdir: Path | None) -> None:
         if path == bad:
             raise ValueError("a bug in the scanner")
-        real(self, path, explicit=explicit)
+        real(self, path, explicit=explicit, dicomdir=dicomdir)
 
     monkeypatch.setattr(loading._Scanner, "_add_file_unguarded", flaky)
     result = scan([tmp_path])

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import functools
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from galactoview.app import create_main_window
 from galactoview.dicom.loading import scan
+from galactoview.imaging.decode_service import DecodeService
 from galactoview.ui.shell.main_window import MainWindow
 from galactoview.ui.shell.save_guard import UnsavedChoice
 from galactoview.ui.shell.settings import Settings
@@ -67,15 +69,25 @@ def unexpected_unsaved_prompt(_parent: QWidget, lines: Sequence[str]) -> Unsaved
     raise AssertionError(f"unexpected 'marks not saved' question: {list(lines)}")
 
 
+@pytest.fixture(scope="session")
+def decode_service() -> Iterator[DecodeService]:
+    """Return the decode worker processes the windows of the tests share (as app.run_gui's)."""
+    service = DecodeService()
+    yield service
+    service.shutdown()
+
+
 @pytest.fixture
-def open_window(qtbot: QtBot, settings: Settings) -> OpenWindow:
+def open_window(qtbot: QtBot, settings: Settings, decode_service: DecodeService) -> OpenWindow:
     """Return a function that opens a shown main window on files and folders.
 
     ``open_window(paths, decode=...)`` replaces the decoding function (run in pool
-    threads); the window is returned once its first image is displayed.
+    threads; by default :func:`decode_image` in ``decode_service``'s processes, as the
+    application decodes); the window is returned once its first image is displayed.
     """
+    in_workers = functools.partial(decode_image, service=decode_service)
 
-    def _open(paths: Sequence[Path], decode: Decode = decode_image) -> MainWindow:
+    def _open(paths: Sequence[Path], decode: Decode = in_workers) -> MainWindow:
         window = create_main_window(scan(paths), ImageDecoder(decode=decode), settings)
         window.unsaved_guard.ask = unexpected_unsaved_prompt
         qtbot.addWidget(window)

@@ -13,7 +13,8 @@ from PySide6.QtCore import QCoreApplication
 from pytestqt.qtbot import QtBot
 
 from galactoview.dicom.loading import ImageRecord, load_pixels, scan
-from galactoview.ui.viewer.decoding import DecodedImage, ImageDecoder, decode_image, shared_service
+from galactoview.imaging.decode_service import DecodeService
+from galactoview.ui.viewer.decoding import DecodedImage, ImageDecoder, decode_image
 from tests.helpers import pydicom_test_file, write_truncated
 
 
@@ -156,11 +157,15 @@ def test_results_requested_before_clear_are_dropped(
 def test_pixels_are_decoded_in_a_worker_process(
     qtbot: QtBot, records: tuple[ImageRecord, ...]
 ) -> None:
-    decoder = ImageDecoder()
-    decode_and_wait(qtbot, decoder, records[2])
-    workers = shared_service().worker_pids()
-    assert workers and os.getpid() not in workers  # the GUI process never holds the decoder
-    decoder.shutdown()
+    service = DecodeService()  # built by the composition root (app.run_gui) and passed in
+    decoder = ImageDecoder(service=service)
+    try:
+        decode_and_wait(qtbot, decoder, records[2])
+        workers = service.worker_pids()
+        assert workers and os.getpid() not in workers  # the GUI process never decodes
+    finally:
+        decoder.shutdown()
+        service.shutdown()
 
 
 def test_requests_run_before_waiting_prefetches(
@@ -284,3 +289,11 @@ def test_the_cache_is_bounded_by_bytes_too(qtbot: QtBot, cine: ImageRecord) -> N
     assert tiny.cached_frames() == [(uid, 5)]
     tiny.shutdown()
     decoder.shutdown()
+
+
+def test_no_process_wide_decode_service() -> None:
+    # One composition root: app.run_gui builds the service and passes it down.
+    from galactoview.ui.viewer import decoding
+
+    assert not [name for name, value in vars(decoding).items() if isinstance(value, DecodeService)]
+    assert not hasattr(decoding, "shared_service")

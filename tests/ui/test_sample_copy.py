@@ -71,7 +71,7 @@ def test_a_mark_on_the_sample_opened_with_no_path_leaves_the_repository_alone(
         opened.append(open_window(list(paths)))
         return 0
 
-    monkeypatch.setattr(cli, "_open_window", launch)
+    monkeypatch.setattr(cli.open_window, "launch", launch)
     assert cli.main([]) == 0  # exactly what `make run` / `galactoview` does
     (window,) = opened
     settle(qtbot, window)

@@ -607,7 +607,7 @@ class StudyBrowserDock(QDockWidget):
     def _tooltip(self, index: int, record: ImageRecord) -> str:
         lines = [
             " · ".join(part for part in (record.view.label, record.series_description) if part),
-            str(record.path) + (f" [{record.archive_member}]" if record.archive_member else ""),
+            record.name,  # the file, or "archive [member]"
         ]
         error = self._errors.get(index)
         if error is not None:

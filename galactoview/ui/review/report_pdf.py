@@ -128,7 +128,7 @@ def marked_image(key: KeyImage, record: ImageRecord) -> QImage:
     galactoview.imaging.export.RenderError
         If the image cannot be rendered.
     """
-    array = render_image(read_dataset(record.path), frame=key.frame)
+    array = render_image(read_dataset(record.source), frame=key.frame)
     rows, columns = array.shape[0], array.shape[1]
     if array.ndim == 2:
         image = QImage(array.tobytes(), columns, rows, columns, QImage.Format.Format_Grayscale8)
@@ -305,10 +305,7 @@ def unrendered_line(record: ImageRecord, error: BaseException) -> str:
     ``path: cannot be rendered in the report: why`` (``path [member]`` for a member of
     an archive), the reason being the one printed on the key-image page.
     """
-    where = str(record.path)
-    if record.archive_member is not None:
-        where = f"{where} [{record.archive_member}]"
-    return f"{where}: cannot be rendered in the report: {_reason(error)}"
+    return f"{record.name}: cannot be rendered in the report: {_reason(error)}"
 
 
 def _reason(error: BaseException) -> str:

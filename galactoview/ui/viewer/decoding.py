@@ -30,7 +30,6 @@ from __future__ import annotations
 import functools
 import itertools
 import sys
-import threading
 import traceback
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
@@ -41,7 +40,7 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from galactoview.dicom.loading import ImageRecord, PixelDataError, read_header
-from galactoview.imaging.decode_service import DecodeService, check_frame
+from galactoview.imaging.decode_service import DecodeService, check_frame, decode_stored
 from galactoview.imaging.display import DisplayPipeline
 
 __all__ = [
@@ -52,8 +51,6 @@ __all__ = [
     "FrameDecode",
     "ImageDecoder",
     "decode_image",
-    "shared_service",
-    "shutdown_shared_service",
 ]
 
 #: Number of decoded frames kept in memory (a single-frame image is one frame).
@@ -92,46 +89,22 @@ class DecodedImage:
         return self.record.sop_instance_uid
 
 
-_shared_lock = threading.Lock()
-_shared: DecodeService | None = None
-
-
-def shared_service() -> DecodeService:
-    """Return the process-wide :class:`DecodeService` (no disk cache), starting it if needed.
-
-    The composition root may instead give each :class:`ImageDecoder` a service with a
-    :class:`~galactoview.imaging.pixel_cache.PixelCache`.
-    """
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = DecodeService()
-        return _shared
-
-
-def shutdown_shared_service() -> None:
-    """Stop the worker processes of :func:`shared_service` (at application exit)."""
-    global _shared
-    with _shared_lock:
-        service, _shared = _shared, None
-    if service is not None:
-        service.shutdown()
-
-
 def decode_image(
     record: ImageRecord, service: DecodeService | None = None, *, frame: int = 0
 ) -> DecodedImage:
     """Read the header and decode the pixels of one frame of an image (no Qt; any thread).
 
-    The pixels are decoded in a worker process of ``service`` (:func:`shared_service`
-    by default); this thread waits without holding the GIL.
+    The pixels are decoded in a worker process of ``service``, while this thread waits
+    without holding the GIL. Without a service (tests, tools) they are decoded in this
+    thread by :func:`~galactoview.imaging.decode_service.decode_stored`.
 
     Parameters
     ----------
     record
         The image.
     service
-        Worker processes that decode.
+        Worker processes that decode: the one the composition root
+        (:mod:`galactoview.app`) built; ``None`` to decode in this thread.
     frame
         Index of the frame, from 0 to ``record.frame_count - 1``.
 
@@ -141,9 +114,14 @@ def decode_image(
         If the file cannot be read or decoded (see
         :func:`~galactoview.dicom.loading.load_pixels`), or the frame does not exist.
     """
-    future = (service or shared_service()).submit(record, frame)
-    header = read_header(record)  # while the worker decodes
-    stored = future.result()
+    if service is None:
+        check_frame(record, frame)
+        header = read_header(record)
+        stored = decode_stored(record, frame=frame)
+    else:
+        future = service.submit(record, frame)
+        header = read_header(record)  # while the worker decodes
+        stored = future.result()
     stored.setflags(write=False)  # shared between the cache and the viewport
     return DecodedImage(record, stored, DisplayPipeline.from_dataset(header), frame)
 
@@ -225,8 +203,10 @@ class ImageDecoder(QObject):
         decoder is multi-threaded (imagecodecs: one image on every core comes twice as
         soon as two images on one core each), else two.
     service
-        Worker processes that decode (and their disk cache); :func:`shared_service`
-        by default. Not shut down by :meth:`shutdown`.
+        Worker processes that decode (and their disk cache), built by the composition
+        root (:mod:`galactoview.app`) and not shut down by :meth:`shutdown`; ``None``
+        decodes in the pool threads (tests, tools). Used by the default decoding
+        functions only.
 
     Signals
     -------
@@ -260,7 +240,7 @@ class ImageDecoder(QObject):
             raise ValueError(f"cache_bytes must be >= 0, got {cache_bytes}")
         if max_threads is None:
             default = decode is None and decode_frame is None
-            fast = (service or shared_service()).fast if default else False
+            fast = service.fast if default and service is not None else False
             max_threads = 1 if fast else 2
         if decode_frame is None:
             decode_frame = functools.partial(_decode_frame, decode=decode, service=service)

@@ -1,0 +1,85 @@
+"""``galactoview render FILE OUT.png``: one frame as the viewer shows it, as an 8-bit PNG."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from galactoview.cli.common import PROG, fail, positive_int, same_file
+
+__all__ = ["build_parser", "run"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``galactoview render``."""
+    parser = argparse.ArgumentParser(
+        prog=f"{PROG} render",
+        description=(
+            "Write one frame of a DICOM image as an 8-bit PNG exactly as the viewer "
+            "displays it (Modality LUT, VOI, Presentation LUT Shape; PS3.3 C.11). "
+            "Default VOI: the file's first window with its VOI LUT Function, else its "
+            "first VOI LUT, else the automatic window. Colour images (RGB, YBR, palette) "
+            "are written as RGB PNGs without VOI. The source file is never modified; "
+            "the PNG is replaced atomically. Exit status: 0 written, 1 error, 2 usage."
+        ),
+    )
+    parser.add_argument("file", type=Path, metavar="FILE", help="DICOM image file")
+    parser.add_argument("out", type=Path, metavar="OUT.png", help="PNG file to write")
+    parser.add_argument(
+        "--frame", type=int, default=1, metavar="N", help="1-based frame number (default 1)"
+    )
+    voi = parser.add_mutually_exclusive_group()
+    voi.add_argument(
+        "--window",
+        metavar="CENTER,WIDTH",
+        help=(
+            "window in modality units, keeping the file's VOI LUT Function (LINEAR if "
+            "the file has no window); write a negative center as --window=-100,400"
+        ),
+    )
+    voi.add_argument(
+        "--auto", action="store_true", help="automatic mammography window over the tissue"
+    )
+    parser.add_argument(
+        "--max-size",
+        type=positive_int,
+        metavar="PX",
+        help=(
+            "downsample so the longer side is at most PX pixels, preserving the aspect "
+            "ratio (Lanczos filter on the display values); default: native size"
+        ),
+    )
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``galactoview render``."""
+    # Imported here so that opening the viewer does not pay for Pillow.
+    from galactoview.imaging.export import (
+        RenderError,
+        parse_window,
+        read_dataset,
+        render_image,
+        write_png,
+    )
+
+    source: Path = args.file
+    out: Path = args.out
+    try:
+        window = None if args.window is None else parse_window(args.window)
+    except ValueError as exc:
+        return fail(source, f"bad --window: {exc}")
+    if same_file(source, out):
+        return fail(out, "refusing to overwrite the source DICOM file")
+    try:
+        ds = read_dataset(source)
+        array = render_image(
+            ds, frame=args.frame, window=window, auto=args.auto, max_size=args.max_size
+        )
+    except RenderError as exc:
+        return fail(source, str(exc))
+    try:
+        write_png(array, out)
+    except OSError as exc:
+        return fail(out, f"cannot write the PNG: {exc.strerror or exc}")
+    return 0

@@ -1,0 +1,93 @@
+"""``galactoview sr show SIDECAR_OR_SR|FOLDER [--json]``: the marks of a sidecar or an SR."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from galactoview.cli.common import fail, print_problems
+from galactoview.cli.sr_reading import UnreadableError, decode_sr
+from galactoview.dicom.loading import scan
+
+__all__ = ["run"]
+
+
+def run(source: Path, as_json: bool, images: Path | None, no_images: bool) -> int:
+    """Run ``galactoview sr show`` on a sidecar, an SR file or a folder of studies."""
+    from galactoview.sr.listing import image_labels, listing_json, listing_lines
+
+    if source.is_dir():
+        return _show_folder(source, as_json, images, no_images)
+    try:
+        _, result = decode_sr(source)
+    except UnreadableError as exc:
+        return fail(source, str(exc))
+    labels = {}
+    if not no_images:
+        folder = images if images is not None else source.absolute().parent
+        labels = image_labels(scan([folder]).images)
+    annotations, locations = result.annotations, result.locations
+    if as_json:
+        document = listing_json(annotations, labels, locations)
+        print(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        for line in listing_lines(annotations, labels, locations):
+            print(line)
+    return 0
+
+
+def _show_folder(folder: Path, as_json: bool, images: Path | None, no_images: bool) -> int:
+    """Show the sidecars of the studies in a folder, found as the viewer and ``report`` do.
+
+    The folder is scanned like ``report PATH`` scans it; each study's sidecar is found
+    and read by :func:`persistence.open_annotations`. Problems go to stderr; exit 1 when
+    no study in the folder has a readable sidecar.
+    """
+    from galactoview.sr import sr_codec
+    from galactoview.sr.listing import image_labels, listing_json, listing_lines
+    from galactoview.sr.persistence import open_annotations
+
+    found = scan([folder])
+    print_problems(found)
+    labels = {}
+    if not no_images:
+        labels = image_labels(found.images if images is None else scan([images]).images)
+    studies: dict[str, list[Path]] = {}
+    for record in found.images:
+        studies.setdefault(record.study_instance_uid, []).append(record.path)
+    if not studies:
+        return fail(folder, "no DICOM image found, so no study whose sidecar could be shown")
+    documents: list[dict[str, Any]] = []
+    lines: list[str] = []
+    for study_uid, paths in studies.items():
+        try:
+            opened = open_annotations(study_uid, paths)
+        except Exception as exc:  # a Study Instance UID that cannot name a file, ...
+            print(
+                f"{paths[0]}: the sidecar of study {study_uid!r} cannot be looked for "
+                f"({sr_codec.describe_error(exc)})",
+                file=sys.stderr,
+            )
+            continue
+        for problem in opened.problems:
+            print(problem, file=sys.stderr)
+        if opened.target.fingerprint is None or opened.target.alongside:
+            continue  # no sidecar, or one that could not be read (said above)
+        if as_json:
+            document = listing_json(opened.annotations, labels, opened.locations)
+            documents.append({"sidecar": str(opened.target.path), **document})
+        else:
+            if lines:
+                lines.append("")
+            lines.append(f"Sidecar {opened.target.path}")
+            lines += listing_lines(opened.annotations, labels, opened.locations)
+    if not (documents or lines):
+        return fail(folder, f"no sidecar found for the {len(studies)} study(ies) in it")
+    if as_json:
+        print(json.dumps(documents, indent=2, ensure_ascii=False))
+    else:
+        for line in lines:
+            print(line)
+    return 0
