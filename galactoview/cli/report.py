@@ -84,8 +84,13 @@ def run(args: argparse.Namespace) -> int:
 
 def _write_report(args: argparse.Namespace, loaded: LoadedReport, out: Path) -> int:
     """Write the PDF (and ``--png`` key images) of a loaded report; Qt is imported here."""
-    from galactoview.ui.review.report_pdf import write_key_images_png, write_report_pdf
+    from galactoview.ui.review.report_pdf import (
+        offscreen_application,
+        write_key_images_png,
+        write_report_pdf,
+    )
 
+    application = offscreen_application()  # kept alive while the report is painted
     unrendered: list[str] = []  # one line per key image that cannot be rendered
     try:
         pages = write_report_pdf(loaded.content, loaded.records, out, unrendered)
@@ -103,6 +108,7 @@ def _write_report(args: argparse.Namespace, loaded: LoadedReport, out: Path) -> 
         _print_new(more, unrendered)
         for path in written:
             print(path)
+    del application
     return 0
 
 

@@ -19,13 +19,14 @@ from functools import partial
 from pathlib import Path
 from typing import Final
 
-from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QByteArray, QMarginsF, QPointF, QRectF, QSizeF, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetricsF,
     QGuiApplication,
     QImage,
+    QImageWriter,
     QPageLayout,
     QPageSize,
     QPainter,
@@ -34,6 +35,7 @@ from PySide6.QtGui import (
     QPen,
 )
 
+from galactoview import files
 from galactoview.annotations.model import FindingType, GraphicType
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
@@ -51,8 +53,8 @@ from galactoview.ui.annotate.finding_palette import FINDING_COLOURS, NIPPLE_COLO
 from galactoview.ui.review.pictograms import outer_ring_mm, paint_clock_face, paint_depth_schematic
 
 __all__ = [
-    "ensure_gui_application",
     "marked_image",
+    "offscreen_application",
     "unrendered_line",
     "write_key_images_png",
     "write_report_pdf",
@@ -73,28 +75,32 @@ _COLUMNS: Final = (
     ("Note / why not located", 0.20),
 )
 
-_app: QGuiApplication | None = None
 
-
-def ensure_gui_application() -> QGuiApplication:
-    """Return the running Qt application, creating an offscreen one when none exists.
+def offscreen_application() -> QGuiApplication:
+    """Return the running Qt application, or a new offscreen one for a command-line caller.
 
     ``QT_QPA_PLATFORM=offscreen`` is set only when there is no application and no
-    ``DISPLAY`` / ``WAYLAND_DISPLAY``.
+    ``DISPLAY`` / ``WAYLAND_DISPLAY``. The caller keeps the application it gets alive
+    while it paints (the CLI's ``report`` command is the composition root there; this
+    module keeps no application of its own).
 
     Returns
     -------
     QGuiApplication
-        The application (kept alive by this module when created here).
+        The application.
     """
-    global _app
     existing = QGuiApplication.instance()
     if isinstance(existing, QGuiApplication):
         return existing
     if not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
         os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-    _app = QGuiApplication([])
-    return _app
+    return QGuiApplication([])
+
+
+def _require_application() -> None:
+    """Refuse to paint without a Qt application (Qt would abort the process)."""
+    if QGuiApplication.instance() is None:
+        raise RuntimeError("a Qt application is needed: call offscreen_application() first")
 
 
 def _colour(key: str, on_paper: bool) -> QColor:
@@ -240,7 +246,7 @@ def write_key_images_png(
     OSError
         If a file cannot be written.
     """
-    ensure_gui_application()
+    _require_application()
     folder.mkdir(parents=True, exist_ok=True)
     by_uid = {r.sop_instance_uid: r for r in records}
     written: list[Path] = []
@@ -257,8 +263,11 @@ def write_key_images_png(
                 if problems is not None:
                     problems.append(unrendered_line(record, error))
                 continue
-            if not image.save(str(path)):
-                raise OSError(f"{path}: cannot write the PNG")
+            with files.replacing(path) as temporary:
+                writer = QImageWriter(str(temporary), QByteArray(b"PNG"))
+                if not writer.write(image):
+                    raise OSError(f"{path}: cannot write the PNG ({writer.errorString()})")
+                del writer  # closes the file before it is put in place
             written.append(path)
     return written
 
@@ -344,8 +353,23 @@ def write_report_pdf(
     OSError
         If the PDF cannot be written.
     """
-    ensure_gui_application()
+    _require_application()
     out.parent.mkdir(parents=True, exist_ok=True)
+    unrendered: list[str] = []
+    with files.replacing(out) as temporary:
+        total = _paint_pdf(content, records, temporary, unrendered)
+    if problems is not None:
+        problems.extend(unrendered)
+    return total
+
+
+def _paint_pdf(
+    content: ReportContent, records: Sequence[ImageRecord], out: Path, unrendered: list[str]
+) -> int:
+    """Paint the report into the PDF file ``out``; return the number of pages.
+
+    The writer and painter are local, so the file is closed when this returns.
+    """
     writer = QPdfWriter(str(out))
     writer.setResolution(_DPI)
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
@@ -359,7 +383,6 @@ def write_report_pdf(
         raise OSError(f"{out}: cannot write the PDF")
     pages = _Pages(writer, painter)
     plan: list[tuple[StudyReport | None, Callable[[], None]]] = []
-    unrendered: list[str] = []
     for section in content.studies:
         plan.extend(_study_pages(pages, section, by_uid, unrendered))
     if not plan:
@@ -371,8 +394,6 @@ def write_report_pdf(
         draw()
         _footer(pages, content, study, number, total)
     painter.end()
-    if problems is not None:
-        problems.extend(unrendered)
     return total
 
 
