@@ -146,6 +146,8 @@ def _take_screenshot(output: Path, layout: str) -> int:
 
     from galactoview.app import create_application, create_main_window
     from galactoview.dicom.loading import scan
+    from galactoview.imaging.decode_service import DecodeService
+    from galactoview.imaging.pixel_cache import default_cache
     from galactoview.paths import sample_dicom_dir
     from galactoview.ui.shell.settings import Settings
 
@@ -158,7 +160,9 @@ def _take_screenshot(output: Path, layout: str) -> int:
 
     folder = tempfile.mkdtemp(prefix="galactoview-screenshot-")
     settings = Settings(QSettings(f"{folder}/settings.ini", QSettings.Format.IniFormat))
-    window = create_main_window(scan([sample]), settings=settings)
+    # Decoded as the application decodes: in worker processes through the pixel cache.
+    service = DecodeService(default_cache())
+    window = create_main_window(scan([sample]), settings=settings, service=service)
     loop = QEventLoop()
     window.setGeometry(0, 0, WIDTH, HEIGHT)
     window.show()
@@ -192,6 +196,7 @@ def _take_screenshot(output: Path, layout: str) -> int:
 
     image = window.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
     window.close()
+    service.shutdown()
     data = _encode_png(image)
     if data is None:
         return _fail(f"could not encode the screenshot as a PNG under {MAX_BYTES // 1024} KB")
