@@ -134,6 +134,20 @@ def test_a_sidecar_inside_the_archive_is_read(
     assert [p.name for p in archive.parent.iterdir()] == ["study.zip"]
 
 
+def test_sr_show_lists_a_sidecar_inside_the_archive(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    archive = _zip(folder, tmp_path / "zipped" / "study.zip", with_sidecar=True)
+    assert cli.main(["sr", "show", str(archive.parent)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"Sidecar {archive} [") and out[0].endswith(".sr.json]")
+    assert any(line.startswith("FD-1") or " FD-1 " in line for line in out)
+    assert cli.main(["sr", "show", str(archive.parent), "--json"]) == 0
+    (document,) = json.loads(capsys.readouterr().out)
+    assert document["sidecar"].startswith(f"{archive} [")
+    assert len(document["findings"]) == 3
+
+
 def test_the_sidecar_beside_the_zip_wins_over_the_one_inside(
     folder: Path, tmp_path: Path, qapp: QApplication
 ) -> None:

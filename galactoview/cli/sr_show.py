@@ -73,15 +73,15 @@ def _show_folder(folder: Path, as_json: bool, images: Path | None, no_images: bo
             continue
         for problem in opened.problems:
             print(problem, file=sys.stderr)
-        if opened.target.fingerprint is None or opened.target.alongside:
+        if not opened.read_from:
             continue  # no sidecar, or one that could not be read (said above)
         if as_json:
             document = listing_json(opened.annotations, labels, opened.locations)
-            documents.append({"sidecar": str(opened.target.path), **document})
+            documents.append({"sidecar": opened.read_from, **document})
         else:
             if lines:
                 lines.append("")
-            lines.append(f"Sidecar {opened.target.path}")
+            lines.append(f"Sidecar {opened.read_from}")
             lines += listing_lines(opened.annotations, labels, opened.locations)
     if not (documents or lines):
         return fail(folder, f"no sidecar found for the {len(studies)} study(ies) in it")

@@ -89,6 +89,9 @@ class OpenedAnnotations:
     evidence
         Minimal headers of every image the sidecar references
         (:func:`evidence_headers`), for saving marks on images not loaded.
+    read_from
+        What the annotations were read from, for messages: the sidecar's path, or
+        ``archive [member]`` for a sidecar inside a ``.zip``; ``""`` when nothing was read.
     """
 
     annotations: AnnotationSet
@@ -96,6 +99,7 @@ class OpenedAnnotations:
     problems: tuple[str, ...] = ()
     locations: Mapping[str, sr_codec.StoredLocation] = field(default_factory=dict)
     evidence: Mapping[str, Dataset] = field(default_factory=dict)
+    read_from: str = ""
 
 
 def open_annotations(
@@ -175,10 +179,10 @@ def open_annotations(
         )
         archived = _archived(image_paths, study_instance_uid, problems)
         if archived is not None:  # read from the archive; saved next to it, as a new file
-            result, dataset = archived
+            label, result, dataset = archived
             evidence = evidence_headers(dataset)
             return OpenedAnnotations(
-                result.annotations, target, tuple(problems), result.locations, evidence
+                result.annotations, target, tuple(problems), result.locations, evidence, label
             )
         return OpenedAnnotations(empty, target, tuple(problems))
     for number, (version, text) in enumerate(versions):
@@ -214,6 +218,7 @@ def open_annotations(
             tuple(problems),
             result.locations,
             evidence_headers(dataset),
+            str(version),
         )
     # Nothing readable: every file is kept; the work goes into a new file next to them.
     newest = versions[0][0]
@@ -230,8 +235,11 @@ def open_annotations(
 
 def _archived(
     image_paths: Sequence[Path], study_instance_uid: str, problems: list[str]
-) -> tuple[sr_codec.DecodeResult, Dataset] | None:
-    """Read the study's sidecar from a ``.zip`` archive of its images; problems appended."""
+) -> tuple[str, sr_codec.DecodeResult, Dataset] | None:
+    """Read the study's sidecar from a ``.zip`` archive of its images; problems appended.
+
+    Returns ``archive [member]`` (for messages), what was decoded and the dataset.
+    """
     try:
         found = sidecar.archived_sidecar(image_paths, study_instance_uid)
     except sidecar.SidecarError as error:
@@ -246,7 +254,7 @@ def _archived(
         return None
     _, result, dataset = read
     problems.extend(f"{label}: {line}" for line in result.problems)
-    return result, dataset
+    return label, result, dataset
 
 
 def _per_user_target(study_instance_uid: str, mine: Path, notice: str) -> SidecarTarget:
