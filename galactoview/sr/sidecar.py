@@ -10,9 +10,9 @@ One sidecar per study, named after its Study Instance UID (0020,000D)::
 
     galactoview-<StudyInstanceUID>.sr.json
 
-It lives in the **study folder** (:func:`study_folder`): the folder holding the
-DICOMDIR or ``.zip`` archive the study was opened from, else the deepest folder
-common to the study's image files. When that folder is not writable (tested by
+It lives in the **study folder** (:func:`study_folder`): the deepest folder common
+to the study's image files (an image inside a ``.zip`` counts as the archive, so its
+sidecar is beside the archive; a DICOMDIR's images are the files it references). When that folder is not writable (tested by
 creating and removing a temporary file, since ``os.access`` ignores read-only
 mounts, ACLs and network shares), the sidecar goes to the per-user data folder
 ``platformdirs.user_data_path("GalactoView") / "sidecars"`` under the same name,
