@@ -12,8 +12,9 @@ One sidecar per study, named after its Study Instance UID (0020,000D)::
 
 It lives in the **study folder** (:func:`study_folder`): the deepest folder common
 to the study's image files (an image inside a ``.zip`` counts as the archive, so its
-sidecar is beside the archive; a DICOMDIR's images are the files it references). When that folder is not writable (tested by
-creating and removing a temporary file, since ``os.access`` ignores read-only
+sidecar is beside the archive; a DICOMDIR's images are the files it references).
+When that folder is not writable (tested by creating and removing a temporary file,
+since ``os.access`` ignores read-only
 mounts, ACLs and network shares), the sidecar goes to the per-user data folder
 ``platformdirs.user_data_path("GalactoView") / "sidecars"`` under the same name,
 and :func:`sidecar_location` returns a notice saying where and why. Loading looks
