@@ -39,6 +39,7 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
+from galactoview import files
 from galactoview.annotations import codes
 from galactoview.annotations.geometry import measure_region
 from galactoview.annotations.model import (
@@ -268,5 +269,6 @@ def write_sample_sidecar(out: Path, ground_truth: Mapping[str, Any]) -> Path:
         The sidecar written (replacing any previous one: the generator owns ``out``).
     """
     path, text = sample_sidecar_text(out, ground_truth)
-    path.write_bytes(text.encode("utf-8"))
+    data = text.encode("utf-8")
+    files.write_atomically(path, lambda stream: stream.write(data))
     return path

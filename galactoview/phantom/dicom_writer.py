@@ -28,7 +28,7 @@ from pydicom.uid import (
     JPEG2000Lossless,
 )
 
-from galactoview import __version__
+from galactoview import __version__, files
 from galactoview.imaging.display import VoiLutFunction, Window
 from galactoview.phantom.geometry import VIEW_CODES, ViewGeometry
 
@@ -314,15 +314,13 @@ def build_dataset(
 def write(ds: Dataset, path: Path) -> None:
     """Compress to JPEG 2000 lossless and save as a DICOM file (PS3.10 7.1 preamble + meta).
 
-    The write goes to a temporary name in the same folder and is renamed into place, so a
-    crash never leaves a half-written file under the final name.
+    Written through :func:`galactoview.files.write_atomically`, so a crash never leaves a
+    half-written file under the final name.
     """
     # Keep our deterministic SOP Instance UID: pydicom mints a random one by default.
     ds.compress(JPEG2000Lossless, encoding_plugin="pylibjpeg", generate_instance_uid=False)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".part")
-    ds.save_as(tmp, enforce_file_format=True)
-    tmp.replace(path)
+    files.write_atomically(path, lambda stream: ds.save_as(stream, enforce_file_format=True))
 
 
 def sigmoid_or_linear(monochrome1: bool) -> VoiLutFunction:

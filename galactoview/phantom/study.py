@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from galactoview import __version__
+from galactoview import __version__, files
 from galactoview.imaging.display import DisplayPipeline, Window
 from galactoview.phantom import dicom_writer as writer
 from galactoview.phantom.anatomy import Breast, LesionKind, Side, clock_angle_deg, radial_offset_mm
@@ -281,7 +281,7 @@ def _preview(ds_path: Path, out: Path) -> None:
     shown = pipeline.render(ds.pixel_array, pipeline.default_voi())
     image = Image.fromarray(shown).reduce(4)
     out.parent.mkdir(parents=True, exist_ok=True)
-    image.save(out, optimize=True)
+    files.write_atomically(out, lambda stream: image.save(stream, format="PNG", optimize=True))
 
 
 def write_checksums(out: Path) -> Path:
@@ -293,7 +293,8 @@ def write_checksums(out: Path) -> Path:
             continue
         lines.append(f"{hashlib.sha256(f.read_bytes()).hexdigest()}  {rel}\n")
     target = out / "SHA256SUMS"
-    target.write_text("".join(lines), encoding="utf-8")
+    data = "".join(lines).encode("utf-8")
+    files.write_atomically(target, lambda stream: stream.write(data))
     return target
 
 
@@ -390,9 +391,8 @@ def generate(seed: int, side: Side, out: Path, *, previews: bool = True) -> dict
         "lesions": lesion_truth(injected),
         "images": images_truth,
     }
-    (out / "ground_truth.json").write_text(
-        json.dumps(ground_truth, indent=2, sort_keys=False) + "\n", encoding="utf-8"
-    )
+    truth_json = (json.dumps(ground_truth, indent=2, sort_keys=False) + "\n").encode("utf-8")
+    files.write_atomically(out / "ground_truth.json", lambda stream: stream.write(truth_json))
     write_sample_sidecar(out, ground_truth)
     write_checksums(out)
     return ground_truth
