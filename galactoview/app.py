@@ -25,6 +25,7 @@ from galactoview import __version__
 from galactoview.dicom.loading import ScanResult, scan
 from galactoview.imaging.decode_service import DecodeService
 from galactoview.imaging.pixel_cache import default_cache
+from galactoview.reading.session import ReadingSession
 from galactoview.ui.shell.main_window import MainWindow
 from galactoview.ui.shell.save_guard import SaveOnTermination
 from galactoview.ui.shell.settings import Settings
@@ -103,7 +104,11 @@ def create_main_window(
         once decoded (:attr:`MainWindow.image_shown`).
     """
     configure_pyqtgraph()
-    window = MainWindow(decoder if decoder is not None else ImageDecoder(service=service), settings)
+    window = MainWindow(
+        decoder if decoder is not None else ImageDecoder(service=service),
+        settings if settings is not None else Settings(),
+        session=ReadingSession(),
+    )
     window.set_scan_result(scan_result)
     return window
 

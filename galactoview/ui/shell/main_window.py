@@ -112,13 +112,16 @@ class MainWindow(QMainWindow):
         decoder: ImageDecoder,
         settings: Settings | None = None,
         parent: QWidget | None = None,
+        *,
+        session: ReadingSession | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("MainWindow")
         self.setAcceptDrops(True)
         self.resize(1400, 900)
         self.settings = settings if settings is not None else Settings()
-        self.session = ReadingSession()
+        # Built by the composition root (galactoview.app); defaults for tests and tools.
+        self.session = session if session is not None else ReadingSession()
         self._cine_record: ImageRecord | None = None
         self.decoder = decoder
         decoder.setParent(self)

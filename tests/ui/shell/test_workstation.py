@@ -29,9 +29,9 @@ from galactoview.ui.viewer.decoding import ImageDecoder
 from galactoview.ui.viewer.viewport import MouseMode, Viewport
 from tests.helpers import pydicom_test_file
 from tests.ui.conftest import OpenWindow
-from tests.ui.test_main_window import assert_shows_core_output
+from tests.ui.shell.test_main_window import assert_shows_core_output
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 SAMPLE = REPO / "sample_data"
 TRUTH: dict[str, Any] = json.loads((SAMPLE / "ground_truth.json").read_text())
 IMAGES_BY_UID = {image["sop_instance_uid"]: image for image in TRUTH["images"]}

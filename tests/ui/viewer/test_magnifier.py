@@ -15,7 +15,7 @@ from galactoview.imaging.loupe import loupe_patch
 from galactoview.ui.viewer.magnifier import DEFAULT_SIZE_PX, DEFAULT_ZOOM, Magnifier
 from galactoview.ui.viewer.viewport import MouseMode, Viewport
 from tests.helpers import nipple
-from tests.ui.test_ruler import drag, show, view
+from tests.ui.viewer.test_ruler import drag, show, view
 
 __all__ = ["view"]  # the fixture, shared with the ruler tests
 

@@ -19,7 +19,7 @@ from galactoview.ui.shell.menus import resolve
 from galactoview.ui.viewer.viewport import MouseMode
 from tests.ui.conftest import OpenWindow
 
-DOC = Path(__file__).resolve().parents[2] / "docs" / "shortcuts.md"
+DOC = Path(__file__).resolve().parents[3] / "docs" / "shortcuts.md"
 PORTABLE = QKeySequence.SequenceFormat.PortableText
 
 

@@ -26,8 +26,8 @@ from galactoview.ui.shell.main_window import MainWindow
 from galactoview.ui.shell.save_guard import SaveOnTermination, UnsavedChoice, ask_with_dialog
 from galactoview.ui.viewer.viewport import MouseMode, ToolClick
 from tests.helpers import make_mg_dataset, sample_images, write_dataset
+from tests.ui.annotate.test_annotation_saver import copy_ductogram, mark
 from tests.ui.conftest import OpenWindow
-from tests.ui.test_annotation_saver import copy_ductogram, mark
 
 
 def sample_finding_count() -> int:

@@ -25,11 +25,11 @@ from galactoview.ui.shell.settings import Settings
 from galactoview.ui.viewer.decoding import ImageDecoder, decode_image
 from galactoview.ui.viewer.viewport import MouseMode
 from tests.helpers import sample_images
+from tests.ui.annotate.test_annotation_saver import copy_ductogram, mark
 from tests.ui.conftest import OpenWindow
-from tests.ui.test_annotation_saver import copy_ductogram, mark
-from tests.ui.test_workstation import settle
+from tests.ui.shell.test_workstation import settle
 
-TRUTH = json.loads((Path(__file__).parents[2] / "sample_data" / "ground_truth.json").read_text())
+TRUTH = json.loads((Path(__file__).parents[3] / "sample_data" / "ground_truth.json").read_text())
 
 
 def marking_tools(window: MainWindow) -> list[QAction]:
@@ -148,7 +148,7 @@ def test_the_report_is_exported_from_the_window(
 
 
 def test_oblique_views_get_a_suggested_pectoral_line(open_window: OpenWindow, qtbot: QtBot) -> None:
-    window = open_window([Path(__file__).parents[2] / "sample_data" / "dicom"])
+    window = open_window([Path(__file__).parents[3] / "sample_data" / "dicom"])
     window.session.hang_prior_mammography()
     settle(qtbot, window)
     obliques = [

@@ -17,9 +17,9 @@ from galactoview.paths import sample_data_dir
 from galactoview.sr import sidecar
 from galactoview.sr.persistence import open_annotations
 from galactoview.ui.shell.main_window import MainWindow
+from tests.ui.annotate.test_annotation_saver import mark
 from tests.ui.conftest import OpenWindow
-from tests.ui.test_annotation_saver import mark
-from tests.ui.test_workstation import settle
+from tests.ui.shell.test_workstation import settle
 
 
 def snapshot(folder: Path) -> dict[str, str]:

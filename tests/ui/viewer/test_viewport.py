@@ -15,7 +15,7 @@ from pytestqt.qtbot import QtBot
 from galactoview.imaging.display import DisplayPipeline, Window
 from galactoview.ui.viewer.viewport import Viewport, level_for_view
 from tests.ui.qt_helpers import shown_viewport
-from tests.ui.test_main_window import (
+from tests.ui.shell.test_main_window import (
     assert_shows_core_output,
     core_level_pixels,
     core_pixels,

@@ -31,8 +31,8 @@ from galactoview.ui.annotate.annotation_items import (
 from galactoview.ui.annotate.annotation_tools import AnnotationTool
 from galactoview.ui.annotate.finding_palette import FINDING_COLOURS
 from tests.helpers import lesion, nipple
+from tests.ui.annotate.test_annotation_tools import Bench, make_bench
 from tests.ui.qt_helpers import sample_image, show_decoded
-from tests.ui.test_annotation_tools import Bench, make_bench
 
 UID = "1.2.3.4"
 Point = tuple[float, float]

@@ -13,9 +13,9 @@ from galactoview.ui.annotate.annotation_tools import AnnotationTool
 from galactoview.ui.shell.main_window import MainWindow
 from galactoview.ui.viewer.viewport import DragPhase, MouseMode, ToolClick, ToolDrag, Viewport
 from tests.helpers import sample_images
+from tests.ui.annotate.test_annotation_saver import copy_ductogram
 from tests.ui.conftest import OpenWindow
-from tests.ui.test_annotation_saver import copy_ductogram
-from tests.ui.test_workstation import settle
+from tests.ui.shell.test_workstation import settle
 
 
 def drag(viewport: Viewport, start: tuple[float, float], end: tuple[float, float]) -> None:
@@ -165,7 +165,7 @@ def test_suggested_nipples_land_on_the_ground_truth_and_undo(
     import json
 
     truth = json.loads(
-        (Path(__file__).parents[2] / "sample_data" / "ground_truth.json").read_text()
+        (Path(__file__).parents[3] / "sample_data" / "ground_truth.json").read_text()
     )
     nipples = {image["sop_instance_uid"]: image["nipple"] for image in truth["images"]}
     window = opened(open_window, qtbot, tmp_path)

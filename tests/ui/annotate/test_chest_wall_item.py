@@ -31,9 +31,9 @@ from galactoview.ui.shell import main_window
 from galactoview.ui.shell.main_window import MainWindow
 from galactoview.ui.viewer.viewport import Viewport
 from tests.ui.conftest import OpenWindow
-from tests.ui.test_workstation import settle
+from tests.ui.shell.test_workstation import settle
 
-PRIOR = Path(__file__).parents[2] / "sample_data" / "dicom" / "20240220_SCREENING_PRIOR"
+PRIOR = Path(__file__).parents[3] / "sample_data" / "dicom" / "20240220_SCREENING_PRIOR"
 
 Point = tuple[float, float]
 
