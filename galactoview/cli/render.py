@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 
 from galactoview.cli.common import PROG, fail, positive_int, same_file
+from galactoview.dicom.source import ImageSource, ZipMemberSource
 
 __all__ = ["build_parser", "run"]
 
@@ -23,7 +25,15 @@ def build_parser() -> argparse.ArgumentParser:
             "the PNG is replaced atomically. Exit status: 0 written, 1 error, 2 usage."
         ),
     )
-    parser.add_argument("file", type=Path, metavar="FILE", help="DICOM image file")
+    parser.add_argument(
+        "file",
+        type=Path,
+        metavar="FILE",
+        help=(
+            "DICOM image file, or a member of a .zip archive written as `info` lists it "
+            "('ARCHIVE.zip [MEMBER]') or as a path through the archive (ARCHIVE.zip/MEMBER)"
+        ),
+    )
     parser.add_argument("out", type=Path, metavar="OUT.png", help="PNG file to write")
     parser.add_argument(
         "--frame", type=int, default=1, metavar="N", help="1-based frame number (default 1)"
@@ -72,7 +82,7 @@ def run(args: argparse.Namespace) -> int:
     if same_file(source, out):
         return fail(out, "refusing to overwrite the source DICOM file")
     try:
-        ds = read_dataset(source)
+        ds = read_dataset(_image_source(source))
         array = render_image(
             ds, frame=args.frame, window=window, auto=args.auto, max_size=args.max_size
         )
@@ -83,3 +93,22 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return fail(out, f"cannot write the PNG: {exc.strerror or exc}")
     return 0
+
+
+def _image_source(argument: Path) -> ImageSource | Path:
+    """Return the zip member an argument names, else the file path itself.
+
+    ``ARCHIVE.zip [MEMBER]`` is how ``galactoview info`` names a member
+    (:func:`galactoview.dicom.source.member_label`); ``ARCHIVE.zip/MEMBER`` is the
+    path through the archive. A path that exists is always a plain file.
+    """
+    if argument.exists():
+        return argument
+    text = str(argument)
+    labelled = re.fullmatch(r"(?P<archive>.+\.zip) \[(?P<member>.+)\]", text, re.IGNORECASE)
+    if labelled is not None:
+        return ZipMemberSource(Path(labelled["archive"]), labelled["member"])
+    for parent in argument.parents:
+        if parent.suffix.lower() == ".zip" and parent.is_file():
+            return ZipMemberSource(parent, argument.relative_to(parent).as_posix())
+    return argument

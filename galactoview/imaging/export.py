@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import warnings
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +83,12 @@ def read_dataset(image: ImageSource | Path) -> Dataset:
         return image.read_dataset()
     except PixelDataError as exc:
         raise RenderError(exc.message) from exc
+    except KeyError as exc:  # zipfile: no such member
+        raise RenderError(f"no member {image.archive_member!r} in the archive") from exc
+    except zipfile.BadZipFile as exc:
+        raise RenderError(f"not a readable .zip archive ({exc})") from exc
+    except OSError as exc:
+        raise RenderError(f"cannot be read ({exc.strerror or exc})") from exc
 
 
 def parse_window(text: str) -> tuple[float, float]:

@@ -191,3 +191,24 @@ def test_render_opens_every_file_info_lists(
         # The same image, however it is stored.
         np.testing.assert_array_equal(np.asarray(Image.open(out)), reference)
     assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("spelling", ["label", "path"])
+def test_render_opens_a_zip_member_as_info_names_it(
+    folder: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], spelling: str
+) -> None:
+    archive = _zip(folder, tmp_path / "zipped" / "study.zip", with_sidecar=False)
+    assert cli.main(["info", str(archive), "--json"]) == 0
+    listed = json.loads(capsys.readouterr().out)
+    image = listed["patients"][0]["studies"][0]["series"][0]["images"][0]
+    archive_text, member = image["path"], image["archive_member"]
+    assert archive_text == str(archive) and member
+    label = f"{archive_text} [{member}]"  # as the text listing names it
+    argument = label if spelling == "label" else f"{archive_text}/{member}"
+    out = tmp_path / "member.png"
+    assert cli.main(["render", argument, str(out)]) == 0, capsys.readouterr().err
+    plain = tmp_path / "plain.png"
+    assert cli.main(["render", str(folder.parent / member), str(plain)]) == 0
+    np.testing.assert_array_equal(np.asarray(Image.open(out)), np.asarray(Image.open(plain)))
+    assert cli.main(["render", f"{archive} [no/such.dcm]", str(out)]) == 1
+    assert "no item named 'no/such.dcm'" in capsys.readouterr().err
