@@ -3,7 +3,9 @@
 A study's document is a series of immutable :class:`StudySnapshot` values: the study's
 :class:`~galactoview.annotations.model.AnnotationSet` (findings, duct trees, nipple
 landmarks, the SR revision it was read from) and the chest-wall lines of its oblique views
-(:class:`~galactoview.annotations.model.ChestWallLine`, by SOP Instance UID). Every edit
+(:class:`~galactoview.annotations.model.ChestWallLine`, by SOP Instance UID), each either
+the **reader's** (moved by the reader, or read from the SR: saved in the SR) or only
+**suggested** from the pixels (not saved; suggested again when the study is opened). Every edit
 is a :class:`Command`: it names itself for the Edit menu (:meth:`Command.describe`) and
 maps the snapshot before to the one after (:meth:`Command.apply`). The document keeps the
 history of the commands run (undo, redo), whether it differs from what was last saved
@@ -19,7 +21,7 @@ Two changes are not edits and make no history: :meth:`StudyDocument.mark_saved` 
 gives the annotations a new SR revision identity, stamped on every snapshot so that
 undoing past a save never brings an older revision back as predecessor) and
 :meth:`StudyDocument.suggest_chest_wall` (a pectoral line suggested when an image is
-decoded, added to every snapshot that has no line for the image).
+decoded, added to every snapshot that has no line for the image, marked as suggested).
 """
 
 from __future__ import annotations
@@ -63,7 +65,12 @@ class StudySnapshot:
     annotations
         Findings, duct segments, nipple landmarks and the SR revision identity.
     chest_walls
-        ``(SOP Instance UID, line)`` pairs, at most one per image, in the order set.
+        ``(SOP Instance UID, line)`` pairs, at most one per image, in the order set: every
+        line used to locate findings.
+    suggested
+        The images whose line is only suggested from the pixels (not the reader's, not
+        saved); the other lines are the reader's (:meth:`reader_chest_walls`). Images
+        without a line are dropped from it.
 
     Raises
     ------
@@ -73,32 +80,43 @@ class StudySnapshot:
 
     annotations: AnnotationSet
     chest_walls: tuple[tuple[str, ChestWallLine], ...] = field(default=())
+    suggested: frozenset[str] = field(default=frozenset())
 
     def __post_init__(self) -> None:
         walls = tuple((str(uid), line) for uid, line in self.chest_walls)
-        if len({uid for uid, _ in walls}) != len(walls):
+        uids = {uid for uid, _ in walls}
+        if len(uids) != len(walls):
             raise ValueError("at most one chest-wall line per image")
         object.__setattr__(self, "chest_walls", walls)
+        object.__setattr__(self, "suggested", frozenset(self.suggested) & uids)
 
     @classmethod
     def of(
-        cls, annotations: AnnotationSet, chest_walls: Mapping[str, ChestWallLine] | None = None
+        cls,
+        annotations: AnnotationSet,
+        chest_walls: Mapping[str, ChestWallLine] | None = None,
+        suggested: Mapping[str, ChestWallLine] | None = None,
     ) -> StudySnapshot:
-        """Return a snapshot of annotations and chest-wall lines given as a mapping.
+        """Return a snapshot of annotations and chest-wall lines given as mappings.
 
         Parameters
         ----------
         annotations
             The study's annotations.
         chest_walls
-            Lines by SOP Instance UID; none when ``None``.
+            The reader's lines by SOP Instance UID (e.g. read from the SR); none when
+            ``None``.
+        suggested
+            Suggested lines by SOP Instance UID, for images without one of the reader's.
 
         Returns
         -------
         StudySnapshot
             The snapshot.
         """
-        return cls(annotations, tuple((chest_walls or {}).items()))
+        walls = dict(chest_walls or {})
+        extra = {uid: line for uid, line in (suggested or {}).items() if uid not in walls}
+        return cls(annotations, tuple({**walls, **extra}.items()), frozenset(extra))
 
     @property
     def study_instance_uid(self) -> str:
@@ -121,8 +139,16 @@ class StudySnapshot:
         return next((line for uid, line in self.chest_walls if uid == sop_instance_uid), None)
 
     def chest_wall_lines(self) -> dict[str, ChestWallLine]:
-        """Return the chest-wall lines by SOP Instance UID (a new dict)."""
+        """Return every chest-wall line (the reader's and suggested) by SOP Instance UID."""
         return dict(self.chest_walls)
+
+    def reader_chest_walls(self) -> dict[str, ChestWallLine]:
+        """Return the reader's chest-wall lines (moved, or read from the SR): those saved."""
+        return {uid: line for uid, line in self.chest_walls if uid not in self.suggested}
+
+    def is_suggested(self, sop_instance_uid: str) -> bool:
+        """Return whether an image's chest-wall line is only a suggestion (``False``: none)."""
+        return sop_instance_uid in self.suggested
 
     def with_annotations(self, annotations: AnnotationSet) -> StudySnapshot:
         """Return a copy with other annotations of the same study.
@@ -149,7 +175,9 @@ class StudySnapshot:
             )
         return replace(self, annotations=annotations)
 
-    def with_chest_wall(self, sop_instance_uid: str, line: ChestWallLine) -> StudySnapshot:
+    def with_chest_wall(
+        self, sop_instance_uid: str, line: ChestWallLine, *, suggested: bool = False
+    ) -> StudySnapshot:
         """Return a copy with an image's chest-wall line set (replaced in place if it had one).
 
         Parameters
@@ -158,6 +186,8 @@ class StudySnapshot:
             The image.
         line
             Its line.
+        suggested
+            Whether it is only a suggestion; else it is the reader's.
 
         Returns
         -------
@@ -171,7 +201,10 @@ class StudySnapshot:
                 break
         else:
             walls.append((sop_instance_uid, line))
-        return replace(self, chest_walls=tuple(walls))
+        marks = self.suggested - {sop_instance_uid}
+        if suggested:
+            marks |= {sop_instance_uid}
+        return replace(self, chest_walls=tuple(walls), suggested=marks)
 
 
 class Command(Protocol):
@@ -323,7 +356,10 @@ class DeleteNipple:
 
 @dataclass(frozen=True, slots=True)
 class MoveChestWall:
-    """Replace the chest-wall line of an image with the one the reader drew."""
+    """Replace the chest-wall line of an image with the one the reader drew (the reader's).
+
+    A "move" onto the line there is changes nothing (no edit).
+    """
 
     sop_instance_uid: str
     line: ChestWallLine
@@ -333,7 +369,9 @@ class MoveChestWall:
         return "Move chest wall"
 
     def apply(self, before: StudySnapshot) -> StudySnapshot:
-        """Set the line."""
+        """Set the line, as the reader's."""
+        if before.chest_wall(self.sop_instance_uid) == self.line:
+            return before
         return before.with_chest_wall(self.sop_instance_uid, self.line)
 
 
@@ -342,7 +380,7 @@ class ReplaceAnnotations:
     """Replace the study's annotations with another set of the same study.
 
     E.g. those of a TID 1500 SR read from a file (``sr import``): its marks and revision
-    identity replace the document's; chest-wall lines (not part of an SR) stay.
+    identity replace the document's; the chest-wall lines stay.
 
     Attributes
     ----------
@@ -410,10 +448,14 @@ class StudyDocument:
     suggestion) and lets a saver tell whether the document changed while it was saving.
     """
 
-    __slots__ = ("_clean", "_redo", "_revision", "_snapshot", "_undo")
+    __slots__ = ("_clean", "_redo", "_revision", "_snapshot", "_suggestions", "_undo")
 
     def __init__(self, initial: StudySnapshot | AnnotationSet) -> None:
         self._snapshot = initial if isinstance(initial, StudySnapshot) else StudySnapshot(initial)
+        #: Every line suggested so far, by image: put back by :meth:`load` where it has none.
+        self._suggestions: dict[str, ChestWallLine] = {
+            uid: line for uid, line in self._snapshot.chest_walls if uid in self._snapshot.suggested
+        }
         self._undo: list[Edit] = []
         self._redo: list[Edit] = []
         self._revision = 0
@@ -548,13 +590,20 @@ class StudyDocument:
     def load(self, state: StudySnapshot | AnnotationSet) -> None:
         """Put a state read from disk in place: clean, with no history.
 
+        The reader's chest-wall lines are those of ``state`` (the SR's); images without
+        one keep the line suggested for them so far (:meth:`suggest_chest_wall`), so a
+        reload drops an unsaved move but not the suggestion.
+
         Parameters
         ----------
         state
-            The new state; an :class:`AnnotationSet` keeps the current chest-wall lines.
+            The new state; an :class:`AnnotationSet` has no chest-wall line of the reader.
         """
         if isinstance(state, AnnotationSet):
-            state = StudySnapshot(state, self._snapshot.chest_walls)
+            state = StudySnapshot(state)
+        for uid, line in self._suggestions.items():
+            if state.chest_wall(uid) is None:
+                state = state.with_chest_wall(uid, line, suggested=True)
         self._undo.clear()
         self._redo.clear()
         self._clean = 0
@@ -603,7 +652,8 @@ class StudyDocument:
         """Add a suggested chest-wall line for an image that has none (not an edit).
 
         The line goes into every snapshot of the history without a line for that image,
-        so undo keeps it; whether the document is modified does not change.
+        marked as suggested (not saved), so undo keeps it; whether the document is
+        modified does not change. It is remembered for :meth:`load`.
 
         Parameters
         ----------
@@ -617,13 +667,14 @@ class StudyDocument:
         bool
             Whether the line was added (``False``: the image has a line already).
         """
+        self._suggestions.setdefault(sop_instance_uid, line)
         if self._snapshot.chest_wall(sop_instance_uid) is not None:
             return False
 
         def add(snapshot: StudySnapshot) -> StudySnapshot:
             if snapshot.chest_wall(sop_instance_uid) is not None:
                 return snapshot
-            return snapshot.with_chest_wall(sop_instance_uid, line)
+            return snapshot.with_chest_wall(sop_instance_uid, line, suggested=True)
 
         self._undo = [replace(e, before=add(e.before), after=add(e.after)) for e in self._undo]
         self._redo = [replace(e, before=add(e.before), after=add(e.after)) for e in self._redo]

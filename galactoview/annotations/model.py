@@ -505,7 +505,8 @@ class ChestWallLine:
     oblique view the anterior border of the pectoral muscle, suggested by
     :func:`galactoview.location.landmarks.suggest_chest_wall` and movable by the
     reader. A value of the study's document (:mod:`galactoview.annotations.document`)
-    used to locate findings (:mod:`galactoview.location.frame`); not stored in the SR.
+    used to locate findings (:mod:`galactoview.location.frame`); the reader's lines (moved,
+    not merely suggested) are stored in the SR (:mod:`galactoview.sr.sr_codec`).
     """
 
     start: tuple[float, float]

@@ -11,7 +11,9 @@ Values follow PS3.16 and are taken from pydicom's code tables
   "Quadrant Location" (UOQ 76365002, UIQ 77831004, LOQ 33564002, LIQ 19100000, SCT);
 * depth: concept *Depth* (111020, DCM), values of CID 6024 "Depth" (anterior SCT
   255549009, middle NCIt C25569, posterior SCT 255551008);
-* distance from the nipple: *Distance from nipple* (121242, DCM, CID 6165), in mm.
+* distance from the nipple: *Distance from nipple* (121242, DCM, CID 6165), in mm;
+* the chest-wall line the depth is measured from (the pectoral line of an oblique view,
+  as the reader placed it): finding *Chest wall* (SCT 78904004, "Chest wall structure").
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from pydicom.sr.coding import Code
 __all__ = [
     "ANTERIOR",
     "CENTRAL_REGION",
+    "CHEST_WALL",
     "CLOCKFACE_OR_REGION",
     "CLOCK_HOURS",
     "DEPTH",
@@ -44,6 +47,8 @@ CLOCKFACE_OR_REGION: Final[Code] = codes.DCM.ClockfaceOrRegion  # 111014, values
 QUADRANT_LOCATION: Final[Code] = codes.DCM.QuadrantLocation  # 111048, values CID 6020
 DEPTH: Final[Code] = codes.DCM.Depth  # 111020, values CID 6024
 DISTANCE_FROM_NIPPLE: Final[Code] = codes.DCM.DistanceFromNipple  # 121242 (CID 6165)
+#: Finding type of a stored chest-wall line (SCT 78904004 "Chest wall structure").
+CHEST_WALL: Final[Code] = codes.SCT.ChestWall
 
 # ----------------------------------------------------------- CID 6018 values
 #: The o'clock positions 1..12 (CID 6018, SCT 129772004 … 129783008).

@@ -294,9 +294,11 @@ def localize_view(
     reference = chest_wall
     if reference is None:
         if frame.family is ViewFamily.OBLIQUE:
-            notes.append("no pectoral line: depth unknown")
+            notes.append(f"no pectoral line: {_DEPTH_UNKNOWN}")
         elif info.magnified:
-            notes.append("magnification view: the image edge is not the chest wall, depth unknown")
+            notes.append(
+                f"magnification view: the image edge is not the chest wall, {_DEPTH_UNKNOWN}"
+            )
         else:
             reference = frame.posterior_edge()
     mm = frame.offset(point, nipple)
@@ -307,7 +309,7 @@ def localize_view(
     if reference is not None:
         fraction = frame.depth_fraction(point, nipple, reference)
         if fraction is None:
-            notes.append("the chest-wall reference is not behind the nipple: depth unknown")
+            notes.append(f"the chest-wall reference is not behind the nipple: {_DEPTH_UNKNOWN}")
     calibrated = info.is_calibrated
     if not calibrated:
         notes.append("uncalibrated image: no distances in mm")
@@ -444,6 +446,9 @@ def localize_pair(cc: ViewLocation, other: ViewLocation) -> BreastLocation:
         notes.append("clock face from pixel offsets: assumes equal pixel sizes on both views")
     fractions = [f for f in (cc.depth_fraction, other.depth_fraction) if f is not None]
     fraction = sum(fractions) / len(fractions) if fractions else None
+    if len(fractions) == 1:  # one view gave the depth: its notes must not say "unknown"
+        only = cc if cc.depth_fraction is not None else other
+        notes = [_depth_from(note, only.family) for note in notes]
     distance = math.sqrt(ap * ap + x * x + z * z) if in_mm else None
     angle = clock_angle_deg(x, z)
     return BreastLocation(
@@ -464,6 +469,16 @@ def localize_pair(cc: ViewLocation, other: ViewLocation) -> BreastLocation:
         other.is_oblique,
         tuple(notes),
     )
+
+
+_DEPTH_UNKNOWN: Final = "depth unknown"
+
+
+def _depth_from(note: str, family: ViewFamily) -> str:
+    """Return a view's "…: depth unknown" note as "…: depth from the CC view only"."""
+    if not note.endswith(_DEPTH_UNKNOWN):
+        return note
+    return f"{note.removesuffix(_DEPTH_UNKNOWN)}depth from the {family.value} view only"
 
 
 # --------------------------------------------------------------------- annotations

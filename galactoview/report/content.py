@@ -1,7 +1,8 @@
 """What the surgeon's report says: header, findings table, pictogram data, key images (Qt-free).
 
-The report is built from the study's document (its annotations, the TID 1500 SR held in
-the sidecar, and the chest-wall lines of the window's session) and the localization of each
+The report is built from the study's document (its annotations and the reader's
+chest-wall lines, the TID 1500 SR held in the sidecar, and the pectoral lines suggested
+for the other oblique views, as in the window) and the localization of each
 finding (:func:`galactoview.location.study.locate_document`, as everywhere else):
 clock face (PS3.16 CID 6018), quadrant (CID 6020), depth third (CID 6024) and distance
 from the nipple (DCM 121242). Values that rest on an assumption (no calibration, the
@@ -20,6 +21,7 @@ from typing import Final
 from galactoview.annotations.document import StudySnapshot
 from galactoview.annotations.model import (
     AnnotationSet,
+    ChestWallLine,
     Finding,
     ImageRegion,
     is_valid_uid,
@@ -27,6 +29,7 @@ from galactoview.annotations.model import (
 from galactoview.dicom.loading import ImageRecord, scan
 from galactoview.dicom.mammography import Laterality
 from galactoview.dicom.person_name import format_person_name
+from galactoview.location.chest_wall import study_chest_walls
 from galactoview.location.describe import NOT_LOCATED, describe_finding
 from galactoview.location.localize import FindingLocation
 from galactoview.location.study import locate_document
@@ -481,6 +484,10 @@ def build_report(
 def load_report(paths: Sequence[Path], report_date: dt.date) -> LoadedReport:
     """Scan files or folders, read each study's sidecar and build the report.
 
+    Each study is located as the window locates it: with the chest-wall lines its SR
+    stored, and the pectoral line suggested from the pixels of each oblique view its
+    findings are marked on that has none (those images are decoded).
+
     Parameters
     ----------
     paths
@@ -498,20 +505,42 @@ def load_report(paths: Sequence[Path], report_date: dt.date) -> LoadedReport:
     """
     result = scan(list(paths))
     problems = [str(p) for p in result.problems]
-    by_study: dict[str, list[Path]] = {}
+    by_study: dict[str, list[ImageRecord]] = {}
     for record in result.images:
-        by_study.setdefault(record.study_instance_uid, []).append(record.path)
-    sets: list[AnnotationSet] = []
-    for study_uid, image_paths in by_study.items():
+        by_study.setdefault(record.study_instance_uid, []).append(record)
+    documents: list[StudySnapshot] = []
+    for study_uid, members in by_study.items():
+        image_paths = [record.path for record in members]
         try:
             opened = open_annotations(study_uid, image_paths)
         except Exception as error:  # e.g. ValueError: the UID cannot name a sidecar
             problems.extend(_unusable_study(study_uid, image_paths, error))
             continue
         problems.extend(opened.problems)
-        sets.append(opened.annotations)
-    content = build_report(result.images, sets, report_date, problems)
+        documents.append(_study_document(opened.annotations, opened.chest_walls, members, problems))
+    content = build_report(result.images, documents, report_date, problems)
     return LoadedReport(content, tuple(result.images), tuple(problems))
+
+
+def _study_document(
+    annotations: AnnotationSet,
+    stored: Mapping[str, ChestWallLine],
+    members: Sequence[ImageRecord],
+    problems: list[str],
+) -> StudySnapshot:
+    """Return a study's document as the window has it: the SR's lines, else suggested ones.
+
+    The oblique images the findings are marked on, without a line of the reader's, get
+    the pectoral line the window suggests from their pixels
+    (:func:`galactoview.location.chest_wall.study_chest_walls`), so the report and the
+    window locate the findings alike.
+    """
+    if not annotations.findings:
+        return StudySnapshot.of(annotations, stored)
+    marked = {region.sop_instance_uid for f in annotations.findings for region in f.regions}
+    walls = study_chest_walls(members, stored, wanted=marked, problems=problems)
+    suggested = {uid: line for uid, line in walls.items() if uid not in stored}
+    return StudySnapshot.of(annotations, stored, suggested)
 
 
 def _unusable_study(study_uid: str, image_paths: Sequence[Path], error: Exception) -> list[str]:

@@ -11,7 +11,10 @@ version it did not read. This module decides what happens in between:
   a TID 1500 SR of this study) is reported and **left untouched**: the annotations start
   empty and the first save writes a new file alongside it ("keep working into a new one");
 - every save is a new SR revision (new SOP Instance UID, the previous one in the
-  Predecessor Documents Sequence); tracking UIDs stay.
+  Predecessor Documents Sequence); tracking UIDs stay;
+- the reader's chest-wall lines (pectoral lines moved by the reader) are saved with the
+  annotations and read back (:attr:`OpenedAnnotations.chest_walls`); an older sidecar
+  has none.
 
 Qt-free: the GUI and the ``galactoview sr`` command both use it.
 """
@@ -25,7 +28,7 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
-from galactoview.annotations.model import AnnotationSet
+from galactoview.annotations.model import AnnotationSet, ChestWallLine
 from galactoview.location.localize import FindingLocation
 from galactoview.sr import sidecar, sr_codec
 
@@ -89,6 +92,9 @@ class OpenedAnnotations:
     evidence
         Minimal headers of every image the sidecar references
         (:func:`evidence_headers`), for saving marks on images not loaded.
+    chest_walls
+        The reader's chest-wall lines the sidecar stored, by SOP Instance UID
+        (:attr:`sr_codec.DecodeResult.chest_walls`); empty when none.
     read_from
         What the annotations were read from, for messages: the sidecar's path, or
         ``archive [member]`` for a sidecar inside a ``.zip``; ``""`` when nothing was read.
@@ -99,6 +105,7 @@ class OpenedAnnotations:
     problems: tuple[str, ...] = ()
     locations: Mapping[str, sr_codec.StoredLocation] = field(default_factory=dict)
     evidence: Mapping[str, Dataset] = field(default_factory=dict)
+    chest_walls: Mapping[str, ChestWallLine] = field(default_factory=dict)
     read_from: str = ""
 
 
@@ -182,7 +189,13 @@ def open_annotations(
             label, result, dataset = archived
             evidence = evidence_headers(dataset)
             return OpenedAnnotations(
-                result.annotations, target, tuple(problems), result.locations, evidence, label
+                result.annotations,
+                target,
+                tuple(problems),
+                result.locations,
+                evidence,
+                result.chest_walls,
+                label,
             )
         return OpenedAnnotations(empty, target, tuple(problems))
     for number, (version, text) in enumerate(versions):
@@ -218,6 +231,7 @@ def open_annotations(
             tuple(problems),
             result.locations,
             evidence_headers(dataset),
+            result.chest_walls,
             str(version),
         )
     # Nothing readable: every file is kept; the work goes into a new file next to them.
@@ -388,6 +402,7 @@ def save_annotations(
     source_images: Sequence[Dataset],
     target: SidecarTarget,
     locations: Mapping[str, FindingLocation | sr_codec.StoredLocation] | None = None,
+    chest_walls: Mapping[str, ChestWallLine] | None = None,
 ) -> tuple[AnnotationSet, SidecarTarget]:
     """Save a new SR revision of a study's annotations, atomically and without clobbering.
 
@@ -405,6 +420,10 @@ def save_annotations(
         landmarks, or as :func:`sr_codec.decode` read them): stored with the CID
         6018/6020/6024 codes and the distance from the nipple (see
         :func:`sr_codec.encode`); default none.
+    chest_walls
+        The reader's chest-wall lines by SOP Instance UID
+        (:meth:`~galactoview.annotations.document.StudySnapshot.reader_chest_walls`),
+        stored in the SR; default none.
 
     Returns
     -------
@@ -420,7 +439,9 @@ def save_annotations(
     sidecar.SidecarError
         The file could not be written (the message names it); the old one is intact.
     """
-    dataset = sr_codec.encode(annotations, source_images, locations=locations)
+    dataset = sr_codec.encode(
+        annotations, source_images, locations=locations, chest_walls=chest_walls
+    )
     text = sr_codec.to_json(dataset)
     if target.alongside:
         path = sidecar.save_alongside(target.path, text)

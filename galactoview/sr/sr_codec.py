@@ -38,7 +38,13 @@ build and with their checks, but without their cost (about 3 ms a group):
   are left out; :func:`decode` reads them into :attr:`DecodeResult.locations`;
 * one TID 1410 group per nipple landmark: a POINT region with finding type
   "Nipple" (SCT 24142002) and a tracking UID derived from the image UID
-  (stable across saves).
+  (stable across saves);
+* one TID 1410 group per chest-wall line of the reader (an oblique view's pectoral line
+  the reader moved, passed to :func:`encode` as ``chest_walls``; suggested lines are not
+  stored): an open POLYLINE region of its two points with finding type "Chest wall"
+  (SCT 78904004), tracking identifier ``CHEST-WALL-n`` and a tracking UID derived from
+  the image UID, as for the nipple. :func:`decode` reads them into
+  :attr:`DecodeResult.chest_walls`.
 
 Every NUM item carries its calibration label as TEXT ``(CALIBRATION,
 99GALACTOVIEW)`` (HAS CONCEPT MOD); an OTHER finding has finding type
@@ -100,6 +106,7 @@ from pydicom.valuerep import DS
 from galactoview.annotations import codes
 from galactoview.annotations.model import (
     AnnotationSet,
+    ChestWallLine,
     DuctSegment,
     Finding,
     FindingType,
@@ -120,6 +127,7 @@ __all__ = [
     "SRDecodeError",
     "StoredLocation",
     "check_measurement_report",
+    "chest_wall_tracking_uid",
     "decode",
     "describe_error",
     "encode",
@@ -292,11 +300,15 @@ class DecodeResult:
     locations
         The stored location of each located finding, by tracking UID (findings without
         location items are absent).
+    chest_walls
+        The reader's chest-wall lines, by SOP Instance UID of their image (none in an
+        SR written before they were stored).
     """
 
     annotations: AnnotationSet
     problems: tuple[str, ...] = ()
     locations: Mapping[str, StoredLocation] = field(default_factory=dict)
+    chest_walls: Mapping[str, ChestWallLine] = field(default_factory=dict)
 
 
 @contextmanager
@@ -624,6 +636,46 @@ def _landmark_group(
     )
 
 
+def chest_wall_tracking_uid(study_instance_uid: str, sop_instance_uid: str) -> str:
+    """Return the tracking UID of a chest-wall line's group, derived from its image.
+
+    Parameters
+    ----------
+    study_instance_uid
+        The study.
+    sop_instance_uid
+        The image the line is on.
+
+    Returns
+    -------
+    str
+        The same UID for every revision (it does not depend on the position).
+    """
+    sources = ["chest-wall", study_instance_uid, sop_instance_uid]
+    return str(generate_uid(entropy_srcs=sources))
+
+
+def _chest_wall_group(
+    study_instance_uid: str,
+    sop_instance_uid: str,
+    line: ChestWallLine,
+    number: int,
+    images: dict[str, Dataset],
+) -> Dataset:
+    """Return the TID 1410 group of a chest-wall line: an open two-point POLYLINE region."""
+    image = images.get(sop_instance_uid)
+    laterality = Laterality.from_dicom(image.get("ImageLaterality") if image else None)
+    region = ImageRegion(sop_instance_uid, None, GraphicType.POLYLINE, (line.start, line.end))
+    return _measurement_group(
+        "1410",
+        f"CHEST-WALL-{number}",
+        chest_wall_tracking_uid(study_instance_uid, sop_instance_uid),
+        location_codes.CHEST_WALL,
+        laterality,
+        [_scoord_item(_IMAGE_REGION, "CONTAINS", region, images)],
+    )
+
+
 def _observation_context(observer: str) -> hd.sr.ObservationContext:
     if observer:
         return hd.sr.ObservationContext(
@@ -657,6 +709,7 @@ def encode(
     sop_instance_uid: str | None = None,
     content_datetime: datetime | None = None,
     locations: Mapping[str, FindingLocation | StoredLocation] | None = None,
+    chest_walls: Mapping[str, ChestWallLine] | None = None,
 ) -> Dataset:
     """Build a Comprehensive SR (TID 1500) holding the annotations.
 
@@ -686,6 +739,10 @@ def encode(
         :class:`StoredLocation` values read back by :func:`decode`. Each located
         finding's TID 1410 groups get the CID 6018/6020/6024 evaluations and the
         "Distance from nipple" (121242, DCM) NUM; default none.
+    chest_walls
+        The reader's chest-wall lines by SOP Instance UID (not the suggested ones:
+        :meth:`galactoview.annotations.document.StudySnapshot.reader_chest_walls`), each
+        stored as a "Chest wall" group after the nipples; default none.
 
     The groups :func:`decode` could not read (``annotations.unreadable_groups``) are
     written after the others, unchanged.
@@ -721,6 +778,9 @@ def encode(
     for number, landmark in enumerate(annotations.landmarks, start=1):
         groups.append(_landmark_group(annotations.study_instance_uid, landmark, number, images))
         referenced[landmark.sop_instance_uid] = None
+    for number, (uid, line) in enumerate((chest_walls or {}).items(), start=1):
+        groups.append(_chest_wall_group(annotations.study_instance_uid, uid, line, number, images))
+        referenced[uid] = None
     groups.extend(_kept_group(text) for text in annotations.unreadable_groups)
     # Images known only from a previous revision's evidence (not loaded, no Rows), or whose
     # header lacks what a TID 1602 entry needs, stay referenced from their regions and the
@@ -1312,6 +1372,7 @@ class _Reader:
         self.findings: dict[str, Finding] = {}
         self.segments: list[DuctSegment] = []
         self.landmarks: dict[tuple[str, int | None], NippleLandmark] = {}
+        self.chest_walls: dict[str, ChestWallLine] = {}
         self.locations: dict[str, StoredLocation] = {}
         self.short_ids: set[str] = set()
 
@@ -1336,12 +1397,28 @@ class _Reader:
             self.landmarks[key] = NippleLandmark(
                 region.sop_instance_uid, region.frame, region.points[0]
             )
+        elif _same(group.finding_type, location_codes.CHEST_WALL) and group.region is not None:
+            self._add_chest_wall(group)
         elif _is_segment(group):
             self._add_segment(group)
         elif group.region is not None:
             self._add_finding(group)
         else:
             raise ValueError("no image region")
+
+    def _add_chest_wall(self, group: _Group) -> None:
+        """Read a chest-wall line: the first and last points of its POLYLINE region."""
+        assert group.region is not None
+        region = _region(group.region)
+        if region.graphic_type is not GraphicType.POLYLINE or len(region.points) < 2:
+            raise ValueError("a chest-wall line needs a POLYLINE of two points")
+        uid = region.sop_instance_uid
+        if uid in self.chest_walls:
+            self.problems.append(
+                f"measurement group {group.index + 1}: second chest-wall line on image {uid}"
+            )
+            return
+        self.chest_walls[uid] = ChestWallLine(region.points[0], region.points[-1])
 
     def _add_segment(self, group: _Group) -> None:
         lengths = [n for n in group.nums if n.value.name == codes.PATH_LENGTH and n.scoord]
@@ -1544,4 +1621,4 @@ def _decode(dataset: Dataset) -> DecodeResult:
     locations = {
         uid: location for uid, location in reader.locations.items() if uid in reader.findings
     }
-    return DecodeResult(annotations, tuple(reader.problems), locations)
+    return DecodeResult(annotations, tuple(reader.problems), locations, reader.chest_walls)

@@ -157,15 +157,44 @@ def test_a_save_stamps_its_revision_on_every_snapshot() -> None:
         document.mark_saved(AnnotationSet("1.2.3.5"))
 
 
-def test_load_replaces_the_state_clean_and_keeps_the_chest_walls() -> None:
+def test_load_replaces_the_state_clean_and_keeps_the_suggested_chest_walls() -> None:
     document = empty()
-    document.execute(MoveChestWall(IMAGE, LINE))
+    other_image = "1.2.3.4.6"
+    document.suggest_chest_wall(IMAGE, LINE)
+    moved = ChestWallLine((5.0, 0.0), (15.0, 100.0))
+    document.execute(MoveChestWall(IMAGE, moved))
+    document.execute(MoveChestWall(other_image, moved))
     document.execute(AddFinding(point_finding()))
     revision = document.revision
-    document.load(AnnotationSet(STUDY))
+    document.load(AnnotationSet(STUDY))  # a reload: the unsaved moves are dropped
     assert not document.is_modified and not document.can_undo()
-    assert document.snapshot.chest_wall(IMAGE) == LINE
+    assert document.snapshot.chest_wall(IMAGE) == LINE  # the suggestion is back
+    assert document.snapshot.is_suggested(IMAGE)
+    assert document.snapshot.chest_wall(other_image) is None  # never suggested
     assert document.revision == revision + 1
+    document.load(StudySnapshot.of(AnnotationSet(STUDY), {IMAGE: moved}))  # the SR's line
+    assert document.snapshot.chest_wall(IMAGE) == moved
+    assert not document.snapshot.is_suggested(IMAGE)
+    assert document.snapshot.reader_chest_walls() == {IMAGE: moved}
+
+
+def test_the_document_knows_which_chest_walls_are_the_readers() -> None:
+    document = empty()
+    document.suggest_chest_wall(IMAGE, LINE)
+    assert document.snapshot.is_suggested(IMAGE)
+    assert document.snapshot.reader_chest_walls() == {}  # nothing to save
+    assert document.snapshot.chest_wall_lines() == {IMAGE: LINE}  # but located with
+    assert document.execute(MoveChestWall(IMAGE, LINE)) is None  # not moved: no edit
+    moved = ChestWallLine((5.0, 0.0), (15.0, 100.0))
+    document.execute(MoveChestWall(IMAGE, moved))
+    assert not document.snapshot.is_suggested(IMAGE)
+    assert document.snapshot.reader_chest_walls() == {IMAGE: moved}
+    document.undo()
+    assert document.snapshot.is_suggested(IMAGE)
+    assert document.snapshot.reader_chest_walls() == {}
+    snapshot = StudySnapshot.of(AnnotationSet(STUDY), {IMAGE: moved}, {IMAGE: LINE, "1.2.9": LINE})
+    assert snapshot.chest_wall(IMAGE) == moved  # the reader's line wins over a suggestion
+    assert snapshot.suggested == frozenset({"1.2.9"})
 
 
 def test_clear_history_keeps_whether_the_state_is_saved() -> None:

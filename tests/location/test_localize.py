@@ -468,3 +468,19 @@ def test_subareolar_radius_is_the_phantoms() -> None:
     assert (
         SUBAREOLAR_RADIUS_MM == study.SUBAREOLAR_RADIUS_MM == ground_truth()["subareolar_radius_mm"]
     )
+
+
+def test_a_depth_from_one_view_is_not_called_unknown(other_case: PhantomCase) -> None:
+    """CC + MLO without a pectoral line: the depth is the CC's, and the note says so."""
+    truth = other_case.lesions[0]
+    mlo = other_case.image("MLO")
+    bare = localize_view(mlo.info, mlo.lesion(truth["id"]), mlo.nipple)
+    assert bare.depth_fraction is None
+    assert "no pectoral line: depth unknown" in bare.notes  # the view alone knows none
+    cc = view(other_case.image("CC_POST"), truth["id"])
+    location = localize_pair(cc, bare)
+    assert location.depth_fraction == cc.depth_fraction and location.depth is not None
+    assert "no pectoral line: depth from the CC view only" in location.notes
+    assert not any("depth unknown" in note for note in location.notes)
+    with_line = pair(other_case, truth["id"], other="MLO")
+    assert not any("pectoral" in note for note in with_line.notes)

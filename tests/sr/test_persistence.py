@@ -13,6 +13,7 @@ from pydicom.dataset import Dataset
 
 from galactoview.annotations.model import (
     AnnotationSet,
+    ChestWallLine,
     Finding,
     FindingType,
     GraphicType,
@@ -298,3 +299,17 @@ def test_the_newest_revision_wins_by_its_content_time_not_by_file_time(
     assert opened.target.path == target.path
     assert opened.annotations.findings == newer.findings
     assert any(line.startswith(f"{copy}: another version") for line in opened.problems)
+
+
+def test_the_readers_chest_walls_are_saved_and_come_back(study: StudyCopy, tmp_path: Path) -> None:
+    opened = study.open(tmp_path / "user")
+    assert opened.chest_walls == {}  # none yet (and none in a sidecar written before)
+    line = ChestWallLine((120.0, 0.0), (0.0, 1500.5))
+    walls = {study.record.sop_instance_uid: line}
+    save_annotations(opened.annotations, [study.header], opened.target, chest_walls=walls)
+    again = study.open(tmp_path / "user")
+    assert again.problems == ()
+    assert again.chest_walls == walls
+    assert again.annotations.findings == ()
+    save_annotations(again.annotations, [study.header], again.target)  # a save without lines
+    assert study.open(tmp_path / "user").chest_walls == {}

@@ -21,6 +21,7 @@ from galactoview.annotations import codes
 from galactoview.annotations.geometry import measure_region, path_length_measurement
 from galactoview.annotations.model import (
     AnnotationSet,
+    ChestWallLine,
     DuctSegment,
     Finding,
     FindingType,
@@ -733,3 +734,71 @@ def test_a_legacy_srt_clock_code_gives_its_hour() -> None:
 
     stored = StoredLocation(Code("F-01783", "SRT", "3 o'clock position"), None, None, 31.0)
     assert stored.clock_hour == 3
+
+
+def test_the_readers_chest_walls_round_trip_and_validate(
+    headers: dict[str, Dataset], tmp_path: Path
+) -> None:
+    original = build(headers)
+    mlo = headers["07_LCC"]  # any image of the evidence: the line is on its pixels
+    ml = headers["04_LML_POST"]
+    walls = {
+        ml.SOPInstanceUID: ChestWallLine((40.5, 0.0), (12.25, 2000.0)),
+        mlo.SOPInstanceUID: ChestWallLine((300.0, 10.0), (0.0, 900.0)),
+    }
+    sr = encode(original, sources(headers), chest_walls=walls)
+    result = decode(from_json(to_json(sr)))
+    assert result.problems == ()
+    assert result.chest_walls == walls
+    assert result.annotations == revised(original, sr)  # no finding made of a line
+    report = hd.sr.MeasurementReport.from_sequence(
+        hd.sr.ComprehensiveSR.from_dataset(from_json(to_json(sr))).content
+    )
+    lines = [
+        group
+        for group in report.get_planar_roi_measurement_groups()
+        if group.finding_type is not None
+        and group.finding_type.value == location_codes.CHEST_WALL.value
+    ]
+    assert [g.tracking_identifier for g in lines] == ["CHEST-WALL-1", "CHEST-WALL-2"]
+    assert lines[0].roi is not None and lines[0].roi.graphic_type.value == "POLYLINE"
+    assert location_codes.CHEST_WALL.value == "78904004"
+    assert location_codes.CHEST_WALL.scheme_designator == "SCT"
+    again = encode(result.annotations, sources(headers), chest_walls=result.chest_walls)
+    assert decode(again).chest_walls == walls  # the tracking UIDs stay with the image
+    tracking = {str(g.tracking_uid) for g in lines}
+    assert tracking == {
+        str(g.tracking_uid)
+        for g in hd.sr.MeasurementReport.from_sequence(
+            hd.sr.ComprehensiveSR.from_dataset(from_json(to_json(again))).content
+        ).get_planar_roi_measurement_groups()
+        if (g.tracking_identifier or "").startswith("CHEST-WALL")
+    }
+    path = tmp_path / "walls.dcm"
+    from_json(to_json(sr)).save_as(path, enforce_file_format=True)
+    assert b"Chest wall" in validate(path)
+
+
+def test_an_sr_holding_only_a_chest_wall_is_not_empty(headers: dict[str, Dataset]) -> None:
+    empty = AnnotationSet(headers["03_LCC_POST"].StudyInstanceUID)
+    uid = headers["04_LML_POST"].SOPInstanceUID
+    line = ChestWallLine((40.0, 0.0), (10.0, 2000.0))
+    result = decode(from_json(to_json(encode(empty, sources(headers), chest_walls={uid: line}))))
+    assert result.chest_walls == {uid: line}
+    assert result.annotations.findings == () and result.annotations.unreadable_groups == ()
+
+
+def test_a_broken_chest_wall_group_is_reported_and_kept(headers: dict[str, Dataset]) -> None:
+    empty = AnnotationSet(headers["03_LCC_POST"].StudyInstanceUID)
+    uid = headers["04_LML_POST"].SOPInstanceUID
+    sr = encode(empty, sources(headers), chest_walls={uid: ChestWallLine((1.0, 2.0), (3.0, 4.0))})
+    text = to_json(sr).replace("[1.0, 2.0, 3.0, 4.0]", "[1.0, 2.0, 1.0, 2.0]")
+    assert text != to_json(sr)
+    result = decode(from_json(text))
+    assert result.chest_walls == {}
+    assert len(result.annotations.unreadable_groups) == 1
+    assert "two distinct points" in result.problems[0]
+
+
+def test_an_sr_without_chest_walls_has_none(headers: dict[str, Dataset]) -> None:
+    assert decode(encode(build(headers), sources(headers))).chest_walls == {}

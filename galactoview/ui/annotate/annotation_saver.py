@@ -4,7 +4,8 @@ The decisions are Qt-free (:mod:`galactoview.sr.persistence`: where the sidecar 
 bad file means; :class:`galactoview.annotations.document.StudyDocument`: what is unsaved,
 the one notion of it); this object adds the Qt timer, reads the referenced images' headers,
 stores the findings' locations (:func:`galactoview.location.study.locate_document`: marks,
-nipples and chest-wall lines as they are), and turns a conflict (the sidecar changed on
+nipples and chest-wall lines as they are) and the reader's chest-wall lines (not the
+suggested ones), and turns a conflict (the sidecar changed on
 disk since it was read — another workstation) into a question for the reader: reload
 theirs, or keep both.
 
@@ -151,9 +152,10 @@ class AnnotationSaver(QObject):
             for line in result.problems:
                 self._problems.report(line, report.path)
             annotations = result.annotations
-            if not (annotations.findings or annotations.duct_segments or annotations.landmarks):
+            marks = annotations.findings or annotations.duct_segments or annotations.landmarks
+            if not (marks or result.chest_walls):
                 continue
-            self.workspace.set_loaded(annotations)
+            self.workspace.set_loaded(annotations, result.chest_walls)
             self._evidence[study] = evidence_headers(dataset)
             target = self._targets.get(study)
             where = f"; edits are saved to {target.path}" if target is not None else ""
@@ -172,7 +174,7 @@ class AnnotationSaver(QObject):
             self._problems.report(opened.target.notice)
         self._targets[study] = opened.target
         self._evidence[study] = dict(opened.evidence)
-        self.workspace.set_loaded(opened.annotations)
+        self.workspace.set_loaded(opened.annotations, opened.chest_walls)
 
     def target(self, study_instance_uid: str) -> SidecarTarget | None:
         """Return where a study's annotations are saved (None if not known)."""
@@ -250,7 +252,11 @@ class AnnotationSaver(QObject):
         snapshot = self.workspace.snapshot(study)
         try:
             saved, next_target = save_annotations(
-                snapshot.annotations, headers, target, self._locations(snapshot)
+                snapshot.annotations,
+                headers,
+                target,
+                self._locations(snapshot),
+                snapshot.reader_chest_walls(),
             )
         except sidecar.SidecarError:
             raise
@@ -288,6 +294,7 @@ class AnnotationSaver(QObject):
         }
         wanted |= {segment.region.sop_instance_uid for segment in annotations.duct_segments}
         wanted |= {landmark.sop_instance_uid for landmark in annotations.landmarks}
+        wanted |= set(self.workspace.snapshot(study).reader_chest_walls())
         wanted |= {
             uid for uid, record in self._records.items() if record.study_instance_uid == study
         }
@@ -325,8 +332,9 @@ class AnnotationSaver(QObject):
         snapshot = self.workspace.snapshot(study)
         annotations = snapshot.annotations
         locations = self._locations(snapshot)
+        walls = snapshot.reader_chest_walls()
         try:
-            saved, next_target = save_annotations(annotations, headers, target, locations)
+            saved, next_target = save_annotations(annotations, headers, target, locations, walls)
         except sidecar.SidecarConflict:
             self._blocked.add(study)
             self._ask_about_conflict(study, target)
@@ -336,7 +344,9 @@ class AnnotationSaver(QObject):
                 return self._failed(study, _failure(error))
             fallback = self._fallback_target(study, target.fallback_path, error)
             try:
-                saved, next_target = save_annotations(annotations, headers, fallback, locations)
+                saved, next_target = save_annotations(
+                    annotations, headers, fallback, locations, walls
+                )
             except Exception as second:  # any failure leaves the marks unsaved
                 return self._failed(study, f"{_failure(error)}; {_failure(second)}")
             self._problems.report(

@@ -13,6 +13,8 @@ Ctrl+Z undoes the last edit wherever it was made; the stack's texts are the comm
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
@@ -190,19 +192,25 @@ class AnnotationWorkspace(QObject):
 
     # --- loading and saving --------------------------------------------------------------
 
-    def set_loaded(self, annotations: AnnotationSet) -> None:
+    def set_loaded(
+        self,
+        annotations: AnnotationSet,
+        chest_walls: Mapping[str, ChestWallLine] | None = None,
+    ) -> None:
         """Put annotations read from disk in place, unmodified (not an undoable edit).
 
-        The study's chest-wall lines stay. The undo history of that study is no longer
-        valid and the whole stack is cleared (an undo must never resurrect annotations of
-        a file replaced since).
+        ``chest_walls`` are the reader's lines the SR stored; images without one keep
+        the line suggested for them (:meth:`StudyDocument.load`). The undo history of
+        that study is no longer valid and the whole stack is cleared (an undo must never
+        resurrect annotations of a file replaced since).
         """
         study = annotations.study_instance_uid
+        state = StudySnapshot.of(annotations, chest_walls)
         document = self._documents.get(study)
         if document is None:
-            self._documents[study] = StudyDocument(annotations)
+            self._documents[study] = StudyDocument(state)
         else:
-            document.load(annotations)
+            document.load(state)
         self._clear_history()
         if self._selected is not None and self.study_of(self._selected) is None:
             self.select(None)

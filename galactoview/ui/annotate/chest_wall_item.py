@@ -7,8 +7,9 @@ findings marked on that view. It is a pyqtgraph ``LineSegmentROI`` child of the 
 (SCOORD coordinates of the stored image, following zoom, pan and flips) with a handle at
 each end; releasing a dragged handle is one undoable edit
 (:meth:`AnnotationWorkspace.move_chest_wall`): the study is unsaved, every location is
-recomputed, and the next save stores the findings' new locations. The line itself is not
-part of the SR: it is suggested again when the study is opened.
+recomputed, and the next save stores the moved line (the reader's, a "Chest wall" group of
+the SR) with the findings' new locations. When the study is opened again the stored line is
+shown; an oblique view whose line the reader never moved gets the suggestion again.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class ChestWallEditor(QObject):
                 rotatable=False,
                 resizable=False,
             )
-            self.roi.setToolTip("Chest wall (suggested pectoral line): drag an end to correct it")
+            self.roi.setToolTip("Chest wall (pectoral line): drag an end to correct it")
             self.roi.sigRegionChangeFinished.connect(self._on_moved)
             return
         self._set_ends(line)

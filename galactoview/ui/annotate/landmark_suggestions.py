@@ -5,8 +5,9 @@ The suggestions themselves are computed by the Qt-free
 stores what they give in the :class:`AnnotationWorkspace`:
 
 - :func:`remember_pectoral_line`: when an oblique view (MLO, LMO, SIO, ISO) is shown
-  and has no chest-wall line yet, its suggested pectoral line (the depth of its
-  findings is measured from it; CC and lateral views use the posterior image edge);
+  and has no chest-wall line yet (none of the reader's read from the SR), its suggested
+  pectoral line (:mod:`galactoview.location.chest_wall`; the depth of its findings is
+  measured from it; CC and lateral views use the posterior image edge);
 - :func:`place_suggested_nipples`: on request (Shift+N), a nipple landmark on every
   shown image that has none, as ordinary undoable landmarks.
 """
@@ -17,36 +18,30 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from galactoview.annotations.model import NippleLandmark
-from galactoview.location.frame import ChestWallLine
-from galactoview.location.landmarks import ChestWallKind, suggest_chest_wall, suggest_nipple
+from galactoview.location.chest_wall import OBLIQUE_VIEWS, suggested_pectoral_line
+from galactoview.location.landmarks import suggest_nipple
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.viewer.decoding import DecodedImage
 from galactoview.ui.viewer.viewport import Viewport
 
 __all__ = ["OBLIQUE_VIEWS", "place_suggested_nipples", "remember_pectoral_line"]
 
-#: Oblique views, whose chest wall is the pectoral line rather than the image edge.
-OBLIQUE_VIEWS = frozenset({"MLO", "LMO", "SIO", "ISO"})
-
 
 def remember_pectoral_line(workspace: AnnotationWorkspace, decoded: DecodedImage) -> None:
     """Remember the suggested pectoral line of an oblique view, for its findings' depth.
 
-    CC and lateral views use the posterior image edge and need nothing here; a view
-    that already has a chest-wall line keeps it.
+    The line is :func:`galactoview.location.chest_wall.suggested_pectoral_line` (what the
+    ``report`` command uses too). CC and lateral views use the posterior image edge and
+    need nothing here; a view that already has a chest-wall line (the reader's, read from
+    the SR, or suggested before) keeps it.
     """
     record = decoded.record
     uid = record.sop_instance_uid
     if record.view.short_name not in OBLIQUE_VIEWS or workspace.chest_wall(uid):
         return
-    try:
-        wall = suggest_chest_wall(
-            decoded.stored, decoded.pipeline, record.patient_orientation, record.view
-        )
-    except ValueError:
-        return
-    if wall.kind is ChestWallKind.PECTORAL_LINE:
-        workspace.suggest_chest_wall(record.study_instance_uid, uid, ChestWallLine(*wall.points))
+    line = suggested_pectoral_line(record, decoded.stored, decoded.pipeline)
+    if line is not None:
+        workspace.suggest_chest_wall(record.study_instance_uid, uid, line)
 
 
 def place_suggested_nipples(

@@ -111,3 +111,19 @@ def test_a_study_that_cannot_be_stored_takes_no_edit() -> None:
     assert not workspace.move_chest_wall(study, IMAGE, ChestWallLine((1.0, 0.0), (9.0, 9.0)))
     assert workspace.chest_wall(IMAGE) == line
     assert workspace.studies() == () and workspace.undo_stack.count() == 0
+
+
+def test_loaded_chest_walls_are_the_readers_and_suggestions_fill_the_others() -> None:
+    workspace = AnnotationWorkspace()
+    other_image = "1.2.3.4.6"
+    suggested = ChestWallLine((0.0, 0.0), (10.0, 100.0))
+    workspace.suggest_chest_wall(STUDY, IMAGE, suggested)
+    workspace.suggest_chest_wall(STUDY, other_image, suggested)
+    stored = ChestWallLine((5.0, 0.0), (15.0, 100.0))
+    workspace.set_loaded(AnnotationSet(STUDY), {IMAGE: stored})
+    assert workspace.chest_wall(IMAGE) == stored  # the SR's line, not the suggestion
+    assert workspace.chest_wall(other_image) == suggested
+    snapshot = workspace.snapshot(STUDY)
+    assert snapshot.reader_chest_walls() == {IMAGE: stored}
+    assert snapshot.suggested == frozenset({other_image})
+    assert not workspace.is_modified()

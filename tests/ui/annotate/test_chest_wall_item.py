@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from galactoview.dicom.loading import ImageRecord
 from galactoview.location.frame import ImageFrame, ImageInfo
 from galactoview.location.localize import DepthThird, FindingLocation
 from galactoview.location.study import locate_document
-from galactoview.report.content import ReportContent
+from galactoview.report.content import ReportContent, load_report
 from galactoview.sr.persistence import open_annotations
 from galactoview.sr.sr_codec import StoredLocation
 from galactoview.ui.annotate.chest_wall_item import ChestWallEditor
@@ -208,3 +209,75 @@ def test_the_pdf_exported_from_the_window_prints_the_review_rows(
     breast = location(window, mlo.study_instance_uid, finding).breast
     assert breast is not None and breast.depth in (DepthThird.MIDDLE, DepthThird.POSTERIOR)
     assert paper[0][5] == breast.depth.value  # the moved line's depth, on paper and screen
+
+
+def reopen(window: MainWindow, qtbot: QtBot, folder: Path) -> None:
+    """Open the study folder again in the window (a new session on the saved sidecar)."""
+    with qtbot.waitSignal(window.scan_finished, timeout=20_000):
+        window.open_paths([folder])
+    settle(qtbot, window)
+
+
+def test_a_moved_line_alone_is_saved_and_comes_back_when_the_study_is_reopened(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = open_prior_copy(open_window, qtbot, tmp_path)
+    mlo = shown(window, "L MLO").record
+    assert mlo is not None
+    study, uid = mlo.study_instance_uid, mlo.sop_instance_uid
+    suggested = window.workspace.chest_wall(uid)
+    assert suggested is not None and window.workspace.snapshot(study).is_suggested(uid)
+    assert window.workspace.snapshot(study).reader_chest_walls() == {}  # nothing to save
+    moved = ChestWallLine(
+        (suggested.start[0] + 60.0, suggested.start[1]), (suggested.end[0] + 30.0, suggested.end[1])
+    )
+    drag_line(window.tools.chest_wall_editors[shown(window, "L MLO")], moved)
+    line = window.workspace.chest_wall(uid)
+    assert line is not None and window.workspace.dirty_studies() == (study,)
+    assert window.saver.save_now() and not window.workspace.is_modified()
+    folder = tmp_path / PRIOR.name
+    opened = open_annotations(study, [folder / mlo.path.name])
+    assert opened.annotations.findings == () and opened.annotations.landmarks == ()
+    assert list(opened.chest_walls) == [uid]  # the SR holds the line: it is not empty
+    stored = opened.chest_walls[uid]  # as Graphic Data (FL, float32) holds it
+    assert stored.start == pytest.approx(line.start, abs=1e-3)
+    assert stored.end == pytest.approx(line.end, abs=1e-3)
+    assert "CHEST-WALL-1" in opened.target.path.read_text(encoding="utf-8")
+    reopen(window, qtbot, folder)
+    assert window.workspace.chest_wall(uid) == stored  # the reader's line, not a suggestion
+    assert not window.workspace.snapshot(study).is_suggested(uid)
+    assert not window.workspace.is_modified() and not window.windowTitle().startswith("•")
+    ends = window.tools.chest_wall_editors[shown(window, "L MLO")].ends()
+    assert ends is not None and ends[0] == pytest.approx(line.start, abs=0.01)
+
+
+def test_the_report_command_prints_the_windows_rows_before_and_after_a_move(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = open_prior_copy(open_window, qtbot, tmp_path)
+    finding, closer = marked_finding(window, qtbot)
+    folder = tmp_path / PRIOR.name
+
+    def report_rows() -> tuple[list[tuple[str, ...]], tuple[str, ...]]:
+        loaded = load_report([folder], dt.date(2026, 12, 4))
+        (study,) = loaded.content.studies
+        return [review_row(row) for row in study.rows], study.notes
+
+    def window_rows() -> list[tuple[str, ...]]:
+        window.set_review_mode(True)
+        rows = window.review.rows()
+        window.set_review_mode(False)
+        return rows
+
+    assert window.saver.save_now()
+    rows, notes = report_rows()  # the suggested pectoral line, on both sides
+    assert rows == window_rows()
+    assert rows[0][5] == DepthThird.ANTERIOR.value
+    assert not any("depth unknown" in note for note in notes)
+    drag_line(window.tools.chest_wall_editors[shown(window, "L MLO")], closer)
+    assert window.saver.save_now()
+    rows, notes = report_rows()  # the reader's line, read from the SR
+    assert rows == window_rows()
+    assert [row[0] for row in rows] == [finding.short_id]
+    assert rows[0][5] in (DepthThird.MIDDLE.value, DepthThird.POSTERIOR.value)
+    assert not any("depth unknown" in note for note in notes)
