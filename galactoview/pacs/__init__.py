@@ -1,0 +1,13 @@
+"""PACS access (Qt-free): DICOMweb and DIMSE nodes, query, retrieve, store.
+
+* :mod:`galactoview.pacs.nodes` — what a PACS node is (:class:`~.nodes.DicomWebNode`,
+  :class:`~.nodes.DimseNode`) and how the command line names one (``--url URL``,
+  ``--dimse AET@HOST:PORT``).
+* :mod:`galactoview.pacs.dicomweb` — QIDO-RS, WADO-RS and STOW-RS (PS3.18) through
+  ``dicomweb-client``.
+* :mod:`galactoview.pacs.dimse` — C-ECHO, C-FIND, C-GET, C-MOVE and C-STORE (PS3.4,
+  PS3.7) through ``pynetdicom``.
+
+Layer: a sibling of ``report``, ``phantom`` and ``paths``; it may import ``sr`` and
+everything below it, and only ``cli``, ``ui`` and ``app`` import it.
+"""
