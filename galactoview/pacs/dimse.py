@@ -1,0 +1,1154 @@
+"""DIMSE client for a PACS node: verify, query, retrieve and store (Qt-free).
+
+The network half of issue 12 for PACS that speak the DICOM Upper Layer protocol rather
+than DICOMweb, built on :mod:`pynetdicom`:
+
+* :func:`echo` — the Verification Service, C-ECHO (PS3.4 Annex A; PS3.7 9.1.5).
+* :func:`find_studies` — Study Root Query/Retrieve Information Model - FIND (PS3.4
+  C.6.2.1), a C-FIND (PS3.7 9.1.2) at the STUDY level, then one at the SERIES level per
+  study matched, giving the same :class:`~galactoview.pacs.results.StudyMatch` /
+  :class:`~galactoview.pacs.results.SeriesMatch` the DICOMweb client returns.
+* :func:`retrieve_study` — a study, or some of its series, by C-GET (PS3.4 C.6.2.3;
+  PS3.7 9.1.3) with SCP/SCU role selection (PS3.7 D.3.3.4) for the storage SOP classes
+  a mammography study holds, or by C-MOVE (PS3.4 C.6.2.2; PS3.7 9.1.4) to our own
+  Storage SCP (PS3.4 Annex B) listening on the node's storage port while it runs. Each
+  instance received is written with :func:`galactoview.files.write_atomically` into
+  the output folder as ``<SOP Instance UID>.dcm``, so a transfer cut mid-instance
+  leaves no half file; progress is reported per instance, cancelling sends a C-CANCEL
+  (PS3.7 9.3.2.3), and failures are reported per instance with their reason.
+* :func:`store` — C-STORE (PS3.4 Annex B; PS3.7 9.1.1) of files or datasets, after a
+  C-FIND at the IMAGE level (PS3.4 C.6.2.1) so an instance the PACS already holds is
+  not sent again (the PACS may well accept a duplicate and report success).
+
+Every failure of the node itself (name not resolved, connection refused, association
+rejected or aborted, no answer within a timeout, a status the PACS refuses with) raises
+:class:`DimseError`, whose message is one line naming the node as ``AET@host:port`` and
+saying what failed. Problems with single instances do not raise: they are listed in
+the result.
+
+Timeouts: pynetdicom waits 30 s by default for each DIMSE message; a PACS that
+compresses or fetches a 30-70 MB mammogram from slow storage exceeds that and the
+transfer is aborted half-way (pynetdicom issue #792), so :data:`LARGE_INSTANCE_TIMEOUT_S`
+is the least we wait for each message while instances travel.
+
+Callbacks (``progress``, ``cancel``) are plain callables so that the command line and
+a Qt panel can both use them: ``progress`` is called in the thread that called the
+function; ``cancel`` may also be called from one of pynetdicom's threads while a C-MOVE
+runs, so it must be thread-safe (``threading.Event().is_set`` is).
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import socket
+import stat
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Final, Literal
+
+from pydicom import dcmread
+from pydicom.dataset import Dataset
+from pydicom.errors import InvalidDicomError
+from pydicom.multival import MultiValue
+from pydicom.uid import (
+    JPEG2000,
+    UID,
+    BasicTextSRStorage,
+    Comprehensive3DSRStorage,
+    ComprehensiveSRStorage,
+    DeflatedExplicitVRLittleEndian,
+    DigitalMammographyXRayImageStorageForPresentation,
+    DigitalMammographyXRayImageStorageForProcessing,
+    DigitalXRayImageStorageForPresentation,
+    EnhancedSRStorage,
+    ExplicitVRLittleEndian,
+    ExtensibleSRStorage,
+    GrayscaleSoftcopyPresentationStateStorage,
+    ImplicitVRLittleEndian,
+    JPEG2000Lossless,
+    JPEGBaseline8Bit,
+    JPEGExtended12Bit,
+    JPEGLosslessSV1,
+    JPEGLSLossless,
+    JPEGLSNearLossless,
+    KeyObjectSelectionDocumentStorage,
+    SecondaryCaptureImageStorage,
+)
+from pynetdicom import AE, evt
+from pynetdicom.association import Association
+from pynetdicom.events import Event, EventHandlerType
+from pynetdicom.pdu_primitives import SCP_SCU_RoleSelectionNegotiation
+from pynetdicom.presentation import build_role
+from pynetdicom.status import (
+    QR_FIND_SERVICE_CLASS_STATUS,
+    QR_GET_SERVICE_CLASS_STATUS,
+    QR_MOVE_SERVICE_CLASS_STATUS,
+    STATUS_CANCEL,
+    STATUS_FAILURE,
+    STATUS_PENDING,
+    STATUS_SUCCESS,
+    STATUS_UNKNOWN,
+    STATUS_WARNING,
+    STORAGE_SERVICE_CLASS_STATUS,
+    VERIFICATION_SERVICE_CLASS_STATUS,
+    code_to_category,
+)
+
+from galactoview.files import write_atomically
+from galactoview.pacs.nodes import DimseNode
+from galactoview.pacs.results import (
+    InstanceFailure,
+    RetrieveProgress,
+    RetrieveResult,
+    SeriesMatch,
+    StoreProgress,
+    StoreResult,
+    StudyMatch,
+)
+
+__all__ = [
+    "LARGE_INSTANCE_TIMEOUT_S",
+    "RETRIEVED_SOP_CLASSES",
+    "DimseError",
+    "echo",
+    "find_studies",
+    "retrieve_study",
+    "store",
+]
+
+#: Verification SOP Class (PS3.4 A.4).
+VERIFICATION: Final = UID("1.2.840.10008.1.1")
+#: Study Root Query/Retrieve Information Model - FIND / MOVE / GET (PS3.4 C.6.2).
+STUDY_ROOT_FIND: Final = UID("1.2.840.10008.5.1.4.1.2.2.1")
+STUDY_ROOT_MOVE: Final = UID("1.2.840.10008.5.1.4.1.2.2.2")
+STUDY_ROOT_GET: Final = UID("1.2.840.10008.5.1.4.1.2.2.3")
+
+#: The storage SOP classes a galactography / mammography study holds (PS3.4 B.5): the
+#: images (MG For Presentation and For Processing, DX for the devices that label a
+#: ductogram so, Secondary Capture), the structured reports GalactoView and CAD write
+#: (Basic Text, Enhanced, Comprehensive, Comprehensive 3D, Extensible SR), key object
+#: selections and grayscale presentation states. C-GET negotiates the SCP role for
+#: these (PS3.4 C.4.3.1; PS3.7 D.3.3.4); instances of other classes are refused by
+#: the association and listed as failures.
+RETRIEVED_SOP_CLASSES: Final[tuple[UID, ...]] = (
+    DigitalMammographyXRayImageStorageForPresentation,
+    DigitalMammographyXRayImageStorageForProcessing,
+    DigitalXRayImageStorageForPresentation,
+    SecondaryCaptureImageStorage,
+    BasicTextSRStorage,
+    EnhancedSRStorage,
+    ComprehensiveSRStorage,
+    Comprehensive3DSRStorage,
+    ExtensibleSRStorage,
+    KeyObjectSelectionDocumentStorage,
+    GrayscaleSoftcopyPresentationStateStorage,
+)
+
+#: Transfer syntaxes we accept instances in, one presentation context each for C-GET so
+#: that the PACS can send every instance as it holds it rather than transcode it
+#: (an acceptor picks one transfer syntax per context, PS3.8 9.3.2.2).
+RECEIVED_TRANSFER_SYNTAXES: Final[tuple[UID, ...]] = (
+    JPEG2000Lossless,
+    JPEGLSLossless,
+    JPEGLosslessSV1,
+    ExplicitVRLittleEndian,
+    ImplicitVRLittleEndian,
+    JPEG2000,
+    JPEGLSNearLossless,
+    JPEGBaseline8Bit,
+)
+
+#: All the transfer syntaxes our C-MOVE Storage SCP accepts (PS3.5 10; PS3.5 Annex A).
+_SCP_TRANSFER_SYNTAXES: Final[tuple[UID, ...]] = (
+    *RECEIVED_TRANSFER_SYNTAXES,
+    JPEGExtended12Bit,
+    DeflatedExplicitVRLittleEndian,
+)
+
+#: Association negotiation proposes at most 128 presentation contexts (PS3.8 9.3.2.2:
+#: context IDs are the odd numbers 1-255).
+_MAX_CONTEXTS: Final = 128
+
+#: Largest file :func:`store` reads (a 4096 x 5120 16-bit mammogram is 42 MB).
+MAX_STORE_BYTES: Final = 2 * 1024**3
+
+#: A C-STORE refusal while the user cancels: PS3.4 B.2.3 has no "cancelled" status;
+#: "Refused: Out of resources" is the refusal every SCU handles.
+_REFUSED: Final = 0xA700
+#: C-STORE status "Cannot understand" (PS3.4 B.2.3), for an instance we cannot name.
+_CANNOT_UNDERSTAND: Final = 0xC000
+
+_UID_PATTERN: Final = re.compile(r"[0-9]+(\.[0-9]+)*")
+
+
+#: Seconds to wait for each DIMSE message while instances travel (retrieve, store),
+#: whatever shorter timeout the node has: pynetdicom's default of 30 s aborts a C-MOVE
+#: or C-GET while the PACS prepares a large mammogram (pynetdicom #792).
+LARGE_INSTANCE_TIMEOUT_S: Final = 300.0
+
+
+@dataclass(frozen=True)
+class _Timeouts:
+    """How long to wait at each stage of a DIMSE exchange, in seconds.
+
+    Attributes
+    ----------
+    connection_s
+        For the TCP connection to be accepted.
+    acse_s
+        For the answer to an association request or release (PS3.8 9.1).
+    dimse_s
+        For each DIMSE message, e.g. the next C-GET response or C-STORE request.
+    network_s
+        For any data on an idle connection.
+    """
+
+    connection_s: float
+    acse_s: float
+    dimse_s: float
+    network_s: float
+
+
+def _timeouts(node: DimseNode, *, large: bool = False) -> _Timeouts:
+    """Return the node's timeouts, raised for DIMSE messages when instances travel."""
+    waiting = max(node.timeout_s, LARGE_INSTANCE_TIMEOUT_S) if large else node.timeout_s
+    return _Timeouts(node.timeout_s, node.timeout_s, waiting, waiting)
+
+
+class DimseError(Exception):
+    """A DIMSE exchange with a node failed; the message is one line naming the node.
+
+    E.g. ``ORTHANC@127.0.0.1:4242: C-ECHO: cannot connect (Connection refused)``.
+
+    Attributes
+    ----------
+    written
+        Complete instances already written by a retrieve that then failed (they are
+        whole files; a retry replaces them).
+    """
+
+    def __init__(self, node: DimseNode, what: str, *, written: Sequence[Path] = ()) -> None:
+        super().__init__(f"{node}: {what}")
+        self.written: tuple[Path, ...] = tuple(written)
+
+
+# --------------------------------------------------------------------------- association
+
+
+def _application_entity(node: DimseNode, timeouts: _Timeouts) -> AE:
+    """Return an AE with our calling AE title and the timeouts set."""
+    ae = AE(ae_title=node.calling_ae)
+    ae.connection_timeout = timeouts.connection_s
+    ae.acse_timeout = timeouts.acse_s
+    ae.dimse_timeout = timeouts.dimse_s
+    ae.network_timeout = timeouts.network_s
+    return ae
+
+
+def _resolve(node: DimseNode, what: str) -> str:
+    """Return the node's IP address (pynetdicom connects to addresses, not names)."""
+    try:
+        entries = socket.getaddrinfo(node.host, node.port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError) as error:
+        reason = getattr(error, "strerror", None) or str(error)
+        raise DimseError(node, f"{what}: cannot resolve host {node.host!r} ({reason})") from error
+    ipv4 = [entry for entry in entries if entry[0] == socket.AF_INET]
+    return str((ipv4 or entries)[0][4][0])
+
+
+def _why_not_established(assoc: Association, address: str, node: DimseNode) -> str:
+    """Say why an association request did not give an association (PS3.8 7.1)."""
+    answer = assoc.acceptor.primitive
+    if assoc.is_rejected and answer is not None:
+        # A-ASSOCIATE-RJ: result, source and reason (PS3.8 9.3.4, Table 9-21).
+        return (
+            f"association rejected: {answer.reason_str} "
+            f"({answer.result_str.lower()}, by the {answer.source_str.lower()})"
+        )
+    if answer is not None and getattr(answer, "result", None) == 0:
+        refused = ", ".join(
+            sorted({UID(cx.abstract_syntax or "").name for cx in assoc.rejected_contexts})
+        )
+        return f"the PACS accepted none of the presentation contexts proposed ({refused})"
+    # No A-ASSOCIATE answer: find out whether TCP itself fails.
+    try:
+        with socket.create_connection((address, node.port), timeout=assoc.ae.connection_timeout):
+            pass
+    except TimeoutError:
+        return f"cannot connect (no answer within {assoc.ae.connection_timeout:g} s)"
+    except OSError as error:
+        return f"cannot connect ({error.strerror or error})"
+    return (
+        "association aborted, or not answered within "
+        f"{assoc.ae.acse_timeout:g} s (is this a DICOM port?)"
+    )
+
+
+@contextmanager
+def _associated(
+    node: DimseNode,
+    ae: AE,
+    what: str,
+    *,
+    ext_neg: list[SCP_SCU_RoleSelectionNegotiation] | None = None,
+    evt_handlers: list[EventHandlerType] | None = None,
+) -> Iterator[Association]:
+    """Associate with the node, yield the association and release it afterwards.
+
+    Raises
+    ------
+    DimseError
+        If the association is not established, saying why.
+    """
+    address = _resolve(node, what)
+    assoc = ae.associate(
+        address,
+        node.port,
+        ae_title=node.called_ae,
+        ext_neg=list(ext_neg or []),
+        evt_handlers=evt_handlers,
+    )
+    if not assoc.is_established:
+        raise DimseError(node, f"{what}: {_why_not_established(assoc, address, node)}")
+    try:
+        yield assoc
+    finally:
+        if assoc.is_established:
+            assoc.release()
+
+
+def _status_text(code: int, table: dict[int, tuple[str, str]]) -> str:
+    """Return ``0xA801 Move destination unknown`` for a status code."""
+    description = table.get(code, ("", ""))[1] or code_to_category(code)
+    return f"0x{code:04X} {description}"
+
+
+def _no_response(what: str, timeouts: _Timeouts) -> str:
+    """Say that a DIMSE response did not come (pynetdicom returns an empty status)."""
+    return (
+        f"{what}: no valid response within {timeouts.dimse_s:g} s, or the association was aborted"
+    )
+
+
+# --------------------------------------------------------------------------- C-ECHO
+
+
+def echo(node: DimseNode) -> None:
+    """Verify that the node answers DICOM: C-ECHO (PS3.4 Annex A; PS3.7 9.1.5).
+
+    Parameters
+    ----------
+    node
+        The PACS.
+
+    Raises
+    ------
+    DimseError
+        If the node cannot be reached, refuses the association, or does not answer
+        C-ECHO with Success.
+    """
+    timeouts = _timeouts(node)
+    ae = _application_entity(node, timeouts)
+    ae.add_requested_context(VERIFICATION)
+    with _associated(node, ae, "C-ECHO") as assoc:
+        status = assoc.send_c_echo()
+    if "Status" not in status:
+        raise DimseError(node, _no_response("C-ECHO", timeouts))
+    if status.Status != 0x0000:
+        text = _status_text(int(status.Status), VERIFICATION_SERVICE_CLASS_STATUS)
+        raise DimseError(node, f"C-ECHO answered {text}")
+
+
+# --------------------------------------------------------------------------- C-FIND
+
+
+def _text(dataset: Dataset, keyword: str) -> str:
+    """Return an attribute of a C-FIND answer as text, ``""`` if absent or unreadable."""
+    try:
+        value = dataset.get(keyword)
+    except Exception:  # a malformed value in a PACS answer must not stop the query
+        return ""
+    if value is None:
+        return ""
+    if isinstance(value, MultiValue):
+        return "\\".join(str(item) for item in value)
+    return str(value)
+
+
+def _count(dataset: Dataset, keyword: str) -> int | None:
+    """Return an IS count of a C-FIND answer, ``None`` if absent or unreadable."""
+    text = _text(dataset, keyword).strip()
+    try:
+        return int(text) if text else None
+    except ValueError:
+        return None
+
+
+def _find(
+    node: DimseNode,
+    assoc: Association,
+    identifier: Dataset,
+    what: str,
+    timeouts: _Timeouts,
+    message_id: int,
+) -> list[Dataset]:
+    """Send one Study Root C-FIND and return its matches (PS3.4 C.4.1.3).
+
+    Raises
+    ------
+    DimseError
+        If the node answers with a failure status or not at all.
+    """
+    matches: list[Dataset] = []
+    for status, answer in assoc.send_c_find(identifier, STUDY_ROOT_FIND, msg_id=message_id):
+        if "Status" not in status:
+            raise DimseError(node, _no_response(what, timeouts))
+        category = code_to_category(int(status.Status))
+        if category == STATUS_PENDING:
+            if answer is not None:
+                matches.append(answer)
+            continue
+        if category in (STATUS_SUCCESS, STATUS_CANCEL):
+            return matches
+        text = _status_text(int(status.Status), QR_FIND_SERVICE_CLASS_STATUS)
+        raise DimseError(node, f"{what} answered {text}")
+    return matches
+
+
+def _needs_unicode(values: Iterable[str]) -> bool:
+    return any(not value.isascii() for value in values)
+
+
+def _study_identifier(
+    *,
+    patient_id: str,
+    patient_name: str,
+    accession_number: str,
+    study_date: str,
+    modality: str,
+    study_description: str,
+    study_uid: str,
+) -> Dataset:
+    """Build the STUDY level C-FIND identifier (PS3.4 C.6.2.1.2, Table C.6-5).
+
+    Empty keys are return keys (universal matching); ``*`` and ``?`` are wildcards
+    (PS3.4 C.2.2.2.4); a date may be a range ``YYYYMMDD-YYYYMMDD`` (C.2.2.2.5).
+    """
+    identifier = Dataset()
+    if _needs_unicode((patient_id, patient_name, accession_number, study_description)):
+        identifier.SpecificCharacterSet = "ISO_IR 192"
+    identifier.QueryRetrieveLevel = "STUDY"
+    identifier.StudyInstanceUID = study_uid
+    identifier.PatientID = patient_id
+    identifier.PatientName = patient_name
+    identifier.PatientBirthDate = ""
+    identifier.AccessionNumber = accession_number
+    identifier.StudyDate = study_date
+    identifier.StudyTime = ""
+    identifier.StudyDescription = study_description
+    identifier.ModalitiesInStudy = modality
+    identifier.NumberOfStudyRelatedSeries = ""
+    identifier.NumberOfStudyRelatedInstances = ""
+    return identifier
+
+
+def _series_identifier(study_uid: str) -> Dataset:
+    """Build the SERIES level C-FIND identifier of one study (PS3.4 C.6.2.1.2)."""
+    identifier = Dataset()
+    identifier.QueryRetrieveLevel = "SERIES"
+    identifier.StudyInstanceUID = study_uid
+    identifier.SeriesInstanceUID = ""
+    identifier.Modality = ""
+    identifier.SeriesNumber = ""
+    identifier.SeriesDescription = ""
+    identifier.NumberOfSeriesRelatedInstances = ""
+    return identifier
+
+
+def find_studies(
+    node: DimseNode,
+    *,
+    patient_id: str = "",
+    patient_name: str = "",
+    accession_number: str = "",
+    study_date: str = "",
+    modality: str = "",
+    study_description: str = "",
+    study_uid: str = "",
+    with_series: bool = True,
+) -> tuple[StudyMatch, ...]:
+    """Query the node's studies: Study Root C-FIND at STUDY, then SERIES level.
+
+    PS3.4 C.6.2.1 (Study Root Query/Retrieve Information Model - FIND) over C-FIND
+    (PS3.7 9.1.2). One association for all the queries.
+
+    Parameters
+    ----------
+    node
+        The PACS.
+    patient_id, patient_name, accession_number, study_description
+        Matching keys; ``""`` matches anything, ``*`` and ``?`` are wildcards.
+    study_date
+        ``YYYYMMDD`` or a range ``YYYYMMDD-YYYYMMDD`` (either end may be open).
+    modality
+        Matched against Modalities in Study, e.g. ``"MG"``; ``""`` for any.
+    study_uid
+        One study by its Study Instance UID; ``""`` for any.
+    with_series
+        Also query each study's series (one C-FIND per study).
+
+    Returns
+    -------
+    tuple of StudyMatch
+        The studies, newest first, each with its series when ``with_series``.
+
+    Raises
+    ------
+    DimseError
+        If the node cannot be reached or answers a query with a failure.
+    """
+    timeouts = _timeouts(node)
+    ae = _application_entity(node, timeouts)
+    ae.add_requested_context(STUDY_ROOT_FIND)
+    identifier = _study_identifier(
+        patient_id=patient_id,
+        patient_name=patient_name,
+        accession_number=accession_number,
+        study_date=study_date,
+        modality=modality,
+        study_description=study_description,
+        study_uid=study_uid,
+    )
+    studies: list[StudyMatch] = []
+    with _associated(node, ae, "C-FIND") as assoc:
+        answers = _find(node, assoc, identifier, "C-FIND (STUDY)", timeouts, 1)
+        for number, answer in enumerate(answers, start=2):
+            uid = _text(answer, "StudyInstanceUID")
+            if not uid:
+                continue
+            series: tuple[SeriesMatch, ...] = ()
+            if with_series:
+                found = _find(
+                    node,
+                    assoc,
+                    _series_identifier(uid),
+                    f"C-FIND (SERIES of study {uid})",
+                    timeouts,
+                    number % 0x10000,
+                )
+                series = tuple(_series_match(uid, item) for item in found)
+            studies.append(_study_match(answer, series))
+    studies.sort(key=lambda study: (study.study_date, study.study_time), reverse=True)
+    return tuple(studies)
+
+
+def _study_match(answer: Dataset, series: tuple[SeriesMatch, ...]) -> StudyMatch:
+    """Convert one STUDY level answer."""
+    modalities = tuple(part for part in _text(answer, "ModalitiesInStudy").split("\\") if part)
+    return StudyMatch(
+        study_instance_uid=_text(answer, "StudyInstanceUID"),
+        patient_id=_text(answer, "PatientID"),
+        patient_name=_text(answer, "PatientName"),
+        patient_birth_date=_text(answer, "PatientBirthDate"),
+        accession_number=_text(answer, "AccessionNumber"),
+        study_date=_text(answer, "StudyDate"),
+        study_time=_text(answer, "StudyTime"),
+        study_description=_text(answer, "StudyDescription"),
+        modalities=modalities,
+        number_of_series=_count(answer, "NumberOfStudyRelatedSeries"),
+        number_of_instances=_count(answer, "NumberOfStudyRelatedInstances"),
+        series=series,
+    )
+
+
+def _series_match(study_uid: str, answer: Dataset) -> SeriesMatch:
+    """Convert one SERIES level answer."""
+    return SeriesMatch(
+        study_instance_uid=study_uid,
+        series_instance_uid=_text(answer, "SeriesInstanceUID"),
+        modality=_text(answer, "Modality"),
+        series_number=_count(answer, "SeriesNumber"),
+        series_description=_text(answer, "SeriesDescription"),
+        number_of_instances=_count(answer, "NumberOfSeriesRelatedInstances"),
+    )
+
+
+# --------------------------------------------------------------------------- retrieve
+
+
+@dataclass(frozen=True)
+class _Arrival:
+    """One C-STORE sub-operation handled by our SCP (queued for the calling thread)."""
+
+    sop_instance_uid: str
+    path: Path | None
+    error: str | None
+
+
+@dataclass
+class _Receiver:
+    """Writes the instances the PACS sends (C-GET or C-MOVE sub-operations)."""
+
+    out_dir: Path
+    cancel: Callable[[], bool]
+    arrivals: queue.SimpleQueue[_Arrival] = field(default_factory=queue.SimpleQueue)
+    cancelled: threading.Event = field(default_factory=threading.Event)
+
+    def handle_store(self, event: Event) -> int:
+        """EVT_C_STORE handler: write one instance atomically (PS3.4 B.2.2)."""
+        uid = str(getattr(event.request, "AffectedSOPInstanceUID", "") or "")
+        if self.cancelled.is_set() or self.cancel():
+            self.cancelled.set()
+            return _REFUSED
+        if len(uid) > 64 or not _UID_PATTERN.fullmatch(uid):
+            self.arrivals.put(_Arrival(uid, None, f"invalid SOP Instance UID {uid!r}"))
+            return _CANNOT_UNDERSTAND
+        path = self.out_dir / f"{uid}.dcm"
+        try:
+            data = event.encoded_dataset(include_meta=True)
+            write_atomically(path, lambda stream: stream.write(data))
+        except OSError as error:
+            self.arrivals.put(_Arrival(uid, None, f"cannot write {path}: {error}"))
+            return _REFUSED
+        except Exception as error:  # pynetdicom cannot encode the file meta it was sent
+            self.arrivals.put(_Arrival(uid, None, f"cannot encode the instance: {error}"))
+            return _CANNOT_UNDERSTAND
+        self.arrivals.put(_Arrival(uid, path, None))
+        return 0x0000
+
+
+@dataclass
+class _Tally:
+    """What a retrieve has done so far."""
+
+    written: list[Path] = field(default_factory=list)
+    failures: dict[str, InstanceFailure] = field(default_factory=dict)
+    unnamed_failures: int = 0
+    remaining: int | None = None
+    cancelled: bool = False
+
+    def take(
+        self, receiver: _Receiver, progress: Callable[[RetrieveProgress], object] | None
+    ) -> None:
+        """Move what the receiver queued into the tally, reporting each instance."""
+        while True:
+            try:
+                arrival = receiver.arrivals.get_nowait()
+            except queue.Empty:
+                return
+            if arrival.path is not None:
+                self.written.append(arrival.path)
+                self.failures.pop(arrival.sop_instance_uid, None)
+            else:
+                reason = arrival.error or "failed"
+                self.failures[arrival.sop_instance_uid] = InstanceFailure(
+                    arrival.sop_instance_uid, reason
+                )
+            if progress is not None:
+                progress(
+                    RetrieveProgress(
+                        sop_instance_uid=arrival.sop_instance_uid,
+                        path=arrival.path,
+                        error=arrival.error,
+                        received=len(self.written),
+                        failed=len(self.failures) + self.unnamed_failures,
+                        remaining=self.remaining,
+                    )
+                )
+
+    def result(self) -> RetrieveResult:
+        failures = list(self.failures.values())
+        if self.unnamed_failures:
+            failures.append(
+                InstanceFailure(
+                    "", f"the PACS reported {self.unnamed_failures} more failed sub-operation(s)"
+                )
+            )
+        return RetrieveResult(tuple(self.written), tuple(failures), self.cancelled)
+
+
+def _failed_uids(identifier: Dataset | None) -> list[str]:
+    """Return the Failed SOP Instance UID List of a final response (PS3.4 C.4.3.1.3.1)."""
+    if identifier is None:
+        return []
+    try:
+        value = identifier.get("FailedSOPInstanceUIDList")
+    except Exception:
+        return []
+    if value is None:
+        return []
+    if isinstance(value, (MultiValue, list, tuple)):
+        return [str(item) for item in value if str(item)]
+    return [str(value)] if str(value) else []
+
+
+def _retrieve_identifier(study_uid: str, series_uid: str | None) -> Dataset:
+    """Build a C-GET / C-MOVE identifier (PS3.4 C.4.2.2.1 / C.4.3.2.1, unique keys)."""
+    identifier = Dataset()
+    identifier.QueryRetrieveLevel = "STUDY" if series_uid is None else "SERIES"
+    identifier.StudyInstanceUID = study_uid
+    if series_uid is not None:
+        identifier.SeriesInstanceUID = series_uid
+    return identifier
+
+
+def _run_retrieve(
+    node: DimseNode,
+    assoc: Association,
+    responses: Iterator[tuple[Dataset, Dataset | None]],
+    *,
+    what: str,
+    model: UID,
+    message_id: int,
+    receiver: _Receiver,
+    tally: _Tally,
+    progress: Callable[[RetrieveProgress], object] | None,
+    cancel: Callable[[], bool],
+    timeouts: _Timeouts,
+    table: dict[int, tuple[str, str]],
+    hint: str = "",
+) -> None:
+    """Follow one C-GET or C-MOVE to its final response (PS3.4 C.4.2.3 / C.4.3.3).
+
+    Sends C-CANCEL (PS3.7 9.3.2.3 / 9.3.3.3) when ``cancel`` says so, and aborts the
+    association if the PACS keeps going regardless. ``hint`` follows the status in the
+    message when the PACS refuses the whole request.
+    """
+    cancel_sent = False
+    received_before = len(tally.written)
+    for status, identifier in responses:
+        tally.take(receiver, progress)
+        if "Status" not in status:
+            raise DimseError(node, _no_response(what, timeouts), written=tally.written)
+        code = int(status.Status)
+        category = code_to_category(code)
+        remaining = status.get("NumberOfRemainingSuboperations")
+        if remaining is not None:
+            tally.remaining = int(remaining)
+        if category == STATUS_PENDING:
+            if cancel_sent:
+                # The PACS ignores C-CANCEL: stop it the hard way (PS3.8 7.3, A-ABORT).
+                assoc.abort()
+                tally.cancelled = True
+                break
+            if receiver.cancelled.is_set() or cancel():
+                receiver.cancelled.set()
+                assoc.send_c_cancel(message_id, query_model=model)
+                cancel_sent = True
+            continue
+        # Final response: Success, Warning, Failure or Cancel.
+        if category == STATUS_CANCEL or cancel_sent or receiver.cancelled.is_set():
+            # What failed after the cancel are the instances we refused: not failures.
+            tally.cancelled = True
+            break
+        named = _failed_uids(identifier)
+        for uid in named:
+            tally.failures.setdefault(
+                uid, InstanceFailure(uid, f"the PACS reported its sub-operation failed ({what})")
+            )
+        failed_count = int(status.get("NumberOfFailedSuboperations") or 0)
+        tally.unnamed_failures += max(0, failed_count - len(named))
+        nothing_done = not named and not failed_count and len(tally.written) == received_before
+        if (category == STATUS_FAILURE and nothing_done) or category == STATUS_UNKNOWN:
+            text = f"{what} answered {_status_text(code, table)}{hint}"
+            raise DimseError(node, text, written=tally.written)
+        break
+    tally.take(receiver, progress)
+    if tally.cancelled:
+        receiver.cancelled.set()
+
+
+def _get_contexts(ae: AE) -> list[SCP_SCU_RoleSelectionNegotiation]:
+    """Request the C-GET contexts and return the SCP role selection items."""
+    ae.add_requested_context(STUDY_ROOT_GET)
+    for sop_class in RETRIEVED_SOP_CLASSES:
+        for syntax in RECEIVED_TRANSFER_SYNTAXES:
+            ae.add_requested_context(sop_class, syntax)
+    assert len(ae.requested_contexts) <= _MAX_CONTEXTS
+    return [build_role(sop_class, scp_role=True) for sop_class in RETRIEVED_SOP_CLASSES]
+
+
+def _is_loopback(address: str) -> bool:
+    return address.startswith("127.") or address == "::1"
+
+
+@contextmanager
+def _storage_scp(
+    node: DimseNode, receiver: _Receiver, bind_address: str, timeouts: _Timeouts
+) -> Iterator[None]:
+    """Run our Storage SCP (PS3.4 B.2.2) on the node's storage port while the block runs."""
+    port = node.storage_scp_port
+    if port is None:
+        raise DimseError(node, "C-MOVE: no storage SCP port configured for our AE")
+    ae = AE(ae_title=node.calling_ae)
+    ae.acse_timeout = timeouts.acse_s
+    ae.dimse_timeout = timeouts.dimse_s
+    ae.network_timeout = timeouts.network_s
+    for sop_class in RETRIEVED_SOP_CLASSES:
+        ae.add_supported_context(sop_class, list(_SCP_TRANSFER_SYNTAXES))
+    try:
+        server = ae.start_server(
+            (bind_address, port),
+            block=False,
+            evt_handlers=[(evt.EVT_C_STORE, receiver.handle_store)],
+        )
+    except OSError as error:
+        where = f"{bind_address or '*'}:{port}"
+        raise DimseError(
+            node, f"C-MOVE: cannot listen for the instances on {where} ({error.strerror or error})"
+        ) from error
+    assert server is not None
+    try:
+        yield
+    finally:
+        server.shutdown()
+
+
+def retrieve_study(
+    node: DimseNode,
+    study_uid: str,
+    out_dir: Path,
+    *,
+    series: Sequence[str] | None = None,
+    progress: Callable[[RetrieveProgress], object] | None = None,
+    cancel: Callable[[], bool] | None = None,
+    method: Literal["get", "move"] = "get",
+    bind_address: str | None = None,
+) -> RetrieveResult:
+    """Retrieve a study, or some of its series, into a folder by C-GET or C-MOVE.
+
+    Study Root Query/Retrieve Information Model - GET (PS3.4 C.6.2.3) with the SCP
+    role negotiated for :data:`RETRIEVED_SOP_CLASSES` (PS3.7 D.3.3.4), or - MOVE
+    (PS3.4 C.6.2.2) to our calling AE title, for which our Storage SCP (PS3.4 B.2.2)
+    listens on the node's storage port until the C-MOVE ends; the PACS must know that
+    AE title with our address and that port. One request for the study, or one per
+    series given (retrieve level SERIES, PS3.4 C.4.2.2.1).
+
+    Each instance is written to ``out_dir / "<SOP Instance UID>.dcm"`` atomically (a
+    temporary file then a rename), so a cut transfer leaves no half file and a retry
+    replaces what it retrieves again.
+
+    Parameters
+    ----------
+    node
+        The PACS.
+    study_uid
+        Study Instance UID.
+    out_dir
+        Folder for the instances; created if missing.
+    series
+        Series Instance UIDs to retrieve; ``None`` for the whole study.
+    progress
+        Called after each instance with a :class:`RetrieveProgress`, in the calling
+        thread.
+    cancel
+        Polled after each instance; when it returns ``True`` a C-CANCEL is sent, the
+        instances still arriving are refused and the result says ``cancelled``. It may
+        be called from a pynetdicom thread (C-MOVE): it must be thread-safe.
+    method
+        ``"get"`` (C-GET, one association) or ``"move"`` (C-MOVE to our SCP).
+    bind_address
+        Where our C-MOVE Storage SCP listens: by default ``127.0.0.1`` for a PACS on
+        this machine, else all interfaces (the PACS connects to us).
+
+    Returns
+    -------
+    RetrieveResult
+        The files written, the instances that failed with their reasons, whether
+        cancelled.
+
+    Raises
+    ------
+    DimseError
+        If the node cannot be reached, refuses the association or the request, stops
+        answering, or (C-MOVE) our SCP cannot listen on the storage port; its
+        ``written`` lists the complete files already in place.
+    OSError
+        If ``out_dir`` cannot be created.
+    """
+    out_dir.mkdir(parents=True, exist_ok=True)
+    receiver = _Receiver(out_dir, cancel or (lambda: False))
+    tally = _Tally()
+    targets: list[str | None] = list(series) if series is not None else [None]
+    timeouts = _timeouts(node, large=True)
+    ae = _application_entity(node, timeouts)
+    if method == "get":
+        roles = _get_contexts(ae)
+        handlers: list[EventHandlerType] = [(evt.EVT_C_STORE, receiver.handle_store)]
+        with _associated(node, ae, "C-GET", ext_neg=roles, evt_handlers=handlers) as assoc:
+            for message_id, target in enumerate(targets, start=1):
+                if tally.cancelled:
+                    break
+                what = f"C-GET of {'study ' + study_uid if target is None else 'series ' + target}"
+                identifier = _retrieve_identifier(study_uid, target)
+                responses = assoc.send_c_get(identifier, STUDY_ROOT_GET, msg_id=message_id)
+                _run_retrieve(
+                    node,
+                    assoc,
+                    responses,
+                    what=what,
+                    model=STUDY_ROOT_GET,
+                    message_id=message_id,
+                    receiver=receiver,
+                    tally=tally,
+                    progress=progress,
+                    cancel=receiver.cancel,
+                    timeouts=timeouts,
+                    table=QR_GET_SERVICE_CLASS_STATUS,
+                )
+        return tally.result()
+    if bind_address is None:
+        bind_address = "127.0.0.1" if _is_loopback(_resolve(node, "C-MOVE")) else ""
+    ae.add_requested_context(STUDY_ROOT_MOVE)
+    # Orthanc answers "unable to process" for a destination it does not know (#567).
+    hint = (
+        f" (does the PACS know our AE title {node.calling_ae!r} as a move destination "
+        f"at this machine's address, port {node.storage_scp_port}?)"
+    )
+    with (
+        _storage_scp(node, receiver, bind_address, timeouts),
+        _associated(node, ae, "C-MOVE") as assoc,
+    ):
+        for message_id, target in enumerate(targets, start=1):
+            if tally.cancelled:
+                break
+            what = f"C-MOVE of {'study ' + study_uid if target is None else 'series ' + target}"
+            identifier = _retrieve_identifier(study_uid, target)
+            responses = assoc.send_c_move(
+                identifier, node.calling_ae, STUDY_ROOT_MOVE, msg_id=message_id
+            )
+            _run_retrieve(
+                node,
+                assoc,
+                responses,
+                what=what,
+                model=STUDY_ROOT_MOVE,
+                message_id=message_id,
+                receiver=receiver,
+                tally=tally,
+                progress=progress,
+                cancel=receiver.cancel,
+                timeouts=timeouts,
+                table=QR_MOVE_SERVICE_CLASS_STATUS,
+                hint=hint,
+            )
+    return tally.result()
+
+
+# --------------------------------------------------------------------------- C-STORE
+
+
+@dataclass(frozen=True)
+class _Outgoing:
+    """One instance to store, read far enough to know its UIDs."""
+
+    source: Path | Dataset
+    sop_class_uid: UID
+    sop_instance_uid: str
+    study_uid: str
+    series_uid: str
+    transfer_syntax: UID
+
+    @property
+    def path(self) -> Path | None:
+        return self.source if isinstance(self.source, Path) else None
+
+
+def _outgoing(source: Path | Dataset) -> _Outgoing | InstanceFailure:
+    """Read what C-STORE needs of one input, or say what is wrong with it."""
+    path = source if isinstance(source, Path) else None
+    dataset: Dataset
+    if isinstance(source, Path):
+        try:
+            info = os.stat(source)
+        except OSError as error:
+            return InstanceFailure("", f"cannot read ({error.strerror or error})", path)
+        if not stat.S_ISREG(info.st_mode):
+            return InstanceFailure("", "not a regular file", path)
+        if info.st_size > MAX_STORE_BYTES:
+            return InstanceFailure("", f"larger than {MAX_STORE_BYTES} bytes", path)
+        try:
+            dataset = dcmread(source, stop_before_pixels=True)
+        except InvalidDicomError:
+            return InstanceFailure("", "not a DICOM file (no Part 10 'DICM' header)", path)
+        except Exception as error:  # any unreadable input becomes one line
+            return InstanceFailure("", f"not a DICOM file ({error})", path)
+    else:
+        dataset = source
+    try:
+        meta = getattr(dataset, "file_meta", None)
+        syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+        sop_class = dataset.get("SOPClassUID")
+        uid = str(dataset.get("SOPInstanceUID") or "")
+        study = str(dataset.get("StudyInstanceUID") or "")
+        series = str(dataset.get("SeriesInstanceUID") or "")
+    except Exception as error:
+        return InstanceFailure("", f"unreadable header ({error})", path)
+    missing = [
+        name
+        for name, value in (
+            ("Transfer Syntax UID", syntax),
+            ("SOP Class UID", sop_class),
+            ("SOP Instance UID", uid),
+            ("Study Instance UID", study),
+            ("Series Instance UID", series),
+        )
+        if not value
+    ]
+    if missing:
+        return InstanceFailure(uid, f"no {', '.join(missing)}", path)
+    return _Outgoing(source, UID(str(sop_class)), uid, study, series, UID(str(syntax)))
+
+
+def _present_instances(
+    node: DimseNode, assoc: Association, outgoing: Sequence[_Outgoing], timeouts: _Timeouts
+) -> set[str]:
+    """Ask which of these instances the node holds: C-FIND at IMAGE level per series.
+
+    PS3.4 C.6.2.1.2: the IMAGE level of the Study Root model, with the unique keys of
+    the study and series and SOP Instance UID as a return key.
+    """
+    present: set[str] = set()
+    series = sorted({(item.study_uid, item.series_uid) for item in outgoing})
+    for message_id, (study_uid, series_uid) in enumerate(series, start=1):
+        identifier = Dataset()
+        identifier.QueryRetrieveLevel = "IMAGE"
+        identifier.StudyInstanceUID = study_uid
+        identifier.SeriesInstanceUID = series_uid
+        identifier.SOPInstanceUID = ""
+        what = f"C-FIND (IMAGE of series {series_uid})"
+        for answer in _find(node, assoc, identifier, what, timeouts, message_id % 0x10000):
+            present.update(_text(answer, "SOPInstanceUID").split("\\"))
+    return present
+
+
+def store(
+    node: DimseNode,
+    sources: Iterable[Path | Dataset],
+    *,
+    progress: Callable[[StoreProgress], object] | None = None,
+    cancel: Callable[[], bool] | None = None,
+) -> StoreResult:
+    """Send instances to the node with C-STORE, skipping those it already holds.
+
+    C-STORE (PS3.4 Annex B; PS3.7 9.1.1), after a Study Root C-FIND at the IMAGE level
+    (PS3.4 C.6.2.1) per series: an instance whose SOP Instance UID the node already
+    lists is not sent (a PACS may accept a duplicate and answer Success, and some
+    viewers then show either copy). Inputs repeating a SOP Instance UID are sent once.
+    Each file is sent in its own transfer syntax; one presentation context per SOP
+    class and transfer syntax is proposed.
+
+    Parameters
+    ----------
+    node
+        The PACS.
+    sources
+        DICOM files (Part 10), or datasets with file meta (e.g. an SR just encoded).
+    progress
+        Called after each instance with a :class:`StoreProgress`.
+    cancel
+        Polled between instances; when it returns ``True`` no more are sent.
+
+    Returns
+    -------
+    StoreResult
+        Stored, already present, and failed (each with its reason) instances.
+
+    Raises
+    ------
+    DimseError
+        If the node cannot be reached, refuses the association, or stops answering.
+    """
+    failures: list[InstanceFailure] = []
+    outgoing: list[_Outgoing] = []
+    seen: set[str] = set()
+    for source in sources:
+        item = _outgoing(source)
+        if isinstance(item, InstanceFailure):
+            failures.append(item)
+        elif item.sop_instance_uid not in seen:
+            seen.add(item.sop_instance_uid)
+            outgoing.append(item)
+    stored: list[str] = []
+    present_uids: list[str] = []
+    total = len(outgoing)
+    if not outgoing:
+        return StoreResult((), (), tuple(failures))
+    pairs = sorted({(item.sop_class_uid, item.transfer_syntax) for item in outgoing})
+    # One association per 127 (SOP class, transfer syntax) pairs, plus the C-FIND.
+    chunks = [pairs[start : start + _MAX_CONTEXTS - 1] for start in range(0, len(pairs), 127)]
+    done = 0
+    cancelled = False
+    timeouts = _timeouts(node, large=True)
+    for chunk in chunks:
+        ae = _application_entity(node, timeouts)
+        ae.add_requested_context(STUDY_ROOT_FIND)
+        for sop_class, syntax in chunk:
+            ae.add_requested_context(sop_class, syntax)
+        wanted = set(chunk)
+        batch = [item for item in outgoing if (item.sop_class_uid, item.transfer_syntax) in wanted]
+        with _associated(node, ae, "C-STORE") as assoc:
+            can_find = any(cx.abstract_syntax == STUDY_ROOT_FIND for cx in assoc.accepted_contexts)
+            present = _present_instances(node, assoc, batch, timeouts) if can_find else set()
+            accepted = {
+                (cx.abstract_syntax, cx.transfer_syntax[0]) for cx in assoc.accepted_contexts
+            }
+            for message_id, item in enumerate(batch, start=1):
+                if cancel is not None and cancel():
+                    cancelled = True
+                    break
+                done += 1
+                outcome: Literal["stored", "present", "failed"]
+                error: str | None = None
+                if item.sop_instance_uid in present:
+                    outcome = "present"
+                    present_uids.append(item.sop_instance_uid)
+                elif (item.sop_class_uid, item.transfer_syntax) not in accepted:
+                    outcome = "failed"
+                    error = (
+                        f"the PACS does not accept {item.sop_class_uid.name} "
+                        f"in {item.transfer_syntax.name}"
+                    )
+                else:
+                    error = _store_one(node, assoc, item, message_id % 0x10000, timeouts)
+                    outcome = "stored" if error is None else "failed"
+                    if error is None:
+                        stored.append(item.sop_instance_uid)
+                if error is not None:
+                    failures.append(InstanceFailure(item.sop_instance_uid, error, item.path))
+                if progress is not None:
+                    progress(StoreProgress(item.sop_instance_uid, outcome, done, total, error))
+        if cancelled:
+            break
+    return StoreResult(tuple(stored), tuple(present_uids), tuple(failures), cancelled)
+
+
+def _store_one(
+    node: DimseNode, assoc: Association, item: _Outgoing, message_id: int, timeouts: _Timeouts
+) -> str | None:
+    """C-STORE one instance; return why it failed, or ``None``.
+
+    Raises
+    ------
+    DimseError
+        If the association is gone (no answer, aborted).
+    """
+    try:
+        dataset: Dataset = dcmread(item.source) if isinstance(item.source, Path) else item.source
+        status = assoc.send_c_store(dataset, msg_id=message_id)
+    except (OSError, ValueError, AttributeError, TypeError) as error:
+        return f"cannot send ({error})"
+    except Exception as error:  # a file that read for its header but not in full
+        return f"cannot read ({error})"
+    if "Status" not in status:
+        raise DimseError(node, _no_response(f"C-STORE of {item.sop_instance_uid}", timeouts))
+    code = int(status.Status)
+    category = code_to_category(code)
+    if category in (STATUS_SUCCESS, STATUS_WARNING):
+        return None
+    return f"the PACS refused it: {_status_text(code, STORAGE_SERVICE_CLASS_STATUS)}"
