@@ -266,8 +266,9 @@ def _why_not_established(assoc: Association, address: str, node: DimseNode) -> s
     answer = assoc.acceptor.primitive
     if assoc.is_rejected and answer is not None:
         # A-ASSOCIATE-RJ: result, source and reason (PS3.8 9.3.4, Table 9-21).
+        reason = answer.reason_str[:1].lower() + answer.reason_str[1:]
         return (
-            f"association rejected: {answer.reason_str} "
+            f"association rejected: {reason} "
             f"({answer.result_str.lower()}, by the {answer.source_str.lower()})"
         )
     if answer is not None and getattr(answer, "result", None) == 0:
@@ -338,13 +339,20 @@ def _no_response(what: str, timeouts: _Timeouts) -> str:
 # --------------------------------------------------------------------------- C-ECHO
 
 
-def echo(node: DimseNode) -> None:
+def echo(node: DimseNode) -> str:
     """Verify that the node answers DICOM: C-ECHO (PS3.4 Annex A; PS3.7 9.1.5).
 
     Parameters
     ----------
     node
         The PACS.
+
+    Returns
+    -------
+    str
+        What the peer says it is, for a "Test connection" answer: its Implementation
+        Version Name, else its Implementation Class UID (PS3.7 D.3.3.2), e.g.
+        ``"OFFIS_DCMTK_367"``.
 
     Raises
     ------
@@ -357,11 +365,14 @@ def echo(node: DimseNode) -> None:
     ae.add_requested_context(VERIFICATION)
     with _associated(node, ae, "C-ECHO") as assoc:
         status = assoc.send_c_echo()
+        peer = assoc.acceptor
+        implementation = peer.implementation_version_name or peer.implementation_class_uid or ""
     if "Status" not in status:
         raise DimseError(node, _no_response("C-ECHO", timeouts))
     if status.Status != 0x0000:
         text = _status_text(int(status.Status), VERIFICATION_SERVICE_CLASS_STATUS)
         raise DimseError(node, f"C-ECHO answered {text}")
+    return str(implementation).strip()
 
 
 # --------------------------------------------------------------------------- C-FIND

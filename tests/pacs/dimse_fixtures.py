@@ -1,0 +1,157 @@
+"""Fixtures of the DIMSE tests (tests/pacs/test_dimse.py imports them).
+
+* ``sample_copy`` — the bundled sample studies copied to ``tmp_path`` (never written in
+  place), with their SOP Instance UIDs.
+* ``dimse_node`` — the session's private Orthanc as a :class:`DimseNode`, our AE being
+  the one it knows (``GALACTOVIEW`` at its ``scp_port``).
+* ``stocked_orthanc`` — that Orthanc emptied and given the sample studies through its
+  REST API (not through the code under test).
+* ``rejecting_peer`` — a pynetdicom Verification SCP that rejects any called AE title
+  but its own (a real A-ASSOCIATE-RJ).
+* ``silent_peer`` — a TCP port that accepts connections and never answers.
+* ``cutting_peer`` — a pynetdicom C-GET SCP that sends one instance of a study, then
+  aborts the association (a transfer cut between instances).
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pydicom
+import pytest
+from pydicom.dataset import Dataset
+from pynetdicom import AE, evt
+from pynetdicom.events import Event
+
+from galactoview.pacs.dimse import RETRIEVED_SOP_CLASSES, STUDY_ROOT_GET, VERIFICATION
+from galactoview.pacs.nodes import DimseNode
+from galactoview.paths import sample_dicom_dir
+from tests.pacs.orthanc import ORTHANC_AE, OUR_AE, OrthancServer
+
+#: The AE title of the local pynetdicom peers.
+PEER_AE = "REAL-PACS"
+
+
+@dataclass(frozen=True)
+class SampleCopy:
+    """The sample studies copied to a temporary folder.
+
+    Attributes
+    ----------
+    folder
+        The copy of ``sample_data/dicom``.
+    images
+        Every DICOM file in it.
+    study_files
+        Study Instance UID -> its files.
+    sop_uids
+        File -> its SOP Instance UID.
+    """
+
+    folder: Path
+    images: tuple[Path, ...]
+    study_files: dict[str, tuple[Path, ...]]
+    sop_uids: dict[Path, str]
+
+    def study_with(self, accession: str) -> str:
+        """Return the Study Instance UID of the study with this Accession Number."""
+        for uid, files in self.study_files.items():
+            if pydicom.dcmread(files[0], stop_before_pixels=True).AccessionNumber == accession:
+                return uid
+        raise KeyError(accession)
+
+
+@pytest.fixture
+def sample_copy(tmp_path: Path) -> SampleCopy:
+    folder = tmp_path / "sample"
+    shutil.copytree(sample_dicom_dir(), folder)
+    images = tuple(sorted(folder.rglob("*.dcm")))
+    studies: dict[str, list[Path]] = {}
+    sop_uids: dict[Path, str] = {}
+    for path in images:
+        header = pydicom.dcmread(path, stop_before_pixels=True)
+        studies.setdefault(str(header.StudyInstanceUID), []).append(path)
+        sop_uids[path] = str(header.SOPInstanceUID)
+    return SampleCopy(
+        folder, images, {uid: tuple(files) for uid, files in studies.items()}, sop_uids
+    )
+
+
+@pytest.fixture
+def dimse_node(orthanc: OrthancServer) -> DimseNode:
+    return DimseNode(
+        ORTHANC_AE,
+        "127.0.0.1",
+        orthanc.dicom_port,
+        calling_ae=OUR_AE,
+        storage_scp_port=orthanc.scp_port,
+        timeout_s=20.0,
+    )
+
+
+@pytest.fixture
+def stocked_orthanc(orthanc: OrthancServer, sample_copy: SampleCopy) -> OrthancServer:
+    orthanc.clear()
+    for path in sample_copy.images:
+        orthanc.upload(path.read_bytes())
+    assert orthanc.instance_count() == len(sample_copy.images)
+    return orthanc
+
+
+def _loopback_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+@pytest.fixture
+def rejecting_peer() -> Iterator[int]:
+    ae = AE(ae_title=PEER_AE)
+    ae.require_called_aet = True
+    ae.add_supported_context(VERIFICATION)
+    server = ae.start_server(("127.0.0.1", _loopback_port()), block=False)
+    assert server is not None
+    yield int(server.server_address[1])
+    server.shutdown()
+
+
+@pytest.fixture
+def silent_peer() -> Iterator[int]:
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    yield int(listener.getsockname()[1])
+    listener.close()
+
+
+@pytest.fixture
+def cutting_peer(sample_copy: SampleCopy) -> Iterator[tuple[int, str]]:
+    """Yield the port and the study UID of a C-GET SCP that aborts after one instance."""
+    study_uid = sample_copy.study_with("GV0007D")
+    datasets = [pydicom.dcmread(path) for path in sample_copy.study_files[study_uid]]
+
+    def handle_get(event: Event) -> Iterator[int | tuple[int, Dataset | None]]:
+        yield len(datasets)
+        yield 0xFF00, datasets[0]
+        event.assoc.abort()
+        yield 0xFF00, datasets[1]
+
+    ae = AE(ae_title=PEER_AE)
+    ae.add_supported_context(STUDY_ROOT_GET)
+    for sop_class in RETRIEVED_SOP_CLASSES:
+        ae.add_supported_context(
+            sop_class, datasets[0].file_meta.TransferSyntaxUID, scu_role=False, scp_role=True
+        )
+    server = ae.start_server(
+        ("127.0.0.1", _loopback_port()),
+        block=False,
+        evt_handlers=[(evt.EVT_C_GET, handle_get)],
+    )
+    assert server is not None
+    yield int(server.server_address[1]), study_uid
+    server.shutdown()
