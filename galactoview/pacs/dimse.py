@@ -48,6 +48,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Final, Literal
 
@@ -722,13 +723,13 @@ def _run_retrieve(
     cancel: Callable[[], bool],
     timeouts: _Timeouts,
     table: dict[int, tuple[str, str]],
-    hint: str = "",
+    explain: Callable[[], str],
 ) -> None:
     """Follow one C-GET or C-MOVE to its final response (PS3.4 C.4.2.3 / C.4.3.3).
 
     Sends C-CANCEL (PS3.7 9.3.2.3 / 9.3.3.3) when ``cancel`` says so, and aborts the
-    association if the PACS keeps going regardless. ``hint`` follows the status in the
-    message when the PACS refuses the whole request.
+    association if the PACS keeps going regardless. When the PACS refuses the whole
+    request, ``explain`` says what may be wrong, after the status.
     """
     cancel_sent = False
     received_before = len(tally.written)
@@ -766,7 +767,7 @@ def _run_retrieve(
         tally.unnamed_failures += max(0, failed_count - len(named))
         nothing_done = not named and not failed_count and len(tally.written) == received_before
         if (category == STATUS_FAILURE and nothing_done) or category == STATUS_UNKNOWN:
-            text = f"{what} answered {_status_text(code, table)}{hint}"
+            text = f"{what} answered {_status_text(code, table)}{explain()}"
             raise DimseError(node, text, written=tally.written)
         break
     tally.take(receiver, progress)
@@ -774,9 +775,45 @@ def _run_retrieve(
         receiver.cancelled.set()
 
 
+def _explain_refusal(
+    node: DimseNode,
+    assoc: Association,
+    study_uid: str,
+    series_uid: str | None,
+    move_destination: str | None,
+) -> str:
+    """Say why a PACS may have refused a retrieve outright, asking it with a C-FIND.
+
+    PACS answer "unable to process" both for a study they do not hold and (C-MOVE) for a
+    destination AE title they do not know (Orthanc does; pynetdicom #567), so the
+    study or series is looked up first.
+    """
+    identifier = Dataset()
+    identifier.QueryRetrieveLevel = "STUDY" if series_uid is None else "SERIES"
+    identifier.StudyInstanceUID = study_uid
+    if series_uid is not None:
+        identifier.SeriesInstanceUID = series_uid
+    what = "study" if series_uid is None else "series"
+    try:
+        if not assoc.is_established:
+            return ""
+        found = _find(node, assoc, identifier, "C-FIND", _timeouts(node), 0xFFFF)
+    except (DimseError, ValueError, RuntimeError):  # no C-FIND context, or no answer
+        return ""
+    if not found:
+        return f" (the PACS has no such {what})"
+    if move_destination is not None:
+        return (
+            f" (the {what} is there: does the PACS know our AE title {move_destination!r} "
+            f"as a move destination at this machine's address, port {node.storage_scp_port}?)"
+        )
+    return ""
+
+
 def _get_contexts(ae: AE) -> list[SCP_SCU_RoleSelectionNegotiation]:
-    """Request the C-GET contexts and return the SCP role selection items."""
+    """Request the C-GET (and C-FIND) contexts and return the SCP role selection items."""
     ae.add_requested_context(STUDY_ROOT_GET)
+    ae.add_requested_context(STUDY_ROOT_FIND)
     for sop_class in RETRIEVED_SOP_CLASSES:
         for syntax in RECEIVED_TRANSFER_SYNTAXES:
             ae.add_requested_context(sop_class, syntax)
@@ -911,16 +948,13 @@ def retrieve_study(
                     cancel=receiver.cancel,
                     timeouts=timeouts,
                     table=QR_GET_SERVICE_CLASS_STATUS,
+                    explain=partial(_explain_refusal, node, assoc, study_uid, target, None),
                 )
         return tally.result()
     if bind_address is None:
         bind_address = "127.0.0.1" if _is_loopback(_resolve(node, "C-MOVE")) else ""
     ae.add_requested_context(STUDY_ROOT_MOVE)
-    # Orthanc answers "unable to process" for a destination it does not know (#567).
-    hint = (
-        f" (does the PACS know our AE title {node.calling_ae!r} as a move destination "
-        f"at this machine's address, port {node.storage_scp_port}?)"
-    )
+    ae.add_requested_context(STUDY_ROOT_FIND)
     with (
         _storage_scp(node, receiver, bind_address, timeouts),
         _associated(node, ae, "C-MOVE") as assoc,
@@ -946,7 +980,7 @@ def retrieve_study(
                 cancel=receiver.cancel,
                 timeouts=timeouts,
                 table=QR_MOVE_SERVICE_CLASS_STATUS,
-                hint=hint,
+                explain=partial(_explain_refusal, node, assoc, study_uid, target, node.calling_ae),
             )
     return tally.result()
 

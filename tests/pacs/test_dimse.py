@@ -242,6 +242,22 @@ def test_move_to_an_ae_the_pacs_does_not_know_says_so(
     assert list((tmp_path / "nothing").iterdir()) == []
 
 
+@pytest.mark.parametrize("method", ["get", "move"])
+def test_retrieve_of_a_study_the_pacs_does_not_hold_says_so(
+    method: str, dimse_node: DimseNode, stocked_orthanc: OrthancServer, tmp_path: Path
+) -> None:
+    with pytest.raises(DimseError) as failure:
+        retrieve_study(
+            dimse_node,
+            "1.2.3.4",
+            tmp_path / "none",
+            method="get" if method == "get" else "move",
+        )
+    message = str(failure.value)
+    assert message.startswith(f"{dimse_node}: C-{method.upper()} of study 1.2.3.4 answered ")
+    assert message.endswith("(the PACS has no such study)")
+
+
 def test_move_without_a_storage_port_says_what_is_missing(
     dimse_node: DimseNode, sample_copy: SampleCopy, tmp_path: Path
 ) -> None:
