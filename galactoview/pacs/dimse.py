@@ -41,12 +41,11 @@ from __future__ import annotations
 
 import os
 import queue
-import re
 import socket
 import stat
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -100,6 +99,7 @@ from pynetdicom.status import (
     code_to_category,
 )
 
+from galactoview.annotations.model import is_valid_uid
 from galactoview.files import write_atomically
 from galactoview.pacs.nodes import DimseNode
 from galactoview.pacs.results import (
@@ -183,8 +183,6 @@ MAX_STORE_BYTES: Final = 2 * 1024**3
 _REFUSED: Final = 0xA700
 #: C-STORE status "Cannot understand" (PS3.4 B.2.3), for an instance we cannot name.
 _CANNOT_UNDERSTAND: Final = 0xC000
-
-_UID_PATTERN: Final = re.compile(r"[0-9]+(\.[0-9]+)*")
 
 
 #: Seconds to wait for each DIMSE message while instances travel (retrieve, store),
@@ -408,8 +406,12 @@ def _find(
     what: str,
     timeouts: _Timeouts,
     message_id: int,
+    limit: int | None = None,
 ) -> list[Dataset]:
     """Send one Study Root C-FIND and return its matches (PS3.4 C.4.1.3).
+
+    With a ``limit``, a C-CANCEL (PS3.7 9.3.2.3) is sent once that many matches came,
+    and any later ones are ignored.
 
     Raises
     ------
@@ -417,13 +419,17 @@ def _find(
         If the node answers with a failure status or not at all.
     """
     matches: list[Dataset] = []
+    cancelled = False
     for status, answer in assoc.send_c_find(identifier, STUDY_ROOT_FIND, msg_id=message_id):
         if "Status" not in status:
             raise DimseError(node, _no_response(what, timeouts))
         category = code_to_category(int(status.Status))
         if category == STATUS_PENDING:
-            if answer is not None:
+            if answer is not None and not cancelled:
                 matches.append(answer)
+            if limit is not None and len(matches) >= limit and not cancelled:
+                assoc.send_c_cancel(message_id, query_model=STUDY_ROOT_FIND)
+                cancelled = True
             continue
         if category in (STATUS_SUCCESS, STATUS_CANCEL):
             return matches
@@ -489,10 +495,11 @@ def find_studies(
     patient_name: str = "",
     accession_number: str = "",
     study_date: str = "",
-    modality: str = "",
+    modality: str = "MG",
     study_description: str = "",
     study_uid: str = "",
     with_series: bool = True,
+    limit: int | None = None,
 ) -> tuple[StudyMatch, ...]:
     """Query the node's studies: Study Root C-FIND at STUDY, then SERIES level.
 
@@ -508,11 +515,13 @@ def find_studies(
     study_date
         ``YYYYMMDD`` or a range ``YYYYMMDD-YYYYMMDD`` (either end may be open).
     modality
-        Matched against Modalities in Study, e.g. ``"MG"``; ``""`` for any.
+        Matched against Modalities in Study; ``"MG"`` by default, ``""`` for any.
     study_uid
         One study by its Study Instance UID; ``""`` for any.
     with_series
         Also query each study's series (one C-FIND per study).
+    limit
+        At most this many studies (the C-FIND is cancelled once they came).
 
     Returns
     -------
@@ -538,10 +547,10 @@ def find_studies(
     )
     studies: list[StudyMatch] = []
     with _associated(node, ae, "C-FIND") as assoc:
-        answers = _find(node, assoc, identifier, "C-FIND (STUDY)", timeouts, 1)
+        answers = _find(node, assoc, identifier, "C-FIND (STUDY)", timeouts, 1, limit)
         for number, answer in enumerate(answers, start=2):
             uid = _text(answer, "StudyInstanceUID")
-            if not uid:
+            if not is_valid_uid(uid):
                 continue
             series: tuple[SeriesMatch, ...] = ()
             if with_series:
@@ -553,7 +562,12 @@ def find_studies(
                     timeouts,
                     number % 0x10000,
                 )
-                series = tuple(_series_match(uid, item) for item in found)
+                series = tuple(
+                    sorted(
+                        (_series_match(uid, item) for item in found),
+                        key=lambda s: (s.series_number is None, s.series_number or 0),
+                    )
+                )
             studies.append(_study_match(answer, series))
     studies.sort(key=lambda study: (study.study_date, study.study_time), reverse=True)
     return tuple(studies)
@@ -617,7 +631,7 @@ class _Receiver:
         if self.cancelled.is_set() or self.cancel():
             self.cancelled.set()
             return _REFUSED
-        if len(uid) > 64 or not _UID_PATTERN.fullmatch(uid):
+        if not is_valid_uid(uid):
             self.arrivals.put(_Arrival(uid, None, f"invalid SOP Instance UID {uid!r}"))
             return _CANNOT_UNDERSTAND
         path = self.out_dir / f"{uid}.dcm"
@@ -720,7 +734,6 @@ def _run_retrieve(
     receiver: _Receiver,
     tally: _Tally,
     progress: Callable[[RetrieveProgress], object] | None,
-    cancel: Callable[[], bool],
     timeouts: _Timeouts,
     table: dict[int, tuple[str, str]],
     explain: Callable[[], str],
@@ -748,7 +761,7 @@ def _run_retrieve(
                 assoc.abort()
                 tally.cancelled = True
                 break
-            if receiver.cancelled.is_set() or cancel():
+            if receiver.cancelled.is_set() or receiver.cancel():
                 receiver.cancelled.set()
                 assoc.send_c_cancel(message_id, query_model=model)
                 cancel_sent = True
@@ -811,9 +824,8 @@ def _explain_refusal(
 
 
 def _get_contexts(ae: AE) -> list[SCP_SCU_RoleSelectionNegotiation]:
-    """Request the C-GET (and C-FIND) contexts and return the SCP role selection items."""
+    """Request the C-GET contexts and return the SCP role selection items."""
     ae.add_requested_context(STUDY_ROOT_GET)
-    ae.add_requested_context(STUDY_ROOT_FIND)
     for sop_class in RETRIEVED_SOP_CLASSES:
         for syntax in RECEIVED_TRANSFER_SYNTAXES:
             ae.add_requested_context(sop_class, syntax)
@@ -925,62 +937,43 @@ def retrieve_study(
     targets: list[str | None] = list(series) if series is not None else [None]
     timeouts = _timeouts(node, large=True)
     ae = _application_entity(node, timeouts)
+    ae.add_requested_context(STUDY_ROOT_FIND)  # to explain a refusal
+    scp: AbstractContextManager[None] = nullcontext()
+    roles: list[SCP_SCU_RoleSelectionNegotiation] = []
+    handlers: list[EventHandlerType] = []
     if method == "get":
+        name, model, table, destination = "C-GET", STUDY_ROOT_GET, QR_GET_SERVICE_CLASS_STATUS, None
         roles = _get_contexts(ae)
-        handlers: list[EventHandlerType] = [(evt.EVT_C_STORE, receiver.handle_store)]
-        with _associated(node, ae, "C-GET", ext_neg=roles, evt_handlers=handlers) as assoc:
-            for message_id, target in enumerate(targets, start=1):
-                if tally.cancelled:
-                    break
-                what = f"C-GET of {'study ' + study_uid if target is None else 'series ' + target}"
-                identifier = _retrieve_identifier(study_uid, target)
-                responses = assoc.send_c_get(identifier, STUDY_ROOT_GET, msg_id=message_id)
-                _run_retrieve(
-                    node,
-                    assoc,
-                    responses,
-                    what=what,
-                    model=STUDY_ROOT_GET,
-                    message_id=message_id,
-                    receiver=receiver,
-                    tally=tally,
-                    progress=progress,
-                    cancel=receiver.cancel,
-                    timeouts=timeouts,
-                    table=QR_GET_SERVICE_CLASS_STATUS,
-                    explain=partial(_explain_refusal, node, assoc, study_uid, target, None),
-                )
-        return tally.result()
-    if bind_address is None:
-        bind_address = "127.0.0.1" if _is_loopback(_resolve(node, "C-MOVE")) else ""
-    ae.add_requested_context(STUDY_ROOT_MOVE)
-    ae.add_requested_context(STUDY_ROOT_FIND)
-    with (
-        _storage_scp(node, receiver, bind_address, timeouts),
-        _associated(node, ae, "C-MOVE") as assoc,
-    ):
+        handlers = [(evt.EVT_C_STORE, receiver.handle_store)]
+    else:
+        name, model, table = "C-MOVE", STUDY_ROOT_MOVE, QR_MOVE_SERVICE_CLASS_STATUS
+        destination = node.calling_ae
+        ae.add_requested_context(STUDY_ROOT_MOVE)
+        if bind_address is None:
+            bind_address = "127.0.0.1" if _is_loopback(_resolve(node, name)) else ""
+        scp = _storage_scp(node, receiver, bind_address, timeouts)
+    with scp, _associated(node, ae, name, ext_neg=roles, evt_handlers=handlers) as assoc:
         for message_id, target in enumerate(targets, start=1):
             if tally.cancelled:
                 break
-            what = f"C-MOVE of {'study ' + study_uid if target is None else 'series ' + target}"
             identifier = _retrieve_identifier(study_uid, target)
-            responses = assoc.send_c_move(
-                identifier, node.calling_ae, STUDY_ROOT_MOVE, msg_id=message_id
-            )
+            if destination is None:
+                responses = assoc.send_c_get(identifier, model, msg_id=message_id)
+            else:
+                responses = assoc.send_c_move(identifier, destination, model, msg_id=message_id)
             _run_retrieve(
                 node,
                 assoc,
                 responses,
-                what=what,
-                model=STUDY_ROOT_MOVE,
+                what=f"{name} of {'study ' + study_uid if target is None else 'series ' + target}",
+                model=model,
                 message_id=message_id,
                 receiver=receiver,
                 tally=tally,
                 progress=progress,
-                cancel=receiver.cancel,
                 timeouts=timeouts,
-                table=QR_MOVE_SERVICE_CLASS_STATUS,
-                explain=partial(_explain_refusal, node, assoc, study_uid, target, node.calling_ae),
+                table=table,
+                explain=partial(_explain_refusal, node, assoc, study_uid, target, destination),
             )
     return tally.result()
 

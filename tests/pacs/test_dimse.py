@@ -139,6 +139,18 @@ def test_find_matches_wildcards_in_names_dates_and_modality(
     by_description = find_studies(dimse_node, study_description="SCREEN*")
     assert [study.accession_number for study in by_description] == ["GV0007S"]
     assert find_studies(dimse_node, patient_id="NOBODY*") == ()
+    assert find_studies(dimse_node, modality="CT") == ()
+    assert len(find_studies(dimse_node, modality="")) == 2
+
+
+def test_find_with_a_limit_stops_after_that_many_studies(
+    dimse_node: DimseNode, stocked_orthanc: OrthancServer
+) -> None:
+    (only,) = find_studies(dimse_node, patient_id="GV-*", limit=1)
+    assert only.accession_number in {"GV0007D", "GV0007S"}
+    assert only.series != ()
+    # The association is still good for the next query after the C-CANCEL.
+    assert len(find_studies(dimse_node, patient_id="GV-*", limit=5)) == 2
 
 
 # --------------------------------------------------------------------------- retrieve
