@@ -39,6 +39,7 @@ runs, so it must be thread-safe (``threading.Event().is_set`` is).
 
 from __future__ import annotations
 
+import copy
 import os
 import queue
 import socket
@@ -52,7 +53,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 from pydicom import dcmread
-from pydicom.dataset import Dataset
+from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.errors import InvalidDicomError
 from pydicom.multival import MultiValue
 from pydicom.uid import (
@@ -1021,6 +1022,9 @@ def _outgoing(source: Path | Dataset) -> _Outgoing | InstanceFailure:
     try:
         meta = getattr(dataset, "file_meta", None)
         syntax = meta.get("TransferSyntaxUID") if meta is not None else None
+        if not syntax and path is None and "PixelData" not in dataset:
+            # A dataset built in memory (an SR) without file meta: sent uncompressed.
+            syntax = ExplicitVRLittleEndian
         sop_class = dataset.get("SOPClassUID")
         uid = str(dataset.get("SOPInstanceUID") or "")
         study = str(dataset.get("StudyInstanceUID") or "")
@@ -1178,6 +1182,11 @@ def _store_one(
     """
     try:
         dataset: Dataset = dcmread(item.source) if isinstance(item.source, Path) else item.source
+        meta = getattr(dataset, "file_meta", None)
+        if meta is None or meta.get("TransferSyntaxUID") is None:
+            dataset = copy.copy(dataset)  # the caller's dataset is not changed
+            dataset.file_meta = FileMetaDataset()
+            dataset.file_meta.TransferSyntaxUID = item.transfer_syntax
         status = assoc.send_c_store(dataset, msg_id=message_id)
     except (OSError, ValueError, AttributeError, TypeError) as error:
         return f"cannot send ({error})"

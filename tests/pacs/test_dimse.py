@@ -20,6 +20,7 @@ from pynetdicom import PYNETDICOM_IMPLEMENTATION_VERSION
 from galactoview.pacs.dimse import DimseError, echo, find_studies, retrieve_study, store
 from galactoview.pacs.nodes import DimseNode
 from galactoview.pacs.results import RetrieveProgress, StoreProgress
+from galactoview.sr import sr_codec
 from tests.pacs.dimse_fixtures import (  # noqa: F401  (the fixtures, used by name)
     PEER_AE,
     SampleCopy,
@@ -342,6 +343,33 @@ def test_store_after_a_partial_upload_sends_only_the_missing_instances(
     by_uid = {uid: path for path, uid in sample_copy.sop_uids.items()}
     for path in retrieved.written:
         _same_instance(path, by_uid[path.stem])
+
+
+def test_an_sr_dataset_is_stored_once_and_comes_back_by_c_get(
+    dimse_node: DimseNode, stocked_orthanc: OrthancServer, sample_copy: SampleCopy, tmp_path: Path
+) -> None:
+    sidecar = next(sample_copy.folder.rglob("*.sr.json"))
+    report = sr_codec.from_json(sidecar.read_text(encoding="utf-8"))
+    del report.file_meta  # as a dataset built in memory may come: sent uncompressed
+    first = store(dimse_node, [report])
+    assert first.stored == (str(report.SOPInstanceUID),)
+    assert "file_meta" not in dir(report)  # the caller's dataset is left as it was
+    again = store(dimse_node, [report])
+    assert (again.stored, again.already_present) == ((), (str(report.SOPInstanceUID),))
+
+    study_uid = str(report.StudyInstanceUID)
+    (study,) = find_studies(dimse_node, study_uid=study_uid, modality="SR")
+    assert "SR" in study.modalities
+    sr_series = [s for s in study.series if s.modality == "SR"]
+    assert [s.series_instance_uid for s in sr_series] == [str(report.SeriesInstanceUID)]
+    result = retrieve_study(
+        dimse_node, study_uid, tmp_path / "sr", series=[sr_series[0].series_instance_uid]
+    )
+    assert result.complete
+    (path,) = result.written
+    back = pydicom.dcmread(path)
+    assert back.SOPClassUID == report.SOPClassUID
+    assert back.ContentSequence == report.ContentSequence
 
 
 def test_store_reports_unreadable_inputs_per_file_without_contacting_anyone(
