@@ -18,22 +18,30 @@ Qt-free: the GUI and the ``galactoview sr`` command both use it.
 
 from __future__ import annotations
 
+import enum
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from pydicom.dataset import Dataset
 
+from galactoview.annotations.document import ReplaceAnnotations, StudyDocument
 from galactoview.annotations.model import AnnotationSet
+from galactoview.dicom.loading import scan
 from galactoview.location.localize import FindingLocation
 from galactoview.sr import sidecar, sr_codec
 
 __all__ = [
+    "ImportOutcome",
+    "ImportRefusedError",
+    "ImportedReport",
     "OpenedAnnotations",
     "SidecarTarget",
     "evidence_headers",
+    "import_report",
     "open_annotations",
+    "report_text",
     "save_annotations",
 ]
 
@@ -434,3 +442,174 @@ def save_annotations(
         series_instance_uid=str(dataset.SeriesInstanceUID),
     )
     return saved, next_target
+
+
+# --- an SR from elsewhere (a file, a PACS) as a study's sidecar -----------------------------
+
+
+class ImportRefusedError(ValueError):
+    """An SR cannot become a study's sidecar; nothing was written. One line.
+
+    Attributes
+    ----------
+    about_study
+        True when the study folder is at fault (no image of the SR's study in it, its
+        sidecar cannot be looked for), False when the SR is.
+    """
+
+    def __init__(self, message: str, *, about_study: bool = False) -> None:
+        super().__init__(message)
+        self.about_study = about_study
+
+
+class ImportOutcome(enum.Enum):
+    """What :func:`import_report` did with the study's sidecar."""
+
+    #: The study had no sidecar: the SR is now its sidecar.
+    WRITTEN = "written"
+    #: The sidecar already holds this SR revision (same marks, same SOP Instance UID).
+    ALREADY_HELD = "already held"
+    #: The study had a different sidecar: kept, the SR written next to it ("keep both").
+    ALONGSIDE = "alongside"
+    #: The sidecar held an earlier revision of the SR's chain (``supersedes``): replaced,
+    #: the earlier one kept as ``.bak``.
+    SUPERSEDED = "superseded"
+    #: The sidecar is a later revision of the SR (it names the SR as its predecessor):
+    #: nothing written.
+    OLDER = "older"
+
+
+@dataclass(frozen=True, slots=True)
+class ImportedReport:
+    """The result of :func:`import_report`.
+
+    Attributes
+    ----------
+    outcome
+        What was done.
+    path
+        The sidecar written, or the one that already holds (or supersedes) the SR.
+    kept
+        For :attr:`ImportOutcome.ALONGSIDE`: the study's sidecar that was kept.
+    problems
+        Lines about the study's existing sidecars (naming the file), as
+        :attr:`OpenedAnnotations.problems`.
+    notice
+        Where the sidecar went when not next to the study (read-only folder), else "".
+    """
+
+    outcome: ImportOutcome
+    path: Path
+    kept: Path | None = None
+    problems: tuple[str, ...] = ()
+    notice: str = ""
+
+
+def report_text(dataset: Dataset, annotations: AnnotationSet) -> str:
+    """Return an SR's sidecar text (DICOM JSON, PS3.18 Annex F), checked as the viewer reads it.
+
+    Parameters
+    ----------
+    dataset
+        The SR (binary or from JSON).
+    annotations
+        What :func:`sr_codec.decode` read from it.
+
+    Raises
+    ------
+    ImportRefusedError
+        It holds no readable mark, or it has no DICOM JSON form the sidecar reader takes.
+    """
+    if not (annotations.findings or annotations.duct_segments or annotations.landmarks):
+        raise ImportRefusedError(
+            "holds no readable mark (finding, duct segment or nipple); nothing imported"
+        )
+    try:
+        text = sr_codec.to_json(dataset)
+        sidecar.decode_sidecar(Path("sr"), text.encode("utf-8"))  # the viewer will load it
+    except sidecar.SidecarError as exc:
+        raise ImportRefusedError(f"cannot be stored as a sidecar: {exc.problem}") from None
+    except Exception as exc:  # a value of a binary SR that has no DICOM JSON form
+        raise ImportRefusedError(
+            f"cannot be stored as a sidecar ({sr_codec.describe_error(exc)})"
+        ) from None
+    return text
+
+
+def import_report(
+    text: str,
+    annotations: AnnotationSet,
+    study_dir: Path,
+    *,
+    supersedes: Collection[str] | None = None,
+) -> ImportedReport:
+    """Store an SR as the sidecar of its study, where the viewer and ``report`` look for it.
+
+    ``study_dir`` is scanned for the images of the SR's study and
+    :func:`open_annotations` (the viewer's rule) decides the folder. An existing sidecar
+    is never overwritten blindly: the study's document is edited by the command the
+    viewer would run, so no change means the sidecar already holds this revision; a
+    different sidecar is kept and the SR written next to it (the viewer opens the newer
+    of the two by Content Date/Time) — unless ``supersedes`` says the sidecar is an
+    earlier revision of the SR (Predecessor Documents chain, PS3.3 C.17.2.3), which is
+    then replaced (kept as ``.bak``), or the sidecar names the SR as its predecessor
+    (it is newer): then nothing is written.
+
+    Parameters
+    ----------
+    text
+        The SR's sidecar text (:func:`report_text`).
+    annotations
+        The SR's annotations (:func:`sr_codec.decode`).
+    study_dir
+        A folder holding the study's images (searched recursively).
+    supersedes
+        The SOP Instance UIDs of the earlier revisions of this SR (e.g. every other
+        revision of its chain on a PACS); ``None`` (``sr import``): always keep both.
+
+    Raises
+    ------
+    ImportRefusedError
+        No image of the SR's study in ``study_dir``, or its sidecar cannot be looked for.
+    sidecar.SidecarError
+        The sidecar could not be written (the message names it); nothing changed.
+    """
+    study_uid = annotations.study_instance_uid
+    members = [r.path for r in scan([study_dir]).images if r.study_instance_uid == study_uid]
+    if not members:
+        raise ImportRefusedError(
+            f"holds no image of study {study_uid} (the SR's Study Instance UID), so the "
+            "viewer would never find its sidecar; nothing imported",
+            about_study=True,
+        )
+    try:
+        opened = open_annotations(study_uid, members)
+    except Exception as exc:  # e.g. an unreadable existing sidecar the reader chokes on
+        raise ImportRefusedError(
+            f"the study's sidecar cannot be looked for ({sr_codec.describe_error(exc)})",
+            about_study=True,
+        ) from None
+    target = opened.target
+
+    def done(outcome: ImportOutcome, path: Path, kept: Path | None = None) -> ImportedReport:
+        return ImportedReport(outcome, path, kept, opened.problems, target.notice)
+
+    # The study's document, edited by the command the viewer would run: no change means
+    # the sidecar already holds this SR revision (same marks, same SOP Instance UID).
+    document = StudyDocument(opened.annotations)
+    imported = document.execute(ReplaceAnnotations(annotations, "Import SR"))
+    if target.fingerprint is not None and imported is None:
+        return done(ImportOutcome.ALREADY_HELD, target.path)
+    held = opened.annotations
+    if supersedes is not None and target.fingerprint is not None and not target.alongside:
+        if held.sop_instance_uid and held.sop_instance_uid in supersedes:
+            sidecar.save(target.path, text, expected=target.fingerprint)
+            return done(ImportOutcome.SUPERSEDED, target.path)
+        newer_here = held.previous_revision_uid is not None
+        if newer_here and held.previous_revision_uid == annotations.sop_instance_uid:
+            return done(ImportOutcome.OLDER, target.path)
+    if target.fingerprint is None and not target.alongside:
+        sidecar.save(target.path, text, expected=None)
+        return done(ImportOutcome.WRITTEN, target.path)
+    written = sidecar.save_alongside(target.path, text)
+    return done(ImportOutcome.ALONGSIDE, written, target.path)
