@@ -45,10 +45,10 @@ import queue
 import socket
 import stat
 import threading
+import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
-from functools import partial
 from pathlib import Path
 from typing import Final, Literal
 
@@ -605,6 +605,46 @@ def _series_match(study_uid: str, answer: Dataset) -> SeriesMatch:
     )
 
 
+# --------------------------------------------------------------------------- listing
+
+
+@dataclass
+class _Session:
+    """An established association with its node, numbering the requests sent on it."""
+
+    node: DimseNode
+    assoc: Association
+    timeouts: _Timeouts
+    last_message_id: int = 0
+
+    def message_id(self) -> int:
+        """Return a new Message ID (PS3.7 9.1: unique among the requests outstanding)."""
+        self.last_message_id = self.last_message_id % 0xFFFF + 1
+        return self.last_message_id
+
+    def find(self, identifier: Dataset, what: str, limit: int | None = None) -> list[Dataset]:
+        """Send one Study Root C-FIND and return its matches."""
+        return _find(
+            self.node, self.assoc, identifier, what, self.timeouts, self.message_id(), limit
+        )
+
+    def series_modalities(self, study_uid: str) -> dict[str, str]:
+        """Series Instance UID -> Modality of a study (C-FIND at SERIES level)."""
+        identifier = _series_identifier(study_uid)
+        answers = self.find(identifier, f"C-FIND (SERIES of study {study_uid})")
+        return {_text(answer, "SeriesInstanceUID"): _text(answer, "Modality") for answer in answers}
+
+    def instance_uids(self, study_uid: str, series_uid: str) -> list[str]:
+        """SOP Instance UIDs of a series (C-FIND at IMAGE level, PS3.4 C.6.2.1.2)."""
+        identifier = Dataset()
+        identifier.QueryRetrieveLevel = "IMAGE"
+        identifier.StudyInstanceUID = study_uid
+        identifier.SeriesInstanceUID = series_uid
+        identifier.SOPInstanceUID = ""
+        answers = self.find(identifier, f"C-FIND (IMAGE of series {series_uid})")
+        return [uid for answer in answers for uid in _text(answer, "SOPInstanceUID").split("\\")]
+
+
 # --------------------------------------------------------------------------- retrieve
 
 
@@ -613,39 +653,52 @@ class _Arrival:
     """One C-STORE sub-operation handled by our SCP (queued for the calling thread)."""
 
     sop_instance_uid: str
-    path: Path | None
-    error: str | None
+    path: Path | None = None
+    dataset: Dataset | None = None
+    error: str | None = None
 
 
 @dataclass
 class _Receiver:
-    """Writes the instances the PACS sends (C-GET or C-MOVE sub-operations)."""
+    """Takes the instances the PACS sends (C-GET or C-MOVE sub-operations, PS3.4 B.2.2).
 
-    out_dir: Path
+    Into ``out_dir`` (each written atomically), or, without one, into memory.
+    """
+
+    out_dir: Path | None
     cancel: Callable[[], bool]
     arrivals: queue.SimpleQueue[_Arrival] = field(default_factory=queue.SimpleQueue)
     cancelled: threading.Event = field(default_factory=threading.Event)
 
     def handle_store(self, event: Event) -> int:
-        """EVT_C_STORE handler: write one instance atomically (PS3.4 B.2.2)."""
+        """EVT_C_STORE handler: keep one instance, answer the C-STORE status."""
         uid = str(getattr(event.request, "AffectedSOPInstanceUID", "") or "")
         if self.cancelled.is_set() or self.cancel():
             self.cancelled.set()
             return _REFUSED
         if not is_valid_uid(uid):
-            self.arrivals.put(_Arrival(uid, None, f"invalid SOP Instance UID {uid!r}"))
+            self.arrivals.put(_Arrival(uid, error=f"invalid SOP Instance UID {uid!r}"))
             return _CANNOT_UNDERSTAND
+        if self.out_dir is None:
+            try:
+                dataset = event.dataset
+                dataset.file_meta = event.file_meta
+            except Exception as error:  # undecodable bytes from the PACS
+                self.arrivals.put(_Arrival(uid, error=f"cannot be decoded ({error})"))
+                return _CANNOT_UNDERSTAND
+            self.arrivals.put(_Arrival(uid, dataset=dataset))
+            return 0x0000
         path = self.out_dir / f"{uid}.dcm"
         try:
             data = event.encoded_dataset(include_meta=True)
             write_atomically(path, lambda stream: stream.write(data))
         except OSError as error:
-            self.arrivals.put(_Arrival(uid, None, f"cannot write {path}: {error}"))
+            self.arrivals.put(_Arrival(uid, error=f"cannot write {path}: {error}"))
             return _REFUSED
         except Exception as error:  # pynetdicom cannot encode the file meta it was sent
-            self.arrivals.put(_Arrival(uid, None, f"cannot encode the instance: {error}"))
+            self.arrivals.put(_Arrival(uid, error=f"cannot encode the instance: {error}"))
             return _CANNOT_UNDERSTAND
-        self.arrivals.put(_Arrival(uid, path, None))
+        self.arrivals.put(_Arrival(uid, path=path))
         return 0x0000
 
 
@@ -653,40 +706,46 @@ class _Receiver:
 class _Tally:
     """What a retrieve has done so far."""
 
+    progress: Callable[[RetrieveProgress], object] | None = None
+    total: int = 0
     written: list[Path] = field(default_factory=list)
+    datasets: list[Dataset] = field(default_factory=list)
     failures: dict[str, InstanceFailure] = field(default_factory=dict)
     unnamed_failures: int = 0
-    remaining: int | None = None
     cancelled: bool = False
 
-    def take(
-        self, receiver: _Receiver, progress: Callable[[RetrieveProgress], object] | None
-    ) -> None:
-        """Move what the receiver queued into the tally, reporting each instance."""
+    def count(self, arrival: _Arrival) -> None:
+        """Count one instance, received or failed, and report it."""
+        uid = arrival.sop_instance_uid
+        if arrival.path is not None:
+            self.written.append(arrival.path)
+            self.failures.pop(uid, None)
+        elif arrival.dataset is not None:
+            self.datasets.append(arrival.dataset)
+            self.failures.pop(uid, None)
+        else:
+            self.failures[uid] = InstanceFailure(uid, arrival.error or "failed")
+        if self.progress is not None:
+            done = len(self.written) + len(self.datasets)
+            failed = len(self.failures) + self.unnamed_failures
+            self.progress(
+                RetrieveProgress(
+                    sop_instance_uid=uid,
+                    path=arrival.path,
+                    error=arrival.error,
+                    received=done,
+                    failed=failed,
+                    remaining=max(0, self.total - done - failed) if self.total else None,
+                )
+            )
+
+    def take(self, receiver: _Receiver) -> None:
+        """Count what the receiver queued."""
         while True:
             try:
-                arrival = receiver.arrivals.get_nowait()
+                self.count(receiver.arrivals.get_nowait())
             except queue.Empty:
                 return
-            if arrival.path is not None:
-                self.written.append(arrival.path)
-                self.failures.pop(arrival.sop_instance_uid, None)
-            else:
-                reason = arrival.error or "failed"
-                self.failures[arrival.sop_instance_uid] = InstanceFailure(
-                    arrival.sop_instance_uid, reason
-                )
-            if progress is not None:
-                progress(
-                    RetrieveProgress(
-                        sop_instance_uid=arrival.sop_instance_uid,
-                        path=arrival.path,
-                        error=arrival.error,
-                        received=len(self.written),
-                        failed=len(self.failures) + self.unnamed_failures,
-                        remaining=self.remaining,
-                    )
-                )
 
     def result(self) -> RetrieveResult:
         failures = list(self.failures.values())
@@ -714,114 +773,119 @@ def _failed_uids(identifier: Dataset | None) -> list[str]:
     return [str(value)] if str(value) else []
 
 
-def _retrieve_identifier(study_uid: str, series_uid: str | None) -> Dataset:
-    """Build a C-GET / C-MOVE identifier (PS3.4 C.4.2.2.1 / C.4.3.2.1, unique keys)."""
+def _retrieve_identifier(study_uid: str, series_uid: str | None, sop_uid: str | None) -> Dataset:
+    """Build a C-GET / C-MOVE identifier: unique keys down to its level (PS3.4 C.4.2.2.1)."""
     identifier = Dataset()
-    identifier.QueryRetrieveLevel = "STUDY" if series_uid is None else "SERIES"
+    identifier.QueryRetrieveLevel = (
+        "STUDY" if series_uid is None else "SERIES" if sop_uid is None else "IMAGE"
+    )
     identifier.StudyInstanceUID = study_uid
     if series_uid is not None:
         identifier.SeriesInstanceUID = series_uid
+    if sop_uid is not None:
+        identifier.SOPInstanceUID = sop_uid
     return identifier
 
 
-def _run_retrieve(
-    node: DimseNode,
-    assoc: Association,
-    responses: Iterator[tuple[Dataset, Dataset | None]],
-    *,
-    what: str,
-    model: UID,
-    message_id: int,
-    receiver: _Receiver,
-    tally: _Tally,
-    progress: Callable[[RetrieveProgress], object] | None,
-    timeouts: _Timeouts,
-    table: dict[int, tuple[str, str]],
-    explain: Callable[[], str],
-) -> None:
-    """Follow one C-GET or C-MOVE to its final response (PS3.4 C.4.2.3 / C.4.3.3).
+@dataclass
+class _Retrieval(_Session):
+    """A session that retrieves by C-GET, or by C-MOVE to ``destination``."""
 
-    Sends C-CANCEL (PS3.7 9.3.2.3 / 9.3.3.3) when ``cancel`` says so, and aborts the
-    association if the PACS keeps going regardless. When the PACS refuses the whole
-    request, ``explain`` says what may be wrong, after the status.
-    """
-    cancel_sent = False
-    received_before = len(tally.written)
-    for status, identifier in responses:
-        tally.take(receiver, progress)
-        if "Status" not in status:
-            raise DimseError(node, _no_response(what, timeouts), written=tally.written)
-        code = int(status.Status)
-        category = code_to_category(code)
-        remaining = status.get("NumberOfRemainingSuboperations")
-        if remaining is not None:
-            tally.remaining = int(remaining)
-        if category == STATUS_PENDING:
-            if cancel_sent:
-                # The PACS ignores C-CANCEL: stop it the hard way (PS3.8 7.3, A-ABORT).
-                assoc.abort()
+    receiver: _Receiver = field(default_factory=lambda: _Receiver(None, lambda: False))
+    destination: str | None = None
+
+    def run(
+        self, tally: _Tally, study_uid: str, series_uid: str | None, sop_uid: str | None
+    ) -> None:
+        """Send one C-GET or C-MOVE and follow it to its final response (PS3.4 C.4.2.3).
+
+        Sends C-CANCEL (PS3.7 9.3.2.3 / 9.3.3.3) when ``cancel`` says so, and aborts the
+        association if the PACS keeps going regardless.
+        """
+        name, model, table = (
+            ("C-GET", STUDY_ROOT_GET, QR_GET_SERVICE_CLASS_STATUS)
+            if self.destination is None
+            else ("C-MOVE", STUDY_ROOT_MOVE, QR_MOVE_SERVICE_CLASS_STATUS)
+        )
+        target = (
+            f"instance {sop_uid}"
+            if sop_uid is not None
+            else f"series {series_uid}"
+            if series_uid is not None
+            else f"study {study_uid}"
+        )
+        what = f"{name} of {target}"
+        identifier = _retrieve_identifier(study_uid, series_uid, sop_uid)
+        message_id = self.message_id()
+        if self.destination is None:
+            responses = self.assoc.send_c_get(identifier, model, msg_id=message_id)
+        else:
+            responses = self.assoc.send_c_move(
+                identifier, self.destination, model, msg_id=message_id
+            )
+        receiver = self.receiver
+        cancel_sent = False
+        taken_before = len(tally.written) + len(tally.datasets)
+        for status, answer in responses:
+            tally.take(receiver)
+            if "Status" not in status:
+                raise DimseError(
+                    self.node, _no_response(what, self.timeouts), written=tally.written
+                )
+            code = int(status.Status)
+            category = code_to_category(code)
+            if category == STATUS_PENDING:
+                if cancel_sent:
+                    # The PACS ignores C-CANCEL: stop it the hard way (PS3.8 7.3, A-ABORT).
+                    self.assoc.abort()
+                    tally.cancelled = True
+                    break
+                if receiver.cancelled.is_set() or receiver.cancel():
+                    receiver.cancelled.set()
+                    self.assoc.send_c_cancel(message_id, query_model=model)
+                    cancel_sent = True
+                continue
+            # Final response: Success, Warning, Failure or Cancel.
+            if category == STATUS_CANCEL or cancel_sent or receiver.cancelled.is_set():
+                # What failed after the cancel are the instances we refused: not failures.
                 tally.cancelled = True
                 break
-            if receiver.cancelled.is_set() or receiver.cancel():
-                receiver.cancelled.set()
-                assoc.send_c_cancel(message_id, query_model=model)
-                cancel_sent = True
-            continue
-        # Final response: Success, Warning, Failure or Cancel.
-        if category == STATUS_CANCEL or cancel_sent or receiver.cancelled.is_set():
-            # What failed after the cancel are the instances we refused: not failures.
-            tally.cancelled = True
+            named = _failed_uids(answer)
+            for uid in named:
+                tally.failures.setdefault(
+                    uid,
+                    InstanceFailure(uid, f"the PACS reported its sub-operation failed ({what})"),
+                )
+            failed_count = int(status.get("NumberOfFailedSuboperations") or 0)
+            tally.unnamed_failures += max(0, failed_count - len(named))
+            taken = len(tally.written) + len(tally.datasets) - taken_before
+            if (category == STATUS_FAILURE and not (named or failed_count or taken)) or (
+                category == STATUS_UNKNOWN
+            ):
+                text = f"{what} answered {_status_text(code, table)}{self._explain(study_uid)}"
+                raise DimseError(self.node, text, written=tally.written)
             break
-        named = _failed_uids(identifier)
-        for uid in named:
-            tally.failures.setdefault(
-                uid, InstanceFailure(uid, f"the PACS reported its sub-operation failed ({what})")
-            )
-        failed_count = int(status.get("NumberOfFailedSuboperations") or 0)
-        tally.unnamed_failures += max(0, failed_count - len(named))
-        nothing_done = not named and not failed_count and len(tally.written) == received_before
-        if (category == STATUS_FAILURE and nothing_done) or category == STATUS_UNKNOWN:
-            text = f"{what} answered {_status_text(code, table)}{explain()}"
-            raise DimseError(node, text, written=tally.written)
-        break
-    tally.take(receiver, progress)
-    if tally.cancelled:
-        receiver.cancelled.set()
+        tally.take(receiver)
+        if tally.cancelled:
+            receiver.cancelled.set()
 
+    def _explain(self, study_uid: str) -> str:
+        """Say why a PACS may have refused a retrieve outright, asking it with a C-FIND.
 
-def _explain_refusal(
-    node: DimseNode,
-    assoc: Association,
-    study_uid: str,
-    series_uid: str | None,
-    move_destination: str | None,
-) -> str:
-    """Say why a PACS may have refused a retrieve outright, asking it with a C-FIND.
-
-    PACS answer "unable to process" both for a study they do not hold and (C-MOVE) for a
-    destination AE title they do not know (Orthanc does; pynetdicom #567), so the
-    study or series is looked up first.
-    """
-    identifier = Dataset()
-    identifier.QueryRetrieveLevel = "STUDY" if series_uid is None else "SERIES"
-    identifier.StudyInstanceUID = study_uid
-    if series_uid is not None:
-        identifier.SeriesInstanceUID = series_uid
-    what = "study" if series_uid is None else "series"
-    try:
-        if not assoc.is_established:
+        PACS answer "unable to process" both for a study they do not hold and (C-MOVE)
+        for a destination AE title they do not know (Orthanc does; pynetdicom #567).
+        """
+        try:
+            if not self.assoc.is_established or self.series_modalities(study_uid):
+                if self.destination is None:
+                    return ""
+                return (
+                    f" (does the PACS know our AE title {self.destination!r} as a move "
+                    f"destination at this machine's address, port {self.node.storage_scp_port}?)"
+                )
+        except (DimseError, ValueError, RuntimeError):  # no C-FIND context, or no answer
             return ""
-        found = _find(node, assoc, identifier, "C-FIND", _timeouts(node), 0xFFFF)
-    except (DimseError, ValueError, RuntimeError):  # no C-FIND context, or no answer
-        return ""
-    if not found:
-        return f" (the PACS has no such {what})"
-    if move_destination is not None:
-        return (
-            f" (the {what} is there: does the PACS know our AE title {move_destination!r} "
-            f"as a move destination at this machine's address, port {node.storage_scp_port}?)"
-        )
-    return ""
+        return " (the PACS has no such study)"
 
 
 def _get_contexts(ae: AE) -> list[SCP_SCU_RoleSelectionNegotiation]:
@@ -870,6 +934,72 @@ def _storage_scp(
         server.shutdown()
 
 
+@contextmanager
+def _retrieval(
+    node: DimseNode, method: Literal["get", "move"], receiver: _Receiver, bind_address: str | None
+) -> Iterator[_Retrieval]:
+    """Associate for C-FIND and C-GET, or run our SCP and associate for C-FIND and C-MOVE."""
+    timeouts = _timeouts(node, large=True)
+    ae = _application_entity(node, timeouts)
+    ae.add_requested_context(STUDY_ROOT_FIND)
+    scp: AbstractContextManager[None] = nullcontext()
+    roles: list[SCP_SCU_RoleSelectionNegotiation] = []
+    handlers: list[EventHandlerType] = []
+    if method == "get":
+        name, destination = "C-GET", None
+        roles = _get_contexts(ae)
+        handlers = [(evt.EVT_C_STORE, receiver.handle_store)]
+    else:
+        name, destination = "C-MOVE", node.calling_ae
+        ae.add_requested_context(STUDY_ROOT_MOVE)
+        if bind_address is None:
+            bind_address = "127.0.0.1" if _is_loopback(_resolve(node, name)) else ""
+        scp = _storage_scp(node, receiver, bind_address, timeouts)
+    with scp, _associated(node, ae, name, ext_neg=roles, evt_handlers=handlers) as assoc:
+        yield _Retrieval(node, assoc, timeouts, receiver=receiver, destination=destination)
+
+
+#: Storage SOP classes whose instances are documents (PS3.3 A.35): their content is the
+#: Content Sequence; every other class we retrieve is an image with Pixel Data.
+_DOCUMENT_CLASSES: Final = frozenset(
+    {
+        BasicTextSRStorage,
+        EnhancedSRStorage,
+        ComprehensiveSRStorage,
+        Comprehensive3DSRStorage,
+        ExtensibleSRStorage,
+        KeyObjectSelectionDocumentStorage,
+    }
+)
+_IMAGE_CLASSES: Final = (
+    frozenset(RETRIEVED_SOP_CLASSES)
+    - _DOCUMENT_CLASSES
+    - {GrayscaleSoftcopyPresentationStateStorage}
+)
+
+
+def _complete_file(path: Path, sop_instance_uid: str) -> bool:
+    """Whether ``path`` already holds the whole instance (a retry resumes after it).
+
+    Read in full, with pydicom's warnings as errors: a file cut inside an element or
+    before the encapsulated pixel data's delimiter (PS3.5 A.4) fails; one cut between
+    elements lacks the Pixel Data of an image or the Content Sequence of a document.
+    Our own files are whole (written atomically); this guards against other writers.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            dataset = dcmread(path)
+            sop_class = dataset.get("SOPClassUID")
+            if sop_class in _IMAGE_CLASSES and "PixelData" not in dataset:
+                return False
+            if sop_class in _DOCUMENT_CLASSES and "ContentSequence" not in dataset:
+                return False
+            return str(dataset.get("SOPInstanceUID", "")) == sop_instance_uid
+    except Exception:  # missing, unreadable, cut short: retrieve it again
+        return False
+
+
 def retrieve_study(
     node: DimseNode,
     study_uid: str,
@@ -883,16 +1013,20 @@ def retrieve_study(
 ) -> RetrieveResult:
     """Retrieve a study, or some of its series, into a folder by C-GET or C-MOVE.
 
-    Study Root Query/Retrieve Information Model - GET (PS3.4 C.6.2.3) with the SCP
-    role negotiated for :data:`RETRIEVED_SOP_CLASSES` (PS3.7 D.3.3.4), or - MOVE
-    (PS3.4 C.6.2.2) to our calling AE title, for which our Storage SCP (PS3.4 B.2.2)
-    listens on the node's storage port until the C-MOVE ends; the PACS must know that
-    AE title with our address and that port. One request for the study, or one per
-    series given (retrieve level SERIES, PS3.4 C.4.2.2.1).
+    Study Root Query/Retrieve Information Model (PS3.4 C.6.2): C-FIND lists the study's
+    series (SERIES level) and their instances (IMAGE level); then each series comes by
+    one C-GET (PS3.4 C.6.2.3, with the SCP role negotiated for
+    :data:`RETRIEVED_SOP_CLASSES`, PS3.7 D.3.3.4) or C-MOVE (PS3.4 C.6.2.2) to our calling
+    AE title, for which our Storage SCP (PS3.4 B.2.2) listens on the node's storage port
+    until the retrieve ends; the PACS must know that AE title with our address and that
+    port. An instance already in ``out_dir`` (same SOP Instance UID, readable) is not
+    retrieved again: a series partly there is retrieved instance by instance (IMAGE
+    level), so a retry resumes. Structured reports (series of modality SR) are left out
+    unless their series is asked for, as by the DICOMweb client: :func:`retrieve_reports`
+    fetches them for :func:`galactoview.pacs.revisions.adopt_newest_report`.
 
     Each instance is written to ``out_dir / "<SOP Instance UID>.dcm"`` atomically (a
-    temporary file then a rename), so a cut transfer leaves no half file and a retry
-    replaces what it retrieves again.
+    temporary file then a rename), so a cut transfer leaves no half file.
 
     Parameters
     ----------
@@ -901,16 +1035,17 @@ def retrieve_study(
     study_uid
         Study Instance UID.
     out_dir
-        Folder for the instances; created if missing.
+        The study's folder; created if missing.
     series
-        Series Instance UIDs to retrieve; ``None`` for the whole study.
+        Series Instance UIDs to retrieve; ``None`` for every series but SR ones.
     progress
         Called after each instance with a :class:`RetrieveProgress`, in the calling
         thread.
     cancel
-        Polled after each instance; when it returns ``True`` a C-CANCEL is sent, the
-        instances still arriving are refused and the result says ``cancelled``. It may
-        be called from a pynetdicom thread (C-MOVE): it must be thread-safe.
+        Polled before each request and each instance; when it returns ``True`` a
+        C-CANCEL is sent, the instances still arriving are refused and the result says
+        ``cancelled``. It may be called from a pynetdicom thread (C-MOVE): it must be
+        thread-safe.
     method
         ``"get"`` (C-GET, one association) or ``"move"`` (C-MOVE to our SCP).
     bind_address
@@ -920,63 +1055,106 @@ def retrieve_study(
     Returns
     -------
     RetrieveResult
-        The files written, the instances that failed with their reasons, whether
+        The files written (or already there), the instances that failed with their
+        reasons (a study or series the PACS does not list is one failure), whether
         cancelled.
 
     Raises
     ------
+    ValueError
+        ``study_uid`` is not a UID.
     DimseError
-        If the node cannot be reached, refuses the association or the request, stops
+        If the node cannot be reached, refuses the association or a request, stops
         answering, or (C-MOVE) our SCP cannot listen on the storage port; its
         ``written`` lists the complete files already in place.
     OSError
         If ``out_dir`` cannot be created.
     """
+    if not is_valid_uid(study_uid):
+        raise ValueError(f"not a Study Instance UID (PS3.5 9.1): {study_uid!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
     receiver = _Receiver(out_dir, cancel or (lambda: False))
-    tally = _Tally()
-    targets: list[str | None] = list(series) if series is not None else [None]
-    timeouts = _timeouts(node, large=True)
-    ae = _application_entity(node, timeouts)
-    ae.add_requested_context(STUDY_ROOT_FIND)  # to explain a refusal
-    scp: AbstractContextManager[None] = nullcontext()
-    roles: list[SCP_SCU_RoleSelectionNegotiation] = []
-    handlers: list[EventHandlerType] = []
-    if method == "get":
-        name, model, table, destination = "C-GET", STUDY_ROOT_GET, QR_GET_SERVICE_CLASS_STATUS, None
-        roles = _get_contexts(ae)
-        handlers = [(evt.EVT_C_STORE, receiver.handle_store)]
-    else:
-        name, model, table = "C-MOVE", STUDY_ROOT_MOVE, QR_MOVE_SERVICE_CLASS_STATUS
-        destination = node.calling_ae
-        ae.add_requested_context(STUDY_ROOT_MOVE)
-        if bind_address is None:
-            bind_address = "127.0.0.1" if _is_loopback(_resolve(node, name)) else ""
-        scp = _storage_scp(node, receiver, bind_address, timeouts)
-    with scp, _associated(node, ae, name, ext_neg=roles, evt_handlers=handlers) as assoc:
-        for message_id, target in enumerate(targets, start=1):
-            if tally.cancelled:
-                break
-            identifier = _retrieve_identifier(study_uid, target)
-            if destination is None:
-                responses = assoc.send_c_get(identifier, model, msg_id=message_id)
-            else:
-                responses = assoc.send_c_move(identifier, destination, model, msg_id=message_id)
-            _run_retrieve(
-                node,
-                assoc,
-                responses,
-                what=f"{name} of {'study ' + study_uid if target is None else 'series ' + target}",
-                model=model,
-                message_id=message_id,
-                receiver=receiver,
-                tally=tally,
-                progress=progress,
-                timeouts=timeouts,
-                table=table,
-                explain=partial(_explain_refusal, node, assoc, study_uid, target, destination),
+    tally = _Tally(progress)
+    with _retrieval(node, method, receiver, bind_address) as session:
+        modality = session.series_modalities(study_uid)
+        if not modality:
+            return RetrieveResult(
+                (), (InstanceFailure("", f"the PACS has no study {study_uid}"),), False
             )
+        if series is None:
+            chosen = [uid for uid, kind in modality.items() if kind != "SR" and is_valid_uid(uid)]
+        else:
+            chosen = []
+            for uid in dict.fromkeys(series):
+                if uid in modality:
+                    chosen.append(uid)
+                else:
+                    tally.failures[uid] = InstanceFailure(
+                        "", f"series {uid} is not in study {study_uid}"
+                    )
+        plan: list[tuple[str, list[str]]] = []
+        for series_uid in chosen:
+            listed = session.instance_uids(study_uid, series_uid)
+            for uid in listed:
+                if not is_valid_uid(uid):
+                    tally.failures[uid] = InstanceFailure(
+                        uid, "the PACS listed it with an invalid UID"
+                    )
+            plan.append((series_uid, [uid for uid in listed if is_valid_uid(uid)]))
+        tally.total = sum(len(uids) for _, uids in plan)
+        for series_uid, uids in plan:
+            missing = []
+            for uid in uids:
+                path = out_dir / f"{uid}.dcm"
+                if _complete_file(path, uid):
+                    tally.count(_Arrival(uid, path=path))
+                else:
+                    missing.append(uid)
+            if not missing:
+                continue
+            requests: list[str | None] = [None] if len(missing) == len(uids) else list(missing)
+            for sop_uid in requests:
+                if receiver.cancelled.is_set() or receiver.cancel():
+                    receiver.cancelled.set()
+                    tally.cancelled = True
+                if tally.cancelled:
+                    break
+                session.run(tally, study_uid, series_uid, sop_uid)
     return tally.result()
+
+
+def retrieve_reports(
+    node: DimseNode,
+    study_uid: str,
+    *,
+    method: Literal["get", "move"] = "get",
+    bind_address: str | None = None,
+) -> tuple[tuple[Dataset, ...], tuple[InstanceFailure, ...]]:
+    """Retrieve the study's structured reports (its series of modality SR) into memory.
+
+    C-FIND at SERIES level, then a C-GET or C-MOVE of each SR series, as
+    :func:`retrieve_study`; the datasets stay in memory:
+    :func:`galactoview.pacs.revisions.adopt_newest_report` picks the newest revision
+    and writes it as the study's sidecar.
+
+    Returns
+    -------
+    tuple
+        The SR datasets, and the SR instances that failed with their reasons.
+
+    Raises
+    ------
+    DimseError
+        As :func:`retrieve_study`.
+    """
+    receiver = _Receiver(None, lambda: False)
+    tally = _Tally()
+    with _retrieval(node, method, receiver, bind_address) as session:
+        modality = session.series_modalities(study_uid)
+        for series_uid, kind in modality.items():
+            if kind == "SR" and is_valid_uid(series_uid):
+                session.run(tally, study_uid, series_uid, None)
+    return tuple(tally.datasets), tally.result().failures
 
 
 # --------------------------------------------------------------------------- C-STORE

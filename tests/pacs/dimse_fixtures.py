@@ -9,8 +9,8 @@
 * ``rejecting_peer`` — a pynetdicom Verification SCP that rejects any called AE title
   but its own (a real A-ASSOCIATE-RJ).
 * ``silent_peer`` — a TCP port that accepts connections and never answers.
-* ``cutting_peer`` — a pynetdicom C-GET SCP that sends one instance of a study, then
-  aborts the association (a transfer cut between instances).
+* ``cutting_peer`` — a pynetdicom Query/Retrieve SCP whose C-GET sends one instance,
+  then aborts the association (a transfer cut between instances).
 """
 
 from __future__ import annotations
@@ -27,7 +27,12 @@ from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
 from pynetdicom.events import Event
 
-from galactoview.pacs.dimse import RETRIEVED_SOP_CLASSES, STUDY_ROOT_GET, VERIFICATION
+from galactoview.pacs.dimse import (
+    RETRIEVED_SOP_CLASSES,
+    STUDY_ROOT_FIND,
+    STUDY_ROOT_GET,
+    VERIFICATION,
+)
 from galactoview.pacs.nodes import DimseNode
 from galactoview.paths import sample_dicom_dir
 from tests.pacs.orthanc import ORTHANC_AE, OUR_AE, OrthancServer
@@ -131,17 +136,43 @@ def silent_peer() -> Iterator[int]:
 
 @pytest.fixture
 def cutting_peer(sample_copy: SampleCopy) -> Iterator[tuple[int, str]]:
-    """Yield the port and the study UID of a C-GET SCP that aborts after one instance."""
+    """Yield the port and study UID of a Q/R SCP whose C-GET aborts after one instance.
+
+    It answers C-FIND at SERIES and IMAGE level from the sample study's files, and a
+    C-GET by sending the first matching instance, then aborting the association.
+    """
     study_uid = sample_copy.study_with("GV0007D")
     datasets = [pydicom.dcmread(path) for path in sample_copy.study_files[study_uid]]
 
+    def matching(identifier: Dataset) -> list[Dataset]:
+        series = identifier.get("SeriesInstanceUID", "")
+        return [ds for ds in datasets if not series or ds.SeriesInstanceUID == series]
+
+    def handle_find(event: Event) -> Iterator[tuple[int, Dataset | None]]:
+        identifier = event.identifier
+        answers: dict[str, Dataset] = {}
+        for ds in matching(identifier):
+            answer = Dataset()
+            answer.QueryRetrieveLevel = identifier.QueryRetrieveLevel
+            answer.StudyInstanceUID = ds.StudyInstanceUID
+            answer.SeriesInstanceUID = ds.SeriesInstanceUID
+            answer.Modality = ds.Modality
+            if identifier.QueryRetrieveLevel == "IMAGE":
+                answer.SOPInstanceUID = ds.SOPInstanceUID
+            answers[answer.get("SOPInstanceUID", ds.SeriesInstanceUID)] = answer
+        for answer in answers.values():
+            yield 0xFF00, answer
+        yield 0x0000, None
+
     def handle_get(event: Event) -> Iterator[int | tuple[int, Dataset | None]]:
-        yield len(datasets)
-        yield 0xFF00, datasets[0]
+        found = matching(event.identifier)
+        yield len(found)
+        yield 0xFF00, found[0]
         event.assoc.abort()
-        yield 0xFF00, datasets[1]
+        yield 0xFF00, found[1]
 
     ae = AE(ae_title=PEER_AE)
+    ae.add_supported_context(STUDY_ROOT_FIND)
     ae.add_supported_context(STUDY_ROOT_GET)
     for sop_class in RETRIEVED_SOP_CLASSES:
         ae.add_supported_context(
@@ -150,7 +181,7 @@ def cutting_peer(sample_copy: SampleCopy) -> Iterator[tuple[int, str]]:
     server = ae.start_server(
         ("127.0.0.1", _loopback_port()),
         block=False,
-        evt_handlers=[(evt.EVT_C_GET, handle_get)],
+        evt_handlers=[(evt.EVT_C_FIND, handle_find), (evt.EVT_C_GET, handle_get)],
     )
     assert server is not None
     yield int(server.server_address[1]), study_uid

@@ -10,16 +10,23 @@ instance, and a port that accepts TCP and never answers.
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
+from typing import Literal
 
 import pydicom
 import pytest
 from pynetdicom import PYNETDICOM_IMPLEMENTATION_VERSION
 
-from galactoview.pacs.dimse import DimseError, echo, find_studies, retrieve_study, store
+from galactoview.pacs.dimse import (
+    DimseError,
+    echo,
+    find_studies,
+    retrieve_reports,
+    retrieve_study,
+    store,
+)
 from galactoview.pacs.nodes import DimseNode
-from galactoview.pacs.results import RetrieveProgress, StoreProgress
+from galactoview.pacs.results import InstanceFailure, RetrieveProgress, StoreProgress
 from galactoview.sr import sr_codec
 from tests.pacs.dimse_fixtures import (  # noqa: F401  (the fixtures, used by name)
     PEER_AE,
@@ -211,23 +218,19 @@ def test_cancel_stops_the_retrieve_and_leaves_only_whole_files(
     sample_copy: SampleCopy,
     tmp_path: Path,
 ) -> None:
-    # Cancel once the first instance has been taken: from the second question on.
-    lock = threading.Lock()
-    questions = [0]
-
-    def cancel() -> bool:
-        with lock:
-            questions[0] += 1
-            return questions[0] > 1
-
+    # The user cancels as soon as the first instance is in the folder.
     study_uid = sample_copy.study_with("GV0007D")
     out = tmp_path / "cancelled"
+
+    def cancel() -> bool:
+        return any(out.glob("*.dcm"))
+
     result = retrieve_study(
         dimse_node, study_uid, out, cancel=cancel, method="get" if method == "get" else "move"
     )
     assert result.cancelled
     assert not result.complete
-    assert 1 <= len(result.written) < 5
+    assert len(result.written) == 1
     assert result.failures == ()
     assert len(_only_instance_files(out)) == len(result.written)
     for path in result.written:
@@ -250,25 +253,30 @@ def test_move_to_an_ae_the_pacs_does_not_know_says_so(
             stranger, sample_copy.study_with("GV0007D"), tmp_path / "nothing", method="move"
         )
     message = str(failure.value)
-    assert message.startswith(f"{dimse_node}: C-MOVE of study ")
+    assert message.startswith(f"{dimse_node}: C-MOVE of series ")
     assert "'STRANGER' as a move destination" in message
     assert list((tmp_path / "nothing").iterdir()) == []
 
 
 @pytest.mark.parametrize("method", ["get", "move"])
-def test_retrieve_of_a_study_the_pacs_does_not_hold_says_so(
-    method: str, dimse_node: DimseNode, stocked_orthanc: OrthancServer, tmp_path: Path
+def test_retrieve_of_what_the_pacs_does_not_hold_is_a_failure_not_a_crash(
+    method: str,
+    dimse_node: DimseNode,
+    stocked_orthanc: OrthancServer,
+    sample_copy: SampleCopy,
+    tmp_path: Path,
 ) -> None:
-    with pytest.raises(DimseError) as failure:
-        retrieve_study(
-            dimse_node,
-            "1.2.3.4",
-            tmp_path / "none",
-            method="get" if method == "get" else "move",
-        )
-    message = str(failure.value)
-    assert message.startswith(f"{dimse_node}: C-{method.upper()} of study 1.2.3.4 answered ")
-    assert message.endswith("(the PACS has no such study)")
+    how: Literal["get", "move"] = "get" if method == "get" else "move"
+    nothing = retrieve_study(dimse_node, "1.2.3.4", tmp_path / "none", method=how)
+    assert nothing.written == ()
+    assert nothing.failures == (InstanceFailure("", "the PACS has no study 1.2.3.4"),)
+    assert not nothing.complete
+
+    study_uid = sample_copy.study_with("GV0007D")
+    some = retrieve_study(dimse_node, study_uid, tmp_path / "some", series=["1.2.3.5"], method=how)
+    assert some.failures == (InstanceFailure("", f"series 1.2.3.5 is not in study {study_uid}"),)
+    with pytest.raises(ValueError, match="not a Study Instance UID"):
+        retrieve_study(dimse_node, "../etc", tmp_path / "bad", method=how)
 
 
 def test_move_without_a_storage_port_says_what_is_missing(
@@ -288,13 +296,65 @@ def test_an_aborted_get_keeps_the_whole_instances_and_no_partial_file(
     with pytest.raises(DimseError) as failure:
         retrieve_study(node, study_uid, out)
     message = str(failure.value)
-    assert message.startswith(f"{PEER_AE}@127.0.0.1:{port}: C-GET of study {study_uid}: ")
+    first = sample_copy.study_files[study_uid][0]
+    series_uid = pydicom.dcmread(first, stop_before_pixels=True).SeriesInstanceUID
+    assert message.startswith(f"{PEER_AE}@127.0.0.1:{port}: C-GET of series {series_uid}: ")
     assert "aborted" in message
     assert "\n" not in message
-    first = sample_copy.study_files[study_uid][0]
     assert failure.value.written == (out / f"{sample_copy.sop_uids[first]}.dcm",)
     assert _only_instance_files(out) == [f"{sample_copy.sop_uids[first]}.dcm"]
     _same_instance(failure.value.written[0], first)
+
+
+def test_a_second_retrieve_resumes_fetching_only_what_is_missing_or_cut(
+    dimse_node: DimseNode, stocked_orthanc: OrthancServer, sample_copy: SampleCopy, tmp_path: Path
+) -> None:
+    study_uid = sample_copy.study_with("GV0007D")
+    out = tmp_path / "study"
+    first = retrieve_study(dimse_node, study_uid, out)
+    assert first.complete
+    removed, cut, *kept = sorted(first.written)
+    removed.unlink()
+    cut.write_bytes(cut.read_bytes()[:1000])  # as a crash in another writer might leave it
+    kept_inodes = {path: path.stat().st_ino for path in kept}
+    cut_inode = cut.stat().st_ino
+    reports: list[RetrieveProgress] = []
+    second = retrieve_study(dimse_node, study_uid, out, progress=reports.append, method="move")
+    assert second.complete
+    assert sorted(second.written) == sorted(first.written)
+    assert [report.remaining for report in reports] == [4, 3, 2, 1, 0]
+    assert {path: path.stat().st_ino for path in kept} == kept_inodes  # not fetched again
+    assert cut.stat().st_ino != cut_inode
+    by_uid = {uid: path for path, uid in sample_copy.sop_uids.items()}
+    for path in (removed, cut):
+        _same_instance(path, by_uid[path.stem])
+
+
+@pytest.mark.parametrize("method", ["get", "move"])
+def test_reports_are_left_out_of_a_study_retrieve_and_fetched_into_memory_apart(
+    method: str,
+    dimse_node: DimseNode,
+    stocked_orthanc: OrthancServer,
+    sample_copy: SampleCopy,
+    tmp_path: Path,
+) -> None:
+    sidecar = next(sample_copy.folder.rglob("*.sr.json"))
+    report = sr_codec.from_json(sidecar.read_text(encoding="utf-8"))
+    assert store(dimse_node, [report]).stored == (str(report.SOPInstanceUID),)
+    study_uid = str(report.StudyInstanceUID)
+    how: Literal["get", "move"] = "get" if method == "get" else "move"
+
+    images = retrieve_study(dimse_node, study_uid, tmp_path / "images", method=how)
+    assert images.complete
+    assert len(images.written) == 5
+    assert {pydicom.dcmread(path).Modality for path in images.written} == {"MG"}
+
+    reports, failures = retrieve_reports(dimse_node, study_uid, method=how)
+    assert failures == ()
+    (back,) = reports
+    assert back.SOPInstanceUID == report.SOPInstanceUID
+    assert back.ContentSequence == report.ContentSequence
+    assert back.file_meta.TransferSyntaxUID == report.file_meta.TransferSyntaxUID
 
 
 # --------------------------------------------------------------------------- C-STORE
