@@ -548,21 +548,14 @@ def find_studies(
     )
     studies: list[StudyMatch] = []
     with _associated(node, ae, "C-FIND") as assoc:
-        answers = _find(node, assoc, identifier, "C-FIND (STUDY)", timeouts, 1, limit)
-        for number, answer in enumerate(answers, start=2):
+        session = _Session(node, assoc, timeouts)
+        for answer in session.find(identifier, "C-FIND (STUDY)", limit):
             uid = _text(answer, "StudyInstanceUID")
             if not is_valid_uid(uid):
                 continue
             series: tuple[SeriesMatch, ...] = ()
             if with_series:
-                found = _find(
-                    node,
-                    assoc,
-                    _series_identifier(uid),
-                    f"C-FIND (SERIES of study {uid})",
-                    timeouts,
-                    number % 0x10000,
-                )
+                found = session.find(_series_identifier(uid), f"C-FIND (SERIES of study {uid})")
                 series = tuple(
                     sorted(
                         (_series_match(uid, item) for item in found),
@@ -1225,28 +1218,6 @@ def _outgoing(source: Path | Dataset) -> _Outgoing | InstanceFailure:
     return _Outgoing(source, UID(str(sop_class)), uid, study, series, UID(str(syntax)))
 
 
-def _present_instances(
-    node: DimseNode, assoc: Association, outgoing: Sequence[_Outgoing], timeouts: _Timeouts
-) -> set[str]:
-    """Ask which of these instances the node holds: C-FIND at IMAGE level per series.
-
-    PS3.4 C.6.2.1.2: the IMAGE level of the Study Root model, with the unique keys of
-    the study and series and SOP Instance UID as a return key.
-    """
-    present: set[str] = set()
-    series = sorted({(item.study_uid, item.series_uid) for item in outgoing})
-    for message_id, (study_uid, series_uid) in enumerate(series, start=1):
-        identifier = Dataset()
-        identifier.QueryRetrieveLevel = "IMAGE"
-        identifier.StudyInstanceUID = study_uid
-        identifier.SeriesInstanceUID = series_uid
-        identifier.SOPInstanceUID = ""
-        what = f"C-FIND (IMAGE of series {series_uid})"
-        for answer in _find(node, assoc, identifier, what, timeouts, message_id % 0x10000):
-            present.update(_text(answer, "SOPInstanceUID").split("\\"))
-    return present
-
-
 def store(
     node: DimseNode,
     sources: Iterable[Path | Dataset],
@@ -1301,7 +1272,8 @@ def store(
         return StoreResult((), (), tuple(failures))
     pairs = sorted({(item.sop_class_uid, item.transfer_syntax) for item in outgoing})
     # One association per 127 (SOP class, transfer syntax) pairs, plus the C-FIND.
-    chunks = [pairs[start : start + _MAX_CONTEXTS - 1] for start in range(0, len(pairs), 127)]
+    size = _MAX_CONTEXTS - 1
+    chunks = [pairs[start : start + size] for start in range(0, len(pairs), size)]
     done = 0
     cancelled = False
     timeouts = _timeouts(node, large=True)
@@ -1313,12 +1285,15 @@ def store(
         wanted = set(chunk)
         batch = [item for item in outgoing if (item.sop_class_uid, item.transfer_syntax) in wanted]
         with _associated(node, ae, "C-STORE") as assoc:
-            can_find = any(cx.abstract_syntax == STUDY_ROOT_FIND for cx in assoc.accepted_contexts)
-            present = _present_instances(node, assoc, batch, timeouts) if can_find else set()
+            session = _Session(node, assoc, timeouts)
             accepted = {
                 (cx.abstract_syntax, cx.transfer_syntax[0]) for cx in assoc.accepted_contexts
             }
-            for message_id, item in enumerate(batch, start=1):
+            present: set[str] = set()
+            if any(syntax == STUDY_ROOT_FIND for syntax, _ in accepted):
+                for study_uid, series_uid in sorted({(i.study_uid, i.series_uid) for i in batch}):
+                    present.update(session.instance_uids(study_uid, series_uid))
+            for item in batch:
                 if cancel is not None and cancel():
                     cancelled = True
                     break
@@ -1335,7 +1310,7 @@ def store(
                         f"in {item.transfer_syntax.name}"
                     )
                 else:
-                    error = _store_one(node, assoc, item, message_id % 0x10000, timeouts)
+                    error = _store_one(session, item)
                     outcome = "stored" if error is None else "failed"
                     if error is None:
                         stored.append(item.sop_instance_uid)
@@ -1348,9 +1323,7 @@ def store(
     return StoreResult(tuple(stored), tuple(present_uids), tuple(failures), cancelled)
 
 
-def _store_one(
-    node: DimseNode, assoc: Association, item: _Outgoing, message_id: int, timeouts: _Timeouts
-) -> str | None:
+def _store_one(session: _Session, item: _Outgoing) -> str | None:
     """C-STORE one instance; return why it failed, or ``None``.
 
     Raises
@@ -1365,13 +1338,14 @@ def _store_one(
             dataset = copy.copy(dataset)  # the caller's dataset is not changed
             dataset.file_meta = FileMetaDataset()
             dataset.file_meta.TransferSyntaxUID = item.transfer_syntax
-        status = assoc.send_c_store(dataset, msg_id=message_id)
+        status = session.assoc.send_c_store(dataset, msg_id=session.message_id())
     except (OSError, ValueError, AttributeError, TypeError) as error:
         return f"cannot send ({error})"
     except Exception as error:  # a file that read for its header but not in full
         return f"cannot read ({error})"
     if "Status" not in status:
-        raise DimseError(node, _no_response(f"C-STORE of {item.sop_instance_uid}", timeouts))
+        what = f"C-STORE of {item.sop_instance_uid}"
+        raise DimseError(session.node, _no_response(what, session.timeouts))
     code = int(status.Status)
     category = code_to_category(code)
     if category in (STATUS_SUCCESS, STATUS_WARNING):
