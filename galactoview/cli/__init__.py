@@ -9,22 +9,25 @@ Usage::
     galactoview sr import SR.dcm STUDY_DIR binary (or JSON) TID 1500 SR -> the study's sidecar
     galactoview sr show SIDECAR_OR_SR|FOLDER [--json] [--images PATH | --no-images]
     galactoview report PATH... OUT.pdf [--png DIR] [--date YYYY-MM-DD]  surgeon's PDF report
+    galactoview pacs echo|find|get|store (--url URL | --dimse AET@HOST:PORT) ...  PACS
 
-A first argument that is exactly ``info``, ``render``, ``sr`` or ``report`` selects the
-subcommand; anything else is a path to open. To open a file or folder literally named
-``info``, ``render``, ``sr`` or ``report``, write it as ``./info``. No module of this package
-imports Qt or pyqtgraph at module level, so ``--help``, ``--version`` and the subcommands work
-without a display.
+A first argument that is exactly ``info``, ``render``, ``sr``, ``report`` or ``pacs`` selects
+the subcommand; anything else is a path to open. To open a file or folder literally named
+``info``, ``render``, ``sr``, ``report`` or ``pacs``, write it as ``./info``. No module of
+this package imports Qt or pyqtgraph at module level, so ``--help``, ``--version`` and the
+subcommands work without a display.
 
 One module per command, each with ``build_parser()`` and ``run(args)``:
 :mod:`~galactoview.cli.open_window` (the viewer), :mod:`~galactoview.cli.info`,
-:mod:`~galactoview.cli.render`, :mod:`~galactoview.cli.report`, :mod:`~galactoview.cli.sr`
-(which hands ``export``, ``import`` and ``show`` to :mod:`~galactoview.cli.sr_export`,
-:mod:`~galactoview.cli.sr_import` and :mod:`~galactoview.cli.sr_show`; they read SRs through
-:mod:`~galactoview.cli.sr_reading`); :mod:`~galactoview.cli.common` holds what they share.
+:mod:`~galactoview.cli.render`, :mod:`~galactoview.cli.report`, :mod:`~galactoview.cli.pacs`,
+:mod:`~galactoview.cli.sr` (which hands ``export``, ``import`` and ``show`` to
+:mod:`~galactoview.cli.sr_export`, :mod:`~galactoview.cli.sr_import` and
+:mod:`~galactoview.cli.sr_show`; they read SRs through :mod:`~galactoview.cli.sr_reading`);
+:mod:`~galactoview.cli.common` holds what they share.
 
 Errors about a file are printed as one line ``path: message`` on stderr. Exit codes:
-0 success, 1 nothing readable / the image could not be rendered or written, 2 usage error.
+0 success, 1 nothing readable / the image could not be rendered or written, 2 usage error
+(``pacs`` adds 3: the node could not be reached or refused us).
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from galactoview.cli import info, open_window, render, report, sr
+from galactoview.cli import info, open_window, pacs, render, report, sr
 from galactoview.cli.common import exit_code, run_subcommand
 from galactoview.cli.info import info_json
 
@@ -64,6 +67,7 @@ _COMMANDS: dict[
     "render": (render.build_parser, render.run),
     "sr": (sr.build_parser, sr.run),
     "report": (report.build_parser, report.run),
+    "pacs": (pacs.build_parser, pacs.run),
 }
 
 #: First words of the command line that select a batch subcommand instead of the viewer.

@@ -63,6 +63,7 @@ from pydicom.dataset import Dataset
 from galactoview.annotations.model import is_valid_uid
 from galactoview.files import read_regular_file, write_atomically
 from galactoview.pacs.nodes import AuthKind, DicomWebNode
+from galactoview.pacs.outgoing import is_sidecar, sidecar_sr
 from galactoview.pacs.results import (
     InstanceFailure,
     RetrieveProgress,
@@ -72,7 +73,7 @@ from galactoview.pacs.results import (
     StoreResult,
     StudyMatch,
 )
-from galactoview.sr import sidecar, sr_codec
+from galactoview.sr import sr_codec
 
 __all__ = [
     "FRAME_MEDIA_TYPES",
@@ -492,7 +493,11 @@ def _list_instances(
 
 
 def _complete_file(path: Path, sop_instance_uid: str) -> bool:
-    """Whether ``path`` already holds the instance (a retry resumes after it)."""
+    """Whether ``path`` already holds the instance (a retry resumes after it).
+
+    Instances are written atomically, so a file under its final name is one a previous
+    run completed; its header must name the instance (not another file of that name).
+    """
     try:
         header = dcmread(path, stop_before_pixels=True, specific_tags=["SOPInstanceUID"])
     except Exception:  # missing, unreadable, cut short: fetch it again
@@ -521,8 +526,9 @@ def retrieve_study(
     QIDO-RS lists the series (PS3.18 10.6.1) and their instances; each instance comes by
     WADO-RS Retrieve Instance (PS3.18 10.4.1.1.3) in the transfer syntax the PACS holds
     it in and is written to ``out_dir / "<SOP Instance UID>.dcm"`` atomically (a
-    temporary file then a rename), so a cut transfer leaves no half file. An instance
-    already there (same SOP Instance UID, readable) is not fetched again. Structured
+    temporary file then a rename), so a cut transfer leaves no half file under that
+    name, and an instance already there (its header naming it) is not fetched again: a
+    retry resumes. Structured
     reports (series of modality SR) are left out unless their series is asked for: the
     newest revision becomes the study's sidecar instead (:func:`retrieve_reports`).
 
@@ -721,7 +727,7 @@ class _Outgoing:
 
 
 def _outgoing(source: Path | Dataset) -> _Outgoing | InstanceFailure:
-    """Read one input of :func:`store`: a DICOM file, a sidecar (as a binary SR), a dataset."""
+    """Read one input of :func:`store`: a DICOM file, a sidecar (as its SR), a dataset."""
     if isinstance(source, Dataset):
         uid = str(source.get("SOPInstanceUID", ""))
         try:
@@ -730,23 +736,24 @@ def _outgoing(source: Path | Dataset) -> _Outgoing | InstanceFailure:
             return InstanceFailure(uid, f"cannot be encoded ({sr_codec.describe_error(error)})")
         item = _Outgoing(dataset, uid or "dataset", None)
     else:
-        try:
-            data = read_regular_file(source, MAX_STORE_BYTES, what="DICOM file")[0]
-        except OSError as error:
-            return InstanceFailure("", f"cannot be read ({error.strerror or error})", source)
-        try:
-            if data[:4096].lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"{"):
-                # A sidecar: its SR revision as a binary SR, as `galactoview sr export` writes it.
-                text = sidecar.decode_sidecar(source, data)
-                dataset = _as_part10(sr_codec.from_json(text))
-            else:
+        if is_sidecar(source):  # its SR revision, as `galactoview sr export` writes it
+            try:
+                dataset = _as_part10(sidecar_sr(source))
+            except ValueError as error:
+                return InstanceFailure("", str(error), source)
+            except Exception as error:
+                reason = f"cannot be encoded ({sr_codec.describe_error(error)})"
+                return InstanceFailure("", reason, source)
+        else:
+            try:
+                data = read_regular_file(source, MAX_STORE_BYTES, what="DICOM")[0]
+            except OSError as error:
+                return InstanceFailure("", f"cannot be read ({error.strerror or error})", source)
+            try:
                 dataset = dcmread(io.BytesIO(data))
-        except sidecar.SidecarError as error:
-            return InstanceFailure("", error.problem, source)
-        except Exception as error:  # untrusted bytes: pydicom raises many kinds
-            return InstanceFailure(
-                "", f"not a DICOM file or sidecar ({sr_codec.describe_error(error)})", source
-            )
+            except Exception as error:  # untrusted bytes: pydicom raises many kinds
+                reason = f"not a DICOM file ({sr_codec.describe_error(error)})"
+                return InstanceFailure("", reason, source)
         item = _Outgoing(dataset, str(source), source)
     if not is_valid_uid(item.sop_instance_uid) or not is_valid_uid(item.study_instance_uid):
         return InstanceFailure(

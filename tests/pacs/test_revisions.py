@@ -1,0 +1,129 @@
+"""The newest SR revision is the head of the Predecessor Documents chain, not the latest date."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from pydicom.dataset import Dataset
+
+from galactoview.pacs.revisions import adopt_newest_report, newest_revision, predecessors
+from galactoview.report.content import load_report
+from galactoview.sr.persistence import ImportOutcome
+from galactoview.sr.sr_codec import to_json
+from tests.pacs.sample import DUCTOGRAM, copy_sample, revise, sample_sr
+
+EARLY = dt.datetime(2020, 1, 1, 8, 0, 0)
+LATE = dt.datetime(2030, 1, 1, 8, 0, 0)
+
+
+def study_of(dataset: Dataset) -> str:
+    return str(dataset.StudyInstanceUID)
+
+
+def test_revision_names_its_predecessor() -> None:
+    first = sample_sr()
+    second = revise(first, "second", LATE)
+    assert predecessors(second) == (str(first.SOPInstanceUID),)
+    assert predecessors(first) == ()
+
+
+def test_head_of_the_chain_wins_over_a_later_content_date() -> None:
+    first = sample_sr()
+    # The second revision's clock was wrong: it says 2020, before the first.
+    second = revise(first, "second", EARLY)
+    newest = newest_revision([second, first], study_of(first))
+    assert newest is not None
+    assert newest.sop_instance_uid == str(second.SOPInstanceUID)
+    assert newest.supersedes == {str(first.SOPInstanceUID)}
+
+
+def test_two_heads_fall_back_to_content_date_time_then_the_whole_chain_is_superseded() -> None:
+    first = sample_sr()
+    left = revise(first, "left", EARLY)
+    right = revise(first, "right", LATE)
+    third = revise(right, "third", LATE + dt.timedelta(hours=1))
+    for order in ([first, left, right], [right, left, first]):
+        newest = newest_revision(order, study_of(first))
+        assert newest is not None
+        assert newest.sop_instance_uid == str(right.SOPInstanceUID)
+    newest = newest_revision([third, left, first, right], study_of(first))
+    assert newest is not None
+    assert newest.sop_instance_uid == str(third.SOPInstanceUID)
+    assert newest.supersedes == {str(right.SOPInstanceUID), str(first.SOPInstanceUID)}
+
+
+def test_other_studies_and_unreadable_srs_are_left_out_with_a_reason() -> None:
+    first = sample_sr()
+    other = revise(first, "other study", LATE)
+    other.StudyInstanceUID = "1.2.3.4"
+    broken = Dataset()
+    broken.SOPInstanceUID = "1.2.3.5"
+    broken.StudyInstanceUID = study_of(first)
+    problems: list[str] = []
+    newest = newest_revision([other, broken, first], study_of(first), problems)
+    assert newest is not None
+    assert newest.sop_instance_uid == str(first.SOPInstanceUID)
+    assert len(problems) == 1
+    assert problems[0].startswith("SR 1.2.3.5: skipped")
+    assert newest_revision([broken], study_of(first)) is None
+
+
+def test_adopting_a_newer_revision_replaces_the_older_sidecar_and_keeps_it_as_bak(
+    tmp_path: Path,
+) -> None:
+    copy = copy_sample(tmp_path / "copy")
+    study = copy / DUCTOGRAM
+    first = sample_sr()
+    (sidecar_path,) = study.glob("galactoview-*.sr.json")
+    old_text = sidecar_path.read_text(encoding="utf-8")
+    again = adopt_newest_report(study_of(first), study, [first])
+    assert again.imported is not None
+    assert again.imported.outcome is ImportOutcome.ALREADY_HELD
+    second = revise(first, "now retro-areolar", LATE)
+    adopted = adopt_newest_report(study_of(first), study, [first, second])
+    assert adopted.imported is not None
+    assert adopted.imported.outcome is ImportOutcome.SUPERSEDED
+    assert adopted.imported.path == sidecar_path
+    assert sidecar_path.with_name(sidecar_path.name + ".bak").read_text("utf-8") == old_text
+    (report,) = load_report([study], dt.date(2026, 3, 12)).content.studies
+    assert report.sr_sop_instance_uid == str(second.SOPInstanceUID)
+    assert report.rows[0].note == "now retro-areolar"
+    # The older revision again (e.g. a stale PACS) never replaces the newer sidecar.
+    older = adopt_newest_report(study_of(first), study, [first])
+    assert older.imported is not None
+    assert older.imported.outcome is ImportOutcome.OLDER
+    assert sorted(p.name for p in study.glob("galactoview-*")) == [
+        sidecar_path.name,
+        sidecar_path.name + ".bak",
+    ]
+
+
+def test_marks_edited_here_and_not_stored_are_kept_beside_the_pacs_revision(
+    tmp_path: Path,
+) -> None:
+    copy = copy_sample(tmp_path / "copy")
+    study = copy / DUCTOGRAM
+    first = sample_sr()
+    local = revise(first, "edited here", LATE)
+    (sidecar_path,) = study.glob("galactoview-*.sr.json")
+    sidecar_path.write_text(to_json(local), encoding="utf-8")
+    elsewhere = revise(first, "edited on another workstation", EARLY)
+    adopted = adopt_newest_report(study_of(first), study, [first, elsewhere])
+    assert adopted.imported is not None
+    assert adopted.imported.outcome is ImportOutcome.ALONGSIDE
+    assert adopted.imported.kept == sidecar_path
+    assert sidecar_path.read_text(encoding="utf-8") == to_json(local)
+    assert adopted.imported.path.exists()
+    assert adopted.imported.path != sidecar_path
+
+
+def test_no_image_of_the_study_is_a_problem_not_an_exception(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    first = sample_sr()
+    adopted = adopt_newest_report(study_of(first), empty, [first])
+    assert adopted.imported is None
+    assert adopted.revision is not None
+    assert any(p.startswith(f"{empty}: holds no image of study") for p in adopted.problems)
+    assert list(empty.iterdir()) == []
