@@ -283,7 +283,7 @@ def _why_not_established(assoc: Association, address: str, node: DimseNode) -> s
     except TimeoutError:
         return f"cannot connect (no answer within {assoc.ae.connection_timeout:g} s)"
     except OSError as error:
-        return f"cannot connect ({error.strerror or error})"
+        return f"cannot connect ({str(error.strerror or error).lower()})"
     return (
         "association aborted, or not answered within "
         f"{assoc.ae.acse_timeout:g} s (is this a DICOM port?)"
@@ -1028,7 +1028,7 @@ def retrieve_study(
     study_uid
         Study Instance UID.
     out_dir
-        The study's folder; created if missing.
+        The study's folder; created if missing once the PACS has listed the instances.
     series
         Series Instance UIDs to retrieve; ``None`` for every series but SR ones.
     progress
@@ -1065,7 +1065,6 @@ def retrieve_study(
     """
     if not is_valid_uid(study_uid):
         raise ValueError(f"not a Study Instance UID (PS3.5 9.1): {study_uid!r}")
-    out_dir.mkdir(parents=True, exist_ok=True)
     receiver = _Receiver(out_dir, cancel or (lambda: False))
     tally = _Tally(progress)
     with _retrieval(node, method, receiver, bind_address) as session:
@@ -1095,6 +1094,8 @@ def retrieve_study(
                     )
             plan.append((series_uid, [uid for uid in listed if is_valid_uid(uid)]))
         tally.total = sum(len(uids) for _, uids in plan)
+        if plan:
+            out_dir.mkdir(parents=True, exist_ok=True)  # once the PACS has answered
         for series_uid, uids in plan:
             missing = []
             for uid in uids:
