@@ -8,14 +8,18 @@ than DICOMweb, built on :mod:`pynetdicom`:
   C.6.2.1), a C-FIND (PS3.7 9.1.2) at the STUDY level, then one at the SERIES level per
   study matched, giving the same :class:`~galactoview.pacs.results.StudyMatch` /
   :class:`~galactoview.pacs.results.SeriesMatch` the DICOMweb client returns.
-* :func:`retrieve_study` — a study, or some of its series, by C-GET (PS3.4 C.6.2.3;
-  PS3.7 9.1.3) with SCP/SCU role selection (PS3.7 D.3.3.4) for the storage SOP classes
-  a mammography study holds, or by C-MOVE (PS3.4 C.6.2.2; PS3.7 9.1.4) to our own
-  Storage SCP (PS3.4 Annex B) listening on the node's storage port while it runs. Each
-  instance received is written with :func:`galactoview.files.write_atomically` into
-  the output folder as ``<SOP Instance UID>.dcm``, so a transfer cut mid-instance
-  leaves no half file; progress is reported per instance, cancelling sends a C-CANCEL
-  (PS3.7 9.3.2.3), and failures are reported per instance with their reason.
+* :func:`retrieve_study` — a study's image series, or the series asked for, listed by
+  C-FIND (SERIES, IMAGE) and fetched by C-GET (PS3.4 C.6.2.3; PS3.7 9.1.3) with
+  SCP/SCU role selection (PS3.7 D.3.3.4) for the storage SOP classes a mammography
+  study holds, or by C-MOVE (PS3.4 C.6.2.2; PS3.7 9.1.4) to our own Storage SCP
+  (PS3.4 Annex B) listening on the node's storage port while it runs. Each instance
+  received is written with :func:`galactoview.files.write_atomically` into the
+  output folder as ``<SOP Instance UID>.dcm``, so a transfer cut mid-instance leaves
+  no half file, and one already there whole is not fetched again (a retry resumes);
+  progress is reported per instance, cancelling sends a C-CANCEL (PS3.7 9.3.2.3), and
+  failures are reported per instance with their reason.
+* :func:`retrieve_reports` — the study's SR series, into memory, for
+  :func:`galactoview.pacs.revisions.adopt_newest_report`.
 * :func:`store` — C-STORE (PS3.4 Annex B; PS3.7 9.1.1) of files or datasets, after a
   C-FIND at the IMAGE level (PS3.4 C.6.2.1) so an instance the PACS already holds is
   not sent again (the PACS may well accept a duplicate and report success).
@@ -119,6 +123,7 @@ __all__ = [
     "DimseError",
     "echo",
     "find_studies",
+    "retrieve_reports",
     "retrieve_study",
     "store",
 ]
@@ -130,24 +135,32 @@ STUDY_ROOT_FIND: Final = UID("1.2.840.10008.5.1.4.1.2.2.1")
 STUDY_ROOT_MOVE: Final = UID("1.2.840.10008.5.1.4.1.2.2.2")
 STUDY_ROOT_GET: Final = UID("1.2.840.10008.5.1.4.1.2.2.3")
 
-#: The storage SOP classes a galactography / mammography study holds (PS3.4 B.5): the
-#: images (MG For Presentation and For Processing, DX for the devices that label a
-#: ductogram so, Secondary Capture), the structured reports GalactoView and CAD write
-#: (Basic Text, Enhanced, Comprehensive, Comprehensive 3D, Extensible SR), key object
-#: selections and grayscale presentation states. C-GET negotiates the SCP role for
-#: these (PS3.4 C.4.3.1; PS3.7 D.3.3.4); instances of other classes are refused by
-#: the association and listed as failures.
-RETRIEVED_SOP_CLASSES: Final[tuple[UID, ...]] = (
+#: The image storage SOP classes of a galactography / mammography study (PS3.4 B.5):
+#: MG For Presentation and For Processing, DX for the devices that label a ductogram
+#: so, Secondary Capture.
+_IMAGE_CLASSES: Final = (
     DigitalMammographyXRayImageStorageForPresentation,
     DigitalMammographyXRayImageStorageForProcessing,
     DigitalXRayImageStorageForPresentation,
     SecondaryCaptureImageStorage,
+)
+#: Its document classes (PS3.3 A.35): the structured reports GalactoView and CAD write
+#: (Basic Text, Enhanced, Comprehensive, Comprehensive 3D, Extensible SR) and key
+#: object selections; their content is the Content Sequence.
+_DOCUMENT_CLASSES: Final = (
     BasicTextSRStorage,
     EnhancedSRStorage,
     ComprehensiveSRStorage,
     Comprehensive3DSRStorage,
     ExtensibleSRStorage,
     KeyObjectSelectionDocumentStorage,
+)
+#: The storage SOP classes we retrieve: images, documents and grayscale presentation
+#: states. C-GET negotiates the SCP role for these (PS3.4 C.4.3.1; PS3.7 D.3.3.4);
+#: instances of other classes are refused by the association and listed as failures.
+RETRIEVED_SOP_CLASSES: Final[tuple[UID, ...]] = (
+    *_IMAGE_CLASSES,
+    *_DOCUMENT_CLASSES,
     GrayscaleSoftcopyPresentationStateStorage,
 )
 
@@ -223,7 +236,7 @@ def _timeouts(node: DimseNode, *, large: bool = False) -> _Timeouts:
 class DimseError(Exception):
     """A DIMSE exchange with a node failed; the message is one line naming the node.
 
-    E.g. ``ORTHANC@127.0.0.1:4242: C-ECHO: cannot connect (Connection refused)``.
+    E.g. ``ORTHANC@127.0.0.1:4242: C-ECHO: cannot connect (connection refused)``.
 
     Attributes
     ----------
@@ -950,25 +963,6 @@ def _retrieval(
         scp = _storage_scp(node, receiver, bind_address, timeouts)
     with scp, _associated(node, ae, name, ext_neg=roles, evt_handlers=handlers) as assoc:
         yield _Retrieval(node, assoc, timeouts, receiver=receiver, destination=destination)
-
-
-#: Storage SOP classes whose instances are documents (PS3.3 A.35): their content is the
-#: Content Sequence; every other class we retrieve is an image with Pixel Data.
-_DOCUMENT_CLASSES: Final = frozenset(
-    {
-        BasicTextSRStorage,
-        EnhancedSRStorage,
-        ComprehensiveSRStorage,
-        Comprehensive3DSRStorage,
-        ExtensibleSRStorage,
-        KeyObjectSelectionDocumentStorage,
-    }
-)
-_IMAGE_CLASSES: Final = (
-    frozenset(RETRIEVED_SOP_CLASSES)
-    - _DOCUMENT_CLASSES
-    - {GrayscaleSoftcopyPresentationStateStorage}
-)
 
 
 def _complete_file(path: Path, sop_instance_uid: str) -> bool:

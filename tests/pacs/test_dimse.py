@@ -165,7 +165,7 @@ def test_find_with_a_limit_stops_after_that_many_studies(
 
 @pytest.mark.parametrize("method", ["get", "move"])
 def test_retrieve_writes_every_instance_of_the_study_whole(
-    method: str,
+    method: Literal["get", "move"],
     dimse_node: DimseNode,
     stocked_orthanc: OrthancServer,
     sample_copy: SampleCopy,
@@ -180,7 +180,7 @@ def test_retrieve_writes_every_instance_of_the_study_whole(
         study_uid,
         out,
         progress=reports.append,
-        method="get" if method == "get" else "move",
+        method=method,
     )
     assert result.complete
     assert sorted(result.written) == sorted(out / f"{uid}.dcm" for uid in originals)
@@ -211,7 +211,7 @@ def test_retrieve_of_one_series_brings_only_its_instances(
 
 @pytest.mark.parametrize("method", ["get", "move"])
 def test_cancel_stops_the_retrieve_and_leaves_only_whole_files(
-    method: str,
+    method: Literal["get", "move"],
     dimse_node: DimseNode,
     stocked_orthanc: OrthancServer,
     sample_copy: SampleCopy,
@@ -224,9 +224,7 @@ def test_cancel_stops_the_retrieve_and_leaves_only_whole_files(
     def cancel() -> bool:
         return any(out.glob("*.dcm"))
 
-    result = retrieve_study(
-        dimse_node, study_uid, out, cancel=cancel, method="get" if method == "get" else "move"
-    )
+    result = retrieve_study(dimse_node, study_uid, out, cancel=cancel, method=method)
     assert result.cancelled
     assert not result.complete
     assert len(result.written) == 1
@@ -259,23 +257,24 @@ def test_move_to_an_ae_the_pacs_does_not_know_says_so(
 
 @pytest.mark.parametrize("method", ["get", "move"])
 def test_retrieve_of_what_the_pacs_does_not_hold_is_a_failure_not_a_crash(
-    method: str,
+    method: Literal["get", "move"],
     dimse_node: DimseNode,
     stocked_orthanc: OrthancServer,
     sample_copy: SampleCopy,
     tmp_path: Path,
 ) -> None:
-    how: Literal["get", "move"] = "get" if method == "get" else "move"
-    nothing = retrieve_study(dimse_node, "1.2.3.4", tmp_path / "none", method=how)
+    nothing = retrieve_study(dimse_node, "1.2.3.4", tmp_path / "none", method=method)
     assert nothing.written == ()
     assert nothing.failures == (InstanceFailure("", "the PACS has no study 1.2.3.4"),)
     assert not nothing.complete
 
     study_uid = sample_copy.study_with("GV0007D")
-    some = retrieve_study(dimse_node, study_uid, tmp_path / "some", series=["1.2.3.5"], method=how)
+    some = retrieve_study(
+        dimse_node, study_uid, tmp_path / "some", series=["1.2.3.5"], method=method
+    )
     assert some.failures == (InstanceFailure("", f"series 1.2.3.5 is not in study {study_uid}"),)
     with pytest.raises(ValueError, match="not a Study Instance UID"):
-        retrieve_study(dimse_node, "../etc", tmp_path / "bad", method=how)
+        retrieve_study(dimse_node, "../etc", tmp_path / "bad", method=method)
 
 
 def test_move_without_a_storage_port_says_what_is_missing(
@@ -331,7 +330,7 @@ def test_a_second_retrieve_resumes_fetching_only_what_is_missing_or_cut(
 
 @pytest.mark.parametrize("method", ["get", "move"])
 def test_reports_are_left_out_of_a_study_retrieve_and_fetched_into_memory_apart(
-    method: str,
+    method: Literal["get", "move"],
     dimse_node: DimseNode,
     stocked_orthanc: OrthancServer,
     sample_copy: SampleCopy,
@@ -341,14 +340,13 @@ def test_reports_are_left_out_of_a_study_retrieve_and_fetched_into_memory_apart(
     report = sr_codec.from_json(sidecar.read_text(encoding="utf-8"))
     assert store(dimse_node, [report]).stored == (str(report.SOPInstanceUID),)
     study_uid = str(report.StudyInstanceUID)
-    how: Literal["get", "move"] = "get" if method == "get" else "move"
 
-    images = retrieve_study(dimse_node, study_uid, tmp_path / "images", method=how)
+    images = retrieve_study(dimse_node, study_uid, tmp_path / "images", method=method)
     assert images.complete
     assert len(images.written) == 5
     assert {pydicom.dcmread(path).Modality for path in images.written} == {"MG"}
 
-    reports, failures = retrieve_reports(dimse_node, study_uid, method=how)
+    reports, failures = retrieve_reports(dimse_node, study_uid, method=method)
     assert failures == ()
     (back,) = reports
     assert back.SOPInstanceUID == report.SOPInstanceUID
