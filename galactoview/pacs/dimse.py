@@ -717,6 +717,7 @@ class _Tally:
     written: list[Path] = field(default_factory=list)
     datasets: list[Dataset] = field(default_factory=list)
     failures: dict[str, InstanceFailure] = field(default_factory=dict)
+    #: Failures beyond those listed: a PACS may count several under one unnamed entry.
     unnamed_failures: int = 0
     cancelled: bool = False
 
@@ -754,14 +755,8 @@ class _Tally:
                 return
 
     def result(self) -> RetrieveResult:
-        failures = list(self.failures.values())
-        if self.unnamed_failures:
-            failures.append(
-                InstanceFailure(
-                    "", f"the PACS reported {self.unnamed_failures} more failed sub-operation(s)"
-                )
-            )
-        return RetrieveResult(tuple(self.written), tuple(failures), self.cancelled)
+        failures = tuple(self.failures.values())
+        return RetrieveResult(tuple(self.written), failures, self.cancelled)
 
 
 def _failed_uids(identifier: Dataset | None) -> list[str]:
@@ -793,12 +788,42 @@ def _retrieve_identifier(study_uid: str, series_uid: str | None, sop_uid: str | 
     return identifier
 
 
+class _RefusedError(Exception):
+    """The PACS refused one retrieve request outright; the message says which and how."""
+
+
 @dataclass
 class _Retrieval(_Session):
     """A session that retrieves by C-GET, or by C-MOVE to ``destination``."""
 
     receiver: _Receiver = field(default_factory=lambda: _Receiver(None, lambda: False))
     destination: str | None = None
+
+    def run_all(
+        self, tally: _Tally, study_uid: str, requests: Iterable[tuple[str, str | None]]
+    ) -> None:
+        """Run C-GETs or C-MOVEs of (series, instance or ``None``) until done or cancelled.
+
+        A request the PACS refuses outright is a failure of that series or instance, and
+        the others still run; if it refuses every one and nothing came, it is the node's
+        failure (e.g. an unknown move destination) and raises, explained by a C-FIND.
+        """
+        refusals: list[str] = []
+        count = 0
+        for series_uid, sop_uid in requests:
+            if self.receiver.cancelled.is_set() or self.receiver.cancel():
+                self.receiver.cancelled.set()
+                tally.cancelled = True
+            if tally.cancelled:
+                return
+            count += 1
+            try:
+                self.run(tally, study_uid, series_uid, sop_uid)
+            except _RefusedError as refusal:
+                refusals.append(str(refusal))
+                tally.failures[str(refusal)] = InstanceFailure(sop_uid or "", str(refusal))
+        if refusals and len(refusals) == count and not (tally.written or tally.datasets):
+            raise DimseError(self.node, refusals[0] + self._explain(study_uid))
 
     def run(
         self, tally: _Tally, study_uid: str, series_uid: str | None, sop_uid: str | None
@@ -807,6 +832,13 @@ class _Retrieval(_Session):
 
         Sends C-CANCEL (PS3.7 9.3.2.3 / 9.3.3.3) when ``cancel`` says so, and aborts the
         association if the PACS keeps going regardless.
+
+        Raises
+        ------
+        _RefusedError
+            The PACS refused the request outright (a failure status, nothing done).
+        DimseError
+            No answer, or the association was aborted.
         """
         name, model, table = (
             ("C-GET", STUDY_ROOT_GET, QR_GET_SERVICE_CLASS_STATUS)
@@ -832,6 +864,7 @@ class _Retrieval(_Session):
         receiver = self.receiver
         cancel_sent = False
         taken_before = len(tally.written) + len(tally.datasets)
+        failed_before = set(tally.failures)
         for status, answer in responses:
             tally.take(receiver)
             if "Status" not in status:
@@ -857,19 +890,28 @@ class _Retrieval(_Session):
                 tally.cancelled = True
                 break
             named = _failed_uids(answer)
+            known = (set(tally.failures) - failed_before) | set(named)  # ours, and named
             for uid in named:
                 tally.failures.setdefault(
                     uid,
                     InstanceFailure(uid, f"the PACS reported its sub-operation failed ({what})"),
                 )
             failed_count = int(status.get("NumberOfFailedSuboperations") or 0)
-            tally.unnamed_failures += max(0, failed_count - len(named))
+            unnamed = max(0, failed_count - len(known))
+            if unnamed:
+                reason = (
+                    f"{what}: the PACS reported it failed"
+                    if sop_uid is not None
+                    else f"{what}: the PACS reported {unnamed} failed sub-operation(s) "
+                    "without naming the instances"
+                )
+                tally.failures[what] = InstanceFailure(sop_uid or "", reason)
+                tally.unnamed_failures += unnamed - 1  # counted in progress, listed once
             taken = len(tally.written) + len(tally.datasets) - taken_before
             if (category == STATUS_FAILURE and not (named or failed_count or taken)) or (
                 category == STATUS_UNKNOWN
             ):
-                text = f"{what} answered {_status_text(code, table)}{self._explain(study_uid)}"
-                raise DimseError(self.node, text, written=tally.written)
+                raise _RefusedError(f"{what} answered {_status_text(code, table)}")
             break
         tally.take(receiver)
         if tally.cancelled:
@@ -881,17 +923,20 @@ class _Retrieval(_Session):
         PACS answer "unable to process" both for a study they do not hold and (C-MOVE)
         for a destination AE title they do not know (Orthanc does; pynetdicom #567).
         """
+        if not self.assoc.is_established:
+            return ""
         try:
-            if not self.assoc.is_established or self.series_modalities(study_uid):
-                if self.destination is None:
-                    return ""
-                return (
-                    f" (does the PACS know our AE title {self.destination!r} as a move "
-                    f"destination at this machine's address, port {self.node.storage_scp_port}?)"
-                )
+            listed = self.series_modalities(study_uid)
         except (DimseError, ValueError, RuntimeError):  # no C-FIND context, or no answer
             return ""
-        return " (the PACS has no such study)"
+        if not listed:
+            return " (the PACS has no such study)"
+        if self.destination is None:
+            return ""
+        return (
+            f" (does the PACS know our AE title {self.destination!r} as a move "
+            f"destination at this machine's address, port {self.node.storage_scp_port}?)"
+        )
 
 
 def _get_contexts(ae: AE) -> list[SCP_SCU_RoleSelectionNegotiation]:
@@ -1090,6 +1135,7 @@ def retrieve_study(
         tally.total = sum(len(uids) for _, uids in plan)
         if plan:
             out_dir.mkdir(parents=True, exist_ok=True)  # once the PACS has answered
+        requests: list[tuple[str, str | None]] = []
         for series_uid, uids in plan:
             missing = []
             for uid in uids:
@@ -1100,14 +1146,11 @@ def retrieve_study(
                     missing.append(uid)
             if not missing:
                 continue
-            requests: list[str | None] = [None] if len(missing) == len(uids) else list(missing)
-            for sop_uid in requests:
-                if receiver.cancelled.is_set() or receiver.cancel():
-                    receiver.cancelled.set()
-                    tally.cancelled = True
-                if tally.cancelled:
-                    break
-                session.run(tally, study_uid, series_uid, sop_uid)
+            if len(missing) == len(uids):
+                requests.append((series_uid, None))
+            else:
+                requests.extend((series_uid, uid) for uid in missing)
+        session.run_all(tally, study_uid, requests)
     return tally.result()
 
 
@@ -1139,9 +1182,8 @@ def retrieve_reports(
     tally = _Tally()
     with _retrieval(node, method, receiver, bind_address) as session:
         modality = session.series_modalities(study_uid)
-        for series_uid, kind in modality.items():
-            if kind == "SR" and is_valid_uid(series_uid):
-                session.run(tally, study_uid, series_uid, None)
+        reports = [uid for uid, kind in modality.items() if kind == "SR" and is_valid_uid(uid)]
+        session.run_all(tally, study_uid, [(uid, None) for uid in reports])
     return tuple(tally.datasets), tally.result().failures
 
 

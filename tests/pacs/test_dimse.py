@@ -10,11 +10,13 @@ instance, and a port that accepts TCP and never answers.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Literal
 
 import pydicom
 import pytest
+from pydicom.uid import CTImageStorage, generate_uid
 from pynetdicom import PYNETDICOM_IMPLEMENTATION_VERSION
 
 from galactoview.pacs.dimse import (
@@ -190,6 +192,45 @@ def test_retrieve_writes_every_instance_of_the_study_whole(
     assert [report.received for report in reports] == [1, 2, 3, 4, 5]
     assert {report.sop_instance_uid for report in reports} == set(originals)
     assert all(report.error is None and report.failed == 0 for report in reports)
+
+
+@pytest.mark.parametrize("method", ["get", "move"])
+def test_an_instance_of_a_class_we_do_not_take_is_a_failure_of_its_own(
+    method: Literal["get", "move"],
+    dimse_node: DimseNode,
+    stocked_orthanc: OrthancServer,
+    sample_copy: SampleCopy,
+    tmp_path: Path,
+) -> None:
+    # A CT image in a series of the ductogram study: not a class a mammography
+    # workstation negotiates, so the PACS cannot send it and says so.
+    study_uid = sample_copy.study_with("GV0007D")
+    stranger = pydicom.dcmread(sample_copy.study_files[study_uid][0])
+    stranger.SOPClassUID = stranger.file_meta.MediaStorageSOPClassUID = CTImageStorage
+    stranger.SOPInstanceUID = stranger.file_meta.MediaStorageSOPInstanceUID = generate_uid()
+    stranger.SeriesInstanceUID = generate_uid()
+    stranger.Modality = "CT"
+    buffer = io.BytesIO()
+    stranger.save_as(buffer, enforce_file_format=True)
+    stocked_orthanc.upload(buffer.getvalue())
+
+    result = retrieve_study(dimse_node, study_uid, tmp_path / "out", method=method)
+    assert len(result.written) == 5
+    assert len(result.failures) == 1
+    (failure,) = result.failures
+    # By C-GET Orthanc counts one failed sub-operation of the series without naming it;
+    # by C-MOVE, where our SCP refuses the class, it refuses the series' request.
+    series = f"series {stranger.SeriesInstanceUID}"
+    assert (
+        failure.reason
+        == {
+            "get": f"C-GET of {series}: the PACS reported 1 failed sub-operation(s) "
+            "without naming the instances",
+            "move": f"C-MOVE of {series} answered 0xC000 Unable to Process",
+        }[method]
+    )
+    assert not result.complete
+    assert _only_instance_files(tmp_path / "out") == sorted(p.name for p in result.written)
 
 
 def test_retrieve_of_one_series_brings_only_its_instances(
