@@ -9,12 +9,14 @@
 * ``rejecting_peer`` — a pynetdicom Verification SCP that rejects any called AE title
   but its own (a real A-ASSOCIATE-RJ).
 * ``silent_peer`` — a TCP port that accepts connections and never answers.
-* ``cutting_peer`` — a pynetdicom Query/Retrieve SCP whose C-GET sends one instance,
-  then aborts the association (a transfer cut between instances).
+* ``cutting_peer`` — a pynetdicom Query/Retrieve SCP whose C-GET sends one instance
+  whole, then part of the next one, and closes the connection (a transfer cut
+  mid-instance).
 """
 
 from __future__ import annotations
 
+import io
 import shutil
 import socket
 from collections.abc import Iterator
@@ -25,7 +27,12 @@ import pydicom
 import pytest
 from pydicom.dataset import Dataset
 from pynetdicom import AE, evt
+from pynetdicom.association import Association
+from pynetdicom.dimse_messages import C_STORE_RQ
+from pynetdicom.dimse_primitives import C_STORE
+from pynetdicom.dsutils import encode
 from pynetdicom.events import Event
+from pynetdicom.pdu import P_DATA_TF
 
 from galactoview.pacs.dimse import (
     RETRIEVED_SOP_CLASSES,
@@ -107,6 +114,35 @@ def stocked_orthanc(orthanc: OrthancServer, sample_copy: SampleCopy) -> OrthancS
     return orthanc
 
 
+def _cut_inside(assoc: Association, dataset: Dataset) -> None:
+    """Send the first P-DATA PDUs of a C-STORE request of ``dataset``, then close the socket.
+
+    The bytes go straight to the socket (not through pynetdicom's queue), so the peer has
+    received part of the instance, and not all of it, when the connection ends.
+    """
+    request = C_STORE()
+    request.MessageID = 0xFFFF
+    request.AffectedSOPClassUID = dataset.SOPClassUID
+    request.AffectedSOPInstanceUID = dataset.SOPInstanceUID
+    request.Priority = 2
+    request.DataSet = io.BytesIO(encode(dataset, False, True) or b"")
+    message = C_STORE_RQ()
+    message.primitive_to_message(request)
+    context = next(
+        cx for cx in assoc.accepted_contexts if cx.abstract_syntax == dataset.SOPClassUID
+    )
+    assert context.context_id is not None
+    sock = assoc.dul.socket
+    assert sock is not None and sock.socket is not None
+    fragments = list(message.encode_msg(context.context_id, 16_000))
+    assert len(fragments) > 4  # an instance of several PDUs: the cut is inside it
+    for fragment in fragments[:3]:
+        pdu = P_DATA_TF()
+        pdu.from_primitive(fragment)
+        sock.socket.sendall(pdu.encode())
+    sock.close()
+
+
 def _loopback_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
@@ -136,10 +172,11 @@ def silent_peer() -> Iterator[int]:
 
 @pytest.fixture
 def cutting_peer(sample_copy: SampleCopy) -> Iterator[tuple[int, str]]:
-    """Yield the port and study UID of a Q/R SCP whose C-GET aborts after one instance.
+    """Yield the port and study UID of a Q/R SCP whose C-GET is cut inside an instance.
 
     It answers C-FIND at SERIES and IMAGE level from the sample study's files, and a
-    C-GET by sending the first matching instance, then aborting the association.
+    C-GET by sending the first matching instance whole and the start of the second,
+    then closing the connection.
     """
     study_uid = sample_copy.study_with("GV0007D")
     datasets = [pydicom.dcmread(path) for path in sample_copy.study_files[study_uid]]
@@ -168,8 +205,8 @@ def cutting_peer(sample_copy: SampleCopy) -> Iterator[tuple[int, str]]:
         found = matching(event.identifier)
         yield len(found)
         yield 0xFF00, found[0]
-        event.assoc.abort()
-        yield 0xFF00, found[1]
+        _cut_inside(event.assoc, found[1])
+        yield 0xFF00, found[1]  # the connection is gone: never sent
 
     ae = AE(ae_title=PEER_AE)
     ae.add_supported_context(STUDY_ROOT_FIND)

@@ -326,7 +326,7 @@ def test_move_without_a_storage_port_says_what_is_missing(
         retrieve_study(node, sample_copy.study_with("GV0007D"), tmp_path / "x", method="move")
 
 
-def test_an_aborted_get_keeps_the_whole_instances_and_no_partial_file(
+def test_a_get_cut_inside_an_instance_keeps_the_whole_ones_and_no_partial_file(
     cutting_peer: tuple[int, str], sample_copy: SampleCopy, tmp_path: Path
 ) -> None:
     port, study_uid = cutting_peer
