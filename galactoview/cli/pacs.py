@@ -26,7 +26,6 @@ import importlib
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import ModuleType
@@ -330,14 +329,13 @@ def _get(protocol: ModuleType, node: Any, args: argparse.Namespace) -> int:
     if out_dir.exists() and not out_dir.is_dir():
         print(f"{out_dir}: not a folder", file=sys.stderr)
         return EXIT_FAILURE
+    # C-GET or C-MOVE for DIMSE; DICOMweb has one way (WADO-RS).
+    how: dict[str, str] = {} if args.url is not None else {"method": "move" if args.move else "get"}
     try:
-        if protocol.__name__.endswith("dicomweb"):
-            result = protocol.retrieve_study(
-                node, args.study_uid, out_dir, series=args.series, progress=_retrieve_progress
-            )
-            reports, report_failures = protocol.retrieve_reports(node, args.study_uid)
-        else:
-            result, reports, report_failures = _dimse_get(protocol, node, args, out_dir)
+        result = protocol.retrieve_study(
+            node, args.study_uid, out_dir, series=args.series, progress=_retrieve_progress, **how
+        )
+        reports, report_failures = protocol.retrieve_reports(node, args.study_uid, **how)
     except OSError as error:
         print(f"{out_dir}: cannot be written ({error.strerror or error})", file=sys.stderr)
         return EXIT_FAILURE
@@ -382,41 +380,6 @@ def _adopt(study_uid: str, out_dir: Path, reports: Sequence[Any]) -> bool:
     }[imported.outcome]
     print(f"{imported.path}: {said}", file=sys.stderr)
     return True
-
-
-def _dimse_get(
-    dimse: ModuleType, node: Any, args: argparse.Namespace, out_dir: Path
-) -> tuple[Any, list[Any], tuple[Any, ...]]:
-    """C-GET / C-MOVE the image series into ``out_dir`` and the SR series into memory."""
-    from pydicom import dcmread
-
-    method = "move" if args.move else "get"
-    found = dimse.find_studies(node, study_uid=args.study_uid, modality="")
-    all_series = [s for study in found for s in study.series]
-    reports_series = [s.series_instance_uid for s in all_series if s.modality == "SR"]
-    image_series = args.series or [s.series_instance_uid for s in all_series if s.modality != "SR"]
-    result = dimse.retrieve_study(
-        node,
-        args.study_uid,
-        out_dir,
-        series=image_series,
-        progress=_retrieve_progress,
-        method=method,
-    )
-    reports: list[Any] = []
-    failures: tuple[Any, ...] = ()
-    if reports_series:
-        with tempfile.TemporaryDirectory(prefix="galactoview-sr-") as scratch:
-            got = dimse.retrieve_study(
-                node, args.study_uid, Path(scratch), series=reports_series, method=method
-            )
-            failures = tuple(got.failures)
-            for path in got.written:
-                try:
-                    reports.append(dcmread(path))
-                except Exception as error:  # untrusted bytes
-                    print(f"{node}: SR {path.stem}: unreadable ({error})", file=sys.stderr)
-    return result, reports, failures
 
 
 def _store_progress(step: StoreProgress) -> None:

@@ -7,6 +7,11 @@
   ``dicomweb-client``.
 * :mod:`galactoview.pacs.dimse` — C-ECHO, C-FIND, C-GET, C-MOVE and C-STORE (PS3.4,
   PS3.7) through ``pynetdicom``.
+* :mod:`galactoview.pacs.results` — what both return: study and series matches,
+  per-instance progress, retrieve and store results with per-object failures.
+* :mod:`galactoview.pacs.revisions` — the newest SR revision of a study (the head of its
+  Predecessor Documents chain) written as the study's sidecar.
+* :mod:`galactoview.pacs.outgoing` — what a store sends: files, folders, sidecars as SRs.
 
 Layer: a sibling of ``report``, ``phantom`` and ``paths``; it may import ``sr`` and
 everything below it, and only ``cli``, ``ui`` and ``app`` import it.
