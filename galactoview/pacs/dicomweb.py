@@ -64,6 +64,7 @@ from galactoview.annotations.model import is_valid_uid
 from galactoview.files import read_regular_file, write_atomically
 from galactoview.pacs.nodes import AuthKind, DicomWebNode
 from galactoview.pacs.outgoing import is_sidecar, sidecar_sr
+from galactoview.pacs.received import complete_instance_file
 from galactoview.pacs.results import (
     InstanceFailure,
     RetrieveProgress,
@@ -492,19 +493,6 @@ def _list_instances(
     return listed, failures
 
 
-def _complete_file(path: Path, sop_instance_uid: str) -> bool:
-    """Whether ``path`` already holds the instance (a retry resumes after it).
-
-    Instances are written atomically, so a file under its final name is one a previous
-    run completed; its header must name the instance (not another file of that name).
-    """
-    try:
-        header = dcmread(path, stop_before_pixels=True, specific_tags=["SOPInstanceUID"])
-    except Exception:  # missing, unreadable, cut short: fetch it again
-        return False
-    return str(header.get("SOPInstanceUID", "")) == sop_instance_uid
-
-
 def _encoded(dataset: Dataset) -> bytes:
     """Return the Part 10 bytes of a dataset (its file meta kept)."""
     buffer = io.BytesIO()
@@ -575,7 +563,7 @@ def retrieve_study(
             break
         path = out_dir / f"{item.sop_instance_uid}.dcm"
         error = None
-        if not _complete_file(path, item.sop_instance_uid):
+        if not complete_instance_file(path, item.sop_instance_uid):
             error = _fetch_instance(node, client, study_uid, item, path, written)
         if error is None:
             written.append(path)

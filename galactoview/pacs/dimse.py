@@ -49,7 +49,6 @@ import queue
 import socket
 import stat
 import threading
-import warnings
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field
@@ -107,6 +106,7 @@ from pynetdicom.status import (
 from galactoview.annotations.model import is_valid_uid
 from galactoview.files import write_atomically
 from galactoview.pacs.nodes import DimseNode
+from galactoview.pacs.received import complete_instance_file
 from galactoview.pacs.results import (
     InstanceFailure,
     RetrieveProgress,
@@ -1010,28 +1010,6 @@ def _retrieval(
         yield _Retrieval(node, assoc, timeouts, receiver=receiver, destination=destination)
 
 
-def _complete_file(path: Path, sop_instance_uid: str) -> bool:
-    """Whether ``path`` already holds the whole instance (a retry resumes after it).
-
-    Read in full, with pydicom's warnings as errors: a file cut inside an element or
-    before the encapsulated pixel data's delimiter (PS3.5 A.4) fails; one cut between
-    elements lacks the Pixel Data of an image or the Content Sequence of a document.
-    Our own files are whole (written atomically); this guards against other writers.
-    """
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")
-            dataset = dcmread(path)
-            sop_class = dataset.get("SOPClassUID")
-            if sop_class in _IMAGE_CLASSES and "PixelData" not in dataset:
-                return False
-            if sop_class in _DOCUMENT_CLASSES and "ContentSequence" not in dataset:
-                return False
-            return str(dataset.get("SOPInstanceUID", "")) == sop_instance_uid
-    except Exception:  # missing, unreadable, cut short: retrieve it again
-        return False
-
-
 def retrieve_study(
     node: DimseNode,
     study_uid: str,
@@ -1140,7 +1118,7 @@ def retrieve_study(
             missing = []
             for uid in uids:
                 path = out_dir / f"{uid}.dcm"
-                if _complete_file(path, uid):
+                if complete_instance_file(path, uid):
                     tally.count(_Arrival(uid, path=path))
                 else:
                     missing.append(uid)
