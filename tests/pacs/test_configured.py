@@ -135,11 +135,12 @@ def test_secrets_go_to_a_usable_keyring(memory_keyring: MemoryKeyring) -> None:
 
 
 def test_without_a_usable_keyring_secrets_last_the_session_only() -> None:
-    store = SecretStore(FailKeyring())
+    fail = FailKeyring()  # type: ignore[no-untyped-call]
+    store = SecretStore(fail)
     assert not store.persistent
     assert store.put("Hospital PACS", "s3cret") is False
     assert store.get("Hospital PACS") == "s3cret"
-    assert SecretStore(FailKeyring()).get("Hospital PACS") is None
+    assert SecretStore(fail).get("Hospital PACS") is None  # a new session
     store.forget("Hospital PACS")
     assert store.get("Hospital PACS") is None
 
