@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QSettings
+from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
@@ -29,8 +30,8 @@ def open_dialog(qtbot: QtBot, nodes: PacsNodes) -> PacsNodesDialog:
 def add_dicomweb(qtbot: QtBot, dialog: PacsNodesDialog, name: str, url: str) -> None:
     dialog.add_dicomweb_button.click()
     dialog.name_edit.clear()
-    qtbot.keyClicks(dialog.name_edit, name)
-    qtbot.keyClicks(dialog.url_edit, url)
+    QTest.keyClicks(dialog.name_edit, name)
+    QTest.keyClicks(dialog.url_edit, url)
 
 
 def test_nodes_round_trip_through_the_settings_without_their_secrets(
@@ -41,13 +42,13 @@ def test_nodes_round_trip_through_the_settings_without_their_secrets(
     dialog = open_dialog(qtbot, nodes)
     add_dicomweb(qtbot, dialog, "Hospital", "https://pacs.example.org/dicom-web")
     dialog.auth_combo.setCurrentIndex(dialog.auth_combo.findData(AuthKind.BASIC))
-    qtbot.keyClicks(dialog.user_edit, "radiologist")
-    qtbot.keyClicks(dialog.secret_edit, "s3cret-pw")
+    QTest.keyClicks(dialog.user_edit, "radiologist")
+    QTest.keyClicks(dialog.secret_edit, "s3cret-pw")
     dialog.add_dimse_button.click()
     dialog.name_edit.clear()
-    qtbot.keyClicks(dialog.name_edit, "Archive")
-    qtbot.keyClicks(dialog.called_edit, "ARCHIVE")
-    qtbot.keyClicks(dialog.host_edit, "10.0.0.5")
+    QTest.keyClicks(dialog.name_edit, "Archive")
+    QTest.keyClicks(dialog.called_edit, "ARCHIVE")
+    QTest.keyClicks(dialog.host_edit, "10.0.0.5")
     dialog.port_spin.setValue(4242)
     dialog.default_combo.setCurrentText("Archive")
     assert dialog.verify_check.isEnabled()
@@ -84,7 +85,7 @@ def test_a_wrong_field_is_named_and_save_waits(qtbot: QtBot, settings: Settings)
     assert "is not an http:// or https:// URL" in dialog.error_label.text()
     assert not save.isEnabled() and not dialog.test_button.isEnabled()
     dialog.url_edit.clear()
-    qtbot.keyClicks(dialog.url_edit, "http://pacs/dicom-web")
+    QTest.keyClicks(dialog.url_edit, "http://pacs/dicom-web")
     assert dialog.error_label.text() == ""
     assert save.isEnabled()
     add_dicomweb(qtbot, dialog, "Hospital", "http://other")
@@ -106,7 +107,7 @@ def test_renaming_or_removing_a_node_moves_or_drops_its_secret(
     dialog = open_dialog(qtbot, nodes)
     assert dialog.secret_edit.text() == "token-1"
     dialog.name_edit.clear()
-    qtbot.keyClicks(dialog.name_edit, "New")
+    QTest.keyClicks(dialog.name_edit, "New")
     dialog.save()
     assert keyring.passwords == {(KEYRING_SERVICE, "New"): "token-1"}
     dialog = open_dialog(qtbot, nodes)
@@ -138,8 +139,8 @@ def test_connection_by_dicomweb_and_c_echo_to_the_real_orthanc(
     assert signal.args == [True, f"{orthanc.dicomweb_url}: QIDO-RS search answered"]
     assert dialog.test_label.text() == f"✔ {orthanc.dicomweb_url}: QIDO-RS search answered"
     dialog.add_dimse_button.click()
-    qtbot.keyClicks(dialog.called_edit, ORTHANC_AE)
-    qtbot.keyClicks(dialog.host_edit, "127.0.0.1")
+    QTest.keyClicks(dialog.called_edit, ORTHANC_AE)
+    QTest.keyClicks(dialog.host_edit, "127.0.0.1")
     dialog.port_spin.setValue(orthanc.dicom_port)
     with qtbot.waitSignal(dialog.test_finished, timeout=30_000) as signal:
         dialog.test_button.click()
@@ -166,7 +167,7 @@ def test_a_login_without_its_password_is_not_tried(qtbot: QtBot, settings: Setti
     dialog = open_dialog(qtbot, PacsNodes(settings, SecretStore(MemoryKeyring())))
     add_dicomweb(qtbot, dialog, "Hospital", "http://127.0.0.1:9/dicom-web")
     dialog.auth_combo.setCurrentIndex(dialog.auth_combo.findData(AuthKind.BASIC))
-    qtbot.keyClicks(dialog.user_edit, "radiologist")
+    QTest.keyClicks(dialog.user_edit, "radiologist")
     with qtbot.waitSignal(dialog.test_finished, timeout=1_000) as signal:
         dialog.test_button.click()
     assert signal.args == [
