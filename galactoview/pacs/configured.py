@@ -272,6 +272,11 @@ class SecretStore:
         self._session: dict[str, str] = {}
         self.problems: list[str] = []
 
+    def take_problems(self) -> list[str]:
+        """Return the keyring problems met since the last call, and forget them."""
+        problems, self.problems = self.problems, []
+        return problems
+
     @property
     def persistent(self) -> bool:
         """Whether secrets survive the session (a keyring backend of priority above 0)."""

@@ -235,7 +235,7 @@ class PacsNodesDialog(QDialog):
             secret = (nodes.secrets.get(node.name) or "") if node.needs_secret else ""
             self._entries.append(_Entry(node.kind, _values(node), secret, node.name))
             self.list.addItem(node.name)
-        self.problem_label.setText("\n".join(problems))
+        self.problem_label.setText("\n".join(problems + nodes.secrets.take_problems()))
         self._fill_default(nodes.settings.text(DEFAULT_KEY, ""))
         if self._entries:
             self.list.setCurrentRow(0)
@@ -550,4 +550,4 @@ class PacsNodesDialog(QDialog):
                 secrets.forget(node.name)
             entry.saved_name = node.name
         self._config.save(nodes, self.default_combo.currentText())
-        self.accept()
+        self.accept()  # keyring problems stay in the store for the window to report

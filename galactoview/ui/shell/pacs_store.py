@@ -15,6 +15,7 @@ new to send.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from pydicom.dataset import Dataset
@@ -92,6 +93,7 @@ class PacsActions(QObject):
         self._sender = BackgroundCall(self)
         self._sender.done.connect(self._on_sent)
         self._pending: tuple[str, str, str] | None = None  # study, node name, SR UID
+        self._revision_read: tuple[tuple[Path, int, int], str | None] | None = None
         saver = window.saver
         saver.saved.connect(lambda _study: self.refresh())
         saver.storage_changed.connect(self.refresh)
@@ -110,14 +112,26 @@ class PacsActions(QObject):
         return record.study_instance_uid if record is not None else None
 
     def _saved_revision(self, study: str) -> str | None:
-        """Return the SOP Instance UID of the SR revision the study's sidecar holds."""
+        """Return the SOP Instance UID of the SR revision the study's sidecar holds.
+
+        Read again only when the file changed (size or modification time), so the
+        many refreshes of a reading session cost one ``stat`` each.
+        """
         target = self._window.saver.target(study)
-        if target is None or not target.path.is_file():
+        if target is None:
             return None
         try:
-            return str(sidecar_sr(target.path).SOPInstanceUID)
-        except (ValueError, AttributeError):
+            info = target.path.stat()
+        except OSError:
             return None
+        stamp = (target.path, info.st_size, info.st_mtime_ns)
+        if self._revision_read is None or self._revision_read[0] != stamp:
+            try:
+                uid: str | None = str(sidecar_sr(target.path).SOPInstanceUID)
+            except (ValueError, AttributeError):
+                uid = None
+            self._revision_read = (stamp, uid)
+        return self._revision_read[1]
 
     def last_stored(self, study: str) -> tuple[str, str] | None:
         """Return ``(node name, SR SOP Instance UID)`` last stored for a study."""
@@ -159,9 +173,14 @@ class PacsActions(QObject):
         """Open Edit → PACS Nodes… (window-modal, not blocking)."""
         dialog = PacsNodesDialog(self.config, self._window)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.accepted.connect(self.refresh)
+        dialog.accepted.connect(self._on_nodes_saved)
         dialog.open()
         return dialog
+
+    def _on_nodes_saved(self) -> None:
+        problems = self.config.secrets.take_problems()
+        self._window.problems.report_many((line, None) for line in problems)
+        self.refresh()
 
     def store_marks(self) -> bool:
         """Save the current study's marks and send their SR revision to the default node.
@@ -182,8 +201,9 @@ class PacsActions(QObject):
             )
             self.edit_nodes()
             return False
-        if not window.saver.save_now():
-            window.problems.report(f"{node.address()}: marks not stored: they are not saved")
+        window.saver.save_now()
+        if study in window.saver.unsaved_studies():
+            window.problems.report(f"{node.name}: marks not stored: they could not be saved")
             return False
         target = window.saver.target(study)
         if target is None or not target.path.is_file():
@@ -205,6 +225,7 @@ class PacsActions(QObject):
             if not secret:
                 return False
             self.config.secrets.put(node.name, secret)
+        window.problems.report_many((line, None) for line in self.config.secrets.take_problems())
         self._busy = True
         self._pending = (study, node.name, uid)
         window.status.show_busy(f"Storing marks to {node.name}…")

@@ -6,11 +6,12 @@ from pathlib import Path
 
 import pytest
 from dicomweb_client.api import DICOMwebClient
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
 from galactoview.pacs import dimse
 from galactoview.pacs.configured import NodeKind, NodeSettings, SecretStore
-from galactoview.pacs.nodes import parse_dimse_address
+from galactoview.pacs.nodes import AuthKind, parse_dimse_address
 from galactoview.pacs.outgoing import sidecar_sr
 from galactoview.pacs.results import StoreResult
 from galactoview.sr import sidecar
@@ -136,3 +137,28 @@ def test_without_a_node_the_action_opens_the_settings(
     assert "Configure a PACS node first" in window.named_actions["store_marks"].toolTip()
     assert not window.pacs.store_marks()
     assert opened == [True]
+
+
+class _LockedKeyring(MemoryKeyring):
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise RuntimeError("the keyring is locked")
+
+
+def test_a_keyring_that_refuses_the_secret_is_one_problem_line(
+    open_window: OpenWindow, tmp_path: Path
+) -> None:
+    window = open_window([copy_ductogram(tmp_path)])
+    window.pacs.config.secrets = SecretStore(_LockedKeyring())
+    dialog = window.pacs.edit_nodes()
+    dialog.add_dicomweb_button.click()
+    QTest.keyClicks(dialog.url_edit, "https://pacs.example.org/dicom-web")
+    dialog.auth_combo.setCurrentIndex(dialog.auth_combo.findData(AuthKind.BEARER))
+    QTest.keyClicks(dialog.secret_edit, "token-1")
+    dialog.save()
+    assert window.problems.messages() == [
+        "OS keyring: cannot keep the secret of 'DICOMweb PACS' (the keyring is locked); "
+        "kept for this session only"
+    ]
+    assert window.pacs.config.secrets.get("DICOMweb PACS") == "token-1"  # this session
+    assert "token-1" not in window.settings.text("pacs/nodes")
+    assert window.named_actions["store_marks"].toolTip().endswith("to DICOMweb PACS")
