@@ -3,6 +3,8 @@
 * :mod:`galactoview.pacs.nodes` — what a PACS node is (:class:`~.nodes.DicomWebNode`,
   :class:`~.nodes.DimseNode`) and how the command line names one (``--url URL``,
   ``--dimse AET@HOST:PORT``).
+* :mod:`galactoview.pacs.configured` — nodes as the settings keep them (JSON, no secrets)
+  and their secrets in the OS keyring (else for the session).
 * :mod:`galactoview.pacs.dicomweb` — QIDO-RS, WADO-RS and STOW-RS (PS3.18) through
   ``dicomweb-client``.
 * :mod:`galactoview.pacs.dimse` — C-ECHO, C-FIND, C-GET, C-MOVE and C-STORE (PS3.4,

@@ -169,6 +169,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
         help="Save the marks to a file you choose (e.g. when the study folder cannot be written)",
     ),
     ActionSpec(
+        "store_marks",
+        "Store &Marks to PACS",
+        (),
+        "pacs.store_marks",
+        _F,
+        Menu.FILE,
+        help="Send the current SR revision of the marks to the default PACS node",
+    ),
+    ActionSpec(
         "report",
         "Export Surgeon &Report (PDF)…",
         ("Ctrl+P",),
@@ -181,6 +190,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
     # Edit: the undo stack's own actions, named after the command they undo ("Undo Add FD-1").
     ActionSpec("undo", "&Undo", ("Ctrl+Z",), None, _E, Menu.EDIT),
     ActionSpec("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), None, _E, Menu.EDIT),
+    ActionSpec(
+        "pacs_nodes",
+        "&PACS Nodes…",
+        (),
+        "pacs.edit_nodes",
+        _E,
+        Menu.EDIT,
+        help="DICOMweb and DIMSE nodes, their logins, Test Connection",
+        separator=True,
+    ),
     # Hanging
     ActionSpec(
         "default_hanging",

@@ -50,6 +50,7 @@ from galactoview.ui.review.review_mode import SurgeonReview, review_content
 from galactoview.ui.shell import menus, opening
 from galactoview.ui.shell.actions import ACTIONS, Menu, shortcut_rows
 from galactoview.ui.shell.errors import ProblemReporter, ProblemsDock
+from galactoview.ui.shell.pacs_store import PacsActions
 from galactoview.ui.shell.save_guard import StorageBanner, UnsavedMarksGuard
 from galactoview.ui.shell.settings import Settings
 from galactoview.ui.shell.shortcuts_dialog import ShortcutsDialog
@@ -189,6 +190,7 @@ class MainWindow(QMainWindow):
         self.window_controls = WindowControls(self.hanging_view, self.cells.auto_window, self)
         self.cine = CineBar(self)
         self._build_actions()
+        self.pacs = PacsActions(self, self.named_actions["store_marks"])
         self._restore_settings()
 
         self.session.hanging_changed.connect(self._on_hanging_changed)

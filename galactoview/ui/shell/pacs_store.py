@@ -1,0 +1,255 @@
+"""File → Store Marks to PACS, and Edit → PACS Nodes…: the window's PACS actions.
+
+:class:`PacsActions` runs both. **Store Marks to PACS** saves the current study's marks
+(the one notion of "saved": :class:`~galactoview.ui.annotate.annotation_saver.AnnotationSaver`),
+takes the SR revision its sidecar now holds as the binary SR ``galactoview sr export``
+writes (:func:`galactoview.pacs.outgoing.sidecar_sr`), and sends it to the default node
+by STOW-RS (PS3.18 10.5) or C-STORE (PS3.4 Annex B) in a pool thread: the window never
+waits for the network. The clients skip an instance the PACS already holds (same SOP
+Instance UID). The outcome is one status-bar line; failures go to the Problems panel,
+naming the node. Which SR revision was last stored to which node is remembered per
+study in the settings, so the action is disabled (and says so) when there is nothing
+new to send.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from pydicom.dataset import Dataset
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
+
+from galactoview.pacs import dicomweb, dimse
+from galactoview.pacs.configured import NodeSettings
+from galactoview.pacs.nodes import DimseNode
+from galactoview.pacs.outgoing import sidecar_sr
+from galactoview.pacs.results import StoreResult
+from galactoview.ui.shell.pacs_nodes_dialog import BackgroundCall, PacsNodes, PacsNodesDialog
+
+if TYPE_CHECKING:
+    from galactoview.ui.shell.main_window import MainWindow
+
+__all__ = ["STORED_KEY", "PacsActions", "ask_secret"]
+
+#: Settings group: ``<it>/<Study Instance UID>`` = ``"<node name>\\n<SR SOP Instance UID>"``.
+STORED_KEY: Final = "pacs/stored"
+_TEXT: Final = "Store &Marks to PACS"
+_STATUS_MS: Final = 10_000
+
+
+def ask_secret(parent: QWidget, node: NodeSettings) -> str | None:
+    """Ask the reader for a node's password or token (this session only); None: cancelled."""
+    text, ok = QInputDialog.getText(
+        parent,
+        "PACS login",
+        f"Password or token for {node.name} ({node.address()}):",
+        QLineEdit.EchoMode.Password,
+    )
+    return text if ok and text else None
+
+
+def _send(node: NodeSettings, secret: str, report: Dataset) -> StoreResult:
+    """Store one SR on the node (runs in a pool thread); raises the client's error."""
+    target = node.to_node(secret)
+    if isinstance(target, DimseNode):
+        return dimse.store(target, [report])
+    return dicomweb.store(target, [report])
+
+
+class PacsActions(QObject):
+    """The window's PACS actions (see the module docstring).
+
+    Parameters
+    ----------
+    window
+        The main window: its saver, session, problems, status bar and settings.
+    action
+        The window's "Store Marks to PACS" action, enabled and labelled here.
+
+    Attributes
+    ----------
+    ask_secret
+        Asks for a secret the keyring does not hold (replaced in tests).
+
+    Signals
+    -------
+    store_finished(object)
+        A store is over: its :class:`StoreResult`, or None when it failed as a whole.
+    """
+
+    store_finished = Signal(object)
+
+    def __init__(self, window: MainWindow, action: QAction) -> None:
+        super().__init__(window)
+        self._window = window
+        self._action = action
+        self.config = PacsNodes(window.settings)
+        self.ask_secret: Callable[[QWidget, NodeSettings], str | None] = ask_secret
+        self._busy = False
+        self._sender = BackgroundCall(self)
+        self._sender.done.connect(self._on_sent)
+        self._pending: tuple[str, str, str] | None = None  # study, node name, SR UID
+        self._revision_read: tuple[tuple[Path, int, int], str | None] | None = None
+        saver = window.saver
+        saver.saved.connect(lambda _study: self.refresh())
+        saver.storage_changed.connect(self.refresh)
+        window.workspace.modified_changed.connect(lambda *_args: self.refresh())
+        window.session.active_changed.connect(lambda _cell: self.refresh())
+        window.session.image_selected.connect(lambda _cell: self.refresh())
+        window.session.hanging_changed.connect(lambda _hanging: self.refresh())
+        window.scan_finished.connect(self.refresh)
+        self.refresh()
+
+    # --- state ----------------------------------------------------------------------------
+
+    def current_study(self) -> str | None:
+        """Return the Study Instance UID of the image shown in the active viewport."""
+        record = self._window.current_record() or next(iter(self._window.records), None)
+        return record.study_instance_uid if record is not None else None
+
+    def _saved_revision(self, study: str) -> str | None:
+        """Return the SOP Instance UID of the SR revision the study's sidecar holds.
+
+        Read again only when the file changed (size or modification time), so the
+        many refreshes of a reading session cost one ``stat`` each.
+        """
+        target = self._window.saver.target(study)
+        if target is None:
+            return None
+        try:
+            info = target.path.stat()
+        except OSError:
+            return None
+        stamp = (target.path, info.st_size, info.st_mtime_ns)
+        if self._revision_read is None or self._revision_read[0] != stamp:
+            try:
+                uid: str | None = str(sidecar_sr(target.path).SOPInstanceUID)
+            except (ValueError, AttributeError):
+                uid = None
+            self._revision_read = (stamp, uid)
+        return self._revision_read[1]
+
+    def last_stored(self, study: str) -> tuple[str, str] | None:
+        """Return ``(node name, SR SOP Instance UID)`` last stored for a study."""
+        text = self._window.settings.text(f"{STORED_KEY}/{study}", "")
+        node, _, uid = text.partition("\n")
+        return (node, uid) if node and uid else None
+
+    def nothing_new(self, study: str, node: NodeSettings) -> bool:
+        """Whether the study's saved revision is the one last stored to the node."""
+        if study in self._window.workspace.dirty_studies():
+            return False
+        uid = self._saved_revision(study)
+        return uid is not None and self.last_stored(study) == (node.name, uid)
+
+    def refresh(self) -> None:
+        """Enable and label the action for the current study and the default node."""
+        study = self.current_study()
+        node = self.config.default()
+        text, tip, enabled = _TEXT, "Send the current SR revision of the marks", True
+        if self._busy:
+            text, tip, enabled = "Storing Marks to PACS…", "A store is under way", False
+        elif study is None:
+            enabled = False
+        elif node is None:
+            tip = "Configure a PACS node first (Edit → PACS Nodes…)"
+        elif self.nothing_new(study, node):
+            text = "Marks Stored to PACS (nothing new)"
+            tip = f"This revision of the marks is on {node.name}"
+            enabled = False
+        else:
+            tip = f"Send the current SR revision of the marks to {node.name}"
+        self._action.setText(text)
+        self._action.setToolTip(tip)
+        self._action.setEnabled(enabled)
+
+    # --- actions --------------------------------------------------------------------------
+
+    def edit_nodes(self) -> PacsNodesDialog:
+        """Open Edit → PACS Nodes… (window-modal, not blocking)."""
+        dialog = PacsNodesDialog(self.config, self._window)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.accepted.connect(self._on_nodes_saved)
+        dialog.open()
+        return dialog
+
+    def _on_nodes_saved(self) -> None:
+        problems = self.config.secrets.take_problems()
+        self._window.problems.report_many((line, None) for line in problems)
+        self.refresh()
+
+    def store_marks(self) -> bool:
+        """Save the current study's marks and send their SR revision to the default node.
+
+        Returns
+        -------
+        bool
+            Whether a store was started (the outcome comes with :attr:`store_finished`).
+        """
+        window = self._window
+        study = self.current_study()
+        if self._busy or study is None:
+            return False
+        node = self.config.default()
+        if node is None:
+            window.statusBar().showMessage(
+                "No PACS node configured: add one in Edit → PACS Nodes…", _STATUS_MS
+            )
+            self.edit_nodes()
+            return False
+        window.saver.save_now()
+        if study in window.saver.unsaved_studies():
+            window.problems.report(f"{node.name}: marks not stored: they could not be saved")
+            return False
+        target = window.saver.target(study)
+        if target is None or not target.path.is_file():
+            window.statusBar().showMessage("No marks to store for this study", _STATUS_MS)
+            return False
+        try:
+            report = sidecar_sr(target.path)
+        except ValueError as error:
+            window.problems.report(f"marks not stored: {error}", target.path)
+            return False
+        uid = str(report.SOPInstanceUID)
+        if self.last_stored(study) == (node.name, uid):
+            window.statusBar().showMessage(f"Marks already stored on {node.name}", _STATUS_MS)
+            self.refresh()
+            return False
+        secret = ""
+        if node.needs_secret:
+            secret = self.config.secrets.get(node.name) or self.ask_secret(window, node) or ""
+            if not secret:
+                return False
+            self.config.secrets.put(node.name, secret)
+        window.problems.report_many((line, None) for line in self.config.secrets.take_problems())
+        self._busy = True
+        self._pending = (study, node.name, uid)
+        window.status.show_busy(f"Storing marks to {node.name}…")
+        self.refresh()
+        self._sender.start(lambda: _send(node, secret, report))
+        return True
+
+    def _on_sent(self, ok: bool, value: object) -> None:
+        window = self._window
+        self._busy = False
+        window.status.hide_busy()
+        pending, self._pending = self._pending, None
+        pending_name = pending[1] if pending is not None else "PACS"
+        result = value if ok and isinstance(value, StoreResult) else None
+        if result is None:
+            window.problems.report(f"marks not stored: {value}")
+        else:
+            for failure in result.failures:
+                window.problems.report(f"{pending_name}: marks not stored: {failure}")
+            if pending is not None:
+                study, name, uid = pending
+                if uid in result.stored or uid in result.already_present:
+                    window.settings.set(f"{STORED_KEY}/{study}", f"{name}\n{uid}")
+                    done = "stored" if uid in result.stored else "already there"
+                    window.statusBar().showMessage(f"Marks {done} on {name} (SR {uid})", _STATUS_MS)
+        self.refresh()
+        self.store_finished.emit(result)

@@ -1,0 +1,164 @@
+"""File → Store Marks to PACS: the current SR revision reaches a real Orthanc, once."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from dicomweb_client.api import DICOMwebClient
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from galactoview.pacs import dimse
+from galactoview.pacs.configured import NodeKind, NodeSettings, SecretStore
+from galactoview.pacs.nodes import AuthKind, parse_dimse_address
+from galactoview.pacs.outgoing import sidecar_sr
+from galactoview.pacs.results import StoreResult
+from galactoview.sr import sidecar
+from galactoview.ui.shell.main_window import MainWindow
+from galactoview.ui.shell.pacs_store import STORED_KEY
+from tests.pacs.conftest import orthanc
+from tests.pacs.memory_keyring import MemoryKeyring
+from tests.pacs.orthanc import ORTHANC_AE, OrthancServer, free_port
+from tests.ui.annotate.test_annotation_saver import copy_ductogram, mark
+from tests.ui.conftest import OpenWindow
+
+__all__ = ["orthanc"]  # the fixture, used by name
+
+
+def use_node(window: MainWindow, node: NodeSettings) -> None:
+    window.pacs.config.secrets = SecretStore(MemoryKeyring())
+    window.pacs.config.save([node], node.name)
+    window.pacs.refresh()
+
+
+def store(qtbot: QtBot, window: MainWindow) -> StoreResult | None:
+    with qtbot.waitSignal(window.pacs.store_finished, timeout=60_000) as signal:
+        assert window.pacs.store_marks()
+        action = window.named_actions["store_marks"]
+        assert not action.isEnabled()  # busy: the window goes on meanwhile
+        assert action.text() == "Storing Marks to PACS…"
+    result = signal.args[0]
+    assert result is None or isinstance(result, StoreResult)
+    return result
+
+
+def sr_uid(folder: Path, study: str) -> str:
+    """The SOP Instance UID of the SR revision the study's sidecar holds."""
+    return str(sidecar_sr(folder / sidecar.sidecar_name(study)).SOPInstanceUID)
+
+
+def test_store_marks_by_stow_sends_the_saved_revision_once(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, orthanc: OrthancServer
+) -> None:
+    folder = copy_ductogram(tmp_path)
+    window = open_window([folder])
+    action = window.named_actions["store_marks"]
+    use_node(window, NodeSettings("Orthanc", NodeKind.DICOMWEB, url=orthanc.dicomweb_url))
+    assert action.isEnabled()
+    study, _finding = mark(window)  # not saved yet: Store saves first
+
+    result = store(qtbot, window)
+
+    uid = sr_uid(folder, study)
+    assert result == StoreResult((uid,), (), ())
+    client = DICOMwebClient(orthanc.dicomweb_url)
+    found = client.search_for_instances(study, search_filters={"Modality": "SR"})
+    assert uid in {item["00080018"]["Value"][0] for item in found}
+    assert window.settings.text(f"{STORED_KEY}/{study}") == f"Orthanc\n{uid}"
+    assert not action.isEnabled()
+    assert action.text() == "Marks Stored to PACS (nothing new)"
+    assert not window.pacs.store_marks()  # a second store sends nothing
+    assert window.statusBar().currentMessage() == "Marks already stored on Orthanc"
+
+    # Forgotten locally, the PACS still holds it: the client skips it (same SOP UID).
+    window.settings.store.remove(f"{STORED_KEY}/{study}")
+    window.pacs.refresh()
+    assert action.isEnabled()
+    assert store(qtbot, window) == StoreResult((), (uid,), ())
+    assert not action.isEnabled()
+
+    # A new edit makes a new revision: something new to send.
+    mark(window)
+    assert action.isEnabled() and action.text() == "Store &Marks to PACS"
+    second = store(qtbot, window)
+    new_uid = sr_uid(folder, study)
+    assert new_uid != uid
+    assert second == StoreResult((new_uid,), (), ())
+    assert window.problems.messages() == []
+
+
+def test_store_marks_by_c_store(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, orthanc: OrthancServer
+) -> None:
+    folder = copy_ductogram(tmp_path)
+    window = open_window([folder])
+    node = NodeSettings(
+        "Orthanc DIMSE",
+        NodeKind.DIMSE,
+        called_ae=ORTHANC_AE,
+        host="127.0.0.1",
+        port=orthanc.dicom_port,
+    )
+    use_node(window, node)
+    study, _finding = mark(window)
+    result = store(qtbot, window)
+    uid = sr_uid(folder, study)
+    assert result == StoreResult((uid,), (), ())
+    found = dimse.find_studies(
+        parse_dimse_address(orthanc.dimse_address), study_uid=study, modality=""
+    )
+    assert found and found[0].study_instance_uid == study
+    assert "SR" in {series.modality for series in found[0].series}
+    assert not window.named_actions["store_marks"].isEnabled()
+
+
+def test_a_store_that_cannot_connect_is_one_problem_and_can_be_retried(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = open_window([copy_ductogram(tmp_path)])
+    url = f"http://127.0.0.1:{free_port()}/dicom-web"
+    use_node(window, NodeSettings("Down", NodeKind.DICOMWEB, url=url))
+    study, _finding = mark(window)
+    assert store(qtbot, window) is None
+    (line,) = window.problems.messages()
+    assert line.startswith(f"marks not stored: {url}: QIDO-RS search for instances of study ")
+    assert line.endswith("cannot connect (connection refused)")
+    assert window.settings.text(f"{STORED_KEY}/{study}") == ""
+    assert window.named_actions["store_marks"].isEnabled()  # try again later
+
+
+def test_without_a_node_the_action_opens_the_settings(
+    open_window: OpenWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = open_window([copy_ductogram(tmp_path)])
+    opened: list[bool] = []
+    monkeypatch.setattr(window.pacs, "edit_nodes", lambda: opened.append(True))
+    assert "Configure a PACS node first" in window.named_actions["store_marks"].toolTip()
+    assert not window.pacs.store_marks()
+    assert opened == [True]
+
+
+class _LockedKeyring(MemoryKeyring):
+    def set_password(self, service: str, username: str, password: str) -> None:
+        raise RuntimeError("the keyring is locked")
+
+
+def test_a_keyring_that_refuses_the_secret_is_one_problem_line(
+    open_window: OpenWindow, tmp_path: Path
+) -> None:
+    window = open_window([copy_ductogram(tmp_path)])
+    window.pacs.config.secrets = SecretStore(_LockedKeyring())
+    dialog = window.pacs.edit_nodes()
+    dialog.add_dicomweb_button.click()
+    QTest.keyClicks(dialog.url_edit, "https://pacs.example.org/dicom-web")
+    dialog.auth_combo.setCurrentIndex(dialog.auth_combo.findData(AuthKind.BEARER))
+    QTest.keyClicks(dialog.secret_edit, "token-1")
+    dialog.save()
+    assert window.problems.messages() == [
+        "OS keyring: cannot keep the secret of 'DICOMweb PACS' (the keyring is locked); "
+        "kept for this session only"
+    ]
+    assert window.pacs.config.secrets.get("DICOMweb PACS") == "token-1"  # this session
+    assert "token-1" not in window.settings.text("pacs/nodes")
+    assert window.named_actions["store_marks"].toolTip().endswith("to DICOMweb PACS")
