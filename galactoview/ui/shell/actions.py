@@ -169,6 +169,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
         help="Save the marks to a file you choose (e.g. when the study folder cannot be written)",
     ),
     ActionSpec(
+        "pacs_query",
+        "Q&uery/Retrieve…",
+        ("Ctrl+Shift+Q",),
+        "show_pacs_panel",
+        _F,
+        Menu.FILE,
+        help="Search a PACS, retrieve a study with its marks and open it",
+        separator=True,
+    ),
+    ActionSpec(
         "report",
         "Export Surgeon &Report (PDF)…",
         ("Ctrl+P",),
