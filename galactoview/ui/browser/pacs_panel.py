@@ -99,6 +99,8 @@ _STUDY_ROLE: Final = Qt.ItemDataRole.UserRole
 _SERIES_ROLE: Final = Qt.ItemDataRole.UserRole + 1
 #: Columns of the results tree.
 _COLUMNS: Final = ("Patient / series", "Date", "Description", "Modality", "Instances")
+#: Widest the name and description columns start (their text is elided, the tooltip whole).
+_WIDEST_COLUMN_PX: Final = 180
 
 
 def environment_nodes(environ: Mapping[str, str] | None = None) -> list[NodeEntry]:
@@ -513,17 +515,18 @@ class PacsPanelDock(QDockWidget):
             for study in studies:
                 self._add_study(study)
             self.results.expandAll()
-            for column in range(1, len(_COLUMNS)):
+            for column in range(len(_COLUMNS)):
                 self.results.resizeColumnToContents(column)
+                widest = _WIDEST_COLUMN_PX if column in (0, 2) else None
+                if widest is not None and self.results.columnWidth(column) > widest:
+                    self.results.setColumnWidth(column, widest)
             self._say(f"{len(studies)} studies on {node}")
         self._update_buttons()
         self.search_finished.emit()
 
     def _add_study(self, study: StudyMatch) -> None:
         name = format_person_name(study.patient_name) or "(no name)"
-        who = f"{name} · ID {study.patient_id}" if study.patient_id else name
-        if study.accession_number:
-            who += f" · Acc. {study.accession_number}"
+        who = f"{name} · {study.patient_id}" if study.patient_id else name
         item = QTreeWidgetItem(
             [
                 who,
@@ -536,6 +539,9 @@ class PacsPanelDock(QDockWidget):
         )
         item.setData(0, _STUDY_ROLE, study)
         item.setToolTip(0, study.study_instance_uid)
+        for column in range(1, len(_COLUMNS)):
+            acc = f"Accession {study.accession_number}\n" if study.accession_number else ""
+            item.setToolTip(column, f"{who}\n{acc}Study {study.study_instance_uid}")
         for series in study.series:
             number = "-" if series.series_number is None else str(series.series_number)
             child = QTreeWidgetItem(
@@ -669,7 +675,7 @@ class PacsPanelDock(QDockWidget):
         elif result is not None:
             failed = f", {len(fetched.failures)} failed" if fetched.failures else ""
             marks = next((m for m in fetched.messages if m.startswith("marks: ")), "no marks")
-            self._say(f"{len(result.written)} instances retrieved{failed}; {marks}. Opening…")
+            self._say(f"{len(result.written)} instances retrieved{failed}; {marks}; opened.")
         self._update_buttons()
         self.retrieve_finished.emit(fetched)
         if fetched.openable and self._open_study is not None:
