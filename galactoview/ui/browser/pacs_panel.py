@@ -33,7 +33,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any, Final
 
-from PySide6.QtCore import QDate, QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QDate, QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -57,7 +57,7 @@ from PySide6.QtWidgets import (
 )
 
 from galactoview.dicom.person_name import format_person_name
-from galactoview.pacs.cache import RetrieveCache
+from galactoview.pacs.cache import RetrieveCache, limit_from_environment
 from galactoview.pacs.nodes import (
     DicomWebNode,
     DimseNode,
@@ -338,6 +338,19 @@ class PacsPanelDock(QDockWidget):
         app = QApplication.instance()
         if app is not None:
             app.aboutToQuit.connect(self.shutdown)
+        if parent is not None:  # the window closing stops the retrieve (its pool waits)
+            parent.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
+        """Cancel the retrieve once the window has closed (a close may be refused)."""
+        if watched is self.parent() and event.type() == QEvent.Type.Close:
+            QTimer.singleShot(0, self._cancel_if_closed)
+        return False
+
+    def _cancel_if_closed(self) -> None:
+        window = self.parentWidget()
+        if window is not None and not window.isVisible():
+            self.shutdown()
 
     # --- widgets ---------------------------------------------------------------------
 
@@ -690,9 +703,12 @@ def show_for(window: MainWindow) -> PacsPanelDock:
     """Show the window's Query/Retrieve panel, made on first use (File → Query/Retrieve…)."""
     panel = window.findChild(PacsPanelDock)
     if panel is None:
+        limit, problem = limit_from_environment()
+        if problem is not None:
+            window.problems.report(problem)
         panel = PacsPanelDock(
             environment_nodes,
-            RetrieveCache(),
+            RetrieveCache(limit_bytes=limit),
             window.open_paths,
             window.problems.report,
             window,

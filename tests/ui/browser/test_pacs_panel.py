@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 from pydicom import dcmread
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QTreeWidgetItem
 from pytestqt.qtbot import QtBot
 
@@ -62,6 +63,18 @@ def open_panel(window: MainWindow) -> PacsPanelDock:
     assert panel is not None
     assert panel.isVisible()
     return panel
+
+
+@pytest.fixture
+def panel(
+    window: MainWindow,
+    orthanc: OrthancServer,  # noqa: F811
+    cache_root: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> PacsPanelDock:
+    """The window's panel, its node the private Orthanc by DICOMweb, its cache in tmp."""
+    monkeypatch.setenv(URL_ENVIRONMENT, orthanc.dicomweb_url)
+    return open_panel(window)
 
 
 def search(qtbot: QtBot, panel: PacsPanelDock, patient_id: str) -> list[QTreeWidgetItem]:
@@ -137,15 +150,8 @@ def test_search_retrieve_open_shows_the_radiologists_findings(
 
 
 def test_retrieve_selected_series_fetches_only_them(
-    qtbot: QtBot,
-    window: MainWindow,
-    ductogram: StudyMatch,
-    orthanc: OrthancServer,  # noqa: F811
-    cache_root: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot, window: MainWindow, panel: PacsPanelDock, ductogram: StudyMatch, cache_root: Path
 ) -> None:
-    monkeypatch.setenv(URL_ENVIRONMENT, orthanc.dicomweb_url)
-    panel = open_panel(window)
     item = item_of(search(qtbot, panel, "GV-*"), ductogram)
     chosen = next(child for child in children(item) if child.text(3) == "MG")
     panel.results.clearSelection()
@@ -159,15 +165,8 @@ def test_retrieve_selected_series_fetches_only_them(
 
 
 def test_cancel_mid_retrieve_leaves_no_half_file_and_a_retry_resumes(
-    qtbot: QtBot,
-    window: MainWindow,
-    ductogram: StudyMatch,
-    orthanc: OrthancServer,  # noqa: F811
-    cache_root: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    qtbot: QtBot, window: MainWindow, panel: PacsPanelDock, ductogram: StudyMatch, cache_root: Path
 ) -> None:
-    monkeypatch.setenv(URL_ENVIRONMENT, orthanc.dicomweb_url)
-    panel = open_panel(window)
 
     def cancel_in_the_worker(_step: object) -> None:  # right after the first instance
         assert panel.current_job is not None
@@ -195,6 +194,32 @@ def test_cancel_mid_retrieve_leaves_no_half_file_and_a_retry_resumes(
         panel.retrieve_study(ductogram)
     assert len(window.records) == 5
     assert files[0].stat().st_mtime_ns == (folder / files[0].name).stat().st_mtime_ns
+
+
+def test_closing_the_window_cancels_the_retrieve(
+    qtbot: QtBot, window: MainWindow, panel: PacsPanelDock, ductogram: StudyMatch, cache_root: Path
+) -> None:
+    closed = threading.Event()
+
+    def hold_the_worker(_step: object) -> None:  # in the worker, after the first instance
+        assert closed.wait(TIMEOUT_MS / 1000)
+        panel.transfer.progressed.disconnect(hold_the_worker)
+
+    def close_the_window(_step: object) -> None:  # in the GUI thread
+        panel.transfer.progressed.disconnect(close_the_window)
+        window.close()
+        QTimer.singleShot(0, closed.set)  # after the panel has seen the window closed
+
+    # In this order: an emission posts the queued call, then runs the direct one.
+    panel.transfer.progressed.connect(close_the_window)
+    panel.transfer.progressed.connect(hold_the_worker, Qt.ConnectionType.DirectConnection)
+    with qtbot.waitSignal(panel.retrieve_finished, timeout=TIMEOUT_MS) as blocker:
+        panel.retrieve_study(ductogram)
+    assert not window.isVisible()
+    fetched: Fetched = blocker.args[0]
+    assert fetched.result is not None
+    assert fetched.result.cancelled
+    assert len(fetched.result.written) == 1
 
 
 def test_a_node_that_is_down_is_said_clearly(
