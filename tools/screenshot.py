@@ -7,7 +7,11 @@ Usage::
 ``--layout`` chooses what is hung: ``galactography`` (the default protocol the sample
 opens in: post-contrast CC | ML), ``compare-pre`` (post over pre-contrast scout),
 ``magnification``, ``prior-4up`` (the prior screening study's mammography 4-up),
-``compare-prior`` or ``review`` (the surgeon's review mode over the default hanging).
+``compare-prior``, ``review`` (the surgeon's review mode over the default hanging) or
+``pacs`` (the Query/Retrieve panel with the results of a wildcard search, after
+retrieving the ductogram from a private Orthanc started as the tests start one,
+tests/pacs/orthanc.py, with the sample stored in it; needs Debian's ``orthanc`` and
+``orthanc-dicomweb``).
 
 The screenshot is taken on Qt's real xcb platform, not "offscreen": the script runs
 itself again under ``xvfb-run -a -s "-screen 0 1600x1000x24"`` (a private X server),
@@ -45,6 +49,7 @@ LAYOUTS: Final = (
     "prior-4up",
     "compare-prior",
     "review",
+    "pacs",
 )
 WIDTH: Final = 1600
 HEIGHT: Final = 1000
@@ -187,6 +192,15 @@ def _take_screenshot(output: Path, layout: str) -> int:
     loop.exec()
     if layout == "galactography":
         _hover_first_lesion(window, sample.parent / "ground_truth.json")
+    if layout == "pacs":
+        problem = _query_retrieve(window, Path(folder))
+        if problem is None and not _all_shown(window):
+            QTimer.singleShot(_DISPLAY_TIMEOUT_MS, loop.quit)
+            window.image_shown.connect(quit_when_all_shown)
+            loop.exec()
+        if problem is not None:
+            window.close()
+            return _fail(problem)
     QTimer.singleShot(_SETTLE_MS // 5, loop.quit)
     loop.exec()
     handle = window.windowHandle()
@@ -205,6 +219,65 @@ def _take_screenshot(output: Path, layout: str) -> int:
     print(f"{output}: {len(data) / 1024:.0f} KB")
     del app
     return 0
+
+
+def _query_retrieve(window: MainWindow, folder: Path) -> str | None:
+    """Search a private Orthanc holding the sample in the panel, retrieve the ductogram.
+
+    The Orthanc and the retrieve cache live in ``folder``; returns what went wrong, if
+    anything.
+    """
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' Orthanc
+    from galactoview.pacs import dicomweb
+    from galactoview.pacs.nodes import parse_dicomweb_url
+    from galactoview.pacs.outgoing import collect
+    from galactoview.paths import sample_dicom_dir
+    from galactoview.ui.browser.pacs_panel import URL_ENVIRONMENT, PacsPanelDock
+    from tests.pacs.orthanc import missing_reason, start_orthanc
+
+    reason = missing_reason()
+    if reason is not None:
+        return reason
+    os.environ["XDG_CACHE_HOME"] = str(folder / "cache")  # not the user's own cache
+    server = start_orthanc(folder / "orthanc")
+    try:
+        os.environ[URL_ENVIRONMENT] = server.dicomweb_url
+        node = parse_dicomweb_url(server.dicomweb_url)
+        items, failures = collect([sample_dicom_dir()])
+        stored = dicomweb.store(node, items)
+        if failures or stored.failures:
+            return f"the sample could not be stored: {[*failures, *stored.failures][0]}"
+        window.named_actions["pacs_query"].trigger()
+        panel = window.findChild(PacsPanelDock)
+        if panel is None:
+            return "File → Query/Retrieve… made no panel"
+        window.tabifyDockWidget(window.findings_dock, panel)
+        panel.raise_()
+        window.resizeDocks([panel], [700], Qt.Orientation.Horizontal)
+        loop = QEventLoop()
+        QTimer.singleShot(_DISPLAY_TIMEOUT_MS, loop.quit)
+        panel.search_finished.connect(loop.quit)
+        panel.patient_id.setText("*")
+        panel.search()
+        loop.exec()
+        tree = panel.results
+        found = [tree.topLevelItem(row) for row in range(tree.topLevelItemCount())]
+        study = next((i for i in found if i is not None and i.text(2) == "DUCTOGRAM LEFT"), None)
+        if study is None:
+            return f"the search found no ductogram: {panel.message.text()}"
+        panel.results.setCurrentItem(study)
+        QTimer.singleShot(_DISPLAY_TIMEOUT_MS, loop.quit)
+        window.scan_finished.connect(loop.quit)
+        panel.retrieve_study()
+        loop.exec()
+        if not window.records:
+            return f"the retrieved study was not opened: {panel.message.text()}"
+        panel.results.setCurrentItem(study)
+    finally:
+        server.stop()
+    return None
 
 
 def _hover_first_lesion(window: MainWindow, ground_truth: Path) -> None:

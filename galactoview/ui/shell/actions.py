@@ -178,6 +178,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
         help="Send the current SR revision of the marks to the default PACS node",
     ),
     ActionSpec(
+        "pacs_query",
+        "Q&uery/Retrieve…",
+        ("Ctrl+Shift+Q",),
+        "show_pacs_panel",
+        _F,
+        Menu.FILE,
+        help="Search a PACS, retrieve a study with its marks and open it",
+        separator=True,
+    ),
+    ActionSpec(
         "report",
         "Export Surgeon &Report (PDF)…",
         ("Ctrl+P",),

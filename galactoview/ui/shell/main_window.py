@@ -44,6 +44,7 @@ from galactoview.ui.annotate.landmark_suggestions import (
     place_suggested_nipples,
     remember_pectoral_line,
 )
+from galactoview.ui.browser import pacs_panel
 from galactoview.ui.browser.study_browser import StudyBrowserDock
 from galactoview.ui.review.report_pdf import write_report_pdf
 from galactoview.ui.review.review_mode import SurgeonReview, review_content
@@ -261,6 +262,10 @@ class MainWindow(QMainWindow):
         cine_bar.hide()
         self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.finding_palette)
+
+    def show_pacs_panel(self) -> QDockWidget:
+        """Show the Query/Retrieve panel (File menu, Ctrl+Shift+Q); made on first use."""
+        return pacs_panel.show_for(self)
 
     def show_shortcuts(self) -> ShortcutsDialog:
         """Open Help → Keyboard shortcuts (not blocking)."""

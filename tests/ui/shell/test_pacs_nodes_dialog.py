@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PySide6.QtCore import QSettings
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QDialogButtonBox
@@ -174,3 +175,25 @@ def test_a_login_without_its_password_is_not_tried(qtbot: QtBot, settings: Setti
         False,
         "http://127.0.0.1:9/dicom-web: give the password or token first",
     ]
+
+
+def test_the_query_retrieve_panel_offers_the_configured_nodes_with_their_secrets(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from galactoview.pacs.nodes import DicomWebNode, DimseNode
+    from galactoview.ui.browser.pacs_panel import configured_nodes
+
+    monkeypatch.delenv("GALACTOVIEW_PACS_URL", raising=False)
+    monkeypatch.setenv("GALACTOVIEW_PACS_DIMSE", "QUICK@127.0.0.1:4242")
+    nodes = PacsNodes(settings, SecretStore(MemoryKeyring()))
+    web = NodeSettings("Hospital", NodeKind.DICOMWEB, url="https://h/dw", auth=AuthKind.BEARER)
+    nodes.save(
+        [web, NodeSettings("Archive", NodeKind.DIMSE, called_ae="ARC", host="h", port=104)],
+        "Hospital",
+    )
+    nodes.secrets.put("Hospital", "token-1")
+    offered = configured_nodes(nodes)()
+    assert [name for name, _ in offered] == ["Hospital", "Archive", "DIMSE QUICK@127.0.0.1:4242"]
+    hospital, archive = offered[0][1], offered[1][1]
+    assert isinstance(hospital, DicomWebNode) and hospital.auth.secret == "token-1"
+    assert isinstance(archive, DimseNode) and archive.called_ae == "ARC"
