@@ -15,6 +15,7 @@ from galactoview.app import create_main_window
 from galactoview.dicom.loading import scan
 from galactoview.imaging.decode_service import DecodeService
 from galactoview.ui.shell.main_window import MainWindow
+from galactoview.ui.shell.pacs_store import StoreChoice
 from galactoview.ui.shell.save_guard import UnsavedChoice
 from galactoview.ui.shell.settings import Settings
 from galactoview.ui.viewer.decoding import Decode, ImageDecoder, decode_image
@@ -69,6 +70,11 @@ def unexpected_unsaved_prompt(_parent: QWidget, lines: Sequence[str]) -> Unsaved
     raise AssertionError(f"unexpected 'marks not saved' question: {list(lines)}")
 
 
+def unexpected_store_prompt(_parent: QWidget, lines: Sequence[str], node: str) -> StoreChoice:
+    """Fail loudly instead of blocking in a modal dialog: tests that expect it replace it."""
+    raise AssertionError(f"unexpected 'store marks to {node}?' question: {list(lines)}")
+
+
 @pytest.fixture(scope="session")
 def decode_service() -> Iterator[DecodeService]:
     """Return the decode worker processes the windows of the tests share (as app.run_gui's)."""
@@ -90,6 +96,7 @@ def open_window(qtbot: QtBot, settings: Settings, decode_service: DecodeService)
     def _open(paths: Sequence[Path], decode: Decode = in_workers) -> MainWindow:
         window = create_main_window(scan(paths), ImageDecoder(decode=decode), settings)
         window.unsaved_guard.ask = unexpected_unsaved_prompt
+        window.pacs.ask_store = unexpected_store_prompt
         qtbot.addWidget(window)
         window.resize(1000, 700)
         window.show()

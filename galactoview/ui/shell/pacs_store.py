@@ -10,16 +10,23 @@ Instance UID). The outcome is one status-bar line; failures go to the Problems p
 naming the node. Which SR revision was last stored to which node is remembered per
 study in the settings, so the action is disabled (and says so) when there is nothing
 new to send.
+
+When a study is closed or the window quits with marks whose saved SR revision is not
+on the default node, :meth:`PacsActions.confirm_leave` (one of the unsaved-marks
+guard's :attr:`~galactoview.ui.shell.save_guard.UnsavedMarksGuard.then_confirm`
+questions) asks once whether to store them first; with no node configured, or while
+the process is terminating, nothing is asked.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import enum
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from pydicom.dataset import Dataset
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
@@ -29,16 +36,52 @@ from galactoview.pacs.nodes import DimseNode
 from galactoview.pacs.outgoing import sidecar_sr
 from galactoview.pacs.results import StoreResult
 from galactoview.ui.shell.pacs_nodes_dialog import BackgroundCall, PacsNodes, PacsNodesDialog
+from galactoview.ui.shell.save_guard import ask_three_ways
 
 if TYPE_CHECKING:
     from galactoview.ui.shell.main_window import MainWindow
 
-__all__ = ["STORED_KEY", "PacsActions", "ask_secret"]
+__all__ = ["STORED_KEY", "PacsActions", "StoreChoice", "ask_secret", "ask_store_with_dialog"]
 
 #: Settings group: ``<it>/<Study Instance UID>`` = ``"<node name>\\n<SR SOP Instance UID>"``.
 STORED_KEY: Final = "pacs/stored"
 _TEXT: Final = "Store &Marks to PACS"
 _STATUS_MS: Final = 10_000
+#: How long closing waits for one study's store before it gives up (and stays open).
+STORE_ON_CLOSE_TIMEOUT_MS: Final = 120_000
+
+
+class StoreChoice(enum.Enum):
+    """The reader's answer when closing with marks saved here but not on the PACS."""
+
+    STORE = "store and close"
+    CLOSE = "close without storing"
+    CANCEL = "cancel"
+
+
+#: Asks the reader: (parent, one line per study, node name) -> answer.
+AskStore = Callable[[QWidget, Sequence[str], str], StoreChoice]
+
+
+def store_question(studies: Sequence[str], node_name: str) -> str:
+    """Return the question asked when closing with marks not stored to the node."""
+    return (
+        f"The marks of {'; '.join(studies)} are saved here but not stored to {node_name}. "
+        "Store them now?"
+    )
+
+
+def ask_store_with_dialog(parent: QWidget, studies: Sequence[str], node_name: str) -> StoreChoice:
+    """Ask with a modal message box: Store and Close (default), Close Without Storing, Cancel."""
+    answer = ask_three_ways(
+        parent,
+        "StoreMarksOnCloseDialog",
+        "Marks not stored to PACS",
+        store_question(studies, node_name),
+        "Store and Close",
+        "Close Without Storing",
+    )
+    return (StoreChoice.STORE, StoreChoice.CLOSE, StoreChoice.CANCEL)[answer]
 
 
 def ask_secret(parent: QWidget, node: NodeSettings) -> str | None:
@@ -74,6 +117,9 @@ class PacsActions(QObject):
     ----------
     ask_secret
         Asks for a secret the keyring does not hold (replaced in tests).
+    ask_store
+        Asks whether to store the marks before closing (:func:`ask_store_with_dialog`;
+        replaced in tests).
 
     Signals
     -------
@@ -89,7 +135,9 @@ class PacsActions(QObject):
         self._action = action
         self.config = PacsNodes(window.settings)
         self.ask_secret: Callable[[QWidget, NodeSettings], str | None] = ask_secret
+        self.ask_store: AskStore = ask_store_with_dialog
         self._busy = False
+        self._leaving = False
         self._sender = BackgroundCall(self)
         self._sender.done.connect(self._on_sent)
         self._pending: tuple[str, str, str] | None = None  # study, node name, SR UID
@@ -102,6 +150,7 @@ class PacsActions(QObject):
         window.session.image_selected.connect(lambda _cell: self.refresh())
         window.session.hanging_changed.connect(lambda _hanging: self.refresh())
         window.scan_finished.connect(self.refresh)
+        window.unsaved_guard.then_confirm.append(self.confirm_leave)
         self.refresh()
 
     # --- state ----------------------------------------------------------------------------
@@ -182,8 +231,13 @@ class PacsActions(QObject):
         self._window.problems.report_many((line, None) for line in problems)
         self.refresh()
 
-    def store_marks(self) -> bool:
-        """Save the current study's marks and send their SR revision to the default node.
+    def store_marks(self, study: str | None = None) -> bool:
+        """Save a study's marks and send their SR revision to the default node.
+
+        Parameters
+        ----------
+        study
+            The Study Instance UID; the current study when ``None``.
 
         Returns
         -------
@@ -191,7 +245,7 @@ class PacsActions(QObject):
             Whether a store was started (the outcome comes with :attr:`store_finished`).
         """
         window = self._window
-        study = self.current_study()
+        study = study or self.current_study()
         if self._busy or study is None:
             return False
         node = self.config.default()
@@ -253,3 +307,97 @@ class PacsActions(QObject):
                     window.statusBar().showMessage(f"Marks {done} on {name} (SR {uid})", _STATUS_MS)
         self.refresh()
         self.store_finished.emit(result)
+
+    # --- closing --------------------------------------------------------------------------
+
+    def unstored_studies(self, node: NodeSettings) -> list[str]:
+        """Return the studies with marks whose saved SR revision is not on the node."""
+        workspace = self._window.workspace
+        found: list[str] = []
+        for study in workspace.studies():
+            marks = workspace.annotations(study)
+            if not (marks.findings or marks.duct_segments or marks.landmarks):
+                continue
+            uid = self._saved_revision(study)
+            if uid is not None and self.last_stored(study) != (node.name, uid):
+                found.append(study)
+        return found
+
+    def describe_study(self, study: str) -> str:
+        """Return "patient, date description" naming a study for the reader."""
+        record = next((r for r in self._window.records if r.study_instance_uid == study), None)
+        if record is None:
+            return f"study {study}"
+        what = " ".join(part for part in (record.study_date, record.study_description) if part)
+        return ", ".join(part for part in (record.patient_name, what) if part) or f"study {study}"
+
+    def confirm_leave(self) -> bool:
+        """Before closing: offer to store marks saved here but not on the default node.
+
+        Returns
+        -------
+        bool
+            ``True`` when the window may close (nothing to store, stored, or closed
+            without storing on purpose); ``False`` when the reader cancelled or a
+            store failed (said in the Problems panel): the window stays open.
+        """
+        node = self.config.default()
+        if node is None or self._leaving or self._window.unsaved_guard.terminating:
+            return not self._leaving
+        self._leaving = True
+        try:
+            if self._busy and not self._wait_for_store():
+                return False
+            studies = self.unstored_studies(node)
+            if not studies:
+                return True
+            names = [self.describe_study(study) for study in studies]
+            choice = self.ask_store(self._window, names, node.name)
+            if choice is StoreChoice.CANCEL:
+                return False
+            if choice is StoreChoice.CLOSE:
+                return True
+            for study in studies:
+                if not (self.store_marks(study) and self._wait_for_store()):
+                    return self._stay_open(node)
+                if not self.nothing_new(study, node):
+                    return self._stay_open(node)
+            return True
+        finally:
+            self._leaving = False
+
+    def _wait_for_store(self) -> bool:
+        """Wait for the store under way; return whether it ended before the timeout.
+
+        The store runs in its pool thread as always; a local :class:`QEventLoop` waits
+        for :attr:`store_finished` (bounded by :data:`STORE_ON_CLOSE_TIMEOUT_MS`) and
+        keeps painting the window meanwhile, but takes no user input: the window is
+        closing, so it is unresponsive for no longer than the store itself.
+        """
+        loop = QEventLoop(self)
+        ended: list[bool] = []
+
+        def finished(_result: object) -> None:
+            ended.append(True)
+            loop.quit()
+
+        self.store_finished.connect(finished)
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.timeout.connect(loop.quit)
+        try:
+            if self._busy:  # store_finished comes queued: not before the loop runs
+                timer.start(STORE_ON_CLOSE_TIMEOUT_MS)
+                loop.exec(QEventLoop.ProcessEventsFlag.ExcludeUserInputEvents)
+        finally:
+            timer.stop()
+            self.store_finished.disconnect(finished)
+            timer.deleteLater()
+        return bool(ended) or not self._busy
+
+    def _stay_open(self, node: NodeSettings) -> bool:
+        still = " (still under way)" if self._busy else ""
+        self._window.statusBar().showMessage(
+            f"Marks not stored to {node.name}{still}: the window stays open", _STATUS_MS
+        )
+        return False

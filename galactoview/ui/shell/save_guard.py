@@ -51,32 +51,42 @@ AskUnsaved = Callable[[QWidget, Sequence[str]], UnsavedChoice]
 ChooseFile = Callable[[QWidget, Path], Path | None]
 
 
-def ask_with_dialog(parent: QWidget, lines: Sequence[str]) -> UnsavedChoice:
-    """Ask with a modal message box: Save Elsewhere… (default), Discard, Cancel.
+def ask_three_ways(
+    parent: QWidget, name: str, title: str, text: str, accept: str, destructive: str
+) -> int:
+    """Ask a modal question with an accept (default), a destructive and a Cancel button.
 
     Modal on purpose: it is asked while a window closes, which must wait for the answer.
+
+    Returns
+    -------
+    int
+        0 for ``accept``, 1 for ``destructive``, 2 for Cancel (or the box closed).
     """
-    box = QMessageBox(
-        QMessageBox.Icon.Warning,
-        "Marks not saved",
-        "Some marks could not be saved and would be lost.",
-        parent=parent,
-    )
-    box.setObjectName("UnsavedMarksDialog")
-    box.setInformativeText(
-        "\n".join(lines) + "\n\nSave them to a file you choose, discard them, or cancel."
-    )
-    save = box.addButton("Save Elsewhere…", QMessageBox.ButtonRole.AcceptRole)
-    discard = box.addButton("Discard", QMessageBox.ButtonRole.DestructiveRole)
+    box = QMessageBox(QMessageBox.Icon.Warning, title, text, parent=parent)
+    box.setObjectName(name)
+    first = box.addButton(accept, QMessageBox.ButtonRole.AcceptRole)
+    second = box.addButton(destructive, QMessageBox.ButtonRole.DestructiveRole)
     box.addButton(QMessageBox.StandardButton.Cancel)
-    box.setDefaultButton(save)
+    box.setDefaultButton(first)
     box.exec()
     clicked = box.clickedButton()
-    if clicked is save:
-        return UnsavedChoice.SAVE_ELSEWHERE
-    if clicked is discard:
-        return UnsavedChoice.DISCARD
-    return UnsavedChoice.CANCEL
+    return 0 if clicked is first else 1 if clicked is second else 2
+
+
+def ask_with_dialog(parent: QWidget, lines: Sequence[str]) -> UnsavedChoice:
+    """Ask with a modal message box: Save Elsewhere… (default), Discard, Cancel."""
+    answer = ask_three_ways(
+        parent,
+        "UnsavedMarksDialog",
+        "Marks not saved",
+        "Some marks could not be saved and would be lost.\n\n"
+        + "\n".join(lines)
+        + "\n\nSave them to a file you choose, discard them, or cancel.",
+        "Save Elsewhere…",
+        "Discard",
+    )
+    return (UnsavedChoice.SAVE_ELSEWHERE, UnsavedChoice.DISCARD, UnsavedChoice.CANCEL)[answer]
 
 
 def choose_file_with_dialog(parent: QWidget, suggested: Path) -> Path | None:
@@ -116,6 +126,9 @@ class UnsavedMarksGuard(QObject):
         self.choose_file: ChooseFile = choose_file_with_dialog
         #: Set when the process is being terminated: save, but ask nobody.
         self.terminating = False
+        #: Further questions once everything is saved (e.g. "store them to the PACS?"),
+        #: asked in order, never while terminating; one returning ``False`` cancels.
+        self.then_confirm: list[Callable[[], bool]] = []
 
     def confirm_leave(self) -> bool:
         """Save what is pending; when some marks still cannot be saved, ask the reader.
@@ -141,7 +154,7 @@ class UnsavedMarksGuard(QObject):
                 self._saver.discard_unsaved()
                 return True
             self.save_elsewhere(unsaved)
-        return True
+        return all(confirm() for confirm in self.then_confirm)
 
     def save_pending(self) -> bool:
         """Save what is pending now (no question); return whether everything is saved."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 from dicomweb_client.api import DICOMwebClient
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from galactoview.pacs import dimse
@@ -16,7 +18,7 @@ from galactoview.pacs.outgoing import sidecar_sr
 from galactoview.pacs.results import StoreResult
 from galactoview.sr import sidecar
 from galactoview.ui.shell.main_window import MainWindow
-from galactoview.ui.shell.pacs_store import STORED_KEY
+from galactoview.ui.shell.pacs_store import STORED_KEY, StoreChoice
 from tests.pacs.conftest import orthanc
 from tests.pacs.memory_keyring import MemoryKeyring
 from tests.pacs.orthanc import ORTHANC_AE, OrthancServer, free_port
@@ -127,6 +129,18 @@ def test_a_store_that_cannot_connect_is_one_problem_and_can_be_retried(
     assert window.settings.text(f"{STORED_KEY}/{study}") == ""
     assert window.named_actions["store_marks"].isEnabled()  # try again later
 
+    # Closing offers to store them; the store fails again: said, and the window stays open.
+    answers = Answers(StoreChoice.STORE)
+    window.pacs.ask_store = answers
+    window.problems.clear()
+    assert not window.close()
+    assert window.isVisible()
+    assert len(answers.asked) == 1
+    (line,) = window.problems.messages()
+    assert line.startswith(f"marks not stored: {url}: ")
+    assert window.statusBar().currentMessage() == "Marks not stored to Down: the window stays open"
+    window.pacs.ask_store = Answers(StoreChoice.CLOSE)
+
 
 def test_without_a_node_the_action_opens_the_settings(
     open_window: OpenWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -162,3 +176,102 @@ def test_a_keyring_that_refuses_the_secret_is_one_problem_line(
     assert window.pacs.config.secrets.get("DICOMweb PACS") == "token-1"  # this session
     assert "token-1" not in window.settings.text("pacs/nodes")
     assert window.named_actions["store_marks"].toolTip().endswith("to DICOMweb PACS")
+
+
+def folder_in(tmp_path: Path, name: str) -> Path:
+    (tmp_path / name).mkdir()
+    return tmp_path / name
+
+
+class Answers:
+    """Answers the "store them now?" question when a window closes, and notes each question."""
+
+    def __init__(self, choice: StoreChoice) -> None:
+        self.choice = choice
+        self.asked: list[tuple[list[str], str]] = []
+
+    def __call__(self, _parent: QWidget, studies: Sequence[str], node: str) -> StoreChoice:
+        self.asked.append((list(studies), node))
+        return self.choice
+
+
+def sr_on_pacs(orthanc: OrthancServer, study: str) -> set[str]:
+    """The SOP Instance UIDs of the SR instances Orthanc holds for a study (QIDO-RS)."""
+    client = DICOMwebClient(orthanc.dicomweb_url)
+    found = client.search_for_instances(study, search_filters={"Modality": "SR"})
+    return {item["00080018"]["Value"][0] for item in found}
+
+
+def marked_on_orthanc(
+    open_window: OpenWindow, into: Path, orthanc: OrthancServer
+) -> tuple[MainWindow, Path, str]:
+    """Open a copy of the ductogram with Orthanc as the node, mark it; (window, copy, study)."""
+    folder = copy_ductogram(into)
+    window = open_window([folder])
+    use_node(window, NodeSettings("Orthanc", NodeKind.DICOMWEB, url=orthanc.dicomweb_url))
+    study, _finding = mark(window)
+    return window, folder, study
+
+
+def test_closing_with_marks_not_on_the_pacs_asks_and_stores_them(
+    open_window: OpenWindow, tmp_path: Path, orthanc: OrthancServer
+) -> None:
+    window, folder, study = marked_on_orthanc(open_window, tmp_path, orthanc)
+    answers = Answers(StoreChoice.STORE)
+    window.pacs.ask_store = answers
+
+    assert window.close()
+
+    uid = sr_uid(folder, study)  # saved by the close, then stored
+    record = window.records[0]
+    (described,) = answers.asked[0][0]
+    assert answers.asked == [([described], "Orthanc")]
+    assert record.patient_name in described
+    assert uid in sr_on_pacs(orthanc, study)
+    assert window.settings.text(f"{STORED_KEY}/{study}") == f"Orthanc\n{uid}"
+    assert window.problems.messages() == []
+
+
+def test_close_without_storing_and_cancel(
+    open_window: OpenWindow, tmp_path: Path, orthanc: OrthancServer
+) -> None:
+    window, folder, study = marked_on_orthanc(open_window, tmp_path, orthanc)
+
+    cancel = Answers(StoreChoice.CANCEL)
+    window.pacs.ask_store = cancel
+    assert not window.close()
+    assert window.isVisible()
+    assert len(cancel.asked) == 1
+    uid = sr_uid(folder, study)  # saved here all the same
+
+    leave = Answers(StoreChoice.CLOSE)
+    window.pacs.ask_store = leave
+    assert window.close()
+    assert len(leave.asked) == 1
+    assert uid not in sr_on_pacs(orthanc, study)
+    assert window.settings.text(f"{STORED_KEY}/{study}") == ""
+
+
+def test_nothing_is_asked_when_stored_already_without_a_node_or_when_terminating(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, orthanc: OrthancServer
+) -> None:
+    # No node: the conftest's asker would fail the test if asked.
+    window = open_window([copy_ductogram(folder_in(tmp_path, "a"))])
+    mark(window)
+    assert window.close()
+
+    # Stored already: nothing new to ask about.
+    window, _folder, _study = marked_on_orthanc(open_window, folder_in(tmp_path, "b"), orthanc)
+    assert store(qtbot, window) is not None
+    assert window.close()
+
+    # Terminating (SIGTERM): saved, nobody asked.
+    window, folder, study = marked_on_orthanc(open_window, folder_in(tmp_path, "c"), orthanc)
+    window.unsaved_guard.terminating = True
+    assert window.close()
+    assert sr_uid(folder, study) not in sr_on_pacs(orthanc, study)
+
+    # No marks at all (a study opened and closed): nothing asked either.
+    window = open_window([copy_ductogram(folder_in(tmp_path, "d"))])
+    use_node(window, NodeSettings("Orthanc", NodeKind.DICOMWEB, url=orthanc.dicomweb_url))
+    assert window.close()
