@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 from dicomweb_client.api import DICOMwebClient
+from PySide6.QtCore import QTimer
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QWidget
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 from pytestqt.qtbot import QtBot
 
 from galactoview.pacs import dimse
@@ -18,7 +19,7 @@ from galactoview.pacs.outgoing import sidecar_sr
 from galactoview.pacs.results import StoreResult
 from galactoview.sr import sidecar
 from galactoview.ui.shell.main_window import MainWindow
-from galactoview.ui.shell.pacs_store import STORED_KEY, StoreChoice
+from galactoview.ui.shell.pacs_store import STORED_KEY, StoreChoice, ask_store_with_dialog
 from tests.pacs.conftest import orthanc
 from tests.pacs.memory_keyring import MemoryKeyring
 from tests.pacs.orthanc import ORTHANC_AE, OrthancServer, free_port
@@ -275,3 +276,25 @@ def test_nothing_is_asked_when_stored_already_without_a_node_or_when_terminating
     window = open_window([copy_ductogram(folder_in(tmp_path, "d"))])
     use_node(window, NodeSettings("Orthanc", NodeKind.DICOMWEB, url=orthanc.dicomweb_url))
     assert window.close()
+
+
+def test_the_real_store_question_names_the_study_and_the_node(qtbot: QtBot) -> None:
+    parent = QWidget()
+    qtbot.addWidget(parent)
+    seen: list[tuple[str, list[str]]] = []
+
+    def answer() -> None:
+        box = QApplication.activeModalWidget()
+        assert isinstance(box, QMessageBox)
+        seen.append((box.text(), sorted(button.text() for button in box.buttons())))
+        next(b for b in box.buttons() if b.text() == "Close Without Storing").click()
+
+    QTimer.singleShot(0, answer)
+    assert ask_store_with_dialog(parent, ["DOE^JANE, 20260312"], "Orthanc") is StoreChoice.CLOSE
+    assert seen == [
+        (
+            "The marks of DOE^JANE, 20260312 are saved here but not stored to Orthanc. "
+            "Store them now?",
+            ["Cancel", "Close Without Storing", "Store and Close"],
+        )
+    ]
