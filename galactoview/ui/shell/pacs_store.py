@@ -30,11 +30,13 @@ from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
+from galactoview.dicom.person_name import format_person_name
 from galactoview.pacs import dicomweb, dimse
 from galactoview.pacs.configured import NodeSettings
 from galactoview.pacs.nodes import DimseNode
 from galactoview.pacs.outgoing import sidecar_sr
 from galactoview.pacs.results import StoreResult
+from galactoview.ui.browser.study_browser import format_dicom_date
 from galactoview.ui.shell.pacs_nodes_dialog import BackgroundCall, PacsNodes, PacsNodesDialog
 from galactoview.ui.shell.save_guard import ask_three_ways
 
@@ -328,8 +330,10 @@ class PacsActions(QObject):
         record = next((r for r in self._window.records if r.study_instance_uid == study), None)
         if record is None:
             return f"study {study}"
-        what = " ".join(part for part in (record.study_date, record.study_description) if part)
-        return ", ".join(part for part in (record.patient_name, what) if part) or f"study {study}"
+        date = format_dicom_date(record.study_date)
+        what = " ".join(part for part in (date, record.study_description) if part)
+        patient = format_person_name(record.patient_name)
+        return ", ".join(part for part in (patient, what) if part) or f"study {study}"
 
     def confirm_leave(self) -> bool:
         """Before closing: offer to store marks saved here but not on the default node.

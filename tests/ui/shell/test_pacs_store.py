@@ -227,7 +227,8 @@ def test_closing_with_marks_not_on_the_pacs_asks_and_stores_them(
     record = window.records[0]
     (described,) = answers.asked[0][0]
     assert answers.asked == [([described], "Orthanc")]
-    assert record.patient_name in described
+    assert described.startswith("PHANTOM, GALACTO SYNTHETIC, 2026-03-12 ")  # readable name, date
+    assert record.patient_name == "PHANTOM^GALACTO^SYNTHETIC"
     assert uid in sr_on_pacs(orthanc, study)
     assert window.settings.text(f"{STORED_KEY}/{study}") == f"Orthanc\n{uid}"
     assert window.problems.messages() == []
