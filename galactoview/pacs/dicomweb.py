@@ -73,6 +73,8 @@ from galactoview.pacs.results import (
     StoreProgress,
     StoreResult,
     StudyMatch,
+    in_series_order,
+    newest_first,
 )
 from galactoview.sr import sr_codec
 
@@ -402,17 +404,9 @@ def find_studies(
         if with_series:
             with _node_call(node, f"QIDO-RS search for series of study {uid}"):
                 found = client.search_for_series(uid, fields=list(_SERIES_FIELDS))
-            series = tuple(_series_match(uid, item) for item in found)
-            series = tuple(
-                sorted(series, key=lambda s: (s.series_number is None, s.series_number or 0))
-            )
+            series = in_series_order(_series_match(uid, item) for item in found)
         studies.append(_study_match(answer, series))
-    studies.sort(key=lambda study: (study.study_date, study.study_time), reverse=True)
-    return tuple(studies)
-
-
-def _series_order(series: SeriesMatch) -> tuple[bool, int]:
-    return (series.series_number is None, series.series_number or 0)
+    return newest_first(studies)
 
 
 def _still_matches(answer: dict[str, Any], wanted: dict[str, str]) -> bool:

@@ -115,6 +115,8 @@ from galactoview.pacs.results import (
     StoreProgress,
     StoreResult,
     StudyMatch,
+    in_series_order,
+    newest_first,
 )
 
 __all__ = [
@@ -569,15 +571,9 @@ def find_studies(
             series: tuple[SeriesMatch, ...] = ()
             if with_series:
                 found = session.find(_series_identifier(uid), f"C-FIND (SERIES of study {uid})")
-                series = tuple(
-                    sorted(
-                        (_series_match(uid, item) for item in found),
-                        key=lambda s: (s.series_number is None, s.series_number or 0),
-                    )
-                )
+                series = in_series_order(_series_match(uid, item) for item in found)
             studies.append(_study_match(answer, series))
-    studies.sort(key=lambda study: (study.study_date, study.study_time), reverse=True)
-    return tuple(studies)
+    return newest_first(studies)
 
 
 def _study_match(answer: Dataset, series: tuple[SeriesMatch, ...]) -> StudyMatch:

@@ -16,6 +16,7 @@ command line and the Query/Retrieve panel do not care which one a node speaks:
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -28,6 +29,8 @@ __all__ = [
     "StoreProgress",
     "StoreResult",
     "StudyMatch",
+    "in_series_order",
+    "newest_first",
 ]
 
 
@@ -220,3 +223,13 @@ class StoreResult:
     already_present: tuple[str, ...]
     failures: tuple[InstanceFailure, ...]
     cancelled: bool = False
+
+
+def in_series_order(series: Iterable[SeriesMatch]) -> tuple[SeriesMatch, ...]:
+    """Return series by Series Number, those without one last (both query paths)."""
+    return tuple(sorted(series, key=lambda s: (s.series_number is None, s.series_number or 0)))
+
+
+def newest_first(studies: Iterable[StudyMatch]) -> tuple[StudyMatch, ...]:
+    """Return studies newest first by Study Date and Time (both query paths)."""
+    return tuple(sorted(studies, key=lambda s: (s.study_date, s.study_time), reverse=True))
