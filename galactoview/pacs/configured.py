@@ -20,10 +20,7 @@ import enum
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Final
-
-import keyring
-from keyring.backend import KeyringBackend
+from typing import TYPE_CHECKING, Any, Final
 
 from galactoview.pacs.nodes import (
     DEFAULT_CALLING_AE,
@@ -34,6 +31,9 @@ from galactoview.pacs.nodes import (
     DimseNode,
     NodeError,
 )
+
+if TYPE_CHECKING:
+    from keyring.backend import KeyringBackend
 
 __all__ = [
     "KEYRING_SERVICE",
@@ -259,7 +259,9 @@ class SecretStore:
     ----------
     backend
         The keyring backend; ``keyring.get_keyring()`` (the platform's, chosen by
-        priority) when None. Tests pass an in-memory one.
+        priority) when None, looked up on first use: importing keyring and probing its
+        backends takes ~0.2 s, which the window's start-up should not pay. Tests pass
+        an in-memory one.
 
     Attributes
     ----------
@@ -268,9 +270,18 @@ class SecretStore:
     """
 
     def __init__(self, backend: KeyringBackend | None = None) -> None:
-        self._backend = backend if backend is not None else keyring.get_keyring()
+        self._chosen = backend
         self._session: dict[str, str] = {}
         self.problems: list[str] = []
+
+    @property
+    def _backend(self) -> KeyringBackend:
+        """The keyring backend, chosen on first use."""
+        if self._chosen is None:
+            import keyring
+
+            self._chosen = keyring.get_keyring()
+        return self._chosen
 
     def take_problems(self) -> list[str]:
         """Return the keyring problems met since the last call, and forget them."""

@@ -39,7 +39,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from galactoview.pacs import dicomweb, dimse
 from galactoview.pacs.configured import (
     NodeKind,
     NodeSettings,
@@ -109,6 +108,10 @@ def echo(node: NodeSettings, secret: str) -> str:
     NodeError, dicomweb.DicomWebError, dimse.DimseError
         The node is unusable or did not answer; the message names it.
     """
+    # The clients (requests, dicomweb-client, pynetdicom: ~0.5 s to import) are imported
+    # when a node is used, not when the window starts.
+    from galactoview.pacs import dicomweb, dimse
+
     target = node.to_node(secret)
     if isinstance(target, DimseNode):
         peer = dimse.echo(target)

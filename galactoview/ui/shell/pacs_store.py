@@ -31,7 +31,6 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
 from galactoview.dicom.person_name import format_person_name
-from galactoview.pacs import dicomweb, dimse
 from galactoview.pacs.configured import NodeSettings
 from galactoview.pacs.nodes import DimseNode
 from galactoview.pacs.outgoing import sidecar_sr
@@ -99,6 +98,10 @@ def ask_secret(parent: QWidget, node: NodeSettings) -> str | None:
 
 def _send(node: NodeSettings, secret: str, report: Dataset) -> StoreResult:
     """Store one SR on the node (runs in a pool thread); raises the client's error."""
+    # The clients (requests, dicomweb-client, pynetdicom: ~0.5 s to import) are imported
+    # when a node is used, not when the window starts.
+    from galactoview.pacs import dicomweb, dimse
+
     target = node.to_node(secret)
     if isinstance(target, DimseNode):
         return dimse.store(target, [report])
