@@ -7,11 +7,13 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE_SEED := 7
 
-.PHONY: run test check lint bench system-deps sample-data screenshot clean help
+.PHONY: run run-pacs orthanc test check lint bench system-deps sample-data screenshot clean help
 
 help:
 	@echo "make run          set up .venv and open GalactoView on the bundled sample study"
 	@echo "make test         set up .venv and run pytest, ruff, mypy and import-linter"
+	@echo "make orthanc      a local Orthanc PACS holding the sample studies (Ctrl+C stops it)"
+	@echo "make run-pacs     open GalactoView on that Orthanc's Query/Retrieve panel"
 	@echo "make sample-data  regenerate sample_data/ from the seeded phantom generator"
 	@echo "make bench        decode / window-change benchmark on 30 Mpix images -> build/bench.json"
 	@echo "make screenshot   window screenshots under Xvfb into docs/ (galactography, prior 4-up)"
@@ -27,6 +29,14 @@ $(STAMP): pyproject.toml constraints.txt
 run: $(STAMP)
 	@$(BIN)/python -m galactoview.ui.shell.platform_probe
 	$(BIN)/galactoview
+
+# Try the PACS features: `make orthanc` in one terminal, `make run-pacs` in another.
+orthanc: $(STAMP) system-deps
+	$(BIN)/python tools/local_orthanc.py
+
+run-pacs: $(STAMP)
+	@test -s build/local-orthanc/url || { echo "no local Orthanc: run 'make orthanc' first (in another terminal)" >&2; exit 1; }
+	GALACTOVIEW_PACS_URL=$$(cat build/local-orthanc/url) $(BIN)/galactoview --pacs
 
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest

@@ -114,7 +114,11 @@ def create_main_window(
 
 
 def run_gui(
-    paths: list[Path], scan_result: ScanResult | None = None, *, review: bool = False
+    paths: list[Path],
+    scan_result: ScanResult | None = None,
+    *,
+    review: bool = False,
+    pacs: bool = False,
 ) -> int:
     """Open the main window on files and folders and run the event loop.
 
@@ -126,6 +130,8 @@ def run_gui(
         Their scan, if the caller already made it (the CLI does, to print problems).
     review
         Open in the surgeon's read-only review mode (``galactoview --review``).
+    pacs
+        Show the Query/Retrieve panel at once (``galactoview --pacs``).
 
     Returns
     -------
@@ -147,6 +153,8 @@ def run_gui(
     collector = GarbageCollector(interval=1.0)
     if review:
         window.set_review_mode(True)
+    if pacs:
+        window.show_pacs_panel()
     if os.environ.get(QUIT_AFTER_FIRST_IMAGE):
         window.image_shown.connect(lambda _index: _quit_after_first_image(app))
     if window.settings.bytes_value("window/geometry") is None:

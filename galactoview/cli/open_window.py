@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="open in the surgeon's read-only review mode (clock face, depth, distance)",
     )
+    parser.add_argument(
+        "--pacs",
+        action="store_true",
+        help="start with no study open and the Query/Retrieve panel shown (File → Query/Retrieve…)",
+    )
     return parser
 
 
@@ -74,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
         no path is given and there is no sample study.
     """
     paths: list[Path] = list(args.paths)
+    if args.pacs and not paths:
+        return launch([], ScanResult(), pacs=True)
     if not paths:  # the sample, from its per-user copy: the repository is never written
         try:
             paths = [sample_study_copy()]
@@ -85,11 +92,13 @@ def run(args: argparse.Namespace) -> int:
             return EXIT_USAGE if error.missing else EXIT_FAILURE
     result = scan(paths)
     print_problems(result)
-    return launch(paths, result, review=bool(args.review))
+    return launch(paths, result, review=bool(args.review), pacs=bool(args.pacs))
 
 
-def launch(paths: Sequence[Path], result: ScanResult, *, review: bool = False) -> int:
+def launch(
+    paths: Sequence[Path], result: ScanResult, *, review: bool = False, pacs: bool = False
+) -> int:
     """Open the main window (imports Qt now, not before), in review mode if asked."""
     from galactoview.app import run_gui  # lazy: keeps the CLI Qt-free
 
-    return run_gui(list(paths), result, review=review)
+    return run_gui(list(paths), result, review=review, pacs=pacs)
