@@ -214,7 +214,11 @@ def newer_revision_on_pacs(
     Returns
     -------
     PacsCheck
-        Never raises for a bad SR on the PACS, or one not retrieved: it is a problem line.
+        ``newer`` is ``None`` when the PACS's newest revision is ours or an ancestor of
+        ours (we are ahead), or the PACS has none; else it is that revision, which
+        descends from ours, branches from a common ancestor, or is unrelated (the cases
+        of the module docstring). Never raises for a bad SR on the PACS, or one not
+        retrieved: each is a problem line.
 
     Raises
     ------
