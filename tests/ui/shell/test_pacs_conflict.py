@@ -26,7 +26,7 @@ from galactoview.ui.shell.main_window import MainWindow
 from galactoview.ui.shell.pacs_conflict import CHECK_INTERVAL_S, ConflictChoice
 from galactoview.ui.shell.pacs_store import StoreChoice
 from tests.pacs.conftest import orthanc
-from tests.pacs.orthanc import OrthancServer
+from tests.pacs.orthanc import OrthancServer, free_port
 from tests.pacs.sample import revise, sample_sr
 from tests.ui.annotate.test_annotation_saver import copy_ductogram, mark
 from tests.ui.conftest import OpenWindow
@@ -189,6 +189,34 @@ def activate(window: MainWindow) -> None:
     QApplication.sendEvent(window, QEvent(QEvent.Type.WindowActivate))
 
 
+def retrieved_into_cache(tmp_path: Path, first: Dataset, origin: StudyOrigin) -> Path:
+    """The sample ductogram as a retrieve leaves it in the cache at ``tmp_path / "cache"``:
+    its images, ``first`` adopted as its sidecar, its origin beside it; returns its folder."""
+    study = str(first.StudyInstanceUID)
+    cache = tmp_path / "cache"
+    folder = cache / study
+    cache.mkdir(parents=True)
+    shutil.move(copy_ductogram(tmp_path), folder)
+    adopted = adopt_newest_report(study, folder, [first])
+    assert adopted.imported is not None
+    remember_origin(cache, study, origin)
+    return folder
+
+
+def opened_from_cache(
+    open_window: OpenWindow, folder: Path, node: NodeSettings
+) -> tuple[MainWindow, list[float]]:
+    """A window on a cached study, ``node`` configured; returns it and its clock's time."""
+    window = open_window([folder])
+    window.pacs.ask_store = close_without_storing
+    conflicts = window.pacs.conflicts
+    conflicts.cache_root = folder.parent
+    now = [1000.0]
+    conflicts.clock = lambda: now[0]
+    use_node(window, node)
+    return window, now
+
+
 def test_a_cached_study_is_checked_again_when_the_window_regains_focus(
     open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, orthanc: OrthancServer
 ) -> None:
@@ -197,22 +225,12 @@ def test_a_cached_study_is_checked_again_when_the_window_regains_focus(
     study = str(first.StudyInstanceUID)
     node = parse_dicomweb_url(orthanc.dicomweb_url)
     assert dicomweb.store(node, [first]).stored == (str(first.SOPInstanceUID),)
-    # Retrieved into the cache as the Query/Retrieve panel does: images, newest revision.
-    cache = tmp_path / "cache"
-    folder = cache / study
-    shutil.move(copy_ductogram(tmp_path), folder)
-    adopted = adopt_newest_report(study, folder, [first])
-    assert adopted.imported is not None
-    remember_origin(
-        cache, study, StudyOrigin("Orthanc", orthanc.dicomweb_url, str(first.SOPInstanceUID))
+    origin = StudyOrigin("Orthanc", orthanc.dicomweb_url, str(first.SOPInstanceUID))
+    folder = retrieved_into_cache(tmp_path, first, origin)
+    window, now = opened_from_cache(
+        open_window, folder, NodeSettings("Orthanc", NodeKind.DICOMWEB, url=orthanc.dicomweb_url)
     )
-    window = open_window([folder])
-    window.pacs.ask_store = close_without_storing
     conflicts = window.pacs.conflicts
-    conflicts.cache_root = cache
-    now = [1000.0]
-    conflicts.clock = lambda: now[0]
-    use_node(window, NodeSettings("Orthanc", NodeKind.DICOMWEB, url=orthanc.dicomweb_url))
 
     # Nothing newer: checked, nothing asked.
     with qtbot.waitSignal(conflicts.checked, timeout=60_000) as checked:
@@ -257,3 +275,74 @@ def sidecar_sr_of(orthanc: OrthancServer, study: str, uid: str) -> Dataset:
     reports, failures = dicomweb.retrieve_reports(parse_dicomweb_url(orthanc.dicomweb_url), study)
     assert failures == ()
     return next(r for r in reports if str(r.SOPInstanceUID) == uid)
+
+
+def test_a_node_that_cannot_be_checked_is_a_status_line_and_other_studies_are_not_checked(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    first = sample_sr()
+    url = f"http://127.0.0.1:{free_port()}/dicom-web"
+    # The origin names a node not configured: the default node is asked.
+    folder = retrieved_into_cache(tmp_path / "a", first, StudyOrigin("Gone", "http://gone"))
+    window, _now = opened_from_cache(
+        open_window, folder, NodeSettings("Down", NodeKind.DICOMWEB, url=url)
+    )
+    with qtbot.waitSignal(window.pacs.conflicts.checked, timeout=60_000) as checked:
+        activate(window)
+    (found,) = checked.args[0]
+    assert (found.node_name, found.check) == ("Down", None)
+    assert (
+        window.statusBar()
+        .currentMessage()
+        .startswith(f"Newer marks not checked on Down: {url}: QIDO-RS search for the SRs of study ")
+    )
+    assert window.problems.messages() == []
+    assert window.pacs.conflicts.asking() is None
+
+    # A study opened from a folder of its own is not checked in the background.
+    (tmp_path / "b").mkdir()
+    local = open_window([copy_ductogram(tmp_path / "b")])
+    use_node(local, NodeSettings("Down", NodeKind.DICOMWEB, url=url))
+    local.pacs.conflicts.cache_root = tmp_path / "a" / "cache"
+    assert not local.pacs.conflicts.check_now(force=True)
+
+
+def test_revisions_saved_here_since_the_last_store_stay_ours_in_a_later_session(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, orthanc: OrthancServer
+) -> None:
+    window, folder, study = marked_on_orthanc(open_window, tmp_path, orthanc)
+    window.pacs.ask_store = close_without_storing
+    assert isinstance(store(qtbot, window), StoreResult)
+    stored = sr_uid(folder, study)
+    for _ in range(3):  # autosaves: each a revision naming only the one before
+        mark(window)
+        assert window.saver.save_now()
+    assert window.close()
+
+    again = open_window([folder])
+    again.pacs.ask_store = close_without_storing
+    mark(again)
+    result = store(qtbot, again)  # the PACS's newest is where ours started: no question
+    assert result == StoreResult((sr_uid(folder, study),), (), ())
+    assert stored in again.pacs.conflicts.lineage(study)
+    assert again.pacs.conflicts.asking() is None
+
+
+def test_closing_with_a_newer_revision_on_the_pacs_stays_open_and_asks(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, orthanc: OrthancServer
+) -> None:
+    window, folder, study = marked_on_orthanc(open_window, tmp_path, orthanc)
+    window.pacs.ask_store = close_without_storing
+    assert isinstance(store(qtbot, window), StoreResult)
+    ours = sr_uid(folder, study)
+    theirs = colleague_stores(orthanc, sidecar_sr(folder / sidecar.sidecar_name(study)), "x", LATER)
+    mark(window)
+    window.pacs.ask_store = lambda _parent, _studies, _node: StoreChoice.STORE
+
+    with qtbot.waitSignal(window.pacs.conflicts.asked, timeout=60_000):
+        assert not window.close()  # nothing stored: the window stays open
+
+    assert window.isVisible()
+    assert sr_on_pacs(orthanc, study) == {ours, theirs}
+    assert answer(qtbot, window, "Cancel") is ConflictChoice.CANCEL
+    window.pacs.ask_store = close_without_storing
