@@ -92,15 +92,29 @@ AskConflict = Callable[[QWidget, str, str, Callable[[ConflictChoice], None]], ob
 
 
 def conflict_question(
-    study: str, newer: NewerRevision, node_name: str, unsaved: bool
+    study: str, newer: NewerRevision, node_name: str, unsaved: bool, *, storing: bool = False
 ) -> tuple[str, str]:
-    """Return the question and its informative text (see the module docstring)."""
+    """Return the question and its informative text (see the module docstring).
+
+    Parameters
+    ----------
+    study
+        The study, named for the reader.
+    newer
+        The revision on the PACS.
+    node_name
+        The node that holds it.
+    unsaved
+        Whether the study has marks not saved yet (dropped by Reload Theirs).
+    storing
+        Whether it stopped Store Marks to PACS (then the question says nothing was sent).
+    """
     author = newer.author or "an unnamed reader"
     when = newer.content_datetime
     date = f" of {when:%Y-%m-%d %H:%M}" if when is not None else ""
     text = (
         f"{node_name} holds a newer revision of the marks of {study}: {author}'s{date}, "
-        f"{newer.relation.value}. Your marks are not stored."
+        f"{newer.relation.value}." + (" Your marks are not stored." if storing else "")
     )
     dropped = (
         "your unsaved marks on this study are dropped"
@@ -338,8 +352,12 @@ class RevisionConflicts(QObject):
         """Return the study the question is shown for, if any."""
         return self._asking
 
-    def ask_about(self, study: str, newer: NewerRevision, node_name: str) -> bool:
+    def ask_about(
+        self, study: str, newer: NewerRevision, node_name: str, *, storing: bool = False
+    ) -> bool:
         """Ask the reader what to do about a newer revision (not blocking; one at a time).
+
+        ``storing``: it stopped Store Marks to PACS (the question says nothing was sent).
 
         Returns
         -------
@@ -350,8 +368,9 @@ class RevisionConflicts(QObject):
             return False
         self._asking = study
         saver = self._window.saver
+        unsaved = study in saver.unsaved_studies()
         text, informative = conflict_question(
-            self._describe(study), newer, node_name, study in saver.unsaved_studies()
+            self._describe(study), newer, node_name, unsaved, storing=storing
         )
         self.ask(
             self._window,

@@ -175,7 +175,6 @@ class PacsActions(QObject):
     ask_store
         Asks whether to store the marks before closing (:func:`ask_store_with_dialog`;
         replaced in tests).
-
     conflicts
         Newer revisions on the PACS: the question, reload / keep both, the background
         check (:class:`~galactoview.ui.shell.pacs_conflict.RevisionConflicts`).
@@ -375,7 +374,7 @@ class PacsActions(QObject):
             f"Marks not stored: {node_name} holds a newer revision ({newer.describe()})",
             _STATUS_MS,
         )
-        self.conflicts.ask_about(study, newer, node_name)
+        self.conflicts.ask_about(study, newer, node_name, storing=True)
         self.refresh()
         self.store_finished.emit(newer)
 

@@ -245,7 +245,12 @@ def test_a_cached_study_is_checked_again_when_the_window_regains_focus(
     now[0] += CHECK_INTERVAL_S
     with qtbot.waitSignal(conflicts.asked, timeout=60_000):
         activate(window)
-    assert "Surgeon, Sam's of 2026-12-04 09:30" in question(window).text()
+    assert question(window).text() == (
+        "Orthanc holds a newer revision of the marks of PHANTOM, GALACTO SYNTHETIC, "
+        "2026-03-12 DUCTOGRAM LEFT: Surgeon, Sam's of 2026-12-04 09:30, made from your "
+        "revision."
+    )
+    assert "you have no unsaved marks on this study" in question(window).informativeText()
     assert answer(qtbot, window, "Cancel") is ConflictChoice.CANCEL
 
     # Cancelled: the next check does not ask about the same revision again.
