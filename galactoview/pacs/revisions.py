@@ -11,13 +11,15 @@ Instance UID so that the choice never depends on the order the PACS answered in.
 
 :func:`adopt_newest_report` writes that revision as the study's sidecar through
 :func:`galactoview.sr.persistence.import_report` (what ``galactoview sr import`` does),
-replacing a sidecar that holds an earlier revision of the same chain. Protocol-free:
+replacing a sidecar that holds an earlier revision of the same chain;
+:func:`adopt_revision` does the same for one revision chosen otherwise (the reader's
+"reload theirs" after a conflict, :mod:`galactoview.pacs.conflict`). Protocol-free:
 the DICOMweb and DIMSE clients hand it the SR datasets they retrieved.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,7 +33,14 @@ from galactoview.sr.persistence import (
     report_text,
 )
 
-__all__ = ["Adoption", "Revision", "adopt_newest_report", "newest_revision", "predecessors"]
+__all__ = [
+    "Adoption",
+    "Revision",
+    "adopt_newest_report",
+    "adopt_revision",
+    "newest_revision",
+    "predecessors",
+]
 
 
 @dataclass(frozen=True)
@@ -181,17 +190,43 @@ def adopt_newest_report(study_uid: str, study_dir: Path, reports: Sequence[Datas
     revision = newest_revision(reports, study_uid, problems)
     if revision is None:
         return Adoption(None, None, tuple(problems))
+    adoption = adopt_revision(revision, study_dir)
+    return Adoption(revision, adoption.imported, (*problems, *adoption.problems))
+
+
+def adopt_revision(
+    revision: Revision, study_dir: Path, *, replacing: Collection[str] = ()
+) -> Adoption:
+    """Write one revision as the sidecar of its study, as :func:`adopt_newest_report` does.
+
+    Parameters
+    ----------
+    revision
+        The revision (e.g. what :func:`newest_revision` picked).
+    study_dir
+        The folder of the study's images.
+    replacing
+        SOP Instance UIDs of revisions the reader agreed to replace besides those
+        ``revision`` supersedes (e.g. the marks edited here, after "reload theirs"):
+        a sidecar holding one of them is replaced (kept as ``.bak``), not kept beside.
+
+    Returns
+    -------
+    Adoption
+        Never raises for a bad SR or an unwritable sidecar: the problem is listed.
+    """
     label = f"SR {revision.sop_instance_uid}"
+    supersedes = revision.supersedes | frozenset(replacing)
     try:
         text = report_text(revision.dataset, revision.result.annotations)
         imported = import_report(
-            text, revision.result.annotations, study_dir, supersedes=revision.supersedes
+            text, revision.result.annotations, study_dir, supersedes=supersedes
         )
     except ImportRefusedError as error:
         where = study_dir if error.about_study else label
-        return Adoption(revision, None, (*problems, f"{where}: {error}"))
+        return Adoption(revision, None, (f"{where}: {error}",))
     except sidecar.SidecarError as error:
-        return Adoption(revision, None, (*problems, str(error)))
+        return Adoption(revision, None, (str(error),))
     except ValueError as error:
-        return Adoption(revision, None, (*problems, f"{label}: {error}"))
-    return Adoption(revision, imported, (*problems, *imported.problems))
+        return Adoption(revision, None, (f"{label}: {error}",))
+    return Adoption(revision, imported, imported.problems)

@@ -38,13 +38,18 @@ def sample_sr() -> Dataset:
     return from_json(sample_sidecar().read_text(encoding="utf-8"))
 
 
-def revise(previous: Dataset, note: str, when: dt.datetime) -> Dataset:
-    """A new revision of ``previous`` (it becomes the predecessor): finding 1's note changed."""
+def revise(previous: Dataset, note: str, when: dt.datetime, *, observer: str = "") -> Dataset:
+    """A new revision of ``previous`` (it becomes the predecessor): finding 1's note changed.
+
+    ``observer`` (a DICOM PN) becomes the report's person observer when given.
+    """
     result = decode(previous)
     annotations = result.annotations
     first, *others = annotations.findings
     changed = dataclasses.replace(
-        annotations, findings=(dataclasses.replace(first, note=note), *others)
+        annotations,
+        findings=(dataclasses.replace(first, note=note), *others),
+        observer=observer or annotations.observer,
     )
     dataset = encode(
         changed,

@@ -7,7 +7,12 @@ from pathlib import Path
 
 from pydicom.dataset import Dataset
 
-from galactoview.pacs.revisions import adopt_newest_report, newest_revision, predecessors
+from galactoview.pacs.revisions import (
+    adopt_newest_report,
+    adopt_revision,
+    newest_revision,
+    predecessors,
+)
 from galactoview.report.content import load_report
 from galactoview.sr.persistence import ImportOutcome
 from galactoview.sr.sr_codec import to_json
@@ -99,16 +104,23 @@ def test_adopting_a_newer_revision_replaces_the_older_sidecar_and_keeps_it_as_ba
     ]
 
 
-def test_marks_edited_here_and_not_stored_are_kept_beside_the_pacs_revision(
-    tmp_path: Path,
-) -> None:
-    copy = copy_sample(tmp_path / "copy")
-    study = copy / DUCTOGRAM
+def edited_here_and_elsewhere(tmp_path: Path) -> tuple[Path, Path, Dataset, Dataset, Dataset]:
+    """A copy of the sample whose sidecar holds a revision edited here (not stored), and a
+    revision of the same predecessor edited elsewhere: (study folder, sidecar, first,
+    local, elsewhere)."""
+    study = copy_sample(tmp_path / "copy") / DUCTOGRAM
     first = sample_sr()
     local = revise(first, "edited here", LATE)
     (sidecar_path,) = study.glob("galactoview-*.sr.json")
     sidecar_path.write_text(to_json(local), encoding="utf-8")
     elsewhere = revise(first, "edited on another workstation", EARLY)
+    return study, sidecar_path, first, local, elsewhere
+
+
+def test_marks_edited_here_and_not_stored_are_kept_beside_the_pacs_revision(
+    tmp_path: Path,
+) -> None:
+    study, sidecar_path, first, local, elsewhere = edited_here_and_elsewhere(tmp_path)
     adopted = adopt_newest_report(study_of(first), study, [first, elsewhere])
     assert adopted.imported is not None
     assert adopted.imported.outcome is ImportOutcome.ALONGSIDE
@@ -116,6 +128,22 @@ def test_marks_edited_here_and_not_stored_are_kept_beside_the_pacs_revision(
     assert sidecar_path.read_text(encoding="utf-8") == to_json(local)
     assert adopted.imported.path.exists()
     assert adopted.imported.path != sidecar_path
+
+
+def test_a_revision_adopted_replacing_ours_replaces_marks_edited_here(tmp_path: Path) -> None:
+    """After "reload theirs" the reader agreed to replace the marks edited here (kept as .bak)."""
+    study, sidecar_path, first, local, elsewhere = edited_here_and_elsewhere(tmp_path)
+    theirs = newest_revision([elsewhere, first], study_of(first))
+    assert theirs is not None
+    adopted = adopt_revision(theirs, study, replacing=[str(local.SOPInstanceUID)])
+    assert adopted.imported is not None
+    assert adopted.imported.outcome is ImportOutcome.SUPERSEDED
+    assert adopted.imported.path == sidecar_path
+    assert adopted.problems == ()
+    assert sidecar_path.with_name(sidecar_path.name + ".bak").read_text("utf-8") == to_json(local)
+    (report,) = load_report([study], dt.date(2026, 3, 12)).content.studies
+    assert report.sr_sop_instance_uid == str(elsewhere.SOPInstanceUID)
+    assert report.rows[0].note == "edited on another workstation"
 
 
 def test_no_image_of_the_study_is_a_problem_not_an_exception(tmp_path: Path) -> None:

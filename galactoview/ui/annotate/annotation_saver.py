@@ -446,6 +446,17 @@ class AnnotationSaver(QObject):
             self._targets[study] = replace(target, alongside=True)
             self._save(study)
 
+    def show_notice(self, study: str, notice: str) -> None:
+        """Say where a study's marks are, in the banner, while it is open.
+
+        E.g. after "keep both" with a revision from the PACS; replaces the notice of the
+        study's target (kept by its later saves).
+        """
+        target = self._targets.get(study)
+        if target is not None:
+            self._targets[study] = replace(target, notice=notice)
+            self.storage_changed.emit()
+
 
 def _failure(error: Exception) -> str:
     """Return a short reason for the banner: "<what> in <folder>" for a sidecar error."""

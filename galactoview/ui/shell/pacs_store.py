@@ -11,6 +11,14 @@ naming the node. Which SR revision was last stored to which node is remembered p
 study in the settings, so the action is disabled (and says so) when there is nothing
 new to send.
 
+Before sending, the same pool thread asks the node for the study's newest revision
+(:func:`galactoview.pacs.conflict.newer_revision_on_pacs`): when a colleague stored a
+revision that is not ours nor one ours was made from, nothing is sent and the reader
+is asked to reload theirs or keep both (:mod:`galactoview.ui.shell.pacs_conflict`,
+which also checks the studies opened from the PACS cache when the window regains focus).
+When the check itself fails the store goes on (storing never replaces anything on the
+PACS); a store that then fails says why once, one that succeeds says the check failed.
+
 When a study is closed or the window quits with marks whose saved SR revision is not
 on the default node, :meth:`PacsActions.confirm_leave` (one of the unsaved-marks
 guard's :attr:`~galactoview.ui.shell.save_guard.UnsavedMarksGuard.then_confirm`
@@ -22,7 +30,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Sequence
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
 
 from pydicom.dataset import Dataset
@@ -32,10 +40,13 @@ from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
 from galactoview.dicom.person_name import format_person_name
 from galactoview.pacs.configured import NodeSettings
+from galactoview.pacs.conflict import NewerRevision, newer_revision_on_pacs
 from galactoview.pacs.nodes import DimseNode
 from galactoview.pacs.outgoing import sidecar_sr
 from galactoview.pacs.results import StoreResult
+from galactoview.pacs.revisions import predecessors
 from galactoview.ui.browser.study_browser import format_dicom_date
+from galactoview.ui.shell.pacs_conflict import RevisionConflicts
 from galactoview.ui.shell.pacs_nodes_dialog import BackgroundCall, PacsNodes, PacsNodesDialog
 from galactoview.ui.shell.save_guard import ask_three_ways
 
@@ -96,16 +107,55 @@ def ask_secret(parent: QWidget, node: NodeSettings) -> str | None:
     return text if ok and text else None
 
 
-def _send(node: NodeSettings, secret: str, report: Dataset) -> StoreResult:
-    """Store one SR on the node (runs in a pool thread); raises the client's error."""
+@dataclass(frozen=True)
+class _Sent:
+    """What the pool thread of a store did.
+
+    Attributes
+    ----------
+    result
+        The store's result; ``None`` when nothing was sent (a newer revision).
+    newer
+        The newer revision on the PACS that stopped the store, else ``None``.
+    problems
+        Lines about the SRs on the PACS (skipped, not retrieved).
+    check_error
+        Why the node could not be checked for a newer revision (then it was sent).
+    """
+
+    result: StoreResult | None
+    newer: NewerRevision | None = None
+    problems: tuple[str, ...] = ()
+    check_error: str = ""
+
+
+def _send(
+    node: NodeSettings, secret: str, report: Dataset, study: str, ours: Sequence[str]
+) -> _Sent:
+    """Check for a newer revision, then store one SR on the node (in a pool thread).
+
+    Raises the store's error (the check's is returned: the store goes on without it).
+    """
     # The clients (requests, dicomweb-client, pynetdicom: ~0.5 s to import) are imported
     # when a node is used, not when the window starts.
     from galactoview.pacs import dicomweb, dimse
 
     target = node.to_node(secret)
+    problems: tuple[str, ...] = ()
+    check_error = ""
+    try:
+        check = newer_revision_on_pacs(target, study, ours)
+    except Exception as error:  # the node's errors: the store says them if it fails too
+        check_error = (str(error).splitlines() or [type(error).__name__])[0]
+    else:
+        if check.newer is not None:
+            return _Sent(None, check.newer, check.problems)
+        problems = check.problems
     if isinstance(target, DimseNode):
-        return dimse.store(target, [report])
-    return dicomweb.store(target, [report])
+        result = dimse.store(target, [report])
+    else:
+        result = dicomweb.store(target, [report])
+    return _Sent(result, None, problems, check_error)
 
 
 class PacsActions(QObject):
@@ -125,11 +175,16 @@ class PacsActions(QObject):
     ask_store
         Asks whether to store the marks before closing (:func:`ask_store_with_dialog`;
         replaced in tests).
+    conflicts
+        Newer revisions on the PACS: the question, reload / keep both, the background
+        check (:class:`~galactoview.ui.shell.pacs_conflict.RevisionConflicts`).
 
     Signals
     -------
     store_finished(object)
-        A store is over: its :class:`StoreResult`, or None when it failed as a whole.
+        A store is over: its :class:`StoreResult`; None when it failed as a whole; or the
+        :class:`~galactoview.pacs.conflict.NewerRevision` on the PACS that stopped it
+        (nothing sent, the reader asked).
     """
 
     store_finished = Signal(object)
@@ -146,7 +201,8 @@ class PacsActions(QObject):
         self._sender = BackgroundCall(self)
         self._sender.done.connect(self._on_sent)
         self._pending: tuple[str, str, str] | None = None  # study, node name, SR UID
-        self._revision_read: tuple[tuple[Path, int, int], str | None] | None = None
+        self.conflicts = RevisionConflicts(window, self.config, self.describe_study)
+        self.conflicts.resolved.connect(lambda _study, _choice: self.refresh())
         saver = window.saver
         saver.saved.connect(lambda _study: self.refresh())
         saver.storage_changed.connect(self.refresh)
@@ -171,21 +227,7 @@ class PacsActions(QObject):
         Read again only when the file changed (size or modification time), so the
         many refreshes of a reading session cost one ``stat`` each.
         """
-        target = self._window.saver.target(study)
-        if target is None:
-            return None
-        try:
-            info = target.path.stat()
-        except OSError:
-            return None
-        stamp = (target.path, info.st_size, info.st_mtime_ns)
-        if self._revision_read is None or self._revision_read[0] != stamp:
-            try:
-                uid: str | None = str(sidecar_sr(target.path).SOPInstanceUID)
-            except (ValueError, AttributeError):
-                uid = None
-            self._revision_read = (stamp, uid)
-        return self._revision_read[1]
+        return next(iter(self.conflicts.revision(study)), None)
 
     def last_stored(self, study: str) -> tuple[str, str] | None:
         """Return ``(node name, SR SOP Instance UID)`` last stored for a study."""
@@ -285,11 +327,12 @@ class PacsActions(QObject):
                 return False
             self.config.secrets.put(node.name, secret)
         window.problems.report_many((line, None) for line in self.config.secrets.take_problems())
+        ours = (uid, *predecessors(report), *self.conflicts.ours(study))
         self._busy = True
         self._pending = (study, node.name, uid)
         window.status.show_busy(f"Storing marks to {node.name}…")
         self.refresh()
-        self._sender.start(lambda: _send(node, secret, report))
+        self._sender.start(lambda: _send(node, secret, report, study, tuple(dict.fromkeys(ours))))
         return True
 
     def _on_sent(self, ok: bool, value: object) -> None:
@@ -298,20 +341,42 @@ class PacsActions(QObject):
         window.status.hide_busy()
         pending, self._pending = self._pending, None
         pending_name = pending[1] if pending is not None else "PACS"
-        result = value if ok and isinstance(value, StoreResult) else None
+        sent = value if ok and isinstance(value, _Sent) else None
+        if sent is not None:
+            window.problems.report_many((f"{pending_name}: {line}", None) for line in sent.problems)
+        if sent is not None and sent.newer is not None and pending is not None:
+            self._stopped_by(pending[0], pending_name, sent.newer)
+            return
+        result = sent.result if sent is not None else None
         if result is None:
             window.problems.report(f"marks not stored: {value}")
         else:
+            if sent is not None and sent.check_error:
+                window.problems.report(
+                    f"{pending_name}: newer revisions of the marks not checked before storing: "
+                    f"{sent.check_error}"
+                )
             for failure in result.failures:
                 window.problems.report(f"{pending_name}: marks not stored: {failure}")
             if pending is not None:
                 study, name, uid = pending
                 if uid in result.stored or uid in result.already_present:
                     window.settings.set(f"{STORED_KEY}/{study}", f"{name}\n{uid}")
+                    self.conflicts.remember(study, [uid])
                     done = "stored" if uid in result.stored else "already there"
                     window.statusBar().showMessage(f"Marks {done} on {name} (SR {uid})", _STATUS_MS)
         self.refresh()
         self.store_finished.emit(result)
+
+    def _stopped_by(self, study: str, node_name: str, newer: NewerRevision) -> None:
+        """Nothing was sent: the node holds a newer revision. Say so and ask (not blocking)."""
+        self._window.statusBar().showMessage(
+            f"Marks not stored: {node_name} holds a newer revision ({newer.describe()})",
+            _STATUS_MS,
+        )
+        self.conflicts.ask_about(study, newer, node_name, storing=True)
+        self.refresh()
+        self.store_finished.emit(newer)
 
     # --- closing --------------------------------------------------------------------------
 

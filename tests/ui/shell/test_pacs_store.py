@@ -54,6 +54,7 @@ def sr_uid(folder: Path, study: str) -> str:
 def test_store_marks_by_stow_sends_the_saved_revision_once(
     open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, orthanc: OrthancServer
 ) -> None:
+    orthanc.clear()  # no revision of another test's marks: nothing newer than ours
     folder = copy_ductogram(tmp_path)
     window = open_window([folder])
     action = window.named_actions["store_marks"]
@@ -94,6 +95,7 @@ def test_store_marks_by_stow_sends_the_saved_revision_once(
 def test_store_marks_by_c_store(
     open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, orthanc: OrthancServer
 ) -> None:
+    orthanc.clear()
     folder = copy_ductogram(tmp_path)
     window = open_window([folder])
     node = NodeSettings(
@@ -206,7 +208,11 @@ def sr_on_pacs(orthanc: OrthancServer, study: str) -> set[str]:
 def marked_on_orthanc(
     open_window: OpenWindow, into: Path, orthanc: OrthancServer
 ) -> tuple[MainWindow, Path, str]:
-    """Open a copy of the ductogram with Orthanc as the node, mark it; (window, copy, study)."""
+    """Open a copy of the ductogram with Orthanc (emptied) as the node, mark it.
+
+    Returns (window, copy, study).
+    """
+    orthanc.clear()
     folder = copy_ductogram(into)
     window = open_window([folder])
     use_node(window, NodeSettings("Orthanc", NodeKind.DICOMWEB, url=orthanc.dicomweb_url))
