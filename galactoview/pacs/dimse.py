@@ -627,6 +627,7 @@ _SERIES_KEYS: Final = (
 _IMAGE_KEYS: Final = (
     "SOPClassUID",
     "InstanceNumber",
+    "SeriesDescription",
     "Rows",
     "Columns",
     "ImageLaterality",
@@ -646,13 +647,18 @@ _IMAGE_KEYS: Final = (
 def find_instance_headers(node: DimseNode, study_uid: str) -> tuple[Dataset, ...]:
     """Return a header per instance of a study, as C-FIND answers them (no retrieve).
 
-    Study Root C-FIND (PS3.4 C.6.2.1) at the STUDY level (Patient ID, Study Date), at
-    the SERIES level (Modality, Series Number and Description, Protocol Name), then at
-    the IMAGE level of each series with :data:`_IMAGE_KEYS` and an empty View Code
-    Sequence item (sequence matching, PS3.4 C.2.2.2.6) as return keys. A hierarchical
-    query may carry only unique keys of the levels above (PS3.4 C.4.1.2.1), so the
-    study's and series' attributes are merged into each instance's answer here
-    (Laterality (0020,0060) is a series attribute). A PACS
+    Study Root C-FIND (PS3.4 C.6.2.1) at the SERIES level (Modality, Series Number and
+    Description, Protocol Name, Laterality), then at the IMAGE level of each series with
+    :data:`_IMAGE_KEYS` and an empty View Code Sequence item (sequence matching, PS3.4
+    C.2.2.2.6) as return keys. A hierarchical query may carry only unique keys of the
+    levels above (PS3.4 C.4.1.2.1), so each series' attributes are merged into its
+    instances' answers here. Series Description is asked at the IMAGE level as well:
+    some writers vary it per instance, naming the view in it (the benchmark study has
+    one series of four views), and the hanging reads the view from it when there is
+    no coded one; a PACS that does not return it there leaves the series' value
+    (Orthanc returns it; one that refuses the key makes the C-FIND fail, and the plan
+    falls back to the PACS's order). No STUDY-level attribute is asked: the headers are of one
+    study, and ordering its images needs none (each C-FIND costs ~0.1 s on Orthanc). A PACS
     that does not return an optional key simply leaves it out: the caller decides
     whether what came is enough.
 
@@ -668,16 +674,9 @@ def find_instance_headers(node: DimseNode, study_uid: str) -> tuple[Dataset, ...
     timeouts = _timeouts(node)
     ae = _application_entity(node, timeouts)
     ae.add_requested_context(STUDY_ROOT_FIND)
-    study = Dataset()
-    study.QueryRetrieveLevel = "STUDY"
-    study.StudyInstanceUID = study_uid
-    for keyword in ("PatientID", "PatientName", "StudyDate", "StudyDescription"):
-        setattr(study, keyword, "")
     headers: list[Dataset] = []
     with _associated(node, ae, "C-FIND") as assoc:
         session = _Session(node, assoc, timeouts)
-        found = session.find(study, f"C-FIND (STUDY {study_uid})")
-        study_answer = found[0] if found else Dataset()
         series = Dataset()
         series.QueryRetrieveLevel = "SERIES"
         series.StudyInstanceUID = study_uid
@@ -697,17 +696,16 @@ def find_instance_headers(node: DimseNode, study_uid: str) -> tuple[Dataset, ...
                 setattr(image, keyword, None)
             image.ViewCodeSequence = [Dataset()]
             for answer in session.find(image, f"C-FIND (IMAGE of series {series_uid})"):
-                headers.append(_merged(answer, (study_answer, series_answer)))
+                headers.append(_merged(answer, series_answer))
     return tuple(headers)
 
 
-def _merged(answer: Dataset, above: Iterable[Dataset]) -> Dataset:
-    """Return an IMAGE answer with the attributes of its study and series answers added."""
+def _merged(answer: Dataset, series: Dataset) -> Dataset:
+    """Return an IMAGE answer with the attributes of its series' answer added."""
     header = copy.deepcopy(answer)
-    for level in above:
-        for element in level:
-            if element.tag not in header and element.keyword != "QueryRetrieveLevel":
-                header.add(copy.deepcopy(element))
+    for element in series:
+        if element.tag not in header and element.keyword != "QueryRetrieveLevel":
+            header.add(copy.deepcopy(element))
     return header
 
 

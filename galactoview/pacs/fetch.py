@@ -9,6 +9,12 @@ any other caller may run in any thread): into the study's cache folder
 2. the retrieve order (:func:`~galactoview.pacs.retrieve_order.plan_retrieve_order`: the
    default hanging's cells first, from WADO-RS Retrieve Study Metadata or C-FIND);
 3. the images in that order (WADO-RS, PS3.18 10.4.1.1.3; C-GET / C-MOVE, PS3.4 C.6.2).
+   A DIMSE node gets only the first cell's instance first (one IMAGE-level request),
+   then the rest a series at a time: each C-GET costs Orthanc ~0.1 s, so one request
+   per instance in the whole order made the sample study 30 % slower (0.91 s instead of
+   0.70 s) and the benchmark study 70 % (1.03 s instead of 0.60 s), the first cell
+   alone 16 % (0.81 s). WADO-RS fetches an instance per request anyway: the whole
+   order costs nothing there.
    As soon as the first image is in the folder, and before anyone is told it arrived,
    the newest revision of the marks among the SRs
    (:func:`~galactoview.pacs.revisions.adopt_newest_report`) becomes the study's
@@ -170,7 +176,7 @@ def fetch_study(
             series=series,
             progress=step,
             cancel=cancel,
-            order=plan.order,
+            order=plan.order if isinstance(node, DicomWebNode) else plan.order[:1],
             **how,
         )
         failures = [*result.failures, *report_failures]
