@@ -677,26 +677,9 @@ def find_instance_headers(node: DimseNode, study_uid: str) -> tuple[Dataset, ...
     headers: list[Dataset] = []
     with _associated(node, ae, "C-FIND") as assoc:
         session = _Session(node, assoc, timeouts)
-        series = Dataset()
-        series.QueryRetrieveLevel = "SERIES"
-        series.StudyInstanceUID = study_uid
-        series.SeriesInstanceUID = ""
-        for keyword in _SERIES_KEYS:
-            setattr(series, keyword, "")
-        for series_answer in session.find(series, f"C-FIND (SERIES of study {study_uid})"):
-            series_uid = _text(series_answer, "SeriesInstanceUID")
-            if not is_valid_uid(series_uid):
-                continue
-            image = Dataset()
-            image.QueryRetrieveLevel = "IMAGE"
-            image.StudyInstanceUID = study_uid
-            image.SeriesInstanceUID = series_uid
-            image.SOPInstanceUID = ""
-            for keyword in _IMAGE_KEYS:
-                setattr(image, keyword, None)
-            image.ViewCodeSequence = [Dataset()]
-            for answer in session.find(image, f"C-FIND (IMAGE of series {series_uid})"):
-                headers.append(_merged(answer, series_answer))
+        for series_answer in session.series_answers(study_uid):
+            if is_valid_uid(_text(series_answer, "SeriesInstanceUID")):
+                headers += session.image_headers(study_uid, series_answer)
     return tuple(headers)
 
 
@@ -737,6 +720,30 @@ class _Session:
         identifier = _series_identifier(study_uid)
         answers = self.find(identifier, f"C-FIND (SERIES of study {study_uid})")
         return {_text(answer, "SeriesInstanceUID"): _text(answer, "Modality") for answer in answers}
+
+    def series_answers(self, study_uid: str) -> list[Dataset]:
+        """Return the SERIES answers of a study with :data:`_SERIES_KEYS` (PS3.4 C.6.2.1.2)."""
+        identifier = Dataset()
+        identifier.QueryRetrieveLevel = "SERIES"
+        identifier.StudyInstanceUID = study_uid
+        identifier.SeriesInstanceUID = ""
+        for keyword in _SERIES_KEYS:
+            setattr(identifier, keyword, "")
+        return self.find(identifier, f"C-FIND (SERIES of study {study_uid})")
+
+    def image_headers(self, study_uid: str, series_answer: Dataset) -> list[Dataset]:
+        """Return the IMAGE answers of a series with :data:`_IMAGE_KEYS`, merged with its own."""
+        series_uid = _text(series_answer, "SeriesInstanceUID")
+        identifier = Dataset()
+        identifier.QueryRetrieveLevel = "IMAGE"
+        identifier.StudyInstanceUID = study_uid
+        identifier.SeriesInstanceUID = series_uid
+        identifier.SOPInstanceUID = ""
+        for keyword in _IMAGE_KEYS:
+            setattr(identifier, keyword, None)
+        identifier.ViewCodeSequence = [Dataset()]
+        answers = self.find(identifier, f"C-FIND (IMAGE of series {series_uid})")
+        return [_merged(answer, series_answer) for answer in answers]
 
     def instance_uids(self, study_uid: str, series_uid: str) -> list[str]:
         """SOP Instance UIDs of a series (C-FIND at IMAGE level, PS3.4 C.6.2.1.2)."""
@@ -1119,6 +1126,7 @@ def retrieve_study(
     method: Literal["get", "move"] = "get",
     bind_address: str | None = None,
     order: Sequence[str] = (),
+    planner: Callable[[Sequence[Dataset]], Sequence[str]] | None = None,
 ) -> RetrieveResult:
     """Retrieve a study, or some of its series, into a folder by C-GET or C-MOVE.
 
@@ -1164,6 +1172,11 @@ def retrieve_study(
         SOP Instance UIDs to retrieve first, in this order, one IMAGE-level C-GET or
         C-MOVE each (PS3.4 C.4.2.2.1); the rest follow a series at a time. Empty: one
         request per series, in the PACS's order.
+    planner
+        When given, the listing's C-FINDs ask what :func:`find_instance_headers` asks
+        (no extra request), and ``planner`` is called with those headers once the PACS
+        has listed the instances; the SOP Instance UIDs it returns come first, after
+        those of ``order``. It should not raise.
 
     Returns
     -------
@@ -1188,7 +1201,11 @@ def retrieve_study(
     receiver = _Receiver(out_dir, cancel or (lambda: False))
     tally = _Tally(progress)
     with _retrieval(node, method, receiver, bind_address) as session:
-        modality = session.series_modalities(study_uid)
+        if planner is None:
+            modality = session.series_modalities(study_uid)
+        else:
+            answers = {_text(a, "SeriesInstanceUID"): a for a in session.series_answers(study_uid)}
+            modality = {uid: _text(answer, "Modality") for uid, answer in answers.items()}
         if not modality:
             return RetrieveResult(
                 (), (InstanceFailure("", f"the PACS has no study {study_uid}"),), False
@@ -1205,8 +1222,14 @@ def retrieve_study(
                         "", f"series {uid} is not in study {study_uid}"
                     )
         plan: list[tuple[str, list[str]]] = []
+        headers: list[Dataset] = []
         for series_uid in chosen:
-            listed = session.instance_uids(study_uid, series_uid)
+            if planner is None:
+                listed = session.instance_uids(study_uid, series_uid)
+            else:
+                found = session.image_headers(study_uid, answers[series_uid])
+                headers += found
+                listed = [_text(header, "SOPInstanceUID") for header in found]
             for uid in listed:
                 if not is_valid_uid(uid):
                     tally.failures[uid] = InstanceFailure(
@@ -1216,6 +1239,8 @@ def retrieve_study(
         tally.total = sum(len(uids) for _, uids in plan)
         if plan:
             out_dir.mkdir(parents=True, exist_ok=True)  # once the PACS has answered
+        if planner is not None:
+            order = (*order, *planner(headers))
         session.run_all(tally, study_uid, _requests(plan, out_dir, tally, order))
     return tally.result()
 

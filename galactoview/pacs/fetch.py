@@ -6,15 +6,17 @@ any other caller may run in any thread): into the study's cache folder
 
 1. the study's structured reports (QIDO ``Modality=SR`` + WADO-RS, or C-FIND + C-GET /
    C-MOVE of its SR series), kept in memory;
-2. the retrieve order (:func:`~galactoview.pacs.retrieve_order.plan_retrieve_order`: the
-   default hanging's cells first, from WADO-RS Retrieve Study Metadata or C-FIND);
+2. the retrieve order (:mod:`~galactoview.pacs.retrieve_order`: the default hanging's
+   cells first), from WADO-RS Retrieve Study Metadata (one request); for a DIMSE node
+   from the C-FIND answers the retrieve lists the instances with anyway (no extra
+   request: ``planner`` of :func:`galactoview.pacs.dimse.retrieve_study`);
 3. the images in that order (WADO-RS, PS3.18 10.4.1.1.3; C-GET / C-MOVE, PS3.4 C.6.2).
    A DIMSE node gets only the first cell's instance first (one IMAGE-level request),
    then the rest a series at a time: each C-GET costs Orthanc ~0.1 s, so one request
-   per instance in the whole order made the sample study 30 % slower (0.91 s instead of
-   0.70 s) and the benchmark study 70 % (1.03 s instead of 0.60 s), the first cell
-   alone 16 % (0.81 s). WADO-RS fetches an instance per request anyway: the whole
-   order costs nothing there.
+   per instance in the whole order made the retrieve of the sample study 30 % slower
+   (0.91 s instead of 0.70 s) and of the benchmark study 70 % (1.03 s instead of
+   0.60 s), the first cell alone 16 % (0.81 s). WADO-RS fetches an instance per request
+   anyway: the whole order costs nothing there.
    As soon as the first image is in the folder, and before anyone is told it arrived,
    the newest revision of the marks among the SRs
    (:func:`~galactoview.pacs.revisions.adopt_newest_report`) becomes the study's
@@ -36,10 +38,12 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from pydicom.dataset import Dataset
+
 from galactoview.pacs.cache import RetrieveCache
 from galactoview.pacs.nodes import DicomWebNode, PacsNode
 from galactoview.pacs.results import InstanceFailure, RetrieveProgress, RetrieveResult
-from galactoview.pacs.retrieve_order import RetrieveOrder, plan_retrieve_order
+from galactoview.pacs.retrieve_order import RetrieveOrder, plan_from_headers, plan_retrieve_order
 
 __all__ = ["Fetched", "fetch_study", "protocol_of"]
 
@@ -149,8 +153,6 @@ def fetch_study(
     try:
         cache.mark_opened(study_uid)
         reports, report_failures = protocol.retrieve_reports(node, study_uid, **how)
-        plan = plan_retrieve_order(node, study_uid, folder)
-        messages += plan.problems
         adopted = False
 
         def step(report: RetrieveProgress) -> None:
@@ -169,15 +171,21 @@ def fetch_study(
             if progress is not None:
                 progress(report)
 
+        if isinstance(node, DicomWebNode):
+            plan = plan_retrieve_order(node, study_uid, folder)
+            messages += plan.problems
+            how = {"order": plan.order}
+        else:
+
+            def planner(headers: Sequence[Dataset]) -> Sequence[str]:
+                nonlocal plan
+                plan = plan_from_headers(node, headers, study_uid, folder)
+                messages.extend(plan.problems)
+                return plan.order[:1]
+
+            how = {**how, "planner": planner}
         result: RetrieveResult = protocol.retrieve_study(
-            node,
-            study_uid,
-            folder,
-            series=series,
-            progress=step,
-            cancel=cancel,
-            order=plan.order if isinstance(node, DicomWebNode) else plan.order[:1],
-            **how,
+            node, study_uid, folder, series=series, progress=step, cancel=cancel, **how
         )
         failures = [*result.failures, *report_failures]
     except node_errors as error:

@@ -33,6 +33,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from pydicom.dataset import Dataset
 
@@ -41,8 +42,11 @@ from galactoview.dicom.source import FileSource
 from galactoview.pacs.nodes import DicomWebNode, DimseNode
 from galactoview.reading.hanging import choose_hanging, galactography_hanging, galactography_stages
 
-__all__ = ["RetrieveOrder", "order_of", "plan_retrieve_order"]
+__all__ = ["RetrieveOrder", "order_of", "plan_from_headers", "plan_retrieve_order"]
 
+#: Modalities of a study's instances that are never images: SR, Key Objects, Presentation
+#: States (PS3.3 C.7.3.1.1.1); their metadata is not even read.
+_NOT_IMAGES: Final = frozenset({"SR", "KO", "PR"})
 #: Attributes of which a header must have at least one for the hanging to place it.
 _VIEW_KEYWORDS = ("ImageLaterality", "Laterality", "ViewPosition", "ViewCodeSequence")
 
@@ -147,7 +151,9 @@ def plan_retrieve_order(
         from galactoview.pacs import dicomweb
 
         try:
-            headers, problems = dicomweb.retrieve_study_metadata(node, study_uid)
+            headers, problems = dicomweb.retrieve_study_metadata(
+                node, study_uid, skip_modalities=_NOT_IMAGES
+            )
         except (dicomweb.DicomWebError, ValueError) as error:
             return RetrieveOrder(problems=(f"{error}; retrieving in the PACS's order",))
     else:
@@ -157,16 +163,30 @@ def plan_retrieve_order(
             headers, problems = dimse.find_instance_headers(node, study_uid), ()
         except (dimse.DimseError, ValueError) as error:
             return RetrieveOrder(problems=(f"{error}; retrieving in the PACS's order",))
-        if headers and not _has_views(headers):
-            why = (
-                f"{node}: its IMAGE-level C-FIND returns no Image Laterality (0020,0062), "
-                "View Position (0018,5101) nor View Code Sequence; retrieving in the "
-                "PACS's order"
-            )
-            return RetrieveOrder(problems=(why,))
+    planned = plan_from_headers(node, headers, study_uid, folder)
+    return RetrieveOrder(planned.order, planned.first, (*problems, *planned.problems))
+
+
+def plan_from_headers(
+    node: DicomWebNode | DimseNode, headers: Sequence[Dataset], study_uid: str, folder: Path
+) -> RetrieveOrder:
+    """Plan the order from headers already at hand (the second half of :func:`plan_retrieve_order`).
+
+    E.g. the C-FIND answers :func:`galactoview.pacs.dimse.retrieve_study` lists the
+    instances with when given a ``planner``. From a DIMSE node, headers without any view
+    attribute (Image Laterality, View Position, View Code Sequence) mean the PACS does
+    not return them: the PACS's order, saying so. Never raises.
+    """
+    if isinstance(node, DimseNode) and headers and not _has_views(headers):
+        why = (
+            f"{node}: its IMAGE-level C-FIND returns no Image Laterality (0020,0062), "
+            "View Position (0018,5101) nor View Code Sequence; retrieving in the "
+            "PACS's order"
+        )
+        return RetrieveOrder(problems=(why,))
     records, skipped = _records(headers, study_uid, folder)
     if not records:
         why = f"study {study_uid}: no image header usable to plan the order; PACS order"
-        return RetrieveOrder(problems=(*problems, *skipped, why))
+        return RetrieveOrder(problems=(*skipped, why))
     planned = order_of(records)
-    return RetrieveOrder(planned.order, planned.first, (*problems, *skipped))
+    return RetrieveOrder(planned.order, planned.first, tuple(skipped))

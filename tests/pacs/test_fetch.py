@@ -23,7 +23,7 @@ from galactoview.pacs.nodes import DicomWebNode, DimseNode, PacsNode
 from galactoview.pacs.priors import find_priors
 from galactoview.pacs.received import complete_instance_file
 from galactoview.pacs.results import RetrieveProgress
-from galactoview.pacs.retrieve_order import order_of, plan_retrieve_order
+from galactoview.pacs.retrieve_order import order_of, plan_from_headers, plan_retrieve_order
 from galactoview.reading.hanging import GalactographyStage, choose_hanging
 from tests.pacs.orthanc import ORTHANC_AE, OUR_AE, OrthancServer
 from tests.pacs.sample import DUCTOGRAM, copy_sample, earlier_copy
@@ -292,3 +292,22 @@ def test_priors_refuse_a_date_that_is_not_one(web: DicomWebNode) -> None:
     for bad in ("2026-03-12", "2026312", "yesterday", ""):
         with pytest.raises(ValueError, match="not a DICOM date"):
             find_priors(web, PATIENT_ID, bad)
+
+
+def test_a_dimse_pacs_that_returns_no_view_attributes_gives_the_pacs_order(
+    stocked: Stocked, get_node: DimseNode, tmp_path: Path
+) -> None:
+    headers = dimse.find_instance_headers(get_node, stocked.ductogram)
+    assert len(headers) == 6  # the five images and the SR
+    planned = plan_from_headers(get_node, headers, stocked.ductogram, tmp_path)
+    assert planned.first == hung_first(stocked.sample / DUCTOGRAM)[0]
+    for header in headers:  # as a PACS that does not return the optional keys answers
+        for keyword in ("ImageLaterality", "ViewPosition", "ViewCodeSequence", "Laterality"):
+            if keyword in header:
+                delattr(header, keyword)
+    plan = plan_from_headers(get_node, headers, stocked.ductogram, tmp_path)
+    assert plan.order == () and plan.first is None
+    assert plan.problems == (
+        f"{get_node}: its IMAGE-level C-FIND returns no Image Laterality (0020,0062), "
+        "View Position (0018,5101) nor View Code Sequence; retrieving in the PACS's order",
+    )
