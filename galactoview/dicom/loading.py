@@ -33,6 +33,7 @@ tags of a dataset ascending), is refused at once instead of parsed 8 bytes at a 
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import io
 import math
@@ -102,6 +103,7 @@ __all__ = [
     "read_dicom_bytes",
     "read_header",
     "read_image_dataset",
+    "record_from_header",
     "scan",
 ]
 
@@ -2040,6 +2042,46 @@ def _find_referenced(folder: Path, parts: Sequence[str]) -> Path | None:
             candidate = matches[0]
         current = candidate
     return current if current.is_file() else None
+
+
+def record_from_header(ds: Dataset, source: ImageSource) -> ImageRecord | LoadProblem:
+    """Build the record of an image from a header that did not come from its file.
+
+    E.g. an instance's metadata from WADO-RS Retrieve Study Metadata (PS3.18
+    10.4.1.1.2) or a C-FIND answer at the IMAGE level (PS3.4 C.6.2.1.2), to plan
+    before the file exists: ``source`` says where the file will be. Such a header has
+    no File Meta Information (PS3.10 7.1), so the transfer syntax is the Available
+    Transfer Syntax UID (0008,3002) if the header gives one, else ``""``.
+
+    Parameters
+    ----------
+    ds
+        The header (no pixel data needed).
+    source
+        Where the image is (or will be) read from.
+
+    Returns
+    -------
+    ImageRecord or LoadProblem
+        The record, or why the header is not a usable image (a Structured Report or
+        another non-image instance, missing UIDs or Rows/Columns). Never raises.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            outcome = _record_from_dataset(source, ds)
+            if isinstance(outcome, ImageRecord) and not _has_meta_syntax(ds):
+                available = str(ds.get("AvailableTransferSyntaxUID") or "")
+                outcome = dataclasses.replace(outcome, transfer_syntax_uid=available)
+    except Exception as exc:  # a malformed value in an untrusted header
+        return LoadProblem(
+            source.path, f"damaged DICOM header: {_describe_any(exc)}", source.archive_member
+        )
+    if isinstance(outcome, StructuredReportFile):
+        return LoadProblem(
+            source.path, f"not an image ({outcome.sop_class_name}); skipped", source.archive_member
+        )
+    return outcome
 
 
 def _record_from_dataset(

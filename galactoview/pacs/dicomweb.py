@@ -12,7 +12,11 @@ Built on ``dicomweb-client`` (synchronous, ``requests``), following PS3.18:
   instance QIDO lists, in the transfer syntax the PACS holds it in (``transfer-syntax=*``),
   each written with :func:`galactoview.files.write_atomically` as
   ``<out_dir>/<SOP Instance UID>.dcm``; an instance already there complete is not
-  fetched again (a retry resumes).
+  fetched again (a retry resumes). The instances named in ``order`` come first, in
+  that order (:mod:`galactoview.pacs.retrieve_order` plans it so that the hanging
+  protocol's first cell arrives first).
+* :func:`retrieve_study_metadata` — WADO-RS Retrieve Study Metadata (PS3.18
+  10.4.1.1.2): every instance's header as DICOM JSON, bulk data left as URIs.
 * :func:`retrieve_reports` — the study's SR instances (QIDO ``Modality=SR``), for
   :func:`galactoview.pacs.revisions.adopt_newest_report`.
 * :func:`retrieve_frames` — WADO-RS Retrieve Frames (PS3.18 10.4.1.1.4) as stored.
@@ -49,7 +53,8 @@ import contextlib
 import functools
 import io
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import warnings
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
@@ -87,6 +92,7 @@ __all__ = [
     "retrieve_frames",
     "retrieve_reports",
     "retrieve_study",
+    "retrieve_study_metadata",
     "store",
 ]
 
@@ -226,6 +232,10 @@ def _node_call(node: DicomWebNode, what: str, written: Sequence[Path] = ()) -> I
         ) from None
     except requests.HTTPError as error:
         raise DicomWebError(node, f"{what}: {_http_reason(error)}", written=written) from None
+    except requests.exceptions.JSONDecodeError as error:  # a JSON answer that is not JSON
+        raise DicomWebError(
+            node, f"{what}: malformed answer (not JSON: {_first_line(error)})", written=written
+        ) from None
     except requests.RequestException as error:
         raise DicomWebError(node, f"{what}: {_first_line(error)}", written=written) from None
     except ValueError as error:  # dicomweb-client: an answer it cannot parse
@@ -487,6 +497,17 @@ def _list_instances(
     return listed, failures
 
 
+def _in_order(listed: Sequence[_Listed], order: Sequence[str]) -> list[_Listed]:
+    """Return the instances named in ``order`` first, in that order, then the others as listed.
+
+    SOP Instance UIDs in ``order`` that are not listed (another series, not on the PACS)
+    are ignored; the sort is stable, so the others keep the PACS's order.
+    """
+    rank = {uid: number for number, uid in enumerate(dict.fromkeys(order))}
+    last = len(rank)
+    return sorted(listed, key=lambda item: rank.get(item.sop_instance_uid, last))
+
+
 def _encoded(dataset: Dataset) -> bytes:
     """Return the Part 10 bytes of a dataset (its file meta kept)."""
     buffer = io.BytesIO()
@@ -502,6 +523,7 @@ def retrieve_study(
     series: Sequence[str] | None = None,
     progress: Callable[[RetrieveProgress], object] | None = None,
     cancel: Callable[[], bool] | None = None,
+    order: Sequence[str] = (),
 ) -> RetrieveResult:
     """Retrieve a study, or some of its series, into a folder by WADO-RS.
 
@@ -529,6 +551,10 @@ def retrieve_study(
     cancel
         Polled before each instance; when it returns ``True`` no more are fetched and
         the result says ``cancelled``.
+    order
+        SOP Instance UIDs to fetch first, in this order (e.g.
+        :attr:`galactoview.pacs.retrieve_order.RetrieveOrder.order`); the other
+        instances follow in the order the PACS listed them. Empty: the PACS's order.
 
     Returns
     -------
@@ -548,6 +574,7 @@ def retrieve_study(
         raise ValueError(f"not a Study Instance UID (PS3.5 9.1): {study_uid!r}")
     client = _client(node)
     listed, failures = _list_instances(node, client, study_uid, series)
+    listed = _in_order(listed, order)
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     cancelled = False
@@ -611,6 +638,77 @@ def _fetch_instance(
     except OSError as error:
         return f"{path}: cannot be written ({error.strerror or error})"
     return None
+
+
+def _no_bulk_data(tag: str, vr: str, uri: str) -> None:
+    """Bulk data handler of :meth:`Dataset.from_json`: leave a BulkDataURI unfetched."""
+    return None
+
+
+def _modality_of(item: dict[str, Any]) -> str:
+    """Return the Modality (0008,0060) of a DICOM JSON item, ``""`` if absent or malformed."""
+    try:
+        return _text(item, _TAGS["Modality"])
+    except (AttributeError, TypeError):
+        return ""
+
+
+def retrieve_study_metadata(
+    node: DicomWebNode, study_uid: str, *, skip_modalities: Collection[str] = ()
+) -> tuple[tuple[Dataset, ...], tuple[str, ...]]:
+    """Retrieve every instance's header in one request: WADO-RS Retrieve Study Metadata.
+
+    PS3.18 10.4.1.1.2 (``GET {base}/studies/{uid}/metadata``, ``application/dicom+json``,
+    the DICOM JSON Model of PS3.18 F.2). Bulk data (pixel data, large values) comes as
+    a BulkDataURI (F.2.6) and is never fetched: the element is left empty. The headers
+    have no File Meta Information (no transfer syntax).
+
+    Parameters
+    ----------
+    node
+        The PACS.
+    study_uid
+        The study.
+    skip_modalities
+        Items whose Modality (0008,0060) is one of these are left out unread: an SR's
+        content tree is thousands of elements, and reading it costs more than the
+        request (0.1 s for the sample's SR).
+
+    Returns
+    -------
+    tuple
+        The headers the PACS sent, and one line per item that is not a DICOM JSON
+        dataset (skipped).
+
+    Raises
+    ------
+    DicomWebError
+        The node cannot be reached, refuses the login, answers with an HTTP error or
+        with something that is not JSON.
+    ValueError
+        ``study_uid`` is not a UID.
+    """
+    if not is_valid_uid(study_uid):
+        raise ValueError(f"not a Study Instance UID (PS3.5 9.1): {study_uid!r}")
+    client = _client(node)
+    with _node_call(node, f"WADO-RS retrieve of the metadata of study {study_uid}"):
+        answer: object = client.retrieve_study_metadata(study_uid)
+    if not isinstance(answer, list):
+        what = type(answer).__name__
+        return (), (f"{node}: study {study_uid} metadata: not a list of datasets ({what})",)
+    headers: list[Dataset] = []
+    problems: list[str] = []
+    for number, item in enumerate(answer, start=1):
+        if isinstance(item, dict) and _modality_of(item) in skip_modalities:
+            continue
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                headers.append(Dataset.from_json(item, bulk_data_uri_handler=_no_bulk_data))
+        except Exception as error:  # untrusted JSON: pydicom raises many kinds
+            reason = sr_codec.describe_error(error)
+            problems.append(f"{node}: study {study_uid} metadata item {number}: {reason}")
+    return tuple(headers), tuple(problems)
 
 
 def retrieve_reports(

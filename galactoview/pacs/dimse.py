@@ -16,8 +16,12 @@ than DICOMweb, built on :mod:`pynetdicom`:
   received is written with :func:`galactoview.files.write_atomically` into the
   output folder as ``<SOP Instance UID>.dcm``, so a transfer cut mid-instance leaves
   no half file, and one already there whole is not fetched again (a retry resumes);
-  progress is reported per instance, cancelling sends a C-CANCEL (PS3.7 9.3.2.3), and
+  the instances named in ``order`` come first, one IMAGE-level request each, in that
+  order; progress is reported per instance, cancelling sends a C-CANCEL (PS3.7 9.3.2.3), and
   failures are reported per instance with their reason.
+* :func:`find_instance_headers` — what the hanging protocols need of each instance of a
+  study, by C-FIND at the SERIES and IMAGE levels (PS3.4 C.6.2.1.2), to plan the
+  retrieve order before any instance is fetched (:mod:`galactoview.pacs.retrieve_order`).
 * :func:`retrieve_reports` — the study's SR series, into memory, for
   :func:`galactoview.pacs.revisions.adopt_newest_report`.
 * :func:`store` — C-STORE (PS3.4 Annex B; PS3.7 9.1.1) of files or datasets, after a
@@ -124,6 +128,7 @@ __all__ = [
     "RETRIEVED_SOP_CLASSES",
     "DimseError",
     "echo",
+    "find_instance_headers",
     "find_studies",
     "retrieve_reports",
     "retrieve_study",
@@ -607,6 +612,86 @@ def _series_match(study_uid: str, answer: Dataset) -> SeriesMatch:
     )
 
 
+# --------------------------------------------------------------------------- instance headers
+
+#: Return keys of the SERIES level answer merged into each instance's header.
+_SERIES_KEYS: Final = (
+    "Modality",
+    "SeriesNumber",
+    "SeriesDescription",
+    "ProtocolName",
+    "Laterality",
+)
+#: Return keys of the IMAGE level C-FIND: what a record and the hanging protocols read
+#: (view, laterality, orientation, contrast, acquisition order; PS3.3 C.8.11.7, C.7.6.4).
+_IMAGE_KEYS: Final = (
+    "SOPClassUID",
+    "InstanceNumber",
+    "SeriesDescription",
+    "Rows",
+    "Columns",
+    "ImageLaterality",
+    "ViewPosition",
+    "PatientOrientation",
+    "ContrastBolusAgent",
+    "ImageComments",
+    "AcquisitionDateTime",
+    "AcquisitionDate",
+    "AcquisitionTime",
+    "ContentDate",
+    "ContentTime",
+    "NumberOfFrames",
+)
+
+
+def find_instance_headers(node: DimseNode, study_uid: str) -> tuple[Dataset, ...]:
+    """Return a header per instance of a study, as C-FIND answers them (no retrieve).
+
+    Study Root C-FIND (PS3.4 C.6.2.1) at the SERIES level (Modality, Series Number and
+    Description, Protocol Name, Laterality), then at the IMAGE level of each series with
+    :data:`_IMAGE_KEYS` and an empty View Code Sequence item (sequence matching, PS3.4
+    C.2.2.2.6) as return keys. A hierarchical query may carry only unique keys of the
+    levels above (PS3.4 C.4.1.2.1), so each series' attributes are merged into its
+    instances' answers here. Series Description is asked at the IMAGE level as well:
+    some writers vary it per instance, naming the view in it (the benchmark study has
+    one series of four views), and the hanging reads the view from it when there is
+    no coded one; a PACS that does not return it there leaves the series' value
+    (Orthanc returns it; one that refuses the key makes the C-FIND fail, and the plan
+    falls back to the PACS's order). No STUDY-level attribute is asked: the headers are of one
+    study, and ordering its images needs none (each C-FIND costs ~0.1 s on Orthanc). A PACS
+    that does not return an optional key simply leaves it out: the caller decides
+    whether what came is enough.
+
+    Raises
+    ------
+    DimseError
+        If the node cannot be reached or answers a query with a failure.
+    ValueError
+        ``study_uid`` is not a UID.
+    """
+    if not is_valid_uid(study_uid):
+        raise ValueError(f"not a Study Instance UID (PS3.5 9.1): {study_uid!r}")
+    timeouts = _timeouts(node)
+    ae = _application_entity(node, timeouts)
+    ae.add_requested_context(STUDY_ROOT_FIND)
+    headers: list[Dataset] = []
+    with _associated(node, ae, "C-FIND") as assoc:
+        session = _Session(node, assoc, timeouts)
+        for series_answer in session.series_answers(study_uid):
+            if is_valid_uid(_text(series_answer, "SeriesInstanceUID")):
+                headers += session.image_headers(study_uid, series_answer)
+    return tuple(headers)
+
+
+def _merged(answer: Dataset, series: Dataset) -> Dataset:
+    """Return an IMAGE answer with the attributes of its series' answer added."""
+    header = copy.deepcopy(answer)
+    for element in series:
+        if element.tag not in header and element.keyword != "QueryRetrieveLevel":
+            header.add(copy.deepcopy(element))
+    return header
+
+
 # --------------------------------------------------------------------------- listing
 
 
@@ -635,6 +720,30 @@ class _Session:
         identifier = _series_identifier(study_uid)
         answers = self.find(identifier, f"C-FIND (SERIES of study {study_uid})")
         return {_text(answer, "SeriesInstanceUID"): _text(answer, "Modality") for answer in answers}
+
+    def series_answers(self, study_uid: str) -> list[Dataset]:
+        """Return the SERIES answers of a study with :data:`_SERIES_KEYS` (PS3.4 C.6.2.1.2)."""
+        identifier = Dataset()
+        identifier.QueryRetrieveLevel = "SERIES"
+        identifier.StudyInstanceUID = study_uid
+        identifier.SeriesInstanceUID = ""
+        for keyword in _SERIES_KEYS:
+            setattr(identifier, keyword, "")
+        return self.find(identifier, f"C-FIND (SERIES of study {study_uid})")
+
+    def image_headers(self, study_uid: str, series_answer: Dataset) -> list[Dataset]:
+        """Return the IMAGE answers of a series with :data:`_IMAGE_KEYS`, merged with its own."""
+        series_uid = _text(series_answer, "SeriesInstanceUID")
+        identifier = Dataset()
+        identifier.QueryRetrieveLevel = "IMAGE"
+        identifier.StudyInstanceUID = study_uid
+        identifier.SeriesInstanceUID = series_uid
+        identifier.SOPInstanceUID = ""
+        for keyword in _IMAGE_KEYS:
+            setattr(identifier, keyword, None)
+        identifier.ViewCodeSequence = [Dataset()]
+        answers = self.find(identifier, f"C-FIND (IMAGE of series {series_uid})")
+        return [_merged(answer, series_answer) for answer in answers]
 
     def instance_uids(self, study_uid: str, series_uid: str) -> list[str]:
         """SOP Instance UIDs of a series (C-FIND at IMAGE level, PS3.4 C.6.2.1.2)."""
@@ -1016,6 +1125,8 @@ def retrieve_study(
     cancel: Callable[[], bool] | None = None,
     method: Literal["get", "move"] = "get",
     bind_address: str | None = None,
+    order: Sequence[str] = (),
+    planner: Callable[[Sequence[Dataset]], Sequence[str]] | None = None,
 ) -> RetrieveResult:
     """Retrieve a study, or some of its series, into a folder by C-GET or C-MOVE.
 
@@ -1057,6 +1168,15 @@ def retrieve_study(
     bind_address
         Where our C-MOVE Storage SCP listens: by default ``127.0.0.1`` for a PACS on
         this machine, else all interfaces (the PACS connects to us).
+    order
+        SOP Instance UIDs to retrieve first, in this order, one IMAGE-level C-GET or
+        C-MOVE each (PS3.4 C.4.2.2.1); the rest follow a series at a time. Empty: one
+        request per series, in the PACS's order.
+    planner
+        When given, the listing's C-FINDs ask what :func:`find_instance_headers` asks
+        (no extra request), and ``planner`` is called with those headers once the PACS
+        has listed the instances; the SOP Instance UIDs it returns come first, after
+        those of ``order``. It should not raise.
 
     Returns
     -------
@@ -1081,7 +1201,11 @@ def retrieve_study(
     receiver = _Receiver(out_dir, cancel or (lambda: False))
     tally = _Tally(progress)
     with _retrieval(node, method, receiver, bind_address) as session:
-        modality = session.series_modalities(study_uid)
+        if planner is None:
+            modality = session.series_modalities(study_uid)
+        else:
+            answers = {_text(a, "SeriesInstanceUID"): a for a in session.series_answers(study_uid)}
+            modality = {uid: _text(answer, "Modality") for uid, answer in answers.items()}
         if not modality:
             return RetrieveResult(
                 (), (InstanceFailure("", f"the PACS has no study {study_uid}"),), False
@@ -1098,8 +1222,14 @@ def retrieve_study(
                         "", f"series {uid} is not in study {study_uid}"
                     )
         plan: list[tuple[str, list[str]]] = []
+        headers: list[Dataset] = []
         for series_uid in chosen:
-            listed = session.instance_uids(study_uid, series_uid)
+            if planner is None:
+                listed = session.instance_uids(study_uid, series_uid)
+            else:
+                found = session.image_headers(study_uid, answers[series_uid])
+                headers += found
+                listed = [_text(header, "SOPInstanceUID") for header in found]
             for uid in listed:
                 if not is_valid_uid(uid):
                     tally.failures[uid] = InstanceFailure(
@@ -1109,23 +1239,44 @@ def retrieve_study(
         tally.total = sum(len(uids) for _, uids in plan)
         if plan:
             out_dir.mkdir(parents=True, exist_ok=True)  # once the PACS has answered
-        requests: list[tuple[str, str | None]] = []
-        for series_uid, uids in plan:
-            missing = []
-            for uid in uids:
-                path = out_dir / f"{uid}.dcm"
-                if complete_instance_file(path, uid):
-                    tally.count(_Arrival(uid, path=path))
-                else:
-                    missing.append(uid)
-            if not missing:
-                continue
-            if len(missing) == len(uids):
-                requests.append((series_uid, None))
-            else:
-                requests.extend((series_uid, uid) for uid in missing)
-        session.run_all(tally, study_uid, requests)
+        if planner is not None:
+            order = (*order, *planner(headers))
+        session.run_all(tally, study_uid, _requests(plan, out_dir, tally, order))
     return tally.result()
+
+
+def _requests(
+    plan: Sequence[tuple[str, Sequence[str]]], out_dir: Path, tally: _Tally, order: Sequence[str]
+) -> list[tuple[str, str | None]]:
+    """Return the (series, instance or ``None``) requests of a retrieve plan.
+
+    Instances already complete in ``out_dir`` are counted now and not requested; those
+    in ``order`` come first, one request each; a series none of whose instances is
+    there or ordered is one request, the others' instances one request each.
+    """
+    ordered = set(order)
+    series_of: dict[str, str] = {}
+    missing: dict[str, list[str]] = {}
+    for series_uid, uids in plan:
+        missing[series_uid] = []
+        for uid in uids:
+            series_of[uid] = series_uid
+            if complete_instance_file(out_dir / f"{uid}.dcm", uid):
+                tally.count(_Arrival(uid, path=out_dir / f"{uid}.dcm"))
+            else:
+                missing[series_uid].append(uid)
+    requests: list[tuple[str, str | None]] = [
+        (series_of[uid], uid)
+        for uid in dict.fromkeys(order)
+        if uid in series_of and uid in missing[series_of[uid]]
+    ]
+    for series_uid, uids in plan:
+        rest = [uid for uid in missing[series_uid] if uid not in ordered]
+        if rest and len(rest) == len(uids):
+            requests.append((series_uid, None))
+        else:
+            requests.extend((series_uid, uid) for uid in rest)
+    return requests
 
 
 def retrieve_reports(

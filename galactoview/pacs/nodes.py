@@ -24,7 +24,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, TypeAlias
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -35,6 +35,7 @@ __all__ = [
     "DicomWebNode",
     "DimseNode",
     "NodeError",
+    "PacsNode",
     "parse_ae_title",
     "parse_dicomweb_url",
     "parse_dimse_address",
@@ -287,3 +288,7 @@ def _checked_url(text: str) -> str:
 def _check_port(port: int, what: str) -> None:
     if isinstance(port, bool) or not isinstance(port, int) or not 0 < port < 65536:
         raise NodeError(f"the {what} must be 1-65535, not {port!r}")
+
+
+#: A node of either protocol: what the CLI, the panel and :mod:`galactoview.pacs.fetch` take.
+PacsNode: TypeAlias = DicomWebNode | DimseNode

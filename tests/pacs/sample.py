@@ -8,7 +8,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from pydicom import dcmread
 from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
 
 from galactoview.paths import sample_dicom_dir
 from galactoview.sr.sr_codec import decode, encode, from_json, to_json
@@ -58,3 +60,29 @@ def revise(previous: Dataset, note: str, when: dt.datetime, *, observer: str = "
         locations=result.locations,
     )
     return from_json(to_json(dataset))
+
+
+def earlier_copy(study: Path, target: Path, study_date: str) -> tuple[str, list[Path]]:
+    """Copy a study's images to ``target`` as another study of the same patient.
+
+    New Study, Series and SOP Instance UIDs (the copy is a distinct study on a PACS) and
+    ``study_date`` as its Study Date; the source files are only read. Returns the new
+    Study Instance UID and the files written.
+    """
+    study_uid = str(generate_uid())
+    series_uids: dict[str, str] = {}
+    target.mkdir(parents=True, exist_ok=True)
+    written: list[Path] = []
+    for path in sorted(study.glob("*.dcm")):
+        dataset = dcmread(path)
+        dataset.StudyInstanceUID = study_uid
+        old_series = str(dataset.SeriesInstanceUID)
+        dataset.SeriesInstanceUID = series_uids.setdefault(old_series, str(generate_uid()))
+        sop = generate_uid()
+        dataset.SOPInstanceUID = sop
+        dataset.file_meta.MediaStorageSOPInstanceUID = sop
+        dataset.StudyDate = study_date
+        dataset.AccessionNumber = f"PRIOR{study_date}"
+        written.append(target / path.name)
+        dataset.save_as(written[-1], enforce_file_format=True)
+    return study_uid, written

@@ -7,6 +7,7 @@ well-formed, the second as the test says. A vanished instance uses the real Orth
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -45,12 +46,16 @@ def part10(sop: str, source: Path) -> bytes:
 
 
 class FakeDicomWeb(ThreadingHTTPServer):
-    """Serves the study; ``mode`` says how the second instance comes: malformed or cut."""
+    """Serves the study; ``mode`` says how the second instance comes: malformed or cut.
 
-    def __init__(self, good: bytes, mode: str) -> None:
+    ``metadata`` is the body of its WADO-RS Retrieve Study Metadata answer, as given.
+    """
+
+    def __init__(self, good: bytes, mode: str, metadata: bytes = b"[]") -> None:
         super().__init__(("127.0.0.1", 0), Handler)
         self.good = good
         self.mode = mode
+        self.metadata = metadata
 
     @property
     def url(self) -> str:
@@ -77,6 +82,8 @@ class Handler(BaseHTTPRequestHandler):
             )
         elif path == f"/dicom-web/studies/{STUDY}/instances":  # the SRs: none
             self.json([])
+        elif path == f"/dicom-web/studies/{STUDY}/metadata":
+            self.dicom_json(self.server.metadata)
         elif path == f"{base}/{SERIES}/instances":
             self.json([{"00080018": {"vr": "UI", "Value": [sop]}} for sop in (GOOD, BAD)])
         elif path == f"{base}/{SERIES}/instances/{GOOD}":
@@ -103,7 +110,9 @@ class Handler(BaseHTTPRequestHandler):
             self.send_error(404)
 
     def json(self, value: object) -> None:
-        body = json.dumps(value).encode()
+        self.dicom_json(json.dumps(value).encode())
+
+    def dicom_json(self, body: bytes) -> None:
         self.send_response(200)
         self.send_header("Content-Type", "application/dicom+json")
         self.send_header("Content-Length", str(len(body)))
@@ -121,16 +130,24 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
 
+@contextlib.contextmanager
+def serving(server: FakeDicomWeb) -> Iterator[FakeDicomWeb]:
+    """Run the fake server in a thread while the block runs."""
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
 @pytest.fixture(params=["malformed", "cut"])
 def fake(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[FakeDicomWeb]:
     source = copy_sample(tmp_path / "sample") / DUCTOGRAM / "01_LCC_PRE.dcm"
-    server = FakeDicomWeb(part10(GOOD, source), request.param)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with serving(FakeDicomWeb(part10(GOOD, source), request.param)) as server:
+        yield server
 
 
 def test_a_malformed_instance_fails_alone_and_a_cut_one_stops_with_no_half_file(

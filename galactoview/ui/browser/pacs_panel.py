@@ -28,10 +28,8 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from PySide6.QtCore import QDate, QEvent, QObject, QRunnable, Qt, QThreadPool, QTimer, Signal
 from PySide6.QtGui import QShowEvent
@@ -58,6 +56,8 @@ from PySide6.QtWidgets import (
 
 from galactoview.dicom.person_name import format_person_name
 from galactoview.pacs.cache import RetrieveCache, limit_from_environment
+from galactoview.pacs.fetch import Fetched, fetch_study
+from galactoview.pacs.fetch import protocol_of as _protocol
 from galactoview.pacs.nodes import (
     DicomWebNode,
     DimseNode,
@@ -65,7 +65,7 @@ from galactoview.pacs.nodes import (
     parse_dicomweb_url,
     parse_dimse_address,
 )
-from galactoview.pacs.results import InstanceFailure, RetrieveProgress, RetrieveResult, StudyMatch
+from galactoview.pacs.results import RetrieveProgress, StudyMatch
 from galactoview.ui.browser.study_browser import format_dicom_date
 from galactoview.ui.shell.pacs_nodes_dialog import PacsNodes
 
@@ -146,98 +146,6 @@ def environment_nodes(environ: Mapping[str, str] | None = None) -> list[NodeEntr
     except NodeError:
         pass
     return nodes
-
-
-def _protocol(node: PacsNode) -> tuple[ModuleType, dict[str, Any], tuple[type[Exception], ...]]:
-    """Return the client module of a node, its retrieve options, and its node-error types."""
-    if isinstance(node, DicomWebNode):
-        from galactoview.pacs import dicomweb
-
-        return dicomweb, {}, (dicomweb.DicomWebError,)
-    from galactoview.pacs import dimse
-
-    method = "move" if node.storage_scp_port is not None else "get"
-    return dimse, {"method": method}, (dimse.DimseError,)
-
-
-@dataclass(frozen=True)
-class Fetched:
-    """What :func:`fetch_study` did.
-
-    Attributes
-    ----------
-    study_instance_uid
-        The study.
-    folder
-        Its folder in the cache.
-    result
-        The retrieve of its instances; ``None`` when the node failed before any.
-    failures
-        Every instance not retrieved (images and SRs), with its reason.
-    messages
-        Lines about the marks and the cache (what became of the sidecar, evictions).
-    error
-        The node's one-line error when it could not be reached or refused us, else ``""``.
-    """
-
-    study_instance_uid: str
-    folder: Path
-    result: RetrieveResult | None
-    failures: tuple[InstanceFailure, ...]
-    messages: tuple[str, ...]
-    error: str = ""
-
-    @property
-    def openable(self) -> bool:
-        """Whether the retrieve finished with at least one instance (not cancelled)."""
-        return self.result is not None and not self.result.cancelled and bool(self.result.written)
-
-
-def fetch_study(
-    node: PacsNode,
-    study_uid: str,
-    cache: RetrieveCache,
-    *,
-    series: Sequence[str] | None = None,
-    progress: Callable[[RetrieveProgress], object] | None = None,
-    cancel: Callable[[], bool] | None = None,
-) -> Fetched:
-    """Retrieve a study into the cache as ``galactoview pacs get`` does (Qt-free; any thread).
-
-    The instances by the node's protocol into ``cache.study_folder(study_uid)``, then
-    (unless cancelled) the study's SRs, whose newest revision
-    :func:`~galactoview.pacs.revisions.adopt_newest_report` makes the study's sidecar;
-    then the cache is trimmed to its limit, never evicting this study. Never raises for
-    the node or the disk: the problem is in the result.
-    """
-    from galactoview.pacs.revisions import adopt_newest_report
-
-    folder = cache.study_folder(study_uid)
-    protocol, how, node_errors = _protocol(node)
-    messages: list[str] = []
-    try:
-        cache.mark_opened(study_uid)
-        result: RetrieveResult = protocol.retrieve_study(
-            node, study_uid, folder, series=series, progress=progress, cancel=cancel, **how
-        )
-        failures = list(result.failures)
-        if not result.cancelled and result.written:
-            reports, report_failures = protocol.retrieve_reports(node, study_uid, **how)
-            failures += report_failures
-            adoption = adopt_newest_report(study_uid, folder, reports)
-            messages += adoption.problems
-            if adoption.imported is not None and adoption.revision is not None:
-                uid = adoption.revision.sop_instance_uid
-                messages.append(f"marks: SR {uid} ({adoption.imported.outcome.name.lower()})")
-    except node_errors as error:
-        return Fetched(study_uid, folder, None, (), tuple(messages), str(error))
-    except OSError as error:
-        return Fetched(study_uid, folder, None, (), (), f"{folder}: {error.strerror or error}")
-    eviction = cache.evict(keep={study_uid})
-    messages += eviction.problems
-    if eviction.evicted:
-        messages.append(f"PACS cache: {len(eviction.evicted)} older studies' images removed")
-    return Fetched(study_uid, folder, result, tuple(failures), tuple(messages))
 
 
 class TransferRelay(QObject):

@@ -185,7 +185,9 @@ def test_cancel_mid_retrieve_leaves_no_half_file_and_a_retry_resumes(
     assert len(files) == 1
     assert [p.name for p in folder.iterdir() if p.name.endswith(".tmp")] == []
     assert dcmread(files[0]).SOPInstanceUID + ".dcm" == files[0].name  # a whole instance
-    assert not (folder / sidecar_name(ductogram.study_instance_uid)).exists()
+    # The marks are adopted before the first image is announced (fetch_study), so the
+    # first image kept has its sidecar next to it.
+    assert (folder / sidecar_name(ductogram.study_instance_uid)).exists()
     assert panel.message.text().startswith("Cancelled: 1 instances kept")
     assert window.records == ()  # nothing partial was opened as if complete
     assert not panel.cancel_button.isEnabled()
