@@ -487,14 +487,32 @@ class StudyBrowserDock(QDockWidget):
 
     # -------------------------------------------------------------- API
 
-    def set_images(self, records: Sequence[ImageRecord]) -> None:
+    def set_images(self, records: Sequence[ImageRecord], *, keep_view: bool = False) -> None:
         """Show images (already in display order: newest study first) and their thumbnails.
 
         Thumbnails already made for the same files are shown at once; the others are
         requested from the loader, and :attr:`thumbnails_done` follows when all are in
         (at once when none is needed).
+
+        Parameters
+        ----------
+        records
+            The images.
+        keep_view
+            Images were added to those listed: the studies and series the user
+            collapsed stay collapsed, the list does not scroll, thumbnails on their way
+            keep coming and failed ones are not tried again. The images shown and the
+            current one are set again by the caller (:meth:`set_shown`,
+            :meth:`set_current`).
         """
-        self.loader.clear()
+        collapsed: set[tuple[str, ...]] = set()
+        failed: dict[str, str] = {}
+        scrolled = self.tree.verticalScrollBar().value()
+        if keep_view:
+            collapsed = self._collapsed()
+            failed = {self._keys[index]: error for index, error in self._errors.items()}
+        else:
+            self.loader.clear()
         blocker = QSignalBlocker(self.tree)
         self.tree.clear()
         self._records = tuple(records)
@@ -530,10 +548,19 @@ class StudyBrowserDock(QDockWidget):
             if pixmap is not None:
                 self._pixmaps.move_to_end(thumbnail)
                 item.setIcon(0, QIcon(pixmap))
+            elif thumbnail in failed:
+                self._errors[index] = failed[thumbnail]
+                item.setIcon(0, self.broken_icon)
+                item.setToolTip(0, self._tooltip(index, record))
             else:
                 item.setIcon(0, self.loading_icon)
                 self._waiting.add(thumbnail)
         self.tree.expandAll()
+        for group, row in self._group_items().items():
+            if group in collapsed:
+                row.setExpanded(False)
+        if keep_view:
+            self.tree.verticalScrollBar().setValue(scrolled)
         del blocker
         self._update_header(0 if self._records else None)
         for index, record in enumerate(self._records):
@@ -599,6 +626,21 @@ class StudyBrowserDock(QDockWidget):
         self.loader.shutdown()
 
     # -------------------------------------------------------------- internals
+
+    def _group_items(self) -> dict[tuple[str, ...], QTreeWidgetItem]:
+        """Return the study and series rows: (study UID,) and (study UID, series UID)."""
+        groups: dict[tuple[str, ...], QTreeWidgetItem] = {}
+        for record, item in zip(self._records, self._items, strict=True):
+            series = item.parent()
+            study = series.parent() if series is not None else None
+            if series is not None and study is not None:
+                groups[(record.study_instance_uid, record.series_instance_uid)] = series
+                groups[(record.study_instance_uid,)] = study
+        return groups
+
+    def _collapsed(self) -> set[tuple[str, ...]]:
+        """Return the keys of the study and series rows the user collapsed."""
+        return {key for key, item in self._group_items().items() if not item.isExpanded()}
 
     def _update_header(self, index: int | None) -> None:
         record = self._records[index] if index is not None else None
