@@ -213,7 +213,12 @@ def test_open_paths_without_confirm_does_not_ask_about_unsaved_marks(
 ) -> None:
     window = open_window([ductogram])
     asked: list[str] = []
-    monkeypatch.setattr(window.unsaved_guard, "confirm_leave", lambda: not asked.append("?"))
+
+    def confirm_leave() -> bool:
+        asked.append("?")
+        return True
+
+    monkeypatch.setattr(window.unsaved_guard, "confirm_leave", confirm_leave)
     with qtbot.waitSignal(window.scan_finished, timeout=20_000):
         window.open_paths([prior], confirm=False)
     assert len(window.records) == 4 and asked == []
