@@ -454,10 +454,14 @@ class MainWindow(QMainWindow):
 
     def _on_hanging_remapped(self, moved: Mapping[int, int]) -> None:
         """Follow the images open to their new indices (images added); nothing is redrawn."""
-        hanging = self.session.hanging
-        if hanging is not None:
-            self.hanging_view.remap(hanging)
+        hanging, shown = self.session.hanging, self.hanging_view.hanging
         self.cells.remap(moved)
+        if hanging is None:
+            return
+        if shown is None or (shown.rows, shown.columns) != (hanging.rows, hanging.columns):
+            self._on_hanging_changed(hanging)  # the view was not showing it: lay it out
+            return
+        self.hanging_view.remap(hanging)
         self.browser.set_shown(self.session.shown_images())
         self.browser.set_current(self.current_index)
         self.cells.prefetch(self.session.stage_images_not_shown())
