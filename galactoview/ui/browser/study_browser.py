@@ -501,13 +501,15 @@ class StudyBrowserDock(QDockWidget):
         keep_view
             Images were added to those listed: the studies and series the user
             collapsed stay collapsed, the list does not scroll, thumbnails on their way
-            keep coming and failed ones are not tried again. The images shown and the
-            current one are set again by the caller (:meth:`set_shown`,
-            :meth:`set_current`).
+            keep coming and failed ones are not tried again; the images marked shown
+            and the current one stay so (by SOP Instance UID), without scrolling to them.
         """
         collapsed: set[tuple[str, ...]] = set()
         failed: dict[str, str] = {}
         scrolled = self.tree.verticalScrollBar().value()
+        current = self.current_index()
+        marked = [self._records[index].sop_instance_uid for index in self._shown]
+        current_uid = self._records[current].sop_instance_uid if current is not None else None
         if keep_view:
             collapsed = self._collapsed()
             failed = {self._keys[index]: error for index, error in self._errors.items()}
@@ -559,24 +561,37 @@ class StudyBrowserDock(QDockWidget):
         for group, row in self._group_items().items():
             if group in collapsed:
                 row.setExpanded(False)
+        header = 0 if self._records else None
         if keep_view:
+            where = {record.sop_instance_uid: n for n, record in enumerate(self._records)}
+            self._shown = [where[uid] for uid in marked if uid in where]
+            for index in self._shown:
+                self._mark(index, True)
+            if current_uid in where:
+                header = where[current_uid]
+                self.tree.setAutoScroll(False)  # a current item scrolls to itself otherwise
+                self.tree.setCurrentItem(self._items[header])
+                self.tree.setAutoScroll(True)
             self.tree.verticalScrollBar().setValue(scrolled)
         del blocker
-        self._update_header(0 if self._records else None)
+        self._update_header(header)
         for index, record in enumerate(self._records):
             if self._keys[index] in self._waiting:
                 self.loader.request(record)
         if not self._waiting:
             self.thumbnails_done.emit()
 
-    def set_shown(self, indices: Iterable[int]) -> None:
-        """Mark the images hung in the viewports (bold, highlighted); scroll to the first."""
+    def set_shown(self, indices: Iterable[int], *, scroll: bool = True) -> None:
+        """Mark the images hung in the viewports (bold, highlighted); scroll to the first.
+
+        ``scroll=False`` leaves the list where the user scrolled it (images added).
+        """
         for index in self._shown:
             self._mark(index, False)
         self._shown = [i for i in dict.fromkeys(indices) if 0 <= i < len(self._items)]
         for index in self._shown:
             self._mark(index, True)
-        if self._shown:
+        if self._shown and scroll:
             self.tree.scrollToItem(self._items[self._shown[0]])
 
     def set_current(self, index: int | None) -> None:

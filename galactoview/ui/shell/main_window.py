@@ -462,7 +462,7 @@ class MainWindow(QMainWindow):
             self._on_hanging_changed(hanging)  # the view was not showing it: lay it out
             return
         self.hanging_view.remap(hanging)
-        self.browser.set_shown(self.session.shown_images())
+        self.browser.set_shown(self.session.shown_images(), scroll=False)
         self.browser.set_current(self.current_index)
         self.cells.prefetch(self.session.stage_images_not_shown())
 

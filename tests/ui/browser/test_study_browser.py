@@ -325,11 +325,18 @@ def test_images_added_do_not_scroll_the_list(
     qtbot.waitExposed(dock)
     with qtbot.waitSignal(dock.thumbnails_done, timeout=10_000):
         dock.set_images(sample_records[:8])
+    dock.set_current(0)
+    dock.set_shown([0, 1])
     bar = dock.tree.verticalScrollBar()
     assert bar.maximum() > 0
-    bar.setValue(bar.maximum() // 2)
+    bar.setValue(bar.maximum())  # the current image is out of sight
     scrolled = bar.value()
-    assert scrolled > 0
     dock.set_images(sample_records, keep_view=True)
-    qtbot.waitUntil(lambda: bar.maximum() > scrolled * 2)  # the new rows are laid out
+    assert dock.current_index() == 0 and dock.shown_indices() == [0, 1]
+    assert dock.image_item(1).font(0).bold()
+    dock.set_shown([0, 1], scroll=False)  # as the window tells it after images are added
+    dock.set_current(0)
+    qtbot.waitUntil(lambda: bar.maximum() > scrolled)  # the new rows are laid out
     assert bar.value() == scrolled
+    dock.set_shown([0, 1])  # a new hanging shows its images
+    assert bar.value() < scrolled
