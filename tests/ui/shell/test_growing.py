@@ -263,3 +263,21 @@ def test_marks_made_while_a_study_arrives_stay_and_are_saved_with_all_its_images
     assert window.saver.save_now()
     assert window.workspace.dirty_studies() == ()
     assert window.problems.messages() == []
+
+
+def test_the_active_cell_stays_active_when_the_default_is_hung_again(
+    open_window: OpenWindow, qtbot: QtBot, ductogram: Path
+) -> None:
+    window = open_window([ductogram / "04_LML_POST.dcm"])  # the ML cell first
+    settle(qtbot, window)
+    window.hanging_view.set_active(1)  # the reader clicked it
+    assert window.session.active_cell == 1
+    lateral = window.hanging_view.viewports[1]
+    before = view_range(lateral)
+    with qtbot.waitSignal(window.hanging_changed, timeout=10_000):
+        add_and_wait(qtbot, window, [ductogram])
+    assert window.session.active_cell == 1 and window.hanging_view.active_index == 1
+    assert window.current_record() == window.records[3]
+    assert window.hanging_view.viewports[0].record == window.records[2]
+    assert lateral.record == window.records[3] and view_range(lateral) == before
+    assert window.image_label.text() != ""
