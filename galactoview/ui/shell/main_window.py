@@ -9,7 +9,8 @@ elsewhere: what is open, how it hangs and where the reader is in the Qt-free
 the commands, their keys and menus in the actions table
 (:mod:`galactoview.ui.shell.actions`); decoding into the cells in
 :mod:`galactoview.ui.viewer.cell_decoding`; the display math in
-:mod:`galactoview.imaging.display`.
+:mod:`galactoview.imaging.display`; scans one at a time and images added to those open
+(:meth:`MainWindow.add_paths`) in :mod:`galactoview.ui.shell.growing`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from galactoview.dicom.loading import ImageRecord, ScanResult
+from galactoview.dicom.loading import ImageRecord, LoadProblem, ScanResult
 from galactoview.dicom.person_name import format_person_name
 from galactoview.reading.hanging import Hanging
 from galactoview.reading.session import ReadingSession
@@ -329,11 +330,7 @@ class MainWindow(QMainWindow):
         self.findings_dock.set_images(result.images)
         self.review.set_images(result.images)
         self.saver.open_studies(result.images, result.reports)
-        # One batch: ten thousand lines must not mean ten thousand repaints.
-        self.problems.report_many(
-            (f"[{p.archive_member}] {p.message}" if p.archive_member else p.message, p.path)
-            for p in result.problems
-        )
+        self._report_load_problems(result.problems)
         if not result.images and result.problems:
             self.problems.alert(
                 f"No images could be opened ({len(result.problems)} problem(s)).",
@@ -358,10 +355,7 @@ class MainWindow(QMainWindow):
             self.set_scan_result(result)
             return
         merged = growing.merge(self.records, result)
-        self.problems.report_many(
-            (f"[{p.archive_member}] {p.message}" if p.archive_member else p.message, p.path)
-            for p in merged.problems
-        )
+        self._report_load_problems(merged.problems)
         if merged.added:
             self.browser.set_images(merged.records, keep_view=True)
             self.findings_dock.set_images(merged.records)
@@ -369,6 +363,14 @@ class MainWindow(QMainWindow):
             self.saver.add_studies(merged.records, result.reports)
             self.session.grow(merged.records)
         self._update_title()
+
+    def _report_load_problems(self, problems: Sequence[LoadProblem]) -> None:
+        """Report a scan's problems, one line each (the archive member named)."""
+        # One batch: ten thousand lines must not mean ten thousand repaints.
+        self.problems.report_many(
+            (f"[{p.archive_member}] {p.message}" if p.archive_member else p.message, p.path)
+            for p in problems
+        )
 
     def open_paths(self, paths: Sequence[Path], *, confirm: bool = True) -> None:
         """Scan files and folders in the background, then show what they hold.
