@@ -250,6 +250,7 @@ class ReadingSession:
         self._active = active
         self._kept = frozenset(kept)
         self._default_shown = True
+        self._layout_position = 0  # the cycle restarts, as with hang_default
         try:
             self.hanging_changed.emit(hanging)
         finally:

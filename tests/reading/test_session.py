@@ -404,6 +404,7 @@ def test_grow_hangs_the_default_again_when_it_fills_an_empty_cell(
     ]
     assert hung(session) == choose_hanging(ductogram)
     assert session.cells == {0: CellImage(2, 1), 1: CellImage(3)}
+    assert session.layout_position == 0
     assert recorder.kept == [frozenset({0})]
     assert session.kept_cells == frozenset()  # only while the new hanging is told
     assert session.default_shown
@@ -447,6 +448,21 @@ def test_grow_keeps_a_manual_layout_and_the_cycle_stop_reached(
     assert session.layouts[session.layout_position] == "1×2"
     assert session.layouts[0] == GalactographyStage.POST.value  # the cycle is rebuilt
     assert len(session.layouts) > 4
+
+
+def test_a_default_re_hung_for_another_protocol_restarts_the_cycle(
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    session = ReadingSession()
+    session.open(sample_records[5:])  # the prior alone: its 4-up
+    assert hung(session).kind is ProtocolKind.MAMMOGRAPHY
+    recorder = GrowRecorder(session)
+    session.grow(sample_records)  # the galactography, newer, takes the default
+    assert hung(session).stage is GalactographyStage.POST
+    assert recorder.kept == [frozenset()]  # no cell shows what it showed
+    assert session.layout_position == 0
+    assert session.layouts[0] == GalactographyStage.POST.value
+    assert session.active_cell == 0
 
 
 def test_grow_with_the_same_default_layout_re_hangs_nothing(
