@@ -12,18 +12,22 @@ The session holds what a reading workstation shows, without any window:
   its hanging placed, after the reader stepped through the images in it), the active
   cell, and whether the surgeon's read-only review is on;
 - navigation: next/previous image and series in the active cell, frames, going to
-  the image a mark is on.
+  the image a mark is on;
+- images added to those open (:meth:`ReadingSession.grow`: the rest of a study arriving
+  from the PACS, a prior fetched in the background) without losing the reader's place.
 
 Views observe the session through plain callbacks (:class:`Callbacks`): a view
 connects to :attr:`ReadingSession.hanging_changed`, :attr:`~ReadingSession.image_selected`,
 :attr:`~ReadingSession.frame_selected`, :attr:`~ReadingSession.active_changed`,
-:attr:`~ReadingSession.review_mode_changed` and :attr:`~ReadingSession.notice` and
+:attr:`~ReadingSession.review_mode_changed`, :attr:`~ReadingSession.notice`,
+:attr:`~ReadingSession.records_changed` and :attr:`~ReadingSession.hanging_remapped` and
 draws what the session says. No decision about layouts or navigation is left to the
 view, so all of it is tested without a window.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -99,7 +103,15 @@ class ReadingSession:
     Attributes
     ----------
     hanging_changed
-        Called with the new :class:`Hanging` once it is laid out (cells, active cell 0).
+        Called with the new :class:`Hanging` once it is laid out (cells, active cell 0;
+        after :meth:`grow`, see :attr:`kept_cells` and :attr:`active_cell`).
+    hanging_remapped
+        Called by :meth:`grow` with how the images moved (old index → new index),
+        before any new hanging: the hanging, the cells and the active cell now use
+        the new indices and show the same images. A view moves its bookkeeping to
+        the new indices and changes nothing on screen.
+    records_changed
+        Called with the images now open after :meth:`open` and every :meth:`grow`.
     image_selected
         Called with a cell that now shows another image (:meth:`select_image`, the
         navigation methods).
@@ -122,7 +134,11 @@ class ReadingSession:
         self._layouts: tuple[Layout, ...] = ()
         self._layout_position = 0
         self._review = False
+        self._default_shown = False  # the hanging shown is the automatic default
+        self._kept: frozenset[int] = frozenset()
         self.hanging_changed: Callbacks[Hanging] = Callbacks()
+        self.hanging_remapped: Callbacks[Mapping[int, int]] = Callbacks()
+        self.records_changed: Callbacks[tuple[ImageRecord, ...]] = Callbacks()
         self.image_selected: Callbacks[int] = Callbacks()
         self.frame_selected: Callbacks[int] = Callbacks()
         self.active_changed: Callbacks[int] = Callbacks()
@@ -144,7 +160,111 @@ class ReadingSession:
         self._layouts = self._build_layout_cycle()
         self._layout_position = 0
         self._cells.clear()
-        self.hang(choose_hanging(self._records))
+        self._hang(choose_hanging(self._records), default=True)
+        self.records_changed.emit(self._records)
+
+    def grow(self, records: Sequence[ImageRecord]) -> None:
+        """Read more images (or fewer): keep the reader's place, re-hang the default if it grew.
+
+        The images already open keep what the reader did with them: the hanging shown,
+        the image and frame of each cell, the active cell and the layout of the cycle
+        reached are moved to the new indices (images are matched by SOP Instance UID),
+        :attr:`hanging_remapped` telling how. The layout cycle is rebuilt for the new
+        images (a prior adds its stages and 4-up).
+
+        When the hanging shown is the automatic default (:meth:`open`,
+        :meth:`hang_default`, and the reader has hung nothing else since), the default
+        is chosen again for the new images and hung when its layout differs (a cell
+        that was empty has its image now, or a protocol applies now): cells that show
+        the same image as before keep it with its frame, a cell the reader stepped to
+        another image keeps that image, and the active cell stays active
+        (:attr:`kept_cells` lists these cells, so a view leaves them as they are).
+        Otherwise the hanging is kept and nothing is re-hung.
+
+        Parameters
+        ----------
+        records
+            All the images now open, in display order (newest study first): normally
+            those open plus new ones. An image open before and missing here leaves its
+            cells empty. Nothing is open yet: the same as :meth:`open`.
+        """
+        if self._hanging is None:
+            self.open(records)
+            return
+        new = tuple(records)
+        where: dict[str, int] = {}
+        for number, record in enumerate(new):
+            where.setdefault(record.sop_instance_uid, number)
+        moved = {
+            old: where[record.sop_instance_uid]
+            for old, record in enumerate(self._records)
+            if record.sop_instance_uid in where
+        }
+        reached = self._layouts[self._layout_position].name if self._layouts else None
+        self._records = new
+        self._layouts = self._build_layout_cycle()
+        self._layout_position = next(
+            (n for n, layout in enumerate(self._layouts) if layout.name == reached), 0
+        )
+        remapped = _remapped_hanging(self._hanging, moved)
+        self._cells = {
+            cell: CellImage(moved[shown.image], shown.frame)
+            for cell, shown in self._cells.items()
+            if shown.image in moved
+        }
+        default = choose_hanging(new) if self._default_shown else None
+        if default is not None and _layout_of(default) == _layout_of(remapped):
+            remapped = default  # the same cells; its notes are those of the images now open
+        self._hanging = remapped
+        self.hanging_remapped.emit(moved)
+        if default is not None and remapped is not default:
+            self._rehang_keeping(default)
+        self.records_changed.emit(new)
+
+    def _rehang_keeping(self, hanging: Hanging) -> None:
+        """Hang the default again after :meth:`grow`, leaving the cells the reader sees alone."""
+        before = self._hanging
+        cells = {
+            number: CellImage(cell.image)
+            for number, cell in enumerate(hanging.cells)
+            if cell.image is not None
+        }
+        kept: set[int] = set()
+        for number, shown in self._cells.items():
+            if number >= len(hanging.cells):
+                continue
+            hung = hanging.cells[number]
+            placed = before.cells[number].image if before is not None else None
+            if hung.image == shown.image:
+                looks = (hung.flip, hung.anchor)
+            elif shown.image != placed:  # the reader stepped to this image: it stays
+                looks = placement(self._records[shown.image])
+            else:
+                continue
+            if looks == self.flip_and_anchor(number, shown.image):
+                cells[number] = shown
+                kept.add(number)
+        active = self._active if self._active < len(hanging.cells) else 0
+        self._hanging = hanging
+        self._cells = cells
+        self._active = active
+        self._kept = frozenset(kept)
+        self._default_shown = True
+        self._layout_position = 0  # the cycle restarts, as with hang_default
+        try:
+            self.hanging_changed.emit(hanging)
+        finally:
+            self._kept = frozenset()
+
+    @property
+    def kept_cells(self) -> frozenset[int]:
+        """Return the cells a new hanging leaves as they were (only while it is told).
+
+        Empty except while :attr:`hanging_changed` is emitted by :meth:`grow`: then the
+        cells that show the same image, frame and flip as before, which a view need not
+        decode, fit or window again.
+        """
+        return self._kept
 
     @property
     def records(self) -> tuple[ImageRecord, ...]:
@@ -197,6 +317,9 @@ class ReadingSession:
 
     def hang(self, hanging: Hanging) -> None:
         """Lay out a hanging: each cell shows its image (frame 0), the first cell is active."""
+        self._hang(hanging, default=False)
+
+    def _hang(self, hanging: Hanging, *, default: bool) -> None:
         self._hanging = hanging
         self._cells = {
             number: CellImage(cell.image)
@@ -204,12 +327,18 @@ class ReadingSession:
             if cell.image is not None
         }
         self._active = 0
+        self._default_shown = default
         self.hanging_changed.emit(hanging)
 
     def hang_default(self) -> None:
         """Hang the default protocol for the images opened (key H); the cycle restarts."""
         self._layout_position = 0
-        self.hang(choose_hanging(self._records))
+        self._hang(choose_hanging(self._records), default=True)
+
+    @property
+    def default_shown(self) -> bool:
+        """Return whether the hanging shown is the automatic default (re-chosen by :meth:`grow`)."""
+        return self._default_shown
 
     def _hang_from_cycle(self, step: int) -> None:
         if not self._layouts:
@@ -404,3 +533,28 @@ class ReadingSession:
         if on != self._review:
             self._review = on
             self.review_mode_changed.emit(on)
+
+
+def _remapped_hanging(hanging: Hanging, moved: Mapping[int, int]) -> Hanging:
+    """Return the hanging with its images at their new indices (emptied where one went)."""
+    cells = tuple(
+        cell
+        if cell.image is None
+        else dataclasses.replace(cell, image=moved[cell.image])
+        if cell.image in moved
+        else dataclasses.replace(cell, image=None)
+        for cell in hanging.cells
+    )
+    return dataclasses.replace(hanging, cells=cells)
+
+
+def _layout_of(hanging: Hanging) -> tuple[object, ...]:
+    """Return what a hanging shows and how, its name and notes left out."""
+    return (
+        hanging.kind,
+        hanging.rows,
+        hanging.columns,
+        hanging.cells,
+        hanging.stage,
+        hanging.study_instance_uid,
+    )

@@ -347,3 +347,145 @@ def test_review_mode_is_off_at_first_and_observers_hear_changes_only(
     assert session.review_mode
     session.set_review_mode(False)
     assert recorder.take() == [("review", True), ("review", False)]
+
+
+# ------------------------------------------------------------------ growing
+
+
+class GrowRecorder(Recorder):
+    """Also records what grow tells: the index moves, the records, the cells kept."""
+
+    def __init__(self, session: ReadingSession) -> None:
+        super().__init__(session)
+        self.kept: list[frozenset[int]] = []
+        session.hanging_remapped.connect(lambda moved: self.events.append(("moved", moved)))
+        session.records_changed.connect(lambda r: self.events.append(("records", len(r))))
+        session.hanging_changed.connect(lambda _h: self.kept.append(session.kept_cells))
+
+
+def test_grow_moves_a_hanging_the_reader_chose_to_the_new_indices(
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    prior = sample_records[5:]
+    session = ReadingSession()
+    session.open(prior)
+    session.next_layout()
+    session.previous_layout()  # the 4-up again, but hung by the reader
+    assert not session.default_shown
+    session.set_active(3)
+    session.select_frame(2)
+    recorder = GrowRecorder(session)
+    session.grow(sample_records)  # the galactography sorts first: every index moves by 5
+    assert recorder.take() == [("moved", {0: 5, 1: 6, 2: 7, 3: 8}), ("records", 9)]
+    assert session.records == sample_records
+    assert hung(session).kind is ProtocolKind.MAMMOGRAPHY
+    assert hung(session).image_indices() == (5, 6, 7, 8)
+    assert session.cells == {0: CellImage(5), 1: CellImage(6), 2: CellImage(7), 3: CellImage(8, 2)}
+    assert session.active_cell == 3 and session.current_record() is sample_records[8]
+    prior_uid = sample_records[5].study_instance_uid
+    assert session.layouts[session.layout_position] == f"4-up {prior_uid}"
+    assert GalactographyStage.COMPARE_PRIOR.value in session.layouts
+
+
+def test_grow_hangs_the_default_again_when_it_fills_an_empty_cell(
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    ductogram = sample_records[:5]
+    session = ReadingSession()
+    session.open(ductogram[2:3])  # the first instance to arrive: L CC post
+    assert [cell.image for cell in hung(session).cells] == [0, None]
+    session.select_frame(1)
+    recorder = GrowRecorder(session)
+    session.grow(ductogram)
+    assert recorder.take() == [
+        ("moved", {0: 2}),
+        ("hanging", choose_hanging(ductogram).name),
+        ("records", 5),
+    ]
+    assert hung(session) == choose_hanging(ductogram)
+    assert session.cells == {0: CellImage(2, 1), 1: CellImage(3)}
+    assert session.layout_position == 0
+    assert recorder.kept == [frozenset({0})]
+    assert session.kept_cells == frozenset()  # only while the new hanging is told
+    assert session.default_shown
+
+
+def test_grow_keeps_the_active_cell_and_an_image_the_reader_stepped_to(
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    session = ReadingSession()
+    session.open(sample_records[3:4])  # L ML post: the CC cell is empty
+    assert [cell.image for cell in hung(session).cells] == [None, 0]
+    session.set_active(1)
+    recorder = GrowRecorder(session)
+    session.grow(sample_records[:5])
+    assert hung(session) == choose_hanging(sample_records[:5])
+    assert session.active_cell == 1 and session.current_index == 3
+    assert recorder.kept == [frozenset({1})]
+    # The reader put L CC post in the empty cell too; the default re-hung leaves it there.
+    session.open(sample_records[2:3])
+    session.set_active(1)
+    session.select_image(0)
+    recorder.kept.clear()
+    session.grow(sample_records[:5])
+    assert hung(session).cells[1].image == 3
+    assert session.cells == {0: CellImage(2), 1: CellImage(2)}
+    assert recorder.kept == [frozenset({0, 1})]
+
+
+def test_grow_keeps_a_manual_layout_and_the_cycle_stop_reached(
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    session = ReadingSession()
+    session.open(sample_records[2:3])
+    while session.layouts[session.layout_position] != "1×2":
+        session.next_layout()
+    recorder = GrowRecorder(session)
+    session.grow(sample_records)
+    assert recorder.take() == [("moved", {0: 2}), ("records", 9)]
+    assert hung(session).kind is ProtocolKind.MANUAL
+    assert [cell.image for cell in hung(session).cells] == [2, None]
+    assert session.layouts[session.layout_position] == "1×2"
+    assert session.layouts[0] == GalactographyStage.POST.value  # the cycle is rebuilt
+    assert len(session.layouts) > 4
+
+
+def test_a_default_re_hung_for_another_protocol_restarts_the_cycle(
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    session = ReadingSession()
+    session.open(sample_records[5:])  # the prior alone: its 4-up
+    assert hung(session).kind is ProtocolKind.MAMMOGRAPHY
+    recorder = GrowRecorder(session)
+    session.grow(sample_records)  # the galactography, newer, takes the default
+    assert hung(session).stage is GalactographyStage.POST
+    assert recorder.kept == [frozenset()]  # no cell shows what it showed
+    assert session.layout_position == 0
+    assert session.layouts[0] == GalactographyStage.POST.value
+    assert session.active_cell == 0
+
+
+def test_grow_with_the_same_default_layout_re_hangs_nothing(
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    session = ReadingSession()
+    session.open(sample_records[:5])
+    recorder = GrowRecorder(session)
+    session.grow(sample_records)  # the prior adds a stage, not a cell to post-contrast
+    assert recorder.take() == [("moved", {n: n for n in range(5)}), ("records", 9)]
+    assert hung(session) == choose_hanging(sample_records)  # its notes are the new ones
+    assert session.default_shown
+
+
+def test_grow_empties_the_cell_of_an_image_no_longer_open_and_opens_when_nothing_is(
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    session = ReadingSession()
+    recorder = GrowRecorder(session)
+    session.grow(sample_records[:5])  # nothing open: the same as open
+    assert hung(session) == choose_hanging(sample_records[:5])
+    assert recorder.take()[-1] == ("records", 5)
+    session.hang_manual(1, 2)
+    session.grow([sample_records[3]])  # L CC post went
+    assert [cell.image for cell in hung(session).cells] == [None, 0]
+    assert session.cells == {1: CellImage(0)}

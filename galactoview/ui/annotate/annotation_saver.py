@@ -25,7 +25,7 @@ closes. Nothing a reader does is lost:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Final
@@ -36,7 +36,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
 
 from galactoview.annotations.document import StudySnapshot
-from galactoview.annotations.model import AnnotationSet
+from galactoview.annotations.model import AnnotationSet, ChestWallLine
 from galactoview.dicom.loading import ImageRecord, StructuredReportFile, read_header
 from galactoview.location.localize import FindingLocation
 from galactoview.location.study import locate_document
@@ -136,11 +136,75 @@ class AnnotationSaver(QObject):
             self._loading = False
         self.storage_changed.emit()
 
+    def add_studies(
+        self,
+        records: Sequence[ImageRecord],
+        reports: Sequence[StructuredReportFile] = (),
+    ) -> tuple[str, ...]:
+        """Read the sidecar (or SR) of the studies among ``records`` not open yet.
+
+        The studies already open keep their documents, undo history, unsaved marks and
+        pending saves: only the images they are saved with are updated (an image of
+        theirs that arrived since is referenced by the next save). The studies added are
+        read as :meth:`open_studies` reads them.
+
+        Parameters
+        ----------
+        records
+            Every image now open (those open before and those added).
+        reports
+            Structured Report files found with the images added.
+
+        Returns
+        -------
+        tuple of str
+            The Study Instance UIDs read, in the order of ``records``.
+        """
+        known = {record.study_instance_uid for record in self._records.values()}
+        self._records = {record.sop_instance_uid: record for record in records}
+        studies: dict[str, list[ImageRecord]] = {}
+        for record in records:
+            if record.study_instance_uid not in known:
+                studies.setdefault(record.study_instance_uid, []).append(record)
+        self._loading = True
+        try:
+            for study, members in studies.items():
+                self._load(study, members, added=True)
+                if not self._has_sidecar(study):
+                    self._load_report(
+                        study,
+                        [r for r in reports if r.study_instance_uid == study],
+                        added=True,
+                    )
+        finally:
+            self._loading = False
+        if studies:
+            self.storage_changed.emit()
+        return tuple(studies)
+
+    def _put_loaded(
+        self,
+        annotations: AnnotationSet,
+        chest_walls: Mapping[str, ChestWallLine] | None,
+        *,
+        added: bool,
+    ) -> None:
+        """Put a study read from disk in the workspace: replacing all history, or added."""
+        if not added:
+            self.workspace.set_loaded(annotations, chest_walls)
+            return
+        try:
+            self.workspace.add_loaded(annotations, chest_walls)
+        except ValueError as error:  # edited before it was read: the reader's edits stay
+            self._problems.report(f"annotations not read: {error}")
+
     def _has_sidecar(self, study: str) -> bool:
         target = self._targets.get(study)
         return target is not None and (target.fingerprint is not None or target.alongside)
 
-    def _load_report(self, study: str, reports: Sequence[StructuredReportFile]) -> None:
+    def _load_report(
+        self, study: str, reports: Sequence[StructuredReportFile], *, added: bool = False
+    ) -> None:
         """Take a study's annotations from the first SR file among ``reports`` that has some."""
         for report in reports:
             try:
@@ -155,14 +219,14 @@ class AnnotationSaver(QObject):
             marks = annotations.findings or annotations.duct_segments or annotations.landmarks
             if not (marks or result.chest_walls):
                 continue
-            self.workspace.set_loaded(annotations, result.chest_walls)
+            self._put_loaded(annotations, result.chest_walls, added=added)
             self._evidence[study] = evidence_headers(dataset)
             target = self._targets.get(study)
             where = f"; edits are saved to {target.path}" if target is not None else ""
             self._problems.report(f"annotations read from this DICOM SR{where}", report.path)
             return
 
-    def _load(self, study: str, members: Sequence[ImageRecord]) -> None:
+    def _load(self, study: str, members: Sequence[ImageRecord], *, added: bool = False) -> None:
         try:
             opened = open_annotations(study, [record.path for record in members])
         except ValueError as error:  # a Study Instance UID that cannot name a file
@@ -174,7 +238,7 @@ class AnnotationSaver(QObject):
             self._problems.report(opened.target.notice)
         self._targets[study] = opened.target
         self._evidence[study] = dict(opened.evidence)
-        self.workspace.set_loaded(opened.annotations, opened.chest_walls)
+        self._put_loaded(opened.annotations, opened.chest_walls, added=added)
 
     def target(self, study_instance_uid: str) -> SidecarTarget | None:
         """Return where a study's annotations are saved (None if not known)."""

@@ -216,6 +216,34 @@ class AnnotationWorkspace(QObject):
             self.select(None)
         self._changed(study)
 
+    def add_loaded(
+        self,
+        annotations: AnnotationSet,
+        chest_walls: Mapping[str, ChestWallLine] | None = None,
+    ) -> None:
+        """Put a study read from disk next to the studies open, keeping their undo history.
+
+        Unlike :meth:`set_loaded` the undo stack is kept: it holds edits of the other
+        studies only, which stay valid (a study added to those open, e.g. a prior
+        fetched in the background).
+
+        Raises
+        ------
+        ValueError
+            If the study's document has an undo or redo history (edits in the stack
+            refer to it: :meth:`set_loaded` is the way to replace it).
+        """
+        study = annotations.study_instance_uid
+        state = StudySnapshot.of(annotations, chest_walls)
+        document = self._documents.get(study)
+        if document is None:
+            self._documents[study] = StudyDocument(state)
+        elif document.can_undo() or document.can_redo():
+            raise ValueError(f"study {study} has edits to undo: it cannot be added again")
+        else:
+            document.load(state)
+        self._changed(study)
+
     def mark_saved(self, annotations: AnnotationSet, revision: int | None = None) -> None:
         """Record that a study was saved as ``annotations`` (its new revision UIDs).
 

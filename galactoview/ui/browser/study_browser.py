@@ -487,14 +487,34 @@ class StudyBrowserDock(QDockWidget):
 
     # -------------------------------------------------------------- API
 
-    def set_images(self, records: Sequence[ImageRecord]) -> None:
+    def set_images(self, records: Sequence[ImageRecord], *, keep_view: bool = False) -> None:
         """Show images (already in display order: newest study first) and their thumbnails.
 
         Thumbnails already made for the same files are shown at once; the others are
         requested from the loader, and :attr:`thumbnails_done` follows when all are in
         (at once when none is needed).
+
+        Parameters
+        ----------
+        records
+            The images.
+        keep_view
+            Images were added to those listed: the studies and series the user
+            collapsed stay collapsed, the list does not scroll, thumbnails on their way
+            keep coming and failed ones are not tried again; the images marked shown
+            and the current one stay so (by SOP Instance UID), without scrolling to them.
         """
-        self.loader.clear()
+        collapsed: set[tuple[str, ...]] = set()
+        failed: dict[str, str] = {}
+        scrolled = self.tree.verticalScrollBar().value()
+        current = self.current_index()
+        marked = [self._records[index].sop_instance_uid for index in self._shown]
+        current_uid = self._records[current].sop_instance_uid if current is not None else None
+        if keep_view:
+            collapsed = self._collapsed()
+            failed = {self._keys[index]: error for index, error in self._errors.items()}
+        else:
+            self.loader.clear()
         blocker = QSignalBlocker(self.tree)
         self.tree.clear()
         self._records = tuple(records)
@@ -530,26 +550,48 @@ class StudyBrowserDock(QDockWidget):
             if pixmap is not None:
                 self._pixmaps.move_to_end(thumbnail)
                 item.setIcon(0, QIcon(pixmap))
+            elif thumbnail in failed:
+                self._errors[index] = failed[thumbnail]
+                item.setIcon(0, self.broken_icon)
+                item.setToolTip(0, self._tooltip(index, record))
             else:
                 item.setIcon(0, self.loading_icon)
                 self._waiting.add(thumbnail)
         self.tree.expandAll()
+        for group, row in self._group_items().items():
+            if group in collapsed:
+                row.setExpanded(False)
+        header = 0 if self._records else None
+        if keep_view:
+            where = {record.sop_instance_uid: n for n, record in enumerate(self._records)}
+            self._shown = [where[uid] for uid in marked if uid in where]
+            for index in self._shown:
+                self._mark(index, True)
+            if current_uid in where:
+                header = where[current_uid]
+                self.tree.setAutoScroll(False)  # a current item scrolls to itself otherwise
+                self.tree.setCurrentItem(self._items[header])
+                self.tree.setAutoScroll(True)
+            self.tree.verticalScrollBar().setValue(scrolled)
         del blocker
-        self._update_header(0 if self._records else None)
+        self._update_header(header)
         for index, record in enumerate(self._records):
             if self._keys[index] in self._waiting:
                 self.loader.request(record)
         if not self._waiting:
             self.thumbnails_done.emit()
 
-    def set_shown(self, indices: Iterable[int]) -> None:
-        """Mark the images hung in the viewports (bold, highlighted); scroll to the first."""
+    def set_shown(self, indices: Iterable[int], *, scroll: bool = True) -> None:
+        """Mark the images hung in the viewports (bold, highlighted); scroll to the first.
+
+        ``scroll=False`` leaves the list where the user scrolled it (images added).
+        """
         for index in self._shown:
             self._mark(index, False)
         self._shown = [i for i in dict.fromkeys(indices) if 0 <= i < len(self._items)]
         for index in self._shown:
             self._mark(index, True)
-        if self._shown:
+        if self._shown and scroll:
             self.tree.scrollToItem(self._items[self._shown[0]])
 
     def set_current(self, index: int | None) -> None:
@@ -599,6 +641,21 @@ class StudyBrowserDock(QDockWidget):
         self.loader.shutdown()
 
     # -------------------------------------------------------------- internals
+
+    def _group_items(self) -> dict[tuple[str, ...], QTreeWidgetItem]:
+        """Return the study and series rows: (study UID,) and (study UID, series UID)."""
+        groups: dict[tuple[str, ...], QTreeWidgetItem] = {}
+        for record, item in zip(self._records, self._items, strict=True):
+            series = item.parent()
+            study = series.parent() if series is not None else None
+            if series is not None and study is not None:
+                groups[(record.study_instance_uid, record.series_instance_uid)] = series
+                groups[(record.study_instance_uid,)] = study
+        return groups
+
+    def _collapsed(self) -> set[tuple[str, ...]]:
+        """Return the keys of the study and series rows the user collapsed."""
+        return {key for key, item in self._group_items().items() if not item.isExpanded()}
 
     def _update_header(self, index: int | None) -> None:
         record = self._records[index] if index is not None else None

@@ -9,13 +9,14 @@ elsewhere: what is open, how it hangs and where the reader is in the Qt-free
 the commands, their keys and menus in the actions table
 (:mod:`galactoview.ui.shell.actions`); decoding into the cells in
 :mod:`galactoview.ui.viewer.cell_decoding`; the display math in
-:mod:`galactoview.imaging.display`.
+:mod:`galactoview.imaging.display`; scans one at a time and images added to those open
+(:meth:`MainWindow.add_paths`) in :mod:`galactoview.ui.shell.growing`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
@@ -31,7 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from galactoview.dicom.loading import ImageRecord, ScanResult
+from galactoview.dicom.loading import ImageRecord, LoadProblem, ScanResult
 from galactoview.dicom.person_name import format_person_name
 from galactoview.reading.hanging import Hanging
 from galactoview.reading.session import ReadingSession
@@ -48,7 +49,7 @@ from galactoview.ui.browser import pacs_panel
 from galactoview.ui.browser.study_browser import StudyBrowserDock
 from galactoview.ui.review.report_pdf import write_report_pdf
 from galactoview.ui.review.review_mode import SurgeonReview, review_content
-from galactoview.ui.shell import menus, opening
+from galactoview.ui.shell import growing, menus, opening
 from galactoview.ui.shell.actions import ACTIONS, Menu, shortcut_rows
 from galactoview.ui.shell.errors import ProblemReporter, ProblemsDock
 from galactoview.ui.shell.pacs_store import PacsActions
@@ -102,12 +103,16 @@ class MainWindow(QMainWindow):
         A new :class:`Hanging` was laid out.
     scan_finished()
         A scan started by :meth:`open_paths` is over and shown.
+    images_added()
+        A scan started by :meth:`add_paths` is over and its images are shown (also
+        when none was new).
     """
 
     image_shown = Signal(int)
     image_failed = Signal(int)
     hanging_changed = Signal(object)
     scan_finished = Signal()
+    images_added = Signal()
 
     def __init__(
         self,
@@ -127,8 +132,8 @@ class MainWindow(QMainWindow):
         self._cine_record: ImageRecord | None = None
         self.decoder = decoder
         decoder.setParent(self)
-        self._scan = opening.BackgroundScan(self)
-        self._scan.finished.connect(self._on_scan_finished)
+        self._scans = growing.ScanQueue(self)
+        self._scans.finished.connect(self._on_scan_finished)
 
         self.status = StatusPanel(self.statusBar(), self)
         self.image_label = self.status.image_label  # the fields tests read
@@ -195,6 +200,7 @@ class MainWindow(QMainWindow):
         self._restore_settings()
 
         self.session.hanging_changed.connect(self._on_hanging_changed)
+        self.session.hanging_remapped.connect(self._on_hanging_remapped)
         self.session.image_selected.connect(self._on_image_selected)
         self.session.frame_selected.connect(self.cells.place_frame)
         self.session.active_changed.connect(self._on_session_active_changed)
@@ -324,11 +330,7 @@ class MainWindow(QMainWindow):
         self.findings_dock.set_images(result.images)
         self.review.set_images(result.images)
         self.saver.open_studies(result.images, result.reports)
-        # One batch: ten thousand lines must not mean ten thousand repaints.
-        self.problems.report_many(
-            (f"[{p.archive_member}] {p.message}" if p.archive_member else p.message, p.path)
-            for p in result.problems
-        )
+        self._report_load_problems(result.problems)
         if not result.images and result.problems:
             self.problems.alert(
                 f"No images could be opened ({len(result.problems)} problem(s)).",
@@ -339,24 +341,87 @@ class MainWindow(QMainWindow):
             self.image_label.setText("No images")
         self._update_title()
 
-    def open_paths(self, paths: Sequence[Path]) -> None:
+    def add_scan_result(self, result: ScanResult) -> None:
+        """Add what a scan found to the images open, keeping the reader's place.
+
+        Images are merged by SOP Instance UID (:func:`growing.merge`); the problems are
+        reported; the session grows (:meth:`ReadingSession.grow`: cells showing an image
+        keep it, undecoded, unfitted, with their window); the browser, findings and
+        review list the new images; the marks of the studies not open yet are read
+        (:meth:`AnnotationSaver.add_studies`), those of the studies open are untouched.
+        With nothing open, it opens (:meth:`set_scan_result`).
+        """
+        if not self.records:
+            self.set_scan_result(result)
+            return
+        merged = growing.merge(self.records, result)
+        self._report_load_problems(merged.problems)
+        if merged.added:
+            self.browser.set_images(merged.records, keep_view=True)
+            self.findings_dock.set_images(merged.records)
+            self.review.set_images(merged.records)
+            self.saver.add_studies(merged.records, result.reports)
+            self.session.grow(merged.records)
+        self._update_title()
+
+    def _report_load_problems(self, problems: Sequence[LoadProblem]) -> None:
+        """Report a scan's problems, one line each (the archive member named)."""
+        # One batch: ten thousand lines must not mean ten thousand repaints.
+        self.problems.report_many(
+            (f"[{p.archive_member}] {p.message}" if p.archive_member else p.message, p.path)
+            for p in problems
+        )
+
+    def open_paths(self, paths: Sequence[Path], *, confirm: bool = True) -> None:
         """Scan files and folders in the background, then show what they hold.
 
         The window stays responsive; the status bar shows a busy bar meanwhile and
-        :attr:`scan_finished` tells when it is over.
+        :attr:`scan_finished` tells when it is over. Scans asked for before
+        (:meth:`add_paths`) are shown first.
+
+        Parameters
+        ----------
+        paths
+            Files and folders.
+        confirm
+            Ask first when marks could not be saved (False: the caller asked).
         """
         chosen = [Path(path) for path in paths]
-        if not chosen or not self.unsaved_guard.confirm_leave():
+        if not chosen or (confirm and not self.unsaved_guard.confirm_leave()):
             return
         self.status.show_busy(f"Scanning {', '.join(p.name or str(p) for p in chosen)}…")
-        self._scan.start(chosen)
+        self._scans.submit(growing.ScanKind.OPEN, chosen)
 
-    def _on_scan_finished(self, paths: list[Path], result: ScanResult) -> None:
-        self.status.hide_busy()
-        if result.images:
+    def add_paths(self, paths: Sequence[Path]) -> None:
+        """Scan files and folders in the background and add their images to those open.
+
+        What is open stays as the reader left it (:meth:`add_scan_result`); paths of
+        images already open are skipped. A scan under way (opening or adding) is
+        finished and shown first: calls may come in quick succession.
+        :attr:`images_added` tells when the images are shown. With nothing open, the
+        images are opened (without asking about unsaved marks: there are none).
+        """
+        chosen = growing.not_open([Path(path) for path in paths], self.records)
+        self._scans.submit(growing.ScanKind.ADD, chosen)
+
+    def is_scanning(self) -> bool:
+        """Return whether a scan (opening or adding) runs or waits."""
+        return self._scans.is_busy()
+
+    def _on_scan_finished(
+        self, kind: growing.ScanKind, paths: list[Path], result: ScanResult
+    ) -> None:
+        opens = kind is growing.ScanKind.OPEN or not self.records
+        if kind is growing.ScanKind.OPEN:
+            self.status.hide_busy()
+        if opens and result.images:
             opening.remember_opened(self.settings, paths)
-        self.set_scan_result(result)
-        self.scan_finished.emit()
+        if kind is growing.ScanKind.OPEN:
+            self.set_scan_result(result)
+            self.scan_finished.emit()
+        else:
+            self.add_scan_result(result)
+            self.images_added.emit()
 
     def current_record(self) -> ImageRecord | None:
         """Return the image in the active viewport, if any."""
@@ -369,10 +434,17 @@ class MainWindow(QMainWindow):
     # --- hanging ----------------------------------------------------------------------
 
     def _on_hanging_changed(self, hanging: Hanging) -> None:
-        """Lay out a hanging and put its images in their viewports (decoded as needed)."""
-        self.cine.pause()
-        self.hanging_view.set_hanging(hanging)
-        self.cells.show_hanging()
+        """Lay out a hanging and put its images in their viewports (decoded as needed).
+
+        After images were added, the cells the session kept are left as they are.
+        """
+        kept = self.session.kept_cells
+        active = self.session.active_cell
+        if active not in kept:
+            self.cine.pause()
+        self.hanging_view.set_hanging(hanging, kept)
+        self.hanging_view.set_active(active)
+        self.cells.show_hanging(kept)
         self.status.layout_label.setText(hanging.name)
         if hanging.notes:
             self.statusBar().showMessage("; ".join(hanging.notes), 8000)
@@ -381,6 +453,20 @@ class MainWindow(QMainWindow):
         # Decode ahead the images of the galactography stages, so switching is instant.
         self.cells.prefetch(self.session.stage_images_not_shown())
         self.hanging_changed.emit(hanging)
+
+    def _on_hanging_remapped(self, moved: Mapping[int, int]) -> None:
+        """Follow the images open to their new indices (images added); nothing is redrawn."""
+        hanging, shown = self.session.hanging, self.hanging_view.hanging
+        self.cells.remap(moved)
+        if hanging is None:
+            return
+        if shown is None or (shown.rows, shown.columns) != (hanging.rows, hanging.columns):
+            self._on_hanging_changed(hanging)  # the view was not showing it: lay it out
+            return
+        self.hanging_view.remap(hanging)
+        self.browser.set_shown(self.session.shown_images(), scroll=False)
+        self.browser.set_current(self.current_index)
+        self.cells.prefetch(self.session.stage_images_not_shown())
 
     def _on_displayed(self, cell: int, decoded: DecodedImage) -> None:
         """Suggest the pectoral line of an image shown, update the controls if it is active."""

@@ -11,7 +11,7 @@ the next image and the other galactography stages.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Mapping
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -79,11 +79,21 @@ class CellDecoding(QObject):
         self._shown.clear()
         self._auto.clear()
 
-    def show_hanging(self) -> None:
-        """Put the images of a new hanging in their cells (the view has its new grid)."""
-        self._shown.clear()
+    def show_hanging(self, keep: Collection[int] = ()) -> None:
+        """Put the images of a new hanging in their cells (the view has its new grid).
+
+        Cells in ``keep`` show their image already (the session's
+        :attr:`~galactoview.reading.session.ReadingSession.kept_cells`): they are left as
+        they are, neither decoded, fitted nor windowed again.
+        """
+        self._shown = {cell: index for cell, index in self._shown.items() if cell in keep}
         for cell in self._session.cells:
-            self.place(cell)
+            if cell not in self._shown:
+                self.place(cell)
+
+    def remap(self, moved: Mapping[int, int]) -> None:
+        """Follow the images to new indices (images added to those open; old → new index)."""
+        self._shown = {cell: moved[index] for cell, index in self._shown.items() if index in moved}
 
     def place(self, cell: int) -> None:
         """Show what the session puts in ``cell``: now if decoded, else once it is."""

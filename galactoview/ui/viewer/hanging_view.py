@@ -21,7 +21,7 @@ pixel any of them needs to fit, so both breasts show at the same size.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 
 from PySide6.QtCore import Signal
 from PySide6.QtGui import QPalette
@@ -134,8 +134,13 @@ class HangingView(QWidget):
     def _cell_count(self) -> int:
         return self._rows * self._columns
 
-    def set_grid(self, rows: int, columns: int) -> None:
-        """Lay out ``rows`` x ``columns`` viewports, reusing the existing ones, all cleared."""
+    def set_grid(self, rows: int, columns: int, keep: Collection[int] = ()) -> None:
+        """Lay out ``rows`` x ``columns`` viewports, reusing the existing ones, all cleared.
+
+        The viewports of the cells in ``keep`` keep their image, view and window (images
+        added to those open; :meth:`ReadingSession.grow
+        <galactoview.reading.session.ReadingSession.grow>`), and so does the reader's zoom.
+        """
         self._rows, self._columns = rows, columns
         while len(self._frames) < rows * columns:
             viewport = Viewport(self)
@@ -147,10 +152,11 @@ class HangingView(QWidget):
             self._frames.append(_ViewportFrame(viewport, self))
             if self._on_new_viewport is not None:
                 self._on_new_viewport(viewport)
-        for frame in self._frames:
+        kept = {number for number in keep if number < rows * columns}
+        for number, frame in enumerate(self._frames):
             self._grid.removeWidget(frame)
             frame.hide()
-            if frame.viewport.has_image():
+            if frame.viewport.has_image() and number not in kept:
                 frame.viewport.clear_image()
         for number in range(rows * columns):
             frame = self._frames[number]
@@ -160,14 +166,38 @@ class HangingView(QWidget):
             self._grid.setRowStretch(row, 1 if row < rows else 0)
         for column in range(max(columns, 3)):
             self._grid.setColumnStretch(column, 1 if column < columns else 0)
-        self._user_zoomed = False
+        if not kept:
+            self._user_zoomed = False
         self._grid.activate()  # the viewports get their new sizes before images are fitted
         self.set_active(0)
 
-    def set_hanging(self, hanging: Hanging) -> None:
-        """Lay out the grid of a hanging; the images are shown later with :meth:`show_image`."""
+    def set_hanging(self, hanging: Hanging, keep: Collection[int] = ()) -> None:
+        """Lay out the grid of a hanging; the images are shown later with :meth:`show_image`.
+
+        Parameters
+        ----------
+        hanging
+            The new hanging.
+        keep
+            Cells whose viewport shows the right image already (see :meth:`set_grid`).
+        """
         self._hanging = hanging
-        self.set_grid(hanging.rows, hanging.columns)
+        self.set_grid(hanging.rows, hanging.columns, keep)
+
+    def remap(self, hanging: Hanging) -> None:
+        """Take the hanging shown with its images at other indices: nothing on screen changes.
+
+        Raises
+        ------
+        ValueError
+            If ``hanging`` does not have the grid shown.
+        """
+        if (hanging.rows, hanging.columns) != (self._rows, self._columns):
+            raise ValueError(
+                f"a {hanging.rows}×{hanging.columns} hanging cannot replace the "
+                f"{self._rows}×{self._columns} one shown without a new layout"
+            )
+        self._hanging = hanging
 
     def set_active(self, index: int) -> None:
         """Make the viewport at ``index`` the active one."""

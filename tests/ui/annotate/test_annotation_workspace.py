@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from pytestqt.qtbot import QtBot
 
 from galactoview.annotations.model import AnnotationSet, ChestWallLine, NippleLandmark
@@ -127,3 +128,22 @@ def test_loaded_chest_walls_are_the_readers_and_suggestions_fill_the_others() ->
     assert snapshot.reader_chest_walls() == {IMAGE: stored}
     assert snapshot.suggested == frozenset({other_image})
     assert not workspace.is_modified()
+
+
+def test_a_study_added_keeps_the_undo_history_of_the_studies_open() -> None:
+    workspace = AnnotationWorkspace()
+    finding = point_finding()
+    workspace.add_finding(STUDY, finding)
+    other = "1.2.826.0.1.3680043.8.498.2"
+    loaded = point_finding()
+    workspace.add_loaded(AnnotationSet(other, findings=(loaded,)))
+    assert workspace.annotations(other).findings == (loaded,)
+    assert workspace.dirty_studies() == (STUDY,)
+    assert workspace.undo_stack.count() == 1
+    workspace.undo_stack.undo()
+    assert workspace.annotations(STUDY).findings == ()
+    assert workspace.annotations(other).findings == (loaded,)
+    workspace.undo_stack.redo()
+    with pytest.raises(ValueError, match="has edits to undo"):
+        workspace.add_loaded(AnnotationSet(STUDY))
+    assert workspace.annotations(STUDY).findings == (finding,)

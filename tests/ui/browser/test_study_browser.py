@@ -275,3 +275,68 @@ def test_shutdown_cancels_pending_thumbnails_and_a_new_set_starts_again(
         assert dock.thumbnail(0) is not None and dock.thumbnail(1) is not None
     finally:
         dock.shutdown()
+
+
+def test_images_added_keep_collapsed_rows_failed_and_pending_thumbnails(
+    qtbot: QtBot, sample_records: tuple[ImageRecord, ...]
+) -> None:
+    render = FakeRender(fail={"04_LML_POST.dcm"})
+    dock = make_dock(qtbot, render)
+    with qtbot.waitSignal(dock.thumbnails_done, timeout=10_000):
+        dock.set_images(sample_records[:5])
+    ductogram = tree_item(dock.tree, 0)
+    series = tree_item(dock.tree, 0, 0)
+    series.setExpanded(False)
+    assert render.calls.count("04_LML_POST.dcm") == 1
+    with qtbot.waitSignal(dock.thumbnails_done, timeout=10_000):
+        dock.set_images(sample_records, keep_view=True)  # the prior arrived
+    assert dock.tree.topLevelItemCount() == 2
+    assert not tree_item(dock.tree, 0, 0).isExpanded()
+    assert tree_item(dock.tree, 0).isExpanded() and tree_item(dock.tree, 0, 1).isExpanded()
+    assert tree_item(dock.tree, 1).isExpanded()
+    assert dock.thumbnail_error(3) == "damaged DICOM file: fake"  # not tried again
+    assert render.calls.count("04_LML_POST.dcm") == 1
+    assert all(dock.thumbnail(i) is not None for i in range(9) if i != 3)
+    assert ductogram is not tree_item(dock.tree, 0)  # the rows are new, their state is not
+    dock.shutdown()
+
+
+def test_thumbnails_on_their_way_are_not_asked_for_again_when_images_are_added(
+    qtbot: QtBot,
+    fake_dock: tuple[StudyBrowserDock, FakeRender],
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    dock, render = fake_dock
+    dock.set_images(sample_records[:1])
+    dock.set_images(sample_records[:5], keep_view=True)
+    with qtbot.waitSignal(dock.thumbnails_done, timeout=10_000):
+        dock.set_images(sample_records, keep_view=True)
+    assert sorted(render.calls) == sorted({r.path.name for r in sample_records})
+    assert all(dock.thumbnail(i) is not None for i in range(9))
+
+
+def test_images_added_do_not_scroll_the_list(
+    qtbot: QtBot,
+    fake_dock: tuple[StudyBrowserDock, FakeRender],
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    dock, _ = fake_dock
+    dock.show()
+    qtbot.waitExposed(dock)
+    with qtbot.waitSignal(dock.thumbnails_done, timeout=10_000):
+        dock.set_images(sample_records[:8])
+    dock.set_current(0)
+    dock.set_shown([0, 1])
+    bar = dock.tree.verticalScrollBar()
+    assert bar.maximum() > 0
+    bar.setValue(bar.maximum())  # the current image is out of sight
+    scrolled = bar.value()
+    dock.set_images(sample_records, keep_view=True)
+    assert dock.current_index() == 0 and dock.shown_indices() == [0, 1]
+    assert dock.image_item(1).font(0).bold()
+    dock.set_shown([0, 1], scroll=False)  # as the window tells it after images are added
+    dock.set_current(0)
+    qtbot.waitUntil(lambda: bar.maximum() > scrolled)  # the new rows are laid out
+    assert bar.value() == scrolled
+    dock.set_shown([0, 1])  # a new hanging shows its images
+    assert bar.value() < scrolled
