@@ -32,7 +32,7 @@ calling thread: a viewer opens the study on the first call and adds the others.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -42,6 +42,7 @@ from pydicom.dataset import Dataset
 
 from galactoview.pacs.cache import RetrieveCache
 from galactoview.pacs.nodes import DicomWebNode, PacsNode
+from galactoview.pacs.origin import StudyOrigin, remember_origin
 from galactoview.pacs.results import InstanceFailure, RetrieveProgress, RetrieveResult
 from galactoview.pacs.retrieve_order import RetrieveOrder, plan_from_headers, plan_retrieve_order
 
@@ -115,6 +116,8 @@ def fetch_study(
     progress: Callable[[RetrieveProgress], object] | None = None,
     arrived: Callable[[Path], object] | None = None,
     cancel: Callable[[], bool] | None = None,
+    node_name: str = "",
+    keep: Collection[str] = (),
 ) -> Fetched:
     """Retrieve a study into the cache: its SRs, then its images first-needed first.
 
@@ -138,6 +141,13 @@ def fetch_study(
         sidecar being there before the first call.
     cancel
         Polled before each instance (thread-safe; see the protocol's ``retrieve_study``).
+    node_name
+        The node's name in the settings, remembered with the study
+        (:func:`~galactoview.pacs.origin.remember_origin`: the window checks that node
+        for newer revisions of the marks).
+    keep
+        Other studies the cache trim must not evict (e.g. the study a prior is
+        fetched for).
 
     Returns
     -------
@@ -162,10 +172,18 @@ def fetch_study(
                     adopted = True
                     adoption = adopt_newest_report(study_uid, folder, reports)
                     messages.extend(adoption.problems)
+                    uid = ""
                     if adoption.imported is not None and adoption.revision is not None:
                         uid = adoption.revision.sop_instance_uid
                         outcome = adoption.imported.outcome.name.lower()
                         messages.append(f"marks: SR {uid} ({outcome})")
+                    origin = StudyOrigin(node_name, str(node), uid)
+                    try:
+                        remember_origin(cache.root, study_uid, origin)
+                    except OSError as error:
+                        messages.append(
+                            f"{cache.root}: where the study came from is not kept: {error}"
+                        )
                 if arrived is not None:
                     arrived(report.path)
             if progress is not None:
@@ -193,7 +211,7 @@ def fetch_study(
     except OSError as error:
         error_text = f"{folder}: {error.strerror or error}"
         return Fetched(study_uid, folder, None, (), tuple(messages), error_text, plan)
-    eviction = cache.evict(keep={study_uid})
+    eviction = cache.evict(keep={study_uid, *keep})
     messages += eviction.problems
     if eviction.evicted:
         messages.append(f"PACS cache: {len(eviction.evicted)} older studies' images removed")

@@ -11,11 +11,16 @@ Every network call runs in a worker thread of the panel's own pool
 (:class:`_Search`, :class:`_Retrieve`); they report through :class:`TransferRelay`'s
 signals, delivered queued in the GUI thread, so the window never waits for the PACS.
 A retrieve goes into the per-user cache (:class:`~galactoview.pacs.cache.RetrieveCache`,
-one folder per study), exactly as ``galactoview pacs get`` writes a study folder:
-the instances by WADO-RS (PS3.18 10.4) or C-GET / C-MOVE (PS3.4 C.6.2), then the
-study's SRs and :func:`~galactoview.pacs.revisions.adopt_newest_report` making their
-newest revision the study's sidecar (:func:`fetch_study`); the cache is then trimmed to
-its size limit (never the study just retrieved) and the study opened like a local folder.
+one folder per study), exactly as ``galactoview pacs get`` writes a study folder, by
+:func:`~galactoview.pacs.fetch.fetch_study`: the study's SRs first (their newest revision
+becomes the study's sidecar), then the instance of the hanging protocol's first cell,
+then the rest (WADO-RS, PS3.18 10.4; C-GET / C-MOVE, PS3.4 C.6.2). The study is
+**streamed into the window** (:class:`~galactoview.ui.browser.streaming_open.StreamingOpen`):
+it opens as soon as that first instance is in, with the radiologist's marks, and the
+other instances are added as they arrive without disturbing the reader. When it hangs
+as a galactography, its priors are listed and the newest fetched in the background
+(:class:`~galactoview.ui.browser.prior_fetch.PriorFetch`). The unsaved-marks question
+is asked once, before the retrieve starts.
 
 Nodes come from a provider, any callable returning ``(name, node)`` pairs: in the
 window, :func:`configured_nodes` — the nodes of Edit → PACS Nodes… followed by those
@@ -66,6 +71,8 @@ from galactoview.pacs.nodes import (
     parse_dimse_address,
 )
 from galactoview.pacs.results import RetrieveProgress, StudyMatch
+from galactoview.ui.browser.prior_fetch import PriorFetch
+from galactoview.ui.browser.streaming_open import StreamingOpen, StudyWindow
 from galactoview.ui.browser.study_browser import format_dicom_date
 from galactoview.ui.shell.pacs_nodes_dialog import PacsNodes
 
@@ -158,12 +165,15 @@ class TransferRelay(QObject):
         node and its one-line error (a ``str``).
     progressed(object)
         A :class:`RetrieveProgress` after each instance (emitted in the worker thread).
+    arrived(object)
+        The path of each complete image file, as soon as it is in the cache.
     fetched(object)
         The :class:`Fetched` of a retrieve that is over.
     """
 
     searched = Signal(object, object)
     progressed = Signal(object)
+    arrived = Signal(object)
     fetched = Signal(object)
 
 
@@ -191,10 +201,11 @@ class RetrieveJob(QRunnable):
         series: Sequence[str] | None,
         cache: RetrieveCache,
         relay: TransferRelay,
+        node_name: str = "",
     ) -> None:
         super().__init__()
         self.node, self.study_uid, self.series = node, study_uid, series
-        self._cache, self._relay = cache, relay
+        self._cache, self._relay, self._node_name = cache, relay, node_name
         self._cancelled = threading.Event()
 
     def cancel(self) -> None:
@@ -208,7 +219,9 @@ class RetrieveJob(QRunnable):
             self._cache,
             series=self.series,
             progress=self._relay.progressed.emit,
+            arrived=self._relay.arrived.emit,
             cancel=self._cancelled.is_set,
+            node_name=self._node_name,
         )
         self._relay.fetched.emit(fetched)
 
@@ -226,8 +239,11 @@ class PacsPanelDock(QDockWidget):
         Gives the nodes to choose from.
     cache
         Where studies are retrieved to.
-    open_study
-        Opens a retrieved study's folder in the window (``MainWindow.open_paths``).
+    window
+        The window a retrieved study is streamed into (``None``: retrieve only).
+    confirm_leave
+        Asks whether what is open may be replaced (the unsaved-marks guard); called
+        before a retrieve starts.
     report
         Sends a problem line to the Problems panel (``ProblemReporter.report``).
     parent
@@ -239,16 +255,22 @@ class PacsPanelDock(QDockWidget):
         A search is over (results or an error shown).
     retrieve_finished(object)
         A retrieve is over: its :class:`Fetched`.
+    study_shown(object)
+        After :attr:`retrieve_finished`: every instance that arrived is shown in the
+        window (or never will be: nothing arrived, or another study was opened); the
+        same :class:`Fetched`.
     """
 
     search_finished = Signal()
     retrieve_finished = Signal(object)
+    study_shown = Signal(object)
 
     def __init__(
         self,
         nodes: NodesProvider = environment_nodes,
         cache: RetrieveCache | None = None,
-        open_study: Callable[[Sequence[Path]], object] | None = None,
+        window: StudyWindow | None = None,
+        confirm_leave: Callable[[], bool] | None = None,
         report: Callable[[str], object] | None = None,
         parent: QWidget | None = None,
     ) -> None:
@@ -256,13 +278,23 @@ class PacsPanelDock(QDockWidget):
         self.setObjectName("PacsPanelDock")
         self._nodes_provider = nodes
         self.cache = cache if cache is not None else RetrieveCache()
-        self._open_study = open_study
+        self._window = window
+        self._confirm_leave = confirm_leave
         self._report = report
         self.pool = QThreadPool(self)
-        self.pool.setMaxThreadCount(2)  # one search and one retrieve at a time
+        self.pool.setMaxThreadCount(3)  # a search, a retrieve and a prior's retrieve
+        self.streaming: StreamingOpen | None = None
+        self.prior = PriorFetch(
+            self.pool,
+            self.cache,
+            window.add_paths if window is not None else lambda _paths: None,
+            (lambda: window.records) if window is not None else tuple,
+            self,
+        )
         self.transfer = TransferRelay(self)
         self.transfer.searched.connect(self._on_searched)
         self.transfer.progressed.connect(self._on_progress)
+        self.transfer.arrived.connect(self._on_arrived)
         self.transfer.fetched.connect(self._on_fetched)
         self.current_job: RetrieveJob | None = None
         self._searching = False
@@ -361,6 +393,12 @@ class PacsPanelDock(QDockWidget):
         self.message.setWordWrap(True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.message)
+        self.prior_line = QLabel(body)
+        self.prior_line.setObjectName("PacsPriors")
+        self.prior_line.setWordWrap(True)
+        self.prior_line.hide()
+        self.prior.said.connect(self._say_prior)
+        layout.addWidget(self.prior_line)
         self.errors = QListWidget(body)
         self.errors.setObjectName("PacsErrors")
         self.errors.setWordWrap(True)
@@ -548,6 +586,9 @@ class PacsPanelDock(QDockWidget):
         node = self.node()
         if node is None or self.current_job is not None:
             return None
+        if self._confirm_leave is not None and not self._confirm_leave():
+            return None  # unsaved marks the reader wants to keep open
+        self.prior.cancel()  # the reader's retrieve comes first
         expected = study.number_of_instances
         if series is not None:
             counts = {s.series_instance_uid: s.number_of_instances for s in study.series}
@@ -563,9 +604,15 @@ class PacsPanelDock(QDockWidget):
         self.progress.show()
         what = "study" if series is None else f"{len(series)} series"
         self._say(f"Retrieving {what} {study.study_instance_uid} from {node}…")
-        job = RetrieveJob(node, study.study_instance_uid, series, self.cache, self.transfer)
+        uid = study.study_instance_uid
+        job = RetrieveJob(
+            node, uid, series, self.cache, self.transfer, self.node_combo.currentText()
+        )
         job.setAutoDelete(False)  # the panel keeps it until it reports back
         self.current_job = job
+        self._stop_streaming()
+        if self._window is not None:
+            self.streaming = StreamingOpen(self._window, uid, self.cache.study_folder(uid), self)
         self._update_buttons()
         self.pool.start(job)
         return job
@@ -591,6 +638,20 @@ class PacsPanelDock(QDockWidget):
         self.progress.setValue(done)
         if step.error is not None:
             self._add_error(f"{step.sop_instance_uid or 'instance'}: {step.error}")
+
+    def _on_arrived(self, path: Path) -> None:
+        if self.streaming is not None:
+            self.streaming.arrived(path)
+
+    def _stop_streaming(self) -> None:
+        if self.streaming is not None:
+            self.streaming.disconnect_window()
+            self.streaming.deleteLater()
+            self.streaming = None
+
+    def _say_prior(self, text: str) -> None:
+        self.prior_line.setText(text)
+        self.prior_line.show()
 
     def _add_error(self, line: str) -> None:
         if not self.errors.findItems(line, Qt.MatchFlag.MatchExactly):
@@ -621,10 +682,27 @@ class PacsPanelDock(QDockWidget):
             failed = f", {len(fetched.failures)} failed" if fetched.failures else ""
             marks = next((m for m in fetched.messages if m.startswith("marks: ")), "no marks")
             self._say(f"{len(result.written)} instances retrieved{failed}; {marks}; opened.")
+        if result is not None and result.written and (result.cancelled or fetched.failures):
+            self._say(
+                f"{self.message.text()} The study is incomplete: only the "
+                f"{len(result.written)} instances that arrived are open."
+            )
         self._update_buttons()
         self.retrieve_finished.emit(fetched)
-        if fetched.openable and self._open_study is not None:
-            self._open_study([fetched.folder])
+        streaming = self.streaming
+        if streaming is None:
+            self.study_shown.emit(fetched)
+            return
+        node, name = job.node if job is not None else None, self.node_combo.currentText()
+
+        def shown() -> None:
+            streaming.complete.disconnect(shown)
+            if streaming is self.streaming and node is not None and streaming.opened:
+                self.prior.start(node, name, fetched.study_instance_uid)
+            self.study_shown.emit(fetched)
+
+        streaming.complete.connect(shown)
+        streaming.finish(fetched.openable)
 
     def _problem(self, line: str) -> None:
         if self._report is not None:
@@ -641,7 +719,8 @@ def show_for(window: MainWindow) -> PacsPanelDock:
         panel = PacsPanelDock(
             configured_nodes(window.pacs.config),
             RetrieveCache(limit_bytes=limit),
-            window.open_paths,
+            window,
+            window.unsaved_guard.confirm_leave,
             window.problems.report,
             window,
         )

@@ -94,6 +94,16 @@ def item_of(items: list[QTreeWidgetItem], study: StudyMatch) -> QTreeWidgetItem:
     return item
 
 
+def done_first_cell(window: MainWindow, fetched: list[Fetched]) -> bool:
+    """Whether the hanging's first cell shows the instance the retrieve fetched first."""
+    (done,) = fetched
+    first = done.order.first
+    hanging = window.session.hanging
+    assert first is not None and hanging is not None
+    cell = hanging.cells[0].image
+    return cell is not None and window.records[cell].sop_instance_uid == first
+
+
 @pytest.mark.parametrize("kind", ["dicomweb", "dimse"])
 def test_search_retrieve_open_shows_the_radiologists_findings(
     kind: str,
@@ -126,9 +136,14 @@ def test_search_retrieve_open_shows_the_radiologists_findings(
     assert panel.retrieve_study_button.isEnabled()
     fetched: list[Fetched] = []
     panel.retrieve_finished.connect(fetched.append)
-    with qtbot.waitSignal(window.scan_finished, timeout=TIMEOUT_MS):
+    first_shown: list[int] = []
+    window.scan_finished.connect(lambda: first_shown.append(len(window.records)))
+    with qtbot.waitSignal(panel.study_shown, timeout=TIMEOUT_MS):
         panel.retrieve_study_button.click()
         assert panel.cancel_button.isEnabled()  # the window did not wait for the PACS
+    # Streamed: opened on the first instance (the hanging's first cell), the rest added.
+    assert first_shown[0] < 5
+    assert done_first_cell(window, fetched)
 
     (done,) = fetched
     uid = ductogram.study_instance_uid
@@ -157,7 +172,7 @@ def test_retrieve_selected_series_fetches_only_them(
     panel.results.clearSelection()
     chosen.setSelected(True)
     assert panel.retrieve_series_button.isEnabled()
-    with qtbot.waitSignal(window.scan_finished, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(panel.study_shown, timeout=TIMEOUT_MS):
         panel.retrieve_series_button.click()
     count = int(chosen.text(4))
     assert len(list((cache_root / ductogram.study_instance_uid).glob("*.dcm"))) == count
@@ -173,7 +188,7 @@ def test_cancel_mid_retrieve_leaves_no_half_file_and_a_retry_resumes(
         panel.current_job.cancel()
 
     panel.transfer.progressed.connect(cancel_in_the_worker, Qt.ConnectionType.DirectConnection)
-    with qtbot.waitSignal(panel.retrieve_finished, timeout=TIMEOUT_MS) as blocker:
+    with qtbot.waitSignal(panel.study_shown, timeout=TIMEOUT_MS) as blocker:
         assert panel.retrieve_study(ductogram) is not None
     panel.transfer.progressed.disconnect(cancel_in_the_worker)
     fetched: Fetched = blocker.args[0]
@@ -189,10 +204,14 @@ def test_cancel_mid_retrieve_leaves_no_half_file_and_a_retry_resumes(
     # first image kept has its sidecar next to it.
     assert (folder / sidecar_name(ductogram.study_instance_uid)).exists()
     assert panel.message.text().startswith("Cancelled: 1 instances kept")
-    assert window.records == ()  # nothing partial was opened as if complete
+    # The instance that arrived is open, and the panel says the study is incomplete.
+    qtbot.waitUntil(lambda: len(window.records) == 1, timeout=TIMEOUT_MS)
+    assert "The study is incomplete: only the 1 instances that arrived are open." in (
+        panel.message.text()
+    )
     assert not panel.cancel_button.isEnabled()
 
-    with qtbot.waitSignal(window.scan_finished, timeout=TIMEOUT_MS):
+    with qtbot.waitSignal(panel.study_shown, timeout=TIMEOUT_MS):
         panel.retrieve_study(ductogram)
     assert len(window.records) == 5
     assert files[0].stat().st_mtime_ns == (folder / files[0].name).stat().st_mtime_ns
