@@ -96,6 +96,7 @@ def measure(data: Path, repeat: int) -> dict[str, Any]:
         "pacs_first_image_s": statistics.median(window["first_s"]),
         "pacs_all_s": statistics.median(window["all_s"]),
         "pacs_gui_stall_ms": statistics.median(window["stall_ms"]),
+        "pacs_open_stall_ms": statistics.median(window["open_stall_ms"]),
         "pacs_runs": window,
     }
     return results
@@ -148,6 +149,7 @@ def _in_window(study_uid: str, repeat: int) -> dict[str, Any]:
     firsts: list[float] = []
     alls: list[float] = []
     stalls: list[float] = []
+    worst: list[list[tuple[int, float]]] = []
     for _ in range(repeat):
         window.set_scan_result(ScanResult())
         shutil.rmtree(panel.cache.study_folder(study_uid), ignore_errors=True)
@@ -157,14 +159,14 @@ def _in_window(study_uid: str, repeat: int) -> dict[str, Any]:
         app.processEvents()
         clock = QElapsedTimer()
         beat = QElapsedTimer()
-        gaps: list[int] = []
+        gaps: list[tuple[int, float]] = []
         marks: dict[str, float] = {}
         heartbeat = QTimer()
         heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
         heartbeat.setInterval(2)
 
         def tick() -> None:
-            gaps.append(beat.restart())  # noqa: B023 (one run's objects)
+            gaps.append((beat.restart(), clock.nsecsElapsed() / 1e9))  # noqa: B023
 
         heartbeat.timeout.connect(tick)
         loop = QEventLoop()
@@ -212,10 +214,78 @@ def _in_window(study_uid: str, repeat: int) -> dict[str, Any]:
             return {"error": f"timed out: {marks}, {len(window.records)} images"}
         firsts.append(marks["first"])
         alls.append(marks["all"])
-        stalls.append(max(0.0, max(gaps, default=0) - 2.0))
+        stalls.append(max(0.0, max((gap for gap, _ in gaps), default=0) - 2.0))
+        worst.append(sorted(gaps, reverse=True)[:6])
+    background = _background_stalls(app, node, study_uid, repeat)
     window.set_scan_result(ScanResult())
     service.shutdown()
-    return {"first_s": firsts, "all_s": alls, "stall_ms": stalls}
+    return {
+        "first_s": firsts,
+        "all_s": alls,
+        "open_stall_ms": stalls,
+        "worst_gaps_ms_at_s": worst,
+        "stall_ms": background,
+    }
+
+
+def _background_stalls(app: Any, node: Any, study_uid: str, repeat: int) -> list[float]:
+    """Retrieve the study in a pool thread while the window shows it, idle; the longest gaps.
+
+    As the panel's prior fetch or a study retrieved while another is read: the transfer
+    alone, no image shown, the GUI thread free for the reader.
+    """
+    from PySide6.QtCore import (
+        QElapsedTimer,
+        QEventLoop,
+        QObject,
+        QRunnable,
+        Qt,
+        QThreadPool,
+        QTimer,
+        Signal,
+    )
+
+    from galactoview.pacs.cache import RetrieveCache
+    from galactoview.pacs.fetch import fetch_study
+
+    class Relay(QObject):
+        done = Signal(object)
+
+    class Job(QRunnable):
+        def __init__(self, cache: RetrieveCache, relay: Relay) -> None:
+            super().__init__()
+            self.cache, self.relay = cache, relay
+
+        def run(self) -> None:
+            self.relay.done.emit(fetch_study(node, study_uid, self.cache))
+
+    stalls: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="galactoview-bench-background-") as folder:
+        for _ in range(repeat):
+            cache = RetrieveCache(Path(folder) / "cache")
+            shutil.rmtree(cache.root, ignore_errors=True)
+            relay = Relay()
+            loop = QEventLoop()
+            fetched: list[Any] = []
+            relay.done.connect(fetched.append)
+            relay.done.connect(loop.quit)
+            gaps: list[int] = []
+            beat = QElapsedTimer()
+            heartbeat = QTimer()
+            heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
+            heartbeat.setInterval(2)
+            heartbeat.timeout.connect(lambda: gaps.append(beat.restart()))  # noqa: B023
+            beat.start()
+            heartbeat.start()
+            QThreadPool.globalInstance().start(Job(cache, relay))
+            QTimer.singleShot(int(WINDOW_TIMEOUT_S * 1000), loop.quit)
+            loop.exec()
+            heartbeat.stop()
+            if not fetched or not fetched[0].openable:
+                raise RuntimeError(f"background retrieve failed: {fetched}")
+            stalls.append(max(0.0, max(gaps, default=0) - 2.0))
+            app.processEvents()
+    return stalls
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,13 +8,14 @@ Built on ``dicomweb-client`` (synchronous, ``requests``), following PS3.18:
   study (PS3.18 10.6.1, result attributes 10.6.3.3), giving the same
   :class:`~galactoview.pacs.results.StudyMatch` / :class:`~galactoview.pacs.results.SeriesMatch`
   the DIMSE client returns.
-* :func:`retrieve_study` — WADO-RS Retrieve Instance (PS3.18 10.4.1.1.3) of each
-  instance QIDO lists, in the transfer syntax the PACS holds it in (``transfer-syntax=*``),
-  each written with :func:`galactoview.files.write_atomically` as
-  ``<out_dir>/<SOP Instance UID>.dcm``; an instance already there complete is not
-  fetched again (a retry resumes). The instances named in ``order`` come first, in
-  that order (:mod:`galactoview.pacs.retrieve_order` plans it so that the hanging
-  protocol's first cell arrives first).
+* :func:`retrieve_study` — the instances QIDO lists, in the transfer syntax the PACS
+  holds them in (``transfer-syntax=*``): the first of ``order`` alone by WADO-RS
+  Retrieve Instance (PS3.18 10.4.1.1.3; :mod:`galactoview.pacs.retrieve_order` plans
+  it so that the hanging protocol's first cell arrives first), the others streamed a
+  series at a time by WADO-RS Retrieve Series (PS3.18 10.4.1.1.2), the series of
+  ``order`` first; each written with :func:`galactoview.files.write_atomically` as
+  ``<out_dir>/<SOP Instance UID>.dcm`` as soon as its part is in; an instance already
+  there complete is not fetched again (a retry resumes).
 * :func:`retrieve_study_metadata` — WADO-RS Retrieve Study Metadata (PS3.18
   10.4.1.1.2): every instance's header as DICOM JSON, bulk data left as URIs.
 * :func:`retrieve_reports` — the study's SR instances (QIDO ``Modality=SR``), for
@@ -527,9 +528,11 @@ def retrieve_study(
 ) -> RetrieveResult:
     """Retrieve a study, or some of its series, into a folder by WADO-RS.
 
-    QIDO-RS lists the series (PS3.18 10.6.1) and their instances; each instance comes by
-    WADO-RS Retrieve Instance (PS3.18 10.4.1.1.3) in the transfer syntax the PACS holds
-    it in and is written to ``out_dir / "<SOP Instance UID>.dcm"`` atomically (a
+    QIDO-RS lists the series (PS3.18 10.6.1) and their instances; the first instance of
+    ``order`` comes alone by WADO-RS Retrieve Instance (PS3.18 10.4.1.1.3), the others
+    a series at a time by WADO-RS Retrieve Series (PS3.18 10.4.1.1.2, see
+    :class:`_Transfer` for why), in the transfer syntax the PACS holds them in; each is
+    written to ``out_dir / "<SOP Instance UID>.dcm"`` atomically (a
     temporary file then a rename), so a cut transfer leaves no half file under that
     name, and an instance already there (its header naming it) is not fetched again: a
     retry resumes. Structured
@@ -552,9 +555,10 @@ def retrieve_study(
         Polled before each instance; when it returns ``True`` no more are fetched and
         the result says ``cancelled``.
     order
-        SOP Instance UIDs to fetch first, in this order (e.g.
-        :attr:`galactoview.pacs.retrieve_order.RetrieveOrder.order`); the other
-        instances follow in the order the PACS listed them. Empty: the PACS's order.
+        SOP Instance UIDs in the order they are wanted (e.g.
+        :attr:`galactoview.pacs.retrieve_order.RetrieveOrder.order`): the first is
+        fetched alone and first, then the series in the order their instances appear
+        here, each streamed in the PACS's order. Empty: the PACS's order throughout.
 
     Returns
     -------
@@ -576,32 +580,145 @@ def retrieve_study(
     listed, failures = _list_instances(node, client, study_uid, series)
     listed = _in_order(listed, order)
     out_dir.mkdir(parents=True, exist_ok=True)
-    written: list[Path] = []
-    cancelled = False
-    for number, item in enumerate(listed, start=1):
+    transfer = _Transfer(node, client, study_uid, out_dir, len(listed), failures, progress)
+    alone = listed[:1] if order else []
+    for item in listed:
         if cancel is not None and cancel():
-            cancelled = True
+            transfer.cancelled = True
             break
-        path = out_dir / f"{item.sop_instance_uid}.dcm"
+        if item in alone or item.sop_instance_uid in transfer.done:
+            transfer.one(item)
+            continue
+        wanted = [i for i in listed if i.series_instance_uid == item.series_instance_uid]
+        missing = transfer.not_yet_here(wanted)
+        if len(missing) >= _STREAM_AT_LEAST:
+            transfer.series(item.series_instance_uid, missing, cancel)
+        if transfer.cancelled:
+            break
+        if item.sop_instance_uid not in transfer.done:
+            transfer.one(item)  # not in the series' stream (cut, or a PACS that skips it)
+    return RetrieveResult(tuple(transfer.written), tuple(transfer.failures), transfer.cancelled)
+
+
+#: Missing instances of a series from which one streamed request fetches them all.
+_STREAM_AT_LEAST: Final = 2
+
+
+class _Transfer:
+    """One retrieve's instances: fetched one by one or streamed a series at a time.
+
+    Why streamed: Orthanc answers a single-instance WADO-RS request ~0.2 s after it
+    is made (it reads and parses the file first) but streams a whole series or study
+    at disk speed (4 x 9.6 MB in 0.05 s, measured here), and a PACS's own CPU competes
+    with our decoding. So only the instance of the hanging's first cell is asked for
+    alone (it opens the window); the others come by WADO-RS Retrieve Series (PS3.18
+    10.4.1.1.2), dicomweb-client parsing the multipart answer as it arrives
+    (``iter_series``), each instance written as soon as its part is complete.
+    """
+
+    def __init__(
+        self,
+        node: DicomWebNode,
+        client: DICOMwebClient,
+        study_uid: str,
+        out_dir: Path,
+        total: int,
+        failures: list[InstanceFailure],
+        progress: Callable[[RetrieveProgress], object] | None,
+    ) -> None:
+        self.node, self.client, self.study_uid, self.out_dir = node, client, study_uid, out_dir
+        self.total, self.failures, self.progress = total, failures, progress
+        self.written: list[Path] = []
+        self.done: set[str] = set()
+        self.cancelled = False
+
+    def _report(self, sop: str, path: Path | None, error: str | None) -> None:
+        self.done.add(sop)
+        if error is None and path is not None:
+            self.written.append(path)
+        else:
+            self.failures.append(InstanceFailure(sop, error or "not retrieved"))
+        if self.progress is not None:
+            left = self.total - len(self.done)
+            step = RetrieveProgress(
+                sop,
+                path if error is None else None,
+                error,
+                len(self.written),
+                len(self.failures),
+                left,
+            )
+            self.progress(step)
+
+    def not_yet_here(self, items: Sequence[_Listed]) -> list[_Listed]:
+        """Report the instances already whole in the folder (a retry); return the others."""
+        missing = []
+        for item in items:
+            if item.sop_instance_uid in self.done:
+                continue
+            path = self.out_dir / f"{item.sop_instance_uid}.dcm"
+            if complete_instance_file(path, item.sop_instance_uid):
+                self._report(item.sop_instance_uid, path, None)
+            else:
+                missing.append(item)
+        return missing
+
+    def one(self, item: _Listed) -> None:
+        """Fetch one instance by WADO-RS Retrieve Instance (PS3.18 10.4.1.1.3)."""
+        if item.sop_instance_uid in self.done:
+            return
+        path = self.out_dir / f"{item.sop_instance_uid}.dcm"
         error = None
         if not complete_instance_file(path, item.sop_instance_uid):
-            error = _fetch_instance(node, client, study_uid, item, path, written)
-        if error is None:
-            written.append(path)
-        else:
-            failures.append(InstanceFailure(item.sop_instance_uid, error))
-        if progress is not None:
-            progress(
-                RetrieveProgress(
-                    item.sop_instance_uid,
-                    None if error else path,
-                    error,
-                    len(written),
-                    len(failures),
-                    len(listed) - number,
-                )
+            error = _fetch_instance(
+                self.node, self.client, self.study_uid, item, path, self.written
             )
-    return RetrieveResult(tuple(written), tuple(failures), cancelled)
+        self._report(item.sop_instance_uid, path, error)
+
+    def series(
+        self, series_uid: str, missing: Sequence[_Listed], cancel: Callable[[], bool] | None
+    ) -> None:
+        """Stream a series; write the ``missing`` instances as their parts arrive.
+
+        A stream cut or unreadable part stops the stream quietly: what did not come is
+        fetched alone afterwards (:meth:`one`), which says why for each.
+        """
+        wanted = {item.sop_instance_uid for item in missing}
+        what = f"WADO-RS retrieve of series {series_uid}"
+        stream: Iterator[Dataset] | None = None
+        try:
+            with _node_call(self.node, what, self.written):
+                stream = self.client.iter_series(
+                    self.study_uid, series_uid, media_types=INSTANCE_MEDIA_TYPES
+                )
+                for dataset in stream:
+                    sop = str(dataset.get("SOPInstanceUID", ""))
+                    if sop not in wanted or sop in self.done:
+                        continue
+                    path = self.out_dir / f"{sop}.dcm"
+                    self._report(sop, path, _write_instance(dataset, path))
+                    if cancel is not None and cancel():
+                        self.cancelled = True
+                        return
+        except Exception:  # the node's errors, or dicomweb-client / pydicom reading a part
+            return  # on a cut or unreadable stream: each instance missing is asked for alone
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # a generator stopped early closes its response
+
+
+def _write_instance(dataset: Dataset, path: Path) -> str | None:
+    """Write a received instance atomically as ``path``; return why not, or ``None``."""
+    try:
+        data = _encoded(dataset)
+    except Exception as error:
+        return f"cannot be written as DICOM ({sr_codec.describe_error(error)})"
+    try:
+        write_atomically(path, lambda stream: stream.write(data))
+    except OSError as error:
+        return f"{path}: cannot be written ({error.strerror or error})"
+    return None
 
 
 def _fetch_instance(
@@ -629,15 +746,7 @@ def _fetch_instance(
     got = str(dataset.get("SOPInstanceUID", ""))
     if got != item.sop_instance_uid:
         return f"the PACS sent instance {got or '(none)'} instead"
-    try:
-        data = _encoded(dataset)
-    except Exception as error:
-        return f"cannot be written as DICOM ({sr_codec.describe_error(error)})"
-    try:
-        write_atomically(path, lambda stream: stream.write(data))
-    except OSError as error:
-        return f"{path}: cannot be written ({error.strerror or error})"
-    return None
+    return _write_instance(dataset, path)
 
 
 def _no_bulk_data(tag: str, vr: str, uri: str) -> None:

@@ -21,10 +21,14 @@ class FakeLauncher:
     def __init__(self) -> None:
         self.calls: list[tuple[list[Path], ScanResult]] = []
         self.review: list[bool] = []
+        self.pacs: list[bool] = []
 
-    def __call__(self, paths: Sequence[Path], result: ScanResult, *, review: bool = False) -> int:
+    def __call__(
+        self, paths: Sequence[Path], result: ScanResult, *, review: bool = False, pacs: bool = False
+    ) -> int:
         self.calls.append((list(paths), result))
         self.review.append(review)
+        self.pacs.append(pacs)
         return 0
 
 
@@ -33,6 +37,14 @@ def launcher(monkeypatch: pytest.MonkeyPatch) -> FakeLauncher:
     fake = FakeLauncher()
     monkeypatch.setattr(open_window, "launch", fake)
     return fake
+
+
+def test_pacs_flag_opens_nothing_and_shows_the_query_retrieve_panel(
+    launcher: FakeLauncher,
+) -> None:
+    assert cli.main(["--pacs"]) == 0
+    assert launcher.calls == [([], ScanResult())]
+    assert launcher.pacs == [True]
 
 
 def test_version(capsys: pytest.CaptureFixture[str], launcher: FakeLauncher) -> None:
@@ -111,7 +123,7 @@ def test_paths_are_scanned_and_problems_printed(
 
 
 def test_gui_exit_code_is_returned(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(open_window, "launch", lambda paths, result, review=False: 7)
+    monkeypatch.setattr(open_window, "launch", lambda paths, result, review=False, pacs=False: 7)
     assert cli.main([str(write_mg(tmp_path / "a.dcm"))]) == 7
 
 

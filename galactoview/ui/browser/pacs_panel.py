@@ -75,6 +75,7 @@ from galactoview.ui.browser.prior_fetch import PriorFetch
 from galactoview.ui.browser.streaming_open import StreamingOpen, StudyWindow
 from galactoview.ui.browser.study_browser import format_dicom_date
 from galactoview.ui.shell.pacs_nodes_dialog import PacsNodes
+from galactoview.ui.shell.status_bar import set_progress
 
 if TYPE_CHECKING:
     from galactoview.ui.shell.main_window import MainWindow
@@ -631,11 +632,10 @@ class PacsPanelDock(QDockWidget):
 
     def _on_progress(self, step: RetrieveProgress) -> None:
         done = step.received + step.failed
+        maximum = self.progress.maximum()
         if step.remaining is not None:
-            self.progress.setMaximum(done + step.remaining)
-        elif self.progress.maximum() < done:
-            self.progress.setMaximum(done)
-        self.progress.setValue(done)
+            maximum = done + step.remaining
+        set_progress(self.progress, done, max(maximum, done))
         if step.error is not None:
             self._add_error(f"{step.sop_instance_uid or 'instance'}: {step.error}")
 

@@ -16,7 +16,7 @@ from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.person_name import format_person_name
 from galactoview.ui.viewer.viewport import PixelSample
 
-__all__ = ["DECODING_MESSAGE", "StatusPanel", "image_text", "window_title"]
+__all__ = ["DECODING_MESSAGE", "StatusPanel", "image_text", "set_progress", "window_title"]
 
 #: Status-bar message while images are being decoded.
 DECODING_MESSAGE = "Decoding…"
@@ -92,8 +92,7 @@ class StatusPanel(QObject):
     def show_decoding(self, pending: int, total: int) -> None:
         """Show how many placed images are still decoding."""
         if pending and total:
-            self.progress.setRange(0, total)
-            self.progress.setValue(total - pending)
+            set_progress(self.progress, total - pending, total)
             self.progress.show()
             self._status_bar.showMessage(f"{DECODING_MESSAGE} {total - pending} of {total}")
         else:
@@ -110,3 +109,23 @@ class StatusPanel(QObject):
         self.cursor_label.setText(
             f"({sample.column}, {sample.row})  stored {sample.stored}  value {sample.modality:g}"
         )
+
+
+def set_progress(bar: QProgressBar, value: int, maximum: int) -> None:
+    """Set a progress bar's range 0..``maximum`` and value, painted with the next paint.
+
+    ``QProgressBar.setValue`` repaints the bar at once (synchronously) whenever the
+    value moves by a visible step — with a handful of steps, every time — and in a
+    window of 30 Mpix viewports that cost 5–6 ms of the GUI thread per call, measured
+    during a PACS retrieve. Updates are held off while the values change; the bar is
+    then scheduled for the next paint like any other widget.
+    """
+    if bar.minimum() == 0 and bar.maximum() == maximum and bar.value() == value:
+        return
+    bar.setUpdatesEnabled(False)
+    try:
+        bar.setRange(0, maximum)
+        bar.setValue(value)
+    finally:
+        bar.setUpdatesEnabled(True)
+    bar.update()
