@@ -53,6 +53,7 @@ def test_the_first_cell_opens_before_the_rest_arrives_and_keeps_its_view(
     panel.transfer.progressed.connect(steps.append, Qt.ConnectionType.DirectConnection)
 
     ranges: list[list[list[float]]] = []
+    zooms: list[float] = []
 
     def opened() -> None:
         records_when_opened.append(len(window.records))
@@ -66,6 +67,7 @@ def test_the_first_cell_opens_before_the_rest_arrives_and_keeps_its_view(
         viewport.set_zoom(2.0)  # the reader zooms as soon as the image is up
         viewport.view_changed_by_user.emit()  # as a wheel turn tells it
         ranges.append([list(axis) for axis in viewport.view_box.viewRange()])
+        zooms.append(viewport.zoom_factor())
 
     window.scan_finished.connect(opened)
     window.image_shown.connect(first_image)
@@ -87,7 +89,9 @@ def test_the_first_cell_opens_before_the_rest_arrives_and_keeps_its_view(
     assert window.records[first].sop_instance_uid == fetched.order.first
     viewport = window.hanging_view.viewports[0]
     assert viewport is viewports[0]
-    assert [list(axis) for axis in viewport.view_box.viewRange()] == ranges[0]
+    # Same zoom, same centre (a cell laid out anew may show more or less above and below).
+    assert viewport.zoom_factor() == pytest.approx(zooms[0])
+    assert viewport.view_box.viewRange()[0] == pytest.approx(ranges[0][0])
     # The study came from this node, as the conflict check will need.
     origin = recall_origin(panel.cache.root, ductogram.study_instance_uid)
     assert origin is not None and origin.address == str(panel.node())
