@@ -33,6 +33,36 @@ def test_targets_include_the_display_figures() -> None:
     assert rows["startup_to_first_image_s"]["pass"] is True
 
 
+def test_pacs_targets_are_ratios_of_the_naive_retrieve() -> None:
+    figures = _core_figures() | {
+        "naive_pacs_all_s": 6.0,
+        "pacs_first_image_s": 3.5,
+        "pacs_all_s": 5.0,
+        "pacs_gui_stall_ms": 10.0,
+        "pacs_open_stall_ms": 65.0,
+    }
+    rows = {row["metric"]: row for row in bench._targets(figures)}
+    assert rows["pacs_first_image_s"]["limit"] == pytest.approx(3.0)
+    assert rows["pacs_first_image_s"]["pass"] is False  # 3.5 s > 0.5 x 6 s
+    assert rows["pacs_all_s"]["limit"] == pytest.approx(6.0)
+    assert rows["pacs_all_s"]["pass"] is True
+    assert rows["pacs_gui_stall_ms"]["pass"] is True
+    assert "pacs_open_stall_ms" not in rows  # a figure, not a target
+
+
+def test_pacs_window_runs_report_a_failure_instead_of_raising(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from benchmarks import bench_pacs
+
+    def failing(*_args: object, **_kwargs: object) -> subprocess.CompletedProcess[str]:
+        return subprocess.CompletedProcess([], 1, stdout="", stderr="Traceback\nboom")
+
+    monkeypatch.setattr("benchmarks.bench_pacs.subprocess.run", failing)
+    result = bench_pacs._window_runs("http://127.0.0.1:1/dicom-web", "1.2.3", 1, Path("/nowhere"))
+    assert result == {"error": "window run exited 1: Traceback\nboom"}
+
+
 def test_targets_without_display_figures_keep_the_core_rows() -> None:
     metrics = [row["metric"] for row in bench._targets(_core_figures())]
     assert "wl_step_4up_ms" not in metrics
