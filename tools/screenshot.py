@@ -269,9 +269,14 @@ def _query_retrieve(window: MainWindow, folder: Path) -> str | None:
             return f"the search found no ductogram: {panel.message.text()}"
         panel.results.setCurrentItem(study)
         QTimer.singleShot(_DISPLAY_TIMEOUT_MS, loop.quit)
-        window.scan_finished.connect(loop.quit)
+        panel.prior.finished.connect(loop.quit)  # streamed in, then its prior added
         panel.retrieve_study()
         loop.exec()
+        settle = QEventLoop()
+        QTimer.singleShot(_DISPLAY_TIMEOUT_MS, settle.quit)
+        window.images_added.connect(settle.quit)
+        if window.is_scanning():
+            settle.exec()
         if not window.records:
             return f"the retrieved study was not opened: {panel.message.text()}"
         panel.results.setCurrentItem(study)

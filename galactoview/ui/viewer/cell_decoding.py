@@ -163,6 +163,7 @@ class CellDecoding(QObject):
             alignment=alignment,
             frame=frame,
             fit=not same_image,
+            ready=decoded.ready,
         )
         self._shown[cell] = index
         if voi is None:

@@ -42,6 +42,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from galactoview.dicom.loading import ImageRecord, PixelDataError, read_header
 from galactoview.imaging.decode_service import DecodeService, check_frame, decode_stored
 from galactoview.imaging.display import DisplayPipeline
+from galactoview.imaging.display_ready import DisplayReady, display_ready
 
 __all__ = [
     "CACHE_BYTES",
@@ -76,12 +77,16 @@ class DecodedImage:
     frame
         Index of the frame, from 0 to ``record.frame_count - 1``; 0 for a
         single-frame image.
+    ready
+        Its extremes and display pyramid, computed where it was decoded (off the GUI
+        thread); ``None`` when the decoder did not (the viewport computes them).
     """
 
     record: ImageRecord
     stored: NDArray[Any]
     pipeline: DisplayPipeline
     frame: int = 0
+    ready: DisplayReady | None = None
 
     @property
     def sop_instance_uid(self) -> str:
@@ -123,7 +128,8 @@ def decode_image(
         header = read_header(record)  # while the worker decodes
         stored = future.result()
     stored.setflags(write=False)  # shared between the cache and the viewport
-    return DecodedImage(record, stored, DisplayPipeline.from_dataset(header), frame)
+    pipeline = DisplayPipeline.from_dataset(header)
+    return DecodedImage(record, stored, pipeline, frame, display_ready(stored, pipeline))
 
 
 #: Decodes the first frame of an image (every image, before multi-frame support).

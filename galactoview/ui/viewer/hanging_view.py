@@ -97,6 +97,8 @@ class HangingView(QWidget):
         self._user_zoomed = False
         self.link_window = True
         self.link_zoom = True
+        self._rows = self._columns = 0
+        self._laid_out = False
         self.set_grid(1, 1)
 
     # --- layout -----------------------------------------------------------------------
@@ -141,7 +143,21 @@ class HangingView(QWidget):
         added to those open; :meth:`ReadingSession.grow
         <galactoview.reading.session.ReadingSession.grow>`), and so does the reader's zoom.
         """
+        same_grid = (rows, columns) == (self._rows, self._columns) and self._laid_out
         self._rows, self._columns = rows, columns
+        if same_grid:
+            # Only the images change (e.g. a cell filled as a study arrives): moving every
+            # frame out of the layout and back costs a relayout and a resize of each
+            # pyqtgraph view (~50 ms for a 2 x 2 of 30 Mpix images, ``make bench``).
+            kept = {number for number in keep if number < rows * columns}
+            for number, frame in enumerate(self._frames[: rows * columns]):
+                if frame.viewport.has_image() and number not in kept:
+                    frame.viewport.clear_image()
+            if not kept:
+                self._user_zoomed = False
+            self.set_active(0)
+            return
+        self._laid_out = True
         while len(self._frames) < rows * columns:
             viewport = Viewport(self)
             number = len(self._frames)

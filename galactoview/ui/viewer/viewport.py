@@ -38,6 +38,7 @@ from galactoview.dicom.calibration import Calibration
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Flip
 from galactoview.imaging.display import DisplayPipeline, VoiLut, VoiLutFunction, Window, auto_window
+from galactoview.imaging.display_ready import DisplayReady, display_ready
 from galactoview.imaging.pyramid import Pyramid
 from galactoview.reading.hanging import Anchor
 from galactoview.ui.viewer.window_level import window_after_drag
@@ -477,6 +478,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         alignment: Anchor = Anchor.CENTER,
         frame: int = 0,
         fit: bool = True,
+        ready: DisplayReady | None = None,
     ) -> None:
         """Show an image.
 
@@ -500,8 +502,13 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
             The frame shown, for multi-frame images.
         fit
             Fit the image to the view (False keeps the visible range: next cine frame).
+        ready
+            Its extremes and pyramid if already computed off the GUI thread
+            (:func:`~galactoview.imaging.display_ready.display_ready`); else computed here.
         """
-        low, high = stored.min(), stored.max()
+        if ready is None:
+            ready = display_ready(stored, pipeline)
+        low, high = ready.low, ready.high
         self._stored = stored
         self._pipeline = pipeline
         self._record = record
@@ -517,18 +524,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         extremes = pipeline.modality_values(np.array([low, high]))
         self._value_span = max(float(abs(extremes[1] - extremes[0])), 1.0)
         self._voi = voi
-        indices: NDArray[Any]
-        if (
-            stored.dtype == np.uint16
-            and pipeline.stored_range[0] == 0
-            and int(high) < 2**pipeline.bits_stored
-        ):
-            # Unsigned and in range: the LUT indices are the stored values themselves;
-            # share them instead of holding a second full-resolution copy.
-            indices = stored
-        else:
-            indices = pipeline.lut_indices(stored)
-        self._pyramid = Pyramid(indices)
+        self._pyramid = ready.pyramid
         self._level = None
         if fit:
             self.fit()

@@ -66,8 +66,10 @@ def test_a_mark_on_the_sample_opened_with_no_path_leaves_the_repository_alone(
     files_before = snapshot(data)
     opened: list[MainWindow] = []
 
-    def launch(paths: Sequence[Path], _result: ScanResult, *, review: bool = False) -> int:
-        assert not review
+    def launch(
+        paths: Sequence[Path], _result: ScanResult, *, review: bool = False, pacs: bool = False
+    ) -> int:
+        assert not review and not pacs
         opened.append(open_window(list(paths)))
         return 0
 
