@@ -40,6 +40,12 @@ class DisplayReady:
     high: Any
     pyramid: Pyramid
 
+    def extra_bytes(self, stored: NDArray[Any]) -> int:
+        """Return the bytes it holds beyond ``stored`` (levels not sharing its memory)."""
+        return sum(
+            level.nbytes for level in self.pyramid.levels if not np.shares_memory(level, stored)
+        )
+
 
 def display_ready(stored: NDArray[Any], pipeline: DisplayPipeline) -> DisplayReady:
     """Return the extremes and the pyramid of a frame (any thread).

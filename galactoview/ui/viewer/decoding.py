@@ -8,10 +8,11 @@ single-frame image), so going back and forth, to a prefetched image, or round a
 cine loop, shows at once.
 
 The in-memory cache holds at most :data:`CACHE_SIZE` frames *and* at most
-:data:`CACHE_BYTES` of stored values, whichever bound is reached first; the least
-recently used frames go first, and the newest is always kept. A cine loop of a
-multi-frame image (PS3.3 C.7.6.6 Multi-frame Module, C.7.6.5 Cine Module) is many
-small frames, e.g. 60 frames of 1024 x 1024 16-bit (2 MiB each, 120 MiB in all); a
+:data:`CACHE_BYTES` of stored values and display pyramids (computed with the decode, off
+the GUI thread: :mod:`galactoview.imaging.display_ready`), whichever bound is reached
+first; the least recently used frames go first, and the newest is always kept. A cine
+loop of a multi-frame image (PS3.3 C.7.6.6 Multi-frame Module, C.7.6.5 Cine Module) is
+many small frames, e.g. 60 frames of 1024 x 1024 16-bit (2 MiB each, 120 MiB in all); a
 full-field mammogram is about 9–27 MiB, so the byte budget keeps some 20–55 of them.
 Frames memory-mapped from the on-disk pixel cache are counted too, though they only
 occupy the operating system's page cache.
@@ -130,6 +131,12 @@ def decode_image(
     stored.setflags(write=False)  # shared between the cache and the viewport
     pipeline = DisplayPipeline.from_dataset(header)
     return DecodedImage(record, stored, pipeline, frame, display_ready(stored, pipeline))
+
+
+def _held_bytes(image: DecodedImage) -> int:
+    """Return the memory a cached frame holds: its stored values and its display pyramid."""
+    extra = image.ready.extra_bytes(image.stored) if image.ready is not None else 0
+    return image.stored.nbytes + extra
 
 
 #: Decodes the first frame of an image (every image, before multi-frame support).
@@ -356,14 +363,14 @@ class ImageDecoder(QObject):
         """Cache a frame, then evict down to both bounds (never the frame just cached)."""
         replaced = self._cache.pop(key, None)
         if replaced is not None:
-            self._cached_bytes -= replaced.stored.nbytes
+            self._cached_bytes -= _held_bytes(replaced)
         self._cache[key] = image
-        self._cached_bytes += image.stored.nbytes
+        self._cached_bytes += _held_bytes(image)
         while len(self._cache) > 1 and (
             len(self._cache) > self._cache_size or self._cached_bytes > self._cache_bytes
         ):
             _, evicted = self._cache.popitem(last=False)
-            self._cached_bytes -= evicted.stored.nbytes
+            self._cached_bytes -= _held_bytes(evicted)
 
 
 def _decode_frame(
