@@ -30,20 +30,30 @@ from galactoview.pacs.nodes import (
     DicomWebNode,
     DimseNode,
     NodeError,
+    parse_dicomweb_url,
+    parse_dimse_address,
 )
 
 if TYPE_CHECKING:
     from keyring.backend import KeyringBackend
 
 __all__ = [
+    "DIMSE_ENVIRONMENT",
     "KEYRING_SERVICE",
+    "URL_ENVIRONMENT",
     "NodeKind",
     "NodeSettings",
     "SecretStore",
     "dumps_nodes",
+    "environment_nodes",
     "loads_nodes",
     "unique_name",
 ]
+
+#: Environment variable naming a DICOMweb node for a quick try (no settings needed).
+URL_ENVIRONMENT: Final = "GALACTOVIEW_PACS_URL"
+#: Environment variable naming a DIMSE node (``AET@HOST:PORT``).
+DIMSE_ENVIRONMENT: Final = "GALACTOVIEW_PACS_DIMSE"
 
 #: The keyring "service" under which node secrets are kept (the user name is the node's name).
 KEYRING_SERVICE: Final = "GalactoView PACS"
@@ -335,3 +345,39 @@ class SecretStore:
             self._backend.delete_password(KEYRING_SERVICE, name)
         except Exception:  # absent, or the keyring refuses: nothing more to drop
             return
+
+
+def environment_nodes(environ: Mapping[str, str] | None = None) -> list[NodeSettings]:
+    """Return the nodes named by :data:`URL_ENVIRONMENT` and :data:`DIMSE_ENVIRONMENT`.
+
+    Named ``DICOMweb <url>`` and ``DIMSE <AET@HOST:PORT>``, with no login; a value that is
+    not a usable node is left out. ``make run-pacs`` sets the first: the Query/Retrieve
+    panel searches it and Store Marks to PACS stores to it when no node is configured.
+    """
+    import os
+
+    env = os.environ if environ is None else environ
+    found: list[NodeSettings] = []
+    url = env.get(URL_ENVIRONMENT, "").strip()
+    dimse = env.get(DIMSE_ENVIRONMENT, "").strip()
+    try:
+        if url:
+            parse_dicomweb_url(url)
+            found.append(NodeSettings(f"DICOMweb {url}", NodeKind.DICOMWEB, url=url))
+    except NodeError:
+        pass
+    try:
+        if dimse:
+            node = parse_dimse_address(dimse)
+            found.append(
+                NodeSettings(
+                    f"DIMSE {dimse}",
+                    NodeKind.DIMSE,
+                    called_ae=node.called_ae,
+                    host=node.host,
+                    port=node.port,
+                )
+            )
+    except NodeError:
+        pass
+    return found

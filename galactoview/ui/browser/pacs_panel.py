@@ -30,7 +30,6 @@ window, :func:`configured_nodes` — the nodes of Edit → PACS Nodes… followe
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -60,15 +59,13 @@ from PySide6.QtWidgets import (
 )
 
 from galactoview.dicom.person_name import format_person_name
+from galactoview.pacs import configured
 from galactoview.pacs.cache import RetrieveCache, limit_from_environment
 from galactoview.pacs.fetch import Fetched, fetch_study
 from galactoview.pacs.fetch import protocol_of as _protocol
 from galactoview.pacs.nodes import (
     DicomWebNode,
     DimseNode,
-    NodeError,
-    parse_dicomweb_url,
-    parse_dimse_address,
 )
 from galactoview.pacs.results import RetrieveProgress, StudyMatch
 from galactoview.ui.browser.prior_fetch import PriorFetch
@@ -94,10 +91,8 @@ __all__ = [
     "show_for",
 ]
 
-#: Environment variable naming a DICOMweb node until the Settings store is wired.
-URL_ENVIRONMENT: Final = "GALACTOVIEW_PACS_URL"
-#: Environment variable naming a DIMSE node (``AET@HOST:PORT``).
-DIMSE_ENVIRONMENT: Final = "GALACTOVIEW_PACS_DIMSE"
+URL_ENVIRONMENT: Final = configured.URL_ENVIRONMENT
+DIMSE_ENVIRONMENT: Final = configured.DIMSE_ENVIRONMENT
 
 PacsNode = DicomWebNode | DimseNode
 #: A node as the chooser lists it: its name and what it is.
@@ -130,7 +125,9 @@ def configured_nodes(config: PacsNodes) -> NodesProvider:
             )
             for node in nodes
         ]
-        return entries + environment_nodes()
+        known = {str(node) for _name, node in entries}
+        extra = [(name, node) for name, node in environment_nodes() if str(node) not in known]
+        return entries + extra  # the same PACS configured and in the environment: once
 
     return provide
 
@@ -140,20 +137,7 @@ def environment_nodes(environ: Mapping[str, str] | None = None) -> list[NodeEntr
 
     A value that is not a usable node is left out (the panel says there is no node).
     """
-    env = os.environ if environ is None else environ
-    nodes: list[NodeEntry] = []
-    url, dimse = env.get(URL_ENVIRONMENT, "").strip(), env.get(DIMSE_ENVIRONMENT, "").strip()
-    try:
-        if url:
-            nodes.append((f"DICOMweb {url}", parse_dicomweb_url(url)))
-    except NodeError:
-        pass
-    try:
-        if dimse:
-            nodes.append((f"DIMSE {dimse}", parse_dimse_address(dimse)))
-    except NodeError:
-        pass
-    return nodes
+    return [(node.name, node.to_node()) for node in configured.environment_nodes(environ)]
 
 
 class TransferRelay(QObject):
@@ -614,6 +598,9 @@ class PacsPanelDock(QDockWidget):
         self._stop_streaming()
         if self._window is not None:
             self.streaming = StreamingOpen(self._window, uid, self.cache.study_folder(uid), self)
+            self._window.pause_hanging_notes(
+                f"Retrieving from {node}: images are added as they arrive…"
+            )
         self._update_buttons()
         self.pool.start(job)
         return job
@@ -680,8 +667,10 @@ class PacsPanelDock(QDockWidget):
             self._say(f"{where}: no instance of study {fetched.study_instance_uid} retrieved")
         elif result is not None:
             failed = f", {len(fetched.failures)} failed" if fetched.failures else ""
-            marks = next((m for m in fetched.messages if m.startswith("marks: ")), "no marks")
-            self._say(f"{len(result.written)} instances retrieved{failed}; {marks}; opened.")
+            marks = next((m for m in fetched.messages if m.startswith("marks: ")), "")
+            with_marks = "with the newest revision of its marks" if marks else "no marks"
+            self._say(f"{len(result.written)} instances retrieved{failed}, {with_marks}; opened.")
+            self.message.setToolTip(marks.removeprefix("marks: "))
         if result is not None and result.written and (result.cancelled or fetched.failures):
             self._say(
                 f"{self.message.text()} The study is incomplete: only the "
@@ -690,13 +679,15 @@ class PacsPanelDock(QDockWidget):
         self._update_buttons()
         self.retrieve_finished.emit(fetched)
         streaming = self.streaming
-        if streaming is None:
+        if streaming is None or self._window is None:
             self.study_shown.emit(fetched)
             return
+        window = self._window
         node, name = job.node if job is not None else None, self.node_combo.currentText()
 
         def shown() -> None:
             streaming.complete.disconnect(shown)
+            window.pause_hanging_notes(None)
             if streaming is self.streaming and node is not None and streaming.opened:
                 self.prior.start(node, name, fetched.study_instance_uid)
             self.study_shown.emit(fetched)

@@ -56,6 +56,9 @@ class StudyWindow(Protocol):
     def records(self) -> Sequence[ImageRecord]:
         """The images open."""
 
+    def pause_hanging_notes(self, message: str | None) -> None:
+        """Say ``message`` instead of the hanging's notes while images arrive; None: stop."""
+
     def is_scanning(self) -> bool:
         """Whether a scan (opening or adding) runs or waits."""
 

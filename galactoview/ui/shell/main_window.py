@@ -129,6 +129,8 @@ class MainWindow(QMainWindow):
         self.settings = settings if settings is not None else Settings()
         # Built by the composition root (galactoview.app); defaults for tests and tools.
         self.session = session if session is not None else ReadingSession()
+        self._arriving: str | None = None  # said instead of the hanging notes (PACS stream)
+        self._notes_shown = ""
         self._cine_record: ImageRecord | None = None
         self.decoder = decoder
         decoder.setParent(self)
@@ -362,7 +364,36 @@ class MainWindow(QMainWindow):
             self.review.set_images(merged.records)
             self.saver.add_studies(merged.records, result.reports)
             self.session.grow(merged.records)
+            if self.statusBar().currentMessage() == self._notes_shown:
+                self.show_hanging_notes()  # "no prior study" is no longer true, say so
         self._update_title()
+
+    def pause_hanging_notes(self, message: str | None) -> None:
+        """Say ``message`` instead of the hanging's notes while images arrive; None: stop.
+
+        While a study streams in from the PACS its hanging's notes ("no post-contrast L
+        ML", "stage 'post vs prior' not offered") describe images still on their way;
+        when it is all in, the notes of the hanging shown are said again.
+        """
+        self._arriving = message
+        if message is not None:
+            self.statusBar().showMessage(message)
+        else:
+            self.statusBar().clearMessage()
+            self.show_hanging_notes()
+
+    def show_hanging_notes(self) -> None:
+        """Show in the status bar what the hanging shown could not place (for 8 s)."""
+        hanging = self.session.hanging
+        if self._arriving is not None:
+            self.statusBar().showMessage(self._arriving)
+            return
+        notes = "; ".join(hanging.notes) if hanging is not None else ""
+        if notes:
+            self.statusBar().showMessage(notes, 8000)
+        elif self.statusBar().currentMessage() == self._notes_shown:
+            self.statusBar().clearMessage()
+        self._notes_shown = notes
 
     def _report_load_problems(self, problems: Sequence[LoadProblem]) -> None:
         """Report a scan's problems, one line each (the archive member named)."""
@@ -446,8 +477,7 @@ class MainWindow(QMainWindow):
         self.hanging_view.set_active(active)
         self.cells.show_hanging(kept)
         self.status.layout_label.setText(hanging.name)
-        if hanging.notes:
-            self.statusBar().showMessage("; ".join(hanging.notes), 8000)
+        self.show_hanging_notes()
         self.browser.set_shown(hanging.image_indices())
         self._on_active_changed(self.hanging_view.active_index)
         # Decode ahead the images of the galactography stages, so switching is instant.

@@ -44,6 +44,7 @@ from galactoview.pacs.configured import (
     NodeSettings,
     SecretStore,
     dumps_nodes,
+    environment_nodes,
     loads_nodes,
     unique_name,
 )
@@ -89,10 +90,17 @@ class PacsNodes:
         return loads_nodes(self.settings.text(NODES_KEY, ""))
 
     def default(self) -> NodeSettings | None:
-        """Return the node to store to: the one chosen, else the first, else None."""
+        """Return the node to store to: the one chosen, else the first, else None.
+
+        With no node configured, the one the environment names for a quick try
+        (``GALACTOVIEW_PACS_URL``, as ``make run-pacs`` sets it; see
+        :func:`galactoview.pacs.configured.environment_nodes`), so the PACS a study was
+        just retrieved from takes its marks without a trip to Edit → PACS Nodes….
+        """
         nodes, _ = self.nodes()
         chosen = self.settings.text(DEFAULT_KEY, "")
-        return next((n for n in nodes if n.name == chosen), nodes[0] if nodes else None)
+        found = next((n for n in nodes if n.name == chosen), nodes[0] if nodes else None)
+        return found if found is not None else next(iter(environment_nodes()), None)
 
     def save(self, nodes: list[NodeSettings], default: str) -> None:
         """Keep the nodes and the default node's name (secrets go through :attr:`secrets`)."""

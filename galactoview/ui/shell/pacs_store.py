@@ -39,9 +39,11 @@ from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
 
 from galactoview.dicom.person_name import format_person_name
+from galactoview.pacs.cache import default_cache_root
 from galactoview.pacs.configured import NodeSettings
 from galactoview.pacs.conflict import NewerRevision, newer_revision_on_pacs
 from galactoview.pacs.nodes import DimseNode
+from galactoview.pacs.origin import recall_origin
 from galactoview.pacs.outgoing import sidecar_sr
 from galactoview.pacs.results import StoreResult
 from galactoview.pacs.revisions import predecessors
@@ -240,7 +242,18 @@ class PacsActions(QObject):
         if study in self._window.workspace.dirty_studies():
             return False
         uid = self._saved_revision(study)
-        return uid is not None and self.last_stored(study) == (node.name, uid)
+        return uid is not None and self._on_node(study, node, uid)
+
+    def _on_node(self, study: str, node: NodeSettings, uid: str) -> bool:
+        """Whether SR revision ``uid`` is known to be on the node: stored, or retrieved from it.
+
+        A study retrieved into the PACS cache remembers its node and the revision adopted
+        (:mod:`galactoview.pacs.origin`): sending that revision back would send nothing.
+        """
+        if self.last_stored(study) == (node.name, uid):
+            return True
+        origin = recall_origin(default_cache_root(), study)
+        return origin is not None and origin.revision == uid and origin.address == node.address()
 
     def refresh(self) -> None:
         """Enable and label the action for the current study and the default node."""
@@ -316,7 +329,7 @@ class PacsActions(QObject):
             window.problems.report(f"marks not stored: {error}", target.path)
             return False
         uid = str(report.SOPInstanceUID)
-        if self.last_stored(study) == (node.name, uid):
+        if self._on_node(study, node, uid):
             window.statusBar().showMessage(f"Marks already stored on {node.name}", _STATUS_MS)
             self.refresh()
             return False
@@ -389,7 +402,7 @@ class PacsActions(QObject):
             if not (marks.findings or marks.duct_segments or marks.landmarks):
                 continue
             uid = self._saved_revision(study)
-            if uid is not None and self.last_stored(study) != (node.name, uid):
+            if uid is not None and not self._on_node(study, node, uid):
                 found.append(study)
         return found
 

@@ -154,7 +154,10 @@ def test_search_retrieve_open_shows_the_radiologists_findings(
     assert len(list(folder.glob("*.dcm"))) == 5  # the images; the SR became the sidecar
     assert (folder / sidecar_name(uid)).is_file()
     assert panel.progress.value() == panel.progress.maximum() == 5
-    assert panel.message.text().startswith("5 instances retrieved; marks: SR ")
+    assert panel.message.text() == (
+        "5 instances retrieved, with the newest revision of its marks; opened."
+    )
+    assert panel.message.toolTip().startswith("SR ")  # which revision, for the curious
     # Opened like a local folder, with the radiologist's findings from the SR.
     assert {record.study_instance_uid for record in window.records} == {uid}
     assert len(window.records) == 5

@@ -55,7 +55,10 @@ def test_the_first_cell_opens_before_the_rest_arrives_and_keeps_its_view(
     ranges: list[list[list[float]]] = []
     zooms: list[float] = []
 
+    said_while_arriving: list[str] = []
+
     def opened() -> None:
+        said_while_arriving.append(window.statusBar().currentMessage())
         records_when_opened.append(len(window.records))
         progress_when_opened.append(len(steps))
 
@@ -78,6 +81,7 @@ def test_the_first_cell_opens_before_the_rest_arrives_and_keeps_its_view(
     assert fetched.error == "" and fetched.failures == ()
     # Opened once, on fewer than all five images, then grown to all five.
     assert len(records_when_opened) == 1
+    assert said_while_arriving[0].endswith("images are added as they arrive…")
     assert records_when_opened[0] < 5
     uid = ductogram.study_instance_uid
     assert sum(r.study_instance_uid == uid for r in window.records) == 5
@@ -92,6 +96,15 @@ def test_the_first_cell_opens_before_the_rest_arrives_and_keeps_its_view(
     # Same zoom, same centre (a cell laid out anew may show more or less above and below).
     assert viewport.zoom_factor() == pytest.approx(zooms[0])
     assert viewport.view_box.viewRange()[0] == pytest.approx(ranges[0][0])
+    # With no node configured, the environment's stores the marks; the revision just
+    # retrieved from it is not "new" (nothing to send), and the status bar no longer says
+    # images are arriving.
+    store = window.named_actions["store_marks"]
+    default = window.pacs.config.default()
+    assert default is not None and default.address() == str(panel.node())
+    assert not store.isEnabled()
+    assert store.text() == "Marks Stored to PACS (nothing new)"
+    assert "images are added as they arrive" not in window.statusBar().currentMessage()
     # The study came from this node, as the conflict check will need.
     origin = recall_origin(panel.cache.root, ductogram.study_instance_uid)
     assert origin is not None and origin.address == str(panel.node())
