@@ -21,7 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
             "displays it (Modality LUT, VOI, Presentation LUT Shape; PS3.3 C.11). "
             "Default VOI: the file's first window with its VOI LUT Function, else its "
             "first VOI LUT, else the automatic window. Colour images (RGB, YBR, palette) "
-            "are written as RGB PNGs without VOI. The source file is never modified; "
+            "are written as RGB PNGs without VOI. Overlay planes (60xx) are drawn as "
+            "DCMTK's dcmj2pnm draws them (graphics white, outside an ROI darkened) "
+            "unless --no-overlays. The source file is never modified; "
             "the PNG is replaced atomically. Exit status: 0 written, 1 error, 2 usage."
         ),
     )
@@ -59,6 +61,12 @@ def build_parser() -> argparse.ArgumentParser:
             "ratio (Lanczos filter on the display values); default: native size"
         ),
     )
+    parser.add_argument(
+        "--no-overlays",
+        dest="overlays",
+        action="store_false",
+        help="do not draw the overlay planes (60xx; PS3.3 C.9.2) of the image",
+    )
     return parser
 
 
@@ -84,7 +92,12 @@ def run(args: argparse.Namespace) -> int:
     try:
         ds = read_dataset(_image_source(source))
         array = render_image(
-            ds, frame=args.frame, window=window, auto=args.auto, max_size=args.max_size
+            ds,
+            frame=args.frame,
+            window=window,
+            auto=args.auto,
+            max_size=args.max_size,
+            overlays=args.overlays,
         )
     except RenderError as exc:
         return fail(source, str(exc))
