@@ -33,6 +33,8 @@ import numpy as np
 from numpy.typing import NDArray
 from pydicom.dataset import Dataset
 
+from galactoview.dicom.source import ImageSource
+
 __all__ = [
     "OVERLAY_GROUPS",
     "OverlayPlane",
@@ -41,6 +43,7 @@ __all__ = [
     "burn_in",
     "overlay_rgba",
     "read_overlay_planes",
+    "read_overlay_planes_of",
 ]
 
 #: The 16 overlay groups 6000, 6002, ... 601E (PS3.5 7.6 repeating groups).
@@ -231,11 +234,12 @@ def overlay_rgba(
     frame: int,
     shape: tuple[int, int],
     colour: tuple[int, int, int] = (255, 255, 0),
-) -> NDArray[np.uint8] | None:
+) -> tuple[NDArray[np.uint8], tuple[int, int]] | None:
     """Return the overlays of a frame as an RGBA layer to draw over the image (viewer).
 
     Graphics bits are `colour`, opaque; outside an ROI plane's region (in its
     rectangle) the layer is black at 15/16 opacity, the darkening :func:`burn_in` does.
+    The layer covers only the rectangle of the image the planes touch.
 
     Parameters
     ----------
@@ -250,25 +254,29 @@ def overlay_rgba(
 
     Returns
     -------
-    numpy.ndarray or None
-        uint8, ``(Rows, Columns, 4)``, transparent where nothing is drawn; None when no
-        plane applies to the frame.
+    tuple or None
+        The layer (uint8, ``(rows, columns, 4)``, transparent where nothing is drawn)
+        and the image ``(row, column)`` of its top-left pixel; None when no plane
+        applies to the frame.
     """
     items = planes.planes if isinstance(planes, OverlayPlanes) else planes
-    layer: NDArray[np.uint8] | None = None
-    for plane in items:
-        placed = plane.placed(frame, shape)
-        if placed is None:
-            continue
-        if layer is None:
-            layer = np.zeros((*shape, 4), dtype=np.uint8)
-        bits, (rows, columns) = placed
-        region = layer[rows, columns]
+    placed = [(plane, p) for plane in items if (p := plane.placed(frame, shape)) is not None]
+    if not placed:
+        return None
+    top = min(where[0].start for _, (_, where) in placed)
+    left = min(where[1].start for _, (_, where) in placed)
+    bottom = max(where[0].stop for _, (_, where) in placed)
+    right = max(where[1].stop for _, (_, where) in placed)
+    layer = np.zeros((bottom - top, right - left, 4), dtype=np.uint8)
+    for plane, (bits, (rows, columns)) in placed:
+        region = layer[
+            rows.start - top : rows.stop - top, columns.start - left : columns.stop - left
+        ]
         if plane.overlay_type is OverlayType.R:
             region[~bits] = (0, 0, 0, 255 - 255 // (1 << _ROI_DIM_BITS))
         else:
             region[bits] = (*colour, 255)
-    return layer
+    return layer, (top, left)
 
 
 _GROUP_SET = frozenset(OVERLAY_GROUPS)
@@ -340,3 +348,24 @@ def _values(ds: Dataset, group: int, element: int, name: str) -> list[int]:
 def _int(ds: Dataset, group: int, element: int, name: str) -> int:
     """Return an element's first value as an integer; raises :class:`_OverlayError`."""
     return _values(ds, group, element, name)[0]
+
+
+def read_overlay_planes_of(source: ImageSource) -> OverlayPlanes:
+    """Read the overlay planes of an image from its header (any thread; never raises).
+
+    Parameters
+    ----------
+    source
+        Where the image is read from; only its header (before Pixel Data) is read.
+
+    Returns
+    -------
+    OverlayPlanes
+        Its planes; a header that cannot be read is one line in ``problems``.
+    """
+    try:
+        header = source.read_header()
+    except Exception as exc:  # the loader's errors, OSError, zipfile's: all one line
+        text = str(exc).strip().splitlines()
+        return OverlayPlanes(problems=(f"overlays not read: {text[0] if text else exc!r}",))
+    return read_overlay_planes(header)

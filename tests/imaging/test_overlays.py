@@ -138,8 +138,12 @@ def test_bad_group_is_one_problem_and_others_still_drawn(change: object, problem
 
 def test_overlay_rgba_colours_graphics_and_shades_outside_an_roi() -> None:
     overlays = read_overlay_planes(single_frame_with_overlays())
-    layer = overlay_rgba(overlays, 1, (40, 30), colour=(0, 255, 0))
-    assert layer is not None and layer.shape == (40, 30, 4)
+    result = overlay_rgba(overlays, 1, (40, 30), colour=(0, 255, 0))
+    assert result is not None
+    cropped, (top, left) = result
+    assert (top, left) == (0, 2) and cropped.shape == (35, 28, 4)  # rows 0..34, columns 2..29
+    layer = np.zeros((40, 30, 4), np.uint8)
+    layer[0:35, 2:30] = cropped
     graphics = np.zeros((40, 30), bool)
     graphics[4:14, 6:18] |= random_bits((10, 12), 1).astype(bool)
     graphics[0:5, 25:30] |= random_bits((8, 9), 2)[3:8, 0:5].astype(bool)
