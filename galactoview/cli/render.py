@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 from galactoview.cli.common import PROG, fail, positive_int, same_file
@@ -23,7 +24,8 @@ def build_parser() -> argparse.ArgumentParser:
             "first VOI LUT, else the automatic window. Colour images (RGB, YBR, palette) "
             "are written as RGB PNGs without VOI. Overlay planes (60xx) are drawn as "
             "DCMTK's dcmj2pnm draws them (graphics white, outside an ROI darkened) "
-            "unless --no-overlays. The source file is never modified; "
+            "unless --no-overlays; a group that cannot be drawn is a warning line. "
+            "The source file is never modified; "
             "the PNG is replaced atomically. Exit status: 0 written, 1 error, 2 usage."
         ),
     )
@@ -80,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         render_image,
         write_png,
     )
+    from galactoview.imaging.overlays import read_overlay_planes
 
     source: Path = args.file
     out: Path = args.out
@@ -101,6 +104,9 @@ def run(args: argparse.Namespace) -> int:
         )
     except RenderError as exc:
         return fail(source, str(exc))
+    if args.overlays:  # the groups left out (e.g. embedded in the pixel data, retired)
+        for problem in read_overlay_planes(ds).problems:
+            print(f"{source}: {problem}", file=sys.stderr)
     try:
         write_png(array, out)
     except OSError as exc:

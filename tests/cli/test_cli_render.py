@@ -387,3 +387,21 @@ def test_overlays_agree_with_dcmj2pnm(tmp_path: Path, kind: str, frame: int, dra
         np.testing.assert_array_equal(their_pixels[painted] == 255, our_pixels[painted] == 255)
     elif painted.any():  # -O really left them out
         assert (their_pixels[painted] != burn_in(without, overlays, frame)[painted]).all()
+
+
+def test_an_overlay_group_that_cannot_be_drawn_is_a_warning_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Overlay bits embedded in the pixel data (retired, PS3.5 8.1.2) are not drawn."""
+    ds = single_frame_with_overlays()
+    del ds[0x6002, 0x3000]
+    source = write_dataset(ds, tmp_path / "embedded.dcm")
+    out = tmp_path / "out.png"
+    assert _render(source, out) == 0
+    assert capsys.readouterr().err == (
+        f"{source}: overlay 6002: no Overlay Data: bits embedded in the Pixel Data"
+        " (retired, PS3.5 8.1.2) are not drawn\n"
+    )
+    assert int((_png(out)[1] == 255).sum()) > 10  # 6000 is still drawn
+    assert _render(source, out, "--no-overlays") == 0
+    assert capsys.readouterr().err == ""
