@@ -17,7 +17,7 @@ rectangle by 4 bits (value // 16). :func:`overlay_rgba` gives the same as a colo
 layer for the viewer.
 
 Overlays embedded in the unused high bits of Pixel Data (Overlay Data absent; retired,
-PS3.5 8.1.2 and PS3.3 C.9.2.1.1) are not drawn: the usage was retired from the standard,
+PS3.5 8.1.2) are not drawn: the usage was retired from the standard,
 is not allowed with compressed transfer syntaxes, pydicom does not read it, and the
 stored values the viewer decodes are those of Bits Stored only. Such a group is reported
 in :attr:`OverlayPlanes.problems` instead.
