@@ -5,6 +5,7 @@ Usage::
     galactoview [PATH ...]                 open the viewer (Qt is imported lazily)
     galactoview info PATH... [--json]      list images as Patient > Study > Series > Instance
     galactoview render FILE OUT.png [--frame N] [--window C,W | --auto] [--max-size PX]
+                                           [--no-overlays]
     galactoview sr export SIDECAR OUT.dcm  annotation sidecar -> binary DICOM SR (Part 10)
     galactoview sr import SR.dcm STUDY_DIR binary (or JSON) TID 1500 SR -> the study's sidecar
     galactoview sr show SIDECAR_OR_SR|FOLDER [--json] [--images PATH | --no-images]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 from pathlib import Path
 
 from galactoview.cli.common import PROG, fail, positive_int, same_file
@@ -21,7 +22,10 @@ def build_parser() -> argparse.ArgumentParser:
             "displays it (Modality LUT, VOI, Presentation LUT Shape; PS3.3 C.11). "
             "Default VOI: the file's first window with its VOI LUT Function, else its "
             "first VOI LUT, else the automatic window. Colour images (RGB, YBR, palette) "
-            "are written as RGB PNGs without VOI. The source file is never modified; "
+            "are written as RGB PNGs without VOI. Overlay planes (60xx) are drawn as "
+            "DCMTK's dcmj2pnm draws them (graphics white, outside an ROI darkened) "
+            "unless --no-overlays; a group that cannot be drawn is a warning line. "
+            "The source file is never modified; "
             "the PNG is replaced atomically. Exit status: 0 written, 1 error, 2 usage."
         ),
     )
@@ -59,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
             "ratio (Lanczos filter on the display values); default: native size"
         ),
     )
+    parser.add_argument(
+        "--no-overlays",
+        dest="overlays",
+        action="store_false",
+        help="do not draw the overlay planes (60xx; PS3.3 C.9.2) of the image",
+    )
     return parser
 
 
@@ -72,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
         render_image,
         write_png,
     )
+    from galactoview.imaging.overlays import read_overlay_planes
 
     source: Path = args.file
     out: Path = args.out
@@ -84,10 +95,18 @@ def run(args: argparse.Namespace) -> int:
     try:
         ds = read_dataset(_image_source(source))
         array = render_image(
-            ds, frame=args.frame, window=window, auto=args.auto, max_size=args.max_size
+            ds,
+            frame=args.frame,
+            window=window,
+            auto=args.auto,
+            max_size=args.max_size,
+            overlays=args.overlays,
         )
     except RenderError as exc:
         return fail(source, str(exc))
+    if args.overlays:  # the groups left out (e.g. embedded in the pixel data, retired)
+        for problem in read_overlay_planes(ds).problems:
+            print(f"{source}: {problem}", file=sys.stderr)
     try:
         write_png(array, out)
     except OSError as exc:

@@ -5,6 +5,9 @@ as the viewer: Modality LUT (PS3.3 C.11.1) → VOI window or VOI LUT with the fi
 LUT Function (PS3.3 C.11.2) → Presentation LUT Shape / MONOCHROME1 inversion, applied
 once (PS3.3 C.11.6). Colour images (RGB, YBR_*, PALETTE COLOR; PS3.3 C.7.6.3.1.2) have
 no VOI transform: they are converted to RGB by pydicom and scaled to 8 bits.
+Overlay planes (60xx, PS3.3 C.9.2/C.9.3) are drawn into the 8-bit values at full
+resolution, before any downsampling, as DCMTK's ``dcmj2pnm`` draws them by default
+(:func:`~galactoview.imaging.overlays.burn_in`); ``overlays=False`` leaves them out.
 
 Source files are only read. :func:`write_png` replaces its target atomically, through
 :func:`write_atomically`, which other writers (``sr export``) share.
@@ -31,6 +34,7 @@ from galactoview.dicom.loading import PixelDataError
 from galactoview.dicom.source import FileSource, ImageSource
 from galactoview.files import write_atomically
 from galactoview.imaging.display import DisplayPipeline, VoiLut, VoiLutFunction, Window, auto_window
+from galactoview.imaging.overlays import burn_in, read_overlay_planes
 
 __all__ = [
     "RenderError",
@@ -157,6 +161,7 @@ def render_image(
     window: tuple[float, float] | None = None,
     auto: bool = False,
     max_size: int | None = None,
+    overlays: bool = True,
 ) -> NDArray[np.uint8]:
     """Render one frame of an image as 8-bit display values, as the viewer shows it.
 
@@ -175,6 +180,11 @@ def render_image(
         `max_size` pixels, preserving the aspect ratio (each side rounded, at least 1).
         Downsampling is done on the display values with Pillow's Lanczos filter after an
         integer box pre-reduction (``reducing_gap=3``), as a display would.
+    overlays
+        Draw the overlay planes (60xx) that apply to the frame (PS3.3 C.9.2, C.9.3):
+        graphics bits white (255), outside an ROI darkened, as ``dcmj2pnm`` does by
+        default (:func:`~galactoview.imaging.overlays.burn_in`). A group that cannot be
+        drawn (e.g. overlay bits embedded in the pixel data, retired) is left out.
 
     Returns
     -------
@@ -194,7 +204,7 @@ def render_image(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # reading is tolerant
-            return _render_image(ds, frame, window, auto, max_size)
+            return _render_image(ds, frame, window, auto, max_size, overlays)
     except RenderError:
         raise
     except MemoryError as exc:
@@ -209,6 +219,7 @@ def _render_image(
     window: tuple[float, float] | None,
     auto: bool,
     max_size: int | None,
+    overlays: bool = True,
 ) -> NDArray[np.uint8]:
     """Do the work of :func:`render_image`."""
     if "PixelData" not in ds:
@@ -230,6 +241,8 @@ def _render_image(
         display = pipeline.render(stored, choose_voi(pipeline, stored, window, auto))
     else:
         display = _colour(ds, _decode(ds, frame, frames), photometric)
+    if overlays:
+        display = burn_in(display, read_overlay_planes(ds), frame)
     return _downsample(display, max_size)
 
 

@@ -16,8 +16,11 @@ from pydicom.data import get_testdata_file
 
 from galactoview import cli
 from galactoview.imaging.display import DisplayPipeline, VoiLutFunction, Window, auto_window
+from galactoview.imaging.export import render_image
+from galactoview.imaging.overlays import burn_in, read_overlay_planes
 from galactoview.paths import sample_dicom_dir
 from tests.helpers import make_mg_dataset, write_dataset, write_garbage, write_mg
+from tests.overlay_data import multi_frame_with_overlay, single_frame_with_overlays
 
 DCMJ2PNM = shutil.which("dcmj2pnm")
 
@@ -329,3 +332,76 @@ def test_voi_lut_agrees_with_dcmj2pnm(tmp_path: Path, bits: int, photometric: st
     assert _render(source, ours) == 0
     difference = _png(ours)[1].astype(np.int16) - _png(theirs)[1].astype(np.int16)
     assert int(np.abs(difference).max()) <= 1
+
+
+# --- overlay planes (60xx) against DCMTK: dcmj2pnm draws every overlay by default ------------
+
+
+@pytest.mark.parametrize(
+    ("kind", "frame"),
+    [
+        ("single MONOCHROME2", 1),
+        ("single MONOCHROME1", 1),
+        ("multi-frame", 1),
+        ("multi-frame", 2),
+        ("multi-frame", 3),
+        ("multi-frame", 4),
+    ],
+)
+@pytest.mark.parametrize("drawn", [True, False])
+def test_overlays_agree_with_dcmj2pnm(tmp_path: Path, kind: str, frame: int, drawn: bool) -> None:
+    """``dcmj2pnm +F N`` (its default ``+O 0``: all overlays, graphics "Replace" with
+    foreground density 1, ROI "Region of Interest") against ``render --frame N``, and
+    ``dcmj2pnm -O`` against ``render --no-overlays``: within 1 grey level.
+
+    Files: graphics overlays at (5, 7) and at (-2, 26) (clipped above and on the right)
+    and an ROI overlay; a 4-frame image whose 2-frame overlay starts at image frame 2.
+    """
+    if DCMJ2PNM is None:
+        pytest.skip("DCMTK's dcmj2pnm is not installed (apt install dcmtk)")
+    if kind == "multi-frame":
+        ds = multi_frame_with_overlay()
+    else:
+        ds = single_frame_with_overlays(photometric=kind.split()[1])
+    source = write_dataset(ds, tmp_path / "overlays.dcm")
+    theirs, ours = tmp_path / "dcmtk.png", tmp_path / "ours.png"
+    subprocess.run(
+        [DCMJ2PNM, "--write-png", "+F", str(frame), *(() if drawn else ("-O",)), source, theirs],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    options = ("--frame", str(frame), *(() if drawn else ("--no-overlays",)))
+    assert _render(source, ours, *options) == 0
+    their_pixels, our_pixels = _png(theirs)[1], _png(ours)[1]
+    difference = our_pixels.astype(np.int16) - their_pixels.astype(np.int16)
+    assert int(np.abs(difference).max()) <= 1
+    # The overlays are really there (or not): the pixels set to 255 by each agree.
+    overlays = read_overlay_planes(ds)
+    without = render_image(ds, frame=frame, overlays=False)
+    painted = burn_in(without, overlays, frame) != without
+    if drawn and kind == "multi-frame" and frame in (1, 4):
+        assert not painted.any()  # the overlay's 2 frames are image frames 2 and 3
+    elif drawn:
+        assert painted.sum() > 10
+        np.testing.assert_array_equal(their_pixels[painted] == 255, our_pixels[painted] == 255)
+    elif painted.any():  # -O really left them out
+        assert (their_pixels[painted] != burn_in(without, overlays, frame)[painted]).all()
+
+
+def test_an_overlay_group_that_cannot_be_drawn_is_a_warning_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Overlay bits embedded in the pixel data (retired, PS3.5 8.1.2) are not drawn."""
+    ds = single_frame_with_overlays()
+    del ds[0x6002, 0x3000]
+    source = write_dataset(ds, tmp_path / "embedded.dcm")
+    out = tmp_path / "out.png"
+    assert _render(source, out) == 0
+    assert capsys.readouterr().err == (
+        f"{source}: overlay 6002: no Overlay Data: bits embedded in the Pixel Data"
+        " (retired, PS3.5 8.1.2) are not drawn\n"
+    )
+    assert int((_png(out)[1] == 255).sum()) > 10  # 6000 is still drawn
+    assert _render(source, out, "--no-overlays") == 0
+    assert capsys.readouterr().err == ""

@@ -376,6 +376,7 @@ ACTIONS: tuple[ActionSpec, ...] = (
         "tools.set_overlays_visible",
         _Z,
         Menu.VIEW,
+        help="Corner text and the image's overlay planes (60xx graphics and regions)",
         check=Check.TOGGLE,
     ),
     ActionSpec(

@@ -89,6 +89,7 @@ class ViewportTools(QObject):
         viewport.mouse_mode = self.mouse_mode
         overlay = ViewportOverlay(viewport)
         overlay.set_visible(self.overlays_visible)
+        viewport.set_overlay_planes_visible(self.overlays_visible)
         self.overlays[viewport] = overlay
         magnifier = Magnifier(viewport)
         magnifier.size_px = int(
@@ -146,10 +147,11 @@ class ViewportTools(QObject):
             annotator.set_finding_type(finding_type)
 
     def set_overlays_visible(self, on: bool) -> None:
-        """Show or hide the text overlays of every viewport (remembered)."""
+        """Show or hide the text overlays and overlay planes of every viewport (remembered)."""
         self.overlays_visible = on
-        for overlay in self.overlays.values():
+        for viewport, overlay in self.overlays.items():
             overlay.set_visible(on)
+            viewport.set_overlay_planes_visible(on)
         self._settings.set("view/overlays", on)
 
     def _on_selection_changed(self, tracking_uid: object) -> None:

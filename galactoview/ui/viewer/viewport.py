@@ -15,6 +15,12 @@ one that is still at least as fine as the screen (``2**k`` stored pixels per lev
 to full resolution on a window change; at 1:1 and closer, level 0 (the stored image) is
 drawn. The image item is drawn scaled by ``2**k`` inside its own coordinates, so item
 coordinates stay full-resolution SCOORD coordinates at every level.
+
+Overlay planes (60xx, PS3.3 C.9.2 / C.9.3) are drawn by :attr:`Viewport.overlay_item`, a
+child of the image item (so it follows the hanging flip), at full resolution over the
+rectangle they cover: graphics bits in :data:`OVERLAY_COLOUR`, outside an ROI darkened
+(:func:`~galactoview.imaging.overlays.overlay_rgba`). They are read from the image's
+header in a pool thread when :meth:`Viewport.set_image` is given a record.
 """
 
 from __future__ import annotations
@@ -26,7 +32,7 @@ from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, Signal
 from PySide6.QtGui import QMouseEvent, QPainter, QTransform
 from PySide6.QtWidgets import QWidget
 
@@ -39,11 +45,13 @@ from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Flip
 from galactoview.imaging.display import DisplayPipeline, VoiLut, VoiLutFunction, Window, auto_window
 from galactoview.imaging.display_ready import DisplayReady, display_ready
+from galactoview.imaging.overlays import OverlayPlanes, overlay_rgba, read_overlay_planes_of
 from galactoview.imaging.pyramid import Pyramid
 from galactoview.reading.hanging import Anchor
 from galactoview.ui.viewer.window_level import window_after_drag
 
 __all__ = [
+    "OVERLAY_COLOUR",
     "DragPhase",
     "MouseMode",
     "PixelSample",
@@ -60,6 +68,9 @@ FIT_MARGIN = 0.01
 
 #: Millimetres per inch, to turn the screen's dots per inch into pixels per mm.
 MM_PER_INCH = 25.4
+
+#: Colour of the graphics overlay bits (60xx) in the viewer.
+OVERLAY_COLOUR = (255, 230, 0)
 
 
 class MouseMode(StrEnum):
@@ -235,6 +246,25 @@ class _LevelImageItem(pg.ImageItem):  # type: ignore[misc]
         painter.restore()
 
 
+class _OverlayRelay(QObject):
+    """Carries overlay planes read in a pool thread back to the GUI thread."""
+
+    read = Signal(object, object)  # ImageRecord, OverlayPlanes
+
+
+class _ReadOverlays(QRunnable):
+    """Read the overlay planes of an image's header in a pool thread; never raises."""
+
+    def __init__(self, record: ImageRecord, relay: _OverlayRelay) -> None:
+        super().__init__()
+        self._record = record
+        self._relay = relay
+
+    def run(self) -> None:
+        """Read, then report through the relay."""
+        self._relay.read.emit(self._record, read_overlay_planes_of(self._record.source))
+
+
 class _ImageViewBox(pg.ViewBox):  # type: ignore[misc]
     """A ViewBox whose left button follows the viewport's :class:`MouseMode`.
 
@@ -334,6 +364,8 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         A :class:`ToolDrag` in the MEASURE, MAGNIFY or ANNOTATE mode.
     tool_click(object)
         A :class:`ToolClick` in the MEASURE, MAGNIFY or ANNOTATE mode.
+    overlay_planes_changed()
+        The overlay planes of the image shown were read (or cleared).
     """
 
     voi_changed = Signal(object)
@@ -345,6 +377,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
     activated = Signal()
     tool_drag = Signal(object)
     tool_click = Signal(object)
+    overlay_planes_changed = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent, background="k")
@@ -368,6 +401,18 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self._frame = 0
         self._inverted = False
         self.mouse_mode = MouseMode.WINDOW
+        #: Draws the overlay planes (60xx) of the frame shown over the image: a child of
+        #: :attr:`image_item` (item coordinates are SCOORD; the flip applies), below
+        #: the other children (marks, rulers).
+        self.overlay_item = pg.ImageItem(axisOrder="row-major")
+        self.overlay_item.setParentItem(self.image_item)
+        self.overlay_item.setZValue(-1.0)
+        self.overlay_item.setVisible(False)
+        self._overlay_planes = OverlayPlanes()
+        self._overlay_record: ImageRecord | None = None
+        self._overlays_visible = True
+        self._overlay_relay = _OverlayRelay()
+        self._overlay_relay.read.connect(self._on_overlays_read)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.view_box.sigRangeChanged.connect(self._update_level)
         self.view_box.sigResized.connect(self._update_level)
@@ -442,6 +487,21 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         """Return the 0-based frame shown (0 for single-frame images)."""
         return self._frame
 
+    @property
+    def overlay_planes(self) -> OverlayPlanes:
+        """Return the overlay planes (60xx) of the image shown (none until read)."""
+        return self._overlay_planes
+
+    @property
+    def overlay_planes_visible(self) -> bool:
+        """Return whether overlay planes are drawn (when the image has any)."""
+        return self._overlays_visible
+
+    def set_overlay_planes_visible(self, on: bool) -> None:
+        """Show or hide the overlay planes (60xx) of every image shown here."""
+        self._overlays_visible = on
+        self._draw_overlays()
+
     def zoom_factor(self) -> float:
         """Return screen (logical) pixels per image pixel, 0.0 when unknown."""
         ratio = self.image_pixels_per_screen_pixel() * (float(self.devicePixelRatioF()) or 1.0)
@@ -479,6 +539,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         frame: int = 0,
         fit: bool = True,
         ready: DisplayReady | None = None,
+        overlays: OverlayPlanes | None = None,
     ) -> None:
         """Show an image.
 
@@ -505,6 +566,10 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         ready
             Its extremes and pyramid if already computed off the GUI thread
             (:func:`~galactoview.imaging.display_ready.display_ready`); else computed here.
+        overlays
+            Its overlay planes (PS3.3 C.9.2) if already read; else they are read from
+            ``record``'s header in a pool thread (:attr:`overlay_planes_changed` tells
+            when), kept while the same record is shown (cine), none without a record.
         """
         if ready is None:
             ready = display_ready(stored, pipeline)
@@ -529,6 +594,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         if fit:
             self.fit()
         self._update_level()
+        self._set_overlay_source(record, overlays)
         self.image_changed.emit()
         self.voi_changed.emit(voi)
 
@@ -593,6 +659,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self._flip = Flip()
         self._calibration = None
         self._frame = 0
+        self._set_overlay_source(None, OverlayPlanes())
         self.image_item.clear()
         self.image_item.setTransform(QTransform())
         self.image_changed.emit()
@@ -747,6 +814,47 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
             levels=(0, 2**pipeline.bits_stored),
             lut=pipeline.lut(self._voi),
         )
+
+    def _set_overlay_source(
+        self, record: ImageRecord | None, overlays: OverlayPlanes | None
+    ) -> None:
+        """Take the overlay planes given, keep those of the same record, or read them."""
+        if overlays is not None:
+            self._overlay_record = record
+            self._overlay_planes = overlays
+        elif record is None or record != self._overlay_record:
+            self._overlay_record = record
+            self._overlay_planes = OverlayPlanes()
+            if record is not None:
+                QThreadPool.globalInstance().start(_ReadOverlays(record, self._overlay_relay))
+        self._draw_overlays()
+        if overlays is not None:
+            self.overlay_planes_changed.emit()
+
+    def _on_overlays_read(self, record: ImageRecord, overlays: OverlayPlanes) -> None:
+        """Draw the planes read, if their image is still the one shown."""
+        if record != self._overlay_record or record != self._record:
+            return
+        self._overlay_planes = overlays
+        self._draw_overlays()
+        self.overlay_planes_changed.emit()
+
+    def _draw_overlays(self) -> None:
+        """Draw the overlay planes of the frame shown, or hide the overlay item."""
+        item = self.overlay_item
+        layer = None
+        if self._overlays_visible and self._stored is not None and self._overlay_planes:
+            rows, columns = self._stored.shape[:2]
+            layer = overlay_rgba(
+                self._overlay_planes, self._frame + 1, (rows, columns), OVERLAY_COLOUR
+            )
+        if layer is None:
+            item.setVisible(False)
+            return
+        pixels, (top, left) = layer
+        item.setImage(pixels, autoLevels=False, levels=(0, 255))
+        item.setRect(QRectF(float(left), float(top), pixels.shape[1], pixels.shape[0]))
+        item.setVisible(True)
 
     def auto_window(self) -> Window | None:
         """Return the automatic window of the image shown (see :func:`auto_window`).
