@@ -152,6 +152,8 @@ class CellDecoding(QObject):
         if not same_image:
             for note in pipeline.problems:
                 self._report(note, decoded.record.path)
+            for line in decoded.overlays.problems if decoded.overlays is not None else ():
+                self._report(line, decoded.record.path)
         flip, alignment = self._session.flip_and_anchor(cell, index)
         voi = viewport.voi if same_image else pipeline.default_voi()
         viewport.set_image(
@@ -164,6 +166,7 @@ class CellDecoding(QObject):
             frame=frame,
             fit=not same_image,
             ready=decoded.ready,
+            overlays=decoded.overlays,
         )
         self._shown[cell] = index
         if voi is None:

@@ -44,6 +44,7 @@ from galactoview.dicom.loading import ImageRecord, PixelDataError, read_header
 from galactoview.imaging.decode_service import DecodeService, check_frame, decode_stored
 from galactoview.imaging.display import DisplayPipeline
 from galactoview.imaging.display_ready import DisplayReady, display_ready
+from galactoview.imaging.overlays import OverlayPlanes, read_overlay_planes
 
 __all__ = [
     "CACHE_BYTES",
@@ -81,6 +82,9 @@ class DecodedImage:
     ready
         Its extremes and display pyramid, computed where it was decoded (off the GUI
         thread); ``None`` when the decoder did not (the viewport computes them).
+    overlays
+        Its overlay planes (PS3.3 C.9.2) read from the header decoding read anyway;
+        ``None`` when the decoder did not read them (the viewport reads them).
     """
 
     record: ImageRecord
@@ -88,6 +92,7 @@ class DecodedImage:
     pipeline: DisplayPipeline
     frame: int = 0
     ready: DisplayReady | None = None
+    overlays: OverlayPlanes | None = None
 
     @property
     def sop_instance_uid(self) -> str:
@@ -130,7 +135,8 @@ def decode_image(
         stored = future.result()
     stored.setflags(write=False)  # shared between the cache and the viewport
     pipeline = DisplayPipeline.from_dataset(header)
-    return DecodedImage(record, stored, pipeline, frame, display_ready(stored, pipeline))
+    ready = display_ready(stored, pipeline)
+    return DecodedImage(record, stored, pipeline, frame, ready, read_overlay_planes(header))
 
 
 def _held_bytes(image: DecodedImage) -> int:

@@ -39,6 +39,7 @@ from PySide6.QtWidgets import QWidget
 # isort: split
 # pyqtgraph must come after PySide6 so that it binds to PySide6.
 import pyqtgraph as pg
+import shiboken6
 
 from galactoview.dicom.calibration import Calibration
 from galactoview.dicom.loading import ImageRecord
@@ -833,6 +834,8 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
 
     def _on_overlays_read(self, record: ImageRecord, overlays: OverlayPlanes) -> None:
         """Draw the planes read, if their image is still the one shown."""
+        if not shiboken6.isValid(self.overlay_item):
+            return  # the viewport was deleted while the header was read
         if record != self._overlay_record or record != self._record:
             return
         self._overlay_planes = overlays
