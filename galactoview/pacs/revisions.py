@@ -216,8 +216,9 @@ def adopt_revision(
     Adoption
         Never raises for a bad SR or an unwritable sidecar: the problem is listed, one
         line naming the SR (``SR <SOP Instance UID>: …: nothing imported`` for one with
-        no readable mark) or the folder; a mark on an image not in ``study_dir`` is a
-        ``SR <SOP Instance UID>: warning: image …`` line (the mark is kept).
+        no readable mark) or the folder. Marks on images not (yet) in ``study_dir`` are
+        kept and only listed in :attr:`ImportedReport.warnings`, not as problems: the
+        images of a retrieve may still be arriving when the SR is adopted.
     """
     label = f"SR {revision.sop_instance_uid}"
     supersedes = revision.supersedes | frozenset(replacing)
@@ -233,5 +234,4 @@ def adopt_revision(
         return Adoption(revision, None, (str(error),))
     except ValueError as error:
         return Adoption(revision, None, (f"{label}: {error}",))
-    warnings = tuple(f"{label}: warning: {line}" for line in imported.warnings)
-    return Adoption(revision, imported, (*imported.problems, *warnings))
+    return Adoption(revision, imported, imported.problems)

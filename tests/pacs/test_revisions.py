@@ -194,7 +194,7 @@ def test_third_party_srs_are_refused_with_one_line_each_and_nothing_written(
     assert list(study.glob("galactoview-*")) == []
 
 
-def test_marks_on_images_not_retrieved_are_warnings_and_kept(tmp_path: Path) -> None:
+def test_marks_on_images_not_retrieved_are_kept_and_listed_apart(tmp_path: Path) -> None:
     copy = copy_sample(tmp_path / "copy")
     study = copy / DUCTOGRAM
     for old in study.glob("galactoview-*"):
@@ -206,11 +206,9 @@ def test_marks_on_images_not_retrieved_are_warnings_and_kept(tmp_path: Path) -> 
     adopted = adopt_newest_report(study_of(first), study, [first])
     assert adopted.imported is not None
     assert adopted.imported.outcome is ImportOutcome.WRITTEN
-    assert adopted.problems
-    label = f"SR {first.SOPInstanceUID}: warning: image {gone_uid} is not under {study}: "
-    assert all(line.startswith(label) for line in adopted.problems), adopted.problems
-    assert adopted.problems == tuple(
-        f"SR {first.SOPInstanceUID}: warning: {line}" for line in adopted.imported.warnings
-    )
+    assert adopted.problems == ()  # a retrieve's images may still be arriving
+    warnings = adopted.imported.warnings
+    assert warnings
+    assert all(line.startswith(f"image {gone_uid} is not under {study}: ") for line in warnings)
     stored = decode(from_json(adopted.imported.path.read_text("utf-8"))).annotations
     assert stored.findings == decode(first).annotations.findings
