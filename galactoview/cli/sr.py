@@ -44,9 +44,13 @@ def build_parser() -> argparse.ArgumentParser:
             "sidecar of its study, where the viewer and 'report' look for it: STUDY_DIR "
             "(e.g. the folder you open) is scanned for the images of the SR's study and "
             "the sidecar goes to their folder, or to the per-user folder when that one is "
-            "read-only. Refused, with nothing written: a Key Object Selection, Basic Text "
-            "or other non-TID-1500 SR, an SR without any readable mark, and a STUDY_DIR "
-            "without an image of the SR's study. An existing sidecar is never overwritten: "
+            "read-only. Refused (exit status 1), with nothing written: a Key Object "
+            "Selection, Basic Text or other non-TID-1500 SR (another SOP Class, Content "
+            "Template or document title), an SR without any readable mark, and a STUDY_DIR "
+            "without an image of the SR's study (the message names the studies it holds; "
+            "--force stores the SR there anyway and says so). Marks on images not found "
+            "under STUDY_DIR are listed as warnings, one line per image, and kept in the "
+            "sidecar. An existing sidecar is never overwritten: "
             "when the study already has a different one, the SR is written next to it "
             "under a new name (printed); the viewer opens the newest revision of the two "
             "(by the SR's Content Date/Time) and lists the other. "
@@ -59,6 +63,11 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="STUDY_DIR",
         help="a folder holding the study's images (searched recursively)",
+    )
+    imported.add_argument(
+        "--force",
+        action="store_true",
+        help="store the SR in STUDY_DIR even when it holds no image of the SR's study",
     )
     show = commands.add_parser(
         "show",
@@ -95,5 +104,5 @@ def run(args: argparse.Namespace) -> int:
     if args.command == "export":
         return sr_export.run(args.sidecar, args.out)
     if args.command == "import":
-        return sr_import.run(args.sr, args.study_dir)
+        return sr_import.run(args.sr, args.study_dir, force=args.force)
     return sr_show.run(args.file, args.json, args.images, args.no_images)

@@ -121,7 +121,8 @@ def newest_revision(
         The study.
     problems
         When given, a line is appended for each SR of the study that is not a readable
-        TID 1500 measurement report (e.g. a CAD report: skipped, said why).
+        TID 1500 measurement report (e.g. a CAD report or a Key Object Selection
+        document: skipped), ``SR <SOP Instance UID>: is …; skipped``.
 
     Returns
     -------
@@ -137,7 +138,7 @@ def newest_revision(
             result = sr_codec.decode(dataset)
         except ValueError as error:  # decode raises SRDecodeError only
             if problems is not None:
-                problems.append(f"SR {uid}: skipped, not a TID 1500 measurement report ({error})")
+                problems.append(f"SR {uid}: {error}; skipped")
             continue
         readable[uid] = (dataset, result)
     if not readable:
@@ -213,7 +214,11 @@ def adopt_revision(
     Returns
     -------
     Adoption
-        Never raises for a bad SR or an unwritable sidecar: the problem is listed.
+        Never raises for a bad SR or an unwritable sidecar: the problem is listed, one
+        line naming the SR (``SR <SOP Instance UID>: …: nothing imported`` for one with
+        no readable mark) or the folder. Marks on images not (yet) in ``study_dir`` are
+        kept and only listed in :attr:`ImportedReport.warnings`, not as problems: the
+        images of a retrieve may still be arriving when the SR is adopted.
     """
     label = f"SR {revision.sop_instance_uid}"
     supersedes = revision.supersedes | frozenset(replacing)

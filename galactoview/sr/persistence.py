@@ -31,7 +31,7 @@ from pydicom.dataset import Dataset
 
 from galactoview.annotations.document import ReplaceAnnotations, StudyDocument
 from galactoview.annotations.model import AnnotationSet, ChestWallLine
-from galactoview.dicom.loading import scan
+from galactoview.dicom.loading import ImageRecord, scan
 from galactoview.location.localize import FindingLocation
 from galactoview.sr import sidecar, sr_codec
 
@@ -484,11 +484,16 @@ class ImportRefusedError(ValueError):
     about_study
         True when the study folder is at fault (no image of the SR's study in it, its
         sidecar cannot be looked for), False when the SR is.
+
+    forcible
+        True when the only fault is that the study folder holds no image of the SR's
+        study: :func:`import_report` with ``force=True`` imports it anyway.
     """
 
-    def __init__(self, message: str, *, about_study: bool = False) -> None:
+    def __init__(self, message: str, *, about_study: bool = False, forcible: bool = False) -> None:
         super().__init__(message)
         self.about_study = about_study
+        self.forcible = forcible
 
 
 class ImportOutcome(enum.Enum):
@@ -525,6 +530,12 @@ class ImportedReport:
         :attr:`OpenedAnnotations.problems`.
     notice
         Where the sidecar went when not next to the study (read-only folder), else "".
+    warnings
+        One line per mark on an image not found in the study folder: the image's SOP
+        Instance UID and the mark (the mark is kept in the sidecar).
+    forced
+        True when the study folder holds no image of the SR's study and the SR was
+        stored there because the caller forced it (``force=True``).
     """
 
     outcome: ImportOutcome
@@ -532,6 +543,8 @@ class ImportedReport:
     kept: Path | None = None
     problems: tuple[str, ...] = ()
     notice: str = ""
+    warnings: tuple[str, ...] = ()
+    forced: bool = False
 
 
 def report_text(dataset: Dataset, annotations: AnnotationSet) -> str:
@@ -551,7 +564,8 @@ def report_text(dataset: Dataset, annotations: AnnotationSet) -> str:
     """
     if not (annotations.findings or annotations.duct_segments or annotations.landmarks):
         raise ImportRefusedError(
-            "holds no readable mark (finding, duct segment or nipple); nothing imported"
+            "is a measurement report (TID 1500) with no readable mark (finding, duct "
+            "segment or nipple): nothing imported"
         )
     try:
         text = sr_codec.to_json(dataset)
@@ -571,6 +585,7 @@ def import_report(
     study_dir: Path,
     *,
     supersedes: Collection[str] | None = None,
+    force: bool = False,
 ) -> ImportedReport:
     """Store an SR as the sidecar of its study, where the viewer and ``report`` look for it.
 
@@ -595,22 +610,38 @@ def import_report(
     supersedes
         The SOP Instance UIDs of the earlier revisions of this SR (e.g. every other
         revision of its chain on a PACS); ``None`` (``sr import``): always keep both.
+    force
+        Store the SR in ``study_dir`` even when it holds no image of the SR's study
+        (Study Instance UID, PS3.3 C.7.2.1); :attr:`ImportedReport.forced` says so.
+
+    Returns
+    -------
+    ImportedReport
+        What was done; :attr:`ImportedReport.warnings` lists the marks on images
+        (Referenced SOP Instance UID, PS3.3 C.18.3) not found under ``study_dir``.
 
     Raises
     ------
     ImportRefusedError
-        No image of the SR's study in ``study_dir``, or its sidecar cannot be looked for.
+        No image of the SR's study in ``study_dir`` (unless ``force``; the message names
+        the studies it holds), or its sidecar cannot be looked for.
     sidecar.SidecarError
         The sidecar could not be written (the message names it); nothing changed.
     """
     study_uid = annotations.study_instance_uid
-    members = [r.path for r in scan([study_dir]).images if r.study_instance_uid == study_uid]
-    if not members:
+    images = scan([study_dir]).images
+    members = [r.path for r in images if r.study_instance_uid == study_uid]
+    forced = not members
+    if forced and not force:
         raise ImportRefusedError(
             f"holds no image of study {study_uid} (the SR's Study Instance UID), so the "
-            "viewer would never find its sidecar; nothing imported",
+            f"viewer would never find its sidecar; {_studies_found(images)}: nothing imported",
             about_study=True,
+            forcible=True,
         )
+    if forced:  # the sidecar's own path: its folder, study_dir, is where it goes
+        members = [study_dir / sidecar.sidecar_name(study_uid)]
+    warnings = _missing_images(annotations, {r.sop_instance_uid for r in images}, study_dir)
     try:
         opened = open_annotations(study_uid, members)
     except Exception as exc:  # e.g. an unreadable existing sidecar the reader chokes on
@@ -621,7 +652,7 @@ def import_report(
     target = opened.target
 
     def done(outcome: ImportOutcome, path: Path, kept: Path | None = None) -> ImportedReport:
-        return ImportedReport(outcome, path, kept, opened.problems, target.notice)
+        return ImportedReport(outcome, path, kept, opened.problems, target.notice, warnings, forced)
 
     # The study's document, edited by the command the viewer would run: no change means
     # the sidecar already holds this SR revision (same marks, same SOP Instance UID).
@@ -642,3 +673,46 @@ def import_report(
         return done(ImportOutcome.WRITTEN, target.path)
     written = sidecar.save_alongside(target.path, text)
     return done(ImportOutcome.ALONGSIDE, written, target.path)
+
+
+def _studies_found(images: Sequence[ImageRecord]) -> str:
+    """Name the studies a folder holds, for a refusal: ``it holds study 1.2 (…, 4 images)``."""
+    studies: dict[str, list[ImageRecord]] = {}
+    for record in images:
+        studies.setdefault(record.study_instance_uid, []).append(record)
+    if not studies:
+        return "it holds no DICOM image"
+    named = []
+    for uid, records in list(studies.items())[:3]:
+        first = records[0]
+        count = f"{len(records)} image{'s' if len(records) != 1 else ''}"
+        about = ", ".join(
+            part for part in (first.study_date, first.study_description, count) if part
+        )
+        named.append(f"{uid} ({about})")
+    more = f" and {len(studies) - 3} more" if len(studies) > 3 else ""
+    return f"it holds {'study' if len(studies) == 1 else 'studies'} {', '.join(named)}{more}"
+
+
+def _missing_images(
+    annotations: AnnotationSet, present: Collection[str], study_dir: Path
+) -> tuple[str, ...]:
+    """One line per mark on an image (Referenced SOP Instance UID) not under ``study_dir``.
+
+    The line names the image and the mark (finding short id and type, duct segment,
+    nipple); the mark is kept in the sidecar, where it shows once the image is there.
+    """
+    marks: list[tuple[str, str]] = []
+    for finding in annotations.findings:
+        what = f"finding {finding.short_id} ({finding.finding_type.value})"
+        marks += [(region.sop_instance_uid, what) for region in finding.regions]
+    for segment in annotations.duct_segments:
+        marks.append((segment.region.sop_instance_uid, f"duct segment {segment.short_id}"))
+    for landmark in annotations.landmarks:
+        marks.append((landmark.sop_instance_uid, "nipple"))
+    lines = dict.fromkeys(
+        f"image {uid} is not under {study_dir}: {what} on it is kept but not shown"
+        for uid, what in marks
+        if uid not in present
+    )
+    return tuple(lines)

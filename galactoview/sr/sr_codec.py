@@ -124,11 +124,13 @@ from galactoview.location.localize import BreastLocation, FindingLocation
 
 __all__ = [
     "DecodeResult",
+    "NotAMeasurementReportError",
     "SRDecodeError",
     "StoredLocation",
     "check_measurement_report",
     "chest_wall_tracking_uid",
     "decode",
+    "describe_document",
     "describe_error",
     "encode",
     "from_json",
@@ -1504,6 +1506,100 @@ class _Reader:
 _ROOT_NAME: Final = re.compile(r"\s+")
 
 
+#: What the SR storage classes that cannot hold TID 1500 are called in messages.
+_DOCUMENT_KINDS: Final = {
+    "1.2.840.10008.5.1.4.1.1.88.59": "Key Object Selection document",
+    "1.2.840.10008.5.1.4.1.1.88.11": "Basic Text SR",
+    "1.2.840.10008.5.1.4.1.1.88.50": "Mammography CAD SR",
+    "1.2.840.10008.5.1.4.1.1.88.65": "Chest CAD SR",
+    "1.2.840.10008.5.1.4.1.1.88.67": "X-Ray Radiation Dose SR",
+}
+#: The Content Template Sequence's identifier of TID 1500 in DCMR (PS3.3 C.17.3, PS3.16).
+_TID_1500: Final = "1500"
+
+
+class NotAMeasurementReportError(SRDecodeError):
+    """The document is readable but is no TID 1500 Imaging Measurement Report.
+
+    Its message is ``is <what it is>, not a measurement report (TID 1500)``, to follow
+    the file's name (:func:`describe_document`).
+    """
+
+
+def _article(noun: str) -> str:
+    """Return ``"a "`` or ``"an "`` for ``noun``."""
+    return "an " if noun[:1].lower() in "aeiou" else "a "
+
+
+def _sop_class_noun(sop_class: str) -> str:
+    """Return an SR storage class as a noun ("Comprehensive SR", "Basic Text SR")."""
+    if sop_class in _DOCUMENT_KINDS:
+        return _DOCUMENT_KINDS[sop_class]
+    name = UID(sop_class).name if sop_class else ""
+    if not name or name == sop_class:
+        return f"object of SOP Class {sop_class}" if sop_class else "SR"
+    return name.removesuffix(" Storage")
+
+
+def _template_identifier(dataset: Dataset) -> str | None:
+    """Return the DCMR template the Content Template Sequence (0040,A504) names, if any.
+
+    PS3.3 C.17.3 (Table C.17-6): Mapping Resource (0008,0105) ``DCMR`` and Template
+    Identifier (0040,DB00); ``None`` when absent or naming another mapping resource.
+    """
+    for item in dataset.get("ContentTemplateSequence", None) or ():
+        resource = str(item.get("MappingResource", "") or "").strip()
+        identifier = str(item.get("TemplateIdentifier", "") or "").strip()
+        if resource == "DCMR" and identifier:
+            return identifier
+    return None
+
+
+def describe_document(dataset: Dataset) -> str | None:
+    """Say what an SR is when it is not a TID 1500 Imaging Measurement Report.
+
+    The checks, in order (PS3.3 A.35 and C.17.3, PS3.16 TID 1500):
+
+    - a Content Sequence (it is a structured document at all);
+    - its SOP Class (0008,0016) is one whose IOD holds TID 1500
+      (:data:`MEASUREMENT_REPORT_CLASSES`; not e.g. Key Object Selection, PS3.3 A.35.4,
+      or Basic Text SR, A.35.1);
+    - its Content Template Sequence (0040,A504), when present, names TID 1500 (DCMR);
+    - its document title (the root Concept Name Code Sequence, C.17.3) is "Imaging
+      Measurement Report" (126000, DCM), the root of TID 1500.
+
+    Parameters
+    ----------
+    dataset
+        The document (binary or from DICOM JSON).
+
+    Returns
+    -------
+    str or None
+        ``None`` for a TID 1500 measurement report; else a noun phrase to follow
+        "is", e.g. ``"a Key Object Selection document"`` or ``"a Comprehensive SR
+        titled 'Diagnostic Imaging Report' (18748-4, LN)"``.
+    """
+    sop_class = str(dataset.get("SOPClassUID") or "").rstrip("\0 ")
+    if "ContentSequence" not in dataset and sop_class not in _DOCUMENT_KINDS:
+        return "not a structured report (no Content Sequence)"
+    noun = _sop_class_noun(sop_class)
+    if sop_class and sop_class not in MEASUREMENT_REPORT_CLASSES:
+        return _article(noun) + noun
+    template = _template_identifier(dataset)
+    if template is not None and template != _TID_1500:
+        return f"{_article(noun)}{noun} of template TID {template}"
+    title = _concept(dataset)
+    if title is None:
+        return f"{_article(noun)}{noun} without a document title (Concept Name Code Sequence)"
+    if not _same(title, MEASUREMENT_REPORT):
+        meaning = _ROOT_NAME.sub(" ", str(title.meaning))[:64]
+        return (
+            f"{_article(noun)}{noun} titled {meaning!r} ({title.value}, {title.scheme_designator})"
+        )
+    return None
+
+
 def check_measurement_report(dataset: Dataset) -> None:
     """Refuse an SR that is not a TID 1500 Imaging Measurement Report.
 
@@ -1514,35 +1610,18 @@ def check_measurement_report(dataset: Dataset) -> None:
 
     Raises
     ------
-    SRDecodeError
-        When it has no Content Sequence (not an SR), its SOP Class is not one whose IOD
-        holds TID 1500 (:data:`MEASUREMENT_REPORT_CLASSES`; e.g. Key Object Selection,
-        PS3.3 A.35.4, or Basic Text SR, A.35.1), or its root concept name (the document
-        title, PS3.3 C.17.3) is not "Imaging Measurement Report" (126000, DCM), the
-        root of TID 1500 (PS3.16).
+    NotAMeasurementReportError
+        When :func:`describe_document` finds it is something else (no Content
+        Sequence, another SOP Class, another template, another document title); the
+        message says what it is, e.g. ``is a Key Object Selection document, not a
+        measurement report (TID 1500)``.
     """
-    if "ContentSequence" not in dataset:
-        raise SRDecodeError("the dataset is not a structured report (no Content Sequence)")
-    sop_class = str(dataset.get("SOPClassUID") or "").rstrip("\0 ")
-    if sop_class and sop_class not in MEASUREMENT_REPORT_CLASSES:
-        name = UID(sop_class).name
-        kind = name if name != sop_class else f"SOP Class {sop_class}"
-        raise SRDecodeError(
-            f"is a {kind}, not a TID 1500 measurement report (an Enhanced, Comprehensive "
-            "or Extensible SR)"
-        )
-    title = _concept(dataset)
-    if title is None:
-        raise SRDecodeError(
-            "the SR has no document title (Concept Name Code Sequence), so it is not a TID "
-            "1500 Imaging Measurement Report (126000, DCM)"
-        )
-    if not _same(title, MEASUREMENT_REPORT):
-        meaning = _ROOT_NAME.sub(" ", str(title.meaning))[:64]
-        raise SRDecodeError(
-            f"the SR's root is {meaning!r} ({title.value}, {title.scheme_designator}), not "
-            "the TID 1500 Imaging Measurement Report (126000, DCM)"
-        )
+    what = describe_document(dataset)
+    if what is None:
+        return
+    if what.startswith("not "):
+        raise NotAMeasurementReportError(f"the dataset is {what}")
+    raise NotAMeasurementReportError(f"is {what}, not a measurement report (TID 1500)")
 
 
 def _kept_json(item: Dataset) -> str:

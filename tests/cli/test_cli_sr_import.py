@@ -15,22 +15,19 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import highdicom as hd
 import pytest
 from pydicom import dcmread
-from pydicom.dataset import Dataset, FileMetaDataset
-from pydicom.sr.codedict import codes as sr_codes
-from pydicom.uid import BasicTextSRStorage, EnhancedSRStorage, ExplicitVRLittleEndian, generate_uid
+from pydicom.dataset import Dataset
+from pydicom.uid import generate_uid
 
 from galactoview import cli
-from galactoview.annotations.model import AnnotationSet
 from galactoview.paths import sample_dicom_dir
 from galactoview.report.content import load_report
 from galactoview.sr import sidecar
-from galactoview.sr.sr_codec import decode, encode, from_json, to_json
-from tests.helpers import sample_headers
+from galactoview.sr.sr_codec import decode, from_json
+from tests.sr import third_party
+from tests.sr.third_party import DUCTOGRAM, save
 
-DUCTOGRAM = "20260312_DUCTOGRAM_L"
 PRIOR = "20240220_SCREENING_PRIOR"
 
 
@@ -46,10 +43,7 @@ def user_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 @pytest.fixture(scope="module")
 def sample_sidecar() -> Path:
     """The committed sidecar of the sample ductogram."""
-    found = sorted((sample_dicom_dir() / DUCTOGRAM).glob("galactoview-*.sr.json"))
-    if not found:
-        pytest.skip("the sample study has no sidecar")
-    return found[0]
+    return third_party.sample_report_path()
 
 
 @pytest.fixture
@@ -92,100 +86,39 @@ def only_line(err: str, path: Path) -> str:
     return lines[-1]
 
 
-def save(dataset: Dataset, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    dataset.save_as(path, enforce_file_format=True)
-    return path
-
-
-def key_object_selection(path: Path) -> Path:
-    """A Key Object Selection document (PS3.3 A.35.4) of the sample ductogram."""
-    cc = sample_headers()["03_LCC_POST"]
-    content = hd.ko.KeyObjectSelection(
-        document_title=sr_codes.DCM.OfInterest, referenced_objects=[cc], description="key image"
-    )
-    document = hd.ko.KeyObjectSelectionDocument(
-        evidence=[cc],
-        content=content,
-        series_instance_uid=generate_uid(),
-        series_number=99,
-        sop_instance_uid=generate_uid(),
-        instance_number=1,
-        manufacturer="Other Vendor",
-    )
-    return save(document, path)
-
-
-def basic_text_sr(path: Path) -> Path:
-    """A hand-built Basic Text SR (PS3.3 A.35.1) of the sample ductogram: a titled text."""
-    cc = sample_headers()["03_LCC_POST"]
-    title = Dataset()
-    title.CodeValue, title.CodingSchemeDesignator = "18748-4", "LN"
-    title.CodeMeaning = "Diagnostic Imaging Report"
-    text = Dataset()
-    text.RelationshipType, text.ValueType = "CONTAINS", "TEXT"
-    finding = Dataset()
-    finding.CodeValue, finding.CodingSchemeDesignator = "121071", "DCM"
-    finding.CodeMeaning = "Finding"
-    text.ConceptNameCodeSequence = [finding]
-    text.TextValue = "Filling defect at 7 o'clock."
-    ds = Dataset()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.TransferSyntaxUID = ExplicitVRLittleEndian
-    ds.SOPClassUID = BasicTextSRStorage
-    ds.SOPInstanceUID = generate_uid()
-    ds.StudyInstanceUID = cc.StudyInstanceUID
-    ds.SeriesInstanceUID = generate_uid()
-    ds.Modality = "SR"
-    ds.ValueType = "CONTAINER"
-    ds.ContinuityOfContent = "SEPARATE"
-    ds.ConceptNameCodeSequence = [title]
-    ds.ContentSequence = [text]
-    return save(ds, path)
-
-
-def other_root(sample_sidecar: Path, path: Path, *, enhanced: bool = False) -> Path:
-    """The sample SR with another document title than TID 1500's (126000, DCM)."""
-    ds = from_json(sample_sidecar.read_text("utf-8"))
-    ds.ConceptNameCodeSequence[0].CodeValue = "18748-4"
-    ds.ConceptNameCodeSequence[0].CodingSchemeDesignator = "LN"
-    ds.ConceptNameCodeSequence[0].CodeMeaning = "Diagnostic Imaging Report"
-    if enhanced:
-        ds.SOPClassUID = EnhancedSRStorage
-        ds.file_meta.MediaStorageSOPClassUID = EnhancedSRStorage
-    return save(ds, path)
-
-
-def no_readable_mark(sample_sidecar: Path, path: Path) -> Path:
-    """The sample TID 1500 SR with every region broken (odd Graphic Data)."""
-    ds = from_json(sample_sidecar.read_text("utf-8"))
-    measurements = next(
-        i for i in ds.ContentSequence if i.ConceptNameCodeSequence[0].CodeValue == "126010"
-    )
-    for group in measurements.ContentSequence:
-        for item in group.ContentSequence:
-            if item.ValueType == "SCOORD":
-                item.GraphicData = [1.0, 2.0, 3.0]
-    return save(ds, path)
-
-
-def empty_report(path: Path) -> Path:
-    """A TID 1500 SR of the sample study without any mark."""
-    headers = list(sample_headers().values())
-    study = str(sample_headers()["03_LCC_POST"].StudyInstanceUID)
-    return save(from_json(to_json(encode(AnnotationSet(study), headers))), path)
-
-
-REFUSED: dict[str, tuple[Callable[[Path, Path], Path], str]] = {
-    "key object selection": (lambda _s, p: key_object_selection(p), "Key Object Selection"),
-    "basic text sr": (lambda _s, p: basic_text_sr(p), "Basic Text SR"),
-    "comprehensive, another root": (other_root, "not the TID 1500 Imaging Measurement Report"),
-    "enhanced, another root": (
-        lambda s, p: other_root(s, p, enhanced=True),
-        "not the TID 1500 Imaging Measurement Report",
+REFUSED: dict[str, tuple[Callable[[], Dataset], str]] = {
+    "key object selection": (
+        third_party.key_object_selection,
+        "is a Key Object Selection document, not a measurement report (TID 1500): nothing imported",
     ),
-    "tid 1500, no readable mark": (no_readable_mark, "no readable mark"),
-    "tid 1500, empty": (lambda _s, p: empty_report(p), "no readable mark"),
+    "basic text sr": (
+        third_party.basic_text_sr,
+        "is a Basic Text SR, not a measurement report (TID 1500): nothing imported",
+    ),
+    "comprehensive, another title": (
+        third_party.other_title,
+        "is a Comprehensive SR titled 'Diagnostic Imaging Report' (18748-4, LN), not a "
+        "measurement report (TID 1500): nothing imported",
+    ),
+    "enhanced, another title": (
+        lambda: third_party.other_title(enhanced=True),
+        "is an Enhanced SR titled 'Diagnostic Imaging Report' (18748-4, LN), not a "
+        "measurement report (TID 1500): nothing imported",
+    ),
+    "comprehensive, another template": (
+        third_party.other_template,
+        "is a Comprehensive SR of template TID 2000, not a measurement report (TID 1500): "
+        "nothing imported",
+    ),
+    "tid 1500, no readable mark": (
+        third_party.no_readable_mark,
+        "is a measurement report (TID 1500) with no readable mark (finding, duct segment or "
+        "nipple): nothing imported",
+    ),
+    "tid 1500, empty": (
+        third_party.empty_report,
+        "is a measurement report (TID 1500) with no readable mark",
+    ),
 }
 
 
@@ -198,8 +131,7 @@ def test_import_refuses_and_writes_nothing(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     make, why = REFUSED[case]
-    sr = tmp_path / "in" / "refused.dcm"
-    make(sample_sidecar, sr)
+    sr = save(make(), tmp_path / "in" / "refused.dcm")
     capsys.readouterr()
     before = snapshot(tmp_path)
     assert run("sr", "import", sr, top) == 1
@@ -212,14 +144,16 @@ def test_import_refuses_and_writes_nothing(
 def test_kos_and_basic_text_are_refused_by_show_too(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    kos = key_object_selection(tmp_path / "kos.dcm")
-    text = basic_text_sr(tmp_path / "text.dcm")
+    kos = save(third_party.key_object_selection(), tmp_path / "kos.dcm")
+    text = save(third_party.basic_text_sr(), tmp_path / "text.dcm")
     assert run("sr", "show", kos, "--no-images") == 1
-    assert "is a Key Object Selection Document Storage, not a TID 1500" in only_line(
-        capsys.readouterr().err, kos
+    assert only_line(capsys.readouterr().err, kos).endswith(
+        ": is a Key Object Selection document, not a measurement report (TID 1500)"
     )
     assert run("sr", "show", text, "--no-images") == 1
-    assert "is a Basic Text SR Storage" in only_line(capsys.readouterr().err, text)
+    assert "is a Basic Text SR, not a measurement report" in only_line(
+        capsys.readouterr().err, text
+    )
 
 
 def test_import_into_the_top_folder_then_report_finds_it(
@@ -267,8 +201,62 @@ def test_import_into_a_folder_without_the_study_is_refused(
     assert run("sr", "import", exported, prior) == 1
     line = only_line(capsys.readouterr().err, prior)
     assert f"holds no image of study {study}" in line
-    assert "nothing imported" in line
+    prior_study = str(dcmread(prior / "06_RCC.dcm").StudyInstanceUID)
+    assert f"it holds study {prior_study} (" in line  # the study found there, named
+    assert "4 images)" in line
+    assert line.endswith(": nothing imported (--force stores it there anyway)")
     assert snapshot(tmp_path) == before
+
+
+def test_an_sr_of_another_study_is_refused_then_forced(
+    top: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    foreign = third_party.other_study()
+    sr = save(foreign, tmp_path / "in" / "foreign.dcm")
+    ductogram = top / DUCTOGRAM
+    found = str(dcmread(ductogram / "03_LCC_POST.dcm").StudyInstanceUID)
+    capsys.readouterr()
+    before = snapshot(tmp_path)
+    assert run("sr", "import", sr, ductogram) == 1
+    line = only_line(capsys.readouterr().err, ductogram)
+    assert f"holds no image of study {foreign.StudyInstanceUID} (the SR's" in line
+    assert f"it holds study {found} (" in line
+    assert snapshot(tmp_path) == before
+
+    assert run("sr", "import", sr, ductogram, "--force") == 0
+    captured = capsys.readouterr()
+    written = ductogram / sidecar.sidecar_name(str(foreign.StudyInstanceUID))
+    assert captured.out.strip() == str(written)
+    assert f"{sr}: forced: {ductogram} holds no image of study" in captured.err
+    stored = decode(from_json(written.read_text("utf-8"))).annotations
+    assert stored.study_instance_uid == foreign.StudyInstanceUID
+    assert [f.short_id for f in stored.findings] == ["FD-1", "CY-1", "DE-1"]
+
+
+def test_marks_on_images_not_in_the_folder_are_warned_about_and_kept(
+    exported: Path, top: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ductogram = top / DUCTOGRAM
+    gone = ductogram / "04_LML_POST.dcm"
+    gone_uid = str(dcmread(gone).SOPInstanceUID)
+    gone.unlink()
+    annotations = decode(dcmread(exported)).annotations
+    on_gone = [
+        f.short_id
+        for f in annotations.findings
+        if any(r.sop_instance_uid == gone_uid for r in f.regions)
+    ]
+    assert on_gone, "the sample has marks on the image removed"
+    capsys.readouterr()
+    assert run("sr", "import", exported, top) == 0
+    captured = capsys.readouterr()
+    warnings = [line for line in captured.err.splitlines() if ": warning: " in line]
+    assert warnings, captured.err
+    assert all(line.startswith(f"{exported}: warning: image {gone_uid} ") for line in warnings)
+    for short_id in on_gone:
+        assert any(f"finding {short_id} (" in line for line in warnings)
+    stored = decode(from_json(Path(captured.out.strip()).read_text("utf-8"))).annotations
+    assert stored.findings == annotations.findings  # the marks are kept
 
 
 def test_import_keeps_an_existing_sidecar_found_from_the_top_folder(

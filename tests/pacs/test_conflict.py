@@ -108,7 +108,10 @@ def test_a_bad_sr_on_the_pacs_is_a_problem_line_not_an_exception(orthanc: Orthan
     check = newer_revision_on_pacs(node, study, (uid_of(first),))
     assert check.newer is None  # the CAD report is skipped: ours is the newest revision
     (line,) = check.problems
-    assert line.startswith(f"SR {uid_of(cad)}: skipped, not a TID 1500 measurement report")
+    assert line == (
+        f"SR {uid_of(cad)}: is a Comprehensive SR titled 'Imaging Measurement Report' "
+        "(111036, DCM), not a measurement report (TID 1500); skipped"
+    )
 
 
 def test_the_chain_cases_without_a_pacs() -> None:
@@ -125,8 +128,7 @@ def test_the_chain_cases_without_a_pacs() -> None:
     assert found is not None
     assert (found.sop_instance_uid, found.relation) == (uid_of(theirs), Relation.DESCENDS)
     assert problems == [
-        "SR 1.2.3.4: skipped, not a TID 1500 measurement report "
-        "(the dataset is not a structured report (no Content Sequence))"
+        "SR 1.2.3.4: the dataset is not a structured report (no Content Sequence); skipped"
     ]
     assert newer_revision([first, mine, theirs], study, (uid_of(theirs),)) is None
     assert newer_revision([first, mine], study, (uid_of(theirs), uid_of(mine))) is None

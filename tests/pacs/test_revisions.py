@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from galactoview.pacs.revisions import (
@@ -15,8 +16,9 @@ from galactoview.pacs.revisions import (
 )
 from galactoview.report.content import load_report
 from galactoview.sr.persistence import ImportOutcome
-from galactoview.sr.sr_codec import to_json
+from galactoview.sr.sr_codec import decode, from_json, to_json
 from tests.pacs.sample import DUCTOGRAM, copy_sample, revise, sample_sr
+from tests.sr import third_party
 
 EARLY = dt.datetime(2020, 1, 1, 8, 0, 0)
 LATE = dt.datetime(2030, 1, 1, 8, 0, 0)
@@ -69,8 +71,9 @@ def test_other_studies_and_unreadable_srs_are_left_out_with_a_reason() -> None:
     newest = newest_revision([other, broken, first], study_of(first), problems)
     assert newest is not None
     assert newest.sop_instance_uid == str(first.SOPInstanceUID)
-    assert len(problems) == 1
-    assert problems[0].startswith("SR 1.2.3.5: skipped")
+    assert problems == [
+        "SR 1.2.3.5: the dataset is not a structured report (no Content Sequence); skipped"
+    ]
     assert newest_revision([broken], study_of(first)) is None
 
 
@@ -155,3 +158,57 @@ def test_no_image_of_the_study_is_a_problem_not_an_exception(tmp_path: Path) -> 
     assert adopted.revision is not None
     assert any(p.startswith(f"{empty}: holds no image of study") for p in adopted.problems)
     assert list(empty.iterdir()) == []
+
+
+def test_third_party_srs_are_refused_with_one_line_each_and_nothing_written(
+    tmp_path: Path,
+) -> None:
+    copy = copy_sample(tmp_path / "copy")
+    study = copy / DUCTOGRAM
+    for old in study.glob("galactoview-*"):
+        old.unlink()
+    kos = third_party.key_object_selection()
+    text = third_party.basic_text_sr()
+    other = third_party.other_template()
+    other.SOPInstanceUID = "1.2.3.7"
+    adopted = adopt_newest_report(study_of(kos), study, [kos, text, other])
+    assert adopted.revision is None
+    assert adopted.imported is None
+    assert adopted.problems == (
+        f"SR {kos.SOPInstanceUID}: is a Key Object Selection document, not a measurement "
+        "report (TID 1500); skipped",
+        f"SR {text.SOPInstanceUID}: is a Basic Text SR, not a measurement report "
+        "(TID 1500); skipped",
+        "SR 1.2.3.7: is a Comprehensive SR of template TID 2000, not a measurement report "
+        "(TID 1500); skipped",
+    )
+    assert list(study.glob("galactoview-*")) == []
+
+    empty = third_party.no_readable_mark()
+    adopted = adopt_newest_report(study_of(empty), study, [empty])
+    assert adopted.imported is None
+    assert adopted.problems == (
+        f"SR {empty.SOPInstanceUID}: is a measurement report (TID 1500) with no readable "
+        "mark (finding, duct segment or nipple): nothing imported",
+    )
+    assert list(study.glob("galactoview-*")) == []
+
+
+def test_marks_on_images_not_retrieved_are_kept_and_listed_apart(tmp_path: Path) -> None:
+    copy = copy_sample(tmp_path / "copy")
+    study = copy / DUCTOGRAM
+    for old in study.glob("galactoview-*"):
+        old.unlink()
+    gone = study / "04_LML_POST.dcm"
+    gone_uid = str(dcmread(gone).SOPInstanceUID)
+    gone.unlink()
+    first = sample_sr()
+    adopted = adopt_newest_report(study_of(first), study, [first])
+    assert adopted.imported is not None
+    assert adopted.imported.outcome is ImportOutcome.WRITTEN
+    assert adopted.problems == ()  # a retrieve's images may still be arriving
+    warnings = adopted.imported.warnings
+    assert warnings
+    assert all(line.startswith(f"image {gone_uid} is not under {study}: ") for line in warnings)
+    stored = decode(from_json(adopted.imported.path.read_text("utf-8"))).annotations
+    assert stored.findings == decode(first).annotations.findings

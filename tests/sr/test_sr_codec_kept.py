@@ -16,7 +16,14 @@ from pydicom.errors import BytesLengthException
 from galactoview.paths import sample_dicom_dir
 from galactoview.sr import sr_codec
 from galactoview.sr.persistence import open_annotations, save_annotations
-from galactoview.sr.sr_codec import SRDecodeError, decode, encode, from_json, to_json
+from galactoview.sr.sr_codec import (
+    NotAMeasurementReportError,
+    SRDecodeError,
+    decode,
+    encode,
+    from_json,
+    to_json,
+)
 from tests.helpers import sample_headers
 
 DUCTOGRAM = "20260312_DUCTOGRAM_L"
@@ -199,11 +206,15 @@ def test_decode_refuses_other_documents(sample_text: str) -> None:
         decode(other)
     other = copy.deepcopy(dataset)
     other.ConceptNameCodeSequence[0].CodeValue = "18748-4"
-    with pytest.raises(SRDecodeError, match=r"not the TID 1500 Imaging Measurement Report"):
+    with pytest.raises(
+        NotAMeasurementReportError,
+        match=r"^is a Comprehensive SR titled 'Imaging Measurement Report' \(18748-4, DCM\), "
+        r"not a measurement report \(TID 1500\)$",
+    ):
         decode(other)
     other = copy.deepcopy(dataset)
     del other.ConceptNameCodeSequence
-    with pytest.raises(SRDecodeError, match="no document title"):
+    with pytest.raises(NotAMeasurementReportError, match="without a document title"):
         decode(other)
     other = copy.deepcopy(dataset)
     other.StudyInstanceUID = "../../.."

@@ -25,7 +25,7 @@ closes. Nothing a reader does is lost:
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Final
@@ -132,6 +132,7 @@ class AnnotationSaver(QObject):
                 self._load(study, members)
                 if not self._has_sidecar(study):
                     self._load_report(study, [r for r in reports if r.study_instance_uid == study])
+            self._report_other_studies(reports, studies)
         finally:
             self._loading = False
         self.storage_changed.emit()
@@ -176,6 +177,7 @@ class AnnotationSaver(QObject):
                         [r for r in reports if r.study_instance_uid == study],
                         added=True,
                     )
+            self._report_other_studies(reports, {*known, *studies})
         finally:
             self._loading = False
         if studies:
@@ -205,26 +207,58 @@ class AnnotationSaver(QObject):
     def _load_report(
         self, study: str, reports: Sequence[StructuredReportFile], *, added: bool = False
     ) -> None:
-        """Take a study's annotations from the first SR file among ``reports`` that has some."""
+        """Take a study's annotations from the first SR file among ``reports`` that has some.
+
+        An SR that is not a TID 1500 measurement report (PS3.16 TID 1500; e.g. a Key
+        Object Selection document, a Basic Text SR) or holds no readable mark is refused
+        with one Problems line naming the file and what it is; no mark is read from it.
+        """
         for report in reports:
             try:
                 dataset = dcmread(report.path)
                 result = sr_codec.decode(dataset)
+            except sr_codec.NotAMeasurementReportError as error:
+                self._problems.report(f"{error}: no marks read from it", report.path)
+                continue
             except Exception as error:
                 self._problems.report(f"no annotations read from this SR: {error}", report.path)
                 continue
-            for line in result.problems:
-                self._problems.report(line, report.path)
             annotations = result.annotations
             marks = annotations.findings or annotations.duct_segments or annotations.landmarks
             if not (marks or result.chest_walls):
+                skipped = ""
+                if result.problems:
+                    skipped = f" ({len(result.problems)} skipped: {result.problems[0]})"
+                self._problems.report(
+                    "is a measurement report (TID 1500) with no readable mark (finding, duct "
+                    f"segment or nipple){skipped}: no marks read from it",
+                    report.path,
+                )
                 continue
+            for line in result.problems:
+                self._problems.report(line, report.path)
             self._put_loaded(annotations, result.chest_walls, added=added)
             self._evidence[study] = evidence_headers(dataset)
             target = self._targets.get(study)
             where = f"; edits are saved to {target.path}" if target is not None else ""
             self._problems.report(f"annotations read from this DICOM SR{where}", report.path)
             return
+
+    def _report_other_studies(
+        self, reports: Sequence[StructuredReportFile], studies: Collection[str]
+    ) -> None:
+        """Say, one Problems line each, that SR files of no study opened are not read.
+
+        Their Study Instance UID (0020,000D) names no study among the images opened, so
+        their marks would belong to no image shown.
+        """
+        for report in reports:
+            if report.study_instance_uid not in studies:
+                self._problems.report(
+                    f"is about study {report.study_instance_uid}, which has no image among "
+                    "those opened: no marks read from it",
+                    report.path,
+                )
 
     def _load(self, study: str, members: Sequence[ImageRecord], *, added: bool = False) -> None:
         try:

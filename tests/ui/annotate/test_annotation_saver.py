@@ -24,6 +24,7 @@ from galactoview.sr.persistence import open_annotations, save_annotations
 from galactoview.sr.sr_codec import StoredLocation, decode, from_json
 from galactoview.ui.shell.main_window import MainWindow
 from tests.helpers import sample_images
+from tests.sr import third_party
 from tests.ui.conftest import OpenWindow
 
 
@@ -170,3 +171,46 @@ def test_each_save_stores_the_locations_of_the_marks_and_nipples_as_they_are(
     after = stored_fd1()
     assert after.distance_from_nipple_mm is not None
     assert after.distance_from_nipple_mm > before.distance_from_nipple_mm + 1.0
+
+
+def test_third_party_srs_next_to_the_images_are_refused_with_one_line_each(
+    open_window: OpenWindow, tmp_path: Path
+) -> None:
+    folder = copy_ductogram(tmp_path)
+    refused = {
+        # Not even collected as an SR by the scan (PS3.4 B.5 lists no KOS): its line is the scan's.
+        "kos.dcm": (
+            third_party.key_object_selection(),
+            "not an image (Key Object Selection Document Storage); skipped",
+        ),
+        "text.dcm": (
+            third_party.basic_text_sr(),
+            "is a Basic Text SR, not a measurement report (TID 1500): no marks read from it",
+        ),
+        "template.dcm": (
+            third_party.other_template(),
+            "is a Comprehensive SR of template TID 2000, not a measurement report (TID 1500): "
+            "no marks read from it",
+        ),
+        "broken.dcm": (
+            third_party.no_readable_mark(),
+            "is a measurement report (TID 1500) with no readable mark (finding, duct segment "
+            "or nipple) (",
+        ),
+        "foreign.dcm": (third_party.other_study(), "is about study "),
+    }
+    for name, (dataset, _) in refused.items():
+        third_party.save(dataset, folder / name)
+    before = {path.name: path.read_bytes() for path in folder.iterdir()}
+    window = open_window([folder])
+    study = window.records[0].study_instance_uid
+    annotations = window.workspace.annotations(study)
+    assert annotations.findings == ()
+    assert annotations.landmarks == ()
+    messages = window.problems_dock.messages()
+    for name, (_, why) in refused.items():
+        lines = [line for line in messages if name in line]
+        assert len(lines) == 1, (name, lines)
+        assert why in lines[0], lines[0]
+    assert "no marks read from it" in next(line for line in messages if "broken.dcm" in line)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
