@@ -1244,6 +1244,14 @@ class _Group:
     observer: str
     parent_uid: str | None
     location: StoredLocation | None = None
+    #: The dcmjs tool that drew the group (:func:`_dcmjs_tool`), ``None`` for other writers.
+    tool: str | None = None
+    #: The SCOORDs under the group's NUMs (TID 300) when it has none of its own (TID 1410).
+    num_regions: tuple[_Scoord, ...] = ()
+    #: How many SCOORD3D regions the group has, directly or under a NUM.
+    scoord3d_count: int = 0
+    #: The free text of a dcmjs annotation: a CONTAINS TEXT or the 99dcmjs text Finding.
+    free_text: str = ""
 
 
 def _distance_mm(item: Dataset) -> float | None:
@@ -1292,9 +1300,73 @@ def _laterality(group: _Content) -> Laterality:
     return Laterality.UNKNOWN
 
 
+#: The Tracking Identifier prefixes of dcmjs's Cornerstone3D adapter (cornerstone3DTag.js)
+#: and of its older Cornerstone adapter, followed by ``:<tool name>``.
+_DCMJS_PREFIXES: Final = ("Cornerstone3DTools@^0.1.0", "cornerstoneTools@^4.0.0")
+#: dcmjs's private coding scheme and the codes of its free-text Finding (CodingScheme.js).
+_DCMJS_SCHEME: Final = "99dcmjs"
+_DCMJS_FREE_TEXT: Final = frozenset({"CS3DTEXT", "CORNERSTONEFREETEXT"})
+#: The concept of dcmjs's placeholder NUMs of a point ("Center") or arrow ("label"),
+#: value 0 "no units" (TID300/Point.js, ArrowAnnotate.js): no measurement.
+_DCMJS_PLACEHOLDER: Final = ("111010", "DCM")
+#: dcmjs tools whose region is a point (ArrowAnnotate writes a POLYLINE of one point).
+_POINT_TOOLS: Final = frozenset({"ArrowAnnotate", "Probe"})
+
+
+def _dcmjs_tool(identifier: str) -> str | None:
+    """Return the tool of a dcmjs Tracking Identifier (``<prefix>:<Tool>``), else ``None``."""
+    prefix, colon, tool = identifier.partition(":")
+    if colon and prefix in _DCMJS_PREFIXES and tool:
+        return tool
+    return None
+
+
+def _tool_region(tool: str | None, scoord: _Scoord) -> _Scoord:
+    """Return the region a dcmjs tool drew as our graphic type (PS3.3 C.18.6.1.2).
+
+    ArrowAnnotate and Probe are points (the arrow's head is its first point); a
+    RectangleROI is a closed POLYLINE (its first corner repeated at the end).
+    """
+    if tool in _POINT_TOOLS and scoord.graphic_type != "POINT" and scoord.points:
+        return _Scoord("POINT", scoord.points[:1], scoord.sop_instance_uid, scoord.frame)
+    if (
+        tool == "RectangleROI"
+        and scoord.graphic_type == "POLYLINE"
+        and len(scoord.points) >= 3
+        and scoord.points[0] != scoord.points[-1]
+    ):
+        points = (*scoord.points, scoord.points[0])
+        return _Scoord("POLYLINE", points, scoord.sop_instance_uid, scoord.frame)
+    return scoord
+
+
+def _free_text(content: _Content, finding: Code | None) -> str:
+    """Return a dcmjs annotation's text: a CONTAINS TEXT item, else its free-text Finding."""
+    for child, name, kind in content.children:
+        contained = str(child.get("RelationshipType") or "") == "CONTAINS"
+        ours = any(_same(name, c) for c in (codes.COMMENT, codes.OTHER_FINDING_TEXT))
+        text = str(child.get("TextValue") or "").strip() if kind == "TEXT" else ""
+        if contained and not ours and text:
+            return text
+    if (
+        finding is not None
+        and finding.scheme_designator == _DCMJS_SCHEME
+        and finding.value in _DCMJS_FREE_TEXT
+    ):
+        return finding.meaning.strip()
+    return ""
+
+
 def _group(index: int, item: Dataset, problems: list[str]) -> _Group:
+    """Read a TID 1501 (or TID 1410) measurement group.
+
+    Its region is a SCOORD (PS3.3 C.18.6) directly in the group (TID 1410, our own
+    writer) or, as dcmjs writes TID 1501, an INFERRED FROM SCOORD under a TID 300 NUM;
+    SCOORD3D regions (C.18.9) are only counted.
+    """
     content = _Content.of(item)
     identifier = (content.first_text(codes.TRACKING_IDENTIFIER) or "").strip()
+    tool = _dcmjs_tool(identifier)
     finding = next(iter(content.find(codes.FINDING, "CODE")), None)
     impression_items = content.find(codes.DIFFERENTIAL_DIAGNOSIS_IMPRESSION, "CODE")
     regions = content.of_type("SCOORD")
@@ -1307,11 +1379,20 @@ def _group(index: int, item: Dataset, problems: list[str]) -> _Group:
             nums.append(_num(child))
         except (ValueError, TypeError) as exc:
             problems.append(f"measurement group {index + 1}: measurement skipped: {exc}")
+    num_regions: list[_Scoord] = []
+    if region is None:
+        num_regions = [n.scoord for n in nums if n.scoord is not None]
+    scoord3d_count = len(content.of_type("SCOORD3D")) + sum(
+        len(_Content.of(child).of_type("SCOORD3D"))
+        for child, _name, kind in content.children
+        if kind == "NUM"
+    )
+    finding_code = _value_code(finding) if finding is not None else None
     return _Group(
         index=index,
-        identifier=identifier,
+        identifier="" if tool is not None else identifier,
         tracking_uid=content.first_text(codes.TRACKING_UID) or None,
-        finding_type=_value_code(finding) if finding is not None else None,
+        finding_type=finding_code,
         laterality=_laterality(content),
         region=region,
         nums=nums,
@@ -1321,6 +1402,10 @@ def _group(index: int, item: Dataset, problems: list[str]) -> _Group:
         observer=_pn(content.first_text(codes.PERSON_OBSERVER_NAME) or ""),
         parent_uid=content.first_text(codes.PARENT_DUCT_SEGMENT) or None,
         location=_location(content, problems, index),
+        tool=tool,
+        num_regions=tuple(num_regions),
+        scoord3d_count=scoord3d_count,
+        free_text=_free_text(content, finding_code) if tool is not None else "",
     )
 
 
@@ -1390,6 +1475,10 @@ class _Reader:
         return short_id
 
     def add(self, group: _Group) -> None:
+        if group.scoord3d_count and (group.region is not None or group.num_regions):
+            self.problems.append(
+                f"measurement group {group.index + 1}: SCOORD3D region not placed (3-D coordinates)"
+            )
         if _same(group.finding_type, codes.NIPPLE) and group.region is not None:
             region = _region(group.region)
             key = (region.sop_instance_uid, region.frame)
@@ -1403,8 +1492,10 @@ class _Reader:
             self._add_chest_wall(group)
         elif _is_segment(group):
             self._add_segment(group)
-        elif group.region is not None:
+        elif group.region is not None or group.num_regions:
             self._add_finding(group)
+        elif group.scoord3d_count:
+            raise ValueError("SCOORD3D region not placed (3-D coordinates)")
         else:
             raise ValueError("no image region")
 
@@ -1443,18 +1534,36 @@ class _Reader:
         )
 
     def _add_finding(self, group: _Group) -> None:
-        assert group.region is not None
-        region = _region(group.region)
+        """Add a finding's region(s): its own SCOORD, else those under its NUMs (TID 300).
+
+        A NUM measures the region of its SCOORD (a Bidirectional's Long and Short Axis
+        each theirs), the other NUMs the group's first region; dcmjs's placeholder NUMs
+        of a point or an arrow (value 0, no units) are no measurement.
+        """
+        scoords = (group.region,) if group.region is not None else group.num_regions
+        regions = tuple(_region(_tool_region(group.tool, s)) for s in scoords)
         uid = self._uid(group)
         if group.location is not None and uid not in self.locations:
             self.locations[uid] = group.location
         existing = self.findings.get(uid)
         index = len(existing.regions) if existing else 0
-        measurements = tuple(replace(n.value, region_index=index) for n in group.nums)
+        nums = [
+            n
+            for n in group.nums
+            if group.tool is None
+            or (n.value.name.value, n.value.name.scheme_designator) != _DCMJS_PLACEHOLDER
+        ]
+        measurements = tuple(
+            replace(
+                n.value,
+                region_index=index + next((i for i, s in enumerate(scoords) if s is n.scoord), 0),
+            )
+            for n in nums
+        )
         if existing is not None:
             self.findings[uid] = replace(
                 existing,
-                regions=(*existing.regions, region),
+                regions=(*existing.regions, *regions),
                 measurements=existing.measurements + measurements,
             )
             return
@@ -1475,10 +1584,10 @@ class _Reader:
             finding_type,
             other_text,
             group.laterality,
-            (region,),
+            regions,
             measurements,
             group.impression,
-            group.note,
+            group.note or group.free_text,
             group.observer,
         )
 
