@@ -66,6 +66,15 @@ skipped group is not lost: its DICOM JSON is kept verbatim in
 :attr:`AnnotationSet.unreadable_groups <galactoview.annotations.model.AnnotationSet>` and
 :func:`encode` writes it back unchanged into the "Imaging Measurements" container.
 
+A TID 1501 group's region is its own SCOORD (PS3.3 C.18.6, TID 1410, as written
+here) or, as dcmjs's Cornerstone adapters (OHIF) write it, the INFERRED FROM SCOORD
+under a TID 300 NUM, with its SELECTED FROM image; every such SCOORD is a region of
+the finding (a Bidirectional's two axes), each NUM measuring its own. A Tracking
+Identifier ``Cornerstone3DTools@^0.1.0:<Tool>`` (or ``cornerstoneTools@^4.0.0:<Tool>``)
+names the tool: an ArrowAnnotate or Probe is a POINT, a rectangle a closed POLYLINE,
+the arrow's free text (dcmjs's ``99dcmjs`` Finding) the finding's note. A SCOORD3D
+region (C.18.9) is not placed: a problem line says so.
+
 Only a TID 1500 "Imaging Measurement Report" (126000, DCM) in an Enhanced,
 Comprehensive, Comprehensive 3D or Extensible SR (PS3.3 A.35) is read: a Key Object
 Selection document (A.35.4), a Basic Text SR (A.35.1) or an SR with another root
@@ -1311,6 +1320,8 @@ _DCMJS_FREE_TEXT: Final = frozenset({"CS3DTEXT", "CORNERSTONEFREETEXT"})
 _DCMJS_PLACEHOLDER: Final = ("111010", "DCM")
 #: dcmjs tools whose region is a point (ArrowAnnotate writes a POLYLINE of one point).
 _POINT_TOOLS: Final = frozenset({"ArrowAnnotate", "Probe"})
+#: The rectangle tools: Cornerstone3D's, and the older adapter's (its 4 corners, open).
+_RECTANGLE_TOOLS: Final = frozenset({"RectangleROI", "RectangleRoi"})
 
 
 def _dcmjs_tool(identifier: str) -> str | None:
@@ -1330,7 +1341,7 @@ def _tool_region(tool: str | None, scoord: _Scoord) -> _Scoord:
     if tool in _POINT_TOOLS and scoord.graphic_type != "POINT" and scoord.points:
         return _Scoord("POINT", scoord.points[:1], scoord.sop_instance_uid, scoord.frame)
     if (
-        tool == "RectangleROI"
+        tool in _RECTANGLE_TOOLS
         and scoord.graphic_type == "POLYLINE"
         and len(scoord.points) >= 3
         and scoord.points[0] != scoord.points[-1]

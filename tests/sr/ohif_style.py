@@ -15,9 +15,13 @@ SELECTED FROM IMAGE; SCOORD3D with a Referenced Frame of Reference UID instead),
 the text is the Finding, coded ``CS3DTEXT`` in ``99dcmjs`` with the text as its meaning),
 ``Ellipse.js`` (ELLIPSE of 4 points, the axes' ends), ``Circle.js`` (CIRCLE: centre and
 a point on the edge), ``Polyline.js`` (PlanarFreehandROI: the first point repeated at the
-end when closed; RectangleROI, from the Cornerstone3D adapters now kept in
-cornerstone3D's ``packages/adapters``, writes the same closed POLYLINE of its 4 corners)
-and ``Point.js`` (Probe: NUM "Center" 111010 DCM, value 0 no units, with a POINT).
+end when closed) and ``Point.js`` (Probe: NUM "Center" 111010 DCM, value 0 no units, with
+a POINT). ``CircleROI.js`` and ``RectangleROI.js`` are not among dcmjs's Cornerstone3D
+adapters at that commit: the CircleROI group follows ``TID300/Circle.js`` and the
+RectangleROI group ``TID300/Polyline.js`` with a closed contour; dcmjs's older adapter
+(commit 8266ad6, ``src/adapters/Cornerstone/RectangleRoi.js``) writes
+``cornerstoneTools@^4.0.0:RectangleRoi`` with its 4 corners, not closed (see
+``test_open_rectangle_is_closed``).
 
 :func:`ohif_report` returns one SR of the sample ductogram with the 8 tool kinds
 (:data:`MARKS` says where each mark is), one older ``cornerstoneTools@^4.0.0:Length`` group

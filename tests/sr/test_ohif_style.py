@@ -138,9 +138,11 @@ def test_scoord3d_beside_a_placed_region_is_listed() -> None:
 
 
 def test_open_rectangle_is_closed() -> None:
+    """The older adapter's RectangleRoi: its 4 corners, not closed (dcmjs 8266ad6)."""
     ds = ohif_report()
     index = next(i for i, m in enumerate(MARKS) if m.tool == "RectangleROI")
     group = ds.ContentSequence[-1].ContentSequence[index]
+    group.ContentSequence[0].TextValue = f"{LEGACY}:RectangleRoi"
     num = next(i for i in group.ContentSequence if i.ValueType == "NUM")
     num.ContentSequence[0].GraphicData = num.ContentSequence[0].GraphicData[:-2]
     (region,) = decode(ds).annotations.findings[index].regions
