@@ -125,9 +125,43 @@ def _window_runs(url: str, study_uid: str, repeat: int, profile: Path) -> dict[s
     return result
 
 
+class _Heartbeat:
+    """A 2 ms precise timer on the GUI thread; each gap between its ticks, and when it ended.
+
+    The longest gap minus the interval is how long the event loop could not run.
+    """
+
+    INTERVAL_MS: Final = 2
+
+    def __init__(self, clock: Any) -> None:
+        from PySide6.QtCore import QElapsedTimer, Qt, QTimer
+
+        self._clock = clock  # a started QElapsedTimer: when each gap ended
+        self._beat = QElapsedTimer()
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(self.INTERVAL_MS)
+        self._timer.timeout.connect(self._tick)
+        self.gaps: list[tuple[int, float]] = []  # (ms, s since the clock started)
+
+    def _tick(self) -> None:
+        self.gaps.append((self._beat.restart(), self._clock.nsecsElapsed() / 1e9))
+
+    def start(self) -> None:
+        self._beat.start()
+        self._timer.start()
+
+    def stop(self) -> None:
+        self._timer.stop()
+
+    def stall_ms(self) -> float:
+        """Return the longest the event loop was held, in ms."""
+        return max(0.0, max((gap for gap, _ in self.gaps), default=0) - self.INTERVAL_MS)
+
+
 def _in_window(study_uid: str, repeat: int) -> dict[str, Any]:
     """In this process: a real window; Retrieve Study ``repeat`` times from empty caches."""
-    from PySide6.QtCore import QElapsedTimer, QEventLoop, Qt, QTimer
+    from PySide6.QtCore import QElapsedTimer, QEventLoop, QTimer
 
     from galactoview.app import create_application, create_main_window
     from galactoview.dicom.loading import ScanResult
@@ -158,17 +192,8 @@ def _in_window(study_uid: str, repeat: int) -> dict[str, Any]:
             shutil.rmtree(pixels.folder, ignore_errors=True)
         app.processEvents()
         clock = QElapsedTimer()
-        beat = QElapsedTimer()
-        gaps: list[tuple[int, float]] = []
+        heartbeat = _Heartbeat(clock)
         marks: dict[str, float] = {}
-        heartbeat = QTimer()
-        heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
-        heartbeat.setInterval(2)
-
-        def tick() -> None:
-            gaps.append((beat.restart(), clock.nsecsElapsed() / 1e9))  # noqa: B023
-
-        heartbeat.timeout.connect(tick)
         loop = QEventLoop()
 
         def first(_index: int) -> None:
@@ -197,7 +222,6 @@ def _in_window(study_uid: str, repeat: int) -> dict[str, Any]:
         poll.timeout.connect(check)
         poll.start(20)
         clock.start()
-        beat.start()
         heartbeat.start()
         panel.retrieve_study(study)
         QTimer.singleShot(int(WINDOW_TIMEOUT_S * 1000), loop.quit)
@@ -214,8 +238,8 @@ def _in_window(study_uid: str, repeat: int) -> dict[str, Any]:
             return {"error": f"timed out: {marks}, {len(window.records)} images"}
         firsts.append(marks["first"])
         alls.append(marks["all"])
-        stalls.append(max(0.0, max((gap for gap, _ in gaps), default=0) - 2.0))
-        worst.append(sorted(gaps, reverse=True)[:6])
+        stalls.append(heartbeat.stall_ms())
+        worst.append(sorted(heartbeat.gaps, reverse=True)[:6])
     background = _background_stalls(app, node, study_uid, repeat)
     window.set_scan_result(ScanResult())
     service.shutdown()
@@ -239,7 +263,6 @@ def _background_stalls(app: Any, node: Any, study_uid: str, repeat: int) -> list
         QEventLoop,
         QObject,
         QRunnable,
-        Qt,
         QThreadPool,
         QTimer,
         Signal,
@@ -269,13 +292,9 @@ def _background_stalls(app: Any, node: Any, study_uid: str, repeat: int) -> list
             fetched: list[Any] = []
             relay.done.connect(fetched.append)
             relay.done.connect(loop.quit)
-            gaps: list[int] = []
-            beat = QElapsedTimer()
-            heartbeat = QTimer()
-            heartbeat.setTimerType(Qt.TimerType.PreciseTimer)
-            heartbeat.setInterval(2)
-            heartbeat.timeout.connect(lambda: gaps.append(beat.restart()))  # noqa: B023
-            beat.start()
+            clock = QElapsedTimer()
+            clock.start()
+            heartbeat = _Heartbeat(clock)
             heartbeat.start()
             QThreadPool.globalInstance().start(Job(cache, relay))
             QTimer.singleShot(int(WINDOW_TIMEOUT_S * 1000), loop.quit)
@@ -283,7 +302,7 @@ def _background_stalls(app: Any, node: Any, study_uid: str, repeat: int) -> list
             heartbeat.stop()
             if not fetched or not fetched[0].openable:
                 raise RuntimeError(f"background retrieve failed: {fetched}")
-            stalls.append(max(0.0, max(gaps, default=0) - 2.0))
+            stalls.append(heartbeat.stall_ms())
             app.processEvents()
     return stalls
 
