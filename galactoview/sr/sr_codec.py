@@ -1535,6 +1535,13 @@ class _Reader:
             self.problems.append(
                 f"measurement group {group.index + 1}: SCOORD3D region not placed (3-D coordinates)"
             )
+        landmark = _same(group.finding_type, codes.NIPPLE) or _same(
+            group.finding_type, location_codes.CHEST_WALL
+        )
+        if landmark and group.region is None and group.num_regions:
+            # A TID 1501 group whose one region is under a NUM (as dcmjs writes a Probe):
+            # a nipple or chest-wall line spelled so is read like ours (TID 1410).
+            group = replace(group, region=group.num_regions[0], num_regions=())
         if _same(group.finding_type, codes.NIPPLE) and group.region is not None:
             region = _region(group.region)
             key = (region.sop_instance_uid, region.frame)
