@@ -176,6 +176,7 @@ class CellDecoding(QObject):
             fit=not same_image,
             ready=decoded.ready,
             overlays=decoded.overlays,
+            frame_label=decoded.frame_label,
         )
         self._shown[cell] = index
         if voi is None:

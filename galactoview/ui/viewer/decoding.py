@@ -41,6 +41,7 @@ from numpy.typing import NDArray
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from galactoview.dicom.calibration import Calibration, calibration_from_dataset
+from galactoview.dicom.functional_groups import frame_view
 from galactoview.dicom.loading import ImageRecord, PixelDataError, read_header
 from galactoview.imaging.decode_service import DecodeService, check_frame, decode_stored
 from galactoview.imaging.display import DisplayPipeline
@@ -91,6 +92,8 @@ class DecodedImage:
         mm per pixel of this frame (its Pixel Measures, PS3.3 C.7.6.16.2.1, for an
         enhanced multi-frame image); ``None`` when the decoder did not work it out (the
         viewport uses the record's).
+    frame_label
+        What the frame's Frame Content says (PS3.3 C.7.6.16.2.2), ``""`` if nothing.
     """
 
     record: ImageRecord
@@ -100,6 +103,7 @@ class DecodedImage:
     ready: DisplayReady | None = None
     overlays: OverlayPlanes | None = None
     calibration: Calibration | None = None
+    frame_label: str = ""
 
     @property
     def sop_instance_uid(self) -> str:
@@ -145,7 +149,8 @@ def decode_image(
     ready = display_ready(stored, pipeline)
     calibration = calibration_from_dataset(header, frame)
     overlays = read_overlay_planes(header)
-    return DecodedImage(record, stored, pipeline, frame, ready, overlays, calibration)
+    label = frame_view(header, frame).frame_label
+    return DecodedImage(record, stored, pipeline, frame, ready, overlays, calibration, label)
 
 
 def _held_bytes(image: DecodedImage) -> int:

@@ -64,6 +64,9 @@ def test_each_frame_is_shown_with_its_window_and_calibration(
         assert calibration is not None
         assert calibration.row_spacing_mm == SPACINGS[frame - 1]
         assert f"frame {frame}'s Pixel Measures" in calibration.description
+        # Frame Content (PS3.3 C.7.6.16.2.2) in the corner text.
+        corners = window.tools.overlays[viewport].texts()
+        assert f"Fr {frame}/3 slice {frame} (stack 1, position {frame})" in corners.bottom_left
 
 
 def test_a_window_the_reader_chose_is_kept_from_frame_to_frame(
