@@ -25,9 +25,11 @@
 //   _processMeasurement: if the merged list holds a SCOORD/SCOORD3D (other than the
 //     Cornerstone text-position point) it is a "TID 1410" measurement and only the FIRST such
 //     item is drawn (coords = [that item]); otherwise each NUM's INFERRED FROM SCOORD (the
-//     NUM's ContentSequence) is one coord (_processNonGeometricallyDefinedMeasurement);
+//     NUM's ContentSequence read as ONE item: a NUM whose ContentSequence holds more than
+//     the SCOORD gives none) is one coord (_processNonGeometricallyDefinedMeasurement);
 //   _checkIfCanAddMeasurementsToDisplaySet / addSRAnnotation: the measurement is placed on the
-//     image (and frame, default 1) of coords[0] and every coord is drawn there.
+//     image (and frame, default 1) of coords[0] and every coord is drawn there. A measurement
+//     without coords is listed in "ohif_skipped" (OHIF reads coords[0] of it and throws).
 // "rehydrated" is MeasurementReport.generateToolState of @cornerstonejs/adapters (what OHIF's
 // hydrateStructuredReport calls), its world coordinates turned back into image coordinates.
 
@@ -42,6 +44,9 @@ const TEXT_POSITION = { value: "TextPosition", scheme: "99CS3D" };
 
 const asArray = (value) => (value === undefined || value === null ? [] : Array.isArray(value) ? value : [value]);
 const first = (value) => asArray(value)[0];
+// What OHIF sees of a sequence it reads as one item (item.ContentSequence.ValueType ...):
+// naturalizeDataset gives single-item sequences the item's properties, longer ones none.
+const asOneItem = (value) => (Array.isArray(value) ? (value.length === 1 ? value[0] : {}) : (value ?? {}));
 const concept = (item) => first(item?.ConceptNameCodeSequence);
 const isScoord = (item) => item.ValueType === "SCOORD" || item.ValueType === "SCOORD3D";
 const isTextPosition = (item) => {
@@ -60,7 +65,7 @@ function points(item) {
 }
 
 function coord(item) {
-  const reference = first(first(item.ContentSequence)?.ReferencedSOPSequence);
+  const reference = asOneItem(asOneItem(item.ContentSequence).ReferencedSOPSequence);
   return {
     value_type: item.ValueType,
     graphic_type: item.GraphicType,
@@ -98,8 +103,8 @@ function ohifMeasurements(dataset) {
     } else {
       coords = content
         .filter((item) => item.ValueType === "NUM")
-        .map((num) => first(num.ContentSequence))
-        .filter((item) => item && isScoord(item) && asArray(item.GraphicData).length)
+        .map((num) => asOneItem(num.ContentSequence))
+        .filter((item) => isScoord(item) && asArray(item.GraphicData).length)
         .map(coord);
     }
     if (!coords.length || !coords[0].sop_instance_uid) {
