@@ -7,12 +7,11 @@ finding, every duct segment, nipple and chest-wall line must be drawn, on its im
 with its points: the multiset of drawn (image, frame, graphic type, points) must equal ours.
 Points are compared as float32, the VR of Graphic Data (FL).
 
-Until the encoder writes one Tracking Unique Identifier per region group, OHIF merges the
-regions of a finding and draws only the first (6 of the sample's 12): those tests are marked
-``xfail(strict=True)``; the lead removes the mark with the encoder change (checked against
-main 0bd6b5d: they pass there). Duct segments are not drawn either way: OHIF reads a NUM's
-Content Sequence as one item (dcmjs gives only single-item sequences the item's attributes),
-and our "Path length" NUM holds the calibration TEXT before its SCOORD — a separate xfail.
+Before issue 13 the encoder gave all region groups of a finding one Tracking Unique
+Identifier, so OHIF merged them and drew only the first region (6 of the sample's 12); now
+each region group has its own. Duct segments were not drawn either: OHIF reads a NUM's Content
+Sequence as one item (dcmjs gives only single-item sequences the item's attributes), and the
+"Path length" NUM held the calibration TEXT before its SCOORD; the label is now in the group.
 """
 
 from __future__ import annotations
@@ -36,10 +35,6 @@ from tests.sr.third_party import sample_report_path, save
 
 #: (image, frame, graphic type, points as float32) of one drawn or stored SCOORD.
 Placed = tuple[str, int, str, tuple[tuple[float, ...], ...]]
-
-ENCODER_CHANGE = pytest.mark.xfail(
-    strict=True, reason="issue 13 item 4: encoder change lands on main"
-)
 
 
 def _f32(points: tuple[tuple[float, ...], ...]) -> tuple[tuple[float, ...], ...]:
@@ -89,7 +84,7 @@ def export_sample(tmp_path: Path) -> Path:
 
 
 def test_the_sample_export_has_regions_on_several_images(tmp_path: Path) -> None:
-    """What the xfail tests check is there: findings with regions on 3 images, nipples."""
+    """What the tests below check is there: findings with regions on 3 images, nipples."""
     result = decode(dcmread(export_sample(tmp_path)))
     assert len(result.annotations.findings) == 3
     assert [len(f.regions) for f in result.annotations.findings] == [3, 3, 3]
@@ -107,7 +102,6 @@ def test_ohif_draws_the_nipples_of_the_sample_export(tmp_path: Path) -> None:
     assert drawn(read_sr(out)) & nipples == nipples
 
 
-@ENCODER_CHANGE
 def test_ohif_draws_every_region_of_the_sample_export(tmp_path: Path) -> None:
     out = export_sample(tmp_path)
     check(out, decode(dcmread(out)))
@@ -140,7 +134,6 @@ def segments_only(result: DecodeResult) -> DecodeResult:
     return replace(result, annotations=annotations, chest_walls={})
 
 
-@ENCODER_CHANGE
 def test_ohif_draws_every_region_nipple_and_chest_wall(rich: tuple[Path, DecodeResult]) -> None:
     out, result = rich
     reading = read_sr(out)
@@ -163,11 +156,6 @@ def test_ohif_draws_the_regions_on_a_frame_and_the_chest_walls(
     assert drawn(read_sr(out)) & expected == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 item 4: OHIF reads a NUM's ContentSequence as its one SCOORD; our duct "
-    "segment's Path length NUM also holds the calibration TEXT, so OHIF draws no segment",
-)
 def test_ohif_draws_every_duct_segment(rich: tuple[Path, DecodeResult]) -> None:
     out, result = rich
     reading = read_sr(out)
@@ -177,13 +165,8 @@ def test_ohif_draws_every_duct_segment(rich: tuple[Path, DecodeResult]) -> None:
     assert drawn(reading) & expected == expected
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="issue 13 item 4: needs both the encoder change on main (one tracking UID per "
-    "region group) and duct segment NUMs that hold only their SCOORD",
-)
 def test_ohif_draws_everything_of_a_rich_export(rich: tuple[Path, DecodeResult]) -> None:
-    """The whole set: the two xfail tests above together, and nothing drawn twice."""
+    """The whole set: every region, segment, nipple and chest wall, nothing drawn twice."""
     out, result = rich
     check(out, result)
 
