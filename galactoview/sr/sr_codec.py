@@ -1661,7 +1661,12 @@ class _Reader:
         elif finding_type is None:
             finding_type = FindingType.OTHER
             code = group.finding_type
-            other_text = code.meaning if code is not None else "Unspecified finding"
+            if code is not None:
+                other_text = code.meaning
+            elif group.tool is not None:  # an OHIF measurement: say which tool drew it
+                other_text = f"{group.tool} (OHIF measurement)"
+            else:
+                other_text = "Unspecified finding"
         fallback = next_short_id(self.findings.values(), finding_type)
         while fallback in self.short_ids:  # pragma: no cover - a foreign id took it
             fallback = f"{fallback}'"
