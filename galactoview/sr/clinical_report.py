@@ -489,20 +489,26 @@ def report_items(report: ClinicalReport) -> list[hd.sr.ContentItem]:
     return items
 
 
-def report_container(report: ClinicalReport) -> Dataset:
+def report_container(report: ClinicalReport) -> Dataset | None:
     """Return the "Qualitative Evaluations" container (TID 1500) holding the report.
+
+    Returns
+    -------
+    pydicom.dataset.Dataset or None
+        ``None`` for a report without any item (no empty container is written).
 
     Raises
     ------
     ValueError
         If highdicom rejects a value (e.g. a text longer than UT allows).
     """
+    items = report_items(report)
+    if not items:
+        return None
     container = hd.sr.ContainerContentItem(
         name=QUALITATIVE_EVALUATIONS, relationship_type="CONTAINS"
     )
-    items = report_items(report)
-    if items:
-        container.ContentSequence = hd.sr.ContentSequence(items)
+    container.ContentSequence = hd.sr.ContentSequence(items)
     return container
 
 

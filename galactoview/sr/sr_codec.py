@@ -912,8 +912,8 @@ def encode(
     _splice(sr.ContentSequence, groups)
     for root in sr.content:
         _splice(root.ContentSequence, groups)
-    if report is not None:  # TID 1500 "Qualitative Evaluations", after the measurements
-        evaluations = clinical_report.report_container(report)
+    evaluations = None if report is None else clinical_report.report_container(report)
+    if evaluations is not None:  # TID 1500 "Qualitative Evaluations", after the measurements
         sr.ContentSequence.append(evaluations)
         for root in sr.content:
             if root.ContentSequence is not sr.ContentSequence:

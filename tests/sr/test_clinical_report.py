@@ -177,13 +177,17 @@ def test_partial_reports_round_trip(headers: dict[str, Dataset], report: Clinica
     if report.technique.contrast_ml is not None:  # stored to 0.1 mL
         rounded = round(report.technique.contrast_ml, 1)
         expected = replace(report, technique=replace(report.technique, contrast_ml=rounded))
-    # An empty report writes an empty container: nothing to read back.
+    # An empty report writes no container: nothing to read back.
     assert result.report == (None if report == ClinicalReport() else expected)
 
 
-def test_without_a_report_there_is_no_container(headers: dict[str, Dataset]) -> None:
-    sr = encode(codec_tests.build(headers), codec_tests.sources(headers))
+@pytest.mark.parametrize("report", [None, ClinicalReport(), ClinicalReport(impression="  ")])
+def test_without_a_report_there_is_no_container(
+    headers: dict[str, Dataset], report: ClinicalReport | None
+) -> None:
+    sr = encode(codec_tests.build(headers), codec_tests.sources(headers), report=report)
     names = [item.ConceptNameCodeSequence[0].CodeValue for item in sr.ContentSequence]
+    assert names[-1] == "126010"  # "Imaging Measurements" is the last root container
     assert cr.QUALITATIVE_EVALUATIONS.value not in names
     assert decode(sr).report is None
 
