@@ -59,12 +59,11 @@ class Signature:
     organization
         Verifying Organization.
     verified_at
-        Verification DateTime; ``None`` only when read from an SR that lacks it.
+        Verification DateTime; ``None`` only when read from an SR that lacks it (when
+        written, ``None`` means now).
 
-    Raises
-    ------
-    ValueError
-        For an empty or invalid name (highdicom's PN check) or an empty organisation.
+    What :func:`read_signature` returns may be incomplete (another writer's SR);
+    :meth:`check` says whether a signature can be written.
     """
 
     observer_name: str
@@ -72,7 +71,13 @@ class Signature:
     verified_at: datetime | None
 
     def check(self) -> None:
-        """Raise ``ValueError`` unless this signature can be written."""
+        """Raise ``ValueError`` unless this signature can be written.
+
+        Raises
+        ------
+        ValueError
+            For an empty or invalid name (highdicom's PN check) or an empty organisation.
+        """
         if not self.observer_name.strip("^ "):
             raise ValueError("the verifying observer's name is empty")
         check_person_name(self.observer_name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+import highdicom as hd
 import pytest
 from pydicom import dcmread
 from pydicom.dataset import Dataset
@@ -124,6 +125,9 @@ def test_a_signed_revision_is_complete_verified_final_with_its_observer(
     assert result.complete
     assert result.signature == SIGNATURE
     assert result.report == COMPLETE
+    parsed = hd.sr.ComprehensiveSR.from_dataset(dcmread(path))
+    assert isinstance(parsed.content, hd.sr.MeasurementReport)
+    assert parsed.VerifyingObserverSequence[0].VerifyingOrganization == "Brustzentrum Süd"
     assert b"Lindqvist" in codec_tests.validate(path)
 
 
