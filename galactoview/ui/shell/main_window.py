@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from galactoview.dicom.loading import ImageRecord, LoadProblem, ScanResult
 from galactoview.dicom.person_name import format_person_name
+from galactoview.imaging.colour import COLOUR_WINDOW_NOTE
 from galactoview.reading.hanging import Hanging
 from galactoview.reading.session import ReadingSession
 from galactoview.ui.annotate.annotation_saver import AnnotationSaver
@@ -672,7 +673,10 @@ class MainWindow(QMainWindow):
     def _on_voi_changed(self, viewport: Viewport, voi: Voi) -> None:
         if viewport is not self.viewport:
             return
-        self.voi_label.setText(describe_voi(voi) if viewport.has_image() else "")
+        if viewport.is_colour:  # no window/level for colour (galactoview.imaging.colour)
+            self.voi_label.setText(COLOUR_WINDOW_NOTE)
+        else:
+            self.voi_label.setText(describe_voi(voi) if viewport.has_image() else "")
         self.window_controls.show_voi(voi)
 
     def _update_title(self) -> None:
