@@ -397,12 +397,18 @@ class MainWindow(QMainWindow):
         self._notes_shown = notes
 
     def _report_load_problems(self, problems: Sequence[LoadProblem]) -> None:
-        """Report a scan's problems, one line each (the archive member named)."""
+        """Report a scan's problems, one line each (the archive member named).
+
+        Notes (:attr:`LoadProblem.note`, e.g. a Key Object Selection document) are
+        listed calmly (:meth:`ProblemReporter.note_many`).
+        """
+
+        def line(p: LoadProblem) -> tuple[str, Path]:
+            return (f"[{p.archive_member}] {p.message}" if p.archive_member else p.message, p.path)
+
         # One batch: ten thousand lines must not mean ten thousand repaints.
-        self.problems.report_many(
-            (f"[{p.archive_member}] {p.message}" if p.archive_member else p.message, p.path)
-            for p in problems
-        )
+        self.problems.report_many(line(p) for p in problems if not p.note)
+        self.problems.note_many(line(p) for p in problems if p.note)
 
     def open_paths(self, paths: Sequence[Path], *, confirm: bool = True) -> None:
         """Scan files and folders in the background, then show what they hold.

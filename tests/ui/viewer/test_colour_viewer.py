@@ -1,0 +1,96 @@
+"""A colour key image beside the sample mammograms: shown in true colour, not hung as MG."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+from pytestqt.qtbot import QtBot
+
+from galactoview.imaging.colour import COLOUR_WINDOW_NOTE
+from galactoview.imaging.display import Window
+from galactoview.ui.viewer.magnifier import Magnifier
+from galactoview.ui.viewer.viewport import PixelSample
+from tests.colour_images import BLOCK, BLOCK_COLOURS, blocks, write_colour_key_image
+from tests.helpers import sample_images
+from tests.ui.conftest import OpenWindow, wait_until_settled
+
+
+def _ductogram_with_key_image(tmp_path: Path) -> Path:
+    """Copy the sample ductogram's images and add an RGB key image of its study."""
+    post = next(r for r in sample_images() if r.contrast_phase.value == "post")
+    target = tmp_path / post.path.parent.name
+    target.mkdir()
+    for path in post.path.parent.glob("*.dcm"):
+        shutil.copy(path, target / path.name)
+    write_colour_key_image(target, post.study_instance_uid)
+    return target
+
+
+def test_colour_key_image_is_shown_in_true_colour(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = open_window([_ductogram_with_key_image(tmp_path)])
+    index = next(i for i, r in enumerate(window.records) if r.path.name == "key_image.dcm")
+    hanging = window.session.hanging
+    assert hanging is not None
+    assert index not in hanging.image_indices()  # filed as MG, L CC: still no mammogram
+    assert any(
+        "not hung: a colour image (key image or capture), not a mammogram" in note
+        for note in hanging.notes
+    )
+    window.select_image(index)
+    wait_until_settled(qtbot, window)
+    viewport = window.viewport
+    assert viewport.record is not None and viewport.record.path.name == "key_image.dcm"
+    assert viewport.is_colour
+    shown = viewport.image_item.image
+    assert shown.dtype == np.uint8 and shown.shape == (32, 48, 3)
+    np.testing.assert_array_equal(shown, blocks())
+    for row, colours in enumerate(BLOCK_COLOURS):
+        for column, colour in enumerate(colours):
+            centre = (row * BLOCK + BLOCK // 2, column * BLOCK + BLOCK // 2)
+            assert shown[centre].tolist() == list(colour)
+    messages = window.problems.messages()
+    assert not [line for line in messages if "key_image.dcm" in line], messages
+    assert not [line for line in messages if "not supported" in line], messages
+
+    # Window/level does not apply, and the readout says so.
+    assert window.voi_label.text() == COLOUR_WINDOW_NOTE
+    viewport.set_voi(Window(100.0, 10.0))
+    assert viewport.voi is None
+    np.testing.assert_array_equal(viewport.image_item.image, blocks())
+    assert viewport.auto_window() is None
+
+    # Invert: 255 - value on each channel, and back.
+    viewport.toggle_invert()
+    np.testing.assert_array_equal(viewport.image_item.image, 255 - blocks())
+    viewport.toggle_invert()
+    np.testing.assert_array_equal(viewport.image_item.image, blocks())
+
+    # The pixel under the cursor is told as RGB.
+    sample = viewport.sample_at(BLOCK + 3.5, BLOCK + 2.5)
+    assert sample == PixelSample(BLOCK + 3, BLOCK + 2, 0, 0.0, (128, 64, 32))
+    window.status.show_pixel(sample)
+    assert window.status.cursor_label.text() == f"({BLOCK + 3}, {BLOCK + 2})  RGB 128 64 32"
+
+    # The loupe shows the RGB pixels, in colour.
+    viewport.grab()  # lay out once, so that scene mappings are up to date
+    magnifier = Magnifier(viewport)
+    magnifier.show_at(BLOCK + 0.5, 0.5)  # the top-left pixel of the green block
+    patch = magnifier.current_patch()
+    assert patch is not None and patch.shape[2] == 3
+    middle = patch.shape[0] // 2
+    assert patch[middle, middle].tolist() == [0, 255, 0]
+    assert patch[middle, middle - 1].tolist() == [255, 0, 0]
+    picture = magnifier.loupe.pixmap().toImage()
+    pixel = picture.pixelColor(picture.width() // 2 + 2, picture.height() // 2 + 2)
+    assert (pixel.red(), pixel.green(), pixel.blue()) == (0, 255, 0)
+    magnifier.hide()
+
+    # Back to a mammogram: the window readout is a window again.
+    window.select_image(0)
+    wait_until_settled(qtbot, window)
+    assert not window.viewport.is_colour
+    assert window.voi_label.text().startswith("W ")
