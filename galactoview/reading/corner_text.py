@@ -32,6 +32,7 @@ from galactoview.dicom.person_name import format_person_name
 from galactoview.imaging.display import VoiLut, VoiLutFunction, Window
 
 __all__ = [
+    "COLOUR_VOI_TEXT",
     "SCALE_BAR_RANGE_PX",
     "UNCALIBRATED_TEXT",
     "CornerText",
@@ -45,6 +46,9 @@ __all__ = [
 
 #: What the calibration line says when distances cannot be given in mm.
 UNCALIBRATED_TEXT: Final = "UNCALIBRATED: no mm"
+
+#: The VOI line of a colour image, which no window/level applies to (PS3.3 C.11.2).
+COLOUR_VOI_TEXT: Final = "colour: no W/L"
 
 #: Shortest and longest scale bar (screen pixels) :func:`scale_bar_length_mm` aims for.
 SCALE_BAR_RANGE_PX: Final = (60.0, 150.0)
@@ -219,6 +223,7 @@ def corner_text(
     flip: Flip,
     calibration: Calibration | None,
     image_position: tuple[int, int] | None = None,
+    colour: bool = False,
 ) -> CornerText:
     """Return the four-corner text of a viewport showing an image.
 
@@ -242,6 +247,9 @@ def corner_text(
     image_position
         1-based position of the image among those loaded and their number,
         ``(3, 9)`` → ``"(3 of 9)"`` after the series and instance numbers.
+    colour
+        The image is a colour image: no window applies
+        (:mod:`galactoview.imaging.colour`), the VOI line reads :data:`COLOUR_VOI_TEXT`.
 
     Returns
     -------
@@ -250,7 +258,10 @@ def corner_text(
     """
     frame_line = f"Fr {frame + 1}/{frame_count}" if frame_count > 1 else ""
     bottom_left = _lines(
-        _series_line(record, image_position), frame_line, voi_label(voi), zoom_label(zoom)
+        _series_line(record, image_position),
+        frame_line,
+        COLOUR_VOI_TEXT if colour else voi_label(voi),
+        zoom_label(zoom),
     )
     view_lines: tuple[str, ...] = ()
     if record is not None:

@@ -10,6 +10,7 @@ from pytestqt.qtbot import QtBot
 
 from galactoview.imaging.colour import COLOUR_WINDOW_NOTE
 from galactoview.imaging.display import Window
+from galactoview.reading.corner_text import COLOUR_VOI_TEXT
 from galactoview.ui.viewer.magnifier import Magnifier
 from galactoview.ui.viewer.viewport import PixelSample
 from tests.colour_images import BLOCK, BLOCK_COLOURS, blocks, write_colour_key_image
@@ -56,8 +57,9 @@ def test_colour_key_image_is_shown_in_true_colour(
     assert not [line for line in messages if "key_image.dcm" in line], messages
     assert not [line for line in messages if "not supported" in line], messages
 
-    # Window/level does not apply, and the readout says so.
+    # Window/level does not apply, and the readouts say so.
     assert window.voi_label.text() == COLOUR_WINDOW_NOTE
+    assert COLOUR_VOI_TEXT in window.tools.overlays[viewport].texts().bottom_left
     viewport.set_voi(Window(100.0, 10.0))
     assert viewport.voi is None
     np.testing.assert_array_equal(viewport.image_item.image, blocks())
