@@ -6,16 +6,20 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pydicom
+import pytest
 from pytestqt.qtbot import QtBot
 
-from galactoview.imaging.colour import COLOUR_WINDOW_NOTE
+from galactoview.imaging.colour import COLOUR_WINDOW_NOTE, colour_pipeline
 from galactoview.imaging.display import Window
 from galactoview.reading.corner_text import COLOUR_VOI_TEXT
 from galactoview.ui.viewer.magnifier import Magnifier
+from galactoview.ui.viewer.ruler import RulerTool
 from galactoview.ui.viewer.viewport import PixelSample
 from tests.colour_images import BLOCK, BLOCK_COLOURS, blocks, write_colour_key_image
 from tests.helpers import sample_images
 from tests.ui.conftest import OpenWindow, wait_until_settled
+from tests.ui.qt_helpers import shown_viewport
 
 
 def _ductogram_with_key_image(tmp_path: Path) -> Path:
@@ -96,3 +100,29 @@ def test_colour_key_image_is_shown_in_true_colour(
     wait_until_settled(qtbot, window)
     assert not window.viewport.is_colour
     assert window.voi_label.text().startswith("W ")
+
+
+def test_large_colour_image_draws_a_reduced_rgb_level_and_measures(qtbot: QtBot) -> None:
+    big = blocks(repeat=32)  # 1024 x 1536 fitted to 400 x 300: a reduced level is drawn
+    header = pydicom.Dataset()
+    header.PhotometricInterpretation = "RGB"
+    header.BitsStored = 8
+    view = shown_viewport(qtbot, 400, 300)
+    view.set_image(big, colour_pipeline(header, big), None)
+    assert view.is_colour and view.current_level >= 1
+    level = view.current_level
+    shown = view.image_item.image
+    assert view.pyramid is not None
+    np.testing.assert_array_equal(shown, view.pyramid.levels[level])
+    assert shown.shape == (1024 >> level, 1536 >> level, 3)
+    side = (BLOCK * 32) >> level
+    assert shown[side + side // 2, side + side // 2].tolist() == [128, 64, 32]
+    assert view.image_item.boundingRect().width() == 1536.0  # SCOORD stay full-resolution
+    view.set_zoom(2.0)  # closer than 1:1: the full-resolution RGB itself
+    assert view.current_level == 0
+    np.testing.assert_array_equal(view.image_item.image, big)
+    tool = RulerTool(view)
+    tool.add_ruler((10.0, 20.0), (40.0, 60.0))
+    (ruler,) = tool.rulers()
+    assert ruler.pixels == pytest.approx(50.0)
+    assert ruler.length_mm is None  # a capture without Pixel Spacing: pixels only
