@@ -308,16 +308,14 @@ def _write_key_image(sample: Path) -> None:
     """Write a colour key image of the ductogram's post-contrast CC into its folder.
 
     A Secondary Capture (PS3.3 A.8.1) as a workstation saves one: the CC rendered to 8
-    bits, a red ellipse and a yellow arrow drawn on it, a strip of colours below,
-    JPEG Baseline with 4:2:2 chroma subsampling (Photometric Interpretation
-    YBR_FULL_422, PS3.5 8.2.1) by Pillow, patient and study attributes copied.
+    bits, a red ellipse and a yellow line drawn on it, a strip of colours below; made
+    by highdicom (patient and study copied from the CC), JPEG Baseline with 4:2:2
+    chroma subsampling (Photometric Interpretation YBR_FULL_422, PS3.5 8.2.1).
     """
-    import io
-
+    import highdicom as hd
+    import numpy as np
     from PIL import Image, ImageDraw
-    from pydicom.dataset import Dataset, FileMetaDataset
-    from pydicom.encaps import encapsulate
-    from pydicom.uid import JPEGBaseline8Bit, SecondaryCaptureImageStorage, generate_uid
+    from pydicom.uid import JPEGBaseline8Bit, generate_uid
 
     from galactoview.imaging.export import read_dataset, render_image
 
@@ -343,42 +341,23 @@ def _write_key_image(sample: Path) -> None:
     step = width / len(hues)
     for number, hue in enumerate(hues):
         draw.rectangle((number * step, height + 8, (number + 1) * step - 4, height + 40), fill=hue)
-    buffer = io.BytesIO()
-    canvas.save(buffer, format="JPEG", quality=92, subsampling=1)  # 4:2:2
-
-    ds = Dataset()
-    for keyword in (
-        "PatientName",
-        "PatientID",
-        "PatientBirthDate",
-        "PatientSex",
-        "StudyInstanceUID",
-        "StudyDate",
-        "StudyTime",
-        "StudyID",
-        "AccessionNumber",
-        "StudyDescription",
-        "ReferringPhysicianName",
-    ):
-        if keyword in source:
-            setattr(ds, keyword, source[keyword].value)
-    uid = generate_uid()
-    ds.file_meta = FileMetaDataset()
-    ds.file_meta.MediaStorageSOPClassUID = SecondaryCaptureImageStorage
-    ds.file_meta.MediaStorageSOPInstanceUID = uid
-    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
-    ds.SOPClassUID, ds.SOPInstanceUID = SecondaryCaptureImageStorage, uid
-    ds.SeriesInstanceUID = generate_uid()
-    ds.Modality, ds.ConversionType = "OT", "WSD"
-    ds.SeriesNumber, ds.InstanceNumber = 90, 1
-    ds.SeriesDescription = "Key image"
-    ds.Rows, ds.Columns = canvas.height, canvas.width
-    ds.SamplesPerPixel, ds.PlanarConfiguration = 3, 0
-    ds.PhotometricInterpretation = "YBR_FULL_422"
-    ds.BitsAllocated, ds.BitsStored, ds.HighBit, ds.PixelRepresentation = 8, 8, 7, 0
-    ds.PixelData = encapsulate([buffer.getvalue()])
-    ds["PixelData"].VR = "OB"
-    ds.save_as(post_cc.parent / _KEY_IMAGE, enforce_file_format=True)
+    # highdicom copies the patient and study of the CC; Pillow encodes JPEG Baseline 4:2:2.
+    key = hd.sc.SCImage.from_ref_dataset(
+        ref_dataset=source,
+        pixel_array=np.asarray(canvas),
+        photometric_interpretation="YBR_FULL_422",
+        bits_allocated=8,
+        coordinate_system="PATIENT",
+        series_instance_uid=generate_uid(),
+        series_number=90,
+        sop_instance_uid=generate_uid(),
+        instance_number=1,
+        manufacturer="GalactoView screenshot tool",
+        patient_orientation=("A", "R"),
+        transfer_syntax_uid=JPEGBaseline8Bit,
+    )
+    key.SeriesDescription = "Key image"
+    key.save_as(post_cc.parent / _KEY_IMAGE, enforce_file_format=True)
 
 
 def _hover(window: MainWindow, column: float, row: float) -> None:
