@@ -8,14 +8,17 @@ from pathlib import Path
 import numpy as np
 import pydicom
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
+from galactoview.annotations.model import GraphicType
 from galactoview.imaging.colour import COLOUR_WINDOW_NOTE, colour_pipeline
 from galactoview.imaging.display import Window
 from galactoview.reading.corner_text import COLOUR_VOI_TEXT
 from galactoview.ui.viewer.magnifier import Magnifier
 from galactoview.ui.viewer.ruler import RulerTool
-from galactoview.ui.viewer.viewport import PixelSample
+from galactoview.ui.viewer.viewport import DragPhase, MouseMode, PixelSample, ToolDrag
 from tests.colour_images import BLOCK, BLOCK_COLOURS, blocks, write_colour_key_image
 from tests.helpers import sample_images
 from tests.ui.conftest import OpenWindow, wait_until_settled
@@ -94,6 +97,17 @@ def test_colour_key_image_is_shown_in_true_colour(
     pixel = picture.pixelColor(picture.width() // 2 + 2, picture.height() // 2 + 2)
     assert (pixel.red(), pixel.green(), pixel.blue()) == (0, 255, 0)
     magnifier.hide()
+
+    # A mark on the key image, as on a mammogram.
+    QTest.keyClick(window, Qt.Key.Key_E, Qt.KeyboardModifier.ShiftModifier)
+    assert window.mouse_mode is MouseMode.ANNOTATE
+    for phase, now in ((DragPhase.START, (8.0, 8.0)), (DragPhase.FINISH, (30.0, 20.0))):
+        viewport.tool_drag.emit(ToolDrag(phase, MouseMode.ANNOTATE, (8.0, 8.0), now, (0.0, 0.0)))
+    (finding,) = window.workspace.annotations(viewport.record.study_instance_uid).findings
+    assert finding.regions[0].sop_instance_uid == viewport.record.sop_instance_uid
+    assert finding.regions[0].graphic_type is GraphicType.ELLIPSE
+    assert any(finding.short_id in text for text in window.tools.layers[viewport].label_texts())
+    window.set_mouse_mode(MouseMode.WINDOW)
 
     # Back to a mammogram: the window readout is a window again.
     window.select_image(0)
