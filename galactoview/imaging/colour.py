@@ -70,11 +70,11 @@ def colour_bits(photometric: str, stored: NDArray[Any], bits_stored: int) -> int
     int
         For PALETTE COLOR the palette entries' size: 8 when pydicom returned bytes,
         else 16 (PS3.3 C.7.6.3.1.5: entries are 8 or 16 bits, the range of the
-        output); otherwise Bits Stored, clamped to 1..16.
+        output); otherwise Bits Stored.
     """
     if photometric.strip().upper() == "PALETTE COLOR":
         return 8 if stored.dtype.itemsize == 1 else 16
-    return min(max(int(bits_stored), 1), 16)
+    return int(bits_stored)
 
 
 def rgb8(stored: NDArray[Any], bits: int) -> NDArray[np.uint8]:
@@ -124,10 +124,19 @@ def colour_pipeline(header: Dataset, stored: NDArray[Any]) -> DisplayPipeline:
         The image's header.
     stored
         The decoded RGB frame (after the palette for PALETTE COLOR).
+
+    Raises
+    ------
+    ValueError
+        If its samples have more than 16 bits (the 8-bit display of :func:`rgb8`
+        covers 1 to 16), with a message for the user.
     """
     photometric = str(header.get("PhotometricInterpretation") or "")
     try:
         bits = int(header.get("BitsStored") or 8)
     except (TypeError, ValueError):
         bits = 8
-    return DisplayPipeline(colour_bits(photometric, stored, bits), 0)
+    bits = colour_bits(photometric, stored, bits)
+    if not 1 <= bits <= 16:
+        raise ValueError(f"{bits}-bit colour images are not supported (1 to 16 bits only)")
+    return DisplayPipeline(bits, 0)

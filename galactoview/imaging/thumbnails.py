@@ -172,7 +172,10 @@ def render_thumbnail(
             stored = decode_stored(record, frame=0, colour=True)
     display: NDArray[np.uint8]
     if is_colour(stored):
-        display = rgb8(stored, colour_pipeline(header, stored).bits_stored)
+        try:
+            display = rgb8(stored, colour_pipeline(header, stored).bits_stored)
+        except ValueError as exc:  # e.g. 32-bit samples
+            raise PixelDataError(record.path, str(exc)) from None
     elif stored.ndim == 2:
         pipeline = DisplayPipeline.from_dataset(header)
         display = pipeline.render(stored, choose_voi(pipeline, stored))

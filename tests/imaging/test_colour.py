@@ -175,3 +175,12 @@ def test_pixel_cache_keeps_rgb_frames(tmp_path: Path) -> None:
     cached = cache.get(record)
     assert cached is not None and is_colour(cached)
     np.testing.assert_array_equal(cached, blocks())
+
+
+def test_colour_samples_above_16_bits_are_refused_with_a_reason() -> None:
+    header = pydicom.Dataset()
+    header.PhotometricInterpretation = "RGB"
+    header.BitsStored = 32
+    wide = np.zeros((2, 2, 3), dtype=np.uint32)
+    with pytest.raises(ValueError, match="32-bit colour images are not supported"):
+        colour_pipeline(header, wide)

@@ -139,7 +139,10 @@ def decode_image(
         stored = future.result()
     stored.setflags(write=False)  # shared between the cache and the viewport
     if is_colour(stored):
-        pipeline = colour_pipeline(header, stored)
+        try:
+            pipeline = colour_pipeline(header, stored)
+        except ValueError as exc:  # e.g. 32-bit samples
+            raise PixelDataError(record.path, str(exc)) from None
     else:
         pipeline = DisplayPipeline.from_dataset(header)
     ready = display_ready(stored, pipeline)
