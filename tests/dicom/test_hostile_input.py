@@ -104,17 +104,20 @@ def header_bomb(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def test_header_bomb_zip_is_refused_quickly_in_little_memory(header_bomb: Path) -> None:
     # The issue's acceptance criterion: refused in under 2 s with under 500 MB of memory.
-    # Measured in a fresh interpreter (ru_maxrss is the whole process: Python, numpy,
-    # pydicom included). Generous bounds, as the criterion states them.
+    # Measured in a fresh interpreter (the whole process: Python, numpy, pydicom included).
+    # Its peak is /proc's VmHWM, which starts afresh at exec; ru_maxrss would not: Linux
+    # keeps it across fork + exec, so the child would inherit the pytest process's peak.
+    # Generous bounds, as the criterion states them.
     script = textwrap.dedent(
         f"""
-        import json, resource, sys, time
+        import json, sys, time
         from pathlib import Path
         from galactoview.dicom.loading import scan
         start = time.perf_counter()
         result = scan([Path({str(header_bomb)!r})])
         elapsed = time.perf_counter() - start
-        peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        status = Path("/proc/self/status").read_text()
+        peak_kib = int(status.split("VmHWM:")[1].split()[0])
         json.dump({{"elapsed": elapsed, "peak_mib": peak_kib / 1024,
                     "problems": [str(p) for p in result.problems],
                     "images": [i.archive_member for i in result.images]}}, sys.stdout)
