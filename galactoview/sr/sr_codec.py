@@ -119,6 +119,7 @@ from galactoview.annotations.model import (
     DuctSegment,
     Finding,
     FindingType,
+    ForeignFinding,
     GraphicType,
     ImageRegion,
     Laterality,
@@ -130,6 +131,7 @@ from galactoview.annotations.model import (
 )
 from galactoview.location import codes as location_codes
 from galactoview.location.localize import BreastLocation, FindingLocation
+from galactoview.sr import foreign
 
 __all__ = [
     "DecodeResult",
@@ -781,7 +783,11 @@ def encode(
     referenced: dict[str, None] = {}
     for finding in annotations.findings:
         location = _stored(locations.get(finding.tracking_uid) if locations else None)
-        groups.extend(_finding_groups(finding, images, location))
+        record = annotations.foreign(finding.tracking_uid)
+        if record is None:
+            groups.extend(_finding_groups(finding, images, location))
+        else:
+            groups.extend(_foreign_groups(finding, record, images, location))
         referenced.update((r.sop_instance_uid, None) for r in finding.regions)
     for segment in annotations.duct_segments:
         groups.append(_segment_group(segment, images))
@@ -856,6 +862,59 @@ def encode(
     scheme.CodingSchemeResponsibleOrganization = "GalactoView"
     sr.CodingSchemeIdentificationSequence = [scheme]
     return sr
+
+
+def _same_location(one: StoredLocation | None, other: StoredLocation | None) -> bool:
+    """Compare stored locations; codes by value and scheme (``Code.__eq__`` rejects ``None``)."""
+    if one is None or other is None:
+        return one is other
+
+    def key(location: StoredLocation) -> tuple[object, ...]:
+        codes_ = (location.clock_or_region, location.quadrant, location.depth)
+        return (
+            *(None if c is None else (c.value, c.scheme_designator) for c in codes_),
+            location.distance_from_nipple_mm,
+            location.oblique_approximated,
+        )
+
+    return key(one) == key(other)
+
+
+def _foreign_groups(
+    finding: Finding,
+    record: ForeignFinding,
+    images: dict[str, Dataset],
+    location: StoredLocation | None,
+) -> list[Dataset]:
+    """Return the groups of a finding read from another writer's groups (:mod:`.foreign`).
+
+    Unchanged (equal to the value read, and no location given or the one read): its
+    source groups, verbatim. Edited: GalactoView's groups with every source item it does
+    not model carried along; the finding code and its description, the breast finding
+    site and the location are the source's while the edit left them as read.
+    """
+    sources = [_kept_group(text) for text in record.groups]
+    contents = [_Content.of(source) for source in sources]
+    read = next(
+        (found for c in contents if (found := _location(c, [], 0)) is not None),
+        None,
+    )
+    same_place = location is None or _same_location(location, read)
+    if finding == record.finding and same_place:
+        return sources
+    before = record.finding
+    keep = set()
+    if (finding.finding_type, finding.other_text) == (before.finding_type, before.other_text):
+        keep.add(foreign.FINDING)
+    if finding.laterality is before.laterality:
+        keep.add(foreign.SITE)
+    if same_place:
+        keep.add(foreign.LOCATION)
+    tool = any(
+        _dcmjs_tool((c.first_text(codes.TRACKING_IDENTIFIER) or "").strip()) for c in contents
+    )
+    ours = _finding_groups(finding, images, None if same_place else location)
+    return foreign.merge_groups(ours, sources, keep=frozenset(keep), tool=tool)
 
 
 def _kept_group(text: str) -> Dataset:
@@ -1445,6 +1504,47 @@ def _predecessor(dataset: Dataset) -> str | None:
     return None
 
 
+def _foreign_finding_text(code: Code | None) -> str:
+    """Return the description of a finding coded outside CID 6057: "Mass (SCT 4147007)".
+
+    A private scheme's code (``99...``, PS3.16 8.2) shows its meaning alone.
+    """
+    if code is None:
+        return "Unspecified finding"
+    meaning = str(code.meaning).strip() or str(code.value)
+    if code.scheme_designator.startswith("99"):
+        return meaning
+    return f"{meaning} ({code.scheme_designator} {code.value})"
+
+
+def _foreign_findings(reader: _Reader, items: Sequence[Dataset]) -> tuple[ForeignFinding, ...]:
+    """Return the findings GalactoView's encoder would not write back as read (:mod:`.foreign`).
+
+    Each with its source groups as DICOM JSON; a finding whose groups the encoder
+    reproduces (our own) has none.
+    """
+    records = []
+    for uid, finding in reader.findings.items():
+        sources = [items[index] for index in reader.finding_groups.get(uid, ())]
+        if not sources:
+            continue
+        try:
+            location = reader.locations.get(uid)
+            ours = _finding_groups(finding, foreign.reference_images(sources), location)
+            if foreign.same_groups(ours, sources):
+                continue
+        except Exception:  # what our writer refuses is not ours: kept as it is
+            pass
+        try:
+            records.append(ForeignFinding(finding, tuple(_kept_json(s) for s in sources)))
+        except Exception as error:
+            reader.problems.append(
+                f"{finding.short_id}: what GalactoView does not model in it could not be "
+                f"kept ({_reason_text(error)}); saving writes only what it shows"
+            )
+    return tuple(records)
+
+
 def _is_segment(group: _Group) -> bool:
     if _same(group.finding_type, codes.DUCT_SEGMENT):
         return True
@@ -1473,6 +1573,8 @@ class _Reader:
         self.chest_walls: dict[str, ChestWallLine] = {}
         self.locations: dict[str, StoredLocation] = {}
         self.short_ids: set[str] = set()
+        #: The indexes of the measurement groups each finding was read from (:mod:`.foreign`).
+        self.finding_groups: dict[str, list[int]] = {}
 
     def _uid(self, group: _Group) -> str:
         if group.tracking_uid and is_valid_uid(group.tracking_uid):
@@ -1554,6 +1656,7 @@ class _Reader:
         scoords = (group.region,) if group.region is not None else group.num_regions
         regions = tuple(_region(_tool_region(group.tool, s)) for s in scoords)
         uid = self._uid(group)
+        self.finding_groups.setdefault(uid, []).append(group.index)
         if group.location is not None and uid not in self.locations:
             self.locations[uid] = group.location
         existing = self.findings.get(uid)
@@ -1584,8 +1687,7 @@ class _Reader:
             other_text = group.other_text or "Other finding"
         elif finding_type is None:
             finding_type = FindingType.OTHER
-            code = group.finding_type
-            other_text = code.meaning if code is not None else "Unspecified finding"
+            other_text = _foreign_finding_text(group.finding_type)
         fallback = next_short_id(self.findings.values(), finding_type)
         while fallback in self.short_ids:  # pragma: no cover - a foreign id took it
             fallback = f"{fallback}'"
@@ -1786,7 +1888,8 @@ def _decode(dataset: Dataset) -> DecodeResult:
     check_measurement_report(dataset)
     reader = _Reader(dataset)
     kept: list[str] = []
-    for index, item in enumerate(_measurement_groups(dataset)):
+    items = _measurement_groups(dataset)
+    for index, item in enumerate(items):
         try:
             reader.add(_group(index, item, reader.problems))
         except Exception as exc:  # one unreadable group never stops the others
@@ -1816,6 +1919,7 @@ def _decode(dataset: Dataset) -> DecodeResult:
         observer=_observer(dataset),
         series_instance_uid=uid_or_none(dataset.get("SeriesInstanceUID")),
         unreadable_groups=tuple(kept),
+        foreign_findings=_foreign_findings(reader, items),
     )
     locations = {
         uid: location for uid, location in reader.locations.items() if uid in reader.findings
