@@ -8,13 +8,12 @@ text items, SCOORD3D regions, ... (PS3.16 TID 1410, TID 1501, TID 1419, TID 4019
 Re-saving must not lose them. The rules, shared by :func:`galactoview.sr.sr_codec.decode`
 and :func:`~galactoview.sr.sr_codec.encode`:
 
-* **whose group it is**: a finding is GalactoView's when GalactoView's encoder, given what
-  the decoder read, writes its groups back equal item for item (:func:`same_groups`; the
-  Tracking Unique Identifier items are left out of the comparison, so an older layout of
-  the identifiers counts as ours). Any other finding is *foreign*: the decoder keeps its
-  value and its groups' DICOM JSON as a
-  :class:`~galactoview.annotations.model.ForeignFinding` in the annotation set (so it
-  travels through the document's undo/redo and every save of the session);
+* **whose group it is**: every finding of an SR another writer wrote is *foreign*; in an
+  SR GalactoView wrote (it names its coding scheme, PS3.3 C.12.1.1.2), the findings it
+  lists in its private element (0099,1001) (:func:`write_kept`: those it wrote from such
+  a record) are. The decoder keeps a foreign finding's value and its groups' DICOM JSON
+  as a :class:`~galactoview.annotations.model.ForeignFinding` in the annotation set (so
+  it travels through the document's undo/redo and every save of the session);
 * **unchanged** (the finding equals the value read, and its location is not given or the
   one read): its groups are written back **verbatim** — nothing added (no finding site it
   did not have), nothing dropped;
@@ -38,7 +37,7 @@ written back verbatim, without a finding site it did not have.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Final
 
@@ -52,11 +51,11 @@ from galactoview.location import codes as location_codes
 
 __all__ = [
     "Kind",
+    "kept_in",
     "kinds",
     "merge_groups",
-    "reference_images",
-    "same_groups",
     "with_image_laterality",
+    "write_kept",
 ]
 
 _CONTENT_SEQUENCE: Final = 0x0040A730
@@ -295,75 +294,60 @@ def merge_groups(
     return result
 
 
-def _without_tracking_uid(group: Dataset) -> list[Dataset]:
-    return [
-        item
-        for item in _children(group)
-        if not (_value_type(item) == "UIDREF" and _is(_name(item), codes.TRACKING_UID))
-    ]
+#: The private block of GalactoView's SRs (PS3.5 7.8.1): group 0099, Private Creator
+#: (0099,0010) "GalactoView"; element (0099,1001) UI, VM 1-n, lists the tracking UIDs of
+#: the findings whose groups another writer wrote (kept verbatim or carried along).
+PRIVATE_GROUP: Final = 0x0099
+PRIVATE_CREATOR: Final = "GalactoView"
+_KEPT_FINDINGS: Final = 0x01
 
 
-def same_groups(ours: Sequence[Dataset], sources: Sequence[Dataset]) -> bool:
-    """Return whether GalactoView's encoding of a finding equals the groups it was read from.
-
-    Compared item for item (pydicom's dataset equality: tags, VRs and values), the
-    container's attributes too; the Tracking Unique Identifier items are left out (see
-    the module's docstring).
+def write_kept(dataset: Dataset, tracking_uids: Sequence[str]) -> None:
+    """Name in an SR the findings whose groups another writer wrote (none: nothing written).
 
     Parameters
     ----------
-    ours
-        The groups the encoder writes for the finding as read.
-    sources
-        The groups it was read from.
-
-    Returns
-    -------
-    bool
-        ``True`` when they are the same groups: the finding is GalactoView's.
+    dataset
+        The SR GalactoView writes.
+    tracking_uids
+        The findings written from a :class:`ForeignFinding` record.
     """
-    if len(ours) != len(sources):
-        return False
-    for mine, theirs in zip(ours, sources, strict=True):
-        if _with_children(mine, []) != _with_children(theirs, []):
-            return False
-        if _without_tracking_uid(mine) != _without_tracking_uid(theirs):
-            return False
-    return True
+    if tracking_uids:
+        block = dataset.private_block(PRIVATE_GROUP, PRIVATE_CREATOR, create=True)
+        block.add_new(_KEPT_FINDINGS, "UI", list(tracking_uids))
 
 
-def _references(item: Dataset) -> Iterator[Dataset]:
-    for child in _children(item):
-        yield from child.get("ReferencedSOPSequence") or ()
-        yield from _references(child)
-
-
-def reference_images(groups: Sequence[Dataset]) -> dict[str, Dataset]:
-    """Return minimal image headers (SOP Class and Instance UID) of the groups' references.
-
-    Enough for the encoder's SELECTED FROM items (PS3.3 C.18.6): what :func:`same_groups`
-    compares needs no image file.
+def kept_in(dataset: Dataset, private_scheme: str) -> frozenset[str] | None:
+    """Return which findings of an SR another writer wrote, ``None`` for all of them.
 
     Parameters
     ----------
-    groups
-        Measurement groups.
+    dataset
+        An SR being read.
+    private_scheme
+        GalactoView's coding scheme designator: an SR identifying it in its Coding
+        Scheme Identification Sequence (0008,0110) (PS3.3 C.12.1.1.2) was written by
+        GalactoView.
 
     Returns
     -------
-    dict
-        A header per Referenced SOP Instance UID.
+    frozenset of str or None
+        The tracking UIDs :func:`write_kept` listed, none for an SR GalactoView wrote
+        without such findings; ``None`` for another writer's SR, or when the list cannot
+        be read (every finding is then kept as read: nothing is lost).
     """
-    headers: dict[str, Dataset] = {}
-    for group in groups:
-        for reference in _references(group):
-            uid = str(reference.get("ReferencedSOPInstanceUID") or "")
-            if uid and uid not in headers:
-                header = Dataset()
-                header.SOPClassUID = str(reference.get("ReferencedSOPClassUID") or "")
-                header.SOPInstanceUID = uid
-                headers[uid] = header
-    return headers
+    try:
+        block = dataset.private_block(PRIVATE_GROUP, PRIVATE_CREATOR)
+    except KeyError:
+        schemes = dataset.get("CodingSchemeIdentificationSequence") or ()
+        ours = any(str(s.get("CodingSchemeDesignator") or "") == private_scheme for s in schemes)
+        return frozenset() if ours else None
+    try:
+        value = block[_KEPT_FINDINGS].value
+    except (KeyError, ValueError):
+        return None
+    values = [value] if isinstance(value, str) else list(value or ())
+    return frozenset(str(v) for v in values)
 
 
 def with_image_laterality(

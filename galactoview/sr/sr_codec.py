@@ -861,6 +861,9 @@ def encode(
     scheme.CodingSchemeName = "GalactoView local concepts"
     scheme.CodingSchemeResponsibleOrganization = "GalactoView"
     sr.CodingSchemeIdentificationSequence = [scheme]
+    foreign.write_kept(
+        sr, [f.tracking_uid for f in annotations.findings if annotations.foreign(f.tracking_uid)]
+    )
     return sr
 
 
@@ -1518,23 +1521,16 @@ def _foreign_finding_text(code: Code | None) -> str:
 
 
 def _foreign_findings(reader: _Reader, items: Sequence[Dataset]) -> tuple[ForeignFinding, ...]:
-    """Return the findings GalactoView's encoder would not write back as read (:mod:`.foreign`).
+    """Return the findings read from another writer's groups, with them (:mod:`.foreign`).
 
-    Each with its source groups as DICOM JSON; a finding whose groups the encoder
-    reproduces (our own) has none.
+    All findings of another writer's SR; of GalactoView's, those it names as such.
     """
+    kept = foreign.kept_in(reader.dataset, codes.PRIVATE_SCHEME)
     records = []
     for uid, finding in reader.findings.items():
         sources = [items[index] for index in reader.finding_groups.get(uid, ())]
-        if not sources:
+        if not sources or (kept is not None and uid not in kept):
             continue
-        try:
-            location = reader.locations.get(uid)
-            ours = _finding_groups(finding, foreign.reference_images(sources), location)
-            if foreign.same_groups(ours, sources):
-                continue
-        except Exception:  # what our writer refuses is not ours: kept as it is
-            pass
         try:
             records.append(ForeignFinding(finding, tuple(_kept_json(s) for s in sources)))
         except Exception as error:

@@ -21,16 +21,23 @@ from pydicom.dataset import Dataset
 
 from galactoview.annotations import codes
 from galactoview.annotations.document import ReplaceFinding, StudyDocument
-from galactoview.annotations.model import AnnotationSet, Finding, ForeignFinding, ImageRegion
+from galactoview.annotations.model import (
+    AnnotationSet,
+    Finding,
+    FindingType,
+    ForeignFinding,
+    ImageRegion,
+)
 from galactoview.dicom.mammography import Laterality
 from galactoview.paths import sample_dicom_dir
 from galactoview.sr import sidecar
-from galactoview.sr.foreign import with_image_laterality
+from galactoview.sr.foreign import PRIVATE_CREATOR, PRIVATE_GROUP, with_image_laterality
 from galactoview.sr.persistence import open_annotations, save_annotations
 from galactoview.sr.sr_codec import DecodeResult, decode, encode, from_json, to_json
 from tests.helpers import sample_headers, sample_images
 from tests.sr import third_party
 from tests.sr.ohif_style import ohif_report
+from tests.sr.test_sr_codec import validate
 from tests.sr.test_sr_codec_kept import groups_of
 
 Group = dict[str, Any]
@@ -161,10 +168,37 @@ def test_the_foreign_finding_code_and_its_evaluations_survive_its_own_edit(
     assert mass_saved in groups(round_trip(again, again.annotations, headers))
 
 
-def test_our_own_report_keeps_nothing_foreign() -> None:
+def test_our_own_report_keeps_nothing_foreign(headers: list[Dataset]) -> None:
     result = decode(third_party.sample_report())
     assert result.annotations.findings
     assert result.annotations.foreign_findings == ()
+    written = encode(result.annotations, headers, locations=result.locations)
+    assert (PRIVATE_GROUP, 0x0010) not in written  # no private block without kept findings
+
+
+def test_our_sr_names_the_findings_it_kept_and_reads_them_back(
+    headers: list[Dataset], tmp_path: Path
+) -> None:
+    result = decode(from_json(to_json(third_party.highdicom_report())))
+    ours = replace(
+        result.annotations.findings[0],
+        tracking_uid="1.2.3.4",
+        short_id="FD-9",
+        finding_type=FindingType.CYST_FILL,
+        other_text="",
+    )
+    annotations = result.annotations.with_finding(ours)
+    mass = by_short_id(annotations, "MASS-A")
+    written = encode(annotations.replace_finding(moved(mass)), headers)
+    block = written.private_block(PRIVATE_GROUP, PRIVATE_CREATOR)
+    listed = [f.tracking_uid for f in result.annotations.findings]
+    assert list(block[0x01].value) == listed
+    path = tmp_path / "kept.dcm"
+    written.save_as(path, enforce_file_format=True)
+    validate(path)  # dciodvfy: 0 errors with the private block
+    again = decode(dcmread(path)).annotations
+    assert [r.tracking_uid for r in again.foreign_findings] == listed  # not FD-9: ours
+    assert again.foreign(mass.tracking_uid) is not None
 
 
 def test_a_finding_without_site_takes_its_images_laterality_and_gets_no_site(
