@@ -38,6 +38,7 @@ __all__ = [
     "EXTRAVASATION",
     "FIBROCYSTIC_DISEASE",
     "FINDING",
+    "FINDING_OF_REGION",
     "FINDING_SITE",
     "IMPRESSIONS",
     "INTRADUCTAL_PAPILLOMA",
@@ -134,5 +135,10 @@ OTHER_FINDING_TEXT: Final = Code("OTHER-TEXT", PRIVATE_SCHEME, "Other finding de
 DUCT_SEGMENT: Final = Code("DUCT-SEGMENT", PRIVATE_SCHEME, "Duct segment")
 #: UIDREF item: tracking UID of the parent duct segment (absent for a root segment).
 PARENT_DUCT_SEGMENT: Final = Code("PARENT-SEGMENT", PRIVATE_SCHEME, "Parent duct segment")
+#: UIDREF item of a finding's second and later region groups: the tracking UID of the
+#: finding (its first group's). Each region group has its own Tracking Unique Identifier so
+#: that viewers which merge groups by that UID (OHIF) draw every region; this item lets
+#: our reader put the regions back together.
+FINDING_OF_REGION: Final = Code("REGION-FINDING", PRIVATE_SCHEME, "Finding of this region")
 #: TEXT modifier of a NUM item: which calibration the mm value used.
 CALIBRATION_LABEL: Final = Code("CALIBRATION", PRIVATE_SCHEME, "Calibration used")

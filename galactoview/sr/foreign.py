@@ -19,7 +19,8 @@ and :func:`~galactoview.sr.sr_codec.encode`:
   did not have), nothing dropped;
 * **edited**: it is written by GalactoView's encoder and every item of the source groups
   that GalactoView does not model is carried along (:func:`merge_groups`), at its place in
-  the source group: the first item of each modelled kind (tracking, finding, breast site,
+  the source group: the first item of each modelled kind (tracking, link to the finding,
+  finding, breast site,
   measurements, impression, location, region, note, observer) takes the place of the
   source's first item of that kind; items of the kinds the edit did not change (the
   finding code with its "Other" description, the breast finding site when the laterality
@@ -65,6 +66,8 @@ _CONTENT_SEQUENCE: Final = 0x0040A730
 #: listed) is an item it does not model.
 Kind = str
 TRACKING: Final[Kind] = "tracking"
+#: The link of a finding's later region group to the finding (REGION-FINDING UIDREF).
+LINK: Final[Kind] = "link"
 FINDING: Final[Kind] = "finding"
 SITE: Final[Kind] = "site"
 NUM: Final[Kind] = "num"
@@ -123,7 +126,8 @@ def kinds(group: Dataset, *, tool: bool = False) -> list[tuple[Dataset, Kind | N
     """Return the children of a measurement group with what each is to GalactoView.
 
     Mirrors what the decoder reads (:func:`galactoview.sr.sr_codec.decode`): the first
-    Tracking Identifier and Tracking Unique Identifier, the first Finding with the first
+    Tracking Identifier and Tracking Unique Identifier, the first link of a region group
+    to its finding (``REGION-FINDING``), the first Finding with the first
     "Other" description, every Finding Site of Breast, every NUM that has a value with
     units (the location's "Distance from nipple" is location), the CID 6018/6020/6024
     location evaluations, the first impression, the first SCOORD, the first Comment (for a
@@ -162,6 +166,7 @@ def kinds(group: Dataset, *, tool: bool = False) -> list[tuple[Dataset, Kind | N
 _FIRST_ONLY: Final = (
     ("TEXT", codes.TRACKING_IDENTIFIER, TRACKING),
     ("UIDREF", codes.TRACKING_UID, TRACKING),
+    ("UIDREF", codes.FINDING_OF_REGION, LINK),
     ("CODE", codes.FINDING, FINDING),
     ("TEXT", codes.OTHER_FINDING_TEXT, FINDING),
     ("CODE", codes.DIFFERENTIAL_DIAGNOSIS_IMPRESSION, IMPRESSION),

@@ -9,11 +9,14 @@ build and with their checks, but without their cost (about 3 ms a group):
   "GalactoView" when no person is known), procedure reported "Mammary
   ductogram" (SCT 18102001), an Image Library (TID 1600) of the referenced images;
 * one TID 1410 "Planar ROI Measurements and Qualitative Evaluations" group per
-  region of a finding: Tracking Identifier = short id, Tracking Unique Identifier =
-  the finding's tracking UID — **the same UID in every group of the finding**
-  (TID 4108: the tracking UID identifies the finding, so a defect seen on CC and ML
-  is one tracked finding with two regions; highdicom does not require
-  uniqueness) —, the Image Region SCOORD, Finding (CID 6057 code), Finding Site
+  region of a finding: Tracking Identifier = short id (the same in every group of
+  the finding), Tracking Unique Identifier = the finding's tracking UID in the first
+  group and a UID derived from it in each later one, which also carries a UIDREF
+  ``(REGION-FINDING, 99GALACTOVIEW)`` naming the finding
+  (:func:`region_tracking_uid`; OHIF's loader merges groups sharing a UID and draws
+  only the first region, so a defect seen on CC and ML would show on one view only;
+  :func:`decode` also still merges groups sharing a UID, as revisions before issue 13
+  wrote them) —, the Image Region SCOORD, Finding (CID 6057 code), Finding Site
   Breast with a Laterality modifier, measurements (TID 300 NUM items), the
   impression as a qualitative evaluation "Differential Diagnosis/Impression"
   (111023, DCM), the note as TEXT "Comment" (121106, DCM) and the finding's
@@ -61,10 +64,19 @@ cyclic garbage collector while they run (see :func:`_collector_paused`).
 Reading (tolerant, :func:`decode`) walks the content tree directly, so it also
 reads TID 1500 SRs written by other software (binary or JSON, with empty
 sequences with or without ``"Value"``): unknown finding codes become OTHER with
-the code meaning as text, and malformed groups are skipped with a problem. A
+the code meaning (and code) as text, and malformed groups are skipped with a problem. A
 skipped group is not lost: its DICOM JSON is kept verbatim in
 :attr:`AnnotationSet.unreadable_groups <galactoview.annotations.model.AnnotationSet>` and
 :func:`encode` writes it back unchanged into the "Imaging Measurements" container.
+
+A finding read from groups another writer wrote is kept with them
+(:attr:`AnnotationSet.foreign_findings <galactoview.annotations.model.AnnotationSet>`):
+:func:`encode` writes those groups verbatim while the finding is unchanged and, once it
+is edited, carries every item GalactoView does not model into its groups; an SR written
+here names such findings in the private element (0099,1001) "GalactoView". The rules are
+in :mod:`galactoview.sr.foreign`. A finding code outside CID 6057 is read as an OTHER
+finding described as ``"<meaning> (<scheme> <value>)"`` (e.g. "Mass (SCT 4147007)") and
+written back as the code itself.
 
 A TID 1501 group's region is its own SCOORD (PS3.3 C.18.6, TID 1410, as written
 here) or, as dcmjs's Cornerstone adapters (OHIF) write it, the INFERRED FROM SCOORD
@@ -554,9 +566,38 @@ def _location_items(location: StoredLocation) -> list[Dataset]:
     return items
 
 
+def region_tracking_uid(finding_tracking_uid: str, region_index: int) -> str:
+    """Return the Tracking Unique Identifier of a finding's region group.
+
+    The first region's group (index 0) carries the finding's own tracking UID; each later
+    region gets its own, derived from the finding's UID and the index (the same in every
+    revision), and a "Finding of this region" UIDREF naming the finding. TID 1501/1410
+    allow one finding to span several groups sharing a UID (PS3.16 TID 1501 "Tracking
+    Unique Identifier"), but OHIF's SR loader merges such groups and draws only the first
+    region; one UID per group makes every region drawn by it.
+
+    Parameters
+    ----------
+    finding_tracking_uid
+        The finding's tracking UID.
+    region_index
+        The region's 0-based index in the finding.
+
+    Returns
+    -------
+    str
+        The group's tracking UID.
+    """
+    if region_index == 0:
+        return finding_tracking_uid
+    sources = ["finding-region", finding_tracking_uid, str(region_index)]
+    return str(generate_uid(entropy_srcs=sources))
+
+
 def _finding_groups(
     finding: Finding, images: dict[str, Dataset], location: StoredLocation | None = None
 ) -> list[Dataset]:
+    """Return a finding's TID 1410 groups, one per region (:func:`region_tracking_uid`)."""
     groups = []
     for index, region in enumerate(finding.regions):
         content = [_num_item(m) for m in finding.measurements if m.region_index == index]
@@ -577,11 +618,15 @@ def _finding_groups(
                     "HAS OBS CONTEXT",
                 )
             )
+        if index:
+            content.append(
+                _uidref(codes.FINDING_OF_REGION, finding.tracking_uid, "HAS OBS CONTEXT")
+            )
         groups.append(
             _measurement_group(
                 "1410",
                 finding.short_id,
-                finding.tracking_uid,
+                region_tracking_uid(finding.tracking_uid, index),
                 finding.finding_type.code,
                 finding.laterality,
                 content,
@@ -1315,6 +1360,8 @@ class _Group:
     observer: str
     parent_uid: str | None
     location: StoredLocation | None = None
+    #: The finding a later region group belongs to (:func:`region_tracking_uid`).
+    finding_uid: str | None = None
     #: The dcmjs tool that drew the group (:func:`_dcmjs_tool`), ``None`` for other writers.
     tool: str | None = None
     #: The SCOORDs under the group's NUMs (TID 300) when it has none of its own (TID 1410).
@@ -1475,6 +1522,7 @@ def _group(index: int, item: Dataset, problems: list[str]) -> _Group:
         observer=_pn(content.first_text(codes.PERSON_OBSERVER_NAME) or ""),
         parent_uid=content.first_text(codes.PARENT_DUCT_SEGMENT) or None,
         location=_location(content, problems, index),
+        finding_uid=content.first_text(codes.FINDING_OF_REGION) or None,
         tool=tool,
         num_regions=tuple(num_regions),
         scoord3d_count=scoord3d_count,
@@ -1572,6 +1620,12 @@ class _Reader:
         #: The indexes of the measurement groups each finding was read from (:mod:`.foreign`).
         self.finding_groups: dict[str, list[int]] = {}
 
+    def _finding_uid(self, group: _Group) -> str:
+        """Return the finding a group belongs to: the one it names, else its own UID."""
+        if group.finding_uid and is_valid_uid(group.finding_uid):
+            return group.finding_uid
+        return self._uid(group)
+
     def _uid(self, group: _Group) -> str:
         if group.tracking_uid and is_valid_uid(group.tracking_uid):
             return group.tracking_uid
@@ -1588,6 +1642,13 @@ class _Reader:
             self.problems.append(
                 f"measurement group {group.index + 1}: SCOORD3D region not placed (3-D coordinates)"
             )
+        landmark = _same(group.finding_type, codes.NIPPLE) or _same(
+            group.finding_type, location_codes.CHEST_WALL
+        )
+        if landmark and group.region is None and group.num_regions:
+            # A TID 1501 group whose one region is under a NUM (as dcmjs writes a Probe):
+            # a nipple or chest-wall line spelled so is read like ours (TID 1410).
+            group = replace(group, region=group.num_regions[0], num_regions=())
         if _same(group.finding_type, codes.NIPPLE) and group.region is not None:
             region = _region(group.region)
             key = (region.sop_instance_uid, region.frame)
@@ -1651,7 +1712,7 @@ class _Reader:
         """
         scoords = (group.region,) if group.region is not None else group.num_regions
         regions = tuple(_region(_tool_region(group.tool, s)) for s in scoords)
-        uid = self._uid(group)
+        uid = self._finding_uid(group)
         self.finding_groups.setdefault(uid, []).append(group.index)
         if group.location is not None and uid not in self.locations:
             self.locations[uid] = group.location

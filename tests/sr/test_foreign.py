@@ -42,6 +42,7 @@ from tests.sr.test_sr_codec_kept import groups_of
 
 Group = dict[str, Any]
 TRACKING_UID = "112040"
+FINDING_OF_REGION = codes.FINDING_OF_REGION.value
 
 BUILDERS: dict[str, Callable[[], Dataset]] = {
     "highdicom": third_party.highdicom_report,
@@ -70,11 +71,15 @@ def concept(item: Group) -> str:
 
 
 def tracking_uid(group: Group) -> str | None:
+    """The finding a group belongs to: the one its link names, else its tracking UID."""
+    found = None
     for item in children(group):
-        if concept(item) == TRACKING_UID:
-            uid: str = item["0040A124"]["Value"][0]
-            return uid
-    return None
+        if concept(item) == FINDING_OF_REGION:
+            link: str = item["0040A124"]["Value"][0]
+            return link
+        if concept(item) == TRACKING_UID and found is None:
+            found = item["0040A124"]["Value"][0]
+    return found
 
 
 def moved(finding: Finding) -> Finding:

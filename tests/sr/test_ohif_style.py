@@ -7,9 +7,12 @@ from pathlib import Path
 
 import pytest
 from pydicom.dataset import Dataset
+from pydicom.sr.coding import Code
 
 from galactoview import cli
+from galactoview.annotations import codes
 from galactoview.annotations.model import AnnotationSet, Finding, FindingType, GraphicType
+from galactoview.location import codes as location_codes
 from galactoview.paths import sample_dicom_dir
 from galactoview.sr import sidecar
 from galactoview.sr.sr_codec import decode, from_json
@@ -168,3 +171,34 @@ def test_cli_import_writes_the_marks(
     stored = decode(from_json(written.read_text("utf-8")))
     check_marks(stored.annotations)
     assert len(stored.annotations.unreadable_groups) == 1  # the 3-D Length, kept verbatim
+
+
+def test_nipple_and_chest_wall_under_a_num_are_landmarks() -> None:
+    """A dcmjs Probe with Finding "Nipple" and a Length with "Chest wall" (TID 1501/300)."""
+    ds = ohif_report()
+    groups = ds.ContentSequence[-1].ContentSequence
+    probe = next(i for i, m in enumerate(MARKS) if m.tool == "Probe")
+    length = next(i for i, m in enumerate(MARKS) if m.tool == "Length" and m.prefix != LEGACY)
+    for index, code in ((probe, codes.NIPPLE), (length, location_codes.CHEST_WALL)):
+        finding = Dataset()
+        finding.RelationshipType, finding.ValueType = "CONTAINS", "CODE"
+        finding.ConceptNameCodeSequence = [_concept(codes.FINDING)]
+        finding.ConceptCodeSequence = [_concept(code)]
+        groups[index].ContentSequence.insert(2, finding)
+    result = decode(ds)
+    headers = sample_headers()
+    probe_mark, length_mark = MARKS[probe], MARKS[length]
+    (landmark,) = result.annotations.landmarks
+    assert landmark.sop_instance_uid == str(headers[probe_mark.image].SOPInstanceUID)
+    assert landmark.point == probe_mark.lines[0][0]
+    wall = result.chest_walls[str(headers[length_mark.image].SOPInstanceUID)]
+    assert (wall.start, wall.end) == length_mark.lines[0]
+    assert len(result.annotations.findings) == len(MARKS) - 2
+
+
+def _concept(code: Code) -> Dataset:
+    item = Dataset()
+    item.CodeValue = code.value
+    item.CodingSchemeDesignator = code.scheme_designator
+    item.CodeMeaning = code.meaning
+    return item

@@ -39,6 +39,7 @@ from galactoview.sr.sr_codec import (
     decode,
     encode,
     from_json,
+    region_tracking_uid,
     to_json,
 )
 from tests.helpers import sample_headers, sample_images
@@ -221,15 +222,17 @@ def test_json_is_sorted_utf8_and_loads_everywhere(headers: dict[str, Dataset]) -
     # 7 finding regions + 2 nipple landmarks; 4 TID 1501 duct groups
     assert len(planar) == 9
     assert len(report.get_image_measurement_groups()) == 4
-    uids = {str(group.tracking_uid) for group in planar}
-    assert build_uid_count(planar) == 2  # FD-1 on CC and ML share its tracking UID
-    assert len(uids) == 8
-
-
-def build_uid_count(groups: list[hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations]) -> int:
-    by_identifier = [str(g.tracking_uid) for g in groups if g.tracking_identifier == "FD-1"]
-    assert len(set(by_identifier)) == 1
-    return len(by_identifier)
+    uids = [str(group.tracking_uid) for group in planar]
+    # One tracking UID per group (OHIF merges groups sharing one): FD-1 on CC and ML is
+    # two groups with the same Tracking Identifier, the ML group naming the CC group's UID.
+    assert len(set(uids)) == 9
+    fd1 = [g for g in planar if g.tracking_identifier == "FD-1"]
+    assert len(fd1) == 2
+    link = [
+        str(item.UID) for item in fd1[1][0].ContentSequence if item.name == codes.FINDING_OF_REGION
+    ]
+    assert link == [str(fd1[0].tracking_uid)]
+    assert region_tracking_uid(str(fd1[0].tracking_uid), 1) == str(fd1[1].tracking_uid)
 
 
 def test_binary_part10_validates_and_round_trips(
@@ -476,7 +479,8 @@ def highdicom_groups(annotations: AnnotationSet, images: dict[str, Dataset]) -> 
             )
             group = hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
                 tracking_identifier=hd.sr.TrackingIdentifier(
-                    uid=finding.tracking_uid, identifier=finding.short_id
+                    uid=region_tracking_uid(finding.tracking_uid, index),
+                    identifier=finding.short_id,
                 ),
                 referenced_region=hd.sr.ImageRegion(
                     region.graphic_type.value,
@@ -500,6 +504,14 @@ def highdicom_groups(annotations: AnnotationSet, images: dict[str, Dataset]) -> 
                     hd.sr.PnameContentItem(
                         name=codes.PERSON_OBSERVER_NAME,
                         value=finding.observer,
+                        relationship_type="HAS OBS CONTEXT",
+                    )
+                )
+            if index:
+                container.ContentSequence.append(
+                    hd.sr.UIDRefContentItem(
+                        name=codes.FINDING_OF_REGION,
+                        value=finding.tracking_uid,
                         relationship_type="HAS OBS CONTEXT",
                     )
                 )
@@ -802,3 +814,27 @@ def test_a_broken_chest_wall_group_is_reported_and_kept(headers: dict[str, Datas
 
 def test_an_sr_without_chest_walls_has_none(headers: dict[str, Dataset]) -> None:
     assert decode(encode(build(headers), sources(headers))).chest_walls == {}
+
+
+def test_region_groups_of_one_finding_come_back_together_in_both_spellings(
+    headers: dict[str, Dataset],
+) -> None:
+    """Ours since issue 13: one UID per region group plus the link; before: a shared UID."""
+    original = build(headers)
+    sr = from_json(to_json(encode(original, sources(headers))))
+    assert decode(sr).annotations.findings == original.findings
+    fd1 = original.findings[0]
+    assert fd1.short_id == "FD-1" and len(fd1.regions) == 2
+    # Rewrite the ML group as earlier revisions spelled it: the finding's UID, no link.
+    measurements = next(
+        item for item in sr.ContentSequence if item.ConceptNameCodeSequence[0].CodeValue == "126010"
+    )
+    ml_group = [
+        g for g in measurements.ContentSequence if g.ContentSequence[0].TextValue == "FD-1"
+    ][1]
+    (uid_item,) = _named(list(ml_group.ContentSequence), codes.TRACKING_UID.value)
+    assert fd1.tracking_uid != uid_item.UID
+    uid_item.UID = fd1.tracking_uid
+    (link,) = _named(list(ml_group.ContentSequence), codes.FINDING_OF_REGION.value)
+    ml_group.ContentSequence.remove(link)
+    assert decode(sr).annotations.findings == original.findings
