@@ -14,20 +14,20 @@ and :func:`~galactoview.sr.sr_codec.encode`:
   a record) are. The decoder keeps a foreign finding's value and its groups' DICOM JSON
   as a :class:`~galactoview.annotations.model.ForeignFinding` in the annotation set (so
   it travels through the document's undo/redo and every save of the session);
-* **unchanged** (the finding equals the value read, and its location is not given or the
-  one read): its groups are written back **verbatim** — nothing added (no finding site it
-  did not have), nothing dropped;
+* **unchanged** (the finding equals the value read): its groups are written back
+  **verbatim** — nothing added (no finding site it did not have, no location evaluations
+  from nipples placed since: the viewer shows those computed), nothing dropped;
 * **edited**: it is written by GalactoView's encoder and every item of the source groups
   that GalactoView does not model is carried along (:func:`merge_groups`), at its place in
   the source group: the first item of each modelled kind (tracking, link to the finding,
-  finding, breast site,
-  measurements, impression, location, region, note, observer) takes the place of the
-  source's first item of that kind; items of the kinds the edit did not change (the
-  finding code with its "Other" description, the breast finding site when the laterality
-  is the one read, the location when none is given) are the source's own. The children
-  of a source NUM that GalactoView does not model (everything but its calibration label and
-  SCOORD) are carried into the re-encoded NUM of the same concept. Region group *i* of
-  the finding gets the unmodelled items of source group *i*.
+  finding, breast site, measurements, impression, location, region, note, observer) takes
+  the place of the source's first item of that kind; items of the kinds the edit did not
+  change (the finding code with its "Other" description, the breast finding site when
+  the laterality is the one read, the location when none is given or it is the one read)
+  are the source's own. The children of a source NUM that GalactoView does not model
+  (everything but its calibration label and SCOORD) are carried into the re-encoded NUM
+  of the same concept. Region group *i* of the finding gets the unmodelled items of
+  source group *i*.
 
 Laterality: a foreign finding read with laterality UNKNOWN (no finding site, or one
 without a Laterality modifier) takes the laterality of the images its regions are on,
@@ -293,7 +293,7 @@ def merge_groups(
                 placed.add(kind)
                 children.extend(ours_by_kind.get(kind, []))
         for kind, items in ours_by_kind.items():
-            if kind and kind not in placed and kind not in keep:
+            if kind not in placed and kind not in keep:  # "": ours, of no kind (none today)
                 children.extend(items)
         result.append(_with_children(group, children))
     return result

@@ -936,20 +936,21 @@ def _foreign_groups(
 ) -> list[Dataset]:
     """Return the groups of a finding read from another writer's groups (:mod:`.foreign`).
 
-    Unchanged (equal to the value read, and no location given or the one read): its
-    source groups, verbatim. Edited: GalactoView's groups with every source item it does
-    not model carried along; the finding code and its description, the breast finding
-    site and the location are the source's while the edit left them as read.
+    Unchanged (equal to the value read): its source groups, verbatim, whatever
+    ``location`` says. Edited: GalactoView's groups with every source item it does not
+    model carried along; the finding code and its description, the breast finding site
+    and the location (none given, or the one read) are the source's while the edit left
+    them as read.
     """
     sources = [_kept_group(text) for text in record.groups]
+    if finding == record.finding:
+        return sources
     contents = [_Content.of(source) for source in sources]
     read = next(
         (found for c in contents if (found := _location(c, [], 0)) is not None),
         None,
     )
     same_place = location is None or _same_location(location, read)
-    if finding == record.finding and same_place:
-        return sources
     before = record.finding
     keep = set()
     if (finding.finding_type, finding.other_text) == (before.finding_type, before.other_text):

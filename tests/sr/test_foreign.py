@@ -29,11 +29,19 @@ from galactoview.annotations.model import (
     ImageRegion,
 )
 from galactoview.dicom.mammography import Laterality
+from galactoview.location import codes as location_codes
 from galactoview.paths import sample_dicom_dir
 from galactoview.sr import sidecar
 from galactoview.sr.foreign import PRIVATE_CREATOR, PRIVATE_GROUP, with_image_laterality
 from galactoview.sr.persistence import open_annotations, save_annotations
-from galactoview.sr.sr_codec import DecodeResult, decode, encode, from_json, to_json
+from galactoview.sr.sr_codec import (
+    DecodeResult,
+    StoredLocation,
+    decode,
+    encode,
+    from_json,
+    to_json,
+)
 from tests.helpers import sample_headers, sample_images
 from tests.sr import third_party
 from tests.sr.ohif_style import ohif_report
@@ -302,3 +310,18 @@ def test_the_sidecar_keeps_them_through_save_reload_save(
     assert defect_source in last
     assert mass_first in last
     assert mass_source not in last
+
+
+def test_a_location_is_added_to_an_edited_foreign_finding_only(headers: list[Dataset]) -> None:
+    source = from_json(to_json(third_party.highdicom_report()))
+    mass_source = groups(source)[0]
+    result = decode(source)
+    mass = by_short_id(result.annotations, "MASS-A")
+    quadrant = location_codes.UPPER_OUTER_QUADRANT
+    here = StoredLocation(location_codes.CLOCK_HOURS[2], quadrant, None, 31.4)
+    located = {mass.tracking_uid: here}
+    unchanged = groups(encode(result.annotations, headers, locations=located))
+    assert unchanged[0] == mass_source  # nipples placed since: shown, not written into it
+    edited = result.annotations.replace_finding(moved(mass))
+    saved = decode(encode(edited, headers, locations=located))
+    assert saved.locations[mass.tracking_uid] == here
