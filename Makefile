@@ -6,6 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 SAMPLE_SEED := 7
+NODE_DIR := tests/interop/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
 .PHONY: run run-pacs orthanc test check lint bench system-deps sample-data screenshot clean help
 
@@ -38,7 +40,7 @@ run-pacs: $(STAMP)
 	@test -s build/local-orthanc/url || { echo "no local Orthanc: run 'make orthanc' first (in another terminal)" >&2; exit 1; }
 	GALACTOVIEW_PACS_URL=$$(cat build/local-orthanc/url) $(BIN)/galactoview --pacs
 
-test: $(STAMP) system-deps
+test: $(STAMP) system-deps $(NODE_STAMP)
 	$(BIN)/python -m pytest
 	$(MAKE) --no-print-directory lint
 
@@ -52,6 +54,17 @@ lint: $(STAMP)
 # root with apt-get (as in CI); elsewhere those tests skip and say why.
 system-deps:
 	@sh .ci/install-system-deps.sh
+
+# dcmjs and the Cornerstone3D SR adapter (tests/interop), from the lock file, when npm is here.
+# Never fails: without npm, or when `npm ci` fails, those tests skip and say why.
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@if ! command -v npm >/dev/null 2>&1; then \
+	  echo "note: npm not found; the dcmjs interop tests (tests/interop) skip" >&2; \
+	elif (cd $(NODE_DIR) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error); then \
+	  touch $@; \
+	else \
+	  echo "warning: npm ci failed in $(NODE_DIR); the dcmjs interop tests skip" >&2; \
+	fi
 
 sample-data: $(STAMP)
 	rm -rf sample_data/dicom sample_data/previews

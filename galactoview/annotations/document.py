@@ -47,6 +47,7 @@ __all__ = [
     "DeleteNipple",
     "Edit",
     "MoveChestWall",
+    "ObservedBy",
     "ReplaceAnnotations",
     "ReplaceDuctSegment",
     "ReplaceFinding",
@@ -400,6 +401,57 @@ class ReplaceAnnotations:
     def apply(self, before: StudySnapshot) -> StudySnapshot:
         """Put the annotations in place (``ValueError`` for another study's)."""
         return before.with_annotations(self.annotations)
+
+
+@dataclass(frozen=True, slots=True)
+class ObservedBy:
+    """A command done by a reader: what it adds or changes records them as its observer.
+
+    Every finding the command adds or changes gets ``observer`` as its Person Observer
+    Name, and so does the study's annotation set (the revision the next save writes,
+    TID 1002 Observer Context, PS3.16). An empty ``observer`` (no reader identity set)
+    records nobody rather than keeping the previous author on a change they did not make.
+
+    Attributes
+    ----------
+    command
+        The edit.
+    observer
+        The reader's name (DICOM PN), may be empty.
+    """
+
+    command: Command
+    observer: str
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return the command's own description."""
+        return self.command.describe(before)
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Apply the command, then stamp the observer on what changed."""
+        after = self.command.apply(before)
+        if after == before:
+            return after
+        earlier = {f.tracking_uid: f for f in before.annotations.findings}
+        annotations = after.annotations
+        stamped = self.observer
+        findings = tuple(
+            replace(f, observer=stamped) if self._stamps(earlier.get(f.tracking_uid), f) else f
+            for f in annotations.findings
+        )
+        return after.with_annotations(
+            replace(annotations, findings=findings, observer=self.observer)
+        )
+
+    def _stamps(self, earlier: Finding | None, finding: Finding) -> bool:
+        """Whether ``finding`` (``earlier`` before the command) gets the observer.
+
+        A changed finding always does; a new one when a reader is set (one added with
+        its own observer by a script keeps it when nobody is reading).
+        """
+        if earlier == finding or finding.observer == self.observer:
+            return False
+        return earlier is not None or bool(self.observer)
 
 
 @dataclass(frozen=True, slots=True)

@@ -51,6 +51,7 @@ rule); :func:`calibration_from_dataset` never raises.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import warnings
 from collections.abc import Iterable
@@ -59,6 +60,8 @@ from enum import StrEnum
 from typing import Final
 
 from pydicom.dataset import Dataset
+
+from galactoview.dicom.functional_groups import frame_view
 
 __all__ = [
     "Calibration",
@@ -76,6 +79,15 @@ MAGNIFICATION_RANGE: Final = (1.0, 3.0)
 SPACING_RANGE_MM: Final = (1e-3, 10.0)
 #: Calibration types of PS3.3 10.7.1.2 (Enumerated Values).
 _CALIBRATION_TYPES: Final = frozenset({"GEOMETRY", "FIDUCIAL"})
+#: SOP Classes whose frames are reconstructed slices, not projections: their Pixel Spacing
+#: (in the Pixel Measures functional group, PS3.3 C.7.6.16.2.1) is in the patient.
+_RECONSTRUCTION_SOP_CLASSES: Final = frozenset(
+    {
+        "1.2.840.10008.5.1.4.1.1.13.1.3",  # Breast Tomosynthesis Image (PS3.3 A.55)
+        "1.2.840.10008.5.1.4.1.1.13.1.1",  # X-Ray 3D Angiographic Image (PS3.3 A.53)
+        "1.2.840.10008.5.1.4.1.1.13.1.2",  # X-Ray 3D Craniofacial Image (PS3.3 A.54)
+    }
+)
 #: Modalities whose Pixel Spacing is a projection quantity (PS3.3 C.8.11).
 _PROJECTION_MODALITIES: Final = frozenset({"MG", "DX", "CR", "IO", "PX", "RF", "XA", "RG"})
 
@@ -213,13 +225,20 @@ class Calibration:
 _UNKNOWN_DESCRIPTION: Final = "no pixel spacing in the file: distances cannot be shown in mm"
 
 
-def calibration_from_dataset(ds: Dataset) -> Calibration:
-    """Work out mm per pixel for an image, following the module's precedence.
+def calibration_from_dataset(ds: Dataset, frame: int = 0) -> Calibration:
+    """Work out mm per pixel for one frame of an image, following the module's precedence.
+
+    For an enhanced multi-frame image, the frame's Pixel Measures functional group
+    (PS3.3 C.7.6.16.2.1) wins over the shared one, which wins over the top level
+    (:func:`~galactoview.dicom.functional_groups.frame_view`); the description then
+    says which, e.g. ``Pixel Spacing of frame 2's Pixel Measures``.
 
     Parameters
     ----------
     ds
         A dataset; header-only (``stop_before_pixels``) is enough.
+    frame
+        The frame, from 0 (single-frame images: 0).
 
     Returns
     -------
@@ -228,7 +247,12 @@ def calibration_from_dataset(ds: Dataset) -> Calibration:
         nothing usable is present. Never raises.
     """
     try:
-        return _calibration(ds)
+        view = frame_view(ds, frame)
+        calibration = _calibration(view.dataset, view.origin("PixelSpacing"))
+        if view.problems:
+            problems = (*calibration.problems, *view.problems)
+            calibration = dataclasses.replace(calibration, problems=problems)
+        return calibration
     except Exception as exc:  # reading is tolerant: a surprise becomes a problem
         return Calibration(
             None,
@@ -394,8 +418,16 @@ def _check_against_corrected(
     )
 
 
-def _calibration(ds: Dataset) -> Calibration:
+def _calibration(ds: Dataset, spacing_origin: str | None = None) -> Calibration:
+    """Do the work of :func:`calibration_from_dataset` on a frame's attributes.
+
+    ``spacing_origin`` says which functional group Pixel Spacing came from (e.g. ``"the
+    shared Pixel Measures"``), ``None`` for the top level.
+    """
     problems: list[str] = []
+    spacing_name = "Pixel Spacing"
+    if spacing_origin is not None:
+        spacing_name += f" of {spacing_origin}"
     pixel_spacing = _spacing_pair(ds, "PixelSpacing", "Pixel Spacing", problems)
     imager = _spacing_pair(ds, "ImagerPixelSpacing", "Imager Pixel Spacing", problems)
     magnification = _magnification(ds, problems) if imager is not None else None
@@ -432,7 +464,7 @@ def _calibration(ds: Dataset) -> Calibration:
     if pixel_spacing is not None and calibration_type:
         if calibration_type == "GEOMETRY" and magnification is not None:
             _check_against_corrected(pixel_spacing, corrected, magnification[1], problems)
-        description = f"{_fmt_pair(*pixel_spacing)} mm/px: Pixel Spacing ({calibration_type})"
+        description = f"{_fmt_pair(*pixel_spacing)} mm/px: {spacing_name} ({calibration_type})"
         calibration_description = " ".join(
             _text_values(ds, "PixelSpacingCalibrationDescription") or []
         )
@@ -462,8 +494,11 @@ def _calibration(ds: Dataset) -> Calibration:
         if magnification is not None:
             _check_against_corrected(pixel_spacing, corrected, magnification[1], problems)
         modality = " ".join(_text_values(ds, "Modality") or []).upper()
+        sop_class = " ".join(_text_values(ds, "SOPClassUID") or [])
         if imager is not None:
             meaning = "differs from Imager Pixel Spacing, so the writer corrected it"
+        elif spacing_origin is not None and sop_class in _RECONSTRUCTION_SOP_CLASSES:
+            meaning = "a reconstructed slice: in the patient"
         elif modality in _PROJECTION_MODALITIES:
             meaning = f"meaning not stated for {modality}: it may be the detector spacing"
         else:
@@ -471,7 +506,7 @@ def _calibration(ds: Dataset) -> Calibration:
         return result(
             pixel_spacing,
             CalibrationSource.PIXEL_SPACING,
-            f"{_fmt_pair(*pixel_spacing)} mm/px: Pixel Spacing ({meaning})",
+            f"{_fmt_pair(*pixel_spacing)} mm/px: {spacing_name} ({meaning})",
         )
 
     # 3. PS3.3 C.8.11.4 / C.8.11.5: Imager Pixel Spacing ÷ magnification.

@@ -19,6 +19,8 @@ import numpy as np
 import pydicom
 from numpy.typing import NDArray
 
+from galactoview.dicom.functional_groups import frame_view
+
 __all__ = [
     "DisplayPipeline",
     "ModalityLut",
@@ -196,6 +198,9 @@ class DisplayPipeline:
         `modality_lut` is set.
     modality_lut : ModalityLut or None
         First item of Modality LUT Sequence (0028,3000), PS3.3 C.11.1.
+    rescale_type : str
+        Rescale Type (0028,1054), PS3.3 C.11.1.1.2: the units of the modality values
+        (``"US"`` unspecified); ``""`` when absent.
     windows : tuple of Window
         Windows from the VOI LUT module, in file order (PS3.3 C.11.2).
     voi_luts : tuple of VoiLut
@@ -211,6 +216,7 @@ class DisplayPipeline:
     rescale_slope: float = 1.0
     rescale_intercept: float = 0.0
     modality_lut: ModalityLut | None = None
+    rescale_type: str = ""
     windows: tuple[Window, ...] = ()
     voi_luts: tuple[VoiLut, ...] = ()
     invert: bool = False
@@ -232,8 +238,14 @@ class DisplayPipeline:
             object.__setattr__(self, name, tuple(getattr(self, name)))
 
     @classmethod
-    def from_dataset(cls, ds: pydicom.Dataset) -> DisplayPipeline:
-        """Build the pipeline from a (possibly header-only) dataset; never raises on bad values.
+    def from_dataset(cls, ds: pydicom.Dataset, frame: int = 0) -> DisplayPipeline:
+        """Build the pipeline of one frame from a (possibly header-only) dataset.
+
+        Never raises on bad values. For an enhanced multi-frame image the frame's
+        functional groups win over the shared ones, which win over the top level
+        (PS3.3 C.7.6.16; :func:`~galactoview.dicom.functional_groups.frame_view`):
+        Pixel Value Transformation (C.7.6.16.2.9) gives the rescale and Frame VOI LUT
+        (C.7.6.16.2.10) the windows and VOI LUT Function of frame ``frame`` (from 0).
 
         Bad or missing values fall back to defaults and add a message to ``problems``:
         an invalid window (non-numeric, width 0, ...) is dropped, surplus Window Center /
@@ -246,7 +258,9 @@ class DisplayPipeline:
         applying both would invert twice. When it is absent (or not IDENTITY/INVERSE),
         MONOCHROME1 inverts and MONOCHROME2 does not (PS3.3 C.7.6.3.1.2).
         """
-        problems: list[str] = []
+        view = frame_view(ds, frame)
+        ds = view.dataset
+        problems: list[str] = list(view.problems)
         bits_stored = _read_int(ds, "BitsStored", problems)
         if bits_stored is None or not 1 <= bits_stored <= 16:
             allocated = _read_int(ds, "BitsAllocated", [])
@@ -287,6 +301,7 @@ class DisplayPipeline:
             rescale_slope=slope,
             rescale_intercept=intercept,
             modality_lut=modality_lut,
+            rescale_type=" ".join(str(v) for v in _values(ds, "RescaleType", problems)).strip(),
             windows=_read_windows(ds, problems),
             voi_luts=tuple(voi_luts),
             invert=_resolve_invert(ds, problems),

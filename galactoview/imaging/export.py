@@ -237,7 +237,7 @@ def _render_image(
         stored = _decode(ds, frame, frames)
         if stored.ndim != 2:
             raise RenderError(f"expected one grayscale frame, decoded shape {stored.shape}")
-        pipeline = DisplayPipeline.from_dataset(ds)
+        pipeline = DisplayPipeline.from_dataset(ds, frame - 1)  # the frame's groups
         display = pipeline.render(stored, choose_voi(pipeline, stored, window, auto))
     else:
         display = _colour(ds, _decode(ds, frame, frames), photometric)

@@ -219,6 +219,7 @@ def corner_text(
     flip: Flip,
     calibration: Calibration | None,
     image_position: tuple[int, int] | None = None,
+    frame_label: str = "",
 ) -> CornerText:
     """Return the four-corner text of a viewport showing an image.
 
@@ -242,13 +243,16 @@ def corner_text(
     image_position
         1-based position of the image among those loaded and their number,
         ``(3, 9)`` → ``"(3 of 9)"`` after the series and instance numbers.
+    frame_label
+        What the frame's Frame Content says (PS3.3 C.7.6.16.2.2, e.g. ``"slice 2 (stack
+        1, position 2)"``), after ``"Fr k/n"``; ``""`` for none.
 
     Returns
     -------
     CornerText
         The lines of each corner; missing values are left out.
     """
-    frame_line = f"Fr {frame + 1}/{frame_count}" if frame_count > 1 else ""
+    frame_line = f"Fr {frame + 1}/{frame_count} {frame_label}" if frame_count > 1 else ""
     bottom_left = _lines(
         _series_line(record, image_position), frame_line, voi_label(voi), zoom_label(zoom)
     )

@@ -23,7 +23,9 @@ build and with their checks, but without their cost (about 3 ms a group):
   observer as PNAME "Person Observer Name" (121008, DCM, HAS OBS CONTEXT);
 * one TID 1501 "Measurements and Qualitative Evaluations" group per duct segment:
   finding type ``(DUCT-SEGMENT, 99GALACTOVIEW)``, a "Path length" (121211, DCM)
-  NUM whose INFERRED FROM SCOORD is the POLYLINE, and the parent link as a
+  NUM whose only child is its INFERRED FROM SCOORD, the POLYLINE (its calibration
+  label a TEXT of the group: OHIF draws a NUM's region only when it is the NUM's one
+  child; earlier revisions put the label under the NUM, still read), the parent link as a
   UIDREF ``(PARENT-SEGMENT, 99GALACTOVIEW)`` holding the parent's tracking UID
   (absent for a root). An uncalibrated path length is written in the UCUM unit
   ``{pixel}`` and read back as "no mm value";
@@ -482,8 +484,15 @@ def _scoord_item(
     return _with_children(item, [_source_image(region, images)])
 
 
-def _num_item(value: MeasurementValue, coordinates: Dataset | None = None) -> Dataset:
-    """Return a NUM item (TID 300) with its calibration label and, if any, its SCOORD."""
+def _num_item(
+    value: MeasurementValue, coordinates: Dataset | None = None, *, labelled: bool = True
+) -> Dataset:
+    """Return a NUM item (TID 300) with its calibration label and, if any, its SCOORD.
+
+    With ``labelled=False`` the NUM holds only its SCOORD (the caller puts the label in
+    the group): OHIF reads a NUM's Content Sequence as one item and draws nothing when
+    it holds two.
+    """
     number = value.value
     if not isinstance(number, int | float):
         raise TypeError('Argument "value" must have type "int" or "float".')
@@ -494,7 +503,11 @@ def _num_item(value: MeasurementValue, coordinates: Dataset | None = None) -> Da
     if isinstance(number, float):
         measured[0x0040A161] = DataElement(0x0040A161, "FD", number)
     item = _item("NUM", value.name, "CONTAINS", (0x0040A300, "SQ", [measured]))
-    children = [_text(codes.CALIBRATION_LABEL, value.calibration_source, "HAS CONCEPT MOD")]
+    children = (
+        [_text(codes.CALIBRATION_LABEL, value.calibration_source, "HAS CONCEPT MOD")]
+        if labelled
+        else []
+    )
     if coordinates is not None:
         children.append(coordinates)
     return _with_children(item, children)
@@ -645,7 +658,12 @@ def _segment_group(segment: DuctSegment, images: dict[str, Dataset]) -> Dataset:
     length = segment.path_length or MeasurementValue(
         codes.PATH_LENGTH, _pixel_length(segment.region), codes.PIXEL, "uncalibrated"
     )
-    content = [_num_item(length, coordinates)]
+    # The path length's calibration label sits in the group, not under the NUM, whose
+    # only child is the POLYLINE (what OHIF's loader needs to draw the segment).
+    content = [
+        _num_item(length, coordinates, labelled=False),
+        _text(codes.CALIBRATION_LABEL, length.calibration_source),
+    ]
     if segment.parent_uid is not None:
         content.append(_uidref(codes.PARENT_DUCT_SEGMENT, segment.parent_uid, "CONTAINS"))
     if segment.note:
@@ -1363,6 +1381,8 @@ class _Group:
     location: StoredLocation | None = None
     #: The finding a later region group belongs to (:func:`region_tracking_uid`).
     finding_uid: str | None = None
+    #: A calibration label in the group itself (a duct segment's, since issue 13).
+    calibration_label: str | None = None
     #: The dcmjs tool that drew the group (:func:`_dcmjs_tool`), ``None`` for other writers.
     tool: str | None = None
     #: The SCOORDs under the group's NUMs (TID 300) when it has none of its own (TID 1410).
@@ -1524,6 +1544,7 @@ def _group(index: int, item: Dataset, problems: list[str]) -> _Group:
         parent_uid=content.first_text(codes.PARENT_DUCT_SEGMENT) or None,
         location=_location(content, problems, index),
         finding_uid=content.first_text(codes.FINDING_OF_REGION) or None,
+        calibration_label=content.first_text(codes.CALIBRATION_LABEL),
         tool=tool,
         num_regions=tuple(num_regions),
         scoord3d_count=scoord3d_count,
@@ -1690,7 +1711,10 @@ class _Reader:
             raise ValueError("duct segment without a Path length and its POLYLINE")
         num = lengths[0]
         assert num.scoord is not None
-        path_length = None if num.value.unit == codes.PIXEL else num.value
+        value = num.value
+        if value.calibration_source == _NOT_RECORDED and group.calibration_label is not None:
+            value = replace(value, calibration_source=group.calibration_label)
+        path_length = None if value.unit == codes.PIXEL else value
         short_id = self._short_id(group.identifier, next_segment_id(self.segments))
         self.segments.append(
             DuctSegment(
@@ -1745,7 +1769,10 @@ class _Reader:
             other_text = group.other_text or "Other finding"
         elif finding_type is None:
             finding_type = FindingType.OTHER
-            other_text = _foreign_finding_text(group.finding_type)
+            if group.finding_type is None and group.tool is not None:
+                other_text = f"{group.tool} (OHIF measurement)"  # say which tool drew it
+            else:
+                other_text = _foreign_finding_text(group.finding_type)
         fallback = next_short_id(self.findings.values(), finding_type)
         while fallback in self.short_ids:  # pragma: no cover - a foreign id took it
             fallback = f"{fallback}'"

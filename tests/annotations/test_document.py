@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
 from galactoview.annotations.document import (
@@ -10,6 +12,7 @@ from galactoview.annotations.document import (
     DeleteMark,
     DeleteNipple,
     MoveChestWall,
+    ObservedBy,
     ReplaceAnnotations,
     ReplaceDuctSegment,
     ReplaceFinding,
@@ -332,3 +335,32 @@ def test_a_snapshot_has_one_chest_wall_per_image() -> None:
     other = ChestWallLine((1.0, 1.0), (2.0, 2.0))
     assert snapshot.with_chest_wall(IMAGE, other).chest_walls == ((IMAGE, other),)
     assert snapshot.chest_wall("1.2.3.9") is None
+
+
+def test_an_edit_records_its_reader_on_what_it_changes_and_on_the_revision() -> None:
+    """Issue 14: every new or edited finding, and the revision, name the reader who made it."""
+    first, second = point_finding("FD-1"), point_finding("FD-2", (30.0, 40.0))
+    theirs = AnnotationSet(STUDY, (replace(first, observer="Other^Reader"), second))
+    document = StudyDocument(replace(theirs, observer="Other^Reader"))
+    me = "Curie^Marie^^Dr"
+    document.execute(ObservedBy(AddFinding(point_finding("FD-3", (5.0, 5.0))), me))
+    findings = document.annotations.findings
+    assert [f.observer for f in findings] == ["Other^Reader", "", me]  # untouched kept
+    assert document.annotations.observer == me
+    moved = replace(findings[0], regions=(replace(findings[0].regions[0], points=((1.0, 2.0),)),))
+    edit = document.execute(ObservedBy(ReplaceFinding(moved), me))
+    assert edit is not None and edit.text == "Edit FD-1"
+    assert [f.observer for f in document.annotations.findings] == [me, "", me]
+    document.undo()
+    assert document.annotations.findings[0].observer == "Other^Reader"
+    # No reader set: a change is nobody's (the device's), not the previous author's.
+    document.execute(ObservedBy(ReplaceFinding(moved), ""))
+    assert document.annotations.findings[0].observer == ""
+    assert document.annotations.observer == ""
+
+
+def test_an_observed_command_that_changes_nothing_makes_no_history() -> None:
+    finding = point_finding()
+    document = StudyDocument(AnnotationSet(STUDY, (finding,), observer="A^B"))
+    assert document.execute(ObservedBy(ReplaceFinding(finding), "C^D")) is None
+    assert document.annotations.observer == "A^B"

@@ -116,6 +116,26 @@ def test_frames_and_image_position(sample_records: tuple[ImageRecord, ...]) -> N
     assert not any(line.startswith("Fr") for line in _text(sample_records[0]).bottom_left)
 
 
+def test_frame_line_says_the_frame_content(sample_records: tuple[ImageRecord, ...]) -> None:
+    """PS3.3 C.7.6.16.2.2: Frame Label, Stack ID, In-Stack Position Number after Fr k/n."""
+
+    def bottom_left(frame: int, frame_count: int) -> tuple[str, ...]:
+        text = corner_text(
+            sample_records[0],
+            voi=None,
+            zoom=1.0,
+            frame=frame,
+            frame_count=frame_count,
+            flip=Flip(),
+            calibration=None,
+            frame_label="slice 2 (stack 1, position 2)",
+        )
+        return text.bottom_left
+
+    assert "Fr 2/3 slice 2 (stack 1, position 2)" in bottom_left(1, 3)
+    assert not any("slice" in line for line in bottom_left(0, 1))
+
+
 @pytest.mark.parametrize(
     ("voi", "short", "detailed"),
     [

@@ -100,6 +100,7 @@ def test_findings_keep_our_codes_and_text(report: Dataset) -> None:
     assert by_tool["Probe"].measurements == ()
     length = by_tool["Length"]
     assert length.finding_type is FindingType.OTHER
+    assert length.other_text == "Length (OHIF measurement)"  # no Finding: the tool's name
     assert [(m.name.meaning, m.value, m.unit.value) for m in length.measurements] == [
         ("Length", 141.4, "mm")
     ]

@@ -420,7 +420,10 @@ def test_decode_rejects_non_sr() -> None:
 
 
 def _hd_measurement(
-    value: Any, coordinates: hd.sr.CoordinatesForMeasurement | None = None
+    value: Any,
+    coordinates: hd.sr.CoordinatesForMeasurement | None = None,
+    *,
+    labelled: bool = True,
 ) -> hd.sr.Measurement:
     measurement = hd.sr.Measurement(
         name=value.name,
@@ -434,6 +437,8 @@ def _hd_measurement(
         relationship_type="HAS CONCEPT MOD",
     )
     num = measurement[0]
+    if not labelled:
+        return measurement
     if "ContentSequence" in num:
         num.ContentSequence.insert(0, label)
     else:
@@ -531,9 +536,13 @@ def highdicom_groups(annotations: AnnotationSet, images: dict[str, Dataset]) -> 
             ),
             finding_type=codes.DUCT_SEGMENT,
             finding_sites=[_hd_site(segment.laterality)],
-            measurements=[_hd_measurement(segment.path_length, coordinates)],
+            measurements=[_hd_measurement(segment.path_length, coordinates, labelled=False)],
         )
         container = segment_group[0]
+        # The label in the group: OHIF draws a NUM's SCOORD only when it is its one child.
+        container.ContentSequence.append(
+            _hd_text(codes.CALIBRATION_LABEL, segment.path_length.calibration_source)
+        )
         if segment.parent_uid is not None:
             container.ContentSequence.append(
                 hd.sr.UIDRefContentItem(
@@ -838,3 +847,26 @@ def test_region_groups_of_one_finding_come_back_together_in_both_spellings(
     (link,) = _named(list(ml_group.ContentSequence), codes.FINDING_OF_REGION.value)
     ml_group.ContentSequence.remove(link)
     assert decode(sr).annotations.findings == original.findings
+
+
+def test_a_segment_label_under_its_num_as_earlier_revisions_wrote_it_is_read(
+    headers: dict[str, Dataset],
+) -> None:
+    original = build(headers)
+    sr = from_json(to_json(encode(original, sources(headers))))
+    measurements = next(
+        item for item in sr.ContentSequence if item.ConceptNameCodeSequence[0].CodeValue == "126010"
+    )
+    moved = 0
+    for group in measurements.ContentSequence:
+        items = list(group.ContentSequence)
+        labels = _named(items, codes.CALIBRATION_LABEL.value)
+        nums = [i for i in items if i.ValueType == "NUM"]
+        if labels and nums and "ContentSequence" in nums[0]:
+            (label,) = labels
+            group.ContentSequence.remove(label)
+            label.RelationshipType = "HAS CONCEPT MOD"
+            nums[0].ContentSequence.insert(0, label)
+            moved += 1
+    assert moved == 4  # DS-1 … DS-4
+    assert decode(sr).annotations.duct_segments == original.duct_segments

@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from galactoview.app import create_main_window
 from galactoview.dicom.loading import scan
 from galactoview.imaging.decode_service import DecodeService
+from galactoview.ui.shell import reader_identity
 from galactoview.ui.shell.main_window import MainWindow
 from galactoview.ui.shell.pacs_store import StoreChoice
 from galactoview.ui.shell.save_guard import UnsavedChoice
@@ -33,6 +34,12 @@ def pytest_configure(config: pytest.Config) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     QSettings.setDefaultFormat(QSettings.Format.IniFormat)
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(folder))
+
+
+@pytest.fixture(autouse=True)
+def _no_reader_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No "who is reading?" dialog over windows whose tests are not about it."""
+    monkeypatch.setattr(reader_identity, "ASK_BEFORE_FIRST_MARK", False)
 
 
 @pytest.fixture

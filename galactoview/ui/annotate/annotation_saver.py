@@ -435,7 +435,9 @@ class AnnotationSaver(QObject):
             return self._failed(study, f"the images of study {study} cannot be read to save")
         revision = self._revision(study)
         snapshot = self.workspace.snapshot(study)
-        annotations = snapshot.annotations
+        # A save writes what this session changed: the revision is the current reader's
+        # (nobody, i.e. the device, when no reader identity is set).
+        annotations = replace(snapshot.annotations, observer=self.workspace.reader)
         locations = self._locations(snapshot)
         walls = snapshot.reader_chest_walls()
         try:

@@ -25,6 +25,7 @@ from galactoview.annotations.document import (
     DeleteMark,
     DeleteNipple,
     MoveChestWall,
+    ObservedBy,
     ReplaceDuctSegment,
     ReplaceFinding,
     SetNipple,
@@ -103,6 +104,12 @@ class AnnotationWorkspace(QObject):
         nothing is selected.
     modified_changed(bool)
         Whether some study has unsaved edits changed (the window title's "•").
+
+    Attributes
+    ----------
+    reader
+        The reader's name (DICOM PN) recorded on every finding an edit adds or changes
+        and on the revision it makes (:class:`ObservedBy`); empty when not set.
     """
 
     changed = Signal(str)
@@ -115,6 +122,7 @@ class AnnotationWorkspace(QObject):
         self._documents: dict[str, StudyDocument] = {}
         self._selected: str | None = None
         self._modified = False
+        self.reader = ""
 
     # --- reading ----------------------------------------------------------------------
 
@@ -290,6 +298,7 @@ class AnnotationWorkspace(QObject):
         document = self._document(study_instance_uid)
         if document.study_instance_uid == UNSTORABLE_STUDY:
             return False
+        command = ObservedBy(command, self.reader)
         before = document.snapshot
         if command.apply(before) == before:
             return False

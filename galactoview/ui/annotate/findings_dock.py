@@ -65,6 +65,7 @@ from galactoview.annotations.model import (
 )
 from galactoview.dicom.calibration import Calibration
 from galactoview.dicom.loading import ImageRecord
+from galactoview.dicom.person_name import format_person_name
 from galactoview.location.describe import (
     UNCALIBRATED,
     describe_finding,
@@ -706,7 +707,7 @@ class FindingsDock(QDockWidget):
             self._fill_impressions(finding.impression)
             if not typing and self.note_edit.toPlainText() != finding.note:
                 self.note_edit.setPlainText(finding.note)
-            self.observer_label.setText(finding.observer.replace("^", ", ") or "—")
+            self.observer_label.setText(format_person_name(finding.observer) or "—")
         del blockers
 
     def _current_is_landmark(self) -> bool:

@@ -201,6 +201,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ActionSpec("undo", "&Undo", ("Ctrl+Z",), None, _E, Menu.EDIT),
     ActionSpec("redo", "&Redo", ("Ctrl+Shift+Z", "Ctrl+Y"), None, _E, Menu.EDIT),
     ActionSpec(
+        "reader_identity",
+        "Reader &Identity…",
+        (),
+        "reader.edit",
+        _E,
+        Menu.EDIT,
+        help="Your name (and institution), recorded on the marks and revisions you make",
+        separator=True,
+    ),
+    ActionSpec(
         "pacs_nodes",
         "&PACS Nodes…",
         (),
@@ -208,7 +218,6 @@ ACTIONS: tuple[ActionSpec, ...] = (
         _E,
         Menu.EDIT,
         help="DICOMweb and DIMSE nodes, their logins, Test Connection",
-        separator=True,
     ),
     # Hanging
     ActionSpec(

@@ -53,6 +53,7 @@ from galactoview.ui.shell import growing, menus, opening
 from galactoview.ui.shell.actions import ACTIONS, Menu, shortcut_rows
 from galactoview.ui.shell.errors import ProblemReporter, ProblemsDock
 from galactoview.ui.shell.pacs_store import PacsActions
+from galactoview.ui.shell.reader_identity import ReaderPrompt
 from galactoview.ui.shell.save_guard import StorageBanner, UnsavedMarksGuard
 from galactoview.ui.shell.settings import Settings
 from galactoview.ui.shell.shortcuts_dialog import ShortcutsDialog
@@ -188,6 +189,8 @@ class MainWindow(QMainWindow):
         self.cells = CellDecoding(
             self.session, decoder, self.hanging_view, self.problems.report, self
         )
+        self.reader = ReaderPrompt(self, self.settings, self.workspace)
+        self.tools.before_marking = self.reader.ask_once
         self.saver = AnnotationSaver(self.workspace, self.problems, self)
         self.unsaved_guard = UnsavedMarksGuard(self.saver, self)
         self.storage_banner = StorageBanner(self.saver, self.unsaved_guard, central)

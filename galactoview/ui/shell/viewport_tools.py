@@ -81,6 +81,8 @@ class ViewportTools(QObject):
         self.overlays_visible = settings.flag("view/overlays", True)
         #: The window's actions by name (the tool ones are kept checked as tools change).
         self.actions: dict[str, QAction] = {}
+        #: Called when a marking tool (not Select) is chosen: the window asks who reads.
+        self.before_marking: Callable[[], None] | None = None
         finding_palette.type_chosen.connect(self.set_finding_type)
         workspace.selection_changed.connect(self._on_selection_changed)
 
@@ -133,6 +135,8 @@ class ViewportTools(QObject):
     def set_annotation_tool(self, tool: AnnotationTool | str) -> None:
         """Choose a marking tool: the left button draws (or selects) marks in every viewport."""
         tool = AnnotationTool(tool)
+        if tool is not AnnotationTool.SELECT and self.before_marking is not None:
+            self.before_marking()
         self.annotation_tool = tool
         for annotator in self.annotators.values():
             annotator.set_tool(tool)

@@ -155,18 +155,28 @@ class CellDecoding(QObject):
             for line in decoded.overlays.problems if decoded.overlays is not None else ():
                 self._report(line, decoded.record.path)
         flip, alignment = self._session.flip_and_anchor(cell, index)
-        voi = viewport.voi if same_image else pipeline.default_voi()
+        # Another frame of the image shown keeps the reader's window, but a window that
+        # is still the file's for the previous frame follows the file: an enhanced
+        # multi-frame image may give each frame its own (Frame VOI LUT, PS3.3 C.7.6.16.2.10).
+        shown = viewport.pipeline
+        follows_file = (
+            shown is not None and viewport.voi is not None and viewport.voi == shown.default_voi()
+        )
+        keep = same_image and not follows_file
+        voi = viewport.voi if keep else pipeline.default_voi()
         viewport.set_image(
             decoded.stored,
             pipeline,
             voi,
             record=decoded.record,
             flip=flip,
+            calibration=decoded.calibration,
             alignment=alignment,
             frame=frame,
             fit=not same_image,
             ready=decoded.ready,
             overlays=decoded.overlays,
+            frame_label=decoded.frame_label,
         )
         self._shown[cell] = index
         if voi is None:

@@ -40,6 +40,8 @@ from typing import Any, Final
 from numpy.typing import NDArray
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from galactoview.dicom.calibration import Calibration, calibration_from_dataset
+from galactoview.dicom.functional_groups import frame_view
 from galactoview.dicom.loading import ImageRecord, PixelDataError, read_header
 from galactoview.imaging.decode_service import DecodeService, check_frame, decode_stored
 from galactoview.imaging.display import DisplayPipeline
@@ -75,7 +77,8 @@ class DecodedImage:
     stored
         Stored values of the frame, shape ``(Rows, Columns)``; read-only.
     pipeline
-        Display pipeline built from the full header (PS3.3 C.11).
+        Display pipeline of the frame built from the full header (PS3.3 C.11): an
+        enhanced multi-frame image's functional groups for this frame (C.7.6.16).
     frame
         Index of the frame, from 0 to ``record.frame_count - 1``; 0 for a
         single-frame image.
@@ -85,6 +88,12 @@ class DecodedImage:
     overlays
         Its overlay planes (PS3.3 C.9.2) read from the header decoding read anyway;
         ``None`` when the decoder did not read them (the viewport reads them).
+    calibration
+        mm per pixel of this frame (its Pixel Measures, PS3.3 C.7.6.16.2.1, for an
+        enhanced multi-frame image); ``None`` when the decoder did not work it out (the
+        viewport uses the record's).
+    frame_label
+        What the frame's Frame Content says (PS3.3 C.7.6.16.2.2), ``""`` if nothing.
     """
 
     record: ImageRecord
@@ -93,6 +102,8 @@ class DecodedImage:
     frame: int = 0
     ready: DisplayReady | None = None
     overlays: OverlayPlanes | None = None
+    calibration: Calibration | None = None
+    frame_label: str = ""
 
     @property
     def sop_instance_uid(self) -> str:
@@ -134,9 +145,12 @@ def decode_image(
         header = read_header(record)  # while the worker decodes
         stored = future.result()
     stored.setflags(write=False)  # shared between the cache and the viewport
-    pipeline = DisplayPipeline.from_dataset(header)
+    pipeline = DisplayPipeline.from_dataset(header, frame)
     ready = display_ready(stored, pipeline)
-    return DecodedImage(record, stored, pipeline, frame, ready, read_overlay_planes(header))
+    calibration = calibration_from_dataset(header, frame)
+    overlays = read_overlay_planes(header)
+    label = frame_view(header, frame).frame_label
+    return DecodedImage(record, stored, pipeline, frame, ready, overlays, calibration, label)
 
 
 def _held_bytes(image: DecodedImage) -> int:

@@ -281,6 +281,7 @@ class ViewportOverlay(QObject):
                 frame_count=frame_count,
                 flip=viewport.flip,
                 calibration=viewport.calibration,
+                frame_label=viewport.frame_label,
             )
             orientation = record.patient_orientation if record is not None else None
             self._letters = edge_letters(orientation, viewport.flip)

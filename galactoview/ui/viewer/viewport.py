@@ -400,6 +400,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self._calibration: Calibration | None = None
         self._alignment = Anchor.CENTER
         self._frame = 0
+        self._frame_label = ""
         self._inverted = False
         self.mouse_mode = MouseMode.WINDOW
         #: Draws the overlay planes (60xx) of the frame shown over the image: a child of
@@ -489,6 +490,11 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         return self._frame
 
     @property
+    def frame_label(self) -> str:
+        """Return what the frame's Frame Content says (PS3.3 C.7.6.16.2.2), ``""`` if none."""
+        return self._frame_label
+
+    @property
     def overlay_planes(self) -> OverlayPlanes:
         """Return the overlay planes (60xx) of the image shown (none until read)."""
         return self._overlay_planes
@@ -541,6 +547,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         fit: bool = True,
         ready: DisplayReady | None = None,
         overlays: OverlayPlanes | None = None,
+        frame_label: str = "",
     ) -> None:
         """Show an image.
 
@@ -571,6 +578,8 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
             Its overlay planes (PS3.3 C.9.2) if already read; else they are read from
             ``record``'s header in a pool thread (:attr:`overlay_planes_changed` tells
             when), kept while the same record is shown (cine), none without a record.
+        frame_label
+            What the frame's Frame Content says (PS3.3 C.7.6.16.2.2), for the corner text.
         """
         if ready is None:
             ready = display_ready(stored, pipeline)
@@ -584,6 +593,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self._calibration = calibration
         self._alignment = alignment
         self._frame = frame
+        self._frame_label = frame_label
         self._inverted = False
         rows, columns = stored.shape[:2]
         self.image_item.setTransform(flip_transform(self._flip, rows, columns))
@@ -660,6 +670,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self._flip = Flip()
         self._calibration = None
         self._frame = 0
+        self._frame_label = ""
         self._set_overlay_source(None, OverlayPlanes())
         self.image_item.clear()
         self.image_item.setTransform(QTransform())
