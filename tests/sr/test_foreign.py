@@ -1,7 +1,8 @@
 """Lossless round trip of other writers' SRs: what GalactoView does not model is kept (issue 13).
 
-Each third-party SR the tests build (highdicom's TID 1410 groups with foreign content,
-dcmjs/OHIF's TID 1501 groups) is decoded, one finding is edited, the annotations are
+Each third-party SR the tests build or hold (highdicom's TID 1410 groups with foreign
+content, dcmjs/OHIF's TID 1501 groups as built in pydicom, and the 16 marks dcmjs's
+adapter itself wrote) is decoded, one finding is edited, the annotations are
 encoded and decoded again: every group of the findings left alone is the source's, item
 for item (the whole group's DICOM JSON equal).
 """
@@ -43,6 +44,7 @@ from galactoview.sr.sr_codec import (
     to_json,
 )
 from tests.helpers import sample_headers, sample_images
+from tests.interop.dcmjs import FIXTURES
 from tests.sr import third_party
 from tests.sr.ohif_style import ohif_report
 from tests.sr.test_sr_codec import validate
@@ -55,6 +57,8 @@ FINDING_OF_REGION = codes.FINDING_OF_REGION.value
 BUILDERS: dict[str, Callable[[], Dataset]] = {
     "highdicom": third_party.highdicom_report,
     "ohif": ohif_report,
+    # written by dcmjs's Cornerstone3D adapter itself (tests/interop/node/generate.mjs)
+    "dcmjs": lambda: dcmread(FIXTURES / "all_tools.dcm"),
 }
 
 
