@@ -7,11 +7,13 @@ Usage::
 ``--layout`` chooses what is hung: ``galactography`` (the default protocol the sample
 opens in: post-contrast CC | ML), ``compare-pre`` (post over pre-contrast scout),
 ``magnification``, ``prior-4up`` (the prior screening study's mammography 4-up),
-``compare-prior``, ``review`` (the surgeon's review mode over the default hanging) or
-``pacs`` (the Query/Retrieve panel with the results of a wildcard search, after
-retrieving the ductogram from a private Orthanc started as the tests start one,
-tests/pacs/orthanc.py, with the sample stored in it; needs Debian's ``orthanc`` and
-``orthanc-dicomweb``).
+``compare-prior``, ``review`` (the surgeon's review mode over the default hanging),
+``colour`` (the post-contrast CC beside a colour key image: the sample copied to a
+temporary folder with a JPEG Baseline YBR_FULL_422 Secondary Capture made from it, see
+:func:`_write_key_image`) or ``pacs`` (the Query/Retrieve panel with the results of a
+wildcard search, after retrieving the ductogram from a private Orthanc started as the
+tests start one, tests/pacs/orthanc.py, with the sample stored in it; needs Debian's
+``orthanc`` and ``orthanc-dicomweb``).
 
 The screenshot is taken on Qt's real xcb platform, not "offscreen": the script runs
 itself again under ``xvfb-run -a -s "-screen 0 1600x1000x24"`` (a private X server),
@@ -49,6 +51,7 @@ LAYOUTS: Final = (
     "prior-4up",
     "compare-prior",
     "review",
+    "colour",
     "pacs",
 )
 WIDTH: Final = 1600
@@ -130,6 +133,10 @@ def _hang(window: MainWindow, layout: str) -> None:
         window.session.hang_prior_mammography()
     elif layout == "review":
         window.set_review_mode(True)
+    elif layout == "colour":  # the key image in the right cell, next to the post CC
+        key = next(i for i, r in enumerate(window.records) if r.path.name == _KEY_IMAGE)
+        window.session.set_active(1)
+        window.select_image(key)
 
 
 def _all_shown(window: MainWindow) -> bool:
@@ -164,6 +171,11 @@ def _take_screenshot(output: Path, layout: str) -> int:
         return _fail(f"Qt runs on the {QGuiApplication.platformName()!r} platform, not xcb")
 
     folder = tempfile.mkdtemp(prefix="galactoview-screenshot-")
+    if layout == "colour":
+        copy = Path(folder) / "sample"
+        shutil.copytree(sample, copy)  # the repository's sample is never written to
+        _write_key_image(copy)
+        sample = copy
     settings = Settings(QSettings(f"{folder}/settings.ini", QSettings.Format.IniFormat))
     # Decoded as the application decodes: in worker processes through the pixel cache.
     service = DecodeService(default_cache())
@@ -192,6 +204,9 @@ def _take_screenshot(output: Path, layout: str) -> int:
     loop.exec()
     if layout == "galactography":
         _hover_first_lesion(window, sample.parent / "ground_truth.json")
+    if layout == "colour" and window.viewport.stored is not None:
+        rows, columns = window.viewport.stored.shape[:2]
+        _hover(window, columns * 3.5 / 6, rows - 24.0)  # on the green patch of the strip
     if layout == "pacs":
         problem = _query_retrieve(window, Path(folder))
         if problem is None and not _all_shown(window):
@@ -283,6 +298,76 @@ def _query_retrieve(window: MainWindow, folder: Path) -> str | None:
     finally:
         server.stop()
     return None
+
+
+#: File name of the colour key image of the ``colour`` layout.
+_KEY_IMAGE: Final = "90_KEY_IMAGE_SC.dcm"
+
+
+def _write_key_image(sample: Path) -> None:
+    """Write a colour key image of the ductogram's post-contrast CC into its folder.
+
+    A Secondary Capture (PS3.3 A.8.1) as a workstation saves one: the CC rendered to 8
+    bits, a red ellipse and a yellow line drawn on it, a strip of colours below; made
+    by highdicom (patient and study copied from the CC), JPEG Baseline with 4:2:2
+    chroma subsampling (Photometric Interpretation YBR_FULL_422, PS3.5 8.2.1).
+    """
+    import highdicom as hd
+    import numpy as np
+    from PIL import Image, ImageDraw
+    from pydicom.uid import JPEGBaseline8Bit, generate_uid
+
+    from galactoview.imaging.export import read_dataset, render_image
+
+    post_cc = next(sample.rglob("03_LCC_POST.dcm"))
+    source = read_dataset(post_cc)
+    picture = Image.fromarray(render_image(source, max_size=480, overlays=False)).convert("RGB")
+    width, height = picture.size
+    canvas = Image.new("RGB", (width, height + 48), (0, 0, 0))
+    canvas.paste(picture)
+    draw = ImageDraw.Draw(canvas)
+    draw.ellipse(
+        (width * 0.45, height * 0.35, width * 0.75, height * 0.6), outline=(230, 40, 40), width=4
+    )
+    draw.line((width * 0.2, height * 0.2, width * 0.43, height * 0.4), fill=(250, 220, 0), width=5)
+    hues = [
+        (230, 40, 40),
+        (250, 150, 0),
+        (250, 220, 0),
+        (40, 180, 60),
+        (40, 110, 230),
+        (150, 60, 200),
+    ]
+    step = width / len(hues)
+    for number, hue in enumerate(hues):
+        draw.rectangle((number * step, height + 8, (number + 1) * step - 4, height + 40), fill=hue)
+    # highdicom copies the patient and study of the CC; Pillow encodes JPEG Baseline 4:2:2.
+    key = hd.sc.SCImage.from_ref_dataset(
+        ref_dataset=source,
+        pixel_array=np.asarray(canvas),
+        photometric_interpretation="YBR_FULL_422",
+        bits_allocated=8,
+        coordinate_system="PATIENT",
+        series_instance_uid=generate_uid(),
+        series_number=90,
+        sop_instance_uid=generate_uid(),
+        instance_number=1,
+        manufacturer="GalactoView screenshot tool",
+        patient_orientation=("A", "R"),
+        transfer_syntax_uid=JPEGBaseline8Bit,
+    )
+    key.SeriesDescription = "Key image"
+    key.save_as(post_cc.parent / _KEY_IMAGE, enforce_file_format=True)
+
+
+def _hover(window: MainWindow, column: float, row: float) -> None:
+    """Put the mouse over an image point of the active viewport (the status bar reads it)."""
+    from PySide6.QtCore import QPointF
+    from PySide6.QtTest import QTest
+
+    viewport = window.viewport
+    scene = viewport.image_item.mapToScene(QPointF(column, row))
+    QTest.mouseMove(viewport.viewport(), viewport.mapFromScene(scene))
 
 
 def _hover_first_lesion(window: MainWindow, ground_truth: Path) -> None:

@@ -98,6 +98,7 @@ __all__ = [
     "ScanResult",
     "StructuredReportFile",
     "cut_short",
+    "document_note",
     "initial_image_index",
     "load_pixels",
     "read_dicom_bytes",
@@ -173,6 +174,10 @@ _STRUCTURED_REPORTS: Final = frozenset(
     )
 )
 
+#: Prefix of the SR-family storage SOP Classes (PS3.4 B.5, e.g. Key Object Selection
+#: Document Storage ``...88.59``, X-Ray Radiation Dose SR ``...88.67``).
+_SR_FAMILY_PREFIX: Final = "1.2.840.10008.5.1.4.1.1.88."
+
 #: Pixel Data (7FE0,0010); Float and Double Float Pixel Data are not images we show.
 _PIXEL_DATA_TAG: Final = (0x7FE0, 0x0010)
 
@@ -212,11 +217,15 @@ class LoadProblem:
         One line for the user, e.g. ``"not a DICOM file (no 'DICM' prefix)"``.
     archive_member
         Name of the member within a ``.zip`` archive ``path``, ``None`` for plain files.
+    note
+        ``True`` when nothing is wrong with the file: it is a document the viewer has no
+        use for (see :func:`document_note`), told calmly, not as a problem.
     """
 
     path: Path
     message: str
     archive_member: str | None = None
+    note: bool = False
 
     def __str__(self) -> str:
         where = str(self.path) if self.archive_member is None else _member_label(self)
@@ -2044,6 +2053,34 @@ def _find_referenced(folder: Path, parts: Sequence[str]) -> Path | None:
     return current if current.is_file() else None
 
 
+def document_note(sop_class: UID) -> str:
+    """Return the note for an SR-family document that cannot hold GalactoView's marks.
+
+    Decision: a Key Object Selection document (PS3.3 A.59) or another document of the
+    SR family (PS3.4 B.5: SOP Classes ``1.2.840.10008.5.1.4.1.1.88.x``, e.g. a dose
+    report or a CAD SR) whose SOP Class is not one the marks are read from (Basic Text,
+    Enhanced, Comprehensive and Comprehensive 3D SR, which :func:`scan` collects as
+    :class:`StructuredReportFile` for the TID 1500 reader) is expected beside the images
+    of a study: nothing is wrong with it. The scanner says so in one calm line naming
+    the document kind, as a :class:`LoadProblem` with ``note=True`` (the one channel for
+    a file's line, ``path: what it is``), and does not call it an image that could not
+    be read; the viewer lists it without raising the Problems panel.
+
+    Parameters
+    ----------
+    sop_class
+        Its SOP Class UID (0008,0016).
+
+    Returns
+    -------
+    str
+        E.g. ``"Key Object Selection document — not an image, not marks; ignored"``.
+    """
+    name = sop_class.name if sop_class.is_valid and sop_class.name != sop_class else ""
+    kind = name.removesuffix(" Storage").removesuffix(" Document") or f"SR-family ({sop_class})"
+    return f"{kind} document — not an image, not marks; ignored"
+
+
 def record_from_header(ds: Dataset, source: ImageSource) -> ImageRecord | LoadProblem:
     """Build the record of an image from a header that did not come from its file.
 
@@ -2101,6 +2138,8 @@ def _record_from_dataset(
             str(ds.get("SOPInstanceUID") or ""),
             sop_class.name,
         )
+    if sop_class.startswith(_SR_FAMILY_PREFIX) and sop_class not in _STRUCTURED_REPORTS:
+        return LoadProblem(path, document_note(sop_class), member, note=True)
     if sop_class in _NOT_IMAGES:
         return LoadProblem(path, f"not an image ({sop_class.name}); skipped", member)
     absent = [keyword for keyword, _ in _REQUIRED if not ds.get(keyword)]

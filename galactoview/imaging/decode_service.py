@@ -23,10 +23,13 @@ Errors come back as :class:`~galactoview.dicom.loading.PixelDataError` raised by
 exception class itself does not pickle), and a crashed worker becomes an error too.
 
 Decoders: :func:`~galactoview.dicom.loading.load_pixels` (pydicom and its plugins) is
-the reference. If ``imagecodecs`` is installed, JPEG 2000 and HTJ2K single-frame
-unsigned images take a fast path through ``imagecodecs.jpeg2k_decode`` (OpenJPEG with
-threads); anything unusual, or any failure, falls back to ``load_pixels``, which also
-words every error message. Set :data:`FAST_PATH_ENV` to ``0`` to disable the fast path.
+the reference. The service decodes for the viewer, so colour images (RGB, YBR, palette)
+come back as RGB, ``(Rows, Columns, 3)`` (``load_pixels(..., colour=True)``; see
+:mod:`galactoview.imaging.colour`); grayscale images are unaffected. If
+``imagecodecs`` is installed, JPEG 2000 and HTJ2K single-frame unsigned images take a
+fast path through ``imagecodecs.jpeg2k_decode`` (OpenJPEG with threads); anything
+unusual, or any failure, falls back to ``load_pixels``, which also words every error
+message. Set :data:`FAST_PATH_ENV` to ``0`` to disable the fast path.
 
 Frames: :meth:`DecodeService.submit` decodes one frame of a multi-frame image
 (``frame``, from 0; PS3.5 8.2 keeps each encapsulated frame in its own fragments, and
@@ -155,7 +158,9 @@ def cache_key_record(record: ImageRecord, frame: int = 0) -> ImageRecord:
     return replace(record, sop_instance_uid=f"{record.sop_instance_uid}#frame={frame}")
 
 
-def decode_stored(record: ImageRecord, *, fast: bool | None = None, frame: int = 0) -> NDArray[Any]:
+def decode_stored(
+    record: ImageRecord, *, fast: bool | None = None, frame: int = 0, colour: bool = False
+) -> NDArray[Any]:
     """Decode the stored values of one frame of an image in this process, fast path first.
 
     Same result as :func:`~galactoview.dicom.loading.load_pixels`.
@@ -169,6 +174,9 @@ def decode_stored(record: ImageRecord, *, fast: bool | None = None, frame: int =
         :func:`fast_path_available`.
     frame
         Index of the frame, from 0 to ``record.frame_count - 1``.
+    colour
+        Decode colour images too, as RGB (``load_pixels``'s ``colour``); by default
+        they are refused, as by the grayscale-only readers.
 
     Raises
     ------
@@ -187,7 +195,7 @@ def decode_stored(record: ImageRecord, *, fast: bool | None = None, frame: int =
         stored = _decode_j2k_imagecodecs(record)
         if stored is not None:
             return stored
-    return load_pixels(record, frame)
+    return load_pixels(record, frame, colour=colour)
 
 
 def _decode_j2k_imagecodecs(record: ImageRecord) -> NDArray[Any] | None:
@@ -235,7 +243,7 @@ def _worker_decode(
             cached = cache.get(key)  # another process may have written it meanwhile
             if cached is not None:
                 return ("file", str(cache.entry_path(key)))
-        stored = decode_stored(record, fast=fast, frame=frame)
+        stored = decode_stored(record, fast=fast, frame=frame, colour=True)
         if cache is not None:
             entry = cache.put(key, stored)
             if entry is not None:

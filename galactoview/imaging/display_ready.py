@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from galactoview.imaging.colour import is_colour, rgb8
 from galactoview.imaging.display import DisplayPipeline
 from galactoview.imaging.pyramid import Pyramid
 
@@ -33,7 +34,10 @@ class DisplayReady:
         Smallest and largest stored value of the frame.
     pyramid
         Level 0 the LUT indices of every pixel (:meth:`DisplayPipeline.lut_indices`, or
-        the stored values themselves when they already are), then its 2 x 2 means.
+        the stored values themselves when they already are), then its 2 x 2 means. For
+        a colour image, level 0 is its 8-bit RGB display values
+        (:func:`~galactoview.imaging.colour.rgb8`; no LUT applies to colour, see
+        :mod:`galactoview.imaging.colour`).
     """
 
     low: Any
@@ -53,13 +57,17 @@ def display_ready(stored: NDArray[Any], pipeline: DisplayPipeline) -> DisplayRea
     Parameters
     ----------
     stored
-        Stored values, shape ``(Rows, Columns)``.
+        Stored values, shape ``(Rows, Columns)``, or RGB ``(Rows, Columns, 3)``.
     pipeline
-        The frame's display pipeline (PS3.3 C.11).
+        The frame's display pipeline (PS3.3 C.11); for a colour frame its
+        ``bits_stored`` is the samples' bit depth
+        (:func:`~galactoview.imaging.colour.colour_bits`).
     """
     low, high = stored.min(), stored.max()
     indices: NDArray[Any]
-    if (
+    if is_colour(stored):
+        indices = rgb8(stored, pipeline.bits_stored)
+    elif (
         stored.dtype == np.uint16
         and pipeline.stored_range[0] == 0
         and int(high) < 2**pipeline.bits_stored

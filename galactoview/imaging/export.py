@@ -33,6 +33,7 @@ from pydicom.uid import UID
 from galactoview.dicom.loading import PixelDataError
 from galactoview.dicom.source import FileSource, ImageSource
 from galactoview.files import write_atomically
+from galactoview.imaging.colour import colour_bits, is_colour, rgb8
 from galactoview.imaging.display import DisplayPipeline, VoiLut, VoiLutFunction, Window, auto_window
 from galactoview.imaging.overlays import burn_in, read_overlay_planes
 
@@ -315,28 +316,23 @@ def _decode(ds: Dataset, frame: int, frames: int) -> NDArray[Any]:
 
 
 def _colour(ds: Dataset, array: NDArray[Any], photometric: str) -> NDArray[np.uint8]:
-    """8-bit RGB of a decoded colour frame (no VOI: PS3.3 C.11.2 is for grayscale)."""
+    """8-bit RGB of a decoded colour frame (no VOI: see :mod:`galactoview.imaging.colour`)."""
     if photometric == "PALETTE COLOR":  # PS3.3 C.7.6.3.1.5
         try:
             array = apply_color_lut(array, ds)
         except Exception as exc:  # malformed palette
             raise RenderError(f"cannot apply the palette: {_first_line(exc)}") from exc
-        bits = 16 if array.dtype.itemsize > 1 else 8
-    else:
-        # pydicom converts YBR_* to RGB while decoding (as_rgb=True).
-        bits = int(ds.get("BitsStored") or 8)
-    if array.ndim != 3 or array.shape[2] != 3:
+    # pydicom converts YBR_* to RGB while decoding (as_rgb=True).
+    bits = colour_bits(photometric, array, int(ds.get("BitsStored") or 8))
+    if not is_colour(array):
         raise RenderError(
             f"Photometric Interpretation {photometric or '(missing)'} is not supported"
             f" (decoded shape {array.shape})"
         )
-    if not 1 <= bits <= 16 or array.dtype.kind not in "ui":
-        raise RenderError(f"{bits}-bit colour images are not supported")
-    if bits == 8 and array.dtype == np.uint8:
-        return np.ascontiguousarray(array)
-    top = float(2**bits - 1)
-    scaled = np.rint(np.clip(array.astype(np.float64), 0.0, top) * (255.0 / top))
-    return scaled.astype(np.uint8)
+    try:
+        return rgb8(array, bits)
+    except ValueError:
+        raise RenderError(f"{bits}-bit colour images are not supported") from None
 
 
 def _downsample(display: NDArray[np.uint8], max_size: int | None) -> NDArray[np.uint8]:

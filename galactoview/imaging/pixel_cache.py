@@ -108,7 +108,8 @@ class PixelCache:
         """Return the cached stored values of an image, memory-mapped read-only.
 
         Marks the entry most recently used. A damaged entry, or one whose shape is not
-        ``(Rows, Columns)``, is removed.
+        ``(Rows, Columns)`` (``(Rows, Columns, 3)`` for a colour image, decoded as RGB),
+        is removed.
 
         Returns
         -------
@@ -126,7 +127,7 @@ class PixelCache:
         except Exception:  # damaged or truncated: drop it
             _remove(entry)
             return None
-        if array.shape != (record.rows, record.columns):
+        if array.shape[:2] != (record.rows, record.columns) or array.shape[2:] not in ((), (3,)):
             del array
             _remove(entry)
             return None

@@ -38,23 +38,25 @@ MIN_LEVEL_SIDE: Final = 256
 
 
 def reduce_mean(image: NDArray[Any]) -> NDArray[Any]:
-    """Return the 2 x 2 mean of a 2-D integer or float array, in its dtype.
+    """Return the 2 x 2 mean of an integer or float image, in its dtype.
 
-    Integer means are rounded half up; an odd last row or column is dropped.
+    Integer means are rounded half up; an odd last row or column is dropped. A colour
+    image (RGB, ``(rows, columns, 3)``) is reduced channel by channel.
 
     Parameters
     ----------
     image
-        Shape ``(rows, columns)``, both at least 2.
+        Shape ``(rows, columns)`` or ``(rows, columns, channels)``; rows and columns
+        at least 2.
 
     Returns
     -------
     numpy.ndarray
-        Shape ``(rows // 2, columns // 2)``, same dtype.
+        Shape ``(rows // 2, columns // 2[, channels])``, same dtype.
     """
-    if image.ndim != 2 or min(image.shape) < 2:
-        raise ValueError(f"need a 2-D array of at least 2 x 2, got shape {image.shape}")
-    out = np.empty((image.shape[0] // 2, image.shape[1] // 2), dtype=image.dtype)
+    if image.ndim not in (2, 3) or min(image.shape[:2]) < 2:
+        raise ValueError(f"need an image of at least 2 x 2, got shape {image.shape}")
+    out = np.empty((image.shape[0] // 2, image.shape[1] // 2, *image.shape[2:]), dtype=image.dtype)
     # Strips of _STRIP output rows keep the temporaries small (and in cache).
     for start in range(0, out.shape[0], _STRIP):
         stop = min(start + _STRIP, out.shape[0])
@@ -63,7 +65,10 @@ def reduce_mean(image: NDArray[Any]) -> NDArray[Any]:
 
 
 def _reduce_strip(block: NDArray[Any]) -> NDArray[Any]:
-    """Return the 2 x 2 mean of a block with an even number of rows and columns."""
+    """Return the 2 x 2 mean of a block with an even number of rows and columns.
+
+    Rows are axis 0 and columns axis 1, so colour channels (axis 2) stay apart.
+    """
     top, bottom = block[0::2], block[1::2]
     if np.issubdtype(block.dtype, np.integer):
         wide = np.int64 if block.dtype.itemsize >= 4 else np.int32
@@ -108,7 +113,8 @@ class Pyramid:
     Parameters
     ----------
     stored
-        Stored values, shape ``(Rows, Columns)``; kept as level 0 (not copied).
+        Stored values, shape ``(Rows, Columns)``, or 8-bit RGB display values of a
+        colour image, ``(Rows, Columns, 3)``; kept as level 0 (not copied).
     min_side
         The coarsest level is the last whose shorter side is at least this.
 
@@ -120,10 +126,10 @@ class Pyramid:
     """
 
     def __init__(self, stored: NDArray[Any], min_side: int = MIN_LEVEL_SIDE) -> None:
-        if stored.ndim != 2:
-            raise ValueError(f"need a 2-D image, got shape {stored.shape}")
+        if stored.ndim not in (2, 3):
+            raise ValueError(f"need a 2-D or RGB image, got shape {stored.shape}")
         levels = [stored]
-        while min(levels[-1].shape) // 2 >= max(min_side, 1):
+        while min(levels[-1].shape[:2]) // 2 >= max(min_side, 1):
             reduced = reduce_mean(levels[-1])
             reduced.setflags(write=False)
             levels.append(reduced)
@@ -135,7 +141,7 @@ class Pyramid:
     @property
     def shape(self) -> tuple[int, int]:
         """Return the full-resolution shape ``(Rows, Columns)``."""
-        rows, columns = self.levels[0].shape
+        rows, columns = self.levels[0].shape[:2]
         return int(rows), int(columns)
 
     def level_for(self, scale: float) -> NDArray[Any]:

@@ -6,7 +6,9 @@ LUT, PS3.3 C.11.1 → the file's default VOI, PS3.3 C.11.2, or the automatic win
 Presentation LUT / MONOCHROME1 inversion, PS3.3 C.11.6), shrinks it so that its longer
 side is at most ``max_size`` pixels and applies the mammography hanging flip
 (:func:`~galactoview.dicom.mammography.hanging_flip`), so the thumbnail looks like the
-image as it is hung. Only a copy is flipped; source files are only read.
+image as it is hung. Only a copy is flipped; source files are only read. A colour image
+(RGB, YBR, palette) becomes an RGB thumbnail of its 8-bit samples, without a window,
+as the viewer shows it (:mod:`galactoview.imaging.colour`).
 
 Speed: a full-field JPEG 2000 mammogram takes 0.1–1.5 s to decode, but a thumbnail
 needs a fraction of its pixels. JPEG 2000 (ISO/IEC 15444-1) stores a resolution
@@ -44,6 +46,7 @@ from pydicom.encaps import generate_frames
 
 from galactoview.dicom.loading import ImageRecord, PixelDataError, read_header
 from galactoview.dicom.mammography import hanging_flip
+from galactoview.imaging.colour import colour_pipeline, is_colour, rgb8
 from galactoview.imaging.decode_service import J2K_SYNTAXES, decode_stored
 from galactoview.imaging.display import DisplayPipeline
 from galactoview.imaging.export import choose_voi
@@ -126,7 +129,7 @@ def render_thumbnail(
     hang: bool = True,
     reduced: bool = True,
 ) -> NDArray[np.uint8]:
-    """Render a small 8-bit grayscale picture of the first frame of an image.
+    """Render a small 8-bit picture of the first frame of an image (RGB for colour).
 
     Display values come from :class:`~galactoview.imaging.display.DisplayPipeline` with
     the VOI that :func:`~galactoview.imaging.export.choose_voi` chooses by default: the
@@ -151,13 +154,13 @@ def render_thumbnail(
     Returns
     -------
     numpy.ndarray
-        uint8, shape :func:`thumbnail_shape` of the image, 0 black, 255 white.
+        uint8, shape :func:`thumbnail_shape` of the image, 0 black, 255 white; with 3
+        RGB channels for a colour image.
 
     Raises
     ------
     PixelDataError
-        If the file cannot be read or decoded (the message names the file), e.g. a
-        colour image, which the grayscale pipeline does not show.
+        If the file cannot be read or decoded (the message names the file).
     """
     if max_size < 1:
         raise ValueError(f"max_size must be at least 1, got {max_size}")
@@ -166,13 +169,18 @@ def render_thumbnail(
     if stored is None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the fast path reads tolerantly; errors fall back
-            stored = decode_stored(record, frame=0)
-    if stored.ndim != 2:
-        raise PixelDataError(
-            record.path, f"expected one grayscale frame, decoded shape {stored.shape}"
-        )
-    pipeline = DisplayPipeline.from_dataset(header)
-    display = pipeline.render(stored, choose_voi(pipeline, stored))
+            stored = decode_stored(record, frame=0, colour=True)
+    display: NDArray[np.uint8]
+    if is_colour(stored):
+        try:
+            display = rgb8(stored, colour_pipeline(header, stored).bits_stored)
+        except ValueError as exc:  # e.g. 32-bit samples
+            raise PixelDataError(record.path, str(exc)) from None
+    elif stored.ndim == 2:
+        pipeline = DisplayPipeline.from_dataset(header)
+        display = pipeline.render(stored, choose_voi(pipeline, stored))
+    else:
+        raise PixelDataError(record.path, f"expected one frame, decoded shape {stored.shape}")
     thumbnail = _resize(display, thumbnail_shape(record.rows, record.columns, max_size))
     if hang:
         flip = hanging_flip(record.view, record.patient_orientation)
@@ -205,7 +213,7 @@ def thumbnail_in_worker(record: ImageRecord, max_size: int = THUMBNAIL_SIZE) -> 
 
 def _resize(display: NDArray[np.uint8], shape: tuple[int, int]) -> NDArray[np.uint8]:
     """Shrink display values to ``shape`` (rows, columns) as export does."""
-    if display.shape == shape:
+    if display.shape[:2] == shape:
         return display
     image = Image.fromarray(np.ascontiguousarray(display))
     resized = image.resize((shape[1], shape[0]), Image.Resampling.LANCZOS, reducing_gap=3.0)

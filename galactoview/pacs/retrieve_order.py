@@ -115,7 +115,7 @@ def _records(
         outcome = record_from_header(header, FileSource(folder / f"{sop}.dcm"))
         if isinstance(outcome, ImageRecord):
             records.append(outcome)
-        elif not outcome.message.startswith("not an image"):  # SRs are expected
+        elif not (outcome.note or outcome.message.startswith("not an image")):  # SRs, KOS
             problems.append(f"instance {sop or '(no UID)'}: {outcome.message}")
     return records, problems
 

@@ -32,6 +32,7 @@ from galactoview.dicom.person_name import format_person_name
 from galactoview.imaging.display import VoiLut, VoiLutFunction, Window
 
 __all__ = [
+    "COLOUR_VOI_TEXT",
     "SCALE_BAR_RANGE_PX",
     "UNCALIBRATED_TEXT",
     "CornerText",
@@ -45,6 +46,9 @@ __all__ = [
 
 #: What the calibration line says when distances cannot be given in mm.
 UNCALIBRATED_TEXT: Final = "UNCALIBRATED: no mm"
+
+#: The VOI line of a colour image, which no window/level applies to (PS3.3 C.11.2).
+COLOUR_VOI_TEXT: Final = "colour: no W/L"
 
 #: Shortest and longest scale bar (screen pixels) :func:`scale_bar_length_mm` aims for.
 SCALE_BAR_RANGE_PX: Final = (60.0, 150.0)
@@ -220,6 +224,7 @@ def corner_text(
     calibration: Calibration | None,
     image_position: tuple[int, int] | None = None,
     frame_label: str = "",
+    colour: bool = False,
 ) -> CornerText:
     """Return the four-corner text of a viewport showing an image.
 
@@ -246,6 +251,9 @@ def corner_text(
     frame_label
         What the frame's Frame Content says (PS3.3 C.7.6.16.2.2, e.g. ``"slice 2 (stack
         1, position 2)"``), after ``"Fr k/n"``; ``""`` for none.
+    colour
+        The image is a colour image: no window applies
+        (:mod:`galactoview.imaging.colour`), the VOI line reads :data:`COLOUR_VOI_TEXT`.
 
     Returns
     -------
@@ -254,7 +262,10 @@ def corner_text(
     """
     frame_line = f"Fr {frame + 1}/{frame_count} {frame_label}" if frame_count > 1 else ""
     bottom_left = _lines(
-        _series_line(record, image_position), frame_line, voi_label(voi), zoom_label(zoom)
+        _series_line(record, image_position),
+        frame_line,
+        COLOUR_VOI_TEXT if colour else voi_label(voi),
+        zoom_label(zoom),
     )
     view_lines: tuple[str, ...] = ()
     if record is not None:

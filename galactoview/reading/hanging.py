@@ -39,6 +39,11 @@ Mammography 4-up (:func:`mammography_hanging`)
     RCC | LCC over RMLO | LMLO of one study, the right breast on the viewer's
     left. An oblique cell without MLO takes the ML, then the LM.
 
+Colour images (key images, secondary captures: any Photometric Interpretation other
+than MONOCHROME1/2, PS3.3 C.7.6.3.1.2) are not mammograms even when their Modality is
+MG: no protocol hangs them in a mammography cell (a note says why); they stay reachable
+in the study browser and in the manual layouts.
+
 Manual (:func:`manual_hanging`)
     1-up, 1×2, 2×2 ...: consecutive images in the given order from ``first``.
 
@@ -368,9 +373,20 @@ class _Image:
         return lat if lat in (Laterality.LEFT, Laterality.RIGHT) else Laterality.UNKNOWN
 
     @property
+    def is_colour(self) -> bool:
+        """Return whether the image is in colour (PS3.3 C.7.6.3.1.2: not MONOCHROME1/2)."""
+        photometric = self.record.photometric_interpretation.strip().upper()
+        return bool(photometric) and not photometric.startswith("MONOCHROME")
+
+    @property
     def is_mg(self) -> bool:
-        """Return whether Modality (0008,0060) is MG."""
-        return self.record.modality.strip().upper() == "MG"
+        """Return whether the image is a mammogram: Modality (0008,0060) MG, grayscale.
+
+        A colour image filed as MG (a key image or secondary capture of the study) is
+        not hung in a mammography cell; it stays in the study browser and the manual
+        layouts.
+        """
+        return self.record.modality.strip().upper() == "MG" and not self.is_colour
 
     @property
     def order(self) -> tuple[str, int, int, int]:
@@ -537,6 +553,8 @@ class _Layout:
 
 def _reason(image: _Image, side: Laterality | None, slots: Sequence[_Slot]) -> str:
     """Explain why an image was not hung in a layout."""
+    if image.is_colour:
+        return "a colour image (key image or capture), not a mammogram"
     if not image.is_mg:
         return "not a mammography (MG) image"
     if image.view.laterality is Laterality.BOTH:

@@ -14,7 +14,14 @@ version it did not read. This module decides what happens in between:
   Predecessor Documents Sequence); tracking UIDs stay;
 - the reader's chest-wall lines (pectoral lines moved by the reader) are saved with the
   annotations and read back (:attr:`OpenedAnnotations.chest_walls`); an older sidecar
-  has none.
+  has none;
+- the radiologist's report (:mod:`~galactoview.sr.clinical_report`) is saved in the same
+  revision and read back (:attr:`OpenedAnnotations.report`); a revision may be saved
+  **signed** (:mod:`~galactoview.sr.signing`), only when the report is complete. A signed
+  revision is never overwritten: the next save must be an **addendum** to it (its report's
+  :attr:`~galactoview.sr.clinical_report.ClinicalReport.addendum` names the signed
+  revision), else :func:`save_annotations` raises :class:`SignedRevisionError` and writes
+  nothing. :attr:`SidecarTarget.signed_revision_uid` carries which revision that is.
 
 Qt-free: the GUI and the ``galactoview sr`` command both use it.
 """
@@ -33,14 +40,17 @@ from galactoview.annotations.document import ReplaceAnnotations, StudyDocument
 from galactoview.annotations.model import AnnotationSet, ChestWallLine
 from galactoview.dicom.loading import ImageRecord, scan
 from galactoview.location.localize import FindingLocation
-from galactoview.sr import sidecar, sr_codec
+from galactoview.sr import sidecar, signing, sr_codec
+from galactoview.sr.clinical_report import ClinicalReport
 
 __all__ = [
     "ImportOutcome",
     "ImportRefusedError",
     "ImportedReport",
+    "IncompleteReportError",
     "OpenedAnnotations",
     "SidecarTarget",
+    "SignedRevisionError",
     "evidence_headers",
     "import_report",
     "open_annotations",
@@ -72,6 +82,10 @@ class SidecarTarget:
     fallback_path
         Where to save instead when saving to ``path`` fails (the per-user sidecar
         path); ``None`` when ``path`` is already there.
+    signed_revision_uid
+        The signed revision the next save must be an addendum to: the revision read or
+        last written when it is signed, or the one an unsigned addendum amends; ``None``
+        when nothing is signed.
     """
 
     study_instance_uid: str
@@ -80,6 +94,7 @@ class SidecarTarget:
     alongside: bool = False
     notice: str = ""
     fallback_path: Path | None = None
+    signed_revision_uid: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,6 +121,10 @@ class OpenedAnnotations:
     read_from
         What the annotations were read from, for messages: the sidecar's path, or
         ``archive [member]`` for a sidecar inside a ``.zip``; ``""`` when nothing was read.
+    report
+        The radiologist's report the revision holds; ``None`` when none.
+    signature
+        Who signed the revision read, and when; ``None`` when it is not signed.
     """
 
     annotations: AnnotationSet
@@ -115,6 +134,8 @@ class OpenedAnnotations:
     evidence: Mapping[str, Dataset] = field(default_factory=dict)
     chest_walls: Mapping[str, ChestWallLine] = field(default_factory=dict)
     read_from: str = ""
+    report: ClinicalReport | None = None
+    signature: signing.Signature | None = None
 
 
 def open_annotations(
@@ -198,12 +219,14 @@ def open_annotations(
             evidence = evidence_headers(dataset)
             return OpenedAnnotations(
                 result.annotations,
-                target,
+                replace(target, signed_revision_uid=_signed_revision(result)),
                 tuple(problems),
                 result.locations,
                 evidence,
                 result.chest_walls,
                 label,
+                result.report,
+                result.signature,
             )
         return OpenedAnnotations(empty, target, tuple(problems))
     for number, (version, text) in enumerate(versions):
@@ -235,12 +258,14 @@ def open_annotations(
             target = _per_user_target(study_instance_uid, mine, notice)
         return OpenedAnnotations(
             result.annotations,
-            target,
+            replace(target, signed_revision_uid=_signed_revision(result)),
             tuple(problems),
             result.locations,
             evidence_headers(dataset),
             result.chest_walls,
             str(version),
+            result.report,
+            result.signature,
         )
     # Nothing readable: every file is kept; the work goes into a new file next to them.
     newest = versions[0][0]
@@ -253,6 +278,15 @@ def open_annotations(
     else:
         target = _per_user_target(study_instance_uid, mine, notice)
     return OpenedAnnotations(empty, target, tuple(problems))
+
+
+def _signed_revision(result: sr_codec.DecodeResult) -> str | None:
+    """Return the signed revision a save after ``result`` must be an addendum to, if any."""
+    if result.signed:
+        return result.annotations.sop_instance_uid
+    if result.report is not None and result.report.addendum is not None:
+        return result.report.addendum.signed_revision_uid
+    return None
 
 
 def _archived(
@@ -411,6 +445,8 @@ def save_annotations(
     target: SidecarTarget,
     locations: Mapping[str, FindingLocation | sr_codec.StoredLocation] | None = None,
     chest_walls: Mapping[str, ChestWallLine] | None = None,
+    report: ClinicalReport | None = None,
+    signature: signing.Signature | None = None,
 ) -> tuple[AnnotationSet, SidecarTarget]:
     """Save a new SR revision of a study's annotations, atomically and without clobbering.
 
@@ -432,6 +468,13 @@ def save_annotations(
         The reader's chest-wall lines by SOP Instance UID
         (:meth:`~galactoview.annotations.document.StudySnapshot.reader_chest_walls`),
         stored in the SR; default none.
+    report
+        The radiologist's report, stored in the same revision; default none. After a
+        signed revision (``target.signed_revision_uid``) it must be an addendum to it.
+    signature
+        Sign this revision (Completion Flag COMPLETE, Verification Flag VERIFIED, the
+        Verifying Observer); only a complete report can be signed
+        (:func:`galactoview.sr.signing.missing_for_signing` with ``locations``).
 
     Returns
     -------
@@ -441,14 +484,25 @@ def save_annotations(
 
     Raises
     ------
+    SignedRevisionError
+        The revision saved over is signed and this one is not an addendum to it, or an
+        addendum names a revision that is not the signed one: nothing was written.
+    IncompleteReportError
+        ``signature`` is given but the report is not complete: nothing was written.
     sidecar.SidecarConflict
         The file changed on disk since it was read (another workstation): nothing
         was written; the caller offers reload or keep both.
     sidecar.SidecarError
         The file could not be written (the message names it); the old one is intact.
     """
+    _check_revision(target, report, signature, annotations, locations)
     dataset = sr_codec.encode(
-        annotations, source_images, locations=locations, chest_walls=chest_walls
+        annotations,
+        source_images,
+        locations=locations,
+        chest_walls=chest_walls,
+        report=report,
+        signature=signature,
     )
     text = sr_codec.to_json(dataset)
     if target.alongside:
@@ -460,10 +514,13 @@ def save_annotations(
             written,
             notice=target.notice,
             fallback_path=target.fallback_path,
+            signed_revision_uid=target.signed_revision_uid,
         )
     else:
         written = sidecar.save(target.path, text, expected=target.fingerprint)
         next_target = replace(target, fingerprint=written)
+    if signature is not None:
+        next_target = replace(next_target, signed_revision_uid=str(dataset.SOPInstanceUID))
     saved = replace(
         annotations,
         sop_instance_uid=str(dataset.SOPInstanceUID),
@@ -471,6 +528,50 @@ def save_annotations(
         series_instance_uid=str(dataset.SeriesInstanceUID),
     )
     return saved, next_target
+
+
+class SignedRevisionError(ValueError):
+    """A save would change a signed revision other than by an addendum; nothing was written."""
+
+
+class IncompleteReportError(ValueError):
+    """A report cannot be signed yet; nothing was written.
+
+    Attributes
+    ----------
+    missing
+        What is missing, one line each (:func:`galactoview.sr.signing.missing_for_signing`).
+    """
+
+    def __init__(self, missing: Sequence[str]) -> None:
+        self.missing = tuple(missing)
+        super().__init__("the report cannot be signed yet; missing: " + "; ".join(self.missing))
+
+
+def _check_revision(
+    target: SidecarTarget,
+    report: ClinicalReport | None,
+    signature: signing.Signature | None,
+    annotations: AnnotationSet,
+    locations: Mapping[str, FindingLocation | sr_codec.StoredLocation] | None,
+) -> None:
+    """Refuse a save over a signed revision that is not an addendum, or an incomplete signing."""
+    signed = target.signed_revision_uid
+    addendum = None if report is None else report.addendum
+    if signed is not None and (addendum is None or addendum.signed_revision_uid != signed):
+        raise SignedRevisionError(
+            f"{target.path}: revision {signed} is signed and cannot be changed; save the "
+            "change as an addendum to it"
+        )
+    if signed is None and addendum is not None:
+        raise SignedRevisionError(
+            f"{target.path}: an addendum to revision {addendum.signed_revision_uid}, but "
+            "the revision saved over is not signed"
+        )
+    if signature is not None:
+        missing = signing.missing_for_signing(annotations, report, locations or {})
+        if missing:
+            raise IncompleteReportError(missing)
 
 
 # --- an SR from elsewhere (a file, a PACS) as a study's sidecar -----------------------------

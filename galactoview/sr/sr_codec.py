@@ -145,7 +145,7 @@ from galactoview.annotations.model import (
 )
 from galactoview.location import codes as location_codes
 from galactoview.location.localize import BreastLocation, FindingLocation
-from galactoview.sr import foreign
+from galactoview.sr import clinical_report, foreign, signing
 
 __all__ = [
     "DecodeResult",
@@ -330,12 +330,28 @@ class DecodeResult:
     chest_walls
         The reader's chest-wall lines, by SOP Instance UID of their image (none in an
         SR written before they were stored).
+    report
+        The radiologist's report (:mod:`galactoview.sr.clinical_report`); ``None`` when
+        the SR holds none.
+    signature
+        Who verified (signed) this revision and when; ``None`` when it is not
+        ``VERIFIED`` (:func:`galactoview.sr.signing.read_signature`).
+    complete
+        Whether the Completion Flag is ``COMPLETE``.
     """
 
     annotations: AnnotationSet
     problems: tuple[str, ...] = ()
     locations: Mapping[str, StoredLocation] = field(default_factory=dict)
     chest_walls: Mapping[str, ChestWallLine] = field(default_factory=dict)
+    report: clinical_report.ClinicalReport | None = None
+    signature: signing.Signature | None = None
+    complete: bool = False
+
+    @property
+    def signed(self) -> bool:
+        """Whether this revision is signed (Verification Flag ``VERIFIED``)."""
+        return self.signature is not None
 
 
 @contextmanager
@@ -786,6 +802,8 @@ def encode(
     content_datetime: datetime | None = None,
     locations: Mapping[str, FindingLocation | StoredLocation] | None = None,
     chest_walls: Mapping[str, ChestWallLine] | None = None,
+    report: clinical_report.ClinicalReport | None = None,
+    signature: signing.Signature | None = None,
 ) -> Dataset:
     """Build a Comprehensive SR (TID 1500) holding the annotations.
 
@@ -819,6 +837,14 @@ def encode(
         The reader's chest-wall lines by SOP Instance UID (not the suggested ones:
         :meth:`galactoview.annotations.document.StudySnapshot.reader_chest_walls`), each
         stored as a "Chest wall" group after the nipples; default none.
+    report
+        The radiologist's report, stored in the root's "Qualitative Evaluations"
+        container after "Imaging Measurements" (:mod:`galactoview.sr.clinical_report`);
+        default none.
+    signature
+        Sign this revision: Completion Flag COMPLETE, Verification Flag VERIFIED,
+        Preliminary Flag FINAL and the Verifying Observer Sequence
+        (:func:`galactoview.sr.signing.sign`); default unsigned (PARTIAL, UNVERIFIED).
 
     The groups :func:`decode` could not read (``annotations.unreadable_groups``) are
     written after the others, unchanged.
@@ -874,7 +900,7 @@ def encode(
     placeholder = hd.sr.MeasurementsAndQualitativeEvaluations(
         tracking_identifier=hd.sr.TrackingIdentifier(identifier="placeholder")
     )
-    report = hd.sr.MeasurementReport(
+    measurement_report = hd.sr.MeasurementReport(
         observation_context=_observation_context(annotations.observer),
         procedure_reported=codes.MAMMARY_DUCTOGRAM,
         imaging_measurements=[placeholder],
@@ -891,7 +917,7 @@ def encode(
         previous = [predecessor]
     sr = hd.sr.ComprehensiveSR(
         evidence=evidence,
-        content=report,
+        content=measurement_report,
         series_instance_uid=series,
         series_number=series_number,
         sop_instance_uid=sop_instance_uid or generate_uid(),
@@ -918,6 +944,14 @@ def encode(
     _splice(sr.ContentSequence, groups)
     for root in sr.content:
         _splice(root.ContentSequence, groups)
+    evaluations = None if report is None else clinical_report.report_container(report)
+    if evaluations is not None:  # TID 1500 "Qualitative Evaluations", after the measurements
+        sr.ContentSequence.append(evaluations)
+        for root in sr.content:
+            if root.ContentSequence is not sr.ContentSequence:
+                root.ContentSequence.append(evaluations)
+    if signature is not None:
+        signing.sign(sr, signature)
     # PS3.3 C.12.1.1.2: identify the local coding scheme used by the private concepts.
     scheme = Dataset()
     scheme.CodingSchemeDesignator = codes.PRIVATE_SCHEME
@@ -2009,4 +2043,14 @@ def _decode(dataset: Dataset) -> DecodeResult:
     locations = {
         uid: location for uid, location in reader.locations.items() if uid in reader.findings
     }
-    return DecodeResult(annotations, tuple(reader.problems), locations, reader.chest_walls)
+    report = clinical_report.read_report(dataset, reader.problems)
+    signature = signing.read_signature(dataset, reader.problems)
+    return DecodeResult(
+        annotations,
+        tuple(reader.problems),
+        locations,
+        reader.chest_walls,
+        report,
+        signature,
+        signing.is_complete(dataset),
+    )

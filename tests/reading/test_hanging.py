@@ -35,6 +35,7 @@ from galactoview.reading.hanging import (
     prior_study,
     resolved_view,
 )
+from tests.colour_images import write_colour_key_image
 from tests.helpers import write_mg
 
 
@@ -491,3 +492,25 @@ def test_placement_of_a_single_image_follows_the_protocol_rules(
     assert (rcc_flip.horizontal, rcc_flip.vertical, rcc_anchor) == (True, False, Anchor.RIGHT)
     lml_flip, lml_anchor = placement(by_label[("L ML", "20260312")])
     assert (lml_flip.horizontal, lml_flip.vertical, lml_anchor) == (False, False, Anchor.LEFT)
+
+
+def test_colour_capture_filed_as_mg_is_not_hung_as_a_mammogram(tmp_path: Path) -> None:
+    views = (("rcc", "R", "CC"), ("lcc", "L", "CC"), ("rmlo", "R", "MLO"), ("lmlo", "L", "MLO"))
+    for name, laterality, view in views:
+        mg(tmp_path, name, laterality=laterality, view=view, contrast=False, series_description="")
+    # A later series, L CC, Modality MG, with contrast: were it taken for a mammogram, it
+    # would make a galactography study of it, or win the L CC cell of the 4-up.
+    write_colour_key_image(tmp_path)
+    images = scan([tmp_path]).images
+    key = next(i for i, r in enumerate(images) if r.path.name == "key_image.dcm")
+    assert images[key].modality == "MG" and images[key].photometric_interpretation == "RGB"
+    hanging = choose_hanging(images)
+    assert hanging.kind is ProtocolKind.MAMMOGRAPHY
+    hung = [None if c.image is None else images[c.image].path.name for c in hanging.cells]
+    assert hung == ["rcc.dcm", "lcc.dcm", "rmlo.dcm", "lmlo.dcm"]
+    assert any(
+        note.endswith("not hung: a colour image (key image or capture), not a mammogram")
+        for note in hanging.notes
+    )
+    # Still reachable: a manual layout shows it.
+    assert manual_hanging(images, 1, 1, key).image_indices() == (key,)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -23,13 +24,23 @@ from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
 from galactoview.location import codes as location_codes
 from galactoview.sr import sidecar
+from galactoview.sr.clinical_report import (
+    Addendum,
+    Assessment,
+    ClinicalReport,
+    Recommendation,
+    UnlocatedFinding,
+)
 from galactoview.sr.persistence import (
+    IncompleteReportError,
     OpenedAnnotations,
     SidecarTarget,
+    SignedRevisionError,
     evidence_headers,
     open_annotations,
     save_annotations,
 )
+from galactoview.sr.signing import MISSING_ASSESSMENT, Signature
 from galactoview.sr.sr_codec import StoredLocation, from_json
 from tests.helpers import sample_images
 
@@ -313,3 +324,101 @@ def test_the_readers_chest_walls_are_saved_and_come_back(study: StudyCopy, tmp_p
     assert again.annotations.findings == ()
     save_annotations(again.annotations, [study.header], again.target)  # a save without lines
     assert study.open(tmp_path / "user").chest_walls == {}
+
+
+# --- the signed report: never changed, except by an addendum -------------------------------
+
+
+SIGNATURE = Signature(
+    "Lindqvist^Åsa", "Brustzentrum Süd", datetime(2026, 12, 4, 18, 30, tzinfo=UTC)
+)
+
+
+def explained(finding: Finding, addendum: Addendum | None = None) -> ClinicalReport:
+    """A complete report for a study whose one finding is on one view (not located)."""
+    return ClinicalReport(
+        assessment=Assessment.CATEGORY_4,
+        recommendations=(Recommendation.DUCT_EXCISION,),
+        unlocated=(UnlocatedFinding(finding.tracking_uid, "nur im CC sichtbar"),),
+        addendum=addendum,
+    )
+
+
+def signed_study(study: StudyCopy, tmp_path: Path) -> tuple[AnnotationSet, SidecarTarget]:
+    """Save a finding and a complete report, signed; return the saved revision and target."""
+    opened = study.open(tmp_path / "user")
+    annotations = opened.annotations.with_finding(defect(study.record))
+    report = explained(annotations.findings[0])
+    return save_annotations(
+        annotations, [study.header], opened.target, report=report, signature=SIGNATURE
+    )
+
+
+def test_a_signed_revision_reopens_signed_with_its_report(study: StudyCopy, tmp_path: Path) -> None:
+    saved, target = signed_study(study, tmp_path)
+    assert target.signed_revision_uid == saved.sop_instance_uid
+    again = study.open(tmp_path / "user")
+    assert again.problems == ()
+    assert again.signature == SIGNATURE
+    assert again.report == explained(saved.findings[0])
+    assert again.target.signed_revision_uid == saved.sop_instance_uid
+
+
+def test_a_signed_revision_is_not_overwritten_except_by_an_addendum(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    signed, _target = signed_study(study, tmp_path)
+    opened = study.open(tmp_path / "user")
+    on_disk = opened.target.path.read_bytes()
+    changed = replace(opened.annotations, observer="Lindqvist^Åsa")
+    for report in (None, opened.report):
+        with pytest.raises(SignedRevisionError, match="is signed and cannot be changed"):
+            save_annotations(changed, [study.header], opened.target, report=report)
+    wrong = Addendum(study.record.sop_instance_uid, "names another revision")
+    with pytest.raises(SignedRevisionError, match="addendum"):
+        save_annotations(
+            changed, [study.header], opened.target, report=explained(signed.findings[0], wrong)
+        )
+    assert opened.target.path.read_bytes() == on_disk
+    assert signed.sop_instance_uid is not None
+    addendum = Addendum(signed.sop_instance_uid, "Zweiter Defekt nachgetragen")
+    report = explained(signed.findings[0], addendum)
+    first, target = save_annotations(changed, [study.header], opened.target, report=report)
+    assert first.previous_revision_uid == signed.sop_instance_uid
+    assert target.signed_revision_uid == signed.sop_instance_uid  # still an addendum to it
+    with pytest.raises(SignedRevisionError):
+        save_annotations(first, [study.header], target)
+    second, target = save_annotations(first, [study.header], target, report=report)
+    reopened = study.open(tmp_path / "user")
+    assert reopened.signature is None
+    assert reopened.report is not None and reopened.report.addendum == addendum
+    assert reopened.annotations.sop_instance_uid == second.sop_instance_uid
+    assert reopened.target.signed_revision_uid == signed.sop_instance_uid
+    # Signing the addendum makes it the revision later changes must amend.
+    third, target = save_annotations(
+        second, [study.header], reopened.target, report=report, signature=SIGNATURE
+    )
+    assert target.signed_revision_uid == third.sop_instance_uid
+    with pytest.raises(SignedRevisionError):
+        save_annotations(third, [study.header], target, report=report)
+
+
+def test_an_addendum_needs_a_signed_revision(study: StudyCopy, tmp_path: Path) -> None:
+    opened = study.open(tmp_path / "user")
+    annotations = opened.annotations.with_finding(defect(study.record))
+    report = explained(annotations.findings[0], Addendum(study.record.sop_instance_uid, "x"))
+    with pytest.raises(SignedRevisionError, match="is not signed"):
+        save_annotations(annotations, [study.header], opened.target, report=report)
+    assert not opened.target.path.exists()
+
+
+def test_an_incomplete_report_is_not_signed(study: StudyCopy, tmp_path: Path) -> None:
+    opened = study.open(tmp_path / "user")
+    annotations = opened.annotations.with_finding(defect(study.record))
+    report = ClinicalReport(recommendations=(Recommendation.SURGICAL_CONSULT,))
+    with pytest.raises(IncompleteReportError) as raised:
+        save_annotations(
+            annotations, [study.header], opened.target, report=report, signature=SIGNATURE
+        )
+    assert raised.value.missing == ("FD-1: not located and no reason given", MISSING_ASSESSMENT)
+    assert not opened.target.path.exists()

@@ -350,8 +350,13 @@ class AnnotationSaver(QObject):
         if headers is None:
             raise sidecar.SidecarError(path, "the marks' images cannot be read to save them")
         existing = sidecar.fingerprint(path)
+        current = self._targets.get(study)  # a signed revision stays signed in another file
         target = SidecarTarget(
-            study, path, existing, notice=f"Marks of this study are saved in {path}"
+            study,
+            path,
+            existing,
+            notice=f"Marks of this study are saved in {path}",
+            signed_revision_uid=None if current is None else current.signed_revision_uid,
         )
         revision = self._revision(study)
         snapshot = self.workspace.snapshot(study)
@@ -450,6 +455,7 @@ class AnnotationSaver(QObject):
             if target.fallback_path is None:
                 return self._failed(study, _failure(error))
             fallback = self._fallback_target(study, target.fallback_path, error)
+            fallback = replace(fallback, signed_revision_uid=target.signed_revision_uid)
             try:
                 saved, next_target = save_annotations(
                     annotations, headers, fallback, locations, walls

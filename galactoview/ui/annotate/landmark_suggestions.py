@@ -39,6 +39,8 @@ def remember_pectoral_line(workspace: AnnotationWorkspace, decoded: DecodedImage
     uid = record.sop_instance_uid
     if record.view.short_name not in OBLIQUE_VIEWS or workspace.chest_wall(uid):
         return
+    if decoded.stored.ndim != 2:  # a colour image (RGB) is not a mammogram
+        return
     line = suggested_pectoral_line(record, decoded.stored, decoded.pipeline)
     if line is not None:
         workspace.suggest_chest_wall(record.study_instance_uid, uid, line)
@@ -72,8 +74,8 @@ def place_suggested_nipples(
     placed = 0
     for viewport in viewports:
         record, stored, pipeline = viewport.record, viewport.stored, viewport.pipeline
-        if record is None or stored is None or pipeline is None:
-            continue
+        if record is None or stored is None or pipeline is None or viewport.is_colour:
+            continue  # nothing shown, or a colour key image / capture: not a mammogram
         frame = viewport.frame + 1 if record.frame_count > 1 else None
         study = record.study_instance_uid
         if workspace.annotations(study).landmark(record.sop_instance_uid, frame):

@@ -163,10 +163,13 @@ def _header_html(record: ImageRecord | None, study_count: int) -> str:
 
 
 def _pixmap_of(array: NDArray[np.uint8]) -> QPixmap:
-    """Return a pixmap of an 8-bit grayscale (rows, columns) array (GUI thread only)."""
+    """Return a pixmap of an 8-bit grayscale (rows, columns) or RGB array (GUI thread only)."""
     pixels = np.ascontiguousarray(array, dtype=np.uint8)
-    rows, columns = pixels.shape
-    image = QImage(pixels.data, columns, rows, columns, QImage.Format.Format_Grayscale8)
+    rows, columns = pixels.shape[:2]
+    if pixels.ndim == 3:  # a colour image's thumbnail
+        image = QImage(pixels.data, columns, rows, 3 * columns, QImage.Format.Format_RGB888)
+    else:
+        image = QImage(pixels.data, columns, rows, columns, QImage.Format.Format_Grayscale8)
     return QPixmap.fromImage(image.copy())  # copy: the QImage borrowed `pixels`
 
 

@@ -181,6 +181,33 @@ class ProblemReporter(QObject):
         for text, _ in lines:
             self.reported.emit(text)
 
+    def note_many(self, notes: Iterable[tuple[str, Path | None]]) -> None:
+        """List calm notes: files with nothing wrong that the viewer has no use for.
+
+        E.g. a Key Object Selection document beside the images
+        (:func:`~galactoview.dicom.loading.document_note`). Each is a line of the
+        Problems panel like a problem (a line already listed is not added again), but
+        the panel is neither shown nor raised for them, and the status bar says
+        "Note" instead of "Problem".
+
+        Parameters
+        ----------
+        notes
+            ``(message, path)`` pairs as :meth:`report` takes them.
+        """
+        lines: list[tuple[str, str]] = []
+        for message, path in notes:
+            text = f"{path.name}: {message}" if path is not None else message
+            detail = f"{path}: {message}" if path is not None else message
+            if detail not in self._seen:
+                self._seen.add(detail)
+                lines.append((text, detail))
+        if not lines:
+            return
+        self._dock.add_many(lines)
+        summary = lines[0][0] if len(lines) == 1 else f"{len(lines)} notes in the Problems panel"
+        self._status_bar.showMessage(f"Note — {summary}", STATUS_TIMEOUT_MS)
+
     def alert(self, summary: str, details: str = "") -> QMessageBox:
         """Report a problem the user must notice: listed, and shown in the error dialog.
 

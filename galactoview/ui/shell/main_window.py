@@ -34,6 +34,7 @@ from PySide6.QtWidgets import (
 
 from galactoview.dicom.loading import ImageRecord, LoadProblem, ScanResult
 from galactoview.dicom.person_name import format_person_name
+from galactoview.imaging.colour import COLOUR_WINDOW_NOTE
 from galactoview.reading.hanging import Hanging
 from galactoview.reading.session import ReadingSession
 from galactoview.ui.annotate.annotation_saver import AnnotationSaver
@@ -399,12 +400,18 @@ class MainWindow(QMainWindow):
         self._notes_shown = notes
 
     def _report_load_problems(self, problems: Sequence[LoadProblem]) -> None:
-        """Report a scan's problems, one line each (the archive member named)."""
+        """Report a scan's problems, one line each (the archive member named).
+
+        Notes (:attr:`LoadProblem.note`, e.g. a Key Object Selection document) are
+        listed calmly (:meth:`ProblemReporter.note_many`).
+        """
+
+        def line(p: LoadProblem) -> tuple[str, Path]:
+            return (f"[{p.archive_member}] {p.message}" if p.archive_member else p.message, p.path)
+
         # One batch: ten thousand lines must not mean ten thousand repaints.
-        self.problems.report_many(
-            (f"[{p.archive_member}] {p.message}" if p.archive_member else p.message, p.path)
-            for p in problems
-        )
+        self.problems.report_many(line(p) for p in problems if not p.note)
+        self.problems.note_many(line(p) for p in problems if p.note)
 
     def open_paths(self, paths: Sequence[Path], *, confirm: bool = True) -> None:
         """Scan files and folders in the background, then show what they hold.
@@ -675,7 +682,10 @@ class MainWindow(QMainWindow):
     def _on_voi_changed(self, viewport: Viewport, voi: Voi) -> None:
         if viewport is not self.viewport:
             return
-        self.voi_label.setText(describe_voi(voi) if viewport.has_image() else "")
+        if viewport.is_colour:  # no window/level for colour (galactoview.imaging.colour)
+            self.voi_label.setText(COLOUR_WINDOW_NOTE)
+        else:
+            self.voi_label.setText(describe_voi(voi) if viewport.has_image() else "")
         self.window_controls.show_voi(voi)
 
     def _update_title(self) -> None:

@@ -106,6 +106,10 @@ class StatusPanel(QObject):
         if sample is None:
             self.cursor_label.setText("")
             return
+        if sample.rgb is not None:  # colour: no Modality LUT, the samples themselves
+            red, green, blue = sample.rgb
+            self.cursor_label.setText(f"({sample.column}, {sample.row})  RGB {red} {green} {blue}")
+            return
         self.cursor_label.setText(
             f"({sample.column}, {sample.row})  stored {sample.stored}  value {sample.modality:g}"
         )

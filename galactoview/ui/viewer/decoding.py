@@ -43,6 +43,7 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 from galactoview.dicom.calibration import Calibration, calibration_from_dataset
 from galactoview.dicom.functional_groups import frame_view
 from galactoview.dicom.loading import ImageRecord, PixelDataError, read_header
+from galactoview.imaging.colour import colour_pipeline, is_colour
 from galactoview.imaging.decode_service import DecodeService, check_frame, decode_stored
 from galactoview.imaging.display import DisplayPipeline
 from galactoview.imaging.display_ready import DisplayReady, display_ready
@@ -75,10 +76,13 @@ class DecodedImage:
     record
         The image.
     stored
-        Stored values of the frame, shape ``(Rows, Columns)``; read-only.
+        Stored values of the frame, shape ``(Rows, Columns)``; read-only. A colour
+        image's RGB values, ``(Rows, Columns, 3)`` (:mod:`galactoview.imaging.colour`).
     pipeline
         Display pipeline of the frame built from the full header (PS3.3 C.11): an
-        enhanced multi-frame image's functional groups for this frame (C.7.6.16).
+        enhanced multi-frame image's functional groups for this frame (C.7.6.16); for a
+        colour image only its sample depth (``bits_stored``) and inversion are used
+        (:func:`~galactoview.imaging.colour.colour_pipeline`).
     frame
         Index of the frame, from 0 to ``record.frame_count - 1``; 0 for a
         single-frame image.
@@ -139,13 +143,19 @@ def decode_image(
     if service is None:
         check_frame(record, frame)
         header = read_header(record)
-        stored = decode_stored(record, frame=frame)
+        stored = decode_stored(record, frame=frame, colour=True)
     else:
         future = service.submit(record, frame)
         header = read_header(record)  # while the worker decodes
         stored = future.result()
     stored.setflags(write=False)  # shared between the cache and the viewport
-    pipeline = DisplayPipeline.from_dataset(header, frame)
+    if is_colour(stored):
+        try:
+            pipeline = colour_pipeline(header, stored)
+        except ValueError as exc:  # e.g. 32-bit samples
+            raise PixelDataError(record.path, str(exc)) from None
+    else:
+        pipeline = DisplayPipeline.from_dataset(header, frame)
     ready = display_ready(stored, pipeline)
     calibration = calibration_from_dataset(header, frame)
     overlays = read_overlay_planes(header)

@@ -204,8 +204,11 @@ class Magnifier(QObject):
         exactly :meth:`magnification` device pixels per stored pixel, then placed so that
         the point `offset` (patch pixels) is at the centre of the loupe.
         """
-        height, width = patch.shape
-        image = QImage(patch.data, width, height, width, QImage.Format.Format_Grayscale8)
+        height, width = patch.shape[:2]
+        if patch.ndim == 3:  # a colour image's RGB patch
+            image = QImage(patch.data, width, height, 3 * width, QImage.Format.Format_RGB888)
+        else:
+            image = QImage(patch.data, width, height, width, QImage.Format.Format_Grayscale8)
         ratio = float(self._viewport.devicePixelRatioF()) or 1.0
         scale = self.magnification() * ratio  # device pixels per stored pixel
         side = max(1, round(self._size_px * ratio))

@@ -282,6 +282,7 @@ class ViewportOverlay(QObject):
                 flip=viewport.flip,
                 calibration=viewport.calibration,
                 frame_label=viewport.frame_label,
+                colour=viewport.is_colour,
             )
             orientation = record.patient_orientation if record is not None else None
             self._letters = edge_letters(orientation, viewport.flip)

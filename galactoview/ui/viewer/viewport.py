@@ -21,6 +21,13 @@ child of the image item (so it follows the hanging flip), at full resolution ove
 rectangle they cover: graphics bits in :data:`OVERLAY_COLOUR`, outside an ROI darkened
 (:func:`~galactoview.imaging.overlays.overlay_rgba`). They are read from the image's
 header in a pool thread when :meth:`Viewport.set_image` is given a record.
+
+Colour images (RGB, YBR, palette; :mod:`galactoview.imaging.colour`) are shown in true
+colour: the pyramid holds their 8-bit RGB display values and no lookup table is used.
+Window/level does not apply to them (:meth:`Viewport.set_voi` keeps no window, the
+readout says :data:`~galactoview.imaging.colour.COLOUR_WINDOW_NOTE`); inversion is
+``255 - value`` on each channel; zoom, pan, loupe, measuring and marks work as for
+grayscale, in the same SCOORD coordinates.
 """
 
 from __future__ import annotations
@@ -44,6 +51,7 @@ import shiboken6
 from galactoview.dicom.calibration import Calibration
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Flip
+from galactoview.imaging.colour import invert_rgb8, is_colour
 from galactoview.imaging.display import DisplayPipeline, VoiLut, VoiLutFunction, Window, auto_window
 from galactoview.imaging.display_ready import DisplayReady, display_ready
 from galactoview.imaging.overlays import OverlayPlanes, overlay_rgba, read_overlay_planes_of
@@ -166,12 +174,16 @@ class PixelSample:
         Stored value.
     modality
         Modality value (after the Modality LUT, PS3.3 C.11.1).
+    rgb
+        The red, green and blue samples of a colour image (``stored`` and ``modality``
+        are then 0: no Modality LUT applies to colour); ``None`` for grayscale.
     """
 
     column: int
     row: int
     stored: int
     modality: float
+    rgb: tuple[int, int, int] | None = None
 
 
 def level_for_view(image_pixels_per_screen_pixel: float, levels: int) -> int:
@@ -212,9 +224,12 @@ class _LevelImageItem(pg.ImageItem):  # type: ignore[misc]
         level_scale: int,
         full_shape: tuple[int, int],
         levels: tuple[int, int],
-        lut: NDArray[np.uint8],
+        lut: NDArray[np.uint8] | None,
     ) -> None:
-        """Draw `image`, one pixel per `level_scale` stored pixels, over `full_shape`."""
+        """Draw `image`, one pixel per `level_scale` stored pixels, over `full_shape`.
+
+        ``lut`` is ``None`` for RGB display values (a colour image), drawn as they are.
+        """
         if full_shape != self._full_shape:
             self.prepareGeometryChange()
         self._full_shape = full_shape
@@ -465,6 +480,11 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         return self._stored is not None
 
     @property
+    def is_colour(self) -> bool:
+        """Return whether the image shown is a colour image (no window/level applies)."""
+        return self._stored is not None and is_colour(self._stored)
+
+    @property
     def record(self) -> ImageRecord | None:
         """Return the header summary of the image shown, if given to :meth:`set_image`."""
         return self._record
@@ -554,9 +574,11 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         Parameters
         ----------
         stored
-            Stored values, shape ``(Rows, Columns)``.
+            Stored values, shape ``(Rows, Columns)``; RGB ``(Rows, Columns, 3)`` for a
+            colour image.
         pipeline
-            Its display pipeline.
+            Its display pipeline (for colour:
+            :func:`~galactoview.imaging.colour.colour_pipeline`).
         voi
             The VOI transform to start with.
         record
@@ -623,6 +645,13 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         """
         if self._pipeline is None:
             return
+        if self.is_colour:
+            # No VOI for colour (PS3.3 C.11.2): nothing chosen; redraw for inversion.
+            self._voi = None
+            self._level = None
+            self._update_level()
+            self.voi_changed.emit(None)
+            return
         self._voi = voi
         self.image_item.setLookupTable(self._pipeline.lut(voi))  # on the level shown only
         self.voi_changed.emit(voi)
@@ -630,7 +659,10 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
             self.voi_chosen.emit(voi)
 
     def toggle_invert(self) -> None:
-        """Invert the grayscale shown (the Presentation LUT, PS3.3 C.11.6), not the pixels."""
+        """Invert the grayscale shown (the Presentation LUT, PS3.3 C.11.6), not the pixels.
+
+        A colour image is inverted on each channel (``255 - value``).
+        """
         if self._pipeline is None:
             return
         self._pipeline = replace(self._pipeline, invert=not self._pipeline.invert)
@@ -818,6 +850,16 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         if level == self._level:
             return
         self._level = level
+        if self.is_colour:
+            shown = pyramid.levels[level]
+            self.image_item.set_level(
+                invert_rgb8(shown) if pipeline.invert else shown,
+                2**level,
+                pyramid.shape,
+                levels=(0, 255),
+                lut=None,
+            )
+            return
         self.image_item.set_level(
             pyramid.levels[level],
             2**level,
@@ -874,9 +916,9 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         """Return the automatic window of the image shown (see :func:`auto_window`).
 
         The VOI LUT Function of the file's first window is kept (SIGMOID is common
-        in mammography); LINEAR otherwise.
+        in mammography); LINEAR otherwise. ``None`` for a colour image (no window).
         """
-        if self._pipeline is None or self._stored is None:
+        if self._pipeline is None or self._stored is None or self.is_colour:
             return None
         windows = self._pipeline.windows
         function = windows[0].function if windows else VoiLutFunction.LINEAR
@@ -910,6 +952,9 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         rows, columns = self._stored.shape[:2]
         if not (0 <= row < rows and 0 <= column < columns):
             return None
+        if self.is_colour:
+            red, green, blue = (int(v) for v in self._stored[row, column])
+            return PixelSample(column, row, 0, 0.0, (red, green, blue))
         value = self._stored[row, column]
         modality = self._pipeline.modality_values(np.array([value]))
         return PixelSample(column, row, int(value), float(modality[0]))

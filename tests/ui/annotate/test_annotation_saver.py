@@ -181,10 +181,10 @@ def test_third_party_srs_next_to_the_images_are_refused_with_one_line_each(
 ) -> None:
     folder = copy_ductogram(tmp_path)
     refused = {
-        # Not even collected as an SR by the scan (PS3.4 B.5 lists no KOS): its line is the scan's.
+        # Not collected as an SR by the scan (no marks can be in a KOS): the scan's calm note.
         "kos.dcm": (
             third_party.key_object_selection(),
-            "not an image (Key Object Selection Document Storage); skipped",
+            "Key Object Selection document — not an image, not marks; ignored",
         ),
         "text.dcm": (
             third_party.basic_text_sr(),

@@ -76,3 +76,16 @@ def test_empty_folder_is_listed_in_the_problems_panel(
         f"{empty}: no DICOM image found\n{tmp_path / 'notes'}: no DICOM image found"
     )
     dialog.close()
+
+
+def test_notes_are_listed_without_raising_the_panel(qtbot: QtBot, tmp_path: Path) -> None:
+    window, reporter = _reporter(qtbot)
+    emitted: list[str] = []
+    reporter.reported.connect(emitted.append)
+    note = "Key Object Selection document — not an image, not marks; ignored"
+    reporter.note_many([(note, tmp_path / "kos.dcm"), (note, tmp_path / "kos.dcm")])
+    assert reporter.messages() == [f"kos.dcm: {note}"]
+    dock = window.findChild(ProblemsDock)
+    assert dock is not None and dock.isHidden()  # nothing is wrong: not brought forward
+    assert window.statusBar().currentMessage() == f"Note — kos.dcm: {note}"
+    assert emitted == []  # not a problem
