@@ -33,6 +33,7 @@ __all__ = [
     "DuctSegment",
     "Finding",
     "FindingType",
+    "ForeignFinding",
     "GraphicType",
     "ImageRegion",
     "Laterality",
@@ -652,6 +653,47 @@ def validate_duct_tree(segments: Sequence[DuctSegment]) -> None:
             parent = by_uid[parent].parent_uid
 
 
+@dataclass(frozen=True, slots=True)
+class ForeignFinding:
+    """A finding read from measurement groups another writer wrote, with those groups.
+
+    What :mod:`galactoview.sr.sr_codec` keeps so that saving loses nothing it does not
+    model (issue 13): while the finding equals :attr:`finding`, its groups are written
+    back verbatim; once edited, it is written by GalactoView with every item of
+    :attr:`groups` it does not model carried along (:mod:`galactoview.sr.foreign`).
+
+    Attributes
+    ----------
+    finding
+        The finding as read (the value an unchanged finding equals).
+    groups
+        Its measurement groups (TID 1410/1501 content items), in document order, each
+        as its DICOM JSON text (PS3.18 Annex F).
+
+    Raises
+    ------
+    TypeError
+        If a group is not a string.
+    ValueError
+        If there is no group.
+    """
+
+    finding: Finding
+    groups: tuple[str, ...]
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "groups", tuple(self.groups))
+        if not self.groups:
+            raise ValueError("a foreign finding keeps at least one measurement group")
+        if not all(isinstance(group, str) for group in self.groups):
+            raise TypeError("foreign measurement groups are kept as DICOM JSON text")
+
+    @property
+    def tracking_uid(self) -> str:
+        """Return the tracking UID of the finding."""
+        return self.finding.tracking_uid
+
+
 #: A finding or a duct segment: the items an :class:`AnnotationSet` keeps by tracking UID.
 _Tracked = TypeVar("_Tracked", Finding, DuctSegment)
 
@@ -711,6 +753,10 @@ class AnnotationSet:
         Measurement groups (TID 1410/1501 content items) of the SR that could not be
         read, each as its DICOM JSON text (PS3.18 Annex F), kept verbatim so that saving
         writes them back unchanged instead of dropping them.
+    foreign_findings
+        The findings read from groups another writer wrote, with those groups
+        (:class:`ForeignFinding`), at most one per tracking UID; a record whose
+        finding was deleted is ignored.
 
     Raises
     ------
@@ -728,9 +774,14 @@ class AnnotationSet:
     observer: str = ""
     series_instance_uid: str | None = field(default=None)
     unreadable_groups: tuple[str, ...] = ()
+    foreign_findings: tuple[ForeignFinding, ...] = ()
 
     def __post_init__(self) -> None:
         _check_uid(self.study_instance_uid, "Study Instance UID")
+        object.__setattr__(self, "foreign_findings", tuple(self.foreign_findings))
+        foreign = [record.tracking_uid for record in self.foreign_findings]
+        if len(set(foreign)) != len(foreign):
+            raise ValueError("at most one foreign record per tracking UID")
         object.__setattr__(self, "unreadable_groups", tuple(self.unreadable_groups))
         if not all(isinstance(group, str) for group in self.unreadable_groups):
             raise TypeError("unreadable groups are kept as DICOM JSON text")
@@ -753,6 +804,21 @@ class AnnotationSet:
         if len(set(images)) != len(images):
             raise ValueError("at most one nipple landmark per image")
         validate_duct_tree(self.duct_segments)
+
+    def foreign(self, tracking_uid: str) -> ForeignFinding | None:
+        """Return the foreign record of a finding (:class:`ForeignFinding`), if any.
+
+        Parameters
+        ----------
+        tracking_uid
+            The finding's tracking UID.
+
+        Returns
+        -------
+        ForeignFinding or None
+            The record, ``None`` for a finding GalactoView wrote or made.
+        """
+        return next((r for r in self.foreign_findings if r.tracking_uid == tracking_uid), None)
 
     # ---------------------------------------------------------------- findings
     def finding(self, tracking_uid: str) -> Finding:

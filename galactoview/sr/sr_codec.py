@@ -66,10 +66,19 @@ cyclic garbage collector while they run (see :func:`_collector_paused`).
 Reading (tolerant, :func:`decode`) walks the content tree directly, so it also
 reads TID 1500 SRs written by other software (binary or JSON, with empty
 sequences with or without ``"Value"``): unknown finding codes become OTHER with
-the code meaning as text, and malformed groups are skipped with a problem. A
+the code meaning (and code) as text, and malformed groups are skipped with a problem. A
 skipped group is not lost: its DICOM JSON is kept verbatim in
 :attr:`AnnotationSet.unreadable_groups <galactoview.annotations.model.AnnotationSet>` and
 :func:`encode` writes it back unchanged into the "Imaging Measurements" container.
+
+A finding read from groups another writer wrote is kept with them
+(:attr:`AnnotationSet.foreign_findings <galactoview.annotations.model.AnnotationSet>`):
+:func:`encode` writes those groups verbatim while the finding is unchanged and, once it
+is edited, carries every item GalactoView does not model into its groups; an SR written
+here names such findings in the private element (0099,1001) "GalactoView". The rules are
+in :mod:`galactoview.sr.foreign`. A finding code outside CID 6057 is read as an OTHER
+finding described as ``"<meaning> (<scheme> <value>)"`` (e.g. "Mass (SCT 4147007)") and
+written back as the code itself.
 
 A TID 1501 group's region is its own SCOORD (PS3.3 C.18.6, TID 1410, as written
 here) or, as dcmjs's Cornerstone adapters (OHIF) write it, the INFERRED FROM SCOORD
@@ -124,6 +133,7 @@ from galactoview.annotations.model import (
     DuctSegment,
     Finding,
     FindingType,
+    ForeignFinding,
     GraphicType,
     ImageRegion,
     Laterality,
@@ -135,7 +145,7 @@ from galactoview.annotations.model import (
 )
 from galactoview.location import codes as location_codes
 from galactoview.location.localize import BreastLocation, FindingLocation
-from galactoview.sr import clinical_report, signing
+from galactoview.sr import clinical_report, foreign, signing
 
 __all__ = [
     "DecodeResult",
@@ -862,7 +872,11 @@ def encode(
     referenced: dict[str, None] = {}
     for finding in annotations.findings:
         location = _stored(locations.get(finding.tracking_uid) if locations else None)
-        groups.extend(_finding_groups(finding, images, location))
+        record = annotations.foreign(finding.tracking_uid)
+        if record is None:
+            groups.extend(_finding_groups(finding, images, location))
+        else:
+            groups.extend(_foreign_groups(finding, record, images, location))
         referenced.update((r.sop_instance_uid, None) for r in finding.regions)
     for segment in annotations.duct_segments:
         groups.append(_segment_group(segment, images))
@@ -944,7 +958,64 @@ def encode(
     scheme.CodingSchemeName = "GalactoView local concepts"
     scheme.CodingSchemeResponsibleOrganization = "GalactoView"
     sr.CodingSchemeIdentificationSequence = [scheme]
+    foreign.write_kept(
+        sr, [f.tracking_uid for f in annotations.findings if annotations.foreign(f.tracking_uid)]
+    )
     return sr
+
+
+def _same_location(one: StoredLocation | None, other: StoredLocation | None) -> bool:
+    """Compare stored locations; codes by value and scheme (``Code.__eq__`` rejects ``None``)."""
+    if one is None or other is None:
+        return one is other
+
+    def key(location: StoredLocation) -> tuple[object, ...]:
+        codes_ = (location.clock_or_region, location.quadrant, location.depth)
+        return (
+            *(None if c is None else (c.value, c.scheme_designator) for c in codes_),
+            location.distance_from_nipple_mm,
+            location.oblique_approximated,
+        )
+
+    return key(one) == key(other)
+
+
+def _foreign_groups(
+    finding: Finding,
+    record: ForeignFinding,
+    images: dict[str, Dataset],
+    location: StoredLocation | None,
+) -> list[Dataset]:
+    """Return the groups of a finding read from another writer's groups (:mod:`.foreign`).
+
+    Unchanged (equal to the value read): its source groups, verbatim, whatever
+    ``location`` says. Edited: GalactoView's groups with every source item it does not
+    model carried along; the finding code and its description, the breast finding site
+    and the location (none given, or the one read) are the source's while the edit left
+    them as read.
+    """
+    sources = [_kept_group(text) for text in record.groups]
+    if finding == record.finding:
+        return sources
+    contents = [_Content.of(source) for source in sources]
+    read = next(
+        (found for c in contents if (found := _location(c, [], 0)) is not None),
+        None,
+    )
+    same_place = location is None or _same_location(location, read)
+    before = record.finding
+    keep = set()
+    if (finding.finding_type, finding.other_text) == (before.finding_type, before.other_text):
+        keep.add(foreign.FINDING)
+    if finding.laterality is before.laterality:
+        keep.add(foreign.SITE)
+    if same_place:
+        keep.add(foreign.LOCATION)
+    tool = any(
+        _dcmjs_tool((c.first_text(codes.TRACKING_IDENTIFIER) or "").strip()) for c in contents
+    )
+    ours = _finding_groups(finding, images, None if same_place else location)
+    return foreign.merge_groups(ours, sources, keep=frozenset(keep), tool=tool)
 
 
 def _kept_group(text: str) -> Dataset:
@@ -1540,6 +1611,40 @@ def _predecessor(dataset: Dataset) -> str | None:
     return None
 
 
+def _foreign_finding_text(code: Code | None) -> str:
+    """Return the description of a finding coded outside CID 6057: "Mass (SCT 4147007)".
+
+    A private scheme's code (``99...``, PS3.16 8.2) shows its meaning alone.
+    """
+    if code is None:
+        return "Unspecified finding"
+    meaning = str(code.meaning).strip() or str(code.value)
+    if code.scheme_designator.startswith("99"):
+        return meaning
+    return f"{meaning} ({code.scheme_designator} {code.value})"
+
+
+def _foreign_findings(reader: _Reader, items: Sequence[Dataset]) -> tuple[ForeignFinding, ...]:
+    """Return the findings read from another writer's groups, with them (:mod:`.foreign`).
+
+    All findings of another writer's SR; of GalactoView's, those it names as such.
+    """
+    kept = foreign.kept_in(reader.dataset, codes.PRIVATE_SCHEME)
+    records = []
+    for uid, finding in reader.findings.items():
+        sources = [items[index] for index in reader.finding_groups.get(uid, ())]
+        if not sources or (kept is not None and uid not in kept):
+            continue
+        try:
+            records.append(ForeignFinding(finding, tuple(_kept_json(s) for s in sources)))
+        except Exception as error:
+            reader.problems.append(
+                f"{finding.short_id}: what GalactoView does not model in it could not be "
+                f"kept ({_reason_text(error)}); saving writes only what it shows"
+            )
+    return tuple(records)
+
+
 def _is_segment(group: _Group) -> bool:
     if _same(group.finding_type, codes.DUCT_SEGMENT):
         return True
@@ -1568,6 +1673,8 @@ class _Reader:
         self.chest_walls: dict[str, ChestWallLine] = {}
         self.locations: dict[str, StoredLocation] = {}
         self.short_ids: set[str] = set()
+        #: The indexes of the measurement groups each finding was read from (:mod:`.foreign`).
+        self.finding_groups: dict[str, list[int]] = {}
 
     def _finding_uid(self, group: _Group) -> str:
         """Return the finding a group belongs to: the one it names, else its own UID."""
@@ -1665,6 +1772,7 @@ class _Reader:
         scoords = (group.region,) if group.region is not None else group.num_regions
         regions = tuple(_region(_tool_region(group.tool, s)) for s in scoords)
         uid = self._finding_uid(group)
+        self.finding_groups.setdefault(uid, []).append(group.index)
         if group.location is not None and uid not in self.locations:
             self.locations[uid] = group.location
         existing = self.findings.get(uid)
@@ -1695,13 +1803,10 @@ class _Reader:
             other_text = group.other_text or "Other finding"
         elif finding_type is None:
             finding_type = FindingType.OTHER
-            code = group.finding_type
-            if code is not None:
-                other_text = code.meaning
-            elif group.tool is not None:  # an OHIF measurement: say which tool drew it
-                other_text = f"{group.tool} (OHIF measurement)"
+            if group.finding_type is None and group.tool is not None:
+                other_text = f"{group.tool} (OHIF measurement)"  # say which tool drew it
             else:
-                other_text = "Unspecified finding"
+                other_text = _foreign_finding_text(group.finding_type)
         fallback = next_short_id(self.findings.values(), finding_type)
         while fallback in self.short_ids:  # pragma: no cover - a foreign id took it
             fallback = f"{fallback}'"
@@ -1902,7 +2007,8 @@ def _decode(dataset: Dataset) -> DecodeResult:
     check_measurement_report(dataset)
     reader = _Reader(dataset)
     kept: list[str] = []
-    for index, item in enumerate(_measurement_groups(dataset)):
+    items = _measurement_groups(dataset)
+    for index, item in enumerate(items):
         try:
             reader.add(_group(index, item, reader.problems))
         except Exception as exc:  # one unreadable group never stops the others
@@ -1932,6 +2038,7 @@ def _decode(dataset: Dataset) -> DecodeResult:
         observer=_observer(dataset),
         series_instance_uid=uid_or_none(dataset.get("SeriesInstanceUID")),
         unreadable_groups=tuple(kept),
+        foreign_findings=_foreign_findings(reader, items),
     )
     locations = {
         uid: location for uid, location in reader.locations.items() if uid in reader.findings

@@ -380,7 +380,7 @@ def test_foreign_sr_with_unknown_finding_type(headers: dict[str, Dataset], tmp_p
         result = decode(dataset)
         lesion, cyst = result.annotations.findings
         assert lesion.finding_type is FindingType.OTHER
-        assert lesion.other_text == "Fibroadenoma"
+        assert lesion.other_text == "Fibroadenoma (SCT 254845004)"
         assert lesion.short_id == "Lesion 7"
         assert lesion.laterality is Laterality.RIGHT
         assert lesion.regions[0].graphic_type is GraphicType.ELLIPSE

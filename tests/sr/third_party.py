@@ -14,6 +14,15 @@ ductogram; :func:`save` writes one as a Part 10 file. The sample's committed sid
 - :func:`no_readable_mark`: the TID 1500 SR with every image region broken;
 - :func:`empty_report`: a TID 1500 SR without any measurement group;
 - :func:`other_study`: the TID 1500 SR moved to a study that is nowhere on disk.
+
+And a TID 1500 SR to read and keep (issue 13, lossless round trip):
+
+- :func:`highdicom_report`: three TID 1410 groups built with highdicom's
+  :class:`~highdicom.sr.PlanarROIMeasurementsAndQualitativeEvaluations` as another
+  viewer would write them — a "Mass" (SCT 4147007, not CID 6057) with two finding sites
+  (Breast with its laterality, Upper outer quadrant), a "Margins" qualitative evaluation,
+  the algorithm identification of TID 4019 and a TEXT item; a CID 6057 filling defect
+  without any finding site; a third finding to edit.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import copy
 from pathlib import Path
 
 import highdicom as hd
+import numpy as np
 import pytest
 from pydicom.dataset import Dataset, FileMetaDataset
 from pydicom.sr.codedict import codes as sr_codes
@@ -36,6 +46,7 @@ __all__ = [
     "DUCTOGRAM",
     "basic_text_sr",
     "empty_report",
+    "highdicom_report",
     "key_object_selection",
     "no_readable_mark",
     "other_study",
@@ -172,3 +183,84 @@ def other_study() -> Dataset:
     ds.SOPInstanceUID = generate_uid()
     ds.file_meta.MediaStorageSOPInstanceUID = ds.SOPInstanceUID
     return ds
+
+
+def highdicom_report() -> Dataset:
+    """Return a TID 1500 SR of the sample study as another highdicom-based viewer writes it.
+
+    Groups, in order (tracking identifiers): ``MASS-A`` a "Mass" (SCT 4147007) ELLIPSE on
+    03_LCC_POST with finding sites Breast (laterality Left) and Upper outer quadrant of
+    breast, a Long Axis, "Margins" = Circumscribed (DCM 111037/112142), algorithm
+    identification (TID 4019) and a TEXT "Impression"; ``DEFECT-B`` an "Intraluminal
+    filling defect" POINT on 01_LCC_PRE without finding site, with "Margins" =
+    Spiculated; ``EDIT-C`` a CID 6057 "Duct narrowing" open POLYLINE on 04_LML_POST, with
+    finding site Breast (Left).
+    """
+    headers = sample_headers()
+    algorithm = hd.sr.AlgorithmIdentification(name="OtherCAD", version="2.1")
+    left = [hd.sr.FindingSite(sr_codes.SCT.Breast, laterality=sr_codes.SCT.Left)]
+
+    def region(stem: str, kind: str, points: list[list[float]]) -> hd.sr.ImageRegion:
+        image = headers[stem]
+        source = hd.sr.SourceImageForRegion(image.SOPClassUID, image.SOPInstanceUID)
+        return hd.sr.ImageRegion(kind, np.array(points, float), source)
+
+    mass = hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier="MASS-A"),
+        referenced_region=region(
+            "03_LCC_POST", "ELLIPSE", [[100, 200], [180, 200], [140, 180], [140, 220]]
+        ),
+        finding_type=sr_codes.SCT.Mass,
+        algorithm_id=algorithm,
+        finding_sites=[
+            *left,
+            hd.sr.FindingSite(sr_codes.SCT.UpperOuterQuadrantOfBreast),
+        ],
+        measurements=[hd.sr.Measurement(sr_codes.SCT.LongAxis, 8.5, sr_codes.UCUM.Millimeter)],
+        qualitative_evaluations=[
+            hd.sr.QualitativeEvaluation(sr_codes.DCM.Margins, sr_codes.DCM.Circumscribed)
+        ],
+    )
+    defect = hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier="DEFECT-B"),
+        referenced_region=region("01_LCC_PRE", "POINT", [[300.5, 310.25]]),
+        finding_type=sr_codes.DCM.IntraluminalFillingDefect,
+        algorithm_id=algorithm,
+        qualitative_evaluations=[
+            hd.sr.QualitativeEvaluation(sr_codes.DCM.Margins, sr_codes.DCM.Spiculated)
+        ],
+    )
+    other = hd.sr.PlanarROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(uid=generate_uid(), identifier="EDIT-C"),
+        referenced_region=region("04_LML_POST", "POLYLINE", [[50, 60], [70, 90], [95, 120]]),
+        finding_type=sr_codes.DCM.DuctNarrowing,
+        finding_sites=left,
+    )
+    text = hd.sr.TextContentItem(
+        name=sr_codes.DCM.Impression,
+        value="well-defined, no change since prior",
+        relationship_type=hd.sr.RelationshipTypeValues.CONTAINS,
+    )
+    mass[0].ContentSequence.append(text)
+    report = hd.sr.MeasurementReport(
+        observation_context=hd.sr.ObservationContext(
+            observer_device_context=hd.sr.ObserverContext(
+                observer_type=sr_codes.DCM.Device,
+                observer_identifying_attributes=hd.sr.DeviceObserverIdentifyingAttributes(
+                    uid=generate_uid(), name="OtherCAD"
+                ),
+            )
+        ),
+        procedure_reported=sr_codes.SCT.MammaryDuctogram,
+        imaging_measurements=[mass, defect, other],
+    )
+    images = [headers[stem] for stem in ("03_LCC_POST", "01_LCC_PRE", "04_LML_POST")]
+    return hd.sr.ComprehensiveSR(
+        evidence=images,
+        content=report,
+        series_instance_uid=generate_uid(),
+        series_number=78,
+        sop_instance_uid=generate_uid(),
+        instance_number=1,
+        manufacturer="Other Vendor",
+    )

@@ -41,6 +41,7 @@ from galactoview.dicom.loading import ImageRecord, StructuredReportFile, read_he
 from galactoview.location.localize import FindingLocation
 from galactoview.location.study import locate_document
 from galactoview.sr import sidecar, sr_codec
+from galactoview.sr.foreign import with_image_laterality
 from galactoview.sr.persistence import (
     SidecarTarget,
     evidence_headers,
@@ -191,7 +192,13 @@ class AnnotationSaver(QObject):
         *,
         added: bool,
     ) -> None:
-        """Put a study read from disk in the workspace: replacing all history, or added."""
+        """Put a study read from disk in the workspace: replacing all history, or added.
+
+        Findings another viewer wrote without a laterality take that of their images
+        (:func:`galactoview.sr.foreign.with_image_laterality`).
+        """
+        lateralities = {uid: record.image_laterality for uid, record in self._records.items()}
+        annotations = with_image_laterality(annotations, lateralities)
         if not added:
             self.workspace.set_loaded(annotations, chest_walls)
             return

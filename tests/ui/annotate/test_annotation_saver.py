@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from dataclasses import replace
 from pathlib import Path
@@ -19,12 +20,14 @@ from galactoview.annotations.model import (
 from galactoview.dicom.loading import ImageRecord, read_header
 from galactoview.dicom.mammography import Laterality
 from galactoview.location import codes as location_codes
+from galactoview.location.describe import type_text
 from galactoview.sr import sidecar
 from galactoview.sr.persistence import open_annotations, save_annotations
-from galactoview.sr.sr_codec import StoredLocation, decode, from_json
+from galactoview.sr.sr_codec import StoredLocation, decode, from_json, to_json
 from galactoview.ui.shell.main_window import MainWindow
 from tests.helpers import sample_images
 from tests.sr import third_party
+from tests.sr.test_sr_codec_kept import groups_of
 from tests.ui.conftest import OpenWindow
 
 
@@ -214,3 +217,34 @@ def test_third_party_srs_next_to_the_images_are_refused_with_one_line_each(
         assert why in lines[0], lines[0]
     assert "no marks read from it" in next(line for line in messages if "broken.dcm" in line)
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == before
+
+
+def test_another_viewers_sr_keeps_its_content_through_an_edit_in_the_window(
+    open_window: OpenWindow, tmp_path: Path
+) -> None:
+    """Issue 13: edit one finding of a third-party SR, save: the others are the source's."""
+    folder = copy_ductogram(tmp_path)
+    source = from_json(to_json(third_party.highdicom_report()))
+    third_party.save(source, folder / "other-viewer.dcm")
+    window = open_window([folder])
+    study = str(source.StudyInstanceUID)
+    annotations = window.workspace.annotations(study)
+    by_id = {f.short_id: f for f in annotations.findings}
+    assert sorted(by_id) == ["DEFECT-B", "EDIT-C", "MASS-A"]
+    assert type_text(by_id["MASS-A"]) == "Other finding: Mass (SCT 4147007)"
+    assert by_id["DEFECT-B"].laterality is Laterality.LEFT  # no finding site: its image's
+
+    edit = by_id["EDIT-C"]
+    first = edit.regions[0]
+    region = replace(first, points=tuple((c + 5.0, r) for c, r in first.points))
+    window.workspace.replace_finding(replace(edit, regions=(region, *edit.regions[1:])))
+    assert window.saver.save_now()
+    path = folder / sidecar.sidecar_name(study)
+    saved = groups_of(json.loads(path.read_text("utf-8")))
+    mass, defect, _edited = groups_of(json.loads(to_json(source)))
+    assert mass in saved
+    assert defect in saved  # item for item: no finding site added, Margins kept
+
+    window.workspace.undo_stack.undo()  # the edit taken back: every group is the source's
+    assert window.saver.save_now()
+    assert groups_of(json.loads(path.read_text("utf-8"))) == groups_of(json.loads(to_json(source)))
