@@ -10,10 +10,12 @@ opens in: post-contrast CC | ML), ``compare-pre`` (post over pre-contrast scout)
 ``compare-prior``, ``review`` (the surgeon's review mode over the default hanging),
 ``colour`` (the post-contrast CC beside a colour key image: the sample copied to a
 temporary folder with a JPEG Baseline YBR_FULL_422 Secondary Capture made from it, see
-:func:`_write_key_image`) or ``pacs`` (the Query/Retrieve panel with the results of a
-wildcard search, after retrieving the ductogram from a private Orthanc started as the
-tests start one, tests/pacs/orthanc.py, with the sample stored in it; needs Debian's
-``orthanc`` and ``orthanc-dicomweb``).
+:func:`_write_key_image`), ``ohif`` (the post-contrast CC | ML of the sample ductogram
+copied without its sidecar, with the SR dcmjs's Cornerstone3D adapter wrote for it,
+``tests/interop/node/fixtures/all_tools.dcm``, beside the images) or ``pacs`` (the
+Query/Retrieve panel with the results of a wildcard search, after retrieving the
+ductogram from a private Orthanc started as the tests start one, tests/pacs/orthanc.py,
+with the sample stored in it; needs Debian's ``orthanc`` and ``orthanc-dicomweb``).
 
 The screenshot is taken on Qt's real xcb platform, not "offscreen": the script runs
 itself again under ``xvfb-run -a -s "-screen 0 1600x1000x24"`` (a private X server),
@@ -52,6 +54,7 @@ LAYOUTS: Final = (
     "compare-prior",
     "review",
     "colour",
+    "ohif",
     "pacs",
 )
 WIDTH: Final = 1600
@@ -139,6 +142,18 @@ def _hang(window: MainWindow, layout: str) -> None:
         window.select_image(key)
 
 
+def _copy_with_ohif_marks(sample: Path, folder: Path) -> Path:
+    """Copy the sample ductogram's images (not our sidecar) beside the dcmjs-written SR."""
+    source = next(p for p in sample.iterdir() if p.is_dir() and "DUCTOGRAM" in p.name)
+    target = folder / source.name
+    target.mkdir()
+    for path in source.glob("*.dcm"):
+        shutil.copy(path, target / path.name)
+    fixture = Path(__file__).resolve().parents[1] / "tests/interop/node/fixtures/all_tools.dcm"
+    shutil.copy(fixture, target / "ohif-measurements.dcm")
+    return target
+
+
 def _all_shown(window: MainWindow) -> bool:
     """Return whether every cell of the hanging that has an image displays it."""
     view = window.hanging_view
@@ -176,6 +191,8 @@ def _take_screenshot(output: Path, layout: str) -> int:
         shutil.copytree(sample, copy)  # the repository's sample is never written to
         _write_key_image(copy)
         sample = copy
+    if layout == "ohif":
+        sample = _copy_with_ohif_marks(sample, Path(folder))
     settings = Settings(QSettings(f"{folder}/settings.ini", QSettings.Format.IniFormat))
     # Decoded as the application decodes: in worker processes through the pixel cache.
     service = DecodeService(default_cache())

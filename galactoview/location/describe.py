@@ -13,9 +13,10 @@ that existed before (issue 11):
 * **Size** of a region (the rule of the marks' labels, the only one that covers every
   graphic type): ELLIPSE → long axis, CIRCLE → diameter, closed POLYLINE → area, open
   POLYLINE → path length, POINT → none. A region without that measurement (an SR made
-  elsewhere) uses its first one. The **size of a finding** is the size of its first
-  region that has one (regions in order). Written ``"Long axis 4.9 mm [0.1 mm
-  (detector)]"``: one decimal, then the calibration the value used, always.
+  elsewhere) uses its first length or area (a statistic such as a Mean is no size). The
+  **size of a finding** is the size of its first region that has one (regions in order).
+  Written ``"Long axis 4.9 mm [0.1 mm (detector)]"``: one decimal, then the calibration
+  the value used, always.
 * **Uncalibrated** (rule 10: never show a number whose calibration is unknown without
   saying so): a measurable region without any value reads ``"uncalibrated"``; a finding
   of POINT regions only has no size (``""``). A value in another unit than mm or mm²
@@ -191,6 +192,8 @@ class SizeDescription:
 
 
 _NO_SIZE: Final = SizeDescription(None, "", "")
+#: UCUM units of a length or an area: what a region's size may be written in.
+_SIZE_UNITS: Final = frozenset({"mm", "mm2", "cm", "cm2", "um", "{pixel}", "{pixels}", "px"})
 
 
 def _main_measurement(
@@ -205,7 +208,9 @@ def _main_measurement(
     for value in values:
         if wanted is not None and value.name == wanted:
             return value
-    return values[0] if values else None
+    # Else the first length or area: a statistic (an OHIF ROI's Mean or Maximum, in the
+    # dimensionless UCUM unit "1") is no size.
+    return next((v for v in values if str(v.unit.value) in _SIZE_UNITS), None)
 
 
 def _size_of(measurement: MeasurementValue) -> SizeDescription:

@@ -1767,7 +1767,8 @@ class _Reader:
 
         A NUM measures the region of its SCOORD (a Bidirectional's Long and Short Axis
         each theirs), the other NUMs the group's first region; dcmjs's placeholder NUMs
-        of a point or an arrow (value 0, no units) are no measurement.
+        (value 0: a point's or an arrow's label, a freehand ROI's perimeter and area) are
+        no measurement.
         """
         scoords = (group.region,) if group.region is not None else group.num_regions
         regions = tuple(_region(_tool_region(group.tool, s)) for s in scoords)
@@ -1777,11 +1778,16 @@ class _Reader:
             self.locations[uid] = group.location
         existing = self.findings.get(uid)
         index = len(existing.regions) if existing else 0
+        # dcmjs writes 0 where a tool computed nothing (a point's or an arrow's "label", a
+        # freehand ROI's perimeter and area): no measurement, not a value to show.
         nums = [
             n
             for n in group.nums
             if group.tool is None
-            or (n.value.name.value, n.value.name.scheme_designator) != _DCMJS_PLACEHOLDER
+            or (
+                (n.value.name.value, n.value.name.scheme_designator) != _DCMJS_PLACEHOLDER
+                and n.value.value != 0
+            )
         ]
         measurements = tuple(
             replace(

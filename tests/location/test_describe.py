@@ -141,6 +141,14 @@ def test_a_size_in_pixels_says_its_unit_and_is_flagged() -> None:
     assert described.flags == ("size in px, not calibrated",)
 
 
+def test_a_statistic_is_no_size_but_a_foreign_length_is() -> None:
+    """An OHIF freehand ROI's Mean (UCUM "1") is no size; a diameter in mm on it is."""
+    mean = MeasurementValue(Code("373098007", "SCT", "Mean"), 600.0, Code("1", "UCUM", "px"), CAL)
+    assert describe_finding(finding((CLOSED,), (mean,))).mark_label(0) == "FD-1"
+    diameter = mm(codes.DIAMETER, 7.0)
+    assert describe_finding(finding((CLOSED,), (mean, diameter))).mark_label(0) == "FD-1 7.0 mm"
+
+
 def test_measurement_text_names_the_value_and_its_calibration() -> None:
     area = mm(codes.AREA, 12.0, unit=codes.SQUARE_MILLIMETER)
     assert measurement_text(area) == f"Area 12.0 mm² [{CAL}]"

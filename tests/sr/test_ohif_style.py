@@ -98,6 +98,7 @@ def test_findings_keep_our_codes_and_text(report: Dataset) -> None:
     assert arrow.note == ARROW_TEXT
     assert arrow.measurements == ()  # the "label" NUM (0, no units) is no measurement
     assert by_tool["Probe"].measurements == ()
+    assert by_tool["PlanarFreehandROI"].measurements == ()  # the adapter's 0 perimeter/area
     length = by_tool["Length"]
     assert length.finding_type is FindingType.OTHER
     assert length.other_text == "Length (OHIF measurement)"  # no Finding: the tool's name
