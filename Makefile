@@ -79,6 +79,7 @@ screenshot: $(STAMP)
 	$(BIN)/python tools/screenshot.py docs/screenshot-prior-4up.png --layout prior-4up
 	$(BIN)/python tools/screenshot.py docs/screenshot-review.png --layout review
 	$(BIN)/python tools/screenshot.py docs/screenshot-colour.png --layout colour
+	$(BIN)/python tools/screenshot.py docs/screenshot-ohif-sr.png --layout ohif
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache
