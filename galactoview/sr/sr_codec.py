@@ -1417,6 +1417,9 @@ class _Group:
     finding_uid: str | None = None
     #: A calibration label in the group itself (a duct segment's, since issue 13).
     calibration_label: str | None = None
+    #: The group's Content Template Sequence identifier (PS3.3 C.18.8): "1410", "1411",
+    #: "1501", or "" when it names none.
+    template: str = ""
     #: The dcmjs tool that drew the group (:func:`_dcmjs_tool`), ``None`` for other writers.
     tool: str | None = None
     #: The SCOORDs under the group's NUMs (TID 300) when it has none of its own (TID 1410).
@@ -1563,7 +1566,10 @@ def _group(index: int, item: Dataset, problems: list[str]) -> _Group:
         if kind == "NUM"
     )
     finding_code = _value_code(finding) if finding is not None else None
+    templates = _items(item, "ContentTemplateSequence")
+    template = str(templates[0].get("TemplateIdentifier") or "") if templates else ""
     return _Group(
+        template=template,
         index=index,
         identifier="" if tool is not None else identifier,
         tracking_uid=content.first_text(codes.TRACKING_UID) or None,
@@ -1722,6 +1728,10 @@ class _Reader:
             self._add_finding(group)
         elif group.scoord3d_count:
             raise ValueError("SCOORD3D region not placed (3-D coordinates)")
+        elif group.template == "1411":
+            raise ValueError(
+                "volumetric ROI (TID 1411: a segmentation or 3-D region) listed, not placed"
+            )
         else:
             raise ValueError("no image region")
 

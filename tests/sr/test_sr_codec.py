@@ -870,3 +870,32 @@ def test_a_segment_label_under_its_num_as_earlier_revisions_wrote_it_is_read(
             moved += 1
     assert moved == 4  # DS-1 … DS-4
     assert decode(sr).annotations.duct_segments == original.duct_segments
+
+
+def test_a_volumetric_roi_group_is_listed_not_placed_and_kept(headers: dict[str, Dataset]) -> None:
+    """TID 1411 (a segmentation's segment): named in the problems, kept for the next save."""
+    segment = hd.sr.ReferencedSegment(
+        sop_class_uid="1.2.840.10008.5.1.4.1.1.66.4",
+        sop_instance_uid=generate_uid(),
+        segment_number=1,
+        source_series=hd.sr.SourceSeriesForSegmentation(generate_uid()),
+    )
+    volumetric = hd.sr.VolumetricROIMeasurementsAndQualitativeEvaluations(
+        tracking_identifier=hd.sr.TrackingIdentifier(identifier="lesion 1"),
+        referenced_segment=segment,
+    )[0]
+    original = build(headers)
+    sr = from_json(to_json(encode(original, sources(headers))))
+    measurements = next(
+        item for item in sr.ContentSequence if item.ConceptNameCodeSequence[0].CodeValue == "126010"
+    )
+    measurements.ContentSequence.append(volumetric)
+    result = decode(sr)
+    number = len(measurements.ContentSequence)
+    assert result.problems == (
+        f"measurement group {number} skipped: volumetric ROI (TID 1411: a segmentation or "
+        "3-D region) listed, not placed",
+    )
+    assert result.annotations.findings == original.findings
+    (kept,) = result.annotations.unreadable_groups
+    assert '"lesion 1"' in kept
