@@ -38,6 +38,7 @@ from PySide6.QtWidgets import QMessageBox, QWidget
 from galactoview.annotations.document import StudySnapshot
 from galactoview.annotations.model import AnnotationSet, ChestWallLine
 from galactoview.dicom.loading import ImageRecord, StructuredReportFile, read_header
+from galactoview.dicom.person_name import format_person_name
 from galactoview.location.localize import FindingLocation
 from galactoview.location.study import locate_document
 from galactoview.sr import sidecar, sr_codec
@@ -48,6 +49,7 @@ from galactoview.sr.persistence import (
     open_annotations,
     save_annotations,
 )
+from galactoview.sr.signing import Signature
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.shell.errors import ProblemReporter
 
@@ -207,6 +209,26 @@ class AnnotationSaver(QObject):
         except ValueError as error:  # edited before it was read: the reader's edits stay
             self._problems.report(f"annotations not read: {error}")
 
+    def _lock_if_signed(self, study: str, signature: Signature | None) -> None:
+        """Make a signed revision's marks read-only (PS3.3 C.17.2 Verification Flag VERIFIED).
+
+        A signed report is changed only by an addendum revision
+        (:mod:`galactoview.sr.signing`); until the window can write one, its marks can be
+        looked at and reported, not edited.
+        """
+        if signature is None:
+            self.workspace.set_read_only(study, None)
+            return
+        who = format_person_name(signature.observer_name) or "an unnamed reader"
+        when = (
+            f" on {signature.verified_at:%Y-%m-%d %H:%M}" if signature.verified_at else ""
+        )
+        self.workspace.set_read_only(
+            study,
+            f"these marks are a signed report (signed by {who}{when}): read only; a change "
+            "after signing needs an addendum, which this version cannot write yet",
+        )
+
     def _has_sidecar(self, study: str) -> bool:
         target = self._targets.get(study)
         return target is not None and (target.fingerprint is not None or target.alongside)
@@ -245,6 +267,7 @@ class AnnotationSaver(QObject):
             for line in result.problems:
                 self._problems.report(line, report.path)
             self._put_loaded(annotations, result.chest_walls, added=added)
+            self._lock_if_signed(study, result.signature)
             self._evidence[study] = evidence_headers(dataset)
             target = self._targets.get(study)
             where = f"; edits are saved to {target.path}" if target is not None else ""
@@ -280,6 +303,7 @@ class AnnotationSaver(QObject):
         self._targets[study] = opened.target
         self._evidence[study] = dict(opened.evidence)
         self._put_loaded(opened.annotations, opened.chest_walls, added=added)
+        self._lock_if_signed(study, opened.signature)
 
     def target(self, study_instance_uid: str) -> SidecarTarget | None:
         """Return where a study's annotations are saved (None if not known)."""

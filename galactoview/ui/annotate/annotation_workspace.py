@@ -115,6 +115,8 @@ class AnnotationWorkspace(QObject):
     changed = Signal(str)
     selection_changed = Signal(object)
     modified_changed = Signal(bool)
+    #: An edit of a read-only (signed) study was refused: why, for the status bar.
+    read_only_refused = Signal(str)
 
     def __init__(self, undo_stack: QUndoStack | None = None, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -123,6 +125,7 @@ class AnnotationWorkspace(QObject):
         self._selected: str | None = None
         self._modified = False
         self.reader = ""
+        self._read_only: dict[str, str] = {}
 
     # --- reading ----------------------------------------------------------------------
 
@@ -270,8 +273,28 @@ class AnnotationWorkspace(QObject):
         document.mark_saved(annotations, revision)
         self._update_modified()
 
+    def set_read_only(self, study_instance_uid: str, reason: str | None) -> None:
+        """Make a study's marks read-only (a signed report), or editable with ``None``.
+
+        Parameters
+        ----------
+        study_instance_uid
+            The study.
+        reason
+            What an edit is told (e.g. who signed and when); ``None``: editable.
+        """
+        if reason is None:
+            self._read_only.pop(study_instance_uid, None)
+        else:
+            self._read_only[study_instance_uid] = reason
+
+    def read_only_reason(self, study_instance_uid: str) -> str | None:
+        """Return why a study's marks cannot be edited, ``None`` when they can."""
+        return self._read_only.get(study_instance_uid)
+
     def clear(self) -> None:
         """Forget every study's document and the undo history."""
+        self._read_only.clear()
         self._documents.clear()
         self.undo_stack.clear()
         self.select(None)
@@ -297,6 +320,10 @@ class AnnotationWorkspace(QObject):
         """
         document = self._document(study_instance_uid)
         if document.study_instance_uid == UNSTORABLE_STUDY:
+            return False
+        reason = self._read_only.get(study_instance_uid)
+        if reason is not None:
+            self.read_only_refused.emit(reason)
             return False
         command = ObservedBy(command, self.reader)
         before = document.snapshot

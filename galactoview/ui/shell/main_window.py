@@ -198,6 +198,9 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.storage_banner)
         central_layout.addWidget(self.hanging_view, 1)
         self.workspace.modified_changed.connect(self._update_title)
+        self.workspace.read_only_refused.connect(
+            lambda why: self.statusBar().showMessage(f"Not changed: {why}", 10_000)
+        )
 
         self.window_controls = WindowControls(self.hanging_view, self.cells.auto_window, self)
         self.cine = CineBar(self)

@@ -1,0 +1,38 @@
+"""A signed report's marks open read-only: an edit is refused and says who signed (issue 14)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from galactoview.dicom.loading import read_header
+from galactoview.sr.persistence import open_annotations, save_annotations
+from tests.sr.test_persistence import SIGNATURE, explained
+from tests.ui.annotate.test_annotation_saver import copy_ductogram, mark
+from tests.ui.conftest import OpenWindow
+
+
+def test_a_signed_revision_opens_read_only_and_an_edit_says_why(
+    open_window: OpenWindow, tmp_path: Path
+) -> None:
+    folder = copy_ductogram(tmp_path)
+    window = open_window([folder])
+    study, finding = mark(window)  # the reader's finding, unsigned yet: editable
+    header = read_header(window.records[0])
+    window.close()
+    opened = open_annotations(study, sorted(folder.glob("*.dcm")))
+    assert opened.annotations.findings == (finding,)
+    save_annotations(
+        opened.annotations, [header], opened.target, report=explained(finding), signature=SIGNATURE
+    )
+
+    again = open_window([folder])
+    assert again.workspace.annotations(study).findings == (finding,)
+    assert again.workspace.read_only_reason(study) is not None
+    messages: list[str] = []
+    again.workspace.read_only_refused.connect(messages.append)
+    mark(again)
+    assert again.workspace.annotations(study).findings == (finding,)  # refused
+    assert not again.workspace.is_modified()
+    assert messages == [again.workspace.read_only_reason(study)]
+    assert "signed by Lindqvist, Åsa on 2026-12-04 18:30" in messages[0]
+    assert again.statusBar().currentMessage() == f"Not changed: {messages[0]}"
