@@ -42,6 +42,7 @@ from galactoview.dicom.person_name import format_person_name
 from galactoview.location.localize import FindingLocation
 from galactoview.location.study import locate_document
 from galactoview.sr import sidecar, sr_codec
+from galactoview.sr.clinical_report import ClinicalReport
 from galactoview.sr.foreign import with_image_laterality
 from galactoview.sr.persistence import (
     SidecarTarget,
@@ -93,6 +94,9 @@ class AnnotationSaver(QObject):
         self.workspace = workspace
         self._problems = problems
         self._targets: dict[str, SidecarTarget] = {}
+        #: The radiologist's report each study's revision holds, written again with every
+        #: save (the window has no report editor yet: a save must not drop it).
+        self._reports: dict[str, ClinicalReport] = {}
         self._records: dict[str, ImageRecord] = {}
         self._headers: dict[str, Dataset] = {}
         self._blocked: set[str] = set()  # studies waiting for the reader's answer
@@ -209,6 +213,12 @@ class AnnotationSaver(QObject):
         except ValueError as error:  # edited before it was read: the reader's edits stay
             self._problems.report(f"annotations not read: {error}")
 
+    def _keep_report(self, study: str, report: ClinicalReport | None) -> None:
+        if report is None:
+            self._reports.pop(study, None)
+        else:
+            self._reports[study] = report
+
     def _lock_if_signed(self, study: str, signature: Signature | None) -> None:
         """Make a signed revision's marks read-only (PS3.3 C.17.2 Verification Flag VERIFIED).
 
@@ -220,9 +230,7 @@ class AnnotationSaver(QObject):
             self.workspace.set_read_only(study, None)
             return
         who = format_person_name(signature.observer_name) or "an unnamed reader"
-        when = (
-            f" on {signature.verified_at:%Y-%m-%d %H:%M}" if signature.verified_at else ""
-        )
+        when = f" on {signature.verified_at:%Y-%m-%d %H:%M}" if signature.verified_at else ""
         self.workspace.set_read_only(
             study,
             f"these marks are a signed report (signed by {who}{when}): read only; a change "
@@ -268,6 +276,7 @@ class AnnotationSaver(QObject):
                 self._problems.report(line, report.path)
             self._put_loaded(annotations, result.chest_walls, added=added)
             self._lock_if_signed(study, result.signature)
+            self._keep_report(study, result.report)
             self._evidence[study] = evidence_headers(dataset)
             target = self._targets.get(study)
             where = f"; edits are saved to {target.path}" if target is not None else ""
@@ -304,6 +313,7 @@ class AnnotationSaver(QObject):
         self._evidence[study] = dict(opened.evidence)
         self._put_loaded(opened.annotations, opened.chest_walls, added=added)
         self._lock_if_signed(study, opened.signature)
+        self._keep_report(study, opened.report)
 
     def target(self, study_instance_uid: str) -> SidecarTarget | None:
         """Return where a study's annotations are saved (None if not known)."""
@@ -391,6 +401,7 @@ class AnnotationSaver(QObject):
                 target,
                 self._locations(snapshot),
                 snapshot.reader_chest_walls(),
+                report=self._reports.get(study),
             )
         except sidecar.SidecarError:
             raise
@@ -470,7 +481,10 @@ class AnnotationSaver(QObject):
         locations = self._locations(snapshot)
         walls = snapshot.reader_chest_walls()
         try:
-            saved, next_target = save_annotations(annotations, headers, target, locations, walls)
+            report = self._reports.get(study)
+            saved, next_target = save_annotations(
+                annotations, headers, target, locations, walls, report=report
+            )
         except sidecar.SidecarConflict:
             self._blocked.add(study)
             self._ask_about_conflict(study, target)
@@ -482,7 +496,7 @@ class AnnotationSaver(QObject):
             fallback = replace(fallback, signed_revision_uid=target.signed_revision_uid)
             try:
                 saved, next_target = save_annotations(
-                    annotations, headers, fallback, locations, walls
+                    annotations, headers, fallback, locations, walls, report=report
                 )
             except Exception as second:  # any failure leaves the marks unsaved
                 return self._failed(study, f"{_failure(error)}; {_failure(second)}")

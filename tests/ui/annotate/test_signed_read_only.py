@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from pytestqt.qtbot import QtBot
+
 from galactoview.dicom.loading import read_header
 from galactoview.sr.persistence import open_annotations, save_annotations
 from tests.sr.test_persistence import SIGNATURE, explained
@@ -36,3 +38,26 @@ def test_a_signed_revision_opens_read_only_and_an_edit_says_why(
     assert messages == [again.workspace.read_only_reason(study)]
     assert "signed by Lindqvist, Åsa on 2026-12-04 18:30" in messages[0]
     assert again.statusBar().currentMessage() == f"Not changed: {messages[0]}"
+
+
+def test_a_draft_report_survives_an_edit_and_autosave(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """The window has no report editor yet: a save writes the report it read, unchanged."""
+    folder = copy_ductogram(tmp_path)
+    window = open_window([folder])
+    study, finding = mark(window)
+    header = read_header(window.records[0])
+    window.close()
+    opened = open_annotations(study, sorted(folder.glob("*.dcm")))
+    draft = explained(finding)
+    save_annotations(opened.annotations, [header], opened.target, report=draft)
+
+    again = open_window([folder])
+    assert again.workspace.read_only_reason(study) is None  # a draft is not signed
+    mark(again)
+    with qtbot.waitSignal(again.saver.saved, timeout=10_000):
+        again.saver.save_now()
+    reopened = open_annotations(study, sorted(folder.glob("*.dcm")))
+    assert len(reopened.annotations.findings) == 2
+    assert reopened.report == draft
