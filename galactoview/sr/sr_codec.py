@@ -992,7 +992,7 @@ def _foreign_groups(
     ``location`` says. Edited: GalactoView's groups with every source item it does not
     model carried along; the finding code and its description, the breast finding site
     and the location (none given, or the one read) are the source's while the edit left
-    them as read.
+    them as read; so is a dcmjs group's tracking (its tool).
     """
     sources = [_kept_group(text) for text in record.groups]
     if finding == record.finding:
@@ -1015,7 +1015,18 @@ def _foreign_groups(
         _dcmjs_tool((c.first_text(codes.TRACKING_IDENTIFIER) or "").strip()) for c in contents
     )
     ours = _finding_groups(finding, images, None if same_place else location)
-    return foreign.merge_groups(ours, sources, keep=frozenset(keep), tool=tool)
+    merged = foreign.merge_groups(ours, sources, keep=frozenset(keep), tool=tool)
+    if tool:
+        # dcmjs names the tool in the Tracking Identifier: kept (each region group keeps
+        # its own tracking UID), so an edited OHIF mark stays one OHIF rehydrates as its
+        # tool and this reader names after it.
+        identifier = next(c.first_text(codes.TRACKING_IDENTIFIER) for c in contents)
+        for group in merged:
+            for item in _items(group, "ContentSequence"):
+                if _same(_concept(item), codes.TRACKING_IDENTIFIER) and identifier:
+                    item.TextValue = identifier
+                    break
+    return merged
 
 
 def _kept_group(text: str) -> Dataset:

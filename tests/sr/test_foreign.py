@@ -329,3 +329,30 @@ def test_a_location_is_added_to_an_edited_foreign_finding_only(headers: list[Dat
     edited = result.annotations.replace_finding(moved(mass))
     saved = decode(encode(edited, headers, locations=located))
     assert saved.locations[mass.tracking_uid] == here
+
+
+def test_an_edited_ohif_mark_keeps_its_tool_and_name(headers: list[Dataset]) -> None:
+    """dcmjs's Tracking Identifier names the tool: kept through an edit (OHIF rehydrates it)."""
+    source = from_json(to_json(BUILDERS["dcmjs"]()))
+    result = decode(source)
+    for finding in result.annotations.findings:
+        edited = replace(finding, note="checked on the ML")
+        annotations = result.annotations.replace_finding(edited)
+        saved = round_trip(result, annotations, headers)
+        again = next(
+            f for f in decode(saved).annotations.findings if f.tracking_uid == finding.tracking_uid
+        )
+        assert (again.finding_type, again.other_text) == (finding.finding_type, finding.other_text)
+        assert again.note == "checked on the ML"
+        written = [g for g in groups(saved) if tracking_uid(g) == finding.tracking_uid]
+        assert len(written) == len(finding.regions)  # one group per region, each its own UID
+        uids = {
+            i["0040A124"]["Value"][0]
+            for g in written
+            for i in children(g)
+            if concept(i) == TRACKING_UID
+        }
+        assert len(uids) == len(written)
+        for group in written:
+            (identifier,) = [item for item in children(group) if concept(item) == "112039"]
+            assert identifier["0040A160"]["Value"][0].startswith("Cornerstone3DTools@^0.1.0:")
