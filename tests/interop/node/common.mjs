@@ -57,6 +57,12 @@ export function registerImage(header, frame = 1) {
   return imageId;
 }
 
+/** (row, column) spacing in mm of an image header: Pixel Spacing, else Imager Pixel Spacing. */
+function spacingOf(header) {
+  const spacing = header.PixelSpacing ?? header.ImagerPixelSpacing ?? [1, 1];
+  return [Number(spacing[0]), Number(spacing[1])];
+}
+
 function provide(type, imageId) {
   const image = images.get(imageId);
   if (!image) {
@@ -72,8 +78,10 @@ function provide(type, imageId) {
         imagePositionPatient: [0, 0, 0],
         rowCosines: [1, 0, 0],
         columnCosines: [0, 1, 0],
-        rowPixelSpacing: 1,
-        columnPixelSpacing: 1,
+        // As OHIF measures on a mammogram: the image's own spacing (Pixel Spacing, else
+        // Imager Pixel Spacing), so the mm values stored are those of the sample's images.
+        rowPixelSpacing: spacingOf(header)[0],
+        columnPixelSpacing: spacingOf(header)[1],
       };
     case "imagePixelModule":
       return { rows: header.Rows, columns: header.Columns };

@@ -135,7 +135,8 @@ function annotation(mark) {
   const world = mark.points.map((point) => toWorld(imageId, point));
   const data = { handles: { points: world, textBox: { hasMoved: false } }, cachedStats: {} };
   const stats = {};
-  const p = mark.points;
+  // Sizes as the tool computes them: in world coordinates (mm on the image's spacing).
+  const p = world.map(([x, y]) => [x, y]);
   switch (mark.tool) {
     case "Length":
       Object.assign(stats, { length: distance(p[0], p[1]), unit: "mm" });
