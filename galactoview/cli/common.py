@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from galactoview.dicom.loading import ScanResult
 
 __all__ = [
+    "EXIT_BROKEN_PIPE",
     "EXIT_FAILURE",
     "EXIT_USAGE",
     "PROG",
@@ -29,6 +31,8 @@ PROG = "galactoview"
 EXIT_FAILURE = 1
 #: Exit code for a usage error (as argparse uses).
 EXIT_USAGE = 2
+#: Exit code when the reader of the output went away (128 + SIGPIPE).
+EXIT_BROKEN_PIPE = 141
 
 
 def run_subcommand(
@@ -36,12 +40,25 @@ def run_subcommand(
     argv: list[str],
     run: Callable[[argparse.Namespace], int],
 ) -> int:
-    """Parse a subcommand's arguments and run it; argparse exits become return codes."""
+    """Parse a subcommand's arguments and run it; argparse exits become return codes.
+
+    Output piped into a reader that stops early (``galactoview sr show … | head``) ends the
+    command quietly with 141 (128 + SIGPIPE, as a shell reports it), no traceback: stdout
+    is pointed at /dev/null so the interpreter's final flush cannot fail again (the recipe
+    of Python's ``signal`` documentation, "Note on SIGPIPE").
+    """
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:
         return exit_code(exc)
-    return run(args)
+    try:
+        code = run(args)
+        sys.stdout.flush()  # here, not at exit, where a broken pipe could not be caught
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
+    return code
 
 
 def exit_code(exc: SystemExit) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from collections.abc import Sequence
@@ -192,3 +193,24 @@ def test_review_flag_opens_the_review_mode(tmp_path: Path, launcher: FakeLaunche
     assert cli.main(["--review", str(image)]) == 0
     assert cli.main([str(image)]) == 0
     assert launcher.review == [True, False]
+
+
+def test_output_piped_into_a_reader_that_stops_early_ends_quietly() -> None:
+    """``galactoview sr show … | head``: no BrokenPipeError traceback, exit 141."""
+    study = next(p for p in paths.sample_dicom_dir().iterdir() if "DUCTOGRAM" in p.name)
+    (sidecar_path,) = study.glob("*.sr.json")
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before the first line: the write fails, always
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "galactoview", "sr", "show", str(sidecar_path)],
+            stdout=write_end,
+            stderr=subprocess.PIPE,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        os.close(write_end)
+    assert "Traceback" not in done.stderr and "BrokenPipe" not in done.stderr, done.stderr
+    assert done.returncode == 141

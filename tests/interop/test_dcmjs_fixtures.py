@@ -111,9 +111,9 @@ def expected_regions(mark: Mark) -> list[tuple[GraphicType, tuple[Point, ...]]]:
     return [(GraphicType.POLYLINE, long_axis), (GraphicType.POLYLINE, short_axis)]
 
 
-def rounded(points: tuple[Point, ...]) -> tuple[Point, ...]:
+def rounded(points: tuple[tuple[float, ...], ...]) -> tuple[Point, ...]:
     """Points to 0.001 px: dcmjs maps world (mm) to image points in float32 (Graphic Data FL)."""
-    return tuple((round(x, 3), round(y, 3)) for x, y in points)
+    return tuple((round(p[0], 3), round(p[1], 3)) for p in points)
 
 
 def placed(finding: Finding) -> tuple[str, tuple[tuple[GraphicType, tuple[Point, ...]], ...]]:
