@@ -16,6 +16,7 @@ __all__ = ["run"]
 
 def run(source: Path, as_json: bool, images: Path | None, no_images: bool) -> int:
     """Run ``galactoview sr show`` on a sidecar, an SR file or a folder of studies."""
+    from galactoview.sr.foreign import with_image_laterality
     from galactoview.sr.listing import image_labels, listing_json, listing_lines
 
     if source.is_dir():
@@ -25,10 +26,14 @@ def run(source: Path, as_json: bool, images: Path | None, no_images: bool) -> in
     except UnreadableError as exc:
         return fail(source, str(exc))
     labels = {}
+    annotations, locations = result.annotations, result.locations
     if not no_images:
         folder = images if images is not None else source.absolute().parent
-        labels = image_labels(scan([folder]).images)
-    annotations, locations = result.annotations, result.locations
+        found = scan([folder]).images
+        labels = image_labels(found)
+        # Another writer's findings without a laterality: that of their images.
+        sides = {record.sop_instance_uid: record.image_laterality for record in found}
+        annotations = with_image_laterality(annotations, sides)
     if as_json:
         document = listing_json(annotations, labels, locations)
         print(json.dumps(document, indent=2, ensure_ascii=False))
@@ -46,6 +51,7 @@ def _show_folder(folder: Path, as_json: bool, images: Path | None, no_images: bo
     no study in the folder has a readable sidecar.
     """
     from galactoview.sr import sr_codec
+    from galactoview.sr.foreign import with_image_laterality
     from galactoview.sr.listing import image_labels, listing_json, listing_lines
     from galactoview.sr.persistence import open_annotations
 
@@ -54,6 +60,7 @@ def _show_folder(folder: Path, as_json: bool, images: Path | None, no_images: bo
     labels = {}
     if not no_images:
         labels = image_labels(found.images if images is None else scan([images]).images)
+    lateralities = {record.sop_instance_uid: record.image_laterality for record in found.images}
     studies: dict[str, list[Path]] = {}
     for record in found.images:
         studies.setdefault(record.study_instance_uid, []).append(record.path)
@@ -75,14 +82,17 @@ def _show_folder(folder: Path, as_json: bool, images: Path | None, no_images: bo
             print(problem, file=sys.stderr)
         if not opened.read_from:
             continue  # no sidecar, or one that could not be read (said above)
+        # Another writer's findings without a laterality: that of their images, as in the
+        # viewer and the report.
+        annotations = with_image_laterality(opened.annotations, lateralities)
         if as_json:
-            document = listing_json(opened.annotations, labels, opened.locations)
+            document = listing_json(annotations, labels, opened.locations)
             documents.append({"sidecar": opened.read_from, **document})
         else:
             if lines:
                 lines.append("")
             lines.append(f"Sidecar {opened.read_from}")
-            lines += listing_lines(opened.annotations, labels, opened.locations)
+            lines += listing_lines(annotations, labels, opened.locations)
     if not (documents or lines):
         return fail(folder, f"no sidecar found for the {len(studies)} study(ies) in it")
     if as_json:

@@ -11,6 +11,7 @@ each mark must land. These tests need no node; ``test_dcmjs_rehydrates_its_own_f
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import shutil
 from dataclasses import dataclass
@@ -23,7 +24,9 @@ from pydicom import dcmread
 
 from galactoview import cli
 from galactoview.annotations.model import Finding, FindingType, GraphicType
+from galactoview.dicom.mammography import Laterality
 from galactoview.paths import sample_dicom_dir
+from galactoview.report.content import load_report
 from galactoview.sr import sidecar
 from galactoview.sr.sr_codec import decode, from_json
 from tests.helpers import sample_headers
@@ -212,6 +215,18 @@ def test_cli_import_stores_every_mark(
     assert captured.err == ""
     stored = decode(from_json(written.read_text("utf-8")))
     check_findings(stored.annotations.findings, marks())
+    # No finding site in dcmjs's groups: `sr show` takes the (left) images' side, as the
+    # viewer and the report do.
+    assert {f.laterality for f in stored.annotations.findings} == {Laterality.UNKNOWN}
+    for target in (study, written):
+        assert cli.main(["sr", "show", "--json", str(target)]) == 0
+        shown = json.loads(capsys.readouterr().out)
+        document = shown[0] if isinstance(shown, list) else shown
+        assert {f["laterality"] for f in document["findings"]} == {"L"}
+    loaded = load_report([study], dt.date(2026, 12, 4))
+    (report,) = loaded.content.studies
+    assert len(report.rows) == 16
+    assert {row.side for row in report.rows} == {"Left"}
 
 
 def rehydrated_points(mark: Mark) -> tuple[Point, ...]:
