@@ -248,8 +248,11 @@ class AnnotationSaver(QObject):
 
         An SR that is not a TID 1500 measurement report (PS3.16 TID 1500; e.g. a Key
         Object Selection document, a Basic Text SR) or holds no readable mark is refused
-        with one Problems line naming the file and what it is; no mark is read from it.
+        with one Problems line naming the file and what it is; no mark is read from it. The
+        SR files after the one read are named too (not read: one study has one set of marks;
+        the reader can open another with ``galactoview sr import``).
         """
+        chosen: StructuredReportFile | None = None
         for report in reports:
             try:
                 dataset = dcmread(report.path)
@@ -272,6 +275,15 @@ class AnnotationSaver(QObject):
                     report.path,
                 )
                 continue
+            if chosen is not None:
+                self._problems.report(
+                    f"another SR with marks of this study: not read (the marks shown are "
+                    f"those of {chosen.path.name}; 'galactoview sr import' takes this one "
+                    "instead)",
+                    report.path,
+                )
+                continue
+            chosen = report
             for line in result.problems:
                 self._problems.report(line, report.path)
             self._put_loaded(annotations, result.chest_walls, added=added)
@@ -281,7 +293,6 @@ class AnnotationSaver(QObject):
             target = self._targets.get(study)
             where = f"; edits are saved to {target.path}" if target is not None else ""
             self._problems.report(f"annotations read from this DICOM SR{where}", report.path)
-            return
 
     def _report_other_studies(
         self, reports: Sequence[StructuredReportFile], studies: Collection[str]

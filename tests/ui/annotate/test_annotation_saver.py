@@ -26,6 +26,7 @@ from galactoview.sr.persistence import open_annotations, save_annotations
 from galactoview.sr.sr_codec import StoredLocation, decode, from_json, to_json
 from galactoview.ui.shell.main_window import MainWindow
 from tests.helpers import sample_images
+from tests.interop.dcmjs import FIXTURES
 from tests.sr import third_party
 from tests.sr.test_sr_codec_kept import groups_of
 from tests.ui.conftest import OpenWindow
@@ -248,3 +249,25 @@ def test_another_viewers_sr_keeps_its_content_through_an_edit_in_the_window(
     window.workspace.undo_stack.undo()  # the edit taken back: every group is the source's
     assert window.saver.save_now()
     assert groups_of(json.loads(path.read_text("utf-8"))) == groups_of(json.loads(to_json(source)))
+
+
+def test_every_sr_beside_the_images_is_named_the_one_read_and_the_others(
+    open_window: OpenWindow, tmp_path: Path
+) -> None:
+    """One study, several SR files: the first with marks is read; each other one says why not."""
+    folder = copy_ductogram(tmp_path)
+    shutil.copy(FIXTURES / "all_tools.dcm", folder / "a_ohif.dcm")
+    shutil.copy(FIXTURES / "Length.dcm", folder / "b_ohif_length.dcm")
+    third_party.save(third_party.basic_text_sr(), folder / "c_text.dcm")
+    window = open_window([folder])
+    study = window.records[0].study_instance_uid
+    assert len(window.workspace.annotations(study).findings) == 16  # a_ohif.dcm's
+    messages = window.problems_dock.messages()
+
+    def line(name: str) -> str:
+        (found,) = [m for m in messages if m.startswith(f"{name}: ")]
+        return found
+
+    assert "annotations read from this DICOM SR" in line("a_ohif.dcm")
+    assert "another SR with marks of this study: not read" in line("b_ohif_length.dcm")
+    assert "is a Basic Text SR, not a measurement report" in line("c_text.dcm")
