@@ -80,8 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
             "indented by parent; nipple landmarks; the stored location of each finding "
             "(clock face, quadrant, depth, distance from the nipple). Images are looked "
             "for in the file's folder unless --images or --no-images is given. Given a "
-            "folder, it lists the sidecar of each study found in it, looked for where "
-            "the viewer and 'report' look (--json: a list, each with its 'sidecar' path)."
+            "folder, it lists the marks of each study found in it as the viewer and "
+            "'report' read them: its sidecar, else the first SR with marks beside its "
+            "images (--json: a list, each with its 'sidecar' path: the file read)."
         ),
     )
     show.add_argument(

@@ -47,10 +47,12 @@ def _show_folder(folder: Path, as_json: bool, images: Path | None, no_images: bo
     """Show the sidecars of the studies in a folder, found as the viewer and ``report`` do.
 
     The folder is scanned like ``report PATH`` scans it; each study's sidecar is found
-    and read by :func:`persistence.open_annotations`. Problems go to stderr; exit 1 when
-    no study in the folder has a readable sidecar.
+    and read by :func:`persistence.open_annotations`, else the marks of an SR beside its
+    images (:mod:`galactoview.sr.beside`). Problems go to stderr; exit 1 when no study in
+    the folder has readable marks.
     """
     from galactoview.sr import sr_codec
+    from galactoview.sr.beside import marks_beside
     from galactoview.sr.foreign import with_image_laterality
     from galactoview.sr.listing import image_labels, listing_json, listing_lines
     from galactoview.sr.persistence import open_annotations
@@ -80,19 +82,27 @@ def _show_folder(folder: Path, as_json: bool, images: Path | None, no_images: bo
             continue
         for problem in opened.problems:
             print(problem, file=sys.stderr)
-        if not opened.read_from:
-            continue  # no sidecar, or one that could not be read (said above)
+        source, annotations, locations = opened.read_from, opened.annotations, opened.locations
+        if not source:  # no sidecar: an SR beside the images, as the viewer reads
+            reports = [r for r in found.reports if r.study_instance_uid == study_uid]
+            beside = marks_beside(reports)
+            for path, line in beside.problems:
+                print(f"{path}: {line}", file=sys.stderr)
+            if beside.path is None or beside.result is None:
+                continue  # no sidecar and no SR with marks (said above)
+            source = str(beside.path)
+            annotations, locations = beside.result.annotations, beside.result.locations
         # Another writer's findings without a laterality: that of their images, as in the
         # viewer and the report.
-        annotations = with_image_laterality(opened.annotations, lateralities)
+        annotations = with_image_laterality(annotations, lateralities)
         if as_json:
-            document = listing_json(annotations, labels, opened.locations)
-            documents.append({"sidecar": opened.read_from, **document})
+            document = listing_json(annotations, labels, locations)
+            documents.append({"sidecar": source, **document})
         else:
             if lines:
                 lines.append("")
-            lines.append(f"Sidecar {opened.read_from}")
-            lines += listing_lines(annotations, labels, opened.locations)
+            lines.append(f"Sidecar {source}")
+            lines += listing_lines(annotations, labels, locations)
     if not (documents or lines):
         return fail(folder, f"no sidecar found for the {len(studies)} study(ies) in it")
     if as_json:

@@ -254,3 +254,28 @@ def test_dcmjs_rehydrates_its_own_fixtures(name: str) -> None:
     assert sorted(m.sop_instance_uid for m in reading.drawn) == sorted(
         m.sop_instance_uid for m in wanted
     )
+
+
+def test_report_and_sr_show_read_an_sr_beside_the_images_as_the_viewer_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """No sidecar, OHIF's SR beside the images: the same 16 marks everywhere (left side)."""
+    study = tmp_path / "study"
+    shutil.copytree(
+        sample_dicom_dir() / DUCTOGRAM, study, ignore=shutil.ignore_patterns("galactoview-*")
+    )
+    shutil.copyfile(FIXTURES / "all_tools.dcm", study / "ohif.dcm")
+    capsys.readouterr()
+    assert cli.main(["sr", "show", "--json", str(study)]) == 0
+    (document,) = json.loads(capsys.readouterr().out)
+    assert document["sidecar"] == str(study / "ohif.dcm")
+    assert len(document["findings"]) == 16
+    (report,) = load_report([study], dt.date(2026, 12, 4)).content.studies
+    assert len(report.rows) == 16
+    assert {row.side for row in report.rows} == {"Left"}
+    assert sorted(study.iterdir()) == sorted(
+        [
+            *(study / p.name for p in (sample_dicom_dir() / DUCTOGRAM).glob("*.dcm")),
+            study / "ohif.dcm",
+        ]
+    )  # nothing written

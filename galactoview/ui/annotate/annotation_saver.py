@@ -30,7 +30,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Final
 
-from pydicom import dcmread
 from pydicom.dataset import Dataset
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QMessageBox, QWidget
@@ -41,7 +40,8 @@ from galactoview.dicom.loading import ImageRecord, StructuredReportFile, read_he
 from galactoview.dicom.person_name import format_person_name
 from galactoview.location.localize import FindingLocation
 from galactoview.location.study import locate_document
-from galactoview.sr import sidecar, sr_codec
+from galactoview.sr import sidecar
+from galactoview.sr.beside import marks_beside
 from galactoview.sr.clinical_report import ClinicalReport
 from galactoview.sr.foreign import with_image_laterality
 from galactoview.sr.persistence import (
@@ -244,55 +244,25 @@ class AnnotationSaver(QObject):
     def _load_report(
         self, study: str, reports: Sequence[StructuredReportFile], *, added: bool = False
     ) -> None:
-        """Take a study's annotations from the first SR file among ``reports`` that has some.
+        """Take a study's annotations from the SR files beside its images.
 
-        An SR that is not a TID 1500 measurement report (PS3.16 TID 1500; e.g. a Key
-        Object Selection document, a Basic Text SR) or holds no readable mark is refused
-        with one Problems line naming the file and what it is; no mark is read from it. The
-        SR files after the one read are named too (not read: one study has one set of marks;
-        the reader can open another with ``galactoview sr import``).
+        The first TID 1500 report with marks (:mod:`galactoview.sr.beside`); each file
+        not read gets one Problems line naming it and why (not a TID 1500 measurement
+        report, no readable mark, or another SR with marks of the study).
         """
-        chosen: StructuredReportFile | None = None
-        for report in reports:
-            try:
-                dataset = dcmread(report.path)
-                result = sr_codec.decode(dataset)
-            except sr_codec.NotAMeasurementReportError as error:
-                self._problems.report(f"{error}: no marks read from it", report.path)
-                continue
-            except Exception as error:
-                self._problems.report(f"no annotations read from this SR: {error}", report.path)
-                continue
-            annotations = result.annotations
-            marks = annotations.findings or annotations.duct_segments or annotations.landmarks
-            if not (marks or result.chest_walls):
-                skipped = ""
-                if result.problems:
-                    skipped = f" ({len(result.problems)} skipped: {result.problems[0]})"
-                self._problems.report(
-                    "is a measurement report (TID 1500) with no readable mark (finding, duct "
-                    f"segment or nipple){skipped}: no marks read from it",
-                    report.path,
-                )
-                continue
-            if chosen is not None:
-                self._problems.report(
-                    f"another SR with marks of this study: not read (the marks shown are "
-                    f"those of {chosen.path.name}; 'galactoview sr import' takes this one "
-                    "instead)",
-                    report.path,
-                )
-                continue
-            chosen = report
-            for line in result.problems:
-                self._problems.report(line, report.path)
-            self._put_loaded(annotations, result.chest_walls, added=added)
-            self._lock_if_signed(study, result.signature)
-            self._keep_report(study, result.report)
-            self._evidence[study] = evidence_headers(dataset)
-            target = self._targets.get(study)
-            where = f"; edits are saved to {target.path}" if target is not None else ""
-            self._problems.report(f"annotations read from this DICOM SR{where}", report.path)
+        found = marks_beside(reports)
+        for path, line in found.problems:
+            self._problems.report(line, path)
+        if found.path is None or found.result is None or found.dataset is None:
+            return
+        result = found.result
+        self._put_loaded(result.annotations, result.chest_walls, added=added)
+        self._lock_if_signed(study, result.signature)
+        self._keep_report(study, result.report)
+        self._evidence[study] = evidence_headers(found.dataset)
+        target = self._targets.get(study)
+        where = f"; edits are saved to {target.path}" if target is not None else ""
+        self._problems.report(f"annotations read from this DICOM SR{where}", found.path)
 
     def _report_other_studies(
         self, reports: Sequence[StructuredReportFile], studies: Collection[str]
