@@ -56,11 +56,7 @@ def run(args: argparse.Namespace) -> int:
         for line in _info_lines(tree, calibrations):
             print(line)
     for report in result.reports:
-        print(
-            f"{report.path}: a {report.sop_class_name} document, not an image "
-            f"('{PROG} sr show {report.path}' lists its marks)",
-            file=sys.stderr,
-        )
+        print(f"{report.path}: {_report_note(report.path, report.sop_class_name)}", file=sys.stderr)
     if not result.images:
         if not (result.problems or result.reports):  # else each path was named above
             print(f"{PROG} info: no DICOM images found", file=sys.stderr)
@@ -238,3 +234,21 @@ def _image_json(image: ImageRecord, calibration: Calibration | None) -> dict[str
             "problems": list(calibration.problems),
         },
     }
+
+
+def _report_note(path: Path, sop_class_name: str) -> str:
+    """Say what an SR file beside the images is, and point at ``sr show`` only for marks."""
+    from pydicom import dcmread
+
+    from galactoview.sr.sr_codec import describe_document
+
+    try:
+        what = describe_document(dcmread(path, stop_before_pixels=True))
+    except Exception:  # unreadable now: say what the scan saw
+        what = None
+    if what is not None:
+        return f"{what}, not an image and not a measurement report: holds no marks"
+    return (
+        f"a {sop_class_name} document (TID 1500 measurement report), not an image "
+        f"('{PROG} sr show {path}' lists its marks)"
+    )

@@ -17,6 +17,7 @@ from pydicom.data import get_testdata_file
 from galactoview import cli
 from galactoview.paths import sample_dicom_dir
 from tests.helpers import make_mg_dataset, sample_images, write_dataset, write_mg
+from tests.sr import third_party
 
 #: pydicom test files copied into the mixed folder: name -> expected transfer syntax name
 _PYDICOM_IMAGES = {
@@ -160,8 +161,19 @@ def test_an_sr_file_is_named_and_pointed_to_sr_show(
     assert cli.main(["info", str(sr)]) == 1
     captured = capsys.readouterr()
     assert captured.err.splitlines() == [
-        f"{sr}: a Comprehensive SR Storage document, not an image "
-        f"('galactoview sr show {sr}' lists its marks)"
+        f"{sr}: a Comprehensive SR Storage document (TID 1500 measurement report), not an "
+        f"image ('galactoview sr show {sr}' lists its marks)"
+    ]
+
+
+def test_an_sr_that_holds_no_marks_is_not_pointed_to_sr_show(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = tmp_path / "text.dcm"
+    third_party.save(third_party.basic_text_sr(), text)
+    assert cli.main(["info", str(text)]) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        f"{text}: a Basic Text SR, not an image and not a measurement report: holds no marks"
     ]
 
 
