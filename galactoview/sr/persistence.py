@@ -798,10 +798,11 @@ def _studies_found(images: Sequence[ImageRecord]) -> str:
 def _missing_images(
     annotations: AnnotationSet, present: Collection[str], study_dir: Path
 ) -> tuple[str, ...]:
-    """One line per mark on an image (Referenced SOP Instance UID) not under ``study_dir``.
+    """One line per image (Referenced SOP Instance UID) not under ``study_dir`` with marks.
 
-    The line names the image and the mark (finding short id and type, duct segment,
-    nipple); the mark is kept in the sidecar, where it shows once the image is there.
+    The line names the image and the marks on it (finding short id and type, duct
+    segment, nipple), in order; they are kept in the sidecar, where they show once the
+    image is there.
     """
     marks: list[tuple[str, str]] = []
     for finding in annotations.findings:
@@ -811,9 +812,12 @@ def _missing_images(
         marks.append((segment.region.sop_instance_uid, f"duct segment {segment.short_id}"))
     for landmark in annotations.landmarks:
         marks.append((landmark.sop_instance_uid, "nipple"))
-    lines = dict.fromkeys(
-        f"image {uid} is not under {study_dir}: {what} on it is kept but not shown"
-        for uid, what in marks
-        if uid not in present
+    by_image: dict[str, dict[str, None]] = {}
+    for uid, what in marks:
+        if uid not in present:
+            by_image.setdefault(uid, {})[what] = None
+    return tuple(
+        f"image {uid} is not under {study_dir}: "
+        f"{', '.join(whats)} on it {'is' if len(whats) == 1 else 'are'} kept but not shown"
+        for uid, whats in by_image.items()
     )
-    return tuple(lines)

@@ -207,8 +207,9 @@ def test_marks_on_images_not_retrieved_are_kept_and_listed_apart(tmp_path: Path)
     assert adopted.imported is not None
     assert adopted.imported.outcome is ImportOutcome.WRITTEN
     assert adopted.problems == ()  # a retrieve's images may still be arriving
-    warnings = adopted.imported.warnings
-    assert warnings
-    assert all(line.startswith(f"image {gone_uid} is not under {study}: ") for line in warnings)
+    (warning,) = adopted.imported.warnings  # one line for the image, naming every mark on it
+    assert warning.startswith(f"image {gone_uid} is not under {study}: finding FD-1 ")
+    assert warning.endswith(" on it are kept but not shown")
+    assert warning.count("finding ") + warning.count("nipple") >= 2
     stored = decode(from_json(adopted.imported.path.read_text("utf-8"))).annotations
     assert stored.findings == decode(first).annotations.findings
