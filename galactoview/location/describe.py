@@ -83,7 +83,7 @@ NOT_LOCATED: Final = "not located: needs CC and ML (or MLO) marks and the nipple
 #: Size of a measurable region (or finding) without any value.
 UNCALIBRATED: Final = "uncalibrated"
 
-_UNITS: Final = {"mm": "mm", "mm2": "mm²", "{pixel}": "px"}
+_UNITS: Final = {"mm": "mm", "mm2": "mm²", "{pixel}": "px", "1": "", "[hnsf'U]": "HU"}
 _CALIBRATED_UNITS: Final = frozenset({"mm", "mm2"})
 _SIDES: Final = {Laterality.LEFT: "Left", Laterality.RIGHT: "Right"}
 _MAIN_MEASUREMENT: Final = {
@@ -123,7 +123,10 @@ def number_text(value: float, digits: int = 2) -> str:
 
 
 def unit_text(unit: Code) -> str:
-    """Return how a UCUM unit is written: ``mm``, ``mm²``, ``px``, else its code value."""
+    """Return how a UCUM unit is written: ``mm``, ``mm²``, ``px``, ``HU``, or its code.
+
+    The dimensionless ``1`` (e.g. an OHIF ROI's Mean) is written as nothing.
+    """
     return _UNITS.get(str(unit.value), str(unit.value))
 
 
@@ -144,7 +147,7 @@ def value_text(value: MeasurementValue, *, stored: bool = False) -> str:
         Number and unit.
     """
     number = number_text(value.value) if stored else f"{value.value:.1f}"
-    return f"{number} {unit_text(value.unit)}"
+    return f"{number} {unit_text(value.unit)}".rstrip()  # the unit "1" is written as none
 
 
 def measurement_text(value: MeasurementValue, *, stored: bool = False) -> str:

@@ -306,3 +306,12 @@ def test_a_stored_location_in_legacy_srt_codes_reads_the_same() -> None:
     )
     where = describe_stored_location(stored, Laterality.LEFT)
     assert where.text == "Left, 3 o'clock, UOQ, posterior third, 31 mm from the nipple"
+
+
+def test_dimensionless_and_hounsfield_units_read_plainly() -> None:
+    mean = MeasurementValue(Code("373098007", "SCT", "Mean"), 650.0, Code("1", "UCUM", "px"), CAL)
+    assert measurement_text(mean, stored=True) == f"Mean 650 [{CAL}]"
+    hu = MeasurementValue(
+        Code("373098007", "SCT", "Mean"), 812.5, Code("[hnsf'U]", "UCUM", "HU"), CAL
+    )
+    assert value_text(hu, stored=True) == "812.5 HU"
