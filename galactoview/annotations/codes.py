@@ -59,6 +59,7 @@ __all__ = [
     "PATH_LENGTH",
     "PERSON",
     "PERSON_OBSERVER_NAME",
+    "PERSON_OBSERVER_ORGANIZATION",
     "PIXEL",
     "PRIVATE_SCHEME",
     "RIGHT",
@@ -113,6 +114,7 @@ TRACKING_IDENTIFIER: Final = codes.DCM.TrackingIdentifier  # 112039
 TRACKING_UID: Final = codes.DCM.TrackingUniqueIdentifier  # 112040
 COMMENT: Final = codes.DCM.Comment  # 121106
 PERSON_OBSERVER_NAME: Final = codes.DCM.PersonObserverName  # 121008
+PERSON_OBSERVER_ORGANIZATION: Final = codes.DCM.PersonObserverOrganizationName  # 121009
 PERSON: Final = codes.DCM.Person  # 121006, observer type (CID 270)
 DEVICE: Final = codes.DCM.Device  # 121007, observer type (CID 270)
 MAMMARY_DUCTOGRAM: Final = codes.SCT.MammaryDuctogram  # 18102001 (procedure, CID 6050)

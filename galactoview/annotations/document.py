@@ -418,10 +418,13 @@ class ObservedBy:
         The edit.
     observer
         The reader's name (DICOM PN), may be empty.
+    organization
+        The reader's institution (the revision's "Person Observer's Organization Name").
     """
 
     command: Command
     observer: str
+    organization: str = ""
 
     def describe(self, before: StudySnapshot) -> str:
         """Return the command's own description."""
@@ -440,7 +443,12 @@ class ObservedBy:
             for f in annotations.findings
         )
         return after.with_annotations(
-            replace(annotations, findings=findings, observer=self.observer)
+            replace(
+                annotations,
+                findings=findings,
+                observer=self.observer,
+                observer_organization=self.organization if self.observer else "",
+            )
         )
 
     def _stamps(self, earlier: Finding | None, finding: Finding) -> bool:

@@ -747,6 +747,9 @@ class AnnotationSet:
         Sequence), ``None`` for the first.
     observer
         Person observer of the report (DICOM PN), may be empty.
+    observer_organization
+        The person observer's organisation (TID 1003 "Person Observer's Organization
+        Name"), may be empty.
     series_instance_uid
         Series of the SR revisions, ``None`` if never saved.
     unreadable_groups
@@ -775,6 +778,7 @@ class AnnotationSet:
     series_instance_uid: str | None = field(default=None)
     unreadable_groups: tuple[str, ...] = ()
     foreign_findings: tuple[ForeignFinding, ...] = ()
+    observer_organization: str = ""
 
     def __post_init__(self) -> None:
         _check_uid(self.study_instance_uid, "Study Instance UID")

@@ -768,13 +768,18 @@ def _chest_wall_group(
     )
 
 
-def _observation_context(observer: str) -> hd.sr.ObservationContext:
+def _observation_context(observer: str, organization: str = "") -> hd.sr.ObservationContext:
+    """Return the TID 1001 observation context of a revision.
+
+    The person observer (TID 1003, with the organisation when known), else the device
+    "GalactoView" (TID 1004).
+    """
     if observer:
         return hd.sr.ObservationContext(
             observer_person_context=hd.sr.ObserverContext(
                 observer_type=codes.PERSON,
                 observer_identifying_attributes=hd.sr.PersonObserverIdentifyingAttributes(
-                    name=_person_name(observer)
+                    name=_person_name(observer), organization_name=organization or None
                 ),
             )
         )
@@ -901,7 +906,9 @@ def encode(
         tracking_identifier=hd.sr.TrackingIdentifier(identifier="placeholder")
     )
     measurement_report = hd.sr.MeasurementReport(
-        observation_context=_observation_context(annotations.observer),
+        observation_context=_observation_context(
+            annotations.observer, annotations.observer_organization
+        ),
         procedure_reported=codes.MAMMARY_DUCTOGRAM,
         imaging_measurements=[placeholder],
         referenced_images=library or None,
@@ -1618,6 +1625,14 @@ def _observer(dataset: Dataset) -> str:
     return ""
 
 
+def _observer_organization(dataset: Dataset) -> str:
+    """Return the root's "Person Observer's Organization Name" (TID 1003), ``""`` if none."""
+    for child in _items(dataset, "ContentSequence"):
+        if _same(_concept(child), codes.PERSON_OBSERVER_ORGANIZATION):
+            return str(child.get("TextValue") or "").strip()
+    return ""
+
+
 def _predecessor(dataset: Dataset) -> str | None:
     for study in _items(dataset, "PredecessorDocumentsSequence"):
         for series in _items(study, "ReferencedSeriesSequence"):
@@ -2063,6 +2078,7 @@ def _decode(dataset: Dataset) -> DecodeResult:
         sop_instance_uid=uid_or_none(dataset.get("SOPInstanceUID")),
         previous_revision_uid=_predecessor(dataset),
         observer=_observer(dataset),
+        observer_organization=_observer_organization(dataset),
         series_instance_uid=uid_or_none(dataset.get("SeriesInstanceUID")),
         unreadable_groups=tuple(kept),
         foreign_findings=_foreign_findings(reader, items),

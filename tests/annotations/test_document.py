@@ -343,7 +343,8 @@ def test_an_edit_records_its_reader_on_what_it_changes_and_on_the_revision() -> 
     theirs = AnnotationSet(STUDY, (replace(first, observer="Other^Reader"), second))
     document = StudyDocument(replace(theirs, observer="Other^Reader"))
     me = "Curie^Marie^^Dr"
-    document.execute(ObservedBy(AddFinding(point_finding("FD-3", (5.0, 5.0))), me))
+    document.execute(ObservedBy(AddFinding(point_finding("FD-3", (5.0, 5.0))), me, "Radium"))
+    assert document.annotations.observer_organization == "Radium"
     findings = document.annotations.findings
     assert [f.observer for f in findings] == ["Other^Reader", "", me]  # untouched kept
     assert document.annotations.observer == me
@@ -354,9 +355,10 @@ def test_an_edit_records_its_reader_on_what_it_changes_and_on_the_revision() -> 
     document.undo()
     assert document.annotations.findings[0].observer == "Other^Reader"
     # No reader set: a change is nobody's (the device's), not the previous author's.
-    document.execute(ObservedBy(ReplaceFinding(moved), ""))
+    document.execute(ObservedBy(ReplaceFinding(moved), "", "Radium"))
     assert document.annotations.findings[0].observer == ""
     assert document.annotations.observer == ""
+    assert document.annotations.observer_organization == ""  # no organisation without a name
 
 
 def test_an_observed_command_that_changes_nothing_makes_no_history() -> None:

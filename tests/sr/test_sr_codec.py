@@ -899,3 +899,21 @@ def test_a_volumetric_roi_group_is_listed_not_placed_and_kept(headers: dict[str,
     assert result.annotations.findings == original.findings
     (kept,) = result.annotations.unreadable_groups
     assert '"lesion 1"' in kept
+
+
+def test_the_readers_organization_is_the_observers_tid_1003_row(
+    headers: dict[str, Dataset], tmp_path: Path
+) -> None:
+    original = replace(
+        build(headers), observer="Curie^Marie^^Dr", observer_organization="Institut du Radium"
+    )
+    sr = encode(original, sources(headers))
+    path = tmp_path / "sr.dcm"
+    from_json(to_json(sr)).save_as(path, enforce_file_format=True)
+    dump = validate(path)
+    assert b"Person Observer's Organization Name" in dump
+    assert b"Institut du Radium" in dump
+    read = decode(dcmread(path)).annotations
+    assert (read.observer, read.observer_organization) == ("Curie^Marie^^Dr", "Institut du Radium")
+    nobody = decode(encode(replace(original, observer=""), sources(headers))).annotations
+    assert (nobody.observer, nobody.observer_organization) == ("", "")  # the device observes

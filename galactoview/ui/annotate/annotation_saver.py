@@ -458,7 +458,12 @@ class AnnotationSaver(QObject):
         snapshot = self.workspace.snapshot(study)
         # A save writes what this session changed: the revision is the current reader's
         # (nobody, i.e. the device, when no reader identity is set).
-        annotations = replace(snapshot.annotations, observer=self.workspace.reader)
+        reader = self.workspace.reader
+        annotations = replace(
+            snapshot.annotations,
+            observer=reader,
+            observer_organization=self.workspace.reader_organization if reader else "",
+        )
         locations = self._locations(snapshot)
         walls = snapshot.reader_chest_walls()
         try:

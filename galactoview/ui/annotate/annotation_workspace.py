@@ -110,6 +110,8 @@ class AnnotationWorkspace(QObject):
     reader
         The reader's name (DICOM PN) recorded on every finding an edit adds or changes
         and on the revision it makes (:class:`ObservedBy`); empty when not set.
+    reader_organization
+        The reader's institution, recorded on the revision with the name.
     """
 
     changed = Signal(str)
@@ -125,6 +127,7 @@ class AnnotationWorkspace(QObject):
         self._selected: str | None = None
         self._modified = False
         self.reader = ""
+        self.reader_organization = ""
         self._read_only: dict[str, str] = {}
 
     # --- reading ----------------------------------------------------------------------
@@ -325,7 +328,7 @@ class AnnotationWorkspace(QObject):
         if reason is not None:
             self.read_only_refused.emit(reason)
             return False
-        command = ObservedBy(command, self.reader)
+        command = ObservedBy(command, self.reader, self.reader_organization)
         before = document.snapshot
         if command.apply(before) == before:
             return False

@@ -136,6 +136,7 @@ class ReaderPrompt(QObject):
         self._workspace = workspace
         self.identity = load_reader(settings)
         workspace.reader = self.identity.person_name
+        workspace.reader_organization = self.identity.institution
         self._asked = False
         self.dialog: ReaderIdentityDialog | None = None
 
@@ -163,6 +164,7 @@ class ReaderPrompt(QObject):
         self._settings.set(_NAME_KEY, identity.person_name)
         self._settings.set(_INSTITUTION_KEY, identity.institution)
         self._workspace.reader = identity.person_name
+        self._workspace.reader_organization = identity.institution
 
     def _forget_dialog(self) -> None:
         self.dialog = None

@@ -59,6 +59,7 @@ def test_first_marking_tool_asks_who_reads_and_the_marks_and_revision_say_it(
     text = (folder / sidecar.sidecar_name(study)).read_text("utf-8")
     saved = decode(from_json(text)).annotations
     assert saved.observer == "Curie^Marie^^Dr"
+    assert saved.observer_organization == "Institut du Radium"  # TID 1003, DCM 121009
     assert [f.observer for f in saved.findings] == ["Curie^Marie^^Dr"]
 
 
