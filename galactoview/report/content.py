@@ -419,16 +419,20 @@ def build_study_report(
                     finding.finding_type.value,
                 )
             )
-    observer = annotations.observer or next(
-        (f.observer for f in annotations.findings if f.observer), ""
-    )
+    # The reader is the person who made this revision (its TID 1002 person observer, with
+    # the organisation of TID 1003), not the author of some finding in it.
+    reader = "not recorded"
+    if annotations.observer:
+        reader = format_person_name(annotations.observer)
+        if annotations.observer_organization:
+            reader = f"{reader} ({annotations.observer_organization})"
     return StudyReport(
         _header(study[0]),
         tuple(rows),
         tuple(marks),
         _key_images(annotations, by_uid),
         tuple(notes),
-        format_person_name(observer) if observer else "not recorded",
+        reader,
         annotations.sop_instance_uid or "unsaved (no SR revision)",
     )
 

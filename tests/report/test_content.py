@@ -109,3 +109,18 @@ def test_load_report_keeps_only_annotated_studies() -> None:
     assert loaded.content.report_date == DATE
     assert loaded.content.disclaimer == DISCLAIMER
     assert build_report(loaded.records, [], DATE).studies == ()
+
+
+def test_the_reader_is_who_made_the_revision_with_the_organisation(
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    """Issue 14: "Reader" is the revision's person observer, not some finding's author."""
+    ductogram = [r for r in sample_records if r.study_description.upper().startswith("DUCTOGRAM")]
+    annotations = open_annotations(
+        ductogram[0].study_instance_uid, [r.path for r in ductogram]
+    ).annotations
+    signed = replace(annotations, observer="Curie^Marie^^Dr", observer_organization="Radium")
+    assert build_study_report(signed, sample_records).observer == "Curie, Marie Dr (Radium)"
+    findings = tuple(replace(f, observer="Other^Reader") for f in annotations.findings)
+    nobody = replace(annotations, observer="", findings=findings)
+    assert build_study_report(nobody, sample_records).observer == "not recorded"
