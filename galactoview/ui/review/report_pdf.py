@@ -157,13 +157,16 @@ def marked_image(key: KeyImage, record: ImageRecord) -> QImage:
     font.setPixelSize(max(12, round(30 * scale)))
     font.setBold(True)
     painter.setFont(font)
+    labelled: set[str] = set()
     for mark in key.marks:
         colour = _colour(mark.colour_key, on_paper=False)
         painter.setPen(QPen(colour, max(2.0, 2.5 * scale)))
         painter.setBrush(Qt.BrushStyle.NoBrush)
         points = [mapped(p) for p in mark.region.points]
         anchor = _draw_region(painter, mark.region.graphic_type, points, 8 * scale)
-        painter.drawText(anchor + QPointF(6 * scale, -6 * scale), mark.short_id)
+        if mark.short_id not in labelled:  # a finding's label once per image (e.g. two axes)
+            labelled.add(mark.short_id)
+            painter.drawText(anchor + QPointF(6 * scale, -6 * scale), mark.short_id)
     painter.setPen(QPen(NIPPLE_COLOUR, max(2.0, 2.0 * scale)))
     for nipple in key.nipples:
         centre = mapped(nipple)

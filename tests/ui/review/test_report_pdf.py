@@ -95,3 +95,27 @@ def test_png_key_images_carry_the_marks(qtbot: QtBot, loaded: LoadedReport, tmp_
     unmarked = np.array([colour.red(), colour.green(), colour.blue()])
     assert np.abs(marked[y, x] - unmarked).sum() > 60
     assert marked[y, x][1] > marked[y, x][0]  # the cyst's green
+
+
+def test_a_finding_is_labelled_once_per_key_image(
+    qtbot: QtBot, loaded: LoadedReport, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Bidirectional's two axes (two regions of one finding on one image): one label."""
+    from PySide6.QtGui import QPainter
+
+    key = loaded.content.studies[0].key_images[0]
+    record = next(r for r in loaded.records if r.sop_instance_uid == key.sop_instance_uid)
+    cyst = next(m for m in key.marks if m.short_id == "CY-1")
+    shifted = tuple((c + 40.0, r + 40.0) for c, r in cyst.region.points)
+    second = replace(cyst, region=replace(cyst.region, points=shifted))
+    texts: list[str] = []
+    original = QPainter.drawText
+
+    def recording(painter: QPainter, *args: object) -> None:
+        texts.append(str(args[-1]))
+        original(painter, *args)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(QPainter, "drawText", recording)
+    marked_image(replace(key, marks=(*key.marks, second)), record)
+    assert texts.count("CY-1") == 1
+    assert sorted(t for t in texts if t != "N") == sorted({m.short_id for m in key.marks})
