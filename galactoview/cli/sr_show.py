@@ -9,7 +9,7 @@ from typing import Any
 
 from galactoview.cli.common import fail, print_problems
 from galactoview.cli.sr_reading import UnreadableError, decode_sr
-from galactoview.dicom.loading import scan
+from galactoview.dicom.loading import ImageRecord, scan
 
 __all__ = ["run"]
 
@@ -52,49 +52,36 @@ def _show_folder(folder: Path, as_json: bool, images: Path | None, no_images: bo
     the folder has readable marks.
     """
     from galactoview.sr import sr_codec
-    from galactoview.sr.beside import marks_beside
-    from galactoview.sr.foreign import with_image_laterality
+    from galactoview.sr.beside import study_marks
     from galactoview.sr.listing import image_labels, listing_json, listing_lines
-    from galactoview.sr.persistence import open_annotations
 
     found = scan([folder])
     print_problems(found)
     labels = {}
     if not no_images:
         labels = image_labels(found.images if images is None else scan([images]).images)
-    lateralities = {record.sop_instance_uid: record.image_laterality for record in found.images}
-    studies: dict[str, list[Path]] = {}
+    studies: dict[str, list[ImageRecord]] = {}
     for record in found.images:
-        studies.setdefault(record.study_instance_uid, []).append(record.path)
+        studies.setdefault(record.study_instance_uid, []).append(record)
     if not studies:
         return fail(folder, "no DICOM image found, so no study whose sidecar could be shown")
     documents: list[dict[str, Any]] = []
     lines: list[str] = []
-    for study_uid, paths in studies.items():
+    for study_uid, records in studies.items():
         try:
-            opened = open_annotations(study_uid, paths)
+            marks = study_marks(study_uid, records, found.reports)
         except Exception as exc:  # a Study Instance UID that cannot name a file, ...
             print(
-                f"{paths[0]}: the sidecar of study {study_uid!r} cannot be looked for "
+                f"{records[0].path}: the sidecar of study {study_uid!r} cannot be looked for "
                 f"({sr_codec.describe_error(exc)})",
                 file=sys.stderr,
             )
             continue
-        for problem in opened.problems:
+        for problem in marks.problems:
             print(problem, file=sys.stderr)
-        source, annotations, locations = opened.read_from, opened.annotations, opened.locations
-        if not source:  # no sidecar: an SR beside the images, as the viewer reads
-            reports = [r for r in found.reports if r.study_instance_uid == study_uid]
-            beside = marks_beside(reports)
-            for path, line in beside.problems:
-                print(f"{path}: {line}", file=sys.stderr)
-            if beside.path is None or beside.result is None:
-                continue  # no sidecar and no SR with marks (said above)
-            source = str(beside.path)
-            annotations, locations = beside.result.annotations, beside.result.locations
-        # Another writer's findings without a laterality: that of their images, as in the
-        # viewer and the report.
-        annotations = with_image_laterality(annotations, lateralities)
+        if not marks.source:
+            continue  # no sidecar and no SR with marks (said above)
+        source, annotations, locations = marks.source, marks.annotations, marks.locations
         if as_json:
             document = listing_json(annotations, labels, locations)
             documents.append({"sidecar": source, **document})

@@ -33,9 +33,7 @@ from galactoview.location.chest_wall import study_chest_walls
 from galactoview.location.describe import NOT_LOCATED, describe_finding
 from galactoview.location.localize import FindingLocation
 from galactoview.location.study import locate_document
-from galactoview.sr.beside import marks_beside
-from galactoview.sr.foreign import with_image_laterality
-from galactoview.sr.persistence import open_annotations
+from galactoview.sr.beside import study_marks
 from galactoview.sr.sr_codec import describe_error
 
 __all__ = [
@@ -518,24 +516,12 @@ def load_report(paths: Sequence[Path], report_date: dt.date) -> LoadedReport:
     for study_uid, members in by_study.items():
         image_paths = [record.path for record in members]
         try:
-            opened = open_annotations(study_uid, image_paths)
+            marks = study_marks(study_uid, members, result.reports)
         except Exception as error:  # e.g. ValueError: the UID cannot name a sidecar
             problems.extend(_unusable_study(study_uid, image_paths, error))
             continue
-        problems.extend(opened.problems)
-        annotations, chest_walls = opened.annotations, opened.chest_walls
-        if not opened.read_from:  # no sidecar: an SR beside the images, as the viewer reads
-            reports = [r for r in result.reports if r.study_instance_uid == study_uid]
-            beside = marks_beside(reports)
-            problems.extend(f"{path}: {line}" for path, line in beside.problems)
-            if beside.result is not None:
-                annotations = beside.result.annotations
-                chest_walls = beside.result.chest_walls
-        # Another writer's findings without a laterality: that of their images, as the
-        # viewer shows them (:func:`galactoview.sr.foreign.with_image_laterality`).
-        lateralities = {record.sop_instance_uid: record.image_laterality for record in members}
-        annotations = with_image_laterality(annotations, lateralities)
-        documents.append(_study_document(annotations, chest_walls, members, problems))
+        problems.extend(marks.problems)
+        documents.append(_study_document(marks.annotations, marks.chest_walls, members, problems))
     content = build_report(result.images, documents, report_date, problems)
     return LoadedReport(content, tuple(result.images), tuple(problems))
 

@@ -11,17 +11,20 @@ has one set of marks; ``galactoview sr import`` takes another instead).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pydicom import dcmread
 from pydicom.dataset import Dataset
 
-from galactoview.dicom.loading import StructuredReportFile
+from galactoview.annotations.model import AnnotationSet, ChestWallLine
+from galactoview.dicom.loading import ImageRecord, StructuredReportFile
 from galactoview.sr import sr_codec
+from galactoview.sr.foreign import with_image_laterality
+from galactoview.sr.persistence import open_annotations
 
-__all__ = ["MarksBeside", "marks_beside"]
+__all__ = ["MarksBeside", "StudyMarks", "marks_beside", "study_marks"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,3 +104,71 @@ def marks_beside(reports: Sequence[StructuredReportFile]) -> MarksBeside:
     if chosen is None:
         return MarksBeside(None, None, None, tuple(problems))
     return MarksBeside(chosen[0], chosen[1], chosen[2], tuple(problems))
+
+
+@dataclass(frozen=True, slots=True)
+class StudyMarks:
+    """A study's marks as the viewer shows them, for ``report`` and ``sr show``.
+
+    Attributes
+    ----------
+    source
+        What they were read from: the sidecar, else the SR beside the images; ``""``
+        when neither has marks.
+    annotations
+        The marks; another writer's findings without a laterality have that of their
+        images (:func:`galactoview.sr.foreign.with_image_laterality`).
+    locations, chest_walls
+        As :func:`galactoview.sr.sr_codec.decode` read them.
+    problems
+        ``"path: what"`` lines, in the order met.
+    """
+
+    source: str
+    annotations: AnnotationSet
+    locations: Mapping[str, sr_codec.StoredLocation]
+    chest_walls: Mapping[str, ChestWallLine]
+    problems: tuple[str, ...]
+
+
+def study_marks(
+    study_instance_uid: str,
+    images: Sequence[ImageRecord],
+    reports: Sequence[StructuredReportFile],
+) -> StudyMarks:
+    """Return a study's marks: its sidecar's, else those of the first SR beside its images.
+
+    Parameters
+    ----------
+    study_instance_uid
+        The study.
+    images
+        Its images (their folder holds the sidecar; their Image Laterality is used).
+    reports
+        The SR files the scan found (those of other studies are left out here).
+
+    Returns
+    -------
+    StudyMarks
+        The marks and the problems met.
+
+    Raises
+    ------
+    ValueError
+        From :func:`galactoview.sr.persistence.open_annotations`, e.g. a Study Instance
+        UID that cannot name a sidecar.
+    """
+    opened = open_annotations(study_instance_uid, [record.path for record in images])
+    problems = list(opened.problems)
+    source, annotations = opened.read_from, opened.annotations
+    locations, chest_walls = opened.locations, opened.chest_walls
+    if not source:
+        mine = [r for r in reports if r.study_instance_uid == study_instance_uid]
+        beside = marks_beside(mine)
+        problems.extend(f"{path}: {line}" for path, line in beside.problems)
+        if beside.path is not None and beside.result is not None:
+            source, annotations = str(beside.path), beside.result.annotations
+            locations, chest_walls = beside.result.locations, beside.result.chest_walls
+    sides = {record.sop_instance_uid: record.image_laterality for record in images}
+    annotations = with_image_laterality(annotations, sides)
+    return StudyMarks(source, annotations, locations, chest_walls, tuple(problems))
