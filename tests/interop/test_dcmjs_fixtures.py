@@ -31,7 +31,7 @@ from galactoview.sr import sidecar
 from galactoview.sr.sr_codec import decode, from_json
 from tests.helpers import sample_headers
 from tests.interop.dcmjs import FIXTURES, read_sr
-from tests.sr.third_party import DUCTOGRAM
+from tests.sr.third_party import DUCTOGRAM, unmarked_ductogram
 
 Point = tuple[float, float]
 
@@ -200,9 +200,7 @@ def test_cli_import_stores_every_mark(
 ) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     study = tmp_path / "study"
-    shutil.copytree(
-        sample_dicom_dir() / DUCTOGRAM, study, ignore=shutil.ignore_patterns("galactoview-*")
-    )
+    unmarked_ductogram(study)
     source = tmp_path / "in" / "all_tools.dcm"
     source.parent.mkdir()
     shutil.copyfile(FIXTURES / "all_tools.dcm", source)
@@ -261,9 +259,7 @@ def test_report_and_sr_show_read_an_sr_beside_the_images_as_the_viewer_does(
 ) -> None:
     """No sidecar, OHIF's SR beside the images: the same 16 marks everywhere (left side)."""
     study = tmp_path / "study"
-    shutil.copytree(
-        sample_dicom_dir() / DUCTOGRAM, study, ignore=shutil.ignore_patterns("galactoview-*")
-    )
+    unmarked_ductogram(study)
     shutil.copyfile(FIXTURES / "all_tools.dcm", study / "ohif.dcm")
     capsys.readouterr()
     assert cli.main(["sr", "show", "--json", str(study)]) == 0

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from galactoview.annotations.model import AnnotationSet
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
 from galactoview.paths import sample_dicom_dir
@@ -26,12 +27,15 @@ TRUTH = json.loads((Path(__file__).parents[2] / "sample_data" / "ground_truth.js
 DATE = dt.date(2026, 3, 13)
 
 
-def _ductogram(records: tuple[ImageRecord, ...]) -> StudyReport:
+def _ductogram_annotations(records: tuple[ImageRecord, ...]) -> AnnotationSet:
     ductogram = [r for r in records if r.study_description.upper().startswith("DUCTOGRAM")]
-    annotations = open_annotations(
+    return open_annotations(
         ductogram[0].study_instance_uid, [r.path for r in ductogram]
     ).annotations
-    return build_study_report(annotations, records)
+
+
+def _ductogram(records: tuple[ImageRecord, ...]) -> StudyReport:
+    return build_study_report(_ductogram_annotations(records), records)
 
 
 def test_fd1_row_gives_the_surgeon_the_ground_truth(
@@ -74,10 +78,7 @@ def test_header_observer_sr_uid_and_key_images(sample_records: tuple[ImageRecord
 def test_a_finding_on_one_view_says_why_it_is_not_located(
     sample_records: tuple[ImageRecord, ...],
 ) -> None:
-    ductogram = [r for r in sample_records if r.study_description.upper().startswith("DUCTOGRAM")]
-    annotations = open_annotations(
-        ductogram[0].study_instance_uid, [r.path for r in ductogram]
-    ).annotations
+    annotations = _ductogram_annotations(sample_records)
     fd1 = annotations.findings[0]
     one_view = replace(fd1, regions=fd1.regions[:1], measurements=())
     study = build_study_report(replace(annotations, findings=(one_view,)), sample_records)
@@ -115,10 +116,7 @@ def test_the_reader_is_who_made_the_revision_with_the_organisation(
     sample_records: tuple[ImageRecord, ...],
 ) -> None:
     """Issue 14: "Reader" is the revision's person observer, not some finding's author."""
-    ductogram = [r for r in sample_records if r.study_description.upper().startswith("DUCTOGRAM")]
-    annotations = open_annotations(
-        ductogram[0].study_instance_uid, [r.path for r in ductogram]
-    ).annotations
+    annotations = _ductogram_annotations(sample_records)
     signed = replace(annotations, observer="Curie^Marie^^Dr", observer_organization="Radium")
     assert build_study_report(signed, sample_records).observer == "Curie, Marie Dr (Radium)"
     findings = tuple(replace(f, observer="Other^Reader") for f in annotations.findings)

@@ -10,7 +10,6 @@ for item (the whole group's DICOM JSON equal).
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
@@ -31,7 +30,6 @@ from galactoview.annotations.model import (
 )
 from galactoview.dicom.mammography import Laterality
 from galactoview.location import codes as location_codes
-from galactoview.paths import sample_dicom_dir
 from galactoview.sr import sidecar
 from galactoview.sr.foreign import PRIVATE_CREATOR, PRIVATE_GROUP, with_image_laterality
 from galactoview.sr.persistence import open_annotations, save_annotations
@@ -285,11 +283,7 @@ def test_the_sidecar_keeps_them_through_save_reload_save(
 ) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     study = tmp_path / "study"
-    shutil.copytree(
-        sample_dicom_dir() / third_party.DUCTOGRAM,
-        study,
-        ignore=shutil.ignore_patterns("galactoview-*"),
-    )
+    third_party.unmarked_ductogram(study)
     source = from_json(to_json(third_party.highdicom_report()))
     uid = str(source.StudyInstanceUID)
     path = study / sidecar.sidecar_name(uid)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,6 @@ from galactoview import cli
 from galactoview.annotations import codes
 from galactoview.annotations.model import AnnotationSet, Finding, FindingType, GraphicType
 from galactoview.location import codes as location_codes
-from galactoview.paths import sample_dicom_dir
 from galactoview.sr import sidecar
 from galactoview.sr.sr_codec import decode, from_json
 from tests.helpers import sample_headers
@@ -25,7 +23,7 @@ from tests.sr.ohif_style import (
     Mark,
     ohif_report,
 )
-from tests.sr.third_party import DUCTOGRAM, save
+from tests.sr.third_party import save, unmarked_ductogram
 
 #: Our graphic type of each dcmjs tool's region.
 EXPECTED_TYPES = {
@@ -159,9 +157,7 @@ def test_cli_import_writes_the_marks(
 ) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     study = tmp_path / "study"
-    shutil.copytree(
-        sample_dicom_dir() / DUCTOGRAM, study, ignore=shutil.ignore_patterns("galactoview-*")
-    )
+    unmarked_ductogram(study)
     report = ohif_report()
     source = save(report, tmp_path / "in" / "ohif.dcm")
     capsys.readouterr()

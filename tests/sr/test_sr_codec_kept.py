@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import json
-import shutil
 import struct
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from galactoview.sr.sr_codec import (
     to_json,
 )
 from tests.helpers import sample_headers
+from tests.sr.third_party import unmarked_ductogram
 
 DUCTOGRAM = "20260312_DUCTOGRAM_L"
 IMAGING_MEASUREMENTS = "126010"
@@ -107,9 +107,7 @@ def test_a_save_through_the_sidecar_keeps_the_skipped_group(
 ) -> None:
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
     study = tmp_path / "study"
-    shutil.copytree(
-        sample_dicom_dir() / DUCTOGRAM, study, ignore=shutil.ignore_patterns("galactoview-*")
-    )
+    unmarked_ductogram(study)
     text, broken = corrupt(sample_text, 1, "huge coordinate")
     name = next((sample_dicom_dir() / DUCTOGRAM).glob("galactoview-*.sr.json")).name
     (study / name).write_text(text, encoding="utf-8")

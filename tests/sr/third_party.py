@@ -28,6 +28,7 @@ And a TID 1500 SR to read and keep (issue 13, lossless round trip):
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 
 import highdicom as hd
@@ -73,6 +74,14 @@ def sample_report_path() -> Path:
 def sample_report() -> Dataset:
     """Return the sample ductogram's TID 1500 SR as a new dataset."""
     return from_json(sample_report_path().read_text("utf-8"))
+
+
+def unmarked_ductogram(target: Path) -> Path:
+    """Copy the sample ductogram's images, not its sidecar, to ``target``; return it."""
+    shutil.copytree(
+        sample_dicom_dir() / DUCTOGRAM, target, ignore=shutil.ignore_patterns("galactoview-*")
+    )
+    return target
 
 
 def save(dataset: Dataset, path: Path) -> Path:
