@@ -22,6 +22,11 @@ gives the annotations a new SR revision identity, stamped on every snapshot so t
 undoing past a save never brings an older revision back as predecessor) and
 :meth:`StudyDocument.suggest_chest_wall` (a pectoral line suggested when an image is
 decoded, added to every snapshot that has no line for the image, marked as suggested).
+
+The radiologist's written report (:class:`~galactoview.annotations.report.ClinicalReport`:
+indication, technique, impression, BI-RADS, recommendation…) is part of the snapshot too,
+edited by :class:`EditReport`: it is undone, redone and saved with the marks, and
+"unsaved" covers both.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ from galactoview.annotations.model import (
     NippleLandmark,
     descendants,
 )
+from galactoview.annotations.report import ClinicalReport
 
 __all__ = [
     "AddDuctSegment",
@@ -46,6 +52,7 @@ __all__ = [
     "DeleteMark",
     "DeleteNipple",
     "Edit",
+    "EditReport",
     "MoveChestWall",
     "ObservedBy",
     "ReplaceAnnotations",
@@ -72,6 +79,8 @@ class StudySnapshot:
         The images whose line is only suggested from the pixels (not the reader's, not
         saved); the other lines are the reader's (:meth:`reader_chest_walls`). Images
         without a line are dropped from it.
+    report
+        The radiologist's written report of the study (empty when none was written).
 
     Raises
     ------
@@ -82,6 +91,7 @@ class StudySnapshot:
     annotations: AnnotationSet
     chest_walls: tuple[tuple[str, ChestWallLine], ...] = field(default=())
     suggested: frozenset[str] = field(default=frozenset())
+    report: ClinicalReport = field(default=ClinicalReport())
 
     def __post_init__(self) -> None:
         walls = tuple((str(uid), line) for uid, line in self.chest_walls)
@@ -97,6 +107,7 @@ class StudySnapshot:
         annotations: AnnotationSet,
         chest_walls: Mapping[str, ChestWallLine] | None = None,
         suggested: Mapping[str, ChestWallLine] | None = None,
+        report: ClinicalReport | None = None,
     ) -> StudySnapshot:
         """Return a snapshot of annotations and chest-wall lines given as mappings.
 
@@ -109,6 +120,8 @@ class StudySnapshot:
             ``None``.
         suggested
             Suggested lines by SOP Instance UID, for images without one of the reader's.
+        report
+            The written report (e.g. read from the SR); an empty one when ``None``.
 
         Returns
         -------
@@ -117,7 +130,12 @@ class StudySnapshot:
         """
         walls = dict(chest_walls or {})
         extra = {uid: line for uid, line in (suggested or {}).items() if uid not in walls}
-        return cls(annotations, tuple({**walls, **extra}.items()), frozenset(extra))
+        return cls(
+            annotations,
+            tuple({**walls, **extra}.items()),
+            frozenset(extra),
+            report if report is not None else ClinicalReport(),
+        )
 
     @property
     def study_instance_uid(self) -> str:
@@ -401,6 +419,30 @@ class ReplaceAnnotations:
     def apply(self, before: StudySnapshot) -> StudySnapshot:
         """Put the annotations in place (``ValueError`` for another study's)."""
         return before.with_annotations(self.annotations)
+
+
+@dataclass(frozen=True, slots=True)
+class EditReport:
+    """Replace the study's written report (one undoable edit of any of its fields).
+
+    Attributes
+    ----------
+    report
+        The report as the reader left it.
+    label
+        What the Edit menu says (e.g. "Edit report: impression").
+    """
+
+    report: ClinicalReport
+    label: str = "Edit report"
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return the label."""
+        return self.label
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Put the report in place."""
+        return before if before.report == self.report else replace(before, report=self.report)
 
 
 @dataclass(frozen=True, slots=True)

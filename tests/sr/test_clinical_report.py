@@ -64,8 +64,8 @@ def test_orifice_hours_are_1_to_12_or_central() -> None:
     assert NippleOrifice().central
     assert str(NippleOrifice()) == "central"
     assert str(NippleOrifice(12)) == "12 o'clock"
-    assert NippleOrifice(3).code.value == "129774003"  # CID 6018 "3 o'clock position"
-    assert NippleOrifice(None).code.value == "129786000"  # "Central region"
+    assert cr.orifice_code(NippleOrifice(3)).value == "129774003"  # CID 6018 "3 o'clock position"
+    assert cr.orifice_code(NippleOrifice(None)).value == "129786000"  # "Central region"
     for hour in (0, 13):
         with pytest.raises(ValueError, match="1-12"):
             NippleOrifice(hour)

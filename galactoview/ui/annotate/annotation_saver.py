@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
+from datetime import datetime
 from pathlib import Path
 from typing import Final
 
@@ -40,7 +41,7 @@ from galactoview.dicom.loading import ImageRecord, StructuredReportFile, read_he
 from galactoview.dicom.person_name import format_person_name
 from galactoview.location.localize import FindingLocation
 from galactoview.location.study import locate_document
-from galactoview.sr import sidecar
+from galactoview.sr import sidecar, signing
 from galactoview.sr.beside import marks_beside
 from galactoview.sr.clinical_report import ClinicalReport
 from galactoview.sr.foreign import with_image_laterality
@@ -94,9 +95,6 @@ class AnnotationSaver(QObject):
         self.workspace = workspace
         self._problems = problems
         self._targets: dict[str, SidecarTarget] = {}
-        #: The radiologist's report each study's revision holds, written again with every
-        #: save (the window has no report editor yet: a save must not drop it).
-        self._reports: dict[str, ClinicalReport] = {}
         self._records: dict[str, ImageRecord] = {}
         self._headers: dict[str, Dataset] = {}
         self._blocked: set[str] = set()  # studies waiting for the reader's answer
@@ -195,6 +193,7 @@ class AnnotationSaver(QObject):
         self,
         annotations: AnnotationSet,
         chest_walls: Mapping[str, ChestWallLine] | None,
+        report: ClinicalReport | None,
         *,
         added: bool,
     ) -> None:
@@ -206,25 +205,20 @@ class AnnotationSaver(QObject):
         lateralities = {uid: record.image_laterality for uid, record in self._records.items()}
         annotations = with_image_laterality(annotations, lateralities)
         if not added:
-            self.workspace.set_loaded(annotations, chest_walls)
+            self.workspace.set_loaded(annotations, chest_walls, report)
             return
         try:
-            self.workspace.add_loaded(annotations, chest_walls)
+            self.workspace.add_loaded(annotations, chest_walls, report)
         except ValueError as error:  # edited before it was read: the reader's edits stay
             self._problems.report(f"annotations not read: {error}")
 
-    def _keep_report(self, study: str, report: ClinicalReport | None) -> None:
-        if report is None:
-            self._reports.pop(study, None)
-        else:
-            self._reports[study] = report
-
-    def _lock_if_signed(self, study: str, signature: Signature | None) -> None:
-        """Make a signed revision's marks read-only (PS3.3 C.17.2 Verification Flag VERIFIED).
+    def _lock_if_signed(
+        self, study: str, signature: Signature | None, revision_uid: str | None
+    ) -> None:
+        """Make a signed revision read-only (PS3.3 C.17.2 Verification Flag VERIFIED).
 
         A signed report is changed only by an addendum revision
-        (:mod:`galactoview.sr.signing`); until the window can write one, its marks can be
-        looked at and reported, not edited.
+        (:mod:`galactoview.sr.signing`, :meth:`AnnotationWorkspace.begin_addendum`).
         """
         if signature is None:
             self.workspace.set_read_only(study, None)
@@ -233,8 +227,9 @@ class AnnotationSaver(QObject):
         when = f" on {signature.verified_at:%Y-%m-%d %H:%M}" if signature.verified_at else ""
         self.workspace.set_read_only(
             study,
-            f"these marks are a signed report (signed by {who}{when}): read only; a change "
-            "after signing needs an addendum, which this version cannot write yet",
+            f"this report is signed (by {who}{when}): read only; Report → Write Addendum "
+            "to change it",
+            revision_uid,
         )
 
     def _has_sidecar(self, study: str) -> bool:
@@ -256,9 +251,8 @@ class AnnotationSaver(QObject):
         if found.path is None or found.result is None or found.dataset is None:
             return
         result = found.result
-        self._put_loaded(result.annotations, result.chest_walls, added=added)
-        self._lock_if_signed(study, result.signature)
-        self._keep_report(study, result.report)
+        self._put_loaded(result.annotations, result.chest_walls, result.report, added=added)
+        self._lock_if_signed(study, result.signature, result.annotations.sop_instance_uid)
         self._evidence[study] = evidence_headers(found.dataset)
         target = self._targets.get(study)
         where = f"; edits are saved to {target.path}" if target is not None else ""
@@ -292,9 +286,8 @@ class AnnotationSaver(QObject):
             self._problems.report(opened.target.notice)
         self._targets[study] = opened.target
         self._evidence[study] = dict(opened.evidence)
-        self._put_loaded(opened.annotations, opened.chest_walls, added=added)
-        self._lock_if_signed(study, opened.signature)
-        self._keep_report(study, opened.report)
+        self._put_loaded(opened.annotations, opened.chest_walls, opened.report, added=added)
+        self._lock_if_signed(study, opened.signature, opened.annotations.sop_instance_uid)
 
     def target(self, study_instance_uid: str) -> SidecarTarget | None:
         """Return where a study's annotations are saved (None if not known)."""
@@ -382,7 +375,7 @@ class AnnotationSaver(QObject):
                 target,
                 self._locations(snapshot),
                 snapshot.reader_chest_walls(),
-                report=self._reports.get(study),
+                report=snapshot.report,
             )
         except sidecar.SidecarError:
             raise
@@ -409,6 +402,79 @@ class AnnotationSaver(QObject):
             if study not in self._blocked:
                 ok = self._save(study) and ok
         return ok
+
+    def missing_for_signing(self, study: str) -> tuple[str, ...]:
+        """Return what the study's report lacks before it can be signed (empty: complete).
+
+        See :func:`galactoview.sr.signing.missing_for_signing`; findings are located from
+        the marks as they are now.
+        """
+        snapshot = self.workspace.snapshot(study)
+        return signing.missing_for_signing(
+            snapshot.annotations, snapshot.report, self._locations(snapshot)
+        )
+
+    def sign(self, study: str) -> str:
+        """Sign the study's report now: a new revision, COMPLETE and VERIFIED by the reader.
+
+        Writes what is pending with the reader's signature (PS3.3 C.17.2: Verifying
+        Observer Name and Organization, Verification DateTime); the study is read-only
+        afterwards (a later change is an addendum).
+
+        Returns
+        -------
+        str
+            The signed revision's SOP Instance UID.
+
+        Raises
+        ------
+        ValueError
+            Nothing was written: no reader identity set, the study is read-only (already
+            signed), :class:`~galactoview.sr.persistence.IncompleteReportError` (what is
+            missing), :class:`~galactoview.sr.persistence.SignedRevisionError`, or the
+            sidecar could not be written (its message names the file).
+        """
+        reason = self.workspace.read_only_reason(study)
+        if reason is not None:
+            raise ValueError(reason)
+        reader = self.workspace.reader
+        organization = self.workspace.reader_organization
+        if not reader or not organization:
+            raise ValueError(
+                "set your name and institution first (Edit → Reader Identity…): the "
+                "signature names both"
+            )
+        target = self._targets.get(study)
+        headers = self._headers_for(study)
+        if target is None or headers is None:
+            raise ValueError(f"study {study} has no place to save its marks or its images")
+        self._timer.stop()
+        revision = self._revision(study)
+        snapshot = self.workspace.snapshot(study)
+        annotations = replace(
+            snapshot.annotations, observer=reader, observer_organization=organization
+        )
+        signature = Signature(reader, organization, datetime.now().astimezone())
+        try:
+            saved, next_target = save_annotations(
+                annotations,
+                headers,
+                target,
+                self._locations(snapshot),
+                snapshot.reader_chest_walls(),
+                report=snapshot.report,
+                signature=signature,
+            )
+        except ValueError:
+            raise
+        except sidecar.SidecarError as error:
+            raise ValueError(str(error)) from error
+        except Exception as error:  # a header the SR cannot use, or a bug: nothing written
+            raise ValueError(f"the SR could not be built ({_failure(error)})") from error
+        self._succeeded(study, saved, next_target, revision)
+        uid = saved.sop_instance_uid or ""
+        self._lock_if_signed(study, signature, uid)
+        return uid
 
     def _headers_for(self, study: str) -> list[Dataset] | None:
         """Return the headers of the study's images and of every image its marks reference."""
@@ -467,7 +533,7 @@ class AnnotationSaver(QObject):
         locations = self._locations(snapshot)
         walls = snapshot.reader_chest_walls()
         try:
-            report = self._reports.get(study)
+            report = snapshot.report
             saved, next_target = save_annotations(
                 annotations, headers, target, locations, walls, report=report
             )

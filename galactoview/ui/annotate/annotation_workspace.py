@@ -14,6 +14,7 @@ Ctrl+Z undoes the last edit wherever it was made; the stack's texts are the comm
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
@@ -24,6 +25,7 @@ from galactoview.annotations.document import (
     Command,
     DeleteMark,
     DeleteNipple,
+    EditReport,
     MoveChestWall,
     ObservedBy,
     ReplaceDuctSegment,
@@ -40,6 +42,7 @@ from galactoview.annotations.model import (
     NippleLandmark,
     is_valid_uid,
 )
+from galactoview.annotations.report import Addendum, ClinicalReport
 
 #: Stands for a study whose Study Instance UID is not a UID: shown, never annotated.
 UNSTORABLE_STUDY = "2.25.0"
@@ -128,7 +131,8 @@ class AnnotationWorkspace(QObject):
         self._modified = False
         self.reader = ""
         self.reader_organization = ""
-        self._read_only: dict[str, str] = {}
+        #: Signed studies: (why they are read only, the signed revision's SOP Instance UID).
+        self._read_only: dict[str, tuple[str, str | None]] = {}
 
     # --- reading ----------------------------------------------------------------------
 
@@ -210,16 +214,18 @@ class AnnotationWorkspace(QObject):
         self,
         annotations: AnnotationSet,
         chest_walls: Mapping[str, ChestWallLine] | None = None,
+        report: ClinicalReport | None = None,
     ) -> None:
         """Put annotations read from disk in place, unmodified (not an undoable edit).
 
         ``chest_walls`` are the reader's lines the SR stored; images without one keep
-        the line suggested for them (:meth:`StudyDocument.load`). The undo history of
+        the line suggested for them (:meth:`StudyDocument.load`); ``report`` is the
+        written report the SR held (none: an empty one). The undo history of
         that study is no longer valid and the whole stack is cleared (an undo must never
         resurrect annotations of a file replaced since).
         """
         study = annotations.study_instance_uid
-        state = StudySnapshot.of(annotations, chest_walls)
+        state = StudySnapshot.of(annotations, chest_walls, report=report)
         document = self._documents.get(study)
         if document is None:
             self._documents[study] = StudyDocument(state)
@@ -234,6 +240,7 @@ class AnnotationWorkspace(QObject):
         self,
         annotations: AnnotationSet,
         chest_walls: Mapping[str, ChestWallLine] | None = None,
+        report: ClinicalReport | None = None,
     ) -> None:
         """Put a study read from disk next to the studies open, keeping their undo history.
 
@@ -248,7 +255,7 @@ class AnnotationWorkspace(QObject):
             refer to it: :meth:`set_loaded` is the way to replace it).
         """
         study = annotations.study_instance_uid
-        state = StudySnapshot.of(annotations, chest_walls)
+        state = StudySnapshot.of(annotations, chest_walls, report=report)
         document = self._documents.get(study)
         if document is None:
             self._documents[study] = StudyDocument(state)
@@ -276,8 +283,10 @@ class AnnotationWorkspace(QObject):
         document.mark_saved(annotations, revision)
         self._update_modified()
 
-    def set_read_only(self, study_instance_uid: str, reason: str | None) -> None:
-        """Make a study's marks read-only (a signed report), or editable with ``None``.
+    def set_read_only(
+        self, study_instance_uid: str, reason: str | None, signed_revision_uid: str | None = None
+    ) -> None:
+        """Make a study's marks and report read-only (a signed report), or editable with ``None``.
 
         Parameters
         ----------
@@ -285,15 +294,82 @@ class AnnotationWorkspace(QObject):
             The study.
         reason
             What an edit is told (e.g. who signed and when); ``None``: editable.
+        signed_revision_uid
+            The signed revision: while the study's report is an addendum to it
+            (:meth:`begin_addendum`), the study can be edited again.
         """
         if reason is None:
             self._read_only.pop(study_instance_uid, None)
         else:
-            self._read_only[study_instance_uid] = reason
+            self._read_only[study_instance_uid] = (reason, signed_revision_uid)
 
     def read_only_reason(self, study_instance_uid: str) -> str | None:
-        """Return why a study's marks cannot be edited, ``None`` when they can."""
-        return self._read_only.get(study_instance_uid)
+        """Return why a study's marks cannot be edited, ``None`` when they can.
+
+        A signed study is editable while its report is an addendum to the signed
+        revision (PS3.3 C.17.2: the signed document itself is never changed; the
+        addendum is a new revision).
+        """
+        found = self._read_only.get(study_instance_uid)
+        if found is None:
+            return None
+        reason, signed = found
+        addendum = self.report(study_instance_uid).addendum
+        if signed is not None and addendum is not None and addendum.signed_revision_uid == signed:
+            return None
+        return reason
+
+    def signed_revision(self, study_instance_uid: str) -> str | None:
+        """Return the SOP Instance UID of the study's signed revision, ``None`` if unsigned."""
+        found = self._read_only.get(study_instance_uid)
+        return None if found is None else found[1]
+
+    def report(self, study_instance_uid: str) -> ClinicalReport:
+        """Return the study's written report (empty when none)."""
+        return self.snapshot(study_instance_uid).report
+
+    def set_report(
+        self, study_instance_uid: str, report: ClinicalReport, label: str = "Edit report"
+    ) -> bool:
+        """Replace the study's written report as one undoable edit.
+
+        Returns
+        -------
+        bool
+            Whether it was changed (not when equal, read-only, or unstorable).
+        """
+        return self.execute(study_instance_uid, EditReport(report, label))
+
+    def begin_addendum(self, study_instance_uid: str, text: str) -> bool:
+        """Start an addendum to the study's signed report (undoable; the study becomes editable).
+
+        Parameters
+        ----------
+        study_instance_uid
+            A signed study.
+        text
+            What the addendum says.
+
+        Returns
+        -------
+        bool
+            Whether the addendum was started: not when the study is not signed.
+
+        Raises
+        ------
+        ValueError
+            For an empty text.
+        """
+        signed = self.signed_revision(study_instance_uid)
+        if signed is None:
+            return False
+        addendum = Addendum(signed, text)
+        report = replace(self.report(study_instance_uid), addendum=addendum)
+        reason = self._read_only.pop(study_instance_uid)
+        try:
+            return self.execute(study_instance_uid, EditReport(report, "Start addendum"))
+        finally:
+            self._read_only[study_instance_uid] = reason
 
     def clear(self) -> None:
         """Forget every study's document and the undo history."""
@@ -324,7 +400,7 @@ class AnnotationWorkspace(QObject):
         document = self._document(study_instance_uid)
         if document.study_instance_uid == UNSTORABLE_STUDY:
             return False
-        reason = self._read_only.get(study_instance_uid)
+        reason = self.read_only_reason(study_instance_uid)
         if reason is not None:
             self.read_only_refused.emit(reason)
             return False

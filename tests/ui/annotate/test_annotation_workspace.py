@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from pytestqt.qtbot import QtBot
 
 from galactoview.annotations.model import AnnotationSet, ChestWallLine, NippleLandmark
+from galactoview.annotations.report import ClinicalReport
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from tests.annotations.test_document import IMAGE, STUDY, point_finding, trace
 
@@ -147,3 +150,41 @@ def test_a_study_added_keeps_the_undo_history_of_the_studies_open() -> None:
     with pytest.raises(ValueError, match="has edits to undo"):
         workspace.add_loaded(AnnotationSet(STUDY))
     assert workspace.annotations(STUDY).findings == (finding,)
+
+
+def test_a_report_edit_is_one_undoable_edit_that_makes_the_study_unsaved() -> None:
+    workspace = AnnotationWorkspace()
+    workspace.set_loaded(AnnotationSet(STUDY))
+    report = ClinicalReport(impression="Intraductal filling defect, 2 o'clock.")
+    assert workspace.set_report(STUDY, report, "Edit report: impression")
+    assert workspace.report(STUDY) == report
+    assert workspace.is_modified()
+    assert workspace.undo_stack.undoText() == "Edit report: impression"
+    assert not workspace.set_report(STUDY, report)  # unchanged: no edit
+    workspace.undo_stack.undo()
+    assert workspace.report(STUDY) == ClinicalReport()
+    assert not workspace.is_modified()
+
+
+def test_a_signed_study_is_editable_only_while_its_report_is_an_addendum() -> None:
+    workspace = AnnotationWorkspace()
+    signed_uid = "1.2.826.0.1.3680043.8.498.1"
+    workspace.set_loaded(AnnotationSet(STUDY), report=ClinicalReport(impression="Signed."))
+    workspace.set_read_only(STUDY, "signed by Dr X", signed_uid)
+    refused: list[str] = []
+    workspace.read_only_refused.connect(refused.append)
+    assert not workspace.set_report(STUDY, ClinicalReport(impression="Changed."))
+    assert refused == ["signed by Dr X"]
+    assert workspace.begin_addendum(STUDY, "Second lesion seen on the ML.")
+    assert workspace.read_only_reason(STUDY) is None
+    addendum = workspace.report(STUDY).addendum
+    assert addendum is not None and addendum.signed_revision_uid == signed_uid
+    assert workspace.report(STUDY).impression == "Signed."  # the signed text is kept
+    assert workspace.set_report(
+        STUDY, replace(workspace.report(STUDY), impression="Signed. See addendum.")
+    )
+    workspace.undo_stack.undo()
+    workspace.undo_stack.undo()  # the addendum taken back: read only again
+    assert workspace.read_only_reason(STUDY) == "signed by Dr X"
+    unsigned = "1.2.826.0.1.3680043.8.498.99"
+    assert not workspace.begin_addendum(unsigned, "not signed")

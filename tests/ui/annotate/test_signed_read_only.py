@@ -47,14 +47,14 @@ def test_a_signed_revision_opens_read_only_and_an_edit_says_why(
     assert again.workspace.annotations(study).findings == (finding,)  # refused
     assert not again.workspace.is_modified()
     assert messages == [again.workspace.read_only_reason(study)]
-    assert "signed by Lindqvist, Åsa on 2026-12-04 18:30" in messages[0]
+    assert "signed (by Lindqvist, Åsa on 2026-12-04 18:30)" in messages[0]
     assert again.statusBar().currentMessage() == f"Not changed: {messages[0]}"
 
 
 def test_a_draft_report_survives_an_edit_and_autosave(
     open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:
-    """The window has no report editor yet: a save writes the report it read, unchanged."""
+    """A save after a marks edit writes the report it read, unchanged."""
     folder, study, _, draft = study_with_report(open_window, tmp_path, None)
     again = open_window([folder])
     assert again.workspace.read_only_reason(study) is None  # a draft is not signed
