@@ -30,17 +30,19 @@ def image_text(record: ImageRecord) -> str:
 
 
 def window_title(record: ImageRecord | None, modified: bool) -> str:
-    """Return the window title: GalactoView — patient — study (of ``record``, if any).
+    """Return the window title: patient — study (of ``record``), or "GalactoView" when none.
 
-    A leading bullet says that annotations are not saved yet (``modified``).
+    The application's name is not in a study's title: Qt adds the application display
+    name after every title that is not that name itself (``QPlatformWindow::
+    formatWindowTitle``, " — GalactoView" on X11 and Windows), which made
+    "GalactoView — patient — study — GalactoView". A leading bullet says that
+    annotations are not saved yet (``modified``; nothing is unsaved without a study).
     """
-    parts = ["GalactoView"]
-    if record is not None:
-        parts += [
-            format_person_name(record.patient_name) or record.patient_id or "Unknown patient",
-            record.study_description or "Study",
-        ]
-    return ("• " if modified else "") + " — ".join(parts)
+    if record is None:
+        return "GalactoView"
+    patient = format_person_name(record.patient_name) or record.patient_id or "Unknown patient"
+    title = f"{patient} — {record.study_description or 'Study'}"
+    return f"• {title}" if modified else title
 
 
 class StatusPanel(QObject):

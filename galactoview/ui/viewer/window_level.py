@@ -8,6 +8,7 @@ preset list show for a VOI transform (PS3.3 C.11.2).
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from galactoview.imaging.display import VoiLut, Window
@@ -38,9 +39,19 @@ def window_after_drag(start: Window, dx_fraction: float, dy_fraction: float, spa
         center (darker image), as in most radiology viewers. The width is clamped
         to the smallest valid value for the VOI LUT Function (PS3.3 C.11.2.1.2);
         the function is kept and the explanation dropped (it is no longer a preset).
+        Both are rounded to whole values, or to a thousandth of the span's order of magnitude
+        when smaller (12–16-bit mammograms: "W 3479", not "W 3478.54"; finer for
+        images of small float values).
     """
+    finite = span > 0 and math.isfinite(span)
+    step = min(1.0, 10.0 ** (math.floor(math.log10(span)) - 3)) if finite else 1.0
+    decimals = max(0, -round(math.log10(step)))
+
+    def rounded(value: float) -> float:
+        return round(round(value / step) * step, decimals)
+
     moved = start.with_center_width(
-        start.center + dy_fraction * span, start.width + dx_fraction * span
+        rounded(start.center + dy_fraction * span), rounded(start.width + dx_fraction * span)
     )
     return replace(moved, explanation="")
 

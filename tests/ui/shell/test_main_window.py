@@ -18,6 +18,7 @@ from pytestqt.qtbot import QtBot
 from galactoview import paths
 from galactoview.dicom.loading import ImageRecord, load_pixels
 from galactoview.imaging.display import VoiLut, VoiLutFunction, Window
+from galactoview.reading.corner_text import voi_label
 from galactoview.ui.shell.main_window import DECODING_MESSAGE, MainWindow, format_person_name
 from galactoview.ui.viewer.decoding import DecodedImage, decode_image
 from galactoview.ui.viewer.viewport import Viewport
@@ -126,7 +127,7 @@ def test_opens_on_post_contrast_cc_showing_core_output(
     open_window: OpenWindow, study_dir: Path
 ) -> None:
     window = open_window([study_dir])
-    assert window.windowTitle() == "GalactoView — Phantom, Jane — Galactography left"
+    assert window.windowTitle() == "Phantom, Jane — Galactography left"
     assert window.current_index == 1
     assert window.records[1].path.name == "cc.dcm"
     assert window.browser.current_index() == 1
@@ -345,6 +346,15 @@ def test_window_after_drag_is_pure_math() -> None:
     start = Window(100.0, 50.0, VoiLutFunction.SIGMOID, "SOFT")
     moved = window_after_drag(start, 0.5, -0.25, 400.0)
     assert moved == Window(0.0, 250.0, VoiLutFunction.SIGMOID, "")
+
+
+def test_a_dragged_window_has_no_stray_decimals() -> None:
+    """A 12-16-bit span gives whole values ("W 6119"); a span of 0.8 keeps 4 decimals."""
+    dragged = window_after_drag(Window(2048.0, 4096.0), 0.123456, -0.0333, 16383.0)
+    assert (dragged.center, dragged.width) == (1502.0, 6119.0)  # 6118.58, 1502.45
+    assert voi_label(dragged) == "W 6119 L 1502"
+    fine = window_after_drag(Window(0.5, 0.5, VoiLutFunction.SIGMOID), 0.0123, 0.0, 0.8)
+    assert fine.width == 0.5098
 
 
 def test_presets_switch_from_combo_and_keys(

@@ -28,10 +28,11 @@ def study_records(folder: Path) -> tuple[ImageRecord, ...]:
 def test_window_title_names_patient_and_study_and_marks_unsaved(tmp_path: Path) -> None:
     record = study_records(tmp_path)[0]
     assert window_title(None, False) == "GalactoView"
-    assert window_title(None, True) == "• GalactoView"
+    assert window_title(None, True) == "GalactoView"  # no study: nothing unsaved
     title = window_title(record, True)
-    assert title.startswith("• GalactoView — ")
-    assert title.endswith(f" — {record.study_description or 'Study'}")
+    assert title == f"• Phantom, Jane — {record.study_description or 'Study'}"
+    assert "GalactoView" not in title  # Qt appends the application display name itself
+    assert not window_title(record, False).startswith("•")
 
 
 def test_image_text_names_view_and_contrast_phase(tmp_path: Path) -> None:
