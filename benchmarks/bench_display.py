@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Final
 
@@ -51,7 +51,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QCoreApplication, QEvent, QObject
 from PySide6.QtGui import QGuiApplication
-from PySide6.QtWidgets import QApplication, QGridLayout, QWidget
+from PySide6.QtWidgets import QApplication, QGridLayout, QMainWindow, QWidget
 
 # isort: split
 # pyqtgraph must come after PySide6 so that it binds to PySide6.
@@ -65,7 +65,9 @@ from galactoview.paths import sample_dicom_dir
 from galactoview.reading.hanging import mammography_hanging
 from galactoview.sr import persistence, sidecar, sr_codec
 from galactoview.ui.annotate.annotation_items import AnnotationLayer
+from galactoview.ui.annotate.annotation_saver import AnnotationSaver
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
+from galactoview.ui.shell.errors import ProblemReporter, ProblemsDock
 from galactoview.ui.viewer.hanging_view import HangingView
 from galactoview.ui.viewer.viewport import Viewport
 
@@ -494,6 +496,77 @@ def measure_sr_open_50(
             app.processEvents()
 
 
+def measure_autosave_stall(study: Path, *, runs: int = 5, warmup: int = 1) -> dict[str, Any]:
+    """Time how long an autosave of 50 findings holds the GUI thread, and the old way.
+
+    The 50-finding copy of :func:`measure_sr_open_50` is opened by an
+    :class:`AnnotationSaver` (as the window does). One run: a finding's note is edited
+    (one undoable edit), then the autosave timer's work is timed in the GUI thread
+    (gathering the snapshot, target and headers, and handing them to the save thread:
+    ``autosave_gui_stall_ms``), then the save thread is waited for, untimed. The same
+    edit saved the old way, encoded and written in the GUI thread
+    (``AnnotationSaver.save_now``), is ``autosave_sync_ms``: what the GUI thread used to
+    wait for after every edit.
+
+    Returns
+    -------
+    dict
+        ``autosave_gui_stall_ms`` and ``autosave_sync_ms`` (medians), and
+        ``autosave``: ``max_stall_ms``, ``runs``, ``findings``, ``saved_in_thread`` (every
+        background save wrote a new revision) and ``problems``.
+    """
+    app = _application()
+    with tempfile.TemporaryDirectory(prefix="galactoview-bench-autosave-") as temporary:
+        root = Path(temporary)
+        study_uid, _paths, findings = _annotated_copy(study, root / "ductogram")
+        records = scan([root / "ductogram"]).images
+        window = QMainWindow()
+        dock = ProblemsDock(window)
+        reporter = ProblemReporter(dock, window.statusBar())
+        workspace = AnnotationWorkspace(parent=window)
+        saver = AnnotationSaver(workspace, reporter, window)
+        try:
+            saver.open_studies(records)
+            stalls: list[float] = []
+            syncs: list[float] = []
+            in_thread = True
+            for run in range(warmup + runs):
+                for background in (True, False):
+                    finding = workspace.annotations(study_uid).findings[run % findings]
+                    edited = replace(finding, note=f"{finding.note} ({run}, {background})")
+                    workspace.replace_finding(edited, "Edit note")
+                    before = workspace.annotations(study_uid).sop_instance_uid
+                    start = time.perf_counter()
+                    if background:
+                        saver._on_timer()  # what the autosave timer runs
+                    else:
+                        saver.save_now()
+                    elapsed = time.perf_counter() - start
+                    if background:
+                        saver._drain()  # untimed: the save thread finishes
+                        after = workspace.annotations(study_uid).sop_instance_uid
+                        in_thread &= after != before and not workspace.is_modified()
+                    if run >= warmup:
+                        (stalls if background else syncs).append(elapsed)
+            return {
+                "autosave_gui_stall_ms": 1000 * statistics.median(stalls),
+                "autosave_sync_ms": 1000 * statistics.median(syncs),
+                "autosave": {
+                    "max_stall_ms": 1000 * max(stalls),
+                    "runs": runs,
+                    "findings": findings,
+                    "saved_in_thread": in_thread,
+                    "problems": [
+                        dock.list_widget.item(row).text() for row in range(dock.list_widget.count())
+                    ],
+                },
+            }
+        finally:
+            window.close()
+            window.deleteLater()
+            app.processEvents()
+
+
 def _start_once(study: Path, cache: Path, config: Path, timeout: float) -> float:
     """Launch the viewer on ``study``; return seconds until it says the first image is shown."""
     env = dict(os.environ)
@@ -583,6 +656,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: dict[str, Any] = {"qt_platform": qt_platform()}
     if args.sr_open_only:
         results |= measure_sr_open_50(args.study, runs=max(1, args.sr_runs))
+        results |= measure_autosave_stall(args.study, runs=max(1, args.sr_runs))
         _print(results, as_json=args.json)
         return 0
     # Start-up first: this process holds no images yet, the machine is at its quietest.

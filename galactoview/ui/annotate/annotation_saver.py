@@ -9,8 +9,13 @@ suggested ones), and turns a conflict (the sidecar changed on
 disk since it was read — another workstation) into a question for the reader: reload
 theirs, or keep both.
 
-Autosave runs :data:`AUTOSAVE_DELAY_S` seconds after the last edit and when the window
-closes. Nothing a reader does is lost:
+Autosave runs :data:`AUTOSAVE_DELAY_S` seconds after the last edit, **in a save thread**:
+the GUI thread only gathers the immutable snapshot, the target and the image headers;
+locating, encoding the SR and writing it happen in the thread, and the outcome comes
+back queued (issue 15: no hitch after an edit). Saving on close, Ctrl+S, signing and
+storing to a PACS wait for the autosave under way and then save in the GUI thread.
+
+Nothing a reader does is lost:
 
 - a save that fails in the study folder (disk full, permissions, a folder or FIFO in the
   way) is retried at once in the per-user sidecar folder, next to any sidecar there
@@ -26,7 +31,8 @@ closes. Nothing a reader does is lost:
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import replace
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Final
@@ -86,6 +92,8 @@ class AnnotationSaver(QObject):
     saved = Signal(str)
     conflict = Signal(str)
     storage_changed = Signal()
+    #: A background save of this study finished (emitted in the save thread, queued).
+    _written = Signal(str)
 
     def __init__(
         self, workspace: AnnotationWorkspace, problems: ProblemReporter, parent: QWidget
@@ -105,6 +113,11 @@ class AnnotationSaver(QObject):
         self._timer.timeout.connect(self._on_timer)
         workspace.changed.connect(self._on_changed)
         self._loading = False
+        #: Autosaves run here, one at a time, in order (issue 15: the GUI never waits for
+        #: an SR to be encoded and written); study -> (what was saved, its outcome).
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sr-autosave")
+        self._in_flight: dict[str, tuple[_SaveJob, Future[_SaveOutcome]]] = {}
+        self._written.connect(self._on_written)
 
     # --- loading ------------------------------------------------------------------------
 
@@ -166,6 +179,7 @@ class AnnotationSaver(QObject):
         tuple of str
             The Study Instance UIDs read, in the order of ``records``.
         """
+        self._drain()
         known = {record.study_instance_uid for record in self._records.values()}
         self._records = {record.sop_instance_uid: record for record in records}
         studies: dict[str, list[ImageRecord]] = {}
@@ -322,6 +336,7 @@ class AnnotationSaver(QObject):
     def discard_unsaved(self) -> None:
         """Drop every study's unsaved marks on the reader's word (before closing them)."""
         self._timer.stop()
+        self._drain()
         self._failures.clear()
         self._blocked.clear()
         self.workspace.clear()
@@ -354,6 +369,7 @@ class AnnotationSaver(QObject):
         sidecar.SidecarError
             When it cannot be written either; the message names the file.
         """
+        self._drain(study)
         headers = self._headers_for(study)
         if headers is None:
             raise sidecar.SidecarError(path, "the marks' images cannot be read to save them")
@@ -392,11 +408,19 @@ class AnnotationSaver(QObject):
         self._timer.start(round(AUTOSAVE_DELAY_S * 1000))
 
     def _on_timer(self) -> None:
-        self.save_now()
+        """Autosave: each study with unsaved edits is saved in the save thread."""
+        for study in self.workspace.dirty_studies():
+            if study not in self._blocked:
+                self._save_in_background(study)
 
     def save_now(self) -> bool:
-        """Save every study with unsaved edits now; return whether all were saved."""
+        """Save every study with unsaved edits now; return whether all were saved.
+
+        Waits for the autosaves under way first (their outcome counts), then saves
+        what is still unsaved in this thread.
+        """
         self._timer.stop()
+        self._drain()
         ok = True
         for study in self.workspace.dirty_studies():
             if study not in self._blocked:
@@ -434,6 +458,7 @@ class AnnotationSaver(QObject):
             missing), :class:`~galactoview.sr.persistence.SignedRevisionError`, or the
             sidecar could not be written (its message names the file).
         """
+        self._drain(study)
         reason = self.workspace.read_only_reason(study)
         if reason is not None:
             raise ValueError(reason)
@@ -513,14 +538,19 @@ class AnnotationSaver(QObject):
             headers.append(self._headers[uid])
         return headers + stubs
 
-    def _save(self, study: str) -> bool:
+    def _prepare(self, study: str) -> _SaveJob | None:
+        """Gather, in the GUI thread, everything a save of ``study`` needs (immutable).
+
+        Returns ``None`` after reporting why the study cannot be saved.
+        """
         target = self._targets.get(study)
         if target is None:
-            return self._failed(study, f"study {study} has no place to save its marks")
+            self._failed(study, f"study {study} has no place to save its marks")
+            return None
         headers = self._headers_for(study)
         if headers is None:
-            return self._failed(study, f"the images of study {study} cannot be read to save")
-        revision = self._revision(study)
+            self._failed(study, f"the images of study {study} cannot be read to save")
+            return None
         snapshot = self.workspace.snapshot(study)
         # A save writes what this session changed: the revision is the current reader's
         # (nobody, i.e. the device, when no reader identity is set).
@@ -530,47 +560,80 @@ class AnnotationSaver(QObject):
             observer=reader,
             observer_organization=self.workspace.reader_organization if reader else "",
         )
-        locations = self._locations(snapshot)
-        walls = snapshot.reader_chest_walls()
-        try:
-            report = snapshot.report
-            saved, next_target = save_annotations(
-                annotations, headers, target, locations, walls, report=report
-            )
-        except sidecar.SidecarConflict:
-            self._blocked.add(study)
-            self._ask_about_conflict(study, target)
-            return False
-        except sidecar.SidecarError as error:
-            if target.fallback_path is None:
-                return self._failed(study, _failure(error))
-            fallback = self._fallback_target(study, target.fallback_path, error)
-            fallback = replace(fallback, signed_revision_uid=target.signed_revision_uid)
-            try:
-                saved, next_target = save_annotations(
-                    annotations, headers, fallback, locations, walls, report=report
-                )
-            except Exception as second:  # any failure leaves the marks unsaved
-                return self._failed(study, f"{_failure(error)}; {_failure(second)}")
-            self._problems.report(
-                f"annotations could not be saved in the study folder ({error}); "
-                f"saved to {next_target.path} instead"
-            )
-        except Exception as error:  # a header the SR cannot use, or a bug:
-            # the marks are not on disk, so the reader must know (banner, question on close).
-            return self._failed(study, f"the SR could not be built ({_failure(error)})")
-        self._succeeded(study, saved, next_target, revision)
-        return True
+        return _SaveJob(
+            study,
+            target,
+            tuple(headers),
+            replace(snapshot, annotations=annotations),
+            tuple(self._records.values()),
+            self._revision(study),
+        )
 
-    def _fallback_target(self, study: str, path: Path, error: Exception) -> SidecarTarget:
-        """Return the per-user target after ``error``; never replaces a file not read."""
-        notice = f"Marks are saved in {path} (the study folder failed: {error})"
+    def _save(self, study: str) -> bool:
+        """Save a study now, in the GUI thread (close, Ctrl+S, before PACS store)."""
+        self._drain(study)
+        job = self._prepare(study)
+        if job is None:
+            return False
+        return self._apply(job, _write(job))
+
+    def _save_in_background(self, study: str) -> None:
+        """Start an autosave of ``study`` in the save thread; the GUI never waits for it.
+
+        Only the snapshot (immutable), the target and the image headers go to the thread
+        (:func:`_write`); the outcome comes back queued (:meth:`_on_written`).
+        """
+        if study in self._in_flight:
+            return  # saved again when it is back (:meth:`_apply` restarts the timer)
+        job = self._prepare(study)
+        if job is None:
+            return
+        future = self._executor.submit(_write, job)
+        self._in_flight[study] = (job, future)
+        future.add_done_callback(lambda _done: self._announce(study))
+
+    def _announce(self, study: str) -> None:
+        """Tell the GUI thread a background save ended (runs in the save thread)."""
         try:
-            existing = path.is_file()
-        except OSError:
-            existing = False
-        # A per-user sidecar this session did not read is kept: ours goes next to it.
-        return SidecarTarget(study, path, None, alongside=existing, notice=notice)
+            self._written.emit(study)
+        except RuntimeError:  # the window was closed meanwhile: save_now applied it
+            pass
+
+    def _on_written(self, study: str) -> None:
+        """Apply the outcome of a background save (queued into the GUI thread)."""
+        found = self._in_flight.pop(study, None)
+        if found is not None:
+            job, future = found
+            self._apply(job, future.result())
+
+    def _drain(self, study: str | None = None) -> None:
+        """Wait for background saves (of one study, or all) and apply their outcomes.
+
+        Every operation that reads or replaces a study's target (save now, sign, reload,
+        keep both, save elsewhere, open) calls this first, so it sees the file as the
+        last save left it.
+        """
+        for pending in [study] if study is not None else list(self._in_flight):
+            found = self._in_flight.pop(pending, None)
+            if found is not None:
+                job, future = found
+                self._apply(job, future.result())
+
+    def _apply(self, job: _SaveJob, outcome: _SaveOutcome) -> bool:
+        """Record a save's outcome in the GUI thread: report, ask, mark saved."""
+        study = job.study
+        for line in outcome.problems:
+            self._problems.report(line)
+        if outcome.conflict:
+            self._blocked.add(study)
+            self._ask_about_conflict(study, job.target)
+            return False
+        if outcome.saved is None or outcome.next_target is None:
+            return self._failed(study, outcome.failure)
+        self._succeeded(study, outcome.saved, outcome.next_target, job.revision)
+        if study in self.workspace.dirty_studies() and not self._loading:
+            self._timer.start(round(AUTOSAVE_DELAY_S * 1000))  # edited while it was saving
+        return True
 
     def _failed(self, study: str, reason: str) -> bool:
         """Record and report a save that failed everywhere; the marks stay in memory."""
@@ -633,6 +696,7 @@ class AnnotationSaver(QObject):
 
     def reload(self, study: str) -> None:
         """Drop this study's unsaved marks and read its sidecar again."""
+        self._drain(study)
         self._blocked.discard(study)
         members = [r for r in self._records.values() if r.study_instance_uid == study]
         self._loading = True
@@ -643,6 +707,7 @@ class AnnotationSaver(QObject):
 
     def keep_both(self, study: str) -> None:
         """Save this study's marks to a new file next to the one changed on disk."""
+        self._drain(study)
         self._blocked.discard(study)
         target = self._targets.get(study)
         if target is not None:
@@ -659,6 +724,85 @@ class AnnotationSaver(QObject):
         if target is not None:
             self._targets[study] = replace(target, notice=notice)
             self.storage_changed.emit()
+
+
+@dataclass(frozen=True, slots=True)
+class _SaveJob:
+    """What a save needs, gathered in the GUI thread; nothing in it changes afterwards."""
+
+    study: str
+    target: SidecarTarget
+    headers: tuple[Dataset, ...]
+    snapshot: StudySnapshot
+    records: tuple[ImageRecord, ...]
+    revision: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _SaveOutcome:
+    """What a save did: saved (and where next), a conflict, or why it failed."""
+
+    saved: AnnotationSet | None = None
+    next_target: SidecarTarget | None = None
+    conflict: bool = False
+    failure: str = ""
+    problems: tuple[str, ...] = ()
+
+
+def _write(job: _SaveJob) -> _SaveOutcome:
+    """Locate, encode and write one SR revision; safe in any thread (no Qt, no shared state).
+
+    A failure in the study folder is retried in the per-user folder
+    (:attr:`SidecarTarget.fallback_path`), as the module says.
+    """
+    problems: list[str] = []
+    try:
+        locations = locate_document(job.snapshot, job.records)
+    except Exception as error:  # a location is a bonus: never block the save for it
+        problems.append(f"findings not located: {error}")
+        locations = {}
+    annotations = job.snapshot.annotations
+    walls = job.snapshot.reader_chest_walls()
+    report = job.snapshot.report
+    headers = list(job.headers)
+    try:
+        saved, next_target = save_annotations(
+            annotations, headers, job.target, locations, walls, report=report
+        )
+    except sidecar.SidecarConflict:
+        return _SaveOutcome(conflict=True, problems=tuple(problems))
+    except sidecar.SidecarError as error:
+        if job.target.fallback_path is None:
+            return _SaveOutcome(failure=_failure(error), problems=tuple(problems))
+        fallback = _fallback_target(job.study, job.target.fallback_path, error)
+        fallback = replace(fallback, signed_revision_uid=job.target.signed_revision_uid)
+        try:
+            saved, next_target = save_annotations(
+                annotations, headers, fallback, locations, walls, report=report
+            )
+        except Exception as second:  # any failure leaves the marks unsaved
+            why = f"{_failure(error)}; {_failure(second)}"
+            return _SaveOutcome(failure=why, problems=tuple(problems))
+        problems.append(
+            f"annotations could not be saved in the study folder ({error}); "
+            f"saved to {next_target.path} instead"
+        )
+    except Exception as error:  # a header the SR cannot use, or a bug:
+        # the marks are not on disk, so the reader must know (banner, question on close).
+        why = f"the SR could not be built ({_failure(error)})"
+        return _SaveOutcome(failure=why, problems=tuple(problems))
+    return _SaveOutcome(saved, next_target, problems=tuple(problems))
+
+
+def _fallback_target(study: str, path: Path, error: Exception) -> SidecarTarget:
+    """Return the per-user target after ``error``; never replaces a file not read."""
+    notice = f"Marks are saved in {path} (the study folder failed: {error})"
+    try:
+        existing = path.is_file()
+    except OSError:
+        existing = False
+    # A per-user sidecar this session did not read is kept: ours goes next to it.
+    return SidecarTarget(study, path, None, alongside=existing, notice=notice)
 
 
 def _failure(error: Exception) -> str:

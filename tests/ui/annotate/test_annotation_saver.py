@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 import shutil
+import threading
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
+import pytest
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 
@@ -24,6 +27,7 @@ from galactoview.location.describe import type_text
 from galactoview.sr import sidecar
 from galactoview.sr.persistence import open_annotations, save_annotations
 from galactoview.sr.sr_codec import StoredLocation, decode, from_json, to_json
+from galactoview.ui.annotate import annotation_saver
 from galactoview.ui.shell.main_window import MainWindow
 from tests.helpers import sample_images
 from tests.interop.dcmjs import FIXTURES
@@ -271,3 +275,37 @@ def test_every_sr_beside_the_images_is_named_the_one_read_and_the_others(
     assert "annotations read from this DICOM SR" in line("a_ohif.dcm")
     assert "another SR with marks of this study: not read" in line("b_ohif_length.dcm")
     assert "is a Basic Text SR, not a measurement report" in line("c_text.dcm")
+
+
+def test_autosave_encodes_and_writes_in_the_save_thread_and_keeps_later_edits(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: the GUI thread never encodes nor writes an autosave; nothing is lost."""
+    folder = copy_ductogram(tmp_path)
+    window = open_window([folder])
+    threads: list[str] = []
+    release = threading.Event()
+    real_save = save_annotations
+
+    def recording_save(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        release.wait(timeout=30)  # holds the save thread until the test has edited again
+        return real_save(*args, **kwargs)
+
+    monkeypatch.setattr(annotation_saver, "save_annotations", recording_save)
+    study, first = mark(window)
+    window.saver._on_timer()  # what the autosave timer runs
+    assert window.saver._in_flight  # under way, and the GUI thread is free:
+    _, second = mark(window)  # an edit made while the first save runs
+    release.set()
+    with qtbot.waitSignal(window.saver.saved, timeout=10_000):
+        pass
+    assert threads and threads[0].startswith("sr-autosave")
+    assert study in window.saver.unsaved_studies()  # the second edit is not on disk yet
+    assert window.saver.save_now()  # Ctrl+S / close: in this thread, after the autosave
+    assert threads[-1] == threading.main_thread().name
+    reopened = open_annotations(study, sorted(folder.glob("*.dcm")))
+    assert [f.tracking_uid for f in reopened.annotations.findings] == [
+        first.tracking_uid,
+        second.tracking_uid,
+    ]
