@@ -217,6 +217,17 @@ class _SignedStore:
     pdf_uid: str
 
 
+def _signed_outcome(node_name: str, report: bool, pdf: bool) -> str:
+    """Return the status-bar line after storing a signed report (and whether its PDF) went."""
+    if report and pdf:
+        return f"Signed report and its PDF stored on {node_name}"
+    if report:
+        return f"Signed report stored on {node_name}; its PDF not (see Problems)"
+    if pdf:
+        return f"Report PDF stored on {node_name}; the signed report not (see Problems)"
+    return f"Signed report and its PDF not stored on {node_name} (see Problems)"
+
+
 class PacsActions(QObject):
     """The window's PACS actions (see the module docstring).
 
@@ -552,6 +563,7 @@ class PacsActions(QObject):
         result = value if ok and isinstance(value, StoreResult) else None
         if result is None:
             window.problems.report(f"{name}: signed report and its PDF not stored: {value}")
+            window.statusBar().showMessage(_signed_outcome(name, False, False), _STATUS_MS)
         else:
             for failure in result.failures:
                 window.problems.report(f"{name}: not stored: {failure}")
@@ -559,16 +571,10 @@ class PacsActions(QObject):
             if signed.report_uid in there:
                 window.settings.set(f"{STORED_KEY}/{signed.study}", f"{name}\n{signed.report_uid}")
                 self.conflicts.remember(signed.study, [signed.report_uid])
-            parts = [
-                what
-                for uid, what in ((signed.report_uid, "signed report"), (signed.pdf_uid, "its PDF"))
-                if uid in there
-            ]
-            if parts:
-                line = " and ".join(parts)
-                window.statusBar().showMessage(
-                    f"{line[0].upper()}{line[1:]} stored on {name}", _STATUS_MS
-                )
+            window.statusBar().showMessage(
+                _signed_outcome(name, signed.report_uid in there, signed.pdf_uid in there),
+                _STATUS_MS,
+            )
         self.refresh()
         self.signed_store_finished.emit(result)
 

@@ -21,7 +21,7 @@ from galactoview.ui.shell.pacs_store import (
     signed_store_question,
 )
 from tests.pacs.conftest import orthanc
-from tests.pacs.orthanc import ORTHANC_AE, OrthancServer
+from tests.pacs.orthanc import ORTHANC_AE, OrthancServer, free_port
 from tests.pacs.test_encapsulated_pdf import tiny_pdf
 from tests.pacs.test_signed_store import on_pacs
 from tests.sr.test_persistence import SIGNATURE
@@ -190,6 +190,24 @@ def test_an_unsigned_revision_or_a_bad_pdf_is_one_problem_and_nothing_asked(
     assert asked.questions == []
     for each in (window, draft):
         each.pacs.ask_store = close_without_storing
+
+
+def test_a_store_that_cannot_connect_is_one_problem_naming_the_node(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    url = f"http://127.0.0.1:{free_port()}/dicom-web"
+    node = NodeSettings("Down", NodeKind.DICOMWEB, url=url)
+    window, _folder, study, asked = signed_window(open_window, tmp_path, node)
+    window.pacs.offer_signed_store(study, tiny_pdf())
+    assert answer_yes(qtbot, window, asked) is None
+    (line,) = window.problems.messages()
+    assert line.startswith(f"Down: signed report and its PDF not stored: {url}: ")
+    assert line.endswith("cannot connect (connection refused)")
+    assert window.statusBar().currentMessage() == (
+        "Signed report and its PDF not stored on Down (see Problems)"
+    )
+    assert window.settings.text(f"{STORED_KEY}/{study}") == ""
+    window.pacs.ask_store = close_without_storing
 
 
 def test_the_real_question_does_not_block_and_answers_each_button(qtbot: QtBot) -> None:
