@@ -158,10 +158,21 @@ def build_parser() -> argparse.ArgumentParser:
             "Store DICOM files, SR files and annotation sidecars (sent as the binary SR "
             "of the revision they hold, as 'sr export' writes it). A folder sends its "
             "images, SR files and each study's current sidecar. Instances the node "
-            "already holds (same SOP Instance UID) are not sent again. " + _EXIT_TEXT
+            "already holds (same SOP Instance UID) are not sent again. With --with-pdf, "
+            "the report's PDF is sent too, as an Encapsulated PDF instance of the study "
+            "referencing the SR of the one sidecar given. " + _EXIT_TEXT
         ),
     )
     store.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    store.add_argument(
+        "--with-pdf",
+        type=Path,
+        metavar="REPORT.pdf",
+        help=(
+            "also store this PDF (from 'galactoview report') as an Encapsulated PDF of "
+            "the report in the one sidecar among the paths"
+        ),
+    )
     return parser
 
 
@@ -256,7 +267,7 @@ def run(args: argparse.Namespace) -> int:
             return _find(protocol, node, args)
         if args.command == "get":
             return _get(protocol, node, args)
-        return _store(protocol, node, args.paths)
+        return _store(protocol, node, args.paths, args.with_pdf)
     except node_errors as error:
         print(str(error), file=sys.stderr)
         return EXIT_NODE
@@ -390,12 +401,18 @@ def _store_progress(step: StoreProgress) -> None:
     print(line, file=sys.stderr)
 
 
-def _store(protocol: ModuleType, node: Any, paths: Sequence[Path]) -> int:
-    from galactoview.pacs.outgoing import collect
+def _store(protocol: ModuleType, node: Any, paths: Sequence[Path], pdf: Path | None) -> int:
+    from galactoview.pacs.outgoing import collect, pdf_instance
 
     items, failures = collect(paths)
     for failure in failures:
         print(str(failure), file=sys.stderr)
+    if pdf is not None:
+        try:
+            items.append(pdf_instance(items, pdf))
+        except ValueError as error:
+            print(f"{pdf}: not stored: {error}", file=sys.stderr)
+            return EXIT_FAILURE
     if not items:
         print(f"{PROG} pacs store: nothing to store", file=sys.stderr)
         return EXIT_FAILURE

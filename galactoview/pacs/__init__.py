@@ -14,6 +14,8 @@
 * :mod:`galactoview.pacs.revisions` — the newest SR revision of a study (the head of its
   Predecessor Documents chain) written as the study's sidecar.
 * :mod:`galactoview.pacs.outgoing` — what a store sends: files, folders, sidecars as SRs.
+* :mod:`galactoview.pacs.encapsulated_pdf` — the report's PDF as an Encapsulated PDF
+  instance (PS3.3 A.45.1) referencing the SR it was rendered from.
 
 Layer: a sibling of ``report``, ``phantom`` and ``paths``; it may import ``sr`` and
 everything below it, and only ``cli``, ``ui`` and ``app`` import it.

@@ -10,6 +10,9 @@ Protocol-free: the DICOMweb (STOW-RS) and DIMSE (C-STORE) clients both take the
 * A folder is searched as the viewer searches it: its images, its SR files, and for each
   study the sidecar the viewer would open (the current revision of its marks), never
   the older ones kept next to it.
+* The report's PDF (``pacs store --with-pdf``, the window's offer after signing) is sent
+  as an Encapsulated PDF instance of the SR revision it was rendered from
+  (:func:`pdf_instance`, :mod:`galactoview.pacs.encapsulated_pdf`).
 """
 
 from __future__ import annotations
@@ -22,14 +25,17 @@ from pydicom.dataset import Dataset
 
 from galactoview.dicom.loading import scan
 from galactoview.files import read_regular_file
+from galactoview.pacs.encapsulated_pdf import encapsulated_pdf
 from galactoview.pacs.results import InstanceFailure
 from galactoview.sr import sidecar, sr_codec
 from galactoview.sr.persistence import open_annotations
 
-__all__ = ["collect", "is_sidecar", "sidecar_sr"]
+__all__ = ["MAX_PDF_BYTES", "collect", "is_sidecar", "pdf_instance", "read_pdf", "sidecar_sr"]
 
 #: Largest sidecar read.
 _MAX_SIDECAR_BYTES: Final = sidecar.MAX_SIDECAR_BYTES
+#: Largest report PDF read (the sample study's is well under 10 MB).
+MAX_PDF_BYTES: Final = 512 * 1024 * 1024
 
 
 def is_sidecar(path: Path) -> bool:
@@ -55,6 +61,48 @@ def sidecar_sr(path: Path) -> Dataset:
         raise ValueError(f"cannot be read ({error.strerror or error})") from None
     except Exception as error:  # from_json: SRDecodeError, or anything pydicom raised
         raise ValueError(f"not a readable sidecar ({sr_codec.describe_error(error)})") from None
+
+
+def read_pdf(path: Path) -> bytes:
+    """Return a PDF file's bytes.
+
+    Raises
+    ------
+    ValueError
+        The file cannot be read, is too large or is not a PDF; the message says why.
+    """
+    try:
+        data = read_regular_file(path, MAX_PDF_BYTES, what="PDF")[0]
+    except OSError as error:
+        raise ValueError(f"cannot be read ({error.strerror or error})") from None
+    if not data.startswith(b"%PDF-"):
+        raise ValueError("not a PDF (it does not start with '%PDF-')")
+    return data
+
+
+def pdf_instance(items: Sequence[Path | Dataset], pdf: Path) -> Dataset:
+    """Return the Encapsulated PDF of a report's PDF, for the one sidecar among ``items``.
+
+    Parameters
+    ----------
+    items
+        What :func:`collect` returned: the SR revision the PDF was rendered from must
+        be among them, as the one sidecar given (a dataset).
+    pdf
+        The PDF file (``galactoview report`` or the window's export).
+
+    Raises
+    ------
+    ValueError
+        The PDF is unreadable, or there is not exactly one sidecar SR to attach it to.
+    """
+    reports = [item for item in items if isinstance(item, Dataset)]
+    if len(reports) != 1:
+        found = f"{len(reports)} were given" if reports else "none was given"
+        raise ValueError(
+            f"needs exactly one sidecar (the report the PDF was made from) among the paths; {found}"
+        )
+    return encapsulated_pdf(read_pdf(pdf), reports[0])
 
 
 def collect(paths: Sequence[Path]) -> tuple[list[Path | Dataset], list[InstanceFailure]]:

@@ -24,6 +24,14 @@ on the default node, :meth:`PacsActions.confirm_leave` (one of the unsaved-marks
 guard's :attr:`~galactoview.ui.shell.save_guard.UnsavedMarksGuard.then_confirm`
 questions) asks once whether to store them first; with no node configured, or while
 the process is terminating, nothing is asked.
+
+After a report is signed, :meth:`PacsActions.offer_signed_store` (called by the Sign
+report action with the PDF it exported) asks once, without blocking, whether to store
+the signed report and its PDF on the default node; yes sends the signed SR revision and
+the PDF as an Encapsulated PDF instance of the study
+(:mod:`galactoview.pacs.encapsulated_pdf`) in a pool thread, with no newer-revision
+check (a signature is deliberate, and storing replaces nothing). The outcome is one
+status-bar line naming the node and what was stored; failures go to the Problems panel.
 """
 
 from __future__ import annotations
@@ -36,15 +44,16 @@ from typing import TYPE_CHECKING, Final
 from pydicom.dataset import Dataset
 from PySide6.QtCore import QEventLoop, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QInputDialog, QLineEdit, QWidget
+from PySide6.QtWidgets import QInputDialog, QLineEdit, QMessageBox, QWidget
 
 from galactoview.dicom.person_name import format_person_name
 from galactoview.pacs.cache import default_cache_root
 from galactoview.pacs.configured import NodeSettings
 from galactoview.pacs.conflict import NewerRevision, newer_revision_on_pacs
-from galactoview.pacs.nodes import DimseNode
+from galactoview.pacs.encapsulated_pdf import encapsulated_pdf
+from galactoview.pacs.nodes import DicomWebNode, DimseNode
 from galactoview.pacs.origin import recall_origin
-from galactoview.pacs.outgoing import sidecar_sr
+from galactoview.pacs.outgoing import read_pdf, sidecar_sr
 from galactoview.pacs.results import StoreResult
 from galactoview.pacs.revisions import predecessors
 from galactoview.ui.browser.study_browser import format_dicom_date
@@ -53,9 +62,19 @@ from galactoview.ui.shell.pacs_nodes_dialog import BackgroundCall, PacsNodes, Pa
 from galactoview.ui.shell.save_guard import ask_three_ways
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from galactoview.ui.shell.main_window import MainWindow
 
-__all__ = ["STORED_KEY", "PacsActions", "StoreChoice", "ask_secret", "ask_store_with_dialog"]
+__all__ = [
+    "STORED_KEY",
+    "PacsActions",
+    "StoreChoice",
+    "ask_secret",
+    "ask_signed_store_with_dialog",
+    "ask_store_with_dialog",
+    "signed_store_question",
+]
 
 #: Settings group: ``<it>/<Study Instance UID>`` = ``"<node name>\\n<SR SOP Instance UID>"``.
 STORED_KEY: Final = "pacs/stored"
@@ -75,6 +94,33 @@ class StoreChoice(enum.Enum):
 
 #: Asks the reader: (parent, one line per study, node name) -> answer.
 AskStore = Callable[[QWidget, Sequence[str], str], StoreChoice]
+#: Asks, not blocking: (parent, question, answered(store?)); returns the dialog, if any.
+AskSignedStore = Callable[[QWidget, str, Callable[[bool], None]], object]
+
+
+def signed_store_question(node_name: str) -> str:
+    """Return the question asked after signing, with a PACS node configured."""
+    return f"Store the signed report and its PDF on {node_name}?"
+
+
+def ask_signed_store_with_dialog(
+    parent: QWidget, text: str, answered: Callable[[bool], None]
+) -> QMessageBox:
+    """Ask without blocking (window-modal box): Store (default) or Not Now."""
+    box = QMessageBox(QMessageBox.Icon.Question, "Store on PACS", text, parent=parent)
+    box.setObjectName("SignedStoreDialog")
+    store_button = box.addButton("Store", QMessageBox.ButtonRole.AcceptRole)
+    box.addButton("Not Now", QMessageBox.ButtonRole.RejectRole)
+    box.setDefaultButton(store_button)
+
+    def finished(_result: int) -> None:
+        clicked = box.clickedButton()
+        box.deleteLater()
+        answered(clicked is store_button)
+
+    box.finished.connect(finished)
+    box.open()
+    return box
 
 
 def store_question(studies: Sequence[str], node_name: str) -> str:
@@ -138,10 +184,6 @@ def _send(
 
     Raises the store's error (the check's is returned: the store goes on without it).
     """
-    # The clients (requests, dicomweb-client, pynetdicom: ~0.5 s to import) are imported
-    # when a node is used, not when the window starts.
-    from galactoview.pacs import dicomweb, dimse
-
     target = node.to_node(secret)
     problems: tuple[str, ...] = ()
     check_error = ""
@@ -153,11 +195,37 @@ def _send(
         if check.newer is not None:
             return _Sent(None, check.newer, check.problems)
         problems = check.problems
+    return _Sent(_store_on(target, [report]), None, problems, check_error)
+
+
+def _store_on(target: DicomWebNode | DimseNode, items: Sequence[Dataset]) -> StoreResult:
+    """Store datasets on a node with its protocol's client (in a pool thread)."""
+    from galactoview.pacs import dicomweb, dimse
+
     if isinstance(target, DimseNode):
-        result = dimse.store(target, [report])
-    else:
-        result = dicomweb.store(target, [report])
-    return _Sent(result, None, problems, check_error)
+        return dimse.store(target, items)
+    return dicomweb.store(target, items)
+
+
+@dataclass(frozen=True)
+class _SignedStore:
+    """A store of a signed report and its PDF under way: what the outcome line names."""
+
+    study: str
+    node_name: str
+    report_uid: str
+    pdf_uid: str
+
+
+def _signed_outcome(node_name: str, report: bool, pdf: bool) -> str:
+    """Return the status-bar line after storing a signed report (and whether its PDF) went."""
+    if report and pdf:
+        return f"Signed report and its PDF stored on {node_name}"
+    if report:
+        return f"Signed report stored on {node_name}; its PDF not (see Problems)"
+    if pdf:
+        return f"Report PDF stored on {node_name}; the signed report not (see Problems)"
+    return f"Signed report and its PDF not stored on {node_name} (see Problems)"
 
 
 class PacsActions(QObject):
@@ -177,6 +245,9 @@ class PacsActions(QObject):
     ask_store
         Asks whether to store the marks before closing (:func:`ask_store_with_dialog`;
         replaced in tests).
+    ask_signed
+        Asks, without blocking, whether to store a signed report and its PDF
+        (:func:`ask_signed_store_with_dialog`; replaced in tests).
     conflicts
         Newer revisions on the PACS: the question, reload / keep both, the background
         check (:class:`~galactoview.ui.shell.pacs_conflict.RevisionConflicts`).
@@ -187,9 +258,13 @@ class PacsActions(QObject):
         A store is over: its :class:`StoreResult`; None when it failed as a whole; or the
         :class:`~galactoview.pacs.conflict.NewerRevision` on the PACS that stopped it
         (nothing sent, the reader asked).
+    signed_store_finished(object)
+        A store of a signed report and its PDF is over: its :class:`StoreResult`, None
+        when it failed as a whole.
     """
 
     store_finished = Signal(object)
+    signed_store_finished = Signal(object)
 
     def __init__(self, window: MainWindow, action: QAction) -> None:
         super().__init__(window)
@@ -198,11 +273,15 @@ class PacsActions(QObject):
         self.config = PacsNodes(window.settings)
         self.ask_secret: Callable[[QWidget, NodeSettings], str | None] = ask_secret
         self.ask_store: AskStore = ask_store_with_dialog
+        self.ask_signed: AskSignedStore = ask_signed_store_with_dialog
         self._busy = False
         self._leaving = False
         self._sender = BackgroundCall(self)
         self._sender.done.connect(self._on_sent)
         self._pending: tuple[str, str, str] | None = None  # study, node name, SR UID
+        self._signed_sender = BackgroundCall(self)
+        self._signed_sender.done.connect(self._on_signed_sent)
+        self._signed: _SignedStore | None = None
         self.conflicts = RevisionConflicts(window, self.config, self.describe_study)
         self.conflicts.resolved.connect(lambda _study, _choice: self.refresh())
         saver = window.saver
@@ -333,13 +412,9 @@ class PacsActions(QObject):
             window.statusBar().showMessage(f"Marks already stored on {node.name}", _STATUS_MS)
             self.refresh()
             return False
-        secret = ""
-        if node.needs_secret:
-            secret = self.config.secrets.get(node.name) or self.ask_secret(window, node) or ""
-            if not secret:
-                return False
-            self.config.secrets.put(node.name, secret)
-        window.problems.report_many((line, None) for line in self.config.secrets.take_problems())
+        secret = self._secret(node)
+        if secret is None:
+            return False
         ours = (uid, *predecessors(report), *self.conflicts.ours(study))
         self._busy = True
         self._pending = (study, node.name, uid)
@@ -347,6 +422,18 @@ class PacsActions(QObject):
         self.refresh()
         self._sender.start(lambda: _send(node, secret, report, study, tuple(dict.fromkeys(ours))))
         return True
+
+    def _secret(self, node: NodeSettings) -> str | None:
+        """Return the node's secret ("" for none), asking when unknown; None: not given."""
+        window = self._window
+        secret = ""
+        if node.needs_secret:
+            secret = self.config.secrets.get(node.name) or self.ask_secret(window, node) or ""
+            if not secret:
+                return None
+            self.config.secrets.put(node.name, secret)
+        window.problems.report_many((line, None) for line in self.config.secrets.take_problems())
+        return secret
 
     def _on_sent(self, ok: bool, value: object) -> None:
         window = self._window
@@ -390,6 +477,106 @@ class PacsActions(QObject):
         self.conflicts.ask_about(study, newer, node_name, storing=True)
         self.refresh()
         self.store_finished.emit(newer)
+
+    # --- after signing ----------------------------------------------------------------------
+
+    def offer_signed_store(self, study: str, pdf: bytes | Path) -> None:
+        """Offer to store a study's signed report and its PDF on the default node.
+
+        Call it after a successful signing, with the PDF just exported. With no PACS
+        node configured it does nothing. Else the report the study's sidecar now holds
+        (the signed SR revision) and the PDF, as an Encapsulated PDF instance
+        referencing it, are prepared; the reader is asked once, without blocking,
+        :func:`signed_store_question`; "Store" sends both in a pool thread (the outcome
+        comes with :attr:`signed_store_finished`: one status-bar line naming the node
+        and what was stored, failures in the Problems panel naming the node). A PDF
+        that cannot be read, or a sidecar that does not hold a signed revision, is one
+        Problems line and nothing is asked.
+
+        Parameters
+        ----------
+        study
+            The Study Instance UID of the signed report.
+        pdf
+            The report's PDF: its bytes, or the file it was written to.
+        """
+        node = self.config.default()
+        if node is None:
+            return
+        window = self._window
+        target = window.saver.target(study)
+        if target is None or not target.path.is_file():
+            window.problems.report(f"signed report not stored on {node.name}: no saved report")
+            return
+        try:
+            report = sidecar_sr(target.path)
+        except ValueError as error:
+            window.problems.report(f"report not stored on {node.name}: {error}", target.path)
+            return
+        if report.get("VerificationFlag") != "VERIFIED":
+            window.problems.report(
+                f"report not stored on {node.name}: the saved revision is not signed", target.path
+            )
+            return
+        try:
+            document = encapsulated_pdf(pdf if isinstance(pdf, bytes) else read_pdf(pdf), report)
+        except ValueError as error:
+            where = None if isinstance(pdf, bytes) else pdf
+            window.problems.report(f"report PDF not stored on {node.name}: {error}", where)
+            return
+        self.ask_signed(
+            window,
+            signed_store_question(node.name),
+            lambda store: self._store_signed(node, study, report, document) if store else None,
+        )
+
+    def _store_signed(
+        self, node: NodeSettings, study: str, report: Dataset, document: Dataset
+    ) -> None:
+        """Send a signed report and its PDF (the reader said Store)."""
+        window = self._window
+        if self._signed is not None:
+            window.statusBar().showMessage(
+                "A signed report is being stored already: try again when it is done", _STATUS_MS
+            )
+            return
+        secret = self._secret(node)
+        if secret is None:
+            window.statusBar().showMessage(
+                f"Signed report not stored: no password or token for {node.name}", _STATUS_MS
+            )
+            return
+        self._signed = _SignedStore(
+            study, node.name, str(report.SOPInstanceUID), str(document.SOPInstanceUID)
+        )
+        window.status.show_busy(f"Storing the signed report and its PDF to {node.name}…")
+        self._signed_sender.start(lambda: _store_on(node.to_node(secret), [report, document]))
+
+    def _on_signed_sent(self, ok: bool, value: object) -> None:
+        window = self._window
+        signed, self._signed = self._signed, None
+        if not self._busy:
+            window.status.hide_busy()
+        if signed is None:  # not ours (cannot happen: one at a time)
+            return
+        name = signed.node_name
+        result = value if ok and isinstance(value, StoreResult) else None
+        if result is None:
+            window.problems.report(f"{name}: signed report and its PDF not stored: {value}")
+            window.statusBar().showMessage(_signed_outcome(name, False, False), _STATUS_MS)
+        else:
+            for failure in result.failures:
+                window.problems.report(f"{name}: not stored: {failure}")
+            there = {*result.stored, *result.already_present}
+            if signed.report_uid in there:
+                window.settings.set(f"{STORED_KEY}/{signed.study}", f"{name}\n{signed.report_uid}")
+                self.conflicts.remember(signed.study, [signed.report_uid])
+            window.statusBar().showMessage(
+                _signed_outcome(name, signed.report_uid in there, signed.pdf_uid in there),
+                _STATUS_MS,
+            )
+        self.refresh()
+        self.signed_store_finished.emit(result)
 
     # --- closing --------------------------------------------------------------------------
 
