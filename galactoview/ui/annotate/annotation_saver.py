@@ -30,6 +30,7 @@ Nothing a reader does is lost:
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -594,10 +595,9 @@ class AnnotationSaver(QObject):
 
     def _announce(self, study: str) -> None:
         """Tell the GUI thread a background save ended (runs in the save thread)."""
-        try:
+        # The window may be closed meanwhile (its close saved and applied everything).
+        with contextlib.suppress(RuntimeError):
             self._written.emit(study)
-        except RuntimeError:  # the window was closed meanwhile: save_now applied it
-            pass
 
     def _on_written(self, study: str) -> None:
         """Apply the outcome of a background save (queued into the GUI thread)."""
