@@ -3,10 +3,10 @@
 Page 1 of each study: header, a frontal clock-face pictogram per breast (as seen facing
 the patient: the right breast on the viewer's left, 12 o'clock at the top, 3 o'clock on
 the viewer's right; rings every 20 mm), a side schematic per breast with the depth thirds
-from the nipple to the chest wall, and the findings table. Then the key images, rendered
-with the file's default window (PS3.3 C.11.2), hung with the hanging flips and the marks
-(SCOORD, PS3.3 C.18.6.1.2) burned in. Every page has a footer: observer, date, the SR's
-SOP Instance UID, page n/m and the disclaimer.
+from the nipple to the chest wall, and the findings table. Then a page per key image
+(:mod:`galactoview.ui.review.key_images`: hung, marks burned in, orientation letters,
+scale bar, labels with arrows) with a close-up of each of its findings under it. Every
+page has a footer: observer, date, the SR's SOP Instance UID, page n/m and the disclaimer.
 """
 
 from __future__ import annotations

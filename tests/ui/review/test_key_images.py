@@ -5,7 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import shutil
+import subprocess
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from pytestqt.qtbot import QtBot
@@ -22,6 +24,7 @@ from galactoview.ui.review.key_images import (
     close_up_factor,
     key_image_drawings,
 )
+from galactoview.ui.review.report_pdf import write_report_pdf
 
 DATE = dt.date(2026, 3, 13)
 
@@ -177,3 +180,33 @@ def test_close_up_factor() -> None:
     assert close_up_factor(Rect(0, 0, 500, 10), 600, 2000, 2000) == 1
     # ×2 would crop 300 px of an image 200 px wide.
     assert close_up_factor(Rect(0, 0, 100, 100), 600, 200, 200) == 1
+
+
+def test_more_close_ups_than_fit_go_on_a_continuation_page(
+    qtbot: QtBot, loaded: LoadedReport, tmp_path: Path
+) -> None:
+    pdftotext = shutil.which("pdftotext")
+    if pdftotext is None:
+        pytest.skip("pdftotext (poppler-utils) is not on PATH")
+    study = loaded.content.studies[0]
+    key = study.key_images[0]
+    cyst = next(m for m in key.marks if m.short_id == "CY-1")
+    extra = tuple(
+        replace(
+            cyst,
+            short_id=f"CY-{n}",
+            region=replace(
+                cyst.region, points=tuple((c, r - 150.0 * n) for c, r in cyst.region.points)
+            ),
+        )
+        for n in range(2, 7)
+    )
+    crowded = replace(key, marks=(*key.marks, *extra))  # 8 findings on the L CC
+    content = replace(loaded.content, studies=(replace(study, key_images=(crowded,)),))
+    out = tmp_path / "report.pdf"
+    assert write_report_pdf(content, loaded.records, out) == 3  # page 1, image + 6, 2 more
+    text = subprocess.run(
+        [pdftotext, str(out), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    assert "close-ups (continued)" in text
+    assert text.count("close-up ×") == 8
