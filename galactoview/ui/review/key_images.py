@@ -72,11 +72,13 @@ class ScaleBar:
     Attributes
     ----------
     length_mm
-        Its physical length; ``None`` when uncalibrated (then only the text is drawn).
+        Its physical length; ``None`` when uncalibrated or too narrow for a bar (then
+        only the text is drawn).
     length_px
         Its length in the drawing's pixels (0 when uncalibrated).
     text
-        ``"20 mm"`` or :data:`NO_CALIBRATION_TEXT`.
+        ``"20 mm"``, :data:`NO_CALIBRATION_TEXT`, or ``"0.9 mm wide"`` for a calibrated
+        drawing too narrow for a bar.
     plate
         The dark plate behind the bar and its text.
     """
@@ -399,12 +401,15 @@ def _letter_boxes(
 def _scale_bar(
     style: _Style, mm_per_px: float | None, width: float, height: float, choices: Sequence[float]
 ) -> ScaleBar:
-    """Return the scale bar (or the no-calibration text) at the bottom-left corner."""
+    """Return the scale bar (or the no-calibration text) at the bottom-left corner.
+
+    A calibrated image too narrow for the shortest bar gets its width in mm instead.
+    """
     length = scale_bar_mm(mm_per_px, width, choices)
     metrics = QFontMetricsF(style.font)
     m, pad = style.margin, style.pad
     if length is None or mm_per_px is None:
-        text = NO_CALIBRATION_TEXT
+        text = NO_CALIBRATION_TEXT if mm_per_px is None else f"{width * mm_per_px:.2g} mm wide"
         w, h = style.text_box(style.font, text)
         return ScaleBar(None, 0.0, text, Rect(m, height - m - h, w, h))
     text = f"{length:g} mm"
@@ -506,12 +511,6 @@ def _draw(
     return layout
 
 
-def _key_shapes(
-    key: KeyImage, mapped: Callable[[tuple[float, float]], tuple[float, float]]
-) -> list[_Shape]:
-    return [_shape(mark, mapped) for mark in key.marks]
-
-
 def _shape(mark: KeyMark, mapped: Callable[[tuple[float, float]], tuple[float, float]]) -> _Shape:
     return _Shape(
         mark.short_id,
@@ -564,7 +563,7 @@ def key_image_drawings(
             rows - row if flip.vertical else row,
         )
 
-    shapes = _key_shapes(key, mapped)
+    shapes = [_shape(mark, mapped) for mark in key.marks]
     nipples = [mapped(n) for n in key.nipples]
     spacing = _mm_per_px(record)
     letters = edge_letters(record.patient_orientation, flip)

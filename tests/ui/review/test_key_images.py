@@ -23,6 +23,7 @@ from galactoview.ui.review.key_images import (
     KeyImageDrawing,
     close_up_factor,
     key_image_drawings,
+    scale_bar_mm,
 )
 from galactoview.ui.review.report_pdf import write_report_pdf
 
@@ -210,3 +211,11 @@ def test_more_close_ups_than_fit_go_on_a_continuation_page(
     ).stdout
     assert "close-ups (continued)" in text
     assert text.count("close-up ×") == 8
+
+
+def test_scale_bar_lengths() -> None:
+    assert scale_bar_mm(None, 1000, (20.0, 10.0)) is None  # never a number uncalibrated
+    assert scale_bar_mm(0.1, 1000, (20.0, 10.0)) == 20.0  # 200 px of 1000
+    assert scale_bar_mm(0.1, 400, (20.0, 10.0)) == 10.0  # 200 px would pass a third
+    assert scale_bar_mm(1.0, 5, (10.0, 5.0, 2.0, 1.0)) == 1.0  # the last one, 1 px of 5
+    assert scale_bar_mm(1.0, 0.5, (10.0, 5.0, 2.0, 1.0)) is None  # not even that
