@@ -10,10 +10,11 @@ maintained Python library to lean on (the cartographic tools that solve it are w
 stacks), and a deterministic greedy placement is enough for a few marks per image. For
 each label in turn, candidate boxes are tried on rings of growing radius around the
 mark (16 directions each), then on a grid over the whole image nearest first; the first
-box that overlaps no placed label, no obstacle and no other placed leader wins. When
-none exists the rules relax in order (first a box may cover a mark, then its leader may
-cross one); a label for which no box fits inside the image beside the ones placed is
-returned as not placed, so the caller can list it beside the image instead.
+box that overlaps no placed label, no obstacle and no other placed leader, and is at
+least half the gap from its mark, wins. When none exists the rules relax in order (first
+a box may cover a mark, then its leader may cross one, then it may be nearer); a label
+for which no box fits inside the image beside the ones placed is returned as not
+placed, so the caller can list it beside the image instead.
 
 All coordinates are image pixels: x to the right, y down.
 """
@@ -322,7 +323,7 @@ def place_labels(
             candidates.extend(_ring(request, gap + ring * ring_step))
         candidates = [_inside(box, image) for box in candidates]
         candidates.extend(_grid(request, image))
-        choice = _choose(request, candidates, placed, walls, touching)
+        choice = _choose(request, candidates, placed, walls, touching, gap / 2.0)
         if choice is None:
             unplaced.append(request.key)
             continue
@@ -336,14 +337,18 @@ def _choose(
     placed: Sequence[PlacedLabel],
     walls: Sequence[Rect],
     touching: float,
+    near: float,
 ) -> PlacedLabel | None:
     """Return the first candidate that passes the strictest rules any candidate passes."""
     own = request.target
     others = [wall for wall in walls if wall is not own]
-    for strict_marks, strict_leaders in ((True, True), (False, True), (False, False)):
+    levels = ((True, True, True), (False, True, True), (False, False, True), (False, False, False))
+    for strict_marks, strict_leaders, strict_gap in levels:
         for box in candidates:
             if any(box.intersects(label.box) for label in placed):
                 continue
+            if strict_gap and box.separation(own) < near:
+                continue  # pushed against its mark by the image's edge: the arrow would vanish
             covers = box.intersects(own) or any(box.intersects(w) for w in others)
             if strict_marks and covers:
                 continue

@@ -124,3 +124,14 @@ def test_rect_geometry() -> None:
     assert not box.crosses((-5, -5), (15, -1))
     assert not box.intersects(Rect(10, 0, 5, 5))  # touching edges do not overlap
     assert Rect.around([(1, 2), (5, 8)], 1) == Rect(0, 1, 6, 8)
+
+
+def test_the_edge_does_not_push_a_label_onto_its_mark() -> None:
+    """Right of a mark near the right edge is shifted to 4 px of it: another spot is taken."""
+    target = _square(333, 200, 3)
+    above = Rect(300, 100, 100, 89)  # the spots above it are taken
+    layout = place_labels(400, 400, _requests({"FD-1": target}, 60, 20), [above], gap=10)
+    (label,) = layout.placed
+    assert label.box.separation(target) >= 5.0
+    assert not label.box.intersects(above)
+    assert label.box.right <= 400

@@ -255,6 +255,41 @@ def _clipped(rect: Rect, canvas: Rect) -> Rect | None:
     return Rect(left, top, right - left, bottom - top)
 
 
+def _onto_outline(
+    leader: tuple[tuple[float, float], tuple[float, float]], shape: _Shape, canvas: Rect
+) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Return the leader ending on a circle's or ellipse's outline rather than its box.
+
+    The leader is continued towards the centre up to the outline, which lies inside the
+    box the layout aimed at; other shapes, and an outline point off the canvas, keep
+    the layout's end.
+    """
+    pts = shape.points
+    if shape.graphic is GraphicType.CIRCLE and len(pts) >= 2:
+        (cx, cy), (px, py) = pts[0], pts[1]
+        radius = math.hypot(px - cx, py - cy)
+        u, v = (radius, 0.0), (0.0, radius)
+    elif shape.graphic is GraphicType.ELLIPSE and len(pts) == 4:
+        (ax0, ay0), (ax1, ay1), (bx0, by0), (bx1, by1) = pts
+        cx, cy = (ax0 + ax1 + bx0 + bx1) / 4.0, (ay0 + ay1 + by0 + by1) / 4.0
+        u, v = ((ax1 - ax0) / 2.0, (ay1 - ay0) / 2.0), ((bx1 - bx0) / 2.0, (by1 - by0) / 2.0)
+    else:
+        return leader
+    start = leader[0]
+    dx, dy = start[0] - cx, start[1] - cy
+    lu, lv = u[0] ** 2 + u[1] ** 2, v[0] ** 2 + v[1] ** 2
+    if lu <= 0.0 or lv <= 0.0:
+        return leader
+    # The start in the ellipse's own axes (unit circle); the outline is at norm 1.
+    x, y = (dx * u[0] + dy * u[1]) / lu, (dx * v[0] + dy * v[1]) / lv
+    norm = math.hypot(x, y)
+    if norm <= 1.0:
+        return leader
+    end = (cx + dx / norm, cy + dy / norm)
+    inside = canvas.left <= end[0] <= canvas.right and canvas.top <= end[1] <= canvas.bottom
+    return (start, end) if inside else leader
+
+
 def _draw_shape(painter: QPainter, shape: _Shape, point_size: float) -> None:
     """Draw one region (already mapped) with the painter's pen."""
     points = [QPointF(x, y) for x, y in shape.points]
@@ -498,11 +533,19 @@ def _draw(
         gap=style.gap,
         leader_beyond=0.0,
     )
+    outlines = {
+        short_id: only[0]
+        for short_id in targets
+        if len(only := [s for s in shapes if s.short_id == short_id]) == 1
+    }
     for label in layout.placed:
         nipple = label.key in nipple_keys
         colour = NIPPLE_COLOUR if nipple else colours[label.key]
         if label.leader is not None:
-            _arrow(painter, label.leader, colour, style.line, head=not nipple)
+            leader = label.leader
+            if not nipple and label.key in outlines:
+                leader = _onto_outline(leader, outlines[label.key], canvas)
+            _arrow(painter, leader, colour, style.line, head=not nipple)
     for label in layout.placed:
         nipple = label.key in nipple_keys
         colour = NIPPLE_COLOUR if nipple else colours[label.key]
