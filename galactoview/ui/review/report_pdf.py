@@ -3,10 +3,10 @@
 Page 1 of each study: header, a frontal clock-face pictogram per breast (as seen facing
 the patient: the right breast on the viewer's left, 12 o'clock at the top, 3 o'clock on
 the viewer's right; rings every 20 mm), a side schematic per breast with the depth thirds
-from the nipple to the chest wall, and the findings table. Then the key images, rendered
-with the file's default window (PS3.3 C.11.2), hung with the hanging flips and the marks
-(SCOORD, PS3.3 C.18.6.1.2) burned in. Every page has a footer: observer, date, the SR's
-SOP Instance UID, page n/m and the disclaimer.
+from the nipple to the chest wall, and the findings table. Then a page per key image
+(:mod:`galactoview.ui.review.key_images`: hung, marks burned in, orientation letters,
+scale bar, labels with arrows) with a close-up of each of its findings under it. Every
+page has a footer: observer, date, the SR's SOP Instance UID, page n/m and the disclaimer.
 """
 
 from __future__ import annotations
@@ -19,28 +19,24 @@ from functools import partial
 from pathlib import Path
 from typing import Final
 
-from PySide6.QtCore import QByteArray, QMarginsF, QPointF, QRectF, QSizeF, Qt
+from PySide6.QtCore import QByteArray, QMarginsF, QPointF, QRectF, Qt
 from PySide6.QtGui import (
     QColor,
     QFont,
     QFontMetricsF,
     QGuiApplication,
-    QImage,
     QImageWriter,
     QPageLayout,
     QPageSize,
     QPainter,
-    QPainterPath,
     QPdfWriter,
     QPen,
 )
 
 from galactoview import files
-from galactoview.annotations.model import FindingType, GraphicType
+from galactoview.annotations.model import FindingType
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
-from galactoview.imaging.export import read_dataset, render_image
-from galactoview.reading.hanging import placement
 from galactoview.report.content import (
     DISCLAIMER,
     KeyImage,
@@ -49,7 +45,8 @@ from galactoview.report.content import (
     StudyReport,
     TableRow,
 )
-from galactoview.ui.annotate.finding_palette import FINDING_COLOURS, NIPPLE_COLOUR
+from galactoview.ui.annotate.finding_palette import FINDING_COLOURS
+from galactoview.ui.review.key_images import KeyImageDrawing, key_image_drawings, marked_image
 from galactoview.ui.review.pictograms import outer_ring_mm, paint_clock_face, paint_depth_schematic
 
 __all__ = [
@@ -112,111 +109,6 @@ def _colour(key: str, on_paper: bool) -> QColor:
 
 
 # ------------------------------------------------------------------ key images
-
-
-def marked_image(key: KeyImage, record: ImageRecord) -> QImage:
-    """Render a key image as hung (flipped) with its marks burned in.
-
-    Parameters
-    ----------
-    key
-        The image's marks.
-    record
-        The image.
-
-    Returns
-    -------
-    QImage
-        RGB32, the image's native size.
-
-    Raises
-    ------
-    galactoview.imaging.export.RenderError
-        If the image cannot be rendered.
-    """
-    array = render_image(read_dataset(record.source), frame=key.frame)
-    rows, columns = array.shape[0], array.shape[1]
-    if array.ndim == 2:
-        image = QImage(array.tobytes(), columns, rows, columns, QImage.Format.Format_Grayscale8)
-    else:
-        image = QImage(array.tobytes(), columns, rows, 3 * columns, QImage.Format.Format_RGB888)
-    image = image.convertToFormat(QImage.Format.Format_RGB32)
-    flip, _ = placement(record)
-    image = image.flipped(_orientations(flip.horizontal, flip.vertical))
-
-    def mapped(point: tuple[float, float]) -> QPointF:
-        column, row = point
-        return QPointF(
-            columns - column if flip.horizontal else column, rows - row if flip.vertical else row
-        )
-
-    scale = max(rows, columns) / 1000.0
-    painter = QPainter(image)
-    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-    font = QFont("DejaVu Sans")
-    font.setPixelSize(max(12, round(30 * scale)))
-    font.setBold(True)
-    painter.setFont(font)
-    labelled: set[str] = set()
-    for mark in key.marks:
-        colour = _colour(mark.colour_key, on_paper=False)
-        painter.setPen(QPen(colour, max(2.0, 2.5 * scale)))
-        painter.setBrush(Qt.BrushStyle.NoBrush)
-        points = [mapped(p) for p in mark.region.points]
-        anchor = _draw_region(painter, mark.region.graphic_type, points, 8 * scale)
-        if mark.short_id not in labelled:  # a finding's label once per image (e.g. two axes)
-            labelled.add(mark.short_id)
-            painter.drawText(anchor + QPointF(6 * scale, -6 * scale), mark.short_id)
-    painter.setPen(QPen(NIPPLE_COLOUR, max(2.0, 2.0 * scale)))
-    for nipple in key.nipples:
-        centre = mapped(nipple)
-        painter.drawEllipse(centre, 7 * scale, 7 * scale)
-        painter.drawText(centre + QPointF(9 * scale, 20 * scale), "N")
-    painter.end()
-    return image
-
-
-def _orientations(horizontal: bool, vertical: bool) -> Qt.Orientation:
-    value = Qt.Orientation(0)
-    if horizontal:
-        value |= Qt.Orientation.Horizontal
-    if vertical:
-        value |= Qt.Orientation.Vertical
-    return value
-
-
-def _draw_region(
-    painter: QPainter, graphic: GraphicType, points: Sequence[QPointF], size: float
-) -> QPointF:
-    """Draw one region (already mapped); return the upper-right point for its label."""
-    if graphic is GraphicType.POINT:
-        p = points[0]
-        painter.drawLine(p + QPointF(-size, 0), p + QPointF(size, 0))
-        painter.drawLine(p + QPointF(0, -size), p + QPointF(0, size))
-        return p + QPointF(size, -size)
-    if graphic is GraphicType.CIRCLE:
-        centre = points[0]
-        radius = math.hypot(points[1].x() - centre.x(), points[1].y() - centre.y())
-        painter.drawEllipse(centre, radius, radius)
-        return centre + QPointF(radius * 0.7, -radius * 0.7)
-    if graphic is GraphicType.ELLIPSE:
-        a0, a1, b0, b1 = points
-        centre = (a0 + a1 + b0 + b1) / 4.0
-        major = math.hypot(a1.x() - a0.x(), a1.y() - a0.y()) / 2.0
-        minor = math.hypot(b1.x() - b0.x(), b1.y() - b0.y()) / 2.0
-        angle = math.degrees(math.atan2(a1.y() - a0.y(), a1.x() - a0.x()))
-        painter.save()
-        painter.translate(centre)
-        painter.rotate(angle)
-        painter.drawEllipse(QPointF(0.0, 0.0), major, minor)
-        painter.restore()
-        radius = max(major, minor)
-        return centre + QPointF(radius * 0.7, -radius * 0.7)
-    path = QPainterPath(points[0])
-    for p in points[1:]:
-        path.lineTo(p)
-    painter.drawPath(path)
-    return QPointF(max(p.x() for p in points), min(p.y() for p in points))
 
 
 def write_key_images_png(
@@ -419,10 +311,10 @@ def _study_pages(
         result.append(
             (study, partial(_table, pages, study, chunk, pages.px(13), index == len(rest) - 1))
         )
-    keys = [k for k in study.key_images if k.sop_instance_uid in records]
-    for start in range(0, len(keys), 2):
-        pair = keys[start : start + 2]
-        result.append((study, partial(_key_page, pages, pair, records, unrendered)))
+    for key in study.key_images:
+        if key.sop_instance_uid in records:
+            draws = _key_pages(pages, key, records[key.sop_instance_uid], unrendered)
+            result.extend((study, draw) for draw in draws)
     return result
 
 
@@ -561,40 +453,123 @@ def _table(pages: _Pages, study: StudyReport, rows: list[int], top: float, last:
         )
 
 
+#: Close-ups under the key image on its page, and on each continuation page.
+_CLOSE_UPS_FIRST: Final = 6
+_CLOSE_UPS_MORE: Final = 9
+_CLOSE_UP_COLUMNS: Final = 3
+
+
+def _key_pages(
+    pages: _Pages, key: KeyImage, record: ImageRecord, unrendered: list[str]
+) -> list[Callable[[], None]]:
+    """Plan the pages of one key image: the image with close-ups under it, then the rest.
+
+    The key image and its close-ups are printed at one scale (a close-up pixel is as
+    big on paper as a key-image pixel), so a close-up's stated "×3" is its enlargement
+    relative to the key image above it. The image is rendered once, when the first of
+    its pages is painted.
+    """
+    count = len(dict.fromkeys(m.short_id for m in key.marks))
+    more = max(0, count - _CLOSE_UPS_FIRST)
+    rendered: list[tuple[KeyImageDrawing, tuple[KeyImageDrawing, ...]] | str] = []
+
+    def drawings() -> tuple[KeyImageDrawing, tuple[KeyImageDrawing, ...]] | str:
+        if not rendered:
+            try:
+                rendered.append(key_image_drawings(key, record))
+            except Exception as error:  # any render failure is printed on the page, and said
+                unrendered.append(unrendered_line(record, error))
+                rendered.append(_reason(error))
+        return rendered[0]
+
+    result: list[Callable[[], None]] = [partial(_key_page, pages, key, drawings, 0)]
+    for start in range(_CLOSE_UPS_FIRST, _CLOSE_UPS_FIRST + more, _CLOSE_UPS_MORE):
+        result.append(partial(_key_page, pages, key, drawings, start))
+    return result
+
+
+def _print_scale(pages: _Pages, full: KeyImageDrawing, close_up_rows: int) -> float:
+    """Return page pixels per key-image pixel: the image and its close-up rows fit the page."""
+    gap, caption = pages.px(3), pages.px(5)
+    width = full.image.width()
+    height = full.image.height()
+    side = max(width, height) / 3.0
+    room = pages.footer_top - pages.px(9) - close_up_rows * (gap + caption) - gap
+    return min(
+        pages.width / width,
+        room / (height + close_up_rows * side),
+        (pages.width - 2 * gap) / (_CLOSE_UP_COLUMNS * side),
+    )
+
+
 def _key_page(
-    pages: _Pages, keys: list[KeyImage], records: dict[str, ImageRecord], unrendered: list[str]
+    pages: _Pages,
+    key: KeyImage,
+    drawings: Callable[[], tuple[KeyImageDrawing, tuple[KeyImageDrawing, ...]] | str],
+    start: int,
 ) -> None:
+    """Paint a key image and its first close-ups (`start` 0), or later close-ups."""
     painter = pages.painter
-    slot = (pages.footer_top - pages.px(4)) / 2.0
-    for index, key in enumerate(keys):
-        top = index * slot
-        pages.font(10, bold=True)
+    pages.font(10, bold=True)
+    painter.setPen(QColor(0, 0, 0))
+    ids = ", ".join(dict.fromkeys(m.short_id for m in key.marks))
+    title = f"Key image {key.view_label} (as hung) — {ids}"
+    if start:
+        title = f"Key image {key.view_label} — close-ups (continued)"
+    painter.drawText(QRectF(0, 0, pages.width, pages.px(6)), 0, title)
+    area_top = pages.px(7)
+    result = drawings()
+    if isinstance(result, str):
+        pages.font(8)
+        pages.text(
+            QRectF(0, area_top, pages.width, pages.px(20)),
+            f"cannot render this image: {result}",
+        )
+        return
+    full, close_ups = result
+    first_rows = math.ceil(min(len(close_ups), _CLOSE_UPS_FIRST) / _CLOSE_UP_COLUMNS)
+    scale = _print_scale(pages, full, first_rows)
+    gap, caption = pages.px(3), pages.px(5)
+    y = area_top
+    if start == 0:
+        width, height = full.image.width() * scale, full.image.height() * scale
+        target = QRectF((pages.width - width) / 2.0, y, width, height)
+        painter.drawImage(target, full.image)
+        y += height + pages.px(1)
+        unplaced = [k for k in full.labels.unplaced if not k.startswith("nipple")]
+        pages.font(7)
+        painter.setPen(QColor(60, 60, 60))
+        note = (
+            "Letters: patient directions at the edges. Close-ups below at the stated "
+            "enlargement of this image, each with its own scale bar."
+        )
+        if unplaced:
+            note += f" No room on the image for the label of {', '.join(unplaced)}."
+        pages.text(QRectF(0, y, pages.width, pages.px(4)), note)
+        y += pages.px(4)
+        shown = close_ups[:_CLOSE_UPS_FIRST]
+    else:
+        shown = close_ups[start : start + _CLOSE_UPS_MORE]
+    cell = (pages.width - (_CLOSE_UP_COLUMNS - 1) * gap) / _CLOSE_UP_COLUMNS
+    row_height = 0.0
+    for index, close_up in enumerate(shown):
+        column = index % _CLOSE_UP_COLUMNS
+        if column == 0 and index:
+            y += row_height + caption + gap
+        width = close_up.image.width() * scale
+        height = close_up.image.height() * scale
+        row_height = max(row_height if column else 0.0, height)
+        left = column * (cell + gap) + (cell - width) / 2.0
+        painter.drawImage(QRectF(left, y + gap, width, height), close_up.image)
+        pages.font(7, bold=True)
         painter.setPen(QColor(0, 0, 0))
-        ids = ", ".join(dict.fromkeys(m.short_id for m in key.marks))
+        bar = close_up.scale_bar
+        said = f"{bar.text} bar" if bar.length_mm is not None else bar.text
         painter.drawText(
-            QRectF(0, top, pages.width, pages.px(6)),
-            0,
-            f"Key image {key.view_label} (as hung) — {ids}",
+            QRectF(column * (cell + gap), y + gap + height + pages.px(0.5), cell, caption),
+            int(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop),
+            f"{close_up.short_id}: close-up ×{close_up.magnification} ({said})",
         )
-        area = QRectF(0, top + pages.px(7), pages.width, slot - pages.px(10))
-        record = records[key.sop_instance_uid]
-        try:
-            image = marked_image(key, record)
-        except Exception as error:  # any render failure is printed on the page, and said
-            pages.font(8)
-            pages.text(area, f"cannot render this image: {_reason(error)}")
-            unrendered.append(unrendered_line(record, error))
-            continue
-        size = QSizeF(image.width(), image.height()).scaled(
-            area.size(), Qt.AspectRatioMode.KeepAspectRatio
-        )
-        target = QRectF(
-            area.left() + (area.width() - size.width()) / 2.0,
-            area.top(),
-            size.width(),
-            size.height(),
-        )
-        painter.drawImage(target, image)
 
 
 def _footer(

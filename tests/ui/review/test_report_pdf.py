@@ -47,7 +47,7 @@ def test_pdf_renders_and_holds_the_table_values(
     pdftotext, pdftoppm = _tool("pdftotext"), _tool("pdftoppm")
     out = tmp_path / "report.pdf"
     pages = write_report_pdf(loaded.content, loaded.records, out)
-    assert pages == 3  # page 1 + two pages of key images (3 images, 2 a page)
+    assert pages == 4  # page 1 + a page per key image (3), its close-ups under it
     raw = subprocess.run(
         [pdftotext, str(out), "-"], capture_output=True, text=True, check=True
     ).stdout
@@ -61,7 +61,10 @@ def test_pdf_renders_and_holds_the_table_values(
     assert "58 mm" in text
     assert study.sr_sop_instance_uid in text
     assert text.count(DISCLAIMER) >= pages
-    assert f"Page 3/{pages}" in text
+    assert f"Page 4/{pages}" in text
+    # One close-up per finding on each key image, its magnification stated under it.
+    assert text.count("close-up ×") == 9
+    assert "FD-1: close-up ×" in text
     assert DATE.isoformat() in text
     subprocess.run([pdftoppm, "-r", "30", "-png", str(out), str(tmp_path / "page")], check=True)
     rendered = sorted(tmp_path.glob("page-*.png"))
@@ -118,4 +121,5 @@ def test_a_finding_is_labelled_once_per_key_image(
     monkeypatch.setattr(QPainter, "drawText", recording)
     marked_image(replace(key, marks=(*key.marks, second)), record)
     assert texts.count("CY-1") == 1
-    assert sorted(t for t in texts if t != "N") == sorted({m.short_id for m in key.marks})
+    frame = {"N", "P", "A", "L", "R", "10 mm", "20 mm"}  # nipple, letters, scale bar
+    assert sorted(t for t in texts if t not in frame) == sorted({m.short_id for m in key.marks})
