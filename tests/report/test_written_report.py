@@ -10,6 +10,7 @@ import pytest
 from pydicom.sr.coding import Code
 
 from galactoview.annotations import codes
+from galactoview.annotations.document import StudySnapshot
 from galactoview.annotations.model import (
     Finding,
     FindingType,
@@ -23,15 +24,19 @@ from galactoview.annotations.report import (
     ClinicalReport,
     NippleOrifice,
     Technique,
+    UnlocatedFinding,
 )
+from galactoview.dicom.loading import ImageRecord
 from galactoview.report.content import (
     TABLE_COLUMNS,
+    build_study_report,
     calibration_note,
     cm_text,
     load_report,
     short_size,
 )
 from galactoview.report.written import NOT_GIVEN, assessment_text, technique_lines, written_report
+from galactoview.sr.persistence import open_annotations
 from tests.report.signed_sample import REPORT, SIGNATURE, SIGNER, signed_ductogram
 
 DATE = dt.date(2026, 12, 4)
@@ -167,3 +172,19 @@ def test_an_unsigned_revision_is_a_draft(tmp_path: Path) -> None:
     assert study.written.signature is None
     assert study.written.watermark == "DRAFT — not signed"
     assert study.written.assessment == "BI-RADS 4A: Low suspicion"
+
+
+def test_a_finding_not_located_gives_the_readers_reason(
+    sample_records: tuple[ImageRecord, ...],
+) -> None:
+    ductogram = [r for r in sample_records if r.study_description.upper().startswith("DUCTOGRAM")]
+    opened = open_annotations(ductogram[0].study_instance_uid, [r.path for r in ductogram])
+    fd1 = opened.annotations.findings[0]
+    one_view = replace(fd1, regions=fd1.regions[:1], measurements=())
+    annotations = replace(opened.annotations, findings=(one_view,))
+    report = ClinicalReport(unlocated=(UnlocatedFinding(fd1.tracking_uid, "seen on CC only"),))
+    study = build_study_report(StudySnapshot.of(annotations, report=report), sample_records)
+    (row,) = study.rows
+    assert (row.located, row.clock) == (False, "not located")
+    assert row.reason == "Not located: seen on CC only"
+    assert row.cells()[-1].startswith("Not located: seen on CC only. ")

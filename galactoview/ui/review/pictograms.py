@@ -203,7 +203,13 @@ def paint_clock_face(
         painter.setPen(QPen(_GRID, unit * 0.3))
         painter.drawEllipse(centre, r, r)
         painter.setPen(_LABEL)
-        painter.drawText(centre + diagonal * r + QPointF(unit, 0), f"{ring * RING_MM:.0f} mm")
+        # Inside the ring (up and left of where it crosses the diagonal), clear of the hours.
+        at = centre + diagonal * r
+        painter.drawText(
+            QRectF(at.x() - unit * 16, at.y() - unit * 4.5, unit * 15, unit * 4),
+            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom),
+            f"{ring * RING_MM:.0f} mm",
+        )
     painter.setPen(QPen(_INK, unit * 0.6))
     painter.drawEllipse(centre, radius, radius)
     _font(painter, unit * 4.5, bold=True)
@@ -430,7 +436,7 @@ def paint_duct_schematic(
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing)
     unit = min(rect.width(), rect.height()) / 100.0
-    title = _title(painter, rect, f"Ducts traced on {view.view_label} (as hung)", unit * 5.5)
+    title = _title(painter, rect, f"{view.view_label}: traced ducts", unit * 5.0)
     body = QRectF(rect.left(), rect.top() + title, rect.width(), rect.height() - title)
     painter.setPen(QPen(_GRID, unit * 0.3))
     painter.setBrush(QColor(250, 250, 250))

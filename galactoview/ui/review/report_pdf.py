@@ -746,7 +746,7 @@ def _surgeon_page(pages: _Pages, study: StudyReport, records: dict[str, ImageRec
         f"Accession {h.accession_number}",
     )
     _pictograms(pages, study, pages.px(14), pages.px(80), pages.px(26))
-    row_top, row_height = pages.px(125), pages.px(56)
+    row_top, row_height = pages.px(125), pages.px(64)
     written = study.written
     nipple_width = pages.px(56)
     paint_nipple_diagram(
@@ -756,7 +756,7 @@ def _surgeon_page(pages: _Pages, study: StudyReport, records: dict[str, ImageRec
         written.orifice_hour,
         written.orifice,
     )
-    views = study.duct_views[:2]
+    views = study.duct_views[:2]  # drawn as the images hang, to their scale
     left = nipple_width + pages.px(4)
     if views:
         width = (pages.width - left) / len(views) - pages.px(3)
