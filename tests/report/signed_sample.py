@@ -117,7 +117,12 @@ def signed_ductogram(target: Path, *, signed: bool = True) -> Path:
             )
             uids[short_id] = segment.tracking_uid
             segments.append(segment)
-    annotations = replace(opened.annotations, duct_segments=tuple(segments))
+    annotations = replace(  # the reader who signs made this revision (as AnnotationSaver.sign)
+        opened.annotations,
+        duct_segments=tuple(segments),
+        observer=SIGNATURE.observer_name,
+        observer_organization=SIGNATURE.organization,
+    )
     snapshot = StudySnapshot.of(annotations, opened.chest_walls, report=REPORT)
     locations = locate_document(snapshot, records)
     headers = [dcmread(path, stop_before_pixels=True) for path in paths]

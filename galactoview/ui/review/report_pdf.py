@@ -87,7 +87,7 @@ __all__ = [
 _DPI: Final = 300
 _MARGIN_MM: Final = 12.0
 #: Shares of the page width of the findings table's columns (TABLE_COLUMNS, in order).
-_SHARES: Final = (0.06, 0.18, 0.055, 0.085, 0.09, 0.085, 0.125, 0.11, 0.21)
+_SHARES: Final = (0.06, 0.18, 0.055, 0.085, 0.09, 0.085, 0.125, 0.125, 0.195)
 _COLUMNS: Final = tuple(zip(TABLE_COLUMNS, _SHARES, strict=True))
 #: Font sizes (points) of the report's text; the table never below 8 pt.
 _BODY_PT: Final = 9.5
