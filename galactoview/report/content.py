@@ -77,6 +77,7 @@ __all__ = [
     "cm_text",
     "load_report",
     "short_size",
+    "to_chest_wall_text",
 ]
 
 #: Printed on every page.
@@ -153,6 +154,10 @@ class TableRow:
         :data:`NOT_LOCATED`.
     flags
         Assumptions and problems behind the values, one line each.
+    to_chest_wall
+        How far in front of the chest wall the lesion lies (``"4.6 cm"``,
+        :func:`to_chest_wall_text`); ``""`` when unknown. Not a table cell: the
+        surgeon's page prints it.
     """
 
     short_id: str
@@ -168,6 +173,7 @@ class TableRow:
     located: bool
     reason: str = ""
     flags: tuple[str, ...] = ()
+    to_chest_wall: str = ""
 
     def cells(self) -> tuple[str, ...]:
         """Return the texts of the table's columns (:data:`TABLE_COLUMNS`), as printed.
@@ -545,6 +551,21 @@ def _location_cells(
     return cm_text(breast.distance_mm) + marks, f"{cm_text(depth_mm)}{marks}, {third}"
 
 
+def to_chest_wall_text(breast: BreastLocation) -> str:
+    """Return how far in front of the chest wall a lesion lies, ``""`` when unknown.
+
+    The nipple–chest wall distance is the depth behind the nipple divided by the depth
+    fraction (both the mean of the two views, so it is their mean distance, about); the
+    lesion lies that distance less its depth in front of the chest wall, e.g.
+    ``"4.6 cm"``. Unknown without a calibration, a chest-wall reference, or for a lesion
+    at the nipple.
+    """
+    fraction = breast.depth_fraction
+    if not breast.in_mm or fraction is None or fraction <= 0 or breast.posterior <= 0:
+        return ""
+    return cm_text(max(0.0, breast.posterior / fraction - breast.posterior))
+
+
 def _row(
     finding: Finding,
     location: FindingLocation | None,
@@ -593,6 +614,7 @@ def _row(
         True,
         "",
         tuple(f"{finding.short_id}: {f}" for f in described.flags if f not in covered),
+        to_chest_wall_text(breast),
     )
 
 

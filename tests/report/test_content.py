@@ -54,6 +54,9 @@ def test_fd1_row_gives_the_surgeon_the_ground_truth(
     assert row.distance.endswith(" cm")
     assert abs(10 * float(row.distance.split()[0]) - truth["distance_from_nipple_mm"]) <= 5.0
     assert row.size == "6.6 mm¹"  # one short number, the calibration in footnote ¹
+    # In front of the chest wall: the nipple–chest wall distance less the depth.
+    depth_cm = float(row.depth.split()[0])
+    assert 0.0 < float(row.to_chest_wall.split()[0]) < 2.0 * depth_cm
     (footnote,) = study.footnotes
     assert footnote.marker == "¹"
     assert footnote.text.startswith("Sizes measured at 0.0925 mm per pixel: Imager Pixel")

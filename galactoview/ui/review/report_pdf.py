@@ -720,9 +720,10 @@ def _lesion_lines(study: StudyReport) -> list[str]:
     for row in study.rows:
         what = row.finding_type + (f" — {row.impression}" if row.impression else "")
         if row.located:
+            wall = f", {row.to_chest_wall} in front of the chest wall" if row.to_chest_wall else ""
             lines.append(
                 f"{row.short_id} {what}: {row.side} breast, {row.clock}, {row.quadrant}, "
-                f"{row.distance} from the nipple, depth {row.depth}, size {row.size}"
+                f"{row.distance} from the nipple, depth {row.depth}{wall}, size {row.size}"
             )
         else:
             lines.append(f"{row.short_id} {what}: {row.reason}")
