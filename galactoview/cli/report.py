@@ -1,4 +1,4 @@
-"""``galactoview report PATH... OUT.pdf [--png DIR]``: the surgeon's report (Qt imported lazily)."""
+"""``galactoview report PATH... OUT.pdf [--png DIR]``: the galactography report (Qt lazily)."""
 
 from __future__ import annotations
 
@@ -21,13 +21,18 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog=f"{PROG} report",
         description=(
-            "Write the surgeon's localization report of the annotated studies as a PDF "
-            "(A4): patient and study header, a clock-face and a side pictogram per breast, "
-            "the findings table (side, o'clock, quadrant, depth third, distance from the "
-            "nipple, size, impression), the key images with the marks burned in, and the "
-            "observer, date and SR SOP Instance UID on every page. Each study's annotations "
-            "are read from its sidecar. Exit status: 0 written, 1 nothing annotated or "
-            "not written, 2 usage error."
+            "Write the galactography report of the annotated studies as a PDF (A4), the "
+            "same as the window's File → Export: page 1 the radiologist's report (header, "
+            "indication, technique with the cannulated orifice, comparison, the findings "
+            "table: side, o'clock, quadrant, cm from the nipple, depth in cm and third, "
+            "size with a calibration footnote; impression, BI-RADS category, "
+            "recommendations, addendum, and the signature block, or a DRAFT watermark "
+            "when the SR revision is not signed); then the surgeon's page (clock faces, "
+            "depth schematics, the nipple diagram with the orifice, the traced ducts to "
+            "each lesion); then the key images with the marks burned in. Reader, date and "
+            "SR SOP Instance UID on every page. Each study's annotations, report and "
+            "signature are read from its sidecar (else the SR beside its images). Exit "
+            "status: 0 written, 1 nothing annotated or not written, 2 usage error."
         ),
     )
     parser.add_argument(

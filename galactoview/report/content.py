@@ -1,13 +1,29 @@
-"""What the surgeon's report says: header, findings table, pictogram data, key images (Qt-free).
+"""What the report says: the written report, header, findings table, pictograms, ducts (Qt-free).
 
-The report is built from the study's document (its annotations and the reader's
-chest-wall lines, the TID 1500 SR held in the sidecar, and the pectoral lines suggested
-for the other oblique views, as in the window) and the localization of each
-finding (:func:`galactoview.location.study.locate_document`, as everywhere else):
-clock face (PS3.16 CID 6018), quadrant (CID 6020), depth third (CID 6024) and distance
-from the nipple (DCM 121242). Values that rest on an assumption (no calibration, the
-oblique approximation, a calibration that is not known to be exact) are flagged in the
-row, never shown as plain numbers.
+The report is built from the study's document (its annotations, the reader's
+chest-wall lines and the radiologist's written report, the TID 1500 SR held in the
+sidecar, and the pectoral lines suggested for the other oblique views, as in the window),
+the SR revision's signature (PS3.3 C.17.2 Verifying Observer; ``None`` for a draft) and
+the localization of each finding (:func:`galactoview.location.study.locate_document`, as
+everywhere else): clock face (PS3.16 CID 6018), quadrant (CID 6020), depth third (CID
+6024) and distance from the nipple (DCM 121242). ``galactoview report`` and the window's
+export and review mode all print this content (:func:`build_report`).
+
+The table's cells (:meth:`TableRow.cells`, the same on paper and on screen):
+
+* **From nipple**: the 3-D distance from the nipple in cm, one decimal (``"5.8 cm"``);
+* **Depth**: the depth behind the nipple in cm and its third (``"3.1 cm, middle
+  third"``): the offset along the posterior nipple line (the nipple → chest-wall axis,
+  :attr:`galactoview.location.localize.BreastLocation.posterior`, the mean of the two
+  views), and the third of the nipple–chest wall distance it falls in;
+* **Size**: one short number (``"6.6 mm"``, ``"14.3 × 4.8 mm"`` for an ellipse's long ×
+  short axis, ``"12 mm²"`` for an area) with a footnote marker; the footnote says the
+  calibration the number used (:class:`Footnote`).
+
+A value that rests on an assumption carries a marker too (``†`` the MLO used as the
+lateral view, ``‡`` a calibration not known to be exact, ``*`` a size in pixels); a
+value whose calibration is unknown is never printed as a bare number
+(``"unknown (uncalibrated)"``).
 """
 
 from __future__ import annotations
@@ -18,27 +34,35 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from galactoview.annotations import codes
 from galactoview.annotations.document import StudySnapshot
 from galactoview.annotations.model import (
     AnnotationSet,
     ChestWallLine,
     Finding,
     ImageRegion,
+    MeasurementValue,
     is_valid_uid,
 )
+from galactoview.annotations.report import ClinicalReport
 from galactoview.dicom.loading import ImageRecord, scan
 from galactoview.dicom.mammography import Laterality
 from galactoview.dicom.person_name import format_person_name
 from galactoview.location.chest_wall import study_chest_walls
-from galactoview.location.describe import NOT_LOCATED, describe_finding
-from galactoview.location.localize import FindingLocation
+from galactoview.location.describe import NOT_LOCATED, describe_finding, describe_size, unit_text
+from galactoview.location.localize import BreastLocation, FindingLocation
 from galactoview.location.study import locate_document
+from galactoview.report.duct_path import DuctPath, DuctView, duct_paths, duct_views
+from galactoview.report.written import WrittenReport, written_report
 from galactoview.sr.beside import study_marks
+from galactoview.sr.signing import Signature
 from galactoview.sr.sr_codec import describe_error
 
 __all__ = [
     "DISCLAIMER",
     "NOT_LOCATED",
+    "TABLE_COLUMNS",
+    "Footnote",
     "KeyImage",
     "KeyMark",
     "LoadedReport",
@@ -49,11 +73,37 @@ __all__ = [
     "TableRow",
     "build_report",
     "build_study_report",
+    "calibration_note",
+    "cm_text",
     "load_report",
+    "short_size",
+    "to_chest_wall_text",
 ]
 
 #: Printed on every page.
 DISCLAIMER: Final = "Synthetic/for research — not a certified medical device"
+
+#: The findings table's columns (:meth:`TableRow.cells`), on paper and in the review.
+TABLE_COLUMNS: Final = (
+    "ID",
+    "Finding",
+    "Side",
+    "Clock",
+    "Quadrant",
+    "From nipple",
+    "Depth",
+    "Size",
+    "Note",
+)
+
+#: Footnote markers of the calibrations sizes were measured with, in the order met.
+_CALIBRATION_MARKERS: Final = "¹²³⁴⁵⁶⁷⁸⁹"
+_PIXELS_MARKER: Final = "*"
+_MLO_MARKER: Final = "†"
+_INEXACT_MARKER: Final = "‡"
+_MLO_TEXT: Final = "MLO used as lateral view: superior–inferior offset approximated"
+_INEXACT_TEXT: Final = "calibration of the images is not known to be exact"
+_UNCALIBRATED_CELL: Final = "unknown (uncalibrated)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,21 +135,29 @@ class StudyHeader:
 class TableRow:
     """One finding in the findings table; every value already formatted as text.
 
-    The texts are those of :func:`~galactoview.location.describe.describe_finding`
-    (the dock, the marks and ``sr show`` use the same), "—" where there is none.
+    Type, side, clock and quadrant are the texts of
+    :func:`~galactoview.location.describe.describe_finding` (the dock, the marks and
+    ``sr show`` use the same); distance, depth and size are the report's (see the
+    module), "—" where there is none.
 
     Attributes
     ----------
     short_id, finding_type, side, clock, quadrant, depth, distance, size, impression, note
-        The columns. ``clock`` is "7 o'clock" or "subareolar"; ``distance`` is whole mm
-        with a flag in brackets when it rests on an assumption; the location columns
-        are "—" when the finding is not located.
+        The columns. ``clock`` is "7 o'clock" or "subareolar" (``"not located"`` without
+        a two-view location); ``distance`` is ``"5.8 cm"``, ``depth`` ``"3.1 cm, middle
+        third"``, ``size`` ``"6.6 mm¹"``, each with the markers of its footnotes; the
+        location columns are "—" when the finding is not located.
     located
         Whether a two-view location exists.
     reason
-        Why not (empty when located).
+        Why not (empty when located): the reader's reason from the written report, else
+        :data:`NOT_LOCATED`.
     flags
         Assumptions and problems behind the values, one line each.
+    to_chest_wall
+        How far in front of the chest wall the lesion lies (``"4.6 cm"``,
+        :func:`to_chest_wall_text`); ``""`` when unknown. Not a table cell: the
+        surgeon's page prints it.
     """
 
     short_id: str
@@ -115,6 +173,48 @@ class TableRow:
     located: bool
     reason: str = ""
     flags: tuple[str, ...] = ()
+    to_chest_wall: str = ""
+
+    def cells(self) -> tuple[str, ...]:
+        """Return the texts of the table's columns (:data:`TABLE_COLUMNS`), as printed.
+
+        The finding cell adds the impression (``"Intraluminal filling defect —
+        Intraductal papilloma"``); the note of a finding that is not located starts with
+        why.
+        """
+        finding = self.finding_type
+        if self.impression:
+            finding = f"{finding} — {self.impression}"
+        note = self.note if self.located else ". ".join(p for p in (self.reason, self.note) if p)
+        return (
+            self.short_id,
+            finding,
+            self.side,
+            self.clock,
+            self.quadrant,
+            self.distance,
+            self.depth,
+            self.size,
+            note,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Footnote:
+    """A footnote of the findings table: its marker and what it says.
+
+    Attributes
+    ----------
+    marker
+        ``"¹"``, ``"²"`` … (calibrations), ``"*"`` (a size in pixels), ``"†"`` (MLO
+        approximation), ``"‡"`` (calibration not known to be exact).
+    text
+        e.g. ``"Sizes measured at 0.0925 mm per pixel: Imager Pixel Spacing divided by
+        the magnification ×1.0815"``.
+    """
+
+    marker: str
+    text: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +289,9 @@ class KeyImage:
     nipples: tuple[tuple[float, float], ...] = ()
 
 
+_EMPTY_WRITTEN: Final = written_report(ClinicalReport(), None)
+
+
 @dataclass(frozen=True, slots=True)
 class StudyReport:
     """The report of one annotated study.
@@ -209,6 +312,15 @@ class StudyReport:
         The SR's observer, formatted.
     sr_sop_instance_uid
         SOP Instance UID of the SR revision the report was generated from ("unsaved" if none).
+    written
+        The radiologist's written report and the revision's signature (``written.
+        signature`` is ``None`` for a draft), as printed.
+    footnotes
+        The table's footnotes, in marker order.
+    duct_paths
+        The traced duct from the orifice to each finding on an image with a trace.
+    duct_views
+        The images with traced ducts, for the surgeon's page.
     """
 
     header: StudyHeader
@@ -218,6 +330,10 @@ class StudyReport:
     notes: tuple[str, ...]
     observer: str
     sr_sop_instance_uid: str
+    written: WrittenReport = _EMPTY_WRITTEN
+    footnotes: tuple[Footnote, ...] = ()
+    duct_paths: tuple[DuctPath, ...] = ()
+    duct_views: tuple[DuctView, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -290,23 +406,188 @@ def _view_label(record: ImageRecord | None, uid: str) -> str:
     return f"{label} #{record.instance_number}" if record.instance_number is not None else label
 
 
+def cm_text(mm: float) -> str:
+    """Return a length in mm as cm with one decimal: ``41.6`` → ``"4.2 cm"``."""
+    return f"{mm / 10.0:.1f} cm"
+
+
+def _short_number(value: float) -> str:
+    """One decimal, without a trailing ``.0``: ``8.0`` → ``"8"``, ``6.64`` → ``"6.6"``."""
+    text = f"{value:.1f}"
+    return text[:-2] if text.endswith(".0") else text
+
+
+def short_size(finding: Finding) -> tuple[str, MeasurementValue | None]:
+    """Return a finding's size as one short number, and the measurement it comes from.
+
+    The size is that of :func:`~galactoview.location.describe.describe_size` (the first
+    region's main measurement); an ellipse's long axis is printed with its short axis
+    (``"14.3 × 4.8 mm"``) when they differ. The calibration is left to a footnote
+    (:func:`calibration_note`).
+
+    Parameters
+    ----------
+    finding
+        The finding.
+
+    Returns
+    -------
+    tuple of str and MeasurementValue or None
+        ``("6.6 mm", long axis)``, ``("12 mm²", area)``, ``("uncalibrated", None)`` for a
+        measurable region without a value, ``("—", None)`` when nothing is measurable.
+    """
+    described = describe_size(finding)
+    main = described.measurement
+    if main is None:
+        return described.text or "—", None
+    unit = unit_text(main.unit)
+    number = _short_number(main.value)
+    if main.name == codes.LONG_AXIS:
+        short = next(
+            (
+                m
+                for m in finding.measurements
+                if m.region_index == main.region_index
+                and m.name == codes.SHORT_AXIS
+                and str(m.unit.value) == str(main.unit.value)
+            ),
+            None,
+        )
+        if short is not None and _short_number(short.value) != number:
+            return f"{number} × {_short_number(short.value)} {unit}".rstrip(), main
+    return f"{number} {unit}".rstrip(), main
+
+
+def calibration_note(source: str) -> str:
+    """Return the footnote of the calibration a size was measured with.
+
+    Parameters
+    ----------
+    source
+        The measurement's calibration as stored
+        (:meth:`galactoview.dicom.calibration.Calibration.short_label`), e.g.
+        ``"0.0925 mm (mag-corrected ×1.0815)"``.
+
+    Returns
+    -------
+    str
+        ``"Sizes measured at 0.0925 mm per pixel: Imager Pixel Spacing divided by the
+        magnification ×1.0815 (PS3.3 C.8.11.4)"``; ``"0.1 mm (detector)"`` says the
+        magnification is not corrected (the lesion is smaller than measured).
+    """
+    spacing, _, rest = source.partition(" (")
+    kind = rest.rstrip(")")
+    if not rest or not spacing.endswith(" mm"):
+        return f"Sizes measured with the calibration {source}"
+    if kind.startswith("mag-corrected"):
+        factor = kind.removeprefix("mag-corrected").strip()
+        meaning = f"Imager Pixel Spacing divided by the magnification {factor} (PS3.3 C.8.11.4)"
+    elif kind == "detector":
+        meaning = (
+            "Imager Pixel Spacing of the detector; magnification not corrected, the "
+            "lesion is smaller than measured"
+        )
+    elif kind == "calibrated":
+        meaning = "Pixel Spacing calibrated by geometry or a fiducial (PS3.3 10.7.1.2)"
+    elif kind == "pixel spacing":
+        meaning = "Pixel Spacing as written by the modality; what it refers to is not stated"
+    else:
+        meaning = kind
+    return f"Sizes measured at {spacing} per pixel: {meaning}"
+
+
+class _Footnotes:
+    """The footnotes of one study's table, markers given in the order met."""
+
+    def __init__(self) -> None:
+        self._notes: dict[str, Footnote] = {}
+
+    def marker(self, key: str, marker: str, text: str) -> str:
+        note = self._notes.setdefault(key, Footnote(marker, text))
+        return note.marker
+
+    def calibration(self, source: str) -> str:
+        taken = sum(1 for n in self._notes.values() if n.marker in _CALIBRATION_MARKERS)
+        marker = _CALIBRATION_MARKERS[taken] if taken < len(_CALIBRATION_MARKERS) else "⁺"
+        return self.marker(f"calibration {source}", marker, calibration_note(source))
+
+    def notes(self) -> tuple[Footnote, ...]:
+        order = {m: i for i, m in enumerate(_CALIBRATION_MARKERS + "⁺" + _PIXELS_MARKER)}
+        order |= {_MLO_MARKER: 100, _INEXACT_MARKER: 101}
+        return tuple(sorted(self._notes.values(), key=lambda n: order.get(n.marker, 200)))
+
+
+def _size_cell(finding: Finding, footnotes: _Footnotes) -> str:
+    text, measurement = short_size(finding)
+    if measurement is None:
+        return text
+    if str(measurement.unit.value) not in {"mm", "mm2"}:
+        unit = unit_text(measurement.unit)
+        return text + footnotes.marker(
+            "pixels", _PIXELS_MARKER, f"Size in {unit}: not calibrated, not in mm"
+        )
+    return text + footnotes.calibration(measurement.calibration_source)
+
+
+def _location_cells(
+    breast: BreastLocation, inexact: bool, footnotes: _Footnotes
+) -> tuple[str, str]:
+    """Return the distance and depth cells of a located finding (see the module)."""
+    marks = ""
+    if breast.oblique_approximated:
+        marks += footnotes.marker("mlo", _MLO_MARKER, _MLO_TEXT)
+    if inexact and breast.in_mm:
+        marks += footnotes.marker("inexact", _INEXACT_MARKER, _INEXACT_TEXT)
+    third = f"{breast.depth.value} third" if breast.depth is not None else "third unknown"
+    if breast.distance_mm is None or not breast.in_mm:
+        distance = _UNCALIBRATED_CELL
+        depth = (
+            f"{third} (cm unknown: uncalibrated)"
+            if breast.depth is not None
+            else _UNCALIBRATED_CELL
+        )
+        return distance, depth
+    depth_mm = max(0.0, breast.posterior)
+    return cm_text(breast.distance_mm) + marks, f"{cm_text(depth_mm)}{marks}, {third}"
+
+
+def to_chest_wall_text(breast: BreastLocation) -> str:
+    """Return how far in front of the chest wall a lesion lies, ``""`` when unknown.
+
+    The nipple–chest wall distance is the depth behind the nipple divided by the depth
+    fraction (both the mean of the two views, so it is their mean distance, about); the
+    lesion lies that distance less its depth in front of the chest wall, e.g.
+    ``"4.6 cm"``. Unknown without a calibration, a chest-wall reference, or for a lesion
+    at the nipple.
+    """
+    fraction = breast.depth_fraction
+    if not breast.in_mm or fraction is None or fraction <= 0 or breast.posterior <= 0:
+        return ""
+    return cm_text(max(0.0, breast.posterior / fraction - breast.posterior))
+
+
 def _row(
     finding: Finding,
     location: FindingLocation | None,
     records: Mapping[str, ImageRecord],
+    report: ClinicalReport,
+    footnotes: _Footnotes,
 ) -> TableRow:
-    """Return a finding's row: the texts of :func:`describe_finding`, "—" for none."""
+    """Return a finding's row: see the module; "—" for none."""
     calibrations = {uid: record.calibration for uid, record in records.items()}
     described = describe_finding(finding, location, calibrations)
     where = described.location
-    size = described.size.text or "—"
+    size = _size_cell(finding, footnotes)
     impression = "" if finding.impression is None else str(finding.impression.meaning)
-    if not where.located:
+    covered = {_MLO_TEXT, _INEXACT_TEXT}
+    breast = None if location is None else location.breast
+    if not where.located or breast is None:
+        reason = report.reason_not_located(finding.tracking_uid).strip()
         return TableRow(
             described.label,
             described.type_text,
             where.side,
-            "—",
+            "not located",
             "—",
             "—",
             "—",
@@ -314,23 +595,26 @@ def _row(
             impression,
             finding.note,
             False,
-            NOT_LOCATED,
+            f"Not located: {reason}" if reason else NOT_LOCATED,
             tuple(f"{finding.short_id}: {p}" for p in (*where.problems, *described.size.flags)),
         )
+    inexact = any(flag == _INEXACT_TEXT for flag in where.flags)
+    distance, depth = _location_cells(breast, inexact, footnotes)
     return TableRow(
         described.label,
         described.type_text,
         where.side,
         where.clock,
         where.quadrant,
-        where.depth,
-        where.distance,
+        depth,
+        distance,
         size,
         impression,
         finding.note,
         True,
         "",
-        tuple(f"{finding.short_id}: {f}" for f in described.flags),
+        tuple(f"{finding.short_id}: {f}" for f in described.flags if f not in covered),
+        to_chest_wall_text(breast),
     )
 
 
@@ -369,17 +653,22 @@ def _key_images(
 def build_study_report(
     document: StudySnapshot | AnnotationSet,
     records: Sequence[ImageRecord],
+    signature: Signature | None = None,
 ) -> StudyReport:
     """Build the report section of one study.
 
     Parameters
     ----------
     document
-        The study's document state: annotations (one SR revision) and chest-wall lines
-        (pectoral lines of oblique views); annotations alone have no chest-wall line.
+        The study's document state: annotations (one SR revision), chest-wall lines
+        (pectoral lines of oblique views) and the written report; annotations alone
+        have no chest-wall line and an empty report.
     records
         The loaded images (the study's and any other; only the study's are used for
         the header).
+    signature
+        The Verifying Observer of the SR revision the document is (PS3.3 C.17.2);
+        ``None``: not signed, the report is a draft.
 
     Returns
     -------
@@ -392,6 +681,7 @@ def build_study_report(
         If no image of the annotated study is among `records`.
     """
     annotations = document.annotations if isinstance(document, StudySnapshot) else document
+    report = document.report if isinstance(document, StudySnapshot) else ClinicalReport()
     study = [r for r in records if r.study_instance_uid == annotations.study_instance_uid]
     if not study:
         raise ValueError(f"no image of study {annotations.study_instance_uid} is loaded")
@@ -400,9 +690,10 @@ def build_study_report(
     rows: list[TableRow] = []
     marks: list[PictogramMark] = []
     notes: list[str] = []
+    footnotes = _Footnotes()
     for finding in annotations.findings:
         location = locations.get(finding.tracking_uid)
-        row = _row(finding, location, by_uid)
+        row = _row(finding, location, by_uid, report, footnotes)
         rows.append(row)
         notes.extend(f for f in row.flags if f not in notes)
         breast = None if location is None else location.breast
@@ -424,6 +715,7 @@ def build_study_report(
         reader = format_person_name(annotations.observer)
         if annotations.observer_organization:
             reader = f"{reader} ({annotations.observer_organization})"
+    labels = {uid: _view_label(record, uid) for uid, record in by_uid.items()}
     return StudyReport(
         _header(study[0]),
         tuple(rows),
@@ -432,6 +724,10 @@ def build_study_report(
         tuple(notes),
         reader,
         annotations.sop_instance_uid or "unsaved (no SR revision)",
+        written_report(report, signature),
+        footnotes.notes(),
+        duct_paths(annotations, by_uid, labels),
+        duct_views(annotations, labels),
     )
 
 
@@ -440,6 +736,7 @@ def build_report(
     documents: Iterable[StudySnapshot | AnnotationSet],
     report_date: dt.date,
     problems: list[str] | None = None,
+    signatures: Mapping[str, Signature | None] | None = None,
 ) -> ReportContent:
     """Build the report of the annotated studies.
 
@@ -456,6 +753,9 @@ def build_report(
         When given, a study whose section cannot be built is left out and a line
         saying why is appended here, so the other studies are still reported;
         when ``None`` the error is raised.
+    signatures
+        The signature of each study's SR revision by Study Instance UID (PS3.3 C.17.2);
+        a study absent or ``None`` is a draft.
 
     Returns
     -------
@@ -467,11 +767,12 @@ def build_report(
         study = document.annotations if isinstance(document, StudySnapshot) else document
         if not study.findings:
             continue
+        signature = (signatures or {}).get(study.study_instance_uid)
         if problems is None:
-            studies.append(build_study_report(document, records))
+            studies.append(build_study_report(document, records, signature))
             continue
         try:
-            studies.append(build_study_report(document, records))
+            studies.append(build_study_report(document, records, signature))
         except Exception as error:  # one bad study never stops the report of the others
             first = next(
                 (r for r in records if r.study_instance_uid == study.study_instance_uid), None
@@ -490,7 +791,9 @@ def load_report(paths: Sequence[Path], report_date: dt.date) -> LoadedReport:
 
     Each study is located as the window locates it: with the chest-wall lines its SR
     stored, and the pectoral line suggested from the pixels of each oblique view its
-    findings are marked on that has none (those images are decoded).
+    findings are marked on that has none (those images are decoded). Its written report
+    and signature are those of the same SR revision (the sidecar's, else the SR beside
+    the images: :func:`galactoview.sr.beside.study_marks`).
 
     Parameters
     ----------
@@ -513,6 +816,7 @@ def load_report(paths: Sequence[Path], report_date: dt.date) -> LoadedReport:
     for record in result.images:
         by_study.setdefault(record.study_instance_uid, []).append(record)
     documents: list[StudySnapshot] = []
+    signatures: dict[str, Signature | None] = {}
     for study_uid, members in by_study.items():
         image_paths = [record.path for record in members]
         try:
@@ -521,8 +825,11 @@ def load_report(paths: Sequence[Path], report_date: dt.date) -> LoadedReport:
             problems.extend(_unusable_study(study_uid, image_paths, error))
             continue
         problems.extend(marks.problems)
-        documents.append(_study_document(marks.annotations, marks.chest_walls, members, problems))
-    content = build_report(result.images, documents, report_date, problems)
+        signatures[study_uid] = marks.signature
+        documents.append(
+            _study_document(marks.annotations, marks.chest_walls, members, problems, marks.report)
+        )
+    content = build_report(result.images, documents, report_date, problems, signatures)
     return LoadedReport(content, tuple(result.images), tuple(problems))
 
 
@@ -531,6 +838,7 @@ def _study_document(
     stored: Mapping[str, ChestWallLine],
     members: Sequence[ImageRecord],
     problems: list[str],
+    report: ClinicalReport | None = None,
 ) -> StudySnapshot:
     """Return a study's document as the window has it: the SR's lines, else suggested ones.
 
@@ -540,11 +848,11 @@ def _study_document(
     window locate the findings alike.
     """
     if not annotations.findings:
-        return StudySnapshot.of(annotations, stored)
+        return StudySnapshot.of(annotations, stored, report=report)
     marked = {region.sop_instance_uid for f in annotations.findings for region in f.regions}
     walls = study_chest_walls(members, stored, wanted=marked, problems=problems)
     suggested = {uid: line for uid, line in walls.items() if uid not in stored}
-    return StudySnapshot.of(annotations, stored, suggested)
+    return StudySnapshot.of(annotations, stored, suggested, report)
 
 
 def _unusable_study(study_uid: str, image_paths: Sequence[Path], error: Exception) -> list[str]:

@@ -19,8 +19,9 @@ from pydicom import dcmread
 from pydicom.dataset import Dataset
 
 from galactoview.annotations.model import AnnotationSet, ChestWallLine
+from galactoview.annotations.report import ClinicalReport
 from galactoview.dicom.loading import ImageRecord, StructuredReportFile
-from galactoview.sr import sr_codec
+from galactoview.sr import signing, sr_codec
 from galactoview.sr.foreign import with_image_laterality
 from galactoview.sr.persistence import open_annotations
 
@@ -122,6 +123,11 @@ class StudyMarks:
         As :func:`galactoview.sr.sr_codec.decode` read them.
     problems
         ``"path: what"`` lines, in the order met.
+    report
+        The radiologist's written report the same SR revision holds; ``None`` when none.
+    signature
+        Who signed that revision (PS3.3 C.17.2 Verifying Observer); ``None`` when it is
+        not signed.
     """
 
     source: str
@@ -129,6 +135,8 @@ class StudyMarks:
     locations: Mapping[str, sr_codec.StoredLocation]
     chest_walls: Mapping[str, ChestWallLine]
     problems: tuple[str, ...]
+    report: ClinicalReport | None = None
+    signature: signing.Signature | None = None
 
 
 def study_marks(
@@ -162,6 +170,7 @@ def study_marks(
     problems = list(opened.problems)
     source, annotations = opened.read_from, opened.annotations
     locations, chest_walls = opened.locations, opened.chest_walls
+    report, signature = opened.report, opened.signature
     if not source:
         mine = [r for r in reports if r.study_instance_uid == study_instance_uid]
         beside = marks_beside(mine)
@@ -169,6 +178,9 @@ def study_marks(
         if beside.path is not None and beside.result is not None:
             source, annotations = str(beside.path), beside.result.annotations
             locations, chest_walls = beside.result.locations, beside.result.chest_walls
+            report, signature = beside.result.report, beside.result.signature
     sides = {record.sop_instance_uid: record.image_laterality for record in images}
     annotations = with_image_laterality(annotations, sides)
-    return StudyMarks(source, annotations, locations, chest_walls, tuple(problems))
+    return StudyMarks(
+        source, annotations, locations, chest_walls, tuple(problems), report, signature
+    )

@@ -35,7 +35,7 @@ def test_report_writes_the_pdf_and_the_key_images(
     assert code == 0
     assert out.read_bytes().startswith(b"%PDF")
     printed = capsys.readouterr().out.splitlines()
-    assert printed[0] == f"{out}: 4 page(s)"  # page 1 + a page per key image
+    assert printed[0] == f"{out}: 5 page(s)"  # report, surgeon's page, a page per key image
     pngs = sorted((tmp_path / "png").glob("*.png"))
     assert [p.name for p in pngs] == ["01_L_CC_3.png", "01_L_CC_MAG_5.png", "01_L_ML_4.png"]
     pdftotext = shutil.which("pdftotext")
@@ -114,7 +114,7 @@ def test_a_key_image_that_cannot_be_rendered_is_one_stderr_line(
     assert code == 0
     assert out.read_bytes().startswith(b"%PDF")
     captured = capsys.readouterr()
-    assert captured.out.splitlines()[0] == f"{out}: 4 page(s)"  # page 1 + a page per key image
+    assert captured.out.splitlines()[0] == f"{out}: 5 page(s)"  # report, surgeon, 3 key images
     # Once, though both the PDF and the PNGs tried to render it.
     (line,) = captured.err.splitlines()
     assert line.startswith(

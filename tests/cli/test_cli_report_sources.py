@@ -101,7 +101,7 @@ def test_report_of_a_zip_with_the_sidecar_beside_it_equals_the_folders(
     zipped = capsys.readouterr()
     assert (plain_code, zip_code) == (0, 0)
     assert zipped.err == plain.err == ""  # no "cannot be rendered" line
-    assert zipped.out.splitlines()[0] == f"{tmp_path / 'zip.pdf'}: 4 page(s)"
+    assert zipped.out.splitlines()[0] == f"{tmp_path / 'zip.pdf'}: 5 page(s)"
     pngs = _pixels(tmp_path / "zip_png")
     assert sorted(pngs) == ["01_L_CC_3.png", "01_L_CC_MAG_5.png", "01_L_ML_4.png"]
     expected = _pixels(tmp_path / "plain_png")

@@ -48,12 +48,18 @@ def test_fd1_row_gives_the_surgeon_the_ground_truth(
     assert row.side == "Left"
     assert row.clock == "7 o'clock"
     assert row.quadrant == "LIQ"
-    assert row.depth == "middle"
+    assert row.depth.endswith(" cm, middle third")  # depth behind the nipple in cm, third
     assert row.finding_type == "Intraluminal filling defect"
     assert row.impression == "Intraductal papilloma"
-    assert row.distance.endswith(" mm")
-    assert abs(float(row.distance.split()[0]) - truth["distance_from_nipple_mm"]) <= 5.0
-    assert row.size.startswith("Long axis 6.6 mm [")
+    assert row.distance.endswith(" cm")
+    assert abs(10 * float(row.distance.split()[0]) - truth["distance_from_nipple_mm"]) <= 5.0
+    assert row.size == "6.6 mm¹"  # one short number, the calibration in footnote ¹
+    # In front of the chest wall: the nipple–chest wall distance less the depth.
+    depth_cm = float(row.depth.split()[0])
+    assert 0.0 < float(row.to_chest_wall.split()[0]) < 2.0 * depth_cm
+    (footnote,) = study.footnotes
+    assert footnote.marker == "¹"
+    assert footnote.text.startswith("Sizes measured at 0.0925 mm per pixel: Imager Pixel")
     mark = next(m for m in study.marks if m.short_id == "FD-1")
     assert mark.laterality is Laterality.LEFT
     assert mark.distance_mm is not None
@@ -85,7 +91,8 @@ def test_a_finding_on_one_view_says_why_it_is_not_located(
     (row,) = study.rows
     assert not row.located
     assert row.reason == NOT_LOCATED
-    assert row.clock == row.distance == "—"
+    assert row.clock == "not located"
+    assert row.distance == row.depth == "—"
     assert study.marks == ()
     assert any("CC and an ML/LM or MLO" in note for note in study.notes)
 
@@ -95,6 +102,7 @@ def test_uncalibrated_images_are_flagged(sample_records: tuple[ImageRecord, ...]
     study = _ductogram(records)
     row = next(r for r in study.rows if r.short_id == "FD-1")
     assert row.distance == "unknown (uncalibrated)"
+    assert row.depth == "middle third (cm unknown: uncalibrated)"  # never a bare number
     assert row.clock == "7 o'clock"  # the clock face still comes from the pixel offsets
     assert any("uncalibrated" in flag for flag in row.flags)
     assert any("uncalibrated" in note for note in study.notes)

@@ -11,20 +11,28 @@ right, and the words "lateral" / "medial" under the clock say which side is whic
 schematic shows the nipple–chest wall distance in thirds (anterior, middle, posterior), the
 nipple pointing away from the body's midline as seen from that side (left breast: nipple on
 the right); a finding's height follows its clock position.
+
+For the surgeon's page: a **nipple diagram** (the nipple seen facing the patient, a circle
+with 12 hour ticks, the cannulated duct's orifice marked at its clock hour, or in the
+centre, and labelled) and a **duct schematic** per image with traced ducts (the traced
+segments, the nipple and the lesions, drawn as the image hangs, to the image's scale,
+without its pixels): the path from the orifice to each lesion.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Sequence
 from typing import Final
 
 from PySide6.QtCore import QPointF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPen
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 
 from galactoview.annotations.model import FindingType
 from galactoview.dicom.mammography import Laterality
 from galactoview.report.content import PictogramMark
+from galactoview.report.duct_path import DuctView
 from galactoview.ui.annotate.finding_palette import FINDING_COLOURS
 
 __all__ = [
@@ -33,6 +41,8 @@ __all__ = [
     "outer_ring_mm",
     "paint_clock_face",
     "paint_depth_schematic",
+    "paint_duct_schematic",
+    "paint_nipple_diagram",
     "screen_colour",
 ]
 
@@ -131,9 +141,10 @@ def _dots(
     placed: Sequence[tuple[QPointF, PictogramMark]],
     radius: float,
     colour: MarkColour,
+    taken: list[QRectF] | None = None,
 ) -> None:
-    """Draw the finding dots, then their labels where they overlap nothing."""
-    taken: list[QRectF] = []
+    """Draw the finding dots, then their labels where they overlap nothing (nor ``taken``)."""
+    taken = [] if taken is None else taken
     for point, mark in placed:
         painter.setPen(QPen(_INK, radius / 4.0))
         painter.setBrush(colour(mark))
@@ -192,7 +203,13 @@ def paint_clock_face(
         painter.setPen(QPen(_GRID, unit * 0.3))
         painter.drawEllipse(centre, r, r)
         painter.setPen(_LABEL)
-        painter.drawText(centre + diagonal * r + QPointF(unit, 0), f"{ring * RING_MM:.0f} mm")
+        # Inside the ring (up and left of where it crosses the diagonal), clear of the hours.
+        at = centre + diagonal * r
+        painter.drawText(
+            QRectF(at.x() - unit * 16, at.y() - unit * 4.5, unit * 15, unit * 4),
+            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom),
+            f"{ring * RING_MM:.0f} mm",
+        )
     painter.setPen(QPen(_INK, unit * 0.6))
     painter.drawEllipse(centre, radius, radius)
     _font(painter, unit * 4.5, bold=True)
@@ -299,3 +316,211 @@ def paint_depth_schematic(
         placed.append((QPointF(x_at(fraction), body.center().y() - up * body.height() * 0.3), mark))
     _dots(painter, placed, unit * 1.4, colour)
     painter.restore()
+
+
+def paint_nipple_diagram(
+    painter: QPainter,
+    rect: QRectF,
+    laterality: Laterality,
+    orifice_hour: int | None,
+    orifice: str,
+) -> None:
+    """Paint the nipple facing the patient with 12 hour ticks and the cannulated orifice.
+
+    Parameters
+    ----------
+    painter
+        Where to paint.
+    rect
+        The area.
+    laterality
+        The breast (named, and it decides which side is lateral).
+    orifice_hour
+        The orifice's clock hour (1–12), ``None`` for the centre (or not recorded).
+    orifice
+        ``"2 o'clock"``, ``"central"``, or ``""`` when not recorded (then no mark).
+    """
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    unit = min(rect.width(), rect.height()) / 100.0
+    side = _SIDES.get(laterality, "")
+    title = _title(painter, rect, f"{side} nipple".strip(), unit * 6.0)
+    words = unit * 16.0
+    area = QRectF(rect.left(), rect.top() + title, rect.width(), rect.height() - title - words)
+    radius = min(area.width(), area.height()) / 2.0 * 0.6
+    centre = area.center()
+    painter.setPen(QPen(_GRID, unit * 0.4))
+    painter.setBrush(QColor(246, 232, 226))
+    painter.drawEllipse(centre, radius * 1.25, radius * 1.25)  # the areola
+    painter.setPen(QPen(_INK, unit * 0.7))
+    painter.setBrush(QColor(232, 200, 190))
+    painter.drawEllipse(centre, radius, radius)
+    _font(painter, unit * 4.2, bold=True)
+    for hour in range(1, 13):
+        angle = math.radians(hour * 30)
+        direction = QPointF(math.sin(angle), -math.cos(angle))
+        inner = 0.86 if hour % 3 else 0.78
+        painter.setPen(QPen(_INK, unit * (0.8 if hour % 3 == 0 else 0.45)))
+        painter.drawLine(centre + direction * radius * inner, centre + direction * radius)
+        if hour % 3 == 0:
+            at = centre + direction * (radius * 1.25 + unit * 5.0)
+            painter.drawText(
+                QRectF(at.x() - unit * 5, at.y() - unit * 4, unit * 10, unit * 8),
+                int(Qt.AlignmentFlag.AlignCenter),
+                str(hour),
+            )
+    lateral_left = laterality is Laterality.RIGHT
+    left_word, right_word = ("lateral", "medial") if lateral_left else ("medial", "lateral")
+    if laterality in _SIDES:
+        _font(painter, unit * 3.6)
+        painter.setPen(_LABEL)
+        for text, x in ((left_word, area.left()), (right_word, area.right() - unit * 22)):
+            painter.drawText(
+                QRectF(x, centre.y() + radius * 1.3, unit * 22, unit * 6),
+                int(Qt.AlignmentFlag.AlignCenter),
+                text,
+            )
+    _font(painter, unit * 4.4, bold=True)
+    below = QRectF(rect.left(), area.bottom() + unit * 2, rect.width(), words - unit * 2)
+    if not orifice:
+        painter.setPen(_LABEL)
+        painter.drawText(below, int(Qt.AlignmentFlag.AlignHCenter), "orifice not recorded")
+        painter.restore()
+        return
+    if orifice_hour is None:
+        spot = centre
+    else:
+        angle = math.radians(orifice_hour * 30)
+        spot = centre + QPointF(math.sin(angle), -math.cos(angle)) * radius * 0.55
+    painter.setPen(QPen(_INK, unit * 0.6))
+    painter.setBrush(QColor(200, 30, 30))
+    painter.drawEllipse(spot, unit * 3.2, unit * 3.2)
+    painter.setPen(QColor(150, 0, 0))
+    painter.drawText(below, int(Qt.AlignmentFlag.AlignHCenter), f"Cannulated orifice: {orifice}")
+    painter.restore()
+
+
+def paint_duct_schematic(
+    painter: QPainter,
+    rect: QRectF,
+    view: DuctView,
+    *,
+    flip: tuple[bool, bool, float, float] = (False, False, 0.0, 0.0),
+    mm_per_pixel: float | None = None,
+    colour: Callable[[str], QColor] | None = None,
+) -> None:
+    """Paint the traced ducts of one image with its nipple and lesions, as the image hangs.
+
+    Parameters
+    ----------
+    painter
+        Where to paint.
+    rect
+        The area; the drawing keeps the image's proportions (to its scale).
+    view
+        The segments, nipple and lesions, SCOORD (column, row) pixels.
+    flip
+        ``(horizontal, vertical, columns, rows)``: the hanging flips of the image
+        (:func:`galactoview.reading.hanging.placement`) and its size.
+    mm_per_pixel
+        The image's pixel spacing; a 1 cm scale bar is drawn when given.
+    colour
+        A lesion's colour from its finding type (the code meaning).
+    """
+    horizontal, vertical, columns, rows = flip
+
+    def hung(point: tuple[float, float]) -> QPointF:
+        x, y = point
+        return QPointF(columns - x if horizontal else x, rows - y if vertical else y)
+
+    painter.save()
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    unit = min(rect.width(), rect.height()) / 100.0
+    title = _title(painter, rect, f"{view.view_label}: traced ducts", unit * 5.0)
+    body = QRectF(rect.left(), rect.top() + title, rect.width(), rect.height() - title)
+    painter.setPen(QPen(_GRID, unit * 0.3))
+    painter.setBrush(QColor(250, 250, 250))
+    painter.drawRect(body)
+    points = [hung(p) for line in view.lines for p in line.points]
+    points += [hung(lesion.centre) for lesion in view.lesions]
+    if view.nipple is not None:
+        points.append(hung(view.nipple))
+    left, right = min(p.x() for p in points), max(p.x() for p in points)
+    top, bottom = min(p.y() for p in points), max(p.y() for p in points)
+    inner = body.adjusted(unit * 16, unit * 9, -unit * 16, -unit * 12)
+    scale = min(inner.width() / max(right - left, 1.0), inner.height() / max(bottom - top, 1.0))
+    offset = QPointF(
+        inner.center().x() - (left + right) / 2.0 * scale,
+        inner.center().y() - (top + bottom) / 2.0 * scale,
+    )
+
+    def place(point: tuple[float, float]) -> QPointF:
+        return hung(point) * scale + offset
+
+    taken: list[QRectF] = []
+    anchors: list[tuple[QPointF, str]] = []
+    for line in view.lines:
+        placed = [place(p) for p in line.points]
+        painter.setPen(
+            QPen(
+                QColor(40, 70, 140),
+                unit * (1.3 if line.root else 0.9),
+                Qt.PenStyle.SolidLine,
+                Qt.PenCapStyle.RoundCap,
+                Qt.PenJoinStyle.RoundJoin,
+            )
+        )
+        painter.setBrush(Qt.BrushStyle.NoBrush)
+        painter.drawPolyline(QPolygonF(placed))
+        anchors.append((_halfway(placed), line.short_id))
+    if view.nipple is not None:
+        nipple = place(view.nipple)
+        painter.setPen(QPen(_INK, unit * 0.5))
+        painter.setBrush(QColor(232, 200, 190))
+        painter.drawEllipse(nipple, unit * 2.4, unit * 2.4)
+        taken.append(
+            QRectF(nipple - QPointF(unit * 2.4, unit * 2.4), QSizeF(unit * 4.8, unit * 4.8))
+        )
+    marks = [
+        (
+            place(lesion.centre),
+            PictogramMark(Laterality.UNKNOWN, 0.0, None, None, lesion.short_id, lesion.colour_key),
+        )
+        for lesion in view.lesions
+    ]
+    paint = colour
+
+    def by_type(mark: PictogramMark) -> QColor:
+        return paint(mark.colour_key) if paint is not None else screen_colour(mark)
+
+    _dots(painter, marks, unit * 2.0, by_type, taken)
+    _font(painter, unit * 3.4, min_points=8.0)
+    if view.nipple is not None:
+        painter.setPen(_INK)
+        _place_label(painter, place(view.nipple), "nipple", taken, unit * 3.0)
+    painter.setPen(QColor(40, 70, 140))
+    for anchor, text in anchors:
+        _place_label(painter, anchor, text, taken, unit * 2.0)
+    if mm_per_pixel is not None and mm_per_pixel > 0:
+        length = 10.0 / mm_per_pixel * scale
+        start = QPointF(body.right() - unit * 4 - length, body.bottom() - unit * 4)
+        painter.setPen(QPen(_INK, unit * 0.7))
+        painter.drawLine(start, start + QPointF(length, 0))
+        _font(painter, unit * 3.2, min_points=8.0)
+        painter.drawText(
+            QRectF(start.x() - unit * 10, start.y() - unit * 8, length + unit * 20, unit * 7),
+            int(Qt.AlignmentFlag.AlignCenter),
+            "1 cm",
+        )
+    painter.restore()
+
+
+def _halfway(points: Sequence[QPointF]) -> QPointF:
+    """Return the point halfway along a polyline (by length)."""
+    lengths = [math.dist((a.x(), a.y()), (b.x(), b.y())) for a, b in itertools.pairwise(points)]
+    remaining = sum(lengths) / 2.0
+    for (a, b), length in zip(itertools.pairwise(points), lengths, strict=True):
+        if remaining <= length and length > 0:
+            return a + (b - a) * (remaining / length)
+        remaining -= length
+    return points[-1]

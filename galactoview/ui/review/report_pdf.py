@@ -1,12 +1,31 @@
-"""The surgeon's report as a printable PDF (QPdfWriter + QPainter) and annotated key-image PNGs.
+"""The galactography report as a printable PDF (QPdfWriter + QPainter) and key-image PNGs.
 
-Page 1 of each study: header, a frontal clock-face pictogram per breast (as seen facing
-the patient: the right breast on the viewer's left, 12 o'clock at the top, 3 o'clock on
-the viewer's right; rings every 20 mm), a side schematic per breast with the depth thirds
-from the nipple to the chest wall, and the findings table. Then a page per key image
-(:mod:`galactoview.ui.review.key_images`: hung, marks burned in, orientation letters,
-scale bar, labels with arrows) with a close-up of each of its findings under it. Every
-page has a footer: observer, date, the SR's SOP Instance UID, page n/m and the disclaimer.
+One document, two audiences, per study:
+
+1. **The report** (page 1, flowing onto more pages when long): header (patient, ID,
+   birth date, sex, study, date, accession, institution, reader), indication, technique
+   (the cannulated duct's orifice on the nipple, contrast, views, complications),
+   comparison, the findings table (:data:`~galactoview.report.content.TABLE_COLUMNS`:
+   side, clock face, cm from the nipple, depth in cm and third, one short size with a
+   calibration footnote, note), impression, the BI-RADS® category with its meaning,
+   recommendations, free text, the addendum when there is one, and the signature block
+   ("Electronically signed by …", PS3.3 C.17.2 Verifying Observer). An unsigned report
+   has a light-grey diagonal **DRAFT — not signed** watermark on every page.
+2. **The surgeon's page**: a frontal clock-face pictogram per breast (as seen facing the
+   patient: the right breast on the viewer's left, 12 o'clock at the top, 3 o'clock on
+   the viewer's right; rings every 20 mm) and a side schematic with the depth thirds from
+   the nipple to the chest wall; the nipple diagram with the cannulated orifice; per
+   image with traced ducts (up to two) a schematic of the traced segments, the nipple and
+   the lesions as the image hangs (to scale, 1 cm bar); one line per lesion (where, and
+   the duct path from the orifice: ``FD-1: along DS-1 → DS-3, 42 mm of duct``).
+3. A page per key image (:mod:`galactoview.ui.review.key_images`: rendered with the
+   file's default window, PS3.3 C.11.2, hung with the hanging flips, the marks — SCOORD,
+   PS3.3 C.18.6.1.2 — burned in, orientation letters, scale bar, labels placed without
+   collisions with arrows) with a close-up of each of its findings under it.
+
+Every page has a footer: reader, date, the SR's SOP Instance UID, page n/m and the
+disclaimer. ``galactoview report`` and the window's export call :func:`write_report_pdf`
+with the same content (:func:`galactoview.report.content.build_report`).
 """
 
 from __future__ import annotations
@@ -15,6 +34,7 @@ import math
 import os
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from typing import Final
@@ -37,17 +57,24 @@ from galactoview import files
 from galactoview.annotations.model import FindingType
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
+from galactoview.reading.hanging import placement
 from galactoview.report.content import (
     DISCLAIMER,
+    TABLE_COLUMNS,
     KeyImage,
     PictogramMark,
     ReportContent,
     StudyReport,
-    TableRow,
 )
 from galactoview.ui.annotate.finding_palette import FINDING_COLOURS
 from galactoview.ui.review.key_images import KeyImageDrawing, key_image_drawings, marked_image
-from galactoview.ui.review.pictograms import outer_ring_mm, paint_clock_face, paint_depth_schematic
+from galactoview.ui.review.pictograms import (
+    outer_ring_mm,
+    paint_clock_face,
+    paint_depth_schematic,
+    paint_duct_schematic,
+    paint_nipple_diagram,
+)
 
 __all__ = [
     "marked_image",
@@ -59,18 +86,13 @@ __all__ = [
 
 _DPI: Final = 300
 _MARGIN_MM: Final = 12.0
-_COLUMNS: Final = (
-    ("ID", 0.06),
-    ("Type", 0.12),
-    ("Side", 0.05),
-    ("Clock", 0.08),
-    ("Quadrant", 0.08),
-    ("Depth", 0.07),
-    ("Distance from nipple", 0.10),
-    ("Size", 0.13),
-    ("Impression", 0.11),
-    ("Note / why not located", 0.20),
-)
+#: Shares of the page width of the findings table's columns (TABLE_COLUMNS, in order).
+_SHARES: Final = (0.06, 0.18, 0.055, 0.085, 0.09, 0.085, 0.125, 0.125, 0.195)
+_COLUMNS: Final = tuple(zip(TABLE_COLUMNS, _SHARES, strict=True))
+#: Font sizes (points) of the report's text; the table never below 8 pt.
+_BODY_PT: Final = 9.5
+_TABLE_PT: Final = 8.0
+_HEADING_PT: Final = 10.5
 
 
 def offscreen_application() -> QGuiApplication:
@@ -270,14 +292,14 @@ def _paint_pdf(
     writer.setPageSize(QPageSize(QPageSize.PageSizeId.A4))
     writer.setPageOrientation(QPageLayout.Orientation.Portrait)
     writer.setPageMargins(QMarginsF(_MARGIN_MM, _MARGIN_MM, _MARGIN_MM, _MARGIN_MM))
-    writer.setTitle("GalactoView surgeon's localization report")
+    writer.setTitle("GalactoView galactography report")
     writer.setCreator("GalactoView")
     by_uid = {r.sop_instance_uid: r for r in records}
     painter = QPainter()
     if not painter.begin(writer):
         raise OSError(f"{out}: cannot write the PDF")
     pages = _Pages(writer, painter)
-    plan: list[tuple[StudyReport | None, Callable[[], None]]] = []
+    plan: Plan = []
     for section in content.studies:
         plan.extend(_study_pages(pages, section, by_uid, unrendered))
     if not plan:
@@ -288,29 +310,21 @@ def _paint_pdf(
             writer.newPage()
         draw()
         _footer(pages, content, study, number, total)
+        if study is not None and study.written.watermark:
+            _watermark(pages, study.written.watermark)
     painter.end()
     return total
 
 
+Plan = list[tuple[StudyReport | None, Callable[[], None]]]
+
+
 def _study_pages(
     pages: _Pages, study: StudyReport, records: dict[str, ImageRecord], unrendered: list[str]
-) -> list[tuple[StudyReport | None, Callable[[], None]]]:
-    """Plan the pages of one study: page 1, table overflow pages, key-image pages."""
-    result: list[tuple[StudyReport | None, Callable[[], None]]] = []
-    top_of_table = pages.px(172)
-    chunks = _table_chunks(pages, study, top_of_table)
-    first, rest = chunks[0], chunks[1:]
-
-    def page_one() -> None:
-        _header(pages, study)
-        _pictograms(pages, study, pages.px(40))
-        _table(pages, study, first, top_of_table, last=not rest)
-
-    result.append((study, page_one))
-    for index, chunk in enumerate(rest):
-        result.append(
-            (study, partial(_table, pages, study, chunk, pages.px(13), index == len(rest) - 1))
-        )
+) -> Plan:
+    """Plan the pages of one study: the report, the surgeon's page, the key-image pages."""
+    result: Plan = [(study, draw) for draw in _report_pages(pages, study)]
+    result.append((study, partial(_surgeon_page, pages, study, records)))
     for key in study.key_images:
         if key.sop_instance_uid in records:
             draws = _key_pages(pages, key, records[key.sop_instance_uid], unrendered)
@@ -318,28 +332,377 @@ def _study_pages(
     return result
 
 
-def _header(pages: _Pages, study: StudyReport) -> None:
+# ------------------------------------------------------------------ page 1: the report
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """A piece of the report's flow: its height and how to draw it at a given top.
+
+    ``keep_with_next`` keeps a heading on the page of what follows; ``header`` (a table
+    row's) is drawn first when the block starts a page.
+    """
+
+    height: float
+    draw: Callable[[float], None]
+    keep_with_next: bool = False
+    header: _Block | None = None
+
+
+def _paginate(
+    blocks: Sequence[_Block], first_top: float, top: float, bottom: float
+) -> list[list[tuple[float, Callable[[float], None]]]]:
+    """Lay the blocks out top to bottom, starting a new page where one does not fit."""
+    laid: list[list[tuple[float, Callable[[float], None]]]] = [[]]
+    y = first_top
+    for index, block in enumerate(blocks):
+        need = block.height
+        if block.keep_with_next and index + 1 < len(blocks):
+            need += blocks[index + 1].height
+        if y + need > bottom and laid[-1]:
+            laid.append([])
+            y = top
+            if block.header is not None:
+                laid[-1].append((y, block.header.draw))
+                y += block.header.height
+        laid[-1].append((y, block.draw))
+        y += block.height
+    return laid
+
+
+def _measure(pages: _Pages, points: float, bold: bool, width: float, text: str) -> float:
+    pages.font(points, bold)
+    return pages.text_height(width, text)
+
+
+def _paragraph(
+    pages: _Pages,
+    text: str,
+    *,
+    points: float = _BODY_PT,
+    bold: bool = False,
+    colour: QColor | None = None,
+    indent: float = 0.0,
+    after: float = 1.2,
+) -> _Block:
+    """Return a wrapped paragraph over the page's width (less ``indent``), ``after`` mm below."""
+    width = pages.width - indent
+    height = _measure(pages, points, bold, width, text)
+    ink = colour or QColor(0, 0, 0)
+
+    def draw(y: float) -> None:
+        pages.font(points, bold)
+        pages.painter.setPen(ink)
+        pages.text(QRectF(indent, y, width, height + pages.px(1)), text)
+
+    return _Block(height + pages.px(after), draw)
+
+
+def _heading(pages: _Pages, text: str) -> _Block:
+    """Return a section heading, kept with what follows."""
+    height = _measure(pages, _HEADING_PT, True, pages.width, text)
+    before = pages.px(2.2)
+
+    def draw(y: float) -> None:
+        pages.font(_HEADING_PT, bold=True)
+        pages.painter.setPen(QColor(20, 40, 90))
+        pages.text(QRectF(0, y + before, pages.width, height + pages.px(1)), text)
+        pages.painter.setPen(QPen(QColor(170, 180, 200), 2))
+        line = y + before + height + pages.px(0.3)
+        pages.painter.drawLine(QPointF(0, line), QPointF(pages.width, line))
+
+    return _Block(before + height + pages.px(1.5), draw, keep_with_next=True)
+
+
+def _report_header(pages: _Pages, study: StudyReport) -> _Block:
+    """Title, patient and study identification, reader and the disclaimer."""
     h = study.header
+    lines = [
+        f"Patient: {h.patient_name or '—'}    ID: {h.patient_id or '—'}    "
+        f"Born: {h.birth_date or '—'}    Sex: {h.sex or '—'}",
+        f"Study: {h.study_description or '—'}    Date: {h.study_date or '—'}    "
+        f"Accession: {h.accession_number or '—'}",
+        f"Institution: {h.institution or '—'}    Reader: {study.observer}",
+    ]
+    text = "\n".join(lines)
+    title_height = pages.px(9)
+    body = _measure(pages, _BODY_PT, False, pages.width, text)
+
+    def draw(y: float) -> None:
+        painter = pages.painter
+        painter.setPen(QColor(0, 0, 0))
+        pages.font(15, bold=True)
+        pages.text(QRectF(0, y, pages.width, title_height), "Galactography (ductography) report")
+        pages.font(_BODY_PT)
+        pages.text(QRectF(0, y + title_height, pages.width, body + pages.px(1)), text)
+        pages.font(8.5, bold=True)
+        painter.setPen(QColor(170, 0, 0))
+        pages.text(
+            QRectF(0, y + title_height + body + pages.px(0.8), pages.width, pages.px(5)),
+            DISCLAIMER,
+        )
+
+    return _Block(title_height + body + pages.px(6.5), draw)
+
+
+def _cell_bold(column: int) -> bool:
+    """Return whether a column is bold (ID, clock, distance, depth: what a surgeon seeks)."""
+    return column in (0, 3, 5, 6)
+
+
+def _table_header(pages: _Pages) -> _Block:
+    width = [pages.width * share - pages.px(1.5) for _, share in _COLUMNS]
+    height = max(
+        _measure(pages, _TABLE_PT, True, w, title)
+        for (title, _), w in zip(_COLUMNS, width, strict=True)
+    ) + pages.px(1.4)
+
+    def draw(y: float) -> None:
+        pages.painter.fillRect(QRectF(0, y, pages.width, height), QColor(222, 226, 234))
+        pages.painter.setPen(QColor(0, 0, 0))
+        x = 0.0
+        for (title, share), w in zip(_COLUMNS, width, strict=True):
+            pages.font(_TABLE_PT, bold=True)
+            pages.text(QRectF(x + pages.px(0.6), y + pages.px(0.7), w, height), title)
+            x += pages.width * share
+
+    return _Block(height, draw, keep_with_next=True)
+
+
+def _table_row(pages: _Pages, cells: Sequence[str], shaded: bool, header: _Block) -> _Block:
+    widths = [pages.width * share - pages.px(1.5) for _, share in _COLUMNS]
+    height = max(
+        _measure(pages, _TABLE_PT, _cell_bold(column), w, cell)
+        for column, (cell, w) in enumerate(zip(cells, widths, strict=True))
+    ) + pages.px(1.8)
+
+    def draw(y: float) -> None:
+        painter = pages.painter
+        if shaded:
+            painter.fillRect(QRectF(0, y, pages.width, height), QColor(246, 247, 250))
+        painter.setPen(QPen(QColor(170, 170, 170), 2))
+        painter.drawLine(QPointF(0, y + height), QPointF(pages.width, y + height))
+        painter.setPen(QColor(0, 0, 0))
+        x = 0.0
+        for column, (cell, (_, share)) in enumerate(zip(cells, _COLUMNS, strict=True)):
+            pages.font(_TABLE_PT, bold=_cell_bold(column))
+            pages.text(QRectF(x + pages.px(0.6), y + pages.px(0.9), widths[column], height), cell)
+            x += pages.width * share
+
+    return _Block(height, draw, header=header)
+
+
+def _signature(pages: _Pages, study: StudyReport) -> _Block:
+    """Return the signature block, or the statement that the report is a draft."""
+    written = study.written
+    if written.signature is not None:
+        text = written.signature.text
+        detail = f"SR revision {study.sr_sop_instance_uid} (Verification Flag VERIFIED)"
+        ink = QColor(0, 0, 0)
+    else:
+        text = "NOT SIGNED — this report is a DRAFT"
+        detail = "Not valid for clinical use until the reader signs it."
+        ink = QColor(150, 0, 0)
+    height = _measure(pages, 10.5, True, pages.width, text)
+    small = _measure(pages, 8.5, False, pages.width, detail)
+    before = pages.px(4)
+
+    def draw(y: float) -> None:
+        painter = pages.painter
+        painter.setPen(QPen(QColor(60, 60, 60), 3))
+        painter.drawLine(QPointF(0, y + before), QPointF(pages.width * 0.6, y + before))
+        pages.font(10.5, bold=True)
+        painter.setPen(ink)
+        pages.text(QRectF(0, y + before + pages.px(1.5), pages.width, height + pages.px(1)), text)
+        pages.font(8.5)
+        painter.setPen(QColor(60, 60, 60))
+        pages.text(
+            QRectF(0, y + before + pages.px(2) + height, pages.width, small + pages.px(1)),
+            detail,
+        )
+
+    return _Block(before + pages.px(3) + height + small, draw)
+
+
+def _report_blocks(pages: _Pages, study: StudyReport) -> list[_Block]:
+    """Return the report's flow: header, sections, findings table, signature."""
+    written = study.written
+    blocks = [_report_header(pages, study)]
+    blocks += [_heading(pages, "Indication"), _paragraph(pages, written.indication)]
+    blocks.append(_heading(pages, "Technique"))
+    blocks += [_paragraph(pages, line, after=0.4) for line in written.technique]
+    blocks += [
+        _heading(pages, "Comparison"),
+        _paragraph(pages, written.comparison or "No prior examination compared."),
+    ]
+    blocks.append(_heading(pages, "Findings"))
+    if study.rows:
+        header = _table_header(pages)
+        blocks.append(header)
+        blocks += [
+            _table_row(pages, row.cells(), index % 2 == 1, header)
+            for index, row in enumerate(study.rows)
+        ]
+        blocks.append(
+            _paragraph(
+                pages,
+                "Clock face as seen facing the patient; distance from the nipple in 3-D; "
+                "depth = distance behind the nipple along the nipple–chest wall axis, and "
+                "its third.",
+                points=_TABLE_PT,
+                colour=QColor(70, 70, 70),
+                after=0.6,
+            )
+        )
+    else:
+        blocks.append(_paragraph(pages, "No finding marked."))
+    for note in study.footnotes:
+        blocks.append(_paragraph(pages, f"{note.marker} {note.text}", points=_TABLE_PT, after=0.4))
+    if study.notes:
+        blocks.append(
+            _paragraph(
+                pages,
+                "Notes: " + "  •  ".join(study.notes),
+                points=_TABLE_PT,
+                colour=QColor(70, 70, 70),
+            )
+        )
+    blocks += [_heading(pages, "Impression"), _paragraph(pages, written.impression)]
+    blocks += [
+        _heading(pages, "Assessment"),
+        _paragraph(pages, written.assessment, bold=True, points=10.5),
+    ]
+    recommendations = written.recommendations
+    blocks.append(_heading(pages, "Recommendation" + ("s" if len(recommendations) > 1 else "")))
+    blocks += [_paragraph(pages, f"• {line}", after=0.4) for line in recommendations]
+    if written.free_text:
+        blocks += [_heading(pages, "Additional remarks"), _paragraph(pages, written.free_text)]
+    if written.addendum is not None:
+        blocks += [
+            _heading(pages, written.addendum.heading),
+            _paragraph(pages, written.addendum.text),
+        ]
+    blocks.append(_signature(pages, study))
+    return blocks
+
+
+def _report_pages(pages: _Pages, study: StudyReport) -> list[Callable[[], None]]:
+    """Return a drawing function per page of the written report."""
+    laid = _paginate(_report_blocks(pages, study), 0.0, 0.0, pages.footer_top - pages.px(2))
+
+    def draw(placed: list[tuple[float, Callable[[float], None]]]) -> None:
+        for y, block in placed:
+            block(y)
+
+    return [partial(draw, placed) for placed in laid]
+
+
+# ------------------------------------------------------------------ the surgeon's page
+
+
+def _study_side(study: StudyReport) -> Laterality:
+    """Return the breast of the study's findings (the first located one), else unknown."""
+    if study.marks:
+        return study.marks[0].laterality
+    sides = {"Left": Laterality.LEFT, "Right": Laterality.RIGHT}
+    return next((sides[r.side] for r in study.rows if r.side in sides), Laterality.UNKNOWN)
+
+
+def _lesion_lines(study: StudyReport) -> list[str]:
+    """One line per finding (where it is), then its duct path when one is traced."""
+    paths = {path.short_id: path for path in study.duct_paths}
+    lines: list[str] = []
+    for row in study.rows:
+        what = row.finding_type + (f" — {row.impression}" if row.impression else "")
+        if row.located:
+            wall = f", {row.to_chest_wall} in front of the chest wall" if row.to_chest_wall else ""
+            lines.append(
+                f"{row.short_id} {what}: {row.side} breast, {row.clock}, {row.quadrant}, "
+                f"{row.distance} from the nipple, depth {row.depth}{wall}, size {row.size}"
+            )
+        else:
+            lines.append(f"{row.short_id} {what}: {row.reason}")
+        path = paths.get(row.short_id)
+        if path is not None:
+            lines.append(f"      duct: {path.text}")
+    return lines
+
+
+def _surgeon_page(pages: _Pages, study: StudyReport, records: dict[str, ImageRecord]) -> None:
+    """Pictograms, nipple diagram, duct schematics and one line per lesion."""
     painter = pages.painter
+    h = study.header
     painter.setPen(QColor(0, 0, 0))
-    pages.font(15, bold=True)
-    pages.text(QRectF(0, 0, pages.width, pages.px(9)), "Ductography — lesion localization")
-    pages.font(9)
-    lines = (
-        f"Patient: {h.patient_name}   ID: {h.patient_id}   Born: {h.birth_date}   Sex: {h.sex}",
-        f"Study: {h.study_description}   Date: {h.study_date}   Accession: {h.accession_number}"
-        f"   {h.institution}",
-        f"Clock face as seen facing the patient; distances from the nipple; depth in thirds "
-        f"of the nipple–chest wall distance. Reader: {study.observer}",
+    pages.font(13, bold=True)
+    pages.text(QRectF(0, 0, pages.width, pages.px(7)), "For the surgeon — where the lesions are")
+    pages.font(_BODY_PT)
+    pages.text(
+        QRectF(0, pages.px(7), pages.width, pages.px(5)),
+        f"{h.patient_name}    ID {h.patient_id}    Study {h.study_date}    "
+        f"Accession {h.accession_number}",
     )
-    pages.text(QRectF(0, pages.px(10), pages.width, pages.px(20)), "\n".join(lines))
-    pages.font(9, bold=True)
-    painter.setPen(QColor(170, 0, 0))
-    pages.text(QRectF(0, pages.px(27), pages.width, pages.px(6)), DISCLAIMER)
+    _pictograms(pages, study, pages.px(14), pages.px(80), pages.px(26))
+    row_top, row_height = pages.px(125), pages.px(64)
+    written = study.written
+    nipple_width = pages.px(56)
+    paint_nipple_diagram(
+        painter,
+        QRectF(0, row_top, nipple_width, row_height),
+        _study_side(study),
+        written.orifice_hour,
+        written.orifice,
+    )
+    views = study.duct_views[:2]  # drawn as the images hang, to their scale
+    left = nipple_width + pages.px(4)
+    if views:
+        width = (pages.width - left) / len(views) - pages.px(3)
+        for index, view in enumerate(views):
+            record = records.get(view.sop_instance_uid)
+            flip = (False, False, 0.0, 0.0)
+            spacing: float | None = None
+            if record is not None:
+                hanging, _ = placement(record)
+                flip = (
+                    hanging.horizontal,
+                    hanging.vertical,
+                    float(record.columns),
+                    float(record.rows),
+                )
+                calibration = record.calibration
+                if calibration is not None and calibration.is_known:
+                    spacing = calibration.row_spacing_mm
+            paint_duct_schematic(
+                painter,
+                QRectF(left + index * (width + pages.px(3)), row_top, width, row_height),
+                view,
+                flip=flip,
+                mm_per_pixel=spacing,
+                colour=lambda key: _colour(key, on_paper=True),
+            )
+    else:
+        pages.font(_BODY_PT)
+        painter.setPen(QColor(90, 90, 90))
+        pages.text(
+            QRectF(left, row_top + pages.px(20), pages.width - left, pages.px(20)),
+            "No duct traced: the path from the orifice to the lesions is not drawn (trace "
+            "the opacified duct with the duct tool to show it here).",
+        )
+    top = row_top + row_height + pages.px(3)
+    pages.font(_HEADING_PT, bold=True)
+    painter.setPen(QColor(20, 40, 90))
+    pages.text(QRectF(0, top, pages.width, pages.px(6)), "Lesions")
+    lines = _lesion_lines(study) + [f"{n.marker} {n.text}" for n in study.footnotes]
+    pages.font(_BODY_PT)
     painter.setPen(QColor(0, 0, 0))
+    pages.text(
+        QRectF(0, top + pages.px(6), pages.width, pages.footer_top - top - pages.px(7)),
+        "\n".join(lines),
+    )
 
 
-def _pictograms(pages: _Pages, study: StudyReport, top: float) -> None:
+def _pictograms(
+    pages: _Pages, study: StudyReport, top: float, clock_height: float, depth_height: float
+) -> None:
     """Two clock faces (R on the viewer's left) at one scale, two side schematics below."""
     half = pages.width / 2.0
     outer = outer_ring_mm(study.marks)
@@ -349,7 +712,7 @@ def _pictograms(pages: _Pages, study: StudyReport, top: float) -> None:
         width = half - pages.px(16)
         paint_clock_face(
             pages.painter,
-            QRectF(left, top, width, pages.px(88)),
+            QRectF(left, top, width, clock_height),
             side,
             marks,
             outer_mm=outer,
@@ -357,7 +720,7 @@ def _pictograms(pages: _Pages, study: StudyReport, top: float) -> None:
         )
         paint_depth_schematic(
             pages.painter,
-            QRectF(left, top + pages.px(92), width, pages.px(30)),
+            QRectF(left, top + clock_height + pages.px(3), width, depth_height),
             side,
             marks,
             colour=_on_paper,
@@ -369,88 +732,24 @@ def _on_paper(mark: PictogramMark) -> QColor:
     return _colour(mark.colour_key, on_paper=True)
 
 
-def _row_cells(row: TableRow) -> list[str]:
-    note = row.note if row.located else f"{row.reason}. {row.note}".strip()
-    return [
-        row.short_id,
-        row.finding_type,
-        row.side,
-        row.clock,
-        row.quadrant,
-        row.depth,
-        row.distance,
-        row.size,
-        row.impression,
-        note,
-    ]
-
-
-def _table_chunks(pages: _Pages, study: StudyReport, top: float) -> list[list[int]]:
-    """Split the rows into pages (the first page starts at `top`)."""
-    pages.font(7)
-    chunks: list[list[int]] = [[]]
-    y = top + pages.px(8)
-    for index, row in enumerate(study.rows):
-        height = _row_height(pages, _row_cells(row))
-        if y + height > pages.footer_top - pages.px(25) and chunks[-1]:
-            chunks.append([])
-            y = pages.px(13)
-        chunks[-1].append(index)
-        y += height
-    return chunks
-
-
-def _row_height(pages: _Pages, cells: list[str]) -> float:
-    heights = [
-        pages.text_height(pages.width * share - pages.px(1.5), cell)
-        for cell, (_, share) in zip(cells, _COLUMNS, strict=True)
-    ]
-    return max(heights) + pages.px(2)
-
-
-def _table(pages: _Pages, study: StudyReport, rows: list[int], top: float, last: bool) -> None:
+def _watermark(pages: _Pages, text: str) -> None:
+    """Draw a light-grey diagonal watermark across the page (an unsigned report)."""
     painter = pages.painter
-    pages.font(11, bold=True)
-    painter.setPen(QColor(0, 0, 0))
-    painter.drawText(QRectF(0, top - pages.px(7), pages.width, pages.px(6)), 0, "Findings")
-    pages.font(7, bold=True)
-    y = top
-    x = 0.0
-    painter.fillRect(QRectF(0, y, pages.width, pages.px(6)), QColor(225, 225, 225))
-    for title, share in _COLUMNS:
-        pages.text(
-            QRectF(x + pages.px(0.5), y + pages.px(0.5), pages.width * share, pages.px(6)), title
-        )
-        x += pages.width * share
-    y += pages.px(6)
-    pages.font(7)
-    for index in rows:
-        cells = _row_cells(study.rows[index])
-        height = _row_height(pages, cells)
-        painter.setPen(QPen(QColor(170, 170, 170), 2))
-        painter.drawLine(QPointF(0, y), QPointF(pages.width, y))
-        painter.setPen(QColor(0, 0, 0))
-        x = 0.0
-        for column, (cell, (_, share)) in enumerate(zip(cells, _COLUMNS, strict=True)):
-            pages.font(7, bold=column in (0, 2, 3, 6))
-            pages.text(
-                QRectF(
-                    x + pages.px(0.5), y + pages.px(1), pages.width * share - pages.px(1.5), height
-                ),
-                cell,
-            )
-            x += pages.width * share
-        y += height
-    painter.setPen(QPen(QColor(170, 170, 170), 2))
-    painter.drawLine(QPointF(0, y), QPointF(pages.width, y))
-    if last:
-        pages.font(7)
-        painter.setPen(QColor(60, 60, 60))
-        notes = list(study.notes) or ["No assumption beyond the stated calibration."]
-        text = "Notes: " + "  •  ".join(notes)
-        pages.text(
-            QRectF(0, y + pages.px(2), pages.width, pages.footer_top - y - pages.px(3)), text
-        )
+    painter.save()
+    painter.translate(pages.width / 2.0, pages.height / 2.0)
+    painter.rotate(-40.0)
+    font = QFont("DejaVu Sans")
+    font.setPointSizeF(50)
+    font.setBold(True)
+    painter.setFont(font)
+    painter.setPen(QColor(150, 150, 150, 85))
+    span = pages.width * 1.3
+    painter.drawText(
+        QRectF(-span / 2.0, -pages.px(15), span, pages.px(30)),
+        int(Qt.AlignmentFlag.AlignCenter),
+        text,
+    )
+    painter.restore()
 
 
 #: Close-ups under the key image on its page, and on each continuation page.
@@ -578,12 +877,21 @@ def _footer(
     painter = pages.painter
     painter.setPen(QPen(QColor(120, 120, 120), 2))
     painter.drawLine(QPointF(0, pages.footer_top), QPointF(pages.width, pages.footer_top))
-    pages.font(6.5)
+    pages.font(7.5)
     painter.setPen(QColor(40, 40, 40))
     observer = study.observer if study is not None else "—"
     uid = study.sr_sop_instance_uid if study is not None else "—"
     text = (
-        f"Reader: {observer}   Report date: {content.report_date.isoformat()}   "
-        f"SR SOP Instance UID: {uid}   Page {number}/{total}\n{content.disclaimer}"
+        f"Page {number}/{total}   Reader: {observer}   Report date: "
+        f"{content.report_date.isoformat()}   SR: {uid}\n{content.disclaimer}"
     )
     pages.text(QRectF(0, pages.footer_top + pages.px(1), pages.width, pages.px(9)), text)
+    draft = study.written.watermark if study is not None else ""
+    if draft:  # said in words too: the diagonal watermark is a picture to a text reader
+        pages.font(7.5, bold=True)
+        painter.setPen(QColor(150, 0, 0))
+        pages.painter.drawText(
+            QRectF(0, pages.footer_top + pages.px(4.2), pages.width, pages.px(4)),
+            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop),
+            draft,
+        )

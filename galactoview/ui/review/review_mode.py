@@ -3,10 +3,13 @@
 Per breast, a frontal clock face and a side depth schematic
 (:mod:`galactoview.ui.review.pictograms`)
 place every finding that is marked on a CC and an ML (or MLO) with the nipple on both; a table
-gives, for each finding, the side, clock hour, quadrant, depth third, distance from the nipple,
-size, impression and note. Clicking a row shows the finding on its image. The content is the
-printed report's (:func:`review_content`: the report built from the studies' documents, with
-their chest-wall lines), so screen and paper always agree. Whenever the review is visible it
+gives, for each finding, the cells of the printed table (:meth:`TableRow.cells
+<galactoview.report.content.TableRow.cells>`: side, clock hour, quadrant, cm from the nipple,
+depth in cm and third, size, note), and a summary gives each study's report state (signed by
+whom, or draft), impression, BI-RADS category and recommendations. Clicking a row shows the
+finding on its image. The content is the printed report's (:func:`review_content`: the report
+built from the studies' documents, with their chest-wall lines, written reports and the
+signature of their SR revision), so screen and paper always agree. Whenever the review is visible it
 shows the current findings: it is recomputed when marks, nipples or chest-wall lines change
 while it is shown, and when it becomes visible after changes made while it was hidden
 (however it is shown: F9, or a restored dock layout).
@@ -17,7 +20,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
-from PySide6.QtCore import QRectF, Signal
+from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QShowEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,44 +35,108 @@ from PySide6.QtWidgets import (
 
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
-from galactoview.report.content import PictogramMark, ReportContent, TableRow, build_report
+from galactoview.report.content import (
+    TABLE_COLUMNS,
+    PictogramMark,
+    ReportContent,
+    StudyReport,
+    TableRow,
+    build_report,
+)
+from galactoview.sr.beside import study_marks
+from galactoview.sr.signing import Signature
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.review.pictograms import outer_ring_mm, paint_clock_face, paint_depth_schematic
 
-__all__ = ["REVIEW_COLUMNS", "SurgeonReview", "review_content", "review_row"]
+__all__ = [
+    "REVIEW_COLUMNS",
+    "SurgeonReview",
+    "report_summary",
+    "review_content",
+    "review_row",
+    "study_signatures",
+]
 
-#: Columns of the findings table, in order.
-REVIEW_COLUMNS = (
-    "Id",
-    "Finding",
-    "Side",
-    "Clock",
-    "Quadrant",
-    "Depth",
-    "From nipple",
-    "Size",
-    "Impression",
-    "Note",
-)
+#: Columns of the findings table, in order: the printed table's.
+REVIEW_COLUMNS = TABLE_COLUMNS
+
+SignatureCache = dict[tuple[str, str], Signature | None]
 
 Painter = Callable[[QPainter, QRectF, Laterality, Sequence[PictogramMark], float], None]
 
 
 def review_row(row: TableRow) -> tuple[str, ...]:
-    """Return the table texts of a report row; an unlocated finding says why in Clock."""
-    clock = row.clock if row.located else row.reason
-    return (
-        row.short_id,
-        row.finding_type,
-        row.side,
-        clock,
-        row.quadrant,
-        row.depth,
-        row.distance,
-        row.size,
-        row.impression,
-        row.note,
-    )
+    """Return the table texts of a report row: the printed cells (:meth:`TableRow.cells`)."""
+    return row.cells()
+
+
+def report_summary(study: StudyReport) -> str:
+    """Return the review's lines about a study's written report.
+
+    The state (``"Signed — Electronically signed by …"`` or ``"DRAFT — not signed"``),
+    the impression, the BI-RADS category with its meaning and the recommendations, as
+    the PDF prints them.
+    """
+    written = study.written
+    lines = [
+        f"{study.header.patient_name} — {study.header.study_date}: {written.state}",
+        f"Impression: {written.impression}",
+        written.assessment,
+        "Recommendation: " + "; ".join(written.recommendations),
+    ]
+    return "\n".join(lines)
+
+
+def study_signatures(
+    workspace: AnnotationWorkspace,
+    records: Sequence[ImageRecord],
+    cache: SignatureCache | None = None,
+) -> dict[str, Signature | None]:
+    """Return the signature of each study's SR revision, ``None`` for a draft.
+
+    A study the workspace does not hold as signed (no signed revision), or with unsaved
+    edits, is a draft. For the others the revision saved is read back with the function
+    ``galactoview report`` uses (:func:`galactoview.sr.beside.study_marks`, sidecar
+    only), and its Verifying Observer (PS3.3 C.17.2) is taken when it is the revision
+    the document holds.
+
+    Parameters
+    ----------
+    workspace
+        The studies' documents.
+    records
+        The loaded images (their folder holds the sidecar).
+    cache
+        Signatures already read, by (study, SOP Instance UID of the revision); updated.
+
+    Returns
+    -------
+    dict
+        By Study Instance UID.
+    """
+    dirty = set(workspace.dirty_studies())
+    found: dict[str, Signature | None] = {}
+    for study in workspace.studies():
+        revision = workspace.annotations(study).sop_instance_uid
+        found[study] = None
+        if revision is None or study in dirty or workspace.signed_revision(study) is None:
+            continue
+        if cache is not None and (study, revision) in cache:
+            found[study] = cache[(study, revision)]
+            continue
+        members = [r for r in records if r.study_instance_uid == study]
+        signature: Signature | None = None
+        if members:
+            try:
+                marks = study_marks(study, members, ())
+            except ValueError:  # a UID that names no sidecar: nothing signed to read
+                marks = None
+            if marks is not None and marks.annotations.sop_instance_uid == revision:
+                signature = marks.signature
+        found[study] = signature
+        if cache is not None:
+            cache[(study, revision)] = signature
+    return found
 
 
 def review_content(
@@ -77,10 +144,12 @@ def review_content(
     records: Sequence[ImageRecord],
     report_date: dt.date,
     problems: list[str] | None = None,
+    cache: SignatureCache | None = None,
 ) -> ReportContent:
     """Return the report of the studies being read: what the review shows and the PDF prints.
 
-    Built from each study's document as it is now (marks, nipples and chest-wall lines),
+    Built from each study's document as it is now (marks, nipples, chest-wall lines and
+    the written report) with the signature of its SR revision (:func:`study_signatures`),
     so the window's PDF export and the review agree row for row.
 
     Parameters
@@ -94,6 +163,8 @@ def review_content(
     problems
         When given, a study that cannot be reported is left out with a line saying why
         (see :func:`~galactoview.report.content.build_report`).
+    cache
+        Signatures already read (:func:`study_signatures`).
 
     Returns
     -------
@@ -101,7 +172,8 @@ def review_content(
         One section per study with findings, newest study first.
     """
     documents = [workspace.snapshot(study) for study in workspace.studies()]
-    return build_report(records, documents, report_date, problems)
+    signatures = study_signatures(workspace, records, cache)
+    return build_report(records, documents, report_date, problems, signatures)
 
 
 def _clock(
@@ -157,6 +229,7 @@ class SurgeonReview(QWidget):
         self._records: tuple[ImageRecord, ...] = ()
         self._rows: list[tuple[str, str]] = []
         self._stale = True  # something changed since the last refresh
+        self._signatures: SignatureCache = {}
         self.note = QLabel(
             "Surgeon review (read-only). Clock faces as seen facing the patient (3 o'clock is "
             "lateral in the left breast, medial in the right). Positions are computed from "
@@ -165,6 +238,10 @@ class SurgeonReview(QWidget):
             self,
         )
         self.note.setWordWrap(True)
+        self.summary = QLabel("", self)
+        self.summary.setObjectName("ReportSummary")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.pictograms: dict[Laterality, tuple[_Pictogram, _Pictogram]] = {}
         grid = QGridLayout()
         for column, laterality in enumerate((Laterality.RIGHT, Laterality.LEFT)):
@@ -185,6 +262,7 @@ class SurgeonReview(QWidget):
         self.table.cellClicked.connect(self._on_clicked)
         layout = QVBoxLayout(self)
         layout.addWidget(self.note)
+        layout.addWidget(self.summary)
         layout.addLayout(grid, 3)
         layout.addWidget(self.table, 2)
         workspace.changed.connect(lambda _study: self._refresh_if_shown())
@@ -213,7 +291,10 @@ class SurgeonReview(QWidget):
         marks: list[PictogramMark] = []
         self._rows = []
         # A study none of whose images is loaded is left out (the export reports it).
-        content = review_content(self._workspace, self._records, dt.date.today(), [])
+        content = review_content(
+            self._workspace, self._records, dt.date.today(), [], self._signatures
+        )
+        self.summary.setText("\n\n".join(report_summary(study) for study in content.studies))
         for report in content.studies:
             annotations = self._workspace.annotations(report.header.study_instance_uid)
             rows.extend(report.rows)
@@ -224,7 +305,9 @@ class SurgeonReview(QWidget):
         self.table.setRowCount(len(rows))
         for number, row in enumerate(rows):
             for column, text in enumerate(review_row(row)):
-                self.table.setItem(number, column, QTableWidgetItem(text))
+                item = QTableWidgetItem(text)
+                item.setToolTip(text)
+                self.table.setItem(number, column, item)
         outer = outer_ring_mm(marks)
         for laterality, widgets in self.pictograms.items():
             for widget in widgets:

@@ -208,7 +208,8 @@ def test_the_pdf_exported_from_the_window_prints_the_review_rows(
     assert mlo is not None
     breast = location(window, mlo.study_instance_uid, finding).breast
     assert breast is not None and breast.depth in (DepthThird.MIDDLE, DepthThird.POSTERIOR)
-    assert paper[0][5] == breast.depth.value  # the moved line's depth, on paper and screen
+    # The moved line's depth, on paper and screen.
+    assert paper[0][6].endswith(f", {breast.depth.value} third")
 
 
 def reopen(window: MainWindow, qtbot: QtBot, folder: Path) -> None:
@@ -272,12 +273,12 @@ def test_the_report_command_prints_the_windows_rows_before_and_after_a_move(
     assert window.saver.save_now()
     rows, notes = report_rows()  # the suggested pectoral line, on both sides
     assert rows == window_rows()
-    assert rows[0][5] == DepthThird.ANTERIOR.value
+    assert rows[0][6].endswith(f", {DepthThird.ANTERIOR.value} third")
     assert not any("depth unknown" in note for note in notes)
     drag_line(window.tools.chest_wall_editors[shown(window, "L MLO")], closer)
     assert window.saver.save_now()
     rows, notes = report_rows()  # the reader's line, read from the SR
     assert rows == window_rows()
     assert [row[0] for row in rows] == [finding.short_id]
-    assert rows[0][5] in (DepthThird.MIDDLE.value, DepthThird.POSTERIOR.value)
+    assert rows[0][6].split(", ")[-1] in ("middle third", "posterior third")
     assert not any("depth unknown" in note for note in notes)

@@ -205,7 +205,8 @@ def test_more_close_ups_than_fit_go_on_a_continuation_page(
     crowded = replace(key, marks=(*key.marks, *extra))  # 8 findings on the L CC
     content = replace(loaded.content, studies=(replace(study, key_images=(crowded,)),))
     out = tmp_path / "report.pdf"
-    assert write_report_pdf(content, loaded.records, out) == 3  # page 1, image + 6, 2 more
+    # report, surgeon's page, image + 6 close-ups, 2 more
+    assert write_report_pdf(content, loaded.records, out) == 4
     text = subprocess.run(
         [pdftotext, str(out), "-"], capture_output=True, text=True, check=True
     ).stdout

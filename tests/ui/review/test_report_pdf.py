@@ -47,7 +47,7 @@ def test_pdf_renders_and_holds_the_table_values(
     pdftotext, pdftoppm = _tool("pdftotext"), _tool("pdftoppm")
     out = tmp_path / "report.pdf"
     pages = write_report_pdf(loaded.content, loaded.records, out)
-    assert pages == 4  # page 1 + a page per key image (3), its close-ups under it
+    assert pages == 5  # report, surgeon's page, a page per key image (3) with its close-ups
     raw = subprocess.run(
         [pdftotext, str(out), "-"], capture_output=True, text=True, check=True
     ).stdout
@@ -58,7 +58,7 @@ def test_pdf_renders_and_holds_the_table_values(
         assert value in text
     # A cell wrapped over lines comes out interleaved with its neighbours' lines.
     assert "Intraductal" in text and "papilloma" in text
-    assert "58 mm" in text
+    assert "5.8 cm" in text
     assert study.sr_sop_instance_uid in text
     assert text.count(DISCLAIMER) >= pages
     assert f"Page 4/{pages}" in text

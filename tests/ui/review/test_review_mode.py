@@ -71,12 +71,12 @@ def test_review_mode_lists_what_a_surgeon_needs(
         assert row[2] == "Left"
         assert row[3] == f"{truth['clock_hour']} o'clock"
         assert row[4] == truth["quadrant"]
-        assert row[5] == truth["depth_third"]
-        distance = float(row[6].split()[0])
+        assert row[6].endswith(f" cm, {truth['depth_third']} third")
+        distance = 10 * float(row[5].split()[0])
         assert abs(distance - truth["distance_from_nipple_mm"]) <= max(
             5.0, 0.1 * truth["distance_from_nipple_mm"]
         )
-    assert rows["FD-1"][8] == "Intraductal papilloma"
+    assert rows["FD-1"][1] == "Intraluminal filling defect — Intraductal papilloma"
     clock, depth = window.review.pictograms[Laterality.LEFT]
     assert sorted(mark.short_id for mark in depth.marks) == ["CY-1", "DE-1", "FD-1"]
     assert sorted(mark.short_id for mark in clock.marks) == ["CY-1", "DE-1", "FD-1"]

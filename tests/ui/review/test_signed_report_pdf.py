@@ -1,0 +1,131 @@
+"""The signed report on paper (pdftotext), its draft watermark, and window == command line."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+import subprocess
+import unicodedata
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from galactoview import cli
+from galactoview.report.content import LoadedReport, load_report
+from galactoview.ui.review.report_pdf import write_report_pdf
+from tests.report.signed_sample import SIGNER, signed_ductogram
+from tests.ui.conftest import OpenWindow
+from tests.ui.shell.test_workstation import settle
+
+DATE = dt.date(2026, 12, 4)
+
+
+def _pdftotext() -> str:
+    found = shutil.which("pdftotext")
+    if found is None:
+        pytest.skip("pdftotext (poppler-utils) is not on PATH; .ci/install-system-deps.sh has it")
+    return found
+
+
+def _text(pdf: Path) -> str:
+    """The PDF's text, whitespace collapsed (wrapped cells and lines joined)."""
+    raw = subprocess.run(
+        [_pdftotext(), str(pdf), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    return " ".join(unicodedata.normalize("NFKC", raw).split())
+
+
+@pytest.fixture(scope="module")
+def signed(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return signed_ductogram(tmp_path_factory.mktemp("signed"))
+
+
+def _write(loaded: LoadedReport, out: Path) -> str:
+    write_report_pdf(loaded.content, loaded.records, out)
+    return _text(out)
+
+
+def test_the_signed_report_holds_what_the_referrer_and_the_surgeon_need(
+    qtbot: QtBot, signed: Path, tmp_path: Path
+) -> None:
+    _pdftotext()
+    loaded = load_report([signed], DATE)
+    text = _write(loaded, tmp_path / "signed.pdf")
+    assert "Single-duct discharge from the left nipple for three weeks" in text  # indication
+    assert "orifice at 2 o'clock on the nipple" in text
+    assert "Cannulated orifice: 2 o'clock" in text  # the nipple diagram's label
+    (study,) = loaded.content.studies
+    for row in study.rows:
+        assert row.distance.endswith(" cm")
+        for value in (row.short_id, row.clock, row.distance):
+            assert value in text
+    assert "5.8 cm" in text  # FD-1, 58 mm from the nipple
+    assert "BI-RADS 4A: Low suspicion" in text
+    assert "Duct excision (microdochectomy)" in text
+    assert f"Electronically signed by {SIGNER}, Brustzentrum Süd, 2026-12-04 18:30" in text
+    assert "FD-1: along DS-1 → DS-2, 55 mm of duct from the orifice" in text
+    assert "1 Sizes measured at 0.0925 mm per pixel" in text  # NFKC: ¹ is 1
+    assert "DRAFT" not in text
+
+
+def _grey(pdf: Path, page: int, folder: Path) -> float:
+    """Return the mean darkness of a page's centre rendered at 20 dpi (0 white, 255 black)."""
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        pytest.skip("pdftoppm (poppler-utils) is not on PATH")
+    prefix = folder / f"{pdf.stem}-{page}"
+    subprocess.run(
+        [pdftoppm, "-r", "20", "-gray", "-f", str(page), "-l", str(page), str(pdf), str(prefix)],
+        check=True,
+    )
+    (png,) = folder.glob(f"{prefix.name}*.pgm")
+    pixels = np.asarray(Image.open(png))
+    rows, columns = pixels.shape
+    centre = pixels[int(rows * 0.35) : int(rows * 0.65), int(columns * 0.2) : int(columns * 0.8)]
+    return 255.0 - float(centre.mean())
+
+
+def test_an_unsigned_report_is_marked_draft(qtbot: QtBot, signed: Path, tmp_path: Path) -> None:
+    _pdftotext()
+    loaded = load_report([signed_ductogram(tmp_path, signed=False)], DATE)
+    text = _write(loaded, tmp_path / "draft.pdf")
+    pages = write_report_pdf(loaded.content, loaded.records, tmp_path / "draft.pdf")
+    assert text.count("DRAFT — not signed") == pages  # said on every page
+    assert "NOT SIGNED — this report is a DRAFT" in text
+    assert "Electronically signed" not in text
+    _write(load_report([signed], DATE), tmp_path / "signed.pdf")
+    # The surgeon's page is the same but for the diagonal watermark across it.
+    draft_grey = _grey(tmp_path / "draft.pdf", 2, tmp_path)
+    assert draft_grey > _grey(tmp_path / "signed.pdf", 2, tmp_path) + 1.0
+
+
+def test_the_window_prints_what_the_command_prints(
+    open_window: OpenWindow,
+    qtbot: QtBot,
+    qapp: QApplication,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _pdftotext()
+    folder = signed_ductogram(tmp_path / "study")
+    window = open_window([folder])
+    settle(qtbot, window)
+    from_window = window.export_report(tmp_path / "window.pdf")
+    assert from_window is not None
+    assert cli.main(["report", str(folder), str(tmp_path / "cli.pdf")]) == 0
+    capsys.readouterr()
+    paper = _text(tmp_path / "cli.pdf")
+    assert _text(from_window) == paper
+    assert "Electronically signed by" in paper
+    window.set_review_mode(True)
+    (study,) = load_report([folder], DATE).content.studies
+    assert window.review.rows() == [row.cells() for row in study.rows]
+    summary = window.review.summary.text()
+    assert f"Signed — Electronically signed by {SIGNER}" in summary
+    assert "BI-RADS 4A: Low suspicion" in summary
+    assert "Impression: Intraductal filling defect at 7 o'clock" in summary
+    assert "Recommendation: Duct excision (microdochectomy); Ultrasound-guided biopsy" in summary
