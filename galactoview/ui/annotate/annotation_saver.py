@@ -245,6 +245,7 @@ class AnnotationSaver(QObject):
             f"this report is signed (by {who}{when}): read only; Report → Write Addendum "
             "to change it",
             revision_uid,
+            signature,
         )
 
     def _has_sidecar(self, study: str) -> bool:

@@ -43,6 +43,7 @@ from galactoview.annotations.model import (
     is_valid_uid,
 )
 from galactoview.annotations.report import Addendum, ClinicalReport
+from galactoview.sr.signing import Signature
 
 #: Stands for a study whose Study Instance UID is not a UID: shown, never annotated.
 UNSTORABLE_STUDY = "2.25.0"
@@ -133,6 +134,8 @@ class AnnotationWorkspace(QObject):
         self.reader_organization = ""
         #: Signed studies: (why they are read only, the signed revision's SOP Instance UID).
         self._read_only: dict[str, tuple[str, str | None]] = {}
+        #: Who signed each signed study's revision (PS3.3 C.17.2 Verifying Observer).
+        self._signatures: dict[str, Signature] = {}
 
     # --- reading ----------------------------------------------------------------------
 
@@ -284,7 +287,11 @@ class AnnotationWorkspace(QObject):
         self._update_modified()
 
     def set_read_only(
-        self, study_instance_uid: str, reason: str | None, signed_revision_uid: str | None = None
+        self,
+        study_instance_uid: str,
+        reason: str | None,
+        signed_revision_uid: str | None = None,
+        signature: Signature | None = None,
     ) -> None:
         """Make a study's marks and report read-only (a signed report), or editable with ``None``.
 
@@ -297,11 +304,29 @@ class AnnotationWorkspace(QObject):
         signed_revision_uid
             The signed revision: while the study's report is an addendum to it
             (:meth:`begin_addendum`), the study can be edited again.
+        signature
+            Who signed it and when (:meth:`signature`).
         """
+        self._signatures.pop(study_instance_uid, None)
         if reason is None:
             self._read_only.pop(study_instance_uid, None)
-        else:
-            self._read_only[study_instance_uid] = (reason, signed_revision_uid)
+            return
+        self._read_only[study_instance_uid] = (reason, signed_revision_uid)
+        if signature is not None:
+            self._signatures[study_instance_uid] = signature
+
+    def signature(self, study_instance_uid: str) -> Signature | None:
+        """Return who signed the study's report as it is now; ``None`` for a draft.
+
+        Only while the document is the signed revision itself, unchanged: an addendum
+        being written (or saved, unsigned) is a draft until it is signed.
+        """
+        found = self._read_only.get(study_instance_uid)
+        signature = self._signatures.get(study_instance_uid)
+        document = self._documents.get(study_instance_uid)
+        if found is None or signature is None or document is None or document.is_modified:
+            return None
+        return signature if document.annotations.sop_instance_uid == found[1] else None
 
     def read_only_reason(self, study_instance_uid: str) -> str | None:
         """Return why a study's marks cannot be edited, ``None`` when they can.
@@ -374,6 +399,7 @@ class AnnotationWorkspace(QObject):
     def clear(self) -> None:
         """Forget every study's document and the undo history."""
         self._read_only.clear()
+        self._signatures.clear()
         self._documents.clear()
         self.undo_stack.clear()
         self.select(None)

@@ -43,8 +43,6 @@ from galactoview.report.content import (
     TableRow,
     build_report,
 )
-from galactoview.sr.beside import study_marks
-from galactoview.sr.signing import Signature
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.review.pictograms import outer_ring_mm, paint_clock_face, paint_depth_schematic
 
@@ -54,13 +52,11 @@ __all__ = [
     "report_summary",
     "review_content",
     "review_row",
-    "study_signatures",
 ]
 
 #: Columns of the findings table, in order: the printed table's.
 REVIEW_COLUMNS = TABLE_COLUMNS
 
-SignatureCache = dict[tuple[str, str], Signature | None]
 
 Painter = Callable[[QPainter, QRectF, Laterality, Sequence[PictogramMark], float], None]
 
@@ -87,70 +83,18 @@ def report_summary(study: StudyReport) -> str:
     return "\n".join(lines)
 
 
-def study_signatures(
-    workspace: AnnotationWorkspace,
-    records: Sequence[ImageRecord],
-    cache: SignatureCache | None = None,
-) -> dict[str, Signature | None]:
-    """Return the signature of each study's SR revision, ``None`` for a draft.
-
-    A study the workspace does not hold as signed (no signed revision), or with unsaved
-    edits, is a draft. For the others the revision saved is read back with the function
-    ``galactoview report`` uses (:func:`galactoview.sr.beside.study_marks`, sidecar
-    only), and its Verifying Observer (PS3.3 C.17.2) is taken when it is the revision
-    the document holds.
-
-    Parameters
-    ----------
-    workspace
-        The studies' documents.
-    records
-        The loaded images (their folder holds the sidecar).
-    cache
-        Signatures already read, by (study, SOP Instance UID of the revision); updated.
-
-    Returns
-    -------
-    dict
-        By Study Instance UID.
-    """
-    dirty = set(workspace.dirty_studies())
-    found: dict[str, Signature | None] = {}
-    for study in workspace.studies():
-        revision = workspace.annotations(study).sop_instance_uid
-        found[study] = None
-        if revision is None or study in dirty or workspace.signed_revision(study) is None:
-            continue
-        if cache is not None and (study, revision) in cache:
-            found[study] = cache[(study, revision)]
-            continue
-        members = [r for r in records if r.study_instance_uid == study]
-        signature: Signature | None = None
-        if members:
-            try:
-                marks = study_marks(study, members, ())
-            except ValueError:  # a UID that names no sidecar: nothing signed to read
-                marks = None
-            if marks is not None and marks.annotations.sop_instance_uid == revision:
-                signature = marks.signature
-        found[study] = signature
-        if cache is not None:
-            cache[(study, revision)] = signature
-    return found
-
-
 def review_content(
     workspace: AnnotationWorkspace,
     records: Sequence[ImageRecord],
     report_date: dt.date,
     problems: list[str] | None = None,
-    cache: SignatureCache | None = None,
 ) -> ReportContent:
     """Return the report of the studies being read: what the review shows and the PDF prints.
 
     Built from each study's document as it is now (marks, nipples, chest-wall lines and
-    the written report) with the signature of its SR revision (:func:`study_signatures`),
-    so the window's PDF export and the review agree row for row.
+    the written report) with the signature of its SR revision as the workspace holds it
+    (:meth:`AnnotationWorkspace.signature`: the revision read or signed, unchanged), so the
+    window's PDF export, the review and ``galactoview report`` agree row for row.
 
     Parameters
     ----------
@@ -163,8 +107,6 @@ def review_content(
     problems
         When given, a study that cannot be reported is left out with a line saying why
         (see :func:`~galactoview.report.content.build_report`).
-    cache
-        Signatures already read (:func:`study_signatures`).
 
     Returns
     -------
@@ -172,7 +114,7 @@ def review_content(
         One section per study with findings, newest study first.
     """
     documents = [workspace.snapshot(study) for study in workspace.studies()]
-    signatures = study_signatures(workspace, records, cache)
+    signatures = {study: workspace.signature(study) for study in workspace.studies()}
     return build_report(records, documents, report_date, problems, signatures)
 
 
@@ -229,7 +171,6 @@ class SurgeonReview(QWidget):
         self._records: tuple[ImageRecord, ...] = ()
         self._rows: list[tuple[str, str]] = []
         self._stale = True  # something changed since the last refresh
-        self._signatures: SignatureCache = {}
         self.note = QLabel(
             "Surgeon review (read-only). Clock faces as seen facing the patient (3 o'clock is "
             "lateral in the left breast, medial in the right). Positions are computed from "
@@ -291,9 +232,7 @@ class SurgeonReview(QWidget):
         marks: list[PictogramMark] = []
         self._rows = []
         # A study none of whose images is loaded is left out (the export reports it).
-        content = review_content(
-            self._workspace, self._records, dt.date.today(), [], self._signatures
-        )
+        content = review_content(self._workspace, self._records, dt.date.today(), [])
         self.summary.setText("\n\n".join(report_summary(study) for study in content.studies))
         for report in content.studies:
             annotations = self._workspace.annotations(report.header.study_instance_uid)
