@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Final
 
-from PySide6.QtCore import QPointF, QSignalBlocker, Qt, Signal
+from PySide6.QtCore import QEvent, QPointF, QSignalBlocker, Qt, Signal
 from PySide6.QtGui import QColor, QFocusEvent, QKeyEvent, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import (
     QButtonGroup,
@@ -75,6 +75,7 @@ __all__ = [
     "VIEW_NAMES",
     "ClockFacePicker",
     "ReportEditor",
+    "ReportLineEdit",
     "ReportTextEdit",
     "addendum_notice",
     "finding_line",
@@ -216,6 +217,19 @@ class ReportTextEdit(QPlainTextEdit):
         super().keyPressEvent(event)
 
 
+class ReportLineEdit(QLineEdit):
+    """A line of the report: Enter commits it here, not the window's Enter shortcut."""
+
+    def event(self, event: QEvent) -> bool:
+        """Take Enter before the window's shortcuts (Finish Drawing) do."""
+        enter = (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        override = event.type() == QEvent.Type.ShortcutOverride
+        if override and isinstance(event, QKeyEvent) and event.key() in enter:
+            event.accept()
+            return True
+        return super().event(event)
+
+
 class ClockFacePicker(QWidget):
     """The nipple seen as a clock face (facing the patient): 12 hours and the centre.
 
@@ -338,7 +352,9 @@ class ReportEditor(QDockWidget):
         self._records: tuple[ImageRecord, ...] = ()
         #: "who on when" of each study seen signed (shown with its addendum later).
         self._signers: dict[str, str] = {}
-        self.unlocated_edits: dict[str, QLineEdit] = {}
+        self.unlocated_edits: dict[str, ReportLineEdit] = {}
+        #: Text fields typed in and not committed yet: a refresh leaves them as typed.
+        self._typing: set[QWidget] = set()
 
         self.study_label = QLabel()
         self.study_label.setWordWrap(True)
@@ -355,7 +371,7 @@ class ReportEditor(QDockWidget):
         self.indication_combo.addItem("Not given", None)
         for indication, name in INDICATION_NAMES.items():
             self.indication_combo.addItem(name, indication)
-        self.indication_edit = QLineEdit()
+        self.indication_edit = ReportLineEdit()
         self.indication_edit.setPlaceholderText("Clinical history, side, duration…")
 
         self.orifice_picker = ClockFacePicker()
@@ -396,7 +412,7 @@ class ReportEditor(QDockWidget):
         recommendations, self.recommendation_checks = _checks(
             list(RECOMMENDATION_NAMES.values()), 2
         )
-        self.recommendation_edit = QLineEdit()
+        self.recommendation_edit = ReportLineEdit()
         self.recommendation_edit.setPlaceholderText("Other recommendation, timing…")
         self.free_text_edit = ReportTextEdit()
         self.free_text_edit.setPlaceholderText("Anything else")
@@ -550,11 +566,11 @@ class ReportEditor(QDockWidget):
                 return text or study
         return study
 
-    @staticmethod
-    def _set_text(edit: QLineEdit | QPlainTextEdit, text: str) -> None:
-        """Show a stored text, unless the reader is typing in that field."""
-        if edit.hasFocus():
+    def _set_text(self, edit: QLineEdit | QPlainTextEdit, text: str) -> None:
+        """Show a stored text, unless the reader is typing in that field (not committed)."""
+        if edit in self._typing and edit.hasFocus():
             return
+        self._typing.discard(edit)
         with QSignalBlocker(edit):
             if isinstance(edit, QLineEdit):
                 if edit.text() != text:
@@ -613,13 +629,15 @@ class ReportEditor(QDockWidget):
         ]
         wanted = [f.tracking_uid for f in unlocated]
         if wanted != list(self.unlocated_edits):
+            self._typing.difference_update(self.unlocated_edits.values())
             while self._unlocated_form.rowCount():
                 self._unlocated_form.removeRow(0)
             self.unlocated_edits = {}
             for finding in unlocated:
-                edit = QLineEdit()
+                edit = ReportLineEdit()
                 edit.setPlaceholderText("e.g. seen on the CC view only")
                 edit.setToolTip(f"Why {finding.short_id} has no clock face (needed to sign)")
+                self._track(edit)
                 edit.editingFinished.connect(
                     lambda f=finding, e=edit: self._commit_unlocated(f, e.text())
                 )
@@ -631,7 +649,25 @@ class ReportEditor(QDockWidget):
 
     # --- editing ---------------------------------------------------------------------------
 
+    def _track(self, edit: QLineEdit | ReportTextEdit) -> None:
+        """Note typing in a text field; its commit (connected after this) ends it."""
+        if isinstance(edit, QLineEdit):
+            edit.textEdited.connect(lambda _text: self._typing.add(edit))
+            edit.editingFinished.connect(lambda: self._typing.discard(edit))
+        else:
+            edit.textChanged.connect(lambda: self._typing.add(edit))
+            edit.committed.connect(lambda: self._typing.discard(edit))
+
     def _connect(self) -> None:
+        for edit in (
+            self.indication_edit,
+            self.comparison_edit,
+            self.impression_edit,
+            self.recommendation_edit,
+            self.free_text_edit,
+            self.addendum_edit,
+        ):
+            self._track(edit)
         self.indication_combo.currentIndexChanged.connect(
             lambda _i: self._edit("indication", indication=self.indication_combo.currentData())
         )
