@@ -355,6 +355,7 @@ class ReportEditor(QDockWidget):
         self.unlocated_edits: dict[str, ReportLineEdit] = {}
         #: Text fields typed in and not committed yet: a refresh leaves them as typed.
         self._typing: set[QWidget] = set()
+        self._finding_lines: list[str] = []
 
         self.study_label = QLabel()
         self.study_label.setWordWrap(True)
@@ -388,9 +389,9 @@ class ReportEditor(QDockWidget):
         self.contrast_spin.setSuffix(" mL")
         self.contrast_spin.setSpecialValueText("not recorded")
         self.contrast_spin.setKeyboardTracking(False)
-        views, self.view_checks = _checks(list(VIEW_NAMES.values()), 5)
+        views, self.view_checks = _checks(list(VIEW_NAMES.values()), 3)
         self.magnification_check = QCheckBox("Magnification views")
-        complications, self.complication_checks = _checks(list(COMPLICATION_NAMES.values()), 3)
+        complications, self.complication_checks = _checks(list(COMPLICATION_NAMES.values()), 2)
 
         self.findings_label = QLabel()
         self.findings_label.setWordWrap(True)
@@ -410,13 +411,22 @@ class ReportEditor(QDockWidget):
         for assessment, name in ASSESSMENT_NAMES.items():
             self.assessment_combo.addItem(name, assessment)
         recommendations, self.recommendation_checks = _checks(
-            list(RECOMMENDATION_NAMES.values()), 2
+            list(RECOMMENDATION_NAMES.values()), 1
         )
         self.recommendation_edit = ReportLineEdit()
         self.recommendation_edit.setPlaceholderText("Other recommendation, timing…")
         self.free_text_edit = ReportTextEdit()
         self.free_text_edit.setPlaceholderText("Anything else")
         self.free_text_edit.setMaximumHeight(_PARAGRAPH_HEIGHT)
+
+        for combo in (self.indication_combo, self.assessment_combo):
+            # Long choices ("0 - Incomplete - Need additional imaging evaluation…") must
+            # not widen the dock: the list shows them whole.
+            combo.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(16)
+            combo.view().setMinimumWidth(combo.view().sizeHintForColumn(0) + 24)
 
         self.fields = QWidget()
         fields = QVBoxLayout(self.fields)
@@ -499,8 +509,7 @@ class ReportEditor(QDockWidget):
 
     def finding_lines(self) -> list[str]:
         """Return the findings' read-only lines."""
-        text = self.findings_label.text()
-        return text.split("\n") if text else []
+        return list(self._finding_lines)
 
     def notice(self) -> str:
         """Return the one line said about the study's report elsewhere (title, status).
@@ -621,7 +630,10 @@ class ReportEditor(QDockWidget):
         study = self._study
         findings = self._workspace.annotations(study).findings if study is not None else ()
         lines = [finding_line(f, locations.get(f.tracking_uid)) for f in findings]
-        self.findings_label.setText("\n".join(lines) if lines else "No findings marked")
+        self._finding_lines = lines
+        self.findings_label.setText(
+            "\n".join(f"• {line}" for line in lines) or "No findings marked"
+        )
         unlocated = [
             f
             for f in findings

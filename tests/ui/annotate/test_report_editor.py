@@ -379,3 +379,23 @@ def test_the_report_dock_fits_a_small_screen(
     assert editor.isVisible()
     assert window.findings_dock in window.tabifiedDockWidgets(editor)
     assert editor.widget().minimumSizeHint().height() < size[1] // 2  # it scrolls
+
+
+def test_after_signing_the_pacs_actions_are_offered_the_report_pdf(
+    open_window: OpenWindow, tmp_path: Path
+) -> None:
+    """With a PACS action that can store a signed report, it gets the study and the PDF."""
+    folder = marked_ductogram(tmp_path)
+    window, _, study = _reading(open_window, folder)
+    window.workspace.set_report(
+        study,
+        ClinicalReport(
+            assessment=Assessment.CATEGORY_2, recommendations=(Recommendation.DUCTOSCOPY,)
+        ),
+    )
+    offered: list[tuple[str, bytes]] = []
+    window.pacs.offer_signed_store = lambda s, pdf: offered.append((s, pdf))  # type: ignore[attr-defined]
+    window.report_signing.confirm = _yes([])
+    assert window.report_signing.sign() is not None
+    assert [s for s, _ in offered] == [study]
+    assert offered[0][1].startswith(b"%PDF")
