@@ -362,8 +362,13 @@ class ReportEditor(QDockWidget):
         self.status_label = QLabel()
         self.status_label.setObjectName("ReportStatus")
         self.status_label.setWordWrap(True)
+        self.status_label.setStyleSheet(
+            "QLabel#ReportStatus { font-weight: bold; border: 1px solid palette(mid);"
+            " padding: 3px; }"
+        )
         self.status_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
 
+        self.addendum_heading = _heading("Addendum")
         self.addendum_edit = ReportTextEdit()
         self.addendum_edit.setPlaceholderText("What the addendum adds or corrects")
         self.addendum_edit.setMaximumHeight(_PARAGRAPH_HEIGHT)
@@ -472,6 +477,7 @@ class ReportEditor(QDockWidget):
         layout.setContentsMargins(6, 4, 6, 4)
         layout.addWidget(self.study_label)
         layout.addWidget(self.status_label)
+        layout.addWidget(self.addendum_heading)
         layout.addWidget(self.addendum_edit)
         layout.addWidget(self.fields)
         layout.addStretch(1)
@@ -542,6 +548,7 @@ class ReportEditor(QDockWidget):
             )
             self.status_label.hide()
             self.addendum_edit.hide()
+            self.addendum_heading.hide()
             self.fields.setEnabled(False)
             self._show(ClinicalReport(), {})
             return
@@ -556,6 +563,7 @@ class ReportEditor(QDockWidget):
         self.fields.setEnabled(read_only is None)
         addendum = report.addendum
         self.addendum_edit.setVisible(addendum is not None)
+        self.addendum_heading.setVisible(addendum is not None)
         self.addendum_edit.setEnabled(read_only is None)
         if addendum is not None:
             self._set_text(self.addendum_edit, addendum.text)
