@@ -342,7 +342,14 @@ class ReportEditor(QDockWidget):
     ----------
     unlocated_edits
         The "why not located" editors of the findings shown, by tracking UID.
+
+    Signals
+    -------
+    study_changed(object)
+        The dock shows another study's report (its Study Instance UID, or ``None``).
     """
+
+    study_changed = Signal(object)
 
     def __init__(self, workspace: AnnotationWorkspace, parent: QWidget | None = None) -> None:
         super().__init__("Report", parent)
@@ -508,6 +515,7 @@ class ReportEditor(QDockWidget):
         if study_instance_uid != self._study:
             self._study = study_instance_uid
             self.refresh()
+            self.study_changed.emit(study_instance_uid)
 
     def status_text(self) -> str:
         """Return what the dock says about the report's state (signed, addendum), or ``""``."""

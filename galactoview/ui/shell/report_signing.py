@@ -127,6 +127,7 @@ class ReportSigning(QObject):
         self.ask_addendum: AskAddendum = ask_addendum_with_dialog
         window.workspace.changed.connect(lambda _study: self.update_actions())
         window.saver.storage_changed.connect(self.update_actions)
+        editor.study_changed.connect(lambda _study: self.update_actions())
         self.update_actions()
 
     # --- actions ---------------------------------------------------------------------------

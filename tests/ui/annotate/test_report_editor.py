@@ -399,3 +399,46 @@ def test_after_signing_the_pacs_actions_are_offered_the_report_pdf(
     assert window.report_signing.sign() is not None
     assert [s for s, _ in offered] == [study]
     assert offered[0][1].startswith(b"%PDF")
+
+
+def test_the_dock_and_the_menu_follow_the_study_of_the_active_image(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    ductogram = marked_ductogram(tmp_path)
+    prior_source = next(p for p in ductogram_parent().iterdir() if "PRIOR" in p.name)
+    prior = Path(shutil.copytree(prior_source, tmp_path / prior_source.name))
+    window = open_window([ductogram, prior])
+    window.reader.set_identity(READER)
+    editor = window.report_editor
+    study = editor.study
+    assert study is not None
+    window.workspace.set_report(
+        study,
+        ClinicalReport(
+            assessment=Assessment.CATEGORY_2, recommendations=(Recommendation.DUCTOSCOPY,)
+        ),
+    )
+    window.report_signing.confirm = _yes([])
+    assert window.report_signing.sign() is not None
+    actions = window.named_actions
+    assert actions["write_addendum"].isEnabled() and not actions["sign_report"].isEnabled()
+
+    other = next(i for i, r in enumerate(window.records) if r.study_instance_uid != study)
+    window.select_image(other)
+    qtbot.waitUntil(lambda: editor.study == window.records[other].study_instance_uid)
+    assert editor.fields.isEnabled() and editor.status_text() == ""
+    assert editor.finding_lines() == []
+    assert actions["sign_report"].isEnabled() and not actions["write_addendum"].isEnabled()
+    assert "Report signed" not in window.windowTitle()
+
+    back = next(i for i, r in enumerate(window.records) if r.study_instance_uid == study)
+    window.select_image(back)
+    qtbot.waitUntil(lambda: editor.study == study)
+    assert not editor.fields.isEnabled()
+    assert actions["write_addendum"].isEnabled()
+
+
+def ductogram_parent() -> Path:
+    """The sample's folder of studies."""
+    post = next(r for r in sample_images() if r.contrast_phase.value == "post")
+    return post.path.parent.parent
