@@ -15,7 +15,9 @@ copied without its sidecar, with the SR dcmjs's Cornerstone3D adapter wrote for 
 ``tests/interop/node/fixtures/all_tools.dcm``, beside the images) or ``pacs`` (the
 Query/Retrieve panel with the results of a wildcard search, after retrieving the
 ductogram from a private Orthanc started as the tests start one, tests/pacs/orthanc.py,
-with the sample stored in it; needs Debian's ``orthanc`` and ``orthanc-dicomweb``).
+with the sample stored in it; needs Debian's ``orthanc`` and ``orthanc-dicomweb``) or
+``report`` (the Report panel beside the default hanging, filled in as
+:func:`_fill_report` says, on a copy of the sample: the report autosaves).
 
 The screenshot is taken on Qt's real xcb platform, not "offscreen": the script runs
 itself again under ``xvfb-run -a -s "-screen 0 1600x1000x24"`` (a private X server),
@@ -56,6 +58,7 @@ LAYOUTS: Final = (
     "colour",
     "ohif",
     "pacs",
+    "report",
 )
 WIDTH: Final = 1600
 HEIGHT: Final = 1000
@@ -136,10 +139,54 @@ def _hang(window: MainWindow, layout: str) -> None:
         window.session.hang_prior_mammography()
     elif layout == "review":
         window.set_review_mode(True)
+    elif layout == "report":
+        _fill_report(window)
     elif layout == "colour":  # the key image in the right cell, next to the post CC
         key = next(i for i, r in enumerate(window.records) if r.path.name == _KEY_IMAGE)
         window.session.set_active(1)
         window.select_image(key)
+
+
+def _fill_report(window: MainWindow) -> None:
+    """Write a galactography report of the sample's ductogram and show the Report panel."""
+    from galactoview.annotations.report import (
+        Assessment,
+        ClinicalReport,
+        Complication,
+        Indication,
+        NippleOrifice,
+        Recommendation,
+        ReportedView,
+        Technique,
+    )
+
+    study = window.report_editor.study
+    if study is None:
+        return
+    window.workspace.set_report(
+        study,
+        ClinicalReport(
+            indication=Indication.BLOODY_NIPPLE_DISCHARGE,
+            indication_text="left breast, 3 months",
+            technique=Technique(
+                NippleOrifice(7),
+                1.5,
+                (ReportedView.CRANIO_CAUDAL, ReportedView.MEDIO_LATERAL),
+                True,
+                (Complication.NO_COMPLICATIONS,),
+            ),
+            comparison="Screening mammography 2024-02-20: no change in the left breast.",
+            impression="Intraductal filling defect at 7 o'clock, likely papilloma.",
+            assessment=Assessment.CATEGORY_4A,
+            recommendations=(
+                Recommendation.DUCT_EXCISION,
+                Recommendation.DIAGNOSTIC_ULTRASONOGRAPHY,
+            ),
+        ),
+        "Edit report",
+    )
+    window.report_editor.show()
+    window.report_editor.raise_()
 
 
 def _copy_with_ohif_marks(sample: Path, folder: Path) -> Path:
@@ -186,10 +233,11 @@ def _take_screenshot(output: Path, layout: str) -> int:
         return _fail(f"Qt runs on the {QGuiApplication.platformName()!r} platform, not xcb")
 
     folder = tempfile.mkdtemp(prefix="galactoview-screenshot-")
-    if layout == "colour":
+    if layout in ("colour", "report"):
         copy = Path(folder) / "sample"
         shutil.copytree(sample, copy)  # the repository's sample is never written to
-        _write_key_image(copy)
+        if layout == "colour":
+            _write_key_image(copy)
         sample = copy
     if layout == "ohif":
         sample = _copy_with_ohif_marks(sample, Path(folder))

@@ -63,6 +63,7 @@ class Menu(StrEnum):
     WINDOW = "&Window"
     TOOLS = "&Tools"
     ANNOTATE = "&Annotate"
+    REPORT = "&Report"
     HELP = "&Help"
 
 
@@ -581,6 +582,27 @@ ACTIONS: tuple[ActionSpec, ...] = (
         Menu.ANNOTATE,
         help="Place a suggested nipple on each shown image that has none; move it if needed",
         separator=True,
+        editing=True,
+    ),
+    # Report: the written report (the Report dock) and its signature
+    ActionSpec(
+        "sign_report",
+        "&Sign Report…",
+        (),
+        "report_signing.sign",
+        Section.REVIEW,
+        Menu.REPORT,
+        help="Sign the report shown in the Report panel: it becomes read-only",
+        editing=True,
+    ),
+    ActionSpec(
+        "write_addendum",
+        "Write &Addendum…",
+        (),
+        "report_signing.write_addendum",
+        Section.REVIEW,
+        Menu.REPORT,
+        help="Amend a signed report: an addendum revision, signed with Sign Report…",
         editing=True,
     ),
     # Help

@@ -46,6 +46,7 @@ from galactoview.ui.annotate.landmark_suggestions import (
     place_suggested_nipples,
     remember_pectoral_line,
 )
+from galactoview.ui.annotate.report_editor import ReportEditor
 from galactoview.ui.browser import pacs_panel
 from galactoview.ui.browser.study_browser import StudyBrowserDock
 from galactoview.ui.review.report_pdf import write_report_pdf
@@ -55,6 +56,7 @@ from galactoview.ui.shell.actions import ACTIONS, Menu, shortcut_rows
 from galactoview.ui.shell.errors import ProblemReporter, ProblemsDock
 from galactoview.ui.shell.pacs_store import PacsActions
 from galactoview.ui.shell.reader_identity import ReaderPrompt
+from galactoview.ui.shell.report_signing import ReportSigning
 from galactoview.ui.shell.save_guard import StorageBanner, UnsavedMarksGuard
 from galactoview.ui.shell.settings import Settings
 from galactoview.ui.shell.shortcuts_dialog import ShortcutsDialog
@@ -147,6 +149,7 @@ class MainWindow(QMainWindow):
         self.finding_palette.setObjectName("FindingPalette")
         self.findings_dock = FindingsDock(self.workspace, self)
         self.findings_dock.setObjectName("FindingsDock")
+        self.report_editor = ReportEditor(self.workspace, self)
         self.tools = ViewportTools(
             self.settings,
             self.workspace,
@@ -178,6 +181,8 @@ class MainWindow(QMainWindow):
             (self.problems_dock, area.BottomDockWidgetArea),
         ):
             self.addDockWidget(where, dock)
+        self.tabifyDockWidget(self.findings_dock, self.report_editor)  # the report beside
+        self.findings_dock.raise_()
         self.review_dock.hide()
         self.problems_dock.hide()
         self.resizeDocks(
@@ -198,6 +203,9 @@ class MainWindow(QMainWindow):
         central_layout.addWidget(self.storage_banner)
         central_layout.addWidget(self.hanging_view, 1)
         self.workspace.modified_changed.connect(self._update_title)
+        self.workspace.changed.connect(lambda _study: self._update_title())
+        self.saver.storage_changed.connect(self.report_editor.refresh)  # signed on reading
+        self.saver.storage_changed.connect(self._update_title)
         self.workspace.read_only_refused.connect(
             lambda why: self.statusBar().showMessage(f"Not changed: {why}", 10_000)
         )
@@ -205,6 +213,12 @@ class MainWindow(QMainWindow):
         self.window_controls = WindowControls(self.hanging_view, self.cells.auto_window, self)
         self.cine = CineBar(self)
         self._build_actions()
+        self.report_signing = ReportSigning(
+            self,
+            self.report_editor,
+            self.named_actions["sign_report"],
+            self.named_actions["write_addendum"],
+        )
         self.pacs = PacsActions(self, self.named_actions["store_marks"])
         self._restore_settings()
 
@@ -256,7 +270,7 @@ class MainWindow(QMainWindow):
         self.recent_menu.aboutToShow.connect(
             lambda: menus.fill_recent_menu(self.recent_menu, self.settings, self.open_paths)
         )
-        docks = [self.browser, self.findings_dock, self.problems_dock]
+        docks = [self.browser, self.findings_dock, self.report_editor, self.problems_dock]
         menus.build_menus(
             self,
             self.named_actions,
@@ -337,6 +351,7 @@ class MainWindow(QMainWindow):
         self.cells.reset()
         self.browser.set_images(result.images)
         self.findings_dock.set_images(result.images)
+        self.report_editor.set_images(result.images)
         self.review.set_images(result.images)
         self.saver.open_studies(result.images, result.reports)
         self._report_load_problems(result.problems)
@@ -368,6 +383,7 @@ class MainWindow(QMainWindow):
         if merged.added:
             self.browser.set_images(merged.records, keep_view=True)
             self.findings_dock.set_images(merged.records)
+            self.report_editor.set_images(merged.records)
             self.review.set_images(merged.records)
             self.saver.add_studies(merged.records, result.reports)
             self.session.grow(merged.records)
@@ -653,6 +669,10 @@ class MainWindow(QMainWindow):
                 self.named_actions[spec.name].setEnabled(not on)
         self.finding_palette.setVisible(not on)
         self.findings_dock.setVisible(not on)
+        self.report_editor.setVisible(not on)
+        if not on:
+            self.findings_dock.raise_()
+        self.report_signing.update_actions()
         self.review_dock.setVisible(on)  # the review recomputes itself when it is shown
         if on:
             self.tools.cancel_drawing()
@@ -693,7 +713,14 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         record = self.current_record() or (self.records[0] if self.records else None)
-        self.setWindowTitle(window_title(record, self.workspace.is_modified()))
+        self.report_editor.set_study(record.study_instance_uid if record is not None else None)
+        title = window_title(record, self.workspace.is_modified())
+        notice = self.report_editor.notice()  # signed, or an addendum being written
+        self.setWindowTitle(f"{title} — {notice}" if notice else title)
+
+    def refresh_title(self) -> None:
+        """Say again in the title which study is shown and the state of its report."""
+        self._update_title()
 
     # --- opening ----------------------------------------------------------------------
 

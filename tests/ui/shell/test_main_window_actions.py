@@ -114,7 +114,9 @@ def test_menus_follow_the_table(window: MainWindow) -> None:
     menus = [m for action in bar.actions() if isinstance(m := action.menu(), QMenu)]
     assert [action.text() for action in bar.actions()] == [menu.value for menu in Menu]
     recent = window.recent_menu.menuAction()
-    docks = [d.toggleViewAction() for d in (window.browser, window.findings_dock)]
+    docks = [
+        d.toggleViewAction() for d in (window.browser, window.findings_dock, window.report_editor)
+    ]
     for menu, qmenu in zip(Menu, menus, strict=True):
         listed = [a for a in qmenu.actions() if not a.isSeparator()]
         rows = [window.named_actions[row.name] for row in ACTIONS if row.menu is menu]
@@ -198,4 +200,6 @@ def test_review_mode_disables_exactly_the_editing_rows(window: MainWindow) -> No
         assert enabled is not row.editing or row.name in ("undo", "redo"), row.name
     window.set_review_mode(False)
     assert not window.named_actions["review"].isChecked()
-    assert all(window.named_actions[row.name].isEnabled() for row in ACTIONS if row.editing)
+    editing = [row.name for row in ACTIONS if row.editing and row.name != "write_addendum"]
+    assert all(window.named_actions[name].isEnabled() for name in editing)
+    assert not window.named_actions["write_addendum"].isEnabled()  # a signed study only
