@@ -315,6 +315,12 @@ class AnnotationWorkspace(QObject):
         if signature is not None:
             self._signatures[study_instance_uid] = signature
 
+    def signer(self, study_instance_uid: str) -> Signature | None:
+        """Return who signed the study's signed revision, also while an addendum is written."""
+        if study_instance_uid not in self._read_only:
+            return None
+        return self._signatures.get(study_instance_uid)
+
     def signature(self, study_instance_uid: str) -> Signature | None:
         """Return who signed the study's report as it is now; ``None`` for a draft.
 

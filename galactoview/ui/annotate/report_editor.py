@@ -22,7 +22,6 @@ such, its text editable, while the rest of the report can be amended.
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Final
@@ -61,10 +60,12 @@ from galactoview.annotations.report import (
     UnlocatedFinding,
 )
 from galactoview.dicom.loading import ImageRecord
+from galactoview.dicom.person_name import format_person_name
 from galactoview.location.describe import describe_finding
 from galactoview.location.localize import FindingLocation
 from galactoview.location.orifice import orifice_from_duct_trace
 from galactoview.location.study import locate_document
+from galactoview.sr.signing import Signature
 from galactoview.ui.annotate.annotation_workspace import UNSTORABLE_STUDY, AnnotationWorkspace
 
 __all__ = [
@@ -123,7 +124,6 @@ RECOMMENDATION_NAMES: Final[dict[Recommendation, str]] = {
 }
 _MAX_CONTRAST_ML: Final = 20.0
 _PARAGRAPH_HEIGHT: Final = 64
-_SIGNED_BY = re.compile(r"\(by (?P<who>[^)]*)\)")
 
 
 # --------------------------------------------------------------------- Qt-free helpers
@@ -161,31 +161,30 @@ def finding_line(finding: Finding, location: FindingLocation | None) -> str:
     return f"{head}: {', '.join(parts)}"
 
 
-def signed_by(reason: str) -> str:
-    """Return "who on when" of a signed study's read-only reason (the reason if not found).
+def signed_by(signature: Signature | None) -> str:
+    """Return "who on when" of a signature ("Lindqvist, Åsa on 2026-12-04 18:30").
 
-    Parameters
-    ----------
-    reason
-        :meth:`AnnotationWorkspace.read_only_reason` of a signed study ("this report is
-        signed (by Lindqvist, Åsa on 2026-12-04 18:30): read only; …").
+    ``"an unnamed reader"`` for a signature without a name (another writer's SR).
     """
-    found = _SIGNED_BY.search(reason)
-    return found.group("who") if found is not None else reason
+    if signature is None:
+        return "an unknown reader"
+    who = format_person_name(signature.observer_name) or "an unnamed reader"
+    return f"{who} on {signature.verified_at:%Y-%m-%d %H:%M}" if signature.verified_at else who
 
 
-def addendum_notice(signer: str | None, addendum: Addendum) -> str:
+def addendum_notice(signature: Signature | None, addendum: Addendum) -> str:
     """Return what is shown while a report is an addendum to a signed revision.
 
     Parameters
     ----------
-    signer
-        "who on when" of the signed revision (:func:`signed_by`); ``None`` when unknown.
+    signature
+        Who signed the revision amended; ``None`` when unknown (an addendum reopened
+        before it is signed: the signed revision is its predecessor).
     addendum
         The addendum.
     """
-    if signer:
-        return f"Addendum to the report signed by {signer}"
+    if signature is not None:
+        return f"Addendum to the report signed by {signed_by(signature)}"
     return f"Addendum to the signed report {addendum.signed_revision_uid}"
 
 
@@ -358,7 +357,6 @@ class ReportEditor(QDockWidget):
         self._study: str | None = None
         self._records: tuple[ImageRecord, ...] = ()
         #: "who on when" of each study seen signed (shown with its addendum later).
-        self._signers: dict[str, str] = {}
         self.unlocated_edits: dict[str, ReportLineEdit] = {}
         #: Text fields typed in and not committed yet: a refresh leaves them as typed.
         self._typing: set[QWidget] = set()
@@ -534,14 +532,13 @@ class ReportEditor(QDockWidget):
         study = self._study
         if study is None:
             return ""
-        reason = self._workspace.read_only_reason(study)
-        if reason is not None:
-            self._signers[study] = signed_by(reason)
-            return f"Report signed by {self._signers[study]} (read only)"
+        signer = self._workspace.signer(study)
+        if self._workspace.read_only_reason(study) is not None:
+            return f"Report signed by {signed_by(signer)} (read only)"
         addendum = self._workspace.report(study).addendum
         if addendum is None:
             return ""
-        return addendum_notice(self._signers.get(study), addendum)
+        return addendum_notice(signer, addendum)
 
     def refresh(self) -> None:
         """Show the study's report as the workspace holds it."""
@@ -565,7 +562,8 @@ class ReportEditor(QDockWidget):
         read_only = self._workspace.read_only_reason(study)
         report = self._workspace.report(study)
         if read_only is not None:
-            notice = f"Signed by {signed_by(read_only)}. Report → Write Addendum… to amend it."
+            signer = signed_by(self._workspace.signer(study))
+            notice = f"Signed by {signer}. Report → Write Addendum… to amend it."
         self.status_label.setText(notice)
         self.status_label.setVisible(bool(notice))
         self.fields.setEnabled(read_only is None)

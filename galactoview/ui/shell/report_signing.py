@@ -8,9 +8,9 @@ is accepted; when something is missing
 (:meth:`~galactoview.ui.annotate.annotation_saver.AnnotationSaver.missing_for_signing`)
 it lists it and writes nothing; else it asks "Sign as …?" and
 :meth:`~galactoview.ui.annotate.annotation_saver.AnnotationSaver.sign` writes the
-revision COMPLETE and VERIFIED. After signing, when the window's PACS actions can offer
-to store the signed report (``offer_signed_store(study, pdf)``), they are given the
-report PDF (:func:`~galactoview.ui.review.report_pdf.write_report_pdf`).
+revision COMPLETE and VERIFIED. After signing, with a PACS node configured, the
+window's PACS actions offer to store the signed report and the study's report PDF
+(``offer_signed_store(study, pdf)``) (:func:`~galactoview.ui.review.report_pdf.write_report_pdf`).
 
 **Write Addendum…** (a signed study only) asks what the addendum says and starts it
 (:meth:`~galactoview.ui.annotate.annotation_workspace.AnnotationWorkspace.begin_addendum`):
@@ -26,6 +26,7 @@ from __future__ import annotations
 import datetime as dt
 import tempfile
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -251,11 +252,13 @@ class ReportSigning(QObject):
         )
 
     def _offer_store(self, study: str) -> None:
-        """Give the PACS actions the signed report's PDF, when they can store it."""
-        offer = getattr(getattr(self._window, "pacs", None), "offer_signed_store", None)
-        if not callable(offer):
-            return
+        """Give the PACS actions the signed report's PDF (that study only) to offer to store.
+
+        With no PACS node configured nothing is rendered.
+        """
         window = self._window
+        if window.pacs.config.default() is None:
+            return
         problems: list[str] = []
         try:
             with tempfile.TemporaryDirectory(prefix="galactoview-report-") as folder:
@@ -263,6 +266,8 @@ class ReportSigning(QObject):
                 content = review_content(
                     window.workspace, window.records, dt.date.today(), problems
                 )
+                signed = tuple(s for s in content.studies if s.header.study_instance_uid == study)
+                content = replace(content, studies=signed)
                 write_report_pdf(content, window.records, out, problems)
                 pdf = out.read_bytes()
         except (OSError, ValueError) as error:
@@ -270,4 +275,4 @@ class ReportSigning(QObject):
             return
         finally:
             window.problems.report_many([(line, None) for line in problems])
-        offer(study, pdf)
+        window.pacs.offer_signed_store(study, pdf)

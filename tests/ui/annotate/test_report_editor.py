@@ -35,6 +35,7 @@ from galactoview.annotations.report import (
 from galactoview.dicom.mammography import Laterality
 from galactoview.location.localize import region_center
 from galactoview.location.study import locate_document
+from galactoview.pacs.configured import NodeKind, NodeSettings
 from galactoview.pacs.outgoing import sidecar_sr
 from galactoview.sr import sidecar
 from galactoview.sr.persistence import open_annotations
@@ -382,9 +383,9 @@ def test_the_report_dock_fits_a_small_screen(
 
 
 def test_after_signing_the_pacs_actions_are_offered_the_report_pdf(
-    open_window: OpenWindow, tmp_path: Path
+    open_window: OpenWindow, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With a PACS action that can store a signed report, it gets the study and the PDF."""
+    """With a PACS node configured, the PACS actions get the study and its report's PDF."""
     folder = marked_ductogram(tmp_path)
     window, _, study = _reading(open_window, folder)
     window.workspace.set_report(
@@ -393,12 +394,16 @@ def test_after_signing_the_pacs_actions_are_offered_the_report_pdf(
             assessment=Assessment.CATEGORY_2, recommendations=(Recommendation.DUCTOSCOPY,)
         ),
     )
-    offered: list[tuple[str, bytes]] = []
-    window.pacs.offer_signed_store = lambda s, pdf: offered.append((s, pdf))  # type: ignore[attr-defined]
+    offered: list[tuple[str, bytes | Path]] = []
+    node = NodeSettings("Orthanc", NodeKind.DICOMWEB, url="http://127.0.0.1:9/dicom-web")
+    monkeypatch.setattr(window.pacs.config, "default", lambda: node)
+    monkeypatch.setattr(window.pacs, "offer_signed_store", lambda s, pdf: offered.append((s, pdf)))
     window.report_signing.confirm = _yes([])
     assert window.report_signing.sign() is not None
     assert [s for s, _ in offered] == [study]
-    assert offered[0][1].startswith(b"%PDF")
+    pdf = offered[0][1]
+    assert isinstance(pdf, bytes) and pdf.startswith(b"%PDF")
+    monkeypatch.undo()  # no node again: closing the window asks nothing
 
 
 def test_the_dock_and_the_menu_follow_the_study_of_the_active_image(
