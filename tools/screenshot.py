@@ -17,7 +17,11 @@ Query/Retrieve panel with the results of a wildcard search, after retrieving the
 ductogram from a private Orthanc started as the tests start one, tests/pacs/orthanc.py,
 with the sample stored in it; needs Debian's ``orthanc`` and ``orthanc-dicomweb``) or
 ``report`` (the Report panel beside the default hanging, filled in as
-:func:`_fill_report` says, on a copy of the sample: the report autosaves).
+:func:`_fill_report` says, on a copy of the sample: the report autosaves) or
+``signed-report`` (the same report signed by a sample reader through Report → Sign
+Report…, the window then showing it read-only; the window's PDF export of it is also
+rendered with ``pdftoppm`` to ``<OUTPUT stem>-1.png`` … ``-3.png``: the signed
+report, the surgeon's page and the first key image).
 
 The screenshot is taken on Qt's real xcb platform, not "offscreen": the script runs
 itself again under ``xvfb-run -a -s "-screen 0 1600x1000x24"`` (a private X server),
@@ -59,6 +63,7 @@ LAYOUTS: Final = (
     "ohif",
     "pacs",
     "report",
+    "signed-report",
 )
 WIDTH: Final = 1600
 HEIGHT: Final = 1000
@@ -139,7 +144,7 @@ def _hang(window: MainWindow, layout: str) -> None:
         window.session.hang_prior_mammography()
     elif layout == "review":
         window.set_review_mode(True)
-    elif layout == "report":
+    elif layout in ("report", "signed-report"):
         _fill_report(window)
     elif layout == "colour":  # the key image in the right cell, next to the post CC
         key = next(i for i, r in enumerate(window.records) if r.path.name == _KEY_IMAGE)
@@ -189,6 +194,36 @@ def _fill_report(window: MainWindow) -> None:
     window.report_editor.raise_()
 
 
+def _sign_and_print(window: MainWindow, output: Path) -> str | None:
+    """Sign the filled report as a sample reader; render its PDF's first pages beside ``output``.
+
+    Returns what went wrong, if anything.
+    """
+    import tempfile
+
+    from galactoview.annotations.reader import ReaderIdentity
+
+    pdftoppm = shutil.which("pdftoppm")
+    if pdftoppm is None:
+        return "pdftoppm (Debian: poppler-utils) is needed to render the report's pages"
+    window.reader.set_identity(ReaderIdentity("Lindqvist", "Åsa", "Dr", "Brustzentrum Süd"))
+    window.report_signing.confirm = lambda _parent, _question: True
+    if window.report_signing.sign() is None:
+        return f"the report was not signed: {window.statusBar().currentMessage()}"
+    with tempfile.TemporaryDirectory(prefix="galactoview-signed-report-") as folder:
+        pdf = window.export_report(Path(folder) / "report.pdf")
+        if pdf is None:
+            return "the report PDF was not written: " + "; ".join(window.problems.messages())
+        prefix = output.with_name(output.stem)  # pdftoppm adds "-1", "-2", "-3"
+        subprocess.run(
+            [pdftoppm, "-r", "70", "-png", "-f", "1", "-l", "3", str(pdf), str(prefix)],
+            check=True,
+        )
+    for page in sorted(output.parent.glob(f"{output.stem}-[0-9].png")):
+        print(f"{page}: {page.stat().st_size / 1024:.0f} KB")
+    return None
+
+
 def _copy_with_ohif_marks(sample: Path, folder: Path) -> Path:
     """Copy the sample ductogram's images (not our sidecar) beside the dcmjs-written SR."""
     source = next(p for p in sample.iterdir() if p.is_dir() and "DUCTOGRAM" in p.name)
@@ -233,7 +268,7 @@ def _take_screenshot(output: Path, layout: str) -> int:
         return _fail(f"Qt runs on the {QGuiApplication.platformName()!r} platform, not xcb")
 
     folder = tempfile.mkdtemp(prefix="galactoview-screenshot-")
-    if layout in ("colour", "report"):
+    if layout in ("colour", "report", "signed-report"):
         copy = Path(folder) / "sample"
         shutil.copytree(sample, copy)  # the repository's sample is never written to
         if layout == "colour":
@@ -278,6 +313,11 @@ def _take_screenshot(output: Path, layout: str) -> int:
             QTimer.singleShot(_DISPLAY_TIMEOUT_MS, loop.quit)
             window.image_shown.connect(quit_when_all_shown)
             loop.exec()
+        if problem is not None:
+            window.close()
+            return _fail(problem)
+    if layout == "signed-report":
+        problem = _sign_and_print(window, output)
         if problem is not None:
             window.close()
             return _fail(problem)

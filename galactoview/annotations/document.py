@@ -525,12 +525,19 @@ class Edit:
 
 
 def _stamped(annotations: AnnotationSet, saved: AnnotationSet) -> AnnotationSet:
-    """Return ``annotations`` with the SR revision identity of ``saved``."""
+    """Return ``annotations`` with the SR revision identity of ``saved``.
+
+    The identity is the revision's UIDs and who made it (its TID 1002 person observer
+    and organisation): a revision signed or saved by a reader who edited nothing (e.g.
+    the report was written before the reader identity was set) is theirs.
+    """
     return replace(
         annotations,
         sop_instance_uid=saved.sop_instance_uid,
         previous_revision_uid=saved.previous_revision_uid,
         series_instance_uid=saved.series_instance_uid,
+        observer=saved.observer,
+        observer_organization=saved.observer_organization,
     )
 
 

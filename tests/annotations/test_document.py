@@ -366,3 +366,22 @@ def test_an_observed_command_that_changes_nothing_makes_no_history() -> None:
     document = StudyDocument(AnnotationSet(STUDY, (finding,), observer="A^B"))
     assert document.execute(ObservedBy(ReplaceFinding(finding), "C^D")) is None
     assert document.annotations.observer == "A^B"
+
+
+def test_a_save_stamps_who_made_the_revision_on_every_snapshot() -> None:
+    """A reader who signs a report written before their identity was set made the revision."""
+    document = empty()
+    document.execute(AddFinding(point_finding("FD-1")))  # by nobody (no identity yet)
+    saved = replace(
+        document.annotations,
+        sop_instance_uid="1.2.826.0.1.3680043.8.498.11",
+        observer="Lindqvist^Åsa^^Dr",
+        observer_organization="Brustzentrum Süd",
+    )
+    document.mark_saved(saved)
+    assert document.annotations.observer == "Lindqvist^Åsa^^Dr"
+    assert document.annotations.observer_organization == "Brustzentrum Süd"
+    assert not document.is_modified
+    document.undo()  # the snapshot before the save carries the revision identity too
+    assert document.annotations.sop_instance_uid == "1.2.826.0.1.3680043.8.498.11"
+    assert document.annotations.observer == "Lindqvist^Åsa^^Dr"

@@ -43,6 +43,7 @@ __all__ = [
     "paint_depth_schematic",
     "paint_duct_schematic",
     "paint_nipple_diagram",
+    "ring_label_angle",
     "screen_colour",
 ]
 
@@ -157,6 +158,24 @@ def _dots(
     painter.setBrush(Qt.BrushStyle.NoBrush)
 
 
+def ring_label_angle(marks: Sequence[PictogramMark]) -> float:
+    """Return the diagonal (degrees clockwise from 12 o'clock) the ring labels go on.
+
+    Of 4:30, 1:30, 7:30 and 10:30, the one farthest in angle from every finding, so the
+    "20 mm", "40 mm"… do not cover the findings' dots and labels; 4:30 when none.
+    """
+
+    def apart(a: float, b: float) -> float:
+        difference = abs(a - b) % 360.0
+        return min(difference, 360.0 - difference)
+
+    taken = [m.clock_angle_deg for m in marks]
+    candidates = (135.0, 45.0, 225.0, 315.0)
+    if not taken:
+        return candidates[0]
+    return max(candidates, key=lambda c: min(apart(c, a) for a in taken))
+
+
 def paint_clock_face(
     painter: QPainter,
     rect: QRectF,
@@ -197,17 +216,18 @@ def paint_clock_face(
     centre = area.center()
     outer = outer_mm if outer_mm is not None else outer_ring_mm(marks)
     _font(painter, unit * 3.2)
-    diagonal = QPointF(math.sin(math.radians(135)), -math.cos(math.radians(135)))
+    label_angle = math.radians(ring_label_angle(marks))
+    diagonal = QPointF(math.sin(label_angle), -math.cos(label_angle))
     for ring in range(1, int(outer / RING_MM) + 1):
         r = radius * ring * RING_MM / outer
         painter.setPen(QPen(_GRID, unit * 0.3))
         painter.drawEllipse(centre, r, r)
         painter.setPen(_LABEL)
-        # Inside the ring (up and left of where it crosses the diagonal), clear of the hours.
-        at = centre + diagonal * r
+        # Just inside the ring where it crosses the diagonal farthest from the findings.
+        at = centre + diagonal * (r - unit * 2.2)
         painter.drawText(
-            QRectF(at.x() - unit * 16, at.y() - unit * 4.5, unit * 15, unit * 4),
-            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom),
+            QRectF(at.x() - unit * 8, at.y() - unit * 2, unit * 16, unit * 4),
+            int(Qt.AlignmentFlag.AlignCenter),
             f"{ring * RING_MM:.0f} mm",
         )
     painter.setPen(QPen(_INK, unit * 0.6))
