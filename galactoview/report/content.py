@@ -29,6 +29,7 @@ value whose calibration is unknown is never printed as a bare number
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -375,6 +376,21 @@ class LoadedReport:
 
 
 # ------------------------------------------------------------------ formatting
+
+
+def report_file_name(record: ImageRecord | None) -> str:
+    """Return the file name suggested for a study's report PDF.
+
+    ``<Patient ID>_<Study Date>_galactography-report.pdf`` from the study's header,
+    with anything but letters, digits, ``-``, ``.`` and ``_`` replaced by ``_`` (a
+    Patient ID may hold ``/`` or spaces); ``galactography-report.pdf`` without a study.
+    """
+    if record is None:
+        return "galactography-report.pdf"
+    parts = [str(record.patient_id or "").strip(), str(record.study_date or "").strip()]
+    stem = "_".join(p for p in parts if p)
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "_", stem).strip("._")[:80]
+    return f"{stem}_galactography-report.pdf" if stem else "galactography-report.pdf"
 
 
 def _date(value: str) -> str:

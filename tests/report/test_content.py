@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from galactoview.annotations.model import AnnotationSet
-from galactoview.dicom.loading import ImageRecord
+from galactoview.dicom.loading import ImageRecord, scan
 from galactoview.dicom.mammography import Laterality
 from galactoview.paths import sample_dicom_dir
 from galactoview.report.content import (
@@ -20,6 +20,7 @@ from galactoview.report.content import (
     build_report,
     build_study_report,
     load_report,
+    report_file_name,
 )
 from galactoview.sr.persistence import open_annotations
 
@@ -130,3 +131,13 @@ def test_the_reader_is_who_made_the_revision_with_the_organisation(
     findings = tuple(replace(f, observer="Other^Reader") for f in annotations.findings)
     nobody = replace(annotations, observer="", findings=findings)
     assert build_study_report(nobody, sample_records).observer == "not recorded"
+
+
+def test_the_report_file_name_names_patient_and_study_safely() -> None:
+    record = scan([sample_dicom_dir()]).images[0]
+    assert report_file_name(record) == (
+        f"{record.patient_id}_{record.study_date}_galactography-report.pdf"
+    )
+    odd = replace(record, patient_id="A/B 7", study_date="")
+    assert report_file_name(odd) == "A_B_7_galactography-report.pdf"
+    assert report_file_name(None) == "galactography-report.pdf"

@@ -19,7 +19,7 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QStandardPaths, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QDragEnterEvent, QDropEvent
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -37,6 +37,7 @@ from galactoview.dicom.person_name import format_person_name
 from galactoview.imaging.colour import COLOUR_WINDOW_NOTE
 from galactoview.reading.hanging import Hanging
 from galactoview.reading.session import ReadingSession
+from galactoview.report.content import report_file_name
 from galactoview.ui.annotate.annotation_saver import AnnotationSaver
 from galactoview.ui.annotate.annotation_tools import AnnotationTool
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
@@ -71,6 +72,9 @@ from galactoview.ui.viewer.window_controls import WindowControls
 from galactoview.ui.viewer.window_level import describe_voi
 
 __all__ = ["DECODING_MESSAGE", "MainWindow", "format_person_name"]
+
+#: Settings key: the folder the last report PDF was exported to.
+REPORT_FOLDER_KEY = "files/last_report_folder"
 
 #: Initial width of the study browser, in pixels.
 _BROWSER_WIDTH = 300
@@ -633,11 +637,12 @@ class MainWindow(QMainWindow):
         """
         if out is None:
             name, _ = QFileDialog.getSaveFileName(
-                self, "Export Surgeon Report", opening.last_folder(self.settings), "PDF (*.pdf)"
+                self, "Export Surgeon Report", str(self._suggested_report_path()), "PDF (*.pdf)"
             )
             if not name:
                 return None
             out = Path(name)
+            self.settings.set(REPORT_FOLDER_KEY, str(out.parent))
         self.saver.save_now()
         problems: list[str] = []  # a study or key image left out, with why
         try:
@@ -650,6 +655,23 @@ class MainWindow(QMainWindow):
             self.problems.report_many([(line, None) for line in problems])
         self.statusBar().showMessage(f"Report written: {out} ({pages} page(s))", 8000)
         return out
+
+    def _suggested_report_path(self) -> Path:
+        """Return where Export Surgeon Report suggests writing: a named file, a sane folder.
+
+        The folder the last report went to, else the user's documents folder (not the
+        study's folder: often a CD or a PACS cache); the name says whose report it is
+        (:func:`galactoview.report.content.report_file_name`).
+        """
+        documents = QStandardPaths.writableLocation(
+            QStandardPaths.StandardLocation.DocumentsLocation
+        )
+        folder = Path(self.settings.text(REPORT_FOLDER_KEY, documents or str(Path.home())))
+        study = self.report_editor.study
+        record = next((r for r in self.records if r.study_instance_uid == study), None)
+        if record is None and self.records:
+            record = self.records[0]
+        return folder / report_file_name(record)
 
     def set_review_mode(self, on: bool) -> None:
         """Switch the surgeon's read-only review on or off (F9)."""

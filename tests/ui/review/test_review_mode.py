@@ -10,6 +10,7 @@ import pytest
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QAction, QImage, QPainter
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QFileDialog
 from pytestqt.qtbot import QtBot
 
 # isort: split
@@ -228,3 +229,22 @@ def test_key_images_left_out_of_the_report_are_listed_in_the_problems_panel(
         "cc.dcm: cannot be rendered in the report: truncated pixel data"
         in window.problems_dock.messages()
     )
+
+
+def test_the_export_dialog_suggests_a_named_file_outside_the_study_folder(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: the export dialog opened in the home folder without a file name."""
+    window = annotated_copy(open_window, qtbot, tmp_path)
+    suggested: list[str] = []
+
+    def dialog(_parent: object, _title: str, path: str, _filter: str) -> tuple[str, str]:
+        suggested.append(path)
+        return str(tmp_path / "chosen" / "mine.pdf"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", dialog)
+    (tmp_path / "chosen").mkdir()
+    assert window.export_report() == tmp_path / "chosen" / "mine.pdf"
+    assert Path(suggested[0]).name == "GV-PHANTOM-0001_20260312_galactography-report.pdf"
+    assert window.export_report() is not None  # the next export starts where this one went
+    assert Path(suggested[1]).parent == tmp_path / "chosen"
