@@ -15,6 +15,7 @@ stores what they give in the :class:`AnnotationWorkspace`:
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from galactoview.annotations.model import NippleLandmark
@@ -24,7 +25,47 @@ from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.viewer.decoding import DecodedImage
 from galactoview.ui.viewer.viewport import Viewport
 
-__all__ = ["OBLIQUE_VIEWS", "place_suggested_nipples", "remember_pectoral_line"]
+__all__ = [
+    "OBLIQUE_VIEWS",
+    "NippleSuggestions",
+    "place_suggested_nipples",
+    "remember_pectoral_line",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class NippleSuggestions:
+    """What :func:`place_suggested_nipples` did, for the status line.
+
+    Attributes
+    ----------
+    placed
+        The views given a suggested nipple (e.g. ``"L CC"``), in order.
+    kept
+        The views shown that already had a nipple (left as they are).
+    failed
+        The views where none could be suggested (each reported with why).
+    """
+
+    placed: tuple[str, ...] = ()
+    kept: tuple[str, ...] = ()
+    failed: tuple[str, ...] = ()
+
+    def message(self) -> str:
+        """Return one short status line that says what changed."""
+        parts: list[str] = []
+        if self.placed:
+            parts.append(
+                f"Nipple suggested on {', '.join(self.placed)}: check it, drag it if off; "
+                "Ctrl+Z takes the suggestions back"
+            )
+        else:
+            parts.append("No nipple suggested")
+        if self.kept:
+            parts.append(f"{', '.join(self.kept)} already had one")
+        if self.failed:
+            parts.append(f"none found on {', '.join(self.failed)} (see Problems)")
+        return " — ".join(parts)
 
 
 def remember_pectoral_line(workspace: AnnotationWorkspace, decoded: DecodedImage) -> None:
@@ -50,12 +91,13 @@ def place_suggested_nipples(
     workspace: AnnotationWorkspace,
     viewports: Iterable[Viewport],
     report: Callable[[str, Path | None], None],
-) -> int:
+) -> NippleSuggestions:
     """Place a suggested nipple landmark on every image shown that has none.
 
     The suggestion (:func:`galactoview.location.landmarks.suggest_nipple`: the breast
-    outline's tip, refined by the contrast-filled duct) is an ordinary undoable landmark:
-    the radiologist confirms it by leaving it, or moves it with the nipple tool.
+    outline's tip, refined by the contrast-filled duct) is an ordinary landmark: the
+    radiologist confirms it by leaving it, or moves it with the nipple tool. All the
+    landmarks placed are one undoable edit ("Suggest nipples", a Qt undo macro).
 
     Parameters
     ----------
@@ -68,17 +110,21 @@ def place_suggested_nipples(
 
     Returns
     -------
-    int
-        How many landmarks were placed.
+    NippleSuggestions
+        The views given a nipple, those that had one, those where none was found.
     """
-    placed = 0
+    placed: list[tuple[str, NippleLandmark, str]] = []
+    kept: list[str] = []
+    failed: list[str] = []
     for viewport in viewports:
         record, stored, pipeline = viewport.record, viewport.stored, viewport.pipeline
         if record is None or stored is None or pipeline is None or viewport.is_colour:
             continue  # nothing shown, or a colour key image / capture: not a mammogram
         frame = viewport.frame + 1 if record.frame_count > 1 else None
         study = record.study_instance_uid
+        view = record.view.label or record.series_description or "image"
         if workspace.annotations(study).landmark(record.sop_instance_uid, frame):
+            kept.append(view)
             continue
         try:
             suggestion = suggest_nipple(
@@ -90,9 +136,15 @@ def place_suggested_nipples(
             )
         except ValueError as error:
             report(f"no nipple suggested: {error}", record.path)
+            failed.append(view)
             continue
-        workspace.set_landmark(
-            study, NippleLandmark(record.sop_instance_uid, frame, suggestion.point)
-        )
-        placed += 1
-    return placed
+        landmark = NippleLandmark(record.sop_instance_uid, frame, suggestion.point)
+        placed.append((study, landmark, view))
+    if placed:
+        workspace.undo_stack.beginMacro("Suggest nipples")
+        try:
+            for study, landmark, _view in placed:
+                workspace.set_landmark(study, landmark)
+        finally:
+            workspace.undo_stack.endMacro()
+    return NippleSuggestions(tuple(v for _, _, v in placed), tuple(kept), tuple(failed))

@@ -611,16 +611,16 @@ class MainWindow(QMainWindow):
         self.tools.set_annotation_tool(tool)
 
     def suggest_nipples(self) -> int:
-        """Place a suggested nipple on every shown image that has none; return how many."""
-        placed = place_suggested_nipples(
+        """Place a suggested nipple on every shown image that has none; return how many.
+
+        The status line says on which views, which already had one and where none was
+        found (:meth:`NippleSuggestions.message`).
+        """
+        suggestions = place_suggested_nipples(
             self.workspace, self.hanging_view.viewports_showing_images(), self.problems.report
         )
-        self.statusBar().showMessage(
-            f"{placed} nipple landmark(s) suggested: check them, move any that is off "
-            "(nipple tool N or drag), Ctrl+Z removes them",
-            10_000,
-        )
-        return placed
+        self.statusBar().showMessage(suggestions.message(), 10_000)
+        return len(suggestions.placed)
 
     def export_report(self, out: Path | None = None) -> Path | None:
         """Write the surgeon's PDF report of the annotated studies (File menu, Ctrl+P).

@@ -179,7 +179,13 @@ def test_suggested_nipples_land_on_the_ground_truth_and_undo(
         expected = nipples[record.sop_instance_uid]
         assert abs(landmark.point[0] - expected["column"]) < 10
         assert abs(landmark.point[1] - expected["row"]) < 10
+    assert window.statusBar().currentMessage().startswith(
+        "Nipple suggested on L CC, L ML: check it, drag it if off"
+    )
+    assert window.workspace.undo_stack.undoText() == "Suggest nipples"
     assert window.suggest_nipples() == 0  # images with a landmark keep it
-    window.workspace.undo_stack.undo()
-    window.workspace.undo_stack.undo()
+    assert window.statusBar().currentMessage() == (
+        "No nipple suggested — L CC, L ML already had one"  # not "0 suggested" (issue 15)
+    )
+    window.workspace.undo_stack.undo()  # one undo takes every suggestion back
     assert window.workspace.annotations(study).landmarks == ()
