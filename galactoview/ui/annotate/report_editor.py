@@ -6,8 +6,9 @@ duct's orifice on the nipple, picked on a clock face or computed from the duct t
 root, :func:`~galactoview.location.orifice.orifice_from_duct_trace`; contrast volume;
 views; magnification; complications), the findings as the marks locate them (one
 read-only line each: side, clock face, distance from the nipple in cm, depth third —
-numbers are never typed), a "why not located" reason for each finding that has no
-two-view location, comparison with priors, impression, BI-RADS® category,
+numbers are never typed) with its wording (the finding's note, which the report's table
+prints: one undoable edit of the finding), a "why not located" reason for each finding
+that has no two-view location, comparison with priors, impression, BI-RADS® category,
 recommendations and free text.
 
 Every field commits to the :class:`AnnotationWorkspace` as one undoable edit named
@@ -22,7 +23,7 @@ such, its text editable, while the rest of the report can be amended.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Final
 
@@ -341,6 +342,8 @@ class ReportEditor(QDockWidget):
     ----------
     unlocated_edits
         The "why not located" editors of the findings shown, by tracking UID.
+    wording_edits
+        Each finding's wording (its note, printed in the report's table), by tracking UID.
 
     Signals
     -------
@@ -356,8 +359,8 @@ class ReportEditor(QDockWidget):
         self._workspace = workspace
         self._study: str | None = None
         self._records: tuple[ImageRecord, ...] = ()
-        #: "who on when" of each study seen signed (shown with its addendum later).
         self.unlocated_edits: dict[str, ReportLineEdit] = {}
+        self.wording_edits: dict[str, ReportLineEdit] = {}
         #: Text fields typed in and not committed yet: a refresh leaves them as typed.
         self._typing: set[QWidget] = set()
         self._finding_lines: list[str] = []
@@ -409,6 +412,9 @@ class ReportEditor(QDockWidget):
         self.unlocated_box = QWidget()
         self._unlocated_form = QFormLayout(self.unlocated_box)
         self._unlocated_form.setContentsMargins(0, 0, 0, 0)
+        self.wording_box = QWidget()
+        self._wording_form = QFormLayout(self.wording_box)
+        self._wording_form.setContentsMargins(0, 0, 0, 0)
 
         self.comparison_edit = ReportTextEdit()
         self.comparison_edit.setPlaceholderText("Prior examinations compared")
@@ -465,6 +471,7 @@ class ReportEditor(QDockWidget):
         fields.addLayout(technique)
         fields.addWidget(_heading("Findings"))
         fields.addWidget(self.findings_label)
+        fields.addWidget(self.wording_box)
         fields.addWidget(self.unlocated_box)
         fields.addWidget(_heading("Comparison"))
         fields.addWidget(self.comparison_edit)
@@ -653,25 +660,54 @@ class ReportEditor(QDockWidget):
             for f in findings
             if (found := locations.get(f.tracking_uid)) is None or found.breast is None
         ]
-        wanted = [f.tracking_uid for f in unlocated]
-        if wanted != list(self.unlocated_edits):
-            self._typing.difference_update(self.unlocated_edits.values())
-            while self._unlocated_form.rowCount():
-                self._unlocated_form.removeRow(0)
-            self.unlocated_edits = {}
-            for finding in unlocated:
-                edit = ReportLineEdit()
-                edit.setPlaceholderText("e.g. seen on the CC view only")
-                edit.setToolTip(f"Why {finding.short_id} has no clock face (needed to sign)")
-                self._track(edit)
-                edit.editingFinished.connect(
-                    lambda f=finding, e=edit: self._commit_unlocated(f, e.text())
-                )
-                self._unlocated_form.addRow(f"Why {finding.short_id} not located", edit)
-                self.unlocated_edits[finding.tracking_uid] = edit
+        self.wording_edits = self._rebuild_edits(
+            self._wording_form,
+            self.wording_edits,
+            findings,
+            lambda f: f"{f.short_id} wording",
+            "what the report says of it (the numbers above stay as measured)",
+            self._commit_wording,
+        )
+        for finding in findings:
+            self._set_text(self.wording_edits[finding.tracking_uid], finding.note)
+        self.wording_box.setVisible(bool(findings))
+        self.unlocated_edits = self._rebuild_edits(
+            self._unlocated_form,
+            self.unlocated_edits,
+            unlocated,
+            lambda f: f"Why {f.short_id} not located",
+            "e.g. seen on the CC view only",
+            self._commit_unlocated,
+        )
         for uid, edit in self.unlocated_edits.items():
             self._set_text(edit, report.reason_not_located(uid))
         self.unlocated_box.setVisible(bool(unlocated))
+
+    def _rebuild_edits(
+        self,
+        form: QFormLayout,
+        edits: dict[str, ReportLineEdit],
+        findings: Sequence[Finding],
+        label: Callable[[Finding], str],
+        placeholder: str,
+        commit: Callable[[Finding, str], None],
+    ) -> dict[str, ReportLineEdit]:
+        """Return one line editor per finding, rebuilding ``form`` when the findings changed."""
+        wanted = [f.tracking_uid for f in findings]
+        if wanted == list(edits):
+            return edits
+        self._typing.difference_update(edits.values())
+        while form.rowCount():
+            form.removeRow(0)
+        rebuilt: dict[str, ReportLineEdit] = {}
+        for finding in findings:
+            edit = ReportLineEdit()
+            edit.setPlaceholderText(placeholder)
+            self._track(edit)
+            edit.editingFinished.connect(lambda f=finding, e=edit: commit(f, e.text()))
+            form.addRow(label(finding), edit)
+            rebuilt[finding.tracking_uid] = edit
+        return rebuilt
 
     # --- editing ---------------------------------------------------------------------------
 
@@ -786,6 +822,22 @@ class ReportEditor(QDockWidget):
             if box.isChecked()
         )
         self._edit("recommendations", recommendations=chosen)
+
+    def _commit_wording(self, finding: Finding, text: str) -> None:
+        """Put a finding's wording (its note) in place: one undoable edit of the finding."""
+        current = next(
+            (
+                f
+                for f in self._workspace.all_findings()
+                if f[1].tracking_uid == finding.tracking_uid
+            ),
+            None,
+        )
+        if current is None or current[1].note == text.strip():
+            return
+        self._workspace.replace_finding(
+            replace(current[1], note=text.strip()), f"Edit {finding.short_id} wording"
+        )
 
     def _commit_unlocated(self, finding: Finding, text: str) -> None:
         report = self._report()

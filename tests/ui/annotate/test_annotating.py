@@ -179,8 +179,10 @@ def test_suggested_nipples_land_on_the_ground_truth_and_undo(
         expected = nipples[record.sop_instance_uid]
         assert abs(landmark.point[0] - expected["column"]) < 10
         assert abs(landmark.point[1] - expected["row"]) < 10
-    assert window.statusBar().currentMessage().startswith(
-        "Nipple suggested on L CC, L ML: check it, drag it if off"
+    assert (
+        window.statusBar()
+        .currentMessage()
+        .startswith("Nipple suggested on L CC, L ML: check it, drag it if off")
     )
     assert window.workspace.undo_stack.undoText() == "Suggest nipples"
     assert window.suggest_nipples() == 0  # images with a landmark keep it

@@ -447,3 +447,22 @@ def ductogram_parent() -> Path:
     """The sample's folder of studies."""
     post = next(r for r in sample_images() if r.contrast_phase.value == "post")
     return post.path.parent.parent
+
+
+def test_a_findings_wording_is_editable_and_its_numbers_are_not(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Issue 14: findings pre-filled from the marks, editable wording, never editable numbers."""
+    folder = marked_ductogram(tmp_path)
+    window, editor, study = _reading(open_window, folder)
+    defect = next(f for f in window.workspace.annotations(study).findings if f.short_id == "FD-1")
+    lines = editor.finding_lines()
+    edit = editor.wording_edits[defect.tracking_uid]
+    assert edit.text() == defect.note  # pre-filled with the finding's note
+    _type(qtbot, edit, "Smooth 7 mm filling defect, no duct cut-off")
+    changed = next(f for f in window.workspace.annotations(study).findings if f.short_id == "FD-1")
+    assert changed.note == "Smooth 7 mm filling defect, no duct cut-off"
+    assert window.workspace.undo_stack.undoText() == "Edit FD-1 wording"
+    assert editor.finding_lines() == lines  # the located numbers are the marks', unchanged
+    window.workspace.undo_stack.undo()
+    assert editor.wording_edits[defect.tracking_uid].text() == defect.note
