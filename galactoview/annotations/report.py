@@ -27,6 +27,7 @@ from galactoview.annotations.codes import PRIVATE_SCHEME
 from galactoview.annotations.model import is_valid_uid
 
 __all__ = [
+    "RECOMMENDATIONS_IN_ORDER",
     "Addendum",
     "Assessment",
     "ClinicalReport",
@@ -51,6 +52,11 @@ class Indication(enum.Enum):
     def code(self) -> Code:
         """The CID 6055 code."""
         return _cid_code(6055, self.value)
+
+    @property
+    def label(self) -> str:
+        """The words the window and the printed report use (one wording everywhere)."""
+        return _INDICATION_LABELS[self]
 
 
 class ReportedView(enum.Enum):
@@ -145,6 +151,11 @@ class Recommendation(enum.Enum):
         """The CID 6028 code, or the private one (see the module docstring)."""
         return _PRIVATE_RECOMMENDATIONS.get(self) or _cid_code(6028, self.value)
 
+    @property
+    def label(self) -> str:
+        """The words the window and the printed report use (one wording everywhere)."""
+        return _RECOMMENDATION_LABELS[self]
+
 
 _PRIVATE_RECOMMENDATIONS: Final[dict[Recommendation, Code]] = {
     Recommendation.DUCT_EXCISION: Code(
@@ -155,6 +166,31 @@ _PRIVATE_RECOMMENDATIONS: Final[dict[Recommendation, Code]] = {
     ),
     Recommendation.DUCTOSCOPY: Code("DUCTOSCOPY", PRIVATE_SCHEME, "Ductoscopy"),
 }
+
+
+_INDICATION_LABELS: Final[dict[Indication, str]] = {
+    Indication.BLOODY_NIPPLE_DISCHARGE: "Bloody nipple discharge",
+    Indication.NON_BLOODY_DISCHARGE: "Clear (non-bloody) nipple discharge",
+    Indication.NIPPLE_DISCHARGE_SYMPTOM: "Nipple discharge",
+}
+#: In the order a galactography report usually needs them (the window lists them so).
+_RECOMMENDATION_LABELS: Final[dict[Recommendation, str]] = {
+    Recommendation.DUCT_EXCISION: "Duct excision (microdochectomy)",
+    Recommendation.ULTRASOUND_GUIDED_BIOPSY: "Ultrasound-guided biopsy",
+    Recommendation.DUCTOSCOPY: "Ductoscopy",
+    Recommendation.DIAGNOSTIC_ULTRASONOGRAPHY: "Diagnostic ultrasound",
+    Recommendation.MRI_OF_BREAST: "Breast MRI",
+    Recommendation.SURGICAL_CONSULT: "Surgical consultation",
+    Recommendation.HISTOLOGY_USING_CORE_BIOPSY: "Core biopsy",
+    Recommendation.NEEDLE_LOCALIZATION_AND_BIOPSY: "Needle localization and biopsy",
+    Recommendation.BIOPSY_SHOULD_BE_CONSIDERED: "Biopsy should be considered",
+    Recommendation.MAMMARY_DUCTOGRAM: "Repeat ductogram",
+    Recommendation.FOLLOW_UP_AT_SHORT_INTERVAL: "Short-interval follow-up",
+    Recommendation.NORMAL_INTERVAL_FOLLOW_UP: "Routine follow-up",
+}
+
+#: The recommendations in the order a galactography report usually needs them.
+RECOMMENDATIONS_IN_ORDER: Final = tuple(_RECOMMENDATION_LABELS)
 
 
 def _cid_code(cid: int, keyword: str) -> Code:

@@ -22,6 +22,9 @@ version it did not read. This module decides what happens in between:
   :attr:`~galactoview.sr.clinical_report.ClinicalReport.addendum` names the signed
   revision), else :func:`save_annotations` raises :class:`SignedRevisionError` and writes
   nothing. :attr:`SidecarTarget.signed_revision_uid` carries which revision that is.
+  The first addendum save keeps the signed revision in its own file
+  (:func:`~galactoview.sr.sidecar.keep_signed`) before replacing it, and every addendum
+  revision names the signed one as its predecessor.
 
 Qt-free: the GUI and the ``galactoview sr`` command both use it.
 """
@@ -496,6 +499,17 @@ def save_annotations(
         The file could not be written (the message names it); the old one is intact.
     """
     _check_revision(target, report, signature, annotations, locations)
+    addendum = None if report is None else report.addendum
+    if addendum is not None:
+        # Every addendum revision (its autosaves too) follows the signed revision it
+        # amends (Predecessor Documents Sequence, PS3.3 C.17.2.3): the drafts in
+        # between replace one another and are not kept, the signed revision is.
+        replacing_signed = annotations.sop_instance_uid == addendum.signed_revision_uid
+        if replacing_signed and not target.alongside and target.path.is_file():
+            sidecar.keep_signed(
+                target.path, addendum.signed_revision_uid, expected=target.fingerprint
+            )
+        annotations = replace(annotations, sop_instance_uid=addendum.signed_revision_uid)
     dataset = sr_codec.encode(
         annotations,
         source_images,

@@ -30,7 +30,10 @@ Files written next to a sidecar ``<name>``:
 * ``.<name>.<random>.tmp`` — a temporary file that exists only during a save
   and is removed when the save fails;
 * ``galactoview-<StudyInstanceUID>-<UTC timestamp>[-<n>].sr.json`` — a copy saved
-  by :func:`save_alongside` ("keep both" after a conflict or a corrupt sidecar).
+  by :func:`save_alongside` ("keep both" after a conflict or a corrupt sidecar);
+* ``galactoview-<StudyInstanceUID>.signed-<SOPInstanceUID>.sr.json`` — a **signed**
+  revision, kept by :func:`keep_signed` before the first addendum revision replaces it
+  (a signed report is never lost; the ``.bak`` only holds the last version).
 
 Save safety
 -----------
@@ -705,6 +708,54 @@ def _read_if_present(path: Path) -> tuple[bytes, int] | None:
 
 
 # --- saving --------------------------------------------------------------------------------
+
+
+def signed_copy_path(path: Path, sop_instance_uid: str) -> Path:
+    """Return where :func:`keep_signed` keeps the signed revision ``sop_instance_uid``."""
+    base, suffix = _split_name(path.name)
+    return path.with_name(f"{base}.signed-{sop_instance_uid}{suffix}")
+
+
+def keep_signed(path: Path, sop_instance_uid: str, *, expected: Fingerprint | None) -> Path:
+    """Copy the signed revision the sidecar holds to its own file, before it is replaced.
+
+    Parameters
+    ----------
+    path
+        The sidecar, holding the signed revision.
+    sop_instance_uid
+        The signed revision's SOP Instance UID (names the copy).
+    expected
+        The version the caller read: only that version is copied (a file changed on
+        disk since is the save's conflict to report, not a signed report to keep).
+
+    Returns
+    -------
+    Path
+        The copy (:func:`signed_copy_path`); an existing copy is left as it is.
+
+    Raises
+    ------
+    SidecarError
+        When the sidecar cannot be read or the copy cannot be written: the save that
+        would replace the signed revision must not go on.
+    """
+    copy = signed_copy_path(path, sop_instance_uid)
+    if copy.is_file():
+        return copy
+    try:
+        data, mtime_ns = files.read_regular_file(path, MAX_SIDECAR_BYTES)
+    except OSError as error:
+        why = f"the signed revision cannot be read to keep it: {error}"
+        raise SidecarError(path, why) from error
+    actual = Fingerprint.of_bytes(data, mtime_ns)
+    if expected is not None and actual.sha256 != expected.sha256:
+        raise SidecarConflict(path, expected, actual)
+    try:
+        files.write_atomically(copy, lambda stream: stream.write(data), keep_mode=True)
+    except OSError as error:
+        raise SidecarError(copy, f"the signed revision could not be kept: {error}") from error
+    return copy
 
 
 def save(path: Path, text: str, *, expected: Fingerprint | None) -> Fingerprint:

@@ -422,3 +422,33 @@ def test_an_incomplete_report_is_not_signed(study: StudyCopy, tmp_path: Path) ->
         )
     assert raised.value.missing == ("FD-1: not located and no reason given", MISSING_ASSESSMENT)
     assert not opened.target.path.exists()
+
+
+def test_the_signed_revision_is_kept_and_every_addendum_revision_follows_it(
+    study: StudyCopy, tmp_path: Path
+) -> None:
+    """Tester (issue 14): after an addendum's autosaves the signed report was nowhere on disk."""
+    signed, _target = signed_study(study, tmp_path)
+    assert signed.sop_instance_uid is not None
+    opened = study.open(tmp_path / "user")
+    signed_bytes = opened.target.path.read_bytes()
+    report = explained(signed.findings[0], Addendum(signed.sop_instance_uid, "Nachtrag"))
+    first, target = save_annotations(
+        opened.annotations, [study.header], opened.target, report=report
+    )
+    second, target = save_annotations(first, [study.header], target, report=report)
+    kept = sidecar.signed_copy_path(opened.target.path, signed.sop_instance_uid)
+    assert kept.read_bytes() == signed_bytes  # the signed revision, byte for byte
+    assert kept.name.endswith(f".signed-{signed.sop_instance_uid}.sr.json")
+    for revision in (first, second):  # the drafts follow the signed revision, not each other
+        assert revision.previous_revision_uid == signed.sop_instance_uid
+    on_disk = from_json(opened.target.path.read_text())
+    (predecessor,) = (
+        on_disk.PredecessorDocumentsSequence[0]
+        .ReferencedSeriesSequence[0]["ReferencedSOPSequence"]
+        .value
+    )
+    assert predecessor.ReferencedSOPInstanceUID == signed.sop_instance_uid
+    again = study.open(tmp_path / "user")  # the kept copy is not taken for the sidecar
+    assert again.annotations.sop_instance_uid == second.sop_instance_uid
+    assert again.problems == ()

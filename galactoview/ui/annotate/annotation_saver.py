@@ -445,7 +445,7 @@ class AnnotationSaver(QObject):
 
         Writes what is pending with the reader's signature (PS3.3 C.17.2: Verifying
         Observer Name and Organization, Verification DateTime); the study is read-only
-        afterwards (a later change is an addendum).
+        afterwards (a later change is an addendum) and the undo history is dropped.
 
         Returns
         -------
@@ -501,6 +501,7 @@ class AnnotationSaver(QObject):
         self._succeeded(study, saved, next_target, revision)
         uid = saved.sop_instance_uid or ""
         self._lock_if_signed(study, signature, uid)
+        self.workspace.clear_undo_history()  # an undo must not change what was signed
         return uid
 
     def _headers_for(self, study: str) -> list[Dataset] | None:

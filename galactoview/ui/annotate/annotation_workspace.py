@@ -402,6 +402,15 @@ class AnnotationWorkspace(QObject):
         finally:
             self._read_only[study_instance_uid] = reason
 
+    def clear_undo_history(self) -> None:
+        """Drop the undo history of every study (e.g. once a report is signed).
+
+        A signed revision must not be changed by an undo: what was edited before the
+        signature is part of it. The stack is shared by every study, so the others'
+        history goes too (signing is rare; Qt's stack cannot drop one study's edits).
+        """
+        self._clear_history()
+
     def clear(self) -> None:
         """Forget every study's document and the undo history."""
         self._read_only.clear()

@@ -50,6 +50,7 @@ from PySide6.QtWidgets import (
 
 from galactoview.annotations.model import Finding
 from galactoview.annotations.report import (
+    RECOMMENDATIONS_IN_ORDER,
     Addendum,
     Assessment,
     ClinicalReport,
@@ -85,11 +86,7 @@ __all__ = [
 ]
 
 #: The indications offered, with the words the reader sees.
-INDICATION_NAMES: Final[dict[Indication, str]] = {
-    Indication.BLOODY_NIPPLE_DISCHARGE: "Bloody single-duct nipple discharge",
-    Indication.NON_BLOODY_DISCHARGE: "Clear (serous) single-duct nipple discharge",
-    Indication.NIPPLE_DISCHARGE_SYMPTOM: "Nipple discharge",
-}
+INDICATION_NAMES: Final[dict[Indication, str]] = {i: i.label for i in Indication}
 #: The views' usual abbreviations.
 VIEW_NAMES: Final[dict[ReportedView, str]] = {
     ReportedView.CRANIO_CAUDAL: "CC",
@@ -110,18 +107,7 @@ ASSESSMENT_NAMES: Final[dict[Assessment, str]] = {
 }
 #: Recommendations in the order a galactography report usually needs them.
 RECOMMENDATION_NAMES: Final[dict[Recommendation, str]] = {
-    Recommendation.DUCT_EXCISION: "Duct excision (microdochectomy)",
-    Recommendation.ULTRASOUND_GUIDED_BIOPSY: "Ultrasound-guided biopsy",
-    Recommendation.DUCTOSCOPY: "Ductoscopy",
-    Recommendation.DIAGNOSTIC_ULTRASONOGRAPHY: "Diagnostic ultrasound",
-    Recommendation.MRI_OF_BREAST: "Breast MRI",
-    Recommendation.SURGICAL_CONSULT: "Surgical consultation",
-    Recommendation.HISTOLOGY_USING_CORE_BIOPSY: "Core biopsy",
-    Recommendation.NEEDLE_LOCALIZATION_AND_BIOPSY: "Needle localization and biopsy",
-    Recommendation.BIOPSY_SHOULD_BE_CONSIDERED: "Biopsy should be considered",
-    Recommendation.MAMMARY_DUCTOGRAM: "Repeat ductogram",
-    Recommendation.FOLLOW_UP_AT_SHORT_INTERVAL: "Short-interval follow-up",
-    Recommendation.NORMAL_INTERVAL_FOLLOW_UP: "Routine follow-up",
+    r: r.label for r in RECOMMENDATIONS_IN_ORDER
 }
 _MAX_CONTRAST_ML: Final = 20.0
 _PARAGRAPH_HEIGHT: Final = 64

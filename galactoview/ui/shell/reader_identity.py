@@ -80,7 +80,7 @@ class ReaderIdentityDialog(QDialog):
         self.prefix = QLineEdit(identity.name_prefix, self)
         self.prefix.setPlaceholderText("e.g. Dr")
         self.institution = QLineEdit(identity.institution, self)
-        self.institution.setPlaceholderText("optional")
+        self.institution.setPlaceholderText("needed to sign reports")
         form.addRow("&Family name", self.family)
         form.addRow("&Given name(s)", self.given)
         form.addRow("&Title", self.prefix)

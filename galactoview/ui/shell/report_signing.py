@@ -28,7 +28,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
@@ -44,6 +44,7 @@ if TYPE_CHECKING:
     from galactoview.ui.shell.main_window import MainWindow
 
 __all__ = [
+    "IDENTITY_MISSING",
     "ReportSigning",
     "ask_addendum_with_dialog",
     "confirm_with_dialog",
@@ -56,6 +57,12 @@ Confirm = Callable[[QWidget, str], bool]
 ShowMissing = Callable[[QWidget, Sequence[str]], None]
 #: Asks for the addendum's text (the parent, the text so far); None: cancelled.
 AskAddendum = Callable[[QWidget, str], "str | None"]
+
+
+#: Listed first when signing lacks the signer's name or institution.
+IDENTITY_MISSING: Final = (
+    "your name and institution (Edit → Reader Identity…): the signature names both"
+)
 
 
 def confirm_with_dialog(parent: QWidget, question: str) -> bool:
@@ -170,10 +177,13 @@ class ReportSigning(QObject):
         if reason is not None:
             self._say(f"Not signed: {reason}")
             return None
-        if not workspace.reader or not workspace.reader_organization:
-            self._ask_identity()
-            return None
         missing = window.saver.missing_for_signing(study)
+        if not workspace.reader or not workspace.reader_organization:
+            if missing:  # everything that is missing at once, the signer first
+                self.show_missing(window, [IDENTITY_MISSING, *missing])
+            else:
+                self._ask_identity()
+            return None
         if missing:
             self.show_missing(window, missing)
             return None
@@ -216,7 +226,10 @@ class ReportSigning(QObject):
             return False
         self._editor.notice()  # remembers who signed, said while the addendum is written
         text = self.ask_addendum(window, "")
-        if text is None or not text.strip():
+        if text is None:
+            return False
+        if not text.strip():
+            self._say("No addendum started: it says nothing (write what it adds)")
             return False
         if not window.workspace.begin_addendum(study, text.strip()):
             return False

@@ -48,6 +48,7 @@ from galactoview.ui.annotate.report_editor import (
     ReportTextEdit,
 )
 from galactoview.ui.shell.main_window import MainWindow
+from galactoview.ui.shell.report_signing import IDENTITY_MISSING
 from tests.helpers import sample_images
 from tests.sr.test_sr_codec import validate
 from tests.ui.annotate.test_annotation_saver import copy_ductogram, mark
@@ -466,3 +467,40 @@ def test_a_findings_wording_is_editable_and_its_numbers_are_not(
     assert editor.finding_lines() == lines  # the located numbers are the marks', unchanged
     window.workspace.undo_stack.undo()
     assert editor.wording_edits[defect.tracking_uid].text() == defect.note
+
+
+def test_without_identity_and_assessment_everything_missing_is_listed_at_once(
+    open_window: OpenWindow, tmp_path: Path
+) -> None:
+    """Tester (issue 14): the institution was asked first, BI-RADS only on the next try."""
+    folder = marked_ductogram(tmp_path)
+    window = open_window([folder])
+    shown: list[Sequence[str]] = []
+    window.report_signing.show_missing = lambda _parent, lines: shown.append(tuple(lines))
+    window.report_signing.confirm = _no_confirm
+    assert window.report_signing.sign() is None
+    assert shown == [(IDENTITY_MISSING, MISSING_ASSESSMENT, MISSING_RECOMMENDATION)]
+    assert window.reader.dialog is None  # the list says it all; no dialog on top of it
+
+
+def test_after_signing_nothing_can_be_undone_into_the_signed_report(
+    open_window: OpenWindow, tmp_path: Path
+) -> None:
+    """Tester (issue 14): Undo emptied a field of the signed report, autosave then failed."""
+    folder = marked_ductogram(tmp_path)
+    window, _editor, study = _reading(open_window, folder)
+    window.workspace.set_report(
+        study,
+        ClinicalReport(
+            assessment=Assessment.CATEGORY_2, recommendations=(Recommendation.DUCTOSCOPY,)
+        ),
+        "Edit report: recommendation",
+    )
+    assert window.workspace.undo_stack.canUndo()
+    window.report_signing.confirm = _yes([])
+    assert window.report_signing.sign() is not None
+    assert not window.workspace.undo_stack.canUndo()
+    window.workspace.undo_stack.undo()  # Ctrl+Z does nothing now
+    assert window.workspace.report(study).recommendations == (Recommendation.DUCTOSCOPY,)
+    assert not window.workspace.is_modified()
+    assert window.saver.failure_reasons() == {}
