@@ -242,8 +242,7 @@ class AnnotationSaver(QObject):
         when = f" on {signature.verified_at:%Y-%m-%d %H:%M}" if signature.verified_at else ""
         self.workspace.set_read_only(
             study,
-            f"this report is signed (by {who}{when}): read only; Report → Write Addendum "
-            "to change it",
+            f"signed by {who}{when}; Report → Write Addendum… to amend it",
             revision_uid,
             signature,
         )

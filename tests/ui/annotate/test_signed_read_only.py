@@ -47,7 +47,9 @@ def test_a_signed_revision_opens_read_only_and_an_edit_says_why(
     assert again.workspace.annotations(study).findings == (finding,)  # refused
     assert not again.workspace.is_modified()
     assert messages == [again.workspace.read_only_reason(study)]
-    assert "signed (by Lindqvist, Åsa on 2026-12-04 18:30)" in messages[0]
+    assert messages[0] == (  # short enough for the status bar of a 1400 px window
+        "signed by Lindqvist, Åsa on 2026-12-04 18:30; Report → Write Addendum… to amend it"
+    )
     assert again.statusBar().currentMessage() == f"Not changed: {messages[0]}"
 
 
