@@ -17,7 +17,8 @@ once:
   edge (under the top letter, above the bottom one: the block stays there for the lines
   that follow); a line that may be abbreviated (``min_width``) is then tried at the
   widest width down to ``min_width`` that fits (the caller elides its text to that
-  width with "…");
+  width with "…"); when a block moves clear of its letter, the lines abbreviated so far
+  are widened again as far as the room then allows;
 * a line dropped from a block closes the gap: the lines after it move up (or down).
 
 Written by hand: this is a fixed-slot packing problem with a handful of boxes, which no
@@ -93,6 +94,9 @@ ELIDABLE_KINDS: Final = frozenset(
         CornerLineKind.CALIBRATION,
     }
 )
+
+#: Rounding allowed when a rectangle is compared with the margin.
+_TOLERANCE: Final = 1e-6
 
 #: Steps of the search for the widest abbreviated width that fits (1/1024 of the range).
 _WIDTH_STEPS: Final = 10
@@ -280,8 +284,14 @@ def layout_overlay(
         if item.slot.is_corner and clearance > offsets[item.slot]:
             choices.append({**offsets, item.slot: clearance})
         fitted = _fit(geometry, widths, offsets, index, choices)
-        if fitted is not None:
-            widths[index], offsets = fitted
+        if fitted is None:
+            continue
+        moved = fitted[1] != offsets
+        widths[index], offsets = fitted
+        if moved:  # a block moved clear of a letter may have room for an abbreviated line
+            for done in order:
+                if done in widths and widths[done] < items[done].width:
+                    widths[done] = _widest(geometry, widths, offsets, done, widths[done])
     rects = geometry.arrange(widths, offsets)
     placed = tuple(
         PlacedItem(items[index].key, rects[index], widths[index] < items[index].width)
@@ -314,15 +324,30 @@ def _fit(
     for choice in choices:
         if not geometry.fits(before, widths, choice, index, narrowest):
             continue
-        low, high = narrowest, item.width  # low fits, high does not
-        for _ in range(_WIDTH_STEPS):
-            middle = (low + high) / 2.0
-            if geometry.fits(before, widths, choice, index, middle):
-                low = middle
-            else:
-                high = middle
-        return low, choice
+        return _widest(geometry, widths, choice, index, narrowest), choice
     return None
+
+
+def _widest(
+    geometry: _Geometry,
+    widths: Mapping[int, float],
+    offsets: Mapping[Slot, float],
+    index: int,
+    narrowest: float,
+) -> float:
+    """Return the widest width of ``items[index]`` that fits, given that `narrowest` does."""
+    rest = {key: width for key, width in widths.items() if key != index}
+    before = geometry.arrange({**rest, index: narrowest}, offsets)
+    low, high = narrowest, geometry.items[index].width  # low fits
+    if geometry.fits(before, rest, offsets, index, high):
+        return high
+    for _ in range(_WIDTH_STEPS):
+        middle = (low + high) / 2.0
+        if geometry.fits(before, rest, offsets, index, middle):
+            low = middle
+        else:
+            high = middle
+    return low
 
 
 @dataclass(frozen=True, slots=True)
@@ -346,6 +371,16 @@ class _Geometry:
         heights = [item.height for item in self.items if item.slot is edge and item.width > 0.0]
         return max(heights) + self.gap if heights else 0.0
 
+    def within_margin(self, rect: Rect) -> bool:
+        """Return whether a rectangle keeps the margin from every edge of the cell."""
+        margin = max(self.margin - _TOLERANCE, 0.0)
+        return (
+            rect.left >= margin
+            and rect.top >= margin
+            and rect.right <= self.width - margin
+            and rect.bottom <= self.height - margin
+        )
+
     def fits(
         self,
         before: Mapping[int, Rect],
@@ -363,7 +398,7 @@ class _Geometry:
         changed = [key for key, rect in after.items() if before.get(key) != rect]
         for key in changed:
             rect = after[key]
-            if not rect.inside(self.width, self.height):
+            if not self.within_margin(rect):
                 return False
             slot = self.items[key].slot
             for other, other_rect in after.items():

@@ -172,3 +172,20 @@ def test_touching_rectangles_do_not_intersect() -> None:
     assert first.intersects(Rect(9.5, 0.0, 5.0, 5.0))
     assert first.intersects(Rect(11.0, 0.0, 5.0, 5.0), gap=2.0)
     assert first.inside(10.0, 10.0) and not first.inside(9.0, 10.0)
+
+
+def test_an_abbreviated_line_widens_when_its_block_moves_clear_of_the_letter() -> None:
+    items = [
+        OverlayItem("top", Slot.TOP, 14.0, 20.0, 100),
+        OverlayItem("name", Slot.TOP_LEFT, 250.0, LINE, 90, min_width=40.0),
+        OverlayItem("id", Slot.TOP_LEFT, 120.0, LINE, 80),
+    ]
+    layout = layout_overlay(200.0, 300.0, items, margin=4.0, gap=2.0)
+    assert layout.dropped == ()
+    assert_apart(layout, 200.0, 300.0)
+    name, identifier = layout.get("name"), layout.get("id")
+    assert name is not None and identifier is not None
+    # The ID moved the block under the letter; the name then took the whole width.
+    assert name.rect.top == pytest.approx(4.0 + 20.0 + 2.0)
+    assert name.elided and name.rect.width == pytest.approx(200.0 - 8.0, abs=0.3)
+    assert identifier.rect.top == name.rect.bottom

@@ -28,7 +28,9 @@ from galactoview.ui.viewer.overlays import (
 from galactoview.ui.viewer.viewport import Viewport
 from galactoview.ui.viewer.window_level import describe_voi
 from tests.helpers import sample_images, write_mg
+from tests.ui.conftest import OpenWindow
 from tests.ui.qt_helpers import show_decoded, shown_viewport
+from tests.ui.shell.test_workstation import SAMPLE, settle
 
 
 @cache
@@ -290,3 +292,36 @@ def test_a_small_viewport_drops_and_abbreviates_but_keeps_the_essentials(
     assert sum(map(len, shown_text.corners())) < sum(map(len, full.corners()))
     assert shown_text.bottom_right[0] == "L CC"
     assert overlay.shown_letters() == overlay.letters()
+
+
+@pytest.mark.parametrize(("width", "height"), [(800, 600), (1920, 1080)])
+def test_no_overlay_boxes_intersect_in_any_layout(
+    open_window: OpenWindow, qtbot: QtBot, width: int, height: int
+) -> None:
+    """Issue 15: 1-up, 1×2 and 2×2 (and review mode) at 800 × 600 and 1920 × 1080."""
+    window = open_window([SAMPLE / "dicom"])
+    window.resize(width, height)
+    qtbot.waitUntil(lambda: window.width() == width and window.height() == height)
+    checked: set[tuple[str, int]] = set()
+    # Review mode (read-only, its own corner text) over the 2×2 last hung.
+    for name, rows, columns in (("1-up", 1, 1), ("1×2", 1, 2), ("2×2", 2, 2), ("review", 2, 2)):
+        if name == "review":
+            window.set_review_mode(True)
+        else:
+            window.session.hang_manual(rows, columns)
+        settle(qtbot, window)
+        shown = [v for v in window.hanging_view.viewports if v.isVisible() and v.has_image()]
+        assert len(shown) == rows * columns, name
+        for viewport in shown:
+            overlay = window.tools.overlays[viewport]
+            # Laid out for the viewport's present size (the canvas follows each resize).
+            assert overlay.canvas.size() == viewport.size()
+            rects = overlay.layout_rects()
+            # The essentials are there in any cell not made tiny by the side panels
+            # (800 × 600 before they collapse): the view label and the four letters.
+            if viewport.width() >= 200:
+                assert "bottom_right:0" in rects, (name, viewport.size())
+                assert all(key in rects for key in LETTER_KEYS), (name, viewport.size())
+            assert_apart(rects, viewport.width(), viewport.height())
+            checked.add((name, viewport.width()))
+    assert len(checked) >= 4
