@@ -4,7 +4,7 @@
 
 * the four corner blocks of :func:`~galactoview.reading.corner_text.corner_lines`
   (patient, study, image, view; the view label in the bottom-right corner larger and
-  bold; ``"INVERTED"`` under the window when the reader inverted the grayscale);
+  bold; ``"INVERTED"``, in amber, under the window when the reader inverted the grayscale);
 * the patient direction letters at the middle of each edge, from
   :func:`~galactoview.reading.hanging.edge_letters` (PS3.3 C.7.6.1.1.1) after the hanging flip;
 * a scale bar at the bottom centre, a "nice" length
@@ -74,7 +74,9 @@ ELIDED_CHARACTERS: Final = 6
 
 #: Light grey text on a semi-transparent dark plate: readable on black, white or inverted.
 TEXT_COLOUR: Final = QColor(230, 230, 230)
-PLATE_COLOUR: Final = QColor(0, 0, 0, 150)
+PLATE_COLOUR: Final = QColor(0, 0, 0, 180)
+#: ``"INVERTED"`` stands out: the grayscale shown is not the one the reader expects.
+WARNING_COLOUR: Final = QColor(255, 200, 80)
 #: The dark outline under the scale bar's light line.
 SHADOW_COLOUR: Final = QColor(0, 0, 0, 230)
 
@@ -111,7 +113,8 @@ class _Drawn:
     rect: QRectF
     text: str
     font: QFont
-    bar_px: float | None = None
+    bar_px: float | None
+    colour: QColor
 
 
 class OverlayCanvas(QWidget):
@@ -143,7 +146,7 @@ class OverlayCanvas(QWidget):
                 painter.setFont(item.font)
                 metrics = QFontMetricsF(item.font)
                 if item.bar_px is None:
-                    painter.setPen(TEXT_COLOUR)
+                    painter.setPen(item.colour)
                     baseline = item.rect.top() + PAD_Y + metrics.ascent()
                     painter.drawText(QPointF(item.rect.left() + PAD_X, baseline), item.text)
                 else:
@@ -200,6 +203,7 @@ class ViewportOverlay(QObject):
         self._scale_px = 0.0
         self._uncalibrated = False
         self._layout = OverlayLayout()
+        self._request: tuple[int, int, tuple[OverlayItem, ...]] | None = None
         self._shown_text = CornerText()
         self._shown_letters = EdgeLetters("", "", "", "")
         base = viewport.font()
@@ -344,6 +348,7 @@ class ViewportOverlay(QObject):
         self._canvas.setGeometry(viewport.rect())
         items: list[OverlayItem] = []
         texts: dict[str, tuple[str, QFont]] = {}
+        warnings: set[str] = set()
         for corner, (key, slot, lines) in enumerate(
             zip(CORNER_KEYS, _CORNER_SLOTS, self._lines.corners(), strict=True)
         ):
@@ -351,6 +356,8 @@ class ViewportOverlay(QObject):
                 font = self._line_font(corner, line)
                 item_key = f"{key}:{index}"
                 texts[item_key] = (line.text, font)
+                if line.kind is CornerLineKind.INVERTED:
+                    warnings.add(item_key)
                 shortest = _shortest(line)
                 min_width = None if shortest is None else _text_size(font, shortest)[0]
                 width, height = _text_size(font, line.text)
@@ -378,9 +385,10 @@ class ViewportOverlay(QObject):
             width, height = _text_size(self._text_font, UNCALIBRATED_SCALE_TEXT)
             note = OverlayItem(SCALE_NOTE_KEY, Slot.SCALE_BAR, width, height, SCALE_BAR_PRIORITY)
             items.append(note)
-        self._layout = layout_overlay(
-            viewport.width(), viewport.height(), items, margin=MARGIN, gap=GAP
-        )
+        request = (viewport.width(), viewport.height(), tuple(items))
+        if request != self._request:  # a pan changes nothing laid out
+            self._request = request
+            self._layout = layout_overlay(*request[:2], items, margin=MARGIN, gap=GAP)
         drawn: list[_Drawn] = []
         shown: dict[str, str] = {}
         for placed in self._layout.placed:
@@ -392,9 +400,9 @@ class ViewportOverlay(QObject):
             shown[placed.key] = text
             rect = placed.rect
             bar = self._scale_px if placed.key == SCALE_BAR_KEY else None
-            drawn.append(
-                _Drawn(QRectF(rect.left, rect.top, rect.width, rect.height), text, font, bar)
-            )
+            colour = WARNING_COLOUR if placed.key in warnings else TEXT_COLOUR
+            box = QRectF(rect.left, rect.top, rect.width, rect.height)
+            drawn.append(_Drawn(box, text, font, bar, colour))
         self._shown_text = CornerText(
             *(
                 tuple(
