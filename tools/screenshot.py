@@ -2,7 +2,7 @@
 
 Usage::
 
-    .venv/bin/python tools/screenshot.py docs/screenshot.png [--layout NAME]
+    .venv/bin/python tools/screenshot.py docs/screenshot.png [--size WxH] [--layout NAME]
 
 ``--layout`` chooses what is hung: ``galactography`` (the default protocol the sample
 opens in: post-contrast CC | ML), ``compare-pre`` (post over pre-contrast scout),
@@ -18,10 +18,12 @@ ductogram from a private Orthanc started as the tests start one, tests/pacs/orth
 with the sample stored in it; needs Debian's ``orthanc`` and ``orthanc-dicomweb``) or
 ``report`` (the Report panel beside the default hanging, filled in as
 :func:`_fill_report` says, on a copy of the sample: the report autosaves) or
+``1-up``, ``1x2``, ``2x2`` (the manual layouts, Ctrl+1/2/4) or
 ``signed-report`` (the same report signed by a sample reader through Report → Sign
 Report…, the window then showing it read-only; the window's PDF export of it is also
 rendered with ``pdftoppm`` to ``<OUTPUT stem>-1.png`` … ``-3.png``: the signed
-report, the surgeon's page and the first key image).
+report, the surgeon's page and the first key image). ``--size`` sets the screen and
+window size (default 1600x1000), e.g. ``--size 800x600``.
 
 The screenshot is taken on Qt's real xcb platform, not "offscreen": the script runs
 itself again under ``xvfb-run -a -s "-screen 0 1600x1000x24"`` (a private X server),
@@ -40,6 +42,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -64,12 +67,17 @@ LAYOUTS: Final = (
     "pacs",
     "report",
     "signed-report",
+    "1-up",
+    "1x2",
+    "2x2",
 )
 WIDTH: Final = 1600
 HEIGHT: Final = 1000
 MAX_BYTES: Final = 300 * 1024
 #: Set in the environment of the run under Xvfb.
 _UNDER_XVFB: Final = "GALACTOVIEW_SCREENSHOT_UNDER_XVFB"
+#: The ``--size`` given, ``WxH``, passed to the run under Xvfb in its environment.
+_SIZE: Final = "GALACTOVIEW_SCREENSHOT_SIZE"
 #: How long the first image may take to decode and display, in milliseconds.
 _DISPLAY_TIMEOUT_MS: Final = 60_000
 #: Time given to the X server to map and paint the window, in milliseconds.
@@ -80,12 +88,16 @@ def main(argv: list[str] | None = None) -> int:
     """Run the tool; see the module docstring."""
     args = sys.argv[1:] if argv is None else argv
     layout = LAYOUTS[0]
+    if len(args) >= 3 and args[1] == "--size" and re.fullmatch(r"\d+x\d+", args[2]):
+        os.environ[_SIZE] = args[2]
+        args = [args[0], *args[3:]]
     if len(args) == 3 and args[1] == "--layout" and args[2] in LAYOUTS:
         layout = args[2]
         args = args[:1]
     if len(args) != 1 or args[0].startswith("-"):
         print(
-            f"usage: {Path(sys.argv[0]).name} OUTPUT.png [--layout {'|'.join(LAYOUTS)}]",
+            f"usage: {Path(sys.argv[0]).name} OUTPUT.png [--size WxH] "
+            f"[--layout {'|'.join(LAYOUTS)}]",
             file=sys.stderr,
         )
         return 2
@@ -93,6 +105,12 @@ def main(argv: list[str] | None = None) -> int:
     if os.environ.get(_UNDER_XVFB) == "1":
         return _take_screenshot(output, layout)
     return _run_under_xvfb(output, layout)
+
+
+def _size() -> tuple[int, int]:
+    """Return the screen and window size: ``--size`` (see :data:`_SIZE`) or the default."""
+    width, _, height = os.environ.get(_SIZE, f"{WIDTH}x{HEIGHT}").partition("x")
+    return int(width), int(height)
 
 
 def _fail(message: str) -> int:
@@ -115,7 +133,7 @@ def _run_under_xvfb(output: Path, layout: str) -> int:
         xvfb_run,
         "-a",
         "-s",
-        f"-screen 0 {WIDTH}x{HEIGHT}x24",
+        f"-screen 0 {'x'.join(map(str, _size()))}x24",
         sys.executable,
         str(Path(__file__).resolve()),
         str(output),
@@ -142,6 +160,8 @@ def _hang(window: MainWindow, layout: str) -> None:
         window.session.toggle_stage(stages[layout])
     elif layout == "prior-4up":
         window.session.hang_prior_mammography()
+    elif layout in ("1-up", "1x2", "2x2"):
+        window.session.hang_manual(int(layout[0]), int(layout[-1]) if layout[1] == "x" else 1)
     elif layout == "review":
         window.set_review_mode(True)
     elif layout in ("report", "signed-report"):
@@ -281,7 +301,7 @@ def _take_screenshot(output: Path, layout: str) -> int:
     service = DecodeService(default_cache())
     window = create_main_window(scan([sample]), settings=settings, service=service)
     loop = QEventLoop()
-    window.setGeometry(0, 0, WIDTH, HEIGHT)
+    window.setGeometry(0, 0, *_size())
     window.show()
     QTimer.singleShot(_SETTLE_MS, loop.quit)  # let the window map and lay out
     loop.exec()

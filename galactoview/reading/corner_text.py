@@ -9,13 +9,16 @@ Image profile, display of "patient, study and image identification"):
 * **top right — the study**: institution, study date (+ acquisition time), study
   description, ``"Acc GV0007D"`` (accession number);
 * **bottom left — the image**: ``"Se 2 Im 3"``, ``"Fr 3/24"`` for multi-frame images,
-  the VOI transform (``"W 4096 L 2048"``) and the zoom (``"Zoom 37%"``);
+  the VOI transform (``"W 4096 L 2048"``), ``"INVERTED"`` when the reader inverted the
+  grayscale, and the zoom (``"Zoom 37%"``);
 * **bottom right — the view**: ``"L CC MAG"``, the contrast phase, a hanging flip
   (``"flipped H"``) and the pixel size, or ``"UNCALIBRATED: no mm"``: a distance is
   never shown in mm without saying where the mm come from.
 
-Missing values are left out: no ``"None"``, no empty lines. The viewport overlay
-(:mod:`galactoview.ui.viewer.overlays`) only places these lines.
+Missing values are left out: no ``"None"``, no empty lines. Each line also has a
+:class:`CornerLineKind` (:func:`corner_lines`), from which
+:mod:`galactoview.reading.overlay_layout` knows which lines to drop or shorten first in a
+small cell. The viewport overlay (:mod:`galactoview.ui.viewer.overlays`) only places them.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from enum import Enum
 from typing import Final
 
 from galactoview.dicom.calibration import Calibration
@@ -33,10 +37,15 @@ from galactoview.imaging.display import VoiLut, VoiLutFunction, Window
 
 __all__ = [
     "COLOUR_VOI_TEXT",
+    "INVERTED_TEXT",
     "SCALE_BAR_RANGE_PX",
     "UNCALIBRATED_TEXT",
+    "CornerLine",
+    "CornerLineKind",
+    "CornerLines",
     "CornerText",
     "calibration_label",
+    "corner_lines",
     "corner_text",
     "format_date",
     "scale_bar_length_mm",
@@ -49,6 +58,9 @@ UNCALIBRATED_TEXT: Final = "UNCALIBRATED: no mm"
 
 #: The VOI line of a colour image, which no window/level applies to (PS3.3 C.11.2).
 COLOUR_VOI_TEXT: Final = "colour: no W/L"
+
+#: The line saying the reader inverted the grayscale shown (the Presentation LUT, PS3.3 C.11.6).
+INVERTED_TEXT: Final = "INVERTED"
 
 #: Shortest and longest scale bar (screen pixels) :func:`scale_bar_length_mm` aims for.
 SCALE_BAR_RANGE_PX: Final = (60.0, 150.0)
@@ -87,6 +99,65 @@ class CornerText:
     top_right: tuple[str, ...] = ()
     bottom_left: tuple[str, ...] = ()
     bottom_right: tuple[str, ...] = ()
+
+    def corners(self) -> tuple[tuple[str, ...], ...]:
+        """Return the four corners: top left, top right, bottom left, bottom right."""
+        return (self.top_left, self.top_right, self.bottom_left, self.bottom_right)
+
+
+class CornerLineKind(Enum):
+    """What a corner line says (the overlay layout ranks the lines by it)."""
+
+    PATIENT_NAME = "patient name"
+    PATIENT_ID = "patient ID"
+    BIRTH_DATE_AND_SEX = "birth date and sex"
+    INSTITUTION = "institution"
+    STUDY_DATE = "study date"
+    STUDY_DESCRIPTION = "study description"
+    ACCESSION = "accession number"
+    SERIES = "series and instance"
+    FRAME = "frame"
+    VOI = "VOI transform"
+    INVERTED = "inverted"
+    ZOOM = "zoom"
+    VIEW = "view"
+    CONTRAST = "contrast phase"
+    FLIP = "hanging flip"
+    CALIBRATION = "calibration"
+
+
+@dataclass(frozen=True, slots=True)
+class CornerLine:
+    """One line of corner text and what it says.
+
+    Attributes
+    ----------
+    text
+        The line, stripped, never empty.
+    kind
+        What the line says.
+    """
+
+    text: str
+    kind: CornerLineKind
+
+
+@dataclass(frozen=True, slots=True)
+class CornerLines:
+    """The lines of each corner with their kinds, top line first (see :class:`CornerText`)."""
+
+    top_left: tuple[CornerLine, ...] = ()
+    top_right: tuple[CornerLine, ...] = ()
+    bottom_left: tuple[CornerLine, ...] = ()
+    bottom_right: tuple[CornerLine, ...] = ()
+
+    def corners(self) -> tuple[tuple[CornerLine, ...], ...]:
+        """Return the four corners: top left, top right, bottom left, bottom right."""
+        return (self.top_left, self.top_right, self.bottom_left, self.bottom_right)
+
+    def text(self) -> CornerText:
+        """Return the lines without their kinds."""
+        return CornerText(*(tuple(line.text for line in lines) for lines in self.corners()))
 
 
 def format_date(value: str) -> str:
@@ -152,23 +223,25 @@ def _date_and_time(record: ImageRecord) -> str:
     return f"{study} {time}"
 
 
-def _patient_lines(record: ImageRecord) -> tuple[str, ...]:
+def _patient_lines(record: ImageRecord) -> tuple[CornerLine, ...]:
     birth = format_date(record.patient_birth_date)
     birth_and_sex = " ".join(
         part for part in (f"DOB {birth}" if birth else "", record.patient_sex.strip()) if part
     )
     return _lines(
-        format_person_name(record.patient_name, upper_family=True), record.patient_id, birth_and_sex
+        (format_person_name(record.patient_name, upper_family=True), CornerLineKind.PATIENT_NAME),
+        (record.patient_id, CornerLineKind.PATIENT_ID),
+        (birth_and_sex, CornerLineKind.BIRTH_DATE_AND_SEX),
     )
 
 
-def _study_lines(record: ImageRecord) -> tuple[str, ...]:
+def _study_lines(record: ImageRecord) -> tuple[CornerLine, ...]:
     accession = record.accession_number.strip()
     return _lines(
-        record.institution_name,
-        _date_and_time(record),
-        record.study_description,
-        f"Acc {accession}" if accession else "",
+        (record.institution_name, CornerLineKind.INSTITUTION),
+        (_date_and_time(record), CornerLineKind.STUDY_DATE),
+        (record.study_description, CornerLineKind.STUDY_DESCRIPTION),
+        (f"Acc {accession}" if accession else "", CornerLineKind.ACCESSION),
     )
 
 
@@ -208,9 +281,9 @@ def calibration_label(calibration: Calibration | None) -> str:
     return calibration.short_label()
 
 
-def _lines(*lines: str) -> tuple[str, ...]:
-    """Return the non-empty lines, stripped."""
-    return tuple(line.strip() for line in lines if line and line.strip())
+def _lines(*lines: tuple[str, CornerLineKind]) -> tuple[CornerLine, ...]:
+    """Return the non-empty lines, stripped, with their kinds."""
+    return tuple(CornerLine(text.strip(), kind) for text, kind in lines if text and text.strip())
 
 
 def corner_text(
@@ -225,8 +298,47 @@ def corner_text(
     image_position: tuple[int, int] | None = None,
     frame_label: str = "",
     colour: bool = False,
+    inverted: bool = False,
 ) -> CornerText:
     """Return the four-corner text of a viewport showing an image.
+
+    The lines of :func:`corner_lines` (which documents the parameters) without their kinds.
+
+    Returns
+    -------
+    CornerText
+        The lines of each corner; missing values are left out.
+    """
+    return corner_lines(
+        record,
+        voi=voi,
+        zoom=zoom,
+        frame=frame,
+        frame_count=frame_count,
+        flip=flip,
+        calibration=calibration,
+        image_position=image_position,
+        frame_label=frame_label,
+        colour=colour,
+        inverted=inverted,
+    ).text()
+
+
+def corner_lines(
+    record: ImageRecord | None,
+    *,
+    voi: Window | VoiLut | None,
+    zoom: float,
+    frame: int,
+    frame_count: int,
+    flip: Flip,
+    calibration: Calibration | None,
+    image_position: tuple[int, int] | None = None,
+    frame_label: str = "",
+    colour: bool = False,
+    inverted: bool = False,
+) -> CornerLines:
+    """Return the four-corner lines of a viewport showing an image, with their kinds.
 
     Parameters
     ----------
@@ -254,26 +366,36 @@ def corner_text(
     colour
         The image is a colour image: no window applies
         (:mod:`galactoview.imaging.colour`), the VOI line reads :data:`COLOUR_VOI_TEXT`.
+    inverted
+        The reader inverted the grayscale shown (the Presentation LUT, PS3.3 C.11.6):
+        :data:`INVERTED_TEXT` follows the VOI line.
 
     Returns
     -------
-    CornerText
-        The lines of each corner; missing values are left out.
+    CornerLines
+        The lines of each corner with their kinds; missing values are left out.
     """
+    kind = CornerLineKind
     frame_line = f"Fr {frame + 1}/{frame_count} {frame_label}" if frame_count > 1 else ""
     bottom_left = _lines(
-        _series_line(record, image_position),
-        frame_line,
-        COLOUR_VOI_TEXT if colour else voi_label(voi),
-        zoom_label(zoom),
+        (_series_line(record, image_position), kind.SERIES),
+        (frame_line, kind.FRAME),
+        (COLOUR_VOI_TEXT if colour else voi_label(voi), kind.VOI),
+        (INVERTED_TEXT if inverted else "", kind.INVERTED),
+        (zoom_label(zoom), kind.ZOOM),
     )
-    view_lines: tuple[str, ...] = ()
+    view_lines: tuple[CornerLine, ...] = ()
     if record is not None:
-        view_lines = _lines(record.view.label, _CONTRAST_TEXT.get(record.contrast_phase, ""))
-    bottom_right = view_lines + _lines(_flip_label(flip), calibration_label(calibration))
+        view_lines = _lines(
+            (record.view.label, kind.VIEW),
+            (_CONTRAST_TEXT.get(record.contrast_phase, ""), kind.CONTRAST),
+        )
+    bottom_right = view_lines + _lines(
+        (_flip_label(flip), kind.FLIP), (calibration_label(calibration), kind.CALIBRATION)
+    )
     if record is None:
-        return CornerText(bottom_left=bottom_left, bottom_right=bottom_right)
-    return CornerText(_patient_lines(record), _study_lines(record), bottom_left, bottom_right)
+        return CornerLines(bottom_left=bottom_left, bottom_right=bottom_right)
+    return CornerLines(_patient_lines(record), _study_lines(record), bottom_left, bottom_right)
 
 
 def scale_bar_length_mm(mm_per_screen_pixel: float, target_px: float = 100.0) -> float:

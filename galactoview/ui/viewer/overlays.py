@@ -1,9 +1,10 @@
-"""Viewport overlays: four-corner text, orientation letters and a scale bar.
+"""Viewport overlays: four-corner text, orientation letters and a scale bar, never overlapping.
 
-:class:`ViewportOverlay` lays widgets over a :class:`~galactoview.ui.viewer.viewport.Viewport`:
+:class:`ViewportOverlay` draws over a :class:`~galactoview.ui.viewer.viewport.Viewport`:
 
-* one label per corner with the lines of :func:`~galactoview.reading.corner_text.corner_text`
-  (patient, study, image, view; the view label in the bottom-right corner larger and bold);
+* the four corner blocks of :func:`~galactoview.reading.corner_text.corner_lines`
+  (patient, study, image, view; the view label in the bottom-right corner larger and
+  bold; ``"INVERTED"``, in amber, under the window when the reader inverted the grayscale);
 * the patient direction letters at the middle of each edge, from
   :func:`~galactoview.reading.hanging.edge_letters` (PS3.3 C.7.6.1.1.1) after the hanging flip;
 * a scale bar at the bottom centre, a "nice" length
@@ -11,36 +12,72 @@
   physical scale, replaced by ``"no mm scale: uncalibrated"`` when the image has no
   known calibration.
 
-Text is never flipped with the image: the widgets sit on the viewport, not in its
-scene. They let the mouse through, have no background and a dark shadow so they read
-on white breast tissue as on the black background. Nothing is shown without an image;
-:meth:`ViewportOverlay.set_visible` hides or shows all of them at once.
+Every item is measured here (:class:`QFontMetricsF`) and placed by
+:func:`~galactoview.reading.overlay_layout.layout_overlay` on each change of the text,
+zoom or size: no two items overlap and all stay inside the viewport; in a small cell
+the lowest-priority lines are dropped and long names abbreviated with "…"
+(:meth:`ViewportOverlay.layout_rects` returns the rectangles placed).
+
+Text is never flipped with the image: it is painted by one widget over the viewport,
+not in its scene, which lets the mouse through. Each item sits on a semi-transparent
+dark plate, so the light text reads on white tissue or an inverted image as on the
+black background. Nothing is shown without an image; :meth:`ViewportOverlay.set_visible`
+hides or shows everything at once.
 """
 
 from __future__ import annotations
 
-import html
 import math
+from dataclasses import dataclass
 from typing import Final
 
-from PySide6.QtCore import QEvent, QObject, QPointF, QSize, Qt
+from PySide6.QtCore import QEvent, QObject, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QGraphicsDropShadowEffect, QLabel, QWidget
+from PySide6.QtWidgets import QWidget
 
-from galactoview.reading.corner_text import CornerText, corner_text, scale_bar_length_mm
+from galactoview.reading.corner_text import (
+    CornerLine,
+    CornerLineKind,
+    CornerLines,
+    CornerText,
+    corner_lines,
+    scale_bar_length_mm,
+)
 from galactoview.reading.hanging import EdgeLetters, edge_letters
+from galactoview.reading.overlay_layout import (
+    CORNER_LINE_PRIORITY,
+    ELIDABLE_KINDS,
+    LETTER_PRIORITY,
+    SCALE_BAR_PRIORITY,
+    OverlayItem,
+    OverlayLayout,
+    Rect,
+    Slot,
+    layout_overlay,
+)
 from galactoview.ui.viewer.viewport import Viewport
 
-__all__ = ["UNCALIBRATED_SCALE_TEXT", "ScaleBar", "ViewportOverlay"]
+__all__ = ["UNCALIBRATED_SCALE_TEXT", "OverlayCanvas", "ViewportOverlay"]
 
 #: Shown instead of the scale bar when the image's calibration is unknown.
 UNCALIBRATED_SCALE_TEXT: Final = "no mm scale: uncalibrated"
 
 #: Distance of the overlays from the viewport edges, in logical pixels.
-MARGIN: Final = 6
+MARGIN: Final = 4.0
+#: Least distance between two overlay items of different places, in logical pixels.
+GAP: Final = 3.0
+#: Space between a text and the edge of its plate, in logical pixels.
+PAD_X: Final = 3.0
+PAD_Y: Final = 1.0
+#: An abbreviated line keeps at least this many characters before its "…".
+ELIDED_CHARACTERS: Final = 6
 
-#: Light grey text, readable on the black background; the shadow makes it readable on white.
-TEXT_COLOUR: Final = QColor(225, 225, 225)
+#: Light grey text on a semi-transparent dark plate: readable on black, white or inverted.
+TEXT_COLOUR: Final = QColor(230, 230, 230)
+PLATE_COLOUR: Final = QColor(0, 0, 0, 180)
+#: ``"INVERTED"`` stands out: the grayscale shown is not the one the reader expects.
+WARNING_COLOUR: Final = QColor(255, 200, 80)
+#: The dark outline under the scale bar's light line.
 SHADOW_COLOUR: Final = QColor(0, 0, 0, 230)
 
 #: Font sizes relative to the viewport's font: corner text, view label, edge letters.
@@ -48,33 +85,16 @@ TEXT_SCALE: Final = 0.9
 VIEW_LABEL_SCALE: Final = 1.5
 LETTER_SCALE: Final = 1.3
 
+#: Layout keys of the corners (in :class:`CornerText` order) and of the letters.
+CORNER_KEYS: Final = ("top_left", "top_right", "bottom_left", "bottom_right")
+_CORNER_SLOTS: Final = (Slot.TOP_LEFT, Slot.TOP_RIGHT, Slot.BOTTOM_LEFT, Slot.BOTTOM_RIGHT)
+LETTER_KEYS: Final = ("letter_left", "letter_right", "letter_top", "letter_bottom")
+_LETTER_SLOTS: Final = (Slot.LEFT, Slot.RIGHT, Slot.TOP, Slot.BOTTOM)
+SCALE_BAR_KEY: Final = "scale_bar"
+SCALE_NOTE_KEY: Final = "scale_note"
 
-def _shadowed(widget: QWidget) -> None:
-    """Give a widget a small dark drop shadow: light text reads on bright tissue too."""
-    effect = QGraphicsDropShadowEffect(widget)
-    effect.setOffset(1.0, 1.0)
-    effect.setBlurRadius(4.0)
-    effect.setColor(SHADOW_COLOUR)
-    widget.setGraphicsEffect(effect)
-
-
-def _overlay_widget(widget: QWidget) -> None:
-    """Make a widget an overlay: the mouse goes through it and it has no background."""
-    widget.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
-    widget.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground, True)
-    widget.setAutoFillBackground(False)
-    widget.hide()
-
-
-def _label(parent: QWidget, font: QFont, alignment: Qt.AlignmentFlag) -> QLabel:
-    label = QLabel(parent)
-    label.setFont(font)
-    label.setAlignment(alignment)
-    label.setTextFormat(Qt.TextFormat.RichText)
-    label.setStyleSheet(f"QLabel {{ color: {TEXT_COLOUR.name()}; background: transparent; }}")
-    _overlay_widget(label)
-    _shadowed(label)
-    return label
+#: Scale bar: height of its end ticks, in logical pixels.
+TICK: Final = 6.0
 
 
 def _scaled_font(base: QFont, scale: float, *, bold: bool = False) -> QFont:
@@ -86,88 +106,84 @@ def _scaled_font(base: QFont, scale: float, *, bold: bool = False) -> QFont:
     return font
 
 
-class ScaleBar(QWidget):
-    """A horizontal bar with end and middle ticks and its length, e.g. ``"10 mm"``.
+@dataclass(frozen=True, slots=True)
+class _Drawn:
+    """One item to paint: its plate, its text and, for the scale bar, the bar's length."""
 
-    The bar is centred in the widget (its left end at :meth:`bar_left`) and is
-    :meth:`bar_length_px` logical pixels long; the label is centred above it.
-    """
+    rect: QRectF
+    text: str
+    font: QFont
+    bar_px: float | None
+    colour: QColor
 
-    #: Space around the bar and its label, in logical pixels.
-    PADDING: Final = 3
-    #: Height of the end ticks, in logical pixels.
-    TICK: Final = 6
+
+class OverlayCanvas(QWidget):
+    """The widget over a viewport that paints the overlay items, letting the mouse through."""
 
     def __init__(self, parent: QWidget) -> None:
         super().__init__(parent)
-        _overlay_widget(self)
-        self._length_px = 0.0
-        self._text = ""
+        self.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents, True)
+        self.setAttribute(Qt.WidgetAttribute.WA_NoSystemBackground, True)
+        self.setAutoFillBackground(False)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self._drawn: tuple[_Drawn, ...] = ()
+        self.hide()
 
-    def set_bar(self, length_px: float, text: str) -> None:
-        """Draw a bar `length_px` logical pixels long, labelled `text`."""
-        self._length_px = max(0.0, float(length_px))
-        self._text = text
-        self.resize(self.sizeHint())
+    def set_drawn(self, drawn: tuple[_Drawn, ...]) -> None:
+        """Paint these items (replacing those painted)."""
+        self._drawn = drawn
         self.update()
 
-    def bar_length_px(self) -> float:
-        """Return the length of the bar drawn, in logical pixels."""
-        return self._length_px
-
-    def text(self) -> str:
-        """Return the label of the bar, e.g. ``"10 mm"``."""
-        return self._text
-
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt)
-        """Return room for the bar, its ticks and its label."""
-        metrics = QFontMetricsF(self.font())
-        width = max(self._length_px, metrics.horizontalAdvance(self._text))
-        height = metrics.height() + self.TICK + 2 * self.PADDING
-        return QSize(math.ceil(width) + 2 * self.PADDING + 2, math.ceil(height))
-
-    def bar_left(self) -> float:
-        """Return the x of the bar's left end in widget coordinates."""
-        return (self.width() - self._length_px) / 2.0
-
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802 (Qt)
-        """Draw the bar with a dark outline, then the label above it."""
+        """Draw each item's plate, then its text (and the scale bar's bar)."""
         painter = QPainter(self)
         try:
-            left = self.bar_left()
-            right = left + self._length_px
-            y = self.height() - self.PADDING - 0.5
-            lines = [
-                (QPointF(left, y), QPointF(right, y)),
-                (QPointF(left, y), QPointF(left, y - self.TICK)),
-                (QPointF(right, y), QPointF(right, y - self.TICK)),
-                (
-                    QPointF((left + right) / 2.0, y),
-                    QPointF((left + right) / 2.0, y - self.TICK / 2),
-                ),
-            ]
-            for colour, width in ((SHADOW_COLOUR, 3.0), (TEXT_COLOUR, 1.0)):
-                pen = QPen(colour, width)
-                pen.setCapStyle(Qt.PenCapStyle.SquareCap)
-                painter.setPen(pen)
-                for start, end in lines:
-                    painter.drawLine(start, end)
-            metrics = QFontMetricsF(self.font())
-            baseline = y - self.TICK - metrics.descent() - 1.0
-            x = (self.width() - metrics.horizontalAdvance(self._text)) / 2.0
-            painter.setPen(SHADOW_COLOUR)
-            painter.drawText(QPointF(x + 1.0, baseline + 1.0), self._text)
-            painter.setPen(TEXT_COLOUR)
-            painter.drawText(QPointF(x, baseline), self._text)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing, True)
+            for item in self._drawn:
+                painter.setPen(Qt.PenStyle.NoPen)
+                painter.setBrush(PLATE_COLOUR)
+                painter.drawRoundedRect(item.rect, 2.0, 2.0)
+                painter.setFont(item.font)
+                metrics = QFontMetricsF(item.font)
+                if item.bar_px is None:
+                    painter.setPen(item.colour)
+                    baseline = item.rect.top() + PAD_Y + metrics.ascent()
+                    painter.drawText(QPointF(item.rect.left() + PAD_X, baseline), item.text)
+                else:
+                    _paint_scale_bar(painter, item, metrics)
         finally:
             painter.end()
+
+
+def _paint_scale_bar(painter: QPainter, item: _Drawn, metrics: QFontMetricsF) -> None:
+    """Draw a bar with end and middle ticks, outlined, and its length centred above it."""
+    rect, length = item.rect, item.bar_px or 0.0
+    left = rect.center().x() - length / 2.0
+    right = left + length
+    y = rect.bottom() - PAD_Y - 2.0
+    lines = [
+        (QPointF(left, y), QPointF(right, y)),
+        (QPointF(left, y), QPointF(left, y - TICK)),
+        (QPointF(right, y), QPointF(right, y - TICK)),
+        (QPointF((left + right) / 2.0, y), QPointF((left + right) / 2.0, y - TICK / 2)),
+    ]
+    for colour, width in ((SHADOW_COLOUR, 3.0), (TEXT_COLOUR, 1.0)):
+        pen = QPen(colour, width)
+        pen.setCapStyle(Qt.PenCapStyle.SquareCap)
+        painter.setPen(pen)
+        for start, end in lines:
+            painter.drawLine(start, end)
+    baseline = rect.top() + PAD_Y + metrics.ascent()
+    x = rect.center().x() - metrics.horizontalAdvance(item.text) / 2.0
+    painter.setPen(TEXT_COLOUR)
+    painter.drawText(QPointF(x, baseline), item.text)
 
 
 class ViewportOverlay(QObject):
     """Corner text, orientation letters and a scale bar over a :class:`Viewport`.
 
     Kept up to date from the viewport's ``image_changed``, ``voi_changed`` and
-    ``view_changed`` signals, and repositioned when the viewport is resized. The
+    ``view_changed`` signals, and laid out again when the viewport is resized. The
     overlay is a child of the viewport and lives as long as it does.
 
     Parameters
@@ -181,28 +197,20 @@ class ViewportOverlay(QObject):
         self._viewport = viewport
         self._visible = True
         self._frame_count: int | None = None
-        self._texts = CornerText()
+        self._lines = CornerLines()
         self._letters: EdgeLetters | None = None
         self._scale_mm: float | None = None
+        self._scale_px = 0.0
         self._uncalibrated = False
+        self._layout = OverlayLayout()
+        self._request: tuple[int, int, tuple[OverlayItem, ...]] | None = None
+        self._shown_text = CornerText()
+        self._shown_letters = EdgeLetters("", "", "", "")
         base = viewport.font()
-        text_font = _scaled_font(base, TEXT_SCALE)
+        self._text_font = _scaled_font(base, TEXT_SCALE)
         self._view_font = _scaled_font(base, VIEW_LABEL_SCALE, bold=True)
-        letter_font = _scaled_font(base, LETTER_SCALE, bold=True)
-        top, bottom = Qt.AlignmentFlag.AlignTop, Qt.AlignmentFlag.AlignBottom
-        left, right = Qt.AlignmentFlag.AlignLeft, Qt.AlignmentFlag.AlignRight
-        self._corners = (
-            _label(viewport, text_font, left | top),
-            _label(viewport, text_font, right | top),
-            _label(viewport, text_font, left | bottom),
-            _label(viewport, text_font, right | bottom),
-        )
-        centre = Qt.AlignmentFlag.AlignCenter
-        self._edge_labels = tuple(_label(viewport, letter_font, centre) for _ in range(4))
-        self._scale_bar = ScaleBar(viewport)
-        self._scale_bar.setFont(text_font)
-        self._scale_note = _label(viewport, text_font, centre)
-        self._scale_note.setText(html.escape(UNCALIBRATED_SCALE_TEXT))
+        self._letter_font = _scaled_font(base, LETTER_SCALE, bold=True)
+        self._canvas = OverlayCanvas(viewport)
         viewport.image_changed.connect(self.refresh)
         viewport.voi_changed.connect(self._on_voi_changed)
         viewport.view_changed.connect(self.refresh)
@@ -220,18 +228,30 @@ class ViewportOverlay(QObject):
         """Return whether the overlays are switched on (see :meth:`set_visible`)."""
         return self._visible
 
+    def is_shown(self) -> bool:
+        """Return whether the overlays are on the screen (switched on, with an image)."""
+        return self._canvas.isVisible()
+
     def set_frame_count(self, count: int) -> None:
         """Set the number of frames for ``"Fr k/n"``; 0 or less uses the record's."""
         self._frame_count = count if count > 0 else None
         self.refresh()
 
     def texts(self) -> CornerText:
-        """Return the corner text shown (or that would be shown when switched off)."""
-        return self._texts
+        """Return the corner text of the image (all lines, also those left out of a small cell)."""
+        return self._lines.text()
+
+    def shown_texts(self) -> CornerText:
+        """Return the corner lines drawn, abbreviated as drawn (or as they would be drawn)."""
+        return self._shown_text
 
     def letters(self) -> EdgeLetters | None:
-        """Return the orientation letters shown, None without an image or orientation."""
+        """Return the orientation letters of the image, None without an image or orientation."""
         return self._letters
+
+    def shown_letters(self) -> EdgeLetters:
+        """Return the orientation letters drawn (``""`` for a letter left out)."""
+        return self._shown_letters
 
     def scale_bar_mm(self) -> float | None:
         """Return the length of the scale bar in mm, None when there is none."""
@@ -239,41 +259,42 @@ class ViewportOverlay(QObject):
 
     def scale_bar_px(self) -> float | None:
         """Return the length of the scale bar in logical pixels, None when there is none."""
-        return self._scale_bar.bar_length_px() if self._scale_mm is not None else None
+        return self._scale_px if self._scale_mm is not None else None
+
+    def scale_bar_text(self) -> str:
+        """Return the scale bar's label, e.g. ``"10 mm"``; ``""`` when there is none."""
+        return f"{self._scale_mm:g} mm" if self._scale_mm is not None else ""
+
+    def layout(self) -> OverlayLayout:
+        """Return the layout of the items drawn (keys :data:`CORNER_KEYS` ``:<line>``, ...)."""
+        return self._layout
+
+    def layout_rects(self) -> dict[str, Rect]:
+        """Return the rectangle of each item drawn, by key, in viewport coordinates.
+
+        Keys: ``"top_left:0"`` … (corner and line index in :meth:`texts`), ``"letter_left"``
+        … (:data:`LETTER_KEYS`), :data:`SCALE_BAR_KEY` or :data:`SCALE_NOTE_KEY`.
+        """
+        return self._layout.rects()
 
     @property
-    def corner_labels(self) -> tuple[QLabel, QLabel, QLabel, QLabel]:
-        """Return the labels of the top-left, top-right, bottom-left, bottom-right corners."""
-        return self._corners
-
-    @property
-    def letter_labels(self) -> tuple[QLabel, ...]:
-        """Return the labels of the left, right, top and bottom orientation letters."""
-        return self._edge_labels
-
-    @property
-    def scale_bar(self) -> ScaleBar:
-        """Return the scale bar widget."""
-        return self._scale_bar
-
-    @property
-    def scale_note(self) -> QLabel:
-        """Return the label shown instead of the scale bar for an uncalibrated image."""
-        return self._scale_note
+    def canvas(self) -> OverlayCanvas:
+        """Return the widget that paints the overlays."""
+        return self._canvas
 
     def widgets(self) -> tuple[QWidget, ...]:
         """Return every overlay widget."""
-        return (*self._corners, *self._edge_labels, self._scale_bar, self._scale_note)
+        return (self._canvas,)
 
     # --- updates ----------------------------------------------------------------------
 
     def refresh(self) -> None:
-        """Recompute the text, letters and scale bar from the viewport, and place them."""
+        """Recompute the text, letters and scale bar from the viewport, and lay them out."""
         viewport = self._viewport
         record = viewport.record
         if viewport.has_image():
             frame_count = self._frame_count or (record.frame_count if record else 1)
-            self._texts = corner_text(
+            self._lines = corner_lines(
                 record,
                 voi=viewport.voi,
                 zoom=viewport.zoom_factor(),
@@ -283,94 +304,141 @@ class ViewportOverlay(QObject):
                 calibration=viewport.calibration,
                 frame_label=viewport.frame_label,
                 colour=viewport.is_colour,
+                inverted=viewport.inverted,
             )
             orientation = record.patient_orientation if record is not None else None
             self._letters = edge_letters(orientation, viewport.flip)
         else:
-            self._texts = CornerText()
+            self._lines = CornerLines()
             self._letters = None
-        self._update_text()
         self._update_scale_bar()
-        self._place()
+        self._relayout()
         self._apply_visibility()
 
     def _on_voi_changed(self, _voi: object) -> None:
         self.refresh()
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
-        """Place the overlays again when the viewport is resized."""
+        """Lay the overlays out again when the viewport is resized."""
         if watched is self._viewport and event.type() == QEvent.Type.Resize:
-            self._place()
+            self._relayout()
         return False
-
-    def _update_text(self) -> None:
-        texts = self._texts
-        corners = (texts.top_left, texts.top_right, texts.bottom_left, texts.bottom_right)
-        record = self._viewport.record
-        view_label = record.view.label if record is not None else ""
-        for index, (label, lines) in enumerate(zip(self._corners, corners, strict=True)):
-            escaped = [html.escape(line) for line in lines]
-            if index == 3 and escaped and view_label and lines[0] == view_label:
-                size = self._view_font.pointSizeF()
-                style = "font-weight: bold;" + (f" font-size: {size:g}pt;" if size > 0 else "")
-                escaped[0] = f'<span style="{style}">{escaped[0]}</span>'
-            label.setText("<br>".join(escaped))
-            label.adjustSize()
-        letters = self._letters
-        values = (
-            (letters.left, letters.right, letters.top, letters.bottom) if letters else ("",) * 4
-        )
-        for label, letter in zip(self._edge_labels, values, strict=True):
-            label.setText(html.escape(letter))
-            label.adjustSize()
 
     def _update_scale_bar(self) -> None:
         calibration = self._viewport.calibration
-        self._uncalibrated = self._viewport.has_image() and (
-            calibration is None or not calibration.is_known
-        )
-        mm_per_pixel = self._viewport.mm_per_screen_pixel() if self._viewport.has_image() else None
+        has_image = self._viewport.has_image()
+        self._uncalibrated = has_image and (calibration is None or not calibration.is_known)
+        mm_per_pixel = self._viewport.mm_per_screen_pixel() if has_image else None
         if mm_per_pixel is None or not (math.isfinite(mm_per_pixel) and mm_per_pixel > 0.0):
             self._scale_mm = None
-            self._scale_bar.set_bar(0.0, "")
+            self._scale_px = 0.0
             return
         length = scale_bar_length_mm(mm_per_pixel)
         self._scale_mm = length
-        self._scale_bar.set_bar(length / mm_per_pixel, f"{length:g} mm")
-        self._scale_note.adjustSize()
+        self._scale_px = length / mm_per_pixel
 
-    def _place(self) -> None:
-        """Put each widget at its corner or edge of the viewport."""
-        width, height = self._viewport.width(), self._viewport.height()
-        top_left, top_right, bottom_left, bottom_right = self._corners
-        # In a narrow viewport the right-hand corner text moves under (top) or over (bottom)
-        # the left-hand one instead of overlapping it.
-        top_crowded = top_left.width() + top_right.width() + 3 * MARGIN > width
-        bottom_crowded = bottom_left.width() + bottom_right.width() + 3 * MARGIN > width
-        top_left.move(MARGIN, MARGIN)
-        top_right.move(
-            width - top_right.width() - MARGIN,
-            MARGIN + (top_left.height() if top_crowded and top_left.text() else 0),
+    def _line_font(self, corner: int, line: CornerLine) -> QFont:
+        if corner == 3 and line.kind is CornerLineKind.VIEW:
+            return self._view_font
+        return self._text_font
+
+    def _relayout(self) -> None:
+        """Measure every item, lay them out and hand the canvas what to paint."""
+        viewport = self._viewport
+        self._canvas.setGeometry(viewport.rect())
+        items: list[OverlayItem] = []
+        texts: dict[str, tuple[str, QFont]] = {}
+        warnings: set[str] = set()
+        for corner, (key, slot, lines) in enumerate(
+            zip(CORNER_KEYS, _CORNER_SLOTS, self._lines.corners(), strict=True)
+        ):
+            for index, line in enumerate(lines):
+                font = self._line_font(corner, line)
+                item_key = f"{key}:{index}"
+                texts[item_key] = (line.text, font)
+                if line.kind is CornerLineKind.INVERTED:
+                    warnings.add(item_key)
+                shortest = _shortest(line)
+                min_width = None if shortest is None else _text_size(font, shortest)[0]
+                width, height = _text_size(font, line.text)
+                priority = CORNER_LINE_PRIORITY[line.kind]
+                items.append(OverlayItem(item_key, slot, width, height, priority, min_width))
+        letters = self._letters
+        values = (letters.left, letters.right, letters.top, letters.bottom) if letters else ()
+        for key, slot, letter in zip(LETTER_KEYS, _LETTER_SLOTS, values, strict=False):
+            if letter:
+                texts[key] = (letter, self._letter_font)
+                width, height = _text_size(self._letter_font, letter)
+                items.append(OverlayItem(key, slot, width, height, LETTER_PRIORITY))
+        if self._scale_mm is not None:
+            text = self.scale_bar_text()
+            texts[SCALE_BAR_KEY] = (text, self._text_font)
+            width, height = _text_size(self._text_font, text)
+            width = max(width, self._scale_px + 2 * PAD_X + 2.0)
+            items.append(
+                OverlayItem(
+                    SCALE_BAR_KEY, Slot.SCALE_BAR, width, height + TICK + 2.0, SCALE_BAR_PRIORITY
+                )
+            )
+        elif self._uncalibrated:
+            texts[SCALE_NOTE_KEY] = (UNCALIBRATED_SCALE_TEXT, self._text_font)
+            width, height = _text_size(self._text_font, UNCALIBRATED_SCALE_TEXT)
+            note = OverlayItem(SCALE_NOTE_KEY, Slot.SCALE_BAR, width, height, SCALE_BAR_PRIORITY)
+            items.append(note)
+        request = (viewport.width(), viewport.height(), tuple(items))
+        if request != self._request:  # a pan changes nothing laid out
+            self._request = request
+            self._layout = layout_overlay(*request[:2], items, margin=MARGIN, gap=GAP)
+        drawn: list[_Drawn] = []
+        shown: dict[str, str] = {}
+        for placed in self._layout.placed:
+            text, font = texts[placed.key]
+            if placed.elided:
+                metrics = QFontMetricsF(font)
+                available = placed.rect.width - 2 * PAD_X
+                text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, available)
+            shown[placed.key] = text
+            rect = placed.rect
+            bar = self._scale_px if placed.key == SCALE_BAR_KEY else None
+            colour = WARNING_COLOUR if placed.key in warnings else TEXT_COLOUR
+            box = QRectF(rect.left, rect.top, rect.width, rect.height)
+            drawn.append(_Drawn(box, text, font, bar, colour))
+        self._shown_text = CornerText(
+            *(
+                tuple(
+                    shown[f"{key}:{index}"]
+                    for index in range(len(lines))
+                    if f"{key}:{index}" in shown
+                )
+                for key, lines in zip(CORNER_KEYS, self._lines.corners(), strict=True)
+            )
         )
-        bottom_left.move(MARGIN, height - bottom_left.height() - MARGIN)
-        lift = bottom_left.height() if bottom_crowded and bottom_left.text() else 0
-        bottom_right.move(
-            width - bottom_right.width() - MARGIN,
-            height - bottom_right.height() - MARGIN - lift,
-        )
-        left, right, top, bottom = self._edge_labels
-        left.move(MARGIN, (height - left.height()) // 2)
-        right.move(width - right.width() - MARGIN, (height - right.height()) // 2)
-        top.move((width - top.width()) // 2, MARGIN)
-        bottom.move((width - bottom.width()) // 2, height - bottom.height() - MARGIN)
-        # The scale bar (or its note) sits at the bottom centre, above the bottom letter.
-        above_letter = bottom.y() - (MARGIN // 2 if bottom.text() else -bottom.height())
-        for widget in (self._scale_bar, self._scale_note):
-            widget.move((width - widget.width()) // 2, above_letter - widget.height())
+        self._shown_letters = EdgeLetters(*(shown.get(key, "") for key in LETTER_KEYS))
+        self._canvas.set_drawn(tuple(drawn))
 
     def _apply_visibility(self) -> None:
-        shown = self._visible and self._viewport.has_image()
-        for label in (*self._corners, *self._edge_labels):
-            label.setVisible(shown and bool(label.text()))
-        self._scale_bar.setVisible(shown and self._scale_mm is not None)
-        self._scale_note.setVisible(shown and self._uncalibrated)
+        self._canvas.setVisible(self._visible and self._viewport.has_image())
+
+
+def _shortest(line: CornerLine) -> str | None:
+    """Return the shortest abbreviation of a line allowed, None when it may not be abbreviated.
+
+    A calibration keeps its pixel size (``"0.0925 mm …"``; ``"UNCALIBRATED: no mm"`` is
+    never shortened); other lines keep :data:`ELIDED_CHARACTERS` characters.
+    """
+    text = line.text
+    if line.kind not in ELIDABLE_KINDS:
+        return None
+    if line.kind is CornerLineKind.CALIBRATION:
+        head, separator, _rest = text.partition(" (")
+        return f"{head} …" if separator else None
+    return text[:ELIDED_CHARACTERS] + "…" if len(text) > ELIDED_CHARACTERS + 1 else None
+
+
+def _text_size(font: QFont, text: str) -> tuple[float, float]:
+    """Return the size of a text's plate: the text's advance and line height plus padding."""
+    metrics = QFontMetricsF(font)
+    return (
+        math.ceil(metrics.horizontalAdvance(text) + 2 * PAD_X),
+        math.ceil(metrics.height() + 2 * PAD_Y),
+    )

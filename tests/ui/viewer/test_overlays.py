@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -9,20 +10,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QTextDocument
-from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from galactoview.dicom.loading import scan
 from galactoview.imaging.display import VoiLut, VoiLutFunction, Window
-from galactoview.reading.corner_text import CornerText, voi_label
+from galactoview.reading.corner_text import INVERTED_TEXT, CornerText, voi_label
 from galactoview.reading.hanging import EdgeLetters, edge_letters
+from galactoview.reading.overlay_layout import Rect
 from galactoview.ui.viewer.decoding import DecodedImage, decode_image
-from galactoview.ui.viewer.overlays import UNCALIBRATED_SCALE_TEXT, ViewportOverlay
+from galactoview.ui.viewer.overlays import (
+    CORNER_KEYS,
+    LETTER_KEYS,
+    SCALE_BAR_KEY,
+    SCALE_NOTE_KEY,
+    ViewportOverlay,
+)
 from galactoview.ui.viewer.viewport import Viewport
 from galactoview.ui.viewer.window_level import describe_voi
 from tests.helpers import sample_images, write_mg
+from tests.ui.conftest import OpenWindow
 from tests.ui.qt_helpers import show_decoded, shown_viewport
+from tests.ui.shell.test_workstation import SAMPLE, settle
 
 
 @cache
@@ -51,21 +59,13 @@ def shown(qtbot: QtBot) -> Shown:
     return _make
 
 
-def plain(label: QLabel) -> str:
-    """Return the text a (rich text) label shows, lines separated by newlines."""
-    document = QTextDocument()
-    document.setHtml(label.text())
-    return document.toPlainText().replace("\u2028", "\n")
-
-
 def shown_corners(overlay: ViewportOverlay) -> CornerText:
-    """Return the lines the corner labels show, as a :class:`CornerText`."""
-    lines = [tuple(plain(label).splitlines()) for label in overlay.corner_labels]
-    return CornerText(*lines)
+    """Return the corner lines the overlay draws, as a :class:`CornerText`."""
+    return overlay.shown_texts()
 
 
 def shown_letters(overlay: ViewportOverlay) -> EdgeLetters:
-    return EdgeLetters(*(label.text() for label in overlay.letter_labels))
+    return overlay.shown_letters()
 
 
 def test_hung_prior_rcc_letters(shown: Shown) -> None:
@@ -76,7 +76,7 @@ def test_hung_prior_rcc_letters(shown: Shown) -> None:
     assert overlay.letters() == expected
     assert overlay.letters() == EdgeLetters(left="A", right="P", top="R", bottom="L")
     assert shown_letters(overlay) == expected
-    assert all(label.isVisible() for label in overlay.letter_labels)
+    assert overlay.is_shown() and all(key in overlay.layout_rects() for key in LETTER_KEYS)
     assert "flipped H" in overlay.texts().bottom_right
 
 
@@ -89,14 +89,15 @@ def test_unflipped_lcc_post_letters(shown: Shown) -> None:
 
 def test_letters_sit_at_the_middle_of_each_edge(shown: Shown) -> None:
     viewport, overlay = shown()
-    left, right, top, bottom = overlay.letter_labels
+    rects = overlay.layout_rects()
+    left, right, top, bottom = (rects[key] for key in LETTER_KEYS)
     width, height = viewport.width(), viewport.height()
-    assert left.geometry().center().y() == pytest.approx(height / 2, abs=2)
-    assert right.geometry().center().y() == pytest.approx(height / 2, abs=2)
-    assert top.geometry().center().x() == pytest.approx(width / 2, abs=2)
-    assert bottom.geometry().center().x() == pytest.approx(width / 2, abs=2)
-    assert left.x() < width / 4 < 3 * width / 4 < right.x()
-    assert top.y() < height / 4 < 3 * height / 4 < bottom.y()
+    assert left.top + left.height / 2 == pytest.approx(height / 2, abs=2)
+    assert right.top + right.height / 2 == pytest.approx(height / 2, abs=2)
+    assert top.left + top.width / 2 == pytest.approx(width / 2, abs=2)
+    assert bottom.left + bottom.width / 2 == pytest.approx(width / 2, abs=2)
+    assert left.left < width / 4 < 3 * width / 4 < right.left
+    assert top.top < height / 4 < 3 * height / 4 < bottom.top
 
 
 def test_corner_labels_show_corner_text(shown: Shown) -> None:
@@ -106,19 +107,20 @@ def test_corner_labels_show_corner_text(shown: Shown) -> None:
     assert texts.top_right[1].startswith("2026-03-12")
     assert texts.bottom_right[:2] == ("L CC", "POST-CONTRAST")
     assert texts.bottom_right[-1] == "0.0925 mm (mag-corrected ×1.0815)"
-    assert all(label.isVisible() for label in overlay.corner_labels)
+    assert overlay.is_shown()
 
 
 def test_corner_labels_are_in_their_corners(shown: Shown) -> None:
     viewport, overlay = shown()
     width, height = viewport.width(), viewport.height()
-    top_left, top_right, bottom_left, bottom_right = (
-        label.geometry() for label in overlay.corner_labels
-    )
-    assert top_left.left() < width / 2 and top_left.top() < height / 2
-    assert top_right.right() < width and top_right.right() > width - 20
-    assert bottom_left.bottom() < height and bottom_left.bottom() > height - 20
-    assert bottom_right.right() > width - 20 and bottom_right.bottom() > height - 20
+    rects = overlay.layout_rects()
+    top_left, top_right, bottom_left, bottom_right = (rects[f"{key}:0"] for key in CORNER_KEYS)
+    last_left = rects[f"bottom_left:{len(overlay.texts().bottom_left) - 1}"]
+    last_right = rects[f"bottom_right:{len(overlay.texts().bottom_right) - 1}"]
+    assert top_left.left < width / 2 and top_left.top < 20
+    assert width - 20 < top_right.right < width and top_right.top < 20
+    assert bottom_left.left < 20 and height - 20 < last_left.bottom < height
+    assert width - 20 < bottom_right.right < width and height - 20 < last_right.bottom < height
 
 
 def test_overlays_let_the_mouse_through(shown: Shown) -> None:
@@ -132,14 +134,14 @@ def test_window_label_follows_set_voi(shown: Shown, qtbot: QtBot) -> None:
     with qtbot.waitSignal(viewport.voi_changed):
         viewport.set_voi(Window(1000.0, 500.0))
     assert "W 500 L 1000" in overlay.texts().bottom_left
-    assert "W 500 L 1000" in plain(overlay.corner_labels[2]).splitlines()
+    assert "W 500 L 1000" in overlay.shown_texts().bottom_left
 
 
 def test_zoom_label_follows_set_zoom(shown: Shown) -> None:
     viewport, overlay = shown()
     viewport.set_zoom(0.5)
     assert "Zoom 50%" in overlay.texts().bottom_left
-    assert "Zoom 50%" in plain(overlay.corner_labels[2]).splitlines()
+    assert "Zoom 50%" in overlay.shown_texts().bottom_left
 
 
 @pytest.mark.parametrize(("label", "series"), [("L CC", "POST"), ("L CC MAG", "POST")])
@@ -150,12 +152,14 @@ def test_scale_bar_is_its_length_in_mm(shown: Shown, label: str, series: str, zo
     mm_per_pixel = viewport.mm_per_screen_pixel()
     length = overlay.scale_bar_mm()
     assert mm_per_pixel is not None and length is not None
-    bar = overlay.scale_bar
-    assert bar.bar_length_px() == pytest.approx(length / mm_per_pixel, abs=1.0)
-    assert 60.0 <= bar.bar_length_px() <= 150.0
-    assert bar.width() >= bar.bar_length_px()
-    assert bar.text() == f"{length:g} mm"
-    assert bar.isVisible() and not overlay.scale_note.isVisible()
+    bar_px = overlay.scale_bar_px()
+    assert bar_px is not None
+    assert bar_px == pytest.approx(length / mm_per_pixel, abs=1.0)
+    assert 60.0 <= bar_px <= 150.0
+    rects = overlay.layout_rects()
+    assert rects[SCALE_BAR_KEY].width >= bar_px
+    assert overlay.scale_bar_text() == f"{length:g} mm"
+    assert overlay.is_shown() and SCALE_NOTE_KEY not in rects
 
 
 def test_scale_bar_follows_the_zoom(shown: Shown) -> None:
@@ -173,8 +177,7 @@ def test_set_visible_false_hides_everything(shown: Shown) -> None:
     assert not any(widget.isVisible() for widget in overlay.widgets())
     overlay.set_visible(True)
     assert overlay.is_visible()
-    assert all(label.isVisible() for label in overlay.corner_labels)
-    assert overlay.scale_bar.isVisible()
+    assert overlay.is_shown() and SCALE_BAR_KEY in overlay.layout_rects()
 
 
 def test_nothing_without_an_image(shown: Shown) -> None:
@@ -183,7 +186,7 @@ def test_nothing_without_an_image(shown: Shown) -> None:
     assert overlay.texts() == CornerText()
     assert overlay.letters() is None and overlay.scale_bar_mm() is None
     show_decoded(viewport, _decoded("L CC", "POST"))
-    assert overlay.corner_labels[0].isVisible()
+    assert overlay.is_shown() and overlay.shown_texts().top_left
     viewport.clear_image()
     assert not any(widget.isVisible() for widget in overlay.widgets())
     assert overlay.texts() == CornerText()
@@ -195,13 +198,13 @@ def test_uncalibrated_image_has_no_bar_and_says_so(shown: Shown, tmp_path: Path)
     decoded = decode_image(record)
     show_decoded(viewport, decoded)
     assert overlay.scale_bar_mm() is None and overlay.scale_bar_px() is None
-    assert not overlay.scale_bar.isVisible()
-    assert overlay.scale_note.isVisible()
-    assert plain(overlay.scale_note) == UNCALIBRATED_SCALE_TEXT
+    rects = overlay.layout_rects()
+    assert SCALE_BAR_KEY not in rects and SCALE_NOTE_KEY in rects
+    assert overlay.is_shown()
     assert overlay.texts().bottom_right[-1] == "UNCALIBRATED: no mm"
     # No Patient Orientation in the synthetic file: no letters.
     assert overlay.letters() is None
-    assert not any(label.isVisible() for label in overlay.letter_labels)
+    assert not any(key in rects for key in LETTER_KEYS)
 
 
 def test_frame_count_and_frame(shown: Shown) -> None:
@@ -214,15 +217,15 @@ def test_frame_count_and_frame(shown: Shown) -> None:
         decoded.stored, decoded.pipeline, viewport.voi, record=decoded.record, frame=2, fit=False
     )
     assert "Fr 3/24" in overlay.texts().bottom_left
-    assert "Fr 3/24" in plain(overlay.corner_labels[2]).splitlines()
+    assert "Fr 3/24" in overlay.shown_texts().bottom_left
 
 
 def test_overlays_move_with_a_resize(shown: Shown, qtbot: QtBot) -> None:
     viewport, overlay = shown()
-    right = overlay.letter_labels[1]
     viewport.resize(900, 600)
-    qtbot.waitUntil(lambda: right.geometry().right() > 850)
-    assert overlay.corner_labels[1].geometry().right() > 850
+    qtbot.waitUntil(lambda: overlay.layout_rects()["letter_right"].right > 850)
+    assert overlay.layout_rects()["top_right:0"].right > 850
+    assert overlay.canvas.geometry() == viewport.rect()
 
 
 @pytest.mark.parametrize(
@@ -246,7 +249,79 @@ def test_corner_texts_never_overlap_in_a_narrow_viewport(qtbot: QtBot) -> None:
     viewport = shown_viewport(qtbot, 260, 500)
     overlay = ViewportOverlay(viewport)
     show_decoded(viewport, sample_image("LCC_POST"))
-    top_left, top_right, bottom_left, bottom_right = overlay.corner_labels
-    for first, second in ((top_left, top_right), (bottom_left, bottom_right)):
-        assert first.isVisible() and second.isVisible()
-        assert not first.geometry().intersects(second.geometry())
+    rects = overlay.layout_rects()
+    # The patient's name, the study date, the window and the view label stay.
+    assert overlay.shown_texts().top_left[0] == overlay.texts().top_left[0]
+    assert any(line.startswith("2026-") for line in overlay.shown_texts().top_right)
+    assert any(line.startswith("W ") for line in overlay.shown_texts().bottom_left)
+    assert overlay.shown_texts().bottom_right[0] == "L CC"
+    assert_apart(rects, viewport.width(), viewport.height())
+
+
+def assert_apart(rects: dict[str, Rect], width: float, height: float) -> None:
+    """Assert that no two rectangles intersect and that all are inside the cell."""
+    for key, rect in rects.items():
+        assert rect.inside(width, height), (key, rect, width, height)
+    for (key, rect), (other, other_rect) in itertools.combinations(rects.items(), 2):
+        assert not rect.intersects(other_rect), (key, rect, other, other_rect)
+
+
+def test_inverting_says_inverted(shown: Shown, qtbot: QtBot) -> None:
+    viewport, overlay = shown()
+    assert INVERTED_TEXT not in overlay.shown_texts().bottom_left
+    with qtbot.waitSignal(viewport.voi_changed):
+        viewport.toggle_invert()
+    lines = overlay.shown_texts().bottom_left
+    assert lines[lines.index(INVERTED_TEXT) - 1].startswith("W ")
+    key = f"bottom_left:{overlay.texts().bottom_left.index(INVERTED_TEXT)}"
+    assert key in overlay.layout_rects()
+    viewport.toggle_invert()
+    assert INVERTED_TEXT not in overlay.shown_texts().bottom_left
+
+
+def test_a_small_viewport_drops_and_abbreviates_but_keeps_the_essentials(
+    shown: Shown, qtbot: QtBot
+) -> None:
+    viewport, overlay = shown()
+    full = overlay.texts()
+    viewport.resize(230, 170)
+    qtbot.waitUntil(lambda: overlay.canvas.width() == 230)
+    rects = overlay.layout_rects()
+    assert_apart(rects, 230, 170)
+    shown_text = overlay.shown_texts()
+    assert sum(map(len, shown_text.corners())) < sum(map(len, full.corners()))
+    assert shown_text.bottom_right[0] == "L CC"
+    assert overlay.shown_letters() == overlay.letters()
+
+
+@pytest.mark.parametrize(("width", "height"), [(800, 600), (1920, 1080)])
+def test_no_overlay_boxes_intersect_in_any_layout(
+    open_window: OpenWindow, qtbot: QtBot, width: int, height: int
+) -> None:
+    """Issue 15: 1-up, 1×2 and 2×2 (and review mode) at 800 × 600 and 1920 × 1080."""
+    window = open_window([SAMPLE / "dicom"])
+    window.resize(width, height)
+    qtbot.waitUntil(lambda: window.width() == width and window.height() == height)
+    checked: set[tuple[str, int]] = set()
+    # Review mode (read-only, its own corner text) over the 2×2 last hung.
+    for name, rows, columns in (("1-up", 1, 1), ("1×2", 1, 2), ("2×2", 2, 2), ("review", 2, 2)):
+        if name == "review":
+            window.set_review_mode(True)
+        else:
+            window.session.hang_manual(rows, columns)
+        settle(qtbot, window)
+        shown = [v for v in window.hanging_view.viewports if v.isVisible() and v.has_image()]
+        assert len(shown) == rows * columns, name
+        for viewport in shown:
+            overlay = window.tools.overlays[viewport]
+            # Laid out for the viewport's present size (the canvas follows each resize).
+            assert overlay.canvas.size() == viewport.size()
+            rects = overlay.layout_rects()
+            # The essentials are there in any cell not made tiny by the side panels
+            # (800 × 600 before they collapse): the view label and the four letters.
+            if viewport.width() >= 200:
+                assert "bottom_right:0" in rects, (name, viewport.size())
+                assert all(key in rects for key in LETTER_KEYS), (name, viewport.size())
+            assert_apart(rects, viewport.width(), viewport.height())
+            checked.add((name, viewport.width()))
+    assert len(checked) >= 4
