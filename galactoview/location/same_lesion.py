@@ -145,7 +145,8 @@ class SameLesionCandidate:
         return f"Same lesion as {self.finding.short_id}?"
 
     def details(self) -> str:
-        """Return what the suggested answer rests on, one sentence."""
+        """Return what the suggested answer rests on: two lines (marked where, distances)."""
+        where = f"{self.finding.short_id} is marked on the {self.old_view} only."
         if self.new_distance_mm is None or self.old_distance_mm is None:
             unknown = [
                 view
@@ -156,16 +157,14 @@ class SameLesionCandidate:
                 if mm is None
             ]
             return (
-                f"{self.finding.short_id} is marked on the {self.old_view} only. The distance "
-                f"from the nipple is unknown on the {' and '.join(unknown)} (no nipple "
-                "landmark or no calibration)."
+                f"{where}\nDistance from the nipple unknown on the {' and '.join(unknown)} "
+                "(no nipple landmark or no calibration)."
             )
         verdict = "agree" if self.likely else "do not agree"
         return (
-            f"{self.finding.short_id} is marked on the {self.old_view} only. Distance from "
-            f"the nipple: {self.old_distance_mm:.0f} mm on the {self.old_view}, "
-            f"{self.new_distance_mm:.0f} mm on the {self.new_view} — they {verdict} "
-            f"(within {SAME_LESION_TOLERANCE_MM:.0f} mm or "
+            f"{where}\nDistance from the nipple: {self.old_distance_mm:.0f} mm on the "
+            f"{self.old_view}, {self.new_distance_mm:.0f} mm on the {self.new_view}: they "
+            f"{verdict} (within {SAME_LESION_TOLERANCE_MM:.0f} mm or "
             f"{SAME_LESION_TOLERANCE_FRACTION:.0%})."
         )
 

@@ -271,9 +271,10 @@ def ask_same_lesion_with_dialog(
     )
     box.setObjectName("SameLesionDialog")
     box.setInformativeText(
-        f"{candidate.details()}\nYes: add this mark to {candidate.finding.short_id}. "
-        "No: make it a finding of its own."
+        f"{candidate.details()}\n\nYes: add this mark to {candidate.finding.short_id}.\n"
+        "No: keep it as a finding of its own."
     )
+    box.setStyleSheet("QLabel#qt_msgbox_informativelabel { min-width: 420px; }")
     yes = box.addButton(QMessageBox.StandardButton.Yes)
     no = box.addButton(QMessageBox.StandardButton.No)
     box.setDefaultButton(yes if candidate.likely else no)
@@ -428,6 +429,10 @@ class FindingsDock(QDockWidget):
         self.observer_label = QLabel()
         self.link_button = QPushButton("Link to another view")
         self.link_button.setCheckable(True)
+        self.link_button.setStyleSheet(
+            "QPushButton:checked { background: #1d4f7a; color: white;"
+            " border: 1px solid #4a90d9; border-radius: 3px; padding: 3px 8px; }"
+        )
         self.link_button.setToolTip(
             "Draw the same finding on another image: the next region drawn is added to it"
         )

@@ -180,11 +180,15 @@ class ViewportTools(QObject):
                 self.set_finding_type(finding.finding_type)
 
     def _on_linking_changed(self, on: bool) -> None:
-        """Linking started: draw with the shape of the finding's first region if no shape tool."""
+        """Linking started: the left button draws (the finding's first shape, if no shape tool)."""
         finding = self._findings_dock.current_finding() if on else None
-        if finding is None or self.annotation_tool in _SHAPE_TOOLS.values():
+        if finding is None:
             return
-        self.set_annotation_tool(_SHAPE_TOOLS[finding.regions[0].graphic_type])
+        tool = self.annotation_tool
+        if tool not in _SHAPE_TOOLS.values():
+            tool = _SHAPE_TOOLS[finding.regions[0].graphic_type]
+        if tool is not self.annotation_tool or self.mouse_mode is not MouseMode.ANNOTATE:
+            self.set_annotation_tool(tool)
 
     def finish_drawing(self) -> None:
         """Finish the polyline or duct trace being drawn in the active viewport (Enter)."""
