@@ -1009,6 +1009,8 @@ class FindingsDock(QDockWidget):
     ) -> None:
         """Add the region to the candidate (yes) or the new finding (no) — one edit."""
         region = finding.regions[0]
+        if region.sop_instance_uid not in self._records:
+            return  # its images were closed while the question was open
         if same and self._finding(candidate.finding.tracking_uid) is not None:
             self.add_region_to(candidate.finding.tracking_uid, region, calibration)
             return
