@@ -44,6 +44,7 @@ from galactoview.annotations.model import (
     descendants,
 )
 from galactoview.annotations.report import ClinicalReport
+from galactoview.dicom.mammography import Laterality
 
 __all__ = [
     "AddDuctSegment",
@@ -53,6 +54,7 @@ __all__ = [
     "DeleteNipple",
     "Edit",
     "EditReport",
+    "MergeFindings",
     "MoveChestWall",
     "ObservedBy",
     "ReplaceAnnotations",
@@ -61,6 +63,7 @@ __all__ = [
     "SetNipple",
     "StudyDocument",
     "StudySnapshot",
+    "merged_finding",
 ]
 
 
@@ -275,6 +278,82 @@ class ReplaceFinding:
     def apply(self, before: StudySnapshot) -> StudySnapshot:
         """Replace the finding in place (``KeyError`` if absent)."""
         return before.with_annotations(before.annotations.replace_finding(self.finding))
+
+
+@dataclass(frozen=True, slots=True)
+class MergeFindings:
+    """Merge two findings of the study into one: the same lesion marked twice.
+
+    The kept finding keeps its place, tracking UID, short id, type (and description),
+    impression and note; it gains the other's regions after its own, with their
+    measurements (their region indices moved past the kept regions), and the other's
+    note on a new line after its own (when not empty and not the same). Its laterality
+    is the other's when it had none; its impression the other's when it had none. The
+    other finding is removed. One edit: undo brings both back as they were.
+
+    Attributes
+    ----------
+    kept
+        Tracking UID of the finding that stays (e.g. FD-1 on the CC).
+    absorbed
+        Tracking UID of the finding merged into it (e.g. FD-2 on the ML).
+    """
+
+    kept: str
+    absorbed: str
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return ``"Merge FD-2 into FD-1"``."""
+        annotations = before.annotations
+        kept = annotations.finding(self.kept)
+        return f"Merge {annotations.finding(self.absorbed).short_id} into {kept.short_id}"
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Return the snapshot with one finding (``KeyError`` if either is absent).
+
+        Raises
+        ------
+        ValueError
+            When both UIDs name the same finding.
+        """
+        if self.kept == self.absorbed:
+            raise ValueError("a finding cannot be merged with itself")
+        annotations = before.annotations
+        merged = merged_finding(annotations.finding(self.kept), annotations.finding(self.absorbed))
+        annotations = annotations.without_finding(self.absorbed).replace_finding(merged)
+        return before.with_annotations(annotations)
+
+
+def merged_finding(kept: Finding, absorbed: Finding) -> Finding:
+    """Return ``kept`` with the regions, measurements and note of ``absorbed`` added.
+
+    Parameters
+    ----------
+    kept
+        The finding that stays.
+    absorbed
+        The finding merged into it.
+
+    Returns
+    -------
+    Finding
+        See :class:`MergeFindings`.
+    """
+    offset = len(kept.regions)
+    moved = tuple(replace(m, region_index=m.region_index + offset) for m in absorbed.measurements)
+    notes = [kept.note.rstrip()]
+    if absorbed.note.strip() and absorbed.note.strip() != kept.note.strip():
+        notes.append(absorbed.note.strip())
+    return replace(
+        kept,
+        regions=(*kept.regions, *absorbed.regions),
+        measurements=(*kept.measurements, *moved),
+        note="\n".join(n for n in notes if n),
+        laterality=kept.laterality
+        if kept.laterality is not Laterality.UNKNOWN
+        else absorbed.laterality,
+        impression=kept.impression if kept.impression is not None else absorbed.impression,
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -29,8 +29,10 @@ that existed before (issue 11):
   (uncalibrated)"``) and one line made of them, ``"Left, 7 o'clock, LIQ, middle third,
   58 mm from the nipple"``; an uncalibrated distance reads ``"distance unknown
   (uncalibrated)"`` and an MLO used as the lateral view adds ``"MLO approx."`` with or
-  without a distance. Without a two-view result the line is :data:`NOT_LOCATED`
-  and :attr:`LocationDescription.problems` say why. A location read from an SR
+  without a distance. Without a two-view result the line names exactly what is
+  missing (:func:`not_located_text`: ``"not located: needs an ML or MLO region"``,
+  ``"not located: needs the nipple on the L ML"``), else :data:`NOT_LOCATED`; and
+  :attr:`LocationDescription.problems` say why. A location read from an SR
   (:func:`describe_stored_location`: what ``sr show`` lists) follows the same rules;
   parts the SR does not hold are left out.
 
@@ -72,13 +74,15 @@ __all__ = [
     "describe_size",
     "describe_stored_location",
     "measurement_text",
+    "not_located_text",
     "number_text",
     "type_text",
     "unit_text",
     "value_text",
 ]
 
-#: The location line of a finding that has no two-view location.
+#: The location line of a finding that has no two-view location, when nothing more
+#: precise is known (:func:`not_located_text` names what is missing when it can).
 NOT_LOCATED: Final = "not located: needs CC and ML (or MLO) marks and the nipple on both"
 #: Size of a measurable region (or finding) without any value.
 UNCALIBRATED: Final = "uncalibrated"
@@ -390,6 +394,32 @@ def _inexact(breast: BreastLocation, calibrations: Mapping[str, Calibration | No
     )
 
 
+def not_located_text(location: FindingLocation) -> str:
+    """Return the location line of a finding without a two-view location.
+
+    Parameters
+    ----------
+    location
+        Its computed location (:attr:`FindingLocation.missing` says what is missing).
+
+    Returns
+    -------
+    str
+        ``"not located: needs an ML or MLO region"``, ``"not located: needs a CC region
+        and the nipple on the L ML"``…; the first problem when nothing marking could fix
+        is missing (e.g. an image whose orientation cannot be read); else
+        :data:`NOT_LOCATED`.
+    """
+    missing = location.missing
+    if missing:
+        items = ", ".join(missing[:-1])
+        joined = f"{items} and {missing[-1]}" if items else missing[-1]
+        return f"not located: needs {joined}"
+    if location.problems:
+        return f"not located: {location.problems[0]}"
+    return NOT_LOCATED
+
+
 def describe_location(
     location: FindingLocation | None,
     laterality: Laterality = Laterality.UNKNOWN,
@@ -418,7 +448,7 @@ def describe_location(
     breast = location.breast
     if breast is None:
         return LocationDescription(
-            False, _side(laterality), text=NOT_LOCATED, problems=location.problems
+            False, _side(laterality), text=not_located_text(location), problems=location.problems
         )
     side = _SIDES.get(breast.laterality, _side(laterality))
     clock = "subareolar" if breast.subareolar else f"{breast.clock_hour} o'clock"

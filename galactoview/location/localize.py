@@ -56,8 +56,10 @@ __all__ = [
     "localize_finding",
     "localize_pair",
     "localize_view",
+    "missing_marks",
     "quadrant_of",
     "region_center",
+    "view_label",
 ]
 
 #: A lesion within this 3-D distance of the nipple is subareolar (as the phantom defines it).
@@ -524,12 +526,77 @@ class FindingLocation:
         The two-view result, ``None`` without a CC plus a lateral/oblique view.
     problems
         Why regions were skipped or no two-view result was made.
+    missing
+        Without a two-view result: what the reader still has to mark, one item each,
+        e.g. ``"an ML or MLO region"``, ``"the nipple on the L ML"``, ``"a CC region"``
+        (:func:`missing_marks`); empty when located or when nothing marking could fix.
     """
 
     tracking_uid: str
     views: tuple[ViewLocation, ...]
     breast: BreastLocation | None
     problems: tuple[str, ...] = ()
+    missing: tuple[str, ...] = ()
+
+
+def view_label(info: ImageInfo) -> str:
+    """Return how a view is named to the reader, e.g. ``"L CC"`` (``"CC"`` without a side)."""
+    side = info.laterality.value if info.laterality in (Laterality.LEFT, Laterality.RIGHT) else ""
+    return f"{side} {info.view}".strip()
+
+
+def missing_marks(
+    finding: Finding,
+    landmarks: Iterable[NippleLandmark],
+    images: Mapping[str, ImageInfo],
+) -> tuple[str, ...]:
+    """Return what a finding still needs for a two-view location, one item each.
+
+    A two-view location needs a region on a CC view and one on an ML/LM or MLO view of
+    the same breast, each image with its nipple landmark (same image and frame). Items:
+
+    * ``"a CC region"`` / ``"an ML or MLO region"`` when no region is on such a view;
+    * ``"the nipple on the L CC"`` when the regions of a view family are all on images
+      without a nipple landmark (the first such image named);
+    * ``"a CC and an ML or MLO region of the same breast"`` when both families are
+      marked but on different breasts.
+
+    Regions on images that are not loaded (or of no usable view) are left out.
+
+    Parameters
+    ----------
+    finding
+        The finding.
+    landmarks
+        The study's nipple landmarks.
+    images
+        Header values by SOP Instance UID.
+
+    Returns
+    -------
+    tuple of str
+        Empty when nothing is missing.
+    """
+    nipples = {(n.sop_instance_uid, n.frame) for n in landmarks}
+    on: dict[bool, list[tuple[ImageInfo, bool]]] = {True: [], False: []}
+    for region in finding.regions:
+        info = images.get(region.sop_instance_uid)
+        if info is None or info.family is None:
+            continue
+        has_nipple = (region.sop_instance_uid, region.frame) in nipples
+        on[info.family is ViewFamily.CC].append((info, has_nipple))
+    missing: list[str] = []
+    for is_cc, what in ((True, "a CC region"), (False, "an ML or MLO region")):
+        marked = on[is_cc]
+        if not marked:
+            missing.append(what)
+        elif not any(has_nipple for _, has_nipple in marked):
+            missing.append(f"the nipple on the {view_label(marked[0][0])}")
+    if not missing:
+        sides = {info.laterality for info, _ in on[True]}
+        if not sides & {info.laterality for info, _ in on[False]}:
+            missing.append("a CC and an ML or MLO region of the same breast")
+    return tuple(missing)
 
 
 def _preference(info: ImageInfo) -> tuple[int, int]:
@@ -564,7 +631,8 @@ def localize_finding(
         are marked, the two-view location. Among several candidates the first region on
         a standard (not magnified) view is used, a true lateral before an oblique one.
     """
-    nipples = {(n.sop_instance_uid, n.frame): n.point for n in landmarks}
+    landmarks_seen = tuple(landmarks)
+    nipples = {(n.sop_instance_uid, n.frame): n.point for n in landmarks_seen}
     walls = chest_walls or {}
     problems: list[str] = []
     located: list[tuple[ImageInfo, ViewLocation]] = []
@@ -599,6 +667,7 @@ def localize_finding(
         problems.append("a clock position needs the finding on a CC and an ML/LM or MLO view")
     else:
         problems.append("the CC and lateral views marked show different breasts")
+    missing = () if breast is not None else missing_marks(finding, landmarks_seen, images)
     return FindingLocation(
-        finding.tracking_uid, tuple(v for _, v in located), breast, tuple(problems)
+        finding.tracking_uid, tuple(v for _, v in located), breast, tuple(problems), missing
     )

@@ -6,11 +6,13 @@ from dataclasses import replace
 
 import pytest
 
+from galactoview.annotations import codes
 from galactoview.annotations.document import (
     AddDuctSegment,
     AddFinding,
     DeleteMark,
     DeleteNipple,
+    MergeFindings,
     MoveChestWall,
     ObservedBy,
     ReplaceAnnotations,
@@ -19,6 +21,7 @@ from galactoview.annotations.document import (
     SetNipple,
     StudyDocument,
     StudySnapshot,
+    merged_finding,
 )
 from galactoview.annotations.model import (
     AnnotationSet,
@@ -28,6 +31,7 @@ from galactoview.annotations.model import (
     FindingType,
     GraphicType,
     ImageRegion,
+    MeasurementValue,
     NippleLandmark,
 )
 from galactoview.dicom.mammography import Laterality
@@ -385,3 +389,67 @@ def test_a_save_stamps_who_made_the_revision_on_every_snapshot() -> None:
     document.undo()  # the snapshot before the save carries the revision identity too
     assert document.annotations.sop_instance_uid == "1.2.826.0.1.3680043.8.498.11"
     assert document.annotations.observer == "Lindqvist^Åsa^^Dr"
+
+
+# --------------------------------------------------------------------- merging findings
+
+
+def test_merging_two_findings_is_one_undoable_edit() -> None:
+    second_image = "1.2.3.4.6"
+    kept = replace(
+        point_finding("FD-1"),
+        note="Smooth margin",
+        measurements=(MeasurementValue(codes.LONG_AXIS, 4.9, codes.MILLIMETER, "detector", 0),),
+    )
+    other_region = ImageRegion(second_image, None, GraphicType.POINT, ((40.0, 50.0),))
+    absorbed = Finding.new(
+        FindingType.INTRALUMINAL_FILLING_DEFECT,
+        [other_region, other_region],
+        short_id="FD-2",
+        laterality=Laterality.LEFT,
+        measurements=(MeasurementValue(codes.LONG_AXIS, 5.2, codes.MILLIMETER, "detector", 1),),
+        impression=codes.IMPRESSIONS[0],
+        note="Seen on ML",
+    )
+    third = point_finding("FD-3", at=(90.0, 90.0))
+    document = empty()
+    for finding in (kept, absorbed, third):
+        document.execute(AddFinding(finding))
+    before = document.annotations
+    edit = document.execute(MergeFindings(kept.tracking_uid, absorbed.tracking_uid))
+    assert edit is not None and edit.text == "Merge FD-2 into FD-1"
+    merged, rest = document.annotations.findings
+    assert rest == third
+    assert (merged.tracking_uid, merged.short_id) == (kept.tracking_uid, "FD-1")
+    assert merged.regions == (*kept.regions, other_region, other_region)
+    assert [m.region_index for m in merged.measurements] == [0, 2]
+    assert [m.value for m in merged.measurements] == [4.9, 5.2]
+    assert merged.note == "Smooth margin\nSeen on ML"
+    assert merged.impression == codes.IMPRESSIONS[0]  # kept had none
+    document.undo()
+    assert document.annotations == before
+    document.redo()
+    assert document.annotations.findings == (merged, third)
+
+
+def test_merging_keeps_the_first_findings_own_values() -> None:
+    kept = replace(point_finding("CY-1"), impression=codes.IMPRESSIONS[1], note="same")
+    absorbed = replace(
+        point_finding("FD-2", at=(1.0, 2.0)), impression=codes.IMPRESSIONS[0], note=" same "
+    )
+    merged = merged_finding(kept, absorbed)
+    assert (merged.short_id, merged.finding_type) == ("CY-1", kept.finding_type)
+    assert merged.impression == codes.IMPRESSIONS[1]
+    assert merged.note == "same"  # the same note is not repeated
+    assert len(merged.regions) == 2
+
+
+def test_a_merge_that_cannot_apply_changes_nothing() -> None:
+    first, second = point_finding("FD-1"), point_finding("FD-2", at=(3.0, 4.0))
+    document = empty()
+    document.execute(AddFinding(first))
+    with pytest.raises(ValueError, match="itself"):
+        document.execute(MergeFindings(first.tracking_uid, first.tracking_uid))
+    with pytest.raises(KeyError):
+        document.execute(MergeFindings(first.tracking_uid, second.tracking_uid))
+    assert document.annotations.findings == (first,) and len(document.history()) == 1

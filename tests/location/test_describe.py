@@ -255,8 +255,21 @@ def test_an_image_without_known_calibration_marks_the_distance() -> None:
 def test_without_two_views_the_line_says_what_is_needed() -> None:
     where = describe_location(FindingLocation("1.9.1", (), None, ("no ML mark",)), Laterality.LEFT)
     assert not where.located
-    assert (where.side, where.text, where.problems) == ("Left", NOT_LOCATED, ("no ML mark",))
+    assert (where.side, where.text, where.problems) == (
+        "Left",
+        "not located: no ML mark",
+        ("no ML mark",),
+    )
     assert where.clock == where.distance == ""
+    one = FindingLocation("1.9.1", (), None, ("x",), ("an ML or MLO region",))
+    assert describe_location(one).text == "not located: needs an ML or MLO region"
+    two = FindingLocation("1.9.1", (), None, (), ("a CC region", "the nipple on the L ML"))
+    assert describe_location(two).text == (
+        "not located: needs a CC region and the nipple on the L ML"
+    )
+    three = FindingLocation("1.9.1", (), None, (), ("a", "b", "c"))
+    assert describe_location(three).text == "not located: needs a, b and c"
+    assert describe_location(FindingLocation("1.9.1", (), None)).text == NOT_LOCATED
     none = describe_location(None)
     assert (none.located, none.side, none.text) == (False, "unknown", "")
 

@@ -45,8 +45,10 @@ from galactoview.location.localize import (
     localize_finding,
     localize_pair,
     localize_view,
+    missing_marks,
     quadrant_of,
     region_center,
+    view_label,
 )
 from galactoview.paths import sample_dicom_dir
 from galactoview.phantom import study
@@ -457,6 +459,46 @@ def test_localize_finding_reports_what_is_missing() -> None:
     assert any("needs the finding on a CC and" in p for p in one_view.problems)
     not_loaded = localize_finding(finding, [landmark], {})
     assert any("not loaded" in p for p in not_loaded.problems)
+
+
+def test_the_missing_marks_are_named_exactly() -> None:
+    cc_uid, ml_uid, r_ml_uid = "1.2.3.1", "1.2.3.2", "1.2.3.3"
+    infos = {
+        cc_uid: dataclasses.replace(_info("CC"), sop_instance_uid=cc_uid),
+        ml_uid: dataclasses.replace(_info("ML", orientation=("A", "F")), sop_instance_uid=ml_uid),
+        r_ml_uid: dataclasses.replace(
+            _info("MLO", Laterality.RIGHT, orientation=("P", "F")), sop_instance_uid=r_ml_uid
+        ),
+    }
+    cc = ImageRegion(cc_uid, None, GraphicType.POINT, ((300.0, 400.0),))
+    ml = ImageRegion(ml_uid, None, GraphicType.POINT, ((300.0, 420.0),))
+    r_ml = ImageRegion(r_ml_uid, None, GraphicType.POINT, ((300.0, 420.0),))
+    nipples = [
+        NippleLandmark(cc_uid, None, (700.0, 500.0)),
+        NippleLandmark(ml_uid, None, (700.0, 500.0)),
+    ]
+
+    def missing(
+        *regions: ImageRegion, landmarks: list[NippleLandmark] = nipples
+    ) -> tuple[str, ...]:
+        finding = Finding.new(
+            FindingType.CYST_FILL, list(regions), short_id="CY-1", laterality=Laterality.LEFT
+        )
+        located = localize_finding(finding, landmarks, infos)
+        assert located.missing == missing_marks(finding, landmarks, infos)
+        return located.missing
+
+    # both nipples marked, one view each: only the other view's region is asked for
+    assert missing(cc) == ("an ML or MLO region",)
+    assert missing(ml) == ("a CC region",)
+    assert missing(cc, landmarks=[]) == ("the nipple on the L CC", "an ML or MLO region")
+    assert missing(cc, ml, landmarks=nipples[:1]) == ("the nipple on the L ML",)
+    assert missing(cc, r_ml) == ("the nipple on the R MLO",)
+    assert missing(cc, r_ml, landmarks=[*nipples, NippleLandmark(r_ml_uid, None, (9.0, 9.0))]) == (
+        "a CC and an ML or MLO region of the same breast",
+    )
+    assert missing(cc, ml) == ()  # located
+    assert view_label(infos[r_ml_uid]) == "R MLO"
 
 
 def test_chest_wall_line_needs_two_points() -> None:

@@ -21,6 +21,10 @@ the hanging flip never changes the points recorded: PS3.3 C.18.6.1.2).
   its first vertex is the nipple (the cannulated orifice).
 * NIPPLE: a click places (or moves) the nipple landmark of the image.
 
+A new finding first goes to :attr:`AnnotationToolController.finding_sink` (the findings
+dock: while linking, its region joins the finding being linked; when it may be the other
+view of a finding, the reader is asked "Same lesion as FD-1?").
+
 New findings get the next short id of their type, the laterality of the view and
 the measurements of :func:`~galactoview.annotations.geometry.measure_region` with
 :attr:`Viewport.calibration` (none when uncalibrated); regions reference the image's
@@ -173,9 +177,10 @@ class AnnotationToolController(QObject):
         self.viewport = viewport
         self.workspace = workspace
         self.observer = ""
-        #: Asked first with each new region: returns True when it took the region (the
-        #: findings dock adds it to the finding being linked to another view).
-        self.region_sink: Callable[[ImageRegion, Calibration | None], bool] | None = None
+        #: Asked first with each new finding (study, finding, calibration of the image):
+        #: returns True when it took it — the findings dock adds its region to the finding
+        #: being linked to another view, or asks whether it is the same lesion as one.
+        self.finding_sink: Callable[[str, Finding, Calibration | None], bool] | None = None
         self._tool = AnnotationTool.SELECT
         self._finding_type = FindingType.INTRALUMINAL_FILLING_DEFECT
         self._pending: list[Point] = []
@@ -389,8 +394,6 @@ class AnnotationToolController(QObject):
             region = self._region(kind, points)
         except ValueError:
             return
-        if self.region_sink is not None and self.region_sink(region, self.viewport.calibration):
-            return
         finding_type = self._finding_type
         findings = self.workspace.annotations(study).findings
         finding = Finding.new(
@@ -402,6 +405,9 @@ class AnnotationToolController(QObject):
             measurements=measure_region(region, self.viewport.calibration),
             observer=self.observer,
         )
+        sink = self.finding_sink
+        if sink is not None and sink(study, finding, self.viewport.calibration):
+            return
         self.workspace.add_finding(study, finding)
 
     def _add_segment(self, points: tuple[Point, ...]) -> None:

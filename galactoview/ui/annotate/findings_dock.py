@@ -18,31 +18,48 @@ undoable :meth:`AnnotationWorkspace.replace_finding` (the note once per commit, 
 focus-out or Enter, never per keystroke).
 
 Linking contract ("the same defect on CC and ML"): :meth:`FindingsDock.start_linking`
-(the "Link to another view" button) remembers the selected finding and emits
-``linking_changed(True)``. While :meth:`FindingsDock.is_linking` is true, whoever
-turns a drawing into a finding must instead call
-:meth:`FindingsDock.link_region` with the drawn region and its image's
-calibration: the region (and its measurements) is added to the remembered finding
-as one undoable edit and linking ends (``linking_changed(False)``).
-:meth:`FindingsDock.cancel_linking` ends it without change (e.g. on Escape).
+(the "Link to another view" button, the Annotate menu's :attr:`FindingsDock.link_action`)
+remembers the selected finding and emits ``linking_changed(True)``: the button and the
+action stay pressed and :attr:`FindingsDock.banner` (placed above the images by the
+window) says "Drawing the ML or MLO partner of FD-1 (on the L CC) — Esc to cancel". While
+:meth:`FindingsDock.is_linking` is true, whoever turns a drawing into a finding must
+instead call :meth:`FindingsDock.link_region` with the drawn region and its image's
+calibration: the region (and its measurements) is added to the remembered finding as
+one undoable edit and linking ends (``linking_changed(False)``).
+:meth:`FindingsDock.cancel_linking` ends it without change (Escape, the banner's Cancel).
+
+Without the mode, :meth:`FindingsDock.take_drawn_finding` (the marking tools' sink)
+asks "Same lesion as FD-1?" when the new mark has the type of a finding marked only on
+the other view of the same breast (:func:`galactoview.location.same_lesion.same_lesion_candidate`;
+the default answer is yes when the distances from the nipple agree): yes adds the
+region to that finding (one undoable edit), no makes the new finding. The question is
+a non-blocking message box (:func:`ask_same_lesion_with_dialog`); tests replace
+:attr:`FindingsDock.ask_same_lesion`.
+
+Merging: the context menu of a finding row (and Annotate → Merge Findings…) offers
+"Merge FD-2 into FD-1" for every other finding of the study; the one listed first is
+kept (:class:`~galactoview.annotations.document.MergeFindings`, one undoable edit).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 from pydicom.sr.coding import Code
-from PySide6.QtCore import QModelIndex, QSignalBlocker, Qt, Signal
-from PySide6.QtGui import QFocusEvent, QKeyEvent
+from PySide6.QtCore import QModelIndex, QPoint, QSignalBlocker, Qt, Signal
+from PySide6.QtGui import QAction, QCursor, QFocusEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QDockWidget,
     QFormLayout,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QMenu,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QTreeWidget,
@@ -52,6 +69,7 @@ from PySide6.QtWidgets import (
 )
 
 from galactoview.annotations import codes
+from galactoview.annotations.document import MergeFindings
 from galactoview.annotations.geometry import measure_region
 from galactoview.annotations.model import (
     AnnotationSet,
@@ -72,8 +90,10 @@ from galactoview.location.describe import (
     describe_size,
     measurement_text,
 )
-from galactoview.location.localize import FindingLocation
-from galactoview.location.study import locate_document
+from galactoview.location.frame import ViewFamily
+from galactoview.location.localize import FindingLocation, view_label
+from galactoview.location.same_lesion import SameLesionCandidate, same_lesion_candidate
+from galactoview.location.study import image_infos, locate_document
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.annotate.finding_palette import (
     DUCT_COLOUR,
@@ -89,7 +109,10 @@ __all__ = [
     "COLUMNS",
     "FindingsDock",
     "ItemKind",
+    "LinkingBanner",
     "NoteEdit",
+    "SameLesionAsker",
+    "ask_same_lesion_with_dialog",
     "images_text",
     "measurement_tooltip",
     "with_region",
@@ -220,6 +243,74 @@ def _study_text(study_uid: str, records: Sequence[ImageRecord]) -> str:
 
 # --------------------------------------------------------------------------- widgets
 
+#: Asks "Same lesion as FD-1?" without blocking: ``(parent, candidate, answer)``; calls
+#: ``answer(True)`` for yes, ``answer(False)`` for no (also when closed unanswered).
+SameLesionAsker = Callable[[QWidget, SameLesionCandidate, Callable[[bool], None]], None]
+
+
+def ask_same_lesion_with_dialog(
+    parent: QWidget, candidate: SameLesionCandidate, answer: Callable[[bool], None]
+) -> None:
+    """Ask whether a new mark is the other view of a finding (non-blocking message box).
+
+    The box (object name ``"SameLesionDialog"``) has Yes and No; the default button is
+    Yes when the distances from the nipple agree (:attr:`SameLesionCandidate.likely`).
+    Closing it without answering is a no: the mark stays a finding of its own.
+
+    Parameters
+    ----------
+    parent
+        The window.
+    candidate
+        The finding asked about and the distances.
+    answer
+        Called once with the answer.
+    """
+    box = QMessageBox(
+        QMessageBox.Icon.Question, "Same lesion?", candidate.question(), parent=parent
+    )
+    box.setObjectName("SameLesionDialog")
+    box.setInformativeText(
+        f"{candidate.details()}\n\nYes: add this mark to {candidate.finding.short_id}.\n"
+        "No: keep it as a finding of its own."
+    )
+    box.setStyleSheet("QLabel#qt_msgbox_informativelabel { min-width: 420px; }")
+    yes = box.addButton(QMessageBox.StandardButton.Yes)
+    no = box.addButton(QMessageBox.StandardButton.No)
+    box.setDefaultButton(yes if candidate.likely else no)
+    box.setEscapeButton(no)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.finished.connect(lambda _result: answer(box.clickedButton() is yes))
+    box.open()
+
+
+class LinkingBanner(QFrame):
+    """The strip above the images while a finding is being linked to another view.
+
+    Shows what to draw ("Drawing the ML or MLO partner of FD-1 (on the L CC) — Esc to
+    cancel") and a Cancel button; hidden when not linking.
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("LinkingBanner")
+        self.setFrameShape(QFrame.Shape.StyledPanel)
+        self.setStyleSheet(
+            "#LinkingBanner { background: #1d4f7a; border: 1px solid #4a90d9; }"
+            "#LinkingBanner QLabel { color: white; font-weight: bold; }"
+        )
+        self.label = QLabel()
+        self.cancel_button = QPushButton("Cancel (Esc)")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(8, 3, 8, 3)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.cancel_button)
+        self.hide()
+
+    def text(self) -> str:
+        """Return the text shown."""
+        return self.label.text()
+
 
 class NoteEdit(QPlainTextEdit):
     """A note editor that commits on focus-out and on Enter (Shift+Enter: new line).
@@ -265,6 +356,16 @@ class FindingsDock(QDockWidget):
         SOP Instance UID).
     linking_changed(bool)
         Linking started (the next drawn region goes to the selected finding) or ended.
+
+    Attributes
+    ----------
+    ask_same_lesion
+        Asks "Same lesion as FD-1?" (:data:`SameLesionAsker`; tests answer at once).
+    banner
+        Says what is being drawn while linking; the window puts it above the images.
+    link_action, merge_action
+        The Annotate menu's "Link to Another View" (checked while linking) and "Merge
+        Findings…" (a menu of the merges of the selected finding).
     """
 
     navigate = Signal(str, str)
@@ -285,6 +386,17 @@ class FindingsDock(QDockWidget):
         self._items: dict[str, QTreeWidgetItem] = {}
         self._editing_uid: str | None = None
         self._linking_uid: str | None = None
+        self._asking = False
+        self.ask_same_lesion: SameLesionAsker = ask_same_lesion_with_dialog
+        self.banner = LinkingBanner()
+        self.banner.cancel_button.clicked.connect(self.cancel_linking)
+        self.link_action = QAction("Link to Another View", self)
+        self.link_action.setCheckable(True)
+        self.link_action.setEnabled(False)
+        self.link_action.toggled.connect(self._on_link_toggled)
+        self.merge_action = QAction("Merge Findings…", self)
+        self.merge_action.setEnabled(False)
+        self.merge_action.triggered.connect(lambda: self.show_merge_menu())
 
         self.tree = QTreeWidget()
         self.tree.setColumnCount(len(COLUMNS))
@@ -294,6 +406,8 @@ class FindingsDock(QDockWidget):
         self.tree.currentItemChanged.connect(self._on_current_item_changed)
         self.tree.itemClicked.connect(self._on_item_clicked)
         self.tree.itemActivated.connect(self._on_item_clicked)
+        self.tree.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.tree.customContextMenuRequested.connect(self._on_context_menu)
 
         self.id_label = QLabel()
         self.type_combo = QComboBox()
@@ -315,6 +429,10 @@ class FindingsDock(QDockWidget):
         self.observer_label = QLabel()
         self.link_button = QPushButton("Link to another view")
         self.link_button.setCheckable(True)
+        self.link_button.setStyleSheet(
+            "QPushButton:checked { background: #1d4f7a; color: white;"
+            " border: 1px solid #4a90d9; border-radius: 3px; padding: 3px 8px; }"
+        )
         self.link_button.setToolTip(
             "Draw the same finding on another image: the next region drawn is added to it"
         )
@@ -685,12 +803,12 @@ class FindingsDock(QDockWidget):
         self._editing_uid = finding.tracking_uid if finding is not None else None
         self.editor.setEnabled(finding is not None)
         self.link_button.setEnabled(finding is not None)
+        self.merge_action.setEnabled(finding is not None)
         self.delete_button.setEnabled(uid is not None or self._current_is_landmark())
         blockers = [
-            QSignalBlocker(widget)
-            for widget in (self.type_combo, self.other_edit, self.note_edit, self.link_button)
+            QSignalBlocker(widget) for widget in (self.type_combo, self.other_edit, self.note_edit)
         ]
-        self.link_button.setChecked(self._linking_uid is not None)
+        self._show_linking()
         if finding is None:
             self.id_label.setText("")
             self.type_combo.setCurrentIndex(-1)
@@ -781,18 +899,264 @@ class FindingsDock(QDockWidget):
 
     # --- linking ---------------------------------------------------------------------------
 
+    def linking_text(self) -> str:
+        """Return what the banner says while linking, ``""`` when not linking.
+
+        E.g. ``"Drawing the ML or MLO partner of FD-1 (on the L CC) — Esc to cancel"``.
+        """
+        finding = self._finding(self._linking_uid)
+        if finding is None:
+            return ""
+        infos = image_infos(self._record_list)
+        views = [infos.get(r.sop_instance_uid) for r in finding.regions]
+        families = {v.family is ViewFamily.CC for v in views if v is not None and v.family}
+        partner = {
+            frozenset({True}): "ML or MLO partner",
+            frozenset({False}): "CC partner",
+        }.get(frozenset(families), "partner on another view")
+        labels = dict.fromkeys(view_label(v) for v in views if v is not None)
+        on = f" (on the {', '.join(labels)})" if labels else ""
+        return f"Drawing the {partner} of {finding.short_id}{on} — Esc to cancel"
+
     def _on_link_toggled(self, checked: bool) -> None:
         if checked:
             if not self.start_linking():
-                with QSignalBlocker(self.link_button):
-                    self.link_button.setChecked(False)
+                self._show_linking()
         else:
             self.cancel_linking()
 
     def _set_linking(self, uid: str | None) -> None:
         was = self._linking_uid is not None
         self._linking_uid = uid
-        with QSignalBlocker(self.link_button):
-            self.link_button.setChecked(uid is not None)
+        self._show_linking()
         if was != (uid is not None):
             self.linking_changed.emit(uid is not None)
+
+    def _show_linking(self) -> None:
+        """Press the button and the action, and show the banner, while linking."""
+        on = self._linking_uid is not None
+        for control in (self.link_button, self.link_action):
+            with QSignalBlocker(control):
+                control.setChecked(on)
+        finding = self._finding(self._linking_uid)
+        self.link_button.setText(
+            f"Linking {finding.short_id}… (Esc)" if finding is not None else "Link to another view"
+        )
+        self.link_action.setEnabled(on or self._finding(self._editing_uid) is not None)
+        self.banner.label.setText(self.linking_text())
+        self.banner.setVisible(on)
+
+    # --- a mark drawn: linked, the same lesion, or a new finding ---------------------------
+
+    def take_drawn_finding(
+        self, study_instance_uid: str, finding: Finding, calibration: Calibration | None
+    ) -> bool:
+        """Decide where a newly drawn mark goes (the marking tools' sink).
+
+        While linking, its region joins the finding being linked (:meth:`link_region`).
+        Otherwise, when it may be the other view of a finding marked on one view only
+        (same type, same breast, other view family, same study), the reader is asked
+        "Same lesion as FD-1?" without blocking: yes adds the region to that finding, no
+        adds ``finding`` as it is. A question already open lets the next mark through.
+
+        Parameters
+        ----------
+        study_instance_uid
+            The study of the image drawn on.
+        finding
+            The finding the tools would add (one region, a fresh tracking UID and short id).
+        calibration
+            Calibration of the image drawn on.
+
+        Returns
+        -------
+        bool
+            ``True`` when the dock took the mark (linked now, or asked); ``False``: the
+            caller adds the finding as usual.
+        """
+        region = finding.regions[0]
+        if self.link_region(region, calibration):
+            return True
+        if self._asking:
+            return False
+        annotations = self._workspace.annotations(study_instance_uid)
+        snapshot = self._workspace.snapshot(study_instance_uid)
+        candidate = same_lesion_candidate(
+            region,
+            finding.finding_type,
+            annotations,
+            image_infos(self._record_list),
+            snapshot.chest_wall_lines(),
+        )
+        if candidate is None:
+            return False
+        self._asking = True
+
+        def answered(same: bool) -> None:
+            self._asking = False
+            self._answer_same_lesion(study_instance_uid, candidate, finding, calibration, same)
+
+        self.ask_same_lesion(self.window(), candidate, answered)
+        return True
+
+    def _answer_same_lesion(
+        self,
+        study: str,
+        candidate: SameLesionCandidate,
+        finding: Finding,
+        calibration: Calibration | None,
+        same: bool,
+    ) -> None:
+        """Add the region to the candidate (yes) or the new finding (no) — one edit."""
+        region = finding.regions[0]
+        if region.sop_instance_uid not in self._records:
+            return  # its images were closed while the question was open
+        if same and self._finding(candidate.finding.tracking_uid) is not None:
+            self.add_region_to(candidate.finding.tracking_uid, region, calibration)
+            return
+        findings = self._workspace.annotations(study).findings
+        fresh = dataclasses.replace(
+            finding, short_id=next_short_id(findings, finding.finding_type)
+        )  # another finding may have taken the id while the question was open
+        self._workspace.add_finding(study, fresh)
+
+    # --- merging ---------------------------------------------------------------------------
+
+    def merge_choices(self, tracking_uid: str) -> tuple[tuple[str, str, str], ...]:
+        """Return the merges offered for a finding: ``(text, kept UID, absorbed UID)``.
+
+        One per other finding of its study, those of the same type first; the finding
+        listed first in the study is kept (its id, type, impression and note), e.g.
+        ``("Merge FD-2 into FD-1", fd1, fd2)``.
+
+        Parameters
+        ----------
+        tracking_uid
+            The finding (none offered for anything else).
+
+        Returns
+        -------
+        tuple
+            The merges.
+        """
+        finding = self._finding(tracking_uid)
+        study = self._workspace.study_of(tracking_uid)
+        if finding is None or study is None:
+            return ()
+        findings = self._workspace.annotations(study).findings
+        order = {f.tracking_uid: index for index, f in enumerate(findings)}
+        choices: list[tuple[bool, str, str, str]] = []
+        for other in findings:
+            if other.tracking_uid == tracking_uid:
+                continue
+            kept, absorbed = sorted((finding, other), key=lambda f: order[f.tracking_uid])
+            text = f"Merge {absorbed.short_id} into {kept.short_id}"
+            same = other.finding_type is finding.finding_type
+            choices.append((not same, text, kept.tracking_uid, absorbed.tracking_uid))
+        choices.sort(key=lambda c: c[0])
+        return tuple((text, kept, absorbed) for _, text, kept, absorbed in choices)
+
+    def merge_findings(self, kept_uid: str, absorbed_uid: str) -> bool:
+        """Merge one finding into another as one undoable edit, and select the result.
+
+        Parameters
+        ----------
+        kept_uid
+            The finding that stays.
+        absorbed_uid
+            The finding merged into it (same study).
+
+        Returns
+        -------
+        bool
+            Whether the merge was made (not for a missing finding, findings of two
+            studies, or a study that cannot be changed).
+        """
+        study = self._workspace.study_of(kept_uid)
+        if study is None or study != self._workspace.study_of(absorbed_uid):
+            return False
+        if self._finding(kept_uid) is None or self._finding(absorbed_uid) is None:
+            return False
+        if not self._workspace.execute(study, MergeFindings(kept_uid, absorbed_uid)):
+            return False
+        self._workspace.select(kept_uid)
+        return True
+
+    def merge_menu(self, tracking_uid: str | None = None) -> QMenu:
+        """Return a menu of the merges of a finding (the selected one by default).
+
+        Parameters
+        ----------
+        tracking_uid
+            The finding; the one in the editor when ``None``.
+
+        Returns
+        -------
+        QMenu
+            One action per :meth:`merge_choices` entry, or a disabled line saying why
+            there is none.
+        """
+        uid = tracking_uid if tracking_uid is not None else self._editing_uid
+        menu = QMenu("Merge", self)
+        choices = self.merge_choices(uid) if uid is not None else ()
+        for text, kept, absorbed in choices:
+            action = menu.addAction(text)
+            action.triggered.connect(
+                lambda _checked=False, k=kept, a=absorbed: self.merge_findings(k, a)
+            )
+        if not choices:
+            why = "Select a finding first" if uid is None else "No other finding in this study"
+            menu.addAction(why).setEnabled(False)
+        return menu
+
+    def show_merge_menu(self, at: QPoint | None = None) -> QMenu:
+        """Pop up :meth:`merge_menu` at a point (the mouse cursor by default), not blocking.
+
+        Parameters
+        ----------
+        at
+            Global position.
+
+        Returns
+        -------
+        QMenu
+            The menu shown (deleted when closed).
+        """
+        menu = self.merge_menu()
+        menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        menu.popup(at if at is not None else QCursor.pos())
+        return menu
+
+    def context_menu(self, item: QTreeWidgetItem | None) -> QMenu | None:
+        """Return the context menu of a row: linking and merging a finding.
+
+        Parameters
+        ----------
+        item
+            The row.
+
+        Returns
+        -------
+        QMenu or None
+            ``None`` for rows that are not findings (or their regions).
+        """
+        uid = item.data(0, _UID_ROLE) if item is not None else None
+        if not isinstance(uid, str) or self._finding(uid) is None:
+            return None
+        menu = QMenu(self)
+        link = menu.addAction("Link to Another View")
+        link.triggered.connect(lambda: self._link_from_menu(uid))
+        merges = self.merge_menu(uid)
+        merges.setTitle("Merge Findings")
+        menu.addMenu(merges)
+        return menu
+
+    def _link_from_menu(self, uid: str) -> None:
+        self._workspace.select(uid)
+        self.start_linking()
+
+    def _on_context_menu(self, position: QPoint) -> None:
+        menu = self.context_menu(self.tree.itemAt(position))
+        if menu is not None:
+            menu.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+            menu.popup(self.tree.viewport().mapToGlobal(position))

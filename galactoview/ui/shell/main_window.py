@@ -205,6 +205,7 @@ class MainWindow(QMainWindow):
         self.unsaved_guard = UnsavedMarksGuard(self.saver, self)
         self.storage_banner = StorageBanner(self.saver, self.unsaved_guard, central)
         central_layout.addWidget(self.storage_banner)
+        central_layout.addWidget(self.findings_dock.banner)  # "Drawing the CC partner of …"
         central_layout.addWidget(self.hanging_view, 1)
         self.workspace.modified_changed.connect(self._update_title)
         self.workspace.changed.connect(lambda _study: self._update_title())
@@ -235,6 +236,13 @@ class MainWindow(QMainWindow):
         self.session.notice.connect(lambda text: self.statusBar().showMessage(text, 5000))
         self.browser.image_activated.connect(self.select_image)
         self.findings_dock.navigate.connect(self.show_mark)
+        self.findings_dock.linking_changed.connect(
+            lambda on: (
+                self.statusBar().showMessage(self.findings_dock.linking_text())
+                if on
+                else self.statusBar().clearMessage()
+            )
+        )
         self.review.finding_clicked.connect(self.show_mark)
         self.cells.displayed.connect(self._on_displayed)
         self.cells.failed.connect(self._on_decode_failed)
@@ -262,6 +270,10 @@ class MainWindow(QMainWindow):
         }
         palette = self.finding_palette.type_actions().items()
         provided |= {f"finding_{kind.name.lower()}": action for kind, action in palette}
+        provided |= {
+            "link_finding": self.findings_dock.link_action,
+            "merge_findings": self.findings_dock.merge_action,
+        }
         self.named_actions, self.tool_group = menus.build_actions(self, provided)
         self.tools.actions = self.named_actions
         presets = [a for name, a in self.named_actions.items() if name.startswith("preset_")]

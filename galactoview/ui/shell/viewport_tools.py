@@ -16,7 +16,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, QSignalBlocker
 from PySide6.QtGui import QAction
 
-from galactoview.annotations.model import FindingType
+from galactoview.annotations.model import FindingType, GraphicType
 from galactoview.ui.annotate.annotation_items import AnnotationLayer
 from galactoview.ui.annotate.annotation_tools import AnnotationTool, AnnotationToolController
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
@@ -30,6 +30,14 @@ from galactoview.ui.viewer.ruler import RulerTool
 from galactoview.ui.viewer.viewport import MouseMode, Viewport
 
 __all__ = ["ViewportTools"]
+
+#: The tool that draws each region shape (linking starts with the linked finding's).
+_SHAPE_TOOLS = {
+    GraphicType.POINT: AnnotationTool.POINT,
+    GraphicType.CIRCLE: AnnotationTool.CIRCLE,
+    GraphicType.ELLIPSE: AnnotationTool.ELLIPSE,
+    GraphicType.POLYLINE: AnnotationTool.POLYLINE,
+}
 
 
 class ViewportTools(QObject):
@@ -85,6 +93,7 @@ class ViewportTools(QObject):
         self.before_marking: Callable[[], None] | None = None
         finding_palette.type_chosen.connect(self.set_finding_type)
         workspace.selection_changed.connect(self._on_selection_changed)
+        findings_dock.linking_changed.connect(self._on_linking_changed)
 
     def attach(self, viewport: Viewport) -> None:
         """Give a new viewport its overlays, magnifier, ruler and annotation tools."""
@@ -107,7 +116,7 @@ class ViewportTools(QObject):
         annotator = AnnotationToolController(viewport, self._workspace, layer)
         annotator.set_tool(self.annotation_tool)
         annotator.set_finding_type(self._palette.current_type())
-        annotator.region_sink = self._findings_dock.link_region
+        annotator.finding_sink = self._findings_dock.take_drawn_finding
         annotator.refused.connect(lambda text, path: self._report(text, path))
         self.annotators[viewport] = annotator
 
@@ -169,6 +178,17 @@ class ViewportTools(QObject):
             if finding.tracking_uid == tracking_uid:
                 self._palette.set_current_type(finding.finding_type)
                 self.set_finding_type(finding.finding_type)
+
+    def _on_linking_changed(self, on: bool) -> None:
+        """Linking started: the left button draws (the finding's first shape, if no shape tool)."""
+        finding = self._findings_dock.current_finding() if on else None
+        if finding is None:
+            return
+        tool = self.annotation_tool
+        if tool not in _SHAPE_TOOLS.values():
+            tool = _SHAPE_TOOLS[finding.regions[0].graphic_type]
+        if tool is not self.annotation_tool or self.mouse_mode is not MouseMode.ANNOTATE:
+            self.set_annotation_tool(tool)
 
     def finish_drawing(self) -> None:
         """Finish the polyline or duct trace being drawn in the active viewport (Enter)."""

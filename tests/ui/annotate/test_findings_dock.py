@@ -23,7 +23,6 @@ from galactoview.annotations.model import (
 )
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
-from galactoview.location.describe import NOT_LOCATED
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.annotate.findings_dock import FindingsDock
 
@@ -131,7 +130,7 @@ def test_lists_findings_ducts_and_landmarks(scene: Scene) -> None:
     assert texts == (
         "FD-1",
         "Intraluminal filling defect",
-        NOT_LOCATED,
+        "not located: needs an ML or MLO region",  # the CC has its nipple
         "L CC",
         f"Long axis {long_axis.value:.1f} mm [{calibration.short_label()}]",
         "Intraductal papilloma",
