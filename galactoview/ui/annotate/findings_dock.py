@@ -121,6 +121,8 @@ __all__ = [
 #: Columns of the list.
 COLUMNS: Final = ("Id", "Type", "Location", "Images", "Measurement", "Impression", "Note")
 _ID, _TYPE, _LOCATION, _IMAGES, _MEASUREMENT, _IMPRESSION, _NOTE = range(len(COLUMNS))
+#: Widest the Type column gets by itself, in pixels (the location stays in view).
+_TYPE_WIDTH: Final = 120
 #: Item data roles: what a row is, its tracking UID, its image (SOP Instance UID, frame).
 _KIND_ROLE: Final = Qt.ItemDataRole.UserRole
 _UID_ROLE: Final = Qt.ItemDataRole.UserRole + 1
@@ -641,6 +643,9 @@ class FindingsDock(QDockWidget):
         self.tree.expandAll()
         for column in range(len(COLUMNS) - 1):
             self.tree.resizeColumnToContents(column)
+        # The type's words are long ("Intraluminal filling defect"): capped (elided, the
+        # tooltip has them all) so that the location is in view in a narrow dock.
+        self.tree.setColumnWidth(_TYPE, min(self.tree.columnWidth(_TYPE), _TYPE_WIDTH))
         del blocker
         self._show_selection(self._workspace.selected)
 
@@ -665,15 +670,15 @@ class FindingsDock(QDockWidget):
         )
         item.setIcon(_ID, swatch_icon(FINDING_COLOURS[finding.finding_type]))
         item.setToolTip(_MEASUREMENT, measurement_tooltip(finding))
+        item.setToolTip(_TYPE, described.type_text)
         item.setToolTip(_LOCATION, "\n".join((*where.flags, *where.problems)))
         item.setToolTip(_NOTE, finding.note)
         self._mark(item, ItemKind.FINDING, finding.tracking_uid, finding.regions[0])
         self._items[finding.tracking_uid] = item
         if len(finding.regions) > 1:
             for index, region in enumerate(finding.regions, start=1):
-                child = QTreeWidgetItem(
-                    item, [f"region {index}", "", "", _image_label(region, self._records)]
-                )
+                view = _image_label(region, self._records)
+                child = QTreeWidgetItem(item, [view, f"region {index}", "", view])
                 self._mark(child, ItemKind.REGION, finding.tracking_uid, region)
 
     def _add_ducts(self, parent: QTreeWidgetItem, annotations: AnnotationSet) -> None:
@@ -711,7 +716,7 @@ class FindingsDock(QDockWidget):
         nipples.setText(_IMAGES, ", ".join(labels))
         nipples.setData(0, _KIND_ROLE, ItemKind.NIPPLES)
         for landmark, label in zip(annotations.landmarks, labels, strict=True):
-            item = QTreeWidgetItem(nipples, ["nipple", "Nipple landmark"])
+            item = QTreeWidgetItem(nipples, [label, "Nipple landmark"])
             item.setText(_IMAGES, label)
             item.setIcon(_ID, swatch_icon(NIPPLE_COLOUR))
             item.setData(0, _KIND_ROLE, ItemKind.LANDMARK)

@@ -160,6 +160,10 @@ def test_lists_findings_ducts_and_landmarks(scene: Scene) -> None:
     assert [row.text(0) for row in rows if row is not None] == ["FD-1", "Ducts", "Nipple"]
     nipple = rows[2]
     assert nipple is not None and nipple.text(3) == "L CC"
+    landmark = nipple.child(0)
+    assert landmark is not None and landmark.text(0) == "L CC"  # not "nipple" three times
+    # the long type is capped, so the location is in view in a narrow dock
+    assert dock.tree.columnWidth(1) <= 120
 
 
 def test_clicking_a_row_navigates_and_selects(qtbot: QtBot, scene: Scene) -> None:
@@ -295,6 +299,8 @@ def test_linking_adds_the_next_region_to_the_selected_finding(qtbot: QtBot, scen
     assert row is not None and row.childCount() == 2
     second = row.child(1)
     assert second is not None
+    # each region row is named by its view (it read "region 2", the view off screen)
+    assert (row.child(0).text(0), second.text(0), second.text(1)) == ("L CC", "L ML", "region 2")
     with qtbot.waitSignal(dock.navigate) as navigated:
         click(qtbot, scene, second)
     assert navigated.args == [uid, ml.sop_instance_uid]
