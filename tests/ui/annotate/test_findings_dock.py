@@ -300,7 +300,9 @@ def test_linking_adds_the_next_region_to_the_selected_finding(qtbot: QtBot, scen
     second = row.child(1)
     assert second is not None
     # each region row is named by its view (it read "region 2", the view off screen)
-    assert (row.child(0).text(0), second.text(0), second.text(1)) == ("L CC", "L ML", "region 2")
+    first = row.child(0)
+    assert first is not None
+    assert (first.text(0), second.text(0), second.text(1)) == ("L CC", "L ML", "region 2")
     with qtbot.waitSignal(dock.navigate) as navigated:
         click(qtbot, scene, second)
     assert navigated.args == [uid, ml.sop_instance_uid]
