@@ -116,8 +116,8 @@ class WrittenReport:
     Attributes
     ----------
     indication, comparison, impression, free_text
-        One paragraph each; :data:`NOT_GIVEN` (free text and comparison: ``""``) when
-        the reader wrote none.
+        One paragraph each; :data:`NOT_GIVEN` (free text: ``""``) when the reader wrote
+        none.
     technique
         One line each: orifice, contrast, views, complications.
     orifice
@@ -268,7 +268,7 @@ def written_report(report: ClinicalReport, signature: Signature | None) -> Writt
         technique=technique_lines(report.technique),
         orifice="" if orifice is None else str(orifice),
         orifice_hour=None if orifice is None else orifice.clock_hour,
-        comparison=report.comparison.strip(),
+        comparison=report.comparison.strip() or NOT_GIVEN,
         impression=report.impression.strip() or NOT_GIVEN,
         assessment=assessment_text(report.assessment),
         recommendations=tuple(recommendations) or (NOT_GIVEN,),

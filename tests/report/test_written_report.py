@@ -118,6 +118,7 @@ def test_written_texts() -> None:
     assert draft.watermark == "DRAFT — not signed"
     assert draft.state == "DRAFT — not signed"
     assert draft.impression == NOT_GIVEN
+    assert draft.comparison == NOT_GIVEN  # as every other empty field, not "no prior compared"
     assert assessment_text(None) == "BI-RADS category not given"
     assert assessment_text(Assessment.CATEGORY_0).startswith("BI-RADS 0: Incomplete")
     assert technique_lines(Technique(orifice=NippleOrifice(None)))[0] == (

@@ -533,7 +533,7 @@ def _report_blocks(pages: _Pages, study: StudyReport) -> list[_Block]:
     blocks += [_paragraph(pages, line, after=0.4) for line in written.technique]
     blocks += [
         _heading(pages, "Comparison"),
-        _paragraph(pages, written.comparison or "No prior examination compared."),
+        _paragraph(pages, written.comparison),
     ]
     blocks.append(_heading(pages, "Findings"))
     if study.rows:
