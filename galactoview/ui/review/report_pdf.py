@@ -51,6 +51,8 @@ from PySide6.QtGui import (
     QPainter,
     QPdfWriter,
     QPen,
+    QTextLayout,
+    QTextOption,
 )
 
 from galactoview import files
@@ -213,16 +215,40 @@ class _Pages:
         self.painter.setFont(font)
         return font
 
-    def text(self, rect: QRectF, text: str, flags: int = 0) -> None:
-        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
-        self.painter.drawText(rect, int(align) | int(Qt.TextFlag.TextWordWrap) | flags, text)
+    @staticmethod
+    def _option(anywhere: bool = True) -> QTextOption:
+        """Wrap at word boundaries, and (``anywhere``) in a word wider than the line."""
+        option = QTextOption(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        option.setWrapMode(
+            QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere
+            if anywhere
+            else QTextOption.WrapMode.WordWrap
+        )
+        return option
+
+    def text(self, rect: QRectF, text: str, *, anywhere: bool = True) -> None:
+        """Draw ``text`` in ``rect``, wrapped (long words broken unless not ``anywhere``)."""
+        self.painter.drawText(rect, text, self._option(anywhere))
 
     def text_height(self, width: float, text: str) -> float:
-        metrics = QFontMetricsF(self.painter.font(), self.writer)
-        rect = metrics.boundingRect(
-            QRectF(0, 0, width, 1e6), int(Qt.TextFlag.TextWordWrap), text or " "
-        )
-        return rect.height()
+        """Return the height of ``text`` wrapped as :meth:`text` wraps it to ``width``."""
+        font = self.painter.font()
+        leading = QFontMetricsF(font, self.writer).leading()
+        height = 0.0
+        lines = 0
+        for paragraph in (text or " ").split("\n"):
+            layout = QTextLayout(paragraph or " ", font, self.writer)
+            layout.setTextOption(self._option())
+            layout.beginLayout()
+            while True:
+                line = layout.createLine()
+                if not line.isValid():
+                    break
+                line.setLineWidth(width)
+                height += line.height()
+                lines += 1
+            layout.endLayout()
+        return height + max(0, lines - 1) * leading
 
 
 def unrendered_line(record: ImageRecord, error: BaseException) -> str:
@@ -885,7 +911,9 @@ def _footer(
         f"Page {number}/{total}   Reader: {observer}   Report date: "
         f"{content.report_date.isoformat()}   SR: {uid}\n{content.disclaimer}"
     )
-    pages.text(QRectF(0, pages.footer_top + pages.px(1), pages.width, pages.px(9)), text)
+    pages.text(
+        QRectF(0, pages.footer_top + pages.px(1), pages.width, pages.px(9)), text, anywhere=False
+    )
     draft = study.written.watermark if study is not None else ""
     if draft:  # said in words too: the diagonal watermark is a picture to a text reader
         pages.font(7.5, bold=True)

@@ -6,6 +6,7 @@ import datetime as dt
 import shutil
 import subprocess
 import unicodedata
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -129,3 +130,18 @@ def test_the_window_prints_what_the_command_prints(
     assert "BI-RADS 4A: Low suspicion" in summary
     assert "Impression: Intraductal filling defect at 7 o'clock" in summary
     assert "Recommendation: Duct excision (microdochectomy); Ultrasound-guided biopsy" in summary
+
+
+def test_a_word_longer_than_the_line_is_broken_not_clipped(
+    qtbot: QtBot, signed: Path, tmp_path: Path
+) -> None:
+    _pdftotext()
+    loaded = load_report([signed], DATE)
+    (study,) = loaded.content.studies
+    impression = "Filling defect, see " + "X" * 160
+    long = replace(study, written=replace(study.written, impression=impression))
+    content = replace(loaded.content, studies=(long,))
+    raw = _write(LoadedReport(content, loaded.records, loaded.problems), tmp_path / "long.pdf")
+    # Lines joined: every X is on the page (a clipped line loses those past the edge).
+    assert "X" * 160 in raw.replace(" ", "")
+    assert "Filling defect, see" in raw
