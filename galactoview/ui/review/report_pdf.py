@@ -49,10 +49,12 @@ from PySide6.QtGui import (
     QPageLayout,
     QPageSize,
     QPainter,
+    QPainterPath,
     QPdfWriter,
     QPen,
     QTextLayout,
     QTextOption,
+    QTransform,
 )
 
 from galactoview import files
@@ -82,6 +84,7 @@ __all__ = [
     "marked_image",
     "offscreen_application",
     "unrendered_line",
+    "watermark_path",
     "write_key_images_png",
     "write_report_pdf",
 ]
@@ -758,24 +761,54 @@ def _on_paper(mark: PictogramMark) -> QColor:
     return _colour(mark.colour_key, on_paper=True)
 
 
-def _watermark(pages: _Pages, text: str) -> None:
-    """Draw a light-grey diagonal watermark across the page (an unsigned report)."""
-    painter = pages.painter
-    painter.save()
-    painter.translate(pages.width / 2.0, pages.height / 2.0)
-    painter.rotate(-40.0)
+#: Share of the page's width and height the diagonal watermark may span.
+_WATERMARK_SPAN: Final = 0.86
+
+
+def watermark_path(text: str, width: float, height: float) -> QPainterPath:
+    """Return the diagonal watermark of a ``width`` × ``height`` page as a filled outline.
+
+    The text is turned into glyph outlines (QPainterPath.addText), so it is no text a
+    PDF reader extracts (the footer says the same words as text), rotated along the
+    page's rising diagonal and scaled so that its bounding box stays inside the page.
+
+    Parameters
+    ----------
+    text
+        ``"DRAFT — not signed"`` and the like.
+    width, height
+        The page's printable area, in its coordinates (origin top left).
+
+    Returns
+    -------
+    QPainterPath
+        The outline in page coordinates, centred on the page.
+    """
     font = QFont("DejaVu Sans")
-    font.setPointSizeF(50)
+    font.setPointSizeF(48)
     font.setBold(True)
-    painter.setFont(font)
-    painter.setPen(QColor(150, 150, 150, 85))
-    span = pages.width * 1.3
-    painter.drawText(
-        QRectF(-span / 2.0, -pages.px(15), span, pages.px(30)),
-        int(Qt.AlignmentFlag.AlignCenter),
-        text,
+    glyphs = QPainterPath()
+    glyphs.addText(0.0, 0.0, font, text)
+    box = glyphs.boundingRect()
+    angle = math.atan2(height, width)
+    cos, sin = math.cos(angle), math.sin(angle)
+    scale = _WATERMARK_SPAN * min(
+        width / (box.width() * cos + box.height() * sin),
+        height / (box.width() * sin + box.height() * cos),
     )
-    painter.restore()
+    transform = QTransform()
+    transform.translate(width / 2.0, height / 2.0)
+    transform.rotate(-math.degrees(angle))
+    transform.scale(scale, scale)
+    transform.translate(-box.center().x(), -box.center().y())
+    return transform.map(glyphs)
+
+
+def _watermark(pages: _Pages, text: str) -> None:
+    """Fill a light-grey diagonal watermark across the page (an unsigned report)."""
+    pages.painter.fillPath(
+        watermark_path(text, pages.width, pages.height), QColor(150, 150, 150, 85)
+    )
 
 
 #: Close-ups under the key image on its page, and on each continuation page.

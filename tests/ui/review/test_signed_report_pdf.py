@@ -17,7 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from galactoview import cli
 from galactoview.report.content import LoadedReport, load_report
-from galactoview.ui.review.report_pdf import write_report_pdf
+from galactoview.ui.review.report_pdf import watermark_path, write_report_pdf
 from tests.report.signed_sample import SIGNER, signed_ductogram
 from tests.ui.conftest import OpenWindow
 from tests.ui.shell.test_workstation import settle
@@ -98,6 +98,13 @@ def test_an_unsigned_report_is_marked_draft(qtbot: QtBot, signed: Path, tmp_path
     assert text.count("DRAFT — not signed") == pages  # said on every page
     assert "NOT SIGNED — this report is a DRAFT" in text
     assert "Electronically signed" not in text
+    # The diagonal watermark is a picture, not text: no stray letters of it in the text
+    # (the findings table's cells are read whole), and "DRAFT" comes from the footer.
+    raw = subprocess.run(
+        [_pdftotext(), str(tmp_path / "draft.pdf"), "-"], capture_output=True, text=True
+    ).stdout
+    stray = [line for line in raw.splitlines() if line.strip() in set("DRAFTnotsigd") | {"ig"}]
+    assert stray == []
     _write(load_report([signed], DATE), tmp_path / "signed.pdf")
     # The surgeon's page is the same but for the diagonal watermark across it.
     draft_grey = _grey(tmp_path / "draft.pdf", 2, tmp_path)
@@ -145,3 +152,14 @@ def test_a_word_longer_than_the_line_is_broken_not_clipped(
     # Lines joined: every X is on the page (a clipped line loses those past the edge).
     assert "X" * 160 in raw.replace(" ", "")
     assert "Filling defect, see" in raw
+
+
+@pytest.mark.parametrize("text", ["DRAFT — not signed", "DRAFT — addendum not signed"])
+def test_the_watermark_lies_inside_the_page_along_its_diagonal(qtbot: QtBot, text: str) -> None:
+    width, height = 2197.0, 3225.0  # A4 less 12 mm margins at 300 dpi
+    box = watermark_path(text, width, height).boundingRect()
+    assert box.left() > 0 and box.top() > 0
+    assert box.right() < width and box.bottom() < height
+    assert box.width() > 0.7 * width and box.height() > 0.7 * height  # large: across the page
+    assert abs(box.center().x() - width / 2) < 0.02 * width  # centred on the page
+    assert abs(box.center().y() - height / 2) < 0.02 * height
