@@ -33,6 +33,7 @@ from galactoview.dicom.person_name import format_person_name
 from galactoview.sr.signing import Signature
 
 __all__ = [
+    "INVALID_SIGNATURE",
     "NOT_GIVEN",
     "AddendumBlock",
     "SignatureBlock",
@@ -45,6 +46,11 @@ __all__ = [
 
 #: What a section the reader has not written says.
 NOT_GIVEN: Final = "not given"
+#: What a revision marked VERIFIED without a Verifying Observer Sequence prints: a
+#: signature names who signed (PS3.3 C.17.2, Table C.17-2, Type 1C when VERIFIED).
+INVALID_SIGNATURE: Final = (
+    "Marked VERIFIED but names no verifying observer (PS3.3 C.17.2): not a valid signature"
+)
 
 _VIEWS: Final = {
     ReportedView.CRANIO_CAUDAL: "CC",
@@ -129,9 +135,14 @@ class WrittenReport:
     recommendations
         One line per recommendation; ``(NOT_GIVEN,)`` when none.
     signature
-        The signature of the revision printed; ``None``: a draft (not signed).
+        The signature of the revision printed; ``None``: a draft (not signed), or a
+        revision marked VERIFIED that names no verifying observer.
     addendum
         The addendum this revision carries, if any.
+    invalid_signature
+        :data:`INVALID_SIGNATURE` when the revision is marked VERIFIED but names no
+        verifying observer (printed as not validly signed, with the draft watermark);
+        else ``""``.
     """
 
     indication: str
@@ -145,6 +156,7 @@ class WrittenReport:
     free_text: str
     signature: SignatureBlock | None
     addendum: AddendumBlock | None
+    invalid_signature: str = ""
 
     @property
     def signed(self) -> bool:
@@ -154,6 +166,8 @@ class WrittenReport:
     @property
     def state(self) -> str:
         """One line for the review: signed by whom, or draft."""
+        if self.invalid_signature:
+            return self.invalid_signature
         if self.addendum is not None:
             if self.signature is None:
                 return "Signed report with an addendum that is NOT SIGNED (draft)"
@@ -168,6 +182,13 @@ class WrittenReport:
         if self.signature is not None:
             return ""
         return "DRAFT — addendum not signed" if self.addendum is not None else "DRAFT — not signed"
+
+    @property
+    def footer_state(self) -> str:
+        """What every page's footer says of the signature; ``""`` when validly signed."""
+        if self.invalid_signature:
+            return "DRAFT — not a valid signature: no verifying observer"
+        return self.watermark
 
 
 def signature_block(signature: Signature) -> SignatureBlock:
@@ -257,7 +278,8 @@ def written_report(report: ClinicalReport, signature: Signature | None) -> Writt
     if report.recommendation_text.strip():
         recommendations.append(report.recommendation_text.strip())
     orifice = report.technique.orifice
-    block = None if signature is None else signature_block(signature)
+    invalid = signature is not None and not signature.observer_name.strip("^ ")
+    block = None if signature is None or invalid else signature_block(signature)
     addendum = None
     if report.addendum is not None:
         addendum = AddendumBlock(
@@ -275,4 +297,5 @@ def written_report(report: ClinicalReport, signature: Signature | None) -> Writt
         free_text=report.free_text.strip(),
         signature=block,
         addendum=addendum,
+        invalid_signature=INVALID_SIGNATURE if invalid else "",
     )

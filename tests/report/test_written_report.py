@@ -35,8 +35,15 @@ from galactoview.report.content import (
     load_report,
     short_size,
 )
-from galactoview.report.written import NOT_GIVEN, assessment_text, technique_lines, written_report
+from galactoview.report.written import (
+    INVALID_SIGNATURE,
+    NOT_GIVEN,
+    assessment_text,
+    technique_lines,
+    written_report,
+)
 from galactoview.sr.persistence import open_annotations
+from galactoview.sr.signing import Signature
 from tests.report.signed_sample import REPORT, SIGNATURE, SIGNER, signed_ductogram
 
 DATE = dt.date(2026, 12, 4)
@@ -124,6 +131,17 @@ def test_written_texts() -> None:
     assert technique_lines(Technique(orifice=NippleOrifice(None)))[0] == (
         "Cannulated duct: central orifice of the nipple"
     )
+
+
+def test_verified_without_an_observer_is_not_a_signature() -> None:
+    unnamed = written_report(REPORT, Signature("", "", None))
+    assert unnamed.signature is None
+    assert unnamed.invalid_signature == INVALID_SIGNATURE
+    assert unnamed.state == INVALID_SIGNATURE
+    assert unnamed.watermark == "DRAFT — not signed"
+    assert unnamed.footer_state == "DRAFT — not a valid signature: no verifying observer"
+    signed = written_report(REPORT, SIGNATURE)
+    assert (signed.invalid_signature, signed.footer_state) == ("", "")
 
 
 def test_an_addendum_names_the_signed_revision_and_whether_it_is_signed() -> None:

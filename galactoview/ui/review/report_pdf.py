@@ -528,6 +528,10 @@ def _signature(pages: _Pages, study: StudyReport) -> _Block:
         text = written.signature.text
         detail = f"SR revision {study.sr_sop_instance_uid} (Verification Flag VERIFIED)"
         ink = QColor(0, 0, 0)
+    elif written.invalid_signature:
+        text = written.invalid_signature
+        detail = "Not valid for clinical use until the reader signs it."
+        ink = QColor(150, 0, 0)
     else:
         text = "NOT SIGNED — this report is a DRAFT"
         detail = "Not valid for clinical use until the reader signs it."
@@ -947,7 +951,7 @@ def _footer(
     pages.text(
         QRectF(0, pages.footer_top + pages.px(1), pages.width, pages.px(9)), text, anywhere=False
     )
-    draft = study.written.watermark if study is not None else ""
+    draft = study.written.footer_state if study is not None else ""
     if draft:  # said in words too: the diagonal watermark is a picture to a text reader
         pages.font(7.5, bold=True)
         painter.setPen(QColor(150, 0, 0))

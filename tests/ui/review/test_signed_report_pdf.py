@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 import shutil
 import subprocess
 import unicodedata
@@ -17,6 +18,7 @@ from pytestqt.qtbot import QtBot
 
 from galactoview import cli
 from galactoview.report.content import LoadedReport, load_report
+from galactoview.report.written import INVALID_SIGNATURE
 from galactoview.ui.review.report_pdf import watermark_path, write_report_pdf
 from tests.report.signed_sample import SIGNER, signed_ductogram
 from tests.ui.conftest import OpenWindow
@@ -163,3 +165,24 @@ def test_the_watermark_lies_inside_the_page_along_its_diagonal(qtbot: QtBot, tex
     assert box.width() > 0.7 * width and box.height() > 0.7 * height  # large: across the page
     assert abs(box.center().x() - width / 2) < 0.02 * width  # centred on the page
     assert abs(box.center().y() - height / 2) < 0.02 * height
+
+
+def test_verified_without_a_verifying_observer_is_no_valid_signature(
+    qtbot: QtBot, tmp_path: Path
+) -> None:
+    _pdftotext()
+    folder = signed_ductogram(tmp_path)
+    (sidecar,) = folder.glob("*.sr.json")
+    stored = json.loads(sidecar.read_text(encoding="utf-8"))
+    del stored["0040A073"]  # Verifying Observer Sequence; the flag stays VERIFIED
+    assert stored["0040A493"]["Value"] == ["VERIFIED"]
+    sidecar.write_text(json.dumps(stored), encoding="utf-8")
+    loaded = load_report([folder], DATE)
+    (study,) = loaded.content.studies
+    assert study.written.signature is None
+    pages = write_report_pdf(loaded.content, loaded.records, tmp_path / "unnamed.pdf")
+    text = _text(tmp_path / "unnamed.pdf")
+    assert "unnamed reader" not in text and "Electronically signed" not in text
+    assert INVALID_SIGNATURE in text  # page 1's signature block
+    assert text.count("DRAFT — not a valid signature: no verifying observer") == pages
+    assert _grey(tmp_path / "unnamed.pdf", 2, tmp_path) > 1.0  # the draft watermark
