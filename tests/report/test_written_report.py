@@ -180,7 +180,10 @@ def test_load_report_carries_the_report_signature_and_duct_paths(signed_folder: 
     fd1, cy1, de1 = (paths[k].length_mm for k in ("FD-1", "CY-1", "DE-1"))
     assert de1 is not None and 40.0 < de1 < 45.0
     assert fd1 is not None and cy1 is not None and de1 < fd1 < cy1
-    assert paths["FD-1"].text.startswith("FD-1: along DS-1 → DS-2, 55 mm of duct from the orifice")
+    assert paths["FD-1"].text == (
+        "FD-1: 55 mm along the traced duct DS-1 → DS-2 on the L CC #3 "
+        "(projected, not corrected for depth)"
+    )
     assert [view.view_label for view in study.duct_views] == ["L CC #3", "L ML #4"]
     assert {lesion.short_id for lesion in study.duct_views[0].lesions} == {"FD-1", "CY-1", "DE-1"}
 

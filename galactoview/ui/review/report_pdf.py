@@ -17,7 +17,8 @@ One document, two audiences, per study:
    the nipple to the chest wall; the nipple diagram with the cannulated orifice; per
    image with traced ducts (up to two) a schematic of the traced segments, the nipple and
    the lesions as the image hangs (to scale, 1 cm bar); one line per lesion (where, and
-   the duct path from the orifice: ``FD-1: along DS-1 → DS-3, 42 mm of duct``).
+   the duct path from the orifice: ``FD-1: 42 mm along the traced duct DS-1 → DS-3 on
+   the L CC #3 (projected, not corrected for depth; …)``).
 3. A page per key image (:mod:`galactoview.ui.review.key_images`: rendered with the
    file's default window, PS3.3 C.11.2, hung with the hanging flips, the marks — SCOORD,
    PS3.3 C.18.6.1.2 — burned in, orientation letters, scale bar, labels placed without
@@ -657,7 +658,7 @@ def _lesion_lines(study: StudyReport) -> list[str]:
             lines.append(f"{row.short_id} {what}: {row.reason}")
         path = paths.get(row.short_id)
         if path is not None:
-            lines.append(f"      duct: {path.text}")
+            lines.append(f"      duct: {path.describe(row.distance if row.located else '')}")
     return lines
 
 

@@ -70,7 +70,12 @@ def test_the_signed_report_holds_what_the_referrer_and_the_surgeon_need(
     assert "BI-RADS 4A: Low suspicion" in text
     assert "Duct excision (microdochectomy)" in text
     assert f"Electronically signed by {SIGNER}, Brustzentrum Süd, 2026-12-04 18:30" in text
-    assert "FD-1: along DS-1 → DS-2, 55 mm of duct from the orifice" in text
+    # The duct length is the projected one, said so beside the 3-D distance it differs from.
+    assert (
+        "FD-1: 55 mm along the traced duct DS-1 → DS-2 on the L CC #3 (projected, not "
+        "corrected for depth; the 3-D distance from the nipple is 5.8 cm)"
+    ) in text
+    assert "mm of duct from the orifice" not in text
     assert "1 Sizes measured at 0.0925 mm per pixel" in text  # NFKC: ¹ is 1
     assert "DRAFT" not in text
 
