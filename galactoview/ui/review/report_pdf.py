@@ -62,7 +62,7 @@ from galactoview import files
 from galactoview.annotations.model import FindingType
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
-from galactoview.reading.hanging import placement
+from galactoview.reading.hanging import EdgeLetters, edge_letters, placement
 from galactoview.report.content import (
     DISCLAIMER,
     TABLE_COLUMNS,
@@ -694,8 +694,10 @@ def _surgeon_page(pages: _Pages, study: StudyReport, records: dict[str, ImageRec
             record = records.get(view.sop_instance_uid)
             flip = (False, False, 0.0, 0.0)
             spacing: float | None = None
+            letters: EdgeLetters | None = None
             if record is not None:
                 hanging, _ = placement(record)
+                letters = edge_letters(record.patient_orientation, hanging)
                 flip = (
                     hanging.horizontal,
                     hanging.vertical,
@@ -712,6 +714,7 @@ def _surgeon_page(pages: _Pages, study: StudyReport, records: dict[str, ImageRec
                 flip=flip,
                 mm_per_pixel=spacing,
                 colour=lambda key: _colour(key, on_paper=True),
+                letters=letters,
             )
     else:
         pages.font(_BODY_PT)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from galactoview import cli
+from galactoview.reading.hanging import edge_letters, placement
 from galactoview.report.content import LoadedReport, load_report
 from galactoview.report.written import INVALID_SIGNATURE
 from galactoview.ui.review.report_pdf import watermark_path, write_report_pdf
@@ -110,7 +111,8 @@ def test_an_unsigned_report_is_marked_draft(qtbot: QtBot, signed: Path, tmp_path
     raw = subprocess.run(
         [_pdftotext(), str(tmp_path / "draft.pdf"), "-"], capture_output=True, text=True
     ).stdout
-    stray = [line for line in raw.splitlines() if line.strip() in set("DRAFTnotsigd") | {"ig"}]
+    # (A, F and R are also the traced-duct panels' direction letters, so not sought.)
+    stray = [line for line in raw.splitlines() if line.strip() in set("DTnotsigd") | {"ig"}]
     assert stray == []
     _write(load_report([signed], DATE), tmp_path / "signed.pdf")
     # The surgeon's page is the same but for the diagonal watermark across it.
@@ -191,3 +193,26 @@ def test_verified_without_a_verifying_observer_is_no_valid_signature(
     assert INVALID_SIGNATURE in text  # page 1's signature block
     assert text.count("DRAFT — not a valid signature: no verifying observer") == pages
     assert _grey(tmp_path / "unnamed.pdf", 2, tmp_path) > 1.0  # the draft watermark
+
+
+def test_the_traced_duct_panels_have_the_key_images_direction_letters(
+    qtbot: QtBot, signed: Path, tmp_path: Path
+) -> None:
+    loaded = load_report([signed], DATE)
+    write_report_pdf(loaded.content, loaded.records, tmp_path / "letters.pdf")
+    raw = subprocess.run(
+        [_pdftotext(), "-f", "2", "-l", "2", str(tmp_path / "letters.pdf"), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    single = [line.strip() for line in raw.splitlines() if line.strip().isalpha()]
+    by_label = {r.instance_number: r for r in loaded.records}
+    expected: list[str] = []
+    for number in (3, 4):  # the L CC #3 and L ML #4 panels
+        record = by_label[number]
+        letters = edge_letters(record.patient_orientation, placement(record)[0])
+        assert letters is not None
+        expected += [letters.left, letters.right, letters.top, letters.bottom]
+    assert sorted(expected) == sorted(c for c in single if len(c) == 1)
+    assert set(expected) == set("LRAPHF")  # CC: L/R and A/P; ML: H/F and A/P
