@@ -184,11 +184,29 @@ class WrittenReport:
         return "DRAFT — addendum not signed" if self.addendum is not None else "DRAFT — not signed"
 
     @property
+    def amended(self) -> str:
+        """What page 1 says under its title of an addendum; ``""`` without one.
+
+        ``"AMENDED — this report has an addendum (below), not signed yet"``, or
+        ``"AMENDED — addendum signed by <name> on <date time> (below)"``.
+        """
+        if self.addendum is None:
+            return ""
+        if self.signature is None:
+            return "AMENDED — this report has an addendum (below), not signed yet"
+        by = f" by {self.signature.signer}" if self.signature.signer else ""
+        return f"AMENDED — addendum signed{by} on {self.signature.signed_at} (below)"
+
+    @property
     def footer_state(self) -> str:
-        """What every page's footer says of the signature; ``""`` when validly signed."""
+        """What every page's footer says of the signature and addendum (``""``: none)."""
         if self.invalid_signature:
-            return "DRAFT — not a valid signature: no verifying observer"
-        return self.watermark
+            state = "DRAFT — not a valid signature: no verifying observer"
+        else:
+            state = self.watermark
+        if self.addendum is None:
+            return state
+        return "with addendum" + (f" · {state}" if state else "")
 
 
 def signature_block(signature: Signature) -> SignatureBlock:

@@ -158,6 +158,13 @@ def test_an_addendum_names_the_signed_revision_and_whether_it_is_signed() -> Non
         f"Addendum (2026-12-04 18:30, {SIGNER}) to the report signed as SR revision 2.25.77"
     )
     assert signed.watermark == ""
+    # Said at the top of page 1 and in every footer.
+    assert signed.amended == f"AMENDED — addendum signed by {SIGNER} on 2026-12-04 18:30 (below)"
+    assert signed.footer_state == "with addendum"
+    assert draft.amended == "AMENDED — this report has an addendum (below), not signed yet"
+    assert draft.footer_state == "with addendum · DRAFT — addendum not signed"
+    plain = written_report(REPORT, SIGNATURE)
+    assert (plain.amended, plain.footer_state) == ("", "")
 
 
 @pytest.fixture(scope="module")

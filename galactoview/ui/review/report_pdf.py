@@ -455,7 +455,10 @@ def _report_header(pages: _Pages, study: StudyReport) -> _Block:
         f"Institution: {h.institution or '—'}    Reader: {study.observer}",
     ]
     text = "\n".join(lines)
+    amended = study.written.amended
     title_height = pages.px(9)
+    if amended:  # said at the top: the report below carries an addendum
+        title_height += _measure(pages, 10.5, True, pages.width, amended) + pages.px(1)
     body = _measure(pages, _BODY_PT, False, pages.width, text)
 
     def draw(y: float) -> None:
@@ -463,6 +466,11 @@ def _report_header(pages: _Pages, study: StudyReport) -> _Block:
         painter.setPen(QColor(0, 0, 0))
         pages.font(15, bold=True)
         pages.text(QRectF(0, y, pages.width, title_height), "Galactography (ductography) report")
+        if amended:
+            pages.font(10.5, bold=True)
+            painter.setPen(QColor(20, 40, 90) if study.written.signed else QColor(150, 0, 0))
+            pages.text(QRectF(0, y + pages.px(8), pages.width, title_height), amended)
+            painter.setPen(QColor(0, 0, 0))
         pages.font(_BODY_PT)
         pages.text(QRectF(0, y + title_height, pages.width, body + pages.px(1)), text)
         pages.font(8.5, bold=True)

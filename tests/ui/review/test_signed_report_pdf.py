@@ -17,11 +17,12 @@ from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
 from galactoview import cli
+from galactoview.annotations.report import Addendum
 from galactoview.reading.hanging import edge_letters, placement
 from galactoview.report.content import LoadedReport, load_report
-from galactoview.report.written import INVALID_SIGNATURE
+from galactoview.report.written import INVALID_SIGNATURE, written_report
 from galactoview.ui.review.report_pdf import watermark_path, write_report_pdf
-from tests.report.signed_sample import SIGNER, signed_ductogram
+from tests.report.signed_sample import REPORT, SIGNATURE, SIGNER, signed_ductogram
 from tests.ui.conftest import OpenWindow
 from tests.ui.shell.test_workstation import settle
 
@@ -216,3 +217,35 @@ def test_the_traced_duct_panels_have_the_key_images_direction_letters(
         expected += [letters.left, letters.right, letters.top, letters.bottom]
     assert sorted(expected) == sorted(c for c in single if len(c) == 1)
     assert set(expected) == set("LRAPHF")  # CC: L/R and A/P; ML: H/F and A/P
+
+
+@pytest.mark.parametrize("signed_addendum", [True, False])
+def test_an_amended_report_says_so_at_the_top_and_on_every_page(
+    qtbot: QtBot, signed: Path, tmp_path: Path, signed_addendum: bool
+) -> None:
+    _pdftotext()
+    loaded = load_report([signed], DATE)
+    (study,) = loaded.content.studies
+    report = replace(REPORT, addendum=Addendum("2.25.77", "Second defect at 2 o'clock."))
+    written = written_report(report, SIGNATURE if signed_addendum else None)
+    content = replace(loaded.content, studies=(replace(study, written=written),))
+    pdf = tmp_path / "amended.pdf"
+    pages = write_report_pdf(content, loaded.records, pdf)
+    first = _page_text(pdf, 1)
+    assert first.startswith(f"Galactography (ductography) report {written.amended}")
+    if signed_addendum:
+        assert f"AMENDED — addendum signed by {SIGNER} on 2026-12-04 18:30 (below)" in first
+    else:
+        assert "AMENDED — this report has an addendum (below), not signed yet" in first
+    assert "to the report signed as SR revision 2.25.77" in first
+    assert _text(pdf).count("with addendum") == pages
+
+
+def _page_text(pdf: Path, page: int) -> str:
+    raw = subprocess.run(
+        [_pdftotext(), "-f", str(page), "-l", str(page), str(pdf), "-"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return " ".join(unicodedata.normalize("NFKC", raw).split())
