@@ -965,10 +965,21 @@ def _footer(
     )
     draft = study.written.footer_state if study is not None else ""
     if draft:  # said in words too: the diagonal watermark is a picture to a text reader
+        # On the last line, right of the short disclaimer (the UID line above is long).
+        lines = _footer_lines(pages, text)
         pages.font(7.5, bold=True)
         painter.setPen(QColor(150, 0, 0))
         pages.painter.drawText(
-            QRectF(0, pages.footer_top + pages.px(4.2), pages.width, pages.px(4)),
-            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop),
+            QRectF(0, pages.footer_top + pages.px(1), pages.width, lines),
+            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom),
             draft,
         )
+
+
+def _footer_lines(pages: _Pages, text: str) -> float:
+    """Return the height of the footer's text as word-wrapped in it."""
+    pages.font(7.5)
+    metrics = QFontMetricsF(pages.painter.font(), pages.writer)
+    return metrics.boundingRect(
+        QRectF(0, 0, pages.width, 1e6), int(Qt.TextFlag.TextWordWrap), text
+    ).height()
