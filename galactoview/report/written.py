@@ -13,8 +13,9 @@ so the PDF's page 1, the review mode and the tests read the same words:
 * recommendations: the code meanings (CID 6028 and the private ductography follow-ups),
   then the reader's text;
 * the signature block ``"Electronically signed by <name>, <organisation>, <date time>"``,
-  or ``None`` for a draft; an addendum says which signed revision it amends and whether
-  it is signed itself.
+  or ``None`` for a draft (and for a revision marked VERIFIED that names no verifying
+  observer: :data:`INVALID_SIGNATURE`); an addendum says which signed revision it amends
+  and whether it is signed itself (:attr:`WrittenReport.amended`, under page 1's title).
 """
 
 from __future__ import annotations
