@@ -1,4 +1,10 @@
-"""``galactoview sr show SIDECAR_OR_SR|FOLDER [--json]``: the marks of a sidecar or an SR."""
+"""``galactoview sr show SIDECAR_OR_SR|FOLDER [--json]``: the marks of a sidecar or an SR.
+
+After the marks, the written report the revision holds: its state (signed by whom and
+when — Verification Flag VERIFIED, PS3.3 C.17.2 — or a draft; with an addendum), the
+BI-RADS® category, the recommendations and the cannulated duct's orifice, in the words
+of the PDF (:mod:`galactoview.report.written`); ``--json`` gives them as ``"report"``.
+"""
 
 from __future__ import annotations
 
@@ -7,11 +13,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from galactoview.annotations.report import ClinicalReport
 from galactoview.cli.common import fail, print_problems
 from galactoview.cli.sr_reading import UnreadableError, decode_sr
 from galactoview.dicom.loading import ImageRecord, scan
+from galactoview.report.written import NOT_GIVEN, written_report
+from galactoview.sr.signing import Signature
 
-__all__ = ["run"]
+__all__ = ["report_json", "report_lines", "run"]
 
 
 def run(source: Path, as_json: bool, images: Path | None, no_images: bool) -> int:
@@ -36,11 +45,66 @@ def run(source: Path, as_json: bool, images: Path | None, no_images: bool) -> in
         annotations = with_image_laterality(annotations, sides)
     if as_json:
         document = listing_json(annotations, labels, locations)
+        document["report"] = report_json(result.report, result.signature)
         print(json.dumps(document, indent=2, ensure_ascii=False))
     else:
         for line in listing_lines(annotations, labels, locations):
             print(line)
+        for line in report_lines(result.report, result.signature):
+            print(line)
     return 0
+
+
+def report_json(report: ClinicalReport | None, signature: Signature | None) -> dict[str, Any]:
+    """Return the written report's state, BI-RADS, recommendations and orifice as JSON.
+
+    ``state`` is ``"signed"`` (Verification Flag VERIFIED with a verifying observer),
+    ``"not validly signed"`` (VERIFIED naming no observer) or ``"draft"``; ``signed_by``,
+    ``organization`` and ``signed_at`` are ``null`` unless signed; ``addendum`` names
+    the signed revision it amends (``null`` without one).
+    """
+    written = written_report(report or ClinicalReport(), signature)
+    state = "signed" if written.signed else "draft"
+    if written.invalid_signature:
+        state = "not validly signed"
+    block = written.signature
+    addendum = written.addendum
+    return {
+        "written": report is not None,
+        "state": state,
+        "verification_flag": "UNVERIFIED" if signature is None else "VERIFIED",
+        "summary": written.state,
+        "signed_by": None if block is None else block.signer,
+        "organization": None if block is None else block.organization,
+        "signed_at": None if block is None else block.signed_at,
+        "addendum": (
+            None
+            if addendum is None
+            else {"amends_sop_instance_uid": addendum.amends_uid, "text": addendum.text}
+        ),
+        "bi_rads": None if report is None or report.assessment is None else report.assessment.value,
+        "assessment": written.assessment,
+        "recommendations": [r for r in written.recommendations if r != NOT_GIVEN],
+        "orifice": written.orifice or None,
+    }
+
+
+def report_lines(report: ClinicalReport | None, signature: Signature | None) -> list[str]:
+    """Return the written report's state, BI-RADS, recommendations and orifice as lines."""
+    if report is None and signature is None:
+        return ["Report: none written (DRAFT — not signed)"]
+    written = written_report(report or ClinicalReport(), signature)
+    state = written.state
+    if written.signed and written.addendum is None:
+        state += " (Verification Flag VERIFIED)"
+    if written.addendum is not None:
+        state += f"; with addendum to SR revision {written.addendum.amends_uid}"
+    return [
+        f"Report: {state}",
+        f"  Assessment: {written.assessment}",
+        f"  Recommendations: {'; '.join(written.recommendations)}",
+        f"  Cannulated orifice: {written.orifice or NOT_GIVEN}",
+    ]
 
 
 def _show_folder(folder: Path, as_json: bool, images: Path | None, no_images: bool) -> int:
@@ -84,12 +148,14 @@ def _show_folder(folder: Path, as_json: bool, images: Path | None, no_images: bo
         source, annotations, locations = marks.source, marks.annotations, marks.locations
         if as_json:
             document = listing_json(annotations, labels, locations)
-            documents.append({"sidecar": source, **document})
+            report = report_json(marks.report, marks.signature)
+            documents.append({"sidecar": source, **document, "report": report})
         else:
             if lines:
                 lines.append("")
             lines.append(f"Sidecar {source}")
             lines += listing_lines(annotations, labels, locations)
+            lines += report_lines(marks.report, marks.signature)
     if not (documents or lines):
         return fail(folder, f"no sidecar found for the {len(studies)} study(ies) in it")
     if as_json:

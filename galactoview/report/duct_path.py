@@ -80,15 +80,37 @@ class DuctPath:
 
     @property
     def text(self) -> str:
-        """``"FD-1: along DS-1 → DS-3, 42 mm of duct from the orifice (L CC #3)"``."""
+        """``"FD-1: 42 mm along the traced duct DS-1 → DS-3 on the L CC #3 (projected, …)"``."""
+        return self.describe()
+
+    def describe(self, distance: str = "") -> str:
+        """Return the path in words, saying the length is measured on one projection.
+
+        The duct length is measured on the image, along the traced duct: a projection,
+        not corrected for depth, so it may differ from the 3-D distance from the nipple.
+
+        Parameters
+        ----------
+        distance
+            The finding's 3-D distance from the nipple as printed (``"5.8 cm"``), said
+            beside the projected length; ``""`` leaves it out.
+
+        Returns
+        -------
+        str
+            ``"FD-1: 55 mm along the traced duct DS-1 → DS-2 on the L CC #3 (projected,
+            not corrected for depth; the 3-D distance from the nipple is 5.8 cm)"``.
+        """
         if not self.segments:
             return f"{self.short_id}: not on a traced duct ({self.view_label})"
-        length = (
-            f"{self.length_mm:.0f} mm of duct from the orifice"
-            if self.length_mm is not None
-            else "duct length unknown (uncalibrated)"
+        duct = f"the traced duct {' → '.join(self.segments)} on the {self.view_label}"
+        if self.length_mm is None:
+            return f"{self.short_id}: on {duct}, duct length unknown (uncalibrated)"
+        beside = f"; the 3-D distance from the nipple is {distance}" if distance else ""
+        return (
+            f"{self.short_id}: {self.length_mm:.0f} mm along {duct} "
+            f"(projected, not corrected for depth{beside})"
         )
-        return f"{self.short_id}: along {' → '.join(self.segments)}, {length} ({self.view_label})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,8 +13,9 @@ so the PDF's page 1, the review mode and the tests read the same words:
 * recommendations: the code meanings (CID 6028 and the private ductography follow-ups),
   then the reader's text;
 * the signature block ``"Electronically signed by <name>, <organisation>, <date time>"``,
-  or ``None`` for a draft; an addendum says which signed revision it amends and whether
-  it is signed itself.
+  or ``None`` for a draft (and for a revision marked VERIFIED that names no verifying
+  observer: :data:`INVALID_SIGNATURE`); an addendum says which signed revision it amends
+  and whether it is signed itself (:attr:`WrittenReport.amended`, under page 1's title).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from galactoview.dicom.person_name import format_person_name
 from galactoview.sr.signing import Signature
 
 __all__ = [
+    "INVALID_SIGNATURE",
     "NOT_GIVEN",
     "AddendumBlock",
     "SignatureBlock",
@@ -45,6 +47,11 @@ __all__ = [
 
 #: What a section the reader has not written says.
 NOT_GIVEN: Final = "not given"
+#: What a revision marked VERIFIED without a Verifying Observer Sequence prints: a
+#: signature names who signed (PS3.3 C.17.2, Table C.17-2, Type 1C when VERIFIED).
+INVALID_SIGNATURE: Final = (
+    "Marked VERIFIED but names no verifying observer (PS3.3 C.17.2): not a valid signature"
+)
 
 _VIEWS: Final = {
     ReportedView.CRANIO_CAUDAL: "CC",
@@ -116,8 +123,8 @@ class WrittenReport:
     Attributes
     ----------
     indication, comparison, impression, free_text
-        One paragraph each; :data:`NOT_GIVEN` (free text and comparison: ``""``) when
-        the reader wrote none.
+        One paragraph each; :data:`NOT_GIVEN` (free text: ``""``) when the reader wrote
+        none.
     technique
         One line each: orifice, contrast, views, complications.
     orifice
@@ -129,9 +136,14 @@ class WrittenReport:
     recommendations
         One line per recommendation; ``(NOT_GIVEN,)`` when none.
     signature
-        The signature of the revision printed; ``None``: a draft (not signed).
+        The signature of the revision printed; ``None``: a draft (not signed), or a
+        revision marked VERIFIED that names no verifying observer.
     addendum
         The addendum this revision carries, if any.
+    invalid_signature
+        :data:`INVALID_SIGNATURE` when the revision is marked VERIFIED but names no
+        verifying observer (printed as not validly signed, with the draft watermark);
+        else ``""``.
     """
 
     indication: str
@@ -145,6 +157,7 @@ class WrittenReport:
     free_text: str
     signature: SignatureBlock | None
     addendum: AddendumBlock | None
+    invalid_signature: str = ""
 
     @property
     def signed(self) -> bool:
@@ -154,6 +167,8 @@ class WrittenReport:
     @property
     def state(self) -> str:
         """One line for the review: signed by whom, or draft."""
+        if self.invalid_signature:
+            return self.invalid_signature
         if self.addendum is not None:
             if self.signature is None:
                 return "Signed report with an addendum that is NOT SIGNED (draft)"
@@ -168,6 +183,31 @@ class WrittenReport:
         if self.signature is not None:
             return ""
         return "DRAFT — addendum not signed" if self.addendum is not None else "DRAFT — not signed"
+
+    @property
+    def amended(self) -> str:
+        """What page 1 says under its title of an addendum; ``""`` without one.
+
+        ``"AMENDED — this report has an addendum (below), not signed yet"``, or
+        ``"AMENDED — addendum signed by <name> on <date time> (below)"``.
+        """
+        if self.addendum is None:
+            return ""
+        if self.signature is None:
+            return "AMENDED — this report has an addendum (below), not signed yet"
+        by = f" by {self.signature.signer}" if self.signature.signer else ""
+        return f"AMENDED — addendum signed{by} on {self.signature.signed_at} (below)"
+
+    @property
+    def footer_state(self) -> str:
+        """What every page's footer says of the signature and addendum (``""``: none)."""
+        if self.invalid_signature:
+            state = "DRAFT — not a valid signature: no verifying observer"
+        else:
+            state = self.watermark
+        if self.addendum is None:
+            return state
+        return "with addendum" + (f" · {state}" if state else "")
 
 
 def signature_block(signature: Signature) -> SignatureBlock:
@@ -257,7 +297,8 @@ def written_report(report: ClinicalReport, signature: Signature | None) -> Writt
     if report.recommendation_text.strip():
         recommendations.append(report.recommendation_text.strip())
     orifice = report.technique.orifice
-    block = None if signature is None else signature_block(signature)
+    invalid = signature is not None and not signature.observer_name.strip("^ ")
+    block = None if signature is None or invalid else signature_block(signature)
     addendum = None
     if report.addendum is not None:
         addendum = AddendumBlock(
@@ -268,11 +309,12 @@ def written_report(report: ClinicalReport, signature: Signature | None) -> Writt
         technique=technique_lines(report.technique),
         orifice="" if orifice is None else str(orifice),
         orifice_hour=None if orifice is None else orifice.clock_hour,
-        comparison=report.comparison.strip(),
+        comparison=report.comparison.strip() or NOT_GIVEN,
         impression=report.impression.strip() or NOT_GIVEN,
         assessment=assessment_text(report.assessment),
         recommendations=tuple(recommendations) or (NOT_GIVEN,),
         free_text=report.free_text.strip(),
         signature=block,
         addendum=addendum,
+        invalid_signature=INVALID_SIGNATURE if invalid else "",
     )

@@ -35,8 +35,15 @@ from galactoview.report.content import (
     load_report,
     short_size,
 )
-from galactoview.report.written import NOT_GIVEN, assessment_text, technique_lines, written_report
+from galactoview.report.written import (
+    INVALID_SIGNATURE,
+    NOT_GIVEN,
+    assessment_text,
+    technique_lines,
+    written_report,
+)
 from galactoview.sr.persistence import open_annotations
+from galactoview.sr.signing import Signature
 from tests.report.signed_sample import REPORT, SIGNATURE, SIGNER, signed_ductogram
 
 DATE = dt.date(2026, 12, 4)
@@ -118,11 +125,23 @@ def test_written_texts() -> None:
     assert draft.watermark == "DRAFT — not signed"
     assert draft.state == "DRAFT — not signed"
     assert draft.impression == NOT_GIVEN
+    assert draft.comparison == NOT_GIVEN  # as every other empty field, not "no prior compared"
     assert assessment_text(None) == "BI-RADS category not given"
     assert assessment_text(Assessment.CATEGORY_0).startswith("BI-RADS 0: Incomplete")
     assert technique_lines(Technique(orifice=NippleOrifice(None)))[0] == (
         "Cannulated duct: central orifice of the nipple"
     )
+
+
+def test_verified_without_an_observer_is_not_a_signature() -> None:
+    unnamed = written_report(REPORT, Signature("", "", None))
+    assert unnamed.signature is None
+    assert unnamed.invalid_signature == INVALID_SIGNATURE
+    assert unnamed.state == INVALID_SIGNATURE
+    assert unnamed.watermark == "DRAFT — not signed"
+    assert unnamed.footer_state == "DRAFT — not a valid signature: no verifying observer"
+    signed = written_report(REPORT, SIGNATURE)
+    assert (signed.invalid_signature, signed.footer_state) == ("", "")
 
 
 def test_an_addendum_names_the_signed_revision_and_whether_it_is_signed() -> None:
@@ -139,6 +158,13 @@ def test_an_addendum_names_the_signed_revision_and_whether_it_is_signed() -> Non
         f"Addendum (2026-12-04 18:30, {SIGNER}) to the report signed as SR revision 2.25.77"
     )
     assert signed.watermark == ""
+    # Said at the top of page 1 and in every footer.
+    assert signed.amended == f"AMENDED — addendum signed by {SIGNER} on 2026-12-04 18:30 (below)"
+    assert signed.footer_state == "with addendum"
+    assert draft.amended == "AMENDED — this report has an addendum (below), not signed yet"
+    assert draft.footer_state == "with addendum · DRAFT — addendum not signed"
+    plain = written_report(REPORT, SIGNATURE)
+    assert (plain.amended, plain.footer_state) == ("", "")
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +187,10 @@ def test_load_report_carries_the_report_signature_and_duct_paths(signed_folder: 
     fd1, cy1, de1 = (paths[k].length_mm for k in ("FD-1", "CY-1", "DE-1"))
     assert de1 is not None and 40.0 < de1 < 45.0
     assert fd1 is not None and cy1 is not None and de1 < fd1 < cy1
-    assert paths["FD-1"].text.startswith("FD-1: along DS-1 → DS-2, 55 mm of duct from the orifice")
+    assert paths["FD-1"].text == (
+        "FD-1: 55 mm along the traced duct DS-1 → DS-2 on the L CC #3 "
+        "(projected, not corrected for depth)"
+    )
     assert [view.view_label for view in study.duct_views] == ["L CC #3", "L ML #4"]
     assert {lesion.short_id for lesion in study.duct_views[0].lesions} == {"FD-1", "CY-1", "DE-1"}
 

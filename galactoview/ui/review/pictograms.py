@@ -31,6 +31,7 @@ from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 
 from galactoview.annotations.model import FindingType
 from galactoview.dicom.mammography import Laterality
+from galactoview.reading.hanging import EdgeLetters
 from galactoview.report.content import PictogramMark
 from galactoview.report.duct_path import DuctView
 from galactoview.ui.annotate.finding_palette import FINDING_COLOURS
@@ -428,6 +429,7 @@ def paint_duct_schematic(
     flip: tuple[bool, bool, float, float] = (False, False, 0.0, 0.0),
     mm_per_pixel: float | None = None,
     colour: Callable[[str], QColor] | None = None,
+    letters: EdgeLetters | None = None,
 ) -> None:
     """Paint the traced ducts of one image with its nipple and lesions, as the image hangs.
 
@@ -446,6 +448,10 @@ def paint_duct_schematic(
         The image's pixel spacing; a 1 cm scale bar is drawn when given.
     colour
         A lesion's colour from its finding type (the code meaning).
+    letters
+        The patient direction letters of the hung image's edges
+        (:func:`galactoview.reading.hanging.edge_letters`, as on the key images),
+        printed at the middle of each edge; ``None`` (orientation unknown): none.
     """
     horizontal, vertical, columns, rows = flip
 
@@ -478,6 +484,8 @@ def paint_duct_schematic(
         return hung(point) * scale + offset
 
     taken: list[QRectF] = []
+    if letters is not None:
+        taken += _edge_letters(painter, body, letters, unit)
     anchors: list[tuple[QPointF, str]] = []
     for line in view.lines:
         placed = [place(p) for p in line.points]
@@ -533,6 +541,25 @@ def paint_duct_schematic(
             "1 cm",
         )
     painter.restore()
+
+
+def _edge_letters(
+    painter: QPainter, body: QRectF, letters: EdgeLetters, unit: float
+) -> list[QRectF]:
+    """Print the direction letters inside the middle of each edge; return their boxes."""
+    _font(painter, unit * 3.6, bold=True, min_points=8.0)
+    painter.setPen(_INK)
+    size = unit * 7.0
+    middle = body.center()
+    boxes = (
+        (QRectF(body.left(), middle.y() - size / 2, size, size), letters.left),
+        (QRectF(body.right() - size, middle.y() - size / 2, size, size), letters.right),
+        (QRectF(middle.x() - size / 2, body.top(), size, size), letters.top),
+        (QRectF(middle.x() - size / 2, body.bottom() - size, size, size), letters.bottom),
+    )
+    for box, letter in boxes:
+        painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), letter)
+    return [box for box, _ in boxes]
 
 
 def _halfway(points: Sequence[QPointF]) -> QPointF:

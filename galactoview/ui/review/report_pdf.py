@@ -17,7 +17,8 @@ One document, two audiences, per study:
    the nipple to the chest wall; the nipple diagram with the cannulated orifice; per
    image with traced ducts (up to two) a schematic of the traced segments, the nipple and
    the lesions as the image hangs (to scale, 1 cm bar); one line per lesion (where, and
-   the duct path from the orifice: ``FD-1: along DS-1 → DS-3, 42 mm of duct``).
+   the duct path from the orifice: ``FD-1: 42 mm along the traced duct DS-1 → DS-3 on
+   the L CC #3 (projected, not corrected for depth; …)``).
 3. A page per key image (:mod:`galactoview.ui.review.key_images`: rendered with the
    file's default window, PS3.3 C.11.2, hung with the hanging flips, the marks — SCOORD,
    PS3.3 C.18.6.1.2 — burned in, orientation letters, scale bar, labels placed without
@@ -49,15 +50,19 @@ from PySide6.QtGui import (
     QPageLayout,
     QPageSize,
     QPainter,
+    QPainterPath,
     QPdfWriter,
     QPen,
+    QTextLayout,
+    QTextOption,
+    QTransform,
 )
 
 from galactoview import files
 from galactoview.annotations.model import FindingType
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Laterality
-from galactoview.reading.hanging import placement
+from galactoview.reading.hanging import EdgeLetters, edge_letters, placement
 from galactoview.report.content import (
     DISCLAIMER,
     TABLE_COLUMNS,
@@ -80,6 +85,7 @@ __all__ = [
     "marked_image",
     "offscreen_application",
     "unrendered_line",
+    "watermark_path",
     "write_key_images_png",
     "write_report_pdf",
 ]
@@ -213,16 +219,40 @@ class _Pages:
         self.painter.setFont(font)
         return font
 
-    def text(self, rect: QRectF, text: str, flags: int = 0) -> None:
-        align = Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop
-        self.painter.drawText(rect, int(align) | int(Qt.TextFlag.TextWordWrap) | flags, text)
+    @staticmethod
+    def _option(anywhere: bool = True) -> QTextOption:
+        """Wrap at word boundaries, and (``anywhere``) in a word wider than the line."""
+        option = QTextOption(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        option.setWrapMode(
+            QTextOption.WrapMode.WrapAtWordBoundaryOrAnywhere
+            if anywhere
+            else QTextOption.WrapMode.WordWrap
+        )
+        return option
+
+    def text(self, rect: QRectF, text: str, *, anywhere: bool = True) -> None:
+        """Draw ``text`` in ``rect``, wrapped (long words broken unless not ``anywhere``)."""
+        self.painter.drawText(rect, text, self._option(anywhere))
 
     def text_height(self, width: float, text: str) -> float:
-        metrics = QFontMetricsF(self.painter.font(), self.writer)
-        rect = metrics.boundingRect(
-            QRectF(0, 0, width, 1e6), int(Qt.TextFlag.TextWordWrap), text or " "
-        )
-        return rect.height()
+        """Return the height of ``text`` wrapped as :meth:`text` wraps it to ``width``."""
+        font = self.painter.font()
+        leading = QFontMetricsF(font, self.writer).leading()
+        height = 0.0
+        lines = 0
+        for paragraph in (text or " ").split("\n"):
+            layout = QTextLayout(paragraph or " ", font, self.writer)
+            layout.setTextOption(self._option())
+            layout.beginLayout()
+            while True:
+                line = layout.createLine()
+                if not line.isValid():
+                    break
+                line.setLineWidth(width)
+                height += line.height()
+                lines += 1
+            layout.endLayout()
+        return height + max(0, lines - 1) * leading
 
 
 def unrendered_line(record: ImageRecord, error: BaseException) -> str:
@@ -425,7 +455,10 @@ def _report_header(pages: _Pages, study: StudyReport) -> _Block:
         f"Institution: {h.institution or '—'}    Reader: {study.observer}",
     ]
     text = "\n".join(lines)
+    amended = study.written.amended
     title_height = pages.px(9)
+    if amended:  # said at the top: the report below carries an addendum
+        title_height += _measure(pages, 10.5, True, pages.width, amended) + pages.px(1)
     body = _measure(pages, _BODY_PT, False, pages.width, text)
 
     def draw(y: float) -> None:
@@ -433,6 +466,11 @@ def _report_header(pages: _Pages, study: StudyReport) -> _Block:
         painter.setPen(QColor(0, 0, 0))
         pages.font(15, bold=True)
         pages.text(QRectF(0, y, pages.width, title_height), "Galactography (ductography) report")
+        if amended:
+            pages.font(10.5, bold=True)
+            painter.setPen(QColor(20, 40, 90) if study.written.signed else QColor(150, 0, 0))
+            pages.text(QRectF(0, y + pages.px(8), pages.width, title_height), amended)
+            painter.setPen(QColor(0, 0, 0))
         pages.font(_BODY_PT)
         pages.text(QRectF(0, y + title_height, pages.width, body + pages.px(1)), text)
         pages.font(8.5, bold=True)
@@ -499,6 +537,10 @@ def _signature(pages: _Pages, study: StudyReport) -> _Block:
         text = written.signature.text
         detail = f"SR revision {study.sr_sop_instance_uid} (Verification Flag VERIFIED)"
         ink = QColor(0, 0, 0)
+    elif written.invalid_signature:
+        text = written.invalid_signature
+        detail = "Not valid for clinical use until the reader signs it."
+        ink = QColor(150, 0, 0)
     else:
         text = "NOT SIGNED — this report is a DRAFT"
         detail = "Not valid for clinical use until the reader signs it."
@@ -533,7 +575,7 @@ def _report_blocks(pages: _Pages, study: StudyReport) -> list[_Block]:
     blocks += [_paragraph(pages, line, after=0.4) for line in written.technique]
     blocks += [
         _heading(pages, "Comparison"),
-        _paragraph(pages, written.comparison or "No prior examination compared."),
+        _paragraph(pages, written.comparison),
     ]
     blocks.append(_heading(pages, "Findings"))
     if study.rows:
@@ -624,7 +666,7 @@ def _lesion_lines(study: StudyReport) -> list[str]:
             lines.append(f"{row.short_id} {what}: {row.reason}")
         path = paths.get(row.short_id)
         if path is not None:
-            lines.append(f"      duct: {path.text}")
+            lines.append(f"      duct: {path.describe(row.distance if row.located else '')}")
     return lines
 
 
@@ -660,8 +702,10 @@ def _surgeon_page(pages: _Pages, study: StudyReport, records: dict[str, ImageRec
             record = records.get(view.sop_instance_uid)
             flip = (False, False, 0.0, 0.0)
             spacing: float | None = None
+            letters: EdgeLetters | None = None
             if record is not None:
                 hanging, _ = placement(record)
+                letters = edge_letters(record.patient_orientation, hanging)
                 flip = (
                     hanging.horizontal,
                     hanging.vertical,
@@ -678,6 +722,7 @@ def _surgeon_page(pages: _Pages, study: StudyReport, records: dict[str, ImageRec
                 flip=flip,
                 mm_per_pixel=spacing,
                 colour=lambda key: _colour(key, on_paper=True),
+                letters=letters,
             )
     else:
         pages.font(_BODY_PT)
@@ -732,24 +777,54 @@ def _on_paper(mark: PictogramMark) -> QColor:
     return _colour(mark.colour_key, on_paper=True)
 
 
-def _watermark(pages: _Pages, text: str) -> None:
-    """Draw a light-grey diagonal watermark across the page (an unsigned report)."""
-    painter = pages.painter
-    painter.save()
-    painter.translate(pages.width / 2.0, pages.height / 2.0)
-    painter.rotate(-40.0)
+#: Share of the page's width and height the diagonal watermark may span.
+_WATERMARK_SPAN: Final = 0.86
+
+
+def watermark_path(text: str, width: float, height: float) -> QPainterPath:
+    """Return the diagonal watermark of a ``width`` × ``height`` page as a filled outline.
+
+    The text is turned into glyph outlines (QPainterPath.addText), so it is no text a
+    PDF reader extracts (the footer says the same words as text), rotated along the
+    page's rising diagonal and scaled so that its bounding box stays inside the page.
+
+    Parameters
+    ----------
+    text
+        ``"DRAFT — not signed"`` and the like.
+    width, height
+        The page's printable area, in its coordinates (origin top left).
+
+    Returns
+    -------
+    QPainterPath
+        The outline in page coordinates, centred on the page.
+    """
     font = QFont("DejaVu Sans")
-    font.setPointSizeF(50)
+    font.setPointSizeF(48)
     font.setBold(True)
-    painter.setFont(font)
-    painter.setPen(QColor(150, 150, 150, 85))
-    span = pages.width * 1.3
-    painter.drawText(
-        QRectF(-span / 2.0, -pages.px(15), span, pages.px(30)),
-        int(Qt.AlignmentFlag.AlignCenter),
-        text,
+    glyphs = QPainterPath()
+    glyphs.addText(0.0, 0.0, font, text)
+    box = glyphs.boundingRect()
+    angle = math.atan2(height, width)
+    cos, sin = math.cos(angle), math.sin(angle)
+    scale = _WATERMARK_SPAN * min(
+        width / (box.width() * cos + box.height() * sin),
+        height / (box.width() * sin + box.height() * cos),
     )
-    painter.restore()
+    transform = QTransform()
+    transform.translate(width / 2.0, height / 2.0)
+    transform.rotate(-math.degrees(angle))
+    transform.scale(scale, scale)
+    transform.translate(-box.center().x(), -box.center().y())
+    return transform.map(glyphs)
+
+
+def _watermark(pages: _Pages, text: str) -> None:
+    """Fill a light-grey diagonal watermark across the page (an unsigned report)."""
+    pages.painter.fillPath(
+        watermark_path(text, pages.width, pages.height), QColor(150, 150, 150, 85)
+    )
 
 
 #: Close-ups under the key image on its page, and on each continuation page.
@@ -885,13 +960,26 @@ def _footer(
         f"Page {number}/{total}   Reader: {observer}   Report date: "
         f"{content.report_date.isoformat()}   SR: {uid}\n{content.disclaimer}"
     )
-    pages.text(QRectF(0, pages.footer_top + pages.px(1), pages.width, pages.px(9)), text)
-    draft = study.written.watermark if study is not None else ""
+    pages.text(
+        QRectF(0, pages.footer_top + pages.px(1), pages.width, pages.px(9)), text, anywhere=False
+    )
+    draft = study.written.footer_state if study is not None else ""
     if draft:  # said in words too: the diagonal watermark is a picture to a text reader
+        # On the last line, right of the short disclaimer (the UID line above is long).
+        lines = _footer_lines(pages, text)
         pages.font(7.5, bold=True)
         painter.setPen(QColor(150, 0, 0))
         pages.painter.drawText(
-            QRectF(0, pages.footer_top + pages.px(4.2), pages.width, pages.px(4)),
-            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop),
+            QRectF(0, pages.footer_top + pages.px(1), pages.width, lines),
+            int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom),
             draft,
         )
+
+
+def _footer_lines(pages: _Pages, text: str) -> float:
+    """Return the height of the footer's text as word-wrapped in it."""
+    pages.font(7.5)
+    metrics = QFontMetricsF(pages.painter.font(), pages.writer)
+    return metrics.boundingRect(
+        QRectF(0, 0, pages.width, 1e6), int(Qt.TextFlag.TextWordWrap), text
+    ).height()
