@@ -611,7 +611,8 @@ def _row(
             impression,
             finding.note,
             False,
-            f"Not located: {reason}" if reason else NOT_LOCATED,
+            # The reader's reason, else exactly what the marks lack ("needs a CC region").
+            f"Not located: {reason}" if reason else (where.text[:1].upper() + where.text[1:]),
             tuple(f"{finding.short_id}: {p}" for p in (*where.problems, *described.size.flags)),
         )
     inexact = any(flag == _INEXACT_TEXT for flag in where.flags)

@@ -5,13 +5,14 @@ The model is :class:`galactoview.annotations.report.ClinicalReport` (stored in t
 (PS3.3 C.17.2, :func:`galactoview.sr.signing.read_signature`). Everything here is text,
 so the PDF's page 1, the review mode and the tests read the same words:
 
-* indication: the CID 6055 meaning, then the reader's text;
+* indication: its label (the words the window uses too, for a CID 6055 code), then the
+  reader's text;
 * technique: the cannulated duct's orifice on the nipple (``"2 o'clock"`` or
   ``"central"``), the contrast volume in mL, the views (CID 4014, abbreviated), the
   complications (CID 6062 / extravasation);
 * the BI-RADS® category with its meaning (CID 6027), ``"BI-RADS 4A: Low suspicion"``;
-* recommendations: the code meanings (CID 6028 and the private ductography follow-ups),
-  then the reader's text;
+* recommendations: their labels (the window's words, for CID 6028 codes and the private
+  ductography follow-ups), then the reader's text;
 * the signature block ``"Electronically signed by <name>, <organisation>, <date time>"``,
   or ``None`` for a draft (and for a revision marked VERIFIED that names no verifying
   observer: :data:`INVALID_SIGNATURE`); an addendum says which signed revision it amends
@@ -290,10 +291,10 @@ def written_report(report: ClinicalReport, signature: Signature | None) -> Writt
     WrittenReport
         The texts.
     """
-    indication = [str(report.indication.code.meaning)] if report.indication is not None else []
+    indication = [report.indication.label] if report.indication is not None else []
     if report.indication_text.strip():
         indication.append(report.indication_text.strip())
-    recommendations = [_sentence(str(r.code.meaning)) for r in report.recommendations]
+    recommendations = [r.label for r in report.recommendations]
     if report.recommendation_text.strip():
         recommendations.append(report.recommendation_text.strip())
     orifice = report.technique.orifice

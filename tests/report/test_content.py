@@ -15,7 +15,6 @@ from galactoview.dicom.mammography import Laterality
 from galactoview.paths import sample_dicom_dir
 from galactoview.report.content import (
     DISCLAIMER,
-    NOT_LOCATED,
     StudyReport,
     build_report,
     build_study_report,
@@ -91,7 +90,7 @@ def test_a_finding_on_one_view_says_why_it_is_not_located(
     study = build_study_report(replace(annotations, findings=(one_view,)), sample_records)
     (row,) = study.rows
     assert not row.located
-    assert row.reason == NOT_LOCATED
+    assert row.reason == "Not located: needs an ML or MLO region"  # exactly what is missing
     assert row.clock == "not located"
     assert row.distance == row.depth == "—"
     assert study.marks == ()
