@@ -68,6 +68,7 @@ __all__ = [
     "SQUARE_MILLIMETER",
     "TRACKING_IDENTIFIER",
     "TRACKING_UID",
+    "impression_text",
 ]
 
 #: Coding scheme designator for local concepts (PS3.16 section 8, "99" prefix).
@@ -99,6 +100,20 @@ IMPRESSIONS: Final[tuple[Code, ...]] = (
     CYST_OF_BREAST,
     FIBROCYSTIC_DISEASE,
 )
+
+
+def impression_text(code: Code) -> str:
+    """Return how an impression is shown: sentence case for the offered ones.
+
+    The code meanings of CID 6030/6031 are not written alike ("Intraductal papilloma",
+    "Multiple Intraductal Papillomas"); shown side by side they read as a mistake. The
+    SR keeps the standard meaning; another program's impression is shown as it wrote it.
+    """
+    meaning = str(code.meaning)
+    if code in IMPRESSIONS:
+        return meaning[:1].upper() + meaning[1:].lower()
+    return meaning
+
 
 # ------------------------------------------------------ sites and structure
 BREAST: Final = codes.SCT.Breast  # 76752008

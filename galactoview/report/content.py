@@ -594,7 +594,7 @@ def _row(
     described = describe_finding(finding, location, calibrations)
     where = described.location
     size = _size_cell(finding, footnotes)
-    impression = "" if finding.impression is None else str(finding.impression.meaning)
+    impression = "" if finding.impression is None else codes.impression_text(finding.impression)
     covered = {_MLO_TEXT, _INEXACT_TEXT}
     breast = None if location is None else location.breast
     if not where.located or breast is None:

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+from galactoview.annotations.codes import impression_text
 from galactoview.annotations.model import (
     AnnotationSet,
     DuctSegment,
@@ -152,7 +153,7 @@ def _finding_lines(
     if location:
         lines.append(f"{_INDENT}location: {_location_text(location, finding.laterality)}")
     if finding.impression is not None:
-        lines.append(f"{_INDENT}impression: {finding.impression.meaning}")
+        lines.append(f"{_INDENT}impression: {impression_text(finding.impression)}")
     if finding.note:
         lines.append(f"{_INDENT}note: {finding.note}")
     if finding.observer:

@@ -654,7 +654,7 @@ class FindingsDock(QDockWidget):
     ) -> None:
         calibrations = {uid: record.calibration for uid, record in self._records.items()}
         described = describe_finding(finding, location, calibrations)
-        impression = finding.impression.meaning if finding.impression is not None else ""
+        impression = codes.impression_text(finding.impression) if finding.impression else ""
         where = described.location
         item = QTreeWidgetItem(
             parent,
@@ -792,7 +792,7 @@ class FindingsDock(QDockWidget):
         if current is not None and current not in choices:
             choices.append(current)  # read from another program's SR: keep it selectable
         for code in choices:
-            self.impression_combo.addItem(code.meaning, code)
+            self.impression_combo.addItem(codes.impression_text(code), code)
         index = 0 if current is None else 1 + choices.index(current)
         self.impression_combo.setCurrentIndex(index)
         del blocker
@@ -891,7 +891,7 @@ class FindingsDock(QDockWidget):
         if _same_code(impression, finding.impression):
             return
         changed = dataclasses.replace(finding, impression=impression)
-        what = impression.meaning if impression is not None else "no impression"
+        what = codes.impression_text(impression) if impression is not None else "no impression"
         self._replace(changed, f"Set {finding.short_id} impression: {what}")
 
     def _commit_note(self) -> None:
