@@ -306,6 +306,8 @@ class MainWindow(QMainWindow):
         self.addToolBar(Qt.ToolBarArea.BottomToolBarArea, cine_bar)
         cine_bar.hide()
         self.addToolBarBreak(Qt.ToolBarArea.TopToolBarArea)
+        self.marking_toolbar = menus.build_marking_toolbar(self, self.named_actions)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.marking_toolbar)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.finding_palette)
 
     def show_pacs_panel(self) -> QDockWidget:

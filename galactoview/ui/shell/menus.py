@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Final
 
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QWidget
@@ -160,6 +161,35 @@ def build_tools_toolbar(
                 toolbar.addWidget(widget)
         action = actions[name]
         action.setIconText(short)  # short texts (the menus keep the full ones): fits 1280 px
+        toolbar.addAction(action)
+    return toolbar
+
+
+#: The marking tools on the marking toolbar, with their short names.
+MARKING_TOOLS: Final = (
+    ("annotate_select", "Select"),
+    ("annotate_point", "Point"),
+    ("annotate_ellipse", "Ellipse"),
+    ("annotate_circle", "Circle"),
+    ("annotate_polyline", "Outline"),
+    ("annotate_duct_trace", "Duct"),
+    ("annotate_nipple", "Nipple"),
+)
+
+
+def build_marking_toolbar(window: QMainWindow, actions: Mapping[str, QAction]) -> QToolBar:
+    """Make the marking toolbar: each marking tool with its key ("Point M", "Ellipse ⇧E").
+
+    The actions are the Annotate menu's (checkable, one checked: the tool in use), so the
+    toolbar, the menu and the keys stay one state.
+    """
+    toolbar = QToolBar("Marking Tools", window)
+    toolbar.setObjectName("MarkingToolBar")
+    toolbar.setMovable(False)
+    for name, short in MARKING_TOOLS:
+        action = actions[name]
+        key = action.shortcut().toString().replace("Shift+", "⇧")
+        action.setIconText(f"{short} {key}".strip())
         toolbar.addAction(action)
     return toolbar
 

@@ -203,3 +203,23 @@ def test_review_mode_disables_exactly_the_editing_rows(window: MainWindow) -> No
     editing = [row.name for row in ACTIONS if row.editing and row.name != "write_addendum"]
     assert all(window.named_actions[name].isEnabled() for name in editing)
     assert not window.named_actions["write_addendum"].isEnabled()  # a signed study only
+
+
+def test_the_marking_toolbar_shows_each_tool_with_its_key(window: MainWindow) -> None:
+    """Issue 15: marking was menu or keys only."""
+    toolbar = window.marking_toolbar
+    texts = [action.iconText() for action in toolbar.actions()]
+    assert texts == [
+        "Select V",
+        "Point M",
+        "Ellipse ⇧E",
+        "Circle ⇧O",
+        "Outline ⇧P",
+        "Duct D",
+        "Nipple N",
+    ]
+    ellipse = toolbar.actions()[2]
+    assert ellipse is window.named_actions["annotate_ellipse"]  # one state with the menu
+    ellipse.trigger()
+    assert window.annotation_tool is AnnotationTool.ELLIPSE
+    assert ellipse.isChecked() and not toolbar.actions()[1].isChecked()
