@@ -23,7 +23,7 @@ from typing import Final
 import numpy as np
 from numpy.typing import NDArray
 from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap, QWheelEvent
+from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
 from PySide6.QtWidgets import QLabel
 
 from galactoview.imaging.loupe import loupe_patch
@@ -240,6 +240,19 @@ class Magnifier(QObject):
 
     # --- interaction ------------------------------------------------------------------
 
+    def _follow_button(self, event: QEvent) -> None:
+        """Show the loupe where the left button goes down in MAGNIFY mode; hide on release."""
+        viewport = self._viewport
+        if viewport.mouse_mode is not MouseMode.MAGNIFY or not _is_left_button(event):
+            return
+        if event.type() is QEvent.Type.MouseButtonRelease:
+            self.hide()
+            return
+        assert isinstance(event, QMouseEvent)
+        scene = viewport.mapToScene(event.position().toPoint())
+        point = viewport.image_item.mapFromScene(scene)
+        self.show_at(float(point.x()), float(point.y()))
+
     def _on_tool_drag(self, drag: ToolDrag) -> None:
         """Follow a left-drag of the MAGNIFY mode: show on press and move, hide on release."""
         if drag.mode is not MouseMode.MAGNIFY:
@@ -250,7 +263,16 @@ class Magnifier(QObject):
             self.show_at(*drag.current)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt)
-        """Ctrl+wheel changes the zoom and Shift+wheel the size while the loupe is shown."""
+        """Show the loupe on the press itself, hide it on release; wheel changes it.
+
+        A drag only starts once the mouse has moved a few pixels (pyqtgraph), so the
+        loupe also follows the press and the release (issue 15: it appeared only after
+        the mouse moved). Ctrl+wheel changes the zoom and Shift+wheel the size while the
+        loupe is shown.
+        """
+        if event.type() in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonRelease):
+            self._follow_button(event)
+            return False
         if event.type() is not QEvent.Type.Wheel or not self.is_shown():
             return False
         assert isinstance(event, QWheelEvent)
@@ -268,6 +290,10 @@ class Magnifier(QObject):
             return False
         event.accept()
         return True
+
+
+def _is_left_button(event: QEvent) -> bool:
+    return isinstance(event, QMouseEvent) and event.button() is Qt.MouseButton.LeftButton
 
 
 def _clamp_size(value: float) -> int:
