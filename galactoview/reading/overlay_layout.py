@@ -40,6 +40,7 @@ from enum import Enum
 from typing import Final
 
 from galactoview.reading.corner_text import CornerLineKind
+from galactoview.reading.rect import Rect
 
 __all__ = [
     "CORNER_LINE_PRIORITY",
@@ -119,52 +120,6 @@ class Slot(Enum):
     def is_corner(self) -> bool:
         """Return whether the slot is a corner block (its items stack)."""
         return self in _CORNERS
-
-
-@dataclass(frozen=True, slots=True)
-class Rect:
-    """An axis-aligned rectangle in cell coordinates.
-
-    Attributes
-    ----------
-    left, top
-        The upper-left corner.
-    width, height
-        Non-negative size.
-    """
-
-    left: float
-    top: float
-    width: float
-    height: float
-
-    @property
-    def right(self) -> float:
-        """Return the x of the right edge."""
-        return self.left + self.width
-
-    @property
-    def bottom(self) -> float:
-        """Return the y of the bottom edge."""
-        return self.top + self.height
-
-    def intersects(self, other: Rect, gap: float = 0.0) -> bool:
-        """Return whether the rectangles overlap or come closer than `gap`.
-
-        Rectangles that only touch (``gap`` 0) do not intersect.
-        """
-        return (
-            self.left < other.right + gap
-            and other.left < self.right + gap
-            and self.top < other.bottom + gap
-            and other.top < self.bottom + gap
-        )
-
-    def inside(self, width: float, height: float) -> bool:
-        """Return whether the rectangle lies within a ``width`` x ``height`` cell."""
-        return (
-            self.left >= 0.0 and self.top >= 0.0 and self.right <= width and (self.bottom <= height)
-        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -22,9 +22,11 @@ All coordinates are image pixels: x to the right, y down.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
+
+from galactoview.reading.rect import Rect
 
 __all__ = [
     "LabelLayout",
@@ -42,108 +44,6 @@ _ANGLES_DEG: Final = (
 )
 #: Number of rings tried before the grid over the whole image.
 _RINGS: Final = 8
-
-
-@dataclass(frozen=True, slots=True)
-class Rect:
-    """An axis-aligned rectangle.
-
-    Attributes
-    ----------
-    left, top
-        The upper-left corner.
-    width, height
-        Non-negative size.
-    """
-
-    left: float
-    top: float
-    width: float
-    height: float
-
-    @property
-    def right(self) -> float:
-        """Return the x of the right edge."""
-        return self.left + self.width
-
-    @property
-    def bottom(self) -> float:
-        """Return the y of the bottom edge."""
-        return self.top + self.height
-
-    @property
-    def centre(self) -> tuple[float, float]:
-        """Return the centre point."""
-        return (self.left + self.width / 2.0, self.top + self.height / 2.0)
-
-    @staticmethod
-    def around(points: Iterable[tuple[float, float]], margin: float = 0.0) -> Rect:
-        """Return the bounding box of points, grown by `margin` on every side.
-
-        Raises
-        ------
-        ValueError
-            If there is no point.
-        """
-        xs, ys = zip(*points, strict=True)
-        return Rect(
-            min(xs) - margin,
-            min(ys) - margin,
-            max(xs) - min(xs) + 2 * margin,
-            max(ys) - min(ys) + 2 * margin,
-        )
-
-    def intersects(self, other: Rect) -> bool:
-        """Return whether the interiors overlap (touching edges do not)."""
-        return (
-            self.left < other.right
-            and other.left < self.right
-            and self.top < other.bottom
-            and other.top < self.bottom
-        )
-
-    def contains(self, other: Rect) -> bool:
-        """Return whether `other` lies inside (edges included)."""
-        return (
-            self.left <= other.left
-            and self.top <= other.top
-            and other.right <= self.right
-            and other.bottom <= self.bottom
-        )
-
-    def separation(self, other: Rect) -> float:
-        """Return the larger of the horizontal and vertical gaps, 0 when they touch."""
-        dx = max(0.0, other.left - self.right, self.left - other.right)
-        dy = max(0.0, other.top - self.bottom, self.top - other.bottom)
-        return max(dx, dy)
-
-    def nearest_point(self, x: float, y: float) -> tuple[float, float]:
-        """Return the point of the rectangle (edges included) nearest to (x, y)."""
-        return (min(max(x, self.left), self.right), min(max(y, self.top), self.bottom))
-
-    def crosses(self, start: tuple[float, float], end: tuple[float, float]) -> bool:
-        """Return whether the segment passes through the interior (Liang–Barsky clipping)."""
-        x0, y0 = start
-        dx, dy = end[0] - x0, end[1] - y0
-        low, high = 0.0, 1.0
-        for p, q in (
-            (-dx, x0 - self.left),
-            (dx, self.right - x0),
-            (-dy, y0 - self.top),
-            (dy, self.bottom - y0),
-        ):
-            if p == 0.0:
-                if q <= 0.0:
-                    return False
-                continue
-            t = q / p
-            if p < 0.0:
-                low = max(low, t)
-            else:
-                high = min(high, t)
-            if low >= high:
-                return False
-        return True
 
 
 @dataclass(frozen=True, slots=True)
