@@ -45,6 +45,7 @@ from galactoview.dicom.loading import ImageRecord, scan
 from galactoview.location.localize import FindingLocation
 from galactoview.sr import sidecar, signing, sr_codec
 from galactoview.sr.clinical_report import ClinicalReport
+from galactoview.sr.group_cache import GroupCache
 
 __all__ = [
     "ImportOutcome",
@@ -450,6 +451,7 @@ def save_annotations(
     chest_walls: Mapping[str, ChestWallLine] | None = None,
     report: ClinicalReport | None = None,
     signature: signing.Signature | None = None,
+    cache: GroupCache | None = None,
 ) -> tuple[AnnotationSet, SidecarTarget]:
     """Save a new SR revision of a study's annotations, atomically and without clobbering.
 
@@ -478,6 +480,10 @@ def save_annotations(
         Sign this revision (Completion Flag COMPLETE, Verification Flag VERIFIED, the
         Verifying Observer); only a complete report can be signed
         (:func:`galactoview.sr.signing.missing_for_signing` with ``locations``).
+    cache
+        The study's encoded groups from its previous save, reused where nothing
+        changed (:class:`~galactoview.sr.group_cache.GroupCache`; autosave); default
+        none.
 
     Returns
     -------
@@ -517,6 +523,7 @@ def save_annotations(
         chest_walls=chest_walls,
         report=report,
         signature=signature,
+        cache=cache,
     )
     text = sr_codec.to_json(dataset)
     if target.alongside:

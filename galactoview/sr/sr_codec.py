@@ -102,10 +102,11 @@ from __future__ import annotations
 import gc
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import partial
 from typing import Any, Final
 
 import highdicom as hd
@@ -146,6 +147,7 @@ from galactoview.annotations.model import (
 from galactoview.location import codes as location_codes
 from galactoview.location.localize import BreastLocation, FindingLocation
 from galactoview.sr import clinical_report, foreign, signing
+from galactoview.sr.group_cache import GroupCache
 
 __all__ = [
     "DecodeResult",
@@ -809,6 +811,7 @@ def encode(
     chest_walls: Mapping[str, ChestWallLine] | None = None,
     report: clinical_report.ClinicalReport | None = None,
     signature: signing.Signature | None = None,
+    cache: GroupCache | None = None,
 ) -> Dataset:
     """Build a Comprehensive SR (TID 1500) holding the annotations.
 
@@ -850,6 +853,12 @@ def encode(
         Sign this revision: Completion Flag COMPLETE, Verification Flag VERIFIED,
         Preliminary Flag FINAL and the Verifying Observer Sequence
         (:func:`galactoview.sr.signing.sign`); default unsigned (PARTIAL, UNVERIFIED).
+    cache
+        Reuse the groups of findings, duct segments, nipples and chest walls whose
+        inputs did not change since the previous encode with the same cache (autosave;
+        :class:`~galactoview.sr.group_cache.GroupCache`); the result is the same.
+        The groups of the returned dataset then belong to the cache: do not modify
+        them. Default none (everything is built anew).
 
     The groups :func:`decode` could not read (``annotations.unreadable_groups``) are
     written after the others, unchanged.
@@ -875,23 +884,53 @@ def encode(
     images = {str(ds.SOPInstanceUID): ds for ds in source_images}
     groups: list[Dataset] = []
     referenced: dict[str, None] = {}
+    if cache is not None:
+        cache.begin_encode()
+
+    def built(key: Hashable, build: Callable[[], Sequence[Dataset]]) -> list[Dataset]:
+        return list(build()) if cache is None else cache.groups(key, build)
+
+    def image_class(uid: str) -> str | None:
+        image = images.get(uid)
+        return None if image is None else str(image.get("SOPClassUID", ""))
+
+    def image_laterality(uid: str) -> str | None:
+        image = images.get(uid)
+        return None if image is None else str(image.get("ImageLaterality", ""))
+
     for finding in annotations.findings:
         location = _stored(locations.get(finding.tracking_uid) if locations else None)
         record = annotations.foreign(finding.tracking_uid)
         if record is None:
-            groups.extend(_finding_groups(finding, images, location))
+            key: Hashable = (
+                "finding",
+                finding,
+                location,
+                tuple(image_class(r.sop_instance_uid) for r in finding.regions),
+            )
+            groups.extend(built(key, partial(_finding_groups, finding, images, location)))
         else:
             groups.extend(_foreign_groups(finding, record, images, location))
         referenced.update((r.sop_instance_uid, None) for r in finding.regions)
     for segment in annotations.duct_segments:
-        groups.append(_segment_group(segment, images))
-        referenced[segment.region.sop_instance_uid] = None
-    for number, landmark in enumerate(annotations.landmarks, start=1):
-        groups.append(_landmark_group(annotations.study_instance_uid, landmark, number, images))
-        referenced[landmark.sop_instance_uid] = None
-    for number, (uid, line) in enumerate((chest_walls or {}).items(), start=1):
-        groups.append(_chest_wall_group(annotations.study_instance_uid, uid, line, number, images))
+        uid = segment.region.sop_instance_uid
+        key = ("segment", segment, image_class(uid))
+        groups.extend(built(key, partial(_one, _segment_group, segment, images)))
         referenced[uid] = None
+    study = annotations.study_instance_uid
+    for number, landmark in enumerate(annotations.landmarks, start=1):
+        uid = landmark.sop_instance_uid
+        key = ("nipple", study, landmark, number, image_class(uid), image_laterality(uid))
+        build = partial(_one, _landmark_group, study, landmark, number, images)
+        groups.extend(built(key, build))
+        referenced[uid] = None
+    for number, (uid, line) in enumerate((chest_walls or {}).items(), start=1):
+        key = ("chest wall", study, uid, line, number, image_class(uid), image_laterality(uid))
+        build = partial(_one, _chest_wall_group, study, uid, line, number, images)
+        groups.extend(built(key, build))
+        referenced[uid] = None
+    if cache is not None:
+        cache.end_encode()
     groups.extend(_kept_group(text) for text in annotations.unreadable_groups)
     # Images known only from a previous revision's evidence (not loaded, no Rows), or whose
     # header lacks what a TID 1602 entry needs, stay referenced from their regions and the
@@ -969,6 +1008,11 @@ def encode(
         sr, [f.tracking_uid for f in annotations.findings if annotations.foreign(f.tracking_uid)]
     )
     return sr
+
+
+def _one(build: Callable[..., Dataset], *args: Any) -> list[Dataset]:
+    """Return the one group ``build(*args)`` makes, in a list (a :class:`GroupCache` entry)."""
+    return [build(*args)]
 
 
 def _same_location(one: StoredLocation | None, other: StoredLocation | None) -> bool:

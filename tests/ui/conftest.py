@@ -65,8 +65,9 @@ def study_dir(tmp_path: Path) -> Path:
 
 
 def wait_until_settled(qtbot: QtBot, window: MainWindow) -> None:
-    """Wait until the image selected is displayed (or has failed): decoding is over."""
+    """Wait until the image selected is displayed (or has failed) and the marks are read."""
     qtbot.waitUntil(lambda: not window.is_decoding(), timeout=10_000)
+    qtbot.waitUntil(lambda: not window.saver.is_reading(), timeout=10_000)
 
 
 OpenWindow = Callable[..., MainWindow]

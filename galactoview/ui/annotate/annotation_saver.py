@@ -12,8 +12,11 @@ theirs, or keep both.
 Autosave runs :data:`AUTOSAVE_DELAY_S` seconds after the last edit, **in a save thread**:
 the GUI thread only gathers the immutable snapshot, the target and the image headers;
 locating, encoding the SR and writing it happen in the thread, and the outcome comes
-back queued (issue 15: no hitch after an edit). Saving on close, Ctrl+S, signing and
-storing to a PACS wait for the autosave under way and then save in the GUI thread.
+back queued (issue 15: no hitch after an edit). Opening reads each study's sidecar (find,
+parse, decode) in the same thread; until it is in, the study is read-only ("its marks
+are being read") and the GUI thread only puts the decoded marks in place. Saving on
+close, Ctrl+S, signing and storing to a PACS wait for the autosave under way and then
+save in the GUI thread.
 
 Nothing a reader does is lost:
 
@@ -31,6 +34,7 @@ Nothing a reader does is lost:
 from __future__ import annotations
 
 import contextlib
+import itertools
 from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -49,10 +53,12 @@ from galactoview.dicom.person_name import format_person_name
 from galactoview.location.localize import FindingLocation
 from galactoview.location.study import locate_document
 from galactoview.sr import sidecar, signing
-from galactoview.sr.beside import marks_beside
+from galactoview.sr.beside import MarksBeside, marks_beside
 from galactoview.sr.clinical_report import ClinicalReport
 from galactoview.sr.foreign import with_image_laterality
+from galactoview.sr.group_cache import GroupCache
 from galactoview.sr.persistence import (
+    OpenedAnnotations,
     SidecarTarget,
     evidence_headers,
     open_annotations,
@@ -66,6 +72,9 @@ __all__ = ["AUTOSAVE_DELAY_S", "AnnotationSaver"]
 
 #: Seconds after the last edit before the annotations are saved.
 AUTOSAVE_DELAY_S: Final = 2.0
+
+#: What an edit is told while its study's marks are still being read (a fraction of a second).
+READING_MARKS: Final = "its marks are still being read from disk; try again in a moment"
 
 
 class AnnotationSaver(QObject):
@@ -95,6 +104,8 @@ class AnnotationSaver(QObject):
     storage_changed = Signal()
     #: A background save of this study finished (emitted in the save thread, queued).
     _written = Signal(str)
+    #: A background read of a study's marks finished (its serial; emitted in the save thread).
+    _read = Signal(int)
 
     def __init__(
         self, workspace: AnnotationWorkspace, problems: ProblemReporter, parent: QWidget
@@ -109,6 +120,7 @@ class AnnotationSaver(QObject):
         self._blocked: set[str] = set()  # studies waiting for the reader's answer
         self._evidence: dict[str, dict[str, Dataset]] = {}  # study -> uid -> minimal header
         self._failures: dict[str, str] = {}  # study -> why its last save failed
+        self._group_caches: dict[str, GroupCache] = {}  # study -> its encoded SR groups
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.timeout.connect(self._on_timer)
@@ -119,6 +131,12 @@ class AnnotationSaver(QObject):
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sr-autosave")
         self._in_flight: dict[str, tuple[_SaveJob, Future[_SaveOutcome]]] = {}
         self._written.connect(self._on_written)
+        #: Reads of studies' marks under way (issue 15: opening never freezes the window):
+        #: serial -> (what is read, its outcome). Same thread as the saves, so a study's
+        #: read always ends before any save of it starts.
+        self._reading: dict[int, tuple[_ReadJob, Future[_ReadOutcome]]] = {}
+        self._serials = itertools.count(1)
+        self._read.connect(self._on_read)
 
     # --- loading ------------------------------------------------------------------------
 
@@ -126,6 +144,8 @@ class AnnotationSaver(QObject):
         self,
         records: Sequence[ImageRecord],
         reports: Sequence[StructuredReportFile] = (),
+        *,
+        wait: bool = False,
     ) -> None:
         """Read the sidecar of every study among ``records`` into the workspace.
 
@@ -133,6 +153,10 @@ class AnnotationSaver(QObject):
         starts empty and its next save goes to a new file next to the bad one). A study
         without a sidecar takes its annotations from a TID 1500 SR file found among
         ``reports`` (e.g. exported by a PACS); edits then go to the study's sidecar.
+
+        The files are read and decoded in the save thread; each study is read-only
+        (:data:`READING_MARKS`) until its marks are in place (:meth:`is_reading`,
+        :meth:`finish_reading`). With ``wait`` they are in place on return.
         """
         self.save_now()
         self._targets.clear()
@@ -140,26 +164,25 @@ class AnnotationSaver(QObject):
         self._blocked.clear()
         self._evidence.clear()
         self._failures.clear()
+        self._group_caches.clear()
         self._records = {record.sop_instance_uid: record for record in records}
         studies: dict[str, list[ImageRecord]] = {}
         for record in records:
             studies.setdefault(record.study_instance_uid, []).append(record)
-        self._loading = True
-        try:
-            self.workspace.clear()
-            for study, members in studies.items():
-                self._load(study, members)
-                if not self._has_sidecar(study):
-                    self._load_report(study, [r for r in reports if r.study_instance_uid == study])
-            self._report_other_studies(reports, studies)
-        finally:
-            self._loading = False
+        self.workspace.clear()
+        for study, members in studies.items():
+            self._start_reading(study, members, reports, added=False)
+        self._report_other_studies(reports, studies)
+        if wait:
+            self.finish_reading()
         self.storage_changed.emit()
 
     def add_studies(
         self,
         records: Sequence[ImageRecord],
         reports: Sequence[StructuredReportFile] = (),
+        *,
+        wait: bool = False,
     ) -> tuple[str, ...]:
         """Read the sidecar (or SR) of the studies among ``records`` not open yet.
 
@@ -174,6 +197,9 @@ class AnnotationSaver(QObject):
             Every image now open (those open before and those added).
         reports
             Structured Report files found with the images added.
+        wait
+            Put their marks in place before returning (else they are read in the save
+            thread, as :meth:`open_studies` does).
 
         Returns
         -------
@@ -187,22 +213,71 @@ class AnnotationSaver(QObject):
         for record in records:
             if record.study_instance_uid not in known:
                 studies.setdefault(record.study_instance_uid, []).append(record)
-        self._loading = True
-        try:
-            for study, members in studies.items():
-                self._load(study, members, added=True)
-                if not self._has_sidecar(study):
-                    self._load_report(
-                        study,
-                        [r for r in reports if r.study_instance_uid == study],
-                        added=True,
-                    )
-            self._report_other_studies(reports, {*known, *studies})
-        finally:
-            self._loading = False
+        for study, members in studies.items():
+            self._start_reading(study, members, reports, added=True)
+        self._report_other_studies(reports, {*known, *studies})
+        if wait:
+            self.finish_reading()
         if studies:
             self.storage_changed.emit()
         return tuple(studies)
+
+    def is_reading(self) -> bool:
+        """Return whether marks of a study opened are still being read (in the save thread)."""
+        return bool(self._reading)
+
+    def finish_reading(self) -> None:
+        """Wait for the reads under way and put their marks in place now."""
+        for serial in list(self._reading):
+            found = self._reading.pop(serial, None)
+            if found is not None:
+                job, future = found
+                self._finish_read(job, future.result())
+
+    def _start_reading(
+        self,
+        study: str,
+        members: Sequence[ImageRecord],
+        reports: Sequence[StructuredReportFile],
+        *,
+        added: bool,
+    ) -> None:
+        """Read a study's marks in the save thread; the study is read-only meanwhile."""
+        mine = tuple(r for r in reports if r.study_instance_uid == study)
+        job = _ReadJob(study, tuple(record.path for record in members), mine, added)
+        self.workspace.set_read_only(study, READING_MARKS)
+        serial = next(self._serials)
+        future = self._executor.submit(_read_marks, job)
+        self._reading[serial] = (job, future)
+        future.add_done_callback(lambda _done: self._announce_read(serial))
+
+    def _announce_read(self, serial: int) -> None:
+        """Tell the GUI thread a read ended (runs in the save thread)."""
+        with contextlib.suppress(RuntimeError):  # the window may be closed meanwhile
+            self._read.emit(serial)
+
+    def _on_read(self, serial: int) -> None:
+        """Put the marks of a finished read in place (queued into the GUI thread)."""
+        found = self._reading.pop(serial, None)
+        if found is not None:
+            job, future = found
+            self._finish_read(job, future.result())
+
+    def _finish_read(self, job: _ReadJob, outcome: _ReadOutcome) -> None:
+        """Put a study's marks read from disk in the workspace (GUI thread)."""
+        study = job.study
+        self.workspace.set_read_only(study, None)
+        self._loading = True
+        try:
+            if outcome.opened is None:
+                self._problems.report(outcome.error)
+                return
+            self._load(study, outcome.opened, added=job.added)
+            if outcome.beside is not None and not self._has_sidecar(study):
+                self._load_report(outcome.beside, added=job.added)
+        finally:
+            self._loading = False
+        self.storage_changed.emit()
 
     def _put_loaded(
         self,
@@ -251,21 +326,19 @@ class AnnotationSaver(QObject):
         target = self._targets.get(study)
         return target is not None and (target.fingerprint is not None or target.alongside)
 
-    def _load_report(
-        self, study: str, reports: Sequence[StructuredReportFile], *, added: bool = False
-    ) -> None:
+    def _load_report(self, found: MarksBeside, *, added: bool = False) -> None:
         """Take a study's annotations from the SR files beside its images.
 
         The first TID 1500 report with marks (:mod:`galactoview.sr.beside`); each file
         not read gets one Problems line naming it and why (not a TID 1500 measurement
         report, no readable mark, or another SR with marks of the study).
         """
-        found = marks_beside(reports)
         for path, line in found.problems:
             self._problems.report(line, path)
         if found.path is None or found.result is None or found.dataset is None:
             return
         result = found.result
+        study = result.annotations.study_instance_uid
         self._put_loaded(result.annotations, result.chest_walls, result.report, added=added)
         self._lock_if_signed(study, result.signature, result.annotations.sop_instance_uid)
         self._evidence[study] = evidence_headers(found.dataset)
@@ -289,12 +362,7 @@ class AnnotationSaver(QObject):
                     report.path,
                 )
 
-    def _load(self, study: str, members: Sequence[ImageRecord], *, added: bool = False) -> None:
-        try:
-            opened = open_annotations(study, [record.path for record in members])
-        except ValueError as error:  # a Study Instance UID that cannot name a file
-            self._problems.report(f"annotations of study {study} cannot be stored: {error}")
-            return
+    def _load(self, study: str, opened: OpenedAnnotations, *, added: bool = False) -> None:
         for line in opened.problems:
             self._problems.report(line)
         if opened.target.notice:
@@ -569,6 +637,7 @@ class AnnotationSaver(QObject):
             replace(snapshot, annotations=annotations),
             tuple(self._records.values()),
             self._revision(study),
+            self._group_caches.setdefault(study, GroupCache()),
         )
 
     def _save(self, study: str) -> bool:
@@ -612,8 +681,9 @@ class AnnotationSaver(QObject):
 
         Every operation that reads or replaces a study's target (save now, sign, reload,
         keep both, save elsewhere, open) calls this first, so it sees the file as the
-        last save left it.
+        last save left it. Reads under way are put in place first.
         """
+        self.finish_reading()
         for pending in [study] if study is not None else list(self._in_flight):
             found = self._in_flight.pop(pending, None)
             if found is not None:
@@ -699,12 +769,9 @@ class AnnotationSaver(QObject):
         """Drop this study's unsaved marks and read its sidecar again."""
         self._drain(study)
         self._blocked.discard(study)
-        members = [r for r in self._records.values() if r.study_instance_uid == study]
-        self._loading = True
-        try:
-            self._load(study, members)
-        finally:
-            self._loading = False
+        paths = tuple(r.path for r in self._records.values() if r.study_instance_uid == study)
+        job = _ReadJob(study, paths, (), added=False)
+        self._finish_read(job, _read_marks(job))  # the reader asked for it and waits
 
     def keep_both(self, study: str) -> None:
         """Save this study's marks to a new file next to the one changed on disk."""
@@ -737,6 +804,39 @@ class _SaveJob:
     snapshot: StudySnapshot
     records: tuple[ImageRecord, ...]
     revision: int | None
+    # The study's encoded groups, reused for the findings this save did not change
+    # (touched only by the save under way: saves of a study never overlap).
+    groups: GroupCache | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadJob:
+    """A study whose marks are to be read: its images' files and the SR files beside them."""
+
+    study: str
+    paths: tuple[Path, ...]
+    reports: tuple[StructuredReportFile, ...]
+    added: bool
+
+
+@dataclass(frozen=True, slots=True)
+class _ReadOutcome:
+    """What a read found: the study's sidecar (or why none can be), the SR files beside."""
+
+    opened: OpenedAnnotations | None = None
+    beside: MarksBeside | None = None
+    error: str = ""
+
+
+def _read_marks(job: _ReadJob) -> _ReadOutcome:
+    """Find, read and decode a study's sidecar, else its SR files; safe in any thread (no Qt)."""
+    try:
+        opened = open_annotations(job.study, job.paths)
+    except ValueError as error:  # a Study Instance UID that cannot name a file
+        return _ReadOutcome(error=f"annotations of study {job.study} cannot be stored: {error}")
+    has_sidecar = opened.target.fingerprint is not None or opened.target.alongside
+    beside = None if has_sidecar else marks_beside(job.reports)
+    return _ReadOutcome(opened, beside)
 
 
 @dataclass(frozen=True, slots=True)
@@ -768,7 +868,7 @@ def _write(job: _SaveJob) -> _SaveOutcome:
     headers = list(job.headers)
     try:
         saved, next_target = save_annotations(
-            annotations, headers, job.target, locations, walls, report=report
+            annotations, headers, job.target, locations, walls, report=report, cache=job.groups
         )
     except sidecar.SidecarConflict:
         return _SaveOutcome(conflict=True, problems=tuple(problems))
@@ -779,7 +879,7 @@ def _write(job: _SaveJob) -> _SaveOutcome:
         fallback = replace(fallback, signed_revision_uid=job.target.signed_revision_uid)
         try:
             saved, next_target = save_annotations(
-                annotations, headers, fallback, locations, walls, report=report
+                annotations, headers, fallback, locations, walls, report=report, cache=job.groups
             )
         except Exception as second:  # any failure leaves the marks unsaved
             why = f"{_failure(error)}; {_failure(second)}"

@@ -309,3 +309,35 @@ def test_autosave_encodes_and_writes_in_the_save_thread_and_keeps_later_edits(
         first.tracking_uid,
         second.tracking_uid,
     ]
+
+
+def test_opening_reads_the_sidecar_in_the_save_thread_and_refuses_edits_until_it_is_in(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 15: opening a study never freezes the window while its SR is parsed."""
+    folder = copy_ductogram(tmp_path)
+    window = open_window([folder])
+    study, finding = mark(window)
+    assert window.saver.save_now()
+    threads: list[str] = []
+    release = threading.Event()
+    real_open = open_annotations
+
+    def held_open(*args: Any, **kwargs: Any) -> Any:
+        threads.append(threading.current_thread().name)
+        release.wait(timeout=30)  # holds the read until the test has tried to edit
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(annotation_saver, "open_annotations", held_open)
+    window.saver.open_studies(window.records)  # what opening the folder again does
+    assert window.saver.is_reading()
+    assert window.workspace.annotations(study).findings == ()  # not in place yet
+    assert window.workspace.read_only_reason(study) == annotation_saver.READING_MARKS
+    window.workspace.add_finding(study, replace(finding, tracking_uid="2.25.1"))
+    assert window.workspace.annotations(study).findings == ()  # refused, said in the status
+    release.set()
+    qtbot.waitUntil(lambda: not window.saver.is_reading(), timeout=10_000)
+    assert threads == ["sr-autosave_0"]
+    assert window.workspace.annotations(study).findings == (finding,)
+    assert window.workspace.read_only_reason(study) is None
+    assert not window.workspace.is_modified()
