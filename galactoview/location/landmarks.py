@@ -6,7 +6,8 @@ The radiologist confirms or moves both; these are starting points:
   chest-wall edge of the image, refined by the contrast-filled duct when one enters the
   nipple (galactography);
 * :func:`suggest_chest_wall` — the posterior image edge for CC-like and lateral views, the
-  pectoral muscle line for oblique views (MLO), as the standard localisation reference.
+  pectoral muscle line for oblique views (MLO), as the standard localisation reference;
+* :class:`BreastRegion` — where the breast is, to warn about a mark placed in air.
 
 Which image edge is posterior follows from Patient Orientation (0020,0020), PS3.3
 C.7.6.1.1.1: the edge towards which the rows (or columns) run ``P``. Brightness is judged
@@ -22,6 +23,7 @@ top-left corner of the top-left pixel (PS3.3 C.18.6.1.2).
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
@@ -33,6 +35,7 @@ from galactoview.dicom.mammography import Laterality, MammoView, PatientOrientat
 from galactoview.imaging.display import DisplayPipeline
 
 __all__ = [
+    "BreastRegion",
     "ChestWallKind",
     "ChestWallSuggestion",
     "NippleSuggestion",
@@ -306,6 +309,84 @@ class _Work:
         if inside.size == 0:
             return float(e * self.step)
         return float(start + inside[-1] + 1)
+
+
+#: Tissue within this many working pixels of a point counts as "at the breast": a mark
+#: on the skin line (a nipple, a lesion just under the skin) is never "in air".
+_AIR_MARGIN = 3
+
+
+@dataclass(frozen=True, slots=True)
+class BreastRegion:
+    """Where the breast is in an image, on the downsampled grid of the suggestions.
+
+    The breast is what :func:`suggest_nipple` separates from the background (the same
+    threshold), grown by a few working pixels so that the skin line itself and the
+    nipple count as breast. A mark whose every point lies outside it was placed in air.
+
+    Attributes
+    ----------
+    mask : numpy.ndarray
+        Breast (True) per working pixel, rows × columns of the stored grid strided by
+        ``step``.
+    step : int
+        Stored pixels per working pixel.
+    """
+
+    mask: NDArray[np.bool_]
+    step: int
+
+    @classmethod
+    def of(cls, stored: NDArray[Any], pipeline: DisplayPipeline) -> BreastRegion:
+        """Find the breast in an image.
+
+        Parameters
+        ----------
+        stored : numpy.ndarray
+            Stored pixel values ``(rows, columns)``; not modified.
+        pipeline : DisplayPipeline
+            The image's display pipeline (modality values and inversion).
+
+        Returns
+        -------
+        BreastRegion
+            The breast; an image without a clear background (no two levels) is all breast.
+
+        Raises
+        ------
+        ValueError
+            If `stored` is not 2-D.
+        """
+        if stored.ndim != 2:
+            raise ValueError(f"expected a 2-D grayscale image, got shape {stored.shape}")
+        step = max(1, math.ceil(max(stored.shape) / _WORK_SIZE))
+        raw = _brightness(pipeline, stored[::step, ::step])
+        mask = _box3(raw) > _breast_threshold(raw)
+        if not mask.any():
+            mask = np.ones_like(mask)
+        grown = np.pad(mask, _AIR_MARGIN)
+        rows, columns = mask.shape
+        near = np.zeros_like(mask)
+        for dr in range(2 * _AIR_MARGIN + 1):
+            for dc in range(2 * _AIR_MARGIN + 1):
+                near |= grown[dr : dr + rows, dc : dc + columns]
+        return cls(near, step)
+
+    def contains(self, point: Point) -> bool:
+        """Return whether an SCOORD point ``(column, row)`` lies on the breast (or its skin)."""
+        column, row = (int(value // self.step) for value in point)
+        rows, columns = self.mask.shape
+        return 0 <= row < rows and 0 <= column < columns and bool(self.mask[row, column])
+
+    def in_air(self, points: Sequence[Point]) -> bool:
+        """Return whether a mark lies wholly in air: none of its points nor their centre on it."""
+        if not points:
+            return False
+        centre = (
+            sum(p[0] for p in points) / len(points),
+            sum(p[1] for p in points) / len(points),
+        )
+        return not any(self.contains(p) for p in (*points, centre))
 
 
 def _short_name(view: MammoView | str) -> str:

@@ -14,6 +14,7 @@ from galactoview.dicom.loading import load_pixels, read_header
 from galactoview.dicom.mammography import Laterality, MammoView, PatientOrientation
 from galactoview.imaging.display import DisplayPipeline, Window
 from galactoview.location.landmarks import (
+    BreastRegion,
     ChestWallKind,
     ChestWallSuggestion,
     NippleSuggestion,
@@ -247,3 +248,35 @@ def test_right_cc_edge_is_on_the_right() -> None:
     suggestion = chest_wall_of(s, s.stored[:, ::-1], orientation=PatientOrientation("P", "L"))
     width = float(s.stored.shape[1])
     assert [point[0] for point in suggestion.points] == [width, width]
+
+
+@pytest.mark.parametrize("label", ["LCC", "LMLO"])
+def test_breast_region_holds_the_nipple_and_lesions_and_not_the_air_in_front(label: str) -> None:
+    s = sample(label)
+    breast = BreastRegion.of(s.stored, s.pipeline)
+    nipple = (s.truth["nipple"]["column"], s.truth["nipple"]["row"])
+    assert breast.contains(nipple)  # on the skin line: counted as breast
+    for lesion in s.truth["lesions"]:
+        assert breast.contains((lesion["column"], lesion["row"]))
+    _rows, columns = s.stored.shape
+    # In front of the nipple, along its row, and the far corners: air (PS3.3 C.7.6.1.1.1:
+    # the chest wall is the image edge the orientation calls posterior, here column 0).
+    ahead = (min(columns - 5.0, nipple[0] + 150.0), nipple[1])
+    assert breast.in_air([ahead])
+    assert not breast.contains((columns - 2.0, 2.0))
+    assert not breast.contains((columns + 10.0, nipple[1]))  # off the image: not breast
+    # A mark is in air only when none of it is on the breast.
+    assert not breast.in_air([ahead, nipple])
+    assert not breast.in_air([])
+
+
+def test_breast_region_of_an_image_without_background_is_all_breast() -> None:
+    flat = np.full((300, 200), 1000, dtype=np.uint16)
+    breast = BreastRegion.of(flat, breast_pipeline())
+    assert breast.contains((10.0, 10.0)) and breast.contains((199.0, 299.0))
+    with pytest.raises(ValueError, match="2-D"):
+        BreastRegion.of(np.zeros((2, 3, 3), dtype=np.uint16), breast_pipeline())
+
+
+def breast_pipeline() -> DisplayPipeline:
+    return DisplayPipeline(12, 0, windows=(Window(2048.0, 4096.0),))

@@ -62,6 +62,7 @@ from galactoview.annotations.model import (
 )
 from galactoview.dicom.calibration import Calibration
 from galactoview.dicom.mammography import Laterality
+from galactoview.location.landmarks import BreastRegion
 from galactoview.ui.annotate.annotation_items import (
     HIT_TOLERANCE_PX,
     AnnotationLayer,
@@ -166,6 +167,8 @@ class AnnotationToolController(QObject):
     finding_type_changed = Signal(object)
     #: A mark was refused on this image: why, and the image's file (Problems panel).
     refused = Signal(str, object)
+    #: A mark was taken but looks wrong (placed in air): what, and the image's file.
+    warned = Signal(str, object)
 
     def __init__(
         self,
@@ -187,6 +190,7 @@ class AnnotationToolController(QObject):
         self._parent_uid: str | None = None
         self._cursor: Point | None = None
         self._drag: tuple[Point, Point] | None = None
+        self._breast: tuple[tuple[str, int | None], BreastRegion | None] | None = None
         self._preview = QGraphicsPathItem(viewport.image_item)
         self._preview.setZValue(20.0)
         pen = QPen(PREVIEW_COLOR, 1.5, Qt.PenStyle.DashLine)
@@ -405,10 +409,43 @@ class AnnotationToolController(QObject):
             measurements=measure_region(region, self.viewport.calibration),
             observer=self.observer,
         )
+        self._warn_if_in_air(finding.short_id, points)
         sink = self.finding_sink
         if sink is not None and sink(study, finding, self.viewport.calibration):
             return
         self.workspace.add_finding(study, finding)
+
+    def _warn_if_in_air(self, short_id: str, points: tuple[Point, ...]) -> None:
+        """Say so when a finding's mark lies wholly outside the breast (in air).
+
+        The mark is kept (the reader may mean it: a marker, a catheter tip); a mark in
+        air is usually a slip of the mouse, and it would be located nowhere useful.
+        """
+        breast = self._breast_region()
+        if breast is None or not breast.in_air(points):
+            return
+        record = self.viewport.record
+        view = f"the {record.view.label}" if record is not None and record.view.label else "image"
+        self.warned.emit(
+            f"{short_id} is outside the breast (in air) on {view}: move it, or undo "
+            "(Ctrl+Z) if it was not meant",
+            record.path if record is not None else None,
+        )
+
+    def _breast_region(self) -> BreastRegion | None:
+        """Return where the breast is on the image shown (found once per image)."""
+        _study, sop, frame = self._image()
+        if self._breast is not None and self._breast[0] == (sop, frame):
+            return self._breast[1]
+        stored, pipeline = self.viewport.stored, self.viewport.pipeline
+        region = None
+        if stored is not None and pipeline is not None and stored.ndim == 2:
+            try:
+                region = BreastRegion.of(stored, pipeline)
+            except (ValueError, FloatingPointError):
+                region = None  # no warning rather than a wrong one
+        self._breast = ((sop, frame), region)
+        return region
 
     def _add_segment(self, points: tuple[Point, ...]) -> None:
         study = self._image()[0]

@@ -118,6 +118,7 @@ class ViewportTools(QObject):
         annotator.set_finding_type(self._palette.current_type())
         annotator.finding_sink = self._findings_dock.take_drawn_finding
         annotator.refused.connect(lambda text, path: self._report(text, path))
+        annotator.warned.connect(lambda text, path: self._report(text, path))
         self.annotators[viewport] = annotator
 
     def _on_magnifier_settings(self, changed: Magnifier) -> None:

@@ -390,3 +390,26 @@ def test_regions_on_a_multi_frame_image_name_the_frame_one_based(qtbot: QtBot) -
         decoded.stored, decoded.pipeline, decoded.pipeline.default_voi(), record=record, frame=0
     )
     assert bench.layer.label_texts() == []
+
+
+def test_a_point_in_air_is_kept_and_said_a_point_on_the_breast_is_not(bench: Bench) -> None:
+    """Issue 15: a mark placed outside the breast is no longer accepted silently."""
+    warnings: list[tuple[str, object]] = []
+    bench.tools.warned.connect(lambda text, path: warnings.append((text, path)))
+    bench.tools.set_tool(AnnotationTool.POINT)
+    bench.click(lesion("LCC_POST", "cyst-1"))
+    bench.click(nipple("LCC_POST"))  # on the skin line: breast
+    assert warnings == []
+    columns = bench.decoded.stored.shape[1]
+    tip = nipple("LCC_POST")
+    bench.click((min(columns - 5.0, tip[0] + 150.0), tip[1]))  # in front of the nipple
+    assert [f.short_id for f in bench.findings()] == ["FD-1", "FD-2", "FD-3"]  # kept
+    ((text, path),) = warnings
+    assert text.startswith("FD-3 is outside the breast (in air) on the L CC")
+    assert path == bench.decoded.record.path
+    # An ellipse drawn around air only is said too; one reaching the breast is not.
+    bench.tools.set_tool(AnnotationTool.ELLIPSE)
+    bench.drag((columns - 60.0, 10.0), (columns - 10.0, 60.0))
+    assert len(warnings) == 2 and warnings[1][0].startswith("FD-4 is outside the breast")
+    bench.drag((tip[0] - 40.0, tip[1] - 20.0), (tip[0] + 200.0, tip[1] + 20.0))
+    assert len(warnings) == 2
