@@ -566,7 +566,7 @@ def measure_autosave_stall(study: Path, *, runs: int = 5, warmup: int = 1) -> di
         workspace = AnnotationWorkspace(parent=window)
         saver = AnnotationSaver(workspace, reporter, window)
         try:
-            saver.open_studies(records)
+            saver.open_studies(records, wait=True)
             stalls: list[float] = []
             syncs: list[float] = []
             in_thread = True
