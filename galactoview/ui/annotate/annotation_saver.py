@@ -222,9 +222,9 @@ class AnnotationSaver(QObject):
             self.storage_changed.emit()
         return tuple(studies)
 
-    def is_reading(self) -> bool:
-        """Return whether marks of a study opened are still being read (in the save thread)."""
-        return bool(self._reading)
+    def is_reading(self, study: str | None = None) -> bool:
+        """Return whether marks of a study opened (or of ``study``) are still being read."""
+        return any(study in (None, job.study) for job, _future in self._reading.values())
 
     def finish_reading(self) -> None:
         """Wait for the reads under way and put their marks in place now."""

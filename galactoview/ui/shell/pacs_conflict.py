@@ -260,6 +260,7 @@ class RevisionConflicts(QObject):
         self._seen: dict[str, Path] = {}  # study -> the sidecar its lineage was noted from
         self._checker = BackgroundCall(self)
         self._checker.done.connect(self._on_checked)
+        self._waiting_for_marks = False
         window.saver.storage_changed.connect(self._note_loaded)
         window.installEventFilter(self)
 
@@ -323,6 +324,9 @@ class RevisionConflicts(QObject):
                 continue
             self._seen[study] = target.path
             self.remember(study, self.revision(study)[:1])
+        if self._waiting_for_marks and not self._window.saver.is_reading():
+            self._waiting_for_marks = False
+            self.check_now(force=True)  # the check skipped while the marks were read
 
     # --- which studies, which node ---------------------------------------------------------
 
@@ -477,6 +481,11 @@ class RevisionConflicts(QObject):
         studies = dict.fromkeys(r.study_instance_uid for r in self._window.records)
         for study in studies:
             if not self.is_cached(study):
+                continue
+            if self._window.saver.is_reading(study):
+                # Its revision is not known yet: every revision on the node would look
+                # newer than ours. Checked when the read is in (:meth:`_note_loaded`).
+                self._waiting_for_marks = True
                 continue
             node = self.node_for(study)
             if node is None:
