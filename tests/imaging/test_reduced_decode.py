@@ -32,7 +32,8 @@ def _block_means(full: NDArray[np.generic], reduction: int) -> NDArray[np.float6
     height, width = -(-rows // factor), -(-columns // factor)
     pad = ((0, height * factor - rows), (0, width * factor - columns))
     padded = np.pad(full.astype(np.float64), pad, "edge")
-    return padded.reshape(height, factor, width, factor).mean(axis=(1, 3))
+    means: NDArray[np.float64] = padded.reshape(height, factor, width, factor).mean(axis=(1, 3))
+    return means
 
 
 def _write_j2k(
