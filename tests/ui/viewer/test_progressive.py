@@ -17,6 +17,7 @@ from pytestqt.qtbot import QtBot
 
 from galactoview.app import create_main_window
 from galactoview.dicom.loading import ImageRecord, load_pixels, scan
+from galactoview.imaging.display import Window
 from galactoview.reading.corner_text import PREVIEW_TEXT
 from galactoview.ui.shell.main_window import MainWindow
 from galactoview.ui.shell.settings import Settings
@@ -36,6 +37,15 @@ def one_image(tmp_path: Path) -> Path:
     return folder
 
 
+def _drop_windows(path: Path) -> None:
+    """Remove the file's windows: the viewer then computes its automatic window."""
+    dataset = dcmread(path)
+    for keyword in ("WindowCenter", "WindowWidth", "WindowCenterWidthExplanation"):
+        if keyword in dataset:
+            delattr(dataset, keyword)
+    dataset.save_as(path, enforce_file_format=True)
+
+
 def _open(
     qtbot: QtBot, folder: Path, settings: Settings, decode: Callable[[ImageRecord], DecodedImage]
 ) -> MainWindow:
@@ -50,9 +60,12 @@ def _open(
     return window
 
 
+@pytest.mark.parametrize("windows", ["file", "auto"])
 def test_the_preview_shows_first_over_the_full_extent_then_the_full_image(
-    qtbot: QtBot, one_image: Path, settings: Settings
+    qtbot: QtBot, one_image: Path, settings: Settings, windows: str
 ) -> None:
+    if windows == "auto":
+        _drop_windows(one_image / "image.dcm")
     release = threading.Event()
 
     def held_back(record: ImageRecord) -> DecodedImage:
@@ -82,6 +95,8 @@ def test_the_preview_shows_first_over_the_full_extent_then_the_full_image(
         corner_before = viewport.map_image_to_widget(1914.0, 2294.0)
         range_before = viewport.view_box.viewRange()
         voi_before = viewport.voi
+        assert isinstance(voi_before, Window)
+        assert (voi_before.explanation == "AUTO") is (windows == "auto")
     finally:
         release.set()
     with qtbot.waitSignal(window.cells.displayed, timeout=20_000):
@@ -89,12 +104,12 @@ def test_the_preview_shows_first_over_the_full_extent_then_the_full_image(
     assert not viewport.is_preview
     viewport.view_box.prepareForPaint()
     assert viewport.stored is not None and viewport.stored.shape == (2294, 1914)
-    np.testing.assert_array_equal(viewport.stored, load_pixels(sample_images()[0]))
+    np.testing.assert_array_equal(viewport.stored, load_pixels(scan([one_image]).images[0]))
     assert viewport.image_item.boundingRect() == full_extent
     assert mark.sceneBoundingRect() == scene_before  # marks stay where they were
     assert viewport.map_image_to_widget(1914.0, 2294.0) == pytest.approx(corner_before)
     assert viewport.view_box.viewRange() == range_before  # not refitted
-    assert viewport.voi == voi_before
+    assert viewport.voi == voi_before  # the automatic window too: no jump in contrast
     assert PREVIEW_TEXT not in window.tools.overlays[viewport].texts().bottom_left
     sample = viewport.sample_at(100.0, 200.0)
     assert sample is not None and sample.stored == int(viewport.stored[200, 100])
