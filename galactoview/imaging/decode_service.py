@@ -67,6 +67,12 @@ from galactoview.dicom.loading import (
 )
 from galactoview.dicom.source import ImageSource
 from galactoview.imaging.pixel_cache import PixelCache
+from galactoview.imaging.reduced_decode import (
+    J2K_SYNTAXES,
+    ReducedImage,
+    decode_reduced,
+    wants_preview,
+)
 
 __all__ = [
     "FAST_PATH_ENV",
@@ -80,18 +86,6 @@ __all__ = [
 
 #: Environment variable: ``0`` disables the imagecodecs fast path.
 FAST_PATH_ENV: Final = "GALACTOVIEW_FAST_DECODE"
-
-#: JPEG 2000 and HTJ2K transfer syntaxes (PS3.5 A.4.4 and A.4.11): the ones the
-#: imagecodecs fast path decodes, whose codestream has a resolution pyramid.
-J2K_SYNTAXES: Final = frozenset(
-    {
-        "1.2.840.10008.1.2.4.90",  # JPEG 2000 Image Compression (Lossless Only)
-        "1.2.840.10008.1.2.4.91",  # JPEG 2000 Image Compression
-        "1.2.840.10008.1.2.4.201",  # HTJ2K Lossless
-        "1.2.840.10008.1.2.4.202",  # HTJ2K Lossless RPCL
-        "1.2.840.10008.1.2.4.203",  # HTJ2K
-    }
-)
 
 # A decode under way: SOP Instance UID, source, frame index.
 _Key = tuple[str, ImageSource, int]
@@ -223,6 +217,11 @@ def _decode_j2k_imagecodecs(record: ImageRecord) -> NDArray[Any] | None:
     return np.asarray(stored, dtype=np.uint16)
 
 
+def _worker_decode_reduced(record: ImageRecord) -> ReducedImage | None:
+    """Decode a reduced first picture in a worker process; None (never raises) if not."""
+    return decode_reduced(record)
+
+
 def _worker_init() -> None:
     """Start a worker process: imports done once, before the first image."""
     import pydicom.pixels  # noqa: F401 (warm import)
@@ -352,6 +351,47 @@ class DecodeService:
             return result
         inner.add_done_callback(lambda done: self._resolve(key, record, done, result))
         return result
+
+    def submit_reduced(self, record: ImageRecord) -> Future[ReducedImage | None]:
+        """Start decoding a reduced-resolution first picture of an image (a worker process).
+
+        For the viewer to show while the full image decodes: see
+        :mod:`galactoview.imaging.reduced_decode`. Submit it before :meth:`submit`, so the
+        workers take it first. The future's result is ``None`` when there is nothing to
+        gain or it cannot be done (not a large single-frame JPEG 2000 image, unusual
+        data, an error, the full image already in the pixel cache, no worker): the full
+        decode then shows, or words, everything. It never raises.
+
+        Parameters
+        ----------
+        record
+            The image (its first frame).
+        """
+        result: Future[ReducedImage | None] = Future()
+        if not wants_preview(record) or self._in_cache(record):
+            result.set_result(None)
+            return result
+        try:
+            inner = self._pool().submit(_worker_decode_reduced, record)
+        except (BrokenProcessPool, RuntimeError):
+            result.set_result(None)  # the full decode reports a pool that cannot start
+            return result
+
+        def resolve(done: Future[ReducedImage | None]) -> None:
+            try:
+                result.set_result(None if done.cancelled() else done.result())
+            except Exception:  # a crashed worker: the full decode reports it
+                result.set_result(None)
+
+        inner.add_done_callback(resolve)
+        return result
+
+    def _in_cache(self, record: ImageRecord) -> bool:
+        """Return whether the first frame of an image has a pixel cache entry."""
+        try:
+            return self.cache is not None and self.cache.entry_path(record).is_file()
+        except OSError:
+            return False
 
     def open_study(
         self, records: Sequence[ImageRecord], first: int = 0

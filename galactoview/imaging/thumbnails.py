@@ -32,15 +32,12 @@ pickle.
 from __future__ import annotations
 
 import hashlib
-import io
-import struct
 import warnings
 from typing import Any, Final
 
 import numpy as np
 from numpy.typing import NDArray
 from PIL import Image
-from PIL.Jpeg2KImagePlugin import Jpeg2KImageFile
 from pydicom.dataset import Dataset
 from pydicom.encaps import generate_frames
 
@@ -50,6 +47,11 @@ from galactoview.imaging.colour import colour_pipeline, is_colour, rgb8
 from galactoview.imaging.decode_service import J2K_SYNTAXES, decode_stored
 from galactoview.imaging.display import DisplayPipeline
 from galactoview.imaging.export import choose_voi
+from galactoview.imaging.reduced_decode import (
+    decode_codestream_reduced,
+    read_codestream_size,
+    reduced_level,
+)
 
 __all__ = [
     "THUMBNAIL_SIZE",
@@ -62,9 +64,6 @@ __all__ = [
 
 #: Default bound on the longer side of a thumbnail, in pixels.
 THUMBNAIL_SIZE: Final = 192
-
-#: JPEG 2000 markers (ISO/IEC 15444-1 A.2): start of codestream, image and tile size.
-_SOC_SIZ: Final = b"\xff\x4f\xff\x51"
 
 
 def thumbnail_shape(rows: int, columns: int, max_size: int) -> tuple[int, int]:
@@ -85,25 +84,6 @@ def thumbnail_shape(rows: int, columns: int, max_size: int) -> tuple[int, int]:
         return rows, columns
     scale = max_size / longer
     return max(1, round(rows * scale)), max(1, round(columns * scale))
-
-
-def reduced_level(rows: int, columns: int, max_size: int, levels: int) -> int:
-    """Return how many JPEG 2000 resolution levels a thumbnail can skip.
-
-    The largest ``r`` not above ``levels`` (the codestream's decomposition levels) such
-    that the reduced image, ``ceil(size / 2**r)`` (ISO/IEC 15444-1 B.5), still has at
-    least ``max_size`` pixels on its longer side. Levels at which Pillow 13 computes
-    a reduced size that differs from OpenJPEG's (it rounds instead of taking the
-    ceiling, and then fails) are skipped.
-    """
-    best = 0
-    for level in range(1, levels + 1):
-        power = 1 << level
-        if max(-(-rows // power), -(-columns // power)) < max_size:
-            break
-        if all((n + (power >> 1)) // power == -(-n // power) for n in (rows, columns)):
-            best = level
-    return best
 
 
 def thumbnail_key(record: ImageRecord, max_size: int = THUMBNAIL_SIZE) -> str:
@@ -238,29 +218,21 @@ def _reduced_stored(record: ImageRecord, header: Dataset, max_size: int) -> NDAr
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # reading is tolerant; errors fall back
             codestream = _first_codestream(record)
-            size = _siz(codestream)
-            if size is None or size[:2] != (record.rows, record.columns):
-                return None
-            rows, columns, precision, levels = size
-            level = reduced_level(rows, columns, max_size, levels)
-            if level == 0:
-                return None
-            image = Image.open(io.BytesIO(codestream), formats=["JPEG2000"])
-            if not isinstance(image, Jpeg2KImageFile):
-                return None
-            image.reduce = level  # OpenJPEG cp_reduce: skip the top `level` levels
-            image.load()
-            values = np.asarray(image)
+        size = read_codestream_size(codestream)
+        if (
+            size is None
+            or (size.rows, size.columns) != (record.rows, record.columns)
+            or size.components != 1
+            or size.signed
+        ):
+            return None
+        level = reduced_level(size.rows, size.columns, max_size, size.levels)
+        if level == 0:
+            return None
+        # Approximate stored values (Pillow's widening undone), in the stored range.
+        return decode_codestream_reduced(codestream, size, level)
     except Exception:  # let the full decode word any error
         return None
-    power = 1 << level
-    if values.shape != (-(-rows // power), -(-columns // power)) or values.dtype.kind != "u":
-        return None
-    # Pillow scales samples up to the full range of its mode ("I;16" or "L"); undo it.
-    shift = values.dtype.itemsize * 8 - precision
-    if shift < 0:
-        return None
-    return np.right_shift(values, shift) if shift else values
 
 
 def _first_codestream(record: ImageRecord) -> bytes:
@@ -271,29 +243,3 @@ def _first_codestream(record: ImageRecord) -> bytes:
         ds = dcmread(stream, specific_tags=["PixelData", "NumberOfFrames"])
     frames = max(int(ds.get("NumberOfFrames", 1) or 1), 1)
     return bytes(next(generate_frames(ds.PixelData, number_of_frames=frames)))
-
-
-def _siz(codestream: bytes) -> tuple[int, int, int, int] | None:
-    """Parse the main header: rows, columns, precision and decomposition levels.
-
-    ISO/IEC 15444-1 A.5.1 (SIZ) and A.6.1 (COD). ``None`` when the codestream is not a
-    single unsigned component at offset 0, or has no COD segment.
-    """
-    if not codestream.startswith(_SOC_SIZ) or len(codestream) < 43:
-        return None
-    (length,) = struct.unpack_from(">H", codestream, 4)
-    xsiz, ysiz, xosiz, yosiz = struct.unpack_from(">IIII", codestream, 8)
-    (components,) = struct.unpack_from(">H", codestream, 40)
-    ssiz = codestream[42]
-    if components != 1 or xosiz or yosiz or ssiz & 0x80:
-        return None
-    position = 4 + length
-    while position + 4 <= len(codestream):
-        marker, segment = struct.unpack_from(">HH", codestream, position)
-        if marker == 0xFF52 and position + 9 < len(codestream):  # COD
-            levels = codestream[position + 9]  # after Lcod, Scod, SGcod (4 bytes)
-            return ysiz, xsiz, (ssiz & 0x7F) + 1, levels
-        if marker == 0xFF90:  # SOT: the main header is over
-            return None
-        position += 2 + segment
-    return None

@@ -38,6 +38,7 @@ from galactoview.imaging.display import VoiLut, VoiLutFunction, Window
 __all__ = [
     "COLOUR_VOI_TEXT",
     "INVERTED_TEXT",
+    "PREVIEW_TEXT",
     "SCALE_BAR_RANGE_PX",
     "UNCALIBRATED_TEXT",
     "CornerLine",
@@ -61,6 +62,8 @@ COLOUR_VOI_TEXT: Final = "colour: no W/L"
 
 #: The line saying the reader inverted the grayscale shown (the Presentation LUT, PS3.3 C.11.6).
 INVERTED_TEXT: Final = "INVERTED"
+#: Says the image shown is a reduced-resolution preview, the full image still decoding.
+PREVIEW_TEXT: Final = "preview"
 
 #: Shortest and longest scale bar (screen pixels) :func:`scale_bar_length_mm` aims for.
 SCALE_BAR_RANGE_PX: Final = (60.0, 150.0)
@@ -119,6 +122,7 @@ class CornerLineKind(Enum):
     FRAME = "frame"
     VOI = "VOI transform"
     INVERTED = "inverted"
+    PREVIEW = "preview"
     ZOOM = "zoom"
     VIEW = "view"
     CONTRAST = "contrast phase"
@@ -337,6 +341,7 @@ def corner_lines(
     frame_label: str = "",
     colour: bool = False,
     inverted: bool = False,
+    preview: bool = False,
 ) -> CornerLines:
     """Return the four-corner lines of a viewport showing an image, with their kinds.
 
@@ -369,6 +374,9 @@ def corner_lines(
     inverted
         The reader inverted the grayscale shown (the Presentation LUT, PS3.3 C.11.6):
         :data:`INVERTED_TEXT` follows the VOI line.
+    preview
+        A reduced-resolution preview shows while the full image decodes:
+        :data:`PREVIEW_TEXT` follows the zoom.
 
     Returns
     -------
@@ -383,6 +391,7 @@ def corner_lines(
         (COLOUR_VOI_TEXT if colour else voi_label(voi), kind.VOI),
         (INVERTED_TEXT if inverted else "", kind.INVERTED),
         (zoom_label(zoom), kind.ZOOM),
+        (PREVIEW_TEXT if preview else "", kind.PREVIEW),
     )
     view_lines: tuple[CornerLine, ...] = ()
     if record is not None:

@@ -76,6 +76,7 @@ CORNER_LINE_PRIORITY: Final[Mapping[CornerLineKind, int]] = {
     CornerLineKind.FLIP: 70,
     CornerLineKind.CONTRAST: 68,
     CornerLineKind.FRAME: 66,
+    CornerLineKind.PREVIEW: 60,
     CornerLineKind.ZOOM: 55,
     CornerLineKind.STUDY_DATE: 50,
     CornerLineKind.SERIES: 45,

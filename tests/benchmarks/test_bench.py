@@ -155,3 +155,11 @@ def test_sr_open_failure_is_reported_not_raised(monkeypatch: pytest.MonkeyPatch)
     result = bench._sr_show_benchmark(Path("study"), 3)
     assert set(result) == {"sr_open_error"}
     assert "stuck" in result["sr_open_error"]
+
+
+def test_the_first_picture_target_is_a_fifth_of_one_decode() -> None:
+    figures = _core_figures() | {"first_picture_s": 0.25}
+    rows = {row["metric"]: row for row in bench._targets(figures)}
+    assert rows["first_picture_s"]["limit"] == pytest.approx(0.2 * figures["decode_one_s"])
+    assert rows["first_picture_s"]["pass"] is False  # 0.25 s > 0.24 s
+    assert "first_picture_s" not in {r["metric"] for r in bench._targets(_core_figures())}

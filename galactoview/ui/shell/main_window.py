@@ -245,6 +245,7 @@ class MainWindow(QMainWindow):
         )
         self.review.finding_clicked.connect(self.show_mark)
         self.cells.displayed.connect(self._on_displayed)
+        self.cells.previewed.connect(self._on_previewed)
         self.cells.failed.connect(self._on_decode_failed)
         self.cells.progress_changed.connect(self.status.show_decoding)
         self.hanging_view.active_changed.connect(self.session.set_active)
@@ -556,6 +557,11 @@ class MainWindow(QMainWindow):
             if decoded.frame:
                 self.cine.frame_shown(decoded.frame)
         self.image_shown.emit(self.session.cells[cell].image)
+
+    def _on_previewed(self, cell: int, _preview: DecodedImage) -> None:
+        """Show a preview's window presets in the controls if its cell is the active one."""
+        if cell == self.hanging_view.active_index:
+            self._on_active_changed(cell)
 
     def _on_decode_failed(self, cell: int, index: int) -> None:
         if cell == self.hanging_view.active_index and self.cine.is_playing():

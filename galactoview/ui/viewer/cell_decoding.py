@@ -7,6 +7,17 @@ shown at once, else its cell is cleared (unless it shows another frame of the sa
 image) and the image is asked for; when it arrives (or fails) every cell that still
 wants it is served. It also remembers each cell's automatic window and decodes ahead
 the next image and the other galactography stages.
+
+Progressive first picture: a cell that waits for a large JPEG 2000 image asks for its
+reduced-resolution preview first (:meth:`ImageDecoder.request_preview`) and shows it,
+fitted, over the full image's extent (pixel coordinates, marks, rulers and mm are the
+full image's; the corner says "preview"; no pixel value is read out), then the full image
+replaces it without refitting, keeping the reader's zoom and window. The automatic window
+(a file without one) is computed on the preview and kept when the full image arrives, so
+the picture does not change contrast under the reader: the preview's low-pass values
+move the 1st–99.5th percentiles a little (on the bench images and the sample study the
+centre by at most 0.8 % and the width by at most 1.4 % of the width); "reset display"
+computes it on the full image.
 """
 
 from __future__ import annotations
@@ -49,9 +60,13 @@ class CellDecoding(QObject):
         The image (index) a cell wants could not be decoded (reported).
     progress_changed(int, int)
         How many placed images are still decoding, of how many placed.
+    previewed(int, object)
+        A cell now shows this preview (:class:`DecodedImage` with ``reduction >= 1``);
+        :attr:`displayed` follows when the full image replaces it.
     """
 
     displayed = Signal(int, object)
+    previewed = Signal(int, object)
     failed = Signal(int, int)
     progress_changed = Signal(int, int)
 
@@ -72,6 +87,7 @@ class CellDecoding(QObject):
         self._auto: dict[int, Window | None] = {}
         decoder.decoded.connect(self._on_decoded)
         decoder.failed.connect(self._on_decode_failed)
+        decoder.previewed.connect(self._on_previewed)
 
     def reset(self) -> None:
         """Forget what the cells show (new studies opened)."""
@@ -109,6 +125,8 @@ class CellDecoding(QObject):
         if frame == 0 or self._shown.get(cell) != index:
             self._view.viewports[cell].clear_image()
             self._shown.pop(cell, None)
+            if frame == 0:
+                self._decoder.request_preview(record)  # before the full image
         self._decoder.request(record, frame)
         self._update_progress()
 
@@ -164,6 +182,9 @@ class CellDecoding(QObject):
         )
         keep = same_image and not follows_file
         voi = viewport.voi if keep else pipeline.default_voi()
+        preview = decoded.reduction > 0
+        # The full image replacing its preview keeps an inversion the reader chose meanwhile.
+        invert = same_image and viewport.is_preview and viewport.inverted
         viewport.set_image(
             decoded.stored,
             pipeline,
@@ -177,8 +198,11 @@ class CellDecoding(QObject):
             ready=decoded.ready,
             overlays=decoded.overlays,
             frame_label=decoded.frame_label,
+            full_shape=decoded.full_shape if preview else None,
         )
         self._shown[cell] = index
+        if invert:
+            viewport.toggle_invert()
         if voi is None:
             auto = viewport.auto_window()
             self._auto[cell] = auto
@@ -186,6 +210,9 @@ class CellDecoding(QObject):
                 viewport.set_voi(auto, chosen=False)
         if not same_image:
             self._view.refit_if_untouched()
+        if preview:
+            self.previewed.emit(cell, decoded)
+            return
         self._update_progress()
         self.displayed.emit(cell, decoded)
         records = self._session.records
@@ -197,6 +224,17 @@ class CellDecoding(QObject):
         for cell, wanted in self._session.cells.items():
             if decoded.record == records[wanted.image] and wanted.frame == decoded.frame:
                 self._display(cell, decoded)
+
+    def _on_previewed(self, preview: DecodedImage) -> None:
+        """Show a preview in the cells that want its image and show nothing of it yet."""
+        records = self._session.records
+        for cell, wanted in self._session.cells.items():
+            if (
+                wanted.frame == 0
+                and preview.record == records[wanted.image]
+                and self._shown.get(cell) != wanted.image
+            ):
+                self._display(cell, preview)
 
     def _on_decode_failed(self, record: ImageRecord, error: PixelDataError) -> None:
         records = self._session.records

@@ -24,6 +24,12 @@ decode itself therefore runs in a worker *process* of a
 reads the header and waits for the process (without the GIL). Requests run
 before prefetches (:meth:`ImageDecoder.prefetch`) still waiting in the queue;
 :meth:`ImageDecoder.prefetch_frames` queues the frames a cine player will show next.
+
+Progressive first picture: :meth:`ImageDecoder.request_preview` decodes a large JPEG 2000
+image's lower resolution levels first (:mod:`galactoview.imaging.reduced_decode`, a
+tenth of the full decode's time), before anything else waiting, and announces it with
+:attr:`ImageDecoder.previewed`; a :class:`DecodedImage` whose ``reduction`` is not 0. It is
+not cached: the full image, requested as usual, replaces it.
 """
 
 from __future__ import annotations
@@ -48,6 +54,7 @@ from galactoview.imaging.decode_service import DecodeService, check_frame, decod
 from galactoview.imaging.display import DisplayPipeline
 from galactoview.imaging.display_ready import DisplayReady, display_ready
 from galactoview.imaging.overlays import OverlayPlanes, read_overlay_planes
+from galactoview.imaging.reduced_decode import decode_reduced, wants_preview
 
 __all__ = [
     "CACHE_BYTES",
@@ -56,7 +63,9 @@ __all__ = [
     "DecodedImage",
     "FrameDecode",
     "ImageDecoder",
+    "PreviewDecode",
     "decode_image",
+    "decode_preview",
 ]
 
 #: Number of decoded frames kept in memory (a single-frame image is one frame).
@@ -98,6 +107,10 @@ class DecodedImage:
         viewport uses the record's).
     frame_label
         What the frame's Frame Content says (PS3.3 C.7.6.16.2.2), ``""`` if nothing.
+    reduction
+        0 for the image itself; ``n >= 1`` for a preview: ``stored`` is its first frame
+        with the ``n`` finest JPEG 2000 resolution levels discarded, shape
+        ``ceil(full_shape / 2**n)``, low-pass values (:func:`decode_preview`).
     """
 
     record: ImageRecord
@@ -108,11 +121,17 @@ class DecodedImage:
     overlays: OverlayPlanes | None = None
     calibration: Calibration | None = None
     frame_label: str = ""
+    reduction: int = 0
 
     @property
     def sop_instance_uid(self) -> str:
         """Return the SOP Instance UID (0008,0018) of the image."""
         return self.record.sop_instance_uid
+
+    @property
+    def full_shape(self) -> tuple[int, int]:
+        """Return (Rows, Columns) of the image (not of a preview's reduced values)."""
+        return self.record.rows, self.record.columns
 
 
 def decode_image(
@@ -149,6 +168,52 @@ def decode_image(
         header = read_header(record)  # while the worker decodes
         stored = future.result()
     stored.setflags(write=False)  # shared between the cache and the viewport
+    return _ready_to_show(record, header, stored, frame)
+
+
+def decode_preview(
+    record: ImageRecord, service: DecodeService | None = None
+) -> DecodedImage | None:
+    """Decode a reduced-resolution first picture of an image, if that gains anything.
+
+    The first frame of a large JPEG 2000 image with its finest resolution levels
+    discarded (:func:`~galactoview.imaging.reduced_decode.decode_reduced`), in a worker
+    process of ``service`` (in this thread without one), with the full image's display
+    pipeline, calibration and overlays. No Qt; any thread.
+
+    Parameters
+    ----------
+    record
+        The image.
+    service
+        Worker processes that decode; ``None`` to decode in this thread.
+
+    Returns
+    -------
+    DecodedImage or None
+        Its ``reduction`` is at least 1; ``None`` when there is no preview to show (not
+        worth it, cannot be done, any error): the full decode shows, or words, it all.
+    """
+    if not wants_preview(record):
+        return None
+    future = service.submit_reduced(record) if service is not None else None
+    try:
+        header = read_header(record)  # while the worker decodes
+    except PixelDataError:
+        return None
+    reduced = future.result() if future is not None else decode_reduced(record)
+    if reduced is None:
+        return None
+    try:
+        return _ready_to_show(record, header, reduced.stored, 0, reduced.reduction)
+    except PixelDataError:
+        return None
+
+
+def _ready_to_show(
+    record: ImageRecord, header: Any, stored: NDArray[Any], frame: int, reduction: int = 0
+) -> DecodedImage:
+    """Return a decoded frame with what its header says about showing it (any thread)."""
     if is_colour(stored):
         try:
             pipeline = colour_pipeline(header, stored)
@@ -160,7 +225,9 @@ def decode_image(
     calibration = calibration_from_dataset(header, frame)
     overlays = read_overlay_planes(header)
     label = frame_view(header, frame).frame_label
-    return DecodedImage(record, stored, pipeline, frame, ready, overlays, calibration, label)
+    return DecodedImage(
+        record, stored, pipeline, frame, ready, overlays, calibration, label, reduction
+    )
 
 
 def _held_bytes(image: DecodedImage) -> int:
@@ -173,11 +240,14 @@ def _held_bytes(image: DecodedImage) -> int:
 Decode = Callable[[ImageRecord], DecodedImage]
 #: Decodes frame ``frame`` of an image: ``decode_frame(record, frame)``.
 FrameDecode = Callable[[ImageRecord, int], DecodedImage]
+#: Decodes a reduced first picture of an image, or None (:func:`decode_preview`).
+PreviewDecode = Callable[[ImageRecord], DecodedImage | None]
 #: Key of the in-memory cache: SOP Instance UID and frame index.
 _Key = tuple[str, int]
 Outcome = DecodedImage | PixelDataError
 
 #: QThreadPool priorities: higher starts first.
+_PREVIEW_PRIORITY: Final = 2
 _REQUEST_PRIORITY: Final = 1
 _PREFETCH_PRIORITY: Final = 0
 
@@ -186,6 +256,7 @@ class _Relay(QObject):
     """Carries outcomes from pool threads to the decoder's thread (a queued connection)."""
 
     finished = Signal(int, object)  # task serial, DecodedImage or PixelDataError
+    previewed = Signal(int, object)  # task serial, DecodedImage or None
 
 
 class _DecodeTask(QRunnable):
@@ -216,6 +287,29 @@ class _DecodeTask(QRunnable):
                 f"unexpected error while decoding: {type(exc).__name__}: {exc}",
             )
         self._relay.finished.emit(self._serial, outcome)
+
+
+class _PreviewTask(QRunnable):
+    """Decode a preview in a pool thread and report through the relay; never raises."""
+
+    def __init__(
+        self, serial: int, record: ImageRecord, decode: PreviewDecode, relay: _Relay
+    ) -> None:
+        super().__init__()
+        self._serial = serial
+        self._record = record
+        self._decode = decode
+        self._relay = relay
+
+    def run(self) -> None:
+        """Decode (pool thread); a failure is None: the full decode reports errors."""
+        outcome: DecodedImage | None
+        try:
+            outcome = self._decode(self._record)
+        except Exception:
+            traceback.print_exc(file=sys.stderr)
+            outcome = None
+        self._relay.previewed.emit(self._serial, outcome)
 
 
 class ImageDecoder(QObject):
@@ -250,6 +344,10 @@ class ImageDecoder(QObject):
         root (:mod:`galactoview.app`) and not shut down by :meth:`shutdown`; ``None``
         decodes in the pool threads (tests, tools). Used by the default decoding
         functions only.
+    preview_decode
+        Decodes reduced first pictures (:meth:`request_preview`), run in pool threads;
+        by default :func:`decode_preview` with ``service`` when the default decoding
+        functions and a service are used, else none (previews are not asked for).
 
     Signals
     -------
@@ -260,10 +358,14 @@ class ImageDecoder(QObject):
         The :class:`ImageRecord` and the :class:`PixelDataError` of a frame that could
         not be decoded; the message names the frame when it does not exist. Failures
         are not cached: a new request tries again.
+    previewed(object)
+        A preview (:class:`DecodedImage` with ``reduction >= 1``) asked for with
+        :meth:`request_preview` is ready, and its image is not decoded yet. Not cached.
     """
 
     decoded = Signal(object)
     failed = Signal(object, object)
+    previewed = Signal(object)
 
     def __init__(
         self,
@@ -275,6 +377,7 @@ class ImageDecoder(QObject):
         cache_bytes: int = CACHE_BYTES,
         max_threads: int | None = None,
         service: DecodeService | None = None,
+        preview_decode: PreviewDecode | None = None,
     ) -> None:
         super().__init__(parent)
         if cache_size < 1:
@@ -285,6 +388,12 @@ class ImageDecoder(QObject):
             default = decode is None and decode_frame is None
             fast = service.fast if default and service is not None else False
             max_threads = 1 if fast else 2
+        defaults = decode is None and decode_frame is None
+        if preview_decode is None and defaults and service is not None:
+            preview_decode = functools.partial(decode_preview, service=service)
+        self._decode_preview = preview_decode
+        #: SOP Instance UID -> (serial of its preview task, record) for previews under way.
+        self._preview_pending: dict[str, tuple[int, ImageRecord]] = {}
         if decode_frame is None:
             decode_frame = functools.partial(_decode_frame, decode=decode, service=service)
         self._decode = decode_frame
@@ -301,6 +410,7 @@ class ImageDecoder(QObject):
         self._pool.setMaxThreadCount(max_threads)
         self._relay = _Relay(self)
         self._relay.finished.connect(self._on_finished)
+        self._relay.previewed.connect(self._on_previewed)
 
     def cached(self, record: ImageRecord, frame: int = 0) -> DecodedImage | None:
         """Return a frame of an image if it is cached, marking it most recently used."""
@@ -344,6 +454,28 @@ class ImageDecoder(QObject):
         """
         self._start(record, frame, _REQUEST_PRIORITY)
 
+    def request_preview(self, record: ImageRecord) -> None:
+        """Decode a reduced first picture of an image, before anything else waiting.
+
+        Nothing happens without a preview decoder, for an image that gains nothing
+        (:func:`~galactoview.imaging.reduced_decode.wants_preview`), or one decoded or
+        being previewed already. Ask before :meth:`request`, which the full image still
+        needs. :attr:`previewed` follows unless the preview cannot be made or the full
+        image is decoded first; never from within this call.
+        """
+        uid = record.sop_instance_uid
+        if (
+            self._decode_preview is None
+            or not wants_preview(record)
+            or self.cached(record) is not None
+            or uid in self._preview_pending
+        ):
+            return
+        serial = next(self._serials)
+        self._preview_pending[uid] = (serial, record)
+        task = _PreviewTask(serial, record, self._decode_preview, self._relay)
+        self._pool.start(task, _PREVIEW_PRIORITY)
+
     def prefetch(self, record: ImageRecord, frame: int = 0) -> None:
         """Like :meth:`request`, but after every request still waiting (e.g. the next image)."""
         self._start(record, frame, _PREFETCH_PRIORITY)
@@ -369,6 +501,7 @@ class ImageDecoder(QObject):
         """Forget the cache and every request; results still to come are dropped."""
         self._pool.clear()  # queued tasks that have not started never run
         self._pending.clear()
+        self._preview_pending.clear()
         self._cache.clear()
         self._cached_bytes = 0
 
@@ -388,6 +521,16 @@ class ImageDecoder(QObject):
             return
         self._store(key, outcome)
         self.decoded.emit(outcome)
+
+    def _on_previewed(self, serial: int, outcome: DecodedImage | None) -> None:
+        """Announce a preview, unless cleared since, failed, or the full image came first."""
+        uid = next((u for u, (s, _) in self._preview_pending.items() if s == serial), None)
+        if uid is None:
+            return
+        _, record = self._preview_pending.pop(uid)
+        if outcome is None or self.cached(record) is not None:
+            return
+        self.previewed.emit(outcome)
 
     def _store(self, key: _Key, image: DecodedImage) -> None:
         """Cache a frame, then evict down to both bounds (never the frame just cached)."""

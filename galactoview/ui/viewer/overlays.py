@@ -305,6 +305,7 @@ class ViewportOverlay(QObject):
                 frame_label=viewport.frame_label,
                 colour=viewport.is_colour,
                 inverted=viewport.inverted,
+                preview=viewport.is_preview,
             )
             orientation = record.patient_orientation if record is not None else None
             self._letters = edge_letters(orientation, viewport.flip)

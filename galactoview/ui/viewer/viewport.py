@@ -16,6 +16,14 @@ to full resolution on a window change; at 1:1 and closer, level 0 (the stored im
 drawn. The image item is drawn scaled by ``2**k`` inside its own coordinates, so item
 coordinates stay full-resolution SCOORD coordinates at every level.
 
+A reduced-resolution preview (the first picture of a large JPEG 2000 image, from its own
+resolution levels: :mod:`galactoview.imaging.reduced_decode`) is shown the same way:
+``set_image(..., full_shape=...)`` draws it scaled by ``2**n`` over the full image's
+extent, so the view, marks, rulers and mm stay in full-resolution SCOORD while it shows;
+:attr:`Viewport.is_preview` says so, :attr:`Viewport.stored` is ``None`` (nothing may read
+preview values as stored values) and :meth:`Viewport.sample_at` reports nothing until
+the full image replaces it.
+
 Overlay planes (60xx, PS3.3 C.9.2 / C.9.3) are drawn by :attr:`Viewport.overlay_item`, a
 child of the image item (so it follows the hanging flip), at full resolution over the
 rectangle they cover: graphics bits in :data:`OVERLAY_COLOUR`, outside an ROI darkened
@@ -200,6 +208,18 @@ def level_for_view(image_pixels_per_screen_pixel: float, levels: int) -> int:
         return 0
     # The tolerance keeps an exact power of two (up to rounding) on its level.
     return min(levels - 1, math.floor(math.log2(ratio) + 1e-9))
+
+
+def _reduction_of(full_shape: tuple[int, int], shape: tuple[int, int]) -> int:
+    """Return ``n`` such that ``shape`` is ``ceil(full_shape / 2**n)``; ValueError if none."""
+    rows, columns = full_shape
+    for n in range(32):
+        factor = 1 << n
+        if (-(-rows // factor), -(-columns // factor)) == shape:
+            return n
+        if factor > max(rows, columns):
+            break
+    raise ValueError(f"{shape} is not {full_shape} reduced by a power of two")
 
 
 class _LevelImageItem(pg.ImageItem):  # type: ignore[misc]
@@ -405,6 +425,8 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self.view_box.addItem(self.image_item)
         self._pipeline: DisplayPipeline | None = None
         self._stored: NDArray[Any] | None = None
+        self._full_shape: tuple[int, int] = (0, 0)
+        self._reduction = 0
         self._pyramid: Pyramid | None = None
         self._level: int | None = None
         self._voi: Voi = None
@@ -446,8 +468,18 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
 
     @property
     def stored(self) -> NDArray[Any] | None:
-        """Return the stored values of the image shown, if any."""
-        return self._stored
+        """Return the stored values of the image shown; ``None`` if none, or a preview."""
+        return None if self._reduction else self._stored
+
+    @property
+    def is_preview(self) -> bool:
+        """Return whether a reduced-resolution preview shows, the full image to come."""
+        return self._reduction > 0
+
+    @property
+    def image_shape(self) -> tuple[int, int]:
+        """Return (rows, columns) of the full image shown (also under a preview); (0, 0)."""
+        return self._full_shape
 
     @property
     def voi(self) -> Voi:
@@ -568,8 +600,9 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         ready: DisplayReady | None = None,
         overlays: OverlayPlanes | None = None,
         frame_label: str = "",
+        full_shape: tuple[int, int] | None = None,
     ) -> None:
-        """Show an image.
+        """Show an image, or a reduced-resolution preview of one.
 
         Parameters
         ----------
@@ -602,11 +635,24 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
             when), kept while the same record is shown (cine), none without a record.
         frame_label
             What the frame's Frame Content says (PS3.3 C.7.6.16.2.2), for the corner text.
+        full_shape
+            ``(Rows, Columns)`` of the full image when ``stored`` is a preview of it with
+            ``n`` resolution levels discarded (shape ``ceil(full_shape / 2**n)``): drawn
+            over the full image's extent, :attr:`is_preview` true until the next image.
+
+        Raises
+        ------
+        ValueError
+            If ``stored`` is not ``full_shape`` reduced by a power of two.
         """
+        shape = (int(stored.shape[0]), int(stored.shape[1]))
+        reduction = 0 if full_shape is None else _reduction_of(full_shape, shape)
         if ready is None:
             ready = display_ready(stored, pipeline)
         low, high = ready.low, ready.high
         self._stored = stored
+        self._full_shape = shape if full_shape is None else full_shape
+        self._reduction = reduction
         self._pipeline = pipeline
         self._record = record
         self._flip = flip if flip is not None else Flip()
@@ -617,7 +663,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self._frame = frame
         self._frame_label = frame_label
         self._inverted = False
-        rows, columns = stored.shape[:2]
+        rows, columns = self._full_shape
         self.image_item.setTransform(flip_transform(self._flip, rows, columns))
         extremes = pipeline.modality_values(np.array([low, high]))
         self._value_span = max(float(abs(extremes[1] - extremes[0])), 1.0)
@@ -694,6 +740,8 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
     def clear_image(self) -> None:
         """Show nothing."""
         self._stored = None
+        self._full_shape = (0, 0)
+        self._reduction = 0
         self._pipeline = None
         self._pyramid = None
         self._level = None
@@ -718,7 +766,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         width, height = self._view_size()
         if self._stored is None or width <= 0.0 or height <= 0.0:
             return None
-        rows, columns = self._stored.shape[:2]
+        rows, columns = self._full_shape
         usable = 1.0 - 2.0 * FIT_MARGIN
         return max(int(columns) / (width * usable), int(rows) / (height * usable))
 
@@ -742,7 +790,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         fitting = self.fit_image_pixels_per_screen_pixel()
         if self._stored is None:
             return
-        rows, columns = self._stored.shape[:2]
+        rows, columns = self._full_shape
         width, height = self._view_size()
         if fitting is None:
             self.view_box.setRange(xRange=(0, columns), yRange=(0, rows), padding=0.02)
@@ -846,7 +894,9 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         pyramid, pipeline = self._pyramid, self._pipeline
         if pyramid is None or pipeline is None:
             return
-        level = level_for_view(self.image_pixels_per_screen_pixel(), len(pyramid))
+        # A preview's pyramid starts 2**n stored pixels per pixel.
+        scale = self.image_pixels_per_screen_pixel() / 2**self._reduction
+        level = level_for_view(scale, len(pyramid))
         if level == self._level:
             return
         self._level = level
@@ -862,8 +912,8 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
             return
         self.image_item.set_level(
             pyramid.levels[level],
-            2**level,
-            pyramid.shape,
+            2 ** (level + self._reduction),
+            self._full_shape,
             # levels (0, 2**bits) make pyqtgraph index the LUT with the value itself.
             levels=(0, 2**pipeline.bits_stored),
             lut=pipeline.lut(self._voi),
@@ -900,7 +950,7 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         item = self.overlay_item
         layer = None
         if self._overlays_visible and self._stored is not None and self._overlay_planes:
-            rows, columns = self._stored.shape[:2]
+            rows, columns = self._full_shape
             layer = overlay_rgba(
                 self._overlay_planes, self._frame + 1, (rows, columns), OVERLAY_COLOUR
             )
@@ -945,8 +995,11 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self._drag_start = None
 
     def sample_at(self, x: float, y: float) -> PixelSample | None:
-        """Return the pixel at item (SCOORD) coordinates, or None outside the image."""
-        if self._stored is None or self._pipeline is None:
+        """Return the pixel at item (SCOORD) coordinates; None outside, or on a preview.
+
+        A preview's values are low-pass means, not stored values: no readout claims them.
+        """
+        if self._stored is None or self._pipeline is None or self._reduction:
             return None
         column, row = int(np.floor(x)), int(np.floor(y))
         rows, columns = self._stored.shape[:2]

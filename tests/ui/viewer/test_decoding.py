@@ -297,3 +297,60 @@ def test_no_process_wide_decode_service() -> None:
 
     assert not [name for name, value in vars(decoding).items() if isinstance(value, DecodeService)]
     assert not hasattr(decoding, "shared_service")
+
+
+def test_a_preview_comes_before_its_full_image_and_not_after_it(
+    qtbot: QtBot, sample_records: tuple[ImageRecord, ...]
+) -> None:
+    from galactoview.ui.viewer.decoding import decode_preview
+
+    record = sample_records[0]  # 2294 x 1914 JPEG 2000: a half-resolution preview
+    decoder = ImageDecoder(decode=decode_image, preview_decode=decode_preview, max_threads=1)
+    shown: list[str] = []
+    decoder.previewed.connect(lambda image: shown.append(f"preview {image.reduction}"))
+    decoder.decoded.connect(lambda image: shown.append(f"full {image.reduction}"))
+    decoder.request_preview(record)
+    decoder.request(record)
+    qtbot.waitUntil(lambda: len(shown) == 2, timeout=20_000)
+    assert shown == ["preview 1", "full 0"]
+    decoder.request_preview(record)  # decoded already: no preview
+    assert decoder._preview_pending == {}
+    decoder.shutdown()
+
+
+def test_a_preview_later_than_its_full_image_is_dropped(
+    qtbot: QtBot, sample_records: tuple[ImageRecord, ...]
+) -> None:
+    from galactoview.ui.viewer.decoding import decode_preview
+
+    record = sample_records[0]
+    full_shown = threading.Event()
+
+    def late_preview(record: ImageRecord) -> DecodedImage | None:
+        assert full_shown.wait(20)
+        return decode_preview(record)
+
+    decoder = ImageDecoder(decode=decode_image, preview_decode=late_preview, max_threads=2)
+    shown: list[str] = []
+    decoder.previewed.connect(lambda image: shown.append("preview"))
+
+    def on_decoded(_image: DecodedImage) -> None:
+        shown.append("full")
+        full_shown.set()
+
+    decoder.decoded.connect(on_decoded)
+    decoder.request_preview(record)
+    decoder.request(record)
+    qtbot.waitUntil(lambda: not decoder._preview_pending and not decoder.is_busy(), timeout=20_000)
+    assert shown == ["full"]
+    decoder.shutdown()
+
+
+def test_no_preview_without_a_preview_decoder(
+    qtbot: QtBot, sample_records: tuple[ImageRecord, ...]
+) -> None:
+    decoder = ImageDecoder()  # no service: previews are not asked for
+    with qtbot.assertNotEmitted(decoder.previewed):
+        decoder.request_preview(sample_records[0])
+        decode_and_wait(qtbot, decoder, sample_records[0])
+    decoder.shutdown()
