@@ -14,6 +14,11 @@ then of the minor axis, drawn rotated; POLYLINE is open or closed (the first poi
 repeated). Duct segments are thicker open polylines with their vertices; the nipple
 landmark is a ringed marker labelled "N".
 
+Labels: every label of the view (these and the rulers') is placed by
+:class:`~galactoview.ui.viewer.view_labels.ViewLabels`: no overlaps, clear of the marks,
+inside the cell, with a leader line when moved away from its mark, hidden below a scale
+(the marks stay); placed again when the view or the marks change.
+
 Selection (the tracking UID in :attr:`AnnotationWorkspace.selected`) is chosen by a
 click on a mark in the ANNOTATE mouse mode with the SELECT tool
 (:class:`~galactoview.ui.annotate.annotation_tools.AnnotationToolController` uses
@@ -52,6 +57,7 @@ from galactoview.annotations.model import (
 from galactoview.location.describe import describe_finding, value_text
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.annotate.finding_palette import DUCT_COLOUR, FINDING_COLOURS, NIPPLE_COLOUR
+from galactoview.ui.viewer.view_labels import MarkLabel, marker_target, scene_points, view_labels
 from galactoview.ui.viewer.viewport import Viewport
 
 __all__ = [
@@ -407,6 +413,10 @@ class _Mark:
     lines: list[QGraphicsPathItem]
     markers: list[_ScreenMarker]
     label: pg.TextItem
+    #: The outline (SCOORD) the label must not cover.
+    shape: tuple[Point, ...] = ()
+    #: Placement order of the label (lower first; the selected mark goes first anyway).
+    priority: int = 1
 
     def items(self) -> list[QGraphicsItem]:
         return [*self.lines, *self.markers, self.label]
@@ -428,6 +438,7 @@ class _Mark:
         path = _path(points)
         for line in self.lines:
             line.setPath(path)
+        self.shape = tuple(points)
 
     def remove(self) -> None:
         for item in self.items():
@@ -575,6 +586,8 @@ class AnnotationLayer(QObject):
         workspace.changed.connect(self._on_workspace_changed)
         workspace.selection_changed.connect(self._on_selection_changed)
         viewport.image_changed.connect(self.rebuild)
+        self._labels = view_labels(viewport)
+        self._labels.add_provider(self._mark_labels)
         self.rebuild()
 
     # --- test hooks and public API ----------------------------------------------------
@@ -739,6 +752,7 @@ class AnnotationLayer(QObject):
             mark.label.setText("N")
             self._add_editor(_Target(NIPPLE_KEY, landmark.region), NIPPLE_COLOUR, movable=False)
         self._on_selection_changed(self.workspace.selected)
+        self._labels.place_now()
 
     # --- drawing ----------------------------------------------------------------------
 
@@ -765,14 +779,42 @@ class AnnotationLayer(QObject):
         label = pg.TextItem("", color=color, fill=pg.mkBrush(LABEL_FILL))
         label.setParentItem(parent)
         label.setZValue(MARK_Z + 0.5)
-        mark = _Mark(key, color, width, lines, markers, label)
+        priority = 3 if key == NIPPLE_KEY else 2 if vertices else 1
+        mark = _Mark(key, color, width, lines, markers, label, points, priority)
         self._place_label(mark, region.graphic_type, points)
         mark.set_selected(False)
         self._marks.setdefault(key, []).append(mark)
         return mark
 
+    def _mark_labels(self) -> list[MarkLabel]:
+        """Return the labels of the marks drawn, for :class:`ViewLabels` to place."""
+        parent = self.viewport.image_item
+        selected = self.workspace.selected
+        result = []
+        for key, marks in self._marks.items():
+            for index, mark in enumerate(marks):
+                if not mark.shape:
+                    continue
+                points = scene_points(parent, mark.shape)
+                target = marker_target(points, (m.sceneBoundingRect() for m in mark.markers))
+                result.append(
+                    MarkLabel(
+                        f"{key}#{index}",
+                        mark.label,
+                        target,
+                        points,
+                        0 if key == selected else mark.priority,
+                        mark.color,
+                    )
+                )
+        return result
+
     def _place_label(self, mark: _Mark, kind: GraphicType, points: Sequence[Point]) -> None:
-        """Put the label at the outline point furthest right on the screen (after the flip)."""
+        """Put the label at the outline point furthest right on the screen (after the flip).
+
+        Where it starts (and stays while a mark is reshaped); :class:`ViewLabels` then
+        places all the labels of the view together.
+        """
         on_screen = [self.viewport.map_image_to_view(*p) for p in points]
         index = max(range(len(points)), key=lambda i: (on_screen[i][0], -on_screen[i][1]))
         if kind is GraphicType.POINT:
@@ -793,6 +835,7 @@ class AnnotationLayer(QObject):
         for key, marks in self._marks.items():
             for mark in marks:
                 mark.set_selected(key == selected)
+        self._labels.schedule()  # the selected mark's label is placed first
         if isinstance(selected, str) and selected in self._marks:
             target = self._target_of(selected)
             if target is not None:
@@ -879,6 +922,7 @@ class AnnotationLayer(QObject):
                 mark.markers[0].setPos(QPointF(*region.points[0]))
             mark.set_points(shape)
             self._place_label(mark, region.graphic_type, shape)
+        self._labels.schedule()
 
     def _on_editor_finished(self, key: str) -> None:
         """Commit a finished drag, after the mouse event that finished it."""

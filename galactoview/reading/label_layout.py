@@ -1,4 +1,4 @@
-"""Collision-free placement of the labels of marks on a key image (Qt-free).
+"""Collision-free placement of the labels of marks on an image or in a view (Qt-free).
 
 Each mark's label is a box of a given size (measured by the caller, e.g. with Qt's font
 metrics) placed near the mark so that no two label boxes overlap, no box covers a mark
