@@ -12,7 +12,9 @@ Graphic types (PS3.3 C.18.6.1.2): POINT is an arrow pointing at the point; CIRCL
 is its centre and a perimeter point; ELLIPSE is the end points of the major axis,
 then of the minor axis, drawn rotated; POLYLINE is open or closed (the first point
 repeated). Duct segments are thicker open polylines with their vertices; the nipple
-landmark is a ringed marker labelled "N".
+landmark is a ringed marker labelled "N"; a suggested one not accepted yet
+(:attr:`NippleLandmark.confirmed` False) is a hollow ring with a dashed outline labelled
+"N?" until the reader drags it or accepts the suggestions (Shift+A).
 
 Labels: every label of the view (these and the rulers') is placed by
 :class:`~galactoview.ui.viewer.view_labels.ViewLabels`: no overlaps, clear of the marks,
@@ -57,11 +59,18 @@ from galactoview.annotations.model import (
 from galactoview.location.describe import describe_finding, value_text
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.annotate.finding_palette import DUCT_COLOUR, FINDING_COLOURS, NIPPLE_COLOUR
-from galactoview.ui.viewer.view_labels import MarkLabel, marker_target, scene_points, view_labels
+from galactoview.ui.viewer.view_labels import (
+    MarkLabel,
+    marker_rect,
+    marker_target,
+    scene_points,
+    view_labels,
+)
 from galactoview.ui.viewer.viewport import Viewport
 
 __all__ = [
     "NIPPLE_KEY",
+    "SUGGESTED_NIPPLE_LABEL",
     "AnnotationLayer",
     "distance_to_outline",
     "ellipse_geometry",
@@ -89,6 +98,8 @@ NIPPLE_KEY: Final = "nipple"
 ELLIPSE_SAMPLES: Final = 72
 #: Z value of the marks above the image (and below the rulers' default 0 + handles).
 MARK_Z: Final = 10.0
+#: Label of a suggested nipple not accepted yet (a confirmed one reads "N").
+SUGGESTED_NIPPLE_LABEL: Final = "N?"
 
 
 # --------------------------------------------------------------------- geometry
@@ -395,12 +406,27 @@ class _ScreenMarker(QGraphicsPathItem):
             path.addRect(QRectF(-3.0, -3.0, 6.0, 6.0))
         self.setPath(path)
         self.setPos(QPointF(*point))
+        #: Drawn as a suggestion (hollow, dashed outline) until the reader accepts it.
+        self.suggested = False
+        self._color = color
         self.set_color(color, 1.5)
 
     def set_color(self, color: QColor, width: float) -> None:
-        """Fill with `color`, outlined in black `width` pixels wide."""
+        """Fill with `color`, outlined in black `width` pixels wide (suggested: hollow, dashed)."""
+        self._color = color
+        if self.suggested:
+            pen = _cosmetic_pen(color, width + 0.5)
+            pen.setStyle(Qt.PenStyle.DashLine)
+            self.setBrush(QBrush(Qt.BrushStyle.NoBrush))
+            self.setPen(pen)
+            return
         self.setBrush(QBrush(color))
         self.setPen(_cosmetic_pen(SHADOW_COLOR, width))
+
+    def set_suggested(self, suggested: bool) -> None:
+        """Draw as a suggestion or as a confirmed mark."""
+        self.suggested = suggested
+        self.set_color(self._color, 1.5)
 
 
 @dataclass(slots=True)
@@ -592,6 +618,13 @@ class AnnotationLayer(QObject):
 
     # --- test hooks and public API ----------------------------------------------------
 
+    def nipple_suggested(self) -> bool | None:
+        """Return whether the nipple drawn is shown as a suggestion, None without one."""
+        marks = self._marks.get(NIPPLE_KEY)
+        if not marks or not marks[0].markers:
+            return None
+        return marks[0].markers[0].suggested
+
     def items_for(self, key: str) -> list[QGraphicsItem]:
         """Return the graphics items of a mark (a tracking UID, or :data:`NIPPLE_KEY`).
 
@@ -749,7 +782,9 @@ class AnnotationLayer(QObject):
         landmark = annotations.landmark(*image)
         if landmark is not None:
             mark = self._draw(NIPPLE_KEY, landmark.region, NIPPLE_COLOUR, LINE_WIDTH, False)
-            mark.label.setText("N")
+            mark.label.setText("N" if landmark.confirmed else SUGGESTED_NIPPLE_LABEL)
+            for marker in mark.markers:
+                marker.set_suggested(not landmark.confirmed)
             self._add_editor(_Target(NIPPLE_KEY, landmark.region), NIPPLE_COLOUR, movable=False)
         self._on_selection_changed(self.workspace.selected)
         self._labels.place_now()
@@ -796,7 +831,7 @@ class AnnotationLayer(QObject):
                 if not mark.shape:
                     continue
                 points = scene_points(parent, mark.shape)
-                target = marker_target(points, (m.sceneBoundingRect() for m in mark.markers))
+                target = marker_target(points, (marker_rect(m) for m in mark.markers))
                 result.append(
                     MarkLabel(
                         f"{key}#{index}",

@@ -56,6 +56,7 @@ __all__ = [
     "PLACE_DELAY_MS",
     "MarkLabel",
     "ViewLabels",
+    "marker_rect",
     "marker_target",
     "scene_points",
     "view_labels",
@@ -119,6 +120,16 @@ def scene_points(item: QGraphicsItem, points: Iterable[Point]) -> tuple[Point, .
         mapped = item.mapToScene(QPointF(x, y))
         result.append((float(mapped.x()), float(mapped.y())))
     return tuple(result)
+
+
+def marker_rect(item: QGraphicsItem) -> QRectF:
+    """Return the scene rectangle of a marker drawn in screen pixels (ignoring transforms).
+
+    ``sceneBoundingRect`` scales such an item by the view's zoom; its true extent is its
+    bounding rectangle, unscaled, at its scene position (a viewport's scene coordinates
+    are its widget's pixels).
+    """
+    return QRectF(item.boundingRect()).translated(item.scenePos())
 
 
 def _bounds(points: Sequence[Point]) -> QRectF:
@@ -208,6 +219,9 @@ class ViewLabels(QObject):
         self._timer.stop()
         if not shiboken6.isValid(self.viewport.image_item):
             return  # the viewport is being destroyed
+        # pyqtgraph defers the view box's new transform to the next paint: apply it now,
+        # or a placement right after a range change maps the marks with the old one.
+        self.viewport.view_box.updateMatrix()
         labels = sorted(
             (label for provider in self._providers for label in provider()),
             key=lambda label: label.priority,
