@@ -8,7 +8,8 @@ tool); each layer registers a provider here that lists its labels with the scree
 :func:`galactoview.reading.label_layout.place_labels`, then puts every label in the
 cell: no two labels overlap, a label avoids the marks (its own and the others') when
 it can, a label moved away from its mark gets a leader line to it, and every label
-lies inside the cell (the view box's rectangle). The placement is done in screen
+lies inside the cell (the view box's rectangle), clear of the overlay text (corner
+lines, orientation letters, scale bar) when it can be. The placement is done in screen
 pixels (labels keep their size at any zoom) and stored in image item coordinates, so
 a pan carries the labels with the image until the next placement.
 
@@ -159,6 +160,7 @@ class ViewLabels(QObject):
         super().__init__(viewport)
         self.viewport = viewport
         self._providers: list[Provider] = []
+        self._obstacles: list[Callable[[], Sequence[QRectF]]] = []
         self._leaders: list[QGraphicsLineItem] = []
         self._boxes: dict[str, QRectF] = {}
         self._shown = True
@@ -174,6 +176,11 @@ class ViewLabels(QObject):
     def add_provider(self, provider: Provider) -> None:
         """Register a layer's list of labels, and schedule a placement."""
         self._providers.append(provider)
+        self.schedule()
+
+    def add_obstacles(self, provider: Callable[[], Sequence[QRectF]]) -> None:
+        """Register scene rectangles labels keep clear of (the overlay text), and schedule."""
+        self._obstacles.append(provider)
         self.schedule()
 
     def schedule(self) -> None:
@@ -242,7 +249,7 @@ class ViewLabels(QObject):
             return Rect(left, top, float(rect.width()), float(rect.height()))
 
         requests = []
-        obstacles = []
+        obstacles = [local(rect) for provider in self._obstacles for rect in provider()]
         pad = POINT_CLEARANCE_PX
         shown = []
         for label in labels:

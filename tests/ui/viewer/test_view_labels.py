@@ -218,3 +218,33 @@ def test_a_pan_replaces_the_labels_inside_the_cell(qtbot: QtBot, bench: Bench) -
     nipple_box: QRectF = after[f"{NIPPLE_KEY}#0"]
     for points in visible.values():
         assert not any(nipple_box.contains(QPointF(x, y)) for x, y in points)
+
+
+def test_labels_keep_clear_of_the_overlay_text(qtbot: QtBot, bench: Bench) -> None:
+    from galactoview.ui.viewer.overlays import ViewportOverlay
+
+    overlay = ViewportOverlay(bench.view)
+    image = bench.view.image_item.sceneBoundingRect()
+    labels = view_labels(bench.view)
+    sop = bench.decoded.record.sop_instance_uid
+    # A mark on the image 30 pixels below a corner line: its label's first choice (upper
+    # right of the arrow) would cover that line.
+    spots = []
+    for key, r in overlay.layout_rects().items():
+        low = max(r.left - 30.0, image.left() + 25.0)
+        high = min(r.left + r.width - 10.0, image.right() - 5.0)
+        if key.startswith("top_") and low < high:
+            spots.append(QPointF(low, r.top + r.height + 30.0))
+    assert spots
+    tip = bench.view.image_item.mapFromScene(spots[0])
+    finding = Finding.new(
+        FindingType.CYST_FILL,
+        [ImageRegion(sop, None, GraphicType.POINT, ((tip.x(), tip.y()),))],
+        short_id="CY-9",
+    )
+    bench.workspace.set_loaded(AnnotationSet(bench.study, (finding,)))
+    assert overlay.is_shown()
+    (box,) = labels.boxes().values()
+    for key, rect in overlay.layout_rects().items():
+        drawn = QRectF(rect.left, rect.top, rect.width, rect.height)
+        assert not box.intersects(drawn), f"label {box} covers the overlay {key} {drawn}"
