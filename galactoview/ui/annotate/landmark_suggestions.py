@@ -68,8 +68,8 @@ class NippleSuggestions:
         parts: list[str] = []
         if self.placed:
             parts.append(
-                f"Nipple suggested on {', '.join(self.placed)} (dashed, N?): drag one to "
-                f"correct and accept it, {ACCEPT_KEY} accepts all; Ctrl+Z takes them back"
+                f"Nipple suggested on {', '.join(self.placed)} (dashed, N?): drag to correct, "
+                f"{ACCEPT_KEY} accepts all"
             )
         else:
             parts.append("No nipple suggested")
