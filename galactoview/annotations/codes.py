@@ -43,6 +43,7 @@ __all__ = [
     "IMPRESSIONS",
     "INTRADUCTAL_PAPILLOMA",
     "INTRALUMINAL_FILLING_DEFECT",
+    "LANDMARK_STATUS",
     "LATERALITY",
     "LEFT",
     "LONG_AXIS",
@@ -66,6 +67,7 @@ __all__ = [
     "RIGHT_AND_LEFT",
     "SHORT_AXIS",
     "SQUARE_MILLIMETER",
+    "SUGGESTED_LANDMARK",
     "TRACKING_IDENTIFIER",
     "TRACKING_UID",
     "impression_text",
@@ -159,3 +161,12 @@ PARENT_DUCT_SEGMENT: Final = Code("PARENT-SEGMENT", PRIVATE_SCHEME, "Parent duct
 FINDING_OF_REGION: Final = Code("REGION-FINDING", PRIVATE_SCHEME, "Finding of this region")
 #: TEXT modifier of a NUM item: which calibration the mm value used.
 CALIBRATION_LABEL: Final = Code("CALIBRATION", PRIVATE_SCHEME, "Calibration used")
+#: CODE item (a TID 1410 qualitative evaluation, CONTAINS) of a nipple landmark's group
+#: whose value :data:`SUGGESTED_LANDMARK` says the landmark was suggested by the software
+#: and not confirmed by the reader; absent for a confirmed landmark. PS3.16 has no
+#: standard concept for "not confirmed by the reader", hence a local one (PS3.16 8).
+LANDMARK_STATUS: Final = Code("LANDMARK-STATUS", PRIVATE_SCHEME, "Landmark status")
+#: Value of :data:`LANDMARK_STATUS`: suggested from the pixels, not confirmed by the reader.
+SUGGESTED_LANDMARK: Final = Code(
+    "SUGGESTED", PRIVATE_SCHEME, "Suggested by software, not confirmed by the reader"
+)

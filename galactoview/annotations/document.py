@@ -50,6 +50,7 @@ __all__ = [
     "AddDuctSegment",
     "AddFinding",
     "Command",
+    "ConfirmNipples",
     "DeleteMark",
     "DeleteNipple",
     "Edit",
@@ -433,6 +434,40 @@ class SetNipple:
     def apply(self, before: StudySnapshot) -> StudySnapshot:
         """Set the landmark (replacing the image's one in place)."""
         return before.with_annotations(before.annotations.with_landmark(self.landmark))
+
+
+@dataclass(frozen=True, slots=True)
+class ConfirmNipples:
+    """Accept suggested nipple landmarks as the reader's (confirmed, same place).
+
+    Attributes
+    ----------
+    images
+        ``(SOP Instance UID, frame)`` of each image whose suggested nipple is accepted;
+        an image without one, or with a confirmed one, is left as it is.
+    """
+
+    images: tuple[tuple[str, int | None], ...]
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return ``"Accept suggested nipple"`` or ``"Accept 3 suggested nipples"``."""
+        count = len(self._suggested(before))
+        return "Accept suggested nipple" if count == 1 else f"Accept {count} suggested nipples"
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Mark each named suggested landmark as confirmed."""
+        annotations = before.annotations
+        for landmark in self._suggested(before):
+            annotations = annotations.with_landmark(replace(landmark, confirmed=True))
+        return before.with_annotations(annotations)
+
+    def _suggested(self, before: StudySnapshot) -> list[NippleLandmark]:
+        wanted = set(self.images)
+        return [
+            landmark
+            for landmark in before.annotations.landmarks
+            if not landmark.confirmed and (landmark.sop_instance_uid, landmark.frame) in wanted
+        ]
 
 
 @dataclass(frozen=True, slots=True)

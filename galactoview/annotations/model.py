@@ -482,11 +482,19 @@ class NippleLandmark:
         Frame number (1-based) or ``None``.
     point
         (column, row) in SCOORD pixel coordinates, rounded to float32.
+    confirmed
+        False for a nipple suggested from the pixels
+        (:func:`galactoview.location.landmarks.suggest_nipple`) that the reader has not
+        accepted yet (drawn differently; the locations resting on it say so; saved with
+        a "suggested" qualifier, :mod:`galactoview.sr.sr_codec`). True (the default) for
+        one the reader placed, moved or accepted, and for every landmark read from an SR
+        without that qualifier.
     """
 
     sop_instance_uid: str
     frame: int | None
     point: tuple[float, float]
+    confirmed: bool = True
 
     def __post_init__(self) -> None:
         region = self.region  # validates

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Final
 
@@ -44,6 +44,7 @@ from galactoview.location.frame import ChestWallLine, ImageFrame, ImageInfo, Vie
 
 __all__ = [
     "SUBAREOLAR_RADIUS_MM",
+    "UNCONFIRMED_NIPPLE_NOTE",
     "BreastLocation",
     "ClockHalf",
     "DepthThird",
@@ -64,6 +65,9 @@ __all__ = [
 
 #: A lesion within this 3-D distance of the nipple is subareolar (as the phantom defines it).
 SUBAREOLAR_RADIUS_MM: Final = 20.0
+#: End of the note of a location resting on a suggested nipple the reader has not
+#: confirmed (:attr:`NippleLandmark.confirmed`): "nipple on L CC suggested, not confirmed…".
+UNCONFIRMED_NIPPLE_NOTE: Final = "suggested, not confirmed by the reader"
 #: Offsets smaller than this (mm or px) are "on the axis": no half of the clock.
 _ON_AXIS: Final = 1e-6
 
@@ -633,6 +637,8 @@ def localize_finding(
     """
     landmarks_seen = tuple(landmarks)
     nipples = {(n.sop_instance_uid, n.frame): n.point for n in landmarks_seen}
+    unconfirmed = {(n.sop_instance_uid, n.frame) for n in landmarks_seen if not n.confirmed}
+    suggested_on: dict[str, str] = {}  # images whose nipple is only suggested, by UID
     walls = chest_walls or {}
     problems: list[str] = []
     located: list[tuple[ImageInfo, ViewLocation]] = []
@@ -652,6 +658,8 @@ def localize_finding(
             problems.append(f"{info.laterality.value}{info.view}: {error}")
             continue
         located.append((info, view))
+        if (uid, region.frame) in unconfirmed:
+            suggested_on[uid] = view_label(info)
     ccs = sorted(
         ((i, v) for i, v in located if v.family is ViewFamily.CC), key=lambda p: _preference(p[0])
     )
@@ -663,6 +671,10 @@ def localize_finding(
     pairs = [(c, o) for _, c in ccs for _, o in others if c.laterality is o.laterality]
     if pairs:
         breast = localize_pair(*pairs[0])
+        resting = [suggested_on[u] for u in breast.source_sop_instance_uids if u in suggested_on]
+        if resting:
+            note = f"nipple on {' and '.join(resting)} {UNCONFIRMED_NIPPLE_NOTE}"
+            breast = replace(breast, notes=(*breast.notes, note))
     elif not ccs or not others:
         problems.append("a clock position needs the finding on a CC and an ML/LM or MLO view")
     else:

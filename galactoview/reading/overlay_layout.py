@@ -24,7 +24,7 @@ once:
 Written by hand: this is a fixed-slot packing problem with a handful of boxes, which no
 layout library solves (Qt's layouts place widgets, not prioritised text that may be
 dropped; label-placement libraries search free positions around point features, see
-:mod:`galactoview.report.label_layout`), and a greedy pass in priority order is
+:mod:`galactoview.reading.label_layout`), and a greedy pass in priority order is
 deterministic, explainable ("the lowest-priority lines go first") and fast enough for
 every resize and zoom step (a few dozen boxes).
 

@@ -1,7 +1,7 @@
 """Rect: the axis-aligned rectangle the text layouts place (Qt-free).
 
 Shared by the viewport's overlay layout (:mod:`galactoview.reading.overlay_layout`) and
-the key images' label placement (:mod:`galactoview.report.label_layout`); the Qt side
+the key images' label placement (:mod:`galactoview.reading.label_layout`); the Qt side
 measures text and converts to ``QRectF`` only when drawing, so the layouts stay testable
 without a display.
 """

@@ -718,15 +718,25 @@ def landmark_tracking_uid(study_instance_uid: str, landmark: NippleLandmark) -> 
 def _landmark_group(
     study_instance_uid: str, landmark: NippleLandmark, number: int, images: dict[str, Dataset]
 ) -> Dataset:
+    """Return the TID 1410 group of a nipple landmark: a POINT region.
+
+    A suggested landmark the reader has not confirmed also holds a qualitative
+    evaluation (TID 1410 "CONTAINS CODE", PS3.16) "Landmark status" = "Suggested by
+    software, not confirmed by the reader" (local codes, PS3.16 section 8), so the
+    locations resting on it can say so after reading.
+    """
     image = images.get(landmark.sop_instance_uid)
     laterality = Laterality.from_dicom(image.get("ImageLaterality") if image else None)
+    status = (
+        [] if landmark.confirmed else [_code_item(codes.LANDMARK_STATUS, codes.SUGGESTED_LANDMARK)]
+    )
     return _measurement_group(
         "1410",
         f"NIPPLE-{number}",
         landmark_tracking_uid(study_instance_uid, landmark),
         codes.NIPPLE,
         laterality,
-        [_scoord_item(_IMAGE_REGION, "CONTAINS", landmark.region, images)],
+        [_scoord_item(_IMAGE_REGION, "CONTAINS", landmark.region, images), *status],
     )
 
 
@@ -1490,6 +1500,8 @@ class _Group:
     scoord3d_count: int = 0
     #: The free text of a dcmjs annotation: a CONTAINS TEXT or the 99dcmjs text Finding.
     free_text: str = ""
+    #: A "Landmark status" = "Suggested…" item: a nipple not confirmed by the reader.
+    suggested: bool = False
 
 
 def _distance_mm(item: Dataset) -> float | None:
@@ -1651,6 +1663,10 @@ def _group(index: int, item: Dataset, problems: list[str]) -> _Group:
         num_regions=tuple(num_regions),
         scoord3d_count=scoord3d_count,
         free_text=_free_text(content, finding_code) if tool is not None else "",
+        suggested=any(
+            _same(_value_code(c), codes.SUGGESTED_LANDMARK)
+            for c in content.find(codes.LANDMARK_STATUS, "CODE")
+        ),
     )
 
 
@@ -1788,7 +1804,7 @@ class _Reader:
                 self.problems.append(f"measurement group {group.index + 1}: second nipple on image")
                 return
             self.landmarks[key] = NippleLandmark(
-                region.sop_instance_uid, region.frame, region.points[0]
+                region.sop_instance_uid, region.frame, region.points[0], not group.suggested
             )
         elif _same(group.finding_type, location_codes.CHEST_WALL) and group.region is not None:
             self._add_chest_wall(group)

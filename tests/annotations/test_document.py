@@ -10,6 +10,7 @@ from galactoview.annotations import codes
 from galactoview.annotations.document import (
     AddDuctSegment,
     AddFinding,
+    ConfirmNipples,
     DeleteMark,
     DeleteNipple,
     MergeFindings,
@@ -306,6 +307,21 @@ def test_duct_commands_delete_a_segment_with_its_branches() -> None:
     assert [s.short_id for s in document.annotations.duct_segments] == ["DS-1"]
     document.undo()
     assert document.annotations.duct_segment(twig.tracking_uid) == reshaped
+
+
+def test_confirm_nipples_accepts_only_the_suggested_ones_named() -> None:
+    document = empty()
+    document.execute(SetNipple(NippleLandmark(IMAGE, None, (100.0, 200.0), confirmed=False)))
+    document.execute(SetNipple(NippleLandmark("1.2.3.9", 2, (5.0, 6.0), confirmed=False)))
+    edit = document.execute(ConfirmNipples(((IMAGE, None), ("1.2.3.9", 2), ("1.2.3.8", None))))
+    assert edit is not None and edit.text == "Accept 2 suggested nipples"
+    assert [(n.point, n.confirmed) for n in document.annotations.landmarks] == [
+        ((100.0, 200.0), True),
+        ((5.0, 6.0), True),
+    ]
+    assert document.execute(ConfirmNipples(((IMAGE, None),))) is None  # nothing changes
+    document.undo()
+    assert not any(n.confirmed for n in document.annotations.landmarks)
 
 
 def test_nipple_commands_place_move_and_delete() -> None:

@@ -36,6 +36,7 @@ from galactoview.location import codes
 from galactoview.location.frame import ChestWallLine, ImageFrame, ImageInfo, ViewFamily
 from galactoview.location.localize import (
     SUBAREOLAR_RADIUS_MM,
+    UNCONFIRMED_NIPPLE_NOTE,
     BreastLocation,
     ClockHalf,
     DepthThird,
@@ -526,3 +527,35 @@ def test_a_depth_from_one_view_is_not_called_unknown(other_case: PhantomCase) ->
     assert not any("depth unknown" in note for note in location.notes)
     with_line = pair(other_case, truth["id"], other="MLO")
     assert not any("pectoral" in note for note in with_line.notes)
+
+
+def test_a_location_on_a_suggested_nipple_says_so() -> None:
+    cc_uid, ml_uid = "1.2.3.1", "1.2.3.2"
+    infos = {
+        cc_uid: dataclasses.replace(_info("CC"), sop_instance_uid=cc_uid),
+        ml_uid: dataclasses.replace(_info("ML", orientation=("A", "F")), sop_instance_uid=ml_uid),
+    }
+    finding = Finding.new(
+        FindingType.CYST_FILL,
+        [
+            ImageRegion(cc_uid, None, GraphicType.POINT, ((300.0, 400.0),)),
+            ImageRegion(ml_uid, None, GraphicType.POINT, ((300.0, 420.0),)),
+        ],
+        short_id="CY-1",
+        laterality=Laterality.LEFT,
+    )
+    confirmed = [
+        NippleLandmark(cc_uid, None, (700.0, 500.0)),
+        NippleLandmark(ml_uid, None, (700.0, 500.0)),
+    ]
+    located = localize_finding(finding, confirmed, infos).breast
+    assert located is not None
+    assert not any(UNCONFIRMED_NIPPLE_NOTE in note for note in located.notes)
+    suggested = [confirmed[0], dataclasses.replace(confirmed[1], confirmed=False)]
+    on_suggestion = localize_finding(finding, suggested, infos).breast
+    assert on_suggestion is not None
+    assert on_suggestion.clock_hour == located.clock_hour  # same place, only flagged
+    assert on_suggestion.notes == (
+        *located.notes,
+        f"nipple on L ML {UNCONFIRMED_NIPPLE_NOTE}",
+    )

@@ -917,3 +917,20 @@ def test_the_readers_organization_is_the_observers_tid_1003_row(
     assert (read.observer, read.observer_organization) == ("Curie^Marie^^Dr", "Institut du Radium")
     nobody = decode(encode(replace(original, observer=""), sources(headers))).annotations
     assert (nobody.observer, nobody.observer_organization) == ("", "")  # the device observes
+
+
+def test_a_suggested_nipple_round_trips_with_its_status(headers: dict[str, Dataset]) -> None:
+    original = build(headers)
+    confirmed, other = original.landmarks
+    suggested = replace(other, confirmed=False)
+    annotations = replace(original, landmarks=(confirmed, suggested))
+    sr = encode(annotations, sources(headers))
+    text = to_json(sr)
+    # Only the unconfirmed nipple's group holds the "Landmark status" evaluation.
+    assert text.count(codes.SUGGESTED_LANDMARK.value) == 1
+    assert text.count(codes.LANDMARK_STATUS.value) == 1
+    result = decode(from_json(text))
+    assert result.problems == ()
+    assert result.annotations == revised(annotations, sr)
+    landmarks = {n.sop_instance_uid: n.confirmed for n in result.annotations.landmarks}
+    assert landmarks == {confirmed.sop_instance_uid: True, suggested.sop_instance_uid: False}

@@ -12,7 +12,14 @@ Graphic types (PS3.3 C.18.6.1.2): POINT is an arrow pointing at the point; CIRCL
 is its centre and a perimeter point; ELLIPSE is the end points of the major axis,
 then of the minor axis, drawn rotated; POLYLINE is open or closed (the first point
 repeated). Duct segments are thicker open polylines with their vertices; the nipple
-landmark is a ringed marker labelled "N".
+landmark is a ringed marker labelled "N"; a suggested one not accepted yet
+(:attr:`NippleLandmark.confirmed` False) is a hollow ring with a dashed outline labelled
+"N?" until the reader drags it or accepts the suggestions (Shift+A).
+
+Labels: every label of the view (these and the rulers') is placed by
+:class:`~galactoview.ui.viewer.view_labels.ViewLabels`: no overlaps, clear of the marks,
+inside the cell, with a leader line when moved away from its mark, hidden below a scale
+(the marks stay); placed again when the view or the marks change.
 
 Selection (the tracking UID in :attr:`AnnotationWorkspace.selected`) is chosen by a
 click on a mark in the ANNOTATE mouse mode with the SELECT tool
@@ -52,10 +59,18 @@ from galactoview.annotations.model import (
 from galactoview.location.describe import describe_finding, value_text
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.annotate.finding_palette import DUCT_COLOUR, FINDING_COLOURS, NIPPLE_COLOUR
+from galactoview.ui.viewer.view_labels import (
+    MarkLabel,
+    marker_rect,
+    marker_target,
+    scene_points,
+    view_labels,
+)
 from galactoview.ui.viewer.viewport import Viewport
 
 __all__ = [
     "NIPPLE_KEY",
+    "SUGGESTED_NIPPLE_LABEL",
     "AnnotationLayer",
     "distance_to_outline",
     "ellipse_geometry",
@@ -83,6 +98,8 @@ NIPPLE_KEY: Final = "nipple"
 ELLIPSE_SAMPLES: Final = 72
 #: Z value of the marks above the image (and below the rulers' default 0 + handles).
 MARK_Z: Final = 10.0
+#: Label of a suggested nipple not accepted yet (a confirmed one reads "N").
+SUGGESTED_NIPPLE_LABEL: Final = "N?"
 
 
 # --------------------------------------------------------------------- geometry
@@ -389,12 +406,27 @@ class _ScreenMarker(QGraphicsPathItem):
             path.addRect(QRectF(-3.0, -3.0, 6.0, 6.0))
         self.setPath(path)
         self.setPos(QPointF(*point))
+        #: Drawn as a suggestion (hollow, dashed outline) until the reader accepts it.
+        self.suggested = False
+        self._color = color
         self.set_color(color, 1.5)
 
     def set_color(self, color: QColor, width: float) -> None:
-        """Fill with `color`, outlined in black `width` pixels wide."""
+        """Fill with `color`, outlined in black `width` pixels wide (suggested: hollow, dashed)."""
+        self._color = color
+        if self.suggested:
+            pen = _cosmetic_pen(color, width + 0.5)
+            pen.setStyle(Qt.PenStyle.DashLine)
+            self.setBrush(QBrush(Qt.BrushStyle.NoBrush))
+            self.setPen(pen)
+            return
         self.setBrush(QBrush(color))
         self.setPen(_cosmetic_pen(SHADOW_COLOR, width))
+
+    def set_suggested(self, suggested: bool) -> None:
+        """Draw as a suggestion or as a confirmed mark."""
+        self.suggested = suggested
+        self.set_color(self._color, 1.5)
 
 
 @dataclass(slots=True)
@@ -407,6 +439,10 @@ class _Mark:
     lines: list[QGraphicsPathItem]
     markers: list[_ScreenMarker]
     label: pg.TextItem
+    #: The outline (SCOORD) the label must not cover.
+    shape: tuple[Point, ...] = ()
+    #: Placement order of the label (lower first; the selected mark goes first anyway).
+    priority: int = 1
 
     def items(self) -> list[QGraphicsItem]:
         return [*self.lines, *self.markers, self.label]
@@ -428,6 +464,7 @@ class _Mark:
         path = _path(points)
         for line in self.lines:
             line.setPath(path)
+        self.shape = tuple(points)
 
     def remove(self) -> None:
         for item in self.items():
@@ -575,9 +612,18 @@ class AnnotationLayer(QObject):
         workspace.changed.connect(self._on_workspace_changed)
         workspace.selection_changed.connect(self._on_selection_changed)
         viewport.image_changed.connect(self.rebuild)
+        self._labels = view_labels(viewport)
+        self._labels.add_provider(self._mark_labels)
         self.rebuild()
 
     # --- test hooks and public API ----------------------------------------------------
+
+    def nipple_suggested(self) -> bool | None:
+        """Return whether the nipple drawn is shown as a suggestion, None without one."""
+        marks = self._marks.get(NIPPLE_KEY)
+        if not marks or not marks[0].markers:
+            return None
+        return marks[0].markers[0].suggested
 
     def items_for(self, key: str) -> list[QGraphicsItem]:
         """Return the graphics items of a mark (a tracking UID, or :data:`NIPPLE_KEY`).
@@ -736,9 +782,12 @@ class AnnotationLayer(QObject):
         landmark = annotations.landmark(*image)
         if landmark is not None:
             mark = self._draw(NIPPLE_KEY, landmark.region, NIPPLE_COLOUR, LINE_WIDTH, False)
-            mark.label.setText("N")
+            mark.label.setText("N" if landmark.confirmed else SUGGESTED_NIPPLE_LABEL)
+            for marker in mark.markers:
+                marker.set_suggested(not landmark.confirmed)
             self._add_editor(_Target(NIPPLE_KEY, landmark.region), NIPPLE_COLOUR, movable=False)
         self._on_selection_changed(self.workspace.selected)
+        self._labels.place_now()
 
     # --- drawing ----------------------------------------------------------------------
 
@@ -765,14 +814,42 @@ class AnnotationLayer(QObject):
         label = pg.TextItem("", color=color, fill=pg.mkBrush(LABEL_FILL))
         label.setParentItem(parent)
         label.setZValue(MARK_Z + 0.5)
-        mark = _Mark(key, color, width, lines, markers, label)
+        priority = 3 if key == NIPPLE_KEY else 2 if vertices else 1
+        mark = _Mark(key, color, width, lines, markers, label, points, priority)
         self._place_label(mark, region.graphic_type, points)
         mark.set_selected(False)
         self._marks.setdefault(key, []).append(mark)
         return mark
 
+    def _mark_labels(self) -> list[MarkLabel]:
+        """Return the labels of the marks drawn, for :class:`ViewLabels` to place."""
+        parent = self.viewport.image_item
+        selected = self.workspace.selected
+        result = []
+        for key, marks in self._marks.items():
+            for index, mark in enumerate(marks):
+                if not mark.shape:
+                    continue
+                points = scene_points(parent, mark.shape)
+                target = marker_target(points, (marker_rect(m) for m in mark.markers))
+                result.append(
+                    MarkLabel(
+                        f"{key}#{index}",
+                        mark.label,
+                        target,
+                        points,
+                        0 if key == selected else mark.priority,
+                        mark.color,
+                    )
+                )
+        return result
+
     def _place_label(self, mark: _Mark, kind: GraphicType, points: Sequence[Point]) -> None:
-        """Put the label at the outline point furthest right on the screen (after the flip)."""
+        """Put the label at the outline point furthest right on the screen (after the flip).
+
+        Where it starts (and stays while a mark is reshaped); :class:`ViewLabels` then
+        places all the labels of the view together.
+        """
         on_screen = [self.viewport.map_image_to_view(*p) for p in points]
         index = max(range(len(points)), key=lambda i: (on_screen[i][0], -on_screen[i][1]))
         if kind is GraphicType.POINT:
@@ -793,6 +870,7 @@ class AnnotationLayer(QObject):
         for key, marks in self._marks.items():
             for mark in marks:
                 mark.set_selected(key == selected)
+        self._labels.schedule()  # the selected mark's label is placed first
         if isinstance(selected, str) and selected in self._marks:
             target = self._target_of(selected)
             if target is not None:
@@ -879,6 +957,7 @@ class AnnotationLayer(QObject):
                 mark.markers[0].setPos(QPointF(*region.points[0]))
             mark.set_points(shape)
             self._place_label(mark, region.graphic_type, shape)
+        self._labels.schedule()
 
     def _on_editor_finished(self, key: str) -> None:
         """Commit a finished drag, after the mouse event that finished it."""

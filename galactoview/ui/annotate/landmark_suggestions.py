@@ -8,16 +8,21 @@ stores what they give in the :class:`AnnotationWorkspace`:
   and has no chest-wall line yet (none of the reader's read from the SR), its suggested
   pectoral line (:mod:`galactoview.location.chest_wall`; the depth of its findings is
   measured from it; CC and lateral views use the posterior image edge);
-- :func:`place_suggested_nipples`: on request (Shift+N), a nipple landmark on every
-  shown image that has none, as ordinary undoable landmarks.
+- :func:`place_suggested_nipples`: on request (Shift+N), a *suggested* nipple landmark
+  (``confirmed=False``: drawn dashed and hollow, labelled "N?") on every shown image that
+  has none, one undoable edit;
+- :func:`accept_suggested_nipples`: on request (Shift+A, Annotate → Accept Suggested
+  Nipples), every suggested nipple becomes the reader's (confirmed), one undoable edit.
+  Dragging a suggested nipple accepts it too (the moved landmark is the reader's).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from galactoview.annotations.document import ConfirmNipples
 from galactoview.annotations.model import NippleLandmark
 from galactoview.location.chest_wall import OBLIQUE_VIEWS, suggested_pectoral_line
 from galactoview.location.landmarks import suggest_nipple
@@ -26,11 +31,18 @@ from galactoview.ui.viewer.decoding import DecodedImage
 from galactoview.ui.viewer.viewport import Viewport
 
 __all__ = [
+    "ACCEPT_KEY",
     "OBLIQUE_VIEWS",
+    "NippleAcceptance",
     "NippleSuggestions",
+    "accept_suggested_nipples",
     "place_suggested_nipples",
     "remember_pectoral_line",
 ]
+
+
+#: The key of Annotate → Accept Suggested Nipples (named in the status line).
+ACCEPT_KEY = "Shift+A"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +68,8 @@ class NippleSuggestions:
         parts: list[str] = []
         if self.placed:
             parts.append(
-                f"Nipple suggested on {', '.join(self.placed)}: check it, drag it if off; "
-                "Ctrl+Z takes the suggestions back"
+                f"Nipple suggested on {', '.join(self.placed)} (dashed, N?): drag to correct, "
+                f"{ACCEPT_KEY} accepts all"
             )
         else:
             parts.append("No nipple suggested")
@@ -95,9 +107,10 @@ def place_suggested_nipples(
     """Place a suggested nipple landmark on every image shown that has none.
 
     The suggestion (:func:`galactoview.location.landmarks.suggest_nipple`: the breast
-    outline's tip, refined by the contrast-filled duct) is an ordinary landmark: the
-    radiologist confirms it by leaving it, or moves it with the nipple tool. All the
-    landmarks placed are one undoable edit ("Suggest nipples", a Qt undo macro).
+    outline's tip, refined by the contrast-filled duct) is a landmark not confirmed
+    (:attr:`NippleLandmark.confirmed` False) until the radiologist accepts it
+    (:func:`accept_suggested_nipples`) or moves it. All the landmarks placed are one
+    undoable edit ("Suggest nipples", a Qt undo macro).
 
     Parameters
     ----------
@@ -138,7 +151,7 @@ def place_suggested_nipples(
             report(f"no nipple suggested: {error}", record.path)
             failed.append(view)
             continue
-        landmark = NippleLandmark(record.sop_instance_uid, frame, suggestion.point)
+        landmark = NippleLandmark(record.sop_instance_uid, frame, suggestion.point, False)
         placed.append((study, landmark, view))
     if placed:
         workspace.undo_stack.beginMacro("Suggest nipples")
@@ -148,3 +161,65 @@ def place_suggested_nipples(
         finally:
             workspace.undo_stack.endMacro()
     return NippleSuggestions(tuple(v for _, _, v in placed), tuple(kept), tuple(failed))
+
+
+@dataclass(frozen=True, slots=True)
+class NippleAcceptance:
+    """What :func:`accept_suggested_nipples` did, for the status line.
+
+    Attributes
+    ----------
+    accepted
+        The views whose suggested nipple became the reader's (e.g. ``"L CC"``), in order.
+    """
+
+    accepted: tuple[str, ...] = ()
+
+    def message(self) -> str:
+        """Return ``"Accepted 3 suggested nipples (L CC, L ML, R CC)"`` (or that none was)."""
+        count = len(self.accepted)
+        if not count:
+            return "No suggested nipple to accept"
+        noun = "nipple" if count == 1 else "nipples"
+        return f"Accepted {count} suggested {noun} ({', '.join(self.accepted)})"
+
+
+def accept_suggested_nipples(
+    workspace: AnnotationWorkspace, views: Mapping[str, str]
+) -> NippleAcceptance:
+    """Accept every suggested nipple of the open studies as the reader's, one undoable edit.
+
+    Parameters
+    ----------
+    workspace
+        The studies' annotations.
+    views
+        A view name (``"L CC"``) by SOP Instance UID, for the status line; an image not in
+        it is named "image".
+
+    Returns
+    -------
+    NippleAcceptance
+        The views accepted, in the order of the studies and their landmarks.
+    """
+    work: list[tuple[str, tuple[tuple[str, int | None], ...]]] = []
+    accepted: list[str] = []
+    for study in workspace.studies():
+        if workspace.read_only_reason(study) is not None:
+            continue  # a signed study is not edited
+        suggested = [n for n in workspace.annotations(study).landmarks if not n.confirmed]
+        if suggested:
+            work.append((study, tuple((n.sop_instance_uid, n.frame) for n in suggested)))
+            accepted += [views.get(n.sop_instance_uid, "image") for n in suggested]
+    if not work:
+        return NippleAcceptance()
+    stack = workspace.undo_stack
+    if len(work) > 1:
+        stack.beginMacro(NippleAcceptance(tuple(accepted)).message().replace("Accepted", "Accept"))
+    try:
+        for study, images in work:
+            workspace.execute(study, ConfirmNipples(images))
+    finally:
+        if len(work) > 1:
+            stack.endMacro()
+    return NippleAcceptance(tuple(accepted))

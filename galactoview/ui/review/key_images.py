@@ -10,7 +10,7 @@ PS3.3 C.18.6.1.2) burned in. On it:
 * a scale bar of 20 or 10 mm at the image's calibration (the column spacing, PS3.3
   10.7.1.3), or "no calibration" and no bar when the calibration is unknown;
 * each finding's label on a dark plate, placed by
-  :func:`galactoview.report.label_layout.place_labels` so that no two labels overlap
+  :func:`galactoview.reading.label_layout.place_labels` so that no two labels overlap
   and none covers a mark, with an arrow from the label to the finding.
 
 A close-up per finding crops the hung image around the finding's regions on that image
@@ -35,8 +35,8 @@ from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import Flip
 from galactoview.imaging.export import read_dataset, render_image
 from galactoview.reading.hanging import EdgeLetters, edge_letters, placement
+from galactoview.reading.label_layout import LabelLayout, LabelRequest, Rect, place_labels
 from galactoview.report.content import KeyImage, KeyMark
-from galactoview.report.label_layout import LabelLayout, LabelRequest, Rect, place_labels
 from galactoview.ui.annotate.finding_palette import FINDING_COLOURS, NIPPLE_COLOUR
 
 __all__ = [

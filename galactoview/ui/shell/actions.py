@@ -606,6 +606,16 @@ ACTIONS: tuple[ActionSpec, ...] = (
         separator=True,
         editing=True,
     ),
+    ActionSpec(
+        "accept_nipples",
+        "Accept Suggested Nipples",
+        ("Shift+A",),
+        "accept_nipples",
+        _A,
+        Menu.ANNOTATE,
+        help="Make every suggested nipple (dashed, N?) the reader's landmark, one undoable edit",
+        editing=True,
+    ),
     # Report: the written report (the Report dock) and its signature
     ActionSpec(
         "sign_report",

@@ -44,6 +44,7 @@ from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.annotate.finding_palette import FindingPalette
 from galactoview.ui.annotate.findings_dock import FindingsDock
 from galactoview.ui.annotate.landmark_suggestions import (
+    accept_suggested_nipples,
     place_suggested_nipples,
     remember_pectoral_line,
 )
@@ -641,6 +642,19 @@ class MainWindow(QMainWindow):
         )
         self.statusBar().showMessage(suggestions.message(), 10_000)
         return len(suggestions.placed)
+
+    def accept_nipples(self) -> int:
+        """Accept every suggested nipple as the reader's (one undoable edit); return how many.
+
+        The status line names the views (:meth:`NippleAcceptance.message`).
+        """
+        views = {
+            r.sop_instance_uid: r.view.label or r.series_description or "image"
+            for r in self.session.records
+        }
+        acceptance = accept_suggested_nipples(self.workspace, views)
+        self.statusBar().showMessage(acceptance.message(), 10_000)
+        return len(acceptance.accepted)
 
     def export_report(self, out: Path | None = None) -> Path | None:
         """Write the surgeon's PDF report of the annotated studies (File menu, Ctrl+P).

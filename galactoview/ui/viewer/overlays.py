@@ -55,6 +55,7 @@ from galactoview.reading.overlay_layout import (
     Slot,
     layout_overlay,
 )
+from galactoview.ui.viewer.view_labels import view_labels
 from galactoview.ui.viewer.viewport import Viewport
 
 __all__ = ["UNCALIBRATED_SCALE_TEXT", "OverlayCanvas", "ViewportOverlay"]
@@ -211,6 +212,8 @@ class ViewportOverlay(QObject):
         self._view_font = _scaled_font(base, VIEW_LABEL_SCALE, bold=True)
         self._letter_font = _scaled_font(base, LETTER_SCALE, bold=True)
         self._canvas = OverlayCanvas(viewport)
+        self._labels = view_labels(viewport)  # the marks' labels keep clear of the overlays
+        self._labels.add_obstacles(self._label_obstacles)
         viewport.image_changed.connect(self.refresh)
         viewport.voi_changed.connect(self._on_voi_changed)
         viewport.view_changed.connect(self.refresh)
@@ -390,6 +393,7 @@ class ViewportOverlay(QObject):
         if request != self._request:  # a pan changes nothing laid out
             self._request = request
             self._layout = layout_overlay(*request[:2], items, margin=MARGIN, gap=GAP)
+            self._labels.schedule()
         drawn: list[_Drawn] = []
         shown: dict[str, str] = {}
         for placed in self._layout.placed:
@@ -418,7 +422,22 @@ class ViewportOverlay(QObject):
         self._canvas.set_drawn(tuple(drawn))
 
     def _apply_visibility(self) -> None:
-        self._canvas.setVisible(self._visible and self._viewport.has_image())
+        shown = self._visible and self._viewport.has_image()
+        if shown != self._canvas.isVisible():
+            self._labels.schedule()
+        self._canvas.setVisible(shown)
+
+    def _label_obstacles(self) -> list[QRectF]:
+        """Return the scene rectangles of the overlay items drawn (none when hidden)."""
+        if not self._canvas.isVisible():
+            return []
+        viewport = self._viewport
+        return [
+            viewport.mapToScene(
+                QRectF(r.left, r.top, r.width, r.height).toAlignedRect()
+            ).boundingRect()
+            for r in self._layout.rects().values()
+        ]
 
 
 def _shortest(line: CornerLine) -> str | None:

@@ -27,6 +27,7 @@ from PySide6.QtGui import QColor, QPainter
 import pyqtgraph as pg
 
 from galactoview.imaging.measurement import Measurement, measure, measurement_label
+from galactoview.ui.viewer.view_labels import MarkLabel, marker_target, scene_points, view_labels
 from galactoview.ui.viewer.viewport import DragPhase, MouseMode, ToolDrag, Viewport
 
 __all__ = ["RulerTool"]
@@ -41,6 +42,8 @@ LABEL_FILL: Final = QColor(0, 0, 0, 170)
 TICK_HALF_PX: Final = 10.0
 #: Gap between the end point and the label, as fractions of the label's width and height.
 LABEL_GAP: Final = (0.06, 0.15)
+#: Points sampled along a ruler that its own and other labels keep clear of.
+LINE_SAMPLES: Final = 9
 
 
 class _RulerRoi(pg.LineSegmentROI):  # type: ignore[misc]
@@ -154,6 +157,8 @@ class RulerTool(QObject):
         self._drawing: _Ruler | None = None
         viewport.tool_drag.connect(self._on_tool_drag)
         viewport.image_changed.connect(self._on_image_changed)
+        self._labels = view_labels(viewport)
+        self._labels.add_provider(self._mark_labels)
 
     # --- public API -------------------------------------------------------------------
 
@@ -185,6 +190,7 @@ class RulerTool(QObject):
         self._drawing = None
         for ruler in self._rulers.pop(self._key, []):
             ruler.remove()
+        self._labels.schedule()
 
     def delete_last(self) -> None:
         """Remove the newest ruler of the image shown, if any."""
@@ -195,6 +201,7 @@ class RulerTool(QObject):
         if ruler is self._drawing:
             self._drawing = None
         ruler.remove()
+        self._labels.schedule()
 
     # --- internals --------------------------------------------------------------------
 
@@ -219,11 +226,29 @@ class RulerTool(QObject):
         start, end = ruler.roi.end_points()
         return measure(start, end, self.viewport.calibration)
 
+    def _mark_labels(self) -> list[MarkLabel]:
+        """Return the rulers' labels for :class:`ViewLabels`: each beside its end point."""
+        if not self.viewport.has_image():
+            return []
+        parent = self.viewport.image_item
+        result = []
+        for index, ruler in enumerate(self._current()):
+            (x0, y0), (x1, y1) = ruler.roi.end_points()
+            samples = [
+                (x0 + (x1 - x0) * i / (LINE_SAMPLES - 1), y0 + (y1 - y0) * i / (LINE_SAMPLES - 1))
+                for i in range(LINE_SAMPLES)
+            ]
+            points = scene_points(parent, samples)
+            target = marker_target(points[-1:])
+            result.append(MarkLabel(f"ruler-{index}", ruler.label, target, points, 1, RULER_COLOR))
+        return result
+
     def _update_label(self, ruler: _Ruler) -> None:
         """Show a ruler's measurement in its label, just beyond its end point.
 
-        The label goes on the far side of the end point as seen on the screen (after
-        the flip), so it never covers the line.
+        The label starts on the far side of the end point as seen on the screen (after
+        the flip), so it never covers the line; :class:`ViewLabels` then places it
+        with the other labels of the view (inside the cell, clear of the marks).
         """
         m = self._measure(ruler)
         ruler.label.setText(measurement_label(m))
@@ -235,6 +260,7 @@ class RulerTool(QObject):
             )
         )
         ruler.label.setPos(QPointF(*m.end))
+        self._labels.schedule()
 
     def _handle_moved(self, ruler: _Ruler) -> None:
         """Report a ruler whose end point the user dragged."""

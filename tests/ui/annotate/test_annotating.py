@@ -180,9 +180,8 @@ def test_suggested_nipples_land_on_the_ground_truth_and_undo(
         assert abs(landmark.point[0] - expected["column"]) < 10
         assert abs(landmark.point[1] - expected["row"]) < 10
     assert (
-        window.statusBar()
-        .currentMessage()
-        .startswith("Nipple suggested on L CC, L ML: check it, drag it if off")
+        window.statusBar().currentMessage()
+        == "Nipple suggested on L CC, L ML (dashed, N?): drag to correct, Shift+A accepts all"
     )
     assert window.workspace.undo_stack.undoText() == "Suggest nipples"
     assert window.suggest_nipples() == 0  # images with a landmark keep it
@@ -191,3 +190,32 @@ def test_suggested_nipples_land_on_the_ground_truth_and_undo(
     )
     window.workspace.undo_stack.undo()  # one undo takes every suggestion back
     assert window.workspace.annotations(study).landmarks == ()
+
+
+def test_suggested_nipples_look_suggested_until_shift_a_accepts_them_in_one_undo(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = opened(open_window, qtbot, tmp_path)
+    QTest.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ShiftModifier)
+    study = window.viewport.record.study_instance_uid if window.viewport.record else ""
+    landmarks = window.workspace.annotations(study).landmarks
+    assert len(landmarks) == 2 and not any(n.confirmed for n in landmarks)
+    layers = [window.tools.layers[v] for v in window.hanging_view.viewports_showing_images()]
+    assert [layer.nipple_suggested() for layer in layers] == [True, True]
+    stack = window.workspace.undo_stack
+    before = stack.count()
+    QTest.keyClick(window, Qt.Key.Key_A, Qt.KeyboardModifier.ShiftModifier)
+    assert window.statusBar().currentMessage() == "Accepted 2 suggested nipples (L CC, L ML)"
+    assert stack.count() == before + 1  # one undo step for all of them
+    assert stack.undoText() == "Accept 2 suggested nipples"
+    accepted = window.workspace.annotations(study).landmarks
+    assert all(n.confirmed for n in accepted)
+    assert [n.point for n in accepted] == [n.point for n in landmarks]  # not moved
+    assert [layer.nipple_suggested() for layer in layers] == [False, False]
+    stack.undo()
+    assert window.workspace.annotations(study).landmarks == landmarks  # suggested again
+    assert [layer.nipple_suggested() for layer in layers] == [True, True]
+    stack.redo()
+    stack.redo()  # nothing more to redo
+    QTest.keyClick(window, Qt.Key.Key_A, Qt.KeyboardModifier.ShiftModifier)
+    assert window.statusBar().currentMessage() == "No suggested nipple to accept"

@@ -23,6 +23,7 @@ from galactoview.annotations.model import (
 from galactoview.ui.annotate.annotation_items import (
     LABEL_FILL,
     NIPPLE_KEY,
+    SUGGESTED_NIPPLE_LABEL,
     hit_test,
     label_text,
     outline,
@@ -339,3 +340,27 @@ def test_a_real_drag_on_the_selected_body_moves_it_only_with_the_select_tool(
     old, new = finding.regions[0].points[0], moved.regions[0].points[0]
     assert new[0] - old[0] == pytest.approx(-50.0, abs=2.0)
     assert new[1] - old[1] == pytest.approx(-40.0, abs=2.0)
+
+
+def test_a_suggested_nipple_is_hollow_and_dashed_until_dragged(qtbot: QtBot, bench: Bench) -> None:
+    sop = bench.decoded.record.sop_instance_uid
+    point = nipple("LCC_POST")
+    bench.workspace.set_landmark(bench.study, NippleLandmark(sop, None, point, confirmed=False))
+    assert bench.layer.nipple_suggested() is True
+    (ring,) = [i for i in bench.layer.items_for(NIPPLE_KEY) if isinstance(i, QGraphicsPathItem)]
+    assert ring.pen().style() == Qt.PenStyle.DashLine
+    assert ring.brush().style() == Qt.BrushStyle.NoBrush
+    assert SUGGESTED_NIPPLE_LABEL in bench.layer.label_texts()
+    # Dragging it accepts it: the moved landmark is the reader's, drawn solid, labelled N.
+    with qtbot.waitSignal(bench.workspace.changed):
+        bench.layer.move_handle(NIPPLE_KEY, 0, (point[0] - 5.0, point[1]))
+    (moved,) = bench.workspace.annotations(bench.study).landmarks
+    assert moved.confirmed
+    assert moved.point == pytest.approx((point[0] - 5.0, point[1]), abs=1e-3)
+    assert bench.layer.nipple_suggested() is False
+    (ring,) = [i for i in bench.layer.items_for(NIPPLE_KEY) if isinstance(i, QGraphicsPathItem)]
+    assert ring.pen().style() == Qt.PenStyle.SolidLine
+    assert ring.brush().style() == Qt.BrushStyle.SolidPattern
+    assert "N" in bench.layer.label_texts()
+    bench.workspace.undo_stack.undo()
+    assert bench.layer.nipple_suggested() is True

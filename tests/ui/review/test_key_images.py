@@ -16,8 +16,8 @@ from galactoview.dicom.calibration import Calibration, CalibrationSource
 from galactoview.dicom.loading import ImageRecord
 from galactoview.paths import sample_dicom_dir
 from galactoview.reading.hanging import edge_letters, placement
+from galactoview.reading.label_layout import Rect
 from galactoview.report.content import KeyImage, LoadedReport, load_report
-from galactoview.report.label_layout import Rect
 from galactoview.ui.review.key_images import (
     NO_CALIBRATION_TEXT,
     KeyImageDrawing,

@@ -1,4 +1,4 @@
-"""Collision-free placement of the labels of marks on a key image (Qt-free).
+"""Collision-free placement of the labels of marks on an image or in a view (Qt-free).
 
 Each mark's label is a box of a given size (measured by the caller, e.g. with Qt's font
 metrics) placed near the mark so that no two label boxes overlap, no box covers a mark
@@ -44,6 +44,14 @@ _ANGLES_DEG: Final = (
 )
 #: Number of rings tried before the grid over the whole image.
 _RINGS: Final = 8
+#: The rules of :func:`_choose`, strictest first, relaxed in turn: (the box covers no
+#: mark, its leader crosses no mark or label, it keeps half the gap from its mark).
+_LEVELS: Final = (
+    (True, True, True),
+    (False, True, True),
+    (False, False, True),
+    (False, False, False),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,12 +226,16 @@ def place_labels(
         if request.width > width or request.height > height:
             unplaced.append(request.key)
             continue
-        candidates: list[Rect] = []
+        rings: list[Rect] = []
         for ring in range(_RINGS):
-            candidates.extend(_ring(request, gap + ring * ring_step))
-        candidates = [_inside(box, image) for box in candidates]
-        candidates.extend(_grid(request, image))
-        choice = _choose(request, candidates, placed, walls, touching, gap / 2.0)
+            rings.extend(_ring(request, gap + ring * ring_step))
+        rings = [_inside(box, image) for box in rings]
+        # The grid (thousands of boxes, sorted) only when no ring box passes every rule:
+        # the result is the same, since the rings come first in the order tried.
+        choice = _choose(request, rings, placed, walls, touching, gap / 2.0, _LEVELS[:1])
+        if choice is None:
+            candidates = [*rings, *_grid(request, image)]
+            choice = _choose(request, candidates, placed, walls, touching, gap / 2.0, _LEVELS)
         if choice is None:
             unplaced.append(request.key)
             continue
@@ -238,11 +250,11 @@ def _choose(
     walls: Sequence[Rect],
     touching: float,
     near: float,
+    levels: Sequence[tuple[bool, bool, bool]],
 ) -> PlacedLabel | None:
     """Return the first candidate that passes the strictest rules any candidate passes."""
     own = request.target
     others = [wall for wall in walls if wall is not own]
-    levels = ((True, True, True), (False, True, True), (False, False, True), (False, False, False))
     for strict_marks, strict_leaders, strict_gap in levels:
         for box in candidates:
             if any(box.intersects(label.box) for label in placed):

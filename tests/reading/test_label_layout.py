@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from galactoview.report.label_layout import (
+from galactoview.reading.label_layout import (
     LabelLayout,
     LabelRequest,
     Rect,
