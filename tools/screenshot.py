@@ -259,10 +259,14 @@ def _copy_with_ohif_marks(sample: Path, folder: Path) -> Path:
 def _all_shown(window: MainWindow) -> bool:
     """Return whether every cell of the hanging that has an image displays it, marks read."""
     view = window.hanging_view
-    return not window.is_decoding() and not window.saver.is_reading() and all(
-        viewport.has_image()
-        for number, viewport in enumerate(view.viewports)
-        if (cell := view.cell(number)) is not None and cell.image is not None
+    return (
+        not window.is_decoding()
+        and not window.saver.is_reading()
+        and all(
+            viewport.has_image()
+            for number, viewport in enumerate(view.viewports)
+            if (cell := view.cell(number)) is not None and cell.image is not None
+        )
     )
 
 
