@@ -252,7 +252,10 @@ def listing_lines(
         lines += ["", "Nipple landmarks:"]
         for landmark in annotations.landmarks:
             column, row = landmark.point
-            lines.append(f"{_INDENT}{_image(landmark, images)}  ({_pixel(column)}, {_pixel(row)})")
+            status = "" if landmark.confirmed else "  suggested, not confirmed by the reader"
+            lines.append(
+                f"{_INDENT}{_image(landmark, images)}  ({_pixel(column)}, {_pixel(row)}){status}"
+            )
     return lines
 
 
@@ -347,6 +350,7 @@ def listing_json(
                 "sop_instance_uid": m.sop_instance_uid,
                 "frame": m.frame,
                 "point": list(m.point),
+                "confirmed": m.confirmed,
             }
             for m in annotations.landmarks
         ],

@@ -167,10 +167,17 @@ def missing_for_signing(
     tuple of str
         One line per thing missing, for the reader: :data:`MISSING_ASSESSMENT`,
         :data:`MISSING_RECOMMENDATION`, and ``"<short id>: not located and no reason
-        given"`` per finding.
+        given"`` per finding, and one line naming the images whose nipple is still a
+        suggestion (a location must not rest on a landmark no reader confirmed).
     """
     report = report or ClinicalReport()
     missing: list[str] = []
+    suggested = [landmark for landmark in annotations.landmarks if not landmark.confirmed]
+    if suggested:
+        missing.append(
+            f"{len(suggested)} suggested nipple(s) not confirmed: drag each into place or "
+            "Annotate → Accept Suggested Nipples (Shift+A)"
+        )
     for finding in annotations.findings:
         location = locations.get(finding.tracking_uid)
         located = location is not None and (

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from galactoview.annotations import codes
 from galactoview.annotations.model import (
@@ -96,8 +97,19 @@ def test_json_document() -> None:
     assert other["location"] == "somewhere"
     assert [s["parent_uid"] for s in document["duct_segments"]] == ["1.9.4", None, "1.9.3"]
     assert document["landmarks"] == [
-        {"sop_instance_uid": CC, "frame": None, "point": [100.0, 50.0]}
+        {"sop_instance_uid": CC, "frame": None, "point": [100.0, 50.0], "confirmed": True}
     ]
+
+
+def test_a_suggested_nipple_is_listed_as_such() -> None:
+    annotations = sample_set()
+    (nipple,) = annotations.landmarks
+    suggested = replace(annotations, landmarks=(replace(nipple, confirmed=False),))
+    (line,) = (line for line in listing_lines(suggested, IMAGES) if "(100, 50)" in line)
+    assert line.endswith("suggested, not confirmed by the reader")
+    assert listing_json(suggested, IMAGES)["landmarks"][0]["confirmed"] is False
+    (confirmed,) = (line for line in listing_lines(annotations, IMAGES) if "(100, 50)" in line)
+    assert "suggested" not in confirmed
 
 
 def test_a_stored_location_is_listed_as_the_dock_shows_the_computed_one() -> None:

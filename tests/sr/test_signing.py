@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 
 import highdicom as hd
@@ -92,6 +93,18 @@ def test_a_finding_is_located_or_explained(headers: dict[str, Dataset]) -> None:
         ),
     )
     assert missing_for_signing(annotations, explained, locations) == ()
+
+
+def test_a_suggested_nipple_must_be_confirmed_before_signing(headers: dict[str, Dataset]) -> None:
+    annotations = codec_tests.build(headers)
+    first, *others = annotations.landmarks
+    suggested = replace(annotations, landmarks=(replace(first, confirmed=False), *others))
+    located = {f.tracking_uid: stored() for f in annotations.findings}
+    assert missing_for_signing(annotations, COMPLETE, located) == ()
+    assert missing_for_signing(suggested, COMPLETE, located) == (
+        "1 suggested nipple(s) not confirmed: drag each into place or "
+        "Annotate → Accept Suggested Nipples (Shift+A)",
+    )
 
 
 # ----------------------------------------------------------------------- the SR flags
