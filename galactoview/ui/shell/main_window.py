@@ -749,7 +749,9 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         record = self.current_record() or (self.records[0] if self.records else None)
-        self.report_editor.set_study(record.study_instance_uid if record is not None else None)
+        study = record.study_instance_uid if record is not None else None
+        self.report_editor.set_study(study)
+        self.findings_dock.set_study(study)  # read-only when signed
         title = window_title(record, self.workspace.is_modified())
         notice = self.report_editor.notice()  # signed, or an addendum being written
         self.setWindowTitle(f"{title} — {notice}" if notice else title)
