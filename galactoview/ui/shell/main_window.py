@@ -727,7 +727,7 @@ class MainWindow(QMainWindow):
             if self.tools.mouse_mode is MouseMode.ANNOTATE:
                 self.set_mouse_mode(MouseMode.WINDOW)
             self.resizeDocks([self.review_dock], [520], Qt.Orientation.Horizontal)
-        self.side_panels.refresh()
+        self.side_panels.refresh(keep=[self.review_dock])  # the review stays, narrow
         self._update_title()
 
     # --- view -> model ----------------------------------------------------------------

@@ -45,6 +45,8 @@ COMPACT_BELOW: Final = 1280
 MIN_IMAGE_FRACTION: Final = 0.5
 #: Width of the panel column shown in a compact window, as a share of the window.
 COMPACT_PANEL_FRACTION: Final = 0.35
+#: A dock narrower than this (pixels) when the docks collapse was not laid out yet.
+_LEAST_WIDTH: Final = 120
 
 
 def is_compact_width(width: int) -> bool:
@@ -97,6 +99,7 @@ class SidePanels(QObject):
         #: Where each dock was put by the window: the default layout.
         self._home = {dock: window.dockWidgetArea(dock) for dock in self._docks}
         self._compact = False
+        self._wanted = False  # the reader asked for the panels while compact (F6)
         #: Docks shown in the wide layout when it collapsed: (area, width) of each.
         self._remembered: dict[QDockWidget, tuple[Qt.DockWidgetArea, int]] = {}
         #: The window was resized or the docks expanded: check the images' share (until the
@@ -134,6 +137,7 @@ class SidePanels(QObject):
 
     def set_shown(self, on: bool) -> None:
         """Show the side docks (those the mode allows) or hide them all (F6)."""
+        self._wanted = on
         if not on:
             for dock in self._docks:
                 dock.hide()
@@ -143,11 +147,23 @@ class SidePanels(QObject):
             self._show_wide(self._default_layout())
         self._update_action()
 
-    def refresh(self) -> None:
-        """Hide again the docks the window showed while they are collapsed (mode changes)."""
-        if self._compact and not self.action.isChecked():
+    def refresh(self, keep: Sequence[QDockWidget] = ()) -> None:
+        """Keep the collapsed layout after the window showed or hid docks (a mode change).
+
+        Parameters
+        ----------
+        keep
+            Docks the mode is about (the surgeon's review): while compact they stay
+            shown, in the column's width; the others stay hidden unless the reader asked
+            for the panels (F6).
+        """
+        if self._compact and self._wanted:
+            self._show_column()
+        elif self._compact:
             for dock in self._docks:
-                dock.hide()
+                if dock not in keep:
+                    dock.hide()
+            self._narrow([dock for dock in keep if not dock.isHidden()])
         self._update_action()
 
     def apply_width(self, width: int) -> None:
@@ -164,15 +180,12 @@ class SidePanels(QObject):
         """Hide the side docks, remembering where they were; tab them in one column."""
         window = self._window
         self._remembered = {
-            dock: (window.dockWidgetArea(dock), max(dock.width(), 1))
+            dock: (window.dockWidgetArea(dock), self._width_of(dock))
             for dock in self._docks
             if not dock.isHidden()
         }
-        if not window.isVisible():  # never laid out: their widths mean nothing yet
-            self._remembered = {
-                dock: (area, self._widths[dock]) for dock, (area, _) in self._remembered.items()
-            }
         self._compact = True
+        self._wanted = False
         for dock in self._docks:
             dock.hide()
         column = self._docks[0]
@@ -180,6 +193,11 @@ class SidePanels(QObject):
             if not dock.isFloating() and not column.isFloating():
                 window.tabifyDockWidget(column, dock)
         self._update_action()
+
+    def _width_of(self, dock: QDockWidget) -> int:
+        """Return a dock's width as laid out; its default when it is not (yet) laid out."""
+        laid_out = self._window.isVisible() and dock.isVisible()
+        return dock.width() if laid_out and dock.width() >= _LEAST_WIDTH else self._widths[dock]
 
     def _expand(self) -> None:
         """Put the side docks back as they were before collapsing (or the defaults)."""
@@ -217,8 +235,12 @@ class SidePanels(QObject):
         for dock in shown:
             dock.show()
         self._raise_first(shown)
+        self._narrow(shown)
+
+    def _narrow(self, docks: Sequence[QDockWidget]) -> None:
+        """Give docks the compact column's width (or the least their contents allow)."""
         width = round(COMPACT_PANEL_FRACTION * self._window.width())
-        self._window.resizeDocks(shown, [width] * len(shown), Qt.Orientation.Horizontal)
+        self._window.resizeDocks(list(docks), [width] * len(docks), Qt.Orientation.Horizontal)
 
     @staticmethod
     def _raise_first(docks: Sequence[QDockWidget]) -> None:

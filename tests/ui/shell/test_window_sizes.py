@@ -165,3 +165,20 @@ def test_a_big_saved_layout_restored_in_a_wide_window_leaves_half_to_the_images(
     assert not window.side_panels.compact and window.findings_dock.isVisible()
     qtbot.waitUntil(lambda: central_width(window) >= 0.5 * window.width())
     assert window.findings_dock.width() < 1000
+
+
+def test_review_mode_in_a_small_window_shows_the_review_narrow_and_nothing_else(
+    open_window: OpenWindow, qtbot: QtBot
+) -> None:
+    window = sample_window(open_window)
+    window.resize(800, 600)
+    qtbot.waitUntil(lambda: window.side_panels.compact)
+    window.set_review_mode(True)  # F9: the review is what the mode is about
+    assert not window.review_dock.isHidden()
+    assert window.findings_dock.isHidden() and window.browser.isHidden()
+    narrowest = max(round(0.35 * 800), window.review_dock.minimumSizeHint().width())
+    qtbot.waitUntil(lambda: window.review_dock.width() <= narrowest)  # not its 520 px
+    assert window.named_actions["side_panels"].isChecked()
+    window.set_review_mode(False)  # back to marking: the Findings dock stays collapsed
+    assert window.findings_dock.isHidden() and window.review_dock.isHidden()
+    qtbot.waitUntil(lambda: min(image_shares(window)) >= 0.4)
