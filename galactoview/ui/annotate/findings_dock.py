@@ -549,7 +549,7 @@ class FindingsDock(QDockWidget):
             The study of the image shown, ``None`` when nothing is open.
         """
         self._study = study_instance_uid
-        self._show_read_only()
+        self._show_read_only(actions=False)
 
     def read_only_reason(self) -> str | None:
         """Return why the selected finding (or the study shown) cannot be edited, if it cannot.
@@ -888,20 +888,22 @@ class FindingsDock(QDockWidget):
             self.observer_label.setText(format_person_name(finding.observer) or "—")
         del blockers
 
-    def _show_read_only(self) -> None:
+    def _show_read_only(self, *, actions: bool = True) -> None:
         """Enable the editing controls for an editable selection; else say why not.
 
         On a signed study (PS3.3 C.17.2: a signed revision is never changed) the editor,
         Link and Delete are disabled with the reason as their tooltip and above the
-        editor; an addendum being written makes them editable again.
+        editor; an addendum being written makes them editable again. ``actions``: also
+        the Annotate menu's Link and Merge (on a change of selection or of the marks).
         """
         reason = self.read_only_reason()
         editable = reason is None
         selected = self._editing_uid is not None
         self.editor.setEnabled(selected and editable)
         self.link_button.setEnabled(selected and editable)
-        self.merge_action.setEnabled(selected and editable)
-        self.link_action.setEnabled(self.is_linking() or (selected and editable))
+        if actions:
+            self.merge_action.setEnabled(selected and editable)
+            self.link_action.setEnabled(self.is_linking() or (selected and editable))
         deletable = self._workspace.selected is not None or self._current_is_landmark()
         self.delete_button.setEnabled(deletable and editable)
         why = f"Read-only: {reason}" if reason is not None else ""
