@@ -10,6 +10,11 @@ filling defects, abrupt duct termination, extravasation, duct narrowing, cyst fi
 then mammary duct ectasia and "other"; their proposed shortcuts are Alt+1 .. Alt+8
 (:data:`PALETTE_SHORTCUTS`). An OTHER finding needs a free-text description, asked
 with :func:`ask_other_text` (replaceable, so tests never block on a dialog).
+
+In a narrow window (issue 15: at 800 x 600 the toolbar showed 4 of the 8 types, the
+others behind its overflow arrow) the buttons give way to one combo box holding all
+eight types (:class:`TypeChooser`): whichever is shown, every type is one click away,
+and the buttons, the combo box, the actions and their keys stay one state.
 """
 
 from __future__ import annotations
@@ -17,9 +22,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Final
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QAction, QActionGroup, QColor, QIcon, QKeySequence, QPainter, QPixmap
-from PySide6.QtWidgets import QInputDialog, QLineEdit, QToolBar, QWidget
+from PySide6.QtCore import QSignalBlocker, QSize, Qt, Signal
+from PySide6.QtGui import (
+    QAction,
+    QActionGroup,
+    QColor,
+    QIcon,
+    QKeySequence,
+    QPainter,
+    QPixmap,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QInputDialog,
+    QLayout,
+    QLineEdit,
+    QToolBar,
+    QToolButton,
+    QWidget,
+)
 
 from galactoview.annotations.model import FindingType
 
@@ -31,6 +54,7 @@ __all__ = [
     "PALETTE_SHORTCUTS",
     "FindingPalette",
     "OtherTextAsker",
+    "TypeChooser",
     "ask_other_text",
     "swatch_icon",
 ]
@@ -122,8 +146,91 @@ def swatch_icon(colour: QColor, size: int = 14) -> QIcon:
     return QIcon(pixmap)
 
 
+class TypeChooser(QWidget):
+    """The palette's contents: a row of type buttons, or one combo box when too narrow.
+
+    Its size hint is the row of buttons, its minimum the combo box: a toolbar squeezed
+    by a narrow window gives it less than the buttons need, and it then shows the
+    combo box instead (:meth:`is_compact`), which lists all the types.
+
+    Parameters
+    ----------
+    actions
+        The checkable action of each type, in palette order (the buttons' actions).
+    parent
+        Parent widget.
+    """
+
+    def __init__(self, actions: dict[FindingType, QAction], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._actions = actions
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.setSizeConstraint(QLayout.SizeConstraint.SetNoConstraint)  # min: the combo
+        self.buttons: dict[FindingType, QToolButton] = {}
+        for finding_type, action in actions.items():
+            button = QToolButton(self)
+            button.setDefaultAction(action)
+            button.setIconSize(QSize(14, 14))
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+            button.setAutoRaise(True)
+            layout.addWidget(button)
+            self.buttons[finding_type] = button
+        #: All the types in one list, shown instead of the buttons when narrow.
+        self.combo = QComboBox(self)
+        self.combo.setObjectName("FindingTypeCombo")
+        self.combo.setToolTip("Type of the next finding (Alt+1 .. Alt+8)")
+        for finding_type, action in actions.items():
+            self.combo.addItem(action.icon(), finding_type.value, finding_type.value)
+            action.toggled.connect(
+                lambda on, chosen=finding_type: self._show(chosen) if on else None
+            )
+        self.combo.activated.connect(lambda index: self._actions[PALETTE_ORDER[index]].trigger())
+        layout.addWidget(self.combo)
+        layout.addStretch(1)  # the combo box keeps its size in a wide toolbar
+        self.combo.hide()
+        self._compact = False
+
+    def is_compact(self) -> bool:
+        """Return whether the combo box is shown instead of the buttons."""
+        return self._compact
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        """Return the size of the row of buttons."""
+        layout = self.layout()
+        spacing = layout.spacing() if layout is not None else 0
+        hints = [button.sizeHint() for button in self.buttons.values()]
+        width = sum(hint.width() for hint in hints) + spacing * (len(hints) - 1)
+        return QSize(width, max(hint.height() for hint in hints))
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802 (Qt override)
+        """Return the size of the combo box."""
+        return self.combo.sizeHint()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        """Show the buttons when they fit in the width given, else the combo box."""
+        super().resizeEvent(event)
+        self._set_compact(event.size().width() < self.sizeHint().width())
+
+    def _set_compact(self, compact: bool) -> None:
+        if compact == self._compact:
+            return
+        self._compact = compact
+        for button in self.buttons.values():
+            button.setVisible(not compact)
+        self.combo.setVisible(compact)
+
+    def _show(self, finding_type: FindingType) -> None:
+        with QSignalBlocker(self.combo):
+            self.combo.setCurrentIndex(PALETTE_ORDER.index(finding_type))
+
+
 class FindingPalette(QToolBar):
     """Exclusive checkable buttons choosing the type of the next finding.
+
+    The buttons are those of :attr:`chooser` (:class:`TypeChooser`): a combo box
+    replaces them when the toolbar is too narrow for them all.
 
     Parameters
     ----------
@@ -164,8 +271,11 @@ class FindingPalette(QToolBar):
                 lambda _checked=False, chosen=finding_type: self._on_triggered(chosen)
             )
             self._group.addAction(action)
-            self.addAction(action)
             self._actions[finding_type] = action
+        #: The buttons, or the combo box in a narrow window.
+        self.chooser = TypeChooser(self._actions, self)
+        self.chooser.addActions(list(self._actions.values()))  # their keys, also when compact
+        self.addWidget(self.chooser)
         self._actions[PALETTE_ORDER[0]].setChecked(True)
 
     def type_actions(self) -> dict[FindingType, QAction]:

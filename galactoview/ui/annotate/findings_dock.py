@@ -123,6 +123,11 @@ COLUMNS: Final = ("Id", "Type", "Location", "Images", "Measurement", "Impression
 _ID, _TYPE, _LOCATION, _IMAGES, _MEASUREMENT, _IMPRESSION, _NOTE = range(len(COLUMNS))
 #: Widest the Type column gets by itself, in pixels (the location stays in view).
 _TYPE_WIDTH: Final = 120
+#: Widest the Location column gets by itself, in pixels: shown right after the id (the
+#: whole line is in its tooltip and under the list, word-wrapped, for the selected one).
+_LOCATION_WIDTH: Final = 220
+#: Indentation of the tree's levels, in pixels (study, finding, region: kept narrow).
+_INDENTATION: Final = 12
 #: Item data roles: what a row is, its tracking UID, its image (SOP Instance UID, frame).
 _KIND_ROLE: Final = Qt.ItemDataRole.UserRole
 _UID_ROLE: Final = Qt.ItemDataRole.UserRole + 1
@@ -130,6 +135,7 @@ _SOP_ROLE: Final = Qt.ItemDataRole.UserRole + 2
 _FRAME_ROLE: Final = Qt.ItemDataRole.UserRole + 3
 _STUDY_ROLE: Final = Qt.ItemDataRole.UserRole + 4
 _NOTE_EXCERPT: Final = 40
+_LINK_TIP: Final = "Draw the same finding on another image: the next region drawn is added to it"
 
 
 class ItemKind:
@@ -388,6 +394,8 @@ class FindingsDock(QDockWidget):
         self._items: dict[str, QTreeWidgetItem] = {}
         self._editing_uid: str | None = None
         self._linking_uid: str | None = None
+        self._study: str | None = None  # the study shown in the window
+        self._locations: dict[str, str] = {}  # each finding's location line
         self._asking = False
         self.ask_same_lesion: SameLesionAsker = ask_same_lesion_with_dialog
         self.banner = LinkingBanner()
@@ -405,6 +413,9 @@ class FindingsDock(QDockWidget):
         self.tree.setHeaderLabels(list(COLUMNS))
         self.tree.setRootIsDecorated(True)
         self.tree.setUniformRowHeights(True)
+        self.tree.setIndentation(_INDENTATION)
+        # Where the finding is comes right after its id: in view in a narrow dock.
+        self.tree.header().moveSection(self.tree.header().visualIndex(_LOCATION), 1)
         self.tree.currentItemChanged.connect(self._on_current_item_changed)
         self.tree.itemClicked.connect(self._on_item_clicked)
         self.tree.itemActivated.connect(self._on_item_clicked)
@@ -412,6 +423,11 @@ class FindingsDock(QDockWidget):
         self.tree.customContextMenuRequested.connect(self._on_context_menu)
 
         self.id_label = QLabel()
+        #: The selected finding's whole location line, word-wrapped (readable when narrow).
+        self.location_label = QLabel()
+        self.location_label.setObjectName("FindingLocation")
+        self.location_label.setWordWrap(True)
+        self.location_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.type_combo = QComboBox()
         for finding_type in PALETTE_ORDER:
             self.type_combo.addItem(
@@ -435,17 +451,22 @@ class FindingsDock(QDockWidget):
             "QPushButton:checked { background: #1d4f7a; color: white;"
             " border: 1px solid #4a90d9; border-radius: 3px; padding: 3px 8px; }"
         )
-        self.link_button.setToolTip(
-            "Draw the same finding on another image: the next region drawn is added to it"
-        )
+        self.link_button.setToolTip(_LINK_TIP)
         self.link_button.toggled.connect(self._on_link_toggled)
         self.delete_button = QPushButton("Delete")
         self.delete_button.clicked.connect(self.delete_selected)
+        #: Says why the selected finding's study cannot be edited (a signed report).
+        self.read_only_label = QLabel()
+        self.read_only_label.setObjectName("FindingsReadOnly")
+        self.read_only_label.setWordWrap(True)
+        self.read_only_label.setStyleSheet("color: #e0b050;")
+        self.read_only_label.hide()
 
         self.editor = QWidget()
         form = QFormLayout(self.editor)
         form.setContentsMargins(0, 0, 0, 0)
         form.addRow("Finding", self.id_label)
+        form.addRow("Location", self.location_label)
         form.addRow("Type", self.type_combo)
         form.addRow("Description", self.other_edit)
         form.addRow("Impression", self.impression_combo)
@@ -459,6 +480,7 @@ class FindingsDock(QDockWidget):
         body = QWidget()
         layout = QVBoxLayout(body)
         layout.addWidget(self.tree, 1)
+        layout.addWidget(self.read_only_label)
         layout.addWidget(self.editor)
         layout.addLayout(buttons)
         self.setWidget(body)
@@ -517,6 +539,35 @@ class FindingsDock(QDockWidget):
     def current_finding(self) -> Finding | None:
         """Return the finding shown in the editor, ``None`` if none."""
         return self._finding(self._editing_uid)
+
+    def set_study(self, study_instance_uid: str | None) -> None:
+        """Tell the dock which study the window shows (its read-only state when none is selected).
+
+        Parameters
+        ----------
+        study_instance_uid
+            The study of the image shown, ``None`` when nothing is open.
+        """
+        self._study = study_instance_uid
+        self._show_read_only(actions=False)
+
+    def read_only_reason(self) -> str | None:
+        """Return why the selected finding (or the study shown) cannot be edited, if it cannot.
+
+        Returns
+        -------
+        str or None
+            :meth:`AnnotationWorkspace.read_only_reason` of the study of the finding or
+            landmark selected, else of the study shown (:meth:`set_study`); ``None``
+            when it can be edited (also while an addendum is written).
+        """
+        uid = self._editing_uid or self._workspace.selected
+        study = self._workspace.study_of(uid) if uid is not None else None
+        item = self.tree.currentItem()
+        if study is None and item is not None and item.data(0, _STUDY_ROLE) is not None:
+            study = str(item.data(0, _STUDY_ROLE))
+        study = study or self._study
+        return self._workspace.read_only_reason(study) if study is not None else None
 
     def is_linking(self) -> bool:
         """Return whether the next drawn region is to be added to a finding."""
@@ -628,6 +679,7 @@ class FindingsDock(QDockWidget):
         blocker = QSignalBlocker(self.tree)
         self.tree.clear()
         self._items = {}
+        self._locations = {}
         for study in self._workspace.studies():
             annotations = self._workspace.annotations(study)
             if not (annotations.findings or annotations.duct_segments or annotations.landmarks):
@@ -646,6 +698,8 @@ class FindingsDock(QDockWidget):
         # The type's words are long ("Intraluminal filling defect"): capped (elided, the
         # tooltip has them all) so that the location is in view in a narrow dock.
         self.tree.setColumnWidth(_TYPE, min(self.tree.columnWidth(_TYPE), _TYPE_WIDTH))
+        width = min(self.tree.columnWidth(_LOCATION), _LOCATION_WIDTH)
+        self.tree.setColumnWidth(_LOCATION, width)
         del blocker
         self._show_selection(self._workspace.selected)
 
@@ -671,10 +725,13 @@ class FindingsDock(QDockWidget):
         item.setIcon(_ID, swatch_icon(FINDING_COLOURS[finding.finding_type]))
         item.setToolTip(_MEASUREMENT, measurement_tooltip(finding))
         item.setToolTip(_TYPE, described.type_text)
-        item.setToolTip(_LOCATION, "\n".join((*where.flags, *where.problems)))
+        item.setToolTip(
+            _LOCATION, "\n".join(t for t in (where.text, *where.flags, *where.problems) if t)
+        )
         item.setToolTip(_NOTE, finding.note)
         self._mark(item, ItemKind.FINDING, finding.tracking_uid, finding.regions[0])
         self._items[finding.tracking_uid] = item
+        self._locations[finding.tracking_uid] = where.text
         if len(finding.regions) > 1:
             for index, region in enumerate(finding.regions, start=1):
                 view = _image_label(region, self._records)
@@ -806,10 +863,8 @@ class FindingsDock(QDockWidget):
             and finding.tracking_uid == self._editing_uid
         )
         self._editing_uid = finding.tracking_uid if finding is not None else None
-        self.editor.setEnabled(finding is not None)
-        self.link_button.setEnabled(finding is not None)
-        self.merge_action.setEnabled(finding is not None)
-        self.delete_button.setEnabled(uid is not None or self._current_is_landmark())
+        self._show_read_only()
+        self.location_label.setText(self._locations.get(uid, "") if uid is not None else "")
         blockers = [
             QSignalBlocker(widget) for widget in (self.type_combo, self.other_edit, self.note_edit)
         ]
@@ -832,6 +887,31 @@ class FindingsDock(QDockWidget):
                 self.note_edit.setPlainText(finding.note)
             self.observer_label.setText(format_person_name(finding.observer) or "—")
         del blockers
+
+    def _show_read_only(self, *, actions: bool = True) -> None:
+        """Enable the editing controls for an editable selection; else say why not.
+
+        On a signed study (PS3.3 C.17.2: a signed revision is never changed) the editor,
+        Link and Delete are disabled with the reason as their tooltip and above the
+        editor; an addendum being written makes them editable again. ``actions``: also
+        the Annotate menu's Link and Merge (on a change of selection or of the marks).
+        """
+        reason = self.read_only_reason()
+        editable = reason is None
+        selected = self._editing_uid is not None
+        self.editor.setEnabled(selected and editable)
+        self.link_button.setEnabled(selected and editable)
+        if actions:
+            self.merge_action.setEnabled(selected and editable)
+            self.link_action.setEnabled(self.is_linking() or (selected and editable))
+        deletable = self._workspace.selected is not None or self._current_is_landmark()
+        self.delete_button.setEnabled(deletable and editable)
+        why = f"Read-only: {reason}" if reason is not None else ""
+        self.read_only_label.setText(why)
+        self.read_only_label.setVisible(not editable)
+        self.editor.setToolTip(why)
+        self.delete_button.setToolTip(why)
+        self.link_button.setToolTip(why or _LINK_TIP)
 
     def _current_is_landmark(self) -> bool:
         item = self.tree.currentItem()
@@ -947,7 +1027,8 @@ class FindingsDock(QDockWidget):
         self.link_button.setText(
             f"Linking {finding.short_id}… (Esc)" if finding is not None else "Link to another view"
         )
-        self.link_action.setEnabled(on or self._finding(self._editing_uid) is not None)
+        editable = self._finding(self._editing_uid) is not None and self.read_only_reason() is None
+        self.link_action.setEnabled(on or editable)
         self.banner.label.setText(self.linking_text())
         self.banner.setVisible(on)
 

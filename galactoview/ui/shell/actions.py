@@ -390,6 +390,18 @@ ACTIONS: tuple[ActionSpec, ...] = (
         check=Check.TOGGLE,
     ),
     ActionSpec(
+        "side_panels",
+        "Side &Panels",
+        ("F6",),
+        None,
+        _Z,
+        Menu.VIEW,
+        toolbar=(0, "Panels"),
+        help="Show or hide the studies, findings and report (hidden at first in a small window)",
+        check=Check.TOGGLE,
+        separator=True,
+    ),
+    ActionSpec(
         "review",
         "Surgeon &Review Mode",
         ("F9",),

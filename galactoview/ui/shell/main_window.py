@@ -62,6 +62,7 @@ from galactoview.ui.shell.report_signing import ReportSigning
 from galactoview.ui.shell.save_guard import StorageBanner, UnsavedMarksGuard
 from galactoview.ui.shell.settings import Settings
 from galactoview.ui.shell.shortcuts_dialog import ShortcutsDialog
+from galactoview.ui.shell.side_panels import SidePanels
 from galactoview.ui.shell.status_bar import DECODING_MESSAGE, StatusPanel, image_text, window_title
 from galactoview.ui.shell.viewport_tools import ViewportTools
 from galactoview.ui.viewer.cell_decoding import CellDecoding
@@ -196,6 +197,14 @@ class MainWindow(QMainWindow):
             Qt.Orientation.Horizontal,
         )
         self.resizeDocks([self.problems_dock], [110], Qt.Orientation.Vertical)
+        self.side_panels = SidePanels(  # collapsed in a narrow window (F6 shows them)
+            self,
+            {self.findings_dock: _FINDINGS_WIDTH, self.browser: _BROWSER_WIDTH}
+            | {self.report_editor: _FINDINGS_WIDTH, self.review_dock: 520},
+            lambda dock: (
+                dock is self.browser or (dock is self.review_dock) == self.is_review_mode()
+            ),
+        )
         self.problems = ProblemReporter(self.problems_dock, self.statusBar())
         self.cells = CellDecoding(
             self.session, decoder, self.hanging_view, self.problems.report, self
@@ -275,6 +284,7 @@ class MainWindow(QMainWindow):
         provided |= {
             "link_finding": self.findings_dock.link_action,
             "merge_findings": self.findings_dock.merge_action,
+            "side_panels": self.side_panels.action,
         }
         self.named_actions, self.tool_group = menus.build_actions(self, provided)
         self.tools.actions = self.named_actions
@@ -342,7 +352,8 @@ class MainWindow(QMainWindow):
 
     def _save_settings(self) -> None:
         self.settings.set("window/geometry", self.saveGeometry())
-        self.settings.set("window/state", self.saveState())
+        if self.side_panels.saves_layout():  # not the docks collapsed in a narrow window
+            self.settings.set("window/state", self.saveState())
         self.settings.set("tools/mouse_mode", self.tools.mouse_mode.value)
 
     # --- model -> view ----------------------------------------------------------------
@@ -736,6 +747,7 @@ class MainWindow(QMainWindow):
             if self.tools.mouse_mode is MouseMode.ANNOTATE:
                 self.set_mouse_mode(MouseMode.WINDOW)
             self.resizeDocks([self.review_dock], [520], Qt.Orientation.Horizontal)
+        self.side_panels.refresh(keep=[self.review_dock])  # the review stays, narrow
         self._update_title()
 
     # --- view -> model ----------------------------------------------------------------
@@ -769,7 +781,9 @@ class MainWindow(QMainWindow):
 
     def _update_title(self) -> None:
         record = self.current_record() or (self.records[0] if self.records else None)
-        self.report_editor.set_study(record.study_instance_uid if record is not None else None)
+        study = record.study_instance_uid if record is not None else None
+        self.report_editor.set_study(study)
+        self.findings_dock.set_study(study)  # read-only when signed
         title = window_title(record, self.workspace.is_modified())
         notice = self.report_editor.notice()  # signed, or an addendum being written
         self.setWindowTitle(f"{title} — {notice}" if notice else title)

@@ -10,6 +10,11 @@ full-resolution stored image (never from the reduced level the view may draw) wi
 (whole pixels stay visible as squares) to exactly ``zoom`` times the view's scale, the
 point under the cursor in the middle of the loupe.
 
+The marks under the cursor — finding outlines and points, duct traces, rulers, and their
+labels: the graphics items that are children of the viewport's image item — are drawn
+over the magnified pixels, at the same magnification and place (issue 15: the loupe
+showed pixels only, so a mark being checked disappeared under it).
+
 While the loupe is shown, Ctrl+wheel changes its zoom and Shift+wheel its size
 (the view does not zoom then). :attr:`Magnifier.settings_changed` tells the
 application to persist :attr:`Magnifier.size_px` and :attr:`Magnifier.zoom`.
@@ -22,9 +27,9 @@ from typing import Final
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import QEvent, QObject, QPoint, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QPoint, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QMouseEvent, QPainter, QPen, QPixmap, QWheelEvent
-from PySide6.QtWidgets import QLabel
+from PySide6.QtWidgets import QGraphicsItem, QLabel
 
 from galactoview.imaging.loupe import loupe_patch
 from galactoview.ui.viewer.viewport import DragPhase, MouseMode, ToolDrag, Viewport
@@ -228,6 +233,7 @@ class Magnifier(QObject):
             ),
             scaled,
         )
+        self._draw_marks(painter, side)
         pen = QPen(BORDER_COLOR)
         pen.setWidth(max(1, round(BORDER_WIDTH * ratio)))
         pen.setJoinStyle(Qt.PenJoinStyle.MiterJoin)
@@ -237,6 +243,38 @@ class Magnifier(QObject):
         painter.end()
         pixmap.setDevicePixelRatio(ratio)
         return pixmap
+
+    def _draw_marks(self, painter: QPainter, side: int) -> None:
+        """Draw the marks under the loupe over its pixels (the image item's children).
+
+        The part of the scene the loupe covers (``size_px / zoom`` logical pixels around
+        the centre) is rendered onto the whole loupe, the image item itself left out
+        (``ItemHasNoContents`` while rendering: its children, the marks, are drawn).
+        """
+        viewport, centre = self._viewport, self._centre
+        image_item = viewport.image_item
+        scene = viewport.scene()
+        if centre is None or scene is None or not image_item.childItems():
+            return
+        x, y = viewport.map_image_to_widget(*centre)
+        span = self._size_px / self._zoom
+        covered = QRectF(x - span / 2.0, y - span / 2.0, span, span)
+        inverse, invertible = viewport.viewportTransform().inverted()
+        if not invertible:
+            return
+        source = inverse.mapRect(covered)
+        flag = QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
+        had = bool(image_item.flags() & flag)
+        image_item.setFlag(flag, True)
+        try:
+            scene.render(
+                painter,
+                QRectF(0.0, 0.0, float(side), float(side)),
+                source,
+                Qt.AspectRatioMode.IgnoreAspectRatio,
+            )
+        finally:
+            image_item.setFlag(flag, had)
 
     # --- interaction ------------------------------------------------------------------
 

@@ -73,3 +73,29 @@ def test_every_type_has_its_own_colour() -> None:
     assert len(names) == len(FindingType)
     assert DUCT_COLOUR.name() not in names
     assert NIPPLE_COLOUR.name() not in names | {DUCT_COLOUR.name()}
+
+
+def test_a_narrow_palette_shows_all_types_in_a_combo_box(qtbot: QtBot) -> None:
+    palette = make_palette(qtbot)
+    chooser = palette.chooser
+    palette.resize(chooser.sizeHint().width() + 40, 40)
+    palette.show()
+    qtbot.waitExposed(palette)
+    assert not chooser.is_compact()
+    assert all(button.isVisible() for button in chooser.buttons.values())
+    palette.resize(chooser.minimumSizeHint().width() + 40, 40)
+    qtbot.waitUntil(chooser.is_compact)
+    assert chooser.combo.isVisible()
+    assert not any(button.isVisible() for button in chooser.buttons.values())
+    texts = [chooser.combo.itemText(i) for i in range(chooser.combo.count())]
+    assert texts == [finding_type.value for finding_type in PALETTE_ORDER]
+    index = PALETTE_ORDER.index(FindingType.DUCT_NARROWING)
+    with qtbot.waitSignal(palette.type_chosen) as chosen:
+        chooser.combo.activated.emit(index)  # what a click on the item emits
+    assert chosen.args == [FindingType.DUCT_NARROWING]
+    assert palette.current_type() is FindingType.DUCT_NARROWING
+    palette.set_current_type(FindingType.OTHER)  # the combo box follows
+    assert chooser.combo.currentText() == FindingType.OTHER.value
+    palette.resize(chooser.sizeHint().width() + 40, 40)
+    qtbot.waitUntil(lambda: not chooser.is_compact())
+    assert chooser.buttons[FindingType.OTHER].isChecked()

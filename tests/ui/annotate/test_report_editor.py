@@ -378,6 +378,8 @@ def test_the_report_dock_fits_a_small_screen(
     folder = marked_ductogram(tmp_path)
     window, editor, _ = _reading(open_window, folder)
     window.resize(*size)
+    window.side_panels.set_shown(True)  # collapsed in a small window (issue 15): F6
+    editor.raise_()
     assert editor.isVisible()
     assert window.findings_dock in window.tabifiedDockWidgets(editor)
     assert editor.widget().minimumSizeHint().height() < size[1] // 2  # it scrolls

@@ -166,12 +166,14 @@ def test_review_mode_is_not_restored_at_start_and_then_shows_every_finding(
     open_window: OpenWindow, qtbot: QtBot, tmp_path: Path, settings: Settings
 ) -> None:
     first = annotated_copy(open_window, qtbot, tmp_path)
+    first.resize(1400, 900)  # wide: its layout is saved (a small window's is not)
     folder = first.records[0].path.parent
     first.set_review_mode(True)
     assert not first.review_dock.isHidden() and first.findings_dock.isHidden()
     first.close()  # quits in review mode: the dock layout goes to the settings
     assert settings.bytes_value("window/state") is not None
     second = open_window([folder])  # the same settings object
+    second.resize(1400, 900)
     settle(qtbot, second)
     assert not second.is_review_mode()
     assert second.review_dock.isHidden()

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 from PySide6.QtCore import QPoint, QPointF, Qt
-from PySide6.QtGui import QWheelEvent
+from PySide6.QtGui import QColor, QPainterPath, QPen, QWheelEvent
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QGraphicsItem, QGraphicsPathItem
 from pytestqt.qtbot import QtBot
 
 from galactoview.dicom.mammography import Flip
@@ -236,3 +236,39 @@ def test_the_loupe_shows_on_the_press_before_the_mouse_moves(view: Viewport, qtb
     QTest.mousePress(view.viewport(), Qt.MouseButton.LeftButton, pos=at)
     assert not magnifier.is_shown()
     QTest.mouseRelease(view.viewport(), Qt.MouseButton.LeftButton, pos=at)
+
+
+def test_the_loupe_shows_the_marks_under_it(view: Viewport) -> None:
+    """A mark (a child item of the image, as the marks are) is drawn magnified in the loupe."""
+    show(view, "LCC_POST")
+    centre = nipple("LCC_POST")
+    view.set_zoom(2.0, view.map_image_to_view(*centre))  # 6 loupe pixels per image pixel
+    view.grab()
+    path = QPainterPath(QPointF(centre[0] + 10.0, centre[1] - 30.0))
+    path.lineTo(centre[0] + 10.0, centre[1] + 30.0)  # a vertical line 10 image px right
+    mark = QGraphicsPathItem(path, view.image_item)
+    pen = QPen(QColor(0, 255, 0))
+    pen.setWidth(3)
+    pen.setCosmetic(True)
+    mark.setPen(pen)
+    magnifier = Magnifier(view)
+    magnifier.show_at(*centre)
+    image = magnifier.loupe.pixmap().toImage()
+    middle = DEFAULT_SIZE_PX // 2
+    x = middle + round(10.0 * magnifier.magnification()) * (-1 if view.flip.horizontal else 1)
+
+    def green(column: int) -> bool:
+        colour = image.pixelColor(column, middle)
+        return colour.green() > 200 and colour.red() < 80 and colour.blue() < 80
+
+    assert any(green(column) for column in range(x - 2, x + 3))  # the mark, magnified
+    assert not any(green(column) for column in range(middle - 20, middle + 20))
+    assert not view.image_item.flags() & QGraphicsItem.GraphicsItemFlag.ItemHasNoContents
+    view.scene().removeItem(mark)
+    magnifier.show_at(*centre)
+    plain = magnifier.loupe.pixmap().toImage()
+    assert not any(
+        plain.pixelColor(column, middle).green() > 200
+        and plain.pixelColor(column, middle).red() < 80
+        for column in range(x - 2, x + 3)
+    )
