@@ -18,7 +18,7 @@ help:
 	@echo "make run-pacs     open GalactoView on that Orthanc's Query/Retrieve panel"
 	@echo "make sample-data  regenerate sample_data/ from the seeded phantom generator"
 	@echo "make bench        decode / window-change benchmark on 30 Mpix images -> build/bench.json"
-	@echo "make screenshot   window screenshots under Xvfb into docs/ (galactography, prior 4-up)"
+	@echo "make screenshot   window screenshots under Xvfb into docs/ (1920x1080, 800x600, prior 4-up, ...)"
 	@echo "make clean        remove .venv and build outputs"
 
 $(STAMP): pyproject.toml constraints.txt
@@ -75,7 +75,8 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench
 
 screenshot: $(STAMP)
-	$(BIN)/python tools/screenshot.py docs/screenshot.png --layout galactography
+	$(BIN)/python tools/screenshot.py docs/screenshot.png --layout galactography --size 1920x1080
+	$(BIN)/python tools/screenshot.py docs/screenshot-800x600.png --layout galactography --size 800x600
 	$(BIN)/python tools/screenshot.py docs/screenshot-prior-4up.png --layout prior-4up
 	$(BIN)/python tools/screenshot.py docs/screenshot-review.png --layout review
 	$(BIN)/python tools/screenshot.py docs/screenshot-colour.png --layout colour

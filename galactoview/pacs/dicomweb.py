@@ -200,6 +200,20 @@ def _client(node: DicomWebNode) -> DICOMwebClient:
     return client
 
 
+@contextlib.contextmanager
+def _connected(node: DicomWebNode) -> Iterator[DICOMwebClient]:
+    """Give a client for one call to the node and close its connections afterwards.
+
+    ``requests`` keeps pooled connections open until the session is closed; left to the
+    garbage collector they are closed late (and Python warns of an unclosed socket).
+    """
+    client = _client(node)
+    try:
+        yield client
+    finally:
+        client._session.close()
+
+
 def _http_reason(error: requests.HTTPError) -> str:
     response = error.response
     if response is None:
@@ -339,8 +353,7 @@ def echo(node: DicomWebNode) -> None:
     DicomWebError
         It cannot be reached, refuses the login, or answers with an error.
     """
-    client = _client(node)
-    with _node_call(node, "QIDO-RS search for studies"):
+    with _connected(node) as client, _node_call(node, "QIDO-RS search for studies"):
         client.search_for_studies(limit=1)
 
 
@@ -401,23 +414,23 @@ def find_studies(
         "StudyInstanceUID": study_uid,
     }
     filters = {key: qido_value(value) for key, value in wanted.items() if value}
-    client = _client(node)
-    with _node_call(node, "QIDO-RS search for studies"):
-        answers = client.search_for_studies(
-            fields=list(_STUDY_FIELDS), search_filters=filters, limit=limit
-        )
-    studies: list[StudyMatch] = []
-    for answer in answers:
-        uid = _text(answer, _STUDY_UID)
-        if not is_valid_uid(uid) or not _still_matches(answer, wanted):
-            continue
-        series: tuple[SeriesMatch, ...] = ()
-        if with_series:
-            with _node_call(node, f"QIDO-RS search for series of study {uid}"):
-                found = client.search_for_series(uid, fields=list(_SERIES_FIELDS))
-            series = in_series_order(_series_match(uid, item) for item in found)
-        studies.append(_study_match(answer, series))
-    return newest_first(studies)
+    with _connected(node) as client:
+        with _node_call(node, "QIDO-RS search for studies"):
+            answers = client.search_for_studies(
+                fields=list(_STUDY_FIELDS), search_filters=filters, limit=limit
+            )
+        studies: list[StudyMatch] = []
+        for answer in answers:
+            uid = _text(answer, _STUDY_UID)
+            if not is_valid_uid(uid) or not _still_matches(answer, wanted):
+                continue
+            series: tuple[SeriesMatch, ...] = ()
+            if with_series:
+                with _node_call(node, f"QIDO-RS search for series of study {uid}"):
+                    found = client.search_for_series(uid, fields=list(_SERIES_FIELDS))
+                series = in_series_order(_series_match(uid, item) for item in found)
+            studies.append(_study_match(answer, series))
+        return newest_first(studies)
 
 
 def _still_matches(answer: dict[str, Any], wanted: dict[str, str]) -> bool:
@@ -576,31 +589,32 @@ def retrieve_study(
     """
     if not is_valid_uid(study_uid):
         raise ValueError(f"not a Study Instance UID (PS3.5 9.1): {study_uid!r}")
-    client = _client(node)
-    listed, failures = _list_instances(node, client, study_uid, series)
-    listed = _in_order(listed, order)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    transfer = _Transfer(node, client, study_uid, out_dir, len(listed), failures, progress)
-    alone = listed[:1] if order else []
-    for item in listed:
-        if cancel is not None and cancel():
-            transfer.cancelled = True
-            break
-        if item in alone or item.sop_instance_uid in transfer.done:
-            transfer.one(item)
-            continue
-        wanted = [i for i in listed if i.series_instance_uid == item.series_instance_uid]
-        missing = transfer.not_yet_here(wanted)
-        if len(missing) >= _STREAM_AT_LEAST:
-            transfer.series(item.series_instance_uid, missing, cancel)
-        if transfer.cancelled:
-            break
-        if item.sop_instance_uid not in transfer.done:
-            transfer.one(item)  # not in the series' stream (cut, or a PACS that skips it)
-    return RetrieveResult(tuple(transfer.written), tuple(transfer.failures), transfer.cancelled)
+    with _connected(node) as client:
+        listed, failures = _list_instances(node, client, study_uid, series)
+        listed = _in_order(listed, order)
+        out_dir.mkdir(parents=True, exist_ok=True)
+        transfer = _Transfer(node, client, study_uid, out_dir, len(listed), failures, progress)
+        alone = listed[:1] if order else []
+        for item in listed:
+            if cancel is not None and cancel():
+                transfer.cancelled = True
+                break
+            if item in alone or item.sop_instance_uid in transfer.done:
+                transfer.one(item)
+                continue
+            wanted = [i for i in listed if i.series_instance_uid == item.series_instance_uid]
+            missing = transfer.not_yet_here(wanted)
+            if len(missing) >= _STREAM_AT_LEAST:
+                transfer.series(item.series_instance_uid, missing, cancel)
+            if transfer.cancelled:
+                break
+            if item.sop_instance_uid not in transfer.done:
+                transfer.one(item)  # not in the series' stream (cut, or a PACS that skips it)
+        return RetrieveResult(tuple(transfer.written), tuple(transfer.failures), transfer.cancelled)
+
+    #: Missing instances of a series from which one streamed request fetches them all.
 
 
-#: Missing instances of a series from which one streamed request fetches them all.
 _STREAM_AT_LEAST: Final = 2
 
 
@@ -799,25 +813,25 @@ def retrieve_study_metadata(
     """
     if not is_valid_uid(study_uid):
         raise ValueError(f"not a Study Instance UID (PS3.5 9.1): {study_uid!r}")
-    client = _client(node)
-    with _node_call(node, f"WADO-RS retrieve of the metadata of study {study_uid}"):
-        answer: object = client.retrieve_study_metadata(study_uid)
-    if not isinstance(answer, list):
-        what = type(answer).__name__
-        return (), (f"{node}: study {study_uid} metadata: not a list of datasets ({what})",)
-    headers: list[Dataset] = []
-    problems: list[str] = []
-    for number, item in enumerate(answer, start=1):
-        if isinstance(item, dict) and _modality_of(item) in skip_modalities:
-            continue
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                headers.append(Dataset.from_json(item, bulk_data_uri_handler=_no_bulk_data))
-        except Exception as error:  # untrusted JSON: pydicom raises many kinds
-            reason = sr_codec.describe_error(error)
-            problems.append(f"{node}: study {study_uid} metadata item {number}: {reason}")
-    return tuple(headers), tuple(problems)
+    with _connected(node) as client:
+        with _node_call(node, f"WADO-RS retrieve of the metadata of study {study_uid}"):
+            answer: object = client.retrieve_study_metadata(study_uid)
+        if not isinstance(answer, list):
+            what = type(answer).__name__
+            return (), (f"{node}: study {study_uid} metadata: not a list of datasets ({what})",)
+        headers: list[Dataset] = []
+        problems: list[str] = []
+        for number, item in enumerate(answer, start=1):
+            if isinstance(item, dict) and _modality_of(item) in skip_modalities:
+                continue
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    headers.append(Dataset.from_json(item, bulk_data_uri_handler=_no_bulk_data))
+            except Exception as error:  # untrusted JSON: pydicom raises many kinds
+                reason = sr_codec.describe_error(error)
+                problems.append(f"{node}: study {study_uid} metadata item {number}: {reason}")
+        return tuple(headers), tuple(problems)
 
 
 def retrieve_reports(
@@ -839,31 +853,31 @@ def retrieve_reports(
     DicomWebError
         The node cannot be reached, refuses the login or the search.
     """
-    client = _client(node)
-    with _node_call(node, f"QIDO-RS search for the SRs of study {study_uid}"):
-        found = client.search_for_instances(study_uid, search_filters={"Modality": "SR"})
-    reports: list[Dataset] = []
-    failures: list[InstanceFailure] = []
-    for item in found:
-        sop, series_uid = _text(item, _SOP_UID), _text(item, _SERIES_UID)
-        if not (is_valid_uid(sop) and is_valid_uid(series_uid)):
-            continue
-        dataset, error = _per_instance(
-            node,
-            f"WADO-RS retrieve of SR {sop}",
-            functools.partial(
-                client.retrieve_instance,
-                study_uid,
-                series_uid,
-                sop,
-                media_types=INSTANCE_MEDIA_TYPES,
-            ),
-        )
-        if dataset is None:
-            failures.append(InstanceFailure(sop, error or "not retrieved"))
-        else:
-            reports.append(dataset)
-    return tuple(reports), tuple(failures)
+    with _connected(node) as client:
+        with _node_call(node, f"QIDO-RS search for the SRs of study {study_uid}"):
+            found = client.search_for_instances(study_uid, search_filters={"Modality": "SR"})
+        reports: list[Dataset] = []
+        failures: list[InstanceFailure] = []
+        for item in found:
+            sop, series_uid = _text(item, _SOP_UID), _text(item, _SERIES_UID)
+            if not (is_valid_uid(sop) and is_valid_uid(series_uid)):
+                continue
+            dataset, error = _per_instance(
+                node,
+                f"WADO-RS retrieve of SR {sop}",
+                functools.partial(
+                    client.retrieve_instance,
+                    study_uid,
+                    series_uid,
+                    sop,
+                    media_types=INSTANCE_MEDIA_TYPES,
+                ),
+            )
+            if dataset is None:
+                failures.append(InstanceFailure(sop, error or "not retrieved"))
+            else:
+                reports.append(dataset)
+        return tuple(reports), tuple(failures)
 
 
 def retrieve_frames(
@@ -884,8 +898,8 @@ def retrieve_frames(
     DicomWebError
         The node cannot be reached or refuses the request.
     """
-    client = _client(node)
-    with _node_call(node, f"WADO-RS retrieve of frames of instance {sop_instance_uid}"):
+    what = f"WADO-RS retrieve of frames of instance {sop_instance_uid}"
+    with _connected(node) as client, _node_call(node, what):
         return tuple(
             client.retrieve_instance_frames(
                 study_uid,
@@ -1016,37 +1030,37 @@ def store(
         elif item.sop_instance_uid not in seen:
             seen.add(item.sop_instance_uid)
             outgoing.append(item)
-    client = _client(node)
-    present: dict[str, set[str]] = {}
-    stored: list[str] = []
-    already: list[str] = []
-    total = len(outgoing)
-    cancelled = False
-    for done, item in enumerate(outgoing, start=1):
-        if cancel is not None and cancel():
-            cancelled = True
-            break
-        study = item.study_instance_uid
-        if study not in present:
-            present[study] = _present(node, client, study)
-        uid = item.sop_instance_uid
-        error: str | None = None
-        outcome: Literal["stored", "present", "failed"]
-        if uid in present[study]:
-            already.append(uid)
-            outcome = "present"
-        else:
-            error = _stow_one(node, client, item)
-            if error is None:
-                stored.append(uid)
-                present[study].add(uid)
-                outcome = "stored"
+    with _connected(node) as client:
+        present: dict[str, set[str]] = {}
+        stored: list[str] = []
+        already: list[str] = []
+        total = len(outgoing)
+        cancelled = False
+        for done, item in enumerate(outgoing, start=1):
+            if cancel is not None and cancel():
+                cancelled = True
+                break
+            study = item.study_instance_uid
+            if study not in present:
+                present[study] = _present(node, client, study)
+            uid = item.sop_instance_uid
+            error: str | None = None
+            outcome: Literal["stored", "present", "failed"]
+            if uid in present[study]:
+                already.append(uid)
+                outcome = "present"
             else:
-                failures.append(InstanceFailure(uid, error, item.path))
-                outcome = "failed"
-        if progress is not None:
-            progress(StoreProgress(uid, outcome, done, total, error))
-    return StoreResult(tuple(stored), tuple(already), tuple(failures), cancelled)
+                error = _stow_one(node, client, item)
+                if error is None:
+                    stored.append(uid)
+                    present[study].add(uid)
+                    outcome = "stored"
+                else:
+                    failures.append(InstanceFailure(uid, error, item.path))
+                    outcome = "failed"
+            if progress is not None:
+                progress(StoreProgress(uid, outcome, done, total, error))
+        return StoreResult(tuple(stored), tuple(already), tuple(failures), cancelled)
 
 
 def _stow_one(node: DicomWebNode, client: DICOMwebClient, item: _Outgoing) -> str | None:
