@@ -23,9 +23,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Collection, Sequence
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QPalette
-from PySide6.QtWidgets import QFrame, QGridLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QFrame, QGridLayout, QVBoxLayout, QWidget
 
 from galactoview.imaging.display import Window
 from galactoview.reading.hanging import Anchor, Cell, Hanging
@@ -124,8 +124,13 @@ class HangingView(QWidget):
         return self._active
 
     def active_viewport(self) -> Viewport:
-        """Return the active viewport (the one tools, presets and image stepping act on)."""
-        return self.viewports[self._active]
+        """Return the active viewport (the one tools, presets and image stepping act on).
+
+        While a smaller grid is being laid out the active cell may no longer exist (its
+        image is cleared, which tells the window): the first viewport stands in for it.
+        """
+        viewports = self.viewports
+        return viewports[self._active] if self._active < len(viewports) else viewports[0]
 
     def cell(self, index: int) -> Cell | None:
         """Return the hanging cell at ``index``, None without a hanging."""
@@ -144,7 +149,20 @@ class HangingView(QWidget):
         <galactoview.reading.session.ReadingSession.grow>`), and so does the reader's zoom.
         """
         same_grid = (rows, columns) == (self._rows, self._columns) and self._laid_out
+        focus = QApplication.focusWidget()
+        had_focus = focus is not None and self.isAncestorOf(focus)
         self._rows, self._columns = rows, columns
+        try:
+            self._lay_out(rows, columns, keep, same_grid=same_grid)
+        finally:
+            if had_focus:
+                # A cell hidden with the keyboard focus would hand it to the next widget
+                # in the focus chain, e.g. a text field of a dock: keys meant for the
+                # images (tool keys) would then type into a finding's wording.
+                self.active_viewport().setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _lay_out(self, rows: int, columns: int, keep: Collection[int], *, same_grid: bool) -> None:
+        """Put the frames of a ``rows`` x ``columns`` grid in place (:meth:`set_grid`)."""
         if same_grid:
             # Only the images change (e.g. a cell filled as a study arrives): moving every
             # frame out of the layout and back costs a relayout and a resize of each

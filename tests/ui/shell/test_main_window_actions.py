@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QLabel, QMenu, QToolBar, QWidgetAction
+from PySide6.QtWidgets import QApplication, QLabel, QMenu, QToolBar, QWidgetAction
 from pytestqt.qtbot import QtBot
 
 from galactoview.annotations.model import FindingType
@@ -223,3 +224,20 @@ def test_the_marking_toolbar_shows_each_tool_with_its_key(window: MainWindow) ->
     ellipse.trigger()
     assert window.annotation_tool is AnnotationTool.ELLIPSE
     assert ellipse.isChecked() and not toolbar.actions()[1].isChecked()
+
+
+def test_a_smaller_layout_from_another_active_cell_keeps_the_keys_on_the_images(
+    window: MainWindow, qtbot: QtBot
+) -> None:
+    """Ctrl+1 with the 4th cell active failed, and the focus fell to a dock's text field."""
+    window.named_actions["layout_4"].trigger()
+    view = window.hanging_view
+    last = view.viewports[3]
+    qtbot.mouseClick(last.viewport(), Qt.MouseButton.LeftButton)
+    last.setFocus()
+    assert view.active_index == 3
+    window.named_actions["layout_1"].trigger()  # an exception here fails the test (pytest-qt)
+    assert len(view.viewports) == 1 and view.active_index == 0
+    assert view.active_viewport() is view.viewports[0]
+    focus = QApplication.focusWidget()
+    assert focus is not None and view.isAncestorOf(focus)
