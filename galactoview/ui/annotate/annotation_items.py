@@ -614,6 +614,7 @@ class AnnotationLayer(QObject):
         viewport.image_changed.connect(self.rebuild)
         self._labels = view_labels(viewport)
         self._labels.add_provider(self._mark_labels)
+        self._labels.add_obstacles(self._marker_rects)
         self.rebuild()
 
     # --- test hooks and public API ----------------------------------------------------
@@ -843,6 +844,20 @@ class AnnotationLayer(QObject):
                     )
                 )
         return result
+
+    def _marker_rects(self) -> list[QRectF]:
+        """Return the screen-sized markers (point arrows, nipple rings) labels must not cover.
+
+        A marker is larger than the clearance kept around a mark's points: a label placed
+        just clear of the nipple's point was still under its ring (tester).
+        """
+        return [
+            marker_rect(marker).adjusted(-2.0, -2.0, 2.0, 2.0)
+            for marks in self._marks.values()
+            for mark in marks
+            for marker in mark.markers
+            if marker.isVisible()
+        ]
 
     def _place_label(self, mark: _Mark, kind: GraphicType, points: Sequence[Point]) -> None:
         """Put the label at the outline point furthest right on the screen (after the flip).
