@@ -8,7 +8,7 @@ and the pixel under the cursor, separated by thin lines.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QEvent, QObject
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QStatusBar, QWidget
 
@@ -16,10 +16,22 @@ from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.person_name import format_person_name
 from galactoview.ui.viewer.viewport import PixelSample
 
-__all__ = ["DECODING_MESSAGE", "StatusPanel", "image_text", "set_progress", "window_title"]
+__all__ = [
+    "COMPACT_STATUS_WIDTH",
+    "DECODING_MESSAGE",
+    "StatusPanel",
+    "image_text",
+    "set_progress",
+    "window_title",
+]
 
 #: Status-bar message while images are being decoded.
 DECODING_MESSAGE = "Decoding…"
+
+#: Below this window width the status bar keeps only the window/level and pixel fields
+#: (the layout and the image are in the cells' overlays), so that its messages — what an
+#: action did, what is missing — are not squeezed out by the permanent fields.
+COMPACT_STATUS_WIDTH = 1280
 
 
 def image_text(record: ImageRecord) -> str:
@@ -70,6 +82,7 @@ class StatusPanel(QObject):
         self.progress.hide()
         status_bar.addPermanentWidget(self.progress)
         labels = (self.layout_label, self.image_label, self.voi_label, self.cursor_label)
+        self._optional: list[QWidget] = []
         for number, label in enumerate(labels):
             if number:
                 separator = QFrame(parent)
@@ -77,8 +90,31 @@ class StatusPanel(QObject):
                 separator.setFrameShadow(QFrame.Shadow.Plain)
                 separator.setForegroundRole(QPalette.ColorRole.Mid)
                 status_bar.addPermanentWidget(separator)
+                if number < 3:
+                    self._optional.append(separator)
             label.setContentsMargins(6, 0, 6, 0)
             status_bar.addPermanentWidget(label)
+        self._optional += [self.layout_label, self.image_label]
+        self.compact = False
+        parent.installEventFilter(self)
+        self._fit(parent.width())
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
+        """Fit the fields to the window's new width."""
+        if event.type() == QEvent.Type.Resize and isinstance(watched, QWidget):
+            self._fit(watched.width())
+        return False
+
+    def _fit(self, width: int) -> None:
+        """Keep the messages readable in a narrow window (:data:`COMPACT_STATUS_WIDTH`)."""
+        compact = width < COMPACT_STATUS_WIDTH
+        if compact == self.compact:
+            return
+        self.compact = compact
+        for widget in self._optional:
+            widget.setVisible(not compact)
+        self.cursor_label.setMinimumWidth(0 if compact else 300)
+        self.voi_label.setMaximumWidth(170 if compact else 16_777_215)
 
     def show_busy(self, message: str) -> None:
         """Show a busy bar (no known end) and a message, e.g. while scanning."""
@@ -111,6 +147,9 @@ class StatusPanel(QObject):
         if sample.rgb is not None:  # colour: no Modality LUT, the samples themselves
             red, green, blue = sample.rgb
             self.cursor_label.setText(f"({sample.column}, {sample.row})  RGB {red} {green} {blue}")
+            return
+        if self.compact:  # the value only (the stored value is the same but for a rescale)
+            self.cursor_label.setText(f"({sample.column}, {sample.row})  {sample.modality:g}")
             return
         self.cursor_label.setText(
             f"({sample.column}, {sample.row})  stored {sample.stored}  value {sample.modality:g}"

@@ -182,3 +182,21 @@ def test_review_mode_in_a_small_window_shows_the_review_narrow_and_nothing_else(
     window.set_review_mode(False)  # back to marking: the Findings dock stays collapsed
     assert window.findings_dock.isHidden() and window.review_dock.isHidden()
     qtbot.waitUntil(lambda: min(image_shares(window)) >= 0.4)
+
+
+@pytest.mark.parametrize(("width", "height"), SMALL)
+def test_small_windows_leave_the_status_bar_room_for_its_messages(
+    open_window: OpenWindow, qtbot: QtBot, width: int, height: int
+) -> None:
+    """The permanent fields took the whole bar at 800 px: "Accepted …" never showed (tester)."""
+    window = sample_window(open_window)
+    window.resize(width, height)
+    qtbot.waitUntil(lambda: window.width() == width)
+    status = window.status
+    assert not status.image_label.isVisible() and not status.layout_label.isVisible()
+    assert status.voi_label.isVisible() and status.cursor_label.isVisible()
+    fields = sum(w.width() for w in (status.voi_label, status.cursor_label))
+    assert window.width() - fields >= 0.4 * window.width()  # the message's share
+    window.resize(1600, 1000)
+    qtbot.waitUntil(lambda: window.width() == 1600)
+    assert status.image_label.isVisible() and status.layout_label.isVisible()
