@@ -147,6 +147,7 @@ def missing_for_signing(
     annotations: AnnotationSet,
     report: ClinicalReport | None,
     locations: Mapping[str, object],
+    views: Mapping[str, str] | None = None,
 ) -> tuple[str, ...]:
     """List what must be added before the report can be signed; empty when complete.
 
@@ -161,6 +162,9 @@ def missing_for_signing(
         :class:`~galactoview.location.localize.FindingLocation` (located when it has a
         two-view :attr:`~galactoview.location.localize.FindingLocation.breast`) or a
         stored location read from an SR (any other value: located).
+    views
+        Each image's view label by SOP Instance UID (e.g. ``"L ML pre-contrast"``), to
+        name the images of suggested nipples; default none (counted only).
 
     Returns
     -------
@@ -174,9 +178,11 @@ def missing_for_signing(
     missing: list[str] = []
     suggested = [landmark for landmark in annotations.landmarks if not landmark.confirmed]
     if suggested:
+        named = [(views or {}).get(landmark.sop_instance_uid, "") for landmark in suggested]
+        which = f" (on {', '.join(named)})" if all(named) else ""
         missing.append(
-            f"{len(suggested)} suggested nipple(s) not confirmed: drag each into place or "
-            "Annotate → Accept Suggested Nipples (Shift+A)"
+            f"{len(suggested)} suggested nipple(s) not confirmed{which}: drag each into place "
+            "or Annotate → Accept Suggested Nipples (Shift+A)"
         )
     for finding in annotations.findings:
         location = locations.get(finding.tracking_uid)

@@ -102,8 +102,13 @@ def test_a_suggested_nipple_must_be_confirmed_before_signing(headers: dict[str, 
     located = {f.tracking_uid: stored() for f in annotations.findings}
     assert missing_for_signing(annotations, COMPLETE, located) == ()
     assert missing_for_signing(suggested, COMPLETE, located) == (
-        "1 suggested nipple(s) not confirmed: drag each into place or "
-        "Annotate → Accept Suggested Nipples (Shift+A)",
+        "1 suggested nipple(s) not confirmed: drag each into place "
+        "or Annotate → Accept Suggested Nipples (Shift+A)",
+    )
+    views = {first.sop_instance_uid: "L CC · post-contrast"}
+    assert missing_for_signing(suggested, COMPLETE, located, views) == (
+        "1 suggested nipple(s) not confirmed (on L CC · post-contrast): drag each into place "
+        "or Annotate → Accept Suggested Nipples (Shift+A)",
     )
 
 

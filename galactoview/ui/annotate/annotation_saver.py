@@ -67,6 +67,7 @@ from galactoview.sr.persistence import (
 from galactoview.sr.signing import Signature
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
 from galactoview.ui.shell.errors import ProblemReporter
+from galactoview.ui.shell.status_bar import image_text
 
 __all__ = ["AUTOSAVE_DELAY_S", "AnnotationSaver"]
 
@@ -503,8 +504,9 @@ class AnnotationSaver(QObject):
         the marks as they are now.
         """
         snapshot = self.workspace.snapshot(study)
+        views = {uid: image_text(record) for uid, record in self._records.items()}
         return signing.missing_for_signing(
-            snapshot.annotations, snapshot.report, self._locations(snapshot)
+            snapshot.annotations, snapshot.report, self._locations(snapshot), views
         )
 
     def sign(self, study: str) -> str:
