@@ -211,6 +211,7 @@ class MainWindow(QMainWindow):
         )
         self.reader = ReaderPrompt(self, self.settings, self.workspace)
         self.tools.before_marking = self.reader.ask_once
+        self.tools.say = lambda text: self.statusBar().showMessage(text, 8000)
         self.saver = AnnotationSaver(self.workspace, self.problems, self)
         self.unsaved_guard = UnsavedMarksGuard(self.saver, self)
         self.storage_banner = StorageBanner(self.saver, self.unsaved_guard, central)

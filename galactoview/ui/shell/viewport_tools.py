@@ -91,6 +91,8 @@ class ViewportTools(QObject):
         self.actions: dict[str, QAction] = {}
         #: Called when a marking tool (not Select) is chosen: the window asks who reads.
         self.before_marking: Callable[[], None] | None = None
+        #: Says what an action did, in the status line (the window sets it).
+        self.say: Callable[[str], None] = lambda _text: None
         finding_palette.type_chosen.connect(self.set_finding_type)
         workspace.selection_changed.connect(self._on_selection_changed)
         findings_dock.linking_changed.connect(self._on_linking_changed)
@@ -202,9 +204,42 @@ class ViewportTools(QObject):
         self._findings_dock.cancel_linking()
 
     def delete_selected(self) -> None:
-        """Delete the selected mark; with none selected, the last ruler of the active view."""
-        if not self.layers[self._active()].delete_selected():
-            self.rulers[self._active()].delete_last()
+        """Delete the selected mark; with none selected, the last ruler of the active view.
+
+        The status line says what went (a finding goes with its regions on every view) or
+        that nothing did.
+        """
+        what = self._describe(self._workspace.selected)
+        if self.layers[self._active()].delete_selected():
+            self.say(f"Deleted {what}: Edit → Undo (Ctrl+Z) brings it back")
+        elif self.rulers[self._active()].delete_last():
+            self.say("Deleted the last ruler of this image")
+        else:
+            self.say(
+                "Nothing selected to delete: click a mark with Select (V); a nipple is "
+                "deleted from the Findings list"
+            )
+
+    def _describe(self, tracking_uid: str | None) -> str:
+        """Name a finding or duct segment with the views of its regions, e.g. FD-2 (L CC, L ML)."""
+        study = None if tracking_uid is None else self._workspace.study_of(tracking_uid)
+        if study is None:
+            return "the mark"
+        annotations = self._workspace.annotations(study)
+        views = {
+            record.sop_instance_uid: record.view.label
+            for viewport in self.layers
+            if (record := viewport.record) is not None
+        }
+        for finding in annotations.findings:
+            if finding.tracking_uid == tracking_uid:
+                names = [views.get(r.sop_instance_uid, "") for r in finding.regions]
+                shown = ", ".join(n for n in names if n)
+                return f"{finding.short_id} ({shown})" if shown else finding.short_id
+        for segment in annotations.duct_segments:
+            if segment.tracking_uid == tracking_uid:
+                return f"{segment.short_id} and its branches"
+        return "the mark"
 
     def clear_rulers(self) -> None:
         """Remove every ruler of the active viewport (Shift+Del)."""

@@ -192,16 +192,17 @@ class RulerTool(QObject):
             ruler.remove()
         self._labels.schedule()
 
-    def delete_last(self) -> None:
-        """Remove the newest ruler of the image shown, if any."""
+    def delete_last(self) -> bool:
+        """Remove the newest ruler of the image shown, if any; return whether one was."""
         rulers = self._rulers.get(self._key)
         if not rulers:
-            return
+            return False
         ruler = rulers.pop()
         if ruler is self._drawing:
             self._drawing = None
         ruler.remove()
         self._labels.schedule()
+        return True
 
     # --- internals --------------------------------------------------------------------
 
