@@ -1,4 +1,4 @@
-"""Del says what it deleted — a finding goes with its regions on every view — or that nothing was."""
+"""Del says what it deleted (a finding goes with its regions on every view), or that nothing was."""
 
 from __future__ import annotations
 
