@@ -57,6 +57,9 @@ __all__ = [
 #: Columns of the findings table, in order: the printed table's.
 REVIEW_COLUMNS = TABLE_COLUMNS
 
+#: Width of the review table's Finding column (the reader can drag it wider).
+FINDING_COLUMN_PX = 170
+
 
 Painter = Callable[[QPainter, QRectF, Laterality, Sequence[PictogramMark], float], None]
 
@@ -198,8 +201,17 @@ class SurgeonReview(QWidget):
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
+        # What the surgeon needs first — side, clock, quadrant, distance and depth — in
+        # view without scrolling: the finding's name (long, with its impression) is shown
+        # after them, capped and elided (whole in its tooltip). The PDF keeps its order.
+        finding = REVIEW_COLUMNS.index("Finding")
+        header.moveSection(header.visualIndex(finding), REVIEW_COLUMNS.index("Depth"))
+        header.setSectionResizeMode(finding, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(finding, FINDING_COLUMN_PX)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         self.table.cellClicked.connect(self._on_clicked)
         layout = QVBoxLayout(self)
         layout.addWidget(self.note)

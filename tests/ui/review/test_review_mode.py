@@ -20,6 +20,7 @@ from galactoview.dicom.loading import scan
 from galactoview.dicom.mammography import Laterality
 from galactoview.report.content import PictogramMark
 from galactoview.ui.review.pictograms import paint_clock_face
+from galactoview.ui.review.review_mode import FINDING_COLUMN_PX, REVIEW_COLUMNS
 from galactoview.ui.shell import main_window
 from galactoview.ui.shell.main_window import MainWindow
 from galactoview.ui.shell.settings import Settings
@@ -250,3 +251,26 @@ def test_the_export_dialog_suggests_a_named_file_outside_the_study_folder(
     assert Path(suggested[0]).name == "GV-PHANTOM-0001_20260312_galactography-report.pdf"
     assert window.export_report() is not None  # the next export starts where this one went
     assert Path(suggested[1]).parent == tmp_path / "chosen"
+
+
+def test_the_surgeons_columns_are_in_view_without_scrolling(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """At 1920 px the long finding name pushed distance and depth out of view (tester)."""
+    window = annotated_copy(open_window, qtbot, tmp_path)
+    window.resize(1920, 1080)
+    qtbot.waitUntil(lambda: window.width() == 1920)
+    QTest.keyClick(window, Qt.Key.Key_F9)
+    table = window.review.table
+    qtbot.waitUntil(lambda: table.isVisible() and table.viewport().width() > 0)
+    header = table.horizontalHeader()
+    for name in ("Side", "Clock", "Quadrant", "From nipple", "Depth"):
+        column = REVIEW_COLUMNS.index(name)
+        right = header.sectionViewportPosition(column) + header.sectionSize(column)
+        assert right <= table.viewport().width(), f"{name} is out of view"
+    finding = REVIEW_COLUMNS.index("Finding")
+    assert header.sectionSize(finding) == FINDING_COLUMN_PX
+    long_name = "Intraluminal filling defect — Intraductal papilloma"
+    row = [r[0] for r in window.review.rows()].index("FD-1")
+    item = table.item(row, finding)
+    assert item is not None and item.toolTip() == long_name  # whole in the tooltip
