@@ -40,6 +40,7 @@ sample study does not exist, Qt cannot start or the image is not displayed in ti
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import re
@@ -86,25 +87,23 @@ _SETTLE_MS: Final = 500
 
 def main(argv: list[str] | None = None) -> int:
     """Run the tool; see the module docstring."""
-    args = sys.argv[1:] if argv is None else argv
-    layout = LAYOUTS[0]
-    if len(args) >= 3 and args[1] == "--size" and re.fullmatch(r"\d+x\d+", args[2]):
-        os.environ[_SIZE] = args[2]
-        args = [args[0], *args[3:]]
-    if len(args) == 3 and args[1] == "--layout" and args[2] in LAYOUTS:
-        layout = args[2]
-        args = args[:1]
-    if len(args) != 1 or args[0].startswith("-"):
-        print(
-            f"usage: {Path(sys.argv[0]).name} OUTPUT.png [--size WxH] "
-            f"[--layout {'|'.join(LAYOUTS)}]",
-            file=sys.stderr,
-        )
-        return 2
-    output = Path(args[0]).resolve()
+    parser = argparse.ArgumentParser(prog=Path(sys.argv[0]).name)
+    parser.add_argument("output", metavar="OUTPUT.png", type=Path)
+    parser.add_argument("--size", metavar="WxH", help="screen and window size (1600x1000)")
+    parser.add_argument("--layout", choices=LAYOUTS, default=LAYOUTS[0])
+    try:
+        args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    except SystemExit as stop:  # argparse printed the usage and why
+        return int(stop.code or 0)
+    if args.size is not None:
+        if not re.fullmatch(r"\d+x\d+", args.size):
+            parser.print_usage(sys.stderr)
+            return 2
+        os.environ[_SIZE] = args.size
+    output = args.output.resolve()
     if os.environ.get(_UNDER_XVFB) == "1":
-        return _take_screenshot(output, layout)
-    return _run_under_xvfb(output, layout)
+        return _take_screenshot(output, args.layout)
+    return _run_under_xvfb(output, args.layout)
 
 
 def _size() -> tuple[int, int]:
