@@ -865,13 +865,17 @@ class AnnotationLayer(QObject):
         Where it starts (and stays while a mark is reshaped); :class:`ViewLabels` then
         places all the labels of the view together.
         """
-        on_screen = [self.viewport.map_image_to_view(*p) for p in points]
-        index = max(range(len(points)), key=lambda i: (on_screen[i][0], -on_screen[i][1]))
+        # Every 4th point of a long outline is enough for a starting place (an ellipse's
+        # outline has 64: mapping each through pyqtgraph was a third of opening 50 marks).
+        step = max(1, len(points) // 16)
+        candidates = list(points[::step])
+        on_screen = [self.viewport.map_image_to_view(*p) for p in candidates]
+        index = max(range(len(candidates)), key=lambda i: (on_screen[i][0], -on_screen[i][1]))
         if kind is GraphicType.POINT:
             mark.label.setAnchor((-0.25, -0.2))  # below right of the marker's tip
         else:
             mark.label.setAnchor((-0.08, 1.0))  # above right of the outline
-        mark.label.setPos(QPointF(*points[index]))
+        mark.label.setPos(QPointF(*candidates[index]))
 
     def _on_workspace_changed(self, study_instance_uid: str) -> None:
         record = self.viewport.record
