@@ -47,7 +47,6 @@ __all__ = [
     "CornerText",
     "calibration_label",
     "corner_lines",
-    "corner_text",
     "format_date",
     "scale_bar_length_mm",
     "voi_label",
@@ -288,44 +287,6 @@ def calibration_label(calibration: Calibration | None) -> str:
 def _lines(*lines: tuple[str, CornerLineKind]) -> tuple[CornerLine, ...]:
     """Return the non-empty lines, stripped, with their kinds."""
     return tuple(CornerLine(text.strip(), kind) for text, kind in lines if text and text.strip())
-
-
-def corner_text(
-    record: ImageRecord | None,
-    *,
-    voi: Window | VoiLut | None,
-    zoom: float,
-    frame: int,
-    frame_count: int,
-    flip: Flip,
-    calibration: Calibration | None,
-    image_position: tuple[int, int] | None = None,
-    frame_label: str = "",
-    colour: bool = False,
-    inverted: bool = False,
-) -> CornerText:
-    """Return the four-corner text of a viewport showing an image.
-
-    The lines of :func:`corner_lines` (which documents the parameters) without their kinds.
-
-    Returns
-    -------
-    CornerText
-        The lines of each corner; missing values are left out.
-    """
-    return corner_lines(
-        record,
-        voi=voi,
-        zoom=zoom,
-        frame=frame,
-        frame_count=frame_count,
-        flip=flip,
-        calibration=calibration,
-        image_position=image_position,
-        frame_label=frame_label,
-        colour=colour,
-        inverted=inverted,
-    ).text()
 
 
 def corner_lines(

@@ -17,7 +17,7 @@ from galactoview.reading.corner_text import (
     UNCALIBRATED_TEXT,
     CornerText,
     calibration_label,
-    corner_text,
+    corner_lines,
     format_date,
     scale_bar_length_mm,
     voi_label,
@@ -45,7 +45,7 @@ def _text(
     image_position: tuple[int, int] | None = None,
 ) -> CornerText:
     """Return the corner text of a record with everyday defaults and its own calibration."""
-    return corner_text(
+    return corner_lines(
         record,
         voi=voi,
         zoom=zoom,
@@ -54,7 +54,7 @@ def _text(
         flip=flip or Flip(),
         calibration=record.calibration if record is not None else None,
         image_position=image_position,
-    )
+    ).text()
 
 
 def _all_lines(text: CornerText) -> tuple[str, ...]:
@@ -120,7 +120,7 @@ def test_frame_line_says_the_frame_content(sample_records: tuple[ImageRecord, ..
     """PS3.3 C.7.6.16.2.2: Frame Label, Stack ID, In-Stack Position Number after Fr k/n."""
 
     def bottom_left(frame: int, frame_count: int) -> tuple[str, ...]:
-        text = corner_text(
+        text = corner_lines(
             sample_records[0],
             voi=None,
             zoom=1.0,
@@ -129,7 +129,7 @@ def test_frame_line_says_the_frame_content(sample_records: tuple[ImageRecord, ..
             flip=Flip(),
             calibration=None,
             frame_label="slice 2 (stack 1, position 2)",
-        )
+        ).text()
         return text.bottom_left
 
     assert "Fr 2/3 slice 2 (stack 1, position 2)" in bottom_left(1, 3)
@@ -210,7 +210,7 @@ def test_missing_attributes_leave_no_gaps(sample_records: tuple[ImageRecord, ...
 
 
 def test_no_record_gives_image_corners_only() -> None:
-    text = corner_text(
+    text = corner_lines(
         None,
         voi=None,
         zoom=1.0,
@@ -218,7 +218,7 @@ def test_no_record_gives_image_corners_only() -> None:
         frame_count=1,
         flip=Flip(vertical=True),
         calibration=None,
-    )
+    ).text()
     assert text == CornerText(
         bottom_left=("full range", "Zoom 100%"),
         bottom_right=("flipped V", UNCALIBRATED_TEXT),
