@@ -14,10 +14,10 @@ from PySide6.QtWidgets import QFrame, QLabel, QProgressBar, QStatusBar, QWidget
 
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.person_name import format_person_name
+from galactoview.ui.shell.side_panels import COMPACT_BELOW
 from galactoview.ui.viewer.viewport import PixelSample
 
 __all__ = [
-    "COMPACT_STATUS_WIDTH",
     "DECODING_MESSAGE",
     "StatusPanel",
     "image_text",
@@ -27,11 +27,6 @@ __all__ = [
 
 #: Status-bar message while images are being decoded.
 DECODING_MESSAGE = "Decoding…"
-
-#: Below this window width the status bar keeps only the window/level and pixel fields
-#: (the layout and the image are in the cells' overlays), so that its messages — what an
-#: action did, what is missing — are not squeezed out by the permanent fields.
-COMPACT_STATUS_WIDTH = 1280
 
 
 def image_text(record: ImageRecord) -> str:
@@ -106,8 +101,14 @@ class StatusPanel(QObject):
         return False
 
     def _fit(self, width: int) -> None:
-        """Keep the messages readable in a narrow window (:data:`COMPACT_STATUS_WIDTH`)."""
-        compact = width < COMPACT_STATUS_WIDTH
+        """Keep the messages readable in a narrow window.
+
+        In a window as narrow as the one whose side docks collapse
+        (:data:`~galactoview.ui.shell.side_panels.COMPACT_BELOW`) the status bar keeps only
+        the window/level and pixel fields (the layout and the image are in the cells'
+        overlays), so that its messages are not squeezed out by the permanent fields.
+        """
+        compact = width < COMPACT_BELOW
         if compact == self.compact:
             return
         self.compact = compact
