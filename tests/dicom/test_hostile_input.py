@@ -8,6 +8,7 @@ acceptance criterion is itself a time and memory bound (generous bounds, see the
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -54,8 +55,13 @@ def _problems(result: ScanResult) -> list[str]:
     return [str(problem) for problem in result.problems]
 
 
+@functools.cache
 def _with_private_placeholder() -> bytes:
-    """Return an MG file (bytes) with a private OB element holding :data:`_MARKER`."""
+    """Return an MG file (bytes) with a private OB element holding :data:`_MARKER`.
+
+    Made once: its UIDs are random and vary in length, and the bomb's offsets computed
+    from one copy must hold for the file built from another.
+    """
     ds = make_mg_dataset()
     block = ds.private_block(0x0009, "GALACTOVIEW TEST", create=True)
     block.add_new(0x10, "OB", _MARKER)
