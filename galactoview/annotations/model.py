@@ -28,6 +28,7 @@ from galactoview.annotations import codes
 from galactoview.dicom.mammography import Laterality
 
 __all__ = [
+    "AlgorithmIdentification",
     "AnnotationSet",
     "ChestWallLine",
     "DuctSegment",
@@ -260,6 +261,44 @@ class MeasurementValue:
             raise ValueError("region_index must not be negative")
 
 
+@dataclass(frozen=True, slots=True)
+class AlgorithmIdentification:
+    """The algorithm a mark started from: TID 4019 Algorithm Identification (PS3.16).
+
+    A suggestion of :mod:`galactoview.analysis` becomes a finding or a duct segment only
+    when a reader accepts it; the accepted mark keeps the algorithm that proposed it
+    (written in its measurement group as TID 4019, read back from it), so the SR and the
+    report can say which findings started as suggestions.
+
+    Attributes
+    ----------
+    name
+        Algorithm Name (111001, DCM).
+    version
+        Algorithm Version (111003, DCM).
+    parameters
+        Algorithm Parameters (111002, DCM), each a short ``name=value`` text.
+
+    Raises
+    ------
+    ValueError
+        If the name or the version is empty.
+    """
+
+    name: str
+    version: str
+    parameters: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "parameters", tuple(self.parameters))
+        if not self.name.strip() or not self.version.strip():
+            raise ValueError("an algorithm needs a name and a version")
+
+    def describe(self) -> str:
+        """Return ``"name version"`` for people."""
+        return f"{self.name} {self.version}"
+
+
 def _code_key(code: Code | None) -> tuple[str, str] | None:
     """Return what identifies a code (value, scheme), or None.
 
@@ -295,6 +334,9 @@ class Finding:
         Free-text comment.
     observer
         Person who marked it (DICOM PN, ``Family^Given``), may be empty.
+    algorithm
+        The algorithm whose suggestion the reader accepted as this finding
+        (TID 4019); ``None`` for a finding the reader drew.
 
     Raises
     ------
@@ -313,6 +355,7 @@ class Finding:
     impression: Code | None = None
     note: str = ""
     observer: str = ""
+    algorithm: AlgorithmIdentification | None = None
 
     def __post_init__(self) -> None:
         _check_uid(self.tracking_uid, "Tracking UID")
@@ -342,6 +385,7 @@ class Finding:
             _code_key(self.impression),
             self.note,
             self.observer,
+            self.algorithm,
         )
 
     def __eq__(self, other: object) -> bool:
@@ -366,12 +410,13 @@ class Finding:
         impression: Code | None = None,
         note: str = "",
         observer: str = "",
+        algorithm: AlgorithmIdentification | None = None,
     ) -> Self:
         """Create a finding with a newly generated tracking UID.
 
         Parameters
         ----------
-        finding_type, regions, short_id, laterality, other_text, measurements, impression, note, observer
+        finding_type, regions, short_id, laterality, other_text, measurements, impression, note, observer, algorithm
             As the attributes of the class.
 
         Returns
@@ -390,6 +435,7 @@ class Finding:
             impression,
             note,
             observer,
+            algorithm,
         )
 
 
@@ -416,6 +462,9 @@ class DuctSegment:
         Path length (121211, DCM) in mm, ``None`` when uncalibrated.
     note
         Free-text comment.
+    algorithm
+        The algorithm whose suggested branch the reader accepted as this segment
+        (TID 4019); ``None`` for a segment the reader traced.
 
     Raises
     ------
@@ -431,6 +480,7 @@ class DuctSegment:
     laterality: Laterality
     path_length: MeasurementValue | None = None
     note: str = ""
+    algorithm: AlgorithmIdentification | None = None
 
     def __post_init__(self) -> None:
         _check_uid(self.tracking_uid, "Tracking UID")
@@ -454,12 +504,13 @@ class DuctSegment:
         laterality: Laterality = Laterality.UNKNOWN,
         path_length: MeasurementValue | None = None,
         note: str = "",
+        algorithm: AlgorithmIdentification | None = None,
     ) -> Self:
         """Create a duct segment with a newly generated tracking UID.
 
         Parameters
         ----------
-        region, short_id, parent_uid, laterality, path_length, note
+        region, short_id, parent_uid, laterality, path_length, note, algorithm
             As the attributes of the class.
 
         Returns
@@ -467,7 +518,16 @@ class DuctSegment:
         DuctSegment
             The new segment.
         """
-        return cls(generate_uid(), short_id, parent_uid, region, laterality, path_length, note)
+        return cls(
+            generate_uid(),
+            short_id,
+            parent_uid,
+            region,
+            laterality,
+            path_length,
+            note,
+            algorithm,
+        )
 
 
 @dataclass(frozen=True, slots=True)
