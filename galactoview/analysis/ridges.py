@@ -50,11 +50,18 @@ class RidgeMap:
         Radius (mm) of the scale that gave each pixel's response.
     step
         Stored pixels per working pixel (the same along rows and columns).
+    brightness
+        The working grid itself: block means of the modality values, negated for an
+        inverting pipeline (contrast bright).
+    spacing_mm
+        Size of a working pixel in mm.
     """
 
     response: NDArray[np.float64]
     scale_mm: NDArray[np.float64]
     step: int
+    brightness: NDArray[np.float64]
+    spacing_mm: float
 
     def at(self, point: tuple[float, float]) -> float:
         """Return the response at an SCOORD point ``(column, row)`` of the stored grid."""
@@ -123,4 +130,4 @@ def ridge_map(
         better = response > best
         best = np.where(better, response, best)
         best_scale = np.where(better, radius, best_scale)
-    return RidgeMap(best, best_scale, step)
+    return RidgeMap(best, best_scale, step, work, spacing)

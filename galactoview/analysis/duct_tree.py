@@ -1,0 +1,418 @@
+"""Suggest the opacified duct tree of a galactogram, rooted at the cannulated orifice (Qt-free).
+
+Nothing here is a finding: the viewer shows the result as a suggestion, and a branch
+becomes a traced duct segment only when a reader accepts it.
+
+The method, in order (each step a well-kept library call where one exists):
+
+1. **Ridges** — :func:`galactoview.analysis.ridges.ridge_map`, a multiscale Hessian
+   measure on a ~0.4 mm working grid (contrast is bright).
+2. **Lumen** — hysteresis thresholding (scikit-image) of the ridge measure at 2.5 and 7.5
+   times its median over the breast, leaving out a 5 mm band inside the skin line (the
+   skin is a ridge too). The connected part nearest the orifice, within 12 mm, is the
+   injected lobe; anything else bright (a vessel, calcified duct of another lobe) is not
+   connected to the cannula and is left out.
+3. **Skeleton** — scikit-image's ``skeletonize``.
+4. **Tree** — the skeleton as a graph (networkx), the shortest-path tree from the
+   skeleton pixel nearest the orifice: where ducts cross in projection the loop is cut
+   on the longer way round. Branches run between branch points; leaf branches shorter
+   than 3 mm are spurs of the skeleton and pruned. The trunk starts at the orifice (the
+   few mm through the nipple, inside the skin band, are the straight link).
+
+The graph walk and the pruning are written here: scikit-image stops at the skeleton and
+the skeleton-analysis packages that go further (skan) depend on numba, hundreds of MB.
+
+Points are SCOORD ``(column, row)`` in stored pixels (PS3.3 C.18.6.1.2), as the marks'.
+Lengths and calibres are in mm when the image is calibrated, else ``None`` (the scales
+then assume a nominal 0.1 mm pixel, said in :attr:`DuctTreeSuggestion.calibrated`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import networkx as nx
+import numpy as np
+from numpy.typing import NDArray
+from scipy import ndimage
+from skimage.filters import apply_hysteresis_threshold, threshold_otsu
+from skimage.measure import approximate_polygon
+from skimage.morphology import skeletonize
+
+from galactoview.analysis.algorithms import DUCT_TREE_ALGORITHM
+from galactoview.analysis.ridges import RidgeMap, ridge_map
+from galactoview.annotations.model import AlgorithmIdentification
+from galactoview.imaging.display import DisplayPipeline
+
+__all__ = [
+    "NOMINAL_SPACING_MM",
+    "DuctTreeSuggestion",
+    "SuggestedBranch",
+    "suggest_duct_tree",
+]
+
+#: An SCOORD point ``(column, row)`` in stored pixels.
+Point = tuple[float, float]
+
+#: Pixel size assumed for the scales when an image has no calibration (mm).
+NOMINAL_SPACING_MM = 0.1
+#: Hysteresis thresholds, as multiples of the ridge measure's median over the breast.
+LOW_FACTOR, HIGH_FACTOR = 2.5, 7.5
+#: Band inside the skin line left out (mm): the skin line answers the ridge measure.
+SKIN_BAND_MM = 5.0
+#: The lobe must come this close to the orifice (mm).
+ORIFICE_REACH_MM = 12.0
+#: Leaf branches shorter than this are skeleton spurs (mm).
+SPUR_MM = 3.0
+#: Polyline simplification tolerance (mm).
+SIMPLIFY_MM = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestedBranch:
+    """One suggested duct branch: from its branch point (or the orifice) to its end.
+
+    Attributes
+    ----------
+    index
+        Position in :attr:`DuctTreeSuggestion.branches` (parents come first).
+    parent
+        Index of the branch it leaves, ``None`` for the trunk.
+    generation
+        0 for the trunk, +1 at each branching (branch order).
+    points
+        The centreline, proximal to distal, SCOORD ``(column, row)``.
+    length_mm
+        Centreline length in mm; ``None`` when the image is not calibrated.
+    calibre_mm
+        Median lumen diameter in mm (from the suggested lumen's width, ±1 working
+        pixel ≈ 0.4 mm); ``None`` when the image is not calibrated.
+    """
+
+    index: int
+    parent: int | None
+    generation: int
+    points: tuple[Point, ...]
+    length_mm: float | None
+    calibre_mm: float | None
+
+    @property
+    def length_px(self) -> float:
+        """Centreline length in stored pixels."""
+        return float(sum(math.dist(a, b) for a, b in itertools.pairwise(self.points)))
+
+
+@dataclass(frozen=True, slots=True)
+class DuctTreeSuggestion:
+    """A suggested duct tree on one image.
+
+    Attributes
+    ----------
+    orifice
+        Where the tree is rooted (the cannulated orifice), SCOORD.
+    branches
+        The branches, trunk first, each after its parent.
+    calibrated
+        Whether mm values are known (else lengths and calibres are ``None``).
+    pixel_spacing_mm
+        The stored pixel size used (nominal when not calibrated).
+    runtime_s
+        Wall time of the suggestion in seconds.
+    problem
+        Why no tree was found (empty when one was).
+    algorithm
+        The algorithm, as recorded in the SR when a branch is accepted.
+    ridges
+        The ridge measure it was computed from (reused by the filling-defect flags).
+    lumen
+        The suggested lumen on the ridge map's working grid.
+    """
+
+    orifice: Point
+    branches: tuple[SuggestedBranch, ...]
+    calibrated: bool
+    pixel_spacing_mm: float
+    runtime_s: float
+    problem: str = ""
+    algorithm: AlgorithmIdentification = DUCT_TREE_ALGORITHM
+    ridges: RidgeMap | None = field(default=None, compare=False, repr=False)
+    lumen: NDArray[np.bool_] | None = field(default=None, compare=False, repr=False)
+
+    def children(self, index: int) -> tuple[SuggestedBranch, ...]:
+        """Return the branches leaving branch ``index``."""
+        return tuple(b for b in self.branches if b.parent == index)
+
+    def subtree(self, index: int) -> tuple[SuggestedBranch, ...]:
+        """Return branch ``index`` and every branch beyond it, parents first."""
+        wanted = {index}
+        for branch in self.branches:  # parents come first
+            if branch.parent in wanted:
+                wanted.add(branch.index)
+        return tuple(b for b in self.branches if b.index in wanted)
+
+    def branch_points(self) -> tuple[Point, ...]:
+        """Return where branches leave their parents (one point per branching)."""
+        return tuple(dict.fromkeys(b.points[0] for b in self.branches if b.parent is not None))
+
+    def nearest_branch(self, point: Point) -> tuple[int, float] | None:
+        """Return the branch whose centreline passes nearest ``point`` and the distance (px)."""
+        best: tuple[int, float] | None = None
+        for branch in self.branches:
+            distance = _polyline_distance(point, branch.points)
+            if best is None or distance < best[1]:
+                best = (branch.index, distance)
+        return best
+
+
+def suggest_duct_tree(
+    stored: NDArray[Any],
+    pipeline: DisplayPipeline,
+    pixel_spacing_mm: float | None,
+    orifice: Point,
+    *,
+    ridges: RidgeMap | None = None,
+) -> DuctTreeSuggestion:
+    """Suggest the contrast-filled duct tree of a post-contrast image.
+
+    Parameters
+    ----------
+    stored
+        Stored pixel values ``(rows, columns)``; not modified.
+    pipeline
+        The image's display pipeline (modality values, inversion).
+    pixel_spacing_mm
+        Calibrated size of a stored pixel in mm, ``None`` when unknown.
+    orifice
+        The cannulated orifice (the nipple landmark or a traced duct's root), SCOORD.
+    ridges
+        A ridge map already computed for this image (else computed here).
+
+    Returns
+    -------
+    DuctTreeSuggestion
+        The tree; no branches (and :attr:`~DuctTreeSuggestion.problem` saying why) when
+        nothing bright and tubular reaches the orifice.
+
+    Raises
+    ------
+    ValueError
+        If the image is not 2-D or the spacing is not positive.
+    """
+    started = time.perf_counter()
+    calibrated = pixel_spacing_mm is not None
+    spacing = pixel_spacing_mm if pixel_spacing_mm is not None else NOMINAL_SPACING_MM
+    if not spacing > 0:
+        raise ValueError(f"pixel spacing must be positive, got {spacing!r}")
+    ridges = ridges if ridges is not None else ridge_map(stored, pipeline, spacing)
+    step = ridges.step
+    root = (orifice[0] / step - 0.5, orifice[1] / step - 0.5)  # working (column, row)
+    lumen, problem = _lumen(ridges, root)
+    branches: tuple[SuggestedBranch, ...] = ()
+    if not problem:
+        skeleton = skeletonize(lumen)  # type: ignore[no-untyped-call]  # scikit-image is not annotated
+        pieces = _prune(_pieces(skeleton, root), SPUR_MM / ridges.spacing_mm)
+        width = ndimage.distance_transform_edt(lumen)
+        built: list[SuggestedBranch] = []
+        for number, piece in enumerate(pieces):
+            generation = 0 if piece.parent is None else built[piece.parent].generation + 1
+            built.append(
+                _branch(
+                    number,
+                    piece,
+                    generation,
+                    orifice,
+                    ridges,
+                    width,
+                    spacing if calibrated else None,
+                )
+            )
+        branches = tuple(built)
+        if not branches:
+            problem = "the contrast near the orifice forms no duct longer than the spurs"
+    return DuctTreeSuggestion(
+        orifice=orifice,
+        branches=branches,
+        calibrated=calibrated,
+        pixel_spacing_mm=spacing,
+        runtime_s=time.perf_counter() - started,
+        problem=problem,
+        ridges=ridges,
+        lumen=lumen,
+    )
+
+
+# ------------------------------------------------------------------ the lumen
+
+
+def _lumen(ridges: RidgeMap, root: Point) -> tuple[NDArray[np.bool_], str]:
+    """Return the thresholded lumen connected to the orifice, or an empty mask and why."""
+    brightness = ridges.brightness
+    empty = np.zeros(brightness.shape, dtype=bool)
+    if float(brightness.max()) <= float(brightness.min()):
+        return empty, "the image is uniform: no breast, no contrast"
+    breast = brightness > threshold_otsu(brightness)  # type: ignore[no-untyped-call]  # scikit-image is not annotated
+    depth = ndimage.distance_transform_edt(breast) * ridges.spacing_mm
+    interior = depth > SKIN_BAND_MM
+    reference = float(np.median(ridges.response[interior])) if interior.any() else 0.0
+    if reference <= 0.0:
+        return empty, "no breast tissue found away from the skin line"
+    response = np.where(interior, ridges.response, 0.0)
+    mask = apply_hysteresis_threshold(response, LOW_FACTOR * reference, HIGH_FACTOR * reference)  # type: ignore[no-untyped-call]  # scikit-image is not annotated
+    labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
+    if count == 0:
+        return empty, "no bright tubular structure (contrast-filled duct) in the breast"
+    distance, (rows, columns) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
+    row = min(max(round(root[1]), 0), labels.shape[0] - 1)
+    column = min(max(round(root[0]), 0), labels.shape[1] - 1)
+    reach = float(distance[row, column]) * ridges.spacing_mm
+    if reach > ORIFICE_REACH_MM:
+        return empty, (
+            f"no contrast-filled duct within {ORIFICE_REACH_MM:.0f} mm of the orifice "
+            f"(nearest {reach:.0f} mm): is the nipple landmark right?"
+        )
+    nearest = labels[rows[row, column], columns[row, column]]
+    return labels == nearest, ""
+
+
+# ------------------------------------------------------------------ the tree
+
+
+@dataclass(slots=True)
+class _Piece:
+    """A branch under construction: working-grid pixels (row, column), parent piece."""
+
+    pixels: list[tuple[int, int]]
+    parent: int | None
+    alive: bool = True
+
+
+def _pieces(skeleton: NDArray[np.bool_], root: Point) -> list[_Piece]:
+    """Split the shortest-path tree of the skeleton from the orifice into branches."""
+    rows, columns = np.nonzero(skeleton)
+    if rows.size == 0:
+        return []
+    graph: nx.Graph[tuple[int, int]] = nx.Graph()
+    graph.add_nodes_from(zip(rows.tolist(), columns.tolist(), strict=True))
+    padded = np.pad(skeleton, 1)
+    for d_row, d_column in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        neighbour = padded[1 + d_row : 1 + d_row + skeleton.shape[0], 1 + d_column :][
+            :, : skeleton.shape[1]
+        ]
+        r, c = np.nonzero(skeleton & neighbour)
+        weight = math.hypot(d_row, d_column)
+        graph.add_edges_from(
+            ((a, b), (a + d_row, b + d_column), {"weight": weight})
+            for a, b in zip(r.tolist(), c.tolist(), strict=True)
+        )
+    nearest = int(np.argmin(np.hypot(columns - root[0], rows - root[1])))
+    start = (int(rows[nearest]), int(columns[nearest]))
+    predecessors, _distance = nx.dijkstra_predecessor_and_distance(graph, start)
+    below: dict[tuple[int, int], list[tuple[int, int]]] = {}
+    for node, before in predecessors.items():
+        if before:
+            below.setdefault(before[0], []).append(node)
+    pieces: list[_Piece] = []
+    stack: list[tuple[tuple[int, int], int | None]] = [(start, None)]
+    while stack:
+        node, parent = stack.pop()
+        # A branch starts at its parent's last pixel (the branch point) so they join.
+        pixels = [node] if parent is None else [pieces[parent].pixels[-1], node]
+        following = below.get(node, [])
+        while len(following) == 1:
+            node = following[0]
+            pixels.append(node)
+            following = below.get(node, [])
+        pieces.append(_Piece(pixels, parent))
+        number = len(pieces) - 1
+        stack.extend((child, number) for child in following)
+    return pieces
+
+
+def _length(pixels: Sequence[tuple[int, int]]) -> float:
+    return float(sum(math.dist(a, b) for a, b in itertools.pairwise(pixels)))
+
+
+def _prune(pieces: list[_Piece], spur_px: float) -> list[_Piece]:
+    """Drop short leaf branches (skeleton spurs) and merge through the branch points left."""
+    changed = True
+    while changed:
+        changed = False
+        kids: dict[int, list[int]] = {}
+        for number, piece in enumerate(pieces):
+            if piece.alive and piece.parent is not None:
+                kids.setdefault(piece.parent, []).append(number)
+        for number, piece in enumerate(pieces):
+            leaf = piece.alive and piece.parent is not None and number not in kids
+            if leaf and _length(piece.pixels) < spur_px:
+                piece.alive = False
+                changed = True
+        if changed:
+            continue
+        for number, piece in enumerate(pieces):
+            only = kids.get(number, [])
+            if piece.alive and len(only) == 1:
+                child = pieces[only[0]]
+                piece.pixels.extend(child.pixels[1:])
+                child.alive = False
+                for other in pieces:
+                    if other.parent == only[0]:
+                        other.parent = number
+                changed = True
+                break
+    order: list[int] = []
+    todo = [n for n, p in enumerate(pieces) if p.alive and p.parent is None][:1]
+    while todo:
+        number = todo.pop(0)
+        order.append(number)
+        todo.extend(n for n, p in enumerate(pieces) if p.alive and p.parent == number)
+    renumber = {old: new for new, old in enumerate(order)}
+    result = []
+    for old in order:
+        parent = pieces[old].parent
+        result.append(_Piece(pieces[old].pixels, None if parent is None else renumber[parent]))
+    return result
+
+
+def _branch(
+    number: int,
+    piece: _Piece,
+    generation: int,
+    orifice: Point,
+    ridges: RidgeMap,
+    width: NDArray[np.float64],
+    spacing: float | None,
+) -> SuggestedBranch:
+    """Turn a piece into a branch: SCOORD polyline, simplified; length and calibre."""
+    step = ridges.step
+    simplified = approximate_polygon(  # type: ignore[no-untyped-call]  # scikit-image is not annotated
+        np.asarray(piece.pixels, dtype=np.float64), SIMPLIFY_MM / ridges.spacing_mm
+    )
+    points = [((c + 0.5) * step, (r + 0.5) * step) for r, c in simplified.tolist()]
+    if piece.parent is None:
+        points.insert(0, (float(orifice[0]), float(orifice[1])))
+    radii = [float(width[r, c]) - 0.5 for r, c in piece.pixels]
+    parent = piece.parent
+    branch = SuggestedBranch(number, parent, generation, tuple(points), None, None)
+    length = None if spacing is None else round(branch.length_px * spacing, 2)
+    calibre = None
+    if spacing is not None:
+        calibre = round(max(2.0 * float(np.median(radii)), 1.0) * ridges.spacing_mm, 2)
+    return SuggestedBranch(number, parent, generation, tuple(points), length, calibre)
+
+
+def _polyline_distance(point: Point, points: Sequence[Point]) -> float:
+    """Distance (px) from a point to a polyline."""
+    p = np.asarray(point, dtype=np.float64)
+    best = math.inf
+    for a, b in itertools.pairwise(points if len(points) > 1 else [*points, *points]):
+        start, end = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        d = end - start
+        length2 = float(d @ d)
+        t = 0.0 if length2 == 0 else min(max(float((p - start) @ d) / length2, 0.0), 1.0)
+        best = min(best, float(np.linalg.norm(p - (start + t * d))))
+    return best
