@@ -67,7 +67,7 @@ LOW_FACTOR, HIGH_FACTOR = 2.5, 7.5
 SKIN_BAND_MM = 5.0
 #: The lobe must come this close to the orifice (mm).
 ORIFICE_REACH_MM = 12.0
-#: Leaf branches shorter than this are skeleton spurs (mm).
+#: Leaf branches shorter than this (plus the lumen's width) are skeleton spurs (mm).
 SPUR_MM = 3.0
 #: Polyline simplification tolerance (mm).
 SIMPLIFY_MM = 0.25
@@ -215,8 +215,8 @@ def suggest_duct_tree(
     branches: tuple[SuggestedBranch, ...] = ()
     if not problem:
         skeleton = skeletonize(lumen)  # type: ignore[no-untyped-call]  # scikit-image is not annotated
-        pieces = _prune(_pieces(skeleton, root), SPUR_MM / ridges.spacing_mm)
         width = ndimage.distance_transform_edt(lumen)
+        pieces = _prune(_pieces(skeleton, root), SPUR_MM / ridges.spacing_mm, width)
         built: list[SuggestedBranch] = []
         for number, piece in enumerate(pieces):
             generation = 0 if piece.parent is None else built[piece.parent].generation + 1
@@ -337,8 +337,13 @@ def _length(pixels: Sequence[tuple[int, int]]) -> float:
     return float(sum(math.dist(a, b) for a, b in itertools.pairwise(pixels)))
 
 
-def _prune(pieces: list[_Piece], spur_px: float) -> list[_Piece]:
-    """Drop short leaf branches (skeleton spurs) and merge through the branch points left."""
+def _prune(pieces: list[_Piece], spur_px: float, width: NDArray[np.float64]) -> list[_Piece]:
+    """Drop short leaf branches (skeleton spurs) and merge through the branch points left.
+
+    A leaf is a spur when shorter than :data:`SPUR_MM` plus twice the lumen's half-width
+    at its branch point: the skeleton of a wide duct sprouts side twigs about as long as
+    the duct is wide.
+    """
     changed = True
     while changed:
         changed = False
@@ -348,7 +353,7 @@ def _prune(pieces: list[_Piece], spur_px: float) -> list[_Piece]:
                 kids.setdefault(piece.parent, []).append(number)
         for number, piece in enumerate(pieces):
             leaf = piece.alive and piece.parent is not None and number not in kids
-            if leaf and _length(piece.pixels) < spur_px:
+            if leaf and _length(piece.pixels) < spur_px + 2.0 * width[piece.pixels[0]]:
                 piece.alive = False
                 changed = True
         if changed:

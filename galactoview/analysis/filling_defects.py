@@ -27,8 +27,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
 from numpy.typing import NDArray
 from scipy import ndimage
+from scipy.signal import fftconvolve
 
 from galactoview.analysis.algorithms import FILLING_DEFECT_ALGORITHM
 from galactoview.analysis.duct_tree import DuctTreeSuggestion, Point
@@ -44,8 +46,21 @@ MIN_SIZE_MM = 0.8
 MIN_SCORE = 0.5
 #: Two candidates on the two views are the same lesion within this nipple distance (mm).
 SAME_PLACE_MM = 15.0
-#: Ends of a branch (mm) where a dip is the duct ending, not a gap.
-END_MARGIN_MM = 2.0
+#: Radii of the dark spots looked for inside a ring of contrast (mm).
+RING_RADII_MM = (1.0, 1.5, 2.0)
+_SECTORS = tuple((k * math.pi / 3, (k + 1) * math.pi / 3) for k in range(6))
+#: Smallest drop of a dark spot below its ring of contrast.
+RING_DROP = 0.3
+#: How far from a suggested centreline a ringed lucency may lie (mm).
+NEAR_CENTRELINE_MM = 2.5
+#: The ring's contrast must reach this fraction of the lumen's typical contrast.
+RING_CONTRAST = 0.3
+#: Contrast looked for on each side of a gap (mm).
+SIDE_WINDOW_MM = 3.0
+#: Largest hole looked for (mm).
+DEFECT_MAX_MM = 6.0
+#: Window wider than the widest duct (mm): the opening that leaves the tissue.
+TISSUE_WINDOW_MM = 10.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +125,7 @@ class DefectFlags:
 
 
 def flag_filling_defects(tree: DuctTreeSuggestion) -> DefectFlags:
-    """Look for lucent holes and gaps in the lumen of a suggested duct tree.
+    """Look for lucencies inside the opacified lumen of a suggested duct tree.
 
     Parameters
     ----------
@@ -125,20 +140,165 @@ def flag_filling_defects(tree: DuctTreeSuggestion) -> DefectFlags:
     started = time.perf_counter()
     if tree.ridges is None or tree.lumen is None or not tree.branches:
         return DefectFlags((), 0.0, tree.problem or "no duct tree to look along")
-    candidates = [*_holes(tree), *_gaps(tree)]
-    kept = _deduplicated(sorted(candidates, key=lambda f: -f.score), tree)
+    kept = _deduplicated(sorted(_candidates(tree), key=lambda f: -f.score), tree)
     flags = tuple(f for f in kept if f.score >= MIN_SCORE)
     return DefectFlags(flags, time.perf_counter() - started)
 
 
-def _levels(tree: DuctTreeSuggestion) -> tuple[NDArray[np.float64], float]:
-    """Return the brightness grid and the tissue level around the lumen."""
+def _odd(size_mm: float, spacing_mm: float) -> int:
+    """Return an odd filter size in working pixels covering ``size_mm``."""
+    return 2 * max(1, round(size_mm / spacing_mm / 2.0)) + 1
+
+
+def _candidates(tree: DuctTreeSuggestion) -> list[DefectFlag]:
+    """Gaps along the centrelines, holes the lumen flows round, dark spots ringed by contrast."""
     assert tree.ridges is not None and tree.lumen is not None
-    brightness = tree.ridges.brightness
-    near = ndimage.binary_dilation(tree.lumen, iterations=max(1, round(4.0 / _mm(tree))))
-    ring = near & ~ndimage.binary_dilation(tree.lumen, iterations=max(1, round(1.5 / _mm(tree))))
-    tissue = float(np.median(brightness[ring])) if ring.any() else float(brightness.min())
-    return brightness, tissue
+    spacing = _mm(tree)
+    brightness = ndimage.gaussian_filter(tree.ridges.brightness, 0.7)
+    # The tissue under the ducts: a grey opening wider than the widest duct (SciPy).
+    contrast = brightness - ndimage.grey_opening(brightness, size=_odd(TISSUE_WINDOW_MM, spacing))
+    return [*_gaps(tree, contrast), *_holes(tree, contrast), *_ringed(tree, contrast)]
+
+
+def _disk(
+    radius_px: float, inner_px: float = 0.0, sector: tuple[float, float] | None = None
+) -> NDArray[np.float64]:
+    """Return a normalised disk (annulus from ``inner_px``, or a sector of it) mean kernel."""
+    half = math.ceil(radius_px)
+    y, x = np.mgrid[-half : half + 1, -half : half + 1]
+    distance = np.hypot(x, y)
+    kernel = (distance <= radius_px) & (distance > inner_px)
+    if sector is not None:
+        angle = np.arctan2(y, x) % (2 * math.pi)
+        kernel &= (angle >= sector[0]) & (angle < sector[1])
+    return np.asarray(kernel, dtype=np.float64) / max(1, int(kernel.sum()))
+
+
+def _ringed(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[DefectFlag]:
+    """Places near the centreline darker than a ring of contrast around them.
+
+    A papilloma sits in a widened, contrast-filled duct: a disk of radius r round it is
+    darker than the annulus 1.3 r..2 r. Disk and annulus means are FFT convolutions
+    (SciPy); only places within :data:`NEAR_CENTRELINE_MM` of a suggested centreline and
+    whose ring is as bright as the lumen count.
+    """
+    assert tree.ridges is not None and tree.lumen is not None
+    spacing = _mm(tree)
+    typical = float(np.median(contrast[tree.lumen])) if tree.lumen.any() else 0.0
+    if typical <= 0:
+        return []
+    height, width = contrast.shape
+    centre = np.zeros((height, width), dtype=bool)
+    for branch in tree.branches:
+        samples = np.rint(_along(branch.points, tree.ridges.step)).astype(int)
+        columns, rows = samples[:, 0], samples[:, 1]
+        keep = (rows >= 0) & (rows < height) & (columns >= 0) & (columns < width)
+        centre[rows[keep], columns[keep]] = True
+    near = ndimage.distance_transform_edt(~centre) * spacing <= NEAR_CENTRELINE_MM
+    best = np.zeros(contrast.shape)
+    best_radius = np.zeros(contrast.shape)
+    for radius_mm in RING_RADII_MM:
+        radius = max(radius_mm / spacing, 1.0)
+        inner = fftconvolve(contrast, _disk(radius), mode="same")
+        # Contrast all round: the darkest of the ring's sectors.
+        ring = np.min(
+            [
+                fftconvolve(contrast, _disk(2.0 * radius, 1.3 * radius, sector), mode="same")
+                for sector in _SECTORS
+            ],
+            axis=0,
+        )
+        drop = np.where(
+            near & (ring > RING_CONTRAST * typical),
+            1.0 - inner / np.maximum(ring, 1e-9),
+            0.0,
+        )
+        better = drop > best
+        best = np.where(better, drop, best)
+        best_radius = np.where(better, radius, best_radius)
+    labels, count = ndimage.label(best >= RING_DROP)
+    found = []
+    for number in range(1, count + 1):
+        where = np.flatnonzero(labels == number)
+        deepest = where[np.argmax(best.flat[where])]
+        row, column = (int(v) for v in np.unravel_index(deepest, best.shape))
+        fall = min(1.0, float(best.flat[deepest]))
+        size = 2.0 * float(best_radius.flat[deepest])
+        found.append(_flag(tree, (float(row), float(column)), size, fall, True, "ringed lucency"))
+    return found
+
+
+def _gaps(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[DefectFlag]:
+    """Stretches of a centreline whose contrast falls well below it on **both** sides.
+
+    A duct ending, a branching or a taper has contrast on one side only; a plug, a
+    papilloma filling the lumen or a bubble has it on both.
+    """
+    assert tree.ridges is not None
+    spacing = _mm(tree)
+    window = max(2, round(SIDE_WINDOW_MM / spacing))
+    found = []
+    for branch in tree.branches:
+        samples = _along(branch.points, tree.ridges.step)
+        if len(samples) < 2 * window:
+            continue
+        values = ndimage.map_coordinates(contrast, samples.T[::-1], order=1, mode="nearest")
+        padded = np.concatenate([np.full(window, -np.inf), values, np.full(window, -np.inf)])
+        windows = sliding_window_view(padded, window).max(axis=1)
+        # The best contrast in the window just before and just after each sample.
+        level = np.minimum(windows[: len(values)], windows[window + 1 : window + 1 + len(values)])
+        drop = np.where(level > 0, 1.0 - values / np.maximum(level, 1e-9), 0.0)
+        labels, count = ndimage.label(drop >= MIN_DROP)
+        for number in range(1, count + 1):
+            where = np.flatnonzero(labels == number)
+            size_px = float(len(where))
+            if size_px * spacing < MIN_SIZE_MM:
+                continue
+            deepest = where[np.argmax(drop[where])]
+            column, row = samples[deepest]
+            deepest_drop = min(1.0, float(drop[deepest]))
+            found.append(_flag(tree, (row, column), size_px, deepest_drop, True, "lumen gap"))
+    return found
+
+
+def _holes(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[DefectFlag]:
+    """Lucent holes of 1–6 mm the lumen flows round (a papilloma in a widened duct)."""
+    assert tree.lumen is not None
+    spacing = _mm(tree)
+    holes = ndimage.binary_fill_holes(tree.lumen) & ~tree.lumen
+    labels, _count = ndimage.label(holes)
+    found = []
+    for number, where in enumerate(ndimage.find_objects(labels), start=1):
+        if where is None:
+            continue
+        grown = tuple(slice(max(0, s.start - 2), s.stop + 2) for s in where)
+        mask = labels[grown] == number
+        rows, columns = np.nonzero(mask)
+        size_px = float(max(np.ptp(rows), np.ptp(columns)) + 1)
+        if not MIN_SIZE_MM <= size_px * spacing <= DEFECT_MAX_MM:
+            continue
+        rim = ndimage.binary_dilation(mask, iterations=2) & ~mask & tree.lumen[grown]
+        if not rim.any():
+            continue
+        level = float(np.median(contrast[grown][rim]))
+        inside = float(np.percentile(contrast[grown][mask], 20))
+        drop = 0.0 if level <= 0 else min(1.0, max(0.0, 1.0 - inside / level))
+        if drop < MIN_DROP:
+            continue
+        width = min(np.ptp(rows), np.ptp(columns)) + 1
+        centre = (grown[0].start + rows.mean(), grown[1].start + columns.mean())
+        found.append(_flag(tree, centre, size_px, drop, bool(width / size_px > 0.6), "lucent hole"))
+    return found
+
+
+def _along(points: Sequence[Point], step: int) -> NDArray[np.float64]:
+    """Return working-grid (column, row) samples every working pixel along a polyline."""
+    out = []
+    for a, b in itertools.pairwise(points):
+        count = max(2, int(math.dist(a, b) / step) + 1)
+        t = np.linspace(0.0, 1.0, count, endpoint=False)[:, None]
+        out.append(np.asarray(a) / step - 0.5 + t * (np.subtract(b, a) / step))
+    return np.concatenate(out) if out else np.zeros((0, 2))
 
 
 def _mm(tree: DuctTreeSuggestion) -> float:
@@ -155,7 +315,7 @@ def _flag(
     is_round: bool,
     kind: str,
 ) -> DefectFlag:
-    """Build a flag from a working-grid candidate."""
+    """Build a flag from a working-grid candidate (row, column centre, size in pixels)."""
     assert tree.ridges is not None
     step = tree.ridges.step
     point = ((centre_rc[1] + 0.5) * step, (centre_rc[0] + 0.5) * step)
@@ -177,87 +337,6 @@ def _flag(
         bubble_like=False,
         reason=reason,
     )
-
-
-def _holes(tree: DuctTreeSuggestion) -> list[DefectFlag]:
-    """Lucent areas the lumen encloses."""
-    assert tree.lumen is not None
-    brightness, tissue = _levels(tree)
-    holes = ndimage.binary_fill_holes(tree.lumen) & ~tree.lumen
-    labels, _count = ndimage.label(holes)
-    lumen_level = float(np.percentile(brightness[tree.lumen], 75))
-    found = []
-    for number, where in enumerate(ndimage.find_objects(labels), start=1):
-        if where is None:
-            continue
-        mask = labels[where] == number
-        size_px = 2.0 * math.sqrt(mask.sum() / math.pi) + 1.0
-        if size_px * _mm(tree) < MIN_SIZE_MM:
-            continue
-        around = ndimage.binary_dilation(mask, iterations=2) & tree.lumen[where]
-        level = float(np.median(brightness[where][around])) if around.any() else lumen_level
-        darkest = float(np.percentile(brightness[where][mask], 20))
-        drop = _drop(level, darkest, tissue)
-        if drop < MIN_DROP:
-            continue
-        rows, columns = np.nonzero(mask)
-        extent = (int(np.ptp(rows)) + 1, int(np.ptp(columns)) + 1)
-        is_round = min(extent) / max(extent) > 0.6
-        centre = (where[0].start + rows.mean(), where[1].start + columns.mean())
-        found.append(_flag(tree, centre, size_px, drop, is_round, "lucent hole"))
-    return found
-
-
-def _gaps(tree: DuctTreeSuggestion) -> list[DefectFlag]:
-    """Dips of brightness along the branches' centrelines."""
-    assert tree.ridges is not None
-    brightness, tissue = _levels(tree)
-    smooth = ndimage.gaussian_filter(brightness, 0.7)
-    step = tree.ridges.step
-    spacing = _mm(tree)
-    found = []
-    for branch in tree.branches:
-        samples = _along(branch.points, step)
-        if len(samples) < 8:
-            continue
-        values = ndimage.map_coordinates(smooth, samples.T[::-1], order=1, mode="nearest")
-        window = max(3, round(4.0 / spacing))
-        level = ndimage.maximum_filter1d(
-            ndimage.percentile_filter(values, 70, size=window), size=window
-        )
-        drops = (level - values) / np.maximum(level - tissue, 1e-9)
-        margin = round(END_MARGIN_MM / spacing)
-        dipping = drops >= MIN_DROP
-        dipping[:margin] = dipping[len(dipping) - margin :] = False
-        labels, count = ndimage.label(dipping)
-        for number in range(1, count + 1):
-            where = np.flatnonzero(labels == number)
-            size_px = float(len(where))
-            if size_px * spacing < MIN_SIZE_MM:
-                continue
-            deepest = where[np.argmax(drops[where])]
-            column, row = samples[deepest]
-            found.append(
-                _flag(tree, (row, column), size_px, float(drops[deepest]), True, "lumen gap")
-            )
-    return found
-
-
-def _along(points: Sequence[Point], step: int) -> NDArray[np.float64]:
-    """Working-grid (column, row) samples every working pixel along a polyline."""
-    out = []
-    for a, b in itertools.pairwise(points):
-        length = math.dist(a, b) / step
-        count = max(2, int(length) + 1)
-        t = np.linspace(0.0, 1.0, count, endpoint=False)[:, None]
-        out.append(np.asarray(a) / step - 0.5 + t * (np.subtract(b, a) / step))
-    return np.concatenate(out) if out else np.zeros((0, 2))
-
-
-def _drop(level: float, value: float, tissue: float) -> float:
-    """Fraction of the lumen's contrast over the tissue that a candidate loses."""
-    contrast = level - tissue
-    return 0.0 if contrast <= 0 else max(0.0, min(1.0, (level - value) / contrast))
 
 
 def _deduplicated(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) -> list[DefectFlag]:
