@@ -33,13 +33,14 @@ import itertools
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import networkx as nx
 import numpy as np
 from numpy.typing import NDArray
 from scipy import ndimage
+from skimage.draw import line
 from skimage.filters import apply_hysteresis_threshold, threshold_otsu
 from skimage.measure import approximate_polygon
 from skimage.morphology import skeletonize
@@ -62,13 +63,17 @@ Point = tuple[float, float]
 #: Pixel size assumed for the scales when an image has no calibration (mm).
 NOMINAL_SPACING_MM = 0.1
 #: Hysteresis thresholds, as multiples of the ridge measure's median over the breast.
-LOW_FACTOR, HIGH_FACTOR = 2.5, 7.5
+LOW_FACTOR, HIGH_FACTOR = 3.5, 7.5
 #: Band inside the skin line left out (mm): the skin line answers the ridge measure.
 SKIN_BAND_MM = 5.0
 #: The lobe must come this close to the orifice (mm).
 ORIFICE_REACH_MM = 12.0
+#: Pieces of lumen this close to the lobe are the same ducts, bridged (mm).
+GAP_MM = 3.0
 #: Leaf branches shorter than this (plus the lumen's width) are skeleton spurs (mm).
 SPUR_MM = 3.0
+#: Farthest a branch point moves back to where its children's axes meet (mm).
+REFINE_MM = 4.0
 #: Polyline simplification tolerance (mm).
 SIMPLIFY_MM = 0.25
 
@@ -231,7 +236,7 @@ def suggest_duct_tree(
                     spacing if calibrated else None,
                 )
             )
-        branches = tuple(built)
+        branches = _refined_branch_points(built, spacing, calibrated)
         if not branches:
             problem = "the contrast near the orifice forms no duct longer than the spurs"
     return DuctTreeSuggestion(
@@ -276,7 +281,34 @@ def _lumen(ridges: RidgeMap, root: Point) -> tuple[NDArray[np.bool_], str]:
             f"(nearest {reach:.0f} mm): is the nipple landmark right?"
         )
     nearest = labels[rows[row, column], columns[row, column]]
-    return labels == nearest, ""
+    return _bridged(labels, labels == nearest, GAP_MM / ridges.spacing_mm), ""
+
+
+def _bridged(
+    labels: NDArray[np.int32], lobe: NDArray[np.bool_], gap_px: float
+) -> NDArray[np.bool_]:
+    """Grow the lobe by the pieces within ``gap_px`` of it, each joined by a straight bridge.
+
+    The ridge measure is weak where a duct branches, narrows or holds a defect, so one
+    duct's lumen falls apart into pieces a few pixels apart; each piece (which passed
+    the high threshold on its own) is joined to the lobe at its nearest point.
+    """
+    lobe = lobe.copy()
+    while True:
+        distance, (rows, columns) = ndimage.distance_transform_edt(~lobe, return_indices=True)
+        close = (distance <= gap_px) & (labels > 0) & ~lobe
+        found = np.unique(labels[close])
+        if found.size == 0:
+            return lobe
+        for number in found.tolist():
+            piece = labels == number
+            inside = np.where(piece, distance, np.inf)
+            start = np.unravel_index(int(np.argmin(inside)), inside.shape)
+            end = (rows[start], columns[start])
+            ends = (int(start[0]), int(start[1]), int(end[0]), int(end[1]))
+            bridge_rows, bridge_columns = line(*ends)  # type: ignore[no-untyped-call]  # scikit-image is not annotated
+            lobe |= piece
+            lobe[bridge_rows, bridge_columns] = True
 
 
 # ------------------------------------------------------------------ the tree
@@ -408,6 +440,64 @@ def _branch(
     if spacing is not None:
         calibre = round(max(2.0 * float(np.median(radii)), 1.0) * ridges.spacing_mm, 2)
     return SuggestedBranch(number, parent, generation, tuple(points), length, calibre)
+
+
+def _point_at(points: Sequence[Point], distance: float) -> Point:
+    """Return the point ``distance`` px along a polyline (its end if shorter)."""
+    for a, b in itertools.pairwise(points):
+        length = math.dist(a, b)
+        if distance <= length and length > 0:
+            t = distance / length
+            return (a[0] + t * (b[0] - a[0]), a[1] + t * (b[1] - a[1]))
+        distance -= length
+    return points[-1]
+
+
+def _crossing(a: Point, b: Point, c: Point, d: Point) -> Point | None:
+    """Return where the lines a→b and c→d cross, ``None`` when about parallel."""
+    r = (b[0] - a[0], b[1] - a[1])
+    q = (d[0] - c[0], d[1] - c[1])
+    cross = r[0] * q[1] - r[1] * q[0]
+    if abs(cross) < 1e-6 * math.hypot(*r) * math.hypot(*q) + 1e-12:
+        return None
+    t = ((c[0] - a[0]) * q[1] - (c[1] - a[1]) * q[0]) / cross
+    return (a[0] + t * r[0], a[1] + t * r[1])
+
+
+def _refined_branch_points(
+    branches: Sequence[SuggestedBranch], spacing_mm: float, calibrated: bool
+) -> tuple[SuggestedBranch, ...]:
+    """Move each branch point back to where its two children's axes meet.
+
+    Where two ducts leave each other at an acute angle their lumens overlap for a few
+    mm, so the skeleton forks only where they separate, (r1 + r2) / sin(angle) beyond
+    the true branch point. The children's first few mm, extended backwards, cross at
+    the true one; the fork moves there when it is less than :data:`REFINE_MM` away.
+    """
+    points = {b.index: list(b.points) for b in branches}
+    for branch in branches:
+        kids = [b for b in branches if b.parent == branch.index]
+        if len(kids) < 2:
+            continue
+        fork = points[branch.index][-1]
+        near, far = 1.0 / spacing_mm, 4.0 / spacing_mm
+        (one, two) = kids[:2]
+        meet = _crossing(
+            _point_at(points[one.index], near),
+            _point_at(points[one.index], far),
+            _point_at(points[two.index], near),
+            _point_at(points[two.index], far),
+        )
+        if meet is None or math.dist(meet, fork) * spacing_mm > REFINE_MM:
+            continue
+        points[branch.index][-1] = meet
+        for kid in kids:
+            points[kid.index][0] = meet
+    moved = (replace(b, points=tuple(points[b.index])) for b in branches)
+    return tuple(
+        replace(b, length_mm=round(b.length_px * spacing_mm, 2) if calibrated else None)
+        for b in moved
+    )
 
 
 def _polyline_distance(point: Point, points: Sequence[Point]) -> float:
