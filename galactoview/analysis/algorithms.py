@@ -18,12 +18,23 @@ __all__ = ["DUCT_TREE_ALGORITHM", "FILLING_DEFECT_ALGORITHM"]
 DUCT_TREE_ALGORITHM: Final = AlgorithmIdentification(
     "GalactoView duct-tree suggestion",
     "1.0",
-    ("ridge radii 0.5/1/2 mm", "hysteresis 2.5/7.5 x breast median", "spurs < 3 mm pruned"),
+    (
+        "ridge radii 0.5/1/2 mm",
+        "hysteresis 2.5/7.5 x breast median",
+        "lumen brighter over its tissue than 85 % of the breast",
+        "leaves reach 4.5 x",
+        "gaps <= 3 mm bridged, spurs < 3 mm + width pruned",
+    ),
 )
 
 #: The filling-defect flags (:mod:`galactoview.analysis.filling_defects`).
 FILLING_DEFECT_ALGORITHM: Final = AlgorithmIdentification(
     "GalactoView filling-defect flags",
     "1.0",
-    ("lucent holes and gaps in the suggested lumen",),
+    (
+        "gaps, holes, ringed lucencies and abrupt ends of the suggested lumen",
+        "evidence within 3 mm combined",
+        "lumen 2 x 1.2 mm wider than the lucency",
+        "score >= 0.25",
+    ),
 )

@@ -63,7 +63,13 @@ Point = tuple[float, float]
 #: Pixel size assumed for the scales when an image has no calibration (mm).
 NOMINAL_SPACING_MM = 0.1
 #: Hysteresis thresholds, as multiples of the ridge measure's median over the breast.
-LOW_FACTOR, HIGH_FACTOR = 3.5, 7.5
+LOW_FACTOR, HIGH_FACTOR = 2.5, 7.5
+#: A leaf branch must reach this multiple somewhere beyond its first few mm.
+LEAF_FACTOR = 4.5
+#: Width of the grey opening that estimates the tissue under a duct (mm).
+TOPHAT_MM = 5.0
+#: A lumen pixel is brighter over its tissue than this percentile of the breast's pixels.
+TOPHAT_PERCENTILE = 85.0
 #: Band inside the skin line left out (mm): the skin line answers the ridge measure.
 SKIN_BAND_MM = 5.0
 #: The lobe must come this close to the orifice (mm).
@@ -216,12 +222,12 @@ def suggest_duct_tree(
     ridges = ridges if ridges is not None else ridge_map(stored, pipeline, spacing)
     step = ridges.step
     root = (orifice[0] / step - 0.5, orifice[1] / step - 0.5)  # working (column, row)
-    lumen, problem = _lumen(ridges, root)
+    lumen, strong, problem = _lumen(ridges, root)
     branches: tuple[SuggestedBranch, ...] = ()
     if not problem:
         skeleton = skeletonize(lumen)  # type: ignore[no-untyped-call]  # scikit-image is not annotated
         width = ndimage.distance_transform_edt(lumen)
-        pieces = _prune(_pieces(skeleton, root), SPUR_MM / ridges.spacing_mm, width)
+        pieces = _prune(_pieces(skeleton, root), SPUR_MM / ridges.spacing_mm, width, strong)
         built: list[SuggestedBranch] = []
         for number, piece in enumerate(pieces):
             generation = 0 if piece.parent is None else built[piece.parent].generation + 1
@@ -254,34 +260,49 @@ def suggest_duct_tree(
 # ------------------------------------------------------------------ the lumen
 
 
-def _lumen(ridges: RidgeMap, root: Point) -> tuple[NDArray[np.bool_], str]:
-    """Return the thresholded lumen connected to the orifice, or an empty mask and why."""
+def _lumen(ridges: RidgeMap, root: Point) -> tuple[NDArray[np.bool_], NDArray[np.bool_], str]:
+    """Return the lumen connected to the orifice, where it passed the high threshold, and why not.
+
+    The lumen is empty (and the reason said) when nothing bright and tubular reaches
+    the orifice.
+    """
     brightness = ridges.brightness
     empty = np.zeros(brightness.shape, dtype=bool)
     if float(brightness.max()) <= float(brightness.min()):
-        return empty, "the image is uniform: no breast, no contrast"
+        return empty, empty, "the image is uniform: no breast, no contrast"
     breast = brightness > threshold_otsu(brightness)  # type: ignore[no-untyped-call]  # scikit-image is not annotated
     depth = ndimage.distance_transform_edt(breast) * ridges.spacing_mm
     interior = depth > SKIN_BAND_MM
     reference = float(np.median(ridges.response[interior])) if interior.any() else 0.0
     if reference <= 0.0:
-        return empty, "no breast tissue found away from the skin line"
-    response = np.where(interior, ridges.response, 0.0)
+        return empty, empty, "no breast tissue found away from the skin line"
+    # Contrast over the local tissue (a grey opening wider than a duct): a strand of
+    # gland is a ridge too, but far less bright over its surroundings than iodine.
+    smooth = ndimage.gaussian_filter(brightness, 0.7)
+    size = 2 * max(1, round(TOPHAT_MM / ridges.spacing_mm / 2)) + 1
+    excess = smooth - ndimage.grey_opening(smooth, size=size)
+    bright = excess >= np.percentile(excess[interior], TOPHAT_PERCENTILE)
+    response = np.where(interior & bright, ridges.response, 0.0)
     mask = apply_hysteresis_threshold(response, LOW_FACTOR * reference, HIGH_FACTOR * reference)  # type: ignore[no-untyped-call]  # scikit-image is not annotated
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0:
-        return empty, "no bright tubular structure (contrast-filled duct) in the breast"
+        return empty, empty, "no bright tubular structure (contrast-filled duct) in the breast"
     distance, (rows, columns) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
     row = min(max(round(root[1]), 0), labels.shape[0] - 1)
     column = min(max(round(root[0]), 0), labels.shape[1] - 1)
     reach = float(distance[row, column]) * ridges.spacing_mm
     if reach > ORIFICE_REACH_MM:
-        return empty, (
-            f"no contrast-filled duct within {ORIFICE_REACH_MM:.0f} mm of the orifice "
-            f"(nearest {reach:.0f} mm): is the nipple landmark right?"
+        return (
+            empty,
+            empty,
+            (
+                f"no contrast-filled duct within {ORIFICE_REACH_MM:.0f} mm of the orifice "
+                f"(nearest {reach:.0f} mm): is the nipple landmark right?"
+            ),
         )
     nearest = labels[rows[row, column], columns[row, column]]
-    return _bridged(labels, labels == nearest, GAP_MM / ridges.spacing_mm), ""
+    lobe = _bridged(labels, labels == nearest, GAP_MM / ridges.spacing_mm)
+    return lobe, lobe & (response >= LEAF_FACTOR * reference), ""
 
 
 def _bridged(
@@ -369,12 +390,19 @@ def _length(pixels: Sequence[tuple[int, int]]) -> float:
     return float(sum(math.dist(a, b) for a, b in itertools.pairwise(pixels)))
 
 
-def _prune(pieces: list[_Piece], spur_px: float, width: NDArray[np.float64]) -> list[_Piece]:
-    """Drop short leaf branches (skeleton spurs) and merge through the branch points left.
+def _prune(
+    pieces: list[_Piece],
+    spur_px: float,
+    width: NDArray[np.float64],
+    strong: NDArray[np.bool_],
+) -> list[_Piece]:
+    """Drop spurs and weak leaves, and merge through the branch points left.
 
     A leaf is a spur when shorter than :data:`SPUR_MM` plus twice the lumen's half-width
     at its branch point: the skeleton of a wide duct sprouts side twigs about as long as
-    the duct is wide.
+    the duct is wide. A leaf is weak when, beyond its first :data:`SPUR_MM`, it never
+    reaches :data:`LEAF_FACTOR` itself: a strand of gland that only the low threshold
+    joined to a duct.
     """
     changed = True
     while changed:
@@ -385,7 +413,9 @@ def _prune(pieces: list[_Piece], spur_px: float, width: NDArray[np.float64]) -> 
                 kids.setdefault(piece.parent, []).append(number)
         for number, piece in enumerate(pieces):
             leaf = piece.alive and piece.parent is not None and number not in kids
-            if leaf and _length(piece.pixels) < spur_px + 2.0 * width[piece.pixels[0]]:
+            short = _length(piece.pixels) < spur_px + 2.0 * width[piece.pixels[0]]
+            weak = sum(bool(strong[p]) for p in piece.pixels[int(spur_px) :]) < 2
+            if leaf and (short or weak):
                 piece.alive = False
                 changed = True
         if changed:

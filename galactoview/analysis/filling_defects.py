@@ -40,10 +40,12 @@ __all__ = ["DefectFlag", "DefectFlags", "flag_filling_defects", "mark_bubble_lik
 
 #: Smallest contrast drop (fraction of lumen minus tissue) worth a flag.
 MIN_DROP = 0.35
+#: Largest contrast drop of a lucency inside a lumen (more is tissue between ducts).
+MAX_DROP = 0.85
 #: Smallest candidate size (mm) worth a flag.
 MIN_SIZE_MM = 0.8
 #: Flags below this score are not shown.
-MIN_SCORE = 0.5
+MIN_SCORE = 0.25
 #: Two candidates on the two views are the same lesion within this nipple distance (mm).
 SAME_PLACE_MM = 15.0
 #: Radii of the dark spots looked for inside a ring of contrast (mm).
@@ -55,8 +57,14 @@ RING_DROP = 0.3
 NEAR_CENTRELINE_MM = 2.5
 #: The ring's contrast must reach this fraction of the lumen's typical contrast.
 RING_CONTRAST = 0.3
+#: Length of a branch's end looked at for an abrupt cut-off (mm).
+END_WINDOW_MM = 4.0
 #: Contrast looked for on each side of a gap (mm).
 SIDE_WINDOW_MM = 3.0
+#: Contrast a defect must have on each side in the lumen around it (mm).
+RIM_MM = 1.2
+#: Candidates this close are one place (mm).
+MERGE_MM = 3.0
 #: Largest hole looked for (mm).
 DEFECT_MAX_MM = 6.0
 #: Window wider than the widest duct (mm): the opening that leaves the tissue.
@@ -140,9 +148,37 @@ def flag_filling_defects(tree: DuctTreeSuggestion) -> DefectFlags:
     started = time.perf_counter()
     if tree.ridges is None or tree.lumen is None or not tree.branches:
         return DefectFlags((), 0.0, tree.problem or "no duct tree to look along")
-    kept = _deduplicated(sorted(_candidates(tree), key=lambda f: -f.score), tree)
-    flags = tuple(f for f in kept if f.score >= MIN_SCORE)
+    kept = _merged(sorted(_candidates(tree), key=lambda f: -f.score), tree)
+    flags = tuple(f for f in _inside_wide_lumen(kept, tree) if f.score >= MIN_SCORE)
     return DefectFlags(flags, time.perf_counter() - started)
+
+
+def _inside_wide_lumen(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) -> list[DefectFlag]:
+    """Keep the candidates the lumen around is wider than, by :data:`RIM_MM` a side.
+
+    Something inside a duct has contrast all round it, so where it sits the opacified
+    lumen (holes filled) is wider than it; a papilloma widens its duct. A strand of
+    tissue crossing a thin duct, or a narrowing, has no such rim.
+    """
+    assert tree.ridges is not None and tree.lumen is not None
+    spacing = _mm(tree)
+    step = tree.ridges.step
+    filled = ndimage.binary_fill_holes(tree.lumen)
+    half_width = ndimage.distance_transform_edt(filled) * spacing
+    widest = ndimage.maximum_filter(half_width, size=_odd(MERGE_MM * 2.0, spacing))
+    rows, columns = half_width.shape
+    kept = []
+    for flag in flags:
+        row = min(max(int(flag.point[1] / step), 0), rows - 1)
+        column = min(max(int(flag.point[0] / step), 0), columns - 1)
+        lumen_mm = 2.0 * float(widest[row, column])
+        size_mm = flag.radius_px * 2.0 * spacing / step
+        if lumen_mm >= size_mm + 2.0 * RIM_MM:
+            wide = (
+                f"{lumen_mm:.1f} mm" if tree.calibrated else f"{lumen_mm / spacing * step:.0f} px"
+            )
+            kept.append(replace(flag, reason=f"{flag.reason}; in a lumen {wide} wide"))
+    return kept
 
 
 def _odd(size_mm: float, spacing_mm: float) -> int:
@@ -157,7 +193,16 @@ def _candidates(tree: DuctTreeSuggestion) -> list[DefectFlag]:
     brightness = ndimage.gaussian_filter(tree.ridges.brightness, 0.7)
     # The tissue under the ducts: a grey opening wider than the widest duct (SciPy).
     contrast = brightness - ndimage.grey_opening(brightness, size=_odd(TISSUE_WINDOW_MM, spacing))
-    return [*_gaps(tree, contrast), *_holes(tree, contrast), *_ringed(tree, contrast)]
+    found = [
+        *_gaps(tree, contrast),
+        *_holes(tree, contrast),
+        *_ringed(tree, contrast),
+        *_abrupt_ends(tree, contrast),
+    ]
+    # A lucency with no contrast left in it is tissue between two ducts (or a bridge
+    # across a gap), not something inside one lumen: a papilloma or a bubble has
+    # contrast above and below it in the projection.
+    return [f for f in found if f.contrast_drop <= MAX_DROP]
 
 
 def _disk(
@@ -232,14 +277,15 @@ def _gaps(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[Defec
     """Stretches of a centreline whose contrast falls well below it on **both** sides.
 
     A duct ending, a branching or a taper has contrast on one side only; a plug, a
-    papilloma filling the lumen or a bubble has it on both.
+    papilloma filling the lumen or a bubble has it on both. Each path from the orifice
+    to a branch end is followed whole, so a lucency at a branch point is seen too.
     """
     assert tree.ridges is not None
     spacing = _mm(tree)
     window = max(2, round(SIDE_WINDOW_MM / spacing))
     found = []
-    for branch in tree.branches:
-        samples = _along(branch.points, tree.ridges.step)
+    for path in _paths(tree):
+        samples = _along(path, tree.ridges.step)
         if len(samples) < 2 * window:
             continue
         values = ndimage.map_coordinates(contrast, samples.T[::-1], order=1, mode="nearest")
@@ -258,6 +304,53 @@ def _gaps(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[Defec
             column, row = samples[deepest]
             deepest_drop = min(1.0, float(drop[deepest]))
             found.append(_flag(tree, (row, column), size_px, deepest_drop, True, "lumen gap"))
+    return found
+
+
+def _paths(tree: DuctTreeSuggestion) -> list[list[Point]]:
+    """Return the centreline from the orifice to each branch end."""
+    parents = {b.parent for b in tree.branches}
+    paths = []
+    for leaf in (b for b in tree.branches if b.index not in parents):
+        chain = [leaf]
+        while chain[-1].parent is not None:
+            chain.append(tree.branches[chain[-1].parent])
+        points: list[Point] = []
+        for branch in reversed(chain):
+            points.extend(branch.points if not points else branch.points[1:])
+        paths.append(points)
+    return paths
+
+
+def _abrupt_ends(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[DefectFlag]:
+    """Branch ends where the contrast stops short instead of tapering away.
+
+    A duct ends by narrowing until its contrast fades into the tissue; a lesion that
+    fills the lumen stops the column of contrast while the lumen is still wide (the
+    "abrupt cut-off" of galactography), with some contrast still over the lesion.
+    """
+    assert tree.ridges is not None
+    spacing = _mm(tree)
+    window = max(3, round(END_WINDOW_MM / spacing))
+    leaves = {b.index for b in tree.branches} - {b.parent for b in tree.branches}
+    found = []
+    for branch in tree.branches:
+        if branch.index not in leaves:
+            continue
+        samples = _along([*branch.points, branch.points[-1]], tree.ridges.step)
+        if len(samples) < window + 2:
+            continue
+        values = ndimage.map_coordinates(contrast, samples.T[::-1], order=1, mode="nearest")
+        level = float(values[-window:-2].max())
+        end = float(values[-2:].mean())
+        if level <= 0:
+            continue
+        drop = 1.0 - end / level
+        if drop >= MIN_DROP:
+            column, row = samples[-1]
+            found.append(
+                _flag(tree, (row, column), 2.0 / spacing, min(drop, 1.0), True, "abrupt end")
+            )
     return found
 
 
@@ -339,15 +432,38 @@ def _flag(
     )
 
 
-def _deduplicated(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) -> list[DefectFlag]:
-    """Keep the best of candidates closer than 2 mm (a hole and its gap)."""
+def _kind(flag: DefectFlag) -> str:
+    """Return the detector that found a candidate (the reason's first words)."""
+    return flag.reason.split(" ", 2)[0] + " " + flag.reason.split(" ", 2)[1]
+
+
+def _merged(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) -> list[DefectFlag]:
+    """Merge candidates within :data:`MERGE_MM` into one flag, their evidence combined.
+
+    A papilloma is seen by several detectors at once (a hole the lumen flows round, a
+    gap on the centreline passing it, a dark spot in a ring); a strand of texture
+    crossing a duct by one. The best candidate of each detector counts once, combined
+    as independent evidence: ``1 - Π(1 - score)``. The flag keeps the best candidate's
+    place and reason, and names the other detectors.
+    """
     assert tree.ridges is not None
-    apart = 2.0 / (_mm(tree) / tree.ridges.step)
-    kept: list[DefectFlag] = []
-    for flag in flags:
-        if all(math.dist(flag.point, other.point) > apart for other in kept):
-            kept.append(flag)
-    return kept
+    apart = MERGE_MM / (_mm(tree) / tree.ridges.step)
+    used = [False] * len(flags)
+    merged: list[DefectFlag] = []
+    for number, flag in enumerate(flags):
+        if used[number]:
+            continue
+        best: dict[str, float] = {}
+        for other_number, other in enumerate(flags):
+            if not used[other_number] and math.dist(flag.point, other.point) <= apart:
+                used[other_number] = True
+                kind = _kind(other)
+                best[kind] = max(best.get(kind, 0.0), other.score)
+        combined = 1.0 - math.prod(1.0 - score for score in best.values())
+        others = sorted(set(best) - {_kind(flag)})
+        reason = flag.reason + (f"; also a {' and a '.join(others)}" if others else "")
+        merged.append(replace(flag, score=round(combined, 3), reason=reason))
+    return sorted(merged, key=lambda f: -f.score)
 
 
 def mark_bubble_like(
