@@ -1,0 +1,72 @@
+"""Filling-defect flags: lucencies inside the suggested lumen, bubbles told apart (issue 16)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from galactoview.analysis.algorithms import FILLING_DEFECT_ALGORITHM
+from galactoview.analysis.duct_tree import suggest_duct_tree
+from galactoview.analysis.filling_defects import (
+    DefectFlag,
+    DefectFlags,
+    flag_filling_defects,
+    mark_bubble_like,
+)
+from tests.analysis.synthetic import PIPELINE, SPACING_MM, breast_with_tubes
+
+FORK = (600.0, 600.0)
+Y_TREE = [((940, 600), FORK, 1.2), (FORK, (250, 420), 0.8), (FORK, (250, 780), 0.8)]
+#: A papilloma: a ball of tissue in a widened stretch of the trunk.
+WIDENED = ((740, 600), (800, 600), 2.6)
+PAPILLOMA = ((770.0, 600.0), 1.8)
+
+
+def _flags(
+    tubes: list[tuple[tuple[float, float], tuple[float, float], float]], **kw: object
+) -> DefectFlags:
+    image = breast_with_tubes(tubes, **kw)  # type: ignore[arg-type]
+    return flag_filling_defects(suggest_duct_tree(image, PIPELINE, SPACING_MM, (940.0, 600.0)))
+
+
+def test_a_papilloma_in_a_widened_duct_is_flagged_with_its_reason() -> None:
+    flags = _flags([*Y_TREE, WIDENED], holes=[PAPILLOMA])
+    (flag,) = flags.flags
+    assert math.dist(flag.point, PAPILLOMA[0]) * SPACING_MM <= 1.0
+    assert flag.branch == 0 and flag.score >= 0.4 and not flag.bubble_like
+    assert 0.4 <= flag.contrast_drop <= 0.85
+    assert "% contrast drop" in flag.reason and "in a lumen" in flag.reason
+    assert flag.size_mm is not None and 1.0 <= flag.size_mm <= 5.0
+    assert flags.algorithm == FILLING_DEFECT_ALGORITHM and flags.problem == ""
+
+
+def test_a_plain_tree_has_no_flag_and_no_tree_has_a_reason() -> None:
+    assert _flags(Y_TREE).flags == ()
+    nothing = flag_filling_defects(
+        suggest_duct_tree(breast_with_tubes(Y_TREE), PIPELINE, SPACING_MM, (300.0, 1000.0))
+    )
+    assert nothing.flags == () and "orifice" in nothing.problem
+
+
+def _flag(point: tuple[float, float], *, round_: bool) -> DefectFlag:
+    return DefectFlag(point, 10.0, 0, 0.8, 2.0, 0.6, round_, False, "lumen gap 2.0 mm")
+
+
+@pytest.mark.parametrize(
+    ("round_", "others", "bubble"),
+    [
+        (True, [80.0], True),  # round, nothing near 50 mm on the other view: a bubble?
+        (True, [58.0], False),  # seen on both views at about the same distance: a lesion
+        (False, [80.0], False),  # not round: not a bubble
+    ],
+)
+def test_a_round_flag_seen_on_one_view_only_is_bubble_like(
+    round_: bool, others: list[float], bubble: bool
+) -> None:
+    flags = DefectFlags((_flag((100.0, 100.0), round_=round_),), 0.01)
+    (marked,) = mark_bubble_like(flags, [50.0], others).flags
+    assert marked.bubble_like is bubble
+    assert ("air bubble?" in marked.reason) is bubble
+    with pytest.raises(ValueError):
+        mark_bubble_like(flags, [], others)  # one distance per flag
