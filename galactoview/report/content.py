@@ -24,6 +24,15 @@ A value that rests on an assumption carries a marker too (``†`` the MLO used a
 lateral view, ``‡`` a calibration not known to be exact, ``*`` a size in pixels); a
 value whose calibration is unknown is never printed as a bare number
 (``"unknown (uncalibrated)"``).
+
+A finding that started as an automatic suggestion (its TID 4019 algorithm
+identification, :attr:`~galactoview.annotations.model.Finding.algorithm`) has ``§`` after
+its id (``"FD-1§"``) and the footnote says so: ``"§ started as an automatic suggestion
+(GalactoView duct-tree suggestion 1.0) and was accepted by Marie Curie"`` (the finding's
+observer, else the SR's reader). A traced segment of an accepted suggested duct tree is
+marked the same way where the report lists the traced duct to a lesion
+(:class:`~galactoview.report.duct_path.DuctPath`: ``"DS-1§ → DS-2§"``). Another algorithm
+or reader gets ``§§``, then ``§§§``.
 """
 
 from __future__ import annotations
@@ -31,13 +40,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Final
 
 from galactoview.annotations import codes
 from galactoview.annotations.document import StudySnapshot
 from galactoview.annotations.model import (
+    AlgorithmIdentification,
     AnnotationSet,
     ChestWallLine,
     Finding,
@@ -104,6 +114,7 @@ _MLO_MARKER: Final = "†"
 _INEXACT_MARKER: Final = "‡"
 _MLO_TEXT: Final = "MLO used as lateral view: superior–inferior offset approximated"
 _INEXACT_TEXT: Final = "calibration of the images is not known to be exact"
+_SUGGESTED_MARKER: Final = "§"
 _UNCALIBRATED_CELL: Final = "unknown (uncalibrated)"
 
 
@@ -159,6 +170,13 @@ class TableRow:
         How far in front of the chest wall the lesion lies (``"4.6 cm"``,
         :func:`to_chest_wall_text`); ``""`` when unknown. Not a table cell: the
         surgeon's page prints it.
+    marker
+        ``"§"`` (``"§§"``, …) when the finding started as an automatic suggestion the
+        reader accepted; ``""`` for a finding the reader drew. Printed after the id
+        (:attr:`label`).
+    suggested
+        Its footnote (``"§ started as an automatic suggestion (…) and was accepted by
+        …"``), ``""`` for none.
     """
 
     short_id: str
@@ -175,6 +193,13 @@ class TableRow:
     reason: str = ""
     flags: tuple[str, ...] = ()
     to_chest_wall: str = ""
+    marker: str = ""
+    suggested: str = ""
+
+    @property
+    def label(self) -> str:
+        """The id as printed: with its suggestion marker (``"FD-1§"``) if any."""
+        return self.short_id + self.marker
 
     def cells(self) -> tuple[str, ...]:
         """Return the texts of the table's columns (:data:`TABLE_COLUMNS`), as printed.
@@ -188,7 +213,7 @@ class TableRow:
             finding = f"{finding} — {self.impression}"
         note = self.note if self.located else ". ".join(p for p in (self.reason, self.note) if p)
         return (
-            self.short_id,
+            self.label,
             finding,
             self.side,
             self.clock,
@@ -208,7 +233,8 @@ class Footnote:
     ----------
     marker
         ``"¹"``, ``"²"`` … (calibrations), ``"*"`` (a size in pixels), ``"†"`` (MLO
-        approximation), ``"‡"`` (calibration not known to be exact).
+        approximation), ``"‡"`` (calibration not known to be exact), ``"§"``, ``"§§"`` …
+        (started as an automatic suggestion).
     text
         e.g. ``"Sizes measured at 0.0925 mm per pixel: Imager Pixel Spacing divided by
         the magnification ×1.0815"``.
@@ -527,10 +553,29 @@ class _Footnotes:
         marker = _CALIBRATION_MARKERS[taken] if taken < len(_CALIBRATION_MARKERS) else "⁺"
         return self.marker(f"calibration {source}", marker, calibration_note(source))
 
+    def suggestion(self, algorithm: AlgorithmIdentification, reader: str) -> str:
+        """Return the marker of marks an algorithm suggested and ``reader`` accepted."""
+        taken = sum(1 for n in self._notes.values() if n.marker.startswith(_SUGGESTED_MARKER))
+        text = (
+            f"started as an automatic suggestion ({algorithm.describe()}) and was accepted "
+            f"by {reader}"
+        )
+        return self.marker(f"suggestion {text}", _SUGGESTED_MARKER * (taken + 1), text)
+
+    def note(self, marker: str) -> str:
+        """Return the footnote of a marker as printed (``"§ started as …"``)."""
+        return next(f"{n.marker} {n.text}" for n in self._notes.values() if n.marker == marker)
+
     def notes(self) -> tuple[Footnote, ...]:
         order = {m: i for i, m in enumerate(_CALIBRATION_MARKERS + "⁺" + _PIXELS_MARKER)}
         order |= {_MLO_MARKER: 100, _INEXACT_MARKER: 101}
-        return tuple(sorted(self._notes.values(), key=lambda n: order.get(n.marker, 200)))
+
+        def rank(note: Footnote) -> int:
+            if note.marker.startswith(_SUGGESTED_MARKER):
+                return 101 + len(note.marker)
+            return order.get(note.marker, 200)
+
+        return tuple(sorted(self._notes.values(), key=rank))
 
 
 def _size_cell(finding: Finding, footnotes: _Footnotes) -> str:
@@ -582,14 +627,28 @@ def to_chest_wall_text(breast: BreastLocation) -> str:
     return cm_text(max(0.0, breast.posterior / fraction - breast.posterior))
 
 
+def _reader(person: str) -> str:
+    """Return who accepted a suggestion, as printed: a formatted name, else "the reader"."""
+    return format_person_name(person) if person else "the reader"
+
+
 def _row(
     finding: Finding,
     location: FindingLocation | None,
     records: Mapping[str, ImageRecord],
     report: ClinicalReport,
     footnotes: _Footnotes,
+    observer: str = "",
 ) -> TableRow:
-    """Return a finding's row: see the module; "—" for none."""
+    """Return a finding's row: see the module; "—" for none.
+
+    ``observer`` is the SR's reader, who accepted a suggested finding that names no
+    observer of its own.
+    """
+    marker = suggested = ""
+    if finding.algorithm is not None:
+        marker = footnotes.suggestion(finding.algorithm, _reader(finding.observer or observer))
+        suggested = footnotes.note(marker)
     calibrations = {uid: record.calibration for uid, record in records.items()}
     described = describe_finding(finding, location, calibrations)
     where = described.location
@@ -614,6 +673,8 @@ def _row(
             # The reader's reason, else exactly what the marks lack ("needs a CC region").
             f"Not located: {reason}" if reason else (where.text[:1].upper() + where.text[1:]),
             tuple(f"{finding.short_id}: {p}" for p in (*where.problems, *described.size.flags)),
+            marker=marker,
+            suggested=suggested,
         )
     inexact = any(flag == _INEXACT_TEXT for flag in where.flags)
     distance, depth = _location_cells(breast, inexact, footnotes)
@@ -632,7 +693,33 @@ def _row(
         "",
         tuple(f"{finding.short_id}: {f}" for f in described.flags if f not in covered),
         to_chest_wall_text(breast),
+        marker,
+        suggested,
     )
+
+
+def _marked_paths(
+    paths: Iterable[DuctPath],
+    annotations: AnnotationSet,
+    footnotes: _Footnotes,
+    observer: str,
+) -> tuple[DuctPath, ...]:
+    """Return the duct paths with the suggestion marker of each accepted suggested segment.
+
+    Only segments on a listed path get a marker (and their footnote): the report lists
+    traced ducts nowhere else. Segments have no observer: the SR's reader accepted them.
+    """
+    algorithms = {s.short_id: s.algorithm for s in annotations.duct_segments}
+    result = []
+    for path in paths:
+        markers = tuple(
+            ""
+            if (algorithm := algorithms.get(short_id)) is None
+            else footnotes.suggestion(algorithm, _reader(observer))
+            for short_id in path.segments
+        )
+        result.append(replace(path, markers=markers) if any(markers) else path)
+    return tuple(result)
 
 
 def _key_images(
@@ -710,7 +797,7 @@ def build_study_report(
     footnotes = _Footnotes()
     for finding in annotations.findings:
         location = locations.get(finding.tracking_uid)
-        row = _row(finding, location, by_uid, report, footnotes)
+        row = _row(finding, location, by_uid, report, footnotes, annotations.observer)
         rows.append(row)
         notes.extend(f for f in row.flags if f not in notes)
         breast = None if location is None else location.breast
@@ -733,6 +820,9 @@ def build_study_report(
         if annotations.observer_organization:
             reader = f"{reader} ({annotations.observer_organization})"
     labels = {uid: _view_label(record, uid) for uid, record in by_uid.items()}
+    paths = _marked_paths(
+        duct_paths(annotations, by_uid, labels), annotations, footnotes, annotations.observer
+    )
     return StudyReport(
         _header(study[0]),
         tuple(rows),
@@ -743,7 +833,7 @@ def build_study_report(
         annotations.sop_instance_uid or "unsaved (no SR revision)",
         written_report(report, signature),
         footnotes.notes(),
-        duct_paths(annotations, by_uid, labels),
+        paths,
         duct_views(annotations, labels),
     )
 

@@ -71,12 +71,17 @@ class DuctPath:
         segment is uncalibrated or the finding is on no duct.
     view_label
         The image it was measured on (``"L CC #3"``).
+    markers
+        A footnote marker per segment, printed after its id: ``"§"`` for a segment of an
+        accepted suggested duct tree (:mod:`galactoview.report.content`), ``""`` for a
+        traced one; empty when no segment has one.
     """
 
     short_id: str
     segments: tuple[str, ...]
     length_mm: float | None
     view_label: str
+    markers: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -103,7 +108,9 @@ class DuctPath:
         """
         if not self.segments:
             return f"{self.short_id}: not on a traced duct ({self.view_label})"
-        duct = f"the traced duct {' → '.join(self.segments)} on the {self.view_label}"
+        markers = self.markers or ("",) * len(self.segments)
+        ids = [s + m for s, m in zip(self.segments, markers, strict=True)]
+        duct = f"the traced duct {' → '.join(ids)} on the {self.view_label}"
         if self.length_mm is None:
             return f"{self.short_id}: on {duct}, duct length unknown (uncalibrated)"
         beside = f"; the 3-D distance from the nipple is {distance}" if distance else ""

@@ -23,8 +23,9 @@ and :func:`~galactoview.sr.sr_codec.encode`:
   finding, breast site, measurements, impression, location, region, note, observer) takes
   the place of the source's first item of that kind; items of the kinds the edit did not
   change (the finding code with its "Other" description, the breast finding site when
-  the laterality is the one read, the location when none is given or it is the one read)
-  are the source's own. The children of a source NUM that GalactoView does not model
+  the laterality is the one read, the location when none is given or it is the one read,
+  the TID 4019 algorithm identification when the algorithm is the one read) are the
+  source's own. The children of a source NUM that GalactoView does not model
   (everything but its calibration label and SCOORD) are carried into the re-encoded NUM
   of the same concept. Region group *i* of the finding gets the unmodelled items of
   source group *i*.
@@ -49,6 +50,7 @@ from pydicom.sr.coding import Code
 from galactoview.annotations import codes
 from galactoview.annotations.model import AnnotationSet, Laterality
 from galactoview.location import codes as location_codes
+from galactoview.sr.algorithm import ALGORITHM_CONCEPTS
 
 __all__ = [
     "Kind",
@@ -76,6 +78,9 @@ LOCATION: Final[Kind] = "location"
 REGION: Final[Kind] = "region"
 NOTE: Final[Kind] = "note"
 OBSERVER: Final[Kind] = "observer"
+#: The TID 4019 items (:mod:`galactoview.sr.algorithm`): name, version, parameters, family,
+#: manufacturer.
+ALGORITHM: Final[Kind] = "algorithm"
 
 #: dcmjs's placeholder NUM of a point or arrow (value 0, no units): no measurement.
 _DCMJS_PLACEHOLDER: Final = ("111010", "DCM")
@@ -131,7 +136,8 @@ def kinds(group: Dataset, *, tool: bool = False) -> list[tuple[Dataset, Kind | N
     "Other" description, every Finding Site of Breast, every NUM that has a value with
     units (the location's "Distance from nipple" is location), the CID 6018/6020/6024
     location evaluations, the first impression, the first SCOORD, the first Comment (for a
-    dcmjs tool, its first free text), the first Person Observer Name. Everything else is
+    dcmjs tool, its first free text), the first Person Observer Name, the TID 4019 items
+    (algorithm name, version, parameters, family, manufacturer). Everything else is
     ``None``: kept as it is.
 
     Parameters
@@ -184,6 +190,8 @@ def _kind(
             return kind, True
     if value_type == "SCOORD":
         return REGION, True
+    if value_type in ("TEXT", "CODE") and name in ALGORITHM_CONCEPTS:
+        return ALGORITHM, False
     if value_type == "CODE" and _is(name, codes.FINDING_SITE):
         breast = _is(_key(_first(item, "ConceptCodeSequence")), codes.BREAST)
         return (SITE if breast else None), False
@@ -260,8 +268,8 @@ def merge_groups(
         The finding's groups as read (:attr:`ForeignFinding.groups`, as datasets).
     keep
         The kinds the edit did not change and whose source items are written instead of
-        ours (:data:`FINDING`, :data:`SITE`, :data:`LOCATION`); taken from the source group
-        of the same index, else the first.
+        ours (:data:`FINDING`, :data:`SITE`, :data:`LOCATION`, :data:`ALGORITHM`); taken
+        from the source group of the same index, else the first.
     tool
         Whether dcmjs drew the source groups (see :func:`kinds`).
 

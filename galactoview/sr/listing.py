@@ -6,6 +6,11 @@ Instance Number) when the caller found the study's images, else by their SOP
 Instance UID. Positions are SCOORD pixel coordinates (column, row; PS3.3 C.18.6.1.2)
 rounded to 0.1 pixel.
 
+A finding or duct segment that started as an accepted suggestion of
+:mod:`galactoview.analysis` (its TID 4019 algorithm identification, PS3.16) says so:
+``suggested by GalactoView duct-tree suggestion 1.0, accepted by Curie^Marie``
+(:func:`suggestion_line`; the reader is the finding's observer, else the SR's).
+
 A finding's anatomical location is shown when the caller passes it in ``locations``:
 the :class:`~galactoview.sr.sr_codec.StoredLocation` the SR holds (clock face
 or region, CID 6018; quadrant, CID 6020; depth, CID 6024; distance from the nipple,
@@ -20,6 +25,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 
 from galactoview.annotations.codes import impression_text
 from galactoview.annotations.model import (
+    AlgorithmIdentification,
     AnnotationSet,
     DuctSegment,
     Finding,
@@ -42,7 +48,14 @@ if TYPE_CHECKING:  # the codec pulls in highdicom; only its type is needed here
     from pydicom.sr.coding import Code
 
     from galactoview.sr.sr_codec import StoredLocation
-__all__ = ["ImageLabel", "Location", "image_labels", "listing_json", "listing_lines"]
+__all__ = [
+    "ImageLabel",
+    "Location",
+    "image_labels",
+    "listing_json",
+    "listing_lines",
+    "suggestion_line",
+]
 
 #: A finding's location as listed: what the SR stores, or a ready-made text.
 Location: TypeAlias = "StoredLocation | str"
@@ -145,11 +158,36 @@ def _location_json(
     }
 
 
+def suggestion_line(algorithm: AlgorithmIdentification, reader: str) -> str:
+    """Say which algorithm proposed a mark and who accepted it.
+
+    Parameters
+    ----------
+    algorithm
+        The mark's algorithm (TID 4019).
+    reader
+        Who accepted it (DICOM PN as stored); ``""`` when not recorded.
+
+    Returns
+    -------
+    str
+        ``"suggested by GalactoView duct-tree suggestion 1.0, accepted by Curie^Marie"``
+        (``"accepted by the reader"`` when nobody is recorded).
+    """
+    return f"suggested by {algorithm.describe()}, accepted by {reader or 'the reader'}"
+
+
 def _finding_lines(
-    finding: Finding, images: Mapping[str, ImageLabel], location: Location | None
+    finding: Finding,
+    images: Mapping[str, ImageLabel],
+    location: Location | None,
+    observer: str = "",
 ) -> list[str]:
     described = describe_finding(finding)
     lines = [f"{described.label}  {described.type_text}  laterality {finding.laterality.name}"]
+    if finding.algorithm is not None:
+        reader = finding.observer or observer
+        lines.append(f"{_INDENT}{suggestion_line(finding.algorithm, reader)}")
     if location:
         lines.append(f"{_INDENT}location: {_location_text(location, finding.laterality)}")
     if finding.impression is not None:
@@ -171,7 +209,9 @@ def _finding_lines(
     return lines
 
 
-def _segment_lines(segment: DuctSegment, images: Mapping[str, ImageLabel], depth: int) -> list[str]:
+def _segment_lines(
+    segment: DuctSegment, images: Mapping[str, ImageLabel], depth: int, observer: str
+) -> list[str]:
     pad = _INDENT * (depth + 1)
     parent = "root" if segment.parent_uid is None else "branch"
     length = (
@@ -184,6 +224,8 @@ def _segment_lines(segment: DuctSegment, images: Mapping[str, ImageLabel], depth
         f"{pad}{_INDENT}{_image(segment.region, images)}  {_shape(segment.region)}"
         f" {_points(segment.region)}",
     ]
+    if segment.algorithm is not None:
+        lines.append(f"{pad}{_INDENT}{suggestion_line(segment.algorithm, observer)}")
     if segment.note:
         lines.append(f"{pad}{_INDENT}note: {segment.note}")
     return lines
@@ -194,10 +236,11 @@ def _tree(
     segment: DuctSegment,
     images: Mapping[str, ImageLabel],
     depth: int,
+    observer: str,
 ) -> list[str]:
-    lines = _segment_lines(segment, images, depth)
+    lines = _segment_lines(segment, images, depth, observer)
     for child in children(segments, segment.tracking_uid):
-        lines.extend(_tree(segments, child, images, depth + 1))
+        lines.extend(_tree(segments, child, images, depth + 1, observer))
     return lines
 
 
@@ -223,10 +266,11 @@ def listing_lines(
     Returns
     -------
     list of str
-        A header, one block per finding (id, type, laterality, location,
-        impression, note, observer, each region with its image, graphic type,
-        points and measurements), the duct trees indented by parent and the
-        nipple landmarks.
+        A header, one block per finding (id, type, laterality, the algorithm that
+        suggested it and who accepted it (:func:`suggestion_line`), location,
+        impression, note, observer, each region with its image, graphic type, points
+        and measurements), the duct trees indented by parent (a suggested segment
+        saying so too) and the nipple landmarks.
     """
     images = images or {}
     locations = locations or {}
@@ -243,11 +287,12 @@ def listing_lines(
     )
     for finding in annotations.findings:
         lines.append("")
-        lines.extend(_finding_lines(finding, images, locations.get(finding.tracking_uid)))
+        location = locations.get(finding.tracking_uid)
+        lines.extend(_finding_lines(finding, images, location, annotations.observer))
     if annotations.duct_segments:
         lines += ["", "Duct trees:"]
         for root in roots(annotations.duct_segments):
-            lines.extend(_tree(annotations.duct_segments, root, images, 0))
+            lines.extend(_tree(annotations.duct_segments, root, images, 0, annotations.observer))
     if annotations.landmarks:
         lines += ["", "Nipple landmarks:"]
         for landmark in annotations.landmarks:
@@ -269,6 +314,19 @@ def _region_json(region: ImageRegion, images: Mapping[str, ImageLabel]) -> dict[
         "graphic_type": region.graphic_type.value,
         "closed": region.is_closed,
         "points": [[c, r] for c, r in region.points],
+    }
+
+
+def _algorithm_json(
+    algorithm: AlgorithmIdentification | None, reader: str
+) -> dict[str, Any] | None:
+    if algorithm is None:
+        return None
+    return {
+        "name": algorithm.name,
+        "version": algorithm.version,
+        "parameters": list(algorithm.parameters),
+        "accepted_by": reader,
     }
 
 
@@ -300,8 +358,12 @@ def listing_json(
         Keys ``study_instance_uid``, ``sop_instance_uid``, ``previous_revision_uid``,
         ``observer``, ``findings`` (``short_id``, ``tracking_uid``, ``type``,
         ``other_text``, ``laterality``, ``location``, ``impression``, ``note``,
-        ``observer``, ``regions``, ``measurements``), ``duct_segments`` (with
-        ``parent_uid`` and ``path_length``) and ``landmarks``. A stored ``location`` is
+        ``observer``, ``suggested_by``, ``regions``, ``measurements``),
+        ``duct_segments`` (with ``parent_uid``, ``path_length`` and ``suggested_by``) and
+        ``landmarks``. ``suggested_by`` is ``null`` for a mark the reader drew, else the
+        algorithm that proposed it (TID 4019): ``name``, ``version``, ``parameters`` (a
+        list of texts) and ``accepted_by`` (the finding's observer, else the SR's; ``""``
+        when not recorded). A stored ``location`` is
         an object: ``text`` (as listed), ``clock_hour`` (1-12 or null),
         ``clock_or_region``, ``quadrant``, ``depth`` (each null or ``{value, scheme,
         meaning}``, CID 6018/6020/6024), ``distance_from_nipple_mm`` (number or null)
@@ -326,6 +388,7 @@ def listing_json(
                 "impression": f.impression.meaning if f.impression is not None else None,
                 "note": f.note,
                 "observer": f.observer,
+                "suggested_by": _algorithm_json(f.algorithm, f.observer or annotations.observer),
                 "regions": [_region_json(r, images) for r in f.regions],
                 "measurements": [_measurement_json(m) for m in f.measurements],
             }
@@ -342,6 +405,7 @@ def listing_json(
                 if s.path_length is not None
                 else None,
                 "note": s.note,
+                "suggested_by": _algorithm_json(s.algorithm, annotations.observer),
             }
             for s in annotations.duct_segments
         ],

@@ -29,6 +29,10 @@ build and with their checks, but without their cost (about 3 ms a group):
   UIDREF ``(PARENT-SEGMENT, 99GALACTOVIEW)`` holding the parent's tracking UID
   (absent for a root). An uncalibrated path length is written in the UCUM unit
   ``{pixel}`` and read back as "no mm value";
+* a finding or duct segment that started as an accepted suggestion of
+  :mod:`galactoview.analysis` names the algorithm that proposed it in each of its groups:
+  TID 4019 "Algorithm Identification" after the finding site (:mod:`galactoview.sr.algorithm`;
+  the reader who accepted it is its observer as usual);
 * a finding located on a CC plus an ML/LM or MLO view
   (:class:`~galactoview.location.localize.BreastLocation`, passed to :func:`encode` as
   ``locations``) carries its location in **every** TID 1410 group, after the impression:
@@ -129,6 +133,7 @@ from pydicom.valuerep import DS
 
 from galactoview.annotations import codes
 from galactoview.annotations.model import (
+    AlgorithmIdentification,
     AnnotationSet,
     ChestWallLine,
     DuctSegment,
@@ -147,6 +152,7 @@ from galactoview.annotations.model import (
 from galactoview.location import codes as location_codes
 from galactoview.location.localize import BreastLocation, FindingLocation
 from galactoview.sr import clinical_report, foreign, signing
+from galactoview.sr.algorithm import algorithm_items, read_algorithm
 from galactoview.sr.group_cache import GroupCache
 
 __all__ = [
@@ -545,8 +551,13 @@ def _measurement_group(
     finding_type: Code,
     laterality: Laterality,
     content: Sequence[Dataset],
+    algorithm: AlgorithmIdentification | None = None,
 ) -> Dataset:
-    """Return a measurement group (TID 1410 or 1501): tracking, finding, site, then content."""
+    """Return a measurement group (TID 1410 or 1501): tracking, finding, site, then content.
+
+    An algorithm's TID 4019 items follow the finding site, where TID 1410/1501 (PS3.16)
+    include them and highdicom puts them (:func:`galactoview.sr.algorithm.algorithm_items`).
+    """
     if not short_id:
         raise ValueError("a measurement group needs a human readable tracking identifier")
     container = _item(
@@ -563,6 +574,7 @@ def _measurement_group(
             _uidref(codes.TRACKING_UID, tracking_uid, "HAS OBS CONTEXT"),
             _code_item(codes.FINDING, finding_type),
             _finding_site(laterality),
+            *(algorithm_items(algorithm) if algorithm is not None else ()),
             *content,
         ],
     )
@@ -661,6 +673,7 @@ def _finding_groups(
                 finding.finding_type.code,
                 finding.laterality,
                 content,
+                finding.algorithm,
             )
         )
     return groups
@@ -693,6 +706,7 @@ def _segment_group(segment: DuctSegment, images: dict[str, Dataset]) -> Dataset:
         codes.DUCT_SEGMENT,
         segment.laterality,
         content,
+        segment.algorithm,
     )
 
 
@@ -1052,8 +1066,8 @@ def _foreign_groups(
     Unchanged (equal to the value read): its source groups, verbatim, whatever
     ``location`` says. Edited: GalactoView's groups with every source item it does not
     model carried along; the finding code and its description, the breast finding site
-    and the location (none given, or the one read) are the source's while the edit left
-    them as read; so is a dcmjs group's tracking (its tool).
+    the location (none given, or the one read) and the algorithm identification (TID 4019)
+    are the source's while the edit left them as read; so is a dcmjs group's tracking (its tool).
     """
     sources = [_kept_group(text) for text in record.groups]
     if finding == record.finding:
@@ -1072,6 +1086,8 @@ def _foreign_groups(
         keep.add(foreign.SITE)
     if same_place:
         keep.add(foreign.LOCATION)
+    if finding.algorithm == before.algorithm:
+        keep.add(foreign.ALGORITHM)
     tool = any(
         _dcmjs_tool((c.first_text(codes.TRACKING_IDENTIFIER) or "").strip()) for c in contents
     )
@@ -1502,6 +1518,8 @@ class _Group:
     free_text: str = ""
     #: A "Landmark status" = "Suggested…" item: a nipple not confirmed by the reader.
     suggested: bool = False
+    #: The algorithm the group names (TID 4019), ``None`` when none.
+    algorithm: AlgorithmIdentification | None = None
 
 
 def _distance_mm(item: Dataset) -> float | None:
@@ -1667,6 +1685,7 @@ def _group(index: int, item: Dataset, problems: list[str]) -> _Group:
             _same(_value_code(c), codes.SUGGESTED_LANDMARK)
             for c in content.find(codes.LANDMARK_STATUS, "CODE")
         ),
+        algorithm=read_algorithm([child for child, _name, _kind in content.children]),
     )
 
 
@@ -1855,6 +1874,7 @@ class _Reader:
                 group.laterality,
                 path_length,
                 group.note,
+                group.algorithm,
             )
         )
 
@@ -1923,6 +1943,7 @@ class _Reader:
             group.impression,
             group.note or group.free_text,
             group.observer,
+            group.algorithm,
         )
 
     def fix_tree(self) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from galactoview import cli
 from galactoview.annotations import codes
 from galactoview.annotations.geometry import measure_region, path_length_measurement
 from galactoview.annotations.model import (
+    AlgorithmIdentification,
     AnnotationSet,
     DuctSegment,
     Finding,
@@ -284,3 +286,30 @@ def test_non_sr_dicom_is_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[st
 def test_usage_errors_are_exit_2(args: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert _sr(*args) == 2
     assert capsys.readouterr().err.startswith("usage: galactoview sr")
+
+
+def test_show_says_which_marks_started_as_accepted_suggestions(
+    headers: dict[str, Dataset], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """TID 4019 read from the SR: the algorithm that proposed the mark, the reader who took it."""
+    annotations = build(headers)
+    suggester = AlgorithmIdentification("GalactoView duct-tree suggestion", "1.0")
+    first, *rest = annotations.findings
+    trunk, *branches = annotations.duct_segments
+    accepted = replace(
+        annotations,
+        findings=(replace(first, algorithm=suggester, observer="Curie^Marie"), *rest),
+        duct_segments=(replace(trunk, algorithm=suggester), *branches),
+    )
+    path = tmp_path / "suggested.dcm"
+    from_json(to_json(encode(accepted, list(headers.values())))).save_as(
+        path, enforce_file_format=True
+    )
+    assert _sr("show", path, "--no-images") == 0
+    out = capsys.readouterr().out
+    assert (
+        "FD-1  Intraluminal filling defect  laterality LEFT\n"
+        "  suggested by GalactoView duct-tree suggestion 1.0, accepted by Curie^Marie\n"
+    ) in out
+    assert "    suggested by GalactoView duct-tree suggestion 1.0, accepted by Müller^Anna" in out
+    assert out.count("suggested by") == 2

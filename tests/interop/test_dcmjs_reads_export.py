@@ -30,7 +30,12 @@ from galactoview import cli
 from galactoview.annotations.model import AnnotationSet, ChestWallLine, GraphicType
 from galactoview.sr.sr_codec import DecodeResult, decode, encode
 from tests.interop.dcmjs import SRReading, read_sr
-from tests.sr.test_sr_codec import build, headers, sources  # noqa: F401 (headers: a fixture)
+from tests.sr.test_sr_codec import (  # noqa: F401 (headers: a fixture)
+    build,
+    headers,
+    sources,
+    with_algorithm,
+)
 from tests.sr.third_party import sample_report_path, save
 
 #: (image, frame, graphic type, points as float32) of one drawn or stored SCOORD.
@@ -188,3 +193,18 @@ def test_what_dcmjs_rehydrates_of_our_export_is_where_our_marks_are(
     assert back and set(back) <= stored
     points = {(s, f, p) for s, f, g, p in ours(result) if g == GraphicType.POINT.value}
     assert {b for b, r in zip(back, reading.rehydrated, strict=True) if r.tool == "Probe"} == points
+
+
+def test_ohif_draws_accepted_suggestions_naming_their_algorithm(
+    headers: dict[str, Dataset],  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    """TID 4019 items in a finding's and a segment's groups change nothing of what OHIF draws."""
+    sr = encode(with_algorithm(build(headers)), sources(headers))
+    out = save(sr, tmp_path / "suggested.dcm")
+    result = decode(dcmread(out))
+    assert result.problems == ()
+    assert sum(f.algorithm is not None for f in result.annotations.findings) == 1
+    assert sum(s.algorithm is not None for s in result.annotations.duct_segments) == 1
+    check(out, result)  # every region, segment and nipple drawn, nothing skipped
+    assert read_sr(out).rehydrate_error is None

@@ -4,7 +4,8 @@
 saves one new revision with :func:`galactoview.sr.persistence.save_annotations`: a duct
 tree traced on the post-contrast CC and ML from the nipple through DE-1 and FD-1 to
 CY-1, a :class:`~galactoview.annotations.report.ClinicalReport` and, unless
-``signed=False``, the signature of :data:`SIGNATURE`.
+``signed=False``, the signature of :data:`SIGNATURE`. With ``suggested=True`` FD-1 and the
+segments DS-1 and DS-2 started as suggestions of :data:`SUGGESTER` that the signer accepted.
 """
 
 from __future__ import annotations
@@ -19,7 +20,12 @@ from pydicom import dcmread
 
 from galactoview.annotations.document import StudySnapshot
 from galactoview.annotations.geometry import path_length_measurement
-from galactoview.annotations.model import DuctSegment, GraphicType, ImageRegion
+from galactoview.annotations.model import (
+    AlgorithmIdentification,
+    DuctSegment,
+    GraphicType,
+    ImageRegion,
+)
 from galactoview.annotations.report import (
     Assessment,
     ClinicalReport,
@@ -44,6 +50,12 @@ SIGNATURE: Final = Signature(
 )
 #: How the signature block prints the signer.
 SIGNER: Final = "Lindqvist, Åsa Dr."
+#: The algorithm whose suggestions FD-1, DS-1 and DS-2 started as (``suggested=True``).
+SUGGESTER: Final = AlgorithmIdentification(
+    "GalactoView duct-tree suggestion", "1.0", ("threshold=0.35",)
+)
+#: Segments of the suggested tree the reader accepted (``suggested=True``).
+_SUGGESTED_SEGMENTS: Final = frozenset({"DS-1", "DS-2"})
 
 REPORT: Final = ClinicalReport(
     indication=Indication.BLOODY_NIPPLE_DISCHARGE,
@@ -79,7 +91,7 @@ _TREES: Final = {
 }
 
 
-def signed_ductogram(target: Path, *, signed: bool = True) -> Path:
+def signed_ductogram(target: Path, *, signed: bool = True, suggested: bool = False) -> Path:
     """Copy the sample ductogram into ``target`` and save a reported (signed) revision.
 
     Parameters
@@ -88,6 +100,9 @@ def signed_ductogram(target: Path, *, signed: bool = True) -> Path:
         A new folder.
     signed
         Sign the revision (:data:`SIGNATURE`); else it is a draft.
+    suggested
+        FD-1 (observer: the signer), DS-1 and DS-2 started as suggestions of
+        :data:`SUGGESTER`.
 
     Returns
     -------
@@ -114,11 +129,19 @@ def signed_ductogram(target: Path, *, signed: bool = True) -> Path:
                 parent_uid=None if parent is None else uids[parent],
                 laterality=Laterality.LEFT,
                 path_length=path_length_measurement(region, record.calibration),
+                algorithm=SUGGESTER if suggested and short_id in _SUGGESTED_SEGMENTS else None,
             )
             uids[short_id] = segment.tracking_uid
             segments.append(segment)
+    findings = tuple(
+        replace(f, algorithm=SUGGESTER, observer=SIGNATURE.observer_name)
+        if suggested and f.short_id == "FD-1"
+        else f
+        for f in opened.annotations.findings
+    )
     annotations = replace(  # the reader who signs made this revision (as AnnotationSaver.sign)
         opened.annotations,
+        findings=findings,
         duct_segments=tuple(segments),
         observer=SIGNATURE.observer_name,
         observer_organization=SIGNATURE.organization,

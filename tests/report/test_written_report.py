@@ -44,7 +44,7 @@ from galactoview.report.written import (
 )
 from galactoview.sr.persistence import open_annotations
 from galactoview.sr.signing import Signature
-from tests.report.signed_sample import REPORT, SIGNATURE, SIGNER, signed_ductogram
+from tests.report.signed_sample import REPORT, SIGNATURE, SIGNER, SUGGESTER, signed_ductogram
 
 DATE = dt.date(2026, 12, 4)
 STUDY = "2.25.1"
@@ -193,6 +193,62 @@ def test_load_report_carries_the_report_signature_and_duct_paths(signed_folder: 
     )
     assert [view.view_label for view in study.duct_views] == ["L CC #3", "L ML #4"]
     assert {lesion.short_id for lesion in study.duct_views[0].lesions} == {"FD-1", "CY-1", "DE-1"}
+
+
+#: The footnote of marks that started as SUGGESTER's suggestions, accepted by the signer.
+SUGGESTED_NOTE = (
+    "started as an automatic suggestion (GalactoView duct-tree suggestion 1.0) and was "
+    f"accepted by {SIGNER}"
+)
+
+
+def test_a_finding_and_ducts_that_started_as_suggestions_say_so(tmp_path: Path) -> None:
+    """Through the SR (TID 4019) to the report: "FD-1§", "DS-1§ → DS-2§", one footnote."""
+    loaded = load_report([signed_ductogram(tmp_path, suggested=True)], DATE)
+    assert loaded.problems == ()
+    (study,) = loaded.content.studies
+    rows = {row.short_id: row for row in study.rows}
+    assert rows["FD-1"].label == "FD-1§"
+    assert rows["FD-1"].cells()[0] == "FD-1§"
+    assert rows["FD-1"].suggested == f"§ {SUGGESTED_NOTE}"
+    assert [(r.label, r.marker) for r in study.rows if r.short_id != "FD-1"] == [
+        ("CY-1", ""),
+        ("DE-1", ""),
+    ]
+    suggestions = [note for note in study.footnotes if note.marker.startswith("§")]
+    assert [(note.marker, note.text) for note in suggestions] == [("§", SUGGESTED_NOTE)]
+    assert study.footnotes[-1].marker == "§"  # after the calibration's
+    paths = {path.short_id: path for path in study.duct_paths}
+    assert paths["FD-1"].text == (
+        "FD-1: 55 mm along the traced duct DS-1§ → DS-2§ on the L CC #3 "
+        "(projected, not corrected for depth)"
+    )
+    assert paths["CY-1"].segments == ("DS-1", "DS-2", "DS-4")  # the ids stay as they are
+    assert "DS-1§ → DS-2§ → DS-4 on" in paths["CY-1"].text
+
+
+def test_another_algorithm_or_reader_gets_its_own_marker(tmp_path: Path) -> None:
+    """§ for the first (algorithm, reader), §§ for the next; a drawn finding gets none."""
+    loaded = load_report([signed_ductogram(tmp_path, suggested=True)], DATE)
+    (record, *_rest) = loaded.records
+    annotations = open_annotations(
+        record.study_instance_uid, [r.path for r in loaded.records]
+    ).annotations
+    older = replace(SUGGESTER, version="0.9")
+    findings = tuple(
+        replace(f, algorithm=older, observer="") if f.short_id == "CY-1" else f
+        for f in annotations.findings
+    )
+    study = build_study_report(replace(annotations, findings=findings), loaded.records)
+    assert [row.label for row in study.rows] == ["FD-1§", "CY-1§§", "DE-1"]
+    assert [(n.marker, n.text) for n in study.footnotes if n.marker.startswith("§")] == [
+        ("§", SUGGESTED_NOTE),
+        (
+            "§§",
+            "started as an automatic suggestion (GalactoView duct-tree suggestion 0.9) and "
+            f"was accepted by {SIGNER}",  # CY-1 names no observer: the SR's reader took it
+        ),
+    ]
 
 
 def test_an_unsigned_revision_is_a_draft(tmp_path: Path) -> None:

@@ -22,6 +22,7 @@ from pydicom.dataset import Dataset
 from galactoview.annotations import codes
 from galactoview.annotations.document import ReplaceFinding, StudyDocument
 from galactoview.annotations.model import (
+    AlgorithmIdentification,
     AnnotationSet,
     Finding,
     FindingType,
@@ -350,3 +351,21 @@ def test_an_edited_ohif_mark_keeps_its_tool_and_name(headers: list[Dataset]) -> 
         for group in written:
             (identifier,) = [item for item in children(group) if concept(item) == "112039"]
             assert identifier["0040A160"]["Value"][0].startswith("Cornerstone3DTools@^0.1.0:")
+
+
+def test_another_writers_algorithm_is_read_and_written_once(headers: list[Dataset]) -> None:
+    """TID 4019 of a third-party group is the finding's algorithm; an edit keeps one copy."""
+    source = from_json(to_json(third_party.highdicom_report()))
+    result = decode(source)
+    mass = by_short_id(result.annotations, "MASS-A")
+    assert mass.algorithm == AlgorithmIdentification("OtherCAD", "2.1")
+    newer = replace(moved(mass), algorithm=AlgorithmIdentification("OtherCAD", "2.2"))
+    saved = round_trip(result, result.annotations.replace_finding(newer), headers)
+    (group,) = [g for g in groups(saved) if tracking_uid(g) == mass.tracking_uid]
+    texts = [
+        (concept(i), i["0040A160"]["Value"][0])
+        for i in children(group)
+        if concept(i) in {"111001", "111003"}
+    ]
+    assert texts == [("111001", "OtherCAD"), ("111003", "2.2")]
+    assert by_short_id(decode(saved).annotations, "MASS-A").algorithm == newer.algorithm

@@ -14,7 +14,7 @@ from galactoview.location.study import locate_study
 from galactoview.sr.group_cache import GroupCache
 from galactoview.sr.sr_codec import encode, to_json
 from tests.helpers import sample_images
-from tests.sr.test_sr_codec import build, headers, sources
+from tests.sr.test_sr_codec import SUGGESTER, build, headers, sources
 
 __all__ = ["headers"]  # the fixture, shared with the codec's tests
 
@@ -30,7 +30,9 @@ def _json(annotations: AnnotationSet, images: list[Dataset], **options: Any) -> 
 
 
 def _edits(annotations: AnnotationSet, cc_uid: str) -> list[AnnotationSet]:
-    """A note edited, a finding removed, a nipple moved, a segment re-parented, nothing."""
+    """A note edited, a finding removed, a nipple moved, a segment re-parented, nothing,
+    a finding and the root segment marked as accepted suggestions, then their algorithm's
+    version changed (TID 4019)."""
     first, *rest = annotations.findings
     noted = replace(annotations, findings=(replace(first, note="edited"), *rest))
     removed = replace(noted, findings=noted.findings[:-1])
@@ -42,7 +44,20 @@ def _edits(annotations: AnnotationSet, cc_uid: str) -> list[AnnotationSet]:
     reparented = replace(
         moved, duct_segments=(root, *segments[:-1], replace(segments[-1], parent_uid=None))
     )
-    return [noted, removed, moved, reparented, reparented]
+    head, *others = reparented.findings
+    root, *branches = reparented.duct_segments
+    suggested = replace(
+        reparented,
+        findings=(replace(head, algorithm=SUGGESTER), *others),
+        duct_segments=(replace(root, algorithm=SUGGESTER), *branches),
+    )
+    newer = replace(SUGGESTER, version="1.1")
+    upgraded = replace(
+        suggested,
+        findings=(replace(suggested.findings[0], algorithm=newer), *others),
+        duct_segments=(replace(suggested.duct_segments[0], algorithm=newer), *branches),
+    )
+    return [noted, removed, moved, reparented, reparented, suggested, upgraded]
 
 
 def test_each_save_with_the_cache_equals_a_save_from_scratch(
@@ -111,3 +126,25 @@ def test_a_failed_build_caches_nothing() -> None:
     assert len(cache) == 0
     assert cache.groups(("finding", ["a list"]), lambda: [Dataset()]) != []
     assert len(cache) == 0  # built each time, never cached
+
+
+def test_an_algorithm_given_or_changed_builds_the_groups_again(
+    headers: dict[str, Dataset],
+) -> None:
+    images = sources(headers)
+    original = build(headers)
+    cache = GroupCache()
+    _json(original, images, cache=cache)
+    first, *rest = original.findings
+    root, *branches = original.duct_segments
+    for algorithm in (SUGGESTER, replace(SUGGESTER, parameters=())):
+        edited = replace(
+            original,
+            findings=(replace(first, algorithm=algorithm), *rest),
+            duct_segments=(replace(root, algorithm=algorithm), *branches),
+        )
+        text = _json(edited, images, cache=cache)
+        # FD-1's two region groups and DS-1's group; the cached groups name no algorithm.
+        assert cache.misses == 3
+        assert text.count('"Algorithm Name"') == 3
+        assert text == _json(edited, images)

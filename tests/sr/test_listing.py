@@ -7,6 +7,7 @@ from dataclasses import replace
 
 from galactoview.annotations import codes
 from galactoview.annotations.model import (
+    AlgorithmIdentification,
     AnnotationSet,
     DuctSegment,
     Finding,
@@ -126,3 +127,54 @@ def test_a_stored_location_is_listed_as_the_dock_shows_the_computed_one() -> Non
     document = listing_json(sample_set(), IMAGES, {"1.9.1": stored})
     assert document["findings"][0]["location"]["text"] == expected
     assert document["findings"][0]["location"]["distance_from_nipple_mm"] == 57.8
+
+
+SUGGESTER = AlgorithmIdentification("GalactoView duct-tree suggestion", "1.0", ("threshold=0.35",))
+
+
+def suggested_set() -> AnnotationSet:
+    """CY-1 accepted by its own observer, DS-2 by the SR's reader; the rest drawn."""
+    annotations = sample_set()
+    cyst, other = annotations.findings
+    leaf, trunk, branch = annotations.duct_segments
+    return replace(
+        annotations,
+        findings=(replace(cyst, algorithm=SUGGESTER, observer="Curie^Marie"), other),
+        duct_segments=(leaf, trunk, replace(branch, algorithm=SUGGESTER)),
+        observer="Meitner^Lise",
+    )
+
+
+def test_an_accepted_suggestion_says_which_algorithm_and_who_accepted_it() -> None:
+    lines = listing_lines(suggested_set(), IMAGES)
+    cyst = lines.index(next(line for line in lines if line.startswith("CY-1")))
+    assert lines[cyst + 1] == (
+        "  suggested by GalactoView duct-tree suggestion 1.0, accepted by Curie^Marie"
+    )
+    branch = lines.index(next(line for line in lines if line.lstrip().startswith("DS-2")))
+    assert lines[branch + 2] == (
+        "      suggested by GalactoView duct-tree suggestion 1.0, accepted by Meitner^Lise"
+    )
+    assert sum("suggested by" in line for line in lines) == 2  # OT-1, DS-1, DS-3 were drawn
+    document = listing_json(suggested_set(), IMAGES)
+    assert document["findings"][0]["suggested_by"] == {
+        "name": "GalactoView duct-tree suggestion",
+        "version": "1.0",
+        "parameters": ["threshold=0.35"],
+        "accepted_by": "Curie^Marie",
+    }
+    assert document["findings"][1]["suggested_by"] is None
+    assert [s["suggested_by"] is not None for s in document["duct_segments"]] == [
+        False,
+        False,
+        True,
+    ]
+
+
+def test_a_suggestion_without_a_recorded_reader_is_accepted_by_the_reader() -> None:
+    annotations = replace(suggested_set(), observer="")
+    lines = listing_lines(annotations, IMAGES)
+    assert any(
+        line.endswith("suggested by GalactoView duct-tree suggestion 1.0, accepted by the reader")
+        for line in lines
+    )

@@ -20,6 +20,7 @@ from pydicom.uid import generate_uid
 from galactoview.annotations import codes
 from galactoview.annotations.geometry import measure_region, path_length_measurement
 from galactoview.annotations.model import (
+    AlgorithmIdentification,
     AnnotationSet,
     ChestWallLine,
     DuctSegment,
@@ -465,6 +466,16 @@ def _hd_text(name: Any, value: str) -> hd.sr.TextContentItem:
     return hd.sr.TextContentItem(name=name, value=value, relationship_type="CONTAINS")
 
 
+def _hd_algorithm(
+    algorithm: AlgorithmIdentification | None,
+) -> hd.sr.AlgorithmIdentification | None:
+    if algorithm is None:
+        return None
+    return hd.sr.AlgorithmIdentification(
+        algorithm.name, algorithm.version, list(algorithm.parameters) or None
+    )
+
+
 def highdicom_groups(annotations: AnnotationSet, images: dict[str, Dataset]) -> list[Dataset]:
     """The measurement groups as highdicom's TID 1410/1501 classes build them (reference)."""
     groups: list[Dataset] = []
@@ -496,6 +507,7 @@ def highdicom_groups(annotations: AnnotationSet, images: dict[str, Dataset]) -> 
                 finding_sites=[_hd_site(finding.laterality)],
                 measurements=measurements or None,
                 qualitative_evaluations=impression,
+                algorithm_id=_hd_algorithm(finding.algorithm),
             )
             container = group[0]
             if finding.finding_type is FindingType.OTHER:
@@ -537,6 +549,7 @@ def highdicom_groups(annotations: AnnotationSet, images: dict[str, Dataset]) -> 
             finding_type=codes.DUCT_SEGMENT,
             finding_sites=[_hd_site(segment.laterality)],
             measurements=[_hd_measurement(segment.path_length, coordinates, labelled=False)],
+            algorithm_id=_hd_algorithm(segment.algorithm),
         )
         container = segment_group[0]
         # The label in the group: OHIF draws a NUM's SCOORD only when it is its one child.
@@ -934,3 +947,145 @@ def test_a_suggested_nipple_round_trips_with_its_status(headers: dict[str, Datas
     assert result.annotations == revised(annotations, sr)
     landmarks = {n.sop_instance_uid: n.confirmed for n in result.annotations.landmarks}
     assert landmarks == {confirmed.sop_instance_uid: True, suggested.sop_instance_uid: False}
+
+
+# --- TID 4019: the algorithm an accepted suggestion came from (issue 16) ----------------
+
+SUGGESTER = AlgorithmIdentification(
+    "GalactoView duct-tree suggestion", "1.0", ("threshold=0.35", "min_length_mm=2")
+)
+
+
+def with_algorithm(annotations: AnnotationSet) -> AnnotationSet:
+    """FD-1 (two regions) and DS-2 (a child segment) started as accepted suggestions."""
+    findings = tuple(
+        replace(f, algorithm=SUGGESTER) if f.short_id == "FD-1" else f for f in annotations.findings
+    )
+    segments = tuple(
+        replace(s, algorithm=replace(SUGGESTER, parameters=())) if s.short_id == "DS-2" else s
+        for s in annotations.duct_segments
+    )
+    return replace(annotations, findings=findings, duct_segments=segments)
+
+
+def _algorithm_rows(group: str) -> list[tuple[str, str, str]]:
+    """(relationship, concept value, text) of a group's TID 4019 items, in order."""
+    items = json.loads(group)["0040A730"]["Value"]
+    return [
+        (
+            item["0040A010"]["Value"][0],
+            item["0040A043"]["Value"][0]["00080100"]["Value"][0],
+            item["0040A160"]["Value"][0],
+        )
+        for item in items
+        if item["0040A043"]["Value"][0]["00080100"]["Value"][0] in {"111001", "111002", "111003"}
+    ]
+
+
+def test_an_accepted_suggestion_names_its_algorithm_in_every_group(
+    headers: dict[str, Dataset], tmp_path: Path
+) -> None:
+    original = with_algorithm(build(headers))
+    sr = encode(original, sources(headers))
+    groups = _groups_json(sr)
+    fd_groups = [g for g in groups if '"FD-1"' in g]
+    ds2 = next(g for g in groups if '"DS-2"' in g)
+    expected = [
+        ("HAS CONCEPT MOD", "111001", "GalactoView duct-tree suggestion"),
+        ("HAS CONCEPT MOD", "111003", "1.0"),
+        ("HAS CONCEPT MOD", "111002", "threshold=0.35"),
+        ("HAS CONCEPT MOD", "111002", "min_length_mm=2"),
+    ]
+    assert len(fd_groups) == 2
+    assert [_algorithm_rows(g) for g in fd_groups] == [expected, expected]
+    assert _algorithm_rows(ds2) == expected[:2]
+    assert sum(bool(_algorithm_rows(g)) for g in groups) == 3  # no other group names one
+
+    path = tmp_path / "suggested.dcm"
+    from_json(to_json(sr)).save_as(path, enforce_file_format=True)
+    result = decode(dcmread(path))
+    assert result.problems == ()
+    assert result.annotations == revised(original, sr)
+    defect = next(f for f in result.annotations.findings if f.short_id == "FD-1")
+    assert defect.algorithm == SUGGESTER
+    assert defect.observer == OBSERVER
+    segment = next(s for s in result.annotations.duct_segments if s.short_id == "DS-2")
+    assert segment.algorithm == AlgorithmIdentification("GalactoView duct-tree suggestion", "1.0")
+    assert all(f.algorithm is None for f in result.annotations.findings if f.short_id != "FD-1")
+
+    dump = validate(path).decode(errors="replace")  # dciodvfy: 0 errors; dsrdump reads it
+    assert dump.count('<has concept mod TEXT:(,,"Algorithm Name")="GalactoView duct-tree') == 3
+    assert dump.count('<has concept mod TEXT:(,,"Algorithm Version")="1.0">') == 3
+    assert dump.count('<has concept mod TEXT:(,,"Algorithm Parameters")="threshold=0.35">') == 2
+
+
+def test_the_algorithm_items_are_the_ones_highdicom_puts_after_the_site(
+    headers: dict[str, Dataset],
+) -> None:
+    annotations = with_algorithm(build(headers))
+    images = {str(ds.SOPInstanceUID): ds for ds in sources(headers)}
+    ours = _groups_json(encode(annotations, sources(headers)))
+    reference = [
+        json.dumps(g.to_json_dict(), sort_keys=True) for g in highdicom_groups(annotations, images)
+    ]
+    assert '"111001"' in ours[0] and '"111001"' in reference[0]
+    assert ours[:9] == reference
+
+
+@pytest.mark.parametrize(
+    ("spelling", "expected"),
+    [
+        ("nested", AlgorithmIdentification("OtherCAD", "3.2", ("sensitivity=high",))),
+        ("no version", AlgorithmIdentification("OtherCAD", "(version not recorded)")),
+        ("empty name", None),
+    ],
+)
+def test_other_spellings_of_tid_4019_are_read_without_a_crash(
+    headers: dict[str, Dataset], spelling: str, expected: AlgorithmIdentification | None
+) -> None:
+    cc = headers["03_LCC_POST"]
+    finding = Finding.new(
+        FindingType.CYST_FILL, [region(cc, GraphicType.POINT, (5.0, 6.0))], short_id="CY-9"
+    )
+    annotations = AnnotationSet(cc.StudyInstanceUID, findings=(finding,))
+    sr = from_json(to_json(encode(annotations, sources(headers))))
+    group = _measurement_group_items(sr)[0]
+
+    def text(value: str, name: str, meaning: str) -> Dataset:
+        item = Dataset()
+        item.RelationshipType = "HAS CONCEPT MOD"
+        item.ValueType = "TEXT"
+        concept = Dataset()
+        concept.CodeValue, concept.CodingSchemeDesignator, concept.CodeMeaning = (
+            value,
+            "DCM",
+            meaning,
+        )
+        item.ConceptNameCodeSequence = [concept]
+        item.TextValue = name
+        return item
+
+    if spelling == "nested":  # version and parameter under the name, as older writers did
+        name = text("111001", "OtherCAD", "Algorithm Name")
+        name.ContentSequence = [
+            text("111003", "3.2", "Algorithm Version"),
+            text("111002", "sensitivity=high", "Algorithm Parameters"),
+        ]
+        items = [name]
+    elif spelling == "no version":
+        items = [text("111001", "OtherCAD", "Algorithm Name")]
+    else:
+        items = [text("111001", "  ", "Algorithm Name"), text("111003", "1", "Algorithm Version")]
+    group.ContentSequence.extend(items)
+    result = decode(sr)
+    assert result.problems == ()
+    (read,) = result.annotations.findings
+    assert read.algorithm == expected
+    assert read.regions == finding.regions
+
+
+def _measurement_group_items(sr: Dataset) -> list[Dataset]:
+    measurements = next(
+        item for item in sr.ContentSequence if item.ConceptNameCodeSequence[0].CodeValue == "126010"
+    )
+    return list(measurements.ContentSequence)

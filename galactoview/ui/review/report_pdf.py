@@ -659,11 +659,11 @@ def _lesion_lines(study: StudyReport) -> list[str]:
         if row.located:
             wall = f", {row.to_chest_wall} in front of the chest wall" if row.to_chest_wall else ""
             lines.append(
-                f"{row.short_id} {what}: {row.side} breast, {row.clock}, {row.quadrant}, "
+                f"{row.label} {what}: {row.side} breast, {row.clock}, {row.quadrant}, "
                 f"{row.distance} from the nipple, depth {row.depth}{wall}, size {row.size}"
             )
         else:
-            lines.append(f"{row.short_id} {what}: {row.reason}")
+            lines.append(f"{row.label} {what}: {row.reason}")
         path = paths.get(row.short_id)
         if path is not None:
             lines.append(f"      duct: {path.describe(row.distance if row.located else '')}")

@@ -257,7 +257,9 @@ class SurgeonReview(QWidget):
         for number, row in enumerate(rows):
             for column, text in enumerate(review_row(row)):
                 item = QTableWidgetItem(text)
-                item.setToolTip(text)
+                # The id of an accepted suggestion ("FD-1§") explains its marker.
+                suggested = column == 0 and row.suggested
+                item.setToolTip(f"{text}\n{row.suggested}" if suggested else text)
                 self.table.setItem(number, column, item)
         outer = outer_ring_mm(marks)
         for laterality, widgets in self.pictograms.items():

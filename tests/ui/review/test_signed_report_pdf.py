@@ -149,6 +149,41 @@ def test_the_window_prints_what_the_command_prints(
     assert "Recommendation: Duct excision (microdochectomy); Ultrasound-guided biopsy" in summary
 
 
+def test_accepted_suggestions_are_marked_alike_on_paper_and_in_the_review(
+    open_window: OpenWindow,
+    qtbot: QtBot,
+    qapp: QApplication,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """FD-1, DS-1 and DS-2 started as suggestions: "§" after their ids and one footnote."""
+    _pdftotext()
+    folder = signed_ductogram(tmp_path / "study", suggested=True)
+    window = open_window([folder])
+    settle(qtbot, window)
+    from_window = window.export_report(tmp_path / "window.pdf")
+    assert from_window is not None
+    assert cli.main(["report", str(folder), str(tmp_path / "cli.pdf")]) == 0
+    capsys.readouterr()
+    paper = _text(tmp_path / "cli.pdf")
+    assert _text(from_window) == paper
+    note = (
+        "§ started as an automatic suggestion (GalactoView duct-tree suggestion 1.0) and was "
+        f"accepted by {SIGNER}"
+    )
+    assert paper.count(note) == 2  # under the findings table and on the surgeon's page
+    assert "FD-1§ Intraluminal filling defect" in paper  # the table's id cell, the lesion line
+    assert "FD-1: 55 mm along the traced duct DS-1§ → DS-2§ on the L CC #3" in paper
+    assert "CY-1§" not in paper and "DE-1§" not in paper
+    window.set_review_mode(True)
+    (study,) = load_report([folder], DATE).content.studies
+    assert window.review.rows() == [row.cells() for row in study.rows]
+    assert [row[0] for row in window.review.rows()] == ["FD-1§", "CY-1", "DE-1"]
+    table = window.review.table
+    tips = [item.toolTip() for row in (0, 1) if (item := table.item(row, 0)) is not None]
+    assert tips == [f"FD-1§\n{note}", "CY-1"]
+
+
 def test_a_word_longer_than_the_line_is_broken_not_clipped(
     qtbot: QtBot, signed: Path, tmp_path: Path
 ) -> None:
