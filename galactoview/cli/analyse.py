@@ -402,7 +402,8 @@ def analyse_json(
           tree: {calibrated (bool), problem ("" when a tree was found), runtime_s,
             algorithm: {name, version, parameters},
             branches: list of {index, parent, generation, points, length_mm,
-              length_px, calibre_mm}}
+              length_px, calibre_mm}}  (generation as the suggestion counts it, +1 at
+              every branch; metrics.branch_generations counts divisions only)
           metrics: TreeMetrics.as_dict() (galactoview.analysis.tree_metrics)
           flags: {problem, runtime_s, algorithm, bubble_check,
             items: list of {point, radius_px, branch, score, size_mm, contrast_drop,
