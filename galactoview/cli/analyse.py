@@ -40,22 +40,21 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
-from numpy.typing import NDArray
-
-from galactoview.analysis.duct_tree import DuctTreeSuggestion, suggest_duct_tree
-from galactoview.analysis.filling_defects import DefectFlags, flag_filling_defects, mark_bubble_like
-from galactoview.analysis.tree_metrics import TreeMetrics, suggestion_metrics
-from galactoview.annotations.model import AlgorithmIdentification, AnnotationSet
 from galactoview.cli.common import EXIT_FAILURE, PROG, print_problems
-from galactoview.dicom.calibration import Calibration
 from galactoview.dicom.loading import ImageRecord, PixelDataError, ScanResult, scan
 from galactoview.dicom.mammography import ContrastPhase
-from galactoview.imaging.display import DisplayPipeline
-from galactoview.location.chest_wall import decoded_pixels
-from galactoview.location.landmarks import suggest_nipple
-from galactoview.sr.beside import study_marks
+
+if TYPE_CHECKING:  # the analysis (SciPy, scikit-image, networkx) is imported when run
+    from numpy.typing import NDArray
+
+    from galactoview.analysis.duct_tree import DuctTreeSuggestion
+    from galactoview.analysis.filling_defects import DefectFlags
+    from galactoview.analysis.tree_metrics import TreeMetrics
+    from galactoview.annotations.model import AlgorithmIdentification, AnnotationSet
+    from galactoview.dicom.calibration import Calibration
+    from galactoview.imaging.display import DisplayPipeline
 
 __all__ = ["build_parser", "run"]
 
@@ -151,6 +150,8 @@ def analyse_images(result: ScanResult) -> tuple[list[_Analysis], list[str]]:
         The analyses, in the scan's order, and one line ``path: what is wrong`` per
         image or study that could not be analysed (or whose annotations had a problem).
     """
+    from galactoview.sr.beside import study_marks
+
     problems: list[str] = []
     by_study: dict[str, list[ImageRecord]] = {}
     for record in result.images:
@@ -186,6 +187,11 @@ def _analyse(
     record: ImageRecord, annotations: AnnotationSet | None, marks_source: str
 ) -> _Analysis | str:
     """Analyse one image, or say why it cannot be (``marks_source``: "sidecar" or "sr")."""
+    from galactoview.analysis.duct_tree import suggest_duct_tree
+    from galactoview.analysis.filling_defects import flag_filling_defects
+    from galactoview.analysis.tree_metrics import suggestion_metrics
+    from galactoview.location.chest_wall import decoded_pixels
+
     try:
         stored, pipeline = decoded_pixels(record)
     except PixelDataError as exc:
@@ -215,6 +221,8 @@ def _orifice(
     pipeline: DisplayPipeline,
 ) -> _Orifice | str:
     """Return the orifice: the annotations' nipple landmark, else the suggested nipple."""
+    from galactoview.location.landmarks import suggest_nipple
+
     if annotations is not None:
         uid = record.sop_instance_uid
         landmark = annotations.landmark(uid, None) or annotations.landmark(uid, 1)
@@ -244,6 +252,8 @@ def _orifice(
 
 def _mark_bubbles(analyses: Sequence[_Analysis]) -> None:
     """Mark round flags seen on one projection only as bubble-like (see the module doc)."""
+    from galactoview.analysis.filling_defects import mark_bubble_like
+
     for analysis in analyses:
         analysis.nipple_distances_mm = _nipple_distances(analysis)
     for analysis in analyses:

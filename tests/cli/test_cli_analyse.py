@@ -6,6 +6,8 @@ import contextlib
 import io
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -178,3 +180,16 @@ def test_no_post_contrast_image_fails_and_says_why(
     assert cli.main(["analyse", str(empty)]) == 1
     assert capsys.readouterr().err == f"{empty}: no DICOM image found\n"  # the scan's line
     assert cli.main(["analyse"]) == 2
+
+
+def test_the_command_line_loads_the_analysis_only_when_analysing() -> None:
+    # Every subcommand starts through galactoview.cli: SciPy's signal module,
+    # scikit-image and networkx would add a second and tens of MB to each of them.
+    code = (
+        "import sys, galactoview.cli; "
+        "print(sorted(m for m in ('skimage', 'networkx', 'galactoview.analysis.duct_tree') "
+        "if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
