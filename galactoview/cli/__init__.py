@@ -10,17 +10,20 @@ Usage::
     galactoview sr import SR.dcm STUDY_DIR binary (or JSON) TID 1500 SR -> the study's sidecar
     galactoview sr show SIDECAR_OR_SR|FOLDER [--json] [--images PATH | --no-images]
     galactoview report PATH... OUT.pdf [--png DIR] [--date YYYY-MM-DD]  surgeon's PDF report
+    galactoview analyse PATH... [--json]   suggested duct trees, tree metrics, defect flags
     galactoview pacs echo|find|get|store (--url URL | --dimse AET@HOST:PORT) ...  PACS
 
-A first argument that is exactly ``info``, ``render``, ``sr``, ``report`` or ``pacs`` selects
-the subcommand; anything else is a path to open. To open a file or folder literally named
-``info``, ``render``, ``sr``, ``report`` or ``pacs``, write it as ``./info``. No module of
+A first argument that is exactly ``info``, ``render``, ``sr``, ``report``, ``analyse`` or
+``pacs`` selects the subcommand; anything else is a path to open. To open a file or folder
+literally named ``info``, ``render``, ``sr``, ``report``, ``analyse`` or ``pacs``, write it
+as ``./info``. No module of
 this package imports Qt or pyqtgraph at module level, so ``--help``, ``--version`` and the
 subcommands work without a display.
 
 One module per command, each with ``build_parser()`` and ``run(args)``:
 :mod:`~galactoview.cli.open_window` (the viewer), :mod:`~galactoview.cli.info`,
-:mod:`~galactoview.cli.render`, :mod:`~galactoview.cli.report`, :mod:`~galactoview.cli.pacs`,
+:mod:`~galactoview.cli.render`, :mod:`~galactoview.cli.report`, :mod:`~galactoview.cli.analyse`,
+:mod:`~galactoview.cli.pacs`,
 :mod:`~galactoview.cli.sr` (which hands ``export``, ``import`` and ``show`` to
 :mod:`~galactoview.cli.sr_export`, :mod:`~galactoview.cli.sr_import` and
 :mod:`~galactoview.cli.sr_show`; they read SRs through :mod:`~galactoview.cli.sr_reading`);
@@ -37,12 +40,13 @@ import argparse
 import sys
 from collections.abc import Callable
 
-from galactoview.cli import info, open_window, pacs, render, report, sr
+from galactoview.cli import analyse, info, open_window, pacs, render, report, sr
 from galactoview.cli.common import exit_code, run_subcommand
 from galactoview.cli.info import info_json
 
 __all__ = [
     "SUBCOMMANDS",
+    "build_analyse_parser",
     "build_info_parser",
     "build_parser",
     "build_render_parser",
@@ -58,6 +62,7 @@ build_info_parser = info.build_parser
 build_render_parser = render.build_parser
 build_sr_parser = sr.build_parser
 build_report_parser = report.build_parser
+build_analyse_parser = analyse.build_parser
 
 #: First word of the command line -> (parser, command) of a batch subcommand.
 _COMMANDS: dict[
@@ -68,6 +73,7 @@ _COMMANDS: dict[
     "render": (render.build_parser, render.run),
     "sr": (sr.build_parser, sr.run),
     "report": (report.build_parser, report.run),
+    "analyse": (analyse.build_parser, analyse.run),
     "pacs": (pacs.build_parser, pacs.run),
 }
 
