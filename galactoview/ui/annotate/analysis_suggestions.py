@@ -382,7 +382,7 @@ class AnalysisSuggestions(QObject):
         request = _Request(self._serial, stored, pipeline, spacing, orifice, tree, flags, image)
         self._running = request
         doing = "Flagging possible filling defects" if flags else "Suggesting the duct tree"
-        self._say(f"{doing} on {view}… (the window stays usable)", 0)
+        self._say(f"{doing} on {view}…", 0)
         self._pool.start(_Task(request, self._relay))
         return True
 
@@ -450,9 +450,9 @@ class AnalysisSuggestions(QObject):
         flags = image.flags
         if not request.flags or flags is None:
             return (
-                f"Duct tree suggestion on {image.view}: {len(tree.branches)} branches in "
-                f"{tree.runtime_s:.2f} s — click a branch to accept it (Shift: that branch "
-                "only, Ctrl: reject), Enter accepts the tree, Esc dismisses"
+                f"Duct tree suggested on {image.view}: {len(tree.branches)} branches in "
+                f"{tree.runtime_s:.2f} s — click accepts a branch, Enter the tree, Esc "
+                "dismisses"
             )
         seconds = flags.runtime_s + (tree.runtime_s if request.tree is None else 0.0)
         if flags.problem:
@@ -465,9 +465,8 @@ class AnalysisSuggestions(QObject):
         bubbles = sum(f.bubble_like for f in flags.flags)
         bubble_text = f", {bubbles} bubble-like" if bubbles else ""
         return (
-            f"{len(flags.flags)} possible filling defect(s) flagged on {image.view}"
-            f"{bubble_text} in {seconds:.2f} s — click a flag to accept it as a finding "
-            "(Ctrl: reject), hover for why, Esc dismisses"
+            f"{len(flags.flags)} possible filling defect(s) on {image.view}{bubble_text} in "
+            f"{seconds:.2f} s — click accepts one, hover says why, Esc dismisses"
         )
 
     def _mark_bubbles(self, image: ImageSuggestions) -> None:

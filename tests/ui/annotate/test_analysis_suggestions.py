@@ -21,6 +21,8 @@ from galactoview.ui.annotate.annotation_tools import AnnotationTool
 from galactoview.ui.shell.main_window import MainWindow
 from galactoview.ui.viewer.viewport import MouseMode, ToolClick, Viewport
 from tests.helpers import sample_images
+from tests.sr.test_persistence import SIGNATURE
+from tests.ui.annotate.test_signed_read_only import study_with_report
 from tests.ui.conftest import OpenWindow
 from tests.ui.shell.test_workstation import settle
 
@@ -52,7 +54,8 @@ def suggested(qtbot: QtBot, window: MainWindow, key: Qt.Key) -> ImageSuggestions
     with qtbot.waitSignal(window.suggestions.finished, timeout=30_000):
         QTest.keyClick(window, key, Qt.KeyboardModifier.ShiftModifier)
         assert window.suggestions.is_running()
-        assert window.statusBar().currentMessage().endswith("(the window stays usable)")
+        doing = "Flagging possible filling defects" if key is Qt.Key.Key_F else "Suggesting"
+        assert window.statusBar().currentMessage().startswith(doing)  # until it is done
     record = window.viewport.record
     assert record is not None
     found = window.suggestions.suggestions(record.sop_instance_uid)
@@ -82,8 +85,8 @@ def test_a_suggested_tree_is_computed_in_a_worker_and_accepted_as_one_undoable_e
     assert window.suggestions.last_thread is not QThread.currentThread()  # not the window's
     assert len(tree.branches) >= 3, tree.problem
     message = window.statusBar().currentMessage()
-    assert message.startswith(f"Duct tree suggestion on L CC: {len(tree.branches)} branches in")
-    assert "Enter accepts the tree" in message
+    assert message.startswith(f"Duct tree suggested on L CC: {len(tree.branches)} branches in")
+    assert message.endswith("click accepts a branch, Enter the tree, Esc dismisses")
     layer = window.suggestions.layers[viewport]
     assert len(layer.branches) == len(tree.branches)
     assert layer.label_texts() == [f"tree? {len(tree.branches)} branch(es)"]
@@ -248,3 +251,20 @@ def test_without_a_nipple_the_status_line_says_to_place_it(
         "Suggest duct tree: L CC has no nipple landmark to root the tree at the orifice — "
         "place it first (N), or Shift+N suggests one"
     )
+
+
+def test_a_signed_study_gets_no_suggestions(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Like every edit of a signed report's marks: refused, the status line says who signed."""
+    folder, study, _finding, _report = study_with_report(open_window, tmp_path, SIGNATURE)
+    window = open_window([folder])
+    post_cc(qtbot, window)
+    reason = window.workspace.read_only_reason(study)
+    assert reason is not None
+    QTest.keyClick(window, Qt.Key.Key_T, Qt.KeyboardModifier.ShiftModifier)
+    assert not window.suggestions.is_running()
+    assert window.statusBar().currentMessage() == f"Not suggested: {reason}"
+    window.set_review_mode(True)  # the surgeon's review: disabled like the marking tools
+    assert not window.named_actions["suggest_duct_tree"].isEnabled()
+    assert not window.named_actions["flag_filling_defects"].isEnabled()
