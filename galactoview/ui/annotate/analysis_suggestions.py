@@ -408,7 +408,8 @@ class AnalysisSuggestions(QObject):
             self.finished.emit()  # dismissed (or asked again) meanwhile: dropped
             return
         self._running = None
-        image = request.image
+        # Flags along a tree shown: what the reader accepted meanwhile stays accepted.
+        image = self._images.get(request.image.key, request.image)
         if outcome.tree is None or outcome.error:
             self._say(f"No suggestion on {image.view}: {outcome.error}")
             self.finished.emit()
@@ -522,10 +523,11 @@ class AnalysisSuggestions(QObject):
             Whether segments were added (one undoable edit).
         """
         image = self._current()
-        if image is None:
-            self._say("No suggested duct tree to accept: Shift+T suggests one")
+        left = () if image is None else self._open_branches(image)
+        if image is None or not left:
+            self._say(f"No suggested duct tree to accept: {TREE_KEY} suggests one")
             return False
-        return self._accept_branches(image, [b.index for b in self._open_branches(image)])
+        return self._accept_branches(image, [b.index for b in left])
 
     def accept_branch(
         self, sop_instance_uid: str, frame: int | None, index: int, *, beyond: bool = True

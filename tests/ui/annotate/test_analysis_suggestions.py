@@ -268,3 +268,25 @@ def test_a_signed_study_gets_no_suggestions(
     window.set_review_mode(True)  # the surgeon's review: disabled like the marking tools
     assert not window.named_actions["suggest_duct_tree"].isEnabled()
     assert not window.named_actions["flag_filling_defects"].isEnabled()
+
+
+def test_branches_accepted_while_flags_are_computed_stay_accepted(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = open_window([copy_ductogram_with_marks(tmp_path)])
+    viewport = post_cc(qtbot, window)
+    record = viewport.record
+    assert record is not None
+    tree = suggested(qtbot, window, Qt.Key.Key_T).tree
+    with qtbot.waitSignal(window.suggestions.finished, timeout=30_000):
+        assert window.suggestions.flag_defects()  # along the tree shown
+        # The outcome is queued to this thread: it cannot arrive before the next line.
+        assert window.suggestions.accept_tree()
+    image = window.suggestions.suggestions(record.sop_instance_uid)
+    assert image is not None and image.flags is not None and image.tree == tree
+    assert len(image.accepted_branches) == len(tree.branches)
+    assert window.suggestions.layers[viewport].branches == ()
+    assert not window.suggestions.accept_tree()  # nothing left
+    assert window.statusBar().currentMessage() == (
+        "No suggested duct tree to accept: Shift+T suggests one"
+    )
