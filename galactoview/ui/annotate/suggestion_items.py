@@ -81,6 +81,14 @@ def _polyline(points: Sequence[Point]) -> QPainterPath:
     return path
 
 
+class _Disc(QGraphicsPathItem):
+    """A flag's ring whose whole disc is its shape: hovering anywhere inside shows why."""
+
+    def shape(self) -> QPainterPath:
+        """Return the circle's area (a stroked ring of 2 screen pixels is hard to hover)."""
+        return self.path()
+
+
 class SuggestionLayer:
     """The suggestions drawn on one viewport (replaced whole by :meth:`show`).
 
@@ -175,7 +183,7 @@ class SuggestionLayer:
                 "accepts it as a finding, Ctrl+click rejects it"
             )
             for pen in (_pen(SHADOW_COLOR, 3.5, dashed=False), _pen(colour, 2.0, dashed=True)):
-                ring = QGraphicsPathItem(path, parent)
+                ring = _Disc(path, parent)
                 ring.setPen(pen)
                 ring.setZValue(SUGGESTION_Z)
                 ring.setToolTip(tip)

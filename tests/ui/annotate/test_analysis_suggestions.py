@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt, QThread
+from PySide6.QtCore import QPointF, Qt, QThread
 from PySide6.QtTest import QTest
 from pytestqt.qtbot import QtBot
 
@@ -200,6 +200,10 @@ def test_a_flag_becomes_a_filling_defect_finding_with_its_algorithm_and_reason(
     assert any(f"Possible filling defect: {flag.reason}" in tip for tip in layer.tooltips())
     labels = {"?", "bubble?", f"tree? {len(shown.tree.branches)} branch(es)"}
     assert set(layer.label_texts()) <= labels
+    # Hovering anywhere inside a flag's circle shows why (its disc is the item's shape).
+    centre = viewport.image_item.mapToScene(QPointF(float(flag.point[0]), float(flag.point[1])))
+    tips = [item.toolTip() for item in viewport.scene().items(centre)]
+    assert any(tip.startswith("Possible filling defect: ") for tip in tips)
     undo_count = window.workspace.undo_stack.count()
     click(viewport, (float(flag.point[0]), float(flag.point[1])), Qt.KeyboardModifier.NoModifier)
     after = window.workspace.annotations(study)
