@@ -81,6 +81,7 @@ screenshot: $(STAMP)
 	$(BIN)/python tools/screenshot.py docs/screenshot-review.png --layout review
 	$(BIN)/python tools/screenshot.py docs/screenshot-colour.png --layout colour
 	$(BIN)/python tools/screenshot.py docs/screenshot-ohif-sr.png --layout ohif
+	$(BIN)/python tools/screenshot.py docs/screenshot-suggestions.png --layout suggestions --size 1920x1080
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -18,7 +18,10 @@ ductogram from a private Orthanc started as the tests start one, tests/pacs/orth
 with the sample stored in it; needs Debian's ``orthanc`` and ``orthanc-dicomweb``) or
 ``report`` (the Report panel beside the default hanging, filled in as
 :func:`_fill_report` says, on a copy of the sample: the report autosaves) or
-``1-up``, ``1x2``, ``2x2`` (the manual layouts, Ctrl+1/2/4) or
+``1-up``, ``1x2``, ``2x2`` (the manual layouts, Ctrl+1/2/4) or ``suggestions`` (the
+default hanging of a copy of the sample with a suggested duct tree and filling-defect
+flags on both post-contrast views, Flag Filling Defects run on each, the CC's trunk
+accepted as DS-1 and both views zoomed onto the tree: :func:`_show_suggestions`) or
 ``signed-report`` (the same report signed by a sample reader through Report → Sign
 Report…, the window then showing it read-only; the window's PDF export of it is also
 rendered with ``pdftoppm`` to ``<OUTPUT stem>-1.png`` … ``-3.png``: the signed
@@ -71,6 +74,7 @@ LAYOUTS: Final = (
     "1-up",
     "1x2",
     "2x2",
+    "suggestions",
 )
 WIDTH: Final = 1600
 HEIGHT: Final = 1000
@@ -291,7 +295,7 @@ def _take_screenshot(output: Path, layout: str) -> int:
         return _fail(f"Qt runs on the {QGuiApplication.platformName()!r} platform, not xcb")
 
     folder = tempfile.mkdtemp(prefix="galactoview-screenshot-")
-    if layout in ("colour", "report", "signed-report"):
+    if layout in ("colour", "report", "signed-report", "suggestions"):
         copy = Path(folder) / "sample"
         shutil.copytree(sample, copy)  # the repository's sample is never written to
         if layout == "colour":
@@ -339,6 +343,11 @@ def _take_screenshot(output: Path, layout: str) -> int:
         if problem is not None:
             window.close()
             return _fail(problem)
+    if layout == "suggestions":
+        problem = _show_suggestions(window)
+        if problem is not None:
+            window.close()
+            return _fail(problem)
     if layout == "signed-report":
         problem = _sign_and_print(window, output)
         if problem is not None:
@@ -362,6 +371,51 @@ def _take_screenshot(output: Path, layout: str) -> int:
     print(f"{output}: {len(data) / 1024:.0f} KB")
     del app
     return 0
+
+
+def _show_suggestions(window: MainWindow) -> str | None:
+    """Flag filling defects on both post-contrast views (L CC, then L ML), zoom onto the trees.
+
+    The CC's trunk is accepted (a solid teal DS-1 beside the dashed suggestions); the ML
+    is left active, so the status line says what was flagged there. Returns what went
+    wrong, if anything.
+    """
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    suggestions = window.suggestions
+    trees = []
+    for cell in (0, 1):
+        window.session.set_active(cell)
+        loop = QEventLoop()
+        suggestions.finished.connect(loop.quit)
+        QTimer.singleShot(_DISPLAY_TIMEOUT_MS, loop.quit)
+        if not suggestions.flag_defects():
+            return f"no suggestion: {window.statusBar().currentMessage()}"
+        loop.exec()
+        suggestions.finished.disconnect(loop.quit)
+        record = window.viewport.record
+        found = None if record is None else suggestions.suggestions(record.sop_instance_uid)
+        if found is None or not found.tree.branches:
+            return f"no duct tree suggested: {window.statusBar().currentMessage()}"
+        trees.append((window.viewport, found))
+        if cell == 0:
+            suggestions.accept_branch(found.sop_instance_uid, found.frame, 0, beyond=False)
+    for viewport, found in trees:  # the trees' extent, with a margin, fills each cell
+        points = [p for branch in found.tree.branches for p in branch.points]
+        columns = [float(p[0]) for p in points]
+        rows = [float(p[1]) for p in points]
+        width = (max(columns) - min(columns)) * 1.5 + 80.0
+        height = (max(rows) - min(rows)) * 1.5 + 80.0
+        size = viewport.viewport().size()
+        viewport.set_zoom(min(size.width() / width, size.height() / height))
+    for viewport, found in trees:
+        points = [p for branch in found.tree.branches for p in branch.points]
+        viewport.center_on(
+            (min(float(p[0]) for p in points) + max(float(p[0]) for p in points)) / 2.0,
+            (min(float(p[1]) for p in points) + max(float(p[1]) for p in points)) / 2.0,
+        )
+    window.workspace.select(None)  # DS-1 drawn as a mark, not with its handles
+    return None
 
 
 def _query_retrieve(window: MainWindow, folder: Path) -> str | None:

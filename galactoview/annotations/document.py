@@ -48,6 +48,7 @@ from galactoview.dicom.mammography import Laterality
 
 __all__ = [
     "AddDuctSegment",
+    "AddDuctSegments",
     "AddFinding",
     "Command",
     "ConfirmNipples",
@@ -370,6 +371,39 @@ class AddDuctSegment:
     def apply(self, before: StudySnapshot) -> StudySnapshot:
         """Append the segment."""
         return before.with_annotations(before.annotations.with_duct_segment(self.segment))
+
+
+@dataclass(frozen=True, slots=True)
+class AddDuctSegments:
+    """Add several duct segments as one edit (e.g. a suggested duct tree the reader accepted).
+
+    Attributes
+    ----------
+    segments
+        The segments, each after its parent when the parent is among them (a parent
+        not among them must exist already).
+    label
+        What the Edit menu says; ``"Trace DS-1…DS-9"`` (or ``"Trace DS-1"``) when empty.
+    """
+
+    segments: tuple[DuctSegment, ...]
+    label: str = ""
+
+    def describe(self, before: StudySnapshot) -> str:
+        """Return the label, or ``"Trace DS-1…DS-9"``."""
+        if self.label:
+            return self.label
+        ids = [s.short_id for s in self.segments]
+        return f"Trace {ids[0]}…{ids[-1]}" if len(ids) > 1 else f"Trace {''.join(ids)}"
+
+    def apply(self, before: StudySnapshot) -> StudySnapshot:
+        """Append the segments in order (``ValueError`` if a parent is missing or none given)."""
+        if not self.segments:
+            raise ValueError("no duct segments to add")
+        annotations = before.annotations
+        for segment in self.segments:
+            annotations = annotations.with_duct_segment(segment)
+        return before.with_annotations(annotations)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import pytest
 from galactoview.annotations import codes
 from galactoview.annotations.document import (
     AddDuctSegment,
+    AddDuctSegments,
     AddFinding,
     ConfirmNipples,
     DeleteMark,
@@ -469,3 +470,21 @@ def test_a_merge_that_cannot_apply_changes_nothing() -> None:
     with pytest.raises(KeyError):
         document.execute(MergeFindings(first.tracking_uid, second.tracking_uid))
     assert document.annotations.findings == (first,) and len(document.history()) == 1
+
+
+def test_several_duct_segments_are_added_as_one_edit() -> None:
+    """An accepted suggested tree: one undo takes every branch back (issue 16)."""
+    document = empty()
+    root = trace(None, "DS-1")
+    branch = trace(root.tracking_uid, "DS-2")
+    twig = trace(branch.tracking_uid, "DS-3")
+    edit = document.execute(AddDuctSegments((root, branch, twig)))
+    assert edit is not None and edit.text == "Trace DS-1…DS-3"
+    assert [s.short_id for s in document.annotations.duct_segments] == ["DS-1", "DS-2", "DS-3"]
+    document.undo()
+    assert not document.annotations.duct_segments
+    labelled = document.execute(AddDuctSegments((root,), "Accept suggested DS-1"))
+    assert labelled is not None and labelled.text == "Accept suggested DS-1"
+    with pytest.raises(ValueError, match="no duct segments"):
+        document.execute(AddDuctSegments(()))
+    assert document.annotations.duct_segments == (root,)

@@ -21,6 +21,7 @@ from PySide6.QtGui import QUndoCommand, QUndoStack
 
 from galactoview.annotations.document import (
     AddDuctSegment,
+    AddDuctSegments,
     AddFinding,
     Command,
     DeleteMark,
@@ -478,6 +479,29 @@ class AnnotationWorkspace(QObject):
         """Add a traced duct segment (undoable) and select it."""
         self.execute(study_instance_uid, AddDuctSegment(segment))
         self.select(segment.tracking_uid)
+
+    def add_duct_segments(
+        self, study_instance_uid: str, segments: tuple[DuctSegment, ...], text: str = ""
+    ) -> bool:
+        """Add several duct segments as ONE undoable edit (an accepted suggested tree).
+
+        Parameters
+        ----------
+        study_instance_uid
+            The study.
+        segments
+            Parents first (:class:`AddDuctSegments`).
+        text
+            What the Edit menu says (the command's own description when empty).
+
+        Returns
+        -------
+        bool
+            Whether they were added (not on a signed or unstorable study, nor none).
+        """
+        if not segments:
+            return False
+        return self.execute(study_instance_uid, AddDuctSegments(segments, text))
 
     def replace_duct_segment(self, segment: DuctSegment, text: str = "") -> None:
         """Replace a duct segment by tracking UID (reshaped)."""

@@ -569,21 +569,23 @@ ACTIONS: tuple[ActionSpec, ...] = (
     ),
     ActionSpec(
         "finish_drawing",
-        "Finish Drawing",
+        "Finish Drawing (else Accept Suggested Tree)",
         ("Return", "Enter"),
-        "tools.finish_drawing",
+        "finish_or_accept",
         _A,
         Menu.ANNOTATE,
+        help="Finish the outline or duct trace being drawn; with none, accept the suggested tree",
         separator=True,
         editing=True,
     ),
     ActionSpec(
         "cancel_drawing",
-        "Cancel Drawing or Linking",
+        "Cancel Drawing or Linking (else Dismiss Suggestions)",
         ("Esc",),
-        "tools.cancel_drawing",
+        "cancel_or_dismiss",
         _A,
         Menu.ANNOTATE,
+        help="Drop the drawing or linking in progress; with none, dismiss the suggestions",
     ),
     ActionSpec(
         "link_finding",
@@ -627,6 +629,50 @@ ACTIONS: tuple[ActionSpec, ...] = (
         Menu.ANNOTATE,
         help="Make every suggested nipple (dashed, N?) the reader's landmark, one undoable edit",
         editing=True,
+    ),
+    ActionSpec(
+        "suggest_duct_tree",
+        "Suggest Duct Tree",
+        ("Shift+T",),
+        "suggestions.suggest_tree",
+        _A,
+        Menu.ANNOTATE,
+        help="Suggest the opacified duct tree of the active image from its nipple (dashed "
+        "until accepted)",
+        separator=True,
+        editing=True,
+    ),
+    ActionSpec(
+        "flag_filling_defects",
+        "Flag Filling Defects",
+        ("Shift+F",),
+        "suggestions.flag_defects",
+        _A,
+        Menu.ANNOTATE,
+        help="Flag possible filling defects along the active image's duct tree (dashed "
+        "circles; hover for why)",
+        editing=True,
+    ),
+    ActionSpec(
+        "accept_suggested_tree",
+        "Accept Suggested Duct Tree",
+        (),
+        "suggestions.accept_tree",
+        _A,
+        Menu.ANNOTATE,
+        help="Every suggested branch left becomes a traced duct segment, one undoable edit "
+        "(Enter when nothing is being drawn)",
+        editing=True,
+    ),
+    ActionSpec(
+        "dismiss_suggestions",
+        "Dismiss Suggestions",
+        (),
+        "suggestions.dismiss",
+        _A,
+        Menu.ANNOTATE,
+        help="Remove every suggested branch and flag; nothing is recorded (Esc when nothing "
+        "is being drawn)",
     ),
     # Report: the written report (the Report dock) and its signature
     ActionSpec(

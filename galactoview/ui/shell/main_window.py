@@ -38,6 +38,7 @@ from galactoview.imaging.colour import COLOUR_WINDOW_NOTE
 from galactoview.reading.hanging import Hanging
 from galactoview.reading.session import ReadingSession
 from galactoview.report.content import report_file_name
+from galactoview.ui.annotate.analysis_suggestions import AnalysisSuggestions
 from galactoview.ui.annotate.annotation_saver import AnnotationSaver
 from galactoview.ui.annotate.annotation_tools import AnnotationTool
 from galactoview.ui.annotate.annotation_workspace import AnnotationWorkspace
@@ -165,6 +166,11 @@ class MainWindow(QMainWindow):
             lambda: self.viewport,
             self,
         )
+        #: The suggested duct tree and filling-defect flags (Shift+T, Shift+F).
+        self.suggestions = AnalysisSuggestions(self.workspace, lambda: self.viewport, self)
+        self.suggestions.said.connect(self.statusBar().showMessage)
+        self.suggestions.select_tool = lambda: self.set_annotation_tool(AnnotationTool.SELECT)
+        self.suggestions.selecting = lambda: self.annotation_tool is AnnotationTool.SELECT
         self.hanging_view = HangingView(self, on_new_viewport=self._attach_tools)
         self.hanging_view.link_window = self.settings.flag("link/window", True)
         self.hanging_view.link_zoom = self.settings.flag("link/zoom", True)
@@ -268,6 +274,7 @@ class MainWindow(QMainWindow):
     def _attach_tools(self, viewport: Viewport) -> None:
         """Give a new viewport its tools (:class:`ViewportTools`) and the window's signals."""
         self.tools.attach(viewport)
+        self.suggestions.attach(viewport)
         viewport.voi_changed.connect(lambda voi, v=viewport: self._on_voi_changed(v, voi))
         viewport.pixel_hovered.connect(self.status.show_pixel)
 
@@ -381,6 +388,7 @@ class MainWindow(QMainWindow):
         with the problems as details.
         """
         self.cells.reset()
+        self.suggestions.dismiss(quiet=True)  # they were of the images open until now
         self.browser.set_images(result.images)
         self.findings_dock.set_images(result.images)
         self.report_editor.set_images(result.images)
@@ -643,6 +651,18 @@ class MainWindow(QMainWindow):
         """Choose a marking tool: the left button draws (or selects) marks in every viewport."""
         self.tools.set_annotation_tool(tool)
 
+    def finish_or_accept(self) -> None:
+        """Finish the drawing in progress; with none, accept the suggested duct tree (Enter)."""
+        if not self.tools.finish_drawing() and self.suggestions.has_suggestions():
+            self.suggestions.accept_tree()
+
+    def cancel_or_dismiss(self) -> None:
+        """Drop the drawing or linking in progress; with none, dismiss the suggestions (Esc)."""
+        if self.tools.is_drawing():
+            self.tools.cancel_drawing()
+        else:
+            self.suggestions.dismiss()
+
     def suggest_nipples(self) -> int:
         """Place a suggested nipple on every shown image that has none; return how many.
 
@@ -744,6 +764,7 @@ class MainWindow(QMainWindow):
         self.review_dock.setVisible(on)  # the review recomputes itself when it is shown
         if on:
             self.tools.cancel_drawing()
+            self.suggestions.dismiss(quiet=True)  # nothing can be accepted in the review
             self.workspace.select(None)  # no handles: nothing can be moved
             if self.tools.mouse_mode is MouseMode.ANNOTATE:
                 self.set_mouse_mode(MouseMode.WINDOW)
@@ -822,6 +843,7 @@ class MainWindow(QMainWindow):
             return
         self._save_settings()
         self.cine.pause()
+        self.suggestions.shutdown()
         self.browser.shutdown()
         self.decoder.shutdown()
         for viewport in self.hanging_view.all_viewports:

@@ -177,8 +177,17 @@ MARKING_TOOLS: Final = (
 )
 
 
+#: The analysis suggestions after them (not tools: each runs once on the active image).
+MARKING_SUGGESTIONS: Final = (
+    ("suggest_duct_tree", "Suggest tree"),
+    ("flag_filling_defects", "Flag defects"),
+)
+
+
 def build_marking_toolbar(window: QMainWindow, actions: Mapping[str, QAction]) -> QToolBar:
     """Make the marking toolbar: each marking tool with its key ("Point M", "Ellipse ⇧E").
+
+    The analysis suggestions follow after a separator ("Suggest tree ⇧T").
 
     The actions are the Annotate menu's (checkable, one checked: the tool in use), so the
     toolbar, the menu and the keys stay one state.
@@ -186,11 +195,14 @@ def build_marking_toolbar(window: QMainWindow, actions: Mapping[str, QAction]) -
     toolbar = QToolBar("Marking Tools", window)
     toolbar.setObjectName("MarkingToolBar")
     toolbar.setMovable(False)
-    for name, short in MARKING_TOOLS:
-        action = actions[name]
-        key = action.shortcut().toString().replace("Shift+", "⇧")
-        action.setIconText(f"{short} {key}".strip())
-        toolbar.addAction(action)
+    for tools in (MARKING_TOOLS, MARKING_SUGGESTIONS):
+        if tools is MARKING_SUGGESTIONS:
+            toolbar.addSeparator()
+        for name, short in tools:
+            action = actions[name]
+            key = action.shortcut().toString().replace("Shift+", "⇧")
+            action.setIconText(f"{short} {key}".strip())
+            toolbar.addAction(action)
     return toolbar
 
 

@@ -193,9 +193,21 @@ class ViewportTools(QObject):
         if tool is not self.annotation_tool or self.mouse_mode is not MouseMode.ANNOTATE:
             self.set_annotation_tool(tool)
 
-    def finish_drawing(self) -> None:
-        """Finish the polyline or duct trace being drawn in the active viewport (Enter)."""
-        self.annotators[self._active()].finish()
+    def finish_drawing(self) -> bool:
+        """Finish the polyline or duct trace being drawn in the active viewport (Enter).
+
+        Returns
+        -------
+        bool
+            Whether a mark was made (False: nothing, or too little, was being drawn).
+        """
+        return self.annotators[self._active()].finish()
+
+    def is_drawing(self) -> bool:
+        """Return whether a drawing or the linking of a finding is in progress (Esc drops it)."""
+        return self._findings_dock.is_linking() or any(
+            annotator.is_drawing() for annotator in self.annotators.values()
+        )
 
     def cancel_drawing(self) -> None:
         """Drop the drawing in progress and stop linking a finding to another view (Esc)."""

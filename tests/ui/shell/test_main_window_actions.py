@@ -217,7 +217,11 @@ def test_the_marking_toolbar_shows_each_tool_with_its_key(window: MainWindow) ->
         "Outline ⇧P",
         "Duct D",
         "Nipple N",
+        "",  # the separator before the analysis suggestions (issue 16)
+        "Suggest tree ⇧T",
+        "Flag defects ⇧F",
     ]
+    assert toolbar.actions()[-2] is window.named_actions["suggest_duct_tree"]
     ellipse = toolbar.actions()[2]
     assert ellipse is window.named_actions["annotate_ellipse"]  # one state with the menu
     ellipse.trigger()

@@ -1,0 +1,296 @@
+"""Suggested duct tree and defect flags in the window: worker, accept, undo, save, dismiss."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QPointF, Qt, QThread
+from PySide6.QtTest import QTest
+from pytestqt.qtbot import QtBot
+
+from galactoview.analysis.algorithms import FILLING_DEFECT_ALGORITHM
+from galactoview.analysis.filling_defects import DefectFlag, DefectFlags
+from galactoview.annotations.model import FindingType, GraphicType
+from galactoview.dicom.mammography import ContrastPhase
+from galactoview.sr.persistence import open_annotations
+from galactoview.ui.annotate.analysis_suggestions import ImageSuggestions
+from galactoview.ui.annotate.annotation_tools import AnnotationTool
+from galactoview.ui.shell.main_window import MainWindow
+from galactoview.ui.viewer.viewport import MouseMode, ToolClick, Viewport
+from tests.helpers import sample_images
+from tests.sr.test_persistence import SIGNATURE
+from tests.ui.annotate.test_signed_read_only import study_with_report
+from tests.ui.conftest import OpenWindow
+from tests.ui.shell.test_workstation import settle
+
+
+def copy_ductogram_with_marks(tmp_path: Path) -> Path:
+    """Copy the sample ductogram with its sidecar (its nipple landmarks) into a writable folder."""
+    source = next(r for r in sample_images() if r.contrast_phase is ContrastPhase.POST).path.parent
+    return Path(shutil.copytree(source, tmp_path / source.name))
+
+
+def post_cc(qtbot: QtBot, window: MainWindow) -> Viewport:
+    """Make the viewport showing the L CC post-contrast image the active one and return it."""
+    settle(qtbot, window)
+    for cell, viewport in enumerate(window.hanging_view.viewports):
+        record = viewport.record
+        if (
+            record is not None
+            and record.view.label == "L CC"
+            and record.contrast_phase is ContrastPhase.POST
+        ):
+            window.session.set_active(cell)
+            assert window.viewport is viewport
+            return viewport
+    raise AssertionError("no L CC post-contrast image shown")
+
+
+def suggested(qtbot: QtBot, window: MainWindow, key: Qt.Key) -> ImageSuggestions:
+    """Press Shift+key, wait for the worker, return the active image's suggestions."""
+    with qtbot.waitSignal(window.suggestions.finished, timeout=30_000):
+        QTest.keyClick(window, key, Qt.KeyboardModifier.ShiftModifier)
+        assert window.suggestions.is_running()
+        doing = "Flagging possible filling defects" if key is Qt.Key.Key_F else "Suggesting"
+        assert window.statusBar().currentMessage().startswith(doing)  # until it is done
+    record = window.viewport.record
+    assert record is not None
+    found = window.suggestions.suggestions(record.sop_instance_uid)
+    assert found is not None
+    return found
+
+
+def click(viewport: Viewport, at: tuple[float, float], modifiers: Qt.KeyboardModifier) -> None:
+    viewport.tool_click.emit(ToolClick(MouseMode.ANNOTATE, at, False, modifiers))
+
+
+def test_a_suggested_tree_is_computed_in_a_worker_and_accepted_as_one_undoable_edit(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = open_window([copy_ductogram_with_marks(tmp_path)])
+    viewport = post_cc(qtbot, window)
+    record = viewport.record
+    assert record is not None
+    study = record.study_instance_uid
+    before = window.workspace.annotations(study)
+    assert before.landmark(record.sop_instance_uid) is not None  # the sidecar's nipple
+    undo_count = window.workspace.undo_stack.count()
+
+    image = suggested(qtbot, window, Qt.Key.Key_T)
+    tree = image.tree
+    assert window.suggestions.last_thread is not None
+    assert window.suggestions.last_thread is not QThread.currentThread()  # not the window's
+    assert len(tree.branches) >= 3, tree.problem
+    message = window.statusBar().currentMessage()
+    assert message.startswith(f"Duct tree suggested on L CC: {len(tree.branches)} branches in")
+    assert message.endswith("click accepts a branch, Enter the tree, Esc dismisses")
+    layer = window.suggestions.layers[viewport]
+    assert len(layer.branches) == len(tree.branches)
+    assert layer.label_texts() == [f"tree? {len(tree.branches)} branch(es)"]
+    # Not marks: nothing in the document, nothing to undo, the clicks go to the SELECT tool.
+    assert window.workspace.annotations(study) == before
+    assert window.workspace.undo_stack.count() == undo_count
+    assert window.mouse_mode is MouseMode.ANNOTATE
+    assert window.annotation_tool is AnnotationTool.SELECT
+
+    QTest.keyClick(window, Qt.Key.Key_Return)  # nothing being drawn: accept the tree
+    segments = window.workspace.annotations(study).duct_segments
+    assert len(segments) == len(tree.branches)
+    assert window.workspace.undo_stack.count() == undo_count + 1  # ONE edit
+    by_id = {s.short_id: s for s in segments}
+    uid_of = {b.index: segments[n].tracking_uid for n, b in enumerate(tree.branches)}
+    for segment, branch in zip(segments, tree.branches, strict=True):
+        assert segment.algorithm == tree.algorithm
+        assert segment.laterality is record.view.laterality
+        assert segment.parent_uid == (None if branch.parent is None else uid_of[branch.parent])
+        assert segment.path_length is not None and segment.path_length.value > 0.0
+        assert segment.region.sop_instance_uid == record.sop_instance_uid
+    assert set(by_id) == {f"DS-{n}" for n in range(1, len(tree.branches) + 1)}
+    assert layer.is_empty()  # accepted: no longer a suggestion
+    assert (
+        window.named_actions["undo"]
+        .text()
+        .replace("&", "")
+        .startswith("Undo Accept suggested DS-1…")
+    )
+
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.workspace.annotations(study).duct_segments == ()
+    assert len(layer.branches) == len(tree.branches)  # undone: suggested again
+    window.workspace.undo_stack.redo()
+    assert window.workspace.annotations(study).duct_segments == segments
+    assert layer.is_empty()
+
+    with qtbot.waitSignal(window.saver.saved, timeout=10_000):
+        window.saver.save_now()
+    folder = record.path.parent
+    read = open_annotations(study, sorted(folder.glob("*.dcm"))).annotations
+    assert [(s.short_id, s.parent_uid) for s in read.duct_segments] == [
+        (s.short_id, s.parent_uid) for s in segments
+    ]
+    # The algorithm (TID 4019) is written and read by the SR codec's own change (issue 16,
+    # another branch); here it is asserted on the document, above.
+
+
+def test_a_click_accepts_a_branch_with_those_beyond_and_the_path_to_the_orifice(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = open_window([copy_ductogram_with_marks(tmp_path)])
+    viewport = post_cc(qtbot, window)
+    record = viewport.record
+    assert record is not None
+    study = record.study_instance_uid
+    tree = suggested(qtbot, window, Qt.Key.Key_T).tree
+    leaf = next(b for b in reversed(tree.branches) if b.parent is not None and b.generation >= 1)
+    middle = leaf.points[len(leaf.points) // 2]
+    click(viewport, middle, Qt.KeyboardModifier.ShiftModifier)  # that branch only
+    segments = window.workspace.annotations(study).duct_segments
+    path = []  # the leaf and its ancestors back to the trunk
+    index: int | None = leaf.index
+    while index is not None:
+        path.append(index)
+        index = tree.branches[index].parent
+    assert len(segments) == len(path)
+    assert segments[-1].region.points[0] == pytest.approx(leaf.points[0], abs=1e-3)
+    assert segments[0].parent_uid is None
+    assert all(s.parent_uid == p.tracking_uid for p, s in itertools.pairwise(segments))
+    assert window.workspace.selected == segments[0].tracking_uid
+    layer = window.suggestions.layers[viewport]
+    assert {b.index for b in layer.branches} == {b.index for b in tree.branches} - set(path)
+
+    # Ctrl+click rejects what is left of the trunk's other children; Esc dismisses the rest.
+    undo_count = window.workspace.undo_stack.count()
+    if layer.branches:
+        other = layer.branches[0]
+        click(viewport, other.points[len(other.points) // 2], Qt.KeyboardModifier.ControlModifier)
+        assert other.index not in {b.index for b in layer.branches}
+    QTest.keyClick(window, Qt.Key.Key_Escape)
+    assert layer.is_empty()
+    assert window.suggestions.suggestions(record.sop_instance_uid) is None
+    assert window.workspace.annotations(study).duct_segments == segments
+    assert window.workspace.undo_stack.count() == undo_count
+
+
+def test_a_flag_becomes_a_filling_defect_finding_with_its_algorithm_and_reason(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = open_window([copy_ductogram_with_marks(tmp_path)])
+    viewport = post_cc(qtbot, window)
+    record = viewport.record
+    assert record is not None
+    study = record.study_instance_uid
+    before = window.workspace.annotations(study)
+    image = suggested(qtbot, window, Qt.Key.Key_F)  # the tree is computed first
+    assert image.tree.branches
+    assert image.flags is not None
+    layer = window.suggestions.layers[viewport]
+    if not image.flags.flags:  # the flagger found none on the sample: one made by hand
+        flag = DefectFlag(
+            (400.0, 1200.0), 12.0, 0, 0.9, 2.2, 0.62, False, False, "lumen gap 2.2 mm, 62 %"
+        )
+        flags = DefectFlags((flag,), 0.01)
+        assert window.suggestions.show_flags(record.sop_instance_uid, None, flags)
+    shown = window.suggestions.suggestions(record.sop_instance_uid)
+    assert shown is not None and shown.flags is not None
+    flag = shown.flags.flags[0]
+    assert len(layer.flags) == len(shown.flags.flags)
+    assert any(f"Possible filling defect: {flag.reason}" in tip for tip in layer.tooltips())
+    labels = {"?", "bubble?", f"tree? {len(shown.tree.branches)} branch(es)"}
+    assert set(layer.label_texts()) <= labels
+    # Hovering anywhere inside a flag's circle shows why (its disc is the item's shape).
+    centre = viewport.image_item.mapToScene(QPointF(float(flag.point[0]), float(flag.point[1])))
+    tips = [item.toolTip() for item in viewport.scene().items(centre)]
+    assert any(tip.startswith("Possible filling defect: ") for tip in tips)
+    undo_count = window.workspace.undo_stack.count()
+    click(viewport, (float(flag.point[0]), float(flag.point[1])), Qt.KeyboardModifier.NoModifier)
+    after = window.workspace.annotations(study)
+    (added,) = [f for f in after.findings if f not in before.findings]
+    assert window.workspace.undo_stack.count() == undo_count + 1
+    assert added.finding_type is FindingType.INTRALUMINAL_FILLING_DEFECT
+    assert added.algorithm == shown.flags.algorithm == FILLING_DEFECT_ALGORITHM
+    assert added.note == f"Suggested: {flag.reason}"
+    assert added.regions[0].graphic_type is GraphicType.CIRCLE
+    assert added.regions[0].points[0] == pytest.approx(flag.point, abs=1e-3)  # float32 SCOORD
+    assert added.laterality is record.view.laterality
+    assert 0 not in {i for i, _ in layer.flags}
+    with qtbot.waitSignal(window.saver.saved, timeout=10_000):
+        window.saver.save_now()
+    read = open_annotations(study, sorted(record.path.parent.glob("*.dcm"))).annotations
+    (saved,) = [f for f in read.findings if f.tracking_uid == added.tracking_uid]
+    assert saved.note == added.note and saved.short_id == added.short_id
+
+
+def test_dismissing_leaves_no_trace(open_window: OpenWindow, qtbot: QtBot, tmp_path: Path) -> None:
+    window = open_window([copy_ductogram_with_marks(tmp_path)])
+    viewport = post_cc(qtbot, window)
+    record = viewport.record
+    assert record is not None
+    study = record.study_instance_uid
+    before = window.workspace.annotations(study)
+    undo_count = window.workspace.undo_stack.count()
+    suggested(qtbot, window, Qt.Key.Key_F)
+    assert not window.suggestions.layers[viewport].is_empty()
+    window.named_actions["dismiss_suggestions"].trigger()
+    assert window.suggestions.layers[viewport].is_empty()
+    assert window.statusBar().currentMessage() == "Suggestions dismissed: nothing was recorded"
+    assert window.workspace.annotations(study) == before
+    assert window.workspace.undo_stack.count() == undo_count
+    assert not window.workspace.is_modified()
+
+
+def test_without_a_nipple_the_status_line_says_to_place_it(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    folder = copy_ductogram_with_marks(tmp_path)
+    for sidecar in folder.glob("*.sr.json"):
+        sidecar.unlink()
+    window = open_window([folder])
+    post_cc(qtbot, window)
+    assert not window.suggestions.suggest_tree()
+    assert not window.suggestions.is_running()
+    assert window.statusBar().currentMessage() == (
+        "Suggest duct tree: L CC has no nipple landmark to root the tree at the orifice — "
+        "place it first (N), or Shift+N suggests one"
+    )
+
+
+def test_a_signed_study_gets_no_suggestions(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    """Like every edit of a signed report's marks: refused, the status line says who signed."""
+    folder, study, _finding, _report = study_with_report(open_window, tmp_path, SIGNATURE)
+    window = open_window([folder])
+    post_cc(qtbot, window)
+    reason = window.workspace.read_only_reason(study)
+    assert reason is not None
+    QTest.keyClick(window, Qt.Key.Key_T, Qt.KeyboardModifier.ShiftModifier)
+    assert not window.suggestions.is_running()
+    assert window.statusBar().currentMessage() == f"Not suggested: {reason}"
+    window.set_review_mode(True)  # the surgeon's review: disabled like the marking tools
+    assert not window.named_actions["suggest_duct_tree"].isEnabled()
+    assert not window.named_actions["flag_filling_defects"].isEnabled()
+
+
+def test_branches_accepted_while_flags_are_computed_stay_accepted(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = open_window([copy_ductogram_with_marks(tmp_path)])
+    viewport = post_cc(qtbot, window)
+    record = viewport.record
+    assert record is not None
+    tree = suggested(qtbot, window, Qt.Key.Key_T).tree
+    with qtbot.waitSignal(window.suggestions.finished, timeout=30_000):
+        assert window.suggestions.flag_defects()  # along the tree shown
+        # The outcome is queued to this thread: it cannot arrive before the next line.
+        assert window.suggestions.accept_tree()
+    image = window.suggestions.suggestions(record.sop_instance_uid)
+    assert image is not None and image.flags is not None and image.tree == tree
+    assert len(image.accepted_branches) == len(tree.branches)
+    assert window.suggestions.layers[viewport].branches == ()
+    assert not window.suggestions.accept_tree()  # nothing left
+    assert window.statusBar().currentMessage() == (
+        "No suggested duct tree to accept: Shift+T suggests one"
+    )
