@@ -59,10 +59,14 @@ NEAR_CENTRELINE_MM = 2.5
 RING_CONTRAST = 0.3
 #: Length of a branch's end looked at for an abrupt cut-off (mm).
 END_WINDOW_MM = 4.0
+#: Length of the path from the orifice through the nipple, where no gap is looked for (mm).
+NIPPLE_MM = 10.0
 #: Contrast looked for on each side of a gap (mm).
 SIDE_WINDOW_MM = 3.0
 #: Contrast a defect must have on each side in the lumen around it (mm).
 RIM_MM = 1.2
+#: Flags closer than this are one lesion: the best one is shown (mm).
+LESION_MM = 5.0
 #: Candidates this close are one place (mm).
 MERGE_MM = 3.0
 #: Largest hole looked for (mm).
@@ -149,8 +153,19 @@ def flag_filling_defects(tree: DuctTreeSuggestion) -> DefectFlags:
     if tree.ridges is None or tree.lumen is None or not tree.branches:
         return DefectFlags((), 0.0, tree.problem or "no duct tree to look along")
     kept = _merged(sorted(_candidates(tree), key=lambda f: -f.score), tree)
-    flags = tuple(f for f in _inside_wide_lumen(kept, tree) if f.score >= MIN_SCORE)
-    return DefectFlags(flags, time.perf_counter() - started)
+    scored = [f for f in _inside_wide_lumen(kept, tree) if f.score >= MIN_SCORE]
+    return DefectFlags(_apart(scored, tree), time.perf_counter() - started)
+
+
+def _apart(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) -> tuple[DefectFlag, ...]:
+    """Keep the best flag of each :data:`LESION_MM` neighbourhood (one lesion, one flag)."""
+    assert tree.ridges is not None
+    apart = LESION_MM / (_mm(tree) / tree.ridges.step)
+    kept: list[DefectFlag] = []
+    for flag in sorted(flags, key=lambda f: -f.score):
+        if all(math.dist(flag.point, other.point) > apart for other in kept):
+            kept.append(flag)
+    return tuple(kept)
 
 
 def _inside_wide_lumen(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) -> list[DefectFlag]:
@@ -294,6 +309,9 @@ def _gaps(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[Defec
         # The best contrast in the window just before and just after each sample.
         level = np.minimum(windows[: len(values)], windows[window + 1 : window + 1 + len(values)])
         drop = np.where(level > 0, 1.0 - values / np.maximum(level, 1e-9), 0.0)
+        # The duct through the nipple is narrow and widens into the lactiferous sinus:
+        # its lower contrast is anatomy, not a gap.
+        drop[: round(NIPPLE_MM / spacing)] = 0.0
         labels, count = ndimage.label(drop >= MIN_DROP)
         for number in range(1, count + 1):
             where = np.flatnonzero(labels == number)
