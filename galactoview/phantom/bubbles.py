@@ -11,8 +11,9 @@ the phantom's seed, the side and the exposure's label (:func:`bubble_rng`): 1–
 centred on the axis of a duct whose lumen radius is at least :data:`MIN_LUMEN_RADIUS_MM`, of
 radius 0.5–1.0 × the local lumen radius, kept away from the papillomas, the cysts and each
 other (in 3-D and along the exposure's beam, so that each stays a separate lucency on its
-image). :func:`~galactoview.phantom.render.render_view` replaces the contrast along each
-bubble's chord with air.
+image), and away from where the earlier exposures had theirs: they have moved.
+:func:`~galactoview.phantom.render.render_view` replaces the contrast along each bubble's
+chord with air.
 """
 
 from __future__ import annotations
@@ -97,8 +98,19 @@ def _eligible(ducts: tuple[DuctSegment, ...]) -> list[int]:
     ]
 
 
-def _clear(center: F64, radius: float, breast: Breast, placed: list[AirBubble], beam: F64) -> bool:
+def _clear(
+    center: F64,
+    radius: float,
+    breast: Breast,
+    placed: list[AirBubble],
+    beam: F64,
+    elsewhere: Sequence[AirBubble],
+) -> bool:
     """Tell whether a bubble at ``center`` keeps its distances to lesions and other bubbles."""
+    for other in elsewhere:
+        gap = other.radius + radius + BUBBLE_GAP_MM
+        if float(np.linalg.norm(center - np.asarray(other.center))) < gap:
+            return False
     for ball in breast.papillomas:
         offset = center - np.asarray(ball.center)
         gap = ball.radius + radius + PAPILLOMA_GAP_MM
@@ -117,7 +129,13 @@ def _clear(center: F64, radius: float, breast: Breast, placed: list[AirBubble], 
     return True
 
 
-def place_bubbles(breast: Breast, beam: F64, rng: np.random.Generator) -> tuple[AirBubble, ...]:
+def place_bubbles(
+    breast: Breast,
+    beam: F64,
+    rng: np.random.Generator,
+    *,
+    elsewhere: Sequence[AirBubble] = (),
+) -> tuple[AirBubble, ...]:
     """Draw one exposure's air bubbles.
 
     Parameters
@@ -129,6 +147,9 @@ def place_bubbles(breast: Breast, beam: F64, rng: np.random.Generator) -> tuple[
         gaps across it too, so that none overlaps a papilloma or another bubble on the image.
     rng
         The exposure's generator (:func:`bubble_rng`).
+    elsewhere
+        Where the bubbles of the earlier exposures were: the new ones keep
+        :data:`BUBBLE_GAP_MM` from them, so each view shows its bubbles in new places.
 
     Returns
     -------
@@ -154,7 +175,7 @@ def place_bubbles(breast: Breast, beam: F64, rng: np.random.Generator) -> tuple[
         center = start + t * (end - start)
         lumen = seg.radius_start + t * (seg.radius_end - seg.radius_start)
         radius = round(fraction * lumen, 3)
-        if _clear(center, radius, breast, placed, b):
+        if _clear(center, radius, breast, placed, b, elsewhere):
             placed.append(
                 AirBubble((float(center[0]), float(center[1]), float(center[2])), radius, index)
             )

@@ -387,6 +387,40 @@ def _studies(seed: int, side: Side) -> dict[str, writer.StudyInfo]:
     }
 
 
+def exposure_bubbles(seed: int, side: Side, breast: Breast) -> dict[str, tuple[AirBubble, ...]]:
+    """Draw the air bubbles of every post-contrast exposure of the injected breast.
+
+    In acquisition order, each exposure's bubbles come from its own generator
+    (:func:`~galactoview.phantom.bubbles.bubble_rng`) and avoid the places of the earlier
+    exposures' ones: the breast was repositioned, the bubbles moved. Nothing here depends
+    on the detector.
+
+    Parameters
+    ----------
+    seed, side
+        The phantom.
+    breast
+        Its injected breast.
+
+    Returns
+    -------
+    dict
+        The bubbles by image label (e.g. ``"LCC_POST"``, ``"LML_POST"``, ``"LCC_MAG_POST"``).
+    """
+    result: dict[str, tuple[AirBubble, ...]] = {}
+    earlier: list[AirBubble] = []
+    for item in plan(side):
+        if not (item.contrast and item.side is side):
+            continue
+        beam = _geometry(item, breast).beam
+        placed = place_bubbles(
+            breast, beam, bubble_rng(seed, side, item.label), elsewhere=tuple(earlier)
+        )
+        result[item.label] = placed
+        earlier.extend(placed)
+    return result
+
+
 @dataclass(frozen=True, slots=True)
 class Exposure:
     """One planned image, rendered: its dataset (not yet compressed) and its ground truth.
@@ -451,7 +485,7 @@ def expose(
     geometry = _geometry(item, breast, detector)
     placed: tuple[AirBubble, ...] = ()
     if bubbles and item.contrast and item.side is side:
-        placed = place_bubbles(breast, geometry.beam, bubble_rng(seed, side, item.label))
+        placed = exposure_bubbles(seed, side, breast)[item.label]
     projection = render_view(
         breast,
         geometry,
