@@ -9,8 +9,8 @@ or at least say "bubble-like").
 Each post-contrast exposure therefore gets its own bubbles, drawn from a generator seeded by
 the phantom's seed, the side and the exposure's label (:func:`bubble_rng`): 1–4 balls of air
 centred on the axis of a duct whose lumen radius is at least :data:`MIN_LUMEN_RADIUS_MM`, of
-radius 0.5–1.0 × the local lumen radius, kept away from the papillomas, the cysts and each
-other (in 3-D and along the exposure's beam, so that each stays a separate lucency on its
+radius 0.5–1.0 × the local lumen radius, kept away from the papillomas, the other lesions and
+each other (in 3-D and along the exposure's beam, so that each stays a separate lucency on its
 image), and away from where the earlier exposures had theirs: they have moved.
 :func:`~galactoview.phantom.render.render_view` replaces the contrast along each bubble's
 chord with air.
@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-from galactoview.phantom.anatomy import Breast, DuctSegment, Side
+from galactoview.phantom.anatomy import Breast, DuctSegment, LesionKind, Side
 from galactoview.phantom.geometry import ViewGeometry
 
 __all__ = [
@@ -48,6 +48,10 @@ RADIUS_FRACTION = (0.5, 1.0)
 PAPILLOMA_GAP_MM = 5.0
 #: Gap (mm) between a bubble's surface and a cyst's.
 CYST_GAP_MM = 3.0
+#: Gap (mm) between a bubble's surface and the other marked lesions (cyst fill, ectasia: a
+#: ball of their ``size_mm`` around their centre), in 3-D and across the beam: a bubble never
+#: covers the point where a lesion's ground truth says it is.
+LESION_GAP_MM = 2.0
 #: Gap (mm) between two bubbles' surfaces, in 3-D and across the beam.
 BUBBLE_GAP_MM = 2.0
 #: Fraction of a segment's ends left free: bubbles sit away from the joints.
@@ -121,6 +125,13 @@ def _clear(
             ball.radius + radius + CYST_GAP_MM
         ):
             return False
+    for lesion in breast.lesions:
+        if lesion.kind is LesionKind.FILLING_DEFECT:
+            continue  # the papillomas, above
+        offset = center - np.asarray(lesion.center)
+        gap = lesion.size_mm / 2.0 + radius + LESION_GAP_MM
+        if float(np.linalg.norm(offset)) < gap or _across(offset, beam) < gap:
+            return False
     for other in placed:
         offset = center - np.asarray(other.center)
         gap = other.radius + radius + BUBBLE_GAP_MM
@@ -150,11 +161,13 @@ def place_bubbles(
     elsewhere
         Where the bubbles of the earlier exposures were: the new ones keep
         :data:`BUBBLE_GAP_MM` from them, so each view shows its bubbles in new places.
+        When they leave no room for a single bubble (a small tree after several
+        exposures), the draw goes on without them.
 
     Returns
     -------
     tuple of AirBubble
-        One to four bubbles (fewer only if the tree has no room), in draw order.
+        One to four bubbles (none only if the tree has no room at all), in draw order.
     """
     candidates = _eligible(breast.ducts)
     if not candidates:
@@ -164,9 +177,14 @@ def place_bubbles(
     wanted = int(rng.integers(1, 5))
     placed: list[AirBubble] = []
     b = np.asarray(beam, dtype=np.float64)
-    for _ in range(_ATTEMPTS):
+    avoid = elsewhere
+    for attempt in range(2 * _ATTEMPTS):
         if len(placed) == wanted:
             break
+        if attempt == _ATTEMPTS:
+            if placed:
+                break
+            avoid = ()  # no room away from the earlier bubbles: they may come back
         index = int(rng.choice(candidates, p=weights))
         t = float(rng.uniform(_END_MARGIN, 1.0 - _END_MARGIN))
         fraction = float(rng.uniform(*RADIUS_FRACTION))
@@ -175,7 +193,7 @@ def place_bubbles(
         center = start + t * (end - start)
         lumen = seg.radius_start + t * (seg.radius_end - seg.radius_start)
         radius = round(fraction * lumen, 3)
-        if _clear(center, radius, breast, placed, b, elsewhere):
+        if _clear(center, radius, breast, placed, b, avoid):
             placed.append(
                 AirBubble((float(center[0]), float(center[1]), float(center[2])), radius, index)
             )

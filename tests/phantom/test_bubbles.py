@@ -11,6 +11,7 @@ from galactoview.phantom.anatomy import Side
 from galactoview.phantom.breast_builder import draw_injected_breast, draw_plain_breast
 from galactoview.phantom.bubbles import (
     BUBBLE_GAP_MM,
+    LESION_GAP_MM,
     MIN_LUMEN_RADIUS_MM,
     PAPILLOMA_GAP_MM,
     AirBubble,
@@ -61,6 +62,10 @@ def test_bubbles_sit_on_a_wide_duct_axis_inside_the_lumen_away_from_the_lesions(
                 gap = float(np.linalg.norm(offset)) - ball.radius - bubble.radius
                 assert gap >= PAPILLOMA_GAP_MM
                 assert _across(offset, beam) - ball.radius - bubble.radius >= PAPILLOMA_GAP_MM
+            for lesion in breast.lesions[1:]:  # the cyst fill and the ectasia
+                offset = centre - np.asarray(lesion.center)
+                clearance = _across(offset, beam) - lesion.size_mm / 2 - bubble.radius
+                assert clearance >= LESION_GAP_MM  # never over a lesion's marked point
             for other in bubbles[:number]:
                 offset = centre - np.asarray(other.center)
                 assert _across(offset, beam) > other.radius + bubble.radius  # apart on the image
@@ -76,6 +81,24 @@ def test_the_bubbles_move_between_exposures(side: Side) -> None:
             for a in later:
                 for b in earlier:
                     assert math.dist(a.center, b.center) >= a.radius + b.radius + BUBBLE_GAP_MM
+
+
+def test_a_small_tree_still_gets_a_bubble_on_every_exposure() -> None:
+    # Seed 10, left: CC and ML leave no room elsewhere for the magnified view's bubbles,
+    # which may then come back to where earlier ones were, rather than be missing.
+    breast = draw_injected_breast(10, Side.LEFT)
+    drawn = exposure_bubbles(10, Side.LEFT, breast)
+    assert all(1 <= len(bubbles) <= 4 for bubbles in drawn.values())
+    earlier = drawn["LCC_POST"] + drawn["LML_POST"]
+    item = next(i for i in plan(Side.LEFT) if i.label == "LCC_MAG_POST")
+    rng = bubble_rng(10, Side.LEFT, item.label)
+    beam = _geometry(item, breast).beam
+    assert place_bubbles(breast, beam, rng, elsewhere=earlier) == drawn["LCC_MAG_POST"]
+    assert any(
+        math.dist(a.center, b.center) < a.radius + b.radius + BUBBLE_GAP_MM
+        for a in drawn["LCC_MAG_POST"]
+        for b in earlier
+    )
 
 
 def test_the_draw_is_fixed_by_seed_side_and_image() -> None:
