@@ -78,6 +78,10 @@ def _axis_direction(truth: dict[str, Any], bubble: dict[str, Any]) -> NDArray[np
     return (b - a) / float(np.linalg.norm(b - a))
 
 
+def _moved(at: tuple[float, float], by: NDArray[np.float64]) -> tuple[float, float]:
+    return (at[0] + float(by[0]), at[1] + float(by[1]))
+
+
 def test_bubbles_are_round_lucencies_inside_the_contrast_filled_lumen(
     plain: tuple[PhantomCase, ...], bubbly: tuple[PhantomCase, ...]
 ) -> None:
@@ -105,7 +109,7 @@ def test_bubbles_are_round_lucencies_inside_the_contrast_filled_lumen(
             step = bubble["radius_px"] + 4.0
             axis = _axis_direction(with_.truth, bubble)
             lumen = max(
-                disk_mean(after, *(np.asarray(at) + sign * step * axis), 0.3 * core + 1.0)
+                disk_mean(after, *_moved(at, sign * step * axis), 0.3 * core + 1.0)
                 for sign in (-1.0, 1.0)
             )
             assert disk_mean(after, *at, core) < lumen - 40.0, bubble
@@ -113,7 +117,7 @@ def test_bubbles_are_round_lucencies_inside_the_contrast_filled_lumen(
             drop = before - after
             across = np.array([-axis[1], axis[0]])
             along_drop, across_drop = (
-                np.mean([disk_mean(drop, *(np.asarray(at) + s * core * d), 1.0) for s in (-1, 1)])
+                np.mean([disk_mean(drop, *_moved(at, s * core * d), 1.0) for s in (-1, 1)])
                 for d in (axis, across)
             )
             assert across_drop > 20.0
