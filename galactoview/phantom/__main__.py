@@ -9,6 +9,10 @@ Regenerate the bundled sample study (what ``make sample-data`` runs)::
 Make another phantom, right breast, to test with::
 
     python -m galactoview.phantom --seed 42 --side R --out /tmp/phantom42
+
+The same with air bubbles in the post-contrast images (filling-defect look-alikes)::
+
+    python -m galactoview.phantom --seed 42 --side R --bubbles --out /tmp/phantom42b
 """
 
 from __future__ import annotations
@@ -39,6 +43,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--out", type=Path, required=True, help="output folder")
     parser.add_argument("--no-previews", action="store_true", help="skip the PNG previews (faster)")
+    parser.add_argument(
+        "--bubbles",
+        action="store_true",
+        help="add 1-4 air bubbles to each post-contrast exposure (distractors, in the ground "
+        "truth); the bundled sample has none",
+    )
     return parser
 
 
@@ -48,7 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     from galactoview.phantom.study import generate
 
     start = time.perf_counter()
-    truth = generate(args.seed, Side(args.side), args.out, previews=not args.no_previews)
+    truth = generate(
+        args.seed,
+        Side(args.side),
+        args.out,
+        previews=not args.no_previews,
+        bubbles=args.bubbles,
+    )
     elapsed = time.perf_counter() - start
     print(
         f"wrote {len(truth['images'])} images and ground truth for seed {args.seed}, "

@@ -10,6 +10,7 @@ DuctSegment`); the tree is implicit in their geometry (a branch starts where its
 ends), so the parent links are recovered here. Projection is the exposure's own
 perspective projection (:meth:`~galactoview.phantom.geometry.ViewGeometry.project`), the
 radius scales with the local magnification, as the lesions' ``projected_radius_px`` does.
+The filling defects (papillomas) are given the same way, with the segment that holds them.
 """
 
 from __future__ import annotations
@@ -21,10 +22,17 @@ from typing import Any
 
 import numpy as np
 
-from galactoview.phantom.anatomy import Breast, DuctSegment
+from galactoview.phantom.anatomy import Breast, DuctSegment, LesionKind
 from galactoview.phantom.geometry import ViewGeometry
 
-__all__ = ["ProjectedSegment", "centreline_truth", "duct_parents", "projected_centrelines"]
+__all__ = [
+    "ProjectedSegment",
+    "centreline_truth",
+    "defect_truth",
+    "duct_parents",
+    "projected_centrelines",
+    "segment_holding",
+]
 
 #: Two segment ends closer than this (mm) are the same branch point.
 _JOIN_MM = 1e-6
@@ -156,4 +164,75 @@ def centreline_truth(breast: Breast, geometry: ViewGeometry) -> list[dict[str, A
             "radius_mm": [round(v, 3) for v in segment.radius_mm],
         }
         for segment in projected_centrelines(breast, geometry)
+    ]
+
+
+def segment_holding(point: tuple[float, float, float], ducts: Sequence[DuctSegment]) -> int:
+    """Return the index of the segment whose axis passes nearest to ``point`` (3-D).
+
+    Parameters
+    ----------
+    point
+        A point in the nipple frame (mm), e.g. a papilloma's centre.
+    ducts
+        The segments (not empty).
+
+    Returns
+    -------
+    int
+        The index in ``ducts``; the first one on a tie (a point on a joint).
+    """
+    p = np.asarray(point, dtype=np.float64)
+    best, best_distance = 0, math.inf
+    for number, segment in enumerate(ducts):
+        a, b = np.asarray(segment.start), np.asarray(segment.end)
+        ab = b - a
+        denom = float(ab @ ab)
+        t = 0.0 if denom == 0.0 else min(1.0, max(0.0, float((p - a) @ ab) / denom))
+        distance = float(np.linalg.norm(p - (a + t * ab)))
+        if distance < best_distance:
+            best, best_distance = number, distance
+    return best
+
+
+def defect_truth(breast: Breast, geometry: ViewGeometry) -> list[dict[str, Any]]:
+    """Return each filling defect as one image shows it (JSON-ready, 2 decimals).
+
+    A filling defect is a papilloma: a soft-tissue ball in the lumen, which the contrast
+    flows around (:attr:`Breast.papillomas`, paired in order with the
+    ``intraluminal_filling_defect`` lesions).
+
+    Parameters
+    ----------
+    breast, geometry
+        As :func:`projected_centrelines`.
+
+    Returns
+    -------
+    list of dict
+        ``{"id", "column", "row", "projected_radius_px", "radius_mm", "segment"}`` per
+        defect: the projected centre (SCOORD pixels), the ball's radius projected with the
+        local magnification, its radius in mm and the index of the duct segment it sits in.
+    """
+    if not breast.ducts or not breast.papillomas:
+        return []
+    ids = [
+        lesion.identifier for lesion in breast.lesions if lesion.kind is LesionKind.FILLING_DEFECT
+    ]
+    ids += [f"defect-{n}" for n in range(len(ids) + 1, len(breast.papillomas) + 1)]
+    centres = np.array([ball.center for ball in breast.papillomas], dtype=np.float64)
+    projected = geometry.project(centres)
+    magnification = geometry.local_magnification(centres)
+    return [
+        {
+            "id": identifier,
+            "column": round(float(projected[number][0]), 2),
+            "row": round(float(projected[number][1]), 2),
+            "projected_radius_px": round(
+                ball.radius * float(magnification[number]) / geometry.pixel_spacing, 2
+            ),
+            "radius_mm": round(ball.radius, 3),
+            "segment": segment_holding(ball.center, breast.ducts),
+        }
+        for number, (identifier, ball) in enumerate(zip(ids, breast.papillomas, strict=False))
     ]

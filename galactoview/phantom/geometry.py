@@ -75,6 +75,37 @@ def orientation_letters(direction: NDArray[np.float64]) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class Detector:
+    """A flat-panel detector: its matrix and pixel pitch (Imager Pixel Spacing, PS3.3 C.8.11.4).
+
+    Attributes
+    ----------
+    rows, columns
+        Matrix size (Rows (0028,0010) × Columns (0028,0011) of the stored image).
+    pixel_spacing_mm
+        Pixel pitch at the detector, mm (the same along rows and columns).
+    """
+
+    rows: int
+    columns: int
+    pixel_spacing_mm: float
+
+    def __post_init__(self) -> None:
+        if self.rows <= 0 or self.columns <= 0 or not self.pixel_spacing_mm > 0:
+            raise ValueError(f"not a detector: {self}")
+
+    @property
+    def height_mm(self) -> float:
+        """Extent along the rows (top to bottom), mm."""
+        return self.rows * self.pixel_spacing_mm
+
+    @property
+    def width_mm(self) -> float:
+        """Extent along the columns (left to right), mm."""
+        return self.columns * self.pixel_spacing_mm
+
+
+@dataclass(frozen=True, slots=True)
 class ViewGeometry:
     """Geometry of one exposure.
 

@@ -20,6 +20,7 @@ Attenuation coefficients are per mm at an effective energy near 20 keV.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -27,6 +28,7 @@ from numpy.typing import NDArray
 from scipy import ndimage
 
 from galactoview.phantom.anatomy import Breast
+from galactoview.phantom.bubbles import AirBubble
 from galactoview.phantom.geometry import ViewGeometry, ViewKind
 
 F64 = NDArray[np.float64]
@@ -40,6 +42,7 @@ MU_CONTRAST = 0.40  # iodinated contrast in the duct lumen
 MU_CYST_CONTRAST = 0.30  # contrast diluted by cyst fluid
 MU_CYST_FLUID = 0.072
 MU_PAPILLOMA = 0.082
+MU_AIR = 0.0  # an air bubble in the lumen (air attenuates ~1000 x less than tissue)
 
 SKIN_MM = 1.5
 #: Quanta per pixel before the breast: sets the quantum noise.
@@ -365,6 +368,7 @@ def render_view(
     *,
     contrast: bool,
     rng: np.random.Generator,
+    bubbles: Sequence[AirBubble] = (),
 ) -> Projection:
     """Project the breast for one exposure and return 12-bit presentation values.
 
@@ -376,6 +380,10 @@ def render_view(
         Whether the lobe is filled with contrast (post-injection exposure).
     rng
         Noise source for this exposure.
+    bubbles
+        Air bubbles in the lumen (:mod:`galactoview.phantom.bubbles`), post-contrast only:
+        along each bubble's chord the contrast is replaced by air, as a papilloma replaces
+        it with soft tissue. None by default, which leaves the image as it always was.
     """
     mean_mu = mean_tissue_attenuation(breast, geometry, texture)
     path, skin, nipple = path_lengths(breast, geometry)
@@ -392,6 +400,13 @@ def render_view(
         line += (MU_CONTRAST - MU_GLAND) * (lumen - papilloma)
         line += (MU_PAPILLOMA - MU_GLAND) * papilloma
         line += (MU_CYST_CONTRAST - MU_GLAND) * cyst
+        if bubbles:
+            air = np.zeros_like(lumen)
+            for bubble in bubbles:
+                _add_ball(air, bubble.center, bubble.radius, geometry)
+            # Air displaces contrast only: never more than the contrast chord left there.
+            air = np.minimum(air, np.clip(lumen - papilloma, 0.0, None))
+            line += (MU_AIR - MU_CONTRAST) * air
     else:
         cyst = np.zeros((geometry.rows, geometry.columns))
         for ball in breast.cysts:

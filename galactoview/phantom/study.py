@@ -5,7 +5,8 @@ One call of :func:`generate` writes, under ``out``:
 * ``dicom/<study>/<nn>_<label>.dcm`` — the ductogram of the injected breast (pre-contrast CC
   and ML, post-contrast CC and ML, magnified post-contrast CC) and a prior bilateral
   screening study (RCC, LCC, RMLO, LMLO) of the same patient, without contrast;
-* ``ground_truth.json`` — nipple, lesions and their projections (schema in
+* ``ground_truth.json`` — nipple, lesions and their projections, and per post-contrast
+  image the projected duct tree, filling defects and air bubbles (schema in
   ``sample_data/README.md``);
 * ``previews/<label>.png`` — quarter-size previews through the viewer's display pipeline;
 * ``dicom/<ductogram study>/galactoview-<StudyInstanceUID>.sr.json`` — the study's
@@ -13,7 +14,11 @@ One call of :func:`generate` writes, under ``out``:
   (:mod:`galactoview.phantom.annotations`), so the viewer shows annotations on first start;
 * ``SHA256SUMS`` — checksums of everything above.
 
-Everything is a pure function of ``seed`` and ``side``.
+Everything is a pure function of ``seed``, ``side`` and ``bubbles``. With ``bubbles`` each
+post-contrast exposure also holds air bubbles in the lumen (:mod:`galactoview.phantom.bubbles`),
+the filling defects' look-alikes, recorded in the ground truth as distractors; the bundled
+sample has none. :func:`expose` renders one planned exposure in memory, for
+:mod:`galactoview.phantom.cases`.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
+from pydicom import Dataset
 
 from galactoview import __version__, files
 from galactoview.imaging.display import DisplayPipeline, Window
@@ -36,14 +42,19 @@ from galactoview.phantom import dicom_writer as writer
 from galactoview.phantom.anatomy import Breast, LesionKind, Side, clock_angle_deg, radial_offset_mm
 from galactoview.phantom.annotations import write_sample_sidecar
 from galactoview.phantom.breast_builder import draw_injected_breast, draw_plain_breast
-from galactoview.phantom.geometry import ViewGeometry, ViewKind
+from galactoview.phantom.bubbles import AirBubble, bubble_rng, bubble_truth, place_bubbles
+from galactoview.phantom.centrelines import centreline_truth, defect_truth
+from galactoview.phantom.geometry import Detector, ViewGeometry, ViewKind
 from galactoview.phantom.render import Envelope, TextureVolume, make_texture, render_view
 
 ROWS, COLUMNS, PIXEL_SPACING = 2294, 1914, 0.1
 SID = 650.0
 CONTACT_SUPPORT_MM = 18.0
 MAGNIFICATION = 1.8
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
+
+#: The detector of the bundled sample (and the default of :mod:`galactoview.phantom.cases`).
+SAMPLE_DETECTOR = Detector(ROWS, COLUMNS, PIXEL_SPACING)
 
 PATIENT = writer.PatientInfo("PHANTOM^GALACTO^SYNTHETIC", "GV-PHANTOM-0001", date(1976, 5, 17))
 
@@ -112,16 +123,20 @@ def plan(side: Side) -> list[PlannedImage]:
     return [PlannedImage(*row) for row in rows]
 
 
-def _geometry(item: PlannedImage, breast: Breast) -> ViewGeometry:
-    height_mm = ROWS * PIXEL_SPACING
-    width_mm = COLUMNS * PIXEL_SPACING
+def _geometry(
+    item: PlannedImage, breast: Breast, detector: Detector = SAMPLE_DETECTOR
+) -> ViewGeometry:
+    # The chest wall lies on the detector's chest-wall edge, the nipple at mid-height (a
+    # little lower on the MLO): a larger detector only adds empty field around the breast.
+    height_mm = detector.rows * detector.pixel_spacing_mm
+    width_mm = detector.columns * detector.pixel_spacing_mm
     nipple_row = height_mm * (0.58 if item.view is ViewKind.MLO else 0.5)
     contact = ViewGeometry(
         item.side,
         item.view,
-        ROWS,
-        COLUMNS,
-        PIXEL_SPACING,
+        detector.rows,
+        detector.columns,
+        detector.pixel_spacing_mm,
         SID,
         CONTACT_SUPPORT_MM,
         breast.thickness,
@@ -235,7 +250,12 @@ def lesion_truth(breast: Breast) -> list[dict[str, Any]]:
 
 
 def _image_truth(
-    item: PlannedImage, geometry: ViewGeometry, breast: Breast, path: str, sop_uid: str
+    item: PlannedImage,
+    geometry: ViewGeometry,
+    breast: Breast,
+    path: str,
+    sop_uid: str,
+    bubbles: tuple[AirBubble, ...] = (),
 ) -> dict[str, Any]:
     nipple = _point(geometry, np.zeros(3))
     lesions = []
@@ -268,7 +288,51 @@ def _image_truth(
         "nipple": {"column": nipple[0], "row": nipple[1], "visible": _inside(geometry, nipple)},
         "chest_wall": _chest_wall(geometry, breast),
         "lesions": lesions if breast.lesions else [],
+        # What the contrast shows: nothing before the injection.
+        "ducts": centreline_truth(breast, geometry) if item.contrast else [],
+        "defects": defect_truth(breast, geometry) if item.contrast else [],
+        "bubbles": bubble_truth(bubbles, geometry) if item.contrast else [],
     }
+
+
+#: Per-image lists written one item per line in ``ground_truth.json`` (a tree has ~100 ducts).
+_ONE_LINE_ITEMS = ("ducts", "defects", "bubbles")
+
+
+def ground_truth_text(ground_truth: dict[str, Any]) -> str:
+    """Format the ground truth as ``ground_truth.json`` holds it.
+
+    Indented JSON, except that each item of an image's ``ducts``, ``defects`` and
+    ``bubbles`` stays on one line, so that the file remains readable and small.
+
+    Parameters
+    ----------
+    ground_truth
+        The dict :func:`generate` returns.
+
+    Returns
+    -------
+    str
+        The text, ending in a newline; ``json.loads`` gives ``ground_truth`` back.
+    """
+    lines: dict[str, str] = {}
+    images = []
+    for number, image in enumerate(ground_truth.get("images", [])):
+        shallow = dict(image)
+        for key in _ONE_LINE_ITEMS:
+            if key not in image:
+                continue
+            tokens = []
+            for position, item in enumerate(image[key]):
+                token = f"@{number}/{key}/{position}@"
+                lines[json.dumps(token)] = json.dumps(item, ensure_ascii=True)
+                tokens.append(token)
+            shallow[key] = tokens
+        images.append(shallow)
+    text = json.dumps({**ground_truth, "images": images}, indent=2, sort_keys=False)
+    for token, line in lines.items():
+        text = text.replace(token, line, 1)
+    return text + "\n"
 
 
 def _preview(ds_path: Path, out: Path) -> None:
@@ -298,21 +362,10 @@ def write_checksums(out: Path) -> Path:
     return target
 
 
-def generate(seed: int, side: Side, out: Path, *, previews: bool = True) -> dict[str, Any]:
-    """Generate both studies, the ground truth, the annotation sidecar and previews under ``out``.
-
-    Returns
-    -------
-    dict
-        The ground truth, as written to ``ground_truth.json``.
-    """
-    injected = draw_injected_breast(seed, side)
-    other_side = Side.RIGHT if side is Side.LEFT else Side.LEFT
-    breasts = {side: injected, other_side: draw_plain_breast(seed, other_side)}
-    textures: dict[Side, TextureVolume] = {}
-    s = side.value
+def _studies(seed: int, side: Side) -> dict[str, writer.StudyInfo]:
+    """Describe the two studies of the phantom patient: the ductogram and the prior screening."""
     side_word = "LEFT" if side is Side.LEFT else "RIGHT"
-    studies = {
+    return {
         "ductogram": writer.StudyInfo(
             _uid(seed, side, "ductogram"),
             "DG1",
@@ -332,47 +385,182 @@ def generate(seed: int, side: Side, out: Path, *, previews: bool = True) -> dict
             False,
         ),
     }
+
+
+def exposure_bubbles(seed: int, side: Side, breast: Breast) -> dict[str, tuple[AirBubble, ...]]:
+    """Draw the air bubbles of every post-contrast exposure of the injected breast.
+
+    In acquisition order, each exposure's bubbles come from its own generator
+    (:func:`~galactoview.phantom.bubbles.bubble_rng`) and avoid the places of the earlier
+    exposures' ones: the breast was repositioned, the bubbles moved. Nothing here depends
+    on the detector.
+
+    Parameters
+    ----------
+    seed, side
+        The phantom.
+    breast
+        Its injected breast.
+
+    Returns
+    -------
+    dict
+        The bubbles by image label (e.g. ``"LCC_POST"``, ``"LML_POST"``, ``"LCC_MAG_POST"``).
+    """
+    result: dict[str, tuple[AirBubble, ...]] = {}
+    earlier: list[AirBubble] = []
+    for item in plan(side):
+        if not (item.contrast and item.side is side):
+            continue
+        beam = _geometry(item, breast).beam
+        placed = place_bubbles(
+            breast, beam, bubble_rng(seed, side, item.label), elsewhere=tuple(earlier)
+        )
+        result[item.label] = placed
+        earlier.extend(placed)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """One planned image, rendered: its dataset (not yet compressed) and its ground truth.
+
+    Attributes
+    ----------
+    item
+        What was planned.
+    geometry
+        The exposure's geometry.
+    dataset
+        The For Presentation MG dataset, from :func:`~galactoview.phantom.dicom_writer.
+        build_dataset` (Explicit VR Little Endian, native pixels).
+    relative_path
+        Where :func:`generate` stores it, relative to its output folder.
+    truth
+        The image's entry in ``ground_truth.json``.
+    bubbles
+        The air bubbles rendered in it (none unless asked for, post-contrast only).
+    """
+
+    item: PlannedImage
+    geometry: ViewGeometry
+    dataset: Dataset
+    relative_path: str
+    truth: dict[str, Any]
+    bubbles: tuple[AirBubble, ...]
+
+
+def expose(
+    seed: int,
+    side: Side,
+    index: int,
+    breast: Breast,
+    texture: TextureVolume,
+    *,
+    bubbles: bool = False,
+    detector: Detector = SAMPLE_DETECTOR,
+) -> Exposure:
+    """Render the planned image ``plan(side)[index]`` of the phantom ``seed``/``side``.
+
+    Parameters
+    ----------
+    seed, side
+        The phantom (``side``: the injected breast).
+    index
+        Position in :func:`plan`; it seeds the exposure's noise, as in :func:`generate`.
+    breast, texture
+        The breast the image shows (the injected one, or the other for a prior image) and
+        its texture volume (:func:`~galactoview.phantom.render.make_texture`).
+    bubbles
+        Whether a post-contrast image of the injected breast holds air bubbles.
+    detector
+        The detector; the bundled sample's by default.
+
+    Returns
+    -------
+    Exposure
+        Pixels identical to the file :func:`generate` writes for the same arguments.
+    """
+    item = plan(side)[index]
+    geometry = _geometry(item, breast, detector)
+    placed: tuple[AirBubble, ...] = ()
+    if bubbles and item.contrast and item.side is side:
+        placed = exposure_bubbles(seed, side, breast)[item.label]
+    projection = render_view(
+        breast,
+        geometry,
+        texture,
+        contrast=item.contrast,
+        rng=np.random.default_rng([seed, index]),
+        bubbles=placed,
+    )
+    study = _studies(seed, side)[item.study_key]
+    s = side.value
+    series = writer.SeriesInfo(
+        _uid(seed, side, item.study_key, item.series_number),
+        item.series_number,
+        f"{item.series_description}"
+        if item.study_key == "prior"
+        else f"{s} {item.series_description}",
+    )
+    sop_uid = _uid(seed, side, item.label, item.study_key)
+    info = writer.ImageInfo(
+        sop_uid,
+        index + 1,
+        time(study.study_time.hour, study.study_time.minute + item.minute),
+        item.contrast,
+        item.magnified,
+        _windows(projection.pixels, projection.breast_mask, item.contrast, item.monochrome1),
+        item.monochrome1,
+    )
+    ds = writer.build_dataset(projection.pixels, geometry, PATIENT, study, series, info)
     folders = {"ductogram": f"20260312_DUCTOGRAM_{s}", "prior": "20240220_SCREENING_PRIOR"}
+    rel = f"dicom/{folders[item.study_key]}/{index + 1:02d}_{item.label}.dcm"
+    truth = _image_truth(item, geometry, breast, rel, sop_uid, placed)
+    if item.side is not side:
+        truth["lesions"] = []
+    return Exposure(item, geometry, ds, rel, truth, placed)
+
+
+def generate(
+    seed: int, side: Side, out: Path, *, previews: bool = True, bubbles: bool = False
+) -> dict[str, Any]:
+    """Generate both studies, the ground truth, the annotation sidecar and previews under ``out``.
+
+    Parameters
+    ----------
+    seed, side
+        The phantom: seed of every random draw, and the injected breast.
+    out
+        Output folder (created).
+    previews
+        Whether to write the PNG previews.
+    bubbles
+        Whether the post-contrast exposures hold air bubbles (distractors, listed in each
+        image's ``"bubbles"``). The bundled sample has none.
+
+    Returns
+    -------
+    dict
+        The ground truth, as written to ``ground_truth.json``.
+    """
+    injected = draw_injected_breast(seed, side)
+    other_side = Side.RIGHT if side is Side.LEFT else Side.LEFT
+    breasts = {side: injected, other_side: draw_plain_breast(seed, other_side)}
+    textures: dict[Side, TextureVolume] = {}
     images_truth = []
     for index, item in enumerate(plan(side)):
         breast = breasts[item.side]
         if item.side not in textures:
             textures[item.side] = make_texture(breast)
-        geometry = _geometry(item, breast)
-        projection = render_view(
-            breast,
-            geometry,
-            textures[item.side],
-            contrast=item.contrast,
-            rng=np.random.default_rng([seed, index]),
-        )
-        study = studies[item.study_key]
-        series = writer.SeriesInfo(
-            _uid(seed, side, item.study_key, item.series_number),
-            item.series_number,
-            f"{item.series_description}"
-            if item.study_key == "prior"
-            else f"{s} {item.series_description}",
-        )
-        sop_uid = _uid(seed, side, item.label, item.study_key)
-        info = writer.ImageInfo(
-            sop_uid,
-            index + 1,
-            time(study.study_time.hour, study.study_time.minute + item.minute),
-            item.contrast,
-            item.magnified,
-            _windows(projection.pixels, projection.breast_mask, item.contrast, item.monochrome1),
-            item.monochrome1,
-        )
-        ds = writer.build_dataset(projection.pixels, geometry, PATIENT, study, series, info)
-        rel = f"dicom/{folders[item.study_key]}/{index + 1:02d}_{item.label}.dcm"
-        writer.write(ds, out / rel)
+        exposure = expose(seed, side, index, breast, textures[item.side], bubbles=bubbles)
+        writer.write(exposure.dataset, out / exposure.relative_path)
         if previews:
-            _preview(out / rel, out / "previews" / f"{index + 1:02d}_{item.label}.png")
-        truth = _image_truth(item, geometry, breast, rel, sop_uid)
-        if item.side is not side:
-            truth["lesions"] = []
-        images_truth.append(truth)
+            _preview(
+                out / exposure.relative_path,
+                out / "previews" / f"{index + 1:02d}_{item.label}.png",
+            )
+        images_truth.append(exposure.truth)
     ground_truth = {
         "schema": "galactoview-phantom-ground-truth",
         "schema_version": SCHEMA_VERSION,
@@ -388,10 +576,11 @@ def generate(seed: int, side: Side, out: Path, *, previews: bool = True) -> dict
         },
         "nipple": {"position_mm": {"x_patient_left": 0.0, "y_posterior": 0.0, "z_superior": 0.0}},
         "subareolar_radius_mm": SUBAREOLAR_RADIUS_MM,
+        "bubbles": bubbles,
         "lesions": lesion_truth(injected),
         "images": images_truth,
     }
-    truth_json = (json.dumps(ground_truth, indent=2, sort_keys=False) + "\n").encode("utf-8")
+    truth_json = ground_truth_text(ground_truth).encode("utf-8")
     files.write_atomically(out / "ground_truth.json", lambda stream: stream.write(truth_json))
     write_sample_sidecar(out, ground_truth)
     write_checksums(out)

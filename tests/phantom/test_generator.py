@@ -15,15 +15,17 @@ from galactoview.paths import sample_data_dir
 from galactoview.phantom.__main__ import SAMPLE_SEED, main
 from galactoview.phantom.anatomy import Side, clock_angle_deg
 from galactoview.phantom.breast_builder import draw_injected_breast
+from galactoview.phantom.bubbles import bubble_truth
 from galactoview.phantom.geometry import ViewGeometry, ViewKind
-from galactoview.phantom.study import lesion_truth
+from galactoview.phantom.study import _geometry, exposure_bubbles, lesion_truth, plan
 from tests.pixel_probes import annulus, disk_mean
 
 
 @pytest.fixture(scope="module")
 def right_phantom(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, Any]]:
     out = tmp_path_factory.mktemp("phantom-r")
-    assert main(["--seed", "11", "--side", "R", "--out", str(out), "--no-previews"]) == 0
+    argv = ["--seed", "11", "--side", "R", "--out", str(out), "--no-previews", "--bubbles"]
+    assert main(argv) == 0
     truth: dict[str, Any] = json.loads((out / "ground_truth.json").read_text("utf-8"))
     return out, truth
 
@@ -81,6 +83,30 @@ def test_right_phantom_lesions_project_onto_contrast(
             else:
                 far = annulus(*at, 2.5 * r, 4 * r)
                 assert centre > float(np.median(far)) + 300, (img["label"], lesion["id"])
+
+
+def test_with_bubbles_each_post_contrast_image_shows_its_own(
+    right_phantom: tuple[Path, dict[str, Any]],
+) -> None:
+    out, truth = right_phantom
+    assert truth["bubbles"] is True and truth["schema_version"] == 2
+    breast = draw_injected_breast(11, Side.RIGHT)
+    drawn = exposure_bubbles(11, Side.RIGHT, breast)
+    seen = []
+    for item, img in zip(plan(Side.RIGHT), truth["images"], strict=True):
+        if not (img["contrast"] and img["laterality"] == "R"):
+            assert img["bubbles"] == [] and img["ducts"] == []
+            continue
+        expected = bubble_truth(drawn[item.label], _geometry(item, breast))
+        assert img["bubbles"] == expected and 1 <= len(expected) <= 4
+        arr = pydicom.dcmread(out / img["file"]).pixel_array.astype(np.float64)
+        for bubble in img["bubbles"]:
+            at = (arr, bubble["column"], bubble["row"])
+            # A lucency in the bright lumen: darker than the contrast around its rim.
+            ring = annulus(*at, bubble["radius_px"] + 1.5, bubble["radius_px"] + 4.0)
+            assert disk_mean(*at, 0.5 * bubble["radius_px"]) < float(np.max(ring)) - 100.0
+        seen.append({(b["column"], b["row"]) for b in img["bubbles"]})
+    assert len(seen) == 3 and seen[0].isdisjoint(seen[1])  # CC and ML: elsewhere
 
 
 def test_clock_face_is_mirrored_between_breasts() -> None:
