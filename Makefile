@@ -9,7 +9,7 @@ SAMPLE_SEED := 7
 NODE_DIR := tests/interop/node
 NODE_STAMP := $(NODE_DIR)/node_modules/.installed
 
-.PHONY: run run-pacs orthanc test check lint bench system-deps sample-data screenshot clean help
+.PHONY: run run-pacs orthanc test check lint bench eval system-deps sample-data screenshot clean help
 
 help:
 	@echo "make run          set up .venv and open GalactoView on the bundled sample study"
@@ -18,6 +18,7 @@ help:
 	@echo "make run-pacs     open GalactoView on that Orthanc's Query/Retrieve panel"
 	@echo "make sample-data  regenerate sample_data/ from the seeded phantom generator"
 	@echo "make bench        decode / window-change benchmark on 30 Mpix images -> build/bench.json"
+	@echo "make eval         duct-tree / filling-defect suggestions on 12 phantoms -> build/eval.json"
 	@echo "make screenshot   window screenshots under Xvfb into docs/ (1920x1080, 800x600, prior 4-up, ...)"
 	@echo "make clean        remove .venv and build outputs"
 
@@ -73,6 +74,11 @@ sample-data: $(STAMP)
 # Not part of `make test`: timings belong here. ~4 min; writes build/bench.json, prints a table.
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.bench
+
+# Not part of `make test`: issue 16's validation of the image analysis on held-out phantom
+# seeds (~5 min); writes build/eval.json, prints a table (docs/analysis.md).
+eval: $(STAMP)
+	$(BIN)/python -m benchmarks.analysis_eval
 
 screenshot: $(STAMP)
 	$(BIN)/python tools/screenshot.py docs/screenshot.png --layout galactography --size 1920x1080

@@ -128,12 +128,22 @@ class DefectFlags:
         Why nothing could be looked for (empty when the tree was there).
     algorithm
         The algorithm, as recorded in the SR when a flag is accepted.
+    weaker
+        The candidates not shown (below the score, not in a wider lumen, or near a
+        better flag): a lesion flagged on one view is often only a weaker candidate on
+        the other, so these count as counterparts for :func:`mark_bubble_like`.
     """
 
     flags: tuple[DefectFlag, ...]
     runtime_s: float
     problem: str = ""
     algorithm: AlgorithmIdentification = FILLING_DEFECT_ALGORITHM
+    weaker: tuple[DefectFlag, ...] = ()
+
+    @property
+    def counterparts(self) -> tuple[DefectFlag, ...]:
+        """Return the flags and the weaker candidates: what the other view is matched to."""
+        return self.flags + self.weaker
 
 
 def flag_filling_defects(tree: DuctTreeSuggestion) -> DefectFlags:
@@ -153,8 +163,9 @@ def flag_filling_defects(tree: DuctTreeSuggestion) -> DefectFlags:
     if tree.ridges is None or tree.lumen is None or not tree.branches:
         return DefectFlags((), 0.0, tree.problem or "no duct tree to look along")
     kept = _merged(sorted(_candidates(tree), key=lambda f: -f.score), tree)
-    scored = [f for f in _inside_wide_lumen(kept, tree) if f.score >= MIN_SCORE]
-    return DefectFlags(_apart(scored, tree), time.perf_counter() - started)
+    shown = _apart([f for f in _inside_wide_lumen(kept, tree) if f.score >= MIN_SCORE], tree)
+    weaker = tuple(f for f in kept if all(f.point != s.point for s in shown))
+    return DefectFlags(shown, time.perf_counter() - started, weaker=weaker)
 
 
 def _apart(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) -> tuple[DefectFlag, ...]:

@@ -50,7 +50,7 @@ if TYPE_CHECKING:  # the analysis (SciPy, scikit-image, networkx) is imported wh
     from numpy.typing import NDArray
 
     from galactoview.analysis.duct_tree import DuctTreeSuggestion
-    from galactoview.analysis.filling_defects import DefectFlags
+    from galactoview.analysis.filling_defects import DefectFlag, DefectFlags
     from galactoview.analysis.tree_metrics import TreeMetrics
     from galactoview.annotations.model import AlgorithmIdentification, AnnotationSet
     from galactoview.dicom.calibration import Calibration
@@ -270,20 +270,26 @@ def _mark_bubbles(analyses: Sequence[_Analysis]) -> None:
         if own is None or any(p.nipple_distances_mm is None for p in partners):
             analysis.bubble_check = "not checked: distances from the nipple need a calibration"
             continue
-        other = [d for p in partners for d in (p.nipple_distances_mm or [])]
+        # Matched with the other view's flags and weaker candidates alike.
+        other = [d for p in partners for d in (_nipple_distances(p, p.flags.counterparts) or [])]
         analysis.flags = mark_bubble_like(analysis.flags, own, other)
         names = ", ".join(p.record.view.label for p in partners)
         analysis.bubble_check = f"round flags compared by distance from the nipple with {names}"
 
 
-def _nipple_distances(analysis: _Analysis) -> list[float] | None:
-    """Return each flag's distance from the orifice in mm, ``None`` when uncalibrated."""
+def _nipple_distances(
+    analysis: _Analysis, flags: Sequence[DefectFlag] | None = None
+) -> list[float] | None:
+    """Return each flag's distance from the orifice in mm, ``None`` when uncalibrated.
+
+    The image's shown flags unless other ``flags`` (its weaker candidates) are given.
+    """
     calibration = analysis.calibration
     if calibration is None or not calibration.is_known:
         return None
     column, row = analysis.orifice.point
     distances = []
-    for flag in analysis.flags.flags:
+    for flag in analysis.flags.flags if flags is None else flags:
         distance = calibration.distance_mm(flag.point[0] - column, flag.point[1] - row)
         if distance is None:
             return None

@@ -70,3 +70,11 @@ def test_a_round_flag_seen_on_one_view_only_is_bubble_like(
     assert ("air bubble?" in marked.reason) is bubble
     with pytest.raises(ValueError):
         mark_bubble_like(flags, [], others)  # one distance per flag
+
+
+def test_the_other_views_weaker_candidates_count_as_counterparts() -> None:
+    shown, weaker = _flag((10.0, 10.0), round_=True), _flag((50.0, 50.0), round_=True)
+    flags = DefectFlags((shown,), 0.01, weaker=(weaker,))
+    assert flags.counterparts == (shown, weaker)
+    papilloma = _flags([*Y_TREE, WIDENED], holes=[PAPILLOMA])
+    assert all(w not in papilloma.flags for w in papilloma.weaker)

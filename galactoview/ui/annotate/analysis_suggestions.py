@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
@@ -486,11 +486,13 @@ class AnalysisSuggestions(QObject):
         )
         if other is None or image.found_flags is None or not image.found_flags.flags:
             return
-        mine, theirs = _nipple_distances(image), _nipple_distances(other)
-        if mine is None or theirs is None:
-            return  # not calibrated: distances from the nipple are not comparable
-        for state, own, others in ((image, mine, theirs), (other, theirs, mine)):
-            assert state.found_flags is not None
+        # A flag is matched with the other view's flags and weaker candidates alike.
+        for state, partner in ((image, other), (other, image)):
+            assert state.found_flags is not None and partner.found_flags is not None
+            own = _nipple_distances(state, state.found_flags.flags)
+            others = _nipple_distances(partner, partner.found_flags.counterparts)
+            if own is None or others is None:
+                return  # not calibrated: distances from the nipple are not comparable
             marked = mark_bubble_like(state.found_flags, own, others)
             self._images[state.key] = replace(self._images[state.key], flags=marked)
 
@@ -812,13 +814,13 @@ class AnalysisSuggestions(QObject):
         self.said.emit(text, timeout_ms)
 
 
-def _nipple_distances(image: ImageSuggestions) -> list[float] | None:
-    """Return each found flag's distance from the orifice in mm (None: not calibrated)."""
-    if image.found_flags is None or image.calibration is None:
+def _nipple_distances(image: ImageSuggestions, flags: Sequence[DefectFlag]) -> list[float] | None:
+    """Return each flag's distance from the image's orifice in mm (None: not calibrated)."""
+    if image.calibration is None:
         return None
     ox, oy = image.tree.orifice
     distances: list[float] = []
-    for flag in image.found_flags.flags:
+    for flag in flags:
         mm = image.calibration.distance_mm(float(flag.point[0]) - ox, float(flag.point[1]) - oy)
         if mm is None:
             return None
