@@ -773,7 +773,10 @@ def read_image_dataset(image: ImageSource | Path) -> Dataset:
                 stream.seek(0)
                 force = _sniff(stream.read(132)) == "raw"
                 stream.seek(0)
-                ds = _guarded_read(stream, force=force, end_at_zero_run=True)
+                # pydicom reads a deferred value by reopening the file: a source held
+                # in memory (a zip member, a retrieved instance) is read whole instead.
+                defer = _DEFER_SIZE if isinstance(source, FileSource) else None
+                ds = _guarded_read(stream, force=force, end_at_zero_run=True, defer_size=defer)
                 syntax = _syntax_of(header)
                 if element is not None and element.implicit and not syntax.is_implicit_VR:
                     syntax = ImplicitVRLittleEndian  # the dataset as found (PS3.5 A.1)

@@ -10,7 +10,13 @@ from pathlib import Path
 import numpy as np
 from pydicom.fileset import FileSet
 
-from galactoview.dicom.loading import ImageRecord, load_pixels, read_header, scan
+from galactoview.dicom.loading import (
+    ImageRecord,
+    load_pixels,
+    read_header,
+    read_image_dataset,
+    scan,
+)
 from galactoview.dicom.source import (
     BytesSource,
     DicomDirEntrySource,
@@ -118,3 +124,14 @@ def test_pixel_cache_keys_on_the_source_identity(tmp_path: Path) -> None:
     np.testing.assert_array_equal(np.asarray(cache.get(member)), stored)
     os.utime(archive, ns=(3, 3))  # a new archive of the same name: a miss
     assert cache.get(member) is None
+
+
+def test_a_large_image_held_in_memory_reads_its_pixels_whole(tmp_path: Path) -> None:
+    """Pixel Data above pydicom's defer size cannot be re-read from a closed in-memory stream."""
+    file = write_mg(tmp_path / "big.dcm", rows=1600, columns=1600, seed=5)  # 5 MB of pixels
+    archive = tmp_path / "big.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as out:
+        out.write(file, "big.dcm")
+    expected = read_image_dataset(file).pixel_array
+    for source in (BytesSource(file.read_bytes(), "1.2.3/big", tmp_path), _only([archive]).source):
+        np.testing.assert_array_equal(read_image_dataset(source).pixel_array, expected)
