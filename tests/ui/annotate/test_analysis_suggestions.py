@@ -128,11 +128,9 @@ def test_a_suggested_tree_is_computed_in_a_worker_and_accepted_as_one_undoable_e
         window.saver.save_now()
     folder = record.path.parent
     read = open_annotations(study, sorted(folder.glob("*.dcm"))).annotations
-    assert [(s.short_id, s.parent_uid) for s in read.duct_segments] == [
-        (s.short_id, s.parent_uid) for s in segments
-    ]
-    # The algorithm (TID 4019) is written and read by the SR codec's own change (issue 16,
-    # another branch); here it is asserted on the document, above.
+    assert [(s.short_id, s.parent_uid, s.algorithm) for s in read.duct_segments] == [
+        (s.short_id, s.parent_uid, tree.algorithm) for s in segments
+    ]  # the algorithm read back from the sidecar's TID 4019
 
 
 def test_a_click_accepts_a_branch_with_those_beyond_and_the_path_to_the_orifice(
@@ -221,6 +219,7 @@ def test_a_flag_becomes_a_filling_defect_finding_with_its_algorithm_and_reason(
     read = open_annotations(study, sorted(record.path.parent.glob("*.dcm"))).annotations
     (saved,) = [f for f in read.findings if f.tracking_uid == added.tracking_uid]
     assert saved.note == added.note and saved.short_id == added.short_id
+    assert saved.algorithm == FILLING_DEFECT_ALGORITHM  # TID 4019 read back
 
 
 def test_dismissing_leaves_no_trace(open_window: OpenWindow, qtbot: QtBot, tmp_path: Path) -> None:
