@@ -43,6 +43,7 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
 
+from benchmarks.bench import _machine
 from galactoview.analysis.duct_tree import DuctTreeSuggestion, suggest_duct_tree
 from galactoview.analysis.filling_defects import (
     DefectFlag,
@@ -220,6 +221,8 @@ class ImageScore:
     defects: int
     false_flags: int
     bubbles: int
+    bubbles_flagged: int
+    bubbles_marked: int
     branches: int
     runtime_s: float
     problem: str
@@ -289,6 +292,16 @@ def _score(seed: int, side: Side, item: _Analysed) -> ImageScore:
         defects=total,
         false_flags=false,
         bubbles=len(truth["bubbles"]),
+        bubbles_flagged=sum(
+            1
+            for b in truth["bubbles"]
+            if any(_hits(f.point, b, item.mm_per_px) for f in item.flags.flags)
+        ),
+        bubbles_marked=sum(
+            1
+            for b in truth["bubbles"]
+            if any(f.bubble_like and _hits(f.point, b, item.mm_per_px) for f in item.flags.flags)
+        ),
         branches=len(tree.branches),
         runtime_s=round(tree.runtime_s + item.flags.runtime_s, 4),
         problem=tree.problem,
@@ -334,6 +347,8 @@ def _summary(scores: Sequence[ImageScore], runtime: Mapping[str, Any]) -> dict[s
         "defects": defects,
         "false_flags_per_image": round(statistics.mean(s.false_flags for s in scores), 2),
         "bubbles": sum(s.bubbles for s in scores),
+        "bubbles_flagged": sum(s.bubbles_flagged for s in scores),
+        "bubbles_flagged_marked_bubble_like": sum(s.bubbles_marked for s in scores),
         "runtime_s_mean_sample_size": round(statistics.mean(s.runtime_s for s in scores), 3),
         "runtime_s_4096x3328": round(float(runtime["median_s"]), 3),
     }
@@ -351,6 +366,7 @@ def run(seeds: Sequence[int], repeat: int) -> dict[str, Any]:
     runtime = _runtime(repeat)
     return {
         "what": "issue 16: duct-tree suggestion and filling-defect flags on phantoms",
+        "machine": _machine(),
         "seeds": list(seeds),
         "goals": GOALS,
         "summary": _summary(scores, runtime),

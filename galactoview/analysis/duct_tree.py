@@ -33,7 +33,7 @@ import itertools
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any
 
 import networkx as nx
@@ -45,9 +45,8 @@ from skimage.filters import apply_hysteresis_threshold, threshold_otsu
 from skimage.measure import approximate_polygon
 from skimage.morphology import skeletonize
 
-from galactoview.analysis.algorithms import DUCT_TREE_ALGORITHM
+from galactoview.analysis.results import DuctTreeSuggestion, Point, SuggestedBranch
 from galactoview.analysis.ridges import RidgeMap, ridge_map
-from galactoview.annotations.model import AlgorithmIdentification
 from galactoview.imaging.display import DisplayPipeline
 
 __all__ = [
@@ -56,9 +55,6 @@ __all__ = [
     "SuggestedBranch",
     "suggest_duct_tree",
 ]
-
-#: An SCOORD point ``(column, row)`` in stored pixels.
-Point = tuple[float, float]
 
 #: Pixel size assumed for the scales when an image has no calibration (mm).
 NOMINAL_SPACING_MM = 0.1
@@ -82,102 +78,6 @@ SPUR_MM = 3.0
 REFINE_MM = 4.0
 #: Polyline simplification tolerance (mm).
 SIMPLIFY_MM = 0.25
-
-
-@dataclass(frozen=True, slots=True)
-class SuggestedBranch:
-    """One suggested duct branch: from its branch point (or the orifice) to its end.
-
-    Attributes
-    ----------
-    index
-        Position in :attr:`DuctTreeSuggestion.branches` (parents come first).
-    parent
-        Index of the branch it leaves, ``None`` for the trunk.
-    generation
-        0 for the trunk, +1 at each branching (branch order).
-    points
-        The centreline, proximal to distal, SCOORD ``(column, row)``.
-    length_mm
-        Centreline length in mm; ``None`` when the image is not calibrated.
-    calibre_mm
-        Median lumen diameter in mm (from the suggested lumen's width, ±1 working
-        pixel ≈ 0.4 mm); ``None`` when the image is not calibrated.
-    """
-
-    index: int
-    parent: int | None
-    generation: int
-    points: tuple[Point, ...]
-    length_mm: float | None
-    calibre_mm: float | None
-
-    @property
-    def length_px(self) -> float:
-        """Centreline length in stored pixels."""
-        return float(sum(math.dist(a, b) for a, b in itertools.pairwise(self.points)))
-
-
-@dataclass(frozen=True, slots=True)
-class DuctTreeSuggestion:
-    """A suggested duct tree on one image.
-
-    Attributes
-    ----------
-    orifice
-        Where the tree is rooted (the cannulated orifice), SCOORD.
-    branches
-        The branches, trunk first, each after its parent.
-    calibrated
-        Whether mm values are known (else lengths and calibres are ``None``).
-    pixel_spacing_mm
-        The stored pixel size used (nominal when not calibrated).
-    runtime_s
-        Wall time of the suggestion in seconds.
-    problem
-        Why no tree was found (empty when one was).
-    algorithm
-        The algorithm, as recorded in the SR when a branch is accepted.
-    ridges
-        The ridge measure it was computed from (reused by the filling-defect flags).
-    lumen
-        The suggested lumen on the ridge map's working grid.
-    """
-
-    orifice: Point
-    branches: tuple[SuggestedBranch, ...]
-    calibrated: bool
-    pixel_spacing_mm: float
-    runtime_s: float
-    problem: str = ""
-    algorithm: AlgorithmIdentification = DUCT_TREE_ALGORITHM
-    ridges: RidgeMap | None = field(default=None, compare=False, repr=False)
-    lumen: NDArray[np.bool_] | None = field(default=None, compare=False, repr=False)
-
-    def children(self, index: int) -> tuple[SuggestedBranch, ...]:
-        """Return the branches leaving branch ``index``."""
-        return tuple(b for b in self.branches if b.parent == index)
-
-    def subtree(self, index: int) -> tuple[SuggestedBranch, ...]:
-        """Return branch ``index`` and every branch beyond it, parents first."""
-        wanted = {index}
-        for branch in self.branches:  # parents come first
-            if branch.parent in wanted:
-                wanted.add(branch.index)
-        return tuple(b for b in self.branches if b.index in wanted)
-
-    def branch_points(self) -> tuple[Point, ...]:
-        """Return where branches leave their parents (one point per branching)."""
-        return tuple(dict.fromkeys(b.points[0] for b in self.branches if b.parent is not None))
-
-    def nearest_branch(self, point: Point) -> tuple[int, float] | None:
-        """Return the branch whose centreline passes nearest ``point`` and the distance (px)."""
-        best: tuple[int, float] | None = None
-        for branch in self.branches:
-            distance = _polyline_distance(point, branch.points)
-            if best is None or distance < best[1]:
-                best = (branch.index, distance)
-        return best
 
 
 def suggest_duct_tree(
@@ -528,16 +428,3 @@ def _refined_branch_points(
         replace(b, length_mm=round(b.length_px * spacing_mm, 2) if calibrated else None)
         for b in moved
     )
-
-
-def _polyline_distance(point: Point, points: Sequence[Point]) -> float:
-    """Distance (px) from a point to a polyline."""
-    p = np.asarray(point, dtype=np.float64)
-    best = math.inf
-    for a, b in itertools.pairwise(points if len(points) > 1 else [*points, *points]):
-        start, end = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-        d = end - start
-        length2 = float(d @ d)
-        t = 0.0 if length2 == 0 else min(max(float((p - start) @ d) / length2, 0.0), 1.0)
-        best = min(best, float(np.linalg.norm(p - (start + t * d))))
-    return best

@@ -24,7 +24,7 @@ import itertools
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -32,9 +32,13 @@ from numpy.typing import NDArray
 from scipy import ndimage
 from scipy.signal import fftconvolve
 
-from galactoview.analysis.algorithms import FILLING_DEFECT_ALGORITHM
-from galactoview.analysis.duct_tree import DuctTreeSuggestion, Point
-from galactoview.annotations.model import AlgorithmIdentification
+from galactoview.analysis.results import (
+    DefectFlag,
+    DefectFlags,
+    DuctTreeSuggestion,
+    Point,
+    mark_bubble_like,
+)
 
 __all__ = ["DefectFlag", "DefectFlags", "flag_filling_defects", "mark_bubble_like"]
 
@@ -46,8 +50,6 @@ MAX_DROP = 0.85
 MIN_SIZE_MM = 0.8
 #: Flags below this score are not shown.
 MIN_SCORE = 0.25
-#: Two candidates on the two views are the same lesion within this nipple distance (mm).
-SAME_PLACE_MM = 15.0
 #: Radii of the dark spots looked for inside a ring of contrast (mm).
 RING_RADII_MM = (1.0, 1.5, 2.0)
 _SECTORS = tuple((k * math.pi / 3, (k + 1) * math.pi / 3) for k in range(6))
@@ -73,77 +75,6 @@ MERGE_MM = 3.0
 DEFECT_MAX_MM = 6.0
 #: Window wider than the widest duct (mm): the opening that leaves the tissue.
 TISSUE_WINDOW_MM = 10.0
-
-
-@dataclass(frozen=True, slots=True)
-class DefectFlag:
-    """One candidate filling defect.
-
-    Attributes
-    ----------
-    point
-        Centre, SCOORD ``(column, row)`` in stored pixels.
-    radius_px
-        Half its size, in stored pixels.
-    branch
-        Index of the suggested branch it lies on (``None`` when between branches).
-    score
-        0..1, higher is more defect-like (contrast drop and size).
-    size_mm
-        Its extent in mm (along the duct for a gap, equivalent diameter for a hole);
-        ``None`` when the image is not calibrated.
-    contrast_drop
-        0..1: its brightness fall from the lumen's level towards the surrounding
-        tissue's.
-    round
-        Whether it is about as wide as long (air bubbles are round).
-    bubble_like
-        Round and not seen at about the same nipple distance on the other view.
-    reason
-        Why it was flagged, for people.
-    """
-
-    point: Point
-    radius_px: float
-    branch: int | None
-    score: float
-    size_mm: float | None
-    contrast_drop: float
-    round: bool
-    bubble_like: bool
-    reason: str
-
-
-@dataclass(frozen=True, slots=True)
-class DefectFlags:
-    """The flags of one image.
-
-    Attributes
-    ----------
-    flags
-        Highest score first.
-    runtime_s
-        Wall time in seconds (the tree's time not included).
-    problem
-        Why nothing could be looked for (empty when the tree was there).
-    algorithm
-        The algorithm, as recorded in the SR when a flag is accepted.
-    weaker
-        The candidates not shown (below the score, not in a wider lumen, or near a
-        better flag): a lesion flagged on one view is often only a weaker candidate on
-        the other, so these count as counterparts for :func:`mark_bubble_like`.
-    """
-
-    flags: tuple[DefectFlag, ...]
-    runtime_s: float
-    problem: str = ""
-    algorithm: AlgorithmIdentification = FILLING_DEFECT_ALGORITHM
-    weaker: tuple[DefectFlag, ...] = ()
-
-    @property
-    def counterparts(self) -> tuple[DefectFlag, ...]:
-        """Return the flags and the weaker candidates: what the other view is matched to."""
-        return self.flags + self.weaker
 
 
 def flag_filling_defects(tree: DuctTreeSuggestion) -> DefectFlags:
@@ -493,34 +424,3 @@ def _merged(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) -> list[Defec
         reason = flag.reason + (f"; also a {' and a '.join(others)}" if others else "")
         merged.append(replace(flag, score=round(combined, 3), reason=reason))
     return sorted(merged, key=lambda f: -f.score)
-
-
-def mark_bubble_like(
-    flags: DefectFlags,
-    nipple_distance_mm: Sequence[float],
-    other_view_distances_mm: Sequence[float],
-) -> DefectFlags:
-    """Mark round flags with no counterpart on the other view as bubble-like.
-
-    Parameters
-    ----------
-    flags
-        One view's flags.
-    nipple_distance_mm
-        Each flag's distance from the nipple on this view (mm), in order.
-    other_view_distances_mm
-        The other view's flags' distances from the nipple (mm).
-
-    Returns
-    -------
-    DefectFlags
-        The same flags, bubble-like ones marked and their reason extended.
-    """
-    marked = []
-    for flag, distance in zip(flags.flags, nipple_distance_mm, strict=True):
-        alone = all(abs(distance - other) > SAME_PLACE_MM for other in other_view_distances_mm)
-        if flag.round and alone:
-            reason = f"{flag.reason}; round, not on the other view: air bubble?"
-            flag = replace(flag, bubble_like=True, reason=reason)
-        marked.append(flag)
-    return replace(flags, flags=tuple(marked))

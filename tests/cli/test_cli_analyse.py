@@ -182,11 +182,15 @@ def test_no_post_contrast_image_fails_and_says_why(
     assert cli.main(["analyse"]) == 2
 
 
-def test_the_command_line_loads_the_analysis_only_when_analysing() -> None:
-    # Every subcommand starts through galactoview.cli: SciPy's signal module,
-    # scikit-image and networkx would add a second and tens of MB to each of them.
+@pytest.mark.parametrize("module", ["galactoview.cli", "galactoview.app"])
+def test_the_command_line_and_the_window_load_the_analysis_only_when_analysing(
+    module: str,
+) -> None:
+    # Every subcommand starts through galactoview.cli, the window through galactoview.app:
+    # SciPy's signal module, scikit-image and networkx would add a second and tens of MB
+    # to each start (the viewer imports them in the worker that computes a suggestion).
     code = (
-        "import sys, galactoview.cli; "
+        f"import sys, {module}; "
         "print(sorted(m for m in ('skimage', 'networkx', 'galactoview.analysis.duct_tree') "
         "if m in sys.modules))"
     )

@@ -47,11 +47,11 @@ from typing import Any, Final
 from numpy.typing import NDArray
 from PySide6.QtCore import QObject, QRunnable, Qt, QThread, QThreadPool, Signal
 
-from galactoview.analysis.duct_tree import DuctTreeSuggestion, SuggestedBranch, suggest_duct_tree
-from galactoview.analysis.filling_defects import (
+from galactoview.analysis.results import (
     DefectFlag,
     DefectFlags,
-    flag_filling_defects,
+    DuctTreeSuggestion,
+    SuggestedBranch,
     mark_bubble_like,
 )
 from galactoview.annotations.geometry import measure_region, path_length_measurement
@@ -204,6 +204,11 @@ class _Task(QRunnable):
         thread = QThread.currentThread()
         tree, flags, error = request.tree, None, ""
         try:
+            # Imported here, in the pool thread: SciPy, scikit-image and networkx take
+            # about a second to import, which the window's start need not pay.
+            from galactoview.analysis.duct_tree import suggest_duct_tree
+            from galactoview.analysis.filling_defects import flag_filling_defects
+
             if tree is None:
                 tree = suggest_duct_tree(
                     request.stored, request.pipeline, request.spacing_mm, request.orifice

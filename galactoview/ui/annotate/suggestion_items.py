@@ -28,8 +28,7 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 # pyqtgraph must come after PySide6 so that it binds to PySide6.
 import pyqtgraph as pg
 
-from galactoview.analysis.duct_tree import SuggestedBranch
-from galactoview.analysis.filling_defects import DefectFlag
+from galactoview.analysis.results import DefectFlag, SuggestedBranch
 from galactoview.ui.annotate.annotation_items import LABEL_FILL, MARK_Z, SHADOW_COLOR
 from galactoview.ui.viewer.viewport import Viewport
 

@@ -1,0 +1,254 @@
+"""What the image analysis suggests: duct trees and filling-defect flags (Qt-free, light).
+
+The result types of :mod:`galactoview.analysis.duct_tree` and
+:mod:`galactoview.analysis.filling_defects`, and the cross-view bubble rule, without the
+image-processing libraries those modules import (SciPy, scikit-image, networkx: about a
+second to import), so that the viewer and the command line load them only when a
+suggestion is asked for.
+
+Points are SCOORD ``(column, row)`` in stored pixels (PS3.3 C.18.6.1.2), as the marks'.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+from numpy.typing import NDArray
+
+from galactoview.analysis.algorithms import DUCT_TREE_ALGORITHM, FILLING_DEFECT_ALGORITHM
+from galactoview.annotations.model import AlgorithmIdentification
+
+if TYPE_CHECKING:
+    from galactoview.analysis.ridges import RidgeMap
+
+__all__ = [
+    "SAME_PLACE_MM",
+    "DefectFlag",
+    "DefectFlags",
+    "DuctTreeSuggestion",
+    "Point",
+    "SuggestedBranch",
+    "mark_bubble_like",
+]
+
+#: An SCOORD point ``(column, row)`` in stored pixels.
+Point = tuple[float, float]
+
+#: Two candidates on the two views are the same lesion within this nipple distance (mm).
+SAME_PLACE_MM = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class SuggestedBranch:
+    """One suggested duct branch: from its branch point (or the orifice) to its end.
+
+    Attributes
+    ----------
+    index
+        Position in :attr:`DuctTreeSuggestion.branches` (parents come first).
+    parent
+        Index of the branch it leaves, ``None`` for the trunk.
+    generation
+        0 for the trunk, +1 at each branching (branch order).
+    points
+        The centreline, proximal to distal, SCOORD ``(column, row)``.
+    length_mm
+        Centreline length in mm; ``None`` when the image is not calibrated.
+    calibre_mm
+        Median lumen diameter in mm (from the suggested lumen's width, ±1 working
+        pixel ≈ 0.4 mm); ``None`` when the image is not calibrated.
+    """
+
+    index: int
+    parent: int | None
+    generation: int
+    points: tuple[Point, ...]
+    length_mm: float | None
+    calibre_mm: float | None
+
+    @property
+    def length_px(self) -> float:
+        """Centreline length in stored pixels."""
+        return float(sum(math.dist(a, b) for a, b in itertools.pairwise(self.points)))
+
+
+@dataclass(frozen=True, slots=True)
+class DuctTreeSuggestion:
+    """A suggested duct tree on one image.
+
+    Attributes
+    ----------
+    orifice
+        Where the tree is rooted (the cannulated orifice), SCOORD.
+    branches
+        The branches, trunk first, each after its parent.
+    calibrated
+        Whether mm values are known (else lengths and calibres are ``None``).
+    pixel_spacing_mm
+        The stored pixel size used (nominal when not calibrated).
+    runtime_s
+        Wall time of the suggestion in seconds.
+    problem
+        Why no tree was found (empty when one was).
+    algorithm
+        The algorithm, as recorded in the SR when a branch is accepted.
+    ridges
+        The ridge measure it was computed from (reused by the filling-defect flags).
+    lumen
+        The suggested lumen on the ridge map's working grid.
+    """
+
+    orifice: Point
+    branches: tuple[SuggestedBranch, ...]
+    calibrated: bool
+    pixel_spacing_mm: float
+    runtime_s: float
+    problem: str = ""
+    algorithm: AlgorithmIdentification = DUCT_TREE_ALGORITHM
+    ridges: RidgeMap | None = field(default=None, compare=False, repr=False)
+    lumen: NDArray[np.bool_] | None = field(default=None, compare=False, repr=False)
+
+    def children(self, index: int) -> tuple[SuggestedBranch, ...]:
+        """Return the branches leaving branch ``index``."""
+        return tuple(b for b in self.branches if b.parent == index)
+
+    def subtree(self, index: int) -> tuple[SuggestedBranch, ...]:
+        """Return branch ``index`` and every branch beyond it, parents first."""
+        wanted = {index}
+        for branch in self.branches:  # parents come first
+            if branch.parent in wanted:
+                wanted.add(branch.index)
+        return tuple(b for b in self.branches if b.index in wanted)
+
+    def branch_points(self) -> tuple[Point, ...]:
+        """Return where branches leave their parents (one point per branching)."""
+        return tuple(dict.fromkeys(b.points[0] for b in self.branches if b.parent is not None))
+
+    def nearest_branch(self, point: Point) -> tuple[int, float] | None:
+        """Return the branch whose centreline passes nearest ``point`` and the distance (px)."""
+        best: tuple[int, float] | None = None
+        for branch in self.branches:
+            distance = _polyline_distance(point, branch.points)
+            if best is None or distance < best[1]:
+                best = (branch.index, distance)
+        return best
+
+
+@dataclass(frozen=True, slots=True)
+class DefectFlag:
+    """One candidate filling defect.
+
+    Attributes
+    ----------
+    point
+        Centre, SCOORD ``(column, row)`` in stored pixels.
+    radius_px
+        Half its size, in stored pixels.
+    branch
+        Index of the suggested branch it lies on (``None`` when between branches).
+    score
+        0..1, higher is more defect-like (contrast drop and size).
+    size_mm
+        Its extent in mm (along the duct for a gap, equivalent diameter for a hole);
+        ``None`` when the image is not calibrated.
+    contrast_drop
+        0..1: its brightness fall from the lumen's level towards the surrounding
+        tissue's.
+    round
+        Whether it is about as wide as long (air bubbles are round).
+    bubble_like
+        Round and not seen at about the same nipple distance on the other view.
+    reason
+        Why it was flagged, for people.
+    """
+
+    point: Point
+    radius_px: float
+    branch: int | None
+    score: float
+    size_mm: float | None
+    contrast_drop: float
+    round: bool
+    bubble_like: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class DefectFlags:
+    """The flags of one image.
+
+    Attributes
+    ----------
+    flags
+        Highest score first.
+    runtime_s
+        Wall time in seconds (the tree's time not included).
+    problem
+        Why nothing could be looked for (empty when the tree was there).
+    algorithm
+        The algorithm, as recorded in the SR when a flag is accepted.
+    weaker
+        The candidates not shown (below the score, not in a wider lumen, or near a
+        better flag): a lesion flagged on one view is often only a weaker candidate on
+        the other, so these count as counterparts for :func:`mark_bubble_like`.
+    """
+
+    flags: tuple[DefectFlag, ...]
+    runtime_s: float
+    problem: str = ""
+    algorithm: AlgorithmIdentification = FILLING_DEFECT_ALGORITHM
+    weaker: tuple[DefectFlag, ...] = ()
+
+    @property
+    def counterparts(self) -> tuple[DefectFlag, ...]:
+        """Return the flags and the weaker candidates: what the other view is matched to."""
+        return self.flags + self.weaker
+
+
+def mark_bubble_like(
+    flags: DefectFlags,
+    nipple_distance_mm: Sequence[float],
+    other_view_distances_mm: Sequence[float],
+) -> DefectFlags:
+    """Mark round flags with no counterpart on the other view as bubble-like.
+
+    Parameters
+    ----------
+    flags
+        One view's flags.
+    nipple_distance_mm
+        Each flag's distance from the nipple on this view (mm), in order.
+    other_view_distances_mm
+        The other view's flags' distances from the nipple (mm).
+
+    Returns
+    -------
+    DefectFlags
+        The same flags, bubble-like ones marked and their reason extended.
+    """
+    marked = []
+    for flag, distance in zip(flags.flags, nipple_distance_mm, strict=True):
+        alone = all(abs(distance - other) > SAME_PLACE_MM for other in other_view_distances_mm)
+        if flag.round and alone:
+            reason = f"{flag.reason}; round, not on the other view: air bubble?"
+            flag = replace(flag, bubble_like=True, reason=reason)
+        marked.append(flag)
+    return replace(flags, flags=tuple(marked))
+
+
+def _polyline_distance(point: Point, points: Sequence[Point]) -> float:
+    """Distance (px) from a point to a polyline."""
+    p = np.asarray(point, dtype=np.float64)
+    best = math.inf
+    for a, b in itertools.pairwise(points if len(points) > 1 else [*points, *points]):
+        start, end = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        d = end - start
+        length2 = float(d @ d)
+        t = 0.0 if length2 == 0 else min(max(float((p - start) @ d) / length2, 0.0), 1.0)
+        best = min(best, float(np.linalg.norm(p - (start + t * d))))
+    return best
