@@ -77,6 +77,7 @@ __all__ = [
     "hit_test",
     "label_text",
     "outline",
+    "polyline_path",
     "region_frame",
     "regularized_ellipse",
     "shape_outline",
@@ -374,7 +375,8 @@ def _cosmetic_pen(color: QColor, width: float) -> QPen:
     return pen
 
 
-def _path(points: Sequence[Point]) -> QPainterPath:
+def polyline_path(points: Sequence[Point]) -> QPainterPath:
+    """Return the open path through ``points`` (empty for none)."""
     path = QPainterPath()
     if points:
         path.moveTo(QPointF(*points[0]))
@@ -461,7 +463,7 @@ class _Mark:
 
     def set_points(self, points: Sequence[Point]) -> None:
         """Redraw the lines through new outline points (live reshape)."""
-        path = _path(points)
+        path = polyline_path(points)
         for line in self.lines:
             line.setPath(path)
         self.shape = tuple(points)
@@ -536,7 +538,7 @@ class _ShapeEditor(pg.ROI):  # type: ignore[misc]
         """Return the outline widened by 5 device pixels, plus the inside of closed shapes."""
         offset = self.mapFromParent(QPointF(0.0, 0.0))
         local = [(x + offset.x(), y + offset.y()) for x, y in self._outline]
-        path = _path(local)
+        path = polyline_path(local)
         stroker = QPainterPathStroker()
         pixel = self.pixelLength(pg.Point(1.0, 0.0)) if self.scene() is not None else None
         stroker.setWidth(10.0 * (float(pixel) if pixel else 1.0))
@@ -803,7 +805,7 @@ class AnnotationLayer(QObject):
             shape = "ring" if key == NIPPLE_KEY else "arrow"
             markers.append(_ScreenMarker(parent, points[0], shape, color))
         else:
-            path = _path(points)
+            path = polyline_path(points)
             for _ in range(2):
                 line = QGraphicsPathItem(path, parent)
                 line.setZValue(MARK_Z)

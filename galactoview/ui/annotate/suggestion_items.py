@@ -29,7 +29,12 @@ from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 import pyqtgraph as pg
 
 from galactoview.analysis.results import DefectFlag, SuggestedBranch
-from galactoview.ui.annotate.annotation_items import LABEL_FILL, MARK_Z, SHADOW_COLOR
+from galactoview.ui.annotate.annotation_items import (
+    LABEL_FILL,
+    MARK_Z,
+    SHADOW_COLOR,
+    polyline_path,
+)
 from galactoview.ui.viewer.viewport import Viewport
 
 __all__ = [
@@ -69,15 +74,6 @@ def _pen(color: QColor, width: float, *, dashed: bool) -> QPen:
         pen.setStyle(Qt.PenStyle.CustomDashLine)
         pen.setDashPattern([4.0, 3.0])
     return pen
-
-
-def _polyline(points: Sequence[Point]) -> QPainterPath:
-    path = QPainterPath()
-    if points:
-        path.moveTo(QPointF(*points[0]))
-        for point in points[1:]:
-            path.lineTo(QPointF(*point))
-    return path
 
 
 class _Disc(QGraphicsPathItem):
@@ -152,7 +148,7 @@ class SuggestionLayer:
         self._flags = tuple(flags)
         parent = self.viewport.image_item
         for branch in self._branches:
-            path = _polyline(branch.points)
+            path = polyline_path(branch.points)
             tip = (
                 f"Suggested duct branch {branch.index + 1} (generation {branch.generation}"
                 + (f", {branch.length_mm:.1f} mm" if branch.length_mm is not None else "")

@@ -14,6 +14,7 @@ from pytestqt.qtbot import QtBot
 from galactoview.analysis.algorithms import FILLING_DEFECT_ALGORITHM
 from galactoview.analysis.filling_defects import DefectFlag, DefectFlags
 from galactoview.annotations.model import FindingType, GraphicType
+from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import ContrastPhase
 from galactoview.sr.persistence import open_annotations
 from galactoview.ui.annotate.analysis_suggestions import ImageSuggestions
@@ -63,6 +64,16 @@ def suggested(qtbot: QtBot, window: MainWindow, key: Qt.Key) -> ImageSuggestions
     return found
 
 
+def opened_on_post_cc(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> tuple[MainWindow, Viewport, ImageRecord]:
+    """Open a copy of the sample ductogram with its marks; the L CC post-contrast active."""
+    window = open_window([copy_ductogram_with_marks(tmp_path)])
+    viewport = post_cc(qtbot, window)
+    assert viewport.record is not None
+    return window, viewport, viewport.record
+
+
 def click(viewport: Viewport, at: tuple[float, float], modifiers: Qt.KeyboardModifier) -> None:
     viewport.tool_click.emit(ToolClick(MouseMode.ANNOTATE, at, False, modifiers))
 
@@ -70,10 +81,7 @@ def click(viewport: Viewport, at: tuple[float, float], modifiers: Qt.KeyboardMod
 def test_a_suggested_tree_is_computed_in_a_worker_and_accepted_as_one_undoable_edit(
     open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:
-    window = open_window([copy_ductogram_with_marks(tmp_path)])
-    viewport = post_cc(qtbot, window)
-    record = viewport.record
-    assert record is not None
+    window, viewport, record = opened_on_post_cc(open_window, qtbot, tmp_path)
     study = record.study_instance_uid
     before = window.workspace.annotations(study)
     assert before.landmark(record.sop_instance_uid) is not None  # the sidecar's nipple
@@ -136,10 +144,7 @@ def test_a_suggested_tree_is_computed_in_a_worker_and_accepted_as_one_undoable_e
 def test_a_click_accepts_a_branch_with_those_beyond_and_the_path_to_the_orifice(
     open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:
-    window = open_window([copy_ductogram_with_marks(tmp_path)])
-    viewport = post_cc(qtbot, window)
-    record = viewport.record
-    assert record is not None
+    window, viewport, record = opened_on_post_cc(open_window, qtbot, tmp_path)
     study = record.study_instance_uid
     tree = suggested(qtbot, window, Qt.Key.Key_T).tree
     leaf = next(b for b in reversed(tree.branches) if b.parent is not None and b.generation >= 1)
@@ -175,10 +180,7 @@ def test_a_click_accepts_a_branch_with_those_beyond_and_the_path_to_the_orifice(
 def test_a_flag_becomes_a_filling_defect_finding_with_its_algorithm_and_reason(
     open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:
-    window = open_window([copy_ductogram_with_marks(tmp_path)])
-    viewport = post_cc(qtbot, window)
-    record = viewport.record
-    assert record is not None
+    window, viewport, record = opened_on_post_cc(open_window, qtbot, tmp_path)
     study = record.study_instance_uid
     before = window.workspace.annotations(study)
     image = suggested(qtbot, window, Qt.Key.Key_F)  # the tree is computed first
@@ -223,10 +225,7 @@ def test_a_flag_becomes_a_filling_defect_finding_with_its_algorithm_and_reason(
 
 
 def test_dismissing_leaves_no_trace(open_window: OpenWindow, qtbot: QtBot, tmp_path: Path) -> None:
-    window = open_window([copy_ductogram_with_marks(tmp_path)])
-    viewport = post_cc(qtbot, window)
-    record = viewport.record
-    assert record is not None
+    window, viewport, record = opened_on_post_cc(open_window, qtbot, tmp_path)
     study = record.study_instance_uid
     before = window.workspace.annotations(study)
     undo_count = window.workspace.undo_stack.count()
@@ -276,10 +275,7 @@ def test_a_signed_study_gets_no_suggestions(
 def test_branches_accepted_while_flags_are_computed_stay_accepted(
     open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:
-    window = open_window([copy_ductogram_with_marks(tmp_path)])
-    viewport = post_cc(qtbot, window)
-    record = viewport.record
-    assert record is not None
+    window, viewport, record = opened_on_post_cc(open_window, qtbot, tmp_path)
     tree = suggested(qtbot, window, Qt.Key.Key_T).tree
     with qtbot.waitSignal(window.suggestions.finished, timeout=30_000):
         assert window.suggestions.flag_defects()  # along the tree shown
