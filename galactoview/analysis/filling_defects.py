@@ -93,8 +93,10 @@ def flag_filling_defects(tree: DuctTreeSuggestion) -> DefectFlags:
     started = time.perf_counter()
     if tree.ridges is None or tree.lumen is None or not tree.branches:
         return DefectFlags((), 0.0, tree.problem or "no duct tree to look along")
-    kept = _merged(sorted(_candidates(tree), key=lambda f: -f.score), tree)
-    shown = _apart([f for f in _inside_wide_lumen(kept, tree) if f.score >= MIN_SCORE], tree)
+    filled = ndimage.binary_fill_holes(tree.lumen)  # the lumen with the holes it flows round
+    kept = _merged(sorted(_candidates(tree, filled), key=lambda f: -f.score), tree)
+    plausible = _inside_wide_lumen(kept, tree, filled)
+    shown = _apart([f for f in plausible if f.score >= MIN_SCORE], tree)
     weaker = tuple(f for f in kept if all(f.point != s.point for s in shown))
     return DefectFlags(shown, time.perf_counter() - started, weaker=weaker)
 
@@ -110,7 +112,9 @@ def _apart(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) -> tuple[Defec
     return tuple(kept)
 
 
-def _inside_wide_lumen(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) -> list[DefectFlag]:
+def _inside_wide_lumen(
+    flags: Sequence[DefectFlag], tree: DuctTreeSuggestion, filled: NDArray[np.bool_]
+) -> list[DefectFlag]:
     """Keep the candidates the lumen around is wider than, by :data:`RIM_MM` a side.
 
     Something inside a duct has contrast all round it, so where it sits the opacified
@@ -120,7 +124,6 @@ def _inside_wide_lumen(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) ->
     assert tree.ridges is not None and tree.lumen is not None
     spacing = _mm(tree)
     step = tree.ridges.step
-    filled = ndimage.binary_fill_holes(tree.lumen)
     half_width = ndimage.distance_transform_edt(filled) * spacing
     widest = ndimage.maximum_filter(half_width, size=_odd(MERGE_MM * 2.0, spacing))
     rows, columns = half_width.shape
@@ -143,7 +146,7 @@ def _odd(size_mm: float, spacing_mm: float) -> int:
     return 2 * max(1, round(size_mm / spacing_mm / 2.0)) + 1
 
 
-def _candidates(tree: DuctTreeSuggestion) -> list[DefectFlag]:
+def _candidates(tree: DuctTreeSuggestion, filled: NDArray[np.bool_]) -> list[DefectFlag]:
     """Gaps along the centrelines, holes the lumen flows round, dark spots ringed by contrast."""
     assert tree.ridges is not None and tree.lumen is not None
     spacing = _mm(tree)
@@ -152,7 +155,7 @@ def _candidates(tree: DuctTreeSuggestion) -> list[DefectFlag]:
     contrast = brightness - ndimage.grey_opening(brightness, size=_odd(TISSUE_WINDOW_MM, spacing))
     found = [
         *_gaps(tree, contrast),
-        *_holes(tree, contrast),
+        *_holes(tree, contrast, filled),
         *_ringed(tree, contrast),
         *_abrupt_ends(tree, contrast),
     ]
@@ -314,11 +317,13 @@ def _abrupt_ends(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> lis
     return found
 
 
-def _holes(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[DefectFlag]:
+def _holes(
+    tree: DuctTreeSuggestion, contrast: NDArray[np.float64], filled: NDArray[np.bool_]
+) -> list[DefectFlag]:
     """Lucent holes of 1–6 mm the lumen flows round (a papilloma in a widened duct)."""
     assert tree.lumen is not None
     spacing = _mm(tree)
-    holes = ndimage.binary_fill_holes(tree.lumen) & ~tree.lumen
+    holes = filled & ~tree.lumen
     labels, _count = ndimage.label(holes)
     found = []
     for number, where in enumerate(ndimage.find_objects(labels), start=1):
@@ -389,12 +394,8 @@ def _flag(
         round=is_round,
         bubble_like=False,
         reason=reason,
+        kind=kind,
     )
-
-
-def _kind(flag: DefectFlag) -> str:
-    """Return the detector that found a candidate (the reason's first words)."""
-    return flag.reason.split(" ", 2)[0] + " " + flag.reason.split(" ", 2)[1]
 
 
 def _merged(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) -> list[DefectFlag]:
@@ -417,10 +418,9 @@ def _merged(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) -> list[Defec
         for other_number, other in enumerate(flags):
             if not used[other_number] and math.dist(flag.point, other.point) <= apart:
                 used[other_number] = True
-                kind = _kind(other)
-                best[kind] = max(best.get(kind, 0.0), other.score)
+                best[other.kind] = max(best.get(other.kind, 0.0), other.score)
         combined = 1.0 - math.prod(1.0 - score for score in best.values())
-        others = sorted(set(best) - {_kind(flag)})
+        others = sorted(set(best) - {flag.kind})
         reason = flag.reason + (f"; also a {' and a '.join(others)}" if others else "")
         merged.append(replace(flag, score=round(combined, 3), reason=reason))
     return sorted(merged, key=lambda f: -f.score)

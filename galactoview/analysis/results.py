@@ -165,6 +165,9 @@ class DefectFlag:
         Round and not seen at about the same nipple distance on the other view.
     reason
         Why it was flagged, for people.
+    kind
+        The detector that found it ("lumen gap", "lucent hole", ...); empty when made
+        elsewhere.
     """
 
     point: Point
@@ -176,6 +179,7 @@ class DefectFlag:
     round: bool
     bubble_like: bool
     reason: str
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)
