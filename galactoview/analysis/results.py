@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -34,6 +34,7 @@ __all__ = [
     "Point",
     "SuggestedBranch",
     "mark_bubble_like",
+    "nipple_distances_mm",
 ]
 
 #: An SCOORD point ``(column, row)`` in stored pixels.
@@ -212,6 +213,38 @@ class DefectFlags:
     def counterparts(self) -> tuple[DefectFlag, ...]:
         """Return the flags and the weaker candidates: what the other view is matched to."""
         return self.flags + self.weaker
+
+
+def nipple_distances_mm(
+    flags: Sequence[DefectFlag],
+    orifice: Point,
+    distance_mm: Callable[[float, float], float | None],
+) -> list[float] | None:
+    """Return each flag's distance from the orifice in mm, as :func:`mark_bubble_like` needs.
+
+    Parameters
+    ----------
+    flags
+        The flags (or weaker candidates) of one image.
+    orifice
+        The image's orifice (nipple), SCOORD.
+    distance_mm
+        The image's calibration, displacement in (columns, rows) to mm, ``None`` when
+        unknown (:meth:`galactoview.dicom.calibration.Calibration.distance_mm`).
+
+    Returns
+    -------
+    list of float or None
+        The distances, or ``None`` when the image is not calibrated (distances on two
+        views are then not comparable).
+    """
+    distances = []
+    for flag in flags:
+        distance = distance_mm(flag.point[0] - orifice[0], flag.point[1] - orifice[1])
+        if distance is None:
+            return None
+        distances.append(distance)
+    return distances
 
 
 def mark_bubble_like(

@@ -284,17 +284,13 @@ def _nipple_distances(
 
     The image's shown flags unless other ``flags`` (its weaker candidates) are given.
     """
+    from galactoview.analysis.results import nipple_distances_mm
+
     calibration = analysis.calibration
     if calibration is None or not calibration.is_known:
         return None
-    column, row = analysis.orifice.point
-    distances = []
-    for flag in analysis.flags.flags if flags is None else flags:
-        distance = calibration.distance_mm(flag.point[0] - column, flag.point[1] - row)
-        if distance is None:
-            return None
-        distances.append(distance)
-    return distances
+    shown = analysis.flags.flags if flags is None else flags
+    return nipple_distances_mm(shown, analysis.orifice.point, calibration.distance_mm)
 
 
 def _partners(analysis: _Analysis, analyses: Sequence[_Analysis]) -> list[_Analysis]:

@@ -53,6 +53,7 @@ from galactoview.analysis.results import (
     DuctTreeSuggestion,
     SuggestedBranch,
     mark_bubble_like,
+    nipple_distances_mm,
 )
 from galactoview.annotations.geometry import measure_region, path_length_measurement
 from galactoview.annotations.model import (
@@ -823,14 +824,7 @@ def _nipple_distances(image: ImageSuggestions, flags: Sequence[DefectFlag]) -> l
     """Return each flag's distance from the image's orifice in mm (None: not calibrated)."""
     if image.calibration is None:
         return None
-    ox, oy = image.tree.orifice
-    distances: list[float] = []
-    for flag in flags:
-        mm = image.calibration.distance_mm(float(flag.point[0]) - ox, float(flag.point[1]) - oy)
-        if mm is None:
-            return None
-        distances.append(mm)
-    return distances
+    return nipple_distances_mm(flags, image.tree.orifice, image.calibration.distance_mm)
 
 
 def _flag_at(
