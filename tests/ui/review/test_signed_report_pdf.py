@@ -22,6 +22,7 @@ from galactoview.reading.hanging import edge_letters, placement
 from galactoview.report.content import LoadedReport, load_report
 from galactoview.report.written import INVALID_SIGNATURE, written_report
 from galactoview.ui.review.report_pdf import watermark_path, write_report_pdf
+from galactoview.ui.shell.main_window import MainWindow
 from tests.report.signed_sample import REPORT, SIGNATURE, SIGNER, signed_ductogram
 from tests.ui.conftest import OpenWindow
 from tests.ui.shell.test_workstation import settle
@@ -121,15 +122,21 @@ def test_an_unsigned_report_is_marked_draft(qtbot: QtBot, signed: Path, tmp_path
     assert draft_grey > _grey(tmp_path / "signed.pdf", 2, tmp_path) + 1.0
 
 
-def test_the_window_prints_what_the_command_prints(
+def _window_and_command_print_alike(
     open_window: OpenWindow,
     qtbot: QtBot,
-    qapp: QApplication,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
-) -> None:
+    *,
+    suggested: bool,
+) -> tuple[MainWindow, str]:
+    """Open a signed ductogram, export its report from the window and with ``report``.
+
+    Asserts the two PDFs say the same and that the review mode shows the report's rows;
+    returns the window (in review mode) and the text of the PDF.
+    """
     _pdftotext()
-    folder = signed_ductogram(tmp_path / "study")
+    folder = signed_ductogram(tmp_path / "study", suggested=suggested)
     window = open_window([folder])
     settle(qtbot, window)
     from_window = window.export_report(tmp_path / "window.pdf")
@@ -138,10 +145,23 @@ def test_the_window_prints_what_the_command_prints(
     capsys.readouterr()
     paper = _text(tmp_path / "cli.pdf")
     assert _text(from_window) == paper
-    assert "Electronically signed by" in paper
     window.set_review_mode(True)
     (study,) = load_report([folder], DATE).content.studies
     assert window.review.rows() == [row.cells() for row in study.rows]
+    return window, paper
+
+
+def test_the_window_prints_what_the_command_prints(
+    open_window: OpenWindow,
+    qtbot: QtBot,
+    qapp: QApplication,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    window, paper = _window_and_command_print_alike(
+        open_window, qtbot, tmp_path, capsys, suggested=False
+    )
+    assert "Electronically signed by" in paper
     summary = window.review.summary.text()
     assert f"Signed — Electronically signed by {SIGNER}" in summary
     assert "BI-RADS 4A: Low suspicion" in summary
@@ -157,16 +177,9 @@ def test_accepted_suggestions_are_marked_alike_on_paper_and_in_the_review(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     """FD-1, DS-1 and DS-2 started as suggestions: "§" after their ids and one footnote."""
-    _pdftotext()
-    folder = signed_ductogram(tmp_path / "study", suggested=True)
-    window = open_window([folder])
-    settle(qtbot, window)
-    from_window = window.export_report(tmp_path / "window.pdf")
-    assert from_window is not None
-    assert cli.main(["report", str(folder), str(tmp_path / "cli.pdf")]) == 0
-    capsys.readouterr()
-    paper = _text(tmp_path / "cli.pdf")
-    assert _text(from_window) == paper
+    window, paper = _window_and_command_print_alike(
+        open_window, qtbot, tmp_path, capsys, suggested=True
+    )
     note = (
         "§ started as an automatic suggestion (GalactoView duct-tree suggestion 1.0) and was "
         f"accepted by {SIGNER}"
@@ -175,9 +188,6 @@ def test_accepted_suggestions_are_marked_alike_on_paper_and_in_the_review(
     assert "FD-1§ Intraluminal filling defect" in paper  # the table's id cell, the lesion line
     assert "FD-1: 55 mm along the traced duct DS-1§ → DS-2§ on the L CC #3" in paper
     assert "CY-1§" not in paper and "DE-1§" not in paper
-    window.set_review_mode(True)
-    (study,) = load_report([folder], DATE).content.studies
-    assert window.review.rows() == [row.cells() for row in study.rows]
     assert [row[0] for row in window.review.rows()] == ["FD-1§", "CY-1", "DE-1"]
     table = window.review.table
     tips = [item.toolTip() for row in (0, 1) if (item := table.item(row, 0)) is not None]
