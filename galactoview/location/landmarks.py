@@ -30,7 +30,6 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy import ndimage
 
 from galactoview.dicom.mammography import Laterality, MammoView, PatientOrientation
 from galactoview.imaging.display import DisplayPipeline
@@ -365,8 +364,12 @@ class BreastRegion:
         mask = _box3(raw) > _breast_threshold(raw)
         if not mask.any():
             mask = np.ones_like(mask)
-        square = np.ones((2 * _AIR_MARGIN + 1,) * 2, dtype=bool)
-        near = ndimage.binary_dilation(mask, structure=square)
+        grown = np.pad(mask, _AIR_MARGIN)
+        rows, columns = mask.shape
+        near = np.zeros_like(mask)
+        for dr in range(2 * _AIR_MARGIN + 1):
+            for dc in range(2 * _AIR_MARGIN + 1):
+                near |= grown[dr : dr + rows, dc : dc + columns]
         return cls(near, step)
 
     def contains(self, point: Point) -> bool:
@@ -421,8 +424,15 @@ def _breast_threshold(values: Float2D) -> float:
 
 
 def _box3(values: Float2D) -> Float2D:
-    """3 × 3 box mean (edges replicated; SciPy, a dependency since issue 16)."""
-    return np.asarray(ndimage.uniform_filter(values, 3, mode="nearest"), dtype=np.float64)
+    """3 × 3 box mean (edges replicated)."""
+    padded = np.pad(values, 1, mode="edge")
+    out = np.zeros_like(values)
+    rows, cols = values.shape
+    for dr in range(3):
+        for dc in range(3):
+            out += padded[dr : dr + rows, dc : dc + cols]
+    result: Float2D = out / 9.0
+    return result
 
 
 def _extent(mask: NDArray[np.bool_]) -> NDArray[np.int64]:
