@@ -364,6 +364,8 @@ class BreastRegion:
         mask = _box3(raw) > _breast_threshold(raw)
         if not mask.any():
             mask = np.ones_like(mask)
+        # A square dilation by shifts, not SciPy's: the window's start imports this
+        # module and SciPy takes ~160 ms to import (docs/performance.md).
         grown = np.pad(mask, _AIR_MARGIN)
         rows, columns = mask.shape
         near = np.zeros_like(mask)
@@ -424,7 +426,7 @@ def _breast_threshold(values: Float2D) -> float:
 
 
 def _box3(values: Float2D) -> Float2D:
-    """3 × 3 box mean (edges replicated)."""
+    """3 × 3 box mean (edges replicated; by shifts, not SciPy: see :meth:`BreastRegion.of`)."""
     padded = np.pad(values, 1, mode="edge")
     out = np.zeros_like(values)
     rows, cols = values.shape
