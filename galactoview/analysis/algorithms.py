@@ -17,20 +17,21 @@ __all__ = ["DUCT_TREE_ALGORITHM", "FILLING_DEFECT_ALGORITHM"]
 #: The duct-tree suggestion (:mod:`galactoview.analysis.duct_tree`).
 DUCT_TREE_ALGORITHM: Final = AlgorithmIdentification(
     "GalactoView duct-tree suggestion",
-    "1.0",
+    "1.1",
     (
-        "ridge radii 0.5/1/2 mm",
-        "hysteresis 2.5/7.5 x breast median",
+        "ridge radii 0.5/1/2 mm, Frangi blob term beta 0.5",
+        "lobe on a 0.4 mm grid, traced on a 0.2 mm grid 10 mm round it",
+        "hysteresis 1.5/5 x the breast's median curvature",
         "lumen brighter over its tissue than 85 % of the breast",
-        "leaves reach 4.5 x",
-        "gaps <= 3 mm bridged, spurs < 3 mm + width pruned",
+        "leaves reach 3.5 x along 35 % of them; wide leaves not heading out pruned",
+        "gaps <= 3 mm bridged, holes <= 10 mm2 filled, spurs < 2 mm + half-width pruned",
     ),
 )
 
 #: The filling-defect flags (:mod:`galactoview.analysis.filling_defects`).
 FILLING_DEFECT_ALGORITHM: Final = AlgorithmIdentification(
     "GalactoView filling-defect flags",
-    "1.0",
+    "1.1",
     (
         "gaps, holes, ringed lucencies and abrupt ends of the suggested lumen",
         "evidence within 3 mm combined",

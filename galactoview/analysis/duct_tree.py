@@ -6,18 +6,26 @@ becomes a traced duct segment only when a reader accepts it.
 The method, in order (each step a well-kept library call where one exists):
 
 1. **Ridges** — :func:`galactoview.analysis.ridges.ridge_map`, a multiscale Hessian
-   measure on a ~0.4 mm working grid (contrast is bright).
-2. **Lumen** — hysteresis thresholding (scikit-image) of the ridge measure at 2.5 and 7.5
-   times its median over the breast, leaving out a 5 mm band inside the skin line (the
-   skin is a ridge too). The connected part nearest the orifice, within 12 mm, is the
-   injected lobe; anything else bright (a vessel, calcified duct of another lobe) is not
-   connected to the cannula and is left out.
-3. **Skeleton** — scikit-image's ``skeletonize``.
-4. **Tree** — the skeleton as a graph (networkx), the shortest-path tree from the
+   measure of bright lines (not blobs) on a ~0.4 mm working grid over the whole image.
+2. **Lumen** — hysteresis thresholding (scikit-image) of the ridge measure at 1.5 and 5
+   times the median curvature of the breast (lines and blobs alike: the gland's texture),
+   where the brightness over the local tissue is in the breast's top 15 %, leaving out a
+   5 mm band inside the skin line (the skin is a ridge too). The connected part nearest
+   the orifice, within 12 mm, is the injected lobe; anything else bright (a vessel, a
+   calcified duct of another lobe) is not connected to the cannula and is left out.
+3. **Trace** — steps 1 and 2 again on a ~0.2 mm grid, over the lobe's region only (10 mm
+   round it), with the whole breast's thresholds carried over as ranks: on the coarse
+   grid thin ducts running side by side in projection merge and the skeleton runs
+   between them; the whole image at 0.2 mm would take four times as long. Holes of the
+   lumen up to 10 mm² (a papilloma, a cyst's lucent middle) are filled, so that the
+   skeleton runs through them, not round them.
+4. **Skeleton** — scikit-image's ``skeletonize``.
+5. **Tree** — the skeleton as a graph (networkx), the shortest-path tree from the
    skeleton pixel nearest the orifice: where ducts cross in projection the loop is cut
-   on the longer way round. Branches run between branch points; leaf branches shorter
-   than 3 mm are spurs of the skeleton and pruned. The trunk starts at the orifice (the
-   few mm through the nipple, inside the skin band, are the straight link).
+   on the longer way round. Branches run between branch points; spurs of the skeleton,
+   weak leaves and stray patches of gland are pruned (:func:`_leaf_kept`). The trunk
+   starts at the orifice (the few mm through the nipple, inside the skin band, are the
+   straight link). Each branch point moves back to where its children's axes cross.
 
 The graph walk and the pruning are written here: scikit-image stops at the skeleton and
 the skeleton-analysis packages that go further (skan) depend on numba, hundreds of MB.
@@ -43,7 +51,7 @@ from scipy import ndimage
 from skimage.draw import line
 from skimage.filters import apply_hysteresis_threshold, threshold_otsu
 from skimage.measure import approximate_polygon
-from skimage.morphology import skeletonize
+from skimage.morphology import remove_small_holes, skeletonize
 
 from galactoview.analysis.results import DuctTreeSuggestion, Point, SuggestedBranch
 from galactoview.analysis.ridges import RidgeMap, ridge_map
@@ -58,10 +66,25 @@ __all__ = [
 
 #: Pixel size assumed for the scales when an image has no calibration (mm).
 NOMINAL_SPACING_MM = 0.1
+#: Working pixel of the search for the lobe over the whole image (mm).
+COARSE_SPACING_MM = 0.4
+#: Working pixel of the trace, in the lobe's region (mm).
+TRACE_SPACING_MM = 0.2
+#: Margin of the traced region round the lobe found on the coarse grid (mm).
+REGION_MARGIN_MM = 10.0
+#: Holes of the lumen up to this area are filled before the skeleton (mm²).
+SMALL_HOLE_MM2 = 10.0
 #: Hysteresis thresholds, as multiples of the ridge measure's median over the breast.
-LOW_FACTOR, HIGH_FACTOR = 2.5, 7.5
-#: A leaf branch must reach this multiple somewhere beyond its first few mm.
-LEAF_FACTOR = 4.5
+LOW_FACTOR, HIGH_FACTOR = 1.5, 5.0
+#: A leaf branch must reach this multiple beyond its first few mm…
+LEAF_FACTOR = 3.5
+#: …along this fraction of its length.
+STRONG_FRACTION = 0.35
+#: A leaf wider than this (half-width, mm)…
+PATCH_HALF_WIDTH_MM = 0.8
+#: …that gains less than this fraction of its length in distance from the orifice is
+#: a patch of gland.
+AWAY_FRACTION = 0.3
 #: Width of the grey opening that estimates the tissue under a duct (mm).
 TOPHAT_MM = 5.0
 #: A lumen pixel is brighter over its tissue than this percentile of the breast's pixels.
@@ -72,8 +95,8 @@ SKIN_BAND_MM = 5.0
 ORIFICE_REACH_MM = 12.0
 #: Pieces of lumen this close to the lobe are the same ducts, bridged (mm).
 GAP_MM = 3.0
-#: Leaf branches shorter than this (plus the lumen's width) are skeleton spurs (mm).
-SPUR_MM = 3.0
+#: Leaf branches shorter than this (plus the lumen's half-width) are skeleton spurs (mm).
+SPUR_MM = 2.0
 #: Farthest a branch point moves back to where its children's axes meet (mm).
 REFINE_MM = 4.0
 #: Polyline simplification tolerance (mm).
@@ -85,8 +108,6 @@ def suggest_duct_tree(
     pipeline: DisplayPipeline,
     pixel_spacing_mm: float | None,
     orifice: Point,
-    *,
-    ridges: RidgeMap | None = None,
 ) -> DuctTreeSuggestion:
     """Suggest the contrast-filled duct tree of a post-contrast image.
 
@@ -100,8 +121,6 @@ def suggest_duct_tree(
         Calibrated size of a stored pixel in mm, ``None`` when unknown.
     orifice
         The cannulated orifice (the nipple landmark or a traced duct's root), SCOORD.
-    ridges
-        A ridge map already computed for this image (else computed here).
 
     Returns
     -------
@@ -119,15 +138,35 @@ def suggest_duct_tree(
     spacing = pixel_spacing_mm if pixel_spacing_mm is not None else NOMINAL_SPACING_MM
     if not spacing > 0:
         raise ValueError(f"pixel spacing must be positive, got {spacing!r}")
-    ridges = ridges if ridges is not None else ridge_map(stored, pipeline, spacing)
-    step = ridges.step
-    root = (orifice[0] / step - 0.5, orifice[1] / step - 0.5)  # working (column, row)
-    lumen, strong, problem = _lumen(ridges, root)
+    ridges = ridge_map(stored, pipeline, spacing, work_spacing_mm=COARSE_SPACING_MM)
+    level = _breast_level(ridges.brightness)
+    gates = _gates(ridges, level)
+    problem = gates.problem
+    lumen = strong = gates.interior
+    if not problem:
+        lumen, strong, problem = _lumen(ridges, ridges.working(orifice), gates)
     branches: tuple[SuggestedBranch, ...] = ()
     if not problem:
-        skeleton = skeletonize(lumen)  # type: ignore[no-untyped-call]  # scikit-image is not annotated
-        width = ndimage.distance_transform_edt(lumen)
-        pieces = _prune(_pieces(skeleton, root), SPUR_MM / ridges.spacing_mm, width, strong)
+        region = _region(ridges, lumen, orifice, stored.shape)
+        ranks = gates.ranks(ridges, region)
+        ridges = ridge_map(
+            stored, pipeline, spacing, work_spacing_mm=TRACE_SPACING_MM, region=region
+        )
+        root = ridges.working(orifice)
+        lumen, strong, problem = _lumen(ridges, root, _gates(ridges, level, ranks))
+    if not problem:
+        hole = max(1, round(SMALL_HOLE_MM2 / ridges.spacing_mm**2))
+        solid = remove_small_holes(lumen, max_size=hole)
+        skeleton = skeletonize(solid)  # type: ignore[no-untyped-call]  # scikit-image is not annotated
+        width = ndimage.distance_transform_edt(solid)
+        pieces = _prune(
+            _pieces(skeleton, root),
+            SPUR_MM / ridges.spacing_mm,
+            width,
+            strong,
+            root,
+            ridges.spacing_mm,
+        )
         built: list[SuggestedBranch] = []
         for number, piece in enumerate(pieces):
             generation = 0 if piece.parent is None else built[piece.parent].generation + 1
@@ -160,29 +199,124 @@ def suggest_duct_tree(
 # ------------------------------------------------------------------ the lumen
 
 
-def _lumen(ridges: RidgeMap, root: Point) -> tuple[NDArray[np.bool_], NDArray[np.bool_], str]:
+def _breast_level(brightness: NDArray[np.float64]) -> float | None:
+    """Return the brightness above which the breast lies (Otsu), ``None`` on a uniform image."""
+    if float(brightness.max()) <= float(brightness.min()):
+        return None
+    return float(threshold_otsu(brightness))  # type: ignore[no-untyped-call]  # scikit-image is not annotated
+
+
+def _region(
+    ridges: RidgeMap, lobe: NDArray[np.bool_], orifice: Point, shape: tuple[int, ...]
+) -> tuple[slice, slice]:
+    """Return the stored rows and columns of the lobe and the orifice, with a margin."""
+    rows, columns = np.nonzero(lobe)
+    left, top = ridges.stored(float(columns.min()), float(rows.min()))
+    right, bottom = ridges.stored(float(columns.max()), float(rows.max()))
+    margin = REGION_MARGIN_MM / ridges.spacing_mm * ridges.step
+    top, bottom = min(top, orifice[1]) - margin, max(bottom, orifice[1]) + margin
+    left, right = min(left, orifice[0]) - margin, max(right, orifice[0]) + margin
+    return (
+        slice(max(0, int(top)), min(shape[0], math.ceil(bottom) + 1)),
+        slice(max(0, int(left)), min(shape[1], math.ceil(right) + 1)),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Gates:
+    """Where, on one working grid, the ridge measure is judged, and against what.
+
+    Attributes
+    ----------
+    interior
+        The breast, less a :data:`SKIN_BAND_MM` band inside the skin line.
+    bright
+        Pixels whose brightness over the local tissue (a grey opening wider than a
+        duct) is in the breast's top :data:`TOPHAT_PERCENTILE`: a strand of gland is a
+        ridge too, but far less bright over its surroundings than iodine.
+    excess
+        That brightness over the local tissue.
+    bright_at
+        The least ``excess`` that is bright.
+    reference
+        The ridge measure's median over the interior: the thresholds are multiples.
+    problem
+        Why nothing can be judged (no breast), else empty.
+    """
+
+    interior: NDArray[np.bool_]
+    bright: NDArray[np.bool_]
+    excess: NDArray[np.float64]
+    bright_at: float
+    reference: float
+    problem: str = ""
+
+    def ranks(self, ridges: RidgeMap, region: tuple[slice, slice]) -> tuple[float, float]:
+        """Return the ranks of the reference and the brightness gate within ``region``.
+
+        The trace's finer grid covers the lobe's region only, which holds the ducts
+        (a tenth or more of it): a median or percentile taken there is not the whole
+        breast's. The whole breast's thresholds are carried over as quantiles of the
+        same region, which the two grids measure alike.
+        """
+        rows, columns = (
+            slice(int(part.start // ridges.step), -(-int(part.stop) // ridges.step))
+            for part in region
+        )
+        inside = self.interior[rows, columns]
+        if not inside.any():
+            return 0.5, TOPHAT_PERCENTILE / 100.0
+        yardstick = ridges.curvature if ridges.curvature is not None else ridges.response
+        response = yardstick[rows, columns][inside]
+        excess = self.excess[rows, columns][inside]
+        return (
+            float(np.mean(response < self.reference)),
+            float(np.mean(excess < self.bright_at)),
+        )
+
+
+def _gates(
+    ridges: RidgeMap, level: float | None, ranks: tuple[float, float] | None = None
+) -> _Gates:
+    """Measure the breast's interior, the contrast over tissue and the reference.
+
+    ``level`` is the breast's brightness threshold, found on the whole image (a region
+    round the ducts is nearly all breast: Otsu there would split the gland). ``ranks``
+    (from :meth:`_Gates.ranks` on the whole image) set the reference and the brightness
+    gate on a region; without, they are the median and :data:`TOPHAT_PERCENTILE`.
+    """
+    brightness = ridges.brightness
+    empty = np.zeros(brightness.shape, dtype=bool)
+    if level is None:
+        no_breast = "the image is uniform: no breast, no contrast"
+        return _Gates(empty, empty, np.zeros(brightness.shape), 0.0, 0.0, no_breast)
+    depth = ndimage.distance_transform_edt(brightness > level) * ridges.spacing_mm
+    interior = depth > SKIN_BAND_MM
+    smooth = ndimage.gaussian_filter(brightness, 0.7)
+    size = 2 * max(1, round(TOPHAT_MM / ridges.spacing_mm / 2)) + 1
+    excess = smooth - ndimage.grey_opening(smooth, size=size)
+    if not interior.any():
+        no_interior = "no breast tissue found away from the skin line"
+        return _Gates(interior, empty, excess, 0.0, 0.0, no_interior)
+    reference_rank, bright_rank = ranks if ranks is not None else (0.5, TOPHAT_PERCENTILE / 100.0)
+    yardstick = ridges.curvature if ridges.curvature is not None else ridges.response
+    reference = float(np.quantile(yardstick[interior], reference_rank))
+    bright_at = float(np.quantile(excess[interior], bright_rank))
+    problem = "" if reference > 0.0 else "no breast tissue found away from the skin line"
+    return _Gates(interior, excess >= bright_at, excess, bright_at, reference, problem)
+
+
+def _lumen(
+    ridges: RidgeMap, root: Point, gates: _Gates
+) -> tuple[NDArray[np.bool_], NDArray[np.bool_], str]:
     """Return the lumen connected to the orifice, where it passed the high threshold, and why not.
 
     The lumen is empty (and the reason said) when nothing bright and tubular reaches
     the orifice.
     """
-    brightness = ridges.brightness
-    empty = np.zeros(brightness.shape, dtype=bool)
-    if float(brightness.max()) <= float(brightness.min()):
-        return empty, empty, "the image is uniform: no breast, no contrast"
-    breast = brightness > threshold_otsu(brightness)  # type: ignore[no-untyped-call]  # scikit-image is not annotated
-    depth = ndimage.distance_transform_edt(breast) * ridges.spacing_mm
-    interior = depth > SKIN_BAND_MM
-    reference = float(np.median(ridges.response[interior])) if interior.any() else 0.0
-    if reference <= 0.0:
-        return empty, empty, "no breast tissue found away from the skin line"
-    # Contrast over the local tissue (a grey opening wider than a duct): a strand of
-    # gland is a ridge too, but far less bright over its surroundings than iodine.
-    smooth = ndimage.gaussian_filter(brightness, 0.7)
-    size = 2 * max(1, round(TOPHAT_MM / ridges.spacing_mm / 2)) + 1
-    excess = smooth - ndimage.grey_opening(smooth, size=size)
-    bright = excess >= np.percentile(excess[interior], TOPHAT_PERCENTILE)
-    response = np.where(interior & bright, ridges.response, 0.0)
+    empty = np.zeros(ridges.response.shape, dtype=bool)
+    reference = gates.reference
+    response = np.where(gates.interior & gates.bright, ridges.response, 0.0)
     mask = apply_hysteresis_threshold(response, LOW_FACTOR * reference, HIGH_FACTOR * reference)  # type: ignore[no-untyped-call]  # scikit-image is not annotated
     labels, count = ndimage.label(mask, structure=np.ones((3, 3)))
     if count == 0:
@@ -295,42 +429,26 @@ def _prune(
     spur_px: float,
     width: NDArray[np.float64],
     strong: NDArray[np.bool_],
+    root: Point,
+    spacing_mm: float,
 ) -> list[_Piece]:
-    """Drop spurs and weak leaves, and merge through the branch points left.
+    """Drop spurs, weak leaves and stray patches, merging through the branch points left.
 
-    A leaf is a spur when shorter than :data:`SPUR_MM` plus twice the lumen's half-width
-    at its branch point: the skeleton of a wide duct sprouts side twigs about as long as
-    the duct is wide. A leaf is weak when, beyond its first :data:`SPUR_MM`, it never
-    reaches :data:`LEAF_FACTOR` itself: a strand of gland that only the low threshold
-    joined to a duct.
+    Leaves are judged, the pruned ones dropped and the branch points left with one
+    child merged away, until no leaf is dropped (merging first, so that a duct whose
+    skeleton sprouts a twig every few mm is judged whole, not eaten twig by twig).
     """
-    changed = True
-    while changed:
-        changed = False
-        kids: dict[int, list[int]] = {}
-        for number, piece in enumerate(pieces):
-            if piece.alive and piece.parent is not None:
-                kids.setdefault(piece.parent, []).append(number)
+    while True:
+        _merge_chains(pieces)
+        kids = _kids(pieces)
+        pruned = False
         for number, piece in enumerate(pieces):
             leaf = piece.alive and piece.parent is not None and number not in kids
-            short = _length(piece.pixels) < spur_px + 2.0 * width[piece.pixels[0]]
-            weak = sum(bool(strong[p]) for p in piece.pixels[int(spur_px) :]) < 2
-            if leaf and (short or weak):
+            if leaf and not _leaf_kept(piece.pixels, spur_px, width, strong, root, spacing_mm):
                 piece.alive = False
-                changed = True
-        if changed:
-            continue
-        for number, piece in enumerate(pieces):
-            only = kids.get(number, [])
-            if piece.alive and len(only) == 1:
-                child = pieces[only[0]]
-                piece.pixels.extend(child.pixels[1:])
-                child.alive = False
-                for other in pieces:
-                    if other.parent == only[0]:
-                        other.parent = number
-                changed = True
-                break
+                pruned = True
+        if not pruned:
+            break
     order: list[int] = []
     todo = [n for n, p in enumerate(pieces) if p.alive and p.parent is None][:1]
     while todo:
@@ -345,6 +463,68 @@ def _prune(
     return result
 
 
+def _leaf_kept(
+    pixels: Sequence[tuple[int, int]],
+    spur_px: float,
+    width: NDArray[np.float64],
+    strong: NDArray[np.bool_],
+    root: Point,
+    spacing_mm: float,
+) -> bool:
+    """Return whether a leaf branch is a duct.
+
+    * a **spur** is shorter than :data:`SPUR_MM` plus the lumen's half-width where it
+      leaves: the skeleton of a wide duct sprouts side twigs about that long;
+    * a **weak** leaf passes :data:`LEAF_FACTOR` on under :data:`STRONG_FRACTION` of its
+      length beyond its first :data:`SPUR_MM`: a strand of gland that only the low
+      threshold joined to a duct;
+    * a **stray patch** is wider than :data:`PATCH_HALF_WIDTH_MM` (half-width, median)
+      and does not head away from the orifice (it gains less than :data:`AWAY_FRACTION`
+      of its length in distance from it): ducts branch out from the nipple, a patch
+      of dense gland beside a duct lies any way.
+    """
+    length = _length(pixels)
+    if length < spur_px + width[pixels[0]]:
+        return False
+    beyond = pixels[int(spur_px) :]
+    hits = sum(bool(strong[p]) for p in beyond)
+    if hits < 2 or hits < STRONG_FRACTION * len(beyond):
+        return False
+    (first_row, first_column), (last_row, last_column) = pixels[0], pixels[-1]
+    away = math.dist((last_column, last_row), root) - math.dist((first_column, first_row), root)
+    rows, columns = zip(*pixels, strict=True)
+    half_width_mm = float(np.median(width[list(rows), list(columns)])) * spacing_mm
+    return not (away < AWAY_FRACTION * length and half_width_mm > PATCH_HALF_WIDTH_MM)
+
+
+def _kids(pieces: Sequence[_Piece]) -> dict[int, list[int]]:
+    """Return the living children of each piece."""
+    kids: dict[int, list[int]] = {}
+    for number, piece in enumerate(pieces):
+        if piece.alive and piece.parent is not None:
+            kids.setdefault(piece.parent, []).append(number)
+    return kids
+
+
+def _merge_chains(pieces: list[_Piece]) -> None:
+    """Join each piece left with one child to that child (the branch point is gone)."""
+    merged = True
+    while merged:
+        merged = False
+        kids = _kids(pieces)
+        for number, piece in enumerate(pieces):
+            only = kids.get(number, [])
+            if piece.alive and len(only) == 1:
+                child = pieces[only[0]]
+                piece.pixels.extend(child.pixels[1:])
+                child.alive = False
+                for other in pieces:
+                    if other.alive and other.parent == only[0]:
+                        other.parent = number
+                merged = True
+                break
+
+
 def _branch(
     number: int,
     piece: _Piece,
@@ -355,11 +535,10 @@ def _branch(
     spacing: float | None,
 ) -> SuggestedBranch:
     """Turn a piece into a branch: SCOORD polyline, simplified; length and calibre."""
-    step = ridges.step
     simplified = approximate_polygon(  # type: ignore[no-untyped-call]  # scikit-image is not annotated
         np.asarray(piece.pixels, dtype=np.float64), SIMPLIFY_MM / ridges.spacing_mm
     )
-    points = [((c + 0.5) * step, (r + 0.5) * step) for r, c in simplified.tolist()]
+    points = [ridges.stored(c, r) for r, c in simplified.tolist()]
     if piece.parent is None:
         points.insert(0, (float(orifice[0]), float(orifice[1])))
     radii = [float(width[r, c]) - 0.5 for r, c in piece.pixels]

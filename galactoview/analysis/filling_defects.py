@@ -39,6 +39,7 @@ from galactoview.analysis.results import (
     Point,
     mark_bubble_like,
 )
+from galactoview.analysis.ridges import RidgeMap
 
 __all__ = ["DefectFlag", "DefectFlags", "flag_filling_defects", "mark_bubble_like"]
 
@@ -94,7 +95,8 @@ def flag_filling_defects(tree: DuctTreeSuggestion) -> DefectFlags:
     if tree.ridges is None or tree.lumen is None or not tree.branches:
         return DefectFlags((), 0.0, tree.problem or "no duct tree to look along")
     filled = ndimage.binary_fill_holes(tree.lumen)  # the lumen with the holes it flows round
-    kept = _merged(sorted(_candidates(tree, filled), key=lambda f: -f.score), tree)
+    contrast = _contrast(tree)
+    kept = _merged(sorted(_candidates(tree, filled, contrast), key=lambda f: -f.score), tree)
     plausible = _inside_wide_lumen(kept, tree, filled)
     shown = _apart([f for f in plausible if f.score >= MIN_SCORE], tree)
     weaker = tuple(f for f in kept if all(f.point != s.point for s in shown))
@@ -129,8 +131,9 @@ def _inside_wide_lumen(
     rows, columns = half_width.shape
     kept = []
     for flag in flags:
-        row = min(max(int(flag.point[1] / step), 0), rows - 1)
-        column = min(max(int(flag.point[0] / step), 0), columns - 1)
+        at_column, at_row = tree.ridges.working(flag.point)
+        row = min(max(round(at_row), 0), rows - 1)
+        column = min(max(round(at_column), 0), columns - 1)
         lumen_mm = 2.0 * float(widest[row, column])
         size_mm = flag.radius_px * 2.0 * spacing / step
         if lumen_mm >= size_mm + 2.0 * RIM_MM:
@@ -146,13 +149,19 @@ def _odd(size_mm: float, spacing_mm: float) -> int:
     return 2 * max(1, round(size_mm / spacing_mm / 2.0)) + 1
 
 
-def _candidates(tree: DuctTreeSuggestion, filled: NDArray[np.bool_]) -> list[DefectFlag]:
+def _contrast(tree: DuctTreeSuggestion) -> NDArray[np.float64]:
+    """Return the brightness over the tissue under the ducts (a grey opening wider than any)."""
+    assert tree.ridges is not None
+    brightness = ndimage.gaussian_filter(tree.ridges.brightness, 0.7)
+    opening = ndimage.grey_opening(brightness, size=_odd(TISSUE_WINDOW_MM, _mm(tree)))
+    return np.asarray(brightness - opening, dtype=np.float64)
+
+
+def _candidates(
+    tree: DuctTreeSuggestion, filled: NDArray[np.bool_], contrast: NDArray[np.float64]
+) -> list[DefectFlag]:
     """Gaps along the centrelines, holes the lumen flows round, dark spots ringed by contrast."""
     assert tree.ridges is not None and tree.lumen is not None
-    spacing = _mm(tree)
-    brightness = ndimage.gaussian_filter(tree.ridges.brightness, 0.7)
-    # The tissue under the ducts: a grey opening wider than the widest duct (SciPy).
-    contrast = brightness - ndimage.grey_opening(brightness, size=_odd(TISSUE_WINDOW_MM, spacing))
     found = [
         *_gaps(tree, contrast),
         *_holes(tree, contrast, filled),
@@ -195,7 +204,7 @@ def _ringed(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[Def
     height, width = contrast.shape
     centre = np.zeros((height, width), dtype=bool)
     for branch in tree.branches:
-        samples = np.rint(_along(branch.points, tree.ridges.step)).astype(int)
+        samples = np.rint(_along(branch.points, tree.ridges)).astype(int)
         columns, rows = samples[:, 0], samples[:, 1]
         keep = (rows >= 0) & (rows < height) & (columns >= 0) & (columns < width)
         centre[rows[keep], columns[keep]] = True
@@ -245,7 +254,7 @@ def _gaps(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[Defec
     window = max(2, round(SIDE_WINDOW_MM / spacing))
     found = []
     for path in _paths(tree):
-        samples = _along(path, tree.ridges.step)
+        samples = _along(path, tree.ridges)
         if len(samples) < 2 * window:
             continue
         values = ndimage.map_coordinates(contrast, samples.T[::-1], order=1, mode="nearest")
@@ -300,7 +309,7 @@ def _abrupt_ends(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> lis
     for branch in tree.branches:
         if branch.index not in leaves:
             continue
-        samples = _along([*branch.points, branch.points[-1]], tree.ridges.step)
+        samples = _along([*branch.points, branch.points[-1]], tree.ridges)
         if len(samples) < window + 2:
             continue
         values = ndimage.map_coordinates(contrast, samples.T[::-1], order=1, mode="nearest")
@@ -349,13 +358,14 @@ def _holes(
     return found
 
 
-def _along(points: Sequence[Point], step: int) -> NDArray[np.float64]:
+def _along(points: Sequence[Point], ridges: RidgeMap) -> NDArray[np.float64]:
     """Return working-grid (column, row) samples every working pixel along a polyline."""
     out = []
     for a, b in itertools.pairwise(points):
-        count = max(2, int(math.dist(a, b) / step) + 1)
+        count = max(2, int(math.dist(a, b) / ridges.step) + 1)
         t = np.linspace(0.0, 1.0, count, endpoint=False)[:, None]
-        out.append(np.asarray(a) / step - 0.5 + t * (np.subtract(b, a) / step))
+        start = np.asarray(ridges.working(a))
+        out.append(start + t * (np.subtract(b, a) / ridges.step))
     return np.concatenate(out) if out else np.zeros((0, 2))
 
 
@@ -376,7 +386,7 @@ def _flag(
     """Build a flag from a working-grid candidate (row, column centre, size in pixels)."""
     assert tree.ridges is not None
     step = tree.ridges.step
-    point = ((centre_rc[1] + 0.5) * step, (centre_rc[0] + 0.5) * step)
+    point = tree.ridges.stored(centre_rc[1], centre_rc[0])
     size_mm = size_px * _mm(tree)
     nearest = tree.nearest_branch(point)
     branch = nearest[0] if nearest is not None else None
