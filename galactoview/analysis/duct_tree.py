@@ -98,7 +98,9 @@ GAP_MM = 3.0
 #: Leaf branches shorter than this (plus the lumen's half-width) are skeleton spurs (mm).
 SPUR_MM = 2.0
 #: Farthest a branch point moves back to where its children's axes meet (mm).
-REFINE_MM = 4.0
+REFINE_MM = 8.0
+#: The stretch of each child (from, to, mm beyond the fork) whose axis is extended back.
+AXIS_NEAR_MM, AXIS_FAR_MM = 2.0, 6.0
 #: Polyline simplification tolerance (mm).
 SIMPLIFY_MM = 0.25
 
@@ -580,8 +582,10 @@ def _refined_branch_points(
 
     Where two ducts leave each other at an acute angle their lumens overlap for a few
     mm, so the skeleton forks only where they separate, (r1 + r2) / sin(angle) beyond
-    the true branch point. The children's first few mm, extended backwards, cross at
-    the true one; the fork moves there when it is less than :data:`REFINE_MM` away.
+    the true branch point. The children's axes (their stretch from :data:`AXIS_NEAR_MM`
+    to :data:`AXIS_FAR_MM` beyond the fork, past the skeleton's bend into it), extended
+    backwards, cross at the true one; the fork moves there when it is less than
+    :data:`REFINE_MM` away.
     """
     points = {b.index: list(b.points) for b in branches}
     for branch in branches:
@@ -589,7 +593,7 @@ def _refined_branch_points(
         if len(kids) < 2:
             continue
         fork = points[branch.index][-1]
-        near, far = 1.0 / spacing_mm, 4.0 / spacing_mm
+        near, far = AXIS_NEAR_MM / spacing_mm, AXIS_FAR_MM / spacing_mm
         (one, two) = kids[:2]
         meet = _crossing(
             _point_at(points[one.index], near),
