@@ -16,7 +16,10 @@ Scores (issue 16's definitions):
   centreline; **precision** — the fraction of the suggested centrelines within 1 mm of
   any true duct centreline (thinner ducts are ducts too);
 * **branch points** — the true bifurcations with at least two children of radius
-  ≥ 0.5 mm that have a suggested branch point within 2 mm;
+  ≥ 0.5 mm that have a suggested branch point within 2 mm; also counted per bin of how
+  far beyond the fork the two children's lumens overlap in projection
+  (:func:`lumens_part_mm`: a fork whose children leave at 5° overlaps for 15 mm, and no
+  reader of that one image sees it sooner);
 * **filling defects** — a defect is found when a flag not marked bubble-like lies within
   its projected radius (at least 1.5 mm) of its centre; every other flag is a false
   flag, except one on an air bubble that is marked bubble-like.
@@ -60,9 +63,11 @@ __all__ = [
     "GOALS",
     "SEEDS",
     "ImageScore",
+    "branch_point_hits",
     "branch_point_recall",
     "centreline_scores",
     "defect_scores",
+    "lumens_part_mm",
     "main",
     "run",
 ]
@@ -152,26 +157,72 @@ def centreline_scores(
     return recall, precision
 
 
-def true_branch_points(ducts: Sequence[Mapping[str, Any]]) -> list[Point]:
-    """Return the bifurcations with at least two children of radius ≥ 0.5 mm."""
+def _forks(ducts: Sequence[Mapping[str, Any]]) -> list[list[Mapping[str, Any]]]:
+    """Return the children of radius ≥ 0.5 mm of each duct that has at least two."""
     children: dict[int, list[Mapping[str, Any]]] = {}
     for duct in ducts:
         if duct["parent"] is not None and min(duct["radius_mm"]) >= MIN_RADIUS_MM:
             children.setdefault(duct["parent"], []).append(duct)
+    return [kids for kids in children.values() if len(kids) >= 2]
+
+
+def true_branch_points(ducts: Sequence[Mapping[str, Any]]) -> list[Point]:
+    """Return the bifurcations with at least two children of radius ≥ 0.5 mm."""
     return [
-        (float(kids[0]["points"][0][0]), float(kids[0]["points"][0][1]))
-        for kids in children.values()
-        if len(kids) >= 2
+        (float(kids[0]["points"][0][0]), float(kids[0]["points"][0][1])) for kids in _forks(ducts)
     ]
+
+
+def _onward(ducts: Sequence[Mapping[str, Any]], duct: Mapping[str, Any]) -> list[Point]:
+    """Return a duct's centreline with its continuation (a single child of its order)."""
+    by_index = {d["index"]: d for d in ducts if "index" in d}
+    points = [tuple(p) for p in duct["points"]]
+    while "index" in duct:
+        kids = [d for d in ducts if d["parent"] == duct["index"]]
+        if len(kids) != 1 or kids[0].get("order") != duct.get("order"):
+            break
+        duct = by_index[kids[0]["index"]]
+        points.extend(tuple(p) for p in duct["points"][1:])
+    return points
+
+
+def lumens_part_mm(ducts: Sequence[Mapping[str, Any]], mm_per_px: float) -> list[float]:
+    """Return, per true branch point, how far beyond it its children's lumens overlap (mm).
+
+    In projection two children leaving at a small angle overlap until their centrelines
+    are their radii apart: no one sees the fork before. The distance is measured along
+    each child (with its continuation), the nearer of the two places where one has left
+    the other, ``inf`` when they overlap all along. Same order as
+    :func:`true_branch_points`.
+    """
+    step = 0.05 / mm_per_px
+    parts = []
+    for one, two in (kids[:2] for kids in _forks(ducts)):
+        apart = (one["radius_mm"][0] + two["radius_mm"][0]) / mm_per_px
+        nearest = math.inf
+        for a, b in ((one, two), (two, one)):
+            along = _dense(_onward(ducts, a), step)
+            distance = cKDTree(_dense(_onward(ducts, b), step)).query(along)[0]
+            parted = np.flatnonzero(distance > apart)
+            nearest = min(nearest, parted[0] * step * mm_per_px if parted.size else math.inf)
+        parts.append(nearest)
+    return parts
+
+
+def branch_point_hits(
+    suggested: Sequence[Point], truth: Sequence[Point], mm_per_px: float
+) -> list[bool]:
+    """Return, per true branch point, whether a suggested one lies within 2 mm."""
+    reach = BRANCH_POINT_MM / mm_per_px
+    return [any(math.dist(t, s) <= reach for s in suggested) for t in truth]
 
 
 def branch_point_recall(
     suggested: Sequence[Point], truth: Sequence[Point], mm_per_px: float
 ) -> tuple[int, int]:
     """Return (found, total): true branch points with a suggested one within 2 mm."""
-    reach = BRANCH_POINT_MM / mm_per_px
-    found = sum(1 for t in truth if any(math.dist(t, s) <= reach for s in suggested))
-    return found, len(truth)
+    hits = branch_point_hits(suggested, truth, mm_per_px)
+    return sum(hits), len(hits)
 
 
 def _hits(point: Point, target: Mapping[str, Any], mm_per_px: float) -> bool:
@@ -217,6 +268,8 @@ class ImageScore:
     precision: float
     branch_points_found: int
     branch_points: int
+    branch_point_hits: tuple[bool, ...]
+    lumens_part_mm: tuple[float | None, ...]
     defects_found: int
     defects: int
     false_flags: int
@@ -274,7 +327,7 @@ def _score(seed: int, side: Side, item: _Analysed) -> ImageScore:
     recall, precision = centreline_scores(
         [b.points for b in tree.branches], truth["ducts"], item.mm_per_px, item.shape
     )
-    bp_found, bp_total = branch_point_recall(
+    bp_hits = branch_point_hits(
         tree.branch_points(), true_branch_points(truth["ducts"]), item.mm_per_px
     )
     rows, columns = item.shape
@@ -286,8 +339,13 @@ def _score(seed: int, side: Side, item: _Analysed) -> ImageScore:
         label=str(truth["label"]),
         recall=round(recall, 4),
         precision=round(precision, 4),
-        branch_points_found=bp_found,
-        branch_points=bp_total,
+        branch_points_found=sum(bp_hits),
+        branch_points=len(bp_hits),
+        branch_point_hits=tuple(bp_hits),
+        lumens_part_mm=tuple(
+            round(d, 2) if math.isfinite(d) else None
+            for d in lumens_part_mm(truth["ducts"], item.mm_per_px)
+        ),
         defects_found=found,
         defects=total,
         false_flags=false,
@@ -329,6 +387,26 @@ def _met(name: str, value: float | None, goal: float) -> bool:
     )
 
 
+#: Bins of how far beyond a fork its children's lumens overlap in projection (mm).
+PARTING_BINS_MM: Final = (2.0, 4.0, 8.0)
+
+
+def _by_parting(scores: Sequence[ImageScore]) -> dict[str, dict[str, int]]:
+    """Count the branch points found per bin of :func:`lumens_part_mm`."""
+    edges = (0.0, *PARTING_BINS_MM, math.inf)
+    bins: dict[str, dict[str, int]] = {}
+    for low, high in itertools.pairwise(edges):
+        name = f"> {low:g}" if math.isinf(high) else f"{low:g}-{high:g}"
+        bins[name] = {"found": 0, "total": 0}
+        for score in scores:
+            for hit, part in zip(score.branch_point_hits, score.lumens_part_mm, strict=True):
+                distance = math.inf if part is None else part
+                if low <= distance < high:
+                    bins[name]["found"] += int(hit)
+                    bins[name]["total"] += 1
+    return bins
+
+
 def _summary(scores: Sequence[ImageScore], runtime: Mapping[str, Any]) -> dict[str, Any]:
     bp_found = sum(s.branch_points_found for s in scores)
     bp_total = sum(s.branch_points for s in scores)
@@ -341,6 +419,7 @@ def _summary(scores: Sequence[ImageScore], runtime: Mapping[str, Any]) -> dict[s
         "centreline_precision_worst": min(s.precision for s in scores),
         "branch_point_recall": round(bp_found / bp_total, 3) if bp_total else None,
         "branch_points": bp_total,
+        "branch_points_by_lumens_parting_mm": _by_parting(scores),
         "defect_sensitivity": (
             round(sum(s.defects_found for s in scores) / defects, 3) if defects else None
         ),
@@ -390,6 +469,9 @@ def _print_table(results: Mapping[str, Any]) -> None:
     for name, goal in GOALS.items():
         mark = "ok" if summary["goals_met"][name] else "NOT MET"
         print(f"{name:24} {summary[name]!s:>8}  goal {goal!s:>5}  {mark}")
+    print("\nbranch points found, by how far beyond the fork the children's lumens overlap:")
+    for name, count in summary["branch_points_by_lumens_parting_mm"].items():
+        print(f"  {name:>6} mm: {count['found']:3d} / {count['total']:<3d}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from benchmarks.analysis_eval import (
     branch_point_recall,
     centreline_scores,
     defect_scores,
+    lumens_part_mm,
     true_branch_points,
 )
 from galactoview.analysis.filling_defects import DefectFlag, DefectFlags
@@ -51,6 +52,20 @@ def test_a_branch_point_needs_two_wide_children_and_a_suggestion_within_two_mill
     assert true_branch_points(DUCTS) == [(100.0, 100.0)]  # duct 3 alone is no bifurcation
     assert branch_point_recall([(115.0, 100.0)], [(100.0, 100.0)], MM) == (1, 1)
     assert branch_point_recall([(125.0, 100.0)], [(100.0, 100.0)], MM) == (0, 1)
+
+
+def test_how_far_the_childrens_lumens_overlap_beyond_a_fork_in_projection() -> None:
+    # 53° apart, 0.8 mm radii: 1.6 mm apart once 0.8 x L = 1.6 mm, L = 2 mm.
+    assert lumens_part_mm(DUCTS, MM) == [pytest.approx(2.0, abs=0.1)]
+    along = [
+        _duct(0, None, (0, 100), (100, 100), 1.0),
+        _duct(1, 0, (100, 100), (300, 110), 0.8),  # 3° apart: overlap for 16 mm
+        _duct(2, 0, (100, 100), (300, 100), 0.8),
+    ]
+    assert lumens_part_mm(along, MM) == [float("inf")]
+    continued = [*along[:2], _duct(3, 1, (300, 110), (400, 200), 0.8), along[2]]
+    continued = [{**d, "order": 1} for d in continued]  # duct 3 continues duct 1
+    assert lumens_part_mm(continued, MM) == [pytest.approx(21.0, abs=1.0)]
 
 
 def _flag(point: tuple[float, float], *, bubble: bool = False) -> DefectFlag:
