@@ -37,6 +37,6 @@ FILLING_DEFECT_ALGORITHM: Final = AlgorithmIdentification(
         "gaps, holes, ringed lucencies and abrupt ends of the suggested lumen",
         "evidence within 3 mm combined",
         "lumen 2 x 1.2 mm wider than the lucency",
-        "score >= 0.25",
+        "score >= 0.3, one flag per 4 mm",
     ),
 )

@@ -50,7 +50,7 @@ MAX_DROP = 0.85
 #: Smallest candidate size (mm) worth a flag.
 MIN_SIZE_MM = 0.8
 #: Flags below this score are not shown.
-MIN_SCORE = 0.25
+MIN_SCORE = 0.3
 #: Radii of the dark spots looked for inside a ring of contrast (mm).
 RING_RADII_MM = (1.0, 1.5, 2.0)
 _SECTORS = tuple((k * math.pi / 3, (k + 1) * math.pi / 3) for k in range(6))
@@ -69,7 +69,7 @@ SIDE_WINDOW_MM = 3.0
 #: Contrast a defect must have on each side in the lumen around it (mm).
 RIM_MM = 1.2
 #: Flags closer than this are one lesion: the best one is shown (mm).
-LESION_MM = 5.0
+LESION_MM = 4.0
 #: Candidates this close are one place (mm).
 MERGE_MM = 3.0
 #: Largest hole looked for (mm).
