@@ -61,8 +61,9 @@ class SuggestedBranch:
     length_mm
         Centreline length in mm; ``None`` when the image is not calibrated.
     calibre_mm
-        Median lumen diameter in mm (from the suggested lumen's width, ±1 working
-        pixel ≈ 0.4 mm); ``None`` when the image is not calibrated.
+        Median lumen diameter in mm (from the suggested lumen's width on the ~0.2 mm
+        working grid, which measures wide ducts up to 0.7 mm narrow); ``None`` when the
+        image is not calibrated.
     """
 
     index: int
@@ -99,7 +100,8 @@ class DuctTreeSuggestion:
     algorithm
         The algorithm, as recorded in the SR when a branch is accepted.
     ridges
-        The ridge measure it was computed from (reused by the filling-defect flags).
+        The ridge measure the tree was traced on (over the lobe's region when one was
+        found; reused by the filling-defect flags).
     lumen
         The suggested lumen on the ridge map's working grid.
     """
