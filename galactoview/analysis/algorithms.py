@@ -36,7 +36,7 @@ FILLING_DEFECT_ALGORITHM: Final = AlgorithmIdentification(
     (
         "gaps, holes, ringed lucencies and abrupt ends of the suggested lumen",
         "evidence within 3 mm combined",
-        "lumen 2 x 1.2 mm wider than the lucency",
-        "score >= 0.3, one flag per 4 mm",
+        "inside a lumen 2 x 0.75 mm wider than the lucency (within 0.5 mm)",
+        "score >= 0.25, one flag per 5 mm",
     ),
 )

@@ -50,7 +50,7 @@ MAX_DROP = 0.85
 #: Smallest candidate size (mm) worth a flag.
 MIN_SIZE_MM = 0.8
 #: Flags below this score are not shown.
-MIN_SCORE = 0.3
+MIN_SCORE = 0.25
 #: Radii of the dark spots looked for inside a ring of contrast (mm).
 RING_RADII_MM = (1.0, 1.5, 2.0)
 _SECTORS = tuple((k * math.pi / 3, (k + 1) * math.pi / 3) for k in range(6))
@@ -66,10 +66,12 @@ END_WINDOW_MM = 4.0
 NIPPLE_MM = 10.0
 #: Contrast looked for on each side of a gap (mm).
 SIDE_WINDOW_MM = 3.0
-#: Contrast a defect must have on each side in the lumen around it (mm).
-RIM_MM = 1.2
+#: Contrast a defect must have on each side in the lumen where it lies (mm).
+RIM_MM = 0.75
+#: The lumen's width is taken as its widest this close to a candidate's centre (mm).
+WIDTH_WINDOW_MM = 0.5
 #: Flags closer than this are one lesion: the best one is shown (mm).
-LESION_MM = 4.0
+LESION_MM = 5.0
 #: Candidates this close are one place (mm).
 MERGE_MM = 3.0
 #: Largest hole looked for (mm).
@@ -117,17 +119,21 @@ def _apart(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) -> tuple[Defec
 def _inside_wide_lumen(
     flags: Sequence[DefectFlag], tree: DuctTreeSuggestion, filled: NDArray[np.bool_]
 ) -> list[DefectFlag]:
-    """Keep the candidates the lumen around is wider than, by :data:`RIM_MM` a side.
+    """Keep the candidates inside a lumen wider than they are, by :data:`RIM_MM` a side.
 
     Something inside a duct has contrast all round it, so where it sits the opacified
     lumen (holes filled) is wider than it; a papilloma widens its duct. A strand of
-    tissue crossing a thin duct, or a narrowing, has no such rim.
+    tissue crossing a thin duct, or a narrowing, has no such rim, and a pocket of tissue
+    between ducts, or a gap where the trace crosses from one duct to another, is not in
+    the lumen at all. The width is the lumen's where the candidate lies (the widest
+    within :data:`WIDTH_WINDOW_MM` of its centre), not the widest duct near it: version
+    1.0 looked 3 mm round and let pockets beside a wide duct through.
     """
     assert tree.ridges is not None and tree.lumen is not None
     spacing = _mm(tree)
     step = tree.ridges.step
     half_width = ndimage.distance_transform_edt(filled) * spacing
-    widest = ndimage.maximum_filter(half_width, size=_odd(MERGE_MM * 2.0, spacing))
+    widest = ndimage.maximum_filter(half_width, size=_odd(2.0 * WIDTH_WINDOW_MM, spacing))
     rows, columns = half_width.shape
     kept = []
     for flag in flags:

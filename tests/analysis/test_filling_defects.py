@@ -18,9 +18,8 @@ from tests.analysis.synthetic import PIPELINE, SPACING_MM, breast_with_tubes
 
 FORK = (600.0, 600.0)
 Y_TREE = [((940, 600), FORK, 1.2), (FORK, (250, 420), 0.8), (FORK, (250, 780), 0.8)]
-#: A papilloma: a ball of tissue in a widened stretch of the trunk, 6 mm wide: the
-#: 3.6 mm ball leaves 1.2 mm of contrast each side (``RIM_MM``).
-WIDENED = ((740, 600), (800, 600), 3.0)
+#: A papilloma: a ball of tissue in a widened stretch of the trunk.
+WIDENED = ((740, 600), (800, 600), 2.6)
 PAPILLOMA = ((770.0, 600.0), 1.8)
 
 
