@@ -74,7 +74,7 @@ TRACE_SPACING_MM = 0.2
 REGION_MARGIN_MM = 10.0
 #: Holes of the lumen up to this area are filled before the skeleton (mm²).
 SMALL_HOLE_MM2 = 10.0
-#: Hysteresis thresholds, as multiples of the ridge measure's median over the breast.
+#: Hysteresis thresholds, as multiples of the breast's median curvature.
 LOW_FACTOR, HIGH_FACTOR = 1.5, 5.0
 #: A leaf branch must reach this multiple beyond its first few mm…
 LEAF_FACTOR = 3.5
@@ -155,7 +155,10 @@ def suggest_duct_tree(
             stored, pipeline, spacing, work_spacing_mm=TRACE_SPACING_MM, region=region
         )
         root = ridges.working(orifice)
-        lumen, strong, problem = _lumen(ridges, root, _gates(ridges, level, ranks))
+        traced = _gates(ridges, level, ranks)
+        problem = traced.problem
+        if not problem:
+            lumen, strong, problem = _lumen(ridges, root, traced)
     if not problem:
         hole = max(1, round(SMALL_HOLE_MM2 / ridges.spacing_mm**2))
         solid = remove_small_holes(lumen, max_size=hole)
@@ -241,7 +244,9 @@ class _Gates:
     bright_at
         The least ``excess`` that is bright.
     reference
-        The ridge measure's median over the interior: the thresholds are multiples.
+        The median curvature over the interior (:attr:`RidgeMap.curvature`; on a region,
+        the whole breast's median carried over as a rank): the thresholds are
+        multiples of it.
     problem
         Why nothing can be judged (no breast), else empty.
     """
