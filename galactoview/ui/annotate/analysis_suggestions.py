@@ -69,6 +69,7 @@ from galactoview.annotations.model import (
 from galactoview.dicom.calibration import Calibration
 from galactoview.dicom.mammography import ContrastPhase, Laterality
 from galactoview.imaging.display import DisplayPipeline
+from galactoview.location.localize import region_center
 from galactoview.ui.annotate.annotation_items import (
     HIT_TOLERANCE_PX,
     distance_to_outline,
@@ -638,16 +639,30 @@ class AnalysisSuggestions(QObject):
     def accept_flag(self, sop_instance_uid: str, frame: int | None, index: int) -> bool:
         """Accept a flag as an intraluminal filling defect finding (one undoable edit).
 
+        A flag on a filling defect the reader has already marked on this image is that
+        finding: nothing is added, the flag goes and the status line names the finding.
+
         Returns
         -------
         bool
-            Whether the finding was added.
+            Whether a finding was added.
         """
         image = self._images.get((sop_instance_uid, frame))
         if image is None or image.flags is None or not 0 <= index < len(image.flags.flags):
             return False
         flag = image.flags.flags[index]
         study = image.study_instance_uid
+        findings = self._workspace.annotations(study).findings
+        marked = _marked_defect(findings, image, flag)
+        if marked is not None:
+            # The reader marked this lesion already: a second finding would count it twice.
+            accepted = {**image.accepted_flags, index: marked.tracking_uid}
+            self._images[image.key] = replace(image, accepted_flags=accepted)
+            self._redraw()
+            self._say(
+                f"The flag is on {marked.short_id}, already marked on {image.view}: nothing added"
+            )
+            return False
         cx, cy = float(flag.point[0]), float(flag.point[1])
         radius = max(float(flag.radius_px), 1.0)
         try:
@@ -660,7 +675,6 @@ class AnalysisSuggestions(QObject):
         except ValueError:
             return False
         kind = FindingType.INTRALUMINAL_FILLING_DEFECT
-        findings = self._workspace.annotations(study).findings
         finding = Finding.new(
             kind,
             (region,),
@@ -825,6 +839,34 @@ def _nipple_distances(image: ImageSuggestions, flags: Sequence[DefectFlag]) -> l
     if image.calibration is None:
         return None
     return nipple_distances_mm(flags, image.tree.orifice, image.calibration.distance_mm)
+
+
+#: Findings a filling-defect flag can be: the lesion already marked.
+_DEFECT_KINDS: Final = frozenset(
+    {FindingType.INTRALUMINAL_FILLING_DEFECT, FindingType.MULTIPLE_FILLING_DEFECTS}
+)
+
+
+def _marked_defect(
+    findings: Iterable[Finding], image: ImageSuggestions, flag: DefectFlag
+) -> Finding | None:
+    """Return the filling-defect finding marked on this image where the flag lies.
+
+    The flag is on a finding when its centre lies in the finding's region there (its
+    centre and farthest point) or the region's centre lies in the flag's circle.
+    """
+    centre = (float(flag.point[0]), float(flag.point[1]))
+    for finding in findings:
+        if finding.finding_type not in _DEFECT_KINDS:
+            continue
+        for region in finding.regions:
+            if (region.sop_instance_uid, region.frame) != (image.sop_instance_uid, image.frame):
+                continue
+            middle = region_center(region)
+            reach = max(math.dist(middle, point) for point in region.points)
+            if math.dist(centre, middle) <= max(reach, float(flag.radius_px)):
+                return finding
+    return None
 
 
 def _flag_at(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 import shutil
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from galactoview.analysis.filling_defects import DefectFlag, DefectFlags
 from galactoview.annotations.model import FindingType, GraphicType
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import ContrastPhase
+from galactoview.location.localize import region_center
 from galactoview.sr.persistence import open_annotations
 from galactoview.ui.annotate.analysis_suggestions import ImageSuggestions
 from galactoview.ui.annotate.annotation_tools import AnnotationTool
@@ -186,13 +188,21 @@ def test_a_flag_becomes_a_filling_defect_finding_with_its_algorithm_and_reason(
     image = suggested(qtbot, window, Qt.Key.Key_F)  # the tree is computed first
     assert image.tree.branches
     assert image.flags is not None
+    # The sample's papilloma, FD-1, is marked on the L CC already, and flagged.
+    fd1 = next(f for f in before.findings if f.short_id == "FD-1")
+    (marked,) = [r for r in fd1.regions if r.sop_instance_uid == record.sop_instance_uid]
+    marked_at = region_center(marked)
+    assert record.calibration is not None and record.calibration.row_spacing_mm is not None
+    millimetre = 1.0 / record.calibration.row_spacing_mm
+    assert any(math.dist(f.point, marked_at) <= 3.0 * millimetre for f in image.flags.flags)
     layer = window.suggestions.layers[viewport]
-    if not image.flags.flags:  # the flagger found none on the sample: one made by hand
-        flag = DefectFlag(
-            (400.0, 1200.0), 12.0, 0, 0.9, 2.2, 0.62, False, False, "lumen gap 2.2 mm, 62 %"
-        )
-        flags = DefectFlags((flag,), 0.01)
-        assert window.suggestions.show_flags(record.sop_instance_uid, None, flags)
+    # A flag where nothing is marked, and one on FD-1 (shown as the flagger's own).
+    away = DefectFlag(
+        (400.0, 1200.0), 12.0, 0, 0.9, 2.2, 0.62, False, False, "lumen gap 2.2 mm, 62 %"
+    )
+    on_fd1 = DefectFlag(marked_at, 12.0, 0, 0.8, 2.0, 0.6, True, False, "lucent hole 2.0 mm")
+    flags = DefectFlags((away, on_fd1), 0.01)
+    assert window.suggestions.show_flags(record.sop_instance_uid, None, flags)
     shown = window.suggestions.suggestions(record.sop_instance_uid)
     assert shown is not None and shown.flags is not None
     flag = shown.flags.flags[0]
@@ -216,6 +226,14 @@ def test_a_flag_becomes_a_filling_defect_finding_with_its_algorithm_and_reason(
     assert added.regions[0].points[0] == pytest.approx(flag.point, abs=1e-3)  # float32 SCOORD
     assert added.laterality is record.view.laterality
     assert 0 not in {i for i, _ in layer.flags}
+    # The flag on FD-1 is FD-1: nothing added, nothing to undo, the status line says so.
+    click(viewport, marked_at, Qt.KeyboardModifier.NoModifier)
+    assert window.workspace.annotations(study).findings == after.findings
+    assert window.workspace.undo_stack.count() == undo_count + 1
+    assert window.statusBar().currentMessage() == (
+        "The flag is on FD-1, already marked on L CC: nothing added"
+    )
+    assert {i for i, _ in layer.flags} == set()
     with qtbot.waitSignal(window.saver.saved, timeout=10_000):
         window.saver.save_now()
     read = open_annotations(study, sorted(record.path.parent.glob("*.dcm"))).annotations
