@@ -401,7 +401,7 @@ def _by_parting(scores: Sequence[ImageScore]) -> dict[str, dict[str, int]]:
         for score in scores:
             for hit, part in zip(score.branch_point_hits, score.lumens_part_mm, strict=True):
                 distance = math.inf if part is None else part
-                if low <= distance < high:
+                if low <= distance and (distance < high or math.isinf(high)):
                     bins[name]["found"] += int(hit)
                     bins[name]["total"] += 1
     return bins

@@ -97,8 +97,11 @@ ORIFICE_REACH_MM = 12.0
 GAP_MM = 3.0
 #: Leaf branches shorter than this (plus the lumen's half-width) are skeleton spurs (mm).
 SPUR_MM = 2.0
-#: Farthest a branch point moves back to where its children's axes meet (mm).
+#: Farthest a branch point moves back along its parent to where its children's axes meet
+#: (mm)…
 REFINE_MM = 8.0
+#: …when the children's axes cross this close to the parent's centreline (mm).
+MEET_OFF_MM = 2.0
 #: The stretch of each child (from, to, mm beyond the fork) whose axis is extended back.
 AXIS_NEAR_MM, AXIS_FAR_MM = 2.0, 6.0
 #: Polyline simplification tolerance (mm).
@@ -144,18 +147,20 @@ def suggest_duct_tree(
     level = _breast_level(ridges.brightness)
     gates = _gates(ridges, level)
     problem = gates.problem
-    lumen = strong = gates.interior
+    lumen = strong = np.zeros(ridges.response.shape, dtype=bool)
     if not problem:
         lumen, strong, problem = _lumen(ridges, ridges.working(orifice), gates)
     branches: tuple[SuggestedBranch, ...] = ()
     if not problem:
         region = _region(ridges, lumen, orifice, stored.shape)
         ranks = gates.ranks(ridges, region)
+        coarse = ridges
         ridges = ridge_map(
             stored, pipeline, spacing, work_spacing_mm=TRACE_SPACING_MM, region=region
         )
         root = ridges.working(orifice)
-        traced = _gates(ridges, level, ranks)
+        traced = _gates(ridges, level, ranks, _carried(gates.interior, coarse, ridges))
+        lumen = strong = np.zeros(ridges.response.shape, dtype=bool)
         problem = traced.problem
         if not problem:
             lumen, strong, problem = _lumen(ridges, root, traced)
@@ -227,6 +232,16 @@ def _region(
     )
 
 
+def _carried(mask: NDArray[np.bool_], coarse: RidgeMap, fine: RidgeMap) -> NDArray[np.bool_]:
+    """Return a mask of the coarse grid on the fine one (each pixel takes the one it lies in)."""
+    picks = []
+    for axis in (0, 1):
+        centres = (np.arange(fine.response.shape[axis]) + 0.5) * fine.step + fine.origin[axis]
+        index = np.floor((centres - coarse.origin[axis]) / coarse.step).astype(np.intp)
+        picks.append(np.clip(index, 0, mask.shape[axis] - 1))
+    return np.asarray(mask[np.ix_(picks[0], picks[1])], dtype=bool)
+
+
 @dataclass(frozen=True, slots=True)
 class _Gates:
     """Where, on one working grid, the ridge measure is judged, and against what.
@@ -267,8 +282,10 @@ class _Gates:
         same region, which the two grids measure alike.
         """
         rows, columns = (
-            slice(int(part.start // ridges.step), -(-int(part.stop) // ridges.step))
-            for part in region
+            slice(
+                int((part.start - start) // ridges.step), -(-int(part.stop - start) // ridges.step)
+            )
+            for part, start in zip(region, ridges.origin, strict=True)
         )
         inside = self.interior[rows, columns]
         if not inside.any():
@@ -283,7 +300,10 @@ class _Gates:
 
 
 def _gates(
-    ridges: RidgeMap, level: float | None, ranks: tuple[float, float] | None = None
+    ridges: RidgeMap,
+    level: float | None,
+    ranks: tuple[float, float] | None = None,
+    interior: NDArray[np.bool_] | None = None,
 ) -> _Gates:
     """Measure the breast's interior, the contrast over tissue and the reference.
 
@@ -291,14 +311,16 @@ def _gates(
     round the ducts is nearly all breast: Otsu there would split the gland). ``ranks``
     (from :meth:`_Gates.ranks` on the whole image) set the reference and the brightness
     gate on a region; without, they are the median and :data:`TOPHAT_PERCENTILE`.
+    ``interior`` is the whole image's, carried to a region (whose edge is no skin line).
     """
     brightness = ridges.brightness
     empty = np.zeros(brightness.shape, dtype=bool)
     if level is None:
         no_breast = "the image is uniform: no breast, no contrast"
         return _Gates(empty, empty, np.zeros(brightness.shape), 0.0, 0.0, no_breast)
-    depth = ndimage.distance_transform_edt(brightness > level) * ridges.spacing_mm
-    interior = depth > SKIN_BAND_MM
+    if interior is None:
+        depth = ndimage.distance_transform_edt(brightness > level) * ridges.spacing_mm
+        interior = depth > SKIN_BAND_MM
     smooth = ndimage.gaussian_filter(brightness, 0.7)
     size = 2 * max(1, round(TOPHAT_MM / ridges.spacing_mm / 2)) + 1
     excess = smooth - ndimage.grey_opening(smooth, size=size)
@@ -331,7 +353,9 @@ def _lumen(
     distance, (rows, columns) = ndimage.distance_transform_edt(labels == 0, return_indices=True)
     row = min(max(round(root[1]), 0), labels.shape[0] - 1)
     column = min(max(round(root[0]), 0), labels.shape[1] - 1)
-    reach = float(distance[row, column]) * ridges.spacing_mm
+    # From the orifice itself: it may lie off the grid (a landmark outside the image).
+    outside = math.dist(root, (column, row))
+    reach = (float(distance[row, column]) + outside) * ridges.spacing_mm
     if reach > ORIFICE_REACH_MM:
         return (
             empty,
@@ -427,7 +451,7 @@ def _pieces(skeleton: NDArray[np.bool_], root: Point) -> list[_Piece]:
     return pieces
 
 
-def _length(pixels: Sequence[tuple[int, int]]) -> float:
+def _length(pixels: Sequence[tuple[float, float]]) -> float:
     return float(sum(math.dist(a, b) for a, b in itertools.pairwise(pixels)))
 
 
@@ -583,22 +607,22 @@ def _crossing(a: Point, b: Point, c: Point, d: Point) -> Point | None:
 def _refined_branch_points(
     branches: Sequence[SuggestedBranch], spacing_mm: float, calibrated: bool
 ) -> tuple[SuggestedBranch, ...]:
-    """Move each branch point back to where its two children's axes meet.
+    """Move each branch point back along its parent to where its children's axes meet.
 
     Where two ducts leave each other at an acute angle their lumens overlap for a few
     mm, so the skeleton forks only where they separate, (r1 + r2) / sin(angle) beyond
     the true branch point. The children's axes (their stretch from :data:`AXIS_NEAR_MM`
     to :data:`AXIS_FAR_MM` beyond the fork, past the skeleton's bend into it), extended
-    backwards, cross at the true one; the fork moves there when it is less than
-    :data:`REFINE_MM` away.
+    backwards, cross at the true one. The fork moves to the parent's centreline point
+    nearest that crossing when the crossing lies within :data:`MEET_OFF_MM` of the
+    parent and less than :data:`REFINE_MM` back along it; the parent is cut there.
     """
     points = {b.index: list(b.points) for b in branches}
+    near, far = AXIS_NEAR_MM / spacing_mm, AXIS_FAR_MM / spacing_mm
     for branch in branches:
         kids = [b for b in branches if b.parent == branch.index]
         if len(kids) < 2:
             continue
-        fork = points[branch.index][-1]
-        near, far = AXIS_NEAR_MM / spacing_mm, AXIS_FAR_MM / spacing_mm
         (one, two) = kids[:2]
         meet = _crossing(
             _point_at(points[one.index], near),
@@ -606,13 +630,42 @@ def _refined_branch_points(
             _point_at(points[two.index], near),
             _point_at(points[two.index], far),
         )
-        if meet is None or math.dist(meet, fork) * spacing_mm > REFINE_MM:
+        if meet is None:
             continue
-        points[branch.index][-1] = meet
+        cut = _cut_back(points[branch.index], meet, REFINE_MM / spacing_mm)
+        if cut is None or math.dist(cut[-1], meet) * spacing_mm > MEET_OFF_MM:
+            continue
+        points[branch.index] = cut
         for kid in kids:
-            points[kid.index][0] = meet
+            points[kid.index][0] = cut[-1]
     moved = (replace(b, points=tuple(points[b.index])) for b in branches)
     return tuple(
         replace(b, length_mm=round(b.length_px * spacing_mm, 2) if calibrated else None)
         for b in moved
     )
+
+
+def _cut_back(points: Sequence[Point], target: Point, reach: float) -> list[Point] | None:
+    """Return the polyline cut at its point nearest ``target``, if within ``reach`` of its end.
+
+    ``None`` when that point lies farther back along the polyline than ``reach`` px, or
+    at its very start (a branch keeps some length).
+    """
+    best: tuple[float, int, Point] | None = None
+    for number, (a, b) in enumerate(itertools.pairwise(points)):
+        dx, dy = b[0] - a[0], b[1] - a[1]
+        squared = dx * dx + dy * dy
+        t = 0.0 if squared == 0 else ((target[0] - a[0]) * dx + (target[1] - a[1]) * dy) / squared
+        t = min(max(t, 0.0), 1.0)
+        foot = (a[0] + t * dx, a[1] + t * dy)
+        distance = math.dist(foot, target)
+        if best is None or distance < best[0]:
+            best = (distance, number, foot)
+    if best is None:
+        return None
+    _, number, foot = best
+    kept = [*points[: number + 1], foot]
+    before = _length(kept)
+    if _length(points) - before > reach or before <= 0.0:
+        return None
+    return kept

@@ -51,8 +51,9 @@ def _dense(points: list[tuple[float, float]] | tuple[tuple[float, float], ...]) 
 @pytest.mark.parametrize(
     ("label", "branches", "recall", "precision"),
     # The ML's tree beyond the papilloma is thin ducts over dense tissue: found in part
-    # (docs/analysis.md). Version 1.1 finds 0.90 / 0.96 (CC) and 0.81 / 0.91 (ML); the
-    # bounds keep it from regressing below what version 1.0 found (0.92 / 0.91, 0.72 / 0.84).
+    # (docs/analysis.md). Version 1.0 found 0.92 / 0.91 (CC) and 0.72 / 0.84 (ML), 1.1
+    # finds 0.90 / 0.96 and 0.81 / 0.91: the CC's recall fell a little (a thin branch
+    # beyond the cyst), the rest rose; the bounds keep 1.1 from regressing.
     [("LCC_POST", 5, 0.85, 0.9), ("LML_POST", 3, 0.78, 0.85)],
 )
 def test_the_sample_tree_is_found_from_the_nipple_within_a_millimetre(
@@ -93,6 +94,23 @@ def test_branches_form_a_tree_rooted_at_the_orifice() -> None:
     assert tree.algorithm == DUCT_TREE_ALGORITHM
 
 
+def _turns(points: tuple[tuple[float, float], ...]) -> list[float]:
+    """Return the turn (degrees) at each inner vertex of a polyline."""
+    turns = []
+    for a, m, c in zip(points, points[1:], points[2:], strict=False):
+        one, two = (m[0] - a[0], m[1] - a[1]), (c[0] - m[0], c[1] - m[1])
+        cross, dot = one[0] * two[1] - one[1] * two[0], one[0] * two[0] + one[1] * two[1]
+        turns.append(abs(math.degrees(math.atan2(cross, dot))))
+    return turns
+
+
+@pytest.mark.parametrize("label", ["LCC_POST", "LML_POST"])
+def test_a_fork_moved_back_cuts_its_parent_there_no_line_doubles_back(label: str) -> None:
+    tree, _, _ = _sample(label)
+    assert any(tree.children(b.index) for b in tree.branches)  # forks to move
+    assert max(t for b in tree.branches for t in _turns(b.points)) < 120.0
+
+
 def test_a_y_shaped_tree_gives_three_branches_and_its_fork_within_two_millimetres() -> None:
     image = breast_with_tubes(Y_TREE)
     tree = suggest_duct_tree(image, PIPELINE, SPACING_MM, (940.0, 600.0))
@@ -118,6 +136,8 @@ def test_an_orifice_far_from_any_duct_or_an_empty_image_gives_a_reason_not_a_tre
     image = breast_with_tubes(Y_TREE)
     far = suggest_duct_tree(image, PIPELINE, SPACING_MM, (300.0, 1000.0))
     assert far.branches == () and "orifice" in far.problem and "nipple" in far.problem
+    off = suggest_duct_tree(image, PIPELINE, SPACING_MM, (5000.0, 600.0))  # off the image
+    assert off.branches == () and "orifice" in off.problem
     blank = suggest_duct_tree(np.full((400, 300), 900, np.uint16), PIPELINE, SPACING_MM, (1, 1))
     assert blank.branches == () and "uniform" in blank.problem
     plain = suggest_duct_tree(breast_with_tubes([]), PIPELINE, SPACING_MM, (940.0, 600.0))

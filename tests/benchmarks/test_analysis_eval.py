@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from benchmarks.analysis_eval import (
+    ImageScore,
+    _by_parting,
     _met,
     branch_point_recall,
     centreline_scores,
@@ -66,6 +68,19 @@ def test_how_far_the_childrens_lumens_overlap_beyond_a_fork_in_projection() -> N
     continued = [*along[:2], _duct(3, 1, (300, 110), (400, 200), 0.8), along[2]]
     continued = [{**d, "order": 1} for d in continued]  # duct 3 continues duct 1
     assert lumens_part_mm(continued, MM) == [pytest.approx(21.0, abs=1.0)]
+
+
+def test_forks_whose_lumens_never_part_are_counted_in_the_last_bin() -> None:
+    score = ImageScore(
+        1, "L", "LCC_POST", 1.0, 1.0, 1, 3, (True, False, False), (1.0, 9.0, None),
+        1, 1, 0, 0, 0, 0, 3, 0.1, "",
+    )  # fmt: skip
+    assert _by_parting([score]) == {
+        "0-2": {"found": 1, "total": 1},
+        "2-4": {"found": 0, "total": 0},
+        "4-8": {"found": 0, "total": 0},
+        "> 8": {"found": 0, "total": 2},
+    }
 
 
 def _flag(point: tuple[float, float], *, bubble: bool = False) -> DefectFlag:
