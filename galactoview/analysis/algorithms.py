@@ -25,7 +25,7 @@ DUCT_TREE_ALGORITHM: Final = AlgorithmIdentification(
         "lumen brighter over its tissue than 85 % of the breast",
         "leaves reach 3.5 x along 35 % of them; wide leaves not heading out pruned",
         "gaps <= 3 mm bridged, holes <= 10 mm2 filled, spurs < 2 mm + half-width pruned",
-        "forks moved <= 8 mm back to where the children's axes (2-6 mm out) cross",
+        "forks moved <= 8 mm back along the parent to where the children's axes (2-6 mm out) cross",
     ),
 )
 
