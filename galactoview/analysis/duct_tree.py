@@ -613,9 +613,10 @@ def _refined_branch_points(
     mm, so the skeleton forks only where they separate, (r1 + r2) / sin(angle) beyond
     the true branch point. The children's axes (their stretch from :data:`AXIS_NEAR_MM`
     to :data:`AXIS_FAR_MM` beyond the fork, past the skeleton's bend into it), extended
-    backwards, cross at the true one. The fork moves to the parent's centreline point
-    nearest that crossing when the crossing lies within :data:`MEET_OFF_MM` of the
-    parent and less than :data:`REFINE_MM` back along it; the parent is cut there.
+    backwards, cross at the true one. When that crossing lies within :data:`MEET_OFF_MM`
+    of the parent's centreline and less than :data:`REFINE_MM` back along it, the parent
+    is cut at its point nearest the crossing and ends at the crossing, where the
+    children start.
     """
     points = {b.index: list(b.points) for b in branches}
     near, far = AXIS_NEAR_MM / spacing_mm, AXIS_FAR_MM / spacing_mm
@@ -624,20 +625,31 @@ def _refined_branch_points(
         if len(kids) < 2:
             continue
         (one, two) = kids[:2]
+        ends = {kid.index: _point_at(points[kid.index], far) for kid in kids}
         meet = _crossing(
             _point_at(points[one.index], near),
-            _point_at(points[one.index], far),
+            ends[one.index],
             _point_at(points[two.index], near),
-            _point_at(points[two.index], far),
+            ends[two.index],
         )
         if meet is None:
             continue
         cut = _cut_back(points[branch.index], meet, REFINE_MM / spacing_mm)
         if cut is None or math.dist(cut[-1], meet) * spacing_mm > MEET_OFF_MM:
             continue
-        points[branch.index] = cut
+        # The parent ends where the children's axes cross, a step off its own centreline
+        # at most: the children's first segments then run along their axes.
+        points[branch.index] = [*cut, meet]
         for kid in kids:
-            points[kid.index][0] = cut[-1]
+            # From the crossing along the child's axis: its vertices behind it are dropped.
+            end = ends.get(kid.index, points[kid.index][-1])
+            axis = (end[0] - meet[0], end[1] - meet[1])
+            ahead = [
+                p
+                for p in points[kid.index][1:-1]
+                if (p[0] - meet[0]) * axis[0] + (p[1] - meet[1]) * axis[1] > 0
+            ]
+            points[kid.index] = [meet, *ahead, points[kid.index][-1]]
     moved = (replace(b, points=tuple(points[b.index])) for b in branches)
     return tuple(
         replace(b, length_mm=round(b.length_px * spacing_mm, 2) if calibrated else None)
