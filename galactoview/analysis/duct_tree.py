@@ -290,8 +290,7 @@ class _Gates:
         inside = self.interior[rows, columns]
         if not inside.any():
             return 0.5, TOPHAT_PERCENTILE / 100.0
-        yardstick = ridges.curvature if ridges.curvature is not None else ridges.response
-        response = yardstick[rows, columns][inside]
+        response = ridges.curvature[rows, columns][inside]
         excess = self.excess[rows, columns][inside]
         return (
             float(np.mean(response < self.reference)),
@@ -328,8 +327,7 @@ def _gates(
         no_interior = "no breast tissue found away from the skin line"
         return _Gates(interior, empty, excess, 0.0, 0.0, no_interior)
     reference_rank, bright_rank = ranks if ranks is not None else (0.5, TOPHAT_PERCENTILE / 100.0)
-    yardstick = ridges.curvature if ridges.curvature is not None else ridges.response
-    reference = float(np.quantile(yardstick[interior], reference_rank))
+    reference = float(np.quantile(ridges.curvature[interior], reference_rank))
     bright_at = float(np.quantile(excess[interior], bright_rank))
     problem = "" if reference > 0.0 else "no breast tissue found away from the skin line"
     return _Gates(interior, excess >= bright_at, excess, bright_at, reference, problem)
@@ -642,7 +640,7 @@ def _refined_branch_points(
         points[branch.index] = [*cut, meet]
         for kid in kids:
             # From the crossing along the child's axis: its vertices behind it are dropped.
-            end = ends.get(kid.index, points[kid.index][-1])
+            end = ends[kid.index]
             axis = (end[0] - meet[0], end[1] - meet[1])
             ahead = [
                 p

@@ -8,7 +8,7 @@ the largest over the scales of ``σ² · max(0, -λ_min) · exp(-R_B² / 2β²)`
 with the blob term of Frangi et al. 1998 ("Multiscale vessel enhancement filtering",
 MICCAI, eq. 11–15; β = 0.5 as there), because the gland's texture is cloudy: its bright
 patches are about as curved along as across, a duct is not. Frangi's "structureness"
-term is left out: the tree is thresholded against the breast's own median later.
+term is left out: the tree is thresholded against the breast's median curvature later.
 
 It runs on a reduced copy (about 0.4 mm per working pixel, a quarter of a 0.1 mm
 mammogram, for the whole image; 0.2 mm for the region round a tree already found),
@@ -60,11 +60,11 @@ class RidgeMap:
         inverting pipeline (contrast bright).
     spacing_mm
         Size of a working pixel in mm.
-    origin
-        Stored ``(row, column)`` where the working grid starts (a region of the image).
     curvature
         The measure without the blob term: how curved the brightness is at all (the
         gland's texture answers it as much as a duct), the yardstick of the thresholds.
+    origin
+        Stored ``(row, column)`` where the working grid starts (a region of the image).
     """
 
     response: NDArray[np.float64]
@@ -72,8 +72,8 @@ class RidgeMap:
     step: int
     brightness: NDArray[np.float64]
     spacing_mm: float
+    curvature: NDArray[np.float64]
     origin: tuple[int, int] = (0, 0)
-    curvature: NDArray[np.float64] | None = None
 
     def working(self, point: tuple[float, float]) -> tuple[float, float]:
         """Return the working-grid ``(column, row)`` of an SCOORD point (centres at integers)."""
@@ -176,4 +176,4 @@ def ridge_map(
         better = response > best
         best = np.where(better, response, best)
         best_scale = np.where(better, radius, best_scale)
-    return RidgeMap(best, best_scale, step, work, spacing, (row0, column0), curvature)
+    return RidgeMap(best, best_scale, step, work, spacing, curvature, (row0, column0))
