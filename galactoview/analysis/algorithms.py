@@ -32,11 +32,13 @@ DUCT_TREE_ALGORITHM: Final = AlgorithmIdentification(
 #: The filling-defect flags (:mod:`galactoview.analysis.filling_defects`).
 FILLING_DEFECT_ALGORITHM: Final = AlgorithmIdentification(
     "GalactoView filling-defect flags",
-    "1.1",
+    "1.2",
     (
         "gaps, holes, ringed lucencies and abrupt ends of the suggested lumen",
+        "ringed: dip >= 5 % below the 90th percentile of every sector of an r-1.4 r rim",
         "evidence within 3 mm combined",
-        "inside a lumen 2 x 0.75 mm wider than the lucency (within 0.5 mm)",
+        "a dip every way (Hessian at 1 mm) within 0.5 mm",
+        "inside a lumen 2 x 0.6 mm wider than the lucency (within 0.5 mm)",
         "score >= 0.25, one flag per 5 mm",
     ),
 )

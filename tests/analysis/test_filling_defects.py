@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from functools import cache
+from typing import Any
 
 import pytest
 
@@ -14,6 +16,10 @@ from galactoview.analysis.filling_defects import (
     flag_filling_defects,
     mark_bubble_like,
 )
+from galactoview.dicom.calibration import calibration_from_dataset
+from galactoview.imaging.display import DisplayPipeline
+from galactoview.phantom.anatomy import Side
+from galactoview.phantom.cases import post_contrast_cases
 from tests.analysis.synthetic import PIPELINE, SPACING_MM, breast_with_tubes
 
 FORK = (600.0, 600.0)
@@ -35,7 +41,7 @@ def test_a_papilloma_in_a_widened_duct_is_flagged_with_its_reason() -> None:
     (flag,) = flags.flags
     assert math.dist(flag.point, PAPILLOMA[0]) * SPACING_MM <= 1.0
     assert flag.branch == 0 and flag.score >= 0.4 and not flag.bubble_like
-    assert 0.4 <= flag.contrast_drop <= 0.85
+    assert 0.2 <= flag.contrast_drop <= 0.85
     assert "% contrast drop" in flag.reason and "in a lumen" in flag.reason
     assert flag.size_mm is not None and 1.0 <= flag.size_mm <= 5.0
     assert flags.algorithm == FILLING_DEFECT_ALGORITHM and flags.problem == ""
@@ -78,3 +84,50 @@ def test_the_other_views_weaker_candidates_count_as_counterparts() -> None:
     assert flags.counterparts == (shown, weaker)
     papilloma = _flags([*Y_TREE, WIDENED], holes=[PAPILLOMA])
     assert all(w not in papilloma.flags for w in papilloma.weaker)
+
+
+@cache
+def _phantom_cc(seed: int, side: Side) -> tuple[DefectFlags, dict[str, Any], float]:
+    """Flag the post-contrast CC of a development phantom from its nipple, as the viewer would."""
+    case = post_contrast_cases(seed, side)[0]
+    calibration = calibration_from_dataset(case.dataset)
+    assert calibration.row_spacing_mm is not None and calibration.column_spacing_mm is not None
+    spacing = (calibration.row_spacing_mm + calibration.column_spacing_mm) / 2.0
+    nipple = case.truth["nipple"]
+    tree = suggest_duct_tree(
+        case.dataset.pixel_array,
+        DisplayPipeline.from_dataset(case.dataset),
+        spacing,
+        (nipple["column"], nipple["row"]),
+    )
+    return flag_filling_defects(tree), case.truth, spacing
+
+
+def _on(flag: DefectFlag, target: dict[str, Any], spacing: float) -> bool:
+    radius = float(target.get("projected_radius_px", target.get("radius_px", 0.0)))
+    radius = max(radius, 1.5 / spacing)  # as make eval counts a hit
+    return math.dist(flag.point, (target["column"], target["row"])) <= radius
+
+
+def test_a_papilloma_seen_through_the_contrast_before_it_is_flagged() -> None:
+    # Development phantom 122, right CC: the widened duct runs obliquely to the beam, so
+    # the papilloma's middle is only about a fifth darker than the contrast round it.
+    # Version 1.1 missed it (its ring had to be 30 % brighter and 1.3-2 r out).
+    flags, truth, spacing = _phantom_cc(122, Side.RIGHT)
+    (papilloma,) = truth["defects"]
+    on_it = [f for f in flags.flags if _on(f, papilloma, spacing)]
+    assert on_it and "ringed lucency" in on_it[0].reason and not on_it[0].bubble_like
+
+
+def test_tissue_between_ducts_is_not_flagged() -> None:
+    # Development phantom 124, right CC: version 1.1 flagged five places off the
+    # papilloma, pockets of tissue between ducts that leave each other at small angles
+    # and a branch end; none has contrast on every side.
+    flags, truth, spacing = _phantom_cc(124, Side.RIGHT)
+    elsewhere = [
+        f
+        for f in flags.flags
+        if not any(_on(f, target, spacing) for target in (*truth["defects"], *truth["bubbles"]))
+    ]
+    assert len(elsewhere) <= 2
+    assert not any(f.kind == "abrupt end" for f in elsewhere)
