@@ -37,7 +37,7 @@ FILLING_DEFECT_ALGORITHM: Final = AlgorithmIdentification(
         "gaps, holes, ringed lucencies and abrupt ends of the suggested lumen",
         "ringed: dip >= 5 % below the 90th percentile of every sector of an r-1.4 r rim",
         "evidence within 3 mm combined",
-        "a dip every way (Hessian at 1 mm) within 0.5 mm",
+        "every candidate darker than that rim at one of r = 1/1.5/2/2.5 mm",
         "inside a lumen 2 x 0.6 mm wider than the lucency (within 0.5 mm)",
         "score >= 0.25, one flag per 5 mm",
     ),
