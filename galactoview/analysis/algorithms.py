@@ -35,9 +35,11 @@ FILLING_DEFECT_ALGORITHM: Final = AlgorithmIdentification(
     "1.2",
     (
         "gaps, holes, ringed lucencies and abrupt ends of the suggested lumen",
-        "ringed: dip >= 5 % below the 90th percentile of every sector of an r-1.4 r rim",
+        "ringed: within 2.5 mm of a centreline, dip >= 5 % (full at 20 %) below the 90th"
+        " percentile of every sector of an r-1.4 r rim >= 0.3 x the lumen's contrast,"
+        " keeping >= 0.5 x it",
         "evidence within 3 mm combined",
-        "every candidate darker than that rim at one of r = 1/1.5/2/2.5 mm",
+        "every candidate darker (by any amount) than such a rim at r = 1/1.5/2/2.5 mm",
         "inside a lumen 2 x 0.6 mm wider than the lucency (within 0.5 mm)",
         "score >= 0.25, one flag per 5 mm",
     ),

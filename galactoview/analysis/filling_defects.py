@@ -223,8 +223,9 @@ def _ringed(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[Def
     minimum of the mean contrast over a disk of radius r, within
     :data:`NEAR_CENTRELINE_MM` of a suggested centreline, is compared with the ring r to
     :data:`RING_OUTER` r round it: the ring's bright rim (its :data:`RING_PERCENTILE`
-    in each of six sectors, the weakest sector counting) must be as bright as the lumen
-    and the disk darker than it by :data:`RING_DROP`; the evidence is full at
+    in each of six sectors, the weakest sector counting) must reach :data:`RING_CONTRAST`
+    of the lumen's typical contrast and the disk be darker than it by
+    :data:`RING_DROP`; the evidence is full at
     :data:`RING_FULL_DROP`. The disk must keep :data:`RING_RESIDUAL` of the lumen's
     typical contrast: a papilloma has iodine in front of and behind it, a pocket of
     tissue that ducts ring round has none. Disk means are FFT convolutions (SciPy);
@@ -260,7 +261,16 @@ def _ringed(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[Def
                 centre_rc = (float(row), float(column))
                 evidence = min(1.0, dip / RING_FULL_DROP)
                 found.append(
-                    _flag(tree, centre_rc, 2.0 * radius, dip, True, "ringed lucency", evidence)
+                    _flag(
+                        tree,
+                        centre_rc,
+                        2.0 * radius,
+                        dip,
+                        True,
+                        "ringed lucency",
+                        evidence,
+                        "darker than its rim",
+                    )
                 )
     return found
 
@@ -280,12 +290,12 @@ def _disk_and_rim(
     height, width = contrast.shape
     if not (half <= row < height - half and half <= column < width - half):
         return None
+    sectors = [_disk(RING_OUTER * radius, radius, sector) > 0 for sector in _SECTORS]
+    if not all(sector.any() for sector in sectors):
+        return None  # a ring one or two pixels across (coarse pixels): no sector is measured
     patch = contrast[row - half : row + half + 1, column - half : column + half + 1]
     inside = np.pad(_disk(radius), half - math.ceil(radius)) > 0
-    rim = min(
-        float(np.percentile(patch[_disk(RING_OUTER * radius, radius, sector) > 0], RING_PERCENTILE))
-        for sector in _SECTORS
-    )
+    rim = min(float(np.percentile(patch[sector], RING_PERCENTILE)) for sector in sectors)
     return float(patch[inside].mean()), rim
 
 
@@ -295,21 +305,25 @@ def _darker_than_their_rims(
     """Keep the candidates darker than a bright rim of contrast on every side of them.
 
     Something inside the lumen has contrast all round it: at one of the
-    :data:`RING_RADII_MM` the disk round the candidate is darker than its ring's
-    weakest bright rim (:func:`_disk_and_rim`). Tissue between two ducts that leave each
-    other at a small angle is open along the ducts; where a duct ends, or a gap lies
-    between two ducts the trace crosses, the contrast is on one or two sides only.
-    These were most of version 1.1's false flags.
+    :data:`RING_RADII_MM` the disk round the candidate is darker, by any amount, than
+    its ring's weakest bright rim (:func:`_disk_and_rim`), and that rim reaches
+    :data:`RING_CONTRAST` of the lumen's typical contrast. Tissue between two ducts that
+    leave each other at a small angle is open along the ducts; where a duct ends, or a
+    gap lies between two ducts the trace crosses, the contrast is on one or two sides
+    only. These were most of version 1.1's false flags. A candidate whose ring leaves
+    the working grid at every radius is dropped (the grid reaches 10 mm beyond the
+    tree, so only a lucency at the image's edge can be).
     """
-    assert tree.ridges is not None
+    assert tree.ridges is not None and tree.lumen is not None
     spacing = _mm(tree)
+    typical = float(np.median(contrast[tree.lumen])) if tree.lumen.any() else 0.0
     kept = []
     for flag in flags:
         column, row = tree.ridges.working(flag.point)
         centre_rc = (round(row), round(column))
         for radius_mm in RING_RADII_MM:
             measured = _disk_and_rim(contrast, centre_rc, max(radius_mm / spacing, 1.0))
-            if measured is not None and measured[0] < measured[1]:
+            if measured is not None and measured[0] < measured[1] > RING_CONTRAST * typical:
                 kept.append(flag)
                 break
     return kept
@@ -456,11 +470,12 @@ def _flag(
     is_round: bool,
     kind: str,
     evidence: float | None = None,
+    measure: str = "contrast drop",
 ) -> DefectFlag:
     """Build a flag from a working-grid candidate (row, column centre, size in pixels).
 
     The score is the ``evidence`` (0–1; the contrast drop unless given), weighted up to
-    full at a 3 mm candidate.
+    full at a 3 mm candidate; the reason names the drop as ``measure``.
     """
     assert tree.ridges is not None
     step = tree.ridges.step
@@ -471,7 +486,7 @@ def _flag(
     strength = min(1.0, drop if evidence is None else evidence)
     score = round(strength * min(1.0, 0.4 + size_mm / 5.0), 3)
     shown = f"{size_mm:.1f} mm" if tree.calibrated else f"{size_px * step:.0f} px"
-    reason = f"{kind} {shown}, {100 * drop:.0f} % contrast drop"
+    reason = f"{kind} {shown}, {100 * drop:.0f} % {measure}"
     return DefectFlag(
         point=point,
         radius_px=size_px * step / 2.0,

@@ -155,13 +155,15 @@ class DefectFlag:
     branch
         Index of the suggested branch it lies on (``None`` when between branches).
     score
-        0..1, higher is more defect-like (contrast drop and size).
+        0..1, higher is more defect-like: the detector's evidence (its contrast drop;
+        for a ringed lucency the dip below its rim, full at 20 %) weighted by size.
     size_mm
         Its extent in mm (along the duct for a gap, equivalent diameter for a hole);
         ``None`` when the image is not calibrated.
     contrast_drop
         0..1: its brightness fall from the lumen's level towards the surrounding
-        tissue's.
+        tissue's; for a ringed lucency (``kind``) how much darker it is than the bright
+        rim of contrast round it.
     round
         Whether it is about as wide as long (air bubbles are round).
     bubble_like
@@ -200,9 +202,10 @@ class DefectFlags:
     algorithm
         The algorithm, as recorded in the SR when a flag is accepted.
     weaker
-        The candidates not shown (below the score, not in a wider lumen, or near a
-        better flag): a lesion flagged on one view is often only a weaker candidate on
-        the other, so these count as counterparts for :func:`mark_bubble_like`.
+        The candidates not shown (below the score, not darker than a rim of contrast
+        all round, not in a wider lumen, or near a better flag): a lesion flagged on one
+        view is often only a weaker candidate on the other, so these count as
+        counterparts for :func:`mark_bubble_like`.
     """
 
     flags: tuple[DefectFlag, ...]

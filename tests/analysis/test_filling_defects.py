@@ -42,9 +42,20 @@ def test_a_papilloma_in_a_widened_duct_is_flagged_with_its_reason() -> None:
     assert math.dist(flag.point, PAPILLOMA[0]) * SPACING_MM <= 1.0
     assert flag.branch == 0 and flag.score >= 0.4 and not flag.bubble_like
     assert 0.2 <= flag.contrast_drop <= 0.85
-    assert "% contrast drop" in flag.reason and "in a lumen" in flag.reason
+    assert "% contrast drop" in flag.reason or "% darker than its rim" in flag.reason
+    assert "in a lumen" in flag.reason
     assert flag.size_mm is not None and 1.0 <= flag.size_mm <= 5.0
     assert flags.algorithm == FILLING_DEFECT_ALGORITHM and flags.problem == ""
+
+
+def test_coarse_pixels_give_flags_without_an_error() -> None:
+    # At 0.7 mm a ring of radius 1-1.4 pixels has sectors with no pixel in them: they
+    # are not measured (version 1.2 first raised IndexError there).
+    image = breast_with_tubes([*Y_TREE, WIDENED], holes=[PAPILLOMA])[::7, ::7]
+    tree = suggest_duct_tree(image, PIPELINE, 7 * SPACING_MM, (940.0 / 7, 600.0 / 7))
+    flags = flag_filling_defects(tree)
+    assert tree.branches and flags.problem == ""
+    assert all(0.0 <= f.score <= 1.0 for f in flags.flags)
 
 
 def test_a_plain_tree_has_no_flag_and_no_tree_has_a_reason() -> None:
@@ -104,7 +115,7 @@ def _phantom_cc(seed: int, side: Side) -> tuple[DefectFlags, dict[str, Any], flo
 
 
 def _on(flag: DefectFlag, target: dict[str, Any], spacing: float) -> bool:
-    radius = float(target.get("projected_radius_px", target.get("radius_px", 0.0)))
+    radius = float(target.get("radius_px", target.get("projected_radius_px", 0.0)))
     radius = max(radius, 1.5 / spacing)  # as make eval counts a hit
     return math.dist(flag.point, (target["column"], target["row"])) <= radius
 
@@ -122,7 +133,8 @@ def test_a_papilloma_seen_through_the_contrast_before_it_is_flagged() -> None:
 def test_tissue_between_ducts_is_not_flagged() -> None:
     # Development phantom 124, right CC: version 1.1 flagged five places off the
     # papilloma, pockets of tissue between ducts that leave each other at small angles
-    # and a branch end; none has contrast on every side.
+    # and a branch end, open on one side or two; 1.2 keeps two gaps in ducts that do
+    # have contrast all round them.
     flags, truth, spacing = _phantom_cc(124, Side.RIGHT)
     elsewhere = [
         f
