@@ -174,7 +174,10 @@ def analyse_images(result: ScanResult) -> tuple[list[_Analysis], list[str]]:
             )
         for record in posts:
             beside = any(read_from == str(report.path) for report in result.reports)
-            analysis = _analyse(record, annotations, "sr" if beside else "sidecar")
+            try:
+                analysis = _analyse(record, annotations, "sr" if beside else "sidecar")
+            except Exception as error:  # a bug on one image must not stop the others
+                analysis = f"unexpected error in the analysis: {type(error).__name__}: {error}"
             if isinstance(analysis, str):
                 problems.append(f"{record.name}: {analysis}")
             else:

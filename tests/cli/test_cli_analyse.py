@@ -122,6 +122,32 @@ def test_a_bad_file_is_one_line_and_the_rest_is_analysed(
     assert len(document["images"]) == 3
 
 
+def test_an_error_in_the_analysis_of_one_image_is_one_line_and_the_rest_is_analysed(
+    study_copy: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from galactoview.analysis import filling_defects
+
+    real = filling_defects.flag_filling_defects
+    calls: list[int] = []
+
+    def failing_once(tree: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise IndexError("index 0 is out of bounds")
+        return real(tree)
+
+    monkeypatch.setattr(filling_defects, "flag_filling_defects", failing_once)
+    code = cli.main(["analyse", str(study_copy), "--json"])
+    out, err = capsys.readouterr()
+    assert code == 0 and len(calls) == 3
+    failed = [line for line in err.splitlines() if "unexpected error" in line]
+    assert len(failed) == 1
+    assert failed[0].endswith(
+        "unexpected error in the analysis: IndexError: index 0 is out of bounds"
+    )
+    assert len(json.loads(out)["images"]) == 2
+
+
 def test_the_table_says_the_calibration_and_where_the_orifice_came_from(
     study_copy: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
