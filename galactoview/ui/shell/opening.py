@@ -27,9 +27,12 @@ class _ScanTask(QRunnable):
         self._relay = relay
 
     def run(self) -> None:
-        """Scan, then hand the result to the GUI thread."""
+        """Scan, then hand the result to the GUI thread (if anyone still waits for it)."""
         result = scan(self._paths)
-        self._relay.finished.emit(self._paths, result)
+        try:
+            self._relay.finished.emit(self._paths, result)
+        except RuntimeError:  # the relay was deleted (its window closed while scanning)
+            return
 
 
 class BackgroundScan(QObject):
