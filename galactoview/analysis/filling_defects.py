@@ -26,6 +26,7 @@ flag.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import time
@@ -113,8 +114,12 @@ def flag_filling_defects(tree: DuctTreeSuggestion) -> DefectFlags:
         return DefectFlags((), 0.0, tree.problem or "no duct tree to look along")
     filled = ndimage.binary_fill_holes(tree.lumen)  # the lumen with the holes it flows round
     contrast = _contrast(tree)
-    kept = _merged(sorted(_candidates(tree, filled, contrast), key=lambda f: -f.score), tree)
-    plausible = _inside_wide_lumen(_darker_than_their_rims(kept, tree, contrast), tree, filled)
+    # The lumen's typical contrast over its tissue: the yardstick of the ring tests.
+    typical = float(np.median(contrast[tree.lumen])) if tree.lumen.any() else 0.0
+    found = _candidates(tree, filled, contrast, typical)
+    kept = _merged(sorted(found, key=lambda f: -f.score), tree)
+    all_round = _darker_than_their_rims(kept, tree, contrast, typical)
+    plausible = _inside_wide_lumen(all_round, tree, filled)
     shown = _apart([f for f in plausible if f.score >= MIN_SCORE], tree)
     weaker = tuple(f for f in kept if all(f.point != s.point for s in shown))
     return DefectFlags(shown, time.perf_counter() - started, weaker=weaker)
@@ -182,14 +187,17 @@ def _contrast(tree: DuctTreeSuggestion) -> NDArray[np.float64]:
 
 
 def _candidates(
-    tree: DuctTreeSuggestion, filled: NDArray[np.bool_], contrast: NDArray[np.float64]
+    tree: DuctTreeSuggestion,
+    filled: NDArray[np.bool_],
+    contrast: NDArray[np.float64],
+    typical: float,
 ) -> list[DefectFlag]:
     """Gaps along the centrelines, holes the lumen flows round, dark spots ringed by contrast."""
     assert tree.ridges is not None and tree.lumen is not None
     found = [
         *_gaps(tree, contrast),
         *_holes(tree, contrast, filled),
-        *_ringed(tree, contrast),
+        *_ringed(tree, contrast, typical),
         *_abrupt_ends(tree, contrast),
     ]
     # A lucency with no contrast left in it is tissue between two ducts (or a bridge
@@ -212,7 +220,9 @@ def _disk(
     return np.asarray(kernel, dtype=np.float64) / max(1, int(kernel.sum()))
 
 
-def _ringed(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[DefectFlag]:
+def _ringed(
+    tree: DuctTreeSuggestion, contrast: NDArray[np.float64], typical: float
+) -> list[DefectFlag]:
     """Places near the centreline darker than a rim of contrast all round them.
 
     A contrast-filled lumen, a tube or a ball, is brightest in its middle, where the
@@ -233,7 +243,6 @@ def _ringed(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[Def
     """
     assert tree.ridges is not None and tree.lumen is not None
     spacing = _mm(tree)
-    typical = float(np.median(contrast[tree.lumen])) if tree.lumen.any() else 0.0
     if typical <= 0:
         return []
     height, width = contrast.shape
@@ -290,17 +299,31 @@ def _disk_and_rim(
     height, width = contrast.shape
     if not (half <= row < height - half and half <= column < width - half):
         return None
-    sectors = [_disk(RING_OUTER * radius, radius, sector) > 0 for sector in _SECTORS]
+    inside, sectors = _ring_masks(radius)
     if not all(sector.any() for sector in sectors):
         return None  # a ring one or two pixels across (coarse pixels): no sector is measured
     patch = contrast[row - half : row + half + 1, column - half : column + half + 1]
-    inside = np.pad(_disk(radius), half - math.ceil(radius)) > 0
     rim = min(float(np.percentile(patch[sector], RING_PERCENTILE)) for sector in sectors)
     return float(patch[inside].mean()), rim
 
 
+@functools.cache
+def _ring_masks(radius: float) -> tuple[NDArray[np.bool_], tuple[NDArray[np.bool_], ...]]:
+    """Return the disk and the six ring sectors of :func:`_disk_and_rim`, on one patch.
+
+    The same few radii are measured at every candidate: the masks are made once each.
+    """
+    half = math.ceil(RING_OUTER * radius)
+    inside = np.pad(_disk(radius), half - math.ceil(radius)) > 0
+    sectors = tuple(_disk(RING_OUTER * radius, radius, sector) > 0 for sector in _SECTORS)
+    return inside, sectors
+
+
 def _darker_than_their_rims(
-    flags: Sequence[DefectFlag], tree: DuctTreeSuggestion, contrast: NDArray[np.float64]
+    flags: Sequence[DefectFlag],
+    tree: DuctTreeSuggestion,
+    contrast: NDArray[np.float64],
+    typical: float,
 ) -> list[DefectFlag]:
     """Keep the candidates darker than a bright rim of contrast on every side of them.
 
@@ -314,9 +337,8 @@ def _darker_than_their_rims(
     the working grid at every radius is dropped (the grid reaches 10 mm beyond the
     tree, so only a lucency at the image's edge can be).
     """
-    assert tree.ridges is not None and tree.lumen is not None
+    assert tree.ridges is not None
     spacing = _mm(tree)
-    typical = float(np.median(contrast[tree.lumen])) if tree.lumen.any() else 0.0
     kept = []
     for flag in flags:
         column, row = tree.ridges.working(flag.point)
