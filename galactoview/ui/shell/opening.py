@@ -8,35 +8,22 @@ responsive; :func:`ask_folder` and :func:`ask_files` ask which ones;
 from __future__ import annotations
 
 from pathlib import Path
+from typing import cast
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
-from galactoview.dicom.loading import scan
+from galactoview.dicom.loading import ScanResult, scan
+from galactoview.ui.shell.background import BackgroundCall
 from galactoview.ui.shell.settings import Settings
 
 __all__ = ["BackgroundScan", "ask_files", "ask_folder", "last_folder", "remember_opened"]
 
 
-class _ScanTask(QRunnable):
-    """Scans paths in a pool thread (headers only) and reports back through a relay."""
-
-    def __init__(self, paths: list[Path], relay: BackgroundScan) -> None:
-        super().__init__()
-        self._paths = paths
-        self._relay = relay
-
-    def run(self) -> None:
-        """Scan, then hand the result to the GUI thread (if anyone still waits for it)."""
-        result = scan(self._paths)
-        try:
-            self._relay.finished.emit(self._paths, result)
-        except RuntimeError:  # the relay was deleted (its window closed while scanning)
-            return
-
-
 class BackgroundScan(QObject):
-    """Starts scans in the global thread pool and carries their results to the GUI thread.
+    """Scans in a pool thread (:class:`BackgroundCall`) and carries the results back.
+
+    A scan that ends after this object was deleted (its window closed) is dropped.
 
     Signals
     -------
@@ -47,9 +34,19 @@ class BackgroundScan(QObject):
 
     finished = Signal(object, object)
 
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._call = BackgroundCall(self)
+        self._call.done.connect(self._on_done)
+
     def start(self, paths: list[Path]) -> None:
         """Scan ``paths`` (headers only) in a pool thread."""
-        QThreadPool.globalInstance().start(_ScanTask(paths, self))
+        self._call.start(lambda: (paths, scan(paths)))
+
+    def _on_done(self, ok: bool, value: object) -> None:
+        if ok:  # scan() reports unreadable files in its result and does not raise
+            paths, result = cast("tuple[list[Path], ScanResult]", value)  # start()'s pair
+            self.finished.emit(paths, result)
 
 
 def last_folder(settings: Settings) -> str:

@@ -16,11 +16,10 @@ window never waits for the network, and the one-line result is shown under the b
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -55,9 +54,10 @@ from galactoview.pacs.nodes import (
     DimseNode,
     NodeError,
 )
+from galactoview.ui.shell.background import BackgroundCall
 from galactoview.ui.shell.settings import Settings
 
-__all__ = ["BackgroundCall", "PacsNodes", "PacsNodesDialog", "echo"]
+__all__ = ["PacsNodes", "PacsNodesDialog", "echo"]
 
 #: Settings keys: the nodes (JSON list, no secrets) and the name of the default node.
 NODES_KEY: Final = "pacs/nodes"
@@ -126,43 +126,6 @@ def echo(node: NodeSettings, secret: str) -> str:
         return f"{target}: C-ECHO succeeded" + (f" ({peer})" if peer else "")
     dicomweb.echo(target)
     return f"{target}: QIDO-RS search answered"
-
-
-class _Call(QRunnable):
-    """Runs one function in a pool thread and hands its outcome to the relay."""
-
-    def __init__(self, work: Callable[[], object], relay: BackgroundCall) -> None:
-        super().__init__()
-        self._work = work
-        self._relay = relay
-
-    def run(self) -> None:
-        """Run the work; never lets an exception escape into the pool."""
-        try:
-            ok, value = True, self._work()
-        except Exception as error:  # any failure becomes one line for the reader
-            ok, value = False, (str(error).splitlines() or [type(error).__name__])[0]
-        try:
-            self._relay.done.emit(ok, value)
-        except RuntimeError:  # the relay was deleted (its dialog closed): nobody waits
-            return
-
-
-class BackgroundCall(QObject):
-    """Runs functions in the global thread pool and reports each outcome in the GUI thread.
-
-    Signals
-    -------
-    done(bool, object)
-        Whether the function returned (then its value) or raised (then the first line
-        of its message), delivered queued in the thread this object lives in.
-    """
-
-    done = Signal(bool, object)
-
-    def start(self, work: Callable[[], object]) -> None:
-        """Run ``work()`` in a pool thread."""
-        QThreadPool.globalInstance().start(_Call(work, self))
 
 
 @dataclass
