@@ -14,7 +14,7 @@ from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from galactoview.dicom.loading import ScanResult, scan
-from galactoview.ui.shell.background import BackgroundCall
+from galactoview.ui.background import BackgroundCall
 from galactoview.ui.shell.settings import Settings
 
 __all__ = ["BackgroundScan", "ask_files", "ask_folder", "last_folder", "remember_opened"]

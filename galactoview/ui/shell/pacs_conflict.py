@@ -55,7 +55,7 @@ from galactoview.pacs.origin import cached_study, recall_origin
 from galactoview.pacs.outgoing import sidecar_sr
 from galactoview.pacs.revisions import adopt_revision, predecessors
 from galactoview.sr import sidecar
-from galactoview.ui.shell.background import BackgroundCall
+from galactoview.ui.background import BackgroundCall
 from galactoview.ui.shell.pacs_nodes_dialog import PacsNodes
 
 if TYPE_CHECKING:

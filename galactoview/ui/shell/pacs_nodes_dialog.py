@@ -54,7 +54,7 @@ from galactoview.pacs.nodes import (
     DimseNode,
     NodeError,
 )
-from galactoview.ui.shell.background import BackgroundCall
+from galactoview.ui.background import BackgroundCall
 from galactoview.ui.shell.settings import Settings
 
 __all__ = ["PacsNodes", "PacsNodesDialog", "echo"]

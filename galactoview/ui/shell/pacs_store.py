@@ -56,8 +56,8 @@ from galactoview.pacs.origin import recall_origin
 from galactoview.pacs.outgoing import read_pdf, sidecar_sr
 from galactoview.pacs.results import StoreResult
 from galactoview.pacs.revisions import predecessors
+from galactoview.ui.background import BackgroundCall
 from galactoview.ui.browser.study_browser import format_dicom_date
-from galactoview.ui.shell.background import BackgroundCall
 from galactoview.ui.shell.pacs_conflict import RevisionConflicts
 from galactoview.ui.shell.pacs_nodes_dialog import PacsNodes, PacsNodesDialog
 from galactoview.ui.shell.save_guard import ask_three_ways

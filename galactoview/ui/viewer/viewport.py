@@ -47,7 +47,7 @@ from typing import Any, cast
 
 import numpy as np
 from numpy.typing import NDArray
-from PySide6.QtCore import QObject, QPointF, QRectF, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QMouseEvent, QPainter, QTransform
 from PySide6.QtWidgets import QWidget
 
@@ -65,6 +65,7 @@ from galactoview.imaging.display_ready import DisplayReady, display_ready
 from galactoview.imaging.overlays import OverlayPlanes, overlay_rgba, read_overlay_planes_of
 from galactoview.imaging.pyramid import Pyramid
 from galactoview.reading.hanging import Anchor
+from galactoview.ui.background import BackgroundCall
 from galactoview.ui.viewer.window_level import window_after_drag
 
 __all__ = [
@@ -282,25 +283,6 @@ class _LevelImageItem(pg.ImageItem):  # type: ignore[misc]
         painter.restore()
 
 
-class _OverlayRelay(QObject):
-    """Carries overlay planes read in a pool thread back to the GUI thread."""
-
-    read = Signal(object, object)  # ImageRecord, OverlayPlanes
-
-
-class _ReadOverlays(QRunnable):
-    """Read the overlay planes of an image's header in a pool thread; never raises."""
-
-    def __init__(self, record: ImageRecord, relay: _OverlayRelay) -> None:
-        super().__init__()
-        self._record = record
-        self._relay = relay
-
-    def run(self) -> None:
-        """Read, then report through the relay."""
-        self._relay.read.emit(self._record, read_overlay_planes_of(self._record.source))
-
-
 class _ImageViewBox(pg.ViewBox):  # type: ignore[misc]
     """A ViewBox whose left button follows the viewport's :class:`MouseMode`.
 
@@ -450,8 +432,8 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
         self._overlay_planes = OverlayPlanes()
         self._overlay_record: ImageRecord | None = None
         self._overlays_visible = True
-        self._overlay_relay = _OverlayRelay()
-        self._overlay_relay.read.connect(self._on_overlays_read)
+        self._overlay_reader = BackgroundCall(self)
+        self._overlay_reader.done.connect(self._on_overlays_read)
         self.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.view_box.sigRangeChanged.connect(self._update_level)
         self.view_box.sigResized.connect(self._update_level)
@@ -930,15 +912,19 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
             self._overlay_record = record
             self._overlay_planes = OverlayPlanes()
             if record is not None:
-                QThreadPool.globalInstance().start(_ReadOverlays(record, self._overlay_relay))
+                source = record.source
+                self._overlay_reader.start(
+                    lambda: (record, read_overlay_planes_of(source))  # never raises
+                )
         self._draw_overlays()
         if overlays is not None:
             self.overlay_planes_changed.emit()
 
-    def _on_overlays_read(self, record: ImageRecord, overlays: OverlayPlanes) -> None:
+    def _on_overlays_read(self, ok: bool, outcome: object) -> None:
         """Draw the planes read, if their image is still the one shown."""
-        if not shiboken6.isValid(self.overlay_item):
-            return  # the viewport was deleted while the header was read
+        if not ok or not shiboken6.isValid(self.overlay_item):
+            return  # (reading overlays never raises) the viewport was deleted meanwhile
+        record, overlays = cast(tuple[ImageRecord, OverlayPlanes], outcome)
         if record != self._overlay_record or record != self._record:
             return
         self._overlay_planes = overlays
