@@ -32,15 +32,19 @@ DUCT_TREE_ALGORITHM: Final = AlgorithmIdentification(
 #: The filling-defect flags (:mod:`galactoview.analysis.filling_defects`).
 FILLING_DEFECT_ALGORITHM: Final = AlgorithmIdentification(
     "GalactoView filling-defect flags",
-    "1.2",
+    "1.3",
     (
-        "gaps, holes, ringed lucencies and abrupt ends of the suggested lumen",
-        "ringed: within 2.5 mm of a centreline, dip >= 5 % (full at 20 %) below the 90th"
+        "gaps, holes, ringed lucencies, abrupt ends and focal widenings of the suggested lumen",
+        "ringed: minima of the disk mean, also among disks inside the lumen,"
+        " within 2.5 mm of a centreline, dip >= 5 % (full at 20 %) below the 90th"
         " percentile of every sector of an r-1.4 r rim >= 0.3 x the lumen's contrast,"
         " keeping >= 0.5 x it",
-        "evidence within 3 mm combined",
+        "widening: >= 3.2 mm wide, >= 2 x the median half-width 3.5-7 mm before and after"
+        " along the path, middle (0.6 x its half-width) no brighter than its rim;"
+        " evidence 0.5 + dip / 20 %",
         "every candidate darker (by any amount) than such a rim at r = 1/1.5/2/2.5 mm",
         "inside a lumen 2 x 0.6 mm wider than the lucency (within 0.5 mm)",
+        "each candidate judged where it lies, then evidence within 3 mm combined",
         "score >= 0.25, one flag per 5 mm",
     ),
 )

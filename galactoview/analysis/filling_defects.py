@@ -10,11 +10,15 @@ found on the working grid of the tree's ridge map:
   level on both sides (a defect filling the whole lumen, an air bubble);
 * **ringed lucencies** — places darker than a rim of contrast all round them, however
   faintly (:func:`_ringed`): a papilloma seen through the contrast in front of it;
-* **abrupt ends** — a branch whose contrast stops short instead of tapering away.
+* **abrupt ends** — a branch whose contrast stops short instead of tapering away;
+* **focal widenings** — a duct at least twice as wide over a few mm as before and after,
+  whose middle is no brighter than its rim (:func:`_widenings`): a duct distended round a
+  papilloma that the contrast in front of and behind it hides on this view.
 
 A candidate stays only where it is darker than a rim of contrast all round it
-(:func:`_darker_than_their_rims`) inside a lumen wider than it
-(:func:`_inside_wide_lumen`). Each is scored by its contrast drop (how far its
+(:func:`_darker_than_their_rims`; a focal widening by its own, wider ring) inside a lumen
+wider than it (:func:`_inside_wide_lumen`), each judged where it lies before the evidence
+of those left within a few mm is combined. Each is scored by its contrast drop (how far its
 brightness falls from the lumen's towards the tissue around the duct, or below the rim)
 and its size, and carries a short reason, e.g. ``"lumen gap 3.1 mm, 62 % contrast
 drop"``. Air bubbles mimic defects: they are
@@ -94,6 +98,21 @@ MERGE_MM = 3.0
 DEFECT_MAX_MM = 6.0
 #: Window wider than the widest duct (mm): the opening that leaves the tissue.
 TISSUE_WINDOW_MM = 10.0
+#: A focal widening is at least this many times the duct's half-width before and after it…
+WIDENING_RATIO = 2.0
+#: …which is the median half-width between these distances (mm) along the path on each
+#: side (a papilloma's distension is 3–6 mm long each way from its middle)…
+WIDENING_SIDES_MM = (3.5, 7.0)
+#: …and the widened lumen is at least this wide (mm).
+WIDENING_MIN_MM = 3.2
+#: The ring that tells a widening's middle from its rim lies at this fraction of its
+#: half-width.
+WIDENING_RING = 0.6
+#: Evidence of a focal widening whose middle is just as bright as its rim (it grows
+#: with the middle's dip, as a ringed lucency's does).
+WIDENING_EVIDENCE = 0.5
+#: The kind of a focal-widening candidate.
+WIDENING = "focal widening"
 
 
 def flag_filling_defects(tree: DuctTreeSuggestion) -> DefectFlags:
@@ -116,11 +135,21 @@ def flag_filling_defects(tree: DuctTreeSuggestion) -> DefectFlags:
     contrast = _contrast(tree)
     # The lumen's typical contrast over its tissue: the yardstick of the ring tests.
     typical = float(np.median(contrast[tree.lumen])) if tree.lumen.any() else 0.0
-    found = _candidates(tree, filled, contrast, typical)
+    half_width = ndimage.distance_transform_edt(filled) * _mm(tree)
+    found = [
+        *_candidates(tree, filled, contrast, typical, half_width),
+        *_widenings(tree, contrast, half_width, typical),
+    ]
+    # Each candidate is judged where it lies, then the survivors' evidence is combined.
+    # (Version 1.2 merged first and judged the merged flag at its best candidate's
+    # point: a strong candidate a little off a papilloma took its neighbours' evidence
+    # there and failed, and the papilloma with it.)
+    all_round = _darker_than_their_rims(found, tree, contrast, typical)
+    plausible = _inside_wide_lumen(all_round, tree, half_width)
+    merged = _merged(sorted(plausible, key=lambda f: -f.score), tree)
+    shown = _apart([f for f in merged if f.score >= MIN_SCORE], tree)
+    # The other view's bubble rule counts every candidate, judged or not.
     kept = _merged(sorted(found, key=lambda f: -f.score), tree)
-    all_round = _darker_than_their_rims(kept, tree, contrast, typical)
-    plausible = _inside_wide_lumen(all_round, tree, filled)
-    shown = _apart([f for f in plausible if f.score >= MIN_SCORE], tree)
     weaker = tuple(f for f in kept if all(f.point != s.point for s in shown))
     return DefectFlags(shown, time.perf_counter() - started, weaker=weaker)
 
@@ -137,7 +166,7 @@ def _apart(flags: Sequence[DefectFlag], tree: DuctTreeSuggestion) -> tuple[Defec
 
 
 def _inside_wide_lumen(
-    flags: Sequence[DefectFlag], tree: DuctTreeSuggestion, filled: NDArray[np.bool_]
+    flags: Sequence[DefectFlag], tree: DuctTreeSuggestion, half_width: NDArray[np.float64]
 ) -> list[DefectFlag]:
     """Keep the candidates inside a lumen wider than they are, by :data:`RIM_MM` a side.
 
@@ -150,12 +179,11 @@ def _inside_wide_lumen(
     1.0 looked 3 mm round and let pockets beside a wide duct through. The rim is what a
     papilloma's widening gives (about a quarter of its radius, 0.4–0.7 mm): 1.1 asked
     0.75 mm to keep out pockets between ducts, which :func:`_darker_than_their_rims`
-    now does.
+    now does. ``half_width`` is the hole-filled lumen's distance transform in mm.
     """
     assert tree.ridges is not None and tree.lumen is not None
     spacing = _mm(tree)
     step = tree.ridges.step
-    half_width = ndimage.distance_transform_edt(filled) * spacing
     widest = ndimage.maximum_filter(half_width, size=_odd(2.0 * WIDTH_WINDOW_MM, spacing))
     rows, columns = half_width.shape
     kept = []
@@ -191,13 +219,14 @@ def _candidates(
     filled: NDArray[np.bool_],
     contrast: NDArray[np.float64],
     typical: float,
+    half_width: NDArray[np.float64],
 ) -> list[DefectFlag]:
     """Gaps along the centrelines, holes the lumen flows round, dark spots ringed by contrast."""
     assert tree.ridges is not None and tree.lumen is not None
     found = [
         *_gaps(tree, contrast),
         *_holes(tree, contrast, filled),
-        *_ringed(tree, contrast, typical),
+        *_ringed(tree, contrast, typical, half_width),
         *_abrupt_ends(tree, contrast),
     ]
     # A lucency with no contrast left in it is tissue between two ducts (or a bridge
@@ -221,7 +250,10 @@ def _disk(
 
 
 def _ringed(
-    tree: DuctTreeSuggestion, contrast: NDArray[np.float64], typical: float
+    tree: DuctTreeSuggestion,
+    contrast: NDArray[np.float64],
+    typical: float,
+    half_width: NDArray[np.float64],
 ) -> list[DefectFlag]:
     """Places near the centreline darker than a rim of contrast all round them.
 
@@ -231,7 +263,10 @@ def _ringed(
     beam, contrast in front of and behind the papilloma leaves its middle only 5–20 %
     darker than the rim (measured on the phantom's development seeds). So each local
     minimum of the mean contrast over a disk of radius r, within
-    :data:`NEAR_CENTRELINE_MM` of a suggested centreline, is compared with the ring r to
+    :data:`NEAR_CENTRELINE_MM` of a suggested centreline — and each minimum among the
+    disks that fit inside the hole-filled lumen (``half_width`` ≥ r, in mm): a papilloma
+    that fills most of its duct's width is no minimum among all disks, since those a
+    little off it reach the tissue beside the duct — is compared with the ring r to
     :data:`RING_OUTER` r round it: the ring's bright rim (its :data:`RING_PERCENTILE`
     in each of six sectors, the weakest sector counting) must reach :data:`RING_CONTRAST`
     of the lumen's typical contrast and the disk be darker than it by
@@ -257,8 +292,13 @@ def _ringed(
     for radius_mm in RING_RADII_MM:
         radius = max(radius_mm / spacing, 1.0)
         inner = fftconvolve(contrast, _disk(radius), mode="same")
-        lowest = ndimage.minimum_filter(inner, size=2 * int(radius) + 1)
-        for row, column in zip(*np.nonzero((inner <= lowest) & near), strict=True):
+        size = 2 * int(radius) + 1
+        fits = half_width >= radius_mm
+        within = np.where(fits, inner, np.inf)
+        minima = (inner <= ndimage.minimum_filter(inner, size=size)) | (
+            fits & (inner <= ndimage.minimum_filter(within, size=size))
+        )
+        for row, column in zip(*np.nonzero(minima & near), strict=True):
             measured = _disk_and_rim(contrast, (int(row), int(column)), radius)
             if measured is None:
                 continue
@@ -341,6 +381,9 @@ def _darker_than_their_rims(
     spacing = _mm(tree)
     kept = []
     for flag in flags:
+        if flag.kind == WIDENING:
+            kept.append(flag)  # its middle was measured against its own rim
+            continue
         column, row = tree.ridges.working(flag.point)
         centre_rc = (round(row), round(column))
         for radius_mm in RING_RADII_MM:
@@ -385,6 +428,75 @@ def _gaps(tree: DuctTreeSuggestion, contrast: NDArray[np.float64]) -> list[Defec
             column, row = samples[deepest]
             deepest_drop = min(1.0, float(drop[deepest]))
             found.append(_flag(tree, (row, column), size_px, deepest_drop, True, "lumen gap"))
+    return found
+
+
+def _widenings(
+    tree: DuctTreeSuggestion,
+    contrast: NDArray[np.float64],
+    half_width: NDArray[np.float64],
+    typical: float,
+) -> list[DefectFlag]:
+    """Focal widenings of a duct whose middle is no brighter than their rim.
+
+    A papilloma distends its duct round it. Where that duct runs obliquely to the beam,
+    the contrast in front of and behind the papilloma fills in its lucency: the
+    distension shows as a widening of the lumen with no dip a ringed-lucency test could
+    see (five of the eight papillomas version 1.2 missed on the development phantoms).
+    But a lumen filled with contrast, a tube or a ball, is brightest in its middle,
+    where the chord through it is longest; a widening whose middle is no brighter than
+    its rim has something in it. So along each path from the orifice, every local
+    maximum of the lumen's half-width (the hole-filled lumen's distance transform, in
+    mm) at least :data:`WIDENING_MIN_MM` wide and :data:`WIDENING_RATIO` times the
+    duct's median half-width :data:`WIDENING_SIDES_MM` before **and** after it (a duct
+    that just widens, ends in a contrast-filled cyst or tapers has no duct on one side)
+    is a candidate when the disk of :data:`WIDENING_RING` of its half-width is no
+    brighter than that disk's ring (:func:`_disk_and_rim`, a rim of at least
+    :data:`RING_CONTRAST` of the lumen's contrast). The evidence is
+    :data:`WIDENING_EVIDENCE` when the middle is as bright as the rim, growing to full
+    as it dips below it like a ringed lucency's. The path through the nipple is left
+    out: the lactiferous sinus widens there.
+    """
+    assert tree.ridges is not None
+    spacing = _mm(tree)
+    near, far = (round(d / spacing) for d in WIDENING_SIDES_MM)
+    found = []
+    for path in _paths(tree):
+        samples = _along(path, tree.ridges)
+        if len(samples) <= 2 * far:
+            continue
+        widths = ndimage.map_coordinates(half_width, samples.T[::-1], order=1, mode="nearest")
+        peaks = widths >= ndimage.maximum_filter1d(widths, 2 * near + 1)
+        for index in np.flatnonzero(peaks[far:-far]) + far:
+            if index * spacing < NIPPLE_MM or 2.0 * widths[index] < WIDENING_MIN_MM:
+                continue
+            before = float(np.median(widths[index - far : index - near]))
+            after = float(np.median(widths[index + near + 1 : index + far + 1]))
+            ratio = widths[index] / max(before, after, spacing)
+            if ratio < WIDENING_RATIO:
+                continue
+            column, row = samples[index]
+            radius = max(WIDENING_RING * widths[index] / spacing, 1.0)
+            measured = _disk_and_rim(contrast, (round(row), round(column)), radius)
+            if measured is None or measured[1] <= RING_CONTRAST * typical:
+                continue
+            disk, rim = measured
+            if disk > rim:
+                continue
+            dip = 1.0 - disk / rim
+            evidence = min(1.0, WIDENING_EVIDENCE + dip / RING_FULL_DROP)
+            found.append(
+                _flag(
+                    tree,
+                    (float(row), float(column)),
+                    2.0 * radius,
+                    dip,
+                    False,
+                    WIDENING,
+                    evidence,
+                    f"darker than its rim, {ratio:.1f} x the duct's width",
+                )
+            )
     return found
 
 

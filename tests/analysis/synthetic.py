@@ -22,6 +22,7 @@ def breast_with_tubes(
     *,
     shape: tuple[int, int] = (1200, 1000),
     holes: Sequence[tuple[Point, float]] = (),
+    filled_in: float = 0.0,
     seed: int = 0,
 ) -> NDArray[np.uint16]:
     """Return a 12-bit image: a breast (an ellipse) with contrast-filled tubes.
@@ -34,6 +35,9 @@ def breast_with_tubes(
         Rows, columns.
     holes
         ``(centre, radius_mm)`` balls of no contrast inside the tubes (filling defects).
+    filled_in
+        The fraction of each hole's lucency that contrast in front of and behind it fills
+        in (a papilloma in a duct running obliquely to the beam); 0 shows it whole.
     seed
         Noise seed.
     """
@@ -49,7 +53,7 @@ def breast_with_tubes(
         chord = np.maximum(chord, 2.0 * np.sqrt(np.clip(radius_mm**2 - distance**2, 0.0, None)))
     for centre, radius_mm in holes:
         distance = np.hypot(xx - centre[0], yy - centre[1]) * SPACING_MM
-        chord -= 2.0 * np.sqrt(np.clip(radius_mm**2 - distance**2, 0.0, None))
+        chord -= (1.0 - filled_in) * 2.0 * np.sqrt(np.clip(radius_mm**2 - distance**2, 0.0, None))
     rng = np.random.default_rng(seed)
     texture = ndimage.gaussian_filter(rng.standard_normal(shape), 15.0)
     texture *= 40.0 / texture.std()
