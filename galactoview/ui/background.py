@@ -46,13 +46,20 @@ _dispatcher: _Dispatcher | None = None
 
 
 def _the_dispatcher() -> _Dispatcher:
-    """Return the dispatcher, made in the application's thread on first use."""
+    """Return the dispatcher, made on first use and living in the application's thread.
+
+    Raises
+    ------
+    RuntimeError
+        When no application exists: there is no GUI thread to come back to.
+    """
     global _dispatcher
+    application = QCoreApplication.instance()
+    if application is None:
+        raise RuntimeError("BackgroundCall needs a running Qt application")
     if _dispatcher is None or not shiboken6.isValid(_dispatcher):
-        _dispatcher = _Dispatcher()
-        application = QCoreApplication.instance()
-        if application is not None:
-            _dispatcher.moveToThread(application.thread())
+        _dispatcher = _Dispatcher()  # in this thread: it may move itself
+        _dispatcher.moveToThread(application.thread())
     return _dispatcher
 
 

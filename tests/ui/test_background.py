@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import threading
+import weakref
 
 import shiboken6
-from PySide6.QtCore import QCoreApplication, QObject, QThread, QThreadPool
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, QThreadPool
 from pytestqt.qtbot import QtBot
 
 from galactoview.ui import background
@@ -15,7 +16,11 @@ from galactoview.ui.background import BackgroundCall
 def test_a_value_comes_back_in_the_gui_thread(qtbot: QtBot) -> None:
     call = BackgroundCall()
     threads: list[object] = []
-    call.done.connect(lambda ok, value: threads.append(QThread.currentThread()))
+    # Direct: the slot runs in whichever thread emits `done`, which must be the GUI's.
+    call.done.connect(
+        lambda ok, value: threads.append(QThread.currentThread()),
+        Qt.ConnectionType.DirectConnection,
+    )
     with qtbot.waitSignal(call.done, timeout=10_000) as blocker:
         call.start(lambda: (QThread.currentThread(), 42))
     ok, (worker, value) = blocker.args
@@ -51,8 +56,9 @@ def test_an_outcome_for_a_deleted_asker_is_dropped(qtbot: QtBot) -> None:
     assert not shiboken6.isValid(call)
     delivered: list[bool] = []
 
-    def seen(asker: object, ok: bool, value: object) -> None:
-        delivered.append(ok)
+    def seen(asker: weakref.ref[object], ok: bool, value: object) -> None:
+        if asker() is call:  # other calls (an earlier test's) may finish meanwhile
+            delivered.append(ok)
 
     dispatcher = background._the_dispatcher()
     dispatcher.outcome.connect(seen)

@@ -29,7 +29,7 @@ class BackgroundScan(QObject):
     -------
     finished(list, object)
         The paths scanned and their :class:`~galactoview.dicom.loading.ScanResult`
-        (delivered queued, in the thread this object lives in).
+        (emitted in the GUI thread, through :class:`~galactoview.ui.background.BackgroundCall`).
     """
 
     finished = Signal(object, object)

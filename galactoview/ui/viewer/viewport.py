@@ -41,6 +41,7 @@ grayscale, in the same SCOORD coordinates.
 from __future__ import annotations
 
 import math
+import sys
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any, cast
@@ -922,8 +923,11 @@ class Viewport(pg.GraphicsView):  # type: ignore[misc]
 
     def _on_overlays_read(self, ok: bool, outcome: object) -> None:
         """Draw the planes read, if their image is still the one shown."""
-        if not ok or not shiboken6.isValid(self.overlay_item):
-            return  # (reading overlays never raises) the viewport was deleted meanwhile
+        if not ok:  # read_overlay_planes_of reports bad planes itself; this is a bug
+            print(f"overlay planes not read: {outcome}", file=sys.stderr)
+            return
+        if not shiboken6.isValid(self.overlay_item):
+            return  # the viewport was deleted while the header was read
         record, overlays = cast(tuple[ImageRecord, OverlayPlanes], outcome)
         if record != self._overlay_record or record != self._record:
             return
