@@ -39,10 +39,11 @@ FILLING_DEFECT_ALGORITHM: Final = AlgorithmIdentification(
         " within 2.5 mm of a centreline, dip >= 5 % (full at 20 %) below the 90th"
         " percentile of every sector of an r-1.4 r rim >= 0.3 x the lumen's contrast,"
         " keeping >= 0.5 x it",
-        "widening: >= 3.2 mm wide, >= 2 x the median half-width 3.5-7 mm before and after"
-        " along the path, middle (0.6 x its half-width) no brighter than its rim;"
+        "widening: beyond 10 mm of the path, >= 3.2 mm wide, >= 2 x the duct's half-width"
+        " (25th percentile 3.5-9 mm before and after along the path), middle (0.6 x its"
+        " half-width) no brighter than its rim >= 0.3 x the lumen's contrast;"
         " evidence 0.5 + dip / 20 %",
-        "every candidate darker (by any amount) than such a rim at r = 1/1.5/2/2.5 mm",
+        "every other candidate darker (by any amount) than such a rim at r = 1/1.5/2/2.5 mm",
         "inside a lumen 2 x 0.6 mm wider than the lucency (within 0.5 mm)",
         "each candidate judged where it lies, then evidence within 3 mm combined",
         "score >= 0.25, one flag per 5 mm",

@@ -1,7 +1,7 @@
 """Flag candidate filling defects along a suggested duct tree (Qt-free).
 
 A filling defect (papilloma, clot, debris) is a lucency **inside** the opacified lumen:
-contrast on both sides of it, less or none where it is. Four kinds of candidates are
+contrast on both sides of it, less or none where it is. Five kinds of candidates are
 found on the working grid of the tree's ridge map:
 
 * **holes** — lucent areas enclosed by the suggested lumen (contrast flowing round a
@@ -102,7 +102,10 @@ TISSUE_WINDOW_MM = 10.0
 WIDENING_RATIO = 2.0
 #: …which is the median half-width between these distances (mm) along the path on each
 #: side (a papilloma's distension is 3–6 mm long each way from its middle)…
-WIDENING_SIDES_MM = (3.5, 7.0)
+WIDENING_SIDES_MM = (3.5, 9.0)
+#: …taking the duct's half-width there as this percentile (a long widening reaches into
+#: the nearer part of the windows)…
+WIDENING_BASE_PERCENTILE = 25.0
 #: …and the widened lumen is at least this wide (mm).
 WIDENING_MIN_MM = 3.2
 #: The ring that tells a widening's middle from its rim lies at this fraction of its
@@ -347,11 +350,12 @@ def _disk_and_rim(
     return float(patch[inside].mean()), rim
 
 
-@functools.cache
+@functools.lru_cache(maxsize=128)
 def _ring_masks(radius: float) -> tuple[NDArray[np.bool_], tuple[NDArray[np.bool_], ...]]:
     """Return the disk and the six ring sectors of :func:`_disk_and_rim`, on one patch.
 
-    The same few radii are measured at every candidate: the masks are made once each.
+    The same few radii are measured at every candidate: the masks are made once each
+    (a focal widening's radius follows its width, so the cache is bounded).
     """
     half = math.ceil(RING_OUTER * radius)
     inside = np.pad(_disk(radius), half - math.ceil(radius)) > 0
@@ -459,24 +463,37 @@ def _widenings(
     """
     assert tree.ridges is not None
     spacing = _mm(tree)
-    near, far = (round(d / spacing) for d in WIDENING_SIDES_MM)
+    near, far = WIDENING_SIDES_MM
     found = []
     for path in _paths(tree):
         samples = _along(path, tree.ridges)
-        if len(samples) <= 2 * far:
+        if len(samples) < 3:
+            continue
+        # Distances along the path in mm (samples are not always one pixel apart).
+        steps = np.hypot(*np.diff(samples, axis=0).T) * spacing
+        along = np.concatenate([[0.0], np.cumsum(steps)])
+        if along[-1] <= 2.0 * far:
             continue
         widths = ndimage.map_coordinates(half_width, samples.T[::-1], order=1, mode="nearest")
-        peaks = widths >= ndimage.maximum_filter1d(widths, 2 * near + 1)
-        for index in np.flatnonzero(peaks[far:-far]) + far:
-            if index * spacing < NIPPLE_MM or 2.0 * widths[index] < WIDENING_MIN_MM:
+        reach = max(1, round(near * len(samples) / along[-1]))
+        peaks = widths >= ndimage.maximum_filter1d(widths, 2 * reach + 1)
+        inside = (along >= max(far, NIPPLE_MM)) & (along <= along[-1] - far)
+        for index in np.flatnonzero(peaks & inside & (2.0 * widths >= WIDENING_MIN_MM)):
+            distance = along - along[index]
+            before = widths[(distance >= -far) & (distance <= -near)]
+            after = widths[(distance >= near) & (distance <= far)]
+            if not (before.size and after.size):
                 continue
-            before = float(np.median(widths[index - far : index - near]))
-            after = float(np.median(widths[index + near + 1 : index + far + 1]))
-            ratio = widths[index] / max(before, after, spacing)
-            if ratio < WIDENING_RATIO:
+            base = max(
+                float(np.percentile(before, WIDENING_BASE_PERCENTILE)),
+                float(np.percentile(after, WIDENING_BASE_PERCENTILE)),
+                spacing,
+            )
+            ratio = float(widths[index]) / base
+            if not ratio >= WIDENING_RATIO:
                 continue
             column, row = samples[index]
-            radius = max(WIDENING_RING * widths[index] / spacing, 1.0)
+            radius = max(WIDENING_RING * float(widths[index]) / spacing, 1.0)
             measured = _disk_and_rim(contrast, (round(row), round(column)), radius)
             if measured is None or measured[1] <= RING_CONTRAST * typical:
                 continue
@@ -485,18 +502,15 @@ def _widenings(
                 continue
             dip = 1.0 - disk / rim
             evidence = min(1.0, WIDENING_EVIDENCE + dip / RING_FULL_DROP)
-            found.append(
-                _flag(
-                    tree,
-                    (float(row), float(column)),
-                    2.0 * radius,
-                    dip,
-                    False,
-                    WIDENING,
-                    evidence,
-                    f"darker than its rim, {ratio:.1f} x the duct's width",
-                )
+            flag = _flag(
+                tree, (float(row), float(column)), 2.0 * radius, dip, False, WIDENING, evidence
             )
+            middle = f"{100 * dip:.0f} % darker than" if dip >= 0.005 else "no brighter than"
+            reason = (
+                f"focal widening, {ratio:.1f} × the duct's width before and after it,"
+                f" its middle {middle} its rim (contrast alone is brightest in the middle)"
+            )
+            found.append(replace(flag, reason=reason))
     return found
 
 

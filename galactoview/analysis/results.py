@@ -156,14 +156,16 @@ class DefectFlag:
         Index of the suggested branch it lies on (``None`` when between branches).
     score
         0..1, higher is more defect-like: the detector's evidence (its contrast drop;
-        for a ringed lucency the dip below its rim, full at 20 %) weighted by size.
+        for a ringed lucency the dip below its rim, full at 20 %; for a focal widening
+        0.5 plus that) weighted by size.
     size_mm
-        Its extent in mm (along the duct for a gap, equivalent diameter for a hole);
+        Its extent in mm (along the duct for a gap, equivalent diameter for a hole,
+        the middle measured against its rim for a ringed lucency or a focal widening);
         ``None`` when the image is not calibrated.
     contrast_drop
         0..1: its brightness fall from the lumen's level towards the surrounding
-        tissue's; for a ringed lucency (``kind``) how much darker it is than the bright
-        rim of contrast round it.
+        tissue's; for a ringed lucency or a focal widening (``kind``) how much darker
+        its middle is than the bright rim of contrast round it.
     round
         Whether it is about as wide as long (air bubbles are round).
     bubble_like
