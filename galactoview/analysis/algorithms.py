@@ -36,7 +36,8 @@ FILLING_DEFECT_ALGORITHM: Final = AlgorithmIdentification(
     (
         "gaps, holes, ringed lucencies, abrupt ends and focal widenings of the suggested lumen",
         "ringed: minima of the disk mean, also among disks inside the lumen,"
-        " within 2.5 mm of a centreline, dip >= 5 % (full at 20 %) below the 90th"
+        " within 2.5 mm of a centreline or inside the lumen, dip >= 5 % (full at 20 %)"
+        " below the 90th"
         " percentile of every sector of an r-1.4 r rim >= 0.3 x the lumen's contrast,"
         " keeping >= 0.5 x it",
         "widening: beyond 10 mm of the path, >= 3.2 mm wide, >= 2 x the duct's half-width"

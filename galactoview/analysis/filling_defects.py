@@ -266,7 +266,9 @@ def _ringed(
     beam, contrast in front of and behind the papilloma leaves its middle only 5–20 %
     darker than the rim (measured on the phantom's development seeds). So each local
     minimum of the mean contrast over a disk of radius r, within
-    :data:`NEAR_CENTRELINE_MM` of a suggested centreline — and each minimum among the
+    :data:`NEAR_CENTRELINE_MM` of a suggested centreline or anywhere the disk fits
+    inside the hole-filled lumen (the tree can leave out a distended stretch of duct
+    that the lumen holds: a stray patch, a pruned leaf) — and each minimum among the
     disks that fit inside the hole-filled lumen (``half_width`` ≥ r, in mm): a papilloma
     that fills most of its duct's width is no minimum among all disks, since those a
     little off it reach the tissue beside the duct — is compared with the ring r to
@@ -301,7 +303,7 @@ def _ringed(
         minima = (inner <= ndimage.minimum_filter(inner, size=size)) | (
             fits & (inner <= ndimage.minimum_filter(within, size=size))
         )
-        for row, column in zip(*np.nonzero(minima & near), strict=True):
+        for row, column in zip(*np.nonzero(minima & (near | fits)), strict=True):
             measured = _disk_and_rim(contrast, (int(row), int(column)), radius)
             if measured is None:
                 continue
