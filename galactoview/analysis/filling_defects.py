@@ -114,7 +114,9 @@ WIDENING_RING = 0.6
 #: Evidence of a focal widening whose middle is just as bright as its rim (it grows
 #: with the middle's dip, as a ringed lucency's does).
 WIDENING_EVIDENCE = 0.5
-#: The kind of a focal-widening candidate.
+#: The kinds of a ringed-lucency and a focal-widening candidate: both are measured
+#: against a rim of contrast all round them where they are found.
+RINGED = "ringed lucency"
 WIDENING = "focal widening"
 
 
@@ -258,20 +260,20 @@ def _ringed(
     typical: float,
     half_width: NDArray[np.float64],
 ) -> list[DefectFlag]:
-    """Places near the centreline darker than a rim of contrast all round them.
+    """Places in the lumen darker than a rim of contrast all round them.
 
     A contrast-filled lumen, a tube or a ball, is brightest in its middle, where the
     chord through it is longest. A papilloma sits in a duct widened round it by about a
     quarter of its radius, a thin rim of contrast; where that duct runs obliquely to the
     beam, contrast in front of and behind the papilloma leaves its middle only 5–20 %
-    darker than the rim (measured on the phantom's development seeds). So each local
-    minimum of the mean contrast over a disk of radius r, within
-    :data:`NEAR_CENTRELINE_MM` of a suggested centreline or anywhere the disk fits
-    inside the hole-filled lumen (the tree can leave out a distended stretch of duct
-    that the lumen holds: a stray patch, a pruned leaf) — and each minimum among the
-    disks that fit inside the hole-filled lumen (``half_width`` ≥ r, in mm): a papilloma
-    that fills most of its duct's width is no minimum among all disks, since those a
-    little off it reach the tissue beside the duct — is compared with the ring r to
+    darker than the rim (measured on the phantom's development seeds). So the disks of
+    radius r whose mean contrast is a local minimum — among all disks, or among those
+    that fit inside the hole-filled lumen (``half_width`` ≥ r, in mm; a papilloma that
+    fills most of its duct's width is no minimum among all disks, since those a little
+    off it reach the tissue beside the duct) — lying within :data:`NEAR_CENTRELINE_MM` of
+    a suggested centreline or inside the lumen (the tree can leave out a distended
+    stretch of duct the lumen holds: a stray patch, a pruned leaf) are compared with
+    the ring r to
     :data:`RING_OUTER` r round it: the ring's bright rim (its :data:`RING_PERCENTILE`
     in each of six sectors, the weakest sector counting) must reach :data:`RING_CONTRAST`
     of the lumen's typical contrast and the disk be darker than it by
@@ -321,7 +323,7 @@ def _ringed(
                         2.0 * radius,
                         dip,
                         True,
-                        "ringed lucency",
+                        RINGED,
                         evidence,
                         "darker than its rim",
                     )
@@ -381,14 +383,16 @@ def _darker_than_their_rims(
     gap lies between two ducts the trace crosses, the contrast is on one or two sides
     only. These were most of version 1.1's false flags. A candidate whose ring leaves
     the working grid at every radius is dropped (the grid reaches 10 mm beyond the
-    tree, so only a lucency at the image's edge can be).
+    tree, so only a lucency at the image's edge can be). Ringed lucencies and focal
+    widenings were found by this very test (:func:`_disk_and_rim`) and are not measured
+    again.
     """
     assert tree.ridges is not None
     spacing = _mm(tree)
     kept = []
     for flag in flags:
-        if flag.kind == WIDENING:
-            kept.append(flag)  # its middle was measured against its own rim
+        if flag.kind in (RINGED, WIDENING):
+            kept.append(flag)  # found darker than such a rim: measured once, not again
             continue
         column, row = tree.ridges.working(flag.point)
         centre_rc = (round(row), round(column))
