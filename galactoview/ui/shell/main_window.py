@@ -85,6 +85,11 @@ _BROWSER_WIDTH = 300
 #: Initial width of the findings dock, in pixels.
 _FINDINGS_WIDTH = 320
 
+#: Settings key: the docks' layout in marking mode (QMainWindow.saveState). Earlier
+#: versions saved "window/state" also in review mode, and such a layout restored crashed
+#: Qt 6.11 at start, so that key is never read again.
+_LAYOUT_KEY = "window/marking_layout"
+
 
 class MainWindow(QMainWindow):
     """Qt view of a :class:`ReadingSession` hung in viewports, with its tools.
@@ -347,7 +352,7 @@ class MainWindow(QMainWindow):
         geometry = self.settings.bytes_value("window/geometry")
         if geometry is not None:
             self.restoreGeometry(geometry)
-        state = self.settings.bytes_value("window/state")
+        state = self.settings.bytes_value(_LAYOUT_KEY)
         if state is not None:
             self.restoreState(state)
         # restoreState brings back the docks as they were at quit, also in review mode, while
@@ -360,8 +365,12 @@ class MainWindow(QMainWindow):
 
     def _save_settings(self) -> None:
         self.settings.set("window/geometry", self.saveGeometry())
-        if self.side_panels.saves_layout():  # not the docks collapsed in a narrow window
-            self.settings.set("window/state", self.saveState())
+        # Not the docks collapsed in a narrow window, nor the review's: a layout saved in
+        # review mode and restored in marking mode crashed Qt 6.11 (QTabBar::insertTab,
+        # hiding the review dock while showing the Findings dock); the marking layout
+        # saved before stays.
+        if self.side_panels.saves_layout() and not self.is_review_mode():
+            self.settings.set(_LAYOUT_KEY, self.saveState())
         self.settings.set("tools/mouse_mode", self.tools.mouse_mode.value)
 
     # --- model -> view ----------------------------------------------------------------

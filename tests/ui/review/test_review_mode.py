@@ -168,11 +168,18 @@ def test_review_mode_is_not_restored_at_start_and_then_shows_every_finding(
 ) -> None:
     first = annotated_copy(open_window, qtbot, tmp_path)
     first.resize(1400, 900)  # wide: its layout is saved (a small window's is not)
+    settle(qtbot, first)
     folder = first.records[0].path.parent
+    first.close()  # quits marking: the dock layout goes to the settings
+    marking = settings.bytes_value("window/marking_layout")
+    assert marking is not None
+    first = open_window([folder])
+    first.resize(1400, 900)
+    settle(qtbot, first)
     first.set_review_mode(True)
     assert not first.review_dock.isHidden() and first.findings_dock.isHidden()
-    first.close()  # quits in review mode: the dock layout goes to the settings
-    assert settings.bytes_value("window/state") is not None
+    first.close()  # quits in review mode: the marking layout saved before stays
+    assert settings.bytes_value("window/marking_layout") == marking
     second = open_window([folder])  # the same settings object
     second.resize(1400, 900)
     settle(qtbot, second)

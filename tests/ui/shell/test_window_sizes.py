@@ -133,7 +133,7 @@ def big_saved_layout(open_window: OpenWindow, qtbot: QtBot) -> None:
     window.resizeDocks(docks, [1100, 1100], Qt.Orientation.Horizontal)
     qtbot.waitUntil(lambda: window.findings_dock.width() >= 1000)
     window.close()
-    assert window.settings.bytes_value("window/state") is not None
+    assert window.settings.bytes_value("window/marking_layout") is not None
 
 
 def test_a_big_saved_layout_restored_small_keeps_the_images(
