@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "SAME_PLACE_MM",
+    "TRACED_SHARE",
     "DefectFlag",
     "DefectFlags",
     "DuctTreeSuggestion",
@@ -42,6 +43,9 @@ Point = tuple[float, float]
 
 #: Two candidates on the two views are the same lesion within this nipple distance (mm).
 SAME_PLACE_MM = 15.0
+
+#: A suggested branch runs along a duct already traced when this share of it lies near it.
+TRACED_SHARE = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +135,32 @@ class DuctTreeSuggestion:
     def branch_points(self) -> tuple[Point, ...]:
         """Return where branches leave their parents (one point per branching)."""
         return tuple(dict.fromkeys(b.points[0] for b in self.branches if b.parent is not None))
+
+    def traced_already(self, traced: Sequence[Sequence[Point]], reach_px: float) -> dict[int, int]:
+        """Return, per branch that runs along a duct already traced, that trace's index.
+
+        A branch runs along a trace when at least :data:`TRACED_SHARE` of its centreline
+        (sampled every half ``reach_px``) lies within ``reach_px`` of it: suggesting it
+        again would let the reader accept the same duct twice.
+
+        Parameters
+        ----------
+        traced
+            The polylines of the duct segments already on this image, SCOORD.
+        reach_px
+            How far from a trace a branch may run and still be on it (px).
+        """
+        found: dict[int, int] = {}
+        lines = [np.asarray(t, dtype=np.float64) for t in traced if len(t) >= 2]
+        if not lines or reach_px <= 0:
+            return found
+        for branch in self.branches:
+            samples = _resampled(branch.points, reach_px / 2.0)
+            shares = [float(np.mean(_distances(samples, line) <= reach_px)) for line in lines]
+            best = int(np.argmax(shares))
+            if shares[best] >= TRACED_SHARE:
+                found[branch.index] = best
+        return found
 
     def nearest_branch(self, point: Point) -> tuple[int, float] | None:
         """Return the branch whose centreline passes nearest ``point`` and the distance (px)."""
@@ -283,6 +313,27 @@ def mark_bubble_like(
             flag = replace(flag, bubble_like=True, reason=reason)
         marked.append(flag)
     return replace(flags, flags=tuple(marked))
+
+
+def _resampled(points: Sequence[Point], step: float) -> NDArray[np.float64]:
+    """Return points every ``step`` px along a polyline (its vertices included)."""
+    out = [np.asarray(points[0], dtype=np.float64)]
+    for a, b in itertools.pairwise(points):
+        start, end = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+        count = max(1, math.ceil(float(np.linalg.norm(end - start)) / step))
+        out.extend(start + (end - start) * (k / count) for k in range(1, count + 1))
+    return np.asarray(out)
+
+
+def _distances(samples: NDArray[np.float64], line: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Return each sample's distance (px) to a polyline of at least two vertices."""
+    start, end = line[:-1], line[1:]
+    d = end - start
+    length2 = np.maximum(np.einsum("ij,ij->i", d, d), 1e-12)
+    offset = samples[:, None, :] - start[None, :, :]
+    t = np.clip(np.einsum("nij,ij->ni", offset, d) / length2, 0.0, 1.0)
+    foot = start[None, :, :] + t[:, :, None] * d[None, :, :]
+    return np.asarray(np.min(np.linalg.norm(samples[:, None, :] - foot, axis=2), axis=1))
 
 
 def _polyline_distance(point: Point, points: Sequence[Point]) -> float:

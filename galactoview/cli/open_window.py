@@ -15,17 +15,18 @@ from galactoview.paths import SampleStudyError, sample_study_copy
 __all__ = ["build_parser", "launch", "run"]
 
 _EPILOG = """\
-batch subcommands (see 'galactoview info --help', 'galactoview render --help',
-'galactoview sr --help'):
+batch subcommands (see 'galactoview COMMAND --help'):
   galactoview info PATH... [--json]
   galactoview render FILE OUT.png [--frame N] [--window C,W | --auto] [--max-size PX]
   galactoview sr export SIDECAR OUT.dcm
   galactoview sr import SR.dcm STUDY_DIR
   galactoview sr show SIDECAR_OR_SR|FOLDER [--json]
   galactoview report PATH... OUT.pdf [--png DIR] [--date YYYY-MM-DD]
+  galactoview analyse PATH... [--json]
+  galactoview pacs echo|find|get|store ...
 
-A PATH literally named 'info', 'render', 'sr' or 'report' must be written as ./info,
-./render, ./sr or ./report.
+A PATH literally named 'info', 'render', 'sr', 'report', 'analyse' or 'pacs' must be
+written as ./info, ./render, ./sr, ./report, ./analyse or ./pacs.
 """
 
 

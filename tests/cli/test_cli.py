@@ -157,7 +157,9 @@ def test_help_lists_subcommands(capsys: pytest.CaptureFixture[str], launcher: Fa
     out = capsys.readouterr().out
     assert "galactoview info PATH..." in out
     assert "galactoview render FILE OUT.png" in out
-    assert "./info" in out
+    for word in cli.SUBCOMMANDS:  # every one, the newer analyse and pacs too
+        assert f"  galactoview {word} " in out
+        assert f"./{word}" in out
 
 
 @pytest.mark.parametrize("word", cli.SUBCOMMANDS)

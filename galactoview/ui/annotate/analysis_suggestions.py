@@ -91,6 +91,8 @@ __all__ = [
 TREE_KEY: Final = "Shift+T"
 #: The key of Flag Filling Defects.
 DEFECT_KEY: Final = "Shift+F"
+#: A suggested branch within this of a duct traced on the image is that duct (mm).
+TRACED_REACH_MM: Final = 1.0
 
 Point = tuple[float, float]
 #: An image: SOP Instance UID and Referenced Frame Number (None: single frame).
@@ -184,6 +186,7 @@ class _Request:
     tree: DuctTreeSuggestion | None
     flags: bool
     image: ImageSuggestions  # the image's state (its tree a placeholder when computing it)
+    post_contrast: bool = True  # False: the image is not known to be a post-contrast one
 
 
 class _Relay(QObject):
@@ -386,7 +389,17 @@ class AnalysisSuggestions(QObject):
             DuctTreeSuggestion(orifice, (), known, spacing or 0.1, 0.0, "computing"),
         )
         self._serial += 1
-        request = _Request(self._serial, stored, pipeline, spacing, orifice, tree, flags, image)
+        request = _Request(
+            self._serial,
+            stored,
+            pipeline,
+            spacing,
+            orifice,
+            tree,
+            flags,
+            image,
+            record.contrast_phase is ContrastPhase.POST,
+        )
         self._running = request
         doing = "Flagging possible filling defects" if flags else "Suggesting the duct tree"
         self._say(f"{doing} on {view}…", 0)
@@ -428,7 +441,7 @@ class AnalysisSuggestions(QObject):
                 tree=tree,
                 found_flags=None,
                 flags=None,
-                accepted_branches={},
+                accepted_branches=self._traced_already(image, tree),
                 accepted_flags={},
                 rejected_branches=frozenset(),
                 rejected_flags=frozenset(),
@@ -449,16 +462,42 @@ class AnalysisSuggestions(QObject):
         self._say(self._found_message(self._images[image.key], request, outcome), 0)
         self.finished.emit()
 
+    def _traced_already(self, image: ImageSuggestions, tree: DuctTreeSuggestion) -> dict[int, str]:
+        """Return the branches running along ducts already traced on the image, as accepted.
+
+        They are not suggested again (accepting the tree twice would trace every duct
+        twice); branches beyond them join those traces when accepted.
+        """
+        traced = [
+            s
+            for s in self._workspace.annotations(image.study_instance_uid).duct_segments
+            if (s.region.sop_instance_uid, s.region.frame) == (image.sop_instance_uid, image.frame)
+        ]
+        reach = TRACED_REACH_MM / tree.pixel_spacing_mm  # nominal when not calibrated
+        along = tree.traced_already([s.region.points for s in traced], reach)
+        return {index: traced[number].tracking_uid for index, number in along.items()}
+
     def _found_message(
         self, image: ImageSuggestions, request: _Request, outcome: SuggestionOutcome
     ) -> str:
         tree = image.tree
         if not tree.branches:
-            return f"No duct tree suggested on {image.view}: {tree.problem or 'none found'}"
+            # A screening prior has no contrast: say so rather than blame the landmark.
+            phase = "" if request.post_contrast else " (not known to be a post-contrast image)"
+            why = tree.problem or "none found"
+            return f"No duct tree suggested on {image.view}{phase}: {why}"
         flags = image.flags
         if not request.flags or flags is None:
+            left = len(self._open_branches(image))
+            if not left:
+                return (
+                    f"Duct tree suggested on {image.view}: its {len(tree.branches)} branches "
+                    "are all traced already — nothing new to accept"
+                )
+            traced = len(tree.branches) - left
+            known = f" ({traced} traced already, not shown)" if traced else ""
             return (
-                f"Duct tree suggested on {image.view}: {len(tree.branches)} branches in "
+                f"Duct tree suggested on {image.view}: {left} branches{known} in "
                 f"{tree.runtime_s:.2f} s — click accepts a branch, Enter the tree, Esc "
                 "dismisses"
             )
@@ -801,13 +840,24 @@ class AnalysisSuggestions(QObject):
         )
 
     def _current(self) -> ImageSuggestions | None:
-        """Return the suggestions of the active image, else the only image with some."""
+        """Return the suggestions of the active image, else the only image on screen with some.
+
+        Never those of an image no viewport shows: Enter must not accept a tree the
+        reader cannot see.
+        """
         record = self._active().record
         if record is not None:
             found = self._images.get((record.sop_instance_uid, region_frame(self._active())))
             if found is not None:
                 return found
-        shown = [s for s in self._images.values() if self._open_branches(s)]
+        on_screen = {
+            (v.record.sop_instance_uid, region_frame(v))
+            for v in self.layers
+            if v.record is not None and v.has_image() and v.isVisible()
+        }
+        shown = [
+            s for key, s in self._images.items() if key in on_screen and self._open_branches(s)
+        ]
         return shown[0] if len(shown) == 1 else None
 
     def _redraw(self) -> None:

@@ -174,7 +174,7 @@ class MainWindow(QMainWindow):
         #: The suggested duct tree and filling-defect flags (Shift+T, Shift+F).
         self.suggestions = AnalysisSuggestions(self.workspace, lambda: self.viewport, self)
         self.suggestions.said.connect(self.statusBar().showMessage)
-        self.suggestions.select_tool = lambda: self.set_annotation_tool(AnnotationTool.SELECT)
+        self.suggestions.select_tool = self._select_for_suggestions
         self.suggestions.selecting = lambda: self.annotation_tool is AnnotationTool.SELECT
         self.hanging_view = HangingView(self, on_new_viewport=self._attach_tools)
         self.hanging_view.link_window = self.settings.flag("link/window", True)
@@ -292,6 +292,9 @@ class MainWindow(QMainWindow):
             "undo": stack.createUndoAction(self, "&Undo"),
             "redo": stack.createRedoAction(self, "&Redo"),
         }
+        # After the stack's own slot: say what changed, which may be on another image.
+        provided["undo"].triggered.connect(lambda: self._said_undo("Undone", stack.redoText()))
+        provided["redo"].triggered.connect(lambda: self._said_undo("Redone", stack.undoText()))
         palette = self.finding_palette.type_actions().items()
         provided |= {f"finding_{kind.name.lower()}": action for kind, action in palette}
         provided |= {
@@ -755,6 +758,20 @@ class MainWindow(QMainWindow):
     def is_review_mode(self) -> bool:
         """Return whether the surgeon's read-only review is on."""
         return self.session.review_mode
+
+    def _said_undo(self, done: str, text: str) -> None:
+        """Say on the status line which edit Ctrl+Z or Ctrl+Shift+Z just took back or redid."""
+        if text:
+            self.statusBar().showMessage(f"{done}: {text}", 8000)
+
+    def _select_for_suggestions(self) -> None:
+        """Let a click accept the suggestions shown, asking who reads before the first.
+
+        Accepting a suggestion makes a mark, as a marking tool does: the reader is
+        recorded on it (the SR's observer), so the question comes before, not after.
+        """
+        self.set_annotation_tool(AnnotationTool.SELECT)
+        self.reader.ask_once()
 
     def _show_review_mode(self, on: bool) -> None:
         """Show the review and make the marks read-only, or go back to marking."""

@@ -14,7 +14,7 @@ from pytestqt.qtbot import QtBot
 
 from galactoview.analysis.algorithms import FILLING_DEFECT_ALGORITHM
 from galactoview.analysis.filling_defects import DefectFlag, DefectFlags
-from galactoview.annotations.model import FindingType, GraphicType
+from galactoview.annotations.model import FindingType, GraphicType, NippleLandmark
 from galactoview.dicom.loading import ImageRecord
 from galactoview.dicom.mammography import ContrastPhase
 from galactoview.location.localize import region_center
@@ -28,6 +28,10 @@ from tests.sr.test_persistence import SIGNATURE
 from tests.ui.annotate.test_signed_read_only import study_with_report
 from tests.ui.conftest import OpenWindow
 from tests.ui.shell.test_workstation import settle
+
+
+#: The status line of Enter with no suggested tree to accept.
+NOTHING_TO_ACCEPT = "No suggested duct tree to accept: Shift+T suggests one"
 
 
 def copy_ductogram_with_marks(tmp_path: Path) -> Path:
@@ -304,6 +308,115 @@ def test_branches_accepted_while_flags_are_computed_stay_accepted(
     assert len(image.accepted_branches) == len(tree.branches)
     assert window.suggestions.layers[viewport].branches == ()
     assert not window.suggestions.accept_tree()  # nothing left
-    assert window.statusBar().currentMessage() == (
-        "No suggested duct tree to accept: Shift+T suggests one"
+    assert window.statusBar().currentMessage() == NOTHING_TO_ACCEPT
+
+
+def test_a_tree_suggested_again_offers_only_what_is_not_traced_yet(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window, viewport, record = opened_on_post_cc(open_window, qtbot, tmp_path)
+    study = record.study_instance_uid
+    tree = suggested(qtbot, window, Qt.Key.Key_T).tree
+    trunk = tree.branches[0]
+    beyond = [b for b in tree.branches if b.parent == trunk.index]
+    assert beyond, "the sample's tree forks"
+    assert window.suggestions.accept_branch(
+        record.sop_instance_uid, None, trunk.index, beyond=False
     )
+    (traced,) = window.workspace.annotations(study).duct_segments
+
+    again = suggested(qtbot, window, Qt.Key.Key_T)  # the trunk is traced: not offered twice
+    assert again.tree.branches == tree.branches  # the same image, the same tree
+    assert again.accepted_branches == {trunk.index: traced.tracking_uid}
+    layer = window.suggestions.layers[viewport]
+    assert len(layer.branches) == len(tree.branches) - 1
+    assert (
+        window.statusBar()
+        .currentMessage()
+        .startswith(
+            f"Duct tree suggested on L CC: {len(tree.branches) - 1} branches "
+            "(1 traced already, not shown) in"
+        )
+    )
+    QTest.keyClick(window, Qt.Key.Key_Return)
+    segments = window.workspace.annotations(study).duct_segments
+    assert len(segments) == len(tree.branches)  # each duct once
+    children = [s for s in segments if s.parent_uid == traced.tracking_uid]
+    assert len(children) == len(beyond)  # joined to the trunk traced before
+
+    suggested(qtbot, window, Qt.Key.Key_T)
+    assert window.suggestions.layers[viewport].branches == ()
+    assert window.statusBar().currentMessage() == (
+        f"Duct tree suggested on L CC: its {len(tree.branches)} branches are all traced "
+        "already — nothing new to accept"
+    )
+    QTest.keyClick(window, Qt.Key.Key_Return)
+    assert window.workspace.annotations(study).duct_segments == segments
+
+
+def test_enter_never_accepts_a_tree_no_viewport_shows(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window, _viewport, record = opened_on_post_cc(open_window, qtbot, tmp_path)
+    suggested(qtbot, window, Qt.Key.Key_T)
+    window.named_actions["layout_1"].trigger()
+    settle(qtbot, window)
+    view = window.hanging_view
+    while (shown := view.viewports[0].record) is not None and (
+        shown.sop_instance_uid == record.sop_instance_uid
+    ):
+        QTest.keyClick(window, Qt.Key.Key_PageDown)  # another image in the only cell
+    assert not any(
+        v.record is not None
+        and v.record.sop_instance_uid == record.sop_instance_uid
+        and v.isVisible()
+        for v in view.viewports
+    )
+    QTest.keyClick(window, Qt.Key.Key_Return)
+    assert window.workspace.annotations(record.study_instance_uid).duct_segments == ()
+    assert window.statusBar().currentMessage() == NOTHING_TO_ACCEPT
+
+
+def test_undo_and_redo_say_which_edit_they_took_back(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window, _viewport, record = opened_on_post_cc(open_window, qtbot, tmp_path)
+    suggested(qtbot, window, Qt.Key.Key_T)
+    QTest.keyClick(window, Qt.Key.Key_Return)
+    segments = window.workspace.annotations(record.study_instance_uid).duct_segments
+    names = f"{segments[0].short_id}…{segments[-1].short_id}"
+    QTest.keyClick(window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert window.statusBar().currentMessage() == f"Undone: Accept suggested {names}"
+    QTest.keyClick(
+        window,
+        Qt.Key.Key_Z,
+        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+    )
+    assert window.statusBar().currentMessage() == f"Redone: Accept suggested {names}"
+
+
+def test_on_an_image_not_known_as_post_contrast_the_status_line_says_so(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    folder = Path(shutil.copytree(Path(__file__).parents[3] / "sample_data", tmp_path / "s"))
+    window = open_window([folder / "dicom"])
+    settle(qtbot, window)
+    window.session.hang_prior_mammography()
+    settle(qtbot, window)
+    cell, viewport = next(
+        (n, v)
+        for n, v in enumerate(window.hanging_view.viewports)
+        if v.record is not None and v.record.contrast_phase is ContrastPhase.UNKNOWN
+    )
+    window.session.set_active(cell)
+    record = viewport.record
+    assert record is not None
+    rows, columns = viewport.stored.shape if viewport.stored is not None else (0, 0)
+    nipple = NippleLandmark(record.sop_instance_uid, None, (columns / 2.0, rows / 2.0))
+    window.workspace.set_landmark(record.study_instance_uid, nipple)
+    with qtbot.waitSignal(window.suggestions.finished, timeout=30_000):
+        assert window.suggestions.suggest_tree()
+    message = window.statusBar().currentMessage()
+    assert message.startswith(
+        f"No duct tree suggested on {record.view.label} (not known to be a post-contrast image): "
+    ), message

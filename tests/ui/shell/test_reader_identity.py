@@ -5,9 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
+from galactoview.analysis.results import DefectFlag, DefectFlags
 from galactoview.annotations.reader import ReaderIdentity
 from galactoview.sr import sidecar
 from galactoview.sr.sr_codec import decode, from_json
@@ -15,6 +17,7 @@ from galactoview.ui.annotate.annotation_tools import AnnotationTool
 from galactoview.ui.shell import reader_identity
 from galactoview.ui.shell.reader_identity import load_reader
 from galactoview.ui.shell.settings import Settings
+from tests.ui.annotate.test_analysis_suggestions import opened_on_post_cc, suggested
 from tests.ui.annotate.test_annotation_saver import copy_ductogram, mark
 from tests.ui.conftest import OpenWindow
 
@@ -94,3 +97,21 @@ def test_a_stored_identity_is_used_without_asking(
     dialog.given.setText("Pierre")
     dialog.accept()
     assert window.workspace.reader == "Curie^Pierre"
+
+
+def test_suggestions_shown_ask_who_reads_before_one_is_accepted(
+    asking: None, open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window, _viewport, record = opened_on_post_cc(open_window, qtbot, tmp_path)
+    assert window.reader.dialog is None  # looking is not marking
+    suggested(qtbot, window, Qt.Key.Key_T)  # a tree is shown: a click accepts
+    dialog = window.reader.dialog
+    assert dialog is not None and dialog.isVisible()
+    dialog.family.setText("Curie")
+    dialog.given.setText("Marie")
+    dialog.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
+    away = DefectFlag((400.0, 1200.0), 12.0, 0, 0.9, 2.2, 0.62, False, False, "lumen gap 2.2 mm")
+    assert window.suggestions.show_flags(record.sop_instance_uid, None, DefectFlags((away,), 0.01))
+    assert window.suggestions.accept_flag(record.sop_instance_uid, None, 0)
+    added = window.workspace.annotations(record.study_instance_uid).findings[-1]
+    assert added.algorithm is not None and added.observer == "Curie^Marie"
