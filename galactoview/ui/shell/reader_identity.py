@@ -168,3 +168,5 @@ class ReaderPrompt(QObject):
 
     def _forget_dialog(self) -> None:
         self.dialog = None
+        # The keys go back to the window (Enter accepts a suggested tree next).
+        self._window.activateWindow()
