@@ -91,8 +91,10 @@ class StatusPanel(QObject):
             status_bar.addPermanentWidget(label)
         self._optional += [self.layout_label, self.image_label]
         self.compact = False
+        self.message_shown = False
         parent.installEventFilter(self)
         self._fit(parent.width())
+        status_bar.messageChanged.connect(self._on_message)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt's name
         """Fit the fields to the window's new width."""
@@ -112,10 +114,23 @@ class StatusPanel(QObject):
         if compact == self.compact:
             return
         self.compact = compact
-        for widget in self._optional:
-            widget.setVisible(not compact)
+        self._show_optional()
         self.cursor_label.setMinimumWidth(0 if compact else 300)
         self.voi_label.setMaximumWidth(170 if compact else 16_777_215)
+
+    def _on_message(self, message: str) -> None:
+        """Give a message the layout and image fields' room while it shows (and its tooltip).
+
+        Those two fields repeat what the cells' overlays say; the messages (what a key
+        did, why it did nothing) were cut off at about 60 characters beside them.
+        """
+        self.message_shown = bool(message)
+        self._status_bar.setToolTip(message)
+        self._show_optional()
+
+    def _show_optional(self) -> None:
+        for widget in self._optional:
+            widget.setVisible(not (self.compact or self.message_shown))
 
     def show_busy(self, message: str) -> None:
         """Show a busy bar (no known end) and a message, e.g. while scanning."""

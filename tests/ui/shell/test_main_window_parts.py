@@ -63,6 +63,23 @@ def test_status_panel_shows_decoding_progress_then_clears_it(qtbot: QtBot) -> No
     assert panel.progress.isHidden() and window.statusBar().currentMessage() == ""
 
 
+def test_a_message_gets_the_room_of_the_layout_and_image_fields(qtbot: QtBot) -> None:
+    window = QMainWindow()
+    qtbot.addWidget(window)
+    window.resize(1920, 1000)  # wide: every field shown
+    panel = StatusPanel(window.statusBar(), window)
+    panel.image_label.setText("L CC · post-contrast")
+    assert not panel.compact and not panel.image_label.isHidden()
+    message = "Duct tree suggested on L CC: its 7 branches are all traced already"
+    window.statusBar().showMessage(message)
+    assert panel.image_label.isHidden() and panel.layout_label.isHidden()
+    assert not panel.voi_label.isHidden() and not panel.cursor_label.isHidden()
+    assert window.statusBar().toolTip() == message  # the whole of it, however long
+    window.statusBar().clearMessage()
+    assert not panel.image_label.isHidden() and not panel.layout_label.isHidden()
+    assert window.statusBar().toolTip() == ""
+
+
 def test_opening_remembers_the_paths_and_the_folder_to_start_in(
     settings: Settings, tmp_path: Path
 ) -> None:
