@@ -29,7 +29,6 @@ from tests.ui.annotate.test_signed_read_only import study_with_report
 from tests.ui.conftest import OpenWindow
 from tests.ui.shell.test_workstation import settle
 
-
 #: The status line of Enter with no suggested tree to accept.
 NOTHING_TO_ACCEPT = "No suggested duct tree to accept: Shift+T suggests one"
 
