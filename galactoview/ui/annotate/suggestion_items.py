@@ -20,7 +20,7 @@ import math
 from collections.abc import Sequence
 from typing import Final
 
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QPainterPath, QPen
 from PySide6.QtWidgets import QGraphicsItem, QGraphicsPathItem
 
@@ -116,6 +116,14 @@ class SuggestionLayer:
         """Return the texts of the labels drawn (the tree's, then the flags')."""
         return [item.toPlainText() for item in self._items if isinstance(item, pg.TextItem)]
 
+    def label_rects(self) -> list[QRectF]:
+        """Return where the labels are drawn, in the viewport's pixels (as :meth:`label_texts`)."""
+        return [
+            item.mapRectToDevice(item.boundingRect())
+            for item in self._items
+            if isinstance(item, pg.TextItem)
+        ]
+
     def tooltips(self) -> list[str]:
         """Return the tooltips of the items drawn (a flag's says why it was flagged)."""
         return [item.toolTip() for item in self._items if item.toolTip()]
@@ -165,7 +173,9 @@ class SuggestionLayer:
                 line.setToolTip(tip)
                 self._items.append(line)
         if tree_label and self._branches:
-            self._add_label(tree_label, self._branches[0].points[0], BRANCH_COLOUR, "")
+            orifice = self._branches[0].points[0]
+            anchor = (1.0, 1.0) if self._tree_runs_left(orifice) else (0.0, 1.0)
+            self._add_label(tree_label, orifice, BRANCH_COLOUR, "", anchor)
         scale = self.viewport.image_pixels_per_screen_pixel() or 1.0
         for _index, flag in self._flags:
             colour = BUBBLE_COLOUR if flag.bubble_like else FLAG_COLOUR
@@ -189,8 +199,32 @@ class SuggestionLayer:
             )
             self._add_label(flag_label(flag), corner, colour, tip)
 
-    def _add_label(self, text: str, at: Point, colour: QColor, tip: str) -> None:
-        label = pg.TextItem(text, color=colour, fill=pg.mkBrush(LABEL_FILL), anchor=(0.0, 1.0))
+    def _tree_runs_left(self, orifice: Point) -> bool:
+        """Return whether the tree lies left of its orifice on screen (the image may be flipped).
+
+        The tree's label then ends at the orifice, over the breast, instead of running
+        off the image past the nipple at the cell's edge.
+        """
+        points = [p for b in self._branches for p in b.points]
+        middle = QPointF(
+            sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
+        )
+        start = QPointF(*orifice)
+        item = self.viewport.image_item
+        on_screen = item.mapToDevice(middle), item.mapToDevice(start)
+        if on_screen[0] is None or on_screen[1] is None:  # not in a view: image columns
+            return middle.x() < start.x()
+        return bool(on_screen[0].x() < on_screen[1].x())
+
+    def _add_label(
+        self,
+        text: str,
+        at: Point,
+        colour: QColor,
+        tip: str,
+        anchor: tuple[float, float] = (0.0, 1.0),
+    ) -> None:
+        label = pg.TextItem(text, color=colour, fill=pg.mkBrush(LABEL_FILL), anchor=anchor)
         label.setParentItem(self.viewport.image_item)
         label.setPos(QPointF(*at))
         label.setZValue(SUGGESTION_Z + 0.5)

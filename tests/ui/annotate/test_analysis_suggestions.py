@@ -103,6 +103,12 @@ def test_a_suggested_tree_is_computed_in_a_worker_and_accepted_as_one_undoable_e
     layer = window.suggestions.layers[viewport]
     assert len(layer.branches) == len(tree.branches)
     assert layer.label_texts() == [f"tree? {len(tree.branches)} branch(es)"]
+    # The label ends at the orifice, over the breast, not past the nipple off the cell.
+    (label,) = layer.label_rects()
+    orifice = viewport.image_item.mapToDevice(QPointF(*tree.branches[0].points[0]))
+    assert orifice is not None
+    assert label.right() == pytest.approx(orifice.x(), abs=2.0)
+    assert label.left() >= 0.0
     # Not marks: nothing in the document, nothing to undo, the clicks go to the SELECT tool.
     assert window.workspace.annotations(study) == before
     assert window.workspace.undo_stack.count() == undo_count
