@@ -173,9 +173,8 @@ class SuggestionLayer:
                 line.setToolTip(tip)
                 self._items.append(line)
         if tree_label and self._branches:
-            orifice = self._branches[0].points[0]
-            anchor = (1.0, 1.0) if self._tree_runs_left(orifice) else (0.0, 1.0)
-            self._add_label(tree_label, orifice, BRANCH_COLOUR, "", anchor)
+            label = self._add_label(tree_label, self._branches[0].points[0], BRANCH_COLOUR, "")
+            self._keep_in_cell(label)
         scale = self.viewport.image_pixels_per_screen_pixel() or 1.0
         for _index, flag in self._flags:
             colour = BUBBLE_COLOUR if flag.bubble_like else FLAG_COLOUR
@@ -199,38 +198,25 @@ class SuggestionLayer:
             )
             self._add_label(flag_label(flag), corner, colour, tip)
 
-    def _tree_runs_left(self, orifice: Point) -> bool:
-        """Return whether the tree lies left of its orifice on screen (the image may be flipped).
+    def _keep_in_cell(self, label: pg.TextItem) -> None:
+        """End the label at its point instead of starting there when it would leave the cell.
 
-        The tree's label then ends at the orifice, over the breast, instead of running
-        off the image past the nipple at the cell's edge.
+        At the orifice the tree's label ran past the nipple and was cut at the cell's edge
+        ("tree? 9"); on screen, since a cell may show the image flipped.
         """
-        points = [p for b in self._branches for p in b.points]
-        middle = QPointF(
-            sum(p[0] for p in points) / len(points), sum(p[1] for p in points) / len(points)
-        )
-        start = QPointF(*orifice)
-        item = self.viewport.image_item
-        on_screen = item.mapToDevice(middle), item.mapToDevice(start)
-        if on_screen[0] is None or on_screen[1] is None:  # not in a view: image columns
-            return middle.x() < start.x()
-        return bool(on_screen[0].x() < on_screen[1].x())
+        drawn = label.mapRectToDevice(label.boundingRect())
+        if drawn is not None and drawn.right() > self.viewport.width():
+            label.setAnchor((1.0, 1.0))
 
-    def _add_label(
-        self,
-        text: str,
-        at: Point,
-        colour: QColor,
-        tip: str,
-        anchor: tuple[float, float] = (0.0, 1.0),
-    ) -> None:
-        label = pg.TextItem(text, color=colour, fill=pg.mkBrush(LABEL_FILL), anchor=anchor)
+    def _add_label(self, text: str, at: Point, colour: QColor, tip: str) -> pg.TextItem:
+        label = pg.TextItem(text, color=colour, fill=pg.mkBrush(LABEL_FILL), anchor=(0.0, 1.0))
         label.setParentItem(self.viewport.image_item)
         label.setPos(QPointF(*at))
         label.setZValue(SUGGESTION_Z + 0.5)
         if tip:
             label.setToolTip(tip)
         self._items.append(label)
+        return label
 
     def clear(self) -> None:
         """Remove everything drawn."""
