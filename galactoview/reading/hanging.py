@@ -401,13 +401,19 @@ class _Image:
 
     @property
     def label(self) -> str:
-        """Return ``"image 3 (L CC MAG, post-contrast)"`` for notes."""
+        """Return ``"image #3 (L CC MAG, post-contrast)"`` for notes.
+
+        The number is the Instance Number the study browser shows (``#3``), else the
+        image's place among those loaded, counted from 1.
+        """
         parts = [self.view.label or "unknown view"]
         if self.record.contrast_phase is not ContrastPhase.UNKNOWN:
             parts.append(f"{self.record.contrast_phase.value}-contrast")
         if not self.is_mg:
             parts.append(self.record.modality.strip() or "no modality")
-        return f"image {self.index} ({', '.join(parts)})"
+        number = self.record.instance_number
+        name = f"image #{number}" if number is not None else f"image {self.index + 1}"
+        return f"{name} ({', '.join(parts)})"
 
 
 def _facts(images: Sequence[ImageRecord]) -> list[_Image]:

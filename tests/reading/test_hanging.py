@@ -136,8 +136,13 @@ def test_sample_compare_prior(sample_records: tuple[ImageRecord, ...]) -> None:
     prior = prior_study(sample_records)
     assert prior is not None
     assert {sample_records[i].study_instance_uid for i in hanging.image_indices()[2:]} == {prior}
-    # the right-breast priors are not hung, and the notes say so
-    assert any("R CC" in note and "not hung" in note for note in hanging.notes)
+    # the right-breast priors are not hung, and the notes say so, by the number the
+    # study browser shows (the Instance Number), not their place in a list from 0
+    (note,) = [n for n in hanging.notes if "(R CC" in n and "not hung" in n]
+    (r_cc,) = [
+        r for r in sample_records if r.study_instance_uid == prior and r.view.label == "R CC"
+    ]
+    assert note.startswith(f"image #{r_cc.instance_number} (R CC")
 
 
 def test_sample_prior_mammography_4up(sample_records: tuple[ImageRecord, ...]) -> None:
