@@ -169,6 +169,8 @@ class AnnotationToolController(QObject):
     refused = Signal(str, object)
     #: A mark was taken but looks wrong (placed in air): what, and the image's file.
     warned = Signal(str, object)
+    #: What a click did that the reader may not have meant (the status line).
+    said = Signal(str)
 
     def __init__(
         self,
@@ -466,7 +468,23 @@ class AnnotationToolController(QObject):
     def _set_nipple(self, position: Point) -> None:
         study, sop, frame = self._image()
         point = (max(0.0, position[0]), max(0.0, position[1]))
+        before = self.workspace.annotations(study).landmark(sop, frame)
         self.workspace.set_landmark(study, NippleLandmark(sop, frame, point))
+        if before is None or self.workspace.annotations(study).landmark(sop, frame) == before:
+            return
+        # Every clock position and distance from the nipple on this image moves with it:
+        # a click meant only to pick the cell must not pass unnoticed.
+        record = self.viewport.record
+        view = record.view.label if record is not None and record.view.label else "this image"
+        calibration = self.viewport.calibration
+        pixels = math.dist(before.point, point)
+        known = calibration is not None and calibration.is_known
+        spacing = calibration.column_spacing_mm if calibration is not None and known else None
+        by = f"{pixels * spacing:.1f} mm" if spacing else f"{pixels:.0f} pixels (uncalibrated)"
+        self.said.emit(
+            f"Moved the nipple on {view} by {by}: the lesions' distances and clock positions "
+            "moved with it — Ctrl+Z puts it back"
+        )
 
     def _add_vertex(self, position: Point) -> None:
         if not self._pending and self._tool is AnnotationTool.DUCT_TRACE:

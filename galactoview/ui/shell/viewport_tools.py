@@ -121,6 +121,7 @@ class ViewportTools(QObject):
         annotator.finding_sink = self._findings_dock.take_drawn_finding
         annotator.refused.connect(lambda text, path: self._report(text, path))
         annotator.warned.connect(lambda text, path: self._report(text, path))
+        annotator.said.connect(lambda text: self.say(text))
         self.annotators[viewport] = annotator
 
     def _on_magnifier_settings(self, changed: Magnifier) -> None:

@@ -132,6 +132,28 @@ def test_marks_come_back_after_a_restart(
     assert after.landmarks == before.landmarks
 
 
+def test_moving_a_nipple_says_so_on_the_status_line(
+    open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
+) -> None:
+    window = open_window([copy_ductogram(tmp_path)])
+    settle(qtbot, window)
+    window.set_annotation_tool(AnnotationTool.NIPPLE)
+    window.statusBar().clearMessage()
+    click(window.viewport, (1100.0, 1150.0))  # placed: nothing moved
+    assert window.statusBar().currentMessage() == ""
+    click(window.viewport, (1100.0, 1150.0))  # the same place: nothing moved either
+    assert window.statusBar().currentMessage() == ""
+    click(window.viewport, (1000.0, 1150.0))  # 100 pixels on: every location moves
+    record = window.viewport.record
+    assert record is not None and record.calibration is not None
+    spacing = record.calibration.column_spacing_mm
+    assert record.calibration.is_known and spacing is not None
+    assert window.statusBar().currentMessage() == (
+        f"Moved the nipple on {record.view.label} by {100.0 * spacing:.1f} mm: the lesions' "
+        "distances and clock positions moved with it — Ctrl+Z puts it back"
+    )
+
+
 def test_findings_dock_shows_each_location_and_recomputes_it(
     open_window: OpenWindow, qtbot: QtBot, tmp_path: Path
 ) -> None:
