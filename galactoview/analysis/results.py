@@ -337,13 +337,6 @@ def _distances(samples: NDArray[np.float64], line: NDArray[np.float64]) -> NDArr
 
 
 def _polyline_distance(point: Point, points: Sequence[Point]) -> float:
-    """Distance (px) from a point to a polyline."""
-    p = np.asarray(point, dtype=np.float64)
-    best = math.inf
-    for a, b in itertools.pairwise(points if len(points) > 1 else [*points, *points]):
-        start, end = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
-        d = end - start
-        length2 = float(d @ d)
-        t = 0.0 if length2 == 0 else min(max(float((p - start) @ d) / length2, 0.0), 1.0)
-        best = min(best, float(np.linalg.norm(p - (start + t * d))))
-    return best
+    """Distance (px) from a point to a polyline (a single point is a polyline too)."""
+    line = np.asarray(points if len(points) > 1 else [*points, *points], dtype=np.float64)
+    return float(_distances(np.asarray([point], dtype=np.float64), line)[0])

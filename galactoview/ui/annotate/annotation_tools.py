@@ -477,10 +477,10 @@ class AnnotationToolController(QObject):
         record = self.viewport.record
         view = record.view.label if record is not None and record.view.label else "this image"
         calibration = self.viewport.calibration
-        pixels = math.dist(before.point, point)
-        known = calibration is not None and calibration.is_known
-        spacing = calibration.column_spacing_mm if calibration is not None and known else None
-        by = f"{pixels * spacing:.1f} mm" if spacing else f"{pixels:.0f} pixels (uncalibrated)"
+        d_columns, d_rows = point[0] - before.point[0], point[1] - before.point[1]
+        mm = calibration.distance_mm(d_columns, d_rows) if calibration is not None else None
+        pixels = math.hypot(d_columns, d_rows)
+        by = f"{mm:.1f} mm" if mm is not None else f"{pixels:.0f} pixels (uncalibrated)"
         self.said.emit(
             f"Moved the nipple on {view} by {by}: the lesions' distances and clock positions "
             "moved with it — Ctrl+Z puts it back"
